@@ -1,0 +1,38 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Modules the pure audio core must never reach for: it takes typed arrays and returns plain data. */
+const IMPURE_MODULES = [
+  'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process',
+  'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'worker_threads', 'node:worker_threads',
+  'winston', 'ioredis', 'bee-queue', '@mikro-orm/core', '@mikro-orm/postgresql',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['bin/**/*.js', 'scripts/**/*.js', '*.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    // Principle 1 of CONVENTIONS.md: pure core, I/O shell.
+    files: ['src/audio/**/*.ts'],
+    ignores: ['src/audio/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: IMPURE_MODULES.map((name) => ({ name, message: 'src/audio is pure: no I/O here; the CLI and worker feed it bytes.' })) }],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'No clock in src/audio: pass times in.' },
+        { object: 'Math', property: 'random', message: 'No unseeded randomness in src/audio: use the seeded PRNG.' },
+        { object: 'performance', property: 'now', message: 'No clock in src/audio: the caller times stages.' },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'No environment in src/audio.' }, { name: 'console', message: 'No logging in src/audio.' }],
+    },
+  },
+);
