@@ -117,3 +117,32 @@ export interface MelodyAnalysis {
   phrases: Phrase[];
   loudness: LoudnessReport;
 }
+
+/** Where a note's syllable sits in its word (MusicXML `<syllabic>` semantics). */
+export type Syllabic = 'single' | 'begin' | 'middle' | 'end';
+
+/**
+ * A note with the lyric it carries: exactly one syllable, or a continuation (melisma) of the
+ * previous note's syllable.
+ */
+export interface SungNote extends NoteEvent {
+  /** Display text of the syllable (`sum`, `mer`); empty for a continuation. */
+  syllable: string;
+  /** True when this note holds the previous note's syllable (melisma). */
+  continuation: boolean;
+  syllabic: Syllabic;
+  /** Phonemes of the syllable in ARPAbet without stress digits (`S`, `AH`, `M`); empty for a continuation. */
+  phonemes: string[];
+  /** True when the syllable carries lexical stress. */
+  stressed: boolean;
+  /** Index of the phrase (lyric line) the note belongs to. */
+  phraseIndex: number;
+}
+
+/** What the singer sings and the score exporters write. */
+export interface Score {
+  notes: SungNote[];
+  tempo: TempoEstimate | null;
+  key: KeyEstimate | null;
+  title?: string;
+}
