@@ -11,8 +11,9 @@
  *   `<direction>` with `<metronome>` (shown) and `<sound tempo>` (played);
  * - every measure is full: notes and rests add up to 4/4. A note is split into tied notes where it
  *   crosses a barline or where its length is not a single note value (5 sixteenths → quarter tied
- *   to sixteenth); each piece has `<type>` and `<dot/>` matching its `<duration>`. A measure with
- *   no note holds one whole-measure rest (`<rest measure="yes"/>`);
+ *   to sixteenth, longest value first); each piece has `<type>` and `<dot/>` matching its
+ *   `<duration>`. Rests are undotted and aligned to their own length (quarter + half, not a dotted
+ *   half from beat 2). A measure with no note holds one whole-measure rest (`<rest measure="yes"/>`);
  * - pitches are spelled in the key ({@link spellPitch}); `<accidental>` is written where the
  *   pitch differs from the key signature or an earlier accidental in the same measure (tie
  *   continuations show none, as engravers do);
@@ -118,7 +119,7 @@ export function writeMusicXml(score: Score, options: MusicXmlOptions = {}): stri
           out.push(`      <note><rest measure="yes"/><duration>${event.durationTicks / ticksPerDivision}</duration><voice>1</voice></note>`);
           continue;
         }
-        for (const piece of splitIntoValues(event.durationTicks, values)) {
+        for (const piece of splitRest(event.startTick - measure.startTick, event.durationTicks, values)) {
           out.push(`      <note><rest/><duration>${piece.ticks / ticksPerDivision}</duration><voice>1</voice>${typeXml(piece)}</note>`);
         }
         continue;
@@ -212,6 +213,25 @@ function splitIntoValues(ticks: number, values: readonly { ticks: number; type: 
     if (value === undefined) throw new Error(`Duration ${ticks} ticks is not a multiple of the grid.`);
     pieces.push(value);
     left -= value.ticks;
+  }
+  return pieces;
+}
+
+/**
+ * Split a rest into undotted values each starting on a multiple of its own length within the
+ * measure (a quarter rest on a beat, a half rest on beat 1 or 3), the usual engraving rule that
+ * keeps the beats visible: a rest over beats 2–4 is written quarter + half, not dotted half.
+ * The grid value is undotted and divides every position, so the split always ends exactly.
+ */
+function splitRest(offsetTicks: number, ticks: number, values: readonly { ticks: number; type: string; dots: number }[]) {
+  const pieces: { ticks: number; type: string; dots: number }[] = [];
+  let position = offsetTicks;
+  const end = offsetTicks + ticks;
+  while (position < end) {
+    const value = values.find((v) => v.dots === 0 && v.ticks <= end - position && position % v.ticks === 0);
+    if (value === undefined) throw new Error(`Rest at ${position} ticks is not on the grid.`);
+    pieces.push(value);
+    position += value.ticks;
   }
   return pieces;
 }

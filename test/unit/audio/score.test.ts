@@ -447,6 +447,17 @@ describe('writeMusicXml', () => {
     expect(day.map((n) => n.lyric?.text)).toEqual(['day', undefined, undefined]);
   });
 
+  it('writes rests undotted and on the beat, keeping the silence before the first note', () => {
+    const { measures } = readMusicXml(writeMusicXml(summerScore()));
+    expect(measures[0][0]).toMatchObject({ rest: true, type: 'eighth', duration: 2 });
+    // Bar 4: the tied quarter of "day", then beats 2–4 silent: quarter rest + half rest.
+    expect(measures[3].map((n) => [n.rest, n.type, n.dots])).toEqual([
+      [false, 'quarter', 0],
+      [true, 'quarter', 0],
+      [true, 'half', 0],
+    ]);
+  });
+
   it('writes accidentals against the key signature and earlier notes in the measure', () => {
     const summer = readMusicXml(writeMusicXml(summerScore())).notes.filter((n) => !n.rest && !n.tieStop);
     // E minor: D♯4 and A♯4 need sharps (F♯, G, B follow the key); the D4 later in the same bar
