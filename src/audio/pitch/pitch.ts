@@ -1,0 +1,422 @@
+/**
+ * Fundamental-frequency tracking: probabilistic YIN with Viterbi smoothing over a sparse HMM.
+ *
+ * Method (Mauch & Dixon, "pYIN: a fundamental frequency estimator using probabilistic threshold
+ * distributions", ICASSP 2014, built on de Cheveigné & Kawahara, "YIN", JASA 2002):
+ *  1. Resample to a low analysis rate (8 kHz by default: f0 ≤ 1.5 kHz needs little bandwidth, and
+ *     every later step costs in proportion to it).
+ *  2. Per frame, the YIN difference function d(τ) (YIN step 2) through one FFT cross-correlation and
+ *     running energy sums, then the cumulative-mean-normalised d′(τ) (YIN step 3).
+ *  3. pYIN stage 1: integrate YIN's absolute-threshold rule (YIN step 4) over a Beta prior on the
+ *     threshold; each dip of d′ becomes an f0 candidate carrying the prior mass of the thresholds that
+ *     would have chosen it, refined by parabolic interpolation (YIN step 5).
+ *  4. pYIN stage 2: Viterbi decoding over each frame's few candidates plus one unvoiced state, with
+ *     costs that favour small pitch moves and few voicing switches. pYIN decodes a dense grid of
+ *     pitch bins; decoding only the candidates gives the same path where a candidate exists and is
+ *     ~100× cheaper.
+ *
+ * Frame k is centred at k·hopSeconds (frame 0 at t = 0; samples before 0 or after the end read as 0).
+ */
+import type { MonoAudio, PitchTrack } from '../types.js';
+import { getRealFft, nextPowerOfTwo } from '../dsp/fft.js';
+import { resample } from '../dsp/resample.js';
+
+/** Tuning of {@link trackPitch}. Every field is optional; defaults are stated per field. */
+export interface PitchOptions {
+  /** Hop between frames in seconds. Default 0.01. */
+  hopSeconds?: number;
+  /** Lowest f0 reported, Hz. Default 60. */
+  minHz?: number;
+  /** Highest f0 reported, Hz (must stay below analysisRate / 2). Default 1500. */
+  maxHz?: number;
+  /** Sample rate the analysis runs at, Hz. Default 8000 (raise it for maxHz above ~2.5 kHz). */
+  analysisRate?: number;
+  /**
+   * Shortest integration window in seconds: the overlap left at the longest lag (1/minHz). Each
+   * frame's segment is this plus one longest period (47 ms with the defaults). Default 0.03.
+   */
+  windowSeconds?: number;
+  /**
+   * Mean of the Beta(2, β) prior over YIN thresholds (pYIN stage 1). Default 0.15, pYIN's
+   * middle setting (β = 11.33); lower means stricter voicing.
+   */
+  thresholdMean?: number;
+  /**
+   * Probability that YIN falls back to the global minimum when no dip is under the threshold
+   * (pYIN's p_a). Default 0.01.
+   */
+  fallbackProbability?: number;
+  /** Most f0 candidates kept per frame (the likeliest). Default 6. */
+  maxCandidates?: number;
+  /** Viterbi cost (nats) of moving one semitone between frames. Default 0.35. */
+  jumpCostPerSemitone?: number;
+  /** Ceiling on the cost of any single pitch move (a clean note change), nats. Default 3. */
+  maxJumpCost?: number;
+  /** Viterbi cost (nats) of switching between voiced and unvoiced. Default 2. */
+  voicingSwitchCost?: number;
+  /**
+   * Frames quieter than this (mean-square level, dBFS) are unvoiced without analysis. Default -70.
+   */
+  silenceDbfs?: number;
+  /**
+   * Frames this many dB below the recording's loud level (its 95th-percentile frame level) get a
+   * voicing prior falling to 0 over the next 10 dB. Default 40.
+   */
+  relativeFloorDb?: number;
+}
+
+interface ResolvedOptions {
+  hopSeconds: number;
+  minHz: number;
+  maxHz: number;
+  analysisRate: number;
+  windowSeconds: number;
+  thresholdMean: number;
+  fallbackProbability: number;
+  maxCandidates: number;
+  jumpCostPerSemitone: number;
+  maxJumpCost: number;
+  voicingSwitchCost: number;
+  silenceDbfs: number;
+  relativeFloorDb: number;
+}
+
+const DEFAULTS: ResolvedOptions = {
+  hopSeconds: 0.01,
+  minHz: 60,
+  maxHz: 1500,
+  analysisRate: 8000,
+  windowSeconds: 0.03,
+  thresholdMean: 0.15,
+  fallbackProbability: 0.01,
+  maxCandidates: 6,
+  jumpCostPerSemitone: 0.35,
+  maxJumpCost: 3,
+  voicingSwitchCost: 2,
+  silenceDbfs: -70,
+  relativeFloorDb: 40,
+};
+
+/**
+ * Tracks the fundamental frequency of a monophonic recording.
+ * @returns one frame per hop from t = 0 to the end: `hz` is 0 where the decoded path is unvoiced,
+ *   `voicedProbability` is pYIN's voiced mass for the frame (0..1) scaled by the loudness prior.
+ *   Frame k is centred at k·hopSeconds: its analysis segment (≈ 47 ms by default) is centred there
+ *   for every lag.
+ * @throws RangeError for inconsistent options (minHz ≥ maxHz, maxHz ≥ analysisRate/2, hop ≤ 0).
+ */
+export function trackPitch(audio: MonoAudio, options: PitchOptions = {}): PitchTrack {
+  const o: ResolvedOptions = { ...DEFAULTS, ...stripUndefined(options) };
+  if (!(o.hopSeconds > 0)) throw new RangeError(`hopSeconds must be > 0, got ${o.hopSeconds}`);
+  if (!(o.minHz > 0 && o.minHz < o.maxHz)) throw new RangeError(`need 0 < minHz < maxHz, got ${o.minHz}, ${o.maxHz}`);
+  if (!(o.maxHz < o.analysisRate / 2)) throw new RangeError(`maxHz must be below analysisRate / 2, got ${o.maxHz}`);
+
+  const duration = audio.samples.length / audio.sampleRate;
+  const frameCount = audio.samples.length === 0 ? 0 : Math.floor(duration / o.hopSeconds + 1e-9) + 1;
+  const times = new Float64Array(frameCount);
+  for (let k = 0; k < frameCount; k++) times[k] = k * o.hopSeconds;
+  const hz = new Float32Array(frameCount);
+  const voicedProbability = new Float32Array(frameCount);
+  if (frameCount === 0) return { hopSeconds: o.hopSeconds, times, hz, voicedProbability };
+
+  const rate = o.analysisRate;
+  // Band-limit to a little above what the tracker reads; the transition band may hold aliases
+  // (resample's 'passband' stopband) because only the passband feeds the difference function.
+  const x =
+    audio.sampleRate === rate
+      ? audio.samples
+      : resample(audio.samples, audio.sampleRate, rate, { passband: 0.8, attenuationDb: 50, stopband: 'passband' });
+
+  const candidates = findCandidates(x, rate, frameCount, o);
+  applyLoudnessPrior(candidates, o);
+  decode(candidates, o, hz, voicedProbability);
+  return { hopSeconds: o.hopSeconds, times, hz, voicedProbability };
+}
+
+function stripUndefined(options: PitchOptions): Partial<ResolvedOptions> {
+  const out: Partial<ResolvedOptions> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
+/** Per-frame f0 candidates in flat arrays: frame k owns slots k·maxCandidates … + count[k] − 1. */
+interface Candidates {
+  frames: number;
+  slots: number;
+  count: Uint8Array;
+  /** Candidate f0 in Hz. */
+  hz: Float32Array;
+  /** Candidate f0 as log2(Hz), for cheap interval arithmetic. */
+  log2Hz: Float32Array;
+  /** pYIN stage-1 probability of each candidate. */
+  probability: Float32Array;
+  /** Mean-square level of each frame's segment in dBFS. */
+  levelDb: Float32Array;
+  /** Mean-square level of the central 20 ms of each frame's segment in dBFS. */
+  centreDb: Float32Array;
+  /** Loudness prior on voicing, 0..1. */
+  prior: Float32Array;
+}
+
+/**
+ * YIN steps 2–5 and pYIN stage 1 for every frame.
+ *
+ * Each frame reads one segment b of L samples centred on the frame time, and for every lag τ
+ * compares the whole overlap of b with itself shifted by τ:
+ *   d(τ) = Σ_{j<L−τ} (b_j − b_{j+τ})² = Σ_{j<L−τ} b_j² + Σ_{τ≤j<L} b_j² − 2·r(τ),
+ * with r the autocorrelation of b (one forward and one inverse real FFT; the transform length
+ * N ≥ L + τmax + 1 keeps lags from wrapping round) and the energy terms from a running sum of
+ * squares. Unlike YIN's fixed window W the overlap shrinks with τ, so d(τ) is divided by L − τ
+ * (a per-sample mean) before the cumulative-mean normalisation; in exchange every lag sees the
+ * same samples, centred on the frame, and the FFT work halves. At 8 kHz with the defaults
+ * L = 240 + 134 = 374 samples (47 ms, N = 512); the overlap at τmax still holds 1.8 periods of 60 Hz.
+ */
+function findCandidates(x: Float32Array, rate: number, frames: number, o: ResolvedOptions): Candidates {
+  const tauMin = Math.max(2, Math.floor(rate / o.maxHz));
+  const tauMax = Math.ceil(rate / o.minHz);
+  const length = Math.max(8, Math.round(o.windowSeconds * rate)) + tauMax; // L
+  const n = nextPowerOfTwo(length + tauMax + 2);
+  const fft = getRealFft(n);
+  const segment = new Float64Array(n);
+  const spectrum = fft.createSpectrum();
+  const acf = new Float64Array(n);
+  const squares = new Float64Array(length + 1);
+  const d = new Float64Array(tauMax + 2);
+  const dn = new Float64Array(tauMax + 2);
+
+  const slots = Math.max(1, Math.min(16, o.maxCandidates));
+  const out: Candidates = {
+    frames,
+    slots,
+    count: new Uint8Array(frames),
+    hz: new Float32Array(frames * slots),
+    log2Hz: new Float32Array(frames * slots),
+    probability: new Float32Array(frames * slots),
+    levelDb: new Float32Array(frames),
+    centreDb: new Float32Array(frames),
+    prior: new Float32Array(frames),
+  };
+  // Scratch for one frame's dips (there are at most τmax/2 of them).
+  const dipTau = new Float64Array(tauMax);
+  const dipValue = new Float64Array(tauMax);
+  const dipMass = new Float64Array(tauMax);
+  const dipIndex = new Int32Array(tauMax);
+
+  const betaShape = 2 * (1 / o.thresholdMean - 1); // Beta(2, β) has mean 2 / (2 + β)
+  const thresholdCdf = (v: number): number => (v >= 1 ? 1 : v <= 0 ? 0 : 1 - Math.pow(1 - v, betaShape) * (1 + betaShape * v));
+  const silence = Math.pow(10, o.silenceDbfs / 10);
+  const half = Math.floor(length / 2);
+  const hopSamples = o.hopSeconds * rate;
+  // The central 20 ms of each segment, for the centre-versus-segment loudness check.
+  const centreHalf = Math.min(half, Math.round(0.01 * rate));
+
+  for (let k = 0; k < frames; k++) {
+    const start = Math.round(k * hopSamples) - half;
+    // Copy the segment (zeros outside the signal) and its running sum of squares.
+    squares[0] = 0;
+    for (let i = 0; i < length; i++) {
+      const j = start + i;
+      const v = j >= 0 && j < x.length ? x[j] : 0;
+      segment[i] = v;
+      squares[i + 1] = squares[i] + v * v;
+    }
+    const total = squares[length];
+    const meanSquare = total / length;
+    out.levelDb[k] = 10 * Math.log10(meanSquare + 1e-20);
+    out.centreDb[k] = 10 * Math.log10((squares[half + centreHalf] - squares[half - centreHalf]) / (2 * centreHalf) + 1e-20);
+    if (meanSquare < silence) continue;
+
+    // Wiener–Khinchin: the autocorrelation is the inverse transform of the power spectrum.
+    fft.forward(segment, spectrum);
+    for (let i = 0; i < n + 2; i += 2) {
+      spectrum[i] = spectrum[i] * spectrum[i] + spectrum[i + 1] * spectrum[i + 1];
+      spectrum[i + 1] = 0;
+    }
+    fft.inverse(spectrum, acf);
+
+    // YIN step 2 (difference function, as a per-sample mean) and step 3 (cumulative mean normalisation).
+    d[0] = 0;
+    dn[0] = 1;
+    let running = 0;
+    for (let tau = 1; tau <= tauMax + 1; tau++) {
+      const overlap = length - tau;
+      const value = Math.max(0, (squares[overlap] + (total - squares[tau]) - 2 * acf[tau]) / overlap);
+      d[tau] = value;
+      running += value;
+      dn[tau] = running > 0 ? (value * tau) / running : 1;
+    }
+
+    // Dips of d′ in [τmin, τmax], in order of lag.
+    let dips = 0;
+    for (let tau = tauMin; tau <= tauMax; tau++) {
+      if (dn[tau] < dn[tau - 1] && dn[tau] <= dn[tau + 1]) {
+        dipValue[dips] = dn[tau];
+        // YIN step 5: parabolic interpolation of d around the dip.
+        const a = d[tau - 1];
+        const b = d[tau];
+        const c = d[tau + 1];
+        const curvature = a - 2 * b + c;
+        const shift = curvature > 0 ? (0.5 * (a - c)) / curvature : 0;
+        dipTau[dips] = tau + Math.max(-0.5, Math.min(0.5, shift));
+        dips++;
+      }
+    }
+    if (dips === 0) continue;
+
+    // pYIN stage 1: with thresholds s ~ Beta, YIN picks the first dip below s. Dip i therefore
+    // receives the prior mass of s in (d′_i, min_{j<i} d′_j]; thresholds below every dip fall back
+    // to the global minimum with probability p_a.
+    let prefixMin = 1;
+    let globalMin = 0;
+    for (let i = 0; i < dips; i++) {
+      dipMass[i] = 0;
+      if (dipValue[i] < prefixMin) {
+        dipMass[i] = thresholdCdf(prefixMin) - thresholdCdf(dipValue[i]);
+        prefixMin = dipValue[i];
+      }
+      if (dipValue[i] < dipValue[globalMin]) globalMin = i;
+    }
+    dipMass[globalMin] += o.fallbackProbability * thresholdCdf(dipValue[globalMin]);
+
+    // Keep the likeliest `slots` dips.
+    let kept = 0;
+    for (let i = 0; i < dips; i++) {
+      if (dipMass[i] <= 1e-6) continue;
+      if (kept < slots) {
+        dipIndex[kept++] = i;
+      } else {
+        let weakest = 0;
+        for (let j = 1; j < kept; j++) if (dipMass[dipIndex[j]] < dipMass[dipIndex[weakest]]) weakest = j;
+        if (dipMass[i] > dipMass[dipIndex[weakest]]) dipIndex[weakest] = i;
+      }
+    }
+    const base = k * slots;
+    for (let j = 0; j < kept; j++) {
+      const i = dipIndex[j];
+      const f = rate / dipTau[i];
+      out.hz[base + j] = f;
+      out.log2Hz[base + j] = Math.log2(f);
+      out.probability[base + j] = dipMass[i];
+    }
+    out.count[k] = kept;
+  }
+  return out;
+}
+
+/**
+ * Voicing prior from loudness, the product of two ramps:
+ *  - global: 1 down to (loud level − relativeFloorDb), falling linearly to 0 over the next 10 dB.
+ *    The loud level is the 95th percentile of frame levels above the silence gate, so a few loud
+ *    transients do not set it.
+ *  - local: 1 while the central 20 ms of the segment is at least as loud as the segment less 6 dB,
+ *    falling to 0 at 12 dB less. A segment only partly filled by the end (or start) of a note still
+ *    looks periodic; this keeps such frames unvoiced once the note has left the frame's centre,
+ *    and sharpens voicing edges to about one hop whatever the segment length.
+ */
+function applyLoudnessPrior(c: Candidates, o: ResolvedOptions): void {
+  const levels: number[] = [];
+  for (let k = 0; k < c.frames; k++) if (c.levelDb[k] > o.silenceDbfs) levels.push(c.levelDb[k]);
+  if (levels.length === 0) return;
+  levels.sort((a, b) => a - b);
+  const loud = levels[Math.min(levels.length - 1, Math.floor(0.95 * levels.length))];
+  const floor = loud - o.relativeFloorDb;
+  for (let k = 0; k < c.frames; k++) {
+    const level = c.levelDb[k];
+    if (level <= o.silenceDbfs) continue;
+    const global = clamp01((level - (floor - 10)) / 10);
+    const local = clamp01((c.centreDb[k] - level + 12) / 6);
+    c.prior[k] = global * local;
+  }
+}
+
+function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/**
+ * pYIN stage 2 on a sparse state space: Viterbi over {candidates of frame k} ∪ {unvoiced}.
+ * Emission costs are −log of the candidate's probability (times the loudness prior) and
+ * −log(1 − voiced mass) for the unvoiced state; a pitch move costs jumpCostPerSemitone per
+ * semitone up to maxJumpCost; a voicing switch costs voicingSwitchCost.
+ */
+function decode(c: Candidates, o: ResolvedOptions, hzOut: Float32Array, voicedOut: Float32Array): void {
+  const { frames, slots } = c;
+  const states = slots + 1; // slot `slots` is the unvoiced state
+  const back = new Uint8Array(frames * states);
+  let prev = new Float64Array(states);
+  let next = new Float64Array(states);
+  const tiny = 1e-9;
+  const jumpPerOctave = o.jumpCostPerSemitone * 12;
+
+  const emission = (k: number, s: number): number => {
+    const prior = c.prior[k];
+    if (s === slots) {
+      let mass = 0;
+      for (let j = 0; j < c.count[k]; j++) mass += c.probability[k * slots + j];
+      return -Math.log(1 - prior * Math.min(mass, 1) + tiny);
+    }
+    return -Math.log(prior * c.probability[k * slots + s] + tiny);
+  };
+
+  for (let s = 0; s < states; s++) prev[s] = Infinity;
+  prev[slots] = emission(0, slots);
+  for (let j = 0; j < c.count[0]; j++) prev[j] = emission(0, j) + o.voicingSwitchCost * 0.5;
+
+  for (let k = 1; k < frames; k++) {
+    const base = k * slots;
+    const prevBase = (k - 1) * slots;
+    const prevCount = c.count[k - 1];
+    for (let s = 0; s < states; s++) next[s] = Infinity;
+    // Unvoiced: from unvoiced (free) or from any voiced candidate (switch).
+    {
+      let best = prev[slots];
+      let arg = slots;
+      for (let j = 0; j < prevCount; j++) {
+        const cost = prev[j] + o.voicingSwitchCost;
+        if (cost < best) {
+          best = cost;
+          arg = j;
+        }
+      }
+      next[slots] = best + emission(k, slots);
+      back[k * states + slots] = arg;
+    }
+    for (let i = 0; i < c.count[k]; i++) {
+      const here = c.log2Hz[base + i];
+      let best = prev[slots] + o.voicingSwitchCost;
+      let arg = slots;
+      for (let j = 0; j < prevCount; j++) {
+        const move = Math.min(o.maxJumpCost, Math.abs(here - c.log2Hz[prevBase + j]) * jumpPerOctave);
+        const cost = prev[j] + move;
+        if (cost < best) {
+          best = cost;
+          arg = j;
+        }
+      }
+      next[i] = best + emission(k, i);
+      back[k * states + i] = arg;
+    }
+    const swap = prev;
+    prev = next;
+    next = swap;
+  }
+
+  // Trace back.
+  let state = slots;
+  let best = prev[slots];
+  for (let j = 0; j < c.count[frames - 1]; j++) {
+    if (prev[j] < best) {
+      best = prev[j];
+      state = j;
+    }
+  }
+  for (let k = frames - 1; k >= 0; k--) {
+    hzOut[k] = state === slots ? 0 : c.hz[k * slots + state];
+    let mass = 0;
+    for (let j = 0; j < c.count[k]; j++) mass += c.probability[k * slots + j];
+    voicedOut[k] = Math.min(1, mass) * c.prior[k];
+    if (k > 0) state = back[k * states + state];
+  }
+}
