@@ -1,0 +1,361 @@
+/**
+ * Note segmentation: turns an f0 contour (PitchTrack) plus the audio's onset envelope into notes
+ * `{start, end, midi, confidence}`.
+ *
+ * Steps, per voiced run of the contour:
+ * 1. Voicing: a frame is voiced when hz > 0 and its voicedProbability ≥ `minVoicedProbability`.
+ *    Unvoiced gaps up to `maxBridgeSeconds` are bridged (tracker dropouts) when the pitch on both
+ *    sides agrees within a semitone and no onset falls near the gap; otherwise a gap ends the note.
+ * 2. Clean-up in MIDI units: frames an octave (12 ± 1.5 semitones) away from a 210 ms running median
+ *    are folded back (octave errors), then a 5-frame median filter removes short blips.
+ * 3. Legato splits: optimal piecewise-constant segmentation of the cleaned contour (least squares
+ *    with a penalty per segment and a minimum segment length, solved exactly by dynamic programming;
+ *    Jackson et al. 2005, "An algorithm for optimal partitioning of data on an interval"). The
+ *    penalty is set so that vibrato up to ±100 cents at 5–7 Hz does not pay for a split, while a
+ *    semitone step between notes of ≳ 120 ms each, or a larger step between shorter notes, does.
+ *    Neighbouring segments whose medians differ by less than `mergeSemitones` are merged again
+ *    (slow drift), so a new note needs a sustained move of at least that size.
+ * 4. Glides: a short segment that travels a semitone or more towards the next note is merged into
+ *    it, and each boundary is moved back to where the contour starts leaving the previous note's
+ *    pitch, so the portamento belongs to the note it leads into.
+ * 5. Repeated notes: a segment is split at an onset (energy re-attack, see onsets.ts) that lies at
+ *    least `minNoteSeconds` and 0.1 s inside it.
+ * 6. Segments shorter than `minNoteSeconds` are dropped (blips). `midi` is the median of the
+ *    cleaned contour over the stable part of the note (glide frames excluded).
+ */
+import { hzToMidi } from '../pitch-math.js';
+import type { MonoAudio, NoteEvent, PitchTrack } from '../types.js';
+import { computeOnsetEnvelope, pickOnsets, type OnsetEnvelope } from './onsets.js';
+
+export interface NoteOptions {
+  /** Notes (and voiced runs) shorter than this are dropped as blips; default 0.07 s. */
+  minNoteSeconds?: number;
+  /** Frames with hz > 0 but a lower voicedProbability count as unvoiced; default 0 (trust hz). */
+  minVoicedProbability?: number;
+  /** Unvoiced gaps up to this long inside a steady pitch are bridged unless an onset marks them; default 0.05 s. */
+  maxBridgeSeconds?: number;
+  /**
+   * Cost of one more note in the least-squares segmentation, in semitone²·seconds; default 0.06.
+   * Larger values split legato steps less eagerly (and resist vibrato more).
+   */
+  changePenalty?: number;
+  /** Adjacent segments whose median pitches differ by less than this are one note; default 0.5 semitone. */
+  mergeSemitones?: number;
+  /** Onset strength threshold in dB (see pickOnsets); default 3 dB. */
+  onsetThresholdDb?: number;
+  /** A precomputed onset envelope of the same audio on the pitch grid (saves recomputing it). */
+  onsetEnvelope?: OnsetEnvelope;
+}
+
+interface Segment {
+  /** First frame (inclusive). */
+  start: number;
+  /** Frame after the last (exclusive). */
+  end: number;
+  /** First frame of the stable part (after a glide in). */
+  stableStart: number;
+  midi: number;
+}
+
+const OCTAVE_WINDOW = 21;
+const SMOOTH_WINDOW = 5;
+const MAX_SEGMENT_SECONDS = 4;
+const GLIDE_TOLERANCE = 0.35;
+const MAX_GLIDE_SECONDS = 0.3;
+const ONSET_EDGE_SECONDS = 0.1;
+
+/**
+ * Segments a pitch track into notes.
+ * @param pitch f0 contour on a fixed hop (0.01 s expected; other hops work, thresholds are in seconds).
+ * @param audio the audio the track came from, for onsets that split repeated notes; `null` to
+ *   segment on pitch alone (repeated notes then split only at unvoiced gaps longer than the bridge).
+ * @returns notes sorted by start, non-overlapping, times in seconds, `midi` a float MIDI number.
+ */
+export function segmentNotes(pitch: PitchTrack, audio: MonoAudio | null, options: NoteOptions = {}): NoteEvent[] {
+  const hop = pitch.hopSeconds;
+  const frameCount = pitch.hz.length;
+  if (frameCount === 0) return [];
+  const minFrames = Math.max(2, Math.round((options.minNoteSeconds ?? 0.07) / hop));
+  const minProbability = options.minVoicedProbability ?? 0;
+  const bridgeFrames = Math.round((options.maxBridgeSeconds ?? 0.05) / hop);
+  const penalty = (options.changePenalty ?? 0.06) / hop;
+  const mergeSemitones = options.mergeSemitones ?? 0.5;
+  const t0 = pitch.times.length ? pitch.times[0] : 0;
+
+  // Onsets, as frame indices on the pitch grid.
+  const onsetAt = new Uint8Array(frameCount);
+  const envelope = options.onsetEnvelope ?? (audio ? computeOnsetEnvelope(audio, { hopSeconds: hop }) : null);
+  if (envelope) {
+    for (const t of pickOnsets(envelope, { thresholdDb: options.onsetThresholdDb })) {
+      const k = Math.round((t - t0) / hop);
+      if (k >= 0 && k < frameCount) onsetAt[k] = 1;
+    }
+  }
+  const onsetIn = (from: number, to: number): number => {
+    for (let k = Math.max(0, from); k < Math.min(frameCount, to); k++) if (onsetAt[k]) return k;
+    return -1;
+  };
+
+  // Step 1: voiced frames in MIDI, NaN elsewhere; runs with short dropouts bridged.
+  const midi = new Float64Array(frameCount);
+  for (let k = 0; k < frameCount; k++) {
+    const hz = pitch.hz[k];
+    midi[k] = hz > 0 && pitch.voicedProbability[k] >= minProbability ? hzToMidi(hz) : NaN;
+  }
+  const runs = voicedRuns(midi);
+  const merged: [number, number][] = [];
+  for (const run of runs) {
+    const last = merged[merged.length - 1];
+    if (last && run[0] - last[1] <= bridgeFrames) {
+      const before = medianOf(midi, Math.max(last[0], last[1] - 3), last[1]);
+      const after = medianOf(midi, run[0], Math.min(run[1], run[0] + 3));
+      if (Math.abs(before - after) < 1 && onsetIn(last[1] - 2, run[0] + 4) < 0) {
+        for (let k = last[1]; k < run[0]; k++) midi[k] = before + ((after - before) * (k - last[1] + 1)) / (run[0] - last[1] + 1);
+        last[1] = run[1];
+        continue;
+      }
+    }
+    merged.push([run[0], run[1]]);
+  }
+
+  const notes: NoteEvent[] = [];
+  const clean = new Float64Array(frameCount);
+  for (const [runStart, runEnd] of merged) {
+    if (runEnd - runStart < minFrames) continue;
+    // Step 2: octave folding against a wide running median, then a short median filter.
+    const folded = midi.slice(runStart, runEnd);
+    const wide = runningMedian(folded, OCTAVE_WINDOW);
+    for (let i = 0; i < folded.length; i++) {
+      const d = folded[i] - wide[i];
+      if (Math.abs(Math.abs(d) - 12) <= 1.5) folded[i] -= 12 * Math.sign(d);
+    }
+    const smooth = runningMedian(folded, SMOOTH_WINDOW);
+    clean.set(smooth, runStart);
+
+    // Step 3: least-squares segmentation, then merge neighbours closer than mergeSemitones.
+    const maxFrames = Math.max(2 * minFrames + 1, Math.round(MAX_SEGMENT_SECONDS / hop));
+    const cuts = optimalPartition(smooth, penalty, minFrames, maxFrames);
+    let segments: Segment[] = [];
+    for (let c = 0; c + 1 < cuts.length; c++) {
+      const start = runStart + cuts[c];
+      const end = runStart + cuts[c + 1];
+      segments.push({ start, end, stableStart: start, midi: medianOf(clean, start, end) });
+    }
+    segments = mergeClose(segments, clean, mergeSemitones);
+
+    // Step 4: glides join the note they lead into. A short segment without a plateau whose contour
+    // moves by a semitone or more towards the next segment's pitch (and lies between its
+    // neighbours) is the portamento into that note; then each boundary moves back to where the contour leaves the
+    // previous note's pitch.
+    const maxGlide = Math.round(MAX_GLIDE_SECONDS / hop);
+    for (let s = segments.length - 2; s >= 0; s--) {
+      const glide = segments[s];
+      const next = segments[s + 1];
+      if (glide.end - glide.start > maxGlide) continue;
+      const direction = Math.sign(next.midi - glide.midi);
+      const travel = (clean[glide.end - 1] - clean[glide.start]) * direction;
+      const between = s === 0 || (glide.midi - segments[s - 1].midi) * direction > 0;
+      // A glide has no plateau: few of its frames sit near its own median, or it is still moving
+      // towards the next note at its end.
+      let plateau = 0;
+      for (let k = glide.start; k < glide.end; k++) if (Math.abs(clean[k] - glide.midi) < GLIDE_TOLERANCE) plateau++;
+      plateau /= glide.end - glide.start;
+      const moving = (clean[glide.end - 1] - clean[Math.max(glide.start, glide.end - 3)]) * direction >= 0.25;
+      if (travel >= 1 && between && (plateau < 0.4 || (plateau < 0.6 && moving))) {
+        next.stableStart = next.start;
+        next.start = glide.start;
+        segments.splice(s, 1);
+      }
+    }
+    for (let s = 1; s < segments.length; s++) {
+      const a = segments[s - 1];
+      const b = segments[s];
+      const direction = Math.sign(b.midi - a.midi);
+      let k = b.start;
+      while (
+        k - 1 >= a.start + minFrames &&
+        b.start - (k - 1) <= maxGlide &&
+        (clean[k - 1] - a.midi) * direction > GLIDE_TOLERANCE &&
+        clean[k - 1] * direction <= clean[k] * direction + 0.05
+      ) {
+        k--;
+      }
+      a.end = k;
+      b.stableStart = Math.max(b.stableStart, b.start);
+      b.start = k;
+    }
+
+    // Step 5: onsets inside a steady segment split repeated notes.
+    const edge = Math.max(minFrames, Math.round(ONSET_EDGE_SECONDS / hop));
+    for (const segment of segments) {
+      let start = segment.start;
+      let stableStart = segment.stableStart;
+      for (let k = start + edge; k <= segment.end - minFrames; k++) {
+        if (!onsetAt[k]) continue;
+        pushNote(notes, pitch, clean, folded, runStart, start, k, stableStart, minFrames);
+        start = k;
+        stableStart = k;
+        k += edge - 1;
+      }
+      pushNote(notes, pitch, clean, folded, runStart, start, segment.end, stableStart, minFrames);
+    }
+  }
+  return notes;
+}
+
+/** Step 6: appends the note for frames [start, end) unless it is a blip. */
+function pushNote(
+  notes: NoteEvent[],
+  pitch: PitchTrack,
+  clean: Float64Array,
+  folded: Float64Array,
+  runStart: number,
+  start: number,
+  end: number,
+  stableStart: number,
+  minFrames: number,
+): void {
+  if (end - start < minFrames) return;
+  const hop = pitch.hopSeconds;
+  const stable = end - stableStart >= minFrames / 2 ? stableStart : start;
+  const centre = medianOf(clean, stable, end);
+  let probability = 0;
+  for (let k = start; k < end; k++) probability += pitch.voicedProbability[k];
+  probability /= end - start;
+  // Stability: median frame-to-frame change of the octave-corrected contour (vibrato at 6 Hz and
+  // ±100 cents gives ≈ 0.25 semitone per 10 ms frame, a steady tone ≈ 0).
+  const steps: number[] = [];
+  for (let k = Math.max(start, runStart) + 1; k < end; k++) {
+    const d = Math.abs(folded[k - runStart] - folded[k - 1 - runStart]);
+    if (Number.isFinite(d)) steps.push(d);
+  }
+  const jitter = steps.length ? quickMedian(steps) : 0;
+  const stability = 1 / (1 + (jitter / 0.5) ** 2);
+  const duration = (end - start) * hop;
+  const lengthFactor = Math.sqrt(Math.min(1, duration / 0.15));
+  const confidence = Math.max(0, Math.min(1, (Number.isFinite(probability) ? probability : 0) * stability * lengthFactor));
+  notes.push({
+    start: Math.max(0, pitch.times[start] - hop / 2),
+    end: pitch.times[end - 1] + hop / 2,
+    midi: centre,
+    confidence,
+  });
+}
+
+/** Maximal runs of finite values as [start, end) pairs. */
+function voicedRuns(values: Float64Array): [number, number][] {
+  const runs: [number, number][] = [];
+  let start = -1;
+  for (let k = 0; k <= values.length; k++) {
+    const voiced = k < values.length && Number.isFinite(values[k]);
+    if (voiced && start < 0) start = k;
+    if (!voiced && start >= 0) {
+      runs.push([start, k]);
+      start = -1;
+    }
+  }
+  return runs;
+}
+
+/**
+ * Exact optimal partition of `values` into segments of `minLength`..`maxLength` samples minimising
+ * Σ (squared deviation from the segment mean) + `penalty` per segment.
+ * @returns cut positions including 0 and values.length.
+ */
+function optimalPartition(values: Float64Array, penalty: number, minLength: number, maxLength: number): number[] {
+  const n = values.length;
+  if (n < 2 * minLength) return [0, n];
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += values[i];
+  mean /= n;
+  const s1 = new Float64Array(n + 1);
+  const s2 = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const v = values[i] - mean;
+    s1[i + 1] = s1[i] + v;
+    s2[i + 1] = s2[i] + v * v;
+  }
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const from = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let j = minLength; j <= n; j++) {
+    const lo = Math.max(0, j - maxLength);
+    let value = Infinity;
+    let arg = 0;
+    for (let i = j - minLength; i >= lo; i--) {
+      const previous = best[i];
+      if (previous === Infinity) continue;
+      const count = j - i;
+      const sum = s1[j] - s1[i];
+      const cost = previous + (s2[j] - s2[i]) - (sum * sum) / count + penalty;
+      if (cost < value) {
+        value = cost;
+        arg = i;
+      }
+    }
+    best[j] = value;
+    from[j] = arg;
+  }
+  if (best[n] === Infinity) return [0, n];
+  const cuts = [n];
+  for (let j = n; j > 0; j = from[j]) cuts.push(from[j]);
+  return cuts.reverse();
+}
+
+/** Repeatedly merges the adjacent pair with the closest medians while they differ by < `threshold`. */
+function mergeClose(segments: Segment[], values: Float64Array, threshold: number): Segment[] {
+  const list = segments.slice();
+  for (;;) {
+    let bestIndex = -1;
+    let bestGap = threshold;
+    for (let s = 1; s < list.length; s++) {
+      const gap = Math.abs(list[s].midi - list[s - 1].midi);
+      if (gap < bestGap) {
+        bestGap = gap;
+        bestIndex = s;
+      }
+    }
+    if (bestIndex < 0) return list;
+    const a = list[bestIndex - 1];
+    const b = list[bestIndex];
+    list.splice(bestIndex - 1, 2, { start: a.start, end: b.end, stableStart: a.stableStart, midi: medianOf(values, a.start, b.end) });
+  }
+}
+
+/** Median over a centred window of `width` samples, shrunk at the edges; NaN-free input expected. */
+function runningMedian(values: Float64Array, width: number): Float64Array {
+  const n = values.length;
+  const half = width >> 1;
+  const out = new Float64Array(n);
+  const buffer = new Float64Array(width);
+  for (let i = 0; i < n; i++) {
+    const from = Math.max(0, i - half);
+    const to = Math.min(n, i + half + 1);
+    let count = 0;
+    for (let k = from; k < to; k++) {
+      // Insertion sort into the small buffer.
+      const v = values[k];
+      let p = count++;
+      while (p > 0 && buffer[p - 1] > v) {
+        buffer[p] = buffer[p - 1];
+        p--;
+      }
+      buffer[p] = v;
+    }
+    out[i] = count & 1 ? buffer[count >> 1] : 0.5 * (buffer[(count >> 1) - 1] + buffer[count >> 1]);
+  }
+  return out;
+}
+
+/** Median of the finite values in values[from, to); NaN when there are none. */
+function medianOf(values: Float64Array, from: number, to: number): number {
+  const list: number[] = [];
+  for (let k = from; k < to; k++) if (Number.isFinite(values[k])) list.push(values[k]);
+  return list.length ? quickMedian(list) : NaN;
+}
+
+function quickMedian(list: number[]): number {
+  list.sort((a, b) => a - b);
+  const mid = list.length >> 1;
+  return list.length & 1 ? list[mid] : 0.5 * (list[mid - 1] + list[mid]);
+}

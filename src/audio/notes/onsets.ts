@@ -1,0 +1,159 @@
+/**
+ * Onset detection on the pitch tracker's 10 ms grid: a band-wise log-energy rise ("energy flux")
+ * envelope and a peak picker. Note segmentation uses it to split REPEATED notes of the same pitch,
+ * which the f0 contour cannot see (a re-attack after a short gap or a dip in level with no gap);
+ * tempo estimation may use it for extra onsets.
+ *
+ * Method: the signal is split into four bands by three one-pole low-pass filters (crossovers at
+ * 300, 1000 and 3000 Hz); the energy of each band is summed over hop-long frames, turned into dB
+ * above a floor, and the half-wave rectified rise over two hops is averaged over the bands. This is
+ * the log-energy variant of band-wise spectral flux (Klapuri 1999, "Sound onset detection by
+ * applying psychoacoustic knowledge"; Bello et al. 2005, "A tutorial on onset detection in music
+ * signals", §3.1). Working in dB makes the strength independent of the recording level, and the
+ * cost is a handful of multiply-adds per sample of a ≈ 11 kHz decimated copy (no FFT), so a
+ * 5-minute 44.1 kHz file takes a few tens of milliseconds.
+ */
+import type { MonoAudio } from '../types.js';
+
+/** Onset strength on a fixed hop grid: frame k is centred at k·hopSeconds (as in PitchTrack). */
+export interface OnsetEnvelope {
+  /** Hop between frames in seconds (0.01 by default). */
+  hopSeconds: number;
+  /** Mean band-wise log-energy rise in dB over the last two hops, ≥ 0. */
+  strength: Float32Array;
+}
+
+export interface OnsetEnvelopeOptions {
+  /** Frame hop in seconds; default 0.01 (the PitchTrack grid). */
+  hopSeconds?: number;
+  /** The three band crossover frequencies in Hz, ascending; default [300, 1000, 3000] (four bands). */
+  crossoversHz?: [number, number, number];
+  /**
+   * Energies are floored this many dB below the loudest frame of the whole signal, so noise in the
+   * silence between notes does not produce large relative rises; default 50 dB.
+   */
+  floorDb?: number;
+}
+
+/**
+ * Computes the onset strength envelope of `audio` on a `hopSeconds` grid.
+ * Frame k summarises samples in [k·hop − hop/2, k·hop + hop/2); its strength is the mean over bands
+ * of max(0, E_b[k] − E_b[k−2]) in dB. Returns an empty envelope for empty audio.
+ */
+export function computeOnsetEnvelope(audio: MonoAudio, options: OnsetEnvelopeOptions = {}): OnsetEnvelope {
+  const hopSeconds = options.hopSeconds ?? 0.01;
+  const crossovers = options.crossoversHz ?? [300, 1000, 3000];
+  const floorDb = options.floorDb ?? 50;
+  const { samples, sampleRate } = audio;
+  const hopSamples = hopSeconds * sampleRate;
+  const frames = samples.length ? Math.floor(samples.length / hopSamples) + 1 : 0;
+  const bands = 4;
+  const energy = new Float64Array(frames * bands);
+  if (frames === 0) return { hopSeconds, strength: new Float32Array(0) };
+
+  // Work at ≈ 11 kHz: averaging D input samples is a cheap anti-alias filter (first null at
+  // fs/D) and cuts the per-sample cost by D; the top band then spans 3 kHz to ≈ 5.5 kHz plus
+  // attenuated aliases, which is enough to see a rise in level.
+  const decimation = Math.max(1, Math.floor(sampleRate / 11025));
+  const rate = sampleRate / decimation;
+  const invDecimation = 1 / decimation;
+  // One-pole low-pass coefficients: y += a·(x − y), a = 1 − exp(−2π·fc/fs).
+  const a1 = 1 - Math.exp((-2 * Math.PI * crossovers[0]) / rate);
+  const a2 = 1 - Math.exp((-2 * Math.PI * crossovers[1]) / rate);
+  const a3 = 1 - Math.exp((-2 * Math.PI * crossovers[2]) / rate);
+  let y1 = 0;
+  let y2 = 0;
+  let y3 = 0;
+  // Frame k covers decimated samples [k·hop − hop/2, k·hop + hop/2) (rounded); band b is
+  // low-pass(b) − low-pass(b−1), the top band is the input minus the highest low-pass.
+  const decimatedLength = Math.floor(samples.length / decimation);
+  const hopDecimated = hopSamples / decimation;
+  for (let k = 0; k < frames; k++) {
+    const from = Math.max(0, Math.round((k - 0.5) * hopDecimated));
+    const to = Math.min(decimatedLength, Math.round((k + 0.5) * hopDecimated));
+    let e0 = 0;
+    let e1 = 0;
+    let e2 = 0;
+    let e3 = 0;
+    for (let j = from; j < to; j++) {
+      let x = 0;
+      const i0 = j * decimation;
+      for (let i = i0; i < i0 + decimation; i++) x += samples[i];
+      x *= invDecimation;
+      y1 += a1 * (x - y1);
+      y2 += a2 * (x - y2);
+      y3 += a3 * (x - y3);
+      const b1 = y2 - y1;
+      const b2 = y3 - y2;
+      const b3 = x - y3;
+      e0 += y1 * y1;
+      e1 += b1 * b1;
+      e2 += b2 * b2;
+      e3 += b3 * b3;
+    }
+    const base = k * bands;
+    energy[base] = e0;
+    energy[base + 1] = e1;
+    energy[base + 2] = e2;
+    energy[base + 3] = e3;
+  }
+
+  let loudest = 0;
+  for (let k = 0; k < frames; k++) {
+    let total = 0;
+    for (let b = 0; b < bands; b++) total += energy[k * bands + b];
+    if (total > loudest) loudest = total;
+  }
+  const floor = Math.max(loudest * Math.pow(10, -floorDb / 10), 1e-20);
+  const levelDb = new Float64Array(frames * bands);
+  for (let j = 0; j < levelDb.length; j++) levelDb[j] = 10 * Math.log10(energy[j] + floor);
+
+  const strength = new Float32Array(frames);
+  for (let k = 2; k < frames; k++) {
+    let sum = 0;
+    for (let b = 0; b < bands; b++) {
+      const rise = levelDb[k * bands + b] - levelDb[(k - 2) * bands + b];
+      if (rise > 0) sum += rise;
+    }
+    strength[k] = sum / bands;
+  }
+  return { hopSeconds, strength };
+}
+
+export interface OnsetPickOptions {
+  /**
+   * Minimum strength (mean band rise in dB over 20 ms) for an onset; default 3 dB: a re-attack from
+   * half amplitude (−6 dB) reads 4–5 dB, ±50-cent vibrato on a harmonic tone up to ≈ 1.5 dB.
+   */
+  thresholdDb?: number;
+  /** A peak must be the largest value within ± this many seconds; default 0.05 s. */
+  windowSeconds?: number;
+}
+
+/**
+ * Picks onsets from an envelope: local maxima within ±`windowSeconds` that reach `thresholdDb`.
+ * The rise is measured over two hops, so the onset time reported is one hop before the peak frame.
+ * @returns onset times in seconds, ascending.
+ */
+export function pickOnsets(envelope: OnsetEnvelope, options: OnsetPickOptions = {}): number[] {
+  const threshold = options.thresholdDb ?? 3;
+  const radius = Math.max(1, Math.round((options.windowSeconds ?? 0.05) / envelope.hopSeconds));
+  const s = envelope.strength;
+  const onsets: number[] = [];
+  let lastPeak = -Infinity;
+  for (let k = 0; k < s.length; k++) {
+    const v = s[k];
+    if (v < threshold) continue;
+    let isPeak = true;
+    const from = Math.max(0, k - radius);
+    const to = Math.min(s.length - 1, k + radius);
+    for (let j = from; j <= to && isPeak; j++) {
+      // Ties on a plateau resolve to the first frame.
+      if (s[j] > v || (s[j] === v && j < k)) isPeak = false;
+    }
+    if (!isPeak || k - lastPeak <= radius) continue;
+    lastPeak = k;
+    onsets.push(Math.max(0, (k - 1) * envelope.hopSeconds));
+  }
+  return onsets;
+}
