@@ -67,11 +67,15 @@ function createRealFft(size: number): RealFft {
     size,
     createSpectrum: () => new Float64Array(size + 2),
     forward(source, out) {
-      const n = Math.min(size, source.length);
-      for (let i = 0; i < n; i++) input[i] = source[i];
-      for (let i = n; i < size; i++) input[i] = 0;
+      let data: ArrayLike<number> = source;
+      if (!(source instanceof Float64Array && source.length === size)) {
+        const n = Math.min(size, source.length);
+        for (let i = 0; i < n; i++) input[i] = source[i];
+        for (let i = n; i < size; i++) input[i] = 0;
+        data = input;
+      }
       // fft.js's realTransform fills bins 0 … size/2 of a full interleaved complex array.
-      full.realTransform(complexOut, input);
+      full.realTransform(complexOut, data);
       for (let i = 0; i < size + 2; i++) out[i] = complexOut[i];
     },
     inverse(spectrum, out) {

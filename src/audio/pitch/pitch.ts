@@ -19,7 +19,7 @@
  */
 import type { MonoAudio, PitchTrack } from '../types.js';
 import { getRealFft, nextPowerOfTwo } from '../dsp/fft.js';
-import { resample } from '../dsp/resample.js';
+import { resample, type ResampleOptions } from '../dsp/resample.js';
 
 /** Tuning of {@link trackPitch}. Every field is optional; defaults are stated per field. */
 export interface PitchOptions {
@@ -63,6 +63,11 @@ export interface PitchOptions {
    * voicing prior falling to 0 over the next 10 dB. Default 40.
    */
   relativeFloorDb?: number;
+  /**
+   * Frames this many dB below the loudest frame of the previous 300 ms get a voicing prior falling
+   * to 0 over the next 10 dB: decaying reverberation tails end unvoiced. Default 20.
+   */
+  tailDropDb?: number;
 }
 
 interface ResolvedOptions {
@@ -79,6 +84,7 @@ interface ResolvedOptions {
   voicingSwitchCost: number;
   silenceDbfs: number;
   relativeFloorDb: number;
+  tailDropDb: number;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -95,7 +101,16 @@ const DEFAULTS: ResolvedOptions = {
   voicingSwitchCost: 2,
   silenceDbfs: -70,
   relativeFloorDb: 40,
+  tailDropDb: 20,
 };
+
+/**
+ * Anti-aliasing for the analysis signal: flat to 0.75 × Nyquist (3 kHz at 8 kHz, above the highest
+ * f0 and its strongest harmonics), aliases ≥ 40 dB down and allowed to fold only into the band above
+ * that. A stray alias 40 dB down barely moves a YIN dip, and the filter is 52 taps long at
+ * 44.1 kHz instead of 268 with resample's defaults: resampling is a large part of the tracker's time.
+ */
+const RESAMPLING: ResampleOptions = { passband: 0.75, attenuationDb: 40, stopband: 'passband' };
 
 /**
  * Tracks the fundamental frequency of a monophonic recording.
@@ -120,16 +135,15 @@ export function trackPitch(audio: MonoAudio, options: PitchOptions = {}): PitchT
   if (frameCount === 0) return { hopSeconds: o.hopSeconds, times, hz, voicedProbability };
 
   const rate = o.analysisRate;
-  // Band-limit to a little above what the tracker reads; the transition band may hold aliases
-  // (resample's 'passband' stopband) because only the passband feeds the difference function.
   const x =
     audio.sampleRate === rate
       ? audio.samples
-      : resample(audio.samples, audio.sampleRate, rate, { passband: 0.8, attenuationDb: 50, stopband: 'passband' });
+      : resample(audio.samples, audio.sampleRate, rate, RESAMPLING);
 
   const candidates = findCandidates(x, rate, frameCount, o);
   applyLoudnessPrior(candidates, o);
   decode(candidates, o, hz, voicedProbability);
+  refineTransitions(x, rate, o, hz);
   return { hopSeconds: o.hopSeconds, times, hz, voicedProbability };
 }
 
@@ -306,7 +320,7 @@ function findCandidates(x: Float32Array, rate: number, frames: number, o: Resolv
 }
 
 /**
- * Voicing prior from loudness, the product of two ramps:
+ * Voicing prior from loudness, the product of three ramps:
  *  - global: 1 down to (loud level − relativeFloorDb), falling linearly to 0 over the next 10 dB.
  *    The loud level is the 95th percentile of frame levels above the silence gate, so a few loud
  *    transients do not set it.
@@ -314,6 +328,11 @@ function findCandidates(x: Float32Array, rate: number, frames: number, o: Resolv
  *    falling to 0 at 12 dB less. A segment only partly filled by the end (or start) of a note still
  *    looks periodic; this keeps such frames unvoiced once the note has left the frame's centre,
  *    and sharpens voicing edges to about one hop whatever the segment length.
+ *  - tail: 1 down to tailDropDb below the loudest frame of the last 300 ms, falling to 0 over the
+ *    next 10 dB. A reverberation tail repeats the note it follows and stays periodic, so YIN alone
+ *    keeps it voiced; it decays at 60 dB per RT60 (120 dB/s for RT60 = 0.5 s), far faster than a held
+ *    note (a piano string loses ≲ 10 dB in its first 300 ms), so it crosses this ramp within
+ *    ~0.2–0.3 s of the note's end.
  */
 function applyLoudnessPrior(c: Candidates, o: ResolvedOptions): void {
   const levels: number[] = [];
@@ -322,12 +341,16 @@ function applyLoudnessPrior(c: Candidates, o: ResolvedOptions): void {
   levels.sort((a, b) => a - b);
   const loud = levels[Math.min(levels.length - 1, Math.floor(0.95 * levels.length))];
   const floor = loud - o.relativeFloorDb;
+  const tailFrames = Math.max(1, Math.round(0.3 / o.hopSeconds));
   for (let k = 0; k < c.frames; k++) {
     const level = c.levelDb[k];
     if (level <= o.silenceDbfs) continue;
     const global = clamp01((level - (floor - 10)) / 10);
     const local = clamp01((c.centreDb[k] - level + 12) / 6);
-    c.prior[k] = global * local;
+    let recent = level;
+    for (let j = Math.max(0, k - tailFrames); j < k; j++) if (c.levelDb[j] > recent) recent = c.levelDb[j];
+    const tail = clamp01((level - (recent - o.tailDropDb - 10)) / 10);
+    c.prior[k] = global * local * tail;
   }
 }
 
@@ -419,4 +442,120 @@ function decode(c: Candidates, o: ResolvedOptions, hzOut: Float32Array, voicedOu
     voicedOut[k] = Math.min(1, mass) * c.prior[k];
     if (k > 0) state = back[k * states + state];
   }
+}
+
+/** Frames compared on each side when looking for a pitch change (30 ms at the default hop). */
+const TRANSITION_REACH = 3;
+/** A frame whose pitch differs from a frame TRANSITION_REACH away by more than this (cents) is re-read. */
+const TRANSITION_CENTS = 30;
+
+/**
+ * Re-reads frames at pitch changes with a short window. A 47 ms segment that straddles two notes
+ * holds both periods: for close intervals the two dips merge into one in between (a 2-semitone step
+ * reads ~1 semitone off for 2–3 frames), and across an octave leap the longer period stays periodic
+ * in both notes, so the lower note wins too early or too late. Where the decoded pitch moves by
+ * more than TRANSITION_CENTS within ±TRANSITION_REACH frames, the frame's own period and those of
+ * the frames TRANSITION_REACH away are compared over two periods of the longest (5–35 ms)
+ * centred on the frame, with the normalised difference D(τ) = Σ(x_j − x_{j+τ})² / Σ(x_j² + x_{j+τ}²)
+ * (0 for a perfectly periodic signal, ≈ 1 for noise). As in YIN's threshold rule the shortest
+ * period within 0.05 of the best D wins (a note an octave up is also periodic at the lower note's
+ * period), then it is refined by parabolic interpolation. Frames where no period reaches D < 0.3
+ * keep their first reading.
+ */
+function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz: Float32Array): void {
+  const frames = hz.length;
+  const semitoneShare = TRANSITION_CENTS / 1200;
+  const original = Float32Array.from(hz);
+  const periods = new Float64Array(3);
+  const minLag = Math.max(2, Math.floor(rate / o.maxHz));
+  const maxLag = Math.ceil(rate / o.minHz);
+  for (let k = 0; k < frames; k++) {
+    const here = original[k];
+    if (here <= 0) continue;
+    const before = k >= TRANSITION_REACH ? original[k - TRANSITION_REACH] : 0;
+    const after = k + TRANSITION_REACH < frames ? original[k + TRANSITION_REACH] : 0;
+    const moves =
+      (before > 0 && Math.abs(Math.log2(here / before)) > semitoneShare) ||
+      (after > 0 && Math.abs(Math.log2(here / after)) > semitoneShare);
+    if (!moves) continue;
+    let count = 0;
+    for (const f of [here, before, after]) if (f > 0) periods[count++] = rate / f;
+    let longest = 0;
+    for (let i = 0; i < count; i++) longest = Math.max(longest, periods[i]);
+    const width = Math.max(40, Math.ceil(2 * longest));
+    const centre = Math.round(k * o.hopSeconds * rate);
+
+    let bestTau = 0;
+    let bestD = Infinity;
+    let chosenTau = 0;
+    let chosenD = Infinity;
+    // Local minimum of D near each period, then the YIN-style choice among them.
+    const minima: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < count; i++) {
+      let tau = Math.min(maxLag, Math.max(minLag, Math.round(periods[i])));
+      let value = normalisedDifference(x, centre, width, tau);
+      for (let step = 0; step < 4; step++) {
+        const down = tau > minLag ? normalisedDifference(x, centre, width, tau - 1) : Infinity;
+        const up = tau < maxLag ? normalisedDifference(x, centre, width, tau + 1) : Infinity;
+        if (down < value && down <= up) {
+          tau -= 1;
+          value = down;
+        } else if (up < value) {
+          tau += 1;
+          value = up;
+        } else break;
+      }
+      minima.push(tau);
+      values.push(value);
+      if (value < bestD) {
+        bestD = value;
+        bestTau = tau;
+      }
+    }
+    if (!(bestD < 0.3)) continue;
+    chosenTau = bestTau;
+    chosenD = bestD;
+    for (let i = 0; i < minima.length; i++) {
+      if (values[i] <= bestD + 0.05 && minima[i] < chosenTau) {
+        chosenTau = minima[i];
+        chosenD = values[i];
+      }
+    }
+    // YIN step 5 on the short-window D.
+    const a = chosenTau > minLag ? normalisedDifference(x, centre, width, chosenTau - 1) : chosenD;
+    const c = chosenTau < maxLag ? normalisedDifference(x, centre, width, chosenTau + 1) : chosenD;
+    const curvature = a - 2 * chosenD + c;
+    const shift = curvature > 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / curvature)) : 0;
+    hz[k] = rate / (chosenTau + shift);
+  }
+}
+
+/**
+ * D(τ) = Σ_{i<width} (x_{s+i} − x_{s+i+τ})² / Σ_{i<width} (x²_{s+i} + x²_{s+i+τ}), with the pair of
+ * windows centred on `centre` (s = centre − ⌊(width + τ)/2⌋); samples outside the signal read 0.
+ */
+function normalisedDifference(x: Float32Array, centre: number, width: number, tau: number): number {
+  const start = centre - ((width + tau) >> 1);
+  let diff = 0;
+  let energy = 0;
+  if (start >= 0 && start + width + tau <= x.length) {
+    for (let i = start; i < start + width; i++) {
+      const a = x[i];
+      const b = x[i + tau];
+      const e = a - b;
+      diff += e * e;
+      energy += a * a + b * b;
+    }
+  } else {
+    for (let i = start; i < start + width; i++) {
+      const a = i >= 0 && i < x.length ? x[i] : 0;
+      const j = i + tau;
+      const b = j >= 0 && j < x.length ? x[j] : 0;
+      const e = a - b;
+      diff += e * e;
+      energy += a * a + b * b;
+    }
+  }
+  return energy > 0 ? diff / energy : 1;
 }
