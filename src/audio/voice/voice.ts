@@ -1,0 +1,174 @@
+/**
+ * The singing voice: renders a {@link Score} as a sung mono track.
+ *
+ * Pipeline: note pitches snapped to the equal-tempered grid (after removing the melody's overall
+ * tuning offset) → whole-octave transposition into the voice's range → phoneme timing (onset
+ * consonants before the beat, vowel on the note, coda at its end) → f0 contour (portamento,
+ * vibrato, flutter) → articulatory control tracks → formant synthesis → gentle peak normalisation.
+ *
+ * Pitch accuracy is by construction: the glottal source runs at exactly the contour's f0, and the
+ * vocal tract filter cannot move it. Everything is seeded, so the same score, options and seed give
+ * bit-identical samples.
+ */
+import { ValidationError } from '../../platform/errors.js';
+import type { Score, SungNote } from '../types.js';
+import { buildControlTracks, CONTROL_BLOCK, renderFormants } from './formant-synth.js';
+import { buildPitchContour, type VibratoSettings } from './pitch-contour.js';
+import { planTimeline } from './timeline.js';
+import { DEFAULT_VOICE, transposeToRange, VOICES } from './voices.js';
+
+export { VOICES, transposeToRange, DEFAULT_VOICE, type VoiceProfile } from './voices.js';
+export type { VibratoSettings } from './pitch-contour.js';
+
+export interface SingOptions {
+  /** Key of {@link VOICES}: `low` (baritone, MIDI 45–64) or `high` (soprano, MIDI 57–79). Default `high`. */
+  voice?: string;
+  /** Output rate in Hz, 8000–192000. Default 44100. */
+  sampleRate?: number;
+  /**
+   * Vibrato, or `false` for none. Fields left out take the voice's defaults (`high`: 5.6 Hz, 35 cents
+   * peak, 0.25 s delay; `low`: 5.3 Hz, 30 cents, 0.25 s). Notes shorter than the delay get none.
+   */
+  vibrato?: Partial<VibratoSettings> | false;
+  /**
+   * Glide between legato notes (no rest between them, or a melisma): `true` = 0.08 s, `{ seconds }`
+   * for another length (capped at 40 % of either note), `false` = a 20 ms move. Default true.
+   */
+  portamento?: boolean | { seconds: number };
+  /** Audible inhale before each phrase when the rest before it is ≥ 0.25 s. Default true. */
+  breath?: boolean;
+  /**
+   * `rounded` (default): sing each note on the nearest equal-tempered semitone (A4 = 440 Hz) after
+   * removing the melody's overall tuning offset, so a consistently sharp or flat hum keeps its
+   * intervals and matches the exported score. `exact`: sing the float `midi` as given.
+   */
+  pitch?: 'rounded' | 'exact';
+  /** `auto` (default): whole-octave shift into the voice's range; a number: this many semitones. */
+  transpose?: 'auto' | number;
+  /** Seed of jitter, shimmer, noise and vibrato-rate variation. Default 1. */
+  seed?: number;
+}
+
+export interface SingResult {
+  /** Mono samples in [-1, 1], peak −3 dBFS (silence stays 0). Length: last note end + 0.35 s. */
+  samples: Float32Array;
+  sampleRate: number;
+  /** Id of the voice that sang. */
+  voice: string;
+  /** Semitones added to every note before singing (the octave transposition). */
+  transposeSemitones: number;
+  /** Notes still outside the voice's range after the transposition. */
+  outOfRange: number;
+  /**
+   * The pitch the voice holds, on a 10 ms grid (frame k at k · 0.01 s): the sung note's MIDI number
+   * (rounded/transposed, without vibrato) where a voiced, non-fricative sound sits on a note for the
+   * whole ±15 ms around the frame; 0 in silence, unvoiced and fricative consonants, and glides.
+   */
+  intendedPitch: { times: Float64Array; midi: Float32Array };
+  /** When each phoneme sounds (silences left out); plosives appear as `P:closure`, `P:burst`, `P:aspiration`. */
+  phonemes: { phoneme: string; start: number; end: number }[];
+}
+
+/** Samples after the last note's end (release and reverberation-free decay). */
+const TAIL_SECONDS = 0.35;
+const PEAK = Math.pow(10, -3 / 20);
+const INTENDED_HOP = 0.01;
+
+/**
+ * Sings a score. Notes are sorted by start; overlapping notes are trimmed; notes without phonemes
+ * sing `AH`. Throws {@link ValidationError} (`UNKNOWN_VOICE`, `BAD_SAMPLE_RATE`) for bad options.
+ */
+export function singScore(score: Score, options: SingOptions = {}): SingResult {
+  const voiceId = options.voice ?? DEFAULT_VOICE;
+  const voice = VOICES[voiceId];
+  if (!voice) {
+    throw new ValidationError([{ code: 'UNKNOWN_VOICE', message: `Unknown voice "${voiceId}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: voiceId }]);
+  }
+  const sampleRate = options.sampleRate ?? 44100;
+  if (!(sampleRate >= 8000 && sampleRate <= 192000)) {
+    throw new ValidationError([{ code: 'BAD_SAMPLE_RATE', message: 'The sample rate must be between 8000 and 192000 Hz.', value: sampleRate }]);
+  }
+  const seed = options.seed ?? 1;
+
+  const valid = score.notes
+    .filter((n) => Number.isFinite(n.start) && Number.isFinite(n.end) && Number.isFinite(n.midi) && n.end > n.start && n.start >= 0)
+    .sort((a, b) => a.start - b.start);
+  const snapped = options.pitch === 'exact' ? valid : snapToSemitones(valid);
+  const transposition =
+    typeof options.transpose === 'number'
+      ? { notes: snapped.map((n) => ({ ...n, midi: n.midi + (options.transpose as number) })), semitones: options.transpose, outOfRange: countOutOfRange(snapped, options.transpose, voice.range) }
+      : transposeToRange(snapped, voice);
+  const notes = transposition.notes;
+
+  const duration = notes.length ? notes[notes.length - 1].end + TAIL_SECONDS : 0;
+  const length = Math.ceil(duration * sampleRate);
+  const timeline = planTimeline(notes, { breath: options.breath ?? true, duration });
+
+  const step = CONTROL_BLOCK / sampleRate;
+  const count = Math.ceil(length / CONTROL_BLOCK) + 1;
+  const vibrato = options.vibrato === false ? null : { ...voice.vibrato, ...(options.vibrato ?? {}) };
+  const portamento = options.portamento ?? true;
+  const glideSeconds = portamento === false ? 0.02 : portamento === true ? 0.08 : Math.max(0.02, portamento.seconds);
+  const contour = buildPitchContour(timeline.notes, count, step, { vibrato, glideSeconds, flutterCents: 4, seed });
+  const tracks = buildControlTracks(timeline.segments, contour.midi, voice, step);
+  const samples = renderFormants(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
+
+  let peak = 0;
+  for (let i = 0; i < length; i++) {
+    const a = Math.abs(samples[i]);
+    if (a > peak) peak = a;
+  }
+  if (peak > 0) {
+    const gain = PEAK / peak;
+    for (let i = 0; i < length; i++) samples[i] *= gain;
+  }
+
+  // Intended pitch: the held note wherever voicing is on and steady on one note for ±15 ms.
+  const frames = notes.length ? Math.floor(duration / INTENDED_HOP) + 1 : 0;
+  const times = new Float64Array(frames);
+  const midi = new Float32Array(frames);
+  const reach = Math.max(1, Math.round(0.015 / step));
+  for (let f = 0; f < frames; f++) {
+    const t = f * INTENDED_HOP;
+    times[f] = t;
+    const centre = Math.round(t / step);
+    const note = contour.target[Math.min(centre, count - 1)];
+    if (note <= 0) continue;
+    let steady = true;
+    for (let k = Math.max(0, centre - reach); k <= Math.min(count - 1, centre + reach) && steady; k++) {
+      steady = contour.target[k] === note && tracks.voicing[k] >= 0.3 && tracks.frication[k] < 0.05;
+    }
+    if (steady) midi[f] = note;
+  }
+
+  return {
+    samples,
+    sampleRate,
+    voice: voice.id,
+    transposeSemitones: transposition.semitones,
+    outOfRange: transposition.outOfRange,
+    intendedPitch: { times, midi },
+    phonemes: timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end })),
+  };
+}
+
+/**
+ * Rounds every note to the semitone grid after removing the melody's tuning offset: the
+ * duration-weighted circular mean of the notes' deviations from their nearest semitone.
+ */
+function snapToSemitones(notes: SungNote[]): SungNote[] {
+  let x = 0;
+  let y = 0;
+  for (const n of notes) {
+    const angle = 2 * Math.PI * (n.midi - Math.round(n.midi));
+    const w = n.end - n.start;
+    x += w * Math.cos(angle);
+    y += w * Math.sin(angle);
+  }
+  const offset = x === 0 && y === 0 ? 0 : Math.atan2(y, x) / (2 * Math.PI);
+  return notes.map((n) => ({ ...n, midi: Math.round(n.midi - offset) }));
+}
+
+function countOutOfRange(notes: readonly SungNote[], shift: number, range: { low: number; high: number }): number {
+  return notes.filter((n) => n.midi + shift < range.low - 0.5 || n.midi + shift > range.high + 0.5).length;
+}
