@@ -20,6 +20,10 @@ export interface DecodedAudio {
   bitrate: number | null;
   /** Bits per sample of PCM/FLAC sources, null for lossy codecs. */
   bitsPerSample: number | null;
+  /** True when the file ended before the length its header declares; `channels` holds what was there. */
+  truncated?: boolean;
+  /** True when decoding stopped at the caller's time cap: the recording is longer than `channels` holds. */
+  capped?: boolean;
 }
 
 /** Mono samples plus their rate: what the analysis stages take. */
