@@ -1,0 +1,75 @@
+/**
+ * What the lyrics stages hand over: the same shape whether the words were written by the embedded
+ * writer, given by the user or returned by a remote model and fitted to the notes.
+ */
+import type { SungNote } from '../types.js';
+
+export type SectionKind = 'verse' | 'chorus' | 'bridge' | 'intro' | 'outro';
+
+/** Rhyme schemes the writer uses, applied in blocks of four lines within a section (see `schemeLetters`). */
+export type RhymeScheme = 'AABB' | 'ABAB' | 'AAAA';
+
+export interface LyricLine {
+  /** The line as sung, e.g. `Dancing in the silver rain`. */
+  text: string;
+  /** Index into the phrases the caller passed (several lines share it only when a lone phrase was split). */
+  phraseIndex: number;
+  /** Normalized last word of the line (what rhymes). */
+  rhymeWord: string;
+  /** Index of the line's first note in the notes array. */
+  firstNote: number;
+  /** Number of notes the line is sung on. */
+  noteCount: number;
+  /** Syllables in `text` (dictionary count, letter-to-sound guess for unknown words). */
+  syllableCount: number;
+}
+
+export interface LyricSection {
+  kind: SectionKind;
+  lines: LyricLine[];
+}
+
+/** Each measure is 0..1, higher is better; `score` is their weighted mean (weights in checks.ts). */
+export interface LyricsQuality {
+  score: number;
+  /** Mean over lines of min(syllables, notes) / max(syllables, notes). */
+  syllableFit: number;
+  /** Share of stressed syllables that start on a long or strong-beat note of their phrase. */
+  stressAlignment: number;
+  /** Share of the rhyme pairs the scheme asks for whose line-end words rhyme (same word counts half). */
+  rhyme: number;
+  /** Share of the prompt's content words that appear in the lyrics (1 when there are none). */
+  promptCoverage: number;
+  /** Share of later chorus lines that repeat the first chorus's text (1 when there is no second chorus). */
+  chorusRepeats: number;
+  /** Share of distinct lines outside chorus repeats. */
+  variety: number;
+}
+
+export interface LyricsWarning {
+  /** Stable machine code, e.g. `LYRICS_TOO_LONG`. */
+  code: string;
+  message: string;
+  /** Syllables in the text, when relevant. */
+  syllables?: number;
+  /** Notes available, when relevant. */
+  notes?: number;
+  /** Syllables sung on a note shared with a neighbour syllable. */
+  merged?: number;
+  /** Syllables that could not be sung at all. */
+  dropped?: number;
+}
+
+export interface LyricsResult {
+  sections: LyricSection[];
+  /** One entry per input note, in order: a syllable or a continuation (melisma). */
+  sungNotes: SungNote[];
+  quality: LyricsQuality;
+  warnings: LyricsWarning[];
+  /** Rhyme scheme the lines were written to, null for user lyrics. */
+  scheme: RhymeScheme | null;
+  /** Where the words came from. */
+  source: 'writer' | 'user';
+  /** Seed of the variant that was kept (writer only). */
+  seed?: number;
+}
