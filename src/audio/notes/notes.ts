@@ -5,8 +5,10 @@
  * Steps, per voiced run of the contour:
  * 1. Voicing: a frame is voiced when hz > 0 and its voicedProbability ≥ `minVoicedProbability`.
  *    Unvoiced gaps up to `maxBridgeSeconds` are bridged (tracker dropouts) when the pitch on both
- *    sides agrees within a semitone and no onset falls near the gap; otherwise a gap ends the note.
- * 2. Clean-up in MIDI units: frames an octave (12 ± 1.5 semitones) away from a 210 ms running median
+ *    sides agrees within a semitone and no onset falls near the gap; gaps up to
+ *    `maxTransitionSeconds` through which the audio level holds up are treated as dropouts too
+ *    (bridged whatever the pitch on either side); otherwise a gap ends the note.
+ * 2. Clean-up in MIDI units: frames an octave (12 ± 2.5 semitones) away from a 210 ms running median
  *    are folded back (octave errors), then a 5-frame median filter removes short blips.
  * 3. Legato splits: optimal piecewise-constant segmentation of the cleaned contour (least squares
  *    with a penalty per segment and a minimum segment length, solved exactly by dynamic programming;
@@ -34,6 +36,13 @@ export interface NoteOptions {
   minVoicedProbability?: number;
   /** Unvoiced gaps up to this long inside a steady pitch are bridged unless an onset marks them; default 0.05 s. */
   maxBridgeSeconds?: number;
+  /**
+   * Longer unvoiced gaps, up to this long, through which the audio level stays within 10 dB of the
+   * notes around them and no onset occurs are tracker dropouts, not rests: they are bridged with a
+   * straight line, so a steady pitch stays one note and a pitch change (a fast glide the tracker
+   * lost) goes to the next note from where the previous one ended; default 0.2 s.
+   */
+  maxTransitionSeconds?: number;
   /**
    * Cost of one more note in the least-squares segmentation, in semitone²·seconds; default 0.06.
    * Larger values split legato steps less eagerly (and resist vibrato more).
@@ -78,6 +87,7 @@ export function segmentNotes(pitch: PitchTrack, audio: MonoAudio | null, options
   const minFrames = Math.max(2, Math.round((options.minNoteSeconds ?? 0.07) / hop));
   const minProbability = options.minVoicedProbability ?? 0;
   const bridgeFrames = Math.round((options.maxBridgeSeconds ?? 0.05) / hop);
+  const transitionFrames = Math.round((options.maxTransitionSeconds ?? 0.2) / hop);
   const penalty = (options.changePenalty ?? 0.06) / hop;
   const mergeSemitones = options.mergeSemitones ?? 0.5;
   const t0 = pitch.times.length ? pitch.times[0] : 0;
@@ -103,32 +113,50 @@ export function segmentNotes(pitch: PitchTrack, audio: MonoAudio | null, options
     midi[k] = hz > 0 && pitch.voicedProbability[k] >= minProbability ? hzToMidi(hz) : NaN;
   }
   const runs = voicedRuns(midi);
+  const levelAt = (k: number): number => {
+    if (!envelope) return -Infinity;
+    const j = k + Math.round(t0 / hop);
+    return j >= 0 && j < envelope.levelDb.length ? envelope.levelDb[j] : -Infinity;
+  };
+  // The level stays within 10 dB of the voiced frames on both sides throughout the gap.
+  const sustained = (from: number, to: number): boolean => {
+    const reference = Math.min(levelAt(from - 1), levelAt(to)) - 10;
+    if (!Number.isFinite(reference)) return false;
+    for (let k = from; k < to; k++) if (levelAt(k) < reference) return false;
+    return true;
+  };
   const merged: [number, number][] = [];
-  for (const run of runs) {
+  for (const [start, end] of runs) {
     const last = merged[merged.length - 1];
-    if (last && run[0] - last[1] <= bridgeFrames) {
+    const gap = last ? start - last[1] : Infinity;
+    if (last && gap <= transitionFrames && onsetIn(last[1] - 2, start + 4) < 0) {
       const before = medianOf(midi, Math.max(last[0], last[1] - 3), last[1]);
-      const after = medianOf(midi, run[0], Math.min(run[1], run[0] + 3));
-      if (Math.abs(before - after) < 1 && onsetIn(last[1] - 2, run[0] + 4) < 0) {
-        for (let k = last[1]; k < run[0]; k++) midi[k] = before + ((after - before) * (k - last[1] + 1)) / (run[0] - last[1] + 1);
-        last[1] = run[1];
+      const after = medianOf(midi, start, Math.min(end, start + 3));
+      // Octave-apart sides (a tracker error) count as the same pitch.
+      const apart = Math.abs(before - after);
+      if ((gap <= bridgeFrames && (apart < 1 || Math.abs(apart - 12) < 1)) || sustained(last[1], start)) {
+        // The gap stays NaN here and is filled after octave correction (step 2).
+        last[1] = end;
         continue;
       }
     }
-    merged.push([run[0], run[1]]);
+    merged.push([start, end]);
   }
 
   const notes: NoteEvent[] = [];
-  const clean = new Float64Array(frameCount);
+  const clean = new Float64Array(frameCount).fill(NaN);
   for (const [runStart, runEnd] of merged) {
     if (runEnd - runStart < minFrames) continue;
     // Step 2: octave folding against a wide running median, then a short median filter.
     const folded = midi.slice(runStart, runEnd);
     const wide = runningMedian(folded, OCTAVE_WINDOW);
     for (let i = 0; i < folded.length; i++) {
+      // An octave error seen at a vibrato peak can sit 9.5–14.5 semitones from the running median.
       const d = folded[i] - wide[i];
-      if (Math.abs(Math.abs(d) - 12) <= 1.5) folded[i] -= 12 * Math.sign(d);
+      if (Math.abs(Math.abs(d) - 12) <= 2.5) folded[i] -= 12 * Math.sign(d);
     }
+    // Bridged gaps become straight lines: a held pitch stays held, a pitch change becomes a glide.
+    fillGaps(folded);
     const smooth = runningMedian(folded, SMOOTH_WINDOW);
     clean.set(smooth, runStart);
 
@@ -322,7 +350,21 @@ function mergeClose(segments: Segment[], values: Float64Array, threshold: number
   }
 }
 
-/** Median over a centred window of `width` samples, shrunk at the edges; NaN-free input expected. */
+/** Replaces runs of NaN between finite values by linear interpolation (edges: nearest value). */
+function fillGaps(values: Float64Array): void {
+  let previous = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) continue;
+    if (i - previous > 1) {
+      const from = previous >= 0 ? values[previous] : values[i];
+      for (let k = previous + 1; k < i; k++) values[k] = from + ((values[i] - from) * (k - previous)) / (i - previous);
+    }
+    previous = i;
+  }
+  if (previous >= 0) for (let k = previous + 1; k < values.length; k++) values[k] = values[previous];
+}
+
+/** Median over a centred window of `width` samples, shrunk at the edges, skipping NaN (NaN if all are). */
 function runningMedian(values: Float64Array, width: number): Float64Array {
   const n = values.length;
   const half = width >> 1;
@@ -335,6 +377,7 @@ function runningMedian(values: Float64Array, width: number): Float64Array {
     for (let k = from; k < to; k++) {
       // Insertion sort into the small buffer.
       const v = values[k];
+      if (v !== v) continue;
       let p = count++;
       while (p > 0 && buffer[p - 1] > v) {
         buffer[p] = buffer[p - 1];
@@ -342,7 +385,7 @@ function runningMedian(values: Float64Array, width: number): Float64Array {
       }
       buffer[p] = v;
     }
-    out[i] = count & 1 ? buffer[count >> 1] : 0.5 * (buffer[(count >> 1) - 1] + buffer[count >> 1]);
+    out[i] = count === 0 ? NaN : count & 1 ? buffer[count >> 1] : 0.5 * (buffer[(count >> 1) - 1] + buffer[count >> 1]);
   }
   return out;
 }

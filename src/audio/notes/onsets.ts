@@ -21,6 +21,8 @@ export interface OnsetEnvelope {
   hopSeconds: number;
   /** Mean band-wise log-energy rise in dB over the last two hops, ≥ 0. */
   strength: Float32Array;
+  /** Frame level in dB relative to the loudest frame (0 at the loudest, floored at −floorDb). */
+  levelDb: Float32Array;
 }
 
 export interface OnsetEnvelopeOptions {
@@ -49,7 +51,7 @@ export function computeOnsetEnvelope(audio: MonoAudio, options: OnsetEnvelopeOpt
   const frames = samples.length ? Math.floor(samples.length / hopSamples) + 1 : 0;
   const bands = 4;
   const energy = new Float64Array(frames * bands);
-  if (frames === 0) return { hopSeconds, strength: new Float32Array(0) };
+  if (frames === 0) return { hopSeconds, strength: new Float32Array(0), levelDb: new Float32Array(0) };
 
   // Work at ≈ 11 kHz: averaging D input samples is a cheap anti-alias filter (first null at
   // fs/D) and cuts the per-sample cost by D; the top band then spans 3 kHz to ≈ 5.5 kHz plus
@@ -105,19 +107,25 @@ export function computeOnsetEnvelope(audio: MonoAudio, options: OnsetEnvelopeOpt
     if (total > loudest) loudest = total;
   }
   const floor = Math.max(loudest * Math.pow(10, -floorDb / 10), 1e-20);
-  const levelDb = new Float64Array(frames * bands);
-  for (let j = 0; j < levelDb.length; j++) levelDb[j] = 10 * Math.log10(energy[j] + floor);
+  const bandDb = new Float64Array(frames * bands);
+  for (let j = 0; j < bandDb.length; j++) bandDb[j] = 10 * Math.log10(energy[j] + floor);
+  const levelDb = new Float32Array(frames);
+  for (let k = 0; k < frames; k++) {
+    let total = 0;
+    for (let b = 0; b < bands; b++) total += energy[k * bands + b];
+    levelDb[k] = 10 * Math.log10(Math.max(total, floor) / Math.max(loudest, floor));
+  }
 
   const strength = new Float32Array(frames);
   for (let k = 2; k < frames; k++) {
     let sum = 0;
     for (let b = 0; b < bands; b++) {
-      const rise = levelDb[k * bands + b] - levelDb[(k - 2) * bands + b];
+      const rise = bandDb[k * bands + b] - bandDb[(k - 2) * bands + b];
       if (rise > 0) sum += rise;
     }
     strength[k] = sum / bands;
   }
-  return { hopSeconds, strength };
+  return { hopSeconds, strength, levelDb };
 }
 
 export interface OnsetPickOptions {
