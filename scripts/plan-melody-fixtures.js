@@ -140,7 +140,7 @@ const MELODIES = [
   },
   {
     name: 'whistle-synth', kind: 'whistle', renderer: 'tone', bpm: 116, gate: 0.9,
-    description: 'SYNTHETIC whistle: sine with 3 % second harmonic, 5.5 Hz ±20 cent vibrato after 150 ms, 30 ms rising scoop, plus sox pink-noise breath band-passed at 2.5 kHz (−30 dB); C major at 116 bpm (A5–F6, 880–1397 Hz)',
+    description: 'SYNTHETIC whistle: sine with 3 % second harmonic, 5.5 Hz ±20 cent vibrato after 150 ms, 30 ms rising scoop, plus sox pink-noise breath band-passed at 2.5 kHz (−30 dB); C major at 116 bpm (G5–F6, 784–1397 Hz)',
     melody: `C6:1 E6:0.5 D6:0.5 | C6:1 A5:1 | D6:0.5 D6:0.5 E6:0.5 F6:0.5 | E6:2 | r:1 G5:0.5 A5:0.5 |
              C6:1 F6:1 | E6:0.5 D6:0.5 C6:1:0.95`,
   },
