@@ -94,7 +94,7 @@ export function estimateKey(notes: NoteEvent[], options: KeyOptions = {}): KeyEs
   return { tonic, tonicPitchClass, mode, confidence, label: `${tonic} ${mode}` };
 }
 
-/** Pearson correlation; NaN when either side is constant. */
+/** Pearson correlation; NaN when either side is (numerically) constant. */
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0;
@@ -115,5 +115,7 @@ function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
     saa += da * da;
     sbb += db * db;
   }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+  // A histogram whose bins differ only by rounding noise counts as constant.
+  const tiny = 1e-12 * n * Math.max(ma * ma, mb * mb);
+  return saa > tiny && sbb > tiny ? sab / Math.sqrt(saa * sbb) : NaN;
 }
