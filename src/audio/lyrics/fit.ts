@@ -62,7 +62,10 @@ export function noteStrengths(notes: readonly NoteEvent[], spans: readonly NoteS
   const anchor = notes.length ? notes[0].start : 0;
   for (const span of spans) {
     const durs: number[] = [];
-    for (let i = span.firstNote; i < span.firstNote + span.noteCount; i++) durs.push(Math.max(0.01, notes[i].end - notes[i].start));
+    for (let i = span.firstNote; i < span.firstNote + span.noteCount; i++) {
+      const d = notes[i].end - notes[i].start;
+      durs.push(Number.isFinite(d) ? Math.max(0.01, d) : 0.01);
+    }
     const median = [...durs].sort((a, b) => a - b)[Math.floor(durs.length / 2)] || 0.01;
     for (let k = 0; k < durs.length; k++) {
       const i = span.firstNote + k;
@@ -74,7 +77,8 @@ export function noteStrengths(notes: readonly NoteEvent[], spans: readonly NoteS
       const pos = (notes[i].start - anchor) / period;
       const beat = Math.round(pos);
       let metre = 0.1;
-      if (Math.abs(pos - beat) < 0.12) metre = ((beat % 4) + 4) % 4 === 0 ? 1 : beat % 2 === 0 ? 0.75 : 0.5;
+      if (!Number.isFinite(pos)) metre = 0.1;
+      else if (Math.abs(pos - beat) < 0.12) metre = ((beat % 4) + 4) % 4 === 0 ? 1 : beat % 2 === 0 ? 0.75 : 0.5;
       else if (Math.abs(pos * 2 - Math.round(pos * 2)) < 0.24) metre = 0.25;
       out[i] = 0.55 * dur + 0.45 * metre;
     }
@@ -189,7 +193,10 @@ export function relativeStrengths(strengths: Float64Array, first: number, count:
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  for (let k = 0; k < count; k++) rel[k] = hi - lo > 1e-6 ? ((strengths[first + k] ?? 0) - lo) / (hi - lo) : 0.5;
+  for (let k = 0; k < count; k++) {
+    const v = ((strengths[first + k] ?? 0) - lo) / (hi - lo);
+    rel[k] = hi - lo > 1e-6 && Number.isFinite(v) ? v : 0.5;
+  }
   return rel;
 }
 

@@ -395,6 +395,14 @@ describe('user lyrics alignment', () => {
     }
   });
 
+  it('copes with notes whose times are not numbers', () => {
+    const { notes, phrases } = melody([6, 6]);
+    const broken = notes.map((n, i) => (i % 3 === 0 ? { ...n, start: NaN, end: Infinity } : n));
+    const result = alignLyrics('Hold on to the river\nShine like the morning', broken, phrases, { tempo: { bpm: 100, confidence: 1 } });
+    expect(result.sungNotes).toHaveLength(notes.length);
+    expect(result.sungNotes.filter((n) => !n.continuation)).toHaveLength(6 + 5);
+  });
+
   it('covers every note even when the phrases leave gaps or overlap', () => {
     const { notes } = melody([10]);
     const phrases: Phrase[] = [
