@@ -5,15 +5,20 @@
  * distributions", ICASSP 2014, built on de Cheveigné & Kawahara, "YIN", JASA 2002):
  *  1. Resample to a low analysis rate (8 kHz by default: f0 ≤ 1.5 kHz needs little bandwidth, and
  *     every later step costs in proportion to it).
- *  2. Per frame, the YIN difference function d(τ) (YIN step 2) through one FFT cross-correlation and
- *     running energy sums, then the cumulative-mean-normalised d′(τ) (YIN step 3).
+ *  2. Per frame, the YIN difference function d(τ) (YIN step 2) over a segment centred on the frame,
+ *     from its FFT autocorrelation and running energy sums, then the cumulative-mean-normalised
+ *     d′(τ) (YIN step 3).
  *  3. pYIN stage 1: integrate YIN's absolute-threshold rule (YIN step 4) over a Beta prior on the
  *     threshold; each dip of d′ becomes an f0 candidate carrying the prior mass of the thresholds that
  *     would have chosen it, refined by parabolic interpolation (YIN step 5).
- *  4. pYIN stage 2: Viterbi decoding over each frame's few candidates plus one unvoiced state, with
+ *  4. Voicing priors from loudness (not in pYIN): near-silence, frames whose centre has gone quiet
+ *     (a note only at the segment's edge) and decaying reverberation tails are pushed to unvoiced.
+ *  5. pYIN stage 2: Viterbi decoding over each frame's few candidates plus one unvoiced state, with
  *     costs that favour small pitch moves and few voicing switches. pYIN decodes a dense grid of
  *     pitch bins; decoding only the candidates gives the same path where a candidate exists and is
  *     ~100× cheaper.
+ *  6. Frames at pitch changes are re-read with a short window (not in pYIN): a long segment that
+ *     straddles two notes reads between them or keeps the lower of an octave leap.
  *
  * Frame k is centred at k·hopSeconds (frame 0 at t = 0; samples before 0 or after the end read as 0).
  */
