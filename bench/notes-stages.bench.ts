@@ -1,9 +1,12 @@
 /**
- * Times the note segmentation, key, tempo and phrase stages on 300 s of synthetic 44.1 kHz audio
+ * Times the onset envelope, note segmentation, key, tempo and phrase stages on 300 s of synthetic 44.1 kHz audio
  * (a repeating melody) with a matching 10 ms pitch track.
  * Run: npx tsc -p tsconfig.build.json --outDir /tmp/mv-bench && node /tmp/mv-bench/bench/notes-stages.bench.js
  */
+import { estimateKey } from '../src/audio/key/key.js';
 import { segmentNotes } from '../src/audio/notes/notes.js';
+import { findPhrases } from '../src/audio/phrases/phrases.js';
+import { estimateTempo } from '../src/audio/tempo/tempo.js';
 import { computeOnsetEnvelope } from '../src/audio/notes/onsets.js';
 import { midiToHz } from '../src/audio/pitch-math.js';
 import type { PitchTrack } from '../src/audio/types.js';
@@ -52,3 +55,15 @@ function time<T>(label: string, run: () => T, repeats = 5): T {
 const envelope = time('computeOnsetEnvelope', () => computeOnsetEnvelope(audio));
 const notes = time('segmentNotes (envelope given)', () => segmentNotes(pitch, audio, { onsetEnvelope: envelope }));
 console.log(`notes: ${notes.length}`);
+const tempo = time('estimateTempo (with envelope)', () => estimateTempo(notes, envelope));
+time('estimateKey', () => estimateKey(notes));
+time('findPhrases', () => findPhrases(notes, tempo));
+console.log(`tempo ${tempo?.bpm.toFixed(2)} BPM (true ${(60 / beat).toFixed(2)}), key ${estimateKey(notes)?.label}`);
+
+// Worst case for the segmentation's dynamic programme: one 300 s voiced run (legato, no rests).
+const legatoHz = new Float32Array(frames);
+const legatoProb = new Float32Array(frames).fill(0.9);
+for (let f = 0; f < frames; f++) legatoHz[f] = midiToHz(60 + steps[Math.floor((f * hop) / beat) % steps.length]) * (1 + 0.003 * Math.sin(f));
+const legato: PitchTrack = { hopSeconds: hop, times, hz: legatoHz, voicedProbability: legatoProb };
+const legatoNotes = time('segmentNotes, one 300 s legato run', () => segmentNotes(legato, null));
+console.log(`legato notes: ${legatoNotes.length}`);

@@ -68,7 +68,7 @@ interface Segment {
 
 const OCTAVE_WINDOW = 21;
 const SMOOTH_WINDOW = 5;
-const MAX_SEGMENT_SECONDS = 4;
+const MAX_SEGMENT_SECONDS = 2;
 const GLIDE_TOLERANCE = 0.35;
 const MAX_GLIDE_SECONDS = 0.3;
 const ONSET_EDGE_SECONDS = 0.1;

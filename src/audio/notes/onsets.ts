@@ -78,10 +78,16 @@ export function computeOnsetEnvelope(audio: MonoAudio, options: OnsetEnvelopeOpt
     let e2 = 0;
     let e3 = 0;
     for (let j = from; j < to; j++) {
-      let x = 0;
       const i0 = j * decimation;
-      for (let i = i0; i < i0 + decimation; i++) x += samples[i];
-      x *= invDecimation;
+      let x: number;
+      if (decimation === 4) {
+        // The common case (44.1/48 kHz), unrolled.
+        x = (samples[i0] + samples[i0 + 1] + samples[i0 + 2] + samples[i0 + 3]) * 0.25;
+      } else {
+        x = 0;
+        for (let i = i0; i < i0 + decimation; i++) x += samples[i];
+        x *= invDecimation;
+      }
       y1 += a1 * (x - y1);
       y2 += a2 * (x - y2);
       y3 += a3 * (x - y3);
