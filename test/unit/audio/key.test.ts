@@ -27,6 +27,17 @@ describe('estimateKey', () => {
     }
   });
 
+  it('names the key of natural and harmonic minor scales with a held tonic on every tonic', () => {
+    const names = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
+    for (const steps of [[0, 2, 3, 5, 7, 8, 10, 12], [0, 2, 3, 5, 7, 8, 11, 12]]) {
+      for (let tonic = 0; tonic < 12; tonic++) {
+        const up = transpose(steps, 57 + tonic);
+        const key = estimateKey(line([...up, ...up.slice(0, -1).reverse()], [...up.map(() => 1), 1, 1, 1, 1, 1, 1, 4]))!;
+        expect(key.label).toBe(`${names[(9 + tonic) % 12]} minor`);
+      }
+    }
+  });
+
   it('finds F# major for a melody in F# major', () => {
     // F# A# C# F# | E# F# G# A# | B A# G# F# (long).
     const key = estimateKey(line([66, 70, 73, 78, 77, 78, 80, 82, 83, 82, 80, 78], [1, 1, 1, 2, 0.5, 0.5, 1, 2, 1, 1, 1, 4]))!;

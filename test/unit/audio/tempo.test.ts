@@ -39,6 +39,17 @@ describe('estimateTempo', () => {
     });
   }
 
+  it('finds 90, 120 and 150 BPM within ±2 % from rendered isochronous melodies (audio → notes → tempo)', () => {
+    for (const bpm of [90, 120, 150]) {
+      const beat = 60 / bpm;
+      const truth = Array.from({ length: 16 }, (_, i) => ({ start: 0.3 + i * beat, end: 0.3 + i * beat + 0.85 * beat, midi: 60 + [0, 2, 4, 5, 7, 5, 4, 2][i % 8] }));
+      const rendered = renderMelody(truth, { sampleRate: 16000, timbre: 'hum' });
+      const envelope = computeOnsetEnvelope(rendered);
+      const tempo = estimateTempo(segmentNotes(trackFromTruth(rendered, { jitterCents: 10 }), rendered, { onsetEnvelope: envelope }), envelope)!;
+      expect(Math.abs(tempo.bpm / bpm - 1)).toBeLessThanOrEqual(0.02);
+    }
+  });
+
   it('folds a 50 BPM pulse into the 60–180 BPM range as 100 BPM', () => {
     const tempo = estimateTempo(notesAt(rhythm(new Array(16).fill(1), 50)))!;
     expect(Math.abs(tempo.bpm - 100)).toBeLessThanOrEqual(2);
