@@ -52,8 +52,8 @@ export interface ControlTracks {
 const NASAL_POLE_HZ = 270;
 const NASAL_BW = 100;
 /** Level of aspiration and frication noise relative to the glottal wave (set by ear and by measurement). */
-const ASPIRATION_GAIN = 0.35;
-const FRICATION_GAIN = 2.2;
+const ASPIRATION_GAIN = 1.4;
+const FRICATION_GAIN = 4.4;
 /** Corner of the low-pass after the frication band-passes, Hz (male reference). */
 const FRICATION_LOWPASS_HZ = 9000;
 
@@ -223,7 +223,8 @@ const C_AF = 33; // frication amplitude, per-sample change
 const C_BYPASS = 35; // high-pass b0, b1, b2, a1, a2 (times the bypass gain in b*)
 const C_FRIC_LP = 40; // frication low-pass b0, b1, b2, a1, a2
 const C_BYPASS_GAIN = 45; // the bypass gain for this block
-const C_SIZE = 46;
+const C_BOOST = 46; // extra fundamental (fraction of the pulse's own), per-sample change
+const C_SIZE = 48;
 
 // Layout of the synthesizer state vector (filter memories, oscillator, noise generator).
 const S_PHASE = 0;
@@ -247,7 +248,7 @@ const S_SIZE = 36;
 export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, settings: RenderSettings): Float32Array {
   const { sampleRate: rate, length } = settings;
   const out = new Float32Array(length);
-  const { tables, openQuotient } = glottalTables(rate, voice.glottalOpening, voice.glottalClosing, voice.tiltHz);
+  const { tables, openQuotient, harmonics, fundamental } = glottalTables(rate, voice.glottalOpening, voice.glottalClosing, voice.tiltHz);
   const c = new Float64Array(C_SIZE);
   const state = new Float64Array(S_SIZE);
   state[S_PERIOD_RATE] = 1;
@@ -269,7 +270,8 @@ export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, setti
   biquad(c, C_FRIC_LP, 'lowpass', FRICATION_LOWPASS_HZ * (1 + 0.6 * (voice.formantScale - 1)), 1, rate);
   const dcCoefficient = Math.exp((-2 * Math.PI * 30) / rate);
   const neutralProduct = 500 * 1500 * 2500 * voice.formantScale ** 3;
-  const params = { openQuotient, jitter: settings.jitter, shimmer: settings.shimmer, dc: dcCoefficient };
+  const params = { openQuotient, jitter: settings.jitter, shimmer: settings.shimmer, dc: dcCoefficient, fundamental };
+  let boost = 0;
 
   const breathiness = voice.breathiness;
   const blocks = Math.ceil(length / CONTROL_BLOCK);
@@ -318,6 +320,10 @@ export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, setti
       c[C_BAND2 + 1] = k.b;
       c[C_BAND2 + 2] = k.c;
     }
+    const targetBoost = fundamentalBoost(c, hz0, rate, harmonics, voice.tiltHz);
+    c[C_BOOST] = boost;
+    c[C_BOOST + 1] = (targetBoost - boost) / CONTROL_BLOCK;
+    boost = targetBoost;
     c[C_INC] = hz0 / rate;
     c[C_INC + 1] = (hz1 / rate - hz0 / rate) / CONTROL_BLOCK;
 
@@ -327,7 +333,61 @@ export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, setti
   return out;
 }
 
+/** Share of the first six harmonics' power that odd harmonics must keep (see {@link fundamentalBoost}). */
+const MIN_ODD_SHARE = 0.3;
+/** Most the fundamental may be raised, as an amplitude factor (+12 dB). */
+const MAX_BOOST = 3;
+
+/**
+ * How much to add to the source's fundamental so the sung pitch stays unambiguous. When a formant
+ * sits on an even harmonic (F1 ≈ 2·f0: ER or OW around 250 Hz in a baritone), the even harmonics
+ * dominate, the waveform nearly repeats every half period, and autocorrelation pitch trackers (YIN
+ * and kin) as well as listeners' "octave" judgement can hear f0 an octave up. The tract response
+ * |H(k·f0)| of the current filter settings is evaluated for harmonics 1 … 6; if odd harmonics carry
+ * less than {@link MIN_ODD_SHARE} of their power, the fundamental is raised just enough (at most
+ * {@link MAX_BOOST}×). Returns the extra fundamental as a fraction of the pulse's own.
+ */
+function fundamentalBoost(c: Float64Array, f0: number, sampleRate: number, harmonics: Float64Array, tiltHz: number): number {
+  let odd = 0;
+  let even = 0;
+  let first = 0;
+  for (let k = 1; k <= 6; k++) {
+    const f = k * f0;
+    if (f >= 0.45 * sampleRate) break;
+    const w = (2 * Math.PI * f) / sampleRate;
+    const cos1 = Math.cos(w);
+    const sin1 = Math.sin(w);
+    const cos2 = cos1 * cos1 - sin1 * sin1;
+    const sin2 = 2 * sin1 * cos1;
+    let gain = (harmonics[k - 1] * harmonics[k - 1]) / (1 + (f / tiltHz) * (f / tiltHz));
+    for (const offset of CASCADE_OFFSETS) {
+      const a = c[offset];
+      const b = c[offset + 1];
+      const cc = c[offset + 2];
+      const re = 1 - b * cos1 - cc * cos2;
+      const im = b * sin1 + cc * sin2;
+      gain *= (a * a) / (re * re + im * im);
+    }
+    const za = c[C_NZ];
+    const zb = c[C_NZ + 1];
+    const zc = c[C_NZ + 2];
+    const zr = za + zb * cos1 + zc * cos2;
+    const zi = zb * sin1 + zc * sin2;
+    gain *= zr * zr + zi * zi;
+    if (k === 1) first = gain;
+    if (k % 2 === 1) odd += gain;
+    else even += gain;
+  }
+  if (first <= 0 || odd >= MIN_ODD_SHARE * (odd + even)) return 0;
+  // Solve (odd − first + g²·first) = share / (1 − share) · even for the amplitude factor g.
+  const needed = (MIN_ODD_SHARE / (1 - MIN_ODD_SHARE)) * even - (odd - first);
+  return Math.min(MAX_BOOST, Math.sqrt(needed / first)) - 1;
+}
+
+const CASCADE_OFFSETS = [C_NP, C_F1, C_F2, C_F3, C_F4, C_F5];
+
 interface BlockParams {
+  fundamental: Float32Array;
   openQuotient: number;
   jitter: number;
   shimmer: number;
@@ -366,6 +426,8 @@ function synthesizeBlock(out: Float32Array, begin: number, end: number, table: F
   const av0 = c[C_AV], dav = c[C_AV + 1];
   const ah0 = c[C_AH], dah = c[C_AH + 1];
   const af0 = c[C_AF], daf = c[C_AF + 1];
+  const boost0 = c[C_BOOST], dboost = c[C_BOOST + 1];
+  const fundamental = p.fundamental;
   const openQuotient = p.openQuotient;
   const dc = p.dc;
 
@@ -385,8 +447,11 @@ function synthesizeBlock(out: Float32Array, begin: number, end: number, table: F
     }
     const position = phase * TABLE_SIZE;
     const index = position | 0;
+    const frac = position - index;
     const t0 = table[index];
-    let x = (t0 + (table[index + 1] - t0) * (position - index)) * (av0 + dav * j) * periodGain;
+    const h0 = fundamental[index];
+    const pulse = t0 + (table[index + 1] - t0) * frac + (boost0 + dboost * j) * (h0 + (fundamental[index + 1] - h0) * frac);
+    let x = pulse * (av0 + dav * j) * periodGain;
     noise ^= noise << 13; noise ^= noise >>> 17; noise ^= noise << 5;
     x += noise * INT_SCALE * (ah0 + dah * j) * (phase < openQuotient ? 1 : 0.35);
 

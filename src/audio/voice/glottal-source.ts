@@ -19,6 +19,13 @@ export interface GlottalTables {
   tables: Float32Array[];
   /** Open quotient (opening + closing phase) as a fraction of the period. */
   openQuotient: number;
+  /**
+   * Magnitudes of harmonics 1 … 8 of the pulse before spectral tilt, relative to the fundamental
+   * (index 0 is harmonic 1, so always 1).
+   */
+  harmonics: Float64Array;
+  /** The fundamental alone, in phase with the tables' fundamental (amplitude 1, TABLE_SIZE + 1 samples). */
+  fundamental: Float32Array;
 }
 
 const cache = new Map<string, GlottalTables>();
@@ -76,7 +83,12 @@ export function glottalTables(sampleRate: number, opening: number, closing: numb
     table[TABLE_SIZE] = table[0];
     tables.push(table);
   }
-  const result = { tables, openQuotient: opening + closing };
+  const harmonicMagnitudes = new Float64Array(8);
+  for (let k = 1; k <= 8; k++) harmonicMagnitudes[k - 1] = (2 * Math.hypot(spectrum[2 * k], spectrum[2 * k + 1])) / analysisSize / fundamental;
+  const fundamentalWave = new Float32Array(TABLE_SIZE + 1);
+  const phase1 = Math.atan2(spectrum[3], spectrum[2]);
+  for (let n = 0; n <= TABLE_SIZE; n++) fundamentalWave[n] = Math.cos((2 * Math.PI * n) / TABLE_SIZE + phase1);
+  const result = { tables, openQuotient: opening + closing, harmonics: harmonicMagnitudes, fundamental: fundamentalWave };
   cache.set(key, result);
   return result;
 }

@@ -101,6 +101,7 @@ export function planTimeline(input: readonly PlannedNoteInput[], options: Timeli
     if (note.continuation && previous && note.start - notes[previous.last].end < 0.06) {
       previous.last = i;
       previous.end = note.end;
+      previous.soundEnd = note.end;
       continue;
     }
     const parts = note.continuation ? { onset: [], nucleus: previous?.parts.nucleus ?? 'AH', coda: [] } : splitSyllable(note.phonemes);
@@ -234,7 +235,7 @@ function silentSegment(start: number, end: number): Segment {
 function breathSegment(start: number, end: number): Segment {
   return {
     start, end, kind: 'breath', phoneme: 'breath', formants: BREATH_FORMANTS, bandwidths: [250, 300, 350],
-    voicing: 0, aspiration: 0.22, frication: 0, bands: null, nasalZeroHz: 0, amplitudeTau: 0.4 * (end - start), formantTau: 0.5 * (end - start),
+    voicing: 0, aspiration: 0.4, frication: 0, bands: null, nasalZeroHz: 0, amplitudeTau: 0.4 * (end - start), formantTau: 0.5 * (end - start),
   };
 }
 
