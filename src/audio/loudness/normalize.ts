@@ -16,7 +16,10 @@
  *      never exceeds what the peak at k requires, while it ramps down over the look-ahead time
  *      instead of jumping (a jump would itself create distortion and new inter-sample peaks).
  *    Limiting lowers the loudness a little, so the static gain is raised by the shortfall and the
- *    limiter re-run (up to {@link MAX_ITERATIONS} times, stopping within 0.05 LU).
+ *    limiter re-run (up to {@link MAX_ITERATIONS} times, stopping within 0.05 LU, when more gain stops
+ *    buying loudness, or at {@link MAX_MAKEUP_DB} dB of extra gain). A dense signal with little
+ *    headroom between its loudness and its peaks may therefore end below the target: the result's
+ *    `integratedLufs` says where it landed.
  * 3. The result's true peak is measured; if gain modulation still left it above the ceiling, the whole
  *    output is scaled down by the excess, so the ceiling always holds. The result reports the loudness
  *    and true peak actually reached: when the target cannot be met, callers see by how much.
@@ -34,6 +37,11 @@ export const DEFAULT_LOOKAHEAD_SECONDS = 0.005;
 export const DEFAULT_RELEASE_SECONDS = 0.1;
 /** The limiter aims this far (dB) under the ceiling to absorb the effect of its own gain modulation. */
 const LIMITER_MARGIN_DB = 0.2;
+/**
+ * Most extra static gain (dB) the iteration may add to make up for the loudness the limiter removes;
+ * beyond that the limiter would be doing heavy dynamic-range compression, and the shortfall is reported.
+ */
+const MAX_MAKEUP_DB = 3;
 /** Re-runs of the limiter with a corrected make-up gain. */
 const MAX_ITERATIONS = 6;
 /** Loudness error (LU) at which the iteration stops. */
@@ -99,13 +107,18 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
     const gainCurve = new Float32Array(envelope.length);
     output = channels;
     loudness = measured;
+    const maxGainDb = gainDb + MAX_MAKEUP_DB;
+    let previous = -Infinity;
     for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
       const gain = Math.pow(10, gainDb / 20);
       limiterGain(envelope, gain, threshold, lookahead, release, gainCurve);
       output = applyGain(channels, gain, gainCurve);
       loudness = measureIntegratedLoudness(output, sampleRate);
-      if (Math.abs(loudness - target) <= LOUDNESS_TOLERANCE_LU) break;
-      gainDb += target - loudness;
+      // Stop on target, at the make-up cap, or when more gain no longer buys loudness (the limiter
+      // then only levels the signal: its loudness is capped by its peak-to-loudness ratio).
+      if (Math.abs(loudness - target) <= LOUDNESS_TOLERANCE_LU || gainDb >= maxGainDb || loudness - previous < LOUDNESS_TOLERANCE_LU) break;
+      previous = loudness;
+      gainDb = Math.min(maxGainDb, gainDb + target - loudness);
     }
   }
 

@@ -331,6 +331,17 @@ describe('loudness normalisation', () => {
     expect(result.truePeakDbtp).toBeLessThanOrEqual(-1);
   });
 
+  it('reports where it landed when a dense signal cannot reach the target without heavy limiting', () => {
+    const rate = 44100;
+    const dense = renderMelody(twinkle().slice(0, 4), { sampleRate: rate, timbre: 'bright', amplitude: 0.9 }).samples;
+    const result = normalizeLoudness([dense], rate, { targetLufs: -6 });
+    expect(result.limited).toBe(true);
+    expect(result.truePeakDbtp).toBeLessThanOrEqual(-1);
+    expect(result.integratedLufs).toBeLessThan(-6.5); // short of the target, and says so
+    expect(result.integratedLufs).toBe(measureIntegratedLoudness(result.channels, rate));
+    expect(result.gainDb).toBeLessThanOrEqual(-6 - measureIntegratedLoudness([dense], rate) + 3 + 1e-9); // make-up capped at +3 dB
+  });
+
   it('does not limit when the gain alone respects the ceiling, and honours a custom target and ceiling', () => {
     const rate = 48000;
     const x = tone(-30, 5, rate, 440);
