@@ -10,7 +10,7 @@
  *   read below the sample peak (the annex's 48-tap filter is not centred on a sample and can);
  * - each fractional phase is scaled to unity DC gain;
  * - 16 taps/phase keep the magnitude error of every phase within ±0.05 dB up to 0.4·fs (17.6 kHz at
- *   44.1 kHz); 12 taps/phase could only reach ±0.2 dB (design sweep in the PR notes).
+ *   44.1 kHz); with 12 taps/phase the best Kaiser β (sweep over 3…7) only reaches ±0.2 dB there.
  * The remaining under-read is the 4× grid itself: a sine at frequency f can peak up to 1/8 sample
  * away from the nearest output, i.e. at most 20·log10(cos(π·f/(4·fs))) (−0.17 dB at fs/4).
  * Annex 2 also attenuates by 12.04 dB before filtering to leave headroom in fixed-point arithmetic;
