@@ -1,0 +1,116 @@
+/**
+ * What a compressed file says about its own length, read from its headers without decoding. Comparing
+ * this with what a decoder actually produced tells a complete file from one cut off during upload or
+ * recording. Header claims are never used to size anything.
+ */
+import type { AudioFormat } from '../types.js';
+import { ascii, mpegFrameLength, skipId3v2 } from './sniff.js';
+
+export interface DeclaredLength {
+  /** Duration in seconds the headers declare, null when they do not say (or we cannot read it). */
+  seconds: number | null;
+  /** False when the container's own structure shows the file is cut short; null when it cannot tell. */
+  complete: boolean | null;
+}
+
+const UNKNOWN: DeclaredLength = { seconds: null, complete: null };
+
+/**
+ * Reads the declared length of an upload:
+ * - MP3: frame count of the Xing/Info (LAME) or VBRI (Fraunhofer) header in the first frame.
+ * - FLAC: total samples / sample rate of STREAMINFO (FLAC format spec, METADATA_BLOCK_STREAMINFO).
+ * - OGG: complete when the last page is whole and carries the end-of-stream flag (RFC 3533 §6).
+ * - M4A: complete when the top-level boxes fit in the file and include `moov` (ISO/IEC 14496-12).
+ * - WAV and AAC (ADTS): unknown here (the WAV reader checks its own sizes; ADTS declares nothing).
+ */
+export function readDeclaredLength(bytes: Uint8Array, format: AudioFormat): DeclaredLength {
+  switch (format) {
+    case 'mp3':
+      return { seconds: mp3DeclaredSeconds(bytes), complete: null };
+    case 'flac':
+      return { seconds: flacDeclaredSeconds(bytes), complete: null };
+    case 'ogg':
+      return { seconds: null, complete: oggEndsCleanly(bytes) };
+    case 'm4a':
+      return { seconds: null, complete: mp4BoxesComplete(bytes) };
+    default:
+      return UNKNOWN;
+  }
+}
+
+function u32be(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) >>> 0) + (bytes[offset + 1] << 16) + (bytes[offset + 2] << 8) + bytes[offset + 3];
+}
+
+function mp3DeclaredSeconds(bytes: Uint8Array): number | null {
+  const start = skipId3v2(bytes);
+  const end = Math.min(bytes.length - 4, start + 8192);
+  let offset = -1;
+  for (let i = start; i < end; i++) {
+    if (mpegFrameLength(bytes, i) > 0) {
+      offset = i;
+      break;
+    }
+  }
+  if (offset < 0) return null;
+  const version = (bytes[offset + 1] >> 3) & 3; // 3 = MPEG-1
+  const layer = (bytes[offset + 1] >> 1) & 3; // 1 = Layer III
+  const rateIndex = (bytes[offset + 2] >> 2) & 3;
+  const mono = bytes[offset + 3] >> 6 === 3;
+  const sampleRate = [44100, 48000, 32000][rateIndex] / (version === 3 ? 1 : version === 2 ? 2 : 4);
+  const samplesPerFrame = layer === 3 ? 384 : layer === 1 && version !== 3 ? 576 : 1152;
+  // The Xing/Info tag follows the Layer III side information, whose size depends on version and mode.
+  const sideInfo = version === 3 ? (mono ? 17 : 32) : mono ? 9 : 17;
+  const xing = offset + 4 + sideInfo;
+  let frames = 0;
+  if ((ascii(bytes, xing, 'Xing') || ascii(bytes, xing, 'Info')) && xing + 12 <= bytes.length) {
+    if (u32be(bytes, xing + 4) & 1) frames = u32be(bytes, xing + 8);
+  } else if (ascii(bytes, offset + 36, 'VBRI') && offset + 36 + 18 <= bytes.length) {
+    frames = u32be(bytes, offset + 36 + 14);
+  }
+  return frames > 0 ? (frames * samplesPerFrame) / sampleRate : null;
+}
+
+function flacDeclaredSeconds(bytes: Uint8Array): number | null {
+  const start = skipId3v2(bytes);
+  // "fLaC", then the STREAMINFO block header (type 0, length 34), then its 34-byte body.
+  const info = start + 8;
+  if (!ascii(bytes, start, 'fLaC') || (bytes[start + 4] & 0x7f) !== 0 || info + 18 > bytes.length) return null;
+  const sampleRate = (bytes[info + 10] << 12) | (bytes[info + 11] << 4) | (bytes[info + 12] >> 4);
+  const totalSamples = (bytes[info + 13] & 0x0f) * 2 ** 32 + u32be(bytes, info + 14); // 36 bits, 0 = unknown
+  return sampleRate > 0 && totalSamples > 0 ? totalSamples / sampleRate : null;
+}
+
+/** Largest possible Ogg page: 27-byte header, 255 lacing values, 255 × 255 bytes of payload. */
+const MAX_OGG_PAGE = 27 + 255 + 255 * 255;
+
+function oggEndsCleanly(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 27; i >= 0 && i >= bytes.length - MAX_OGG_PAGE; i--) {
+    if (bytes[i] !== 0x4f || !ascii(bytes, i, 'OggS') || bytes[i + 4] !== 0) continue;
+    const segments = bytes[i + 26];
+    if (i + 27 + segments > bytes.length) return false;
+    let size = 27 + segments;
+    for (let s = 0; s < segments; s++) size += bytes[i + 27 + s];
+    // The last page must end exactly at the end of the file and close the stream (EOS flag 0x04).
+    return i + size === bytes.length && (bytes[i + 5] & 0x04) !== 0;
+  }
+  return false;
+}
+
+function mp4BoxesComplete(bytes: Uint8Array): boolean {
+  let offset = 0;
+  let moov = false;
+  while (offset + 8 <= bytes.length) {
+    let size = u32be(bytes, offset);
+    if (ascii(bytes, offset + 4, 'moov')) moov = true;
+    if (size === 1) {
+      if (offset + 16 > bytes.length) return false;
+      size = u32be(bytes, offset + 8) * 2 ** 32 + u32be(bytes, offset + 12);
+    } else if (size === 0) {
+      return moov; // the box runs to the end of the file
+    }
+    if (size < 8 || offset + size > bytes.length) return false;
+    offset += size;
+  }
+  return moov && offset === bytes.length;
+}
