@@ -115,7 +115,7 @@ const DEFAULTS: ResolvedOptions = {
  * that. A stray alias 40 dB down barely moves a YIN dip, and the filter is 52 taps long at
  * 44.1 kHz instead of 268 with resample's defaults: resampling is a large part of the tracker's time.
  */
-const RESAMPLING: ResampleOptions = { passband: 0.75, attenuationDb: 40, stopband: 'passband' };
+const RESAMPLING: ResampleOptions = { passband: 0.5, attenuationDb: 40, stopband: 'nyquist' };
 
 /**
  * Tracks the fundamental frequency of a monophonic recording.
@@ -271,7 +271,15 @@ function findCandidates(x: Float32Array, rate: number, frames: number, o: Resolv
     let dips = 0;
     for (let tau = tauMin; tau <= tauMax; tau++) {
       if (dn[tau] < dn[tau - 1] && dn[tau] <= dn[tau + 1]) {
-        dipValue[dips] = dn[tau];
+        // The dip's depth is read from a parabola through d′ at τ−1, τ, τ+1, not from the sample at
+        // τ: with bright timbres the dip at the true period is narrower than a lag step, and a
+        // sample 0.4 lag off reads 0.1–0.2 higher than the dip at twice the period (which sits
+        // closer to a whole lag by chance), handing the octave below the threshold mass.
+        const left = dn[tau - 1];
+        const mid = dn[tau];
+        const right = dn[tau + 1];
+        const bend = left - 2 * mid + right;
+        dipValue[dips] = bend > 0 ? Math.max(0, mid - ((left - right) * (left - right)) / (8 * bend)) : mid;
         // YIN step 5: parabolic interpolation of d around the dip.
         const a = d[tau - 1];
         const b = d[tau];
@@ -453,6 +461,10 @@ function decode(c: Candidates, o: ResolvedOptions, hzOut: Float32Array, voicedOu
 const TRANSITION_REACH = 3;
 /** A frame whose pitch differs from a frame TRANSITION_REACH away by more than this (cents) is re-read. */
 const TRANSITION_CENTS = 30;
+/** Frames compared on each side when looking for a low island (120 ms at the default hop). */
+const ISLAND_REACH = 12;
+/** A frame below this share of the pitch ISLAND_REACH frames away on both sides (a fifth and more) is re-read. */
+const ISLAND_RATIO = 0.67;
 
 /**
  * Re-reads frames at pitch changes with a short window. A 47 ms segment that straddles two notes
@@ -471,7 +483,7 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
   const frames = hz.length;
   const semitoneShare = TRANSITION_CENTS / 1200;
   const original = Float32Array.from(hz);
-  const periods = new Float64Array(3);
+  const periods = new Float64Array(8);
   const minLag = Math.max(2, Math.floor(rate / o.maxHz));
   const maxLag = Math.ceil(rate / o.minHz);
   for (let k = 0; k < frames; k++) {
@@ -482,9 +494,19 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
     const moves =
       (before > 0 && Math.abs(Math.log2(here / before)) > semitoneShare) ||
       (after > 0 && Math.abs(Math.log2(here / after)) > semitoneShare);
-    if (!moves) continue;
+    // A low island: well below the pitch both ISLAND_REACH frames before and after. Where two
+    // notes overlap (a legato change, a release ringing into the next note) the mixture repeats
+    // only at their common period — a fourth (3:4) reads two octaves below the upper note — and
+    // that dip wins while the overlap lasts.
+    const farBefore = k >= ISLAND_REACH ? original[k - ISLAND_REACH] : 0;
+    const farAfter = k + ISLAND_REACH < frames ? original[k + ISLAND_REACH] : 0;
+    const island = farBefore > 0 && farAfter > 0 && here < ISLAND_RATIO * farBefore && here < ISLAND_RATIO * farAfter;
+    if (!moves && !island) continue;
     let count = 0;
     for (const f of [here, before, after]) if (f > 0) periods[count++] = rate / f;
+    if (island) {
+      for (const f of [farBefore, farAfter, 2 * here, 3 * here, 4 * here]) if (f <= o.maxHz) periods[count++] = rate / f;
+    }
     let longest = 0;
     for (let i = 0; i < count; i++) longest = Math.max(longest, periods[i]);
     const width = Math.max(40, Math.ceil(2 * longest));
@@ -495,6 +517,7 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
     let chosenTau = 0;
     let chosenD = Infinity;
     // Local minimum of D near each period, then the YIN-style choice among them.
+    const margin = island ? 0.3 : 0.05;
     const minima: number[] = [];
     const values: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -522,7 +545,7 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
     chosenTau = bestTau;
     chosenD = bestD;
     for (let i = 0; i < minima.length; i++) {
-      if (values[i] <= bestD + 0.05 && minima[i] < chosenTau) {
+      if (values[i] <= bestD + margin && minima[i] < chosenTau) {
         chosenTau = minima[i];
         chosenD = values[i];
       }
