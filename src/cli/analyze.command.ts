@@ -1,0 +1,30 @@
+/** `melody-vocals analyze FILE [--json]`: the CLI shell around validateAndDecode + analyzeMelody. */
+import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
+import { analyzeMelody } from '../audio/analyze.js';
+import { toAnalysisJson } from '../audio/analysis-json.js';
+import { validateAndDecode } from '../audio/validate/validate.js';
+import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
+import { formatAnalysisSummary } from './format-summary.js';
+import { readInputFile, limitsFromFlags, LIMIT_FLAGS } from './input-file.js';
+import { EXIT_OK, EXIT_USAGE, type CliIo } from './main.js';
+
+export async function analyzeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, ...LIMIT_FLAGS },
+  });
+  if (positionals.length !== 1) {
+    io.stderr.write('error USAGE: analyze takes exactly one FILE\n');
+    return EXIT_USAGE;
+  }
+  const path = positionals[0];
+  const limits = limitsFromFlags(values);
+  const bytes = await readInputFile(path, limits.maxFileBytes);
+  const { audio, report } = await validateAndDecode(bytes, { decoder: createFfmpegDecoder(), limits, fileName: basename(path) });
+  const analysis = analyzeMelody(audio);
+  const json = toAnalysisJson(audio, report, analysis);
+  io.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${formatAnalysisSummary(basename(path), json)}\n`);
+  return EXIT_OK;
+}
