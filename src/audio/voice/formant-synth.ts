@@ -14,7 +14,7 @@
  * cascade alone is dull at 44.1 kHz (every pole rolls off 12 dB/octave above it); Klatt's bypass
  * path restores the excitation's top octaves in place of the missing higher poles.
  */
-import { glottalTables, TABLE_MAX_MIDI, TABLE_MIN_MIDI, TABLE_SIZE } from './glottal-source.js';
+import { glottalSource, TABLE_SIZE } from './glottal-source.js';
 import type { Segment } from './timeline.js';
 import type { VoiceProfile } from './voices.js';
 
@@ -248,7 +248,8 @@ const S_SIZE = 36;
 export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, settings: RenderSettings): Float32Array {
   const { sampleRate: rate, length } = settings;
   const out = new Float32Array(length);
-  const { tables, openQuotient, harmonics, fundamental } = glottalTables(rate, voice.glottalOpening, voice.glottalClosing, voice.tiltHz);
+  const source = glottalSource(rate, voice.glottalOpening, voice.glottalClosing, voice.tiltHz);
+  const { openQuotient, harmonics, fundamental } = source;
   const c = new Float64Array(C_SIZE);
   const state = new Float64Array(S_SIZE);
   state[S_PERIOD_RATE] = 1;
@@ -276,30 +277,44 @@ export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, setti
   const breathiness = voice.breathiness;
   const blocks = Math.ceil(length / CONTROL_BLOCK);
   const lastPoint = tracks.count - 1;
+  // Coefficients are recomputed only when their inputs change (held vowels keep them for a while).
+  let hz1 = 440 * Math.pow(2, (tracks.midi[0] - 69) / 12);
+  let lastF1 = NaN, lastB1 = NaN, lastF2 = NaN, lastB2 = NaN, lastF3 = NaN, lastB3 = NaN, lastZero = NaN;
+  let boostStep = 0;
   for (let block = 0; block < blocks; block++) {
     const k0 = Math.min(block, lastPoint);
     const k1 = Math.min(block + 1, lastPoint);
-    const hz0 = 440 * Math.pow(2, (tracks.midi[k0] - 69) / 12);
-    const hz1 = 440 * Math.pow(2, (tracks.midi[k1] - 69) / 12);
-    const tableMidi = Math.min(TABLE_MAX_MIDI, Math.max(TABLE_MIN_MIDI, Math.round(Math.max(tracks.midi[k0], tracks.midi[k1]))));
+    const hz0 = hz1;
+    hz1 = 440 * Math.pow(2, (tracks.midi[k1] - 69) / 12);
 
     // Formant tuning: sopranos raise F1 to stay above f0 on high notes (Sundberg 1987).
     const f1 = Math.max(tracks.f1[k0], 1.1 * Math.max(hz0, hz1));
-    resonator(k, f1, tracks.b1[k0], rate);
-    put(C_F1);
+    const f2 = tracks.f2[k0];
+    const f3 = tracks.f3[k0];
+    if (f1 !== lastF1 || tracks.b1[k0] !== lastB1) {
+      resonator(k, f1, (lastB1 = tracks.b1[k0]), rate);
+      put(C_F1);
+      lastF1 = f1;
+    }
+    if (f2 !== lastF2 || tracks.b2[k0] !== lastB2) {
+      resonator(k, (lastF2 = f2), (lastB2 = tracks.b2[k0]), rate);
+      put(C_F2);
+    }
+    if (f3 !== lastF3 || tracks.b3[k0] !== lastB3) {
+      resonator(k, (lastF3 = f3), (lastB3 = tracks.b3[k0]), rate);
+      put(C_F3);
+    }
     // Above F3, each unity-gain-at-0-Hz resonator scales the spectrum by ≈ (Fn / f)²: the bypass
     // follows the same vowel-dependent level relative to a neutral tract (F1–F3 = 500, 1500, 2500 Hz).
-    const tract = (f1 * tracks.f2[k0] * tracks.f3[k0]) / neutralProduct;
+    const tract = (f1 * f2 * f3) / neutralProduct;
     c[C_BYPASS_GAIN] = voice.bypass.gain * tract * tract;
-    resonator(k, tracks.f2[k0], tracks.b2[k0], rate);
-    put(C_F2);
-    resonator(k, tracks.f3[k0], tracks.b3[k0], rate);
-    put(C_F3);
-    // Nasal antiresonator: the inverse of a resonator at the zero's frequency (Klatt 1980, eq. 3).
-    resonator(k, tracks.nasalZero[k0], NASAL_BW, rate);
-    c[C_NZ] = 1 / k.a;
-    c[C_NZ + 1] = -k.b / k.a;
-    c[C_NZ + 2] = -k.c / k.a;
+    if (tracks.nasalZero[k0] !== lastZero) {
+      // Nasal antiresonator: the inverse of a resonator at the zero's frequency (Klatt 1980, eq. 3).
+      resonator(k, (lastZero = tracks.nasalZero[k0]), NASAL_BW, rate);
+      c[C_NZ] = 1 / k.a;
+      c[C_NZ + 1] = -k.b / k.a;
+      c[C_NZ + 2] = -k.c / k.a;
+    }
 
     const av0 = tracks.voicing[k0];
     const ah0 = tracks.aspiration[k0] * ASPIRATION_GAIN + breathiness * av0;
@@ -320,21 +335,28 @@ export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, setti
       c[C_BAND2 + 1] = k.b;
       c[C_BAND2 + 2] = k.c;
     }
-    const targetBoost = fundamentalBoost(c, hz0, rate, harmonics, voice.tiltHz);
+    // The fundamental boost is re-evaluated every BOOST_BLOCKS blocks (and only while voiced) and
+    // ramped in between.
+    if (block % BOOST_BLOCKS === 0) {
+      const target = av0 > 0 || tracks.voicing[k1] > 0 ? fundamentalBoost(c, hz0, rate, harmonics, voice.tiltHz) : boost;
+      boostStep = (target - boost) / (BOOST_BLOCKS * CONTROL_BLOCK);
+    }
     c[C_BOOST] = boost;
-    c[C_BOOST + 1] = (targetBoost - boost) / CONTROL_BLOCK;
-    boost = targetBoost;
+    c[C_BOOST + 1] = boostStep;
+    boost += boostStep * CONTROL_BLOCK;
     c[C_INC] = hz0 / rate;
     c[C_INC + 1] = (hz1 / rate - hz0 / rate) / CONTROL_BLOCK;
 
     const begin = block * CONTROL_BLOCK;
-    synthesizeBlock(out, begin, Math.min(length, begin + CONTROL_BLOCK), tables[tableMidi - TABLE_MIN_MIDI], c, state, params);
+    synthesizeBlock(out, begin, Math.min(length, begin + CONTROL_BLOCK), source.table(Math.max(tracks.midi[k0], tracks.midi[k1])), c, state, params);
   }
   return out;
 }
 
 /** Share of the first six harmonics' power that odd harmonics must keep (see {@link fundamentalBoost}). */
 const MIN_ODD_SHARE = 0.3;
+/** Control blocks between evaluations of {@link fundamentalBoost} (~2.9 ms at 44.1 kHz). */
+const BOOST_BLOCKS = 4;
 /** Most the fundamental may be raised, as an amplitude factor (+12 dB). */
 const MAX_BOOST = 3;
 

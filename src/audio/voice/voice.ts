@@ -113,15 +113,7 @@ export function singScore(score: Score, options: SingOptions = {}): SingResult {
   const tracks = buildControlTracks(timeline.segments, contour.midi, voice, step);
   const samples = renderFormants(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
 
-  let peak = 0;
-  for (let i = 0; i < length; i++) {
-    const a = Math.abs(samples[i]);
-    if (a > peak) peak = a;
-  }
-  if (peak > 0) {
-    const gain = PEAK / peak;
-    for (let i = 0; i < length; i++) samples[i] *= gain;
-  }
+  normalizePeak(samples, PEAK);
 
   // Intended pitch: the held note wherever voicing is on and steady on one note for ±15 ms.
   const frames = notes.length ? Math.floor(duration / INTENDED_HOP) + 1 : 0;
@@ -150,6 +142,33 @@ export function singScore(score: Score, options: SingOptions = {}): SingResult {
     intendedPitch: { times, midi },
     phonemes: timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end })),
   };
+}
+
+/**
+ * Scales `samples` in place so the peak is `target` (silence stays silent). Works in chunks: a small
+ * function called many times is optimised by V8 at once, one long loop would wait for on-stack
+ * replacement.
+ */
+function normalizePeak(samples: Float32Array, target: number): void {
+  const chunk = 8192;
+  let peak = 0;
+  for (let i = 0; i < samples.length; i += chunk) peak = Math.max(peak, chunkPeak(samples, i, Math.min(samples.length, i + chunk)));
+  if (peak <= 0) return;
+  const gain = target / peak;
+  for (let i = 0; i < samples.length; i += chunk) scaleChunk(samples, i, Math.min(samples.length, i + chunk), gain);
+}
+
+function chunkPeak(samples: Float32Array, from: number, to: number): number {
+  let peak = 0;
+  for (let i = from; i < to; i++) {
+    const a = Math.abs(samples[i]);
+    if (a > peak) peak = a;
+  }
+  return peak;
+}
+
+function scaleChunk(samples: Float32Array, from: number, to: number, gain: number): void {
+  for (let i = from; i < to; i++) samples[i] *= gain;
 }
 
 /**

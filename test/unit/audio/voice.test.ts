@@ -370,10 +370,12 @@ describe('singScore', () => {
     for (const voice of Object.keys(VOICES)) {
       const result = singScore(score(notes), { voice });
       let peak = 0;
+      let nonFinite = 0;
       for (const x of result.samples) {
-        expect(Number.isFinite(x)).toBe(true);
+        if (!Number.isFinite(x)) nonFinite++;
         peak = Math.max(peak, Math.abs(x));
       }
+      expect(nonFinite).toBe(0);
       expect(peak).toBeLessThanOrEqual(1);
       expect(peak).toBeGreaterThan(0.5);
     }
