@@ -49,7 +49,7 @@ for (const [label, to] of [['resample 44.1 kHz → 16 kHz (defaults: 60 dB, no a
   const { ms } = time(() => resample(audio.samples, RATE, to));
   console.log(`${label}: ${ms.toFixed(0)} ms`);
 }
-const analysisOnly = time(() => resample(audio.samples, RATE, 8000, { passband: 0.8, attenuationDb: 50, stopband: 'passband' }));
+const analysisOnly = time(() => resample(audio.samples, RATE, 8000, { passband: 0.5, attenuationDb: 40 }));
 console.log(`resample 44.1 kHz → 8 kHz (pitch settings): ${analysisOnly.ms.toFixed(0)} ms`);
 
 gc?.();

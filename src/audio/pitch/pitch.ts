@@ -110,12 +110,12 @@ const DEFAULTS: ResolvedOptions = {
 };
 
 /**
- * Anti-aliasing for the analysis signal: flat to 0.75 × Nyquist (3 kHz at 8 kHz, above the highest
- * f0 and its strongest harmonics), aliases ≥ 40 dB down and allowed to fold only into the band above
- * that. A stray alias 40 dB down barely moves a YIN dip, and the filter is 52 taps long at
- * 44.1 kHz instead of 268 with resample's defaults: resampling is a large part of the tracker's time.
+ * Band-limiting for the analysis signal: flat to 2 kHz (0.5 × the 8 kHz Nyquist; above the highest
+ * f0), 40 dB down from 4 kHz (no aliasing). The narrow band matters: a harmonic at frequency f moves
+ * the difference function by 2π·f/rate per lag, so harmonics near Nyquist make dips narrower than one
+ * lag and their sampled depth unreliable (bright brass read an octave low). 52 taps at 44.1 kHz.
  */
-const RESAMPLING: ResampleOptions = { passband: 0.5, attenuationDb: 40, stopband: 'nyquist' };
+const RESAMPLING: ResampleOptions = { passband: 0.5, attenuationDb: 40 };
 
 /**
  * Tracks the fundamental frequency of a monophonic recording.
