@@ -4,7 +4,7 @@
  * recording. Header claims are never used to size anything.
  */
 import type { AudioFormat } from '../types.js';
-import { ascii, mpegFrameLength, skipId3v2 } from './sniff.js';
+import { adtsFrameLength, ascii, mpegFrameLength, skipId3v2 } from './sniff.js';
 
 export interface DeclaredLength {
   /** Duration in seconds the headers declare, null when they do not say (or we cannot read it). */
@@ -17,22 +17,26 @@ const UNKNOWN: DeclaredLength = { seconds: null, complete: null };
 
 /**
  * Reads the declared length of an upload:
- * - MP3: frame count of the Xing/Info (LAME) or VBRI (Fraunhofer) header in the first frame.
+ * - MP3: frame count of the Xing/Info (LAME) or VBRI (Fraunhofer) header in the first frame; complete
+ *   when the chain of frames ends exactly at the end of the file (or at an ID3v1 tag).
  * - FLAC: total samples / sample rate of STREAMINFO (FLAC format spec, METADATA_BLOCK_STREAMINFO).
  * - OGG: complete when the last page is whole and carries the end-of-stream flag (RFC 3533 §6).
  * - M4A: complete when the top-level boxes fit in the file and include `moov` (ISO/IEC 14496-12).
- * - WAV and AAC (ADTS): unknown here (the WAV reader checks its own sizes; ADTS declares nothing).
+ * - AAC (ADTS): no duration; complete as for MP3 frames.
+ * - WAV: unknown here (the WAV reader checks its own sizes).
  */
 export function readDeclaredLength(bytes: Uint8Array, format: AudioFormat): DeclaredLength {
   switch (format) {
     case 'mp3':
-      return { seconds: mp3DeclaredSeconds(bytes), complete: null };
+      return { seconds: mp3DeclaredSeconds(bytes), complete: framesEndCleanly(bytes, mpegFrameLength) };
     case 'flac':
       return { seconds: flacDeclaredSeconds(bytes), complete: null };
     case 'ogg':
       return { seconds: null, complete: oggEndsCleanly(bytes) };
     case 'm4a':
       return { seconds: null, complete: mp4BoxesComplete(bytes) };
+    case 'aac':
+      return { seconds: null, complete: framesEndCleanly(bytes, adtsFrameLength) };
     default:
       return UNKNOWN;
   }
@@ -79,6 +83,28 @@ function flacDeclaredSeconds(bytes: Uint8Array): number | null {
   const sampleRate = (bytes[info + 10] << 12) | (bytes[info + 11] << 4) | (bytes[info + 12] >> 4);
   const totalSamples = (bytes[info + 13] & 0x0f) * 2 ** 32 + u32be(bytes, info + 14); // 36 bits, 0 = unknown
   return sampleRate > 0 && totalSamples > 0 ? totalSamples / sampleRate : null;
+}
+
+/**
+ * Walks MPEG/ADTS frames from the first valid header. False when the last frame runs past the end of the
+ * file (cut mid-frame), true when the chain ends exactly at the end or at a 128-byte ID3v1 tag, null when
+ * something unrecognised interrupts it (junk, APE tags…) and we cannot tell.
+ */
+function framesEndCleanly(bytes: Uint8Array, frameLength: (b: Uint8Array, o: number) => number): boolean | null {
+  let offset = skipId3v2(bytes);
+  const searchEnd = Math.min(bytes.length, offset + 8192);
+  while (offset < searchEnd && frameLength(bytes, offset) === 0) offset++;
+  if (offset >= searchEnd) return null;
+  for (;;) {
+    const length = frameLength(bytes, offset);
+    if (length === 0) break;
+    offset += length;
+  }
+  if (offset === bytes.length) return true;
+  if (offset > bytes.length) return false;
+  if (bytes.length - offset === 128 && ascii(bytes, offset, 'TAG')) return true;
+  // A header cut short (fewer than the 4/7 header bytes left) is a cut, anything else is unknown.
+  return bytes.length - offset < 7 && bytes[offset] === 0xff ? false : null;
 }
 
 /** Largest possible Ogg page: 27-byte header, 255 lacing values, 255 × 255 bytes of payload. */

@@ -174,8 +174,12 @@ describe('readDeclaredLength', () => {
     expect(readDeclaredLength(fixture('silence-1h-bomb.flac'), 'flac').seconds).toBe(3600);
   });
 
-  it('sees that an Ogg or M4A file was cut short from its structure alone', () => {
-    for (const [file, format] of [['tone-440hz-mono-opus.ogg', 'ogg'], ['tone-440hz-stereo-faststart.m4a', 'm4a'], ['tone-440hz-stereo.m4a', 'm4a']] as const) {
+  it('sees that an Ogg, M4A, MP3 or ADTS file was cut short from its structure alone', () => {
+    const files = [
+      ['tone-440hz-mono-opus.ogg', 'ogg'], ['tone-440hz-stereo-faststart.m4a', 'm4a'], ['tone-440hz-stereo.m4a', 'm4a'],
+      ['tone-440hz-stereo-bare.mp3', 'mp3'], ['tone-440hz-mono.mp3', 'mp3'], ['tone-440hz-mono.aac', 'aac'],
+    ] as const;
+    for (const [file, format] of files) {
       const whole = fixture(file);
       expect(readDeclaredLength(whole, format).complete).toBe(true);
       expect(readDeclaredLength(whole.subarray(0, whole.length - 100), format).complete).toBe(false);

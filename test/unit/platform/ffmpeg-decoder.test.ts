@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFfmpegDecoder, ffmpegPath, parseFfmpegInputInfo } from '../../../src/platform/ffmpeg-decoder.js';
 import { decodeAudio } from '../../../src/audio/decode/decode.js';
+import { validateAndDecode } from '../../../src/audio/validate/validate.js';
 import { AppError, ValidationError } from '../../../src/platform/errors.js';
 import type { AudioFormat, DecodedAudio } from '../../../src/audio/types.js';
 import { toneFrequencyHz } from '../../support/tone-frequency.js';
@@ -206,5 +207,64 @@ describe('parseFfmpegInputInfo', () => {
     const log = "Input #0, flac, from 'pipe:0':\n  Duration: N/A, bitrate: N/A\n    Stream #0:0: Audio: flac, 96000 Hz, 3 channels, s32 (24 bit)\n";
     const info = parseFfmpegInputInfo(log);
     expect(info).toMatchObject({ codec: 'flac', sampleRate: 96000, channels: 3, bitsPerSample: 24, durationSeconds: null, streamBitrate: null });
+  });
+});
+
+describe('validateAndDecode with the real decoder on the hostile inputs the service must reject cleanly', () => {
+  /** The blocking codes, or ['OK', ...warning codes] when the upload is accepted. */
+  async function outcome(bytes: Uint8Array, fileName?: string): Promise<string[]> {
+    try {
+      const { report } = await validateAndDecode(bytes, { decoder, fileName });
+      return ['OK', ...report.warnings.map((w) => w.code)];
+    } catch (error) {
+      if (error instanceof ValidationError) return error.issues.map((i) => i.code);
+      throw error;
+    }
+  }
+
+  it('accepts an MP3 uploaded as .wav, decoding it as MP3 and warning about the name', async () => {
+    expect(await outcome(fixture('tone-440hz-mono.mp3'), 'melody.wav')).toEqual(['OK', 'EXTENSION_MISMATCH']);
+  });
+
+  it('rejects a 6-channel file as TOO_MANY_CHANNELS', async () => {
+    expect(await outcome(fixture('tone-440hz-6ch-vorbis.ogg'))).toEqual(['TOO_MANY_CHANNELS']);
+  });
+
+  it('rejects an 8 kHz file as SAMPLE_RATE_TOO_LOW', async () => {
+    expect(await outcome(fixture('tone-440hz-8khz.mp3'))).toEqual(['SAMPLE_RATE_TOO_LOW']);
+  });
+
+  it('rejects the one-hour decompression bomb as TOO_LONG (and SILENT) after decoding only 301 s', async () => {
+    expect((await outcome(fixture('silence-1h-bomb.flac'))).sort()).toEqual(['SILENT', 'TOO_LONG']);
+  });
+
+  it('accepts a lossless file with no warnings and a 22 kHz one with LOW_SAMPLE_RATE', async () => {
+    expect(await outcome(fixture('tone-440hz-stereo-faststart.m4a'))).toEqual(['OK', 'LOW_BITRATE']);
+    expect(await outcome(fixture('tone-440hz-22khz.flac'))).toEqual(['OK', 'LOW_SAMPLE_RATE']);
+  });
+
+  it.each([
+    'tone-440hz-mono.mp3', 'tone-440hz-stereo-bare.mp3', 'tone-440hz-stereo.m4a', 'tone-440hz-stereo-faststart.m4a', 'tone-440hz-mono.aac',
+    'tone-440hz-mono-vorbis.ogg', 'tone-440hz-mono-opus.ogg', 'tone-440hz-22khz.flac',
+  ])('answers cuts of %s at 0.2 % to 95 % of its length with a verdict, never a crash or a hang', async (file) => {
+    const whole = fixture(file);
+    const allowed = new Set(['OK', 'TRUNCATED_FILE', 'CORRUPT_FILE', 'TOO_SHORT', 'LOW_BITRATE', 'LOW_SAMPLE_RATE', 'UNSUPPORTED_FORMAT', 'SILENT']);
+    const started = Date.now();
+    for (const fraction of [0.002, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95]) {
+      // +37 keeps the cut off frame boundaries (see the next test for a cut exactly on one).
+      const cut = Math.min(whole.length - 1, Math.floor(whole.length * fraction) + 37);
+      const verdict = await outcome(whole.subarray(0, cut));
+      for (const code of verdict) expect(allowed).toContain(code);
+      // Most of the recording is gone, so it must not pass silently as a complete file.
+      if (fraction <= 0.5 && verdict[0] === 'OK') expect(verdict).toContain('TRUNCATED_FILE');
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('accepts an MP3 without a Xing header cut exactly between two frames: nothing declares its length, so it is a shorter MP3', async () => {
+    const whole = fixture('tone-440hz-stereo-bare.mp3');
+    const cut = 12225; // the end of frame 39 (frames are 313/314 bytes at 96 kb/s, 44.1 kHz)
+    expect(await outcome(whole.subarray(0, cut))).toEqual(['OK']);
+    expect(await outcome(whole.subarray(0, cut + 37))).toEqual(['OK', 'TRUNCATED_FILE']);
   });
 });
