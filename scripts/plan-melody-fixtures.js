@@ -18,6 +18,9 @@
  * - `f0.hz[i]` is the reference f0 at t = i * hop (hop 0.01 s): the note's frequency while it sounds, 0 in rests.
  *   Release tails after note-off are marked unvoiced (0) although instruments still ring there: standard
  *   raw pitch accuracy counts only voiced reference frames, so a tail that an estimator tracks costs nothing.
+ *   For the same reason the first TRANSITION_SECONDS of a note that starts while a note of another pitch is
+ *   still releasing (note-off less than RELEASE_SECONDS earlier) are unvoiced: the sampled release overlaps
+ *   the new attack, and on the flute the old pitch measurably dominates for 30–70 ms after the new note-on.
  * - Sung fixtures (Festival singing mode): Festival shifts each syllable so that its consonant straddles the
  *   requested time (singing-mode.scm, singing_adjcons_syllable), so the truth is taken from the utterance
  *   Festival rendered: a note spans its syllable (Syllable relation start/end, consonant included, all of
@@ -146,13 +149,28 @@ const MELODIES = [
   },
 ];
 
-function f0Truth(notes, duration, toneHz) {
+/** Seconds after a note-off during which a sampled instrument's release still sounds loud enough to matter. */
+const RELEASE_SECONDS = 0.15;
+/** Seconds at the start of a note, overlapped by another pitch's release, that the reference leaves unvoiced. */
+const TRANSITION_SECONDS = 0.05;
+
+/**
+ * f0 reference on the HOP grid: the note's pitch (or `toneHz(t)`) while a note sounds, 0 elsewhere; with
+ * `releaseOverlap`, also 0 over the first TRANSITION_SECONDS of a note that starts within RELEASE_SECONDS of
+ * the note-off of a note of another pitch.
+ */
+function f0Truth(notes, duration, toneHz, releaseOverlap = false) {
   const frames = Math.floor(duration / HOP) + 1;
   const hz = new Array(frames).fill(0);
   for (let i = 0; i < frames; i++) {
     const t = i * HOP;
-    const note = notes.find((n) => t >= n.start && t < n.end);
-    if (note) hz[i] = round2(toneHz ? toneHz(t) : midiToHz(note.midi));
+    const index = notes.findIndex((n) => t >= n.start && t < n.end);
+    if (index < 0) continue;
+    const note = notes[index];
+    const previous = notes[index - 1];
+    const overlapped = releaseOverlap && previous && previous.midi !== note.midi && note.start - previous.end < RELEASE_SECONDS;
+    if (overlapped && t < note.start + TRANSITION_SECONDS - 1e-9) continue;
+    hz[i] = round2(toneHz ? toneHz(t) : midiToHz(note.midi));
   }
   return hz;
 }
@@ -338,7 +356,7 @@ for (const melody of MELODIES) {
     duration,
     bpm: melody.bpm,
     notes,
-    f0: { hop: HOP, hz: f0Truth(notes, duration, toneHz) },
+    f0: { hop: HOP, hz: f0Truth(notes, duration, toneHz, melody.renderer === 'fluidsynth') },
   };
   fs.writeFileSync(path.join(fixtureDir, `${melody.name}.truth.json`), formatTruth(truth));
   manifest.push([melody.name, melody.renderer, melody.program ?? '-', sampleRate, duration, melody.lowpassHz ?? '-'].join('\t'));

@@ -1,0 +1,235 @@
+/**
+ * Accuracy on the recorded melody fixtures (test/fixtures/melodies), ours next to aubio measured in the same
+ * run on the same files, per kind of source.
+ *
+ * For every fixture: decode with the product's decoder, trackPitch + segmentNotes, then score with the standard
+ * definitions (src/audio/eval): raw pitch accuracy (share of voiced reference frames within 50 cents; RCA is
+ * the same with octave errors forgiven) and note F-measure (onset within 100 ms, pitch within 50 cents,
+ * offsets ignored; also at the MIREX 50 ms). When `aubio` (Debian aubio-tools) is on PATH, the same file goes
+ * through
+ *   aubio pitch -i FILE -m yinfft -B 2048 -H <10 ms in samples> -u Hz -s -70
+ *   aubio notes -i FILE -B <512|1024|2048> -H 256
+ * and is scored the same way. Fairness choices, all in aubio's favour:
+ * - aubio pitch stamps each frame with the start of its newest hop; its times are moved to the centre of
+ *   the analysis window ((hop − B/2) / rate) so they line up with the reference.
+ * - aubio notes reports each note when it has settled, after its onset; its median onset lag over the corpus
+ *   (pairs matched within 250 ms and 50 cents) is printed, and an extra column scores aubio's notes moved
+ *   earlier by that lag.
+ * - aubio notes runs with each buffer size; the one whose lag-corrected notes score best over the corpus is
+ *   reported (the default 512 cannot see bass notes at 22.05 kHz).
+ *
+ * Run: npx tsc -p tsconfig.build.json && node dist/bench/accuracy.bench.js [--json]
+ *   --json prints the whole result as JSON on stdout instead of the markdown tables.
+ */
+import { execFileSync } from 'node:child_process';
+import { noteFMeasure, type NoteLike } from '../src/audio/eval/note-metrics.js';
+import { segmentNotes } from '../src/audio/notes/notes.js';
+import { trackPitch } from '../src/audio/pitch/pitch.js';
+import { listMelodyFixtures, loadMelodyAudio, scoreMelody, type MelodyFixture, type MelodyKind, type MelodyScore } from '../test/support/melody-fixtures.js';
+
+const AUBIO_PITCH_BUFFER = 2048;
+const AUBIO_NOTES_BUFFERS = [512, 1024, 2048];
+const AUBIO_NOTES_HOP = 256;
+/** Onset tolerance used only to measure a system's onset lag (pairs matched on pitch within a wide window). */
+const LAG_WINDOW_SECONDS = 0.25;
+
+interface Figures {
+  rawPitchAccuracy: number;
+  rawChromaAccuracy: number;
+  noteF: number;
+  notePrecision: number;
+  noteRecall: number;
+  noteF50: number;
+  /** Note F at 100 ms after moving every estimated onset earlier by the system's median lag (aubio only). */
+  noteFLagCorrected?: number;
+}
+
+interface FixtureResult {
+  name: string;
+  kind: MelodyKind;
+  seconds: number;
+  ours: Figures & { cpuMs: number };
+  aubio: Figures | null;
+}
+
+const figures = (score: MelodyScore): Figures => ({
+  rawPitchAccuracy: score.rawPitchAccuracy,
+  rawChromaAccuracy: score.rawChromaAccuracy,
+  noteF: score.note.f,
+  notePrecision: score.note.precision,
+  noteRecall: score.note.recall,
+  noteF50: score.note50.f,
+});
+
+function hasAubio(): boolean {
+  try {
+    execFileSync('aubio', ['--help'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function aubioPitch(file: string, sampleRate: number): { times: Float64Array; hz: Float64Array } {
+  const hop = Math.round(sampleRate * 0.01);
+  const out = execFileSync('aubio', ['pitch', '-i', file, '-m', 'yinfft', '-B', String(AUBIO_PITCH_BUFFER), '-H', String(hop), '-u', 'Hz', '-s', '-70'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const shift = (hop - AUBIO_PITCH_BUFFER / 2) / sampleRate;
+  const rows = out
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter((row) => row.length === 2 && row.every(Number.isFinite));
+  return { times: Float64Array.from(rows, (row) => row[0] + shift), hz: Float64Array.from(rows, (row) => row[1]) };
+}
+
+/**
+ * `aubio notes` prints `midi<TAB>onset<TAB>` at a note-on and `offset<NEWLINE>` at a note-off, so a complete note
+ * is a line of three numbers; a lone number is a note-off without a note (ignored).
+ */
+function aubioNotes(file: string, buffer: number): NoteLike[] {
+  const out = execFileSync('aubio', ['notes', '-i', file, '-B', String(buffer), '-H', String(AUBIO_NOTES_HOP)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  return out
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter((row) => row.length === 3 && row.every(Number.isFinite))
+    .map(([midi, start, end]) => ({ midi, start, end }));
+}
+
+/** Estimated minus reference onset for pairs matched within LAG_WINDOW_SECONDS and 50 cents. */
+function onsetLags(reference: NoteLike[], estimated: NoteLike[]): number[] {
+  const match = noteFMeasure(reference, estimated, { onsetToleranceSeconds: LAG_WINDOW_SECONDS, pitchToleranceCents: 50 });
+  return match.pairs.map(([r, e]) => estimated[e].start - reference[r].start);
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const log = (line: string): void => {
+    if (!json) process.stdout.write(line + '\n');
+  };
+  const aubio = hasAubio();
+  const fixtures = listMelodyFixtures();
+  const results: FixtureResult[] = [];
+  const ourLags: number[] = [];
+  const aubioNotesByBuffer = new Map<number, Map<string, NoteLike[]>>();
+
+  for (const fixture of fixtures) {
+    const audio = await loadMelodyAudio(fixture);
+    const start = process.cpuUsage();
+    const pitch = trackPitch(audio);
+    const notes = segmentNotes(pitch, audio);
+    const used = process.cpuUsage(start);
+    const ours = figures(scoreMelody(fixture.truth, pitch.times, pitch.hz, notes));
+    ourLags.push(...onsetLags(fixture.truth.notes, notes));
+    results.push({ name: fixture.name, kind: fixture.truth.kind, seconds: audio.samples.length / audio.sampleRate, ours: { ...ours, cpuMs: (used.user + used.system) / 1000 }, aubio: null });
+    if (aubio) {
+      for (const buffer of AUBIO_NOTES_BUFFERS) {
+        if (!aubioNotesByBuffer.has(buffer)) aubioNotesByBuffer.set(buffer, new Map());
+        aubioNotesByBuffer.get(buffer)!.set(fixture.name, aubioNotes(fixture.audioPath, buffer));
+      }
+    }
+  }
+
+  let aubioSetup: { notesBuffer: number; medianOnsetLagSeconds: number } | null = null;
+  if (aubio) {
+    // Each buffer size has its own lag; pick the size whose lag-corrected notes score best over the corpus.
+    const lagOf = (buffer: number): number => median(fixtures.flatMap((fixture) => onsetLags(fixture.truth.notes, aubioNotesByBuffer.get(buffer)!.get(fixture.name)!)));
+    const correctedF = (buffer: number): number => {
+      const lag = lagOf(buffer);
+      return mean(
+        fixtures.map((fixture) => {
+          const shifted = aubioNotesByBuffer.get(buffer)!.get(fixture.name)!.map((note) => ({ ...note, start: note.start - lag, end: note.end - lag }));
+          return noteFMeasure(fixture.truth.notes, shifted, { onsetToleranceSeconds: 0.1, pitchToleranceCents: 50 }).f;
+        }),
+      );
+    };
+    const notesBuffer = AUBIO_NOTES_BUFFERS.reduce((best, buffer) => (correctedF(buffer) > correctedF(best) ? buffer : best));
+    const chosen = aubioNotesByBuffer.get(notesBuffer)!;
+    const lag = lagOf(notesBuffer);
+    aubioSetup = { notesBuffer, medianOnsetLagSeconds: lag };
+    fixtures.forEach((fixture: MelodyFixture, index) => {
+      const track = aubioPitch(fixture.audioPath, fixture.truth.sampleRate);
+      const notes = chosen.get(fixture.name)!;
+      const shifted = notes.map((note) => ({ ...note, start: note.start - lag, end: note.end - lag }));
+      results[index].aubio = {
+        ...figures(scoreMelody(fixture.truth, track.times, track.hz, notes)),
+        noteFLagCorrected: noteFMeasure(fixture.truth.notes, shifted, { onsetToleranceSeconds: 0.1, pitchToleranceCents: 50 }).f,
+      };
+    });
+  }
+
+  const kinds = [...new Set(results.map((r) => r.kind))];
+  const summarize = (rows: FixtureResult[]) => ({
+    fixtures: rows.length,
+    ours: {
+      rawPitchAccuracy: mean(rows.map((r) => r.ours.rawPitchAccuracy)),
+      rawChromaAccuracy: mean(rows.map((r) => r.ours.rawChromaAccuracy)),
+      noteF: mean(rows.map((r) => r.ours.noteF)),
+      noteF50: mean(rows.map((r) => r.ours.noteF50)),
+    },
+    aubio: aubio
+      ? {
+          rawPitchAccuracy: mean(rows.map((r) => r.aubio!.rawPitchAccuracy)),
+          rawChromaAccuracy: mean(rows.map((r) => r.aubio!.rawChromaAccuracy)),
+          noteF: mean(rows.map((r) => r.aubio!.noteF)),
+          noteF50: mean(rows.map((r) => r.aubio!.noteF50)),
+          noteFLagCorrected: mean(rows.map((r) => r.aubio!.noteFLagCorrected!)),
+        }
+      : null,
+  });
+  const byKind = Object.fromEntries(kinds.map((kind) => [kind, summarize(results.filter((r) => r.kind === kind))]));
+  const overall = summarize(results);
+  const aubioPitchCommand = `aubio pitch -m yinfft -B ${AUBIO_PITCH_BUFFER} -H <10 ms> -u Hz -s -70`;
+  const aubioNotesCommand = aubioSetup ? `aubio notes -B ${aubioSetup.notesBuffer} -H ${AUBIO_NOTES_HOP}` : null;
+  const report = {
+    aubio: aubioSetup ? { available: true, pitch: aubioPitchCommand, notes: aubioNotesCommand, ...aubioSetup } : { available: false },
+    oursMedianOnsetLagSeconds: median(ourLags),
+    fixtures: results,
+    byKind,
+    overall,
+  };
+
+  if (json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  const f = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(3));
+  if (!aubio) log('aubio not found on PATH (Debian: apt-get install aubio-tools): only our figures are shown.\n');
+  else
+    log(
+      `aubio: ${aubioPitchCommand}; ${aubioNotesCommand} (buffer chosen by best lag-corrected note F). ` +
+        `Median onset lag: aubio notes ${(aubioSetup!.medianOnsetLagSeconds * 1000).toFixed(0)} ms, ours ${(report.oursMedianOnsetLagSeconds * 1000).toFixed(0)} ms.\n`,
+    );
+  const header = '| | n | RPA ours | RPA aubio | RCA ours | RCA aubio | note F ours | note F aubio | aubio lag-corrected | note F@50ms ours | note F@50ms aubio |';
+  const rule = '|---|---|---|---|---|---|---|---|---|---|---|';
+  const row = (label: string, s: ReturnType<typeof summarize>): string =>
+    `| ${label} | ${s.fixtures} | ${f(s.ours.rawPitchAccuracy)} | ${f(s.aubio?.rawPitchAccuracy)} | ${f(s.ours.rawChromaAccuracy)} | ${f(s.aubio?.rawChromaAccuracy)} | ` +
+    `${f(s.ours.noteF)} | ${f(s.aubio?.noteF)} | ${f(s.aubio?.noteFLagCorrected)} | ${f(s.ours.noteF50)} | ${f(s.aubio?.noteF50)} |`;
+  log('Per kind of source (mean over its fixtures):\n');
+  log(header.replace('| |', '| kind |'));
+  log(rule);
+  for (const kind of kinds) log(row(kind, byKind[kind]));
+  log(row('**mean**', overall));
+  log('\nPer fixture:\n');
+  log('| fixture | kind | s | RPA ours | RPA aubio | note F ours (P/R) | note F aubio (P/R) | F@50ms ours | F@50ms aubio | our CPU ms |');
+  log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    log(
+      `| ${r.name} | ${r.kind} | ${r.seconds.toFixed(1)} | ${f(r.ours.rawPitchAccuracy)} | ${f(r.aubio?.rawPitchAccuracy)} | ` +
+        `${f(r.ours.noteF)} (${f(r.ours.notePrecision)}/${f(r.ours.noteRecall)}) | ` +
+        `${r.aubio ? `${f(r.aubio.noteF)} (${f(r.aubio.notePrecision)}/${f(r.aubio.noteRecall)})` : '–'} | ${f(r.ours.noteF50)} | ${f(r.aubio?.noteF50)} | ${r.ours.cpuMs.toFixed(0)} |`,
+    );
+  }
+}
+
+await main();
