@@ -1,6 +1,6 @@
 /**
  * Times the loudness stage on 300 s of generated 44.1 kHz audio, mono and stereo:
- * measureLoudness (levels + BS.1770-4 integrated loudness + true peak) and its two heavy parts alone.
+ * measureLoudness (levels + BS.1770-4 integrated loudness + true peak) and each of its parts alone.
  *
  * Signals:
  * - "voice": a sung-like melody (12 harmonics, vibrato, phrase rests, a few louder accents, a -60 dB
@@ -14,6 +14,7 @@
  */
 import os from 'node:os';
 import { measureIntegratedLoudness, measureLoudness } from '../src/audio/loudness/loudness.js';
+import { measureLevels } from '../src/audio/loudness/levels.js';
 import { measureTruePeak } from '../src/audio/loudness/true-peak.js';
 import { createRandom, gaussian } from '../src/audio/random.js';
 
@@ -91,6 +92,7 @@ for (const [name, channels] of cases) {
   const report = measureLoudness(channels, rate);
   console.log(`\n${name}: ${JSON.stringify(report)}`);
   time(`  measureLoudness (all)`, () => measureLoudness(channels, rate));
+  time(`  measureLevels`, () => measureLevels(channels));
   time(`  measureIntegratedLoudness`, () => measureIntegratedLoudness(channels, rate));
   time(`  measureTruePeak (pruned)`, () => measureTruePeak(channels, rate));
   time(`  measureTruePeak (no pruning)`, () => measureTruePeak(channels, rate, { prune: false }), 3);

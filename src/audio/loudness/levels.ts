@@ -20,20 +20,24 @@ export function toDb(amplitude: number): number {
  */
 export function measureLevels(channels: Float32Array[], clipThresholdDbfs = -0.1): LevelStats {
   const clip = Math.pow(10, clipThresholdDbfs / 20);
-  let peak = 0;
+  // Highest and lowest values rather than |x|: the sign test of |x| is an unpredictable branch on
+  // real audio (about 2x slower in V8); the remaining branches are rarely taken.
+  let high = 0;
+  let low = 0;
   let sumSquares = 0;
   let clipped = 0;
   let count = 0;
   for (const channel of channels) {
     for (let i = 0; i < channel.length; i++) {
       const x = channel[i];
-      const a = x < 0 ? -x : x;
-      if (a > peak) peak = a;
-      if (a >= clip) clipped++;
+      if (x > high) high = x;
+      if (x < low) low = x;
+      if (x >= clip || x <= -clip) clipped++;
       sumSquares += x * x;
     }
     count += channel.length;
   }
+  const peak = high > -low ? high : -low;
   return {
     samplePeakDbfs: toDb(peak),
     meanDbfs: count ? 10 * Math.log10(sumSquares / count || 0) : -Infinity,
