@@ -272,6 +272,15 @@ describe('true peak', () => {
     }
   });
 
+  it('gives the same answer with and without pruning on very short signals (1 to 60 samples, edge paths only or mostly)', () => {
+    const random = createRandom(21);
+    for (let length = 1; length <= 60; length++) {
+      const x = Float32Array.from({ length }, () => random() * 2 - 1);
+      expect(measureTruePeak([x], 44100)).toBe(measureTruePeak([x], 44100, { prune: false }));
+      expect(measureTruePeak([x], 96000)).toBe(measureTruePeak([x], 96000, { prune: false }));
+    }
+  });
+
   it('never reads below the sample peak (the interpolator passes through the samples)', () => {
     const random = createRandom(11);
     const x = Float32Array.from({ length: 10000 }, () => random() * 2 - 1);
