@@ -66,6 +66,8 @@ export interface Timeline {
 
 /** Longest total onset-consonant time, seconds: clusters like `str` are compressed to fit. */
 const MAX_ONSET = 0.24;
+/** Shortest vowel, seconds, however crowded the consonants. */
+const MIN_VOWEL = 0.02;
 /** Gap under which two notes count as legato, seconds. */
 const LEGATO_GAP = 0.03;
 /** Neutral open tract for the inhale: an `AH` with wide bandwidths. */
@@ -129,14 +131,20 @@ export function planTimeline(input: readonly PlannedNoteInput[], options: Timeli
     const codaBase = group.parts.coda.reduce((sum, p) => sum + consonantSeconds(p, 'coda'), 0);
     group.codaSeconds = codaBase > 0 ? Math.min(codaBase, 0.35 * lastDuration, 0.3 * (group.end - group.start)) : 0;
 
-    const onsetBase = group.parts.onset.reduce((sum, p) => sum + consonantSeconds(p, 'onset'), 0);
-    if (onsetBase <= 0) continue;
     const previous = groups[g - 1];
-    // The previous syllable keeps at least the first half of its last note for its vowel.
+    // The previous syllable keeps at least the first half of its last note (and 20 ms) for its vowel.
     let earliest = 0;
     if (previous) {
       const prevLast = notes[previous.last];
-      earliest = prevLast.start + 0.5 * (prevLast.end - prevLast.start) + previous.codaSeconds;
+      earliest = Math.max(prevLast.start + 0.5 * (prevLast.end - prevLast.start), previous.vowelStart + MIN_VOWEL) + previous.codaSeconds;
+      // Only in pathological input (notes shorter than their own consonants) does this push a
+      // syllable past its note's end; the next syllable then starts later too.
+      previous.soundEnd = Math.max(Math.min(previous.soundEnd, group.start), earliest);
+    }
+    const onsetBase = group.parts.onset.reduce((sum, p) => sum + consonantSeconds(p, 'onset'), 0);
+    if (onsetBase <= 0) {
+      if (previous && group.vowelStart < earliest) group.onsetStart = group.vowelStart = earliest;
+      continue;
     }
     const wanted = Math.min(onsetBase, MAX_ONSET);
     const available = Math.max(0, group.start - earliest);
@@ -150,6 +158,8 @@ export function planTimeline(input: readonly PlannedNoteInput[], options: Timeli
     group.vowelStart = group.onsetStart + onsetSeconds;
     if (previous && group.onsetStart < previous.soundEnd) previous.soundEnd = group.onsetStart;
   }
+  const final = groups[groups.length - 1];
+  if (final) final.soundEnd = Math.max(final.soundEnd, final.vowelStart + MIN_VOWEL + final.codaSeconds);
 
   const segments: Segment[] = [];
   let cursor = 0;
@@ -177,7 +187,7 @@ export function planTimeline(input: readonly PlannedNoteInput[], options: Timeli
       t += length;
     }
     // Nucleus: the vowel carries the note(s); a diphthong moves to its second target at the end.
-    const codaStart = Math.max(group.vowelStart + 0.02, group.soundEnd - group.codaSeconds);
+    const codaStart = group.soundEnd - group.codaSeconds;
     const nucleus = phonemeSpec(group.parts.nucleus) as PhonemeSpec;
     const level = group.stressed ? 1 : 0.82;
     if (nucleus.offglide) {

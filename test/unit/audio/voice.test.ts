@@ -6,6 +6,7 @@ import { singScore, transposeToRange, VOICES, type SingResult } from '../../../s
 import { isVowel, splitSyllable } from '../../../src/audio/voice/phonemes.js';
 import { ValidationError } from '../../../src/platform/errors.js';
 import type { Score, SungNote } from '../../../src/audio/types.js';
+import { createRandom } from '../../../src/audio/random.js';
 
 const RATE = 44100;
 
@@ -380,6 +381,29 @@ describe('singScore', () => {
       expect(peak).toBeGreaterThan(0.5);
     }
     expect(singScore(score([])).samples.length).toBe(0);
+  });
+
+  it('keeps phonemes in order without overlaps and the output finite for 40 random crowded scores', () => {
+    const random = createRandom(2024);
+    const problems: string[] = [];
+    const symbols = ['AA', 'IY', 'UW', 'AY', 'ER', 'S', 'T', 'R', 'K', 'L', 'M', 'NG', 'CH', 'DH', 'HH', 'P', 'ZH', 'W', '??'];
+    for (let trial = 0; trial < 40; trial++) {
+      const notes: SungNote[] = [];
+      let t = random() * 0.3;
+      for (let i = 0; i < 1 + Math.floor(random() * 10); i++) {
+        const length = 0.02 + random() * (random() < 0.5 ? 0.12 : 0.8);
+        const phonemes = Array.from({ length: Math.floor(random() * 7) }, () => symbols[Math.floor(random() * symbols.length)]);
+        notes.push(note(t, t + length, 35 + random() * 50, phonemes, { continuation: random() < 0.15, phraseIndex: Math.floor(i / 3) }));
+        t += length * (random() < 0.2 ? 0.6 : 1) + (random() < 0.3 ? random() * 0.4 : 0);
+      }
+      const result = singScore(score(notes), { voice: trial % 2 ? 'low' : 'high', seed: trial, portamento: random() < 0.5 });
+      const p = result.phonemes;
+      for (let i = 0; i < p.length; i++) if (p[i].end <= p[i].start || (i > 0 && p[i].start < p[i - 1].end - 1e-9)) problems.push(`trial ${trial}: ${p[i].phoneme} at ${p[i].start}`);
+      let finite = true;
+      for (let i = 0; i < result.samples.length; i++) if (!Number.isFinite(result.samples[i])) finite = false;
+      if (!finite) problems.push(`trial ${trial}: non-finite samples`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('rejects an unknown voice and an impossible sample rate', () => {
