@@ -7,7 +7,7 @@ import { validateAndDecode } from '../audio/validate/validate.js';
 import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
 import { formatAnalysisSummary } from './format-summary.js';
 import { readInputFile, limitsFromFlags, LIMIT_FLAGS } from './input-file.js';
-import { EXIT_OK, EXIT_USAGE, type CliIo } from './main.js';
+import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
 
 export async function analyzeCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

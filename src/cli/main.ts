@@ -1,32 +1,27 @@
 /**
  * The `melody-vocals` command. Everything runs in this process: no server, no database.
  *   melody-vocals analyze FILE [--json]
- * Exit codes: 0 ok, 1 internal failure, 2 bad input (validation), 64 bad usage.
+ * Exit codes: 0 ok, 1 internal failure, 2 bad input (validation), 64 bad usage, 130 interrupted.
  */
 import { analyzeCommand } from './analyze.command.js';
+import { convertCommand, CONVERT_USAGE } from './convert.command.js';
 import { AppError } from '../platform/errors.js';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
 
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
+export type { CliIo } from './cli-io.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_BAD_INPUT = 2;
-export const EXIT_USAGE = 64;
-
-const USAGE = `Usage:
+const USAGE = () => `Usage:
   melody-vocals analyze FILE [--json] [--max-size-mb N] [--min-duration S] [--max-duration S]
       Find the notes, key, tempo, phrases and loudness of a melody recording
       (WAV, MP3, M4A, AAC, OGG, FLAC).
-  melody-vocals --help | --version
+${CONVERT_USAGE}  melody-vocals --help | --version
 `;
 
 /** Writes an error as `error CODE: message` (one line, no stack) and returns the matching exit code. */
 export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof AppError) {
     io.stderr.write(`error ${error.reason}: ${error.message}\n`);
+    if (error.code === 'ABORTED') return EXIT_INTERRUPTED;
     return error.code === 'VALIDATION_ERROR' ? EXIT_BAD_INPUT : EXIT_FAILURE;
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -40,12 +35,14 @@ function isParseArgsError(error: unknown): error is Error {
 }
 
 /** Runs the CLI with the given arguments (without `node` and the script path); resolves to the exit code. */
-export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }, signal?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'analyze':
         return await analyzeCommand(rest, io);
+      case 'convert':
+        return await convertCommand(rest, io, signal);
       case '--version':
       case '-v':
         io.stdout.write('melody-vocals 0.1.0\n');
@@ -54,15 +51,15 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       case '--help':
       case '-h':
       case 'help':
-        io.stdout.write(USAGE);
+        io.stdout.write(USAGE());
         return command === undefined ? EXIT_USAGE : EXIT_OK;
       default:
-        io.stderr.write(`error USAGE: unknown command "${command}"\n${USAGE}`);
+        io.stderr.write(`error USAGE: unknown command "${command}"\n${USAGE()}`);
         return EXIT_USAGE;
     }
   } catch (error) {
     if (isParseArgsError(error)) {
-      io.stderr.write(`error USAGE: ${error.message}\n${USAGE}`);
+      io.stderr.write(`error USAGE: ${error.message}\n${USAGE()}`);
       return EXIT_USAGE;
     }
     return reportError(error, io);

@@ -115,7 +115,7 @@ function failureMessage(format: AudioFormat, log: string): string {
   return `The ${name} file could not be decoded; it is damaged or not a valid ${name} file.`;
 }
 
-interface RunResult {
+export interface RunResult {
   exitCode: number | null;
   stdout: Uint8Array;
   log: string;
@@ -199,7 +199,7 @@ function toDecodedAudio(bytes: Uint8Array, format: AudioFormat, maxSeconds: numb
   };
 }
 
-function runFfmpeg(
+export function runFfmpeg(
   executable: string,
   args: string[],
   stdin: Uint8Array | null,

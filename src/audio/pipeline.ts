@@ -1,0 +1,383 @@
+/**
+ * The whole conversion: validate → analyse → write (or align) lyrics → sing → quality checks → encode.
+ *
+ * Pure apart from its two injected ports: a {@link CompressedDecoder} for compressed uploads and an
+ * {@link AudioEncoder} for the compressed output (the platform's ffmpeg adapters in production). The
+ * clock used for stage timings and the way the pipeline yields to the event loop (so that an abort can
+ * land between steps) are injected too. The CLI and the service's worker both call {@link convertMelody}.
+ */
+import type { DecodedAudio, KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
+import { AbortedError, ValidationError } from '../platform/errors.js';
+import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
+import type { CompressedDecoder } from './decode/decode.js';
+import { encodeWav } from './decode/wav.js';
+import { analyzeMelody, type AnalysisStep } from './analyze.js';
+import { alignLyrics, checkLyrics, extractPromptWords, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
+import { singScore, VOICES, DEFAULT_VOICE, type SingResult } from './voice/voice.js';
+import { checkVocals } from './quality/quality.js';
+import { writeMidi } from './score/midi.js';
+import { writeMusicXml } from './score/musicxml.js';
+import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
+
+/** Stages in the order they run, with the progress range (percent) each covers. */
+export const STAGES = {
+  validation: [0, 5],
+  pitch_extraction: [15, 30],
+  lyrics: [40, 60],
+  synthesis: [70, 90],
+  quality_check: [90, 95],
+  finalization: [95, 100],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export type ConversionStage = keyof typeof STAGES;
+
+export interface ProgressEvent {
+  stage: ConversionStage;
+  /** 0..100, never decreasing within one run. */
+  percent: number;
+  message: string;
+}
+
+/** Compressed output formats the encoder port must support. */
+export type CompressedFormat = 'mp3' | 'opus';
+
+/** The port that turns PCM into a compressed file. */
+export interface AudioEncoder {
+  encode(samples: Float32Array, sampleRate: number, format: CompressedFormat, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+}
+
+export interface ConvertRequest {
+  /** The uploaded recording, any supported format (detected from the bytes). */
+  audio: Uint8Array;
+  /** The upload's original name, used only for the extension-mismatch warning. */
+  fileName?: string;
+  /** What the song is about: 10–500 characters after trimming. */
+  prompt: string;
+  /** e.g. `pop`, `ballad`, `folk`, `hip-hop`; 1–40 characters. */
+  genre: string;
+  /** e.g. `happy`, `romantic`, `sad`; 1–40 characters. */
+  mood: string;
+  /** User lyrics (≤ 5,000 characters) to align to the notes instead of writing new ones. */
+  lyrics?: string | null;
+  /** A key of VOICES (`low`, `high`); default `high`. */
+  voice?: string | null;
+  /** Integer seed for the lyrics and the voice; default 1. */
+  seed?: number | null;
+}
+
+export interface ConvertPorts {
+  decoder: CompressedDecoder;
+  encoder: AudioEncoder;
+  /** Milliseconds from any origin, for stage timings (e.g. `performance.now`). Default: no timings (all 0). */
+  clock?: () => number;
+  /** Lets pending events (an abort) run between steps. Default: a macrotask turn via setTimeout(0). */
+  yieldControl?: () => Promise<void>;
+}
+
+export interface ConvertOptions {
+  limits?: Partial<ValidationLimits>;
+  /** Target integrated loudness of the vocals, LUFS; default -14. */
+  targetLufs?: number;
+  /** True-peak ceiling, dBTP; default -1. */
+  maxTruePeakDbtp?: number;
+  /** Compressed companion of the WAV; default `mp3`. */
+  compressedFormat?: CompressedFormat;
+  vibrato?: boolean;
+  portamento?: boolean;
+  breath?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface ReportWarning {
+  code: string;
+  message: string;
+  stage: ConversionStage;
+}
+
+/** `report.json`: everything a person or a dashboard wants to know about one conversion. */
+export interface ConversionReport {
+  input: { fileName: string | null; format: string; codec: string; sampleRate: number; channels: number; bitrate: number | null; durationSeconds: number; sizeBytes: number };
+  melody: {
+    durationSeconds: number;
+    noteCount: number;
+    phraseCount: number;
+    key: KeyEstimate | null;
+    tempo: TempoEstimate | null;
+    notes: AnalysisJson['notes'];
+    loudness: AnalysisJson['loudness'];
+  };
+  lyrics: {
+    source: 'writer' | 'user';
+    genre: string;
+    mood: string;
+    text: string;
+    sections: { kind: string; lines: string[] }[];
+    lineCount: number;
+    syllableCount: number;
+    qualityScore: number;
+    quality: LyricsResult['quality'];
+  };
+  voice: { id: string; transposeSemitones: number; outOfRangeNotes: number };
+  quality: { pitchAccuracy: number | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
+  warnings: ReportWarning[];
+  /** Milliseconds per stage (0 when no clock was given). */
+  timings: Record<ConversionStage, number>;
+  seed: number;
+}
+
+export interface ConversionOutputs {
+  /** 44.1 kHz 16-bit mono WAV. */
+  vocalsWav: Uint8Array;
+  vocalsCompressed: { format: CompressedFormat; extension: string; mimeType: string; bytes: Uint8Array };
+  /** Standard MIDI File with one lyric event per note. */
+  midi: Uint8Array;
+  /** MusicXML 4.0 with lyrics. */
+  musicXml: string;
+  report: ConversionReport;
+  lyrics: LyricsResult;
+  analysis: MelodyAnalysis;
+}
+
+const OUTPUT_RATE = 44100;
+const MAX_LYRICS_CHARACTERS = 5000;
+const COMPRESSED: Record<CompressedFormat, { extension: string; mimeType: string }> = {
+  mp3: { extension: 'mp3', mimeType: 'audio/mpeg' },
+  opus: { extension: 'opus', mimeType: 'audio/ogg; codecs=opus' },
+};
+
+/** The request's text fields after sanitising, or the list of what is wrong with them. */
+export interface CleanRequest {
+  prompt: string;
+  genre: string;
+  mood: string;
+  lyrics: string | null;
+  voice: string;
+  seed: number;
+}
+
+/**
+ * Checks and sanitises everything in a request but the audio. Control characters and markup are
+ * removed before lengths are measured.
+ * @throws ValidationError with every issue found (codes PROMPT_TOO_SHORT, PROMPT_TOO_LONG, INVALID_GENRE,
+ *   INVALID_MOOD, LYRICS_TOO_LONG, UNKNOWN_VOICE, INVALID_SEED).
+ */
+export function validateRequest(request: Omit<ConvertRequest, 'audio'>): CleanRequest {
+  const issues: ValidationIssue[] = [];
+  const prompt = sanitizeText(request.prompt ?? '', 20_000).replace(/\s+/g, ' ').trim();
+  if (prompt.length < 10) issues.push({ code: 'PROMPT_TOO_SHORT', message: `The prompt has ${prompt.length} characters; write at least 10.`, value: prompt.length, limit: 10 });
+  if (prompt.length > 500) issues.push({ code: 'PROMPT_TOO_LONG', message: `The prompt has ${prompt.length} characters; the limit is 500.`, value: prompt.length, limit: 500 });
+  const word = (raw: unknown, code: string, what: string): string => {
+    const clean = sanitizeText(raw ?? '', 200).replace(/\s+/g, ' ').trim().toLowerCase();
+    if (clean.length < 1 || clean.length > 40) issues.push({ code, message: `The ${what} must be 1–40 characters.`, value: clean.length });
+    return clean;
+  };
+  const genre = word(request.genre, 'INVALID_GENRE', 'genre');
+  const mood = word(request.mood, 'INVALID_MOOD', 'mood');
+  let lyrics: string | null = null;
+  if (request.lyrics !== undefined && request.lyrics !== null && request.lyrics.trim() !== '') {
+    if (request.lyrics.length > MAX_LYRICS_CHARACTERS) {
+      issues.push({ code: 'LYRICS_TOO_LONG', message: `The lyrics have ${request.lyrics.length} characters; the limit is ${MAX_LYRICS_CHARACTERS}.`, value: request.lyrics.length, limit: MAX_LYRICS_CHARACTERS });
+    } else {
+      lyrics = sanitizeText(request.lyrics, MAX_LYRICS_CHARACTERS);
+      if (lyrics.trim() === '') lyrics = null;
+    }
+  }
+  const voice = request.voice ?? DEFAULT_VOICE;
+  if (!Object.hasOwn(VOICES, voice)) {
+    issues.push({ code: 'UNKNOWN_VOICE', message: `Unknown voice "${String(voice).slice(0, 40)}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: String(voice).slice(0, 40) });
+  }
+  const seed = request.seed ?? 1;
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    issues.push({ code: 'INVALID_SEED', message: 'The seed must be a whole number from 0 to 4294967295.', value: String(seed) });
+  }
+  if (issues.length) throw new ValidationError(issues);
+  return { prompt, genre, mood, lyrics, voice, seed };
+}
+
+/** Runs the whole conversion. Rejects with ValidationError for bad input and AbortedError when aborted. */
+export async function convertMelody(request: ConvertRequest, ports: ConvertPorts, options: ConvertOptions = {}): Promise<ConversionOutputs> {
+  const clock = ports.clock ?? (() => 0);
+  const yieldControl = ports.yieldControl ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
+  const { signal } = options;
+  const timings = Object.fromEntries(Object.keys(STAGES).map((s) => [s, 0])) as Record<ConversionStage, number>;
+  const warnings: ReportWarning[] = [];
+  let lastPercent = 0;
+
+  const checkpoint = async (): Promise<void> => {
+    if (signal?.aborted) throw new AbortedError();
+    await yieldControl();
+    if (signal?.aborted) throw new AbortedError();
+  };
+  const progress = (stage: ConversionStage, fraction: number, message: string): void => {
+    const [from, to] = STAGES[stage];
+    const percent = Math.max(lastPercent, Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))));
+    lastPercent = percent;
+    options.onProgress?.({ stage, percent, message });
+  };
+  const timed = async <T>(stage: ConversionStage, run: () => T | Promise<T>): Promise<T> => {
+    await checkpoint();
+    const start = clock();
+    try {
+      return await run();
+    } finally {
+      timings[stage] += clock() - start;
+    }
+  };
+
+  // 1. Validation: request fields first (cheap), then the audio.
+  progress('validation', 0, 'Checking the request and the recording');
+  const clean = validateRequest(request);
+  const { audio, report: validation } = await timed('validation', () =>
+    validateAndDecode(request.audio, { decoder: ports.decoder, limits: options.limits, fileName: request.fileName, signal }),
+  );
+  for (const w of validation.warnings) warnings.push({ code: w.code, message: w.message, stage: 'validation' });
+  progress('validation', 1, 'The recording is valid');
+
+  // 2. Analysis (pitch extraction and everything derived from it).
+  progress('pitch_extraction', 0, 'Finding the notes');
+  const stepFraction: Record<AnalysisStep, number> = { loudness: 0.05, pitch: 0.1, notes: 0.7, key: 0.85, tempo: 0.9, phrases: 0.95 };
+  const analysis = await timed('pitch_extraction', () =>
+    analyzeMelody(audio, { signal, onStep: (step) => progress('pitch_extraction', stepFraction[step], `Analysing: ${step}`) }),
+  );
+  if (analysis.notes.length === 0) {
+    throw new ValidationError([{ code: 'NO_NOTES', message: 'No sung or played notes were found in the recording.', value: 0 }]);
+  }
+  progress('pitch_extraction', 1, `Found ${analysis.notes.length} notes in ${analysis.phrases.length} phrases`);
+
+  // 3. Lyrics: align the user's, or write new ones.
+  progress('lyrics', 0, clean.lyrics ? 'Fitting your lyrics to the notes' : 'Writing lyrics');
+  const promptWords = extractPromptWords(clean.prompt);
+  const lyrics = await timed('lyrics', () =>
+    clean.lyrics
+      ? alignLyrics(clean.lyrics, analysis.notes, analysis.phrases, { tempo: analysis.tempo, promptWords })
+      : writeLyrics({ prompt: clean.prompt, genre: clean.genre, mood: clean.mood, notes: analysis.notes, phrases: analysis.phrases, tempo: analysis.tempo, seed: clean.seed }),
+  );
+  for (const w of lyrics.warnings) warnings.push({ code: w.code, message: w.message, stage: 'lyrics' });
+  if (lyrics.source === 'writer') {
+    const verdict = checkLyrics(lyrics, { prompt: clean.prompt, promptWords, noteCount: analysis.notes.length });
+    for (const issue of verdict.issues) warnings.push({ code: `LYRICS_${issue.code}`, message: issue.message, stage: 'lyrics' });
+  }
+  progress('lyrics', 1, `Lyrics: ${lyrics.sections.reduce((n, s) => n + s.lines.length, 0)} lines`);
+
+  // 4. Synthesis.
+  progress('synthesis', 0, `Singing with the ${clean.voice} voice`);
+  const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key, title: titleFrom(clean.prompt) };
+  const sung: SingResult = await timed('synthesis', () =>
+    singScore(score, {
+      voice: clean.voice,
+      sampleRate: OUTPUT_RATE,
+      seed: clean.seed,
+      vibrato: options.vibrato === false ? false : undefined,
+      portamento: options.portamento ?? true,
+      breath: options.breath ?? true,
+    }),
+  );
+  if (sung.outOfRange > 0) {
+    warnings.push({ code: 'OUT_OF_VOICE_RANGE', message: `${sung.outOfRange} note${sung.outOfRange === 1 ? '' : 's'} lie outside the ${clean.voice} voice's range even after transposition.`, stage: 'synthesis' });
+  }
+  progress('synthesis', 1, 'Vocals rendered');
+
+  // 5. Quality checks: normalise, measure pitch accuracy and levels.
+  progress('quality_check', 0, 'Checking pitch and loudness');
+  const targetLufs = options.targetLufs ?? -14;
+  const quality = await timed('quality_check', () =>
+    checkVocals(sung.samples, sung.sampleRate, sung.intendedPitch, { targetLufs, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1 }),
+  );
+  for (const w of quality.warnings) warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
+  progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
+
+  // 6. Finalisation: encode and write the score.
+  progress('finalization', 0, 'Encoding the outputs');
+  const format = options.compressedFormat ?? 'mp3';
+  const outputs = await timed('finalization', async () => {
+    const vocalsWav = encodeWav([quality.samples], sung.sampleRate, { bitDepth: 16 });
+    const compressed = await ports.encoder.encode(quality.samples, sung.sampleRate, format, { signal });
+    return { vocalsWav, compressed, midi: writeMidi(score), musicXml: writeMusicXml(score) };
+  });
+  if (signal?.aborted) throw new AbortedError();
+
+  const analysisJson = toAnalysisJson(audio, validation, analysis);
+  const report = buildReport({ request, clean, audio, analysisJson, analysis, lyrics, sung, quality, targetLufs, warnings, timings });
+  progress('finalization', 1, 'Done');
+  return {
+    vocalsWav: outputs.vocalsWav,
+    vocalsCompressed: { format, ...COMPRESSED[format], bytes: outputs.compressed },
+    midi: outputs.midi,
+    musicXml: outputs.musicXml,
+    report,
+    lyrics,
+    analysis,
+  };
+}
+
+/** A short score title from the prompt: its first words, capitalised. */
+function titleFrom(prompt: string): string {
+  const words = prompt.split(' ').slice(0, 6).join(' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const finiteOrNull = (value: number, digits = 2): number | null => (Number.isFinite(value) ? Number(value.toFixed(digits)) : null);
+
+function buildReport(parts: {
+  request: ConvertRequest;
+  clean: CleanRequest;
+  audio: DecodedAudio;
+  analysisJson: AnalysisJson;
+  analysis: MelodyAnalysis;
+  lyrics: LyricsResult;
+  sung: SingResult;
+  quality: ReturnType<typeof checkVocals>;
+  targetLufs: number;
+  warnings: ReportWarning[];
+  timings: Record<ConversionStage, number>;
+}): ConversionReport {
+  const { analysisJson: a, lyrics, quality } = parts;
+  const lines = lyrics.sections.flatMap((s) => s.lines);
+  return {
+    input: {
+      fileName: parts.request.fileName ?? null,
+      format: a.format,
+      codec: a.codec,
+      sampleRate: a.sampleRate,
+      channels: a.channels,
+      bitrate: a.bitrate,
+      durationSeconds: a.durationSeconds,
+      sizeBytes: parts.request.audio.length,
+    },
+    melody: {
+      durationSeconds: a.durationSeconds,
+      noteCount: a.notes.length,
+      phraseCount: a.phrases.length,
+      key: a.key,
+      tempo: a.tempo,
+      notes: a.notes,
+      loudness: a.loudness,
+    },
+    lyrics: {
+      source: lyrics.source,
+      genre: parts.clean.genre,
+      mood: parts.clean.mood,
+      text: lyrics.sections.map((s) => s.lines.map((l) => l.text).join('\n')).join('\n\n'),
+      sections: lyrics.sections.map((s) => ({ kind: s.kind, lines: s.lines.map((l) => l.text) })),
+      lineCount: lines.length,
+      syllableCount: lyrics.sungNotes.filter((n) => !n.continuation).length,
+      qualityScore: Number(lyrics.quality.score.toFixed(3)),
+      quality: lyrics.quality,
+    },
+    voice: { id: parts.sung.voice, transposeSemitones: parts.sung.transposeSemitones, outOfRangeNotes: parts.sung.outOfRange },
+    quality: {
+      pitchAccuracy: finiteOrNull(quality.pitchAccuracy, 4),
+      integratedLufs: finiteOrNull(quality.integratedLufs),
+      truePeakDbtp: finiteOrNull(quality.truePeakDbtp),
+      targetLufs: parts.targetLufs,
+      gainDb: Number(quality.gainDb.toFixed(2)),
+      limited: quality.limited,
+      silent: quality.silent,
+      clipped: quality.clipped,
+    },
+    warnings: parts.warnings,
+    timings: Object.fromEntries(Object.entries(parts.timings).map(([k, v]) => [k, Math.round(v)])) as Record<ConversionStage, number>,
+    seed: parts.clean.seed,
+  };
+}

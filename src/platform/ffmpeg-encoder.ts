@@ -1,0 +1,49 @@
+/**
+ * The default {@link AudioEncoder}: the same ffmpeg binary that decodes uploads encodes the vocals to
+ * MP3 (LAME, 192 kb/s CBR) or Ogg Opus (libopus, 96 kb/s at 48 kHz). PCM goes in on stdin as a float
+ * WAV, the compressed file comes back on stdout; nothing touches the disk.
+ */
+import type { AudioEncoder, CompressedFormat } from '../audio/pipeline.js';
+import { encodeWav } from '../audio/decode/wav.js';
+import { AudioProcessingError } from './errors.js';
+import { ffmpegPath, runFfmpeg } from './ffmpeg-decoder.js';
+
+export interface FfmpegEncoderOptions {
+  /** The ffmpeg executable; default the one shipped in `@ffmpeg-installer`. */
+  ffmpegPath?: string;
+  /** Kill ffmpeg after this many ms; default 120 000. */
+  timeoutMs?: number;
+  /** MP3 bitrate in kb/s; default 192. */
+  mp3KbitRate?: number;
+  /** Opus bitrate in kb/s; default 96. */
+  opusKbitRate?: number;
+}
+
+const CODEC_ARGS = (format: CompressedFormat, options: FfmpegEncoderOptions): string[] =>
+  format === 'mp3'
+    ? ['-c:a', 'libmp3lame', '-b:a', `${options.mp3KbitRate ?? 192}k`, '-f', 'mp3']
+    : ['-c:a', 'libopus', '-b:a', `${options.opusKbitRate ?? 96}k`, '-ar', '48000', '-f', 'ogg'];
+
+export function createFfmpegEncoder(options: FfmpegEncoderOptions = {}): AudioEncoder {
+  return {
+    async encode(samples, sampleRate, format, { signal } = {}) {
+      const input = encodeWav([samples], sampleRate, { bitDepth: '32f' });
+      const args = [
+        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+        '-f', 'wav', '-i', 'pipe:0',
+        '-map_metadata', '-1', '-bitexact',
+        ...CODEC_ARGS(format, options),
+        'pipe:1',
+      ];
+      const run = await runFfmpeg(options.ffmpegPath ?? ffmpegPath(), args, input, {
+        timeoutMs: options.timeoutMs ?? 120_000,
+        maxOutputBytes: Math.max(16 * 1024 * 1024, input.length),
+        signal,
+      });
+      if (run.exitCode !== 0 || run.stdout.length === 0) {
+        throw new AudioProcessingError(`Encoding the vocals as ${format.toUpperCase()} failed.`, { reason: 'ENCODE_FAILED', retryable: true });
+      }
+      return run.stdout;
+    },
+  };
+}
