@@ -16,6 +16,11 @@ export interface ValidationLimits {
   minDurationSeconds: number;
   /** Longest recording in seconds. Default 300 (5 min); decoding stops one second past it. */
   maxDurationSeconds: number;
+  /**
+   * Slack in seconds on `maxDurationSeconds` for the padding lossy encoders add (an MP3 of exactly
+   * 300 s decodes to 300.017 s with ffmpeg 4.1). Default 0.1.
+   */
+  durationToleranceSeconds: number;
   /** Containers accepted (detected from the bytes). Default all six: wav, mp3, m4a, aac, ogg, flac. */
   allowedFormats: readonly AudioFormat[];
   /** Below this sample rate (Hz) the file is rejected: pitch detail above 8 kHz is gone. Default 16 000. */
@@ -43,6 +48,7 @@ export const DEFAULT_VALIDATION_LIMITS: Readonly<ValidationLimits> = Object.free
   maxFileBytes: 50 * 1024 * 1024,
   minDurationSeconds: 1,
   maxDurationSeconds: 300,
+  durationToleranceSeconds: 0.1,
   allowedFormats: AUDIO_FORMATS,
   minSampleRate: 16_000,
   recommendedSampleRate: 44_100,
@@ -148,7 +154,7 @@ export function validateAudio(decoded: DecodedAudio, levels: LevelStats, limits?
       limit: l.minDurationSeconds,
     });
   }
-  if (seconds > l.maxDurationSeconds || decoded.capped) {
+  if (seconds > l.maxDurationSeconds + l.durationToleranceSeconds || decoded.capped) {
     errors.push({
       code: 'TOO_LONG',
       message: decoded.capped

@@ -47,6 +47,7 @@ describe('DEFAULT_VALIDATION_LIMITS', () => {
       maxFileBytes: 50 * 1024 * 1024,
       minDurationSeconds: 1,
       maxDurationSeconds: 300,
+      durationToleranceSeconds: 0.1,
       allowedFormats: ['wav', 'mp3', 'm4a', 'aac', 'ogg', 'flac'],
       minSampleRate: 16000,
       recommendedSampleRate: 44100,
@@ -118,11 +119,12 @@ describe('validateAudio', () => {
     expect(check(decoded(tone(1))).ok).toBe(true);
   });
 
-  it('rejects 301 s as TOO_LONG but accepts exactly 300 s', () => {
+  it('rejects 301 s as TOO_LONG but accepts 300 s plus encoder padding (300.05 s)', () => {
     const rate = 16000;
     const long = check(decoded(tone(301, { rate }), { sampleRate: rate }));
     expect(long.errors).toEqual([{ code: 'TOO_LONG', message: 'The recording is 301 s long; melodies can be at most 300 s.', value: 301, limit: 300 }]);
-    expect(codes(check(decoded(tone(300, { rate }), { sampleRate: rate })).errors)).toEqual([]);
+    expect(codes(check(decoded(tone(300.05, { rate }), { sampleRate: rate })).errors)).toEqual([]);
+    expect(codes(check(decoded(tone(300.2, { rate }), { sampleRate: rate })).errors)).toEqual(['TOO_LONG']);
   });
 
   it('calls a capped decode TOO_LONG even when the decoded part alone would fit a larger limit', () => {
