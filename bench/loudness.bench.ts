@@ -8,7 +8,7 @@
  * - "steady sine": a constant-amplitude 1 kHz sine, the worst case for pruning (every block can
  *   reach the running maximum, so every block is interpolated).
  *
- * Times are CPU time of this process (user + system, median of 5 after a warm-up): the machine is
+ * Times are CPU time of this process (user + system, median of 7 after a warm-up): the machine is
  * shared, wall time would also count the neighbours. Wall time is printed alongside.
  * Run: npx tsc -p tsconfig.build.json && node dist/bench/loudness.bench.js
  */
@@ -56,7 +56,7 @@ function steadySine(): Float32Array {
   return out;
 }
 
-function time(label: string, run: () => unknown, repeats = 5): void {
+function time(label: string, run: () => unknown, repeats = 7): void {
   run();
   const cpu: number[] = [];
   const wall: number[] = [];
@@ -88,13 +88,15 @@ const cases: [string, Float32Array[]][] = [
   ['steady sine mono (worst case)', [sine]],
   ['steady sine stereo (worst case)', [sine, sine]],
 ];
+// Warm-up: let V8 optimise every path before anything is timed.
+for (let r = 0; r < 5; r++) for (const [, channels] of cases) measureLoudness(channels, rate);
 for (const [name, channels] of cases) {
   const report = measureLoudness(channels, rate);
   console.log(`\n${name}: ${JSON.stringify(report)}`);
-  time(`  measureLoudness (all)`, () => measureLoudness(channels, rate));
   time(`  measureLevels`, () => measureLevels(channels));
   time(`  measureIntegratedLoudness`, () => measureIntegratedLoudness(channels, rate));
   time(`  measureTruePeak (pruned)`, () => measureTruePeak(channels, rate));
   time(`  measureTruePeak (no pruning)`, () => measureTruePeak(channels, rate, { prune: false }), 3);
+  time(`  measureLoudness (all of the above, pruned)`, () => measureLoudness(channels, rate));
 }
 console.log(`\nload after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -283,7 +283,7 @@ function channelTruePeak(x: Float32Array, factor: number, prune: boolean): numbe
   const n = x.length;
   // Per-block sample maxima; the extra block past the end keeps the neighbour lookup in range.
   const blockCount = Math.ceil(n / BLOCK);
-  const blockMax = new Float64Array(blockCount + 1);
+  const blockMax = new Float32Array(blockCount + 1); // maxima of Float32 samples are exact in Float32
   let samplePeak = 0;
   let peakBlock = 0;
   for (let b = 0; b < blockCount; b++) {
