@@ -20,41 +20,50 @@ export interface AnalyzeOptions {
   pitch?: PitchOptions;
   /** Level at or above which a sample counts as clipped, dBFS; default -0.1. */
   clipThresholdDbfs?: number;
-  /** Called before each step starts (used for progress bars and stage timing). */
+  /** Called before each step starts (used for progress bars and stage timing); analyzeMelody only. */
   onStep?: (step: AnalysisStep) => void;
-  /** Checked between steps; an aborted signal throws `AbortedError`. */
+  /** Checked between steps; an aborted signal throws `AbortedError`; analyzeMelody only. */
   signal?: AbortSignal;
 }
 
-/** Analyses a decoded recording: loudness on all channels, everything else on the mono mix. */
-export function analyzeMelody(audio: DecodedAudio, options: AnalyzeOptions = {}): MelodyAnalysis {
-  const step = (name: AnalysisStep): void => {
-    throwIfAborted(options.signal);
-    options.onStep?.(name);
-  };
+/**
+ * The analysis as a sequence of steps: the generator yields the name of each step before running it
+ * and returns the result. {@link analyzeMelody} runs it straight through; the conversion pipeline
+ * awaits between steps so an abort can land and progress can be reported.
+ */
+export function* analysisSteps(audio: DecodedAudio, options: AnalyzeOptions = {}): Generator<AnalysisStep, MelodyAnalysis, void> {
   const durationSeconds = audio.channels.length ? audio.channels[0].length / audio.sampleRate : 0;
 
-  step('loudness');
+  yield 'loudness';
   const loudness = measureLoudness(audio.channels, audio.sampleRate, { clipThresholdDbfs: options.clipThresholdDbfs });
 
-  step('pitch');
+  yield 'pitch';
   const mono: MonoAudio = { sampleRate: audio.sampleRate, samples: mixdown(audio.channels) };
   const pitch = trackPitch(mono, options.pitch);
 
-  step('notes');
+  yield 'notes';
   // One onset envelope serves both note splitting (repeated notes) and tempo.
   const onsetEnvelope = computeOnsetEnvelope(mono);
   const notes = segmentNotes(pitch, mono, { onsetEnvelope });
 
-  step('key');
+  yield 'key';
   const key = estimateKey(notes);
 
-  step('tempo');
+  yield 'tempo';
   const tempo = estimateTempo(notes, onsetEnvelope);
 
-  step('phrases');
+  yield 'phrases';
   const phrases = findPhrases(notes, tempo);
-  throwIfAborted(options.signal);
 
   return { durationSeconds, pitch, notes, key, tempo, phrases, loudness };
+}
+
+/** Analyses a decoded recording: loudness on all channels, everything else on the mono mix. */
+export function analyzeMelody(audio: DecodedAudio, options: AnalyzeOptions = {}): MelodyAnalysis {
+  const steps = analysisSteps(audio, options);
+  for (let next = steps.next(); ; next = steps.next()) {
+    throwIfAborted(options.signal);
+    if (next.done) return next.value;
+    options.onStep?.(next.value);
+  }
 }

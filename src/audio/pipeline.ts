@@ -11,10 +11,11 @@ import { AbortedError, ValidationError } from '../platform/errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import type { CompressedDecoder } from './decode/decode.js';
 import { encodeWav } from './decode/wav.js';
-import { analyzeMelody, type AnalysisStep } from './analyze.js';
+import { analysisSteps, type AnalysisStep } from './analyze.js';
 import { alignLyrics, checkLyrics, extractPromptWords, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
-import { singScore, VOICES, DEFAULT_VOICE, type SingResult } from './voice/voice.js';
-import { checkVocals } from './quality/quality.js';
+import { VOICES, DEFAULT_VOICE, type SingResult } from './voice/voice.js';
+import { singInChunks } from './voice/sing-in-chunks.js';
+import { checkVocals, sungPitchAccuracy } from './quality/quality.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
 import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
@@ -237,9 +238,14 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
   // 2. Analysis (pitch extraction and everything derived from it).
   progress('pitch_extraction', 0, 'Finding the notes');
   const stepFraction: Record<AnalysisStep, number> = { loudness: 0.05, pitch: 0.1, notes: 0.7, key: 0.85, tempo: 0.9, phrases: 0.95 };
-  const analysis = await timed('pitch_extraction', () =>
-    analyzeMelody(audio, { signal, onStep: (step) => progress('pitch_extraction', stepFraction[step], `Analysing: ${step}`) }),
-  );
+  const analysis = await timed('pitch_extraction', async () => {
+    const steps = analysisSteps(audio);
+    for (let next = steps.next(); ; next = steps.next()) {
+      if (next.done) return next.value;
+      progress('pitch_extraction', stepFraction[next.value], `Analysing: ${next.value}`);
+      await checkpoint();
+    }
+  });
   if (analysis.notes.length === 0) {
     throw new ValidationError([{ code: 'NO_NOTES', message: 'No sung or played notes were found in the recording.', value: 0 }]);
   }
@@ -264,14 +270,18 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
   progress('synthesis', 0, `Singing with the ${clean.voice} voice`);
   const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key, title: titleFrom(clean.prompt) };
   const sung: SingResult = await timed('synthesis', () =>
-    singScore(score, {
-      voice: clean.voice,
-      sampleRate: OUTPUT_RATE,
-      seed: clean.seed,
-      vibrato: options.vibrato === false ? false : undefined,
-      portamento: options.portamento ?? true,
-      breath: options.breath ?? true,
-    }),
+    singInChunks(
+      score,
+      {
+        voice: clean.voice,
+        sampleRate: OUTPUT_RATE,
+        seed: clean.seed,
+        vibrato: options.vibrato === false ? false : undefined,
+        portamento: options.portamento ?? true,
+        breath: options.breath ?? true,
+      },
+      { signal, yieldControl, onProgress: (fraction) => progress('synthesis', fraction * 0.95, 'Singing') },
+    ),
   );
   if (sung.outOfRange > 0) {
     warnings.push({ code: 'OUT_OF_VOICE_RANGE', message: `${sung.outOfRange} note${sung.outOfRange === 1 ? '' : 's'} lie outside the ${clean.voice} voice's range even after transposition.`, stage: 'synthesis' });
@@ -281,9 +291,12 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
   // 5. Quality checks: normalise, measure pitch accuracy and levels.
   progress('quality_check', 0, 'Checking pitch and loudness');
   const targetLufs = options.targetLufs ?? -14;
-  const quality = await timed('quality_check', () =>
-    checkVocals(sung.samples, sung.sampleRate, sung.intendedPitch, { targetLufs, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1 }),
-  );
+  const quality = await timed('quality_check', async () => {
+    const pitchAccuracy = sungPitchAccuracy(sung.samples, sung.sampleRate, sung.intendedPitch);
+    progress('quality_check', 0.4, 'Checking loudness');
+    await checkpoint();
+    return checkVocals(sung.samples, sung.sampleRate, { targetLufs, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy });
+  });
   for (const w of quality.warnings) warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
   progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
 

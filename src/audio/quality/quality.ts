@@ -17,6 +17,8 @@ export interface QualityOptions {
   toleranceCents?: number;
   /** Mean level (dBFS) under which the output counts as silent; default -60. */
   silenceDbfs?: number;
+  /** Pitch accuracy from {@link sungPitchAccuracy}, when measured before (as the pipeline does, to yield in between). */
+  pitchAccuracy?: number;
 }
 
 export interface QualityIssue {
@@ -65,18 +67,21 @@ export function sungPitchAccuracy(
   return frames ? onPitch / frames : Number.NaN;
 }
 
-/** Normalises the voice and measures it. */
+/**
+ * Normalises the voice and measures it. Pitch accuracy is measured against `intended` unless
+ * `options.pitchAccuracy` already holds it.
+ */
 export function checkVocals(
   samples: Float32Array,
   sampleRate: number,
-  intended: { times: Float64Array; midi: Float32Array },
-  options: QualityOptions = {},
+  options: QualityOptions & { intended?: { times: Float64Array; midi: Float32Array } } = {},
 ): QualityResult {
   const targetLufs = options.targetLufs ?? DEFAULT_TARGET_LUFS;
   const maxTruePeakDbtp = options.maxTruePeakDbtp ?? DEFAULT_MAX_TRUE_PEAK_DBTP;
   const warnings: QualityIssue[] = [];
 
-  const pitchAccuracy = sungPitchAccuracy(samples, sampleRate, intended, options.toleranceCents ?? 50);
+  const pitchAccuracy =
+    options.pitchAccuracy ?? (options.intended ? sungPitchAccuracy(samples, sampleRate, options.intended, options.toleranceCents ?? 50) : Number.NaN);
   const normalized = normalizeLoudness([samples], sampleRate, { targetLufs, maxTruePeakDbtp });
   const out = normalized.channels[0];
   const levels = measureLevels([out]);

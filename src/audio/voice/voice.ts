@@ -47,6 +47,8 @@ export interface SingOptions {
   transpose?: 'auto' | number;
   /** Seed of jitter, shimmer, noise and vibrato-rate variation. Default 1. */
   seed?: number;
+  /** Scale the result to a −3 dBFS peak. Default true; false leaves the synthesizer's own level. */
+  peakNormalize?: boolean;
 }
 
 export interface SingResult {
@@ -70,8 +72,8 @@ export interface SingResult {
 }
 
 /** Samples after the last note's end (release and reverberation-free decay). */
-const TAIL_SECONDS = 0.35;
-const PEAK = Math.pow(10, -3 / 20);
+export const TAIL_SECONDS = 0.35;
+export const PEAK = Math.pow(10, -3 / 20);
 const INTENDED_HOP = 0.01;
 
 /**
@@ -113,7 +115,7 @@ export function singScore(score: Score, options: SingOptions = {}): SingResult {
   const tracks = buildControlTracks(timeline.segments, contour.midi, voice, step);
   const samples = renderFormants(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
 
-  normalizePeak(samples, PEAK);
+  if (options.peakNormalize ?? true) normalizePeak(samples, PEAK);
 
   // Intended pitch: the held note wherever voicing is on and steady on one note for ±15 ms.
   const frames = notes.length ? Math.floor(duration / INTENDED_HOP) + 1 : 0;
@@ -149,7 +151,7 @@ export function singScore(score: Score, options: SingOptions = {}): SingResult {
  * function called many times is optimised by V8 at once, one long loop would wait for on-stack
  * replacement.
  */
-function normalizePeak(samples: Float32Array, target: number): void {
+export function normalizePeak(samples: Float32Array, target: number): void {
   const chunk = 8192;
   let peak = 0;
   for (let i = 0; i < samples.length; i += chunk) peak = Math.max(peak, chunkPeak(samples, i, Math.min(samples.length, i + chunk)));
@@ -175,7 +177,7 @@ function scaleChunk(samples: Float32Array, from: number, to: number, gain: numbe
  * Rounds every note to the semitone grid after removing the melody's tuning offset: the
  * duration-weighted circular mean of the notes' deviations from their nearest semitone.
  */
-function snapToSemitones(notes: SungNote[]): SungNote[] {
+export function snapToSemitones(notes: SungNote[]): SungNote[] {
   let x = 0;
   let y = 0;
   for (const n of notes) {

@@ -1,0 +1,99 @@
+/**
+ * Sings a score in pieces split at rests, yielding between pieces, so that a long song reports
+ * progress and an abort lands within one piece's rendering time instead of after the whole song.
+ *
+ * Pitch snapping and octave transposition are decided once for the whole melody (so every piece
+ * agrees with the exported score); each piece is rendered by {@link singScore} with a lead-in before
+ * its first note for the breath and onset consonants, and mixed into the output at its place.
+ * Pieces only break at rests of at least `minGapSeconds`, where the voice is silent anyway.
+ */
+import { AbortedError, ValidationError } from '../../platform/errors.js';
+import type { Score, SungNote } from '../types.js';
+import { DEFAULT_VOICE, PEAK, TAIL_SECONDS, VOICES, normalizePeak, singScore, snapToSemitones, transposeToRange, type SingOptions, type SingResult } from './voice.js';
+
+export interface ChunkControl {
+  /** Checked before each piece; an aborted signal rejects with AbortedError. */
+  signal?: AbortSignal;
+  /** Awaited between pieces so pending events (an abort) can run. */
+  yieldControl: () => Promise<void>;
+  /** Share of the notes rendered so far, 0..1. */
+  onProgress?: (fraction: number) => void;
+  /** Rests at least this long may separate pieces; default 0.25 s, the rest after which the voice breathes anyway. */
+  minGapSeconds?: number;
+}
+
+/** Room before a piece's first note for the inhale and the onset consonants, seconds. */
+const LEAD_SECONDS = 0.5;
+const HOP = 0.01;
+
+/** Groups sorted notes into runs separated by rests of at least `minGap` seconds. */
+function splitAtRests(notes: readonly SungNote[], minGap: number): SungNote[][] {
+  const pieces: SungNote[][] = [];
+  let current: SungNote[] = [];
+  for (const note of notes) {
+    const previous = current[current.length - 1];
+    if (previous && note.start - previous.end >= minGap) {
+      pieces.push(current);
+      current = [];
+    }
+    current.push(note);
+  }
+  if (current.length) pieces.push(current);
+  return pieces;
+}
+
+/** Same contract as {@link singScore}, rendered piece by piece. */
+export async function singInChunks(score: Score, options: SingOptions, control: ChunkControl): Promise<SingResult> {
+  const voiceId = options.voice ?? DEFAULT_VOICE;
+  const voice = VOICES[voiceId];
+  if (!voice) {
+    throw new ValidationError([{ code: 'UNKNOWN_VOICE', message: `Unknown voice "${voiceId}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: voiceId }]);
+  }
+  const sampleRate = options.sampleRate ?? 44100;
+  const seed = options.seed ?? 1;
+  const valid = score.notes
+    .filter((n) => Number.isFinite(n.start) && Number.isFinite(n.end) && Number.isFinite(n.midi) && n.end > n.start && n.start >= 0)
+    .sort((a, b) => a.start - b.start);
+  const snapped = options.pitch === 'exact' ? valid : snapToSemitones(valid);
+  const transposition = typeof options.transpose === 'number' ? null : transposeToRange(snapped, voice);
+  const semitones = transposition ? transposition.semitones : (options.transpose as number);
+  const outOfRange = transposition
+    ? transposition.outOfRange
+    : snapped.filter((n) => n.midi + semitones < voice.range.low - 0.5 || n.midi + semitones > voice.range.high + 0.5).length;
+
+  const duration = snapped.length ? snapped[snapped.length - 1].end + TAIL_SECONDS : 0;
+  const samples = new Float32Array(Math.ceil(duration * sampleRate));
+  const frames = snapped.length ? Math.floor(duration / HOP) + 1 : 0;
+  const times = new Float64Array(frames);
+  for (let f = 0; f < frames; f++) times[f] = f * HOP;
+  const midi = new Float32Array(frames);
+  const phonemes: SingResult['phonemes'] = [];
+
+  const pieces = splitAtRests(snapped, control.minGapSeconds ?? 0.25);
+  let done = 0;
+  for (let index = 0; index < pieces.length; index++) {
+    if (control.signal?.aborted) throw new AbortedError();
+    const piece = pieces[index];
+    const offset = Math.max(0, piece[0].start - LEAD_SECONDS);
+    const shifted = piece.map((n) => ({ ...n, start: n.start - offset, end: n.end - offset }));
+    const sung = singScore(
+      { ...score, notes: shifted },
+      { ...options, voice: voiceId, sampleRate, pitch: 'exact', transpose: semitones, peakNormalize: false, seed: (seed + index * 7919) >>> 0 },
+    );
+    const at = Math.round(offset * sampleRate);
+    const end = Math.min(samples.length, at + sung.samples.length);
+    for (let i = at; i < end; i++) samples[i] += sung.samples[i - at];
+    const frameShift = Math.round(offset / HOP);
+    for (let f = 0; f < sung.intendedPitch.midi.length; f++) {
+      const value = sung.intendedPitch.midi[f];
+      if (value > 0 && f + frameShift < frames) midi[f + frameShift] = value;
+    }
+    for (const p of sung.phonemes) phonemes.push({ phoneme: p.phoneme, start: p.start + offset, end: p.end + offset });
+    done += piece.length;
+    control.onProgress?.(done / snapped.length);
+    await control.yieldControl();
+  }
+  if (control.signal?.aborted) throw new AbortedError();
+  if (options.peakNormalize ?? true) normalizePeak(samples, PEAK);
+  return { samples, sampleRate, voice: voiceId, transposeSemitones: semitones, outOfRange, intendedPitch: { times, midi }, phonemes };
+}
