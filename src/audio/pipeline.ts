@@ -6,7 +6,7 @@
  * clock used for stage timings and the way the pipeline yields to the event loop (so that an abort can
  * land between steps) are injected too. The CLI and the service's worker both call {@link convertMelody}.
  */
-import type { DecodedAudio, KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
+import type { KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
 import { AbortedError, ValidationError } from '../platform/errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import type { CompressedDecoder } from './decode/decode.js';
@@ -15,7 +15,7 @@ import { analysisSteps, type AnalysisStep } from './analyze.js';
 import { alignLyrics, checkLyrics, extractPromptWords, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
 import { VOICES, DEFAULT_VOICE, type SingResult } from './voice/voice.js';
 import { singInChunks } from './voice/sing-in-chunks.js';
-import { checkVocals, sungPitchAccuracy } from './quality/quality.js';
+import { checkVocals, sungPitchAccuracy, type QualityResult } from './quality/quality.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
 import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
@@ -42,9 +42,9 @@ export interface ProgressEvent {
 /** Compressed output formats the encoder port must support. */
 export type CompressedFormat = 'mp3' | 'opus';
 
-/** The port that turns PCM into a compressed file. */
+/** The port that turns a WAV file (any PCM layout) into a compressed file. */
 export interface AudioEncoder {
-  encode(samples: Float32Array, sampleRate: number, format: CompressedFormat, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  encode(wav: Uint8Array, format: CompressedFormat, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
 }
 
 export interface ConvertRequest {
@@ -197,79 +197,148 @@ export function validateRequest(request: Omit<ConvertRequest, 'audio'>): CleanRe
 }
 
 /** Runs the whole conversion. Rejects with ValidationError for bad input and AbortedError when aborted. */
-export async function convertMelody(request: ConvertRequest, ports: ConvertPorts, options: ConvertOptions = {}): Promise<ConversionOutputs> {
+/** The bookkeeping one conversion run shares between its stages. */
+interface Run {
+  options: ConvertOptions;
+  ports: ConvertPorts;
+  warnings: ReportWarning[];
+  timings: Record<ConversionStage, number>;
+  yieldControl: () => Promise<void>;
+  /** Throws AbortedError if aborted, lets pending events run, and checks again. */
+  checkpoint(): Promise<void>;
+  progress(stage: ConversionStage, fraction: number, message: string): void;
+  /** Runs one stage's work after a checkpoint, adding its time to the stage. */
+  timed<T>(stage: ConversionStage, work: () => T | Promise<T>): Promise<T>;
+}
+
+function startRun(ports: ConvertPorts, options: ConvertOptions): Run {
   const clock = ports.clock ?? (() => 0);
   const yieldControl = ports.yieldControl ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
   const { signal } = options;
-  const timings = Object.fromEntries(Object.keys(STAGES).map((s) => [s, 0])) as Record<ConversionStage, number>;
-  const warnings: ReportWarning[] = [];
   let lastPercent = 0;
+  const run: Run = {
+    options,
+    ports,
+    warnings: [],
+    timings: Object.fromEntries(Object.keys(STAGES).map((s) => [s, 0])) as Record<ConversionStage, number>,
+    yieldControl,
+    async checkpoint() {
+      if (signal?.aborted) throw new AbortedError();
+      await yieldControl();
+      if (signal?.aborted) throw new AbortedError();
+    },
+    progress(stage, fraction, message) {
+      const [from, to] = STAGES[stage];
+      const percent = Math.max(lastPercent, Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))));
+      lastPercent = percent;
+      options.onProgress?.({ stage, percent, message });
+    },
+    async timed(stage, work) {
+      await run.checkpoint();
+      const start = clock();
+      try {
+        return await work();
+      } finally {
+        run.timings[stage] += clock() - start;
+      }
+    },
+  };
+  return run;
+}
 
-  const checkpoint = async (): Promise<void> => {
-    if (signal?.aborted) throw new AbortedError();
-    await yieldControl();
-    if (signal?.aborted) throw new AbortedError();
-  };
-  const progress = (stage: ConversionStage, fraction: number, message: string): void => {
-    const [from, to] = STAGES[stage];
-    const percent = Math.max(lastPercent, Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))));
-    lastPercent = percent;
-    options.onProgress?.({ stage, percent, message });
-  };
-  const timed = async <T>(stage: ConversionStage, run: () => T | Promise<T>): Promise<T> => {
-    await checkpoint();
-    const start = clock();
-    try {
-      return await run();
-    } finally {
-      timings[stage] += clock() - start;
-    }
-  };
-
-  // 1. Validation: request fields first (cheap), then the audio.
-  progress('validation', 0, 'Checking the request and the recording');
+/** Runs the whole conversion. Rejects with ValidationError for bad input and AbortedError when aborted. */
+export async function convertMelody(request: ConvertRequest, ports: ConvertPorts, options: ConvertOptions = {}): Promise<ConversionOutputs> {
+  const run = startRun(ports, options);
+  run.progress('validation', 0, 'Checking the request and the recording');
   const clean = validateRequest(request);
-  const { audio, report: validation } = await timed('validation', () =>
-    validateAndDecode(request.audio, { decoder: ports.decoder, limits: options.limits, fileName: request.fileName, signal }),
-  );
-  for (const w of validation.warnings) warnings.push({ code: w.code, message: w.message, stage: 'validation' });
-  progress('validation', 1, 'The recording is valid');
+  // Each step below lives in its own function so the large buffers it makes (decoded PCM, raw
+  // voice) can be collected as soon as it returns: a 5-minute mono channel is 53 MB.
+  const { analysis, analysisJson } = await decodeAndAnalyse(run, request);
+  const lyrics = await lyricsFor(run, clean, analysis);
+  const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key, title: titleFrom(clean.prompt) };
+  const vocals = await singAndCheck(run, score, clean);
 
-  // 2. Analysis (pitch extraction and everything derived from it).
-  progress('pitch_extraction', 0, 'Finding the notes');
+  run.progress('finalization', 0, 'Encoding the outputs');
+  const format = options.compressedFormat ?? 'mp3';
+  const outputs = await run.timed('finalization', async () => ({
+    compressed: await ports.encoder.encode(vocals.wav, format, { signal: options.signal }),
+    midi: writeMidi(score),
+    musicXml: writeMusicXml(score),
+  }));
+  if (options.signal?.aborted) throw new AbortedError();
+
+  const report = buildReport({ request, clean, analysisJson, lyrics, vocals, targetLufs: options.targetLufs ?? -14, warnings: run.warnings, timings: run.timings });
+  run.progress('finalization', 1, 'Done');
+  return {
+    vocalsWav: vocals.wav,
+    vocalsCompressed: { format, ...COMPRESSED[format], bytes: outputs.compressed },
+    midi: outputs.midi,
+    musicXml: outputs.musicXml,
+    report,
+    lyrics,
+    analysis,
+  };
+}
+
+/** Stages 1 and 2: decode and validate the upload, then find the notes. */
+async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ analysis: MelodyAnalysis; analysisJson: AnalysisJson }> {
+  const { options, ports } = run;
+  const { audio, report: validation } = await run.timed('validation', () =>
+    validateAndDecode(request.audio, { decoder: ports.decoder, limits: options.limits, fileName: request.fileName, signal: options.signal }),
+  );
+  for (const w of validation.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'validation' });
+  run.progress('validation', 1, 'The recording is valid');
+
+  run.progress('pitch_extraction', 0, 'Finding the notes');
   const stepFraction: Record<AnalysisStep, number> = { loudness: 0.05, pitch: 0.1, notes: 0.7, key: 0.85, tempo: 0.9, phrases: 0.95 };
-  const analysis = await timed('pitch_extraction', async () => {
+  const analysis = await run.timed('pitch_extraction', async () => {
     const steps = analysisSteps(audio);
     for (let next = steps.next(); ; next = steps.next()) {
       if (next.done) return next.value;
-      progress('pitch_extraction', stepFraction[next.value], `Analysing: ${next.value}`);
-      await checkpoint();
+      run.progress('pitch_extraction', stepFraction[next.value], `Analysing: ${next.value}`);
+      await run.checkpoint();
     }
   });
   if (analysis.notes.length === 0) {
     throw new ValidationError([{ code: 'NO_NOTES', message: 'No sung or played notes were found in the recording.', value: 0 }]);
   }
-  progress('pitch_extraction', 1, `Found ${analysis.notes.length} notes in ${analysis.phrases.length} phrases`);
+  run.progress('pitch_extraction', 1, `Found ${analysis.notes.length} notes in ${analysis.phrases.length} phrases`);
+  return { analysis, analysisJson: toAnalysisJson(audio, validation, analysis) };
+}
 
-  // 3. Lyrics: align the user's, or write new ones.
-  progress('lyrics', 0, clean.lyrics ? 'Fitting your lyrics to the notes' : 'Writing lyrics');
+/** Stage 3: align the user's lyrics, or write new ones. */
+async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis): Promise<LyricsResult> {
+  run.progress('lyrics', 0, clean.lyrics ? 'Fitting your lyrics to the notes' : 'Writing lyrics');
   const promptWords = extractPromptWords(clean.prompt);
-  const lyrics = await timed('lyrics', () =>
+  const lyrics = await run.timed('lyrics', () =>
     clean.lyrics
       ? alignLyrics(clean.lyrics, analysis.notes, analysis.phrases, { tempo: analysis.tempo, promptWords })
       : writeLyrics({ prompt: clean.prompt, genre: clean.genre, mood: clean.mood, notes: analysis.notes, phrases: analysis.phrases, tempo: analysis.tempo, seed: clean.seed }),
   );
-  for (const w of lyrics.warnings) warnings.push({ code: w.code, message: w.message, stage: 'lyrics' });
+  for (const w of lyrics.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'lyrics' });
   if (lyrics.source === 'writer') {
     const verdict = checkLyrics(lyrics, { prompt: clean.prompt, promptWords, noteCount: analysis.notes.length });
-    for (const issue of verdict.issues) warnings.push({ code: `LYRICS_${issue.code}`, message: issue.message, stage: 'lyrics' });
+    for (const issue of verdict.issues) run.warnings.push({ code: `LYRICS_${issue.code}`, message: issue.message, stage: 'lyrics' });
   }
-  progress('lyrics', 1, `Lyrics: ${lyrics.sections.reduce((n, s) => n + s.lines.length, 0)} lines`);
+  run.progress('lyrics', 1, `Lyrics: ${lyrics.sections.reduce((n, s) => n + s.lines.length, 0)} lines`);
+  return lyrics;
+}
 
-  // 4. Synthesis.
-  progress('synthesis', 0, `Singing with the ${clean.voice} voice`);
-  const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key, title: titleFrom(clean.prompt) };
-  const sung: SingResult = await timed('synthesis', () =>
+/** What stages 4 and 5 hand on: the delivered WAV and the measurements, not the raw voice. */
+interface CheckedVocals {
+  /** 16-bit mono WAV at the output rate, normalised. */
+  wav: Uint8Array;
+  voice: string;
+  transposeSemitones: number;
+  outOfRange: number;
+  quality: Omit<QualityResult, 'samples'>;
+}
+
+/** Stages 4 and 5: sing the score, then normalise and measure the result. */
+async function singAndCheck(run: Run, score: Score, clean: CleanRequest): Promise<CheckedVocals> {
+  const { options } = run;
+  run.progress('synthesis', 0, `Singing with the ${clean.voice} voice`);
+  const sung: SingResult = await run.timed('synthesis', () =>
     singInChunks(
       score,
       {
@@ -280,48 +349,29 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
         portamento: options.portamento ?? true,
         breath: options.breath ?? true,
       },
-      { signal, yieldControl, onProgress: (fraction) => progress('synthesis', fraction * 0.95, 'Singing') },
+      { signal: options.signal, yieldControl: run.yieldControl, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
     ),
   );
   if (sung.outOfRange > 0) {
-    warnings.push({ code: 'OUT_OF_VOICE_RANGE', message: `${sung.outOfRange} note${sung.outOfRange === 1 ? '' : 's'} lie outside the ${clean.voice} voice's range even after transposition.`, stage: 'synthesis' });
+    run.warnings.push({
+      code: 'OUT_OF_VOICE_RANGE',
+      message: `${sung.outOfRange} note${sung.outOfRange === 1 ? '' : 's'} lie outside the ${clean.voice} voice's range even after transposition.`,
+      stage: 'synthesis',
+    });
   }
-  progress('synthesis', 1, 'Vocals rendered');
+  run.progress('synthesis', 1, 'Vocals rendered');
 
-  // 5. Quality checks: normalise, measure pitch accuracy and levels.
-  progress('quality_check', 0, 'Checking pitch and loudness');
-  const targetLufs = options.targetLufs ?? -14;
-  const quality = await timed('quality_check', async () => {
+  run.progress('quality_check', 0, 'Checking pitch and loudness');
+  const { samples, ...quality } = await run.timed('quality_check', async () => {
     const pitchAccuracy = sungPitchAccuracy(sung.samples, sung.sampleRate, sung.intendedPitch);
-    progress('quality_check', 0.4, 'Checking loudness');
-    await checkpoint();
-    return checkVocals(sung.samples, sung.sampleRate, { targetLufs, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy });
+    run.progress('quality_check', 0.4, 'Checking loudness');
+    await run.checkpoint();
+    return checkVocals(sung.samples, sung.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy });
   });
-  for (const w of quality.warnings) warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
-  progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
-
-  // 6. Finalisation: encode and write the score.
-  progress('finalization', 0, 'Encoding the outputs');
-  const format = options.compressedFormat ?? 'mp3';
-  const outputs = await timed('finalization', async () => {
-    const vocalsWav = encodeWav([quality.samples], sung.sampleRate, { bitDepth: 16 });
-    const compressed = await ports.encoder.encode(quality.samples, sung.sampleRate, format, { signal });
-    return { vocalsWav, compressed, midi: writeMidi(score), musicXml: writeMusicXml(score) };
-  });
-  if (signal?.aborted) throw new AbortedError();
-
-  const analysisJson = toAnalysisJson(audio, validation, analysis);
-  const report = buildReport({ request, clean, audio, analysisJson, analysis, lyrics, sung, quality, targetLufs, warnings, timings });
-  progress('finalization', 1, 'Done');
-  return {
-    vocalsWav: outputs.vocalsWav,
-    vocalsCompressed: { format, ...COMPRESSED[format], bytes: outputs.compressed },
-    midi: outputs.midi,
-    musicXml: outputs.musicXml,
-    report,
-    lyrics,
-    analysis,
-  };
+  for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
+  const wav = encodeWav([samples], sung.sampleRate, { bitDepth: 16 });
+  run.progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
+  return { wav, voice: sung.voice, transposeSemitones: sung.transposeSemitones, outOfRange: sung.outOfRange, quality };
 }
 
 /** A short score title from the prompt: its first words, capitalised. */
@@ -335,17 +385,15 @@ const finiteOrNull = (value: number, digits = 2): number | null => (Number.isFin
 function buildReport(parts: {
   request: ConvertRequest;
   clean: CleanRequest;
-  audio: DecodedAudio;
   analysisJson: AnalysisJson;
-  analysis: MelodyAnalysis;
   lyrics: LyricsResult;
-  sung: SingResult;
-  quality: ReturnType<typeof checkVocals>;
+  vocals: CheckedVocals;
   targetLufs: number;
   warnings: ReportWarning[];
   timings: Record<ConversionStage, number>;
 }): ConversionReport {
-  const { analysisJson: a, lyrics, quality } = parts;
+  const { analysisJson: a, lyrics } = parts;
+  const { quality } = parts.vocals;
   const lines = lyrics.sections.flatMap((s) => s.lines);
   return {
     input: {
@@ -378,7 +426,7 @@ function buildReport(parts: {
       qualityScore: Number(lyrics.quality.score.toFixed(3)),
       quality: lyrics.quality,
     },
-    voice: { id: parts.sung.voice, transposeSemitones: parts.sung.transposeSemitones, outOfRangeNotes: parts.sung.outOfRange },
+    voice: { id: parts.vocals.voice, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
     quality: {
       pitchAccuracy: finiteOrNull(quality.pitchAccuracy, 4),
       integratedLufs: finiteOrNull(quality.integratedLufs),

@@ -1,10 +1,9 @@
 /**
  * The default {@link AudioEncoder}: the same ffmpeg binary that decodes uploads encodes the vocals to
- * MP3 (LAME, 192 kb/s CBR) or Ogg Opus (libopus, 96 kb/s at 48 kHz). PCM goes in on stdin as a float
- * WAV, the compressed file comes back on stdout; nothing touches the disk.
+ * MP3 (LAME, 192 kb/s CBR) or Ogg Opus (libopus, 96 kb/s at 48 kHz). The WAV goes in on stdin, the
+ * compressed file comes back on stdout; nothing touches the disk.
  */
 import type { AudioEncoder, CompressedFormat } from '../audio/pipeline.js';
-import { encodeWav } from '../audio/decode/wav.js';
 import { AudioProcessingError } from './errors.js';
 import { ffmpegPath, runFfmpeg } from './ffmpeg-decoder.js';
 
@@ -26,8 +25,7 @@ const CODEC_ARGS = (format: CompressedFormat, options: FfmpegEncoderOptions): st
 
 export function createFfmpegEncoder(options: FfmpegEncoderOptions = {}): AudioEncoder {
   return {
-    async encode(samples, sampleRate, format, { signal } = {}) {
-      const input = encodeWav([samples], sampleRate, { bitDepth: '32f' });
+    async encode(wav, format, { signal } = {}) {
       const args = [
         '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
         '-f', 'wav', '-i', 'pipe:0',
@@ -35,9 +33,9 @@ export function createFfmpegEncoder(options: FfmpegEncoderOptions = {}): AudioEn
         ...CODEC_ARGS(format, options),
         'pipe:1',
       ];
-      const run = await runFfmpeg(options.ffmpegPath ?? ffmpegPath(), args, input, {
+      const run = await runFfmpeg(options.ffmpegPath ?? ffmpegPath(), args, wav, {
         timeoutMs: options.timeoutMs ?? 120_000,
-        maxOutputBytes: Math.max(16 * 1024 * 1024, input.length),
+        maxOutputBytes: Math.max(16 * 1024 * 1024, wav.length),
         signal,
       });
       if (run.exitCode !== 0 || run.stdout.length === 0) {

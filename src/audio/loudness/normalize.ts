@@ -97,22 +97,25 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
   let limited = false;
   let loudness: number;
   if (Math.pow(10, gainDb / 20) * inputPeak <= ceiling) {
-    output = applyGain(channels, Math.pow(10, gainDb / 20), null);
+    output = applyGain(channels, Math.pow(10, gainDb / 20));
     loudness = measureIntegratedLoudness(output, sampleRate);
   } else {
     limited = true;
     const lookahead = Math.max(1, Math.round((options.lookaheadSeconds ?? DEFAULT_LOOKAHEAD_SECONDS) * sampleRate));
     const release = 1 - Math.exp(-1 / (Math.max(1e-4, options.releaseSeconds ?? DEFAULT_RELEASE_SECONDS) * sampleRate));
     const threshold = ceiling * Math.pow(10, -LIMITER_MARGIN_DB / 20);
+    // Memory matters here (a 5-minute channel is 53 MB): the limiter's gain curve is written into the
+    // first channel's output buffer and turned into that channel's output in place, after the other
+    // channels have used it; every iteration rewrites the same buffers.
     const gainCurve = new Float32Array(envelope.length);
-    output = channels;
+    output = channels.map((x, c) => (c === 0 ? gainCurve : new Float32Array(x.length)));
     loudness = measured;
     const maxGainDb = gainDb + MAX_MAKEUP_DB;
     let previous = -Infinity;
     for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
       const gain = Math.pow(10, gainDb / 20);
       limiterGain(envelope, gain, threshold, lookahead, release, gainCurve);
-      output = applyGain(channels, gain, gainCurve);
+      for (let c = channels.length - 1; c >= 0; c--) applyGainInto(channels[c], gain, gainCurve, output[c]);
       loudness = measureIntegratedLoudness(output, sampleRate);
       // Stop on target, at the make-up cap, or when more gain no longer buys loudness (the limiter
       // then only levels the signal: its loudness is capped by its peak-to-loudness ratio).
@@ -126,22 +129,23 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
   if (truePeak > ceilingDb) {
     // Final trim: the limiter's gain modulation (or Float32 rounding) left a hair over the ceiling.
     limited = true;
-    output = applyGain(output, Math.pow(10, (ceilingDb - truePeak) / 20) * (1 - 1e-6), null);
+    output = applyGain(output, Math.pow(10, (ceilingDb - truePeak) / 20) * (1 - 1e-6), output);
     loudness = measureIntegratedLoudness(output, sampleRate);
     truePeak = measureTruePeak(output, sampleRate);
   }
   return { channels: output, gainDb, limited, integratedLufs: loudness, truePeakDbtp: truePeak };
 }
 
-/** out_c[i] = x_c[i] · gain · (curve ? curve[i] : 1), into new arrays. */
-function applyGain(channels: Float32Array[], gain: number, curve: Float32Array | null): Float32Array[] {
-  return channels.map((x) => {
-    const out = new Float32Array(x.length);
-    if (curve === null) {
-      for (let i = 0; i < x.length; i++) out[i] = x[i] * gain;
-    } else {
-      for (let i = 0; i < x.length; i++) out[i] = x[i] * gain * curve[i];
-    }
+/** out[i] = x[i] · gain · curve[i]; `out` may be `curve` itself. */
+function applyGainInto(x: Float32Array, gain: number, curve: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * gain * curve[i];
+}
+
+/** out_c[i] = x_c[i] · gain, into `into` (may be `channels` itself) or new arrays. */
+function applyGain(channels: Float32Array[], gain: number, into?: Float32Array[]): Float32Array[] {
+  return channels.map((x, c) => {
+    const out = into ? into[c] : new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = x[i] * gain;
     return out;
   });
 }
@@ -165,8 +169,11 @@ function limiterGain(
     const level = gain * envelope[i];
     return level > threshold ? threshold / level : 1;
   };
-  // Look-ahead minimum over [i, i + lookahead − 1] with a monotonic deque of indices (O(n)).
-  const deque = new Int32Array(n);
+  // Look-ahead minimum over [i, i + lookahead − 1] with a monotonic deque of indices (O(n)). The
+  // deque never holds more than `lookahead` indices, so it lives in a ring of that size; head and
+  // tail count pushes and pops and are reduced modulo the ring size on access.
+  const size = lookahead + 1;
+  const deque = new Int32Array(size);
   let head = 0;
   let tail = 0;
   let next = 0; // next index to push
@@ -174,11 +181,11 @@ function limiterGain(
     const end = Math.min(n - 1, i + lookahead - 1);
     for (; next <= end; next++) {
       const r = required(next);
-      while (tail > head && required(deque[tail - 1]) >= r) tail--;
-      deque[tail++] = next;
+      while (tail > head && required(deque[(tail - 1) % size]) >= r) tail--;
+      deque[tail++ % size] = next;
     }
-    while (deque[head] < i) head++;
-    out[i] = required(deque[head]);
+    while (deque[head % size] < i) head++;
+    out[i] = required(deque[head % size]);
   }
   // Instant attack, exponential release.
   let held = out[0];

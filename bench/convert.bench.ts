@@ -1,0 +1,99 @@
+/**
+ * `npm run bench:convert`: end-to-end conversion speed and peak memory for a 30-second and a
+ * 5-minute melody (targets: ≤ 3 s and ≤ 30 s on one core, peak RSS ≤ 300 MB).
+ *
+ * The parent renders voice-like melodies (seeded) to 16-bit mono 44.1 kHz WAV; each conversion runs
+ * in a fresh child process pinned to one core (`taskset -c 0` when available), so its peak RSS is its
+ * own, and reports the pipeline's per-stage times. `--json` prints the raw figures.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { renderMelody, twinkle, type TruthNote } from '../test/support/signals.js';
+import { encodeWav } from '../src/audio/decode/wav.js';
+import { convertMelody } from '../src/audio/pipeline.js';
+import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
+import { createFfmpegEncoder } from '../src/platform/ffmpeg-encoder.js';
+
+const RATE = 44100;
+
+interface ChildResult {
+  seconds: number;
+  totalMs: number;
+  cpuMs: number;
+  stages: Record<string, number>;
+  notes: number;
+  pitchAccuracy: number | null;
+  peakRssMb: number;
+}
+
+async function child(file: string, seconds: number): Promise<void> {
+  const audio = new Uint8Array(readFileSync(file));
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const out = await convertMelody(
+    { audio, fileName: 'bench.wav', prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 1 },
+    { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now() },
+  );
+  const totalMs = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const result: ChildResult = {
+    seconds,
+    totalMs,
+    cpuMs: (used.user + used.system) / 1000,
+    stages: out.report.timings,
+    notes: out.report.melody.noteCount,
+    pitchAccuracy: out.report.quality.pitchAccuracy,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+function melody(seconds: number): TruthNote[] {
+  const notes: TruthNote[] = [];
+  const phrase = twinkle(0, 0.5);
+  const length = phrase[phrase.length - 1].end + 0.6;
+  const transpositions = [60, 62, 57, 64, 59, 55, 65];
+  for (let offset = 0, i = 0; offset + length < seconds - 0.5; offset += length, i++) {
+    for (const note of phrase) notes.push({ start: note.start + offset, end: note.end + offset, midi: note.midi + transpositions[i % 7] });
+  }
+  return notes;
+}
+
+async function parent(json: boolean): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mv-bench-convert-'));
+  try {
+    const pin = spawnSync('taskset', ['--version']).status === 0;
+    const script = fileURLToPath(import.meta.url);
+    const rows: ChildResult[] = [];
+    for (const seconds of [30, 300]) {
+      const rendered = renderMelody(melody(seconds), { sampleRate: RATE, duration: seconds, timbre: 'voice', vibrato: { rateHz: 5.5, depthCents: 40 }, noiseDb: -50, seed: 5 });
+      const file = join(dir, `melody-${seconds}.wav`);
+      writeFileSync(file, encodeWav([rendered.samples], RATE, { bitDepth: 16 }));
+      const command = pin ? 'taskset' : process.execPath;
+      const args = pin ? ['-c', '0', process.execPath, script, '--child', file, String(seconds)] : [script, '--child', file, String(seconds)];
+      rows.push(JSON.parse(execFileSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as ChildResult);
+    }
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ pinned: pin, cpu: cpus()[0]?.model, rows }, null, 2)}\n`);
+      return;
+    }
+    const stages = Object.keys(rows[0].stages);
+    console.log(`End-to-end conversion of a voice-like melody (16-bit mono 44.1 kHz WAV), one child process per row${pin ? ', pinned to one core' : ''}; CPU: ${cpus()[0]?.model ?? 'unknown'}`);
+    console.log('');
+    console.log(`| melody | total ms | × real time | ${stages.map((s) => `${s} ms`).join(' | ')} | notes | sung pitch accuracy | peak RSS MB |`);
+    console.log(`| --- | ---: | ---: | ${stages.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`);
+    for (const r of rows) {
+      console.log(`| ${r.seconds} s | ${r.totalMs.toFixed(0)} | ${((r.seconds * 1000) / r.totalMs).toFixed(1)}× | ${stages.map((s) => r.stages[s]).join(' | ')} | ${r.notes} | ${r.pitchAccuracy ?? 'n/a'} | ${r.peakRssMb.toFixed(0)} |`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--child') await child(args[1], Number(args[2]));
+else await parent(args.includes('--json'));
