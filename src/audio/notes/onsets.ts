@@ -5,7 +5,8 @@
  * tempo estimation may use it for extra onsets.
  *
  * Method: the signal is split into four bands by three one-pole low-pass filters (crossovers at
- * 300, 1000 and 3000 Hz); the energy of each band is summed over hop-long frames, turned into dB
+ * 300, 1000 and 3000 Hz); the energy of each band is summed over hop-long frames, smoothed over three
+ * frames (a 30 ms triangular window, so the period of a low note does not ripple it), turned into dB
  * above a floor, and the half-wave rectified rise over two hops is averaged over the bands. This is
  * the log-energy variant of band-wise spectral flux (Klapuri 1999, "Sound onset detection by
  * applying psychoacoustic knowledge"; Bello et al. 2005, "A tutorial on onset detection in music
@@ -113,8 +114,22 @@ export function computeOnsetEnvelope(audio: MonoAudio, options: OnsetEnvelopeOpt
     if (total > loudest) loudest = total;
   }
   const floor = Math.max(loudest * Math.pow(10, -floorDb / 10), 1e-20);
+  // Band energies are smoothed over three frames (weights ¼, ½, ¼: a 30 ms triangular window) before
+  // the rise is taken. A low note's period does not divide the 10 ms hop (13.6 ms at 73 Hz), so a frame
+  // holds one pulse of a pulse-like waveform (brass, voice) and the next two: raw frame energies of a
+  // steady tuba note ripple by 4–5 dB and fire the 3 dB threshold every 100–150 ms (the tuba-walk
+  // fixture had 15 extra notes). Smoothed, the steady parts of the tuba and cello fixtures peak at 2.8 and
+  // 2.5 dB.
   const bandDb = new Float64Array(frames * bands);
-  for (let j = 0; j < bandDb.length; j++) bandDb[j] = 10 * Math.log10(energy[j] + floor);
+  for (let k = 0; k < frames; k++) {
+    const before = Math.max(0, k - 1) * bands;
+    const here = k * bands;
+    const after = Math.min(frames - 1, k + 1) * bands;
+    for (let b = 0; b < bands; b++) {
+      const smooth = 0.25 * energy[before + b] + 0.5 * energy[here + b] + 0.25 * energy[after + b];
+      bandDb[here + b] = 10 * Math.log10(smooth + floor);
+    }
+  }
   const levelDb = new Float32Array(frames);
   for (let k = 0; k < frames; k++) {
     let total = 0;
