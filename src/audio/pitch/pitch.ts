@@ -148,6 +148,7 @@ export function trackPitch(audio: MonoAudio, options: PitchOptions = {}): PitchT
   const candidates = findCandidates(x, rate, frameCount, o);
   applyLoudnessPrior(candidates, o);
   decode(candidates, o, hz, voicedProbability);
+  extendAttacks(candidates, hz);
   refineTransitions(x, rate, o, hz);
   return { hopSeconds: o.hopSeconds, times, hz, voicedProbability };
 }
@@ -457,6 +458,49 @@ function decode(c: Candidates, o: ResolvedOptions, hzOut: Float32Array, voicedOu
   }
 }
 
+/** Longest stretch of unvoiced frames voiced in front of a voiced run by {@link extendAttacks} (100 ms at the default hop). */
+const ATTACK_REACH = 10;
+/** A candidate within this many cents of the run's first pitch continues it backwards. */
+const ATTACK_CENTS = 50;
+/** Frames more than this many dB below the run's first frame are not part of its attack. */
+const ATTACK_DROP_DB = 12;
+
+/**
+ * Voices the attack of a note that the decoder left unvoiced (not in pYIN). The first 30–70 ms of a
+ * struck or bowed note are less periodic than what follows: hammer or bow noise, partials that
+ * settle, the previous note's release still sounding, and for the first frames a segment that is
+ * half silence. Their dip at the note's period is real but shallow (d′ 0.2–0.4), pYIN gives it
+ * little voiced mass, and the path turns voiced only once the note has settled (the piano fixture's
+ * notes began 30–70 ms late). Walking back from the start of each voiced run, an unvoiced frame that is
+ * loud (loudness prior ≥ 0.5, within ATTACK_DROP_DB of the run's first frame) and holds a candidate
+ * within ATTACK_CENTS of the pitch it leads into takes that candidate; the walk stops at the first
+ * frame that does not, or after ATTACK_REACH frames. Noise, rests and other notes have no such
+ * candidate, so they stay unvoiced.
+ */
+function extendAttacks(c: Candidates, hz: Float32Array): void {
+  const tolerance = ATTACK_CENTS / 1200;
+  for (let k = 1; k < c.frames; k++) {
+    if (!(hz[k] > 0) || hz[k - 1] > 0) continue;
+    let target = Math.log2(hz[k]);
+    const level = c.levelDb[k];
+    for (let j = k - 1; j >= 0 && j >= k - ATTACK_REACH && !(hz[j] > 0); j--) {
+      if (c.prior[j] < 0.5 || c.levelDb[j] < level - ATTACK_DROP_DB) break;
+      let best = -1;
+      let bestDistance = tolerance;
+      for (let i = 0; i < c.count[j]; i++) {
+        const distance = Math.abs(c.log2Hz[j * c.slots + i] - target);
+        if (distance <= bestDistance) {
+          bestDistance = distance;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      hz[j] = c.hz[j * c.slots + best];
+      target = c.log2Hz[j * c.slots + best];
+    }
+  }
+}
+
 /** Frames compared on each side when looking for a pitch change (30 ms at the default hop). */
 const TRANSITION_REACH = 3;
 /** A frame whose pitch differs from a frame TRANSITION_REACH away by more than this (cents) is re-read. */
@@ -486,9 +530,11 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
   const periods = new Float64Array(8);
   const minLag = Math.max(2, Math.floor(rate / o.maxHz));
   const maxLag = Math.ceil(rate / o.minHz);
+  const resolved = resolveMixtures(x, rate, o, original, hz, minLag, maxLag);
+  original.set(hz);
   for (let k = 0; k < frames; k++) {
     const here = original[k];
-    if (here <= 0) continue;
+    if (here <= 0 || resolved[k]) continue;
     const before = k >= TRANSITION_REACH ? original[k - TRANSITION_REACH] : 0;
     const after = k + TRANSITION_REACH < frames ? original[k + TRANSITION_REACH] : 0;
     const moves =
@@ -515,25 +561,13 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
     let bestTau = 0;
     let bestD = Infinity;
     let chosenTau = 0;
-    let chosenD = Infinity;
     // Local minimum of D near each period, then the YIN-style choice among them.
     const margin = island ? 0.3 : 0.05;
     const minima: number[] = [];
     const values: number[] = [];
     for (let i = 0; i < count; i++) {
-      let tau = Math.min(maxLag, Math.max(minLag, Math.round(periods[i])));
-      let value = normalisedDifference(x, centre, width, tau);
-      for (let step = 0; step < 4; step++) {
-        const down = tau > minLag ? normalisedDifference(x, centre, width, tau - 1) : Infinity;
-        const up = tau < maxLag ? normalisedDifference(x, centre, width, tau + 1) : Infinity;
-        if (down < value && down <= up) {
-          tau -= 1;
-          value = down;
-        } else if (up < value) {
-          tau += 1;
-          value = up;
-        } else break;
-      }
+      const tau = nearestMinimum(x, centre, width, periods[i], minLag, maxLag);
+      const value = normalisedDifference(x, centre, width, tau);
       minima.push(tau);
       values.push(value);
       if (value < bestD) {
@@ -543,20 +577,93 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
     }
     if (!(bestD < 0.3)) continue;
     chosenTau = bestTau;
-    chosenD = bestD;
     for (let i = 0; i < minima.length; i++) {
       if (values[i] <= bestD + margin && minima[i] < chosenTau) {
         chosenTau = minima[i];
-        chosenD = values[i];
       }
     }
-    // YIN step 5 on the short-window D.
-    const a = chosenTau > minLag ? normalisedDifference(x, centre, width, chosenTau - 1) : chosenD;
-    const c = chosenTau < maxLag ? normalisedDifference(x, centre, width, chosenTau + 1) : chosenD;
-    const curvature = a - 2 * chosenD + c;
-    const shift = curvature > 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / curvature)) : 0;
-    hz[k] = rate / (chosenTau + shift);
+    hz[k] = rate / interpolatedPeriod(x, centre, width, chosenTau, minLag, maxLag);
   }
+}
+
+/** Largest ratio error (cents) for a frame's pitch to count as a subharmonic of a neighbouring note. */
+const SUBHARMONIC_CENTS = 50;
+
+/**
+ * Re-reads low islands that are mixtures of the notes on either side. Where a release rings into
+ * the next note (a legato change on a bowed string), the two notes sound together for 30–100 ms
+ * and their sum repeats only at their common period: C4 + E4 (4:5) repeats at C2, A4 + E4 (4:3)
+ * at A2. That dip is the deepest of all, so the decoder and the YIN rule of
+ * {@link refineTransitions} both keep it (the violin fixture read 65 Hz for 90 ms between C4 and
+ * E4). A frame well below the pitch ISLAND_REACH frames before and after (ISLAND_RATIO), where
+ * those two pitches differ (a note change) and the frame's pitch is within SUBHARMONIC_CENTS of an
+ * integer subharmonic (÷2…÷8) of both, is read at the later note's period instead (its local minimum
+ * of D within one lag, over two of its periods, as in {@link refineTransitions}). The later note,
+ * because the common period appears only once both sound: the overlap lies after the new note's
+ * onset, in the old note's release. `hz` is rewritten in place; `original` is the decoded contour the
+ * islands are found on.
+ * @returns 1 for each frame rewritten (refineTransitions leaves them alone), 0 elsewhere.
+ */
+function resolveMixtures(
+  x: Float32Array,
+  rate: number,
+  o: ResolvedOptions,
+  original: Float32Array,
+  hz: Float32Array,
+  minLag: number,
+  maxLag: number,
+): Uint8Array {
+  const frames = hz.length;
+  const resolved = new Uint8Array(frames);
+  const tolerance = SUBHARMONIC_CENTS / 1200;
+  const subharmonic = (note: number, f: number): boolean => {
+    const ratio = note / f;
+    const whole = Math.round(ratio);
+    return whole >= 2 && whole <= 8 && Math.abs(Math.log2(ratio / whole)) <= tolerance;
+  };
+  for (let k = ISLAND_REACH; k + ISLAND_REACH < frames; k++) {
+    const here = original[k];
+    if (!(here > 0)) continue;
+    const earlier = original[k - ISLAND_REACH];
+    const later = original[k + ISLAND_REACH];
+    if (!(earlier > 0 && later > 0) || Math.abs(Math.log2(earlier / later)) < 0.5 / 12) continue;
+    if (!(here < ISLAND_RATIO * earlier && here < ISLAND_RATIO * later)) continue;
+    if (!subharmonic(earlier, here) || !subharmonic(later, here)) continue;
+    const width = Math.max(80, Math.ceil((2 * rate) / later));
+    const centre = Math.round(k * o.hopSeconds * rate);
+    const tau = nearestMinimum(x, centre, width, rate / later, minLag, maxLag, 1);
+    hz[k] = rate / interpolatedPeriod(x, centre, width, tau, minLag, maxLag);
+    resolved[k] = 1;
+  }
+  return resolved;
+}
+
+/** The local minimum of D reached by walking downhill (at most `steps` lags) from the lag nearest `period`. */
+function nearestMinimum(x: Float32Array, centre: number, width: number, period: number, minLag: number, maxLag: number, steps = 4): number {
+  let tau = Math.min(maxLag, Math.max(minLag, Math.round(period)));
+  let value = normalisedDifference(x, centre, width, tau);
+  for (let step = 0; step < steps; step++) {
+    const down = tau > minLag ? normalisedDifference(x, centre, width, tau - 1) : Infinity;
+    const up = tau < maxLag ? normalisedDifference(x, centre, width, tau + 1) : Infinity;
+    if (down < value && down <= up) {
+      tau -= 1;
+      value = down;
+    } else if (up < value) {
+      tau += 1;
+      value = up;
+    } else break;
+  }
+  return tau;
+}
+
+/** YIN step 5 on the short-window D: the period at the vertex of a parabola through τ − 1, τ, τ + 1. */
+function interpolatedPeriod(x: Float32Array, centre: number, width: number, tau: number, minLag: number, maxLag: number): number {
+  const b = normalisedDifference(x, centre, width, tau);
+  const a = tau > minLag ? normalisedDifference(x, centre, width, tau - 1) : b;
+  const c = tau < maxLag ? normalisedDifference(x, centre, width, tau + 1) : b;
+  const curvature = a - 2 * b + c;
+  const shift = curvature > 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / curvature)) : 0;
+  return tau + shift;
 }
 
 /**
