@@ -22,8 +22,12 @@ export interface ChunkControl {
   minGapSeconds?: number;
 }
 
-/** Room before a piece's first note for the inhale and the onset consonants, seconds. */
-const LEAD_SECONDS = 0.5;
+/**
+ * Room before a piece's first note for the inhale and the onset consonants, seconds: the longest inhale
+ * singScore plans (0.45 s, with 0.06 s of silence either side) plus the longest onset cluster (0.24 s),
+ * so that a piece breathes exactly as the whole score rendered at once would.
+ */
+const LEAD_SECONDS = 0.82;
 const HOP = 0.01;
 
 /** Groups sorted notes into runs separated by rests of at least `minGap` seconds. */
@@ -74,11 +78,19 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
   for (let index = 0; index < pieces.length; index++) {
     if (control.signal?.aborted) throw new AbortedError();
     const piece = pieces[index];
-    const offset = Math.max(0, piece[0].start - LEAD_SECONDS);
+    const before = index > 0 ? pieces[index - 1][pieces[index - 1].length - 1] : null;
+    // The piece starts no earlier than the previous piece's last note ends: singScore measures the rest
+    // before a phrase from the start of its rendering, so an earlier start would put the inhale over the
+    // end of the previous word.
+    const offset = Math.max(0, before ? before.end : 0, piece[0].start - LEAD_SECONDS);
     const shifted = piece.map((n) => ({ ...n, start: n.start - offset, end: n.end - offset }));
+    // A piece that continues the previous piece's phrase (a rest inside a lyric line) takes no breath, as
+    // the whole score rendered at once would not. (Rests inside a piece are shorter than minGapSeconds,
+    // by default the 0.25 s below which singScore never breathes, so no other breath is lost.)
+    const breath = (options.breath ?? true) && (before === null || before.phraseIndex !== piece[0].phraseIndex);
     const sung = singScore(
       { ...score, notes: shifted },
-      { ...options, voice: voiceId, sampleRate, pitch: 'exact', transpose: semitones, peakNormalize: false, seed: (seed + index * 7919) >>> 0 },
+      { ...options, voice: voiceId, sampleRate, pitch: 'exact', transpose: semitones, peakNormalize: false, breath, seed: (seed + index * 7919) >>> 0 },
     );
     const at = Math.round(offset * sampleRate);
     const end = Math.min(samples.length, at + sung.samples.length);
