@@ -1,6 +1,7 @@
 /**
  * `melody-vocals convert FILE --prompt "..." --out DIR [...]`: the whole job on this machine.
- * Writes vocals.wav, vocals.mp3 (or .opus), score.mid, score.musicxml, lyrics.txt and report.json.
+ * Writes vocals.wav, vocals.mp3 (or .opus), score.mid, score.musicxml, lyrics.txt and report.json
+ * (and spectrogram.png with --spectrogram).
  * Nothing is written unless the conversion succeeds: the files are prepared in a temporary folder
  * beside DIR and moved into place at the end.
  */
@@ -14,13 +15,15 @@ import { createFfmpegEncoder } from '../platform/ffmpeg-encoder.js';
 import { ValidationError } from '../platform/errors.js';
 import { readInputFile, limitsFromFlags, LIMIT_FLAGS } from './input-file.js';
 import { createProgressDisplay } from './progress-bar.js';
+import { vocalsSpectrogramPng } from './spectrogram-output.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
 
 export const CONVERT_USAGE = `  melody-vocals convert FILE --prompt TEXT --out DIR [--genre G] [--mood M] [--lyrics FILE]
                         [--voice low|high] [--seed N] [--format mp3|opus] [--target-lufs L]
-                        [--no-vibrato] [--no-portamento] [--no-breath] [--quiet]
+                        [--no-vibrato] [--no-portamento] [--no-breath] [--spectrogram] [--quiet]
       Write lyrics for the melody (or fit yours) and sing them: vocals.wav, vocals.mp3,
-      score.mid, score.musicxml, lyrics.txt and report.json in DIR.
+      score.mid, score.musicxml, lyrics.txt and report.json in DIR; with --spectrogram also
+      spectrogram.png of the vocals with the sung notes outlined.
 `;
 
 function usage(io: CliIo, message: string): number {
@@ -45,6 +48,7 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
       'no-vibrato': { type: 'boolean', default: false },
       'no-portamento': { type: 'boolean', default: false },
       'no-breath': { type: 'boolean', default: false },
+      spectrogram: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       ...LIMIT_FLAGS,
     },
@@ -92,13 +96,13 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
     display?.finish();
   }
 
-  const files = await writeOutputs(resolve(values.out), outputs);
+  const files = await writeOutputs(resolve(values.out), outputs, values.spectrogram);
   io.stdout.write(`${formatConvertSummary(outputs, files)}\n`);
   return EXIT_OK;
 }
 
 /** Writes every output into a temporary folder beside `dir`, then moves them into `dir`. */
-async function writeOutputs(dir: string, outputs: ConversionOutputs): Promise<string[]> {
+async function writeOutputs(dir: string, outputs: ConversionOutputs, spectrogram: boolean): Promise<string[]> {
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   const staging = await mkdtemp(join(parent, `.${basename(dir)}.partial-`));
@@ -109,6 +113,7 @@ async function writeOutputs(dir: string, outputs: ConversionOutputs): Promise<st
     'score.musicxml': outputs.musicXml,
     'lyrics.txt': `${outputs.report.lyrics.text}\n`,
     'report.json': `${JSON.stringify(outputs.report, null, 2)}\n`,
+    ...(spectrogram ? { 'spectrogram.png': vocalsSpectrogramPng(outputs) } : {}),
   };
   try {
     for (const [name, data] of Object.entries(contents)) await writeFile(join(staging, name), data);

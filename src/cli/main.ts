@@ -11,9 +11,10 @@ import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ty
 export type { CliIo } from './cli-io.js';
 
 const USAGE = () => `Usage:
-  melody-vocals analyze FILE [--json] [--max-size-mb N] [--min-duration S] [--max-duration S]
+  melody-vocals analyze FILE [--json] [--spectrogram OUT.png] [--max-size-mb N] [--min-duration S] [--max-duration S]
       Find the notes, key, tempo, phrases and loudness of a melody recording
-      (WAV, MP3, M4A, AAC, OGG, FLAC).
+      (WAV, MP3, M4A, AAC, OGG, FLAC); --spectrogram also draws its spectrogram
+      with the notes found outlined.
 ${CONVERT_USAGE}  melody-vocals --help | --version
 `;
 

@@ -124,6 +124,11 @@ export interface SpectrogramImageOptions extends FrequencyAxisOptions {
   width?: number;
   /** Notes to outline: a thin box one semitone tall (at least 5 px) around each note's f0, from start to end. */
   notes?: readonly OverlayNote[];
+  /**
+   * Number of colours the level is drawn with, 2–256, evenly spaced along the colour map; default 256.
+   * 64 looks the same to the eye and, with the overlay and tick colours, fits an indexed-colour PNG.
+   */
+  levels?: number;
   /** Level shown as the darkest colour, dB; default the spectrogram's `minDb`. */
   floorDb?: number;
   /** Level shown as the brightest colour, dB; default the loudest bin of the spectrogram. */
@@ -216,6 +221,11 @@ export function renderSpectrogramImage(spec: Spectrogram, options: SpectrogramIm
     throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
   }
   if (log && !(minHz > 0 && minHz < spec.maxHz)) throw new RangeError(`minHz must be in (0, ${spec.maxHz}), got ${minHz}`);
+  const levels = options.levels ?? 256;
+  if (!Number.isInteger(levels) || levels < 2 || levels > 256) throw new RangeError(`levels must be an integer from 2 to 256, got ${levels}`);
+  // Colour-map entry of each quantised level.
+  const entry = new Uint8Array(levels);
+  for (let i = 0; i < levels; i++) entry[i] = Math.round((i * 255) / (levels - 1));
   const { frames, bins, db, binHz } = spec;
 
   // Which bins feed each row: [lo, hi] for a maximum, or (lo, lo + 1, frac) to interpolate.
@@ -249,7 +259,7 @@ export function renderSpectrogramImage(spec: Spectrogram, options: SpectrogramIm
   if (options.ceilingDb === undefined) for (let i = 0; i < db.length; i++) if (db[i] > ceiling) ceiling = db[i];
   const floor = options.floorDb ?? spec.minDb;
   if (!(ceiling > floor)) ceiling = floor + 1;
-  const scale = 255 / (ceiling - floor);
+  const scale = (levels - 1) / (ceiling - floor);
 
   const rgba = new Uint8Array(width * height * 4);
   const column = new Float32Array(height);
@@ -276,7 +286,8 @@ export function renderSpectrogramImage(spec: Spectrogram, options: SpectrogramIm
     for (let y = 0; y < height; y++) {
       let level = ((column[y] - floor) * scale + 0.5) | 0;
       if (level < 0) level = 0;
-      else if (level > 255) level = 255;
+      else if (level > levels - 1) level = levels - 1;
+      level = entry[level];
       const p = (y * width + x) * 4;
       rgba[p] = COLOUR_MAP[3 * level];
       rgba[p + 1] = COLOUR_MAP[3 * level + 1];

@@ -29,7 +29,7 @@ function pixel(image: RgbaImage, x: number, y: number): [number, number, number]
 }
 
 const isOverlay = (c: [number, number, number]) => c[0] === OVERLAY_COLOUR[0] && c[1] === OVERLAY_COLOUR[1] && c[2] === OVERLAY_COLOUR[2];
-const brightness = (c: readonly number[]) => 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+const brightness = (c: ArrayLike<number>) => 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
 
 describe('computeSpectrogram', () => {
   it('puts a 1 kHz sine in bin round(1000 / binHz) of every frame, with the 10 ms hop and 8 kHz ceiling by default', () => {
@@ -166,6 +166,21 @@ describe('renderSpectrogramImage', () => {
       }
       expect(isOverlay(pixel(image, b.x0, row))).toBe(true);
     }
+  });
+
+  it('draws with exactly `levels` colours of the map when asked, plus the overlay and tick colours', () => {
+    const spec = computeSpectrogram(sine(440, 1, RATE, 0.5), RATE);
+    const image = renderSpectrogramImage(spec, { levels: 16, notes: [{ start: 0.2, end: 0.8, midi: 69 }] });
+    const colours = new Set<number>();
+    for (let p = 0; p < image.rgba.length; p += 4) colours.add((image.rgba[p] << 16) | (image.rgba[p + 1] << 8) | image.rgba[p + 2]);
+    const allowed = new Set<number>([(OVERLAY_COLOUR[0] << 16) | (OVERLAY_COLOUR[1] << 8) | OVERLAY_COLOUR[2], 0xffffff]);
+    for (let i = 0; i < 16; i++) {
+      const e = 3 * Math.round((i * 255) / 15);
+      allowed.add((COLOUR_MAP[e] << 16) | (COLOUR_MAP[e + 1] << 8) | COLOUR_MAP[e + 2]);
+    }
+    for (const c of colours) expect(allowed.has(c)).toBe(true);
+    expect(colours.size).toBeGreaterThan(10);
+    expect(() => renderSpectrogramImage(spec, { levels: 300 })).toThrow(RangeError);
   });
 
   it('uses a colour map whose brightness rises with level, from near black', () => {
