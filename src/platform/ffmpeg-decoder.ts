@@ -6,6 +6,9 @@
  * Safety rails: the demuxer is forced to the format sniffed from the bytes (ffmpeg never probes, so a
  * disguised playlist cannot make it open URLs), only the `pipe` and `file` protocols are allowed, output
  * stops at `maxSeconds + 1` s and at `maxOutputBytes`, and the process is killed on timeout or abort.
+ *
+ * Memory: the PCM is converted to per-channel floats piece by piece as it arrives ({@link createWavStreamReader}),
+ * with capacity preallocated from the length the container declares; the raw output is never held whole.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,9 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AudioFormat, DecodedAudio } from '../audio/types.js';
 import type { CompressedDecodeOptions, CompressedDecoder } from '../audio/decode/decode.js';
-import { readDeclaredLength } from '../audio/decode/declared-length.js';
+import { readDeclaredLength, type DeclaredLength } from '../audio/decode/declared-length.js';
 import { isStreamableMp4 } from '../audio/decode/sniff.js';
-import { decodeWav } from '../audio/decode/wav.js';
+import { createWavStreamReader } from '../audio/decode/wav-stream.js';
+import type { WavHeader } from '../audio/decode/wav.js';
 import { AbortedError, AppError, AudioProcessingError, ValidationError } from './errors.js';
 
 export interface FfmpegDecoderOptions {
@@ -117,8 +121,22 @@ function failureMessage(format: AudioFormat, log: string): string {
 
 export interface RunResult {
   exitCode: number | null;
+  /** Everything ffmpeg wrote on stdout; empty when the output went to {@link RunLimits.onStdout}. */
   stdout: Uint8Array;
   log: string;
+}
+
+export interface RunLimits {
+  timeoutMs: number;
+  /** Kill ffmpeg and reject with `DECODED_TOO_LARGE` once stdout passes this many bytes. */
+  maxOutputBytes: number;
+  signal?: AbortSignal;
+  /**
+   * Receives each stdout piece (within `maxOutputBytes`) instead of collecting it, with the start of
+   * ffmpeg's log so far (its input description comes before any output). The piece may be reused after
+   * the call. A throw kills ffmpeg and rejects the run with that error.
+   */
+  onStdout?: (chunk: Uint8Array, logSoFar: string) => void;
 }
 
 /** Creates a decoder that runs ffmpeg once per file. */
@@ -150,8 +168,23 @@ export function createFfmpegDecoder(options: FfmpegDecoderOptions = {}): Compres
           '-map_metadata', '-1', '-bitexact',
           '-f', 'wav', '-acodec', 'pcm_f32le', 'pipe:1',
         ];
-        const run = await runFfmpeg(executable, args, needsFile ? null : bytes, { timeoutMs, maxOutputBytes, signal });
-        return toDecodedAudio(bytes, format, maxSeconds, run);
+        const declared = readDeclaredLength(bytes, format);
+        let logSoFar = '';
+        const reader = createWavStreamReader({
+          maxSeconds,
+          // Preallocate what the file says it holds; never more than maxOutputBytes can deliver.
+          capacityHintFrames: (header) => capacityHint(header, expectedSeconds(declared.seconds, logSoFar, bytes.length), maxOutputBytes),
+        });
+        const run = await runFfmpeg(executable, args, needsFile ? null : bytes, {
+          timeoutMs,
+          maxOutputBytes,
+          signal,
+          onStdout: (chunk, log) => {
+            logSoFar = log;
+            reader.push(chunk);
+          },
+        });
+        return toDecodedAudio(bytes, format, maxSeconds, declared, run, () => reader.finish());
       } finally {
         if (tempDir) await rm(tempDir, { recursive: true, force: true });
       }
@@ -159,12 +192,36 @@ export function createFfmpegDecoder(options: FfmpegDecoderOptions = {}): Compres
   };
 }
 
-function toDecodedAudio(bytes: Uint8Array, format: AudioFormat, maxSeconds: number, run: RunResult): DecodedAudio {
+/**
+ * Seconds of audio to expect: the container's declared length, else the duration ffmpeg printed (the
+ * M4A index; an estimate for ADTS), else file size over the bitrate it printed; null when none is known.
+ */
+function expectedSeconds(declaredSeconds: number | null, log: string, fileBytes: number): number | null {
+  if (declaredSeconds !== null) return declaredSeconds;
+  const info = parseFfmpegInputInfo(log);
+  if (info.durationSeconds !== null && info.durationSeconds > 0) return info.durationSeconds;
+  const bitrate = info.streamBitrate ?? info.containerBitrate;
+  return bitrate ? (fileBytes * 8) / bitrate : null;
+}
+
+/** Frames to preallocate for `seconds` of audio, bounded by what `maxOutputBytes` of output can hold. */
+function capacityHint(header: WavHeader, seconds: number | null, maxOutputBytes: number): number | null {
+  if (seconds === null) return null;
+  return Math.min(seconds * header.sampleRate, Math.floor(maxOutputBytes / header.blockAlign));
+}
+
+function toDecodedAudio(
+  bytes: Uint8Array,
+  format: AudioFormat,
+  maxSeconds: number,
+  declared: DeclaredLength,
+  run: RunResult,
+  readPcm: () => DecodedAudio,
+): DecodedAudio {
   const info = parseFfmpegInputInfo(run.log);
-  const declared = readDeclaredLength(bytes, format);
   let pcm: DecodedAudio | null = null;
   try {
-    pcm = decodeWav(run.stdout);
+    pcm = readPcm();
   } catch {
     pcm = null; // no WAV header at all: ffmpeg failed before writing anything
   }
@@ -203,7 +260,7 @@ export function runFfmpeg(
   executable: string,
   args: string[],
   stdin: Uint8Array | null,
-  limits: { timeoutMs: number; maxOutputBytes: number; signal?: AbortSignal },
+  limits: RunLimits,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(executable, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
@@ -232,7 +289,15 @@ export function runFfmpeg(
         stop(new ValidationError([{ code: 'DECODED_TOO_LARGE', message: `The decoded audio would exceed ${mb} MB: the file has too many channels or too high a sample rate.`, value: outBytes, limit: limits.maxOutputBytes }]));
         return;
       }
-      chunks.push(chunk);
+      if (!limits.onStdout) {
+        chunks.push(chunk);
+        return;
+      }
+      try {
+        limits.onStdout(chunk, logHead);
+      } catch (error) {
+        stop(error instanceof Error ? error : new Error(String(error)));
+      }
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {

@@ -48,7 +48,15 @@ export interface WavHeader {
   dataBytes: number;
   /** True when the data chunk declares more bytes than the file has. */
   truncated: boolean;
+  /**
+   * Bytes the data chunk declares (from ds64 for RF64/BW64), or null when the writer left the size unknown
+   * (0 or 0xFFFFFFFF, as streaming writers such as ffmpeg on a pipe do): then the samples run to the end.
+   */
+  declaredDataBytes: number | null;
 }
+
+/** What the `fmt ` chunk alone says. */
+type WavFormat = Omit<WavHeader, 'dataOffset' | 'dataBytes' | 'truncated' | 'declaredDataBytes'>;
 
 function issue(code: string, message: string, value?: number | string | null, limit?: number | string | null): ValidationError {
   return new ValidationError([{ code, message, value, limit }]);
@@ -81,7 +89,7 @@ export function readWavHeader(bytes: Uint8Array): WavHeader {
   }
   const riffSize = view.getUint32(4, true);
   let ds64DataSize: number | null = null;
-  let fmt: Omit<WavHeader, 'dataOffset' | 'dataBytes' | 'truncated'> | null = null;
+  let fmt: WavFormat | null = null;
   let dataOffset = -1;
   let declaredDataSize = 0;
 
@@ -125,10 +133,10 @@ export function readWavHeader(bytes: Uint8Array): WavHeader {
   const wholeFrames = Math.floor(present / fmt.blockAlign);
   const truncated = (!streaming && declaredDataSize > available) || (streaming && present % fmt.blockAlign !== 0);
   if (wholeFrames === 0 && wanted > 0) throw issue('TRUNCATED_FILE', 'The WAV file ends before any audio data.', bytes.length);
-  return { ...fmt, dataOffset, dataBytes: wholeFrames * fmt.blockAlign, truncated };
+  return { ...fmt, dataOffset, dataBytes: wholeFrames * fmt.blockAlign, truncated, declaredDataBytes: streaming ? null : declaredDataSize };
 }
 
-function parseFmt(view: DataView, body: number, size: number): Omit<WavHeader, 'dataOffset' | 'dataBytes' | 'truncated'> {
+function parseFmt(view: DataView, body: number, size: number): WavFormat {
   if (size < 16) throw issue('CORRUPT_FILE', 'The WAV format chunk is too short.', size);
   let formatTag = view.getUint16(body, true);
   const channels = view.getUint16(body + 2, true);
@@ -171,8 +179,8 @@ function parseFmt(view: DataView, body: number, size: number): Omit<WavHeader, '
   return { formatTag, extensible, channels, sampleRate, blockAlign, containerBits, validBits };
 }
 
-/** ffmpeg-style codec names for what we can read. */
-function codecName(header: WavHeader): string {
+/** ffmpeg-style codec name (`pcm_s16le`, `pcm_f32le`…) of the samples a header describes. */
+export function wavCodecName(header: Pick<WavHeader, 'formatTag' | 'containerBits'>): string {
   if (header.formatTag === FORMAT_IEEE_FLOAT) return header.containerBits === 64 ? 'pcm_f64le' : 'pcm_f32le';
   return header.containerBits === 8 ? 'pcm_u8' : `pcm_s${header.containerBits}le`;
 }
@@ -236,7 +244,7 @@ export function decodeWav(bytes: Uint8Array, options: WavDecodeOptions = {}): De
 
   return {
     format: 'wav',
-    codec: codecName(header),
+    codec: wavCodecName(header),
     sampleRate,
     channels,
     bitrate: sampleRate * channelCount * containerBits,
