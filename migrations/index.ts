@@ -1,0 +1,4 @@
+/** Every migration, in order. Add new ones at the end; never edit one that has landed. */
+import { Migration20261121000000_initial } from './Migration20261121000000_initial.js';
+
+export const migrationsList = [{ name: 'Migration20261121000000_initial', class: Migration20261121000000_initial }];

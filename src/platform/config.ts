@@ -1,0 +1,87 @@
+/**
+ * The service's configuration, read and validated once at start-up from the environment. Nothing
+ * else reads `process.env`. Every variable, its default and its meaning is listed here (and in the
+ * README); `loadConfig(env)` takes any env-like object so tests can build their own.
+ */
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  /** `NODE_ENV`: `production` turns on JSON logs, hides the Sandbox and error details. Default `development`. */
+  env: 'development' | 'production' | 'test';
+  /** `PORT`: HTTP (and WebSocket) port of the API. Default 4000. */
+  port: number;
+  /** `HOST`: interface to listen on. Default `0.0.0.0`. */
+  host: string;
+  /** `PUBLIC_URL`: base URL used in signed file links. Default `http://localhost:PORT`. */
+  publicUrl: string;
+  /** `DATABASE_URL`: PostgreSQL. Default `postgres://postgres@127.0.0.1:5432/melody_vocals`; the database is created if missing. */
+  databaseUrl: string;
+  /** `REDIS_URL`: Redis for the queue, pub/sub and caches. Default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** `REDIS_PREFIX`: prefix of every Redis key and channel (lets tests and deployments share a Redis). Default `mv`. */
+  redisPrefix: string;
+  /** `JWT_SECRET`: HS256 secret for bearer tokens. Required in production; a random one per process otherwise (tokens then die with it). */
+  jwtSecret: string;
+  /** `STORAGE_DIR`: where uploads and outputs are kept. Default `<tmpdir>/melody-vocals-storage`. */
+  storageDir: string;
+  /** `URL_SIGNING_SECRET`: HMAC secret for file links. Default: derived from JWT_SECRET. */
+  urlSigningSecret: string;
+  /** `SIGNED_URL_TTL_SECONDS`: lifetime of file links. Default 3600. */
+  signedUrlTtlSeconds: number;
+  /** `WORKER_CONCURRENCY`: jobs one worker process runs at once. Default 3. */
+  workerConcurrency: number;
+  /** `JOB_TIMEOUT_SECONDS`: a conversion running longer fails with TIMEOUT_ERROR. Default 300. */
+  jobTimeoutSeconds: number;
+  /** `JOB_RETRIES`: retries of a job that failed with a retryable error (exponential backoff). Default 3. */
+  jobRetries: number;
+  /** `JOB_BACKOFF_MS`: first retry delay; doubles each time. Default 5000. */
+  jobBackoffMs: number;
+  /** `MAX_UPLOAD_BYTES`: largest accepted upload, enforced while streaming. Default 50 MB. */
+  maxUploadBytes: number;
+  /** `LOG_LEVEL`: winston level. Default `info` (`warn` under test). */
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+  return value;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
+  const port = integer(env, 'PORT', 4000, 0, 65535);
+  const jwtSecret = env.JWT_SECRET ?? '';
+  if (nodeEnv === 'production' && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters in production.');
+  const secret = jwtSecret || randomBytes(32).toString('hex');
+  const redisPrefix = env.REDIS_PREFIX ?? 'mv';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX may hold letters, digits, "_", "." and "-" only.');
+  return {
+    env: nodeEnv,
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/melody_vocals',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisPrefix,
+    jwtSecret: secret,
+    storageDir: resolve(env.STORAGE_DIR ?? join(tmpdir(), 'melody-vocals-storage')),
+    urlSigningSecret: env.URL_SIGNING_SECRET ?? `${secret}:files`,
+    signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 3, 1, 64),
+    jobTimeoutSeconds: integer(env, 'JOB_TIMEOUT_SECONDS', 300, 5, 24 * 3600),
+    jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
+    jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 10, 3_600_000),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
+  };
+}
