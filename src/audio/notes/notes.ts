@@ -72,6 +72,10 @@ const MAX_SEGMENT_SECONDS = 2;
 const GLIDE_TOLERANCE = 0.35;
 const MAX_GLIDE_SECONDS = 0.3;
 const ONSET_EDGE_SECONDS = 0.1;
+/** A note split off before an onset is a consonant leading into it when shorter than this (s) ... */
+const CONSONANT_SECONDS = 0.2;
+/** ... and this many dB quieter (median level) than the first CONSONANT_SECONDS / 2 after the onset. */
+const CONSONANT_DROP_DB = 4;
 
 /**
  * Segments a pitch track into notes.
@@ -124,6 +128,18 @@ export function segmentNotes(pitch: PitchTrack, audio: MonoAudio | null, options
     if (!Number.isFinite(reference)) return false;
     for (let k = from; k < to; k++) if (levelAt(k) < reference) return false;
     return true;
+  };
+  // A sung syllable's voiced consonant (l, m, n) already carries the new pitch, and the vowel's onset
+  // follows 70–150 ms later with a rise of 5–10 dB (Festival's "la", "mum": the voice and hum fixtures
+  // had 6 and 9 notes split in two this way). A note that would be split off at the start of a segment
+  // and is short (< CONSONANT_SECONDS) and clearly quieter (CONSONANT_DROP_DB) than what follows the
+  // onset is that consonant, and stays with its vowel. A short note of an instrument before a repeated
+  // one is as loud as its repeat, so it still splits.
+  const consonantHead = (from: number, onset: number, to: number): boolean => {
+    if (!envelope || (onset - from) * hop >= CONSONANT_SECONDS) return false;
+    const head = medianLevel(levelAt, from, onset);
+    const vowel = medianLevel(levelAt, onset, Math.min(to, onset + Math.round(CONSONANT_SECONDS / 2 / hop)));
+    return vowel - head >= CONSONANT_DROP_DB;
   };
   const merged: [number, number][] = [];
   for (const [start, end] of runs) {
@@ -213,13 +229,14 @@ export function segmentNotes(pitch: PitchTrack, audio: MonoAudio | null, options
       b.start = k;
     }
 
-    // Step 5: onsets inside a steady segment split repeated notes.
+    // Step 5: onsets inside a steady segment split repeated notes, unless what lies before the onset
+    // is the voiced consonant that leads into it.
     const edge = Math.max(minFrames, Math.round(ONSET_EDGE_SECONDS / hop));
     for (const segment of segments) {
       let start = segment.start;
       let stableStart = segment.stableStart;
       for (let k = start + edge; k <= segment.end - minFrames; k++) {
-        if (!onsetAt[k]) continue;
+        if (!onsetAt[k] || consonantHead(start, k, segment.end)) continue;
         pushNote(notes, pitch, clean, folded, runStart, start, k, stableStart, minFrames);
         start = k;
         stableStart = k;
@@ -388,6 +405,16 @@ function runningMedian(values: Float64Array, width: number): Float64Array {
     out[i] = count === 0 ? NaN : count & 1 ? buffer[count >> 1] : 0.5 * (buffer[(count >> 1) - 1] + buffer[count >> 1]);
   }
   return out;
+}
+
+/** Median of level(k) over frames [from, to) (finite values only; −Infinity when there are none). */
+function medianLevel(level: (k: number) => number, from: number, to: number): number {
+  const list: number[] = [];
+  for (let k = from; k < to; k++) {
+    const v = level(k);
+    if (Number.isFinite(v)) list.push(v);
+  }
+  return list.length ? quickMedian(list) : -Infinity;
 }
 
 /** Median of the finite values in values[from, to); NaN when there are none. */
