@@ -42,6 +42,10 @@ export interface Config {
   maxUploadBytes: number;
   /** `LOG_LEVEL`: winston level. Default `info` (`warn` under test). */
   logLevel: string;
+  /** `DAILY_QUOTA`: conversions one user may start per UTC day (shown by `quota`; enforced from issue 5). Default 10. */
+  dailyQuota: number;
+  /** `MONTHLY_QUOTA`: conversions one user may start per UTC calendar month (shown by `quota`; enforced from issue 5). Default 100. */
+  monthlyQuota: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,5 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 10, 3_600_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
+    dailyQuota: integer(env, 'DAILY_QUOTA', 10, 0, 1_000_000),
+    monthlyQuota: integer(env, 'MONTHLY_QUOTA', 100, 0, 10_000_000),
   };
 }
