@@ -21,7 +21,8 @@
  *    it, and each boundary is moved back to where the contour starts leaving the previous note's
  *    pitch, so the portamento belongs to the note it leads into.
  * 5. Repeated notes: a segment is split at an onset (energy re-attack, see onsets.ts) that lies at
- *    least `minNoteSeconds` and 0.1 s inside it.
+ *    least `minNoteSeconds` and 0.1 s inside it, unless the part before the onset is shorter than
+ *    0.2 s and 4 dB quieter than what follows (a sung voiced consonant leading into its vowel).
  * 6. Segments shorter than `minNoteSeconds` are dropped (blips). `midi` is the median of the
  *    cleaned contour over the stable part of the note (glide frames excluded).
  */
