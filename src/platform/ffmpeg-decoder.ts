@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AudioFormat, DecodedAudio } from '../audio/types.js';
 import type { CompressedDecodeOptions, CompressedDecoder } from '../audio/decode/decode.js';
-import { readDeclaredLength, type DeclaredLength } from '../audio/decode/declared-length.js';
+import { readDeclaredLength, readOggLastGranule, type DeclaredLength } from '../audio/decode/declared-length.js';
 import { isStreamableMp4 } from '../audio/decode/sniff.js';
 import { createWavStreamReader } from '../audio/decode/wav-stream.js';
 import type { WavHeader } from '../audio/decode/wav.js';
@@ -169,11 +169,12 @@ export function createFfmpegDecoder(options: FfmpegDecoderOptions = {}): Compres
           '-f', 'wav', '-acodec', 'pcm_f32le', 'pipe:1',
         ];
         const declared = readDeclaredLength(bytes, format);
+        const oggGranule = format === 'ogg' ? readOggLastGranule(bytes) : null;
         let logSoFar = '';
         const reader = createWavStreamReader({
           maxSeconds,
-          // Preallocate what the file says it holds; never more than maxOutputBytes can deliver.
-          capacityHintFrames: (header) => capacityHint(header, expectedSeconds(declared.seconds, logSoFar, bytes.length), maxOutputBytes),
+          // Preallocate what the file says it holds (the reader caps it at maxSeconds + 1 s).
+          capacityHintFrames: (header) => expectedFrames(header, declared.seconds, oggGranule, logSoFar, bytes.length, maxOutputBytes),
         });
         const run = await runFfmpeg(executable, args, needsFile ? null : bytes, {
           timeoutMs,
@@ -193,21 +194,29 @@ export function createFfmpegDecoder(options: FfmpegDecoderOptions = {}): Compres
 }
 
 /**
- * Seconds of audio to expect: the container's declared length, else the duration ffmpeg printed (the
- * M4A index; an estimate for ADTS), else file size over the bitrate it printed; null when none is known.
+ * Output frames to expect, only to size memory: the length MP3/FLAC headers declare, else the last Ogg
+ * granule (Vorbis frames at the output rate; Opus 48 kHz frames, and ffmpeg decodes Opus at 48 kHz), else
+ * the duration ffmpeg printed (the M4A index; an estimate for ADTS), else file size over the bitrate it
+ * printed; null when none is known. Never more than `maxOutputBytes` of output can hold.
  */
-function expectedSeconds(declaredSeconds: number | null, log: string, fileBytes: number): number | null {
-  if (declaredSeconds !== null) return declaredSeconds;
-  const info = parseFfmpegInputInfo(log);
-  if (info.durationSeconds !== null && info.durationSeconds > 0) return info.durationSeconds;
-  const bitrate = info.streamBitrate ?? info.containerBitrate;
-  return bitrate ? (fileBytes * 8) / bitrate : null;
-}
-
-/** Frames to preallocate for `seconds` of audio, bounded by what `maxOutputBytes` of output can hold. */
-function capacityHint(header: WavHeader, seconds: number | null, maxOutputBytes: number): number | null {
-  if (seconds === null) return null;
-  return Math.min(seconds * header.sampleRate, Math.floor(maxOutputBytes / header.blockAlign));
+function expectedFrames(
+  header: WavHeader,
+  declaredSeconds: number | null,
+  oggGranule: number | null,
+  log: string,
+  fileBytes: number,
+  maxOutputBytes: number,
+): number | null {
+  let frames: number | null = null;
+  if (declaredSeconds !== null) frames = declaredSeconds * header.sampleRate;
+  else if (oggGranule !== null && oggGranule > 0) frames = oggGranule;
+  else {
+    const info = parseFfmpegInputInfo(log);
+    const bitrate = info.streamBitrate ?? info.containerBitrate;
+    if (info.durationSeconds !== null && info.durationSeconds > 0) frames = info.durationSeconds * header.sampleRate;
+    else if (bitrate) frames = ((fileBytes * 8) / bitrate) * header.sampleRate;
+  }
+  return frames === null ? null : Math.min(frames, Math.floor(maxOutputBytes / header.blockAlign));
 }
 
 function toDecodedAudio(

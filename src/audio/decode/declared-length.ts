@@ -123,6 +123,31 @@ function oggEndsCleanly(bytes: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * Granule position of the last Ogg page that has one (RFC 3533 §6): for Vorbis the number of PCM frames
+ * at the stream's rate up to that page, for Opus the number of 48 kHz frames including the pre-skip
+ * (RFC 7845 §4). Only pages of the first logical stream count. Null when no such page is found within
+ * the last {@link MAX_OGG_PAGE} bytes. A size hint only: not used to judge whether the file is complete.
+ */
+export function readOggLastGranule(bytes: Uint8Array): number | null {
+  if (bytes.length < 27 || !ascii(bytes, 0, 'OggS')) return null;
+  const serial = (offset: number) => u32le(bytes, offset + 14);
+  const first = serial(0);
+  for (let i = bytes.length - 27; i > 0 && i >= bytes.length - MAX_OGG_PAGE; i--) {
+    if (bytes[i] !== 0x4f || !ascii(bytes, i, 'OggS') || bytes[i + 4] !== 0 || serial(i) !== first) continue;
+    const low = u32le(bytes, i + 6);
+    const high = u32le(bytes, i + 10);
+    if (low === 0xffffffff && high === 0xffffffff) continue; // -1: no packet ends on this page
+    if (high >= 0x200000) continue; // beyond 2^53 (or negative): not a position a real stream reaches
+    return high * 2 ** 32 + low;
+  }
+  return null;
+}
+
+function u32le(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+}
+
 function mp4BoxesComplete(bytes: Uint8Array): boolean {
   let offset = 0;
   let moov = false;
