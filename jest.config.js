@@ -13,4 +13,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
   },
   testTimeout: 60_000,
+  // Worker threads cannot load .ts: compile the pipeline thread's sources for runInThread first.
+  globalSetup: '<rootDir>/test/support/build-thread.global-setup.ts',
 };

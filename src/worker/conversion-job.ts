@@ -17,3 +17,42 @@ export const storageKeys = {
   input: (conversionId: string) => `conversions/${conversionId}/input`,
   output: (conversionId: string, name: string) => `conversions/${conversionId}/${name}`,
 };
+
+/**
+ * The job's policy (CONVENTIONS principle 8), declared where jobs are made. Retries apply to retryable
+ * errors only: the worker fails a job at once on a non-retryable error, whatever retries remain.
+ */
+export interface ConversionJobPolicy {
+  /** Retries after a retryable failure (`JOB_RETRIES`, default 3). */
+  retries: number;
+  /** First retry delay in ms, doubled on each further retry (`JOB_BACKOFF_MS`, default 5000). */
+  backoffMs: number;
+}
+
+/** The policy from the configuration. */
+export function jobPolicy(config: { jobRetries: number; jobBackoffMs: number }): ConversionJobPolicy {
+  return { retries: config.jobRetries, backoffMs: config.jobBackoffMs };
+}
+
+/** The part of a Bee-Queue queue {@link enqueueConversion} uses (any producer or worker queue). */
+export interface JobQueue {
+  createJob(data: ConversionJobData): {
+    setId(id: string): unknown;
+    retries(n: number): unknown;
+    backoff(strategy: string, delayFactor?: number): unknown;
+    save(): Promise<unknown>;
+  };
+}
+
+/**
+ * Enqueues the conversion's job. The job id is the conversion id, so enqueueing a conversion that
+ * is already waiting, delayed or running adds nothing (Bee-Queue keeps one job per id); the worker
+ * treats a job whose row is already finished as done.
+ */
+export async function enqueueConversion(queue: JobQueue, data: ConversionJobData, policy: ConversionJobPolicy): Promise<void> {
+  const job = queue.createJob(data);
+  job.setId(data.conversionId);
+  job.retries(policy.retries);
+  job.backoff('exponential', policy.backoffMs);
+  await job.save();
+}

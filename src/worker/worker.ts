@@ -1,0 +1,81 @@
+/**
+ * The worker process's job loop: a Bee-Queue worker on the conversion queue running
+ * `WORKER_CONCURRENCY` conversions at once, each in its own thread (so the stall heartbeats keep
+ * beating), through {@link createConversionProcessor}.
+ */
+import BeeQueue from 'bee-queue';
+import { beeQueueSettings, type Services } from '../platform/services.js';
+import { CONVERSION_QUEUE, type ConversionJobData } from './conversion-job.js';
+import { createConversionProcessor, type ConversionProcessor, type ConversionProcessorDeps } from './conversion.processor.js';
+
+export interface WorkerOptions {
+  /**
+   * Bee-Queue's stall interval, ms: a job whose worker has not renewed its lock for this long is
+   * handed to another worker. The lock is renewed every half interval from this process's event
+   * loop, which the pipeline threads keep free. Default 5000.
+   */
+  stallIntervalMs?: number;
+  /** How long {@link RunningWorker.stop} waits for running conversions before aborting them, ms; default 30 000. */
+  stopTimeoutMs?: number;
+  /** Overrides for the job handler (tests: a storage wrapper, thread options). */
+  processor?: Partial<Omit<ConversionProcessorDeps, 'config' | 'orm' | 'logger'>>;
+}
+
+export interface RunningWorker {
+  queue: BeeQueue<ConversionJobData>;
+  processor: ConversionProcessor;
+  /**
+   * Stops taking jobs and waits for the running ones (at most `stopTimeoutMs`); conversions still
+   * running then are aborted and put back to PENDING, and their jobs are picked up again by another
+   * worker through Bee-Queue's stalled-job check. Safe to call twice. Does not close `services`.
+   */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_STALL_INTERVAL_MS = 5000;
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+/** Starts processing conversion jobs with `services` (made with role `worker` or `all`). */
+export async function startWorker(services: Services, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const { config, logger } = services;
+  const log = logger.child({ component: 'worker' });
+  const processor = createConversionProcessor({
+    config,
+    orm: services.orm,
+    storage: options.processor?.storage ?? services.storage,
+    pubsub: options.processor?.pubsub ?? services.pubsub,
+    logger: log,
+    ...options.processor,
+  });
+  const queue = new BeeQueue<ConversionJobData>(CONVERSION_QUEUE, {
+    ...beeQueueSettings(config, 'worker'),
+    stallInterval: options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS,
+    // Delayed jobs are how retries wait out their backoff.
+    activateDelayedJobs: true,
+    // The conversion row is the record of a job; finished job hashes would only pile up in Redis.
+    removeOnSuccess: true,
+    removeOnFailure: true,
+  });
+  queue.on('error', (error) => log.warn('Queue error', { error: error.message }));
+  queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId }));
+  await queue.ready();
+  queue.process(config.workerConcurrency, (job) => processor.process(job));
+  log.info('Worker started', { concurrency: config.workerConcurrency });
+
+  let stopped: Promise<void> | null = null;
+  const stop = async (): Promise<void> => {
+    const timeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    try {
+      // Bee-Queue stops taking jobs at once and waits for the running ones up to the timeout.
+      await queue.close(timeoutMs);
+    } catch (error) {
+      log.warn('Conversions still running at shutdown; aborting them', { running: processor.running(), error: (error as Error).message });
+      processor.abortAll();
+      // Give the aborted runs the thread's grace period to put their rows back.
+      const deadline = Date.now() + 5000;
+      while (processor.running() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    log.info('Worker stopped');
+  };
+  return { queue, processor, stop: () => (stopped ??= stop()) };
+}
