@@ -1,0 +1,67 @@
+/**
+ * The per-operation GraphQL context: who is asking, a fresh EntityManager fork, the shared services
+ * and a logger that stamps every line with the request id. Built once per HTTP request and once per
+ * subscription operation over graphql-ws.
+ */
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuthError, userFromAuthorizationHeader, verifyToken, type AuthUser } from '../platform/auth.js';
+import type { Logger } from '../platform/logger.js';
+import type { Services } from '../platform/services.js';
+
+export interface GraphQLContext {
+  /** From a well-formed `X-Request-Id` header, else a new UUID; echoed in the response header. */
+  requestId: string;
+  /** The verified bearer of the token, or null (no token, or a bad one: see {@link requireUser}). */
+  user: AuthUser | null;
+  /** This operation's own fork: never share it, never use the global EntityManager. */
+  em: EntityManager;
+  services: Services;
+  /** `services.logger.child({ requestId, userId })`. */
+  logger: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** A caller-supplied request id when it is safe to log and echo, else a new one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+export function createContext(services: Services, options: { requestId: string; user: AuthUser | null }): GraphQLContext {
+  return {
+    requestId: options.requestId,
+    user: options.user,
+    em: services.orm.em.fork() as EntityManager,
+    services,
+    logger: services.logger.child({ requestId: options.requestId, ...(options.user ? { userId: options.user.id } : {}) }),
+  };
+}
+
+/**
+ * The user named by an `Authorization` value: `Bearer <jwt>` (HTTP) or, for graphql-ws
+ * `connectionParams`, also a bare `<jwt>`. Null for no value or a bad one: a bad token never
+ * identifies anybody, and operations that need a user say UNAUTHENTICATED.
+ */
+export function userFromAuthorization(secret: string, value: unknown): AuthUser | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  try {
+    return /^Bearer\s/i.test(value.trim()) ? userFromAuthorizationHeader(secret, value) : verifyToken(secret, value.trim());
+  } catch (error) {
+    if (error instanceof AuthError) return null;
+    throw error;
+  }
+}
+
+/** The GraphQL error every operation that needs a user answers without one. */
+export function unauthenticatedError(): GraphQLError {
+  return new GraphQLError('A valid bearer token is required.', { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+/** The caller. @throws GraphQLError `UNAUTHENTICATED` when the request carried no valid token. */
+export function requireUser(ctx: GraphQLContext): AuthUser {
+  if (!ctx.user) throw unauthenticatedError();
+  return ctx.user;
+}

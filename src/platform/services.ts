@@ -1,0 +1,106 @@
+/**
+ * The composition root: every long-lived resource a process needs, made once from the config and
+ * closed once. The API, the worker and the tests build their processes from this.
+ *
+ * - `orm`: MikroORM (database created if missing, migrations applied). Work on `orm.em.fork()`.
+ * - `redis`: ioredis for the service's own keys (caches, limiters); keys via `redisKey(config.redisPrefix, …)`.
+ * - `pubsub`: graphql-redis-subscriptions on two more ioredis connections; channels via `topicChannel`.
+ * - `storage`: {@link DiskStorage} at `STORAGE_DIR`.
+ * - `queue`: a Bee-Queue *producer* of {@link CONVERSION_QUEUE} (it enqueues and reads counts, never
+ *   processes); the worker makes its own processing queue with {@link beeQueueSettings}(config, 'worker').
+ */
+import BeeQueue from 'bee-queue';
+import type { Redis } from 'ioredis';
+import type { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { initOrm, type Orm } from './database.js';
+import { createRedis } from './redis.js';
+import { createPubSub } from './pubsub.js';
+import { DiskStorage, type Storage } from './storage.js';
+import { CONVERSION_QUEUE, type ConversionJobData } from '../worker/conversion-job.js';
+
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+export type ConversionQueue = BeeQueue<ConversionJobData>;
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  orm: Orm;
+  redis: Redis;
+  pubsub: RedisPubSub;
+  storage: Storage;
+  /** Producer-mode queue of conversion jobs. */
+  queue: ConversionQueue;
+  /** Closes everything this created, in reverse order of dependency; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Bee-Queue settings for the conversion queue. Keys live under `<REDIS_PREFIX>:bq:conversions:*`
+ * (Bee-Queue's `prefix` option), so tests and deployments sharing a Redis never see each other's jobs.
+ * - `producer`: no blocking client, no event subscription, no job map (an API replica would leak
+ *   one entry per enqueued job otherwise).
+ * - `worker`: processes jobs, publishes Bee-Queue events, activates delayed jobs (retry backoff).
+ */
+export function beeQueueSettings(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, mode: 'producer' | 'worker'): BeeQueue.QueueSettings {
+  const common = { prefix: `${config.redisPrefix}:bq`, redis: { url: config.redisUrl } as BeeQueue.QueueSettings['redis'] };
+  if (mode === 'producer') {
+    return { ...common, isWorker: false, getEvents: false, sendEvents: false, storeJobs: false, activateDelayedJobs: false };
+  }
+  return { ...common, isWorker: true, getEvents: false, sendEvents: true, storeJobs: false, activateDelayedJobs: true };
+}
+
+/** Creates the conversion queue in `mode` and waits until it is connected. */
+export async function createConversionQueue(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, mode: 'producer' | 'worker'): Promise<ConversionQueue> {
+  const queue = new BeeQueue<ConversionJobData>(CONVERSION_QUEUE, beeQueueSettings(config, mode));
+  await queue.ready();
+  return queue;
+}
+
+/**
+ * Builds every shared resource for a process of `role`. On failure, whatever was already opened is
+ * closed again before the error is rethrown.
+ */
+export async function createServices(config: Config, options: { role: ProcessRole; logger?: Logger }): Promise<Services> {
+  const logger = options.logger ?? createLogger(config, options.role);
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    while (closers.length) {
+      const close = closers.pop()!;
+      try {
+        await close();
+      } catch (error) {
+        logger.warn('Error while closing a resource', { error: (error as Error).message });
+      }
+    }
+  };
+  try {
+    const orm = await initOrm(config.databaseUrl);
+    closers.push(() => orm.close(true));
+    const redis = createRedis(config.redisUrl);
+    closers.push(() => redis.quit());
+    redis.on('error', (error) => logger.warn('Redis error', { error: error.message }));
+    const pubsub = createPubSub(config.redisUrl);
+    closers.push(() => pubsub.close());
+    const storage = new DiskStorage(config.storageDir);
+    const queue = await createConversionQueue(config, 'producer');
+    closers.push(() => queue.close(5000));
+    queue.on('error', (error) => logger.warn('Queue error', { error: error.message }));
+    let closed: Promise<void> | null = null;
+    return {
+      config,
+      logger,
+      orm,
+      redis,
+      pubsub,
+      storage,
+      queue,
+      close: () => (closed ??= closeAll()),
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
