@@ -8,8 +8,15 @@ import { knex } from '@mikro-orm/knex';
 import { initOrm, type Orm } from '../../src/platform/database.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { Conversion, ConversionStatus, type InputMetadata, type ResultData } from '../../src/modules/conversion/conversion.entity.js';
-import { User } from '../../src/modules/user/user.entity.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execute, parse, subscribe, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { loadConfig, type Config } from '../../src/platform/config.js';
+import { createServices, type Services } from '../../src/platform/services.js';
+import { createContext } from '../../src/graphql/context.js';
+import { Role } from '../../src/modules/user/user.entity.js';
 
 export const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -36,18 +43,21 @@ export class Cleanup {
   }
 }
 
+/** Drops a test database, closing whatever connections are still open to it. */
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
 /** A fresh database `mv_test_<random>` with the migrations applied; dropped by the cleanup. */
 export async function createTestDatabase(cleanup: Cleanup): Promise<{ orm: Orm; url: string; name: string }> {
   const name = `mv_test_${randomBytes(6).toString('hex')}`;
   const url = `postgres://postgres@127.0.0.1:5432/${name}`;
-  cleanup.add(async () => {
-    const admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
-    try {
-      await admin.raw(`drop database if exists "${name}" with (force)`);
-    } finally {
-      await admin.destroy();
-    }
-  });
+  cleanup.add(() => dropDatabase(name));
   const orm = await initOrm(url);
   cleanup.add(() => orm.close(true));
   return { orm, url, name };
@@ -140,4 +150,68 @@ export async function insertConversion(em: EntityManager, seed: ConversionSeed):
   });
   await fork.persistAndFlush(conversion);
   return conversion;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services, schema and operations through graphql-js on the real schema.
+
+export interface ReadSideEnv {
+  services: Services;
+  config: Config;
+  prefix: string;
+  databaseName: string;
+}
+
+/**
+ * Real services (PostgreSQL database, Redis prefix and storage directory of this test file's own)
+ * built by the production composition root. Everything is disposed of by `cleanup`.
+ */
+export async function createReadSideEnv(cleanup: Cleanup, extraEnv: Record<string, string> = {}): Promise<ReadSideEnv> {
+  const databaseName = `mv_test_${randomBytes(6).toString('hex')}`;
+  const prefix = createTestPrefix(cleanup);
+  const storageDir = await mkdtemp(join(tmpdir(), 'mv-read-side-'));
+  cleanup.add(() => rm(storageDir, { recursive: true, force: true }));
+  cleanup.add(() => dropDatabase(databaseName));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${databaseName}`,
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    STORAGE_DIR: storageDir,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    PORT: '0',
+    ...extraEnv,
+  });
+  const services = await createServices(config, { role: 'api' });
+  cleanup.add(() => services.close());
+  return { services, config, prefix, databaseName };
+}
+
+/** A context exactly as the server makes one: its own fork, the user (or nobody). */
+export function contextFor(env: ReadSideEnv, userId: string | null) {
+  return createContext(env.services, { requestId: randomUUID(), user: userId ? { id: userId, role: Role.USER } : null });
+}
+
+/** Runs a query or mutation through graphql-js `execute` on the real schema. */
+export async function run<T = Record<string, unknown>>(
+  schema: GraphQLSchema,
+  env: ReadSideEnv,
+  userId: string | null,
+  source: string,
+  variableValues: Record<string, unknown> = {},
+): Promise<ExecutionResult<T>> {
+  return (await execute({ schema, document: parse(source), variableValues, contextValue: contextFor(env, userId) })) as ExecutionResult<T>;
+}
+
+/** Starts a subscription through graphql-js `subscribe`: an async iterator of results, or one error result. */
+export async function startSubscription<T = Record<string, unknown>>(
+  schema: GraphQLSchema,
+  env: ReadSideEnv,
+  userId: string | null,
+  source: string,
+  variableValues: Record<string, unknown> = {},
+): Promise<AsyncGenerator<ExecutionResult<T>> | ExecutionResult<T>> {
+  return (await subscribe({ schema, document: parse(source), variableValues, contextValue: contextFor(env, userId) })) as
+    | AsyncGenerator<ExecutionResult<T>>
+    | ExecutionResult<T>;
 }
