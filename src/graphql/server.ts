@@ -1,0 +1,298 @@
+/**
+ * The API process's HTTP server: one port and one path (`/graphql`) for queries and mutations
+ * (Apollo Server 5 on Express 5, GraphQL multipart uploads through graphql-upload-minimal) and for
+ * subscriptions (graphql-ws on the same HTTP server); plus `GET /files/*` (signed links) and
+ * `GET /health/live`.
+ *
+ * - CSRF prevention is on: a multipart upload must carry `Apollo-Require-Preflight` (or
+ *   `X-Apollo-Operation-Name`). Uploads without it are refused with 400 *before* the body is parsed.
+ * - Landing page: Apollo Sandbox in development, none otherwise.
+ * - Errors: domain errors keep their stable code; anything unexpected is logged with the request id
+ *   and, in production, answered as a bare `INTERNAL_SERVER_ERROR` with no message details, stack or path.
+ * - graphql-ws: `connectionParams.authorization` (or `Authorization`) must hold a valid token
+ *   (`Bearer <jwt>` or the bare JWT); otherwise the socket is closed with 4403 Forbidden.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { graphqlUploadExpress, Upload } from 'graphql-upload-minimal';
+import { AppError } from '../platform/errors.js';
+import type { AuthUser } from '../platform/auth.js';
+import type { Services } from '../platform/services.js';
+import { createContext, requestIdFrom, userFromAuthorization, type GraphQLContext } from './context.js';
+import { buildAppSchema } from './schema.js';
+import { filesRoute } from './files-route.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface ApiServer {
+  httpServer: Server;
+  /** `http://<host>:<port>` once started (127.0.0.1 when listening on all interfaces). */
+  readonly url: string;
+  /** Listens on `port` (default `config.port`; 0 picks a free one). @returns the URL. */
+  start(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, closes WebSockets, drains in-flight requests and closes the HTTP server. */
+  stop(): Promise<void>;
+}
+
+/** Codes of errors that are the client's doing and safe to show as they are. */
+const CLIENT_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'SERVICE_UNAVAILABLE',
+]);
+
+/** True for errors we raised on purpose (a client error code, or one of our AppErrors). */
+function isExpected(formatted: GraphQLFormattedError, original: unknown): boolean {
+  if (original instanceof AppError) return true;
+  const code = formatted.extensions?.code;
+  return typeof code === 'string' && CLIENT_ERROR_CODES.has(code);
+}
+
+/**
+ * What clients see of an error. AppErrors keep their stable code, reason and retryable flag. In
+ * production unexpected errors become a bare INTERNAL_SERVER_ERROR and no error carries a stack trace.
+ */
+export function formatClientError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    return {
+      message: original.message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: original.code, reason: original.reason, retryable: original.retryable },
+    };
+  }
+  if (!production) return formatted;
+  if (isExpected(formatted, original)) {
+    const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return { message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** Logs unexpected errors with the operation's request id (clients see only the masked form). */
+function errorLoggingPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (isExpected(error, original)) continue;
+            contextValue.logger.error('Unexpected error in a GraphQL operation', {
+              error: (original as Error)?.message ?? String(original),
+              stack: (original as Error)?.stack,
+              path: error.path,
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+const CSRF_MESSAGE =
+  "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Multipart uploads must carry a non-empty 'Apollo-Require-Preflight' (or 'X-Apollo-Operation-Name') header.";
+
+/**
+ * Apollo's CSRF prevention runs after the body is parsed; for multipart requests that would mean
+ * receiving the whole upload first. This refuses them up front, with Apollo's rule: a
+ * `multipart/form-data` POST is allowed only with one of the preflight headers.
+ */
+function multipartCsrfGuard(req: Request, res: Response, next: NextFunction): void {
+  if (req.is('multipart/form-data') && !req.get('apollo-require-preflight') && !req.get('x-apollo-operation-name')) {
+    res.status(400).json({ errors: [{ message: CSRF_MESSAGE, extensions: { code: 'BAD_REQUEST' } }] });
+    return;
+  }
+  next();
+}
+
+/**
+ * After the response, drains every upload of a multipart request that no resolver consumed (an
+ * operation that failed validation, a resolver that returned early): an unread file stream would
+ * hold the multipart parser, and with it the connection, forever.
+ */
+function releaseUnreadUploads(req: Request, res: Response, next: NextFunction): void {
+  if (!req.is('multipart/form-data')) {
+    next();
+    return;
+  }
+  res.once('close', () => {
+    const seen = new Set<unknown>();
+    const visit = (value: unknown, depth: number): void => {
+      if (depth > 8 || value === null || typeof value !== 'object' || seen.has(value)) return;
+      seen.add(value);
+      if (value instanceof Upload) {
+        value.promise.then(
+          (file) => {
+            try {
+              file.createReadStream().resume();
+            } catch {
+              // Already consumed by a resolver, or failed: nothing left to drain.
+            }
+          },
+          () => undefined,
+        );
+        return;
+      }
+      for (const child of Object.values(value as Record<string, unknown>)) visit(child, depth + 1);
+    };
+    visit(req.body, 0);
+  });
+  next();
+}
+
+/** Answers errors of the upload middleware (malformed multipart: 400, too many files: 413). */
+function uploadErrorHandler(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  const status = (error as { status?: unknown }).status;
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: 'BAD_REQUEST' } }] });
+    return;
+  }
+  if ((error as { type?: string }).type === 'entity.parse.failed' || (error as { type?: string }).type === 'entity.too.large') {
+    res.status((error as { status?: number }).status ?? 400).json({ errors: [{ message: 'The request body is not valid JSON or is too large.', extensions: { code: 'BAD_REQUEST' } }] });
+    return;
+  }
+  next(error);
+}
+
+/** Creates (but does not start) the API server. Builds the schema unless one is given. */
+export async function createApiServer(services: Services, options: { schema?: GraphQLSchema } = {}): Promise<ApiServer> {
+  const { config, logger } = services;
+  const production = config.env === 'production';
+  const schema = options.schema ?? (await buildAppSchema());
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+
+  // graphql-ws on the same server and path.
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const wsCleanup = useServer<Record<string, unknown>, { user: AuthUser; requestId: string }>(
+    {
+      schema,
+      isProd: production,
+      onConnect: (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const user = userFromAuthorization(config.jwtSecret, params.authorization ?? params.Authorization);
+        // Returning false makes graphql-ws close the socket with 4403 Forbidden.
+        if (!user) return false;
+        ctx.extra.user = user;
+        ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers['x-request-id']);
+        return true;
+      },
+      context: (ctx) => createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors?.length) return;
+        return { ...result, errors: result.errors.map((error) => formatClientError(error.toJSON(), error, production)) };
+      },
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    csrfPrevention: true,
+    introspection: !production,
+    includeStacktraceInErrorResponses: !production,
+    formatError: (formatted, error) => formatClientError(formatted, error, production),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+      config.env === 'development' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      errorLoggingPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/health/live', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  app.use('/files', filesRoute(services));
+  app.use(
+    GRAPHQL_PATH,
+    (req, res, next) => {
+      const requestId = requestIdFrom(req.headers['x-request-id']);
+      res.locals.requestId = requestId;
+      res.set('X-Request-Id', requestId);
+      next();
+    },
+    multipartCsrfGuard,
+    releaseUnreadUploads,
+    graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) =>
+        createContext(services, {
+          requestId: res.locals.requestId as string,
+          user: userFromAuthorization(config.jwtSecret, req.headers.authorization),
+        }),
+    }),
+  );
+  app.use(uploadErrorHandler);
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    logger.error('Unhandled HTTP error', { error: (error as Error)?.message, stack: (error as Error)?.stack });
+    if (!res.headersSent) res.status(500).json({ errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  });
+
+  let url = '';
+  let stopped: Promise<void> | null = null;
+  return {
+    httpServer,
+    get url() {
+      return url;
+    },
+    async start(port = config.port, host = config.host) {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const address = httpServer.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+      logger.info('API listening', { url: `${url}${GRAPHQL_PATH}` });
+      return url;
+    },
+    stop() {
+      stopped ??= (async () => {
+        // Apollo's drain plugin closes the HTTP server (idle sockets at once, busy ones after their
+        // response) and the ws plugin above closes every WebSocket with 1001.
+        await apollo.stop();
+        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      })();
+      return stopped;
+    },
+  };
+}

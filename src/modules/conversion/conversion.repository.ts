@@ -1,0 +1,78 @@
+/**
+ * The write-side queries on conversions: find by idempotency key, create (with the owner's user row)
+ * in one transaction, and delete again when the job could not be queued.
+ */
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Conversion, type InputMetadata, type WarningData } from './conversion.entity.js';
+import { User, type Role } from '../user/user.entity.js';
+
+export interface NewConversion {
+  id: string;
+  userId: string;
+  role: Role;
+  idempotencyKey: string | null;
+  prompt: string;
+  genre: string;
+  mood: string;
+  lyrics: string | null;
+  voice: string;
+  seed: number | null;
+  inputKey: string;
+  input: InputMetadata;
+  warnings: WarningData[];
+}
+
+/** The (user, idempotency key) pair is taken: another request with the same key won the race. */
+export class IdempotencyConflictError extends Error {
+  constructor() {
+    super('A conversion with this idempotency key already exists.');
+  }
+}
+
+export class ConversionRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** The user's conversion created with `idempotencyKey`, or null. */
+  findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<Conversion | null> {
+    return this.em.findOne(Conversion, { user: userId, idempotencyKey });
+  }
+
+  /**
+   * Inserts the user row when missing and the PENDING conversion, in one transaction.
+   * @throws IdempotencyConflictError when (user, idempotencyKey) already exists.
+   */
+  async create(data: NewConversion): Promise<Conversion> {
+    try {
+      return await this.em.transactional(async (em) => {
+        await em.createQueryBuilder(User).insert({ id: data.userId, role: data.role }).onConflict('id').ignore().execute();
+        const conversion = em.create(Conversion, {
+          id: data.id,
+          user: data.userId,
+          idempotencyKey: data.idempotencyKey,
+          prompt: data.prompt,
+          genre: data.genre,
+          mood: data.mood,
+          lyrics: data.lyrics,
+          voice: data.voice,
+          seed: data.seed,
+          inputKey: data.inputKey,
+          input: data.input,
+          warnings: data.warnings,
+        });
+        em.persist(conversion);
+        return conversion;
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException && data.idempotencyKey !== null && /idempotency/i.test(error.message)) {
+        throw new IdempotencyConflictError();
+      }
+      throw error;
+    }
+  }
+
+  /** Removes a conversion row (used only when its job could not be queued). */
+  async delete(id: string): Promise<void> {
+    await this.em.fork().nativeDelete(Conversion, { id });
+  }
+}

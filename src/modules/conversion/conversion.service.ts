@@ -1,0 +1,321 @@
+/**
+ * `convertMelody`, the write path: check the request, stream the upload into storage under a size cap,
+ * validate it with the analysis engine, create the row and queue the job. Bad input of any kind comes
+ * back as `userErrors` with stable codes and leaves no row, no job and no file behind.
+ *
+ * Order of work (each step runs only when the previous ones passed):
+ * 1. idempotency key format; a (user, key) seen before returns that conversion as it is now, whatever
+ *    else this request carries (like a retried HTTP POST, the key names the first request);
+ * 2. the text fields (`validateRequest` from the pipeline);
+ * 3. the upload, streamed to `conversions/<id>/input` with `MAX_UPLOAD_BYTES` counted on the way
+ *    (memory holds one chunk at a time), then read back and run through `validateAndDecode` with the
+ *    ffmpeg decoder, the same checks the worker's pipeline starts with;
+ * 4. one transaction: the user row if missing, the PENDING conversion. A concurrent request with the
+ *    same idempotency key loses on the unique constraint and returns the winner's conversion;
+ * 5. the Bee-Queue job (id = conversion id, so it can never be queued twice), committed row first so
+ *    the worker always finds it. When queueing fails the row and the file are removed again and the
+ *    caller gets SERVICE_UNAVAILABLE (retryable).
+ */
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { FileUpload } from 'graphql-upload-minimal';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { GraphQLError } from 'graphql';
+import { validateRequest, type CleanRequest } from '../../audio/pipeline.js';
+import { validateAndDecode } from '../../audio/validate/validate.js';
+import { durationSeconds } from '../../audio/decode/decode.js';
+import type { CompressedDecoder } from '../../audio/decode/decode.js';
+import { ValidationError } from '../../platform/errors.js';
+import { createFfmpegDecoder } from '../../platform/ffmpeg-decoder.js';
+import type { AuthUser } from '../../platform/auth.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Services } from '../../platform/services.js';
+import { enqueueConversion, jobPolicy, storageKeys } from '../../worker/conversion-job.js';
+import type { Conversion, InputMetadata, WarningData } from './conversion.entity.js';
+import { ConversionRepository, IdempotencyConflictError } from './conversion.repository.js';
+
+/** One problem with the input, as `UserError` shows it. */
+export interface UserErrorData {
+  code: string;
+  /** Input field name (`audio`, `prompt`…) or null. */
+  field: string | null;
+  message: string;
+}
+
+export interface ConvertMelodyRequest {
+  audio: Promise<FileUpload> | null | undefined;
+  prompt: string;
+  genre: string;
+  mood: string;
+  lyrics?: string | null;
+  voice?: string | null;
+  seed?: number | null;
+  idempotencyKey?: string | null;
+}
+
+export type ConvertMelodyOutcome =
+  | { ok: true; conversion: Conversion; warnings: WarningData[]; estimatedSeconds: number; reused: boolean }
+  | { ok: false; userErrors: UserErrorData[] };
+
+/** Which input field each validation code is about. */
+const FIELD_OF_CODE: Record<string, string> = {
+  PROMPT_TOO_SHORT: 'prompt',
+  PROMPT_TOO_LONG: 'prompt',
+  INVALID_GENRE: 'genre',
+  INVALID_MOOD: 'mood',
+  LYRICS_TOO_LONG: 'lyrics',
+  UNKNOWN_VOICE: 'voice',
+  INVALID_SEED: 'seed',
+  INVALID_IDEMPOTENCY_KEY: 'idempotencyKey',
+};
+
+/** Longest idempotency key (the column is varchar(200)). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+/** How long queueing may take before the request gives up (Redis away). */
+const ENQUEUE_TIMEOUT_MS = 10_000;
+
+/**
+ * Decodes running at once in one API process. Validation decodes the whole recording (up to 5 min:
+ * ~50–120 MB of float samples), so concurrent uploads wait here rather than multiply that.
+ */
+const DECODE_CONCURRENCY = 2;
+
+/**
+ * Rough time to completion once a worker starts: 5 s of fixed cost (queue, decoding, encoding,
+ * storing) plus 0.1 s per second of recording, rounded up. Generous on the measured pipeline (which
+ * runs well above 10× real time on one core), so clients are rarely told too little.
+ */
+export function estimateSeconds(recordingSeconds: number): number {
+  return Math.ceil(5 + 0.1 * Math.max(0, recordingSeconds));
+}
+
+/**
+ * A display-safe version of a client-supplied file name: its last path segment only, control and
+ * unusual characters replaced, no leading dots, at most 120 characters. Informational only: storage
+ * keys never contain it.
+ */
+export function sanitizeFileName(raw: string | null | undefined): string {
+  const base = String(raw ?? '').split(/[/\\]/).pop() ?? '';
+  const clean = base
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N} ._()-]/gu, '_')
+    .replace(/\s+/g, ' ')
+    .replace(/^[.\s]+/, '')
+    .trim()
+    .slice(0, 120);
+  return clean === '' ? 'upload' : clean;
+}
+
+/** A tiny counting semaphore. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await work();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+function userErrorsFrom(error: ValidationError, fallbackField: string | null): UserErrorData[] {
+  return error.issues.map((issue) => ({ code: issue.code, field: FIELD_OF_CODE[issue.code] ?? fallbackField, message: issue.message }));
+}
+
+function fileTooLarge(maxBytes: number): ValidationError {
+  return new ValidationError([
+    { code: 'FILE_TOO_LARGE', message: `The file is larger than ${Math.round((maxBytes / (1024 * 1024)) * 10) / 10} MB, the upload limit.`, value: null, limit: maxBytes },
+  ]);
+}
+
+/** Errors of graphql-upload-minimal carry an HTTP status (413 when the file passed maxFileSize). */
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function serviceUnavailable(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } });
+}
+
+export class ConversionService {
+  private readonly decoder: CompressedDecoder;
+  private readonly decodeLimiter = new Limiter(DECODE_CONCURRENCY);
+
+  constructor(private readonly services: Services, options: { decoder?: CompressedDecoder } = {}) {
+    this.decoder = options.decoder ?? createFfmpegDecoder();
+  }
+
+  async convertMelody(em: EntityManager, user: AuthUser, request: ConvertMelodyRequest, logger: Logger): Promise<ConvertMelodyOutcome> {
+    const repository = new ConversionRepository(em);
+
+    // 1. Idempotency.
+    const idempotencyKey = request.idempotencyKey ?? null;
+    if (idempotencyKey !== null && (idempotencyKey.length < 1 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\p{Cc}]/u.test(idempotencyKey))) {
+      return {
+        ok: false,
+        userErrors: [{ code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotencyKey', message: `The idempotency key must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters.` }],
+      };
+    }
+    if (idempotencyKey !== null) {
+      const existing = await repository.findByIdempotencyKey(user.id, idempotencyKey);
+      if (existing) return this.reused(existing);
+    }
+
+    // 2. Text fields.
+    let clean: CleanRequest;
+    try {
+      clean = validateRequest({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics, voice: request.voice, seed: request.seed });
+    } catch (error) {
+      if (error instanceof ValidationError) return { ok: false, userErrors: userErrorsFrom(error, null) };
+      throw error;
+    }
+
+    // 3. The upload.
+    let file: FileUpload;
+    try {
+      if (!request.audio) throw new Error('no file');
+      file = await request.audio;
+    } catch (error) {
+      logger.debug('convertMelody: no file in the request', { error: (error as Error).message });
+      return { ok: false, userErrors: [{ code: 'NO_FILE', field: 'audio', message: 'The request carries no audio file: send it as the `audio` part of a multipart request.' }] };
+    }
+    const id = randomUUID();
+    const inputKey = storageKeys.input(id);
+    const fileName = sanitizeFileName(file.filename);
+    const storage = this.services.storage;
+    const removeFiles = () => storage.deletePrefix(storageKeys.dir(id)).catch((error: Error) => logger.warn('Could not remove upload', { conversionId: id, error: error.message }));
+    let input: InputMetadata;
+    let warnings: WarningData[];
+    try {
+      const sizeBytes = await this.receive(file, inputKey);
+      const checked = await this.decodeLimiter.run(async () => {
+        const bytes = await storage.read(inputKey);
+        const { audio, report } = await validateAndDecode(bytes, { decoder: this.decoder, limits: { maxFileBytes: this.services.config.maxUploadBytes }, fileName });
+        return { audio: { format: audio.format, codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels.length, bitrate: audio.bitrate, seconds: durationSeconds(audio) }, report };
+      });
+      input = {
+        fileName,
+        format: checked.audio.format,
+        codec: checked.audio.codec,
+        durationSeconds: Math.round(checked.audio.seconds * 1000) / 1000,
+        sampleRate: checked.audio.sampleRate,
+        channels: checked.audio.channels,
+        sizeBytes,
+        bitrate: checked.audio.bitrate === null ? null : Math.round(checked.audio.bitrate),
+      };
+      warnings = checked.report.warnings.map((issue) => ({ code: issue.code, message: issue.message, stage: 'VALIDATION' }));
+    } catch (error) {
+      await removeFiles();
+      if (error instanceof ValidationError) return { ok: false, userErrors: userErrorsFrom(error, 'audio') };
+      if (httpStatusOf(error) === 413) return { ok: false, userErrors: userErrorsFrom(fileTooLarge(this.services.config.maxUploadBytes), 'audio') };
+      if (httpStatusOf(error) !== undefined) {
+        return { ok: false, userErrors: [{ code: 'UPLOAD_INTERRUPTED', field: 'audio', message: 'The upload did not arrive completely; please send it again.' }] };
+      }
+      throw error;
+    }
+
+    // 4. The row.
+    let conversion: Conversion;
+    try {
+      conversion = await repository.create({
+        id,
+        userId: user.id,
+        role: user.role,
+        idempotencyKey,
+        prompt: clean.prompt,
+        genre: clean.genre,
+        mood: clean.mood,
+        lyrics: clean.lyrics,
+        voice: clean.voice,
+        seed: request.seed === null || request.seed === undefined ? null : clean.seed,
+        inputKey,
+        input,
+        warnings,
+      });
+    } catch (error) {
+      await removeFiles();
+      if (error instanceof IdempotencyConflictError && idempotencyKey !== null) {
+        const winner = await new ConversionRepository(em.fork() as EntityManager).findByIdempotencyKey(user.id, idempotencyKey);
+        if (winner) return this.reused(winner);
+      }
+      throw error;
+    }
+
+    // 5. The job.
+    try {
+      await this.enqueue(id);
+    } catch (error) {
+      logger.error('convertMelody: could not queue the job; removing the conversion', { conversionId: id, error: (error as Error).message });
+      await repository.delete(id).catch((deleteError: Error) => logger.error('Could not remove an unqueued conversion', { conversionId: id, error: deleteError.message }));
+      await removeFiles();
+      throw serviceUnavailable('The conversion queue is not available right now; please try again shortly.');
+    }
+    logger.info('Conversion queued', { conversionId: id, format: input.format, durationSeconds: input.durationSeconds, sizeBytes: input.sizeBytes });
+    return { ok: true, conversion, warnings, estimatedSeconds: estimateSeconds(input.durationSeconds), reused: false };
+  }
+
+  private reused(conversion: Conversion): ConvertMelodyOutcome {
+    return { ok: true, conversion, warnings: conversion.warnings, estimatedSeconds: estimateSeconds(conversion.input.durationSeconds), reused: true };
+  }
+
+  /**
+   * Streams the upload into storage. The busboy file stream is piped through a PassThrough so that,
+   * whatever happens to the write, the rest of the upload can still be drained (a destroyed busboy
+   * stream would stall the multipart parser and leave the request hanging).
+   * @returns bytes stored. @throws ValidationError FILE_TOO_LARGE; the upload's own errors.
+   */
+  private async receive(file: FileUpload, key: string): Promise<number> {
+    const maxBytes = this.services.config.maxUploadBytes;
+    const upload = file.createReadStream() as unknown as NodeJS.ReadableStream & { truncated?: boolean; destroyed?: boolean };
+    const pass = new PassThrough();
+    let limitHit = false;
+    const onLimit = () => {
+      limitHit = true;
+      pass.destroy(fileTooLarge(maxBytes));
+    };
+    const onError = (error: Error) => pass.destroy(error);
+    upload.on('limit', onLimit);
+    upload.on('error', onError);
+    upload.pipe(pass);
+    try {
+      const { size } = await this.services.storage.write(key, pass, { maxBytes });
+      if (limitHit || upload.truncated) throw fileTooLarge(maxBytes);
+      return size;
+    } catch (error) {
+      upload.unpipe(pass);
+      if (!upload.destroyed) upload.resume();
+      throw error;
+    } finally {
+      upload.off('limit', onLimit);
+      upload.off('error', onError);
+    }
+  }
+
+  /**
+   * Queues the job with the policy of src/worker/conversion-job.ts (retries with exponential backoff).
+   * No Bee-Queue job timeout: the worker enforces JOB_TIMEOUT_SECONDS itself by aborting the pipeline
+   * (a non-retryable TIMEOUT_ERROR); a Bee-Queue timeout would fail and retry the job while its thread
+   * still runs.
+   */
+  private async enqueue(conversionId: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        enqueueConversion(this.services.queue, { conversionId }, jobPolicy(this.services.config)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Queueing took longer than ${ENQUEUE_TIMEOUT_MS} ms.`)), ENQUEUE_TIMEOUT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
