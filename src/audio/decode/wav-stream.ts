@@ -55,7 +55,8 @@ export interface WavStreamReader {
   push(chunk: Uint8Array): void;
   /**
    * Ends the stream and returns what it held, as `decodeWav` would have returned for all the bytes
-   * joined (with `format: 'wav'` and the codec of the samples, e.g. `pcm_f32le`).
+   * joined (with `format: 'wav'` and the codec of the samples, e.g. `pcm_f32le`). Call it once: the
+   * reader hands its arrays over and keeps none.
    * @throws ValidationError as `decodeWav`: `TRUNCATED_FILE` when the stream ended inside the header or
    *   before a whole frame, `CORRUPT_FILE`, `TOO_MANY_CHANNELS`, `UNSUPPORTED_CODEC` for a bad header.
    */
