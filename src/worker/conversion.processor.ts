@@ -6,7 +6,7 @@
  *    (running a job twice gives one result). Otherwise mark it PROCESSING (conditionally, so a cancel
  *    that landed meanwhile wins).
  * 2. Listen on {@link Topic.CONVERSION_CANCEL} for this conversion; start the per-job timeout.
- * 3. Read the upload from storage and run the pipeline in a worker thread ({@link runInThread}).
+ * 3. Read the upload from storage and run the pipeline in a worker thread (`deps.runPipeline`).
  *    Every progress event is published on {@link Topic.CONVERSION_PROGRESS}; the row's stage, progress
  *    and stage timestamps are written on every stage change and at most every 250 ms otherwise.
  * 4. Write the outputs, then mark the row COMPLETED only if it is still PROCESSING (a conditional
@@ -29,7 +29,7 @@ import { Topic, topicChannel, type ProgressPayload } from '../platform/pubsub.js
 import type { Storage } from '../platform/storage.js';
 import { Conversion, ConversionStatus, type ErrorData, type QualityData, type ResultData, type StageName, type StageTimestamps, type WarningData } from '../modules/conversion/conversion.entity.js';
 import { storageKeys, type ConversionJobData } from './conversion-job.js';
-import { runInThread, type RunInThreadOptions } from './run-in-thread.js';
+import { runInThread, type RunPipeline } from './run-in-thread.js';
 import type { ThreadOutputs, ThreadPipelineOptions, ThreadRequest } from './thread-protocol.js';
 
 /** The pub/sub operations the processor needs (graphql-redis-subscriptions' RedisPubSub has them). */
@@ -62,10 +62,8 @@ export interface ConversionProcessorDeps {
   storage: Storage;
   pubsub: JobPubSub;
   logger: Logger;
-  /** Runs the pipeline; default {@link runInThread}. */
-  runPipeline?: typeof runInThread;
-  /** Passed to every run (e.g. `abortGraceMs`, `threadScript`). */
-  threadOptions?: Pick<RunInThreadOptions, 'abortGraceMs' | 'threadScript' | 'onThreadStart'>;
+  /** Runs the pipeline in a thread: a thread pool's `run` (what the worker uses), default {@link runInThread} (a new thread per run). */
+  runPipeline?: RunPipeline;
   /** Pipeline options for every run (compressed format, loudness target...). */
   pipelineOptions?: ThreadPipelineOptions;
   /** Least time between two progress writes to the row within one stage, ms; default 250. */
@@ -281,11 +279,7 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
 
       const audio = await storage.read(conversion.inputKey);
       throwIfStopped(controller.signal);
-      const outputs = await runPipeline(audio, requestOf(conversion), deps.pipelineOptions ?? {}, {
-        ...deps.threadOptions,
-        signal: controller.signal,
-        onProgress,
-      });
+      const outputs = await runPipeline(audio, requestOf(conversion), deps.pipelineOptions ?? {}, { signal: controller.signal, onProgress });
       throwIfStopped(controller.signal);
 
       const files: ResultData['files'] = {

@@ -1,14 +1,17 @@
 /**
- * Entry point of a `worker_threads` thread that runs one conversion, so the CPU-bound pipeline never
+ * Entry point of a `worker_threads` thread that runs conversions, so the CPU-bound pipeline never
  * blocks the worker process's event loop (Bee-Queue's stall heartbeats, Redis pub/sub, database
- * writes keep running). Started by {@link runInThread} with a {@link ThreadInput} as `workerData`.
+ * writes keep running). Driven by {@link PipelineThread} (`run-in-thread.ts`) through
+ * {@link ParentMessage}s.
  *
- * The thread builds its own ffmpeg decoder and encoder ports, posts every progress event, aborts the
- * pipeline through its AbortSignal when the parent posts `{type:'abort'}`, and ends with exactly one
- * `result` (byte buffers transferred, not copied) or `error` (a {@link SerializedError}) message.
- * It then lets its event loop drain and exits by itself.
+ * One run at a time: `run` starts {@link convertMelody} on the transferred bytes with ffmpeg decoder
+ * and encoder ports made here; every progress event is posted back; `abort` aborts the run's
+ * AbortSignal; the run ends with exactly one `result` (byte buffers transferred, not copied) or
+ * `error` (a {@link SerializedError}) message. The thread then waits for the next run, so later runs
+ * find the pipeline's code already compiled by V8. `close` removes the message listener, and the
+ * thread exits once its event loop is empty.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { convertMelody } from '../audio/pipeline.js';
 import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
@@ -22,35 +25,54 @@ function transferablesOf(views: Uint8Array[]): ArrayBuffer[] {
   return [...buffers];
 }
 
-async function main(port: NonNullable<typeof parentPort>): Promise<void> {
-  const input = workerData as ThreadInput;
-  const controller = new AbortController();
+function serve(port: NonNullable<typeof parentPort>): void {
+  let current: { runId: number; controller: AbortController } | null = null;
+  const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+  async function run(runId: number, input: ThreadInput): Promise<void> {
+    const controller = new AbortController();
+    current = { runId, controller };
+    try {
+      const { decodeTimeoutMs, ...options } = input.options;
+      const outputs = await convertMelody(
+        { ...input.request, audio: new Uint8Array(input.audio, input.byteOffset, input.byteLength) },
+        { decoder: createFfmpegDecoder(decodeTimeoutMs === undefined ? {} : { timeoutMs: decodeTimeoutMs }), encoder: createFfmpegEncoder(), clock: () => performance.now() },
+        { ...options, signal: controller.signal, onProgress: (event) => post({ type: 'progress', runId, event }) },
+      );
+      const result: ThreadOutputs = {
+        vocalsWav: outputs.vocalsWav,
+        vocalsCompressed: outputs.vocalsCompressed,
+        midi: outputs.midi,
+        musicXml: outputs.musicXml,
+        report: outputs.report,
+      };
+      post({ type: 'result', runId, outputs: result }, transferablesOf([result.vocalsWav, result.vocalsCompressed.bytes, result.midi]));
+    } catch (error) {
+      post({ type: 'error', runId, error: serializeError(error) });
+    } finally {
+      current = null;
+    }
+  }
+
   const onMessage = (message: ParentMessage): void => {
-    if (message?.type === 'abort') controller.abort();
+    switch (message?.type) {
+      case 'run':
+        if (current !== null) {
+          post({ type: 'error', runId: message.runId, error: serializeError(new Error('This thread is busy with another run.')) });
+        } else {
+          void run(message.runId, message.input);
+        }
+        break;
+      case 'abort':
+        if (current?.runId === message.runId) current.controller.abort();
+        break;
+      case 'close':
+        // With no listener left the port no longer holds the thread open.
+        port.off('message', onMessage);
+        break;
+    }
   };
   port.on('message', onMessage);
-  const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
-  try {
-    const { decodeTimeoutMs, ...options } = input.options;
-    const outputs = await convertMelody(
-      { ...input.request, audio: new Uint8Array(input.audio, input.byteOffset, input.byteLength) },
-      { decoder: createFfmpegDecoder(decodeTimeoutMs === undefined ? {} : { timeoutMs: decodeTimeoutMs }), encoder: createFfmpegEncoder(), clock: () => performance.now() },
-      { ...options, signal: controller.signal, onProgress: (event) => post({ type: 'progress', event }) },
-    );
-    const result: ThreadOutputs = {
-      vocalsWav: outputs.vocalsWav,
-      vocalsCompressed: outputs.vocalsCompressed,
-      midi: outputs.midi,
-      musicXml: outputs.musicXml,
-      report: outputs.report,
-    };
-    post({ type: 'result', outputs: result }, transferablesOf([result.vocalsWav, result.vocalsCompressed.bytes, result.midi]));
-  } catch (error) {
-    post({ type: 'error', error: serializeError(error) });
-  } finally {
-    // With no listener left the port no longer holds the thread open: it exits once ffmpeg is gone.
-    port.off('message', onMessage);
-  }
 }
 
-if (parentPort) await main(parentPort);
+if (parentPort) serve(parentPort);

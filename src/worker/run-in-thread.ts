@@ -1,13 +1,15 @@
 /**
- * Runs {@link convertMelody} in a `worker_threads` thread ({@link PIPELINE_THREAD_SCRIPT}) so the
- * calling process's event loop stays free while the CPU-bound stages run.
+ * Runs {@link convertMelody} in a `worker_threads` thread (`pipeline-thread.ts`) so the calling
+ * process's event loop stays free while the CPU-bound stages run.
  *
- * Life of one call: the input bytes are transferred to a new thread (not copied); progress events
- * come back as they happen; the outputs come back as transferred buffers; errors come back as plain
- * objects and are rebuilt as the same {@link AppError} subclass. On abort the thread is asked to stop
- * through its own AbortSignal (the pipeline checks it at least every ~200 ms), and if it has not
- * exited after `abortGraceMs` it is terminated. The returned promise settles only after the thread
- * has exited, so a settled call never leaves a thread behind.
+ * A {@link PipelineThread} is one thread serving one run at a time: the input bytes are transferred
+ * to it (not copied); progress events come back as they happen; the outputs come back as transferred
+ * buffers; errors come back as plain objects and are rebuilt as the same {@link AppError} subclass.
+ * On abort the thread is asked to stop the run through the run's own AbortSignal (the pipeline
+ * checks it at least every ~200 ms); if it has not answered after `abortGraceMs`, the thread is
+ * terminated. A thread whose run ended, even by an abort it obeyed, can take the next run, which then
+ * finds the pipeline's code already compiled (see `thread-pool.ts`). {@link runInThread} is the
+ * one-shot form: a new thread for one run, settled only after the thread has exited.
  *
  * Where the thread's code comes from: the compiled `pipeline-thread.js` beside this file. When this
  * module runs from TypeScript source (jest with ts-jest), there is no compiled sibling and a Worker
@@ -20,37 +22,43 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { AbortedError, AppError } from '../platform/errors.js';
 import type { ProgressEvent } from '../audio/pipeline.js';
-import { rebuildError, type ThreadInput, type ThreadMessage, type ThreadOutputs, type ThreadPipelineOptions, type ThreadRequest } from './thread-protocol.js';
+import { rebuildError, type ParentMessage, type ThreadInput, type ThreadMessage, type ThreadOutputs, type ThreadPipelineOptions, type ThreadRequest } from './thread-protocol.js';
 
-/** Where the thread's entry point is: the compiled sibling, or the repo's dist when running from source. */
+/** Where the thread's entry point is: the compiled sibling, or the jest-built copy when running from source. */
 export const PIPELINE_THREAD_SCRIPT: URL = fileURLToPath(import.meta.url).endsWith('.ts')
   ? new URL('../../node_modules/.cache/melody-vocals-thread/src/worker/pipeline-thread.js', import.meta.url)
   : new URL('./pipeline-thread.js', import.meta.url);
 
-/** Default time a thread gets to stop by itself after an abort before it is terminated, ms. */
+/** Default time a thread gets to stop a run by itself after an abort before it is terminated, ms. */
 export const DEFAULT_ABORT_GRACE_MS = 2000;
 
-export interface RunInThreadOptions {
-  /** Called on the caller's thread for every progress event, in order. */
+export interface RunOptions {
+  /** Called on the caller's thread for every progress event, in order (none after an abort). */
   onProgress?: (event: ProgressEvent) => void;
   /**
-   * Aborts the conversion. The call rejects with `signal.reason` when that is an {@link AppError}
-   * (e.g. a TIMEOUT_ERROR the caller chose), otherwise with {@link AbortedError}.
+   * Aborts the run. The run rejects with `signal.reason` when that is an {@link AppError} (e.g. a
+   * TIMEOUT_ERROR the caller chose), otherwise with {@link AbortedError}.
    */
   signal?: AbortSignal;
   /** Time the thread gets to stop after an abort before `worker.terminate()`, ms; default 2000. */
   abortGraceMs?: number;
+}
+
+export interface RunInThreadOptions extends RunOptions {
   /** The thread's entry module; default {@link PIPELINE_THREAD_SCRIPT}. */
   threadScript?: URL | string;
   /** Called once with the thread's id when it starts (observability and tests). */
   onThreadStart?: (threadId: number) => void;
 }
 
+/** The signature of a function that converts in some thread: {@link runInThread} or a pool's `run`. */
+export type RunPipeline = (audio: Uint8Array, request: ThreadRequest, pipelineOptions?: ThreadPipelineOptions, options?: RunOptions) => Promise<ThreadOutputs>;
+
 /**
  * An ArrayBuffer holding exactly `audio`'s bytes that can be transferred: the view's own buffer when
  * it covers all of it (no copy; the caller's view is detached afterwards), else a copy.
  */
-function transferableCopy(audio: Uint8Array): { buffer: ArrayBuffer; byteOffset: number; byteLength: number } {
+function transferable(audio: Uint8Array): { buffer: ArrayBuffer; byteOffset: number; byteLength: number } {
   const { buffer } = audio;
   if (buffer instanceof ArrayBuffer && audio.byteOffset === 0 && audio.byteLength === buffer.byteLength) {
     return { buffer, byteOffset: 0, byteLength: audio.byteLength };
@@ -60,64 +68,162 @@ function transferableCopy(audio: Uint8Array): { buffer: ArrayBuffer; byteOffset:
   return { buffer: copy.buffer, byteOffset: 0, byteLength: copy.byteLength };
 }
 
+function threadCrashed(detail: string, cause?: unknown): AppError {
+  // Retryable: a crash (e.g. out of memory while other conversions ran beside it) may not recur.
+  return new AppError('AUDIO_PROCESSING_ERROR', `The conversion thread ${detail}.`, { reason: 'THREAD_CRASHED', retryable: true, cause });
+}
+
+interface ActiveRun {
+  runId: number;
+  options: RunOptions;
+  aborted: boolean;
+  killTimer: NodeJS.Timeout | null;
+  resolve: (outputs: ThreadOutputs) => void;
+  reject: (error: AppError) => void;
+}
+
+/** One pipeline thread; one run at a time. */
+export class PipelineThread {
+  readonly threadId: number;
+  /** Runs finished on this thread. */
+  runs = 0;
+  private readonly worker: Worker;
+  private readonly exited: Promise<number>;
+  private alive = true;
+  private crash: Error | null = null;
+  private current: ActiveRun | null = null;
+  private nextRunId = 1;
+
+  constructor(threadScript: URL | string = PIPELINE_THREAD_SCRIPT) {
+    this.worker = new Worker(threadScript);
+    this.threadId = this.worker.threadId;
+    this.worker.on('message', (message: ThreadMessage) => this.onMessage(message));
+    // An uncaught exception or resource-limit crash inside the thread; 'exit' follows.
+    this.worker.on('error', (error) => (this.crash = error));
+    this.exited = new Promise((resolve) => {
+      this.worker.on('exit', (code) => {
+        this.alive = false;
+        const run = this.current;
+        if (run) this.finish(run, run.aborted ? this.abortError(run) : threadCrashed(this.crash ? `crashed: ${this.crash.message}` : `exited (code ${code}) during a run`, this.crash));
+        resolve(code);
+      });
+    });
+  }
+
+  /** False once the thread has exited (or is being terminated). */
+  get isAlive(): boolean {
+    return this.alive;
+  }
+
+  get isBusy(): boolean {
+    return this.current !== null;
+  }
+
+  /** Lets an idle thread not keep the process alive (`unref`), or makes it count again (`ref`). */
+  setRef(ref: boolean): void {
+    if (ref) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  /**
+   * Converts `audio` on this thread.
+   * @param audio The upload; its buffer is transferred when the view covers all of it (then unusable here).
+   * @throws the pipeline's AppError (ValidationError, AudioProcessingError...), the signal's AppError
+   *   reason or AbortedError on abort, AudioProcessingError `THREAD_CRASHED` (retryable) when the thread dies.
+   */
+  run(audio: Uint8Array, request: ThreadRequest, pipelineOptions: ThreadPipelineOptions = {}, options: RunOptions = {}): Promise<ThreadOutputs> {
+    if (!this.alive) return Promise.reject(threadCrashed('is no longer running'));
+    if (this.current) return Promise.reject(new Error('PipelineThread.run: the thread is busy.'));
+    const { signal } = options;
+    return new Promise<ThreadOutputs>((resolve, reject) => {
+      const run: ActiveRun = { runId: this.nextRunId++, options, aborted: false, killTimer: null, resolve, reject };
+      if (signal?.aborted) return reject(this.abortError(run));
+      this.current = run;
+      const bytes = transferable(audio);
+      const input: ThreadInput = { audio: bytes.buffer, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, request, options: pipelineOptions };
+      this.post({ type: 'run', runId: run.runId, input }, [bytes.buffer]);
+      signal?.addEventListener('abort', () => this.abort(run), { once: true });
+    });
+  }
+
+  /**
+   * Ends the thread: it exits once its current run (if any) is over; after `graceMs` it is terminated.
+   * Resolves when it has exited.
+   */
+  async close(graceMs = DEFAULT_ABORT_GRACE_MS): Promise<void> {
+    if (this.alive) {
+      this.post({ type: 'close' });
+      const timer = setTimeout(() => void this.terminate(), graceMs);
+      timer.unref();
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops the thread at once. Resolves when it has exited. */
+  async terminate(): Promise<void> {
+    this.alive = false;
+    await this.worker.terminate();
+    await this.exited;
+  }
+
+  private post(message: ParentMessage, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private abortError(run: ActiveRun): AppError {
+    const reason: unknown = run.options.signal?.reason;
+    return reason instanceof AppError ? reason : new AbortedError();
+  }
+
+  private abort(run: ActiveRun): void {
+    if (this.current !== run || run.aborted) return;
+    run.aborted = true;
+    this.post({ type: 'abort', runId: run.runId });
+    // A thread stuck in a long synchronous step never sees the message: stop it from outside.
+    run.killTimer = setTimeout(() => void this.terminate(), run.options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
+    run.killTimer.unref();
+  }
+
+  private finish(run: ActiveRun, outcome: ThreadOutputs | AppError): void {
+    if (this.current !== run) return;
+    this.current = null;
+    this.runs += 1;
+    if (run.killTimer) clearTimeout(run.killTimer);
+    if (outcome instanceof AppError) run.reject(outcome);
+    else run.resolve(outcome);
+  }
+
+  private onMessage(message: ThreadMessage): void {
+    const run = this.current;
+    if (!run || message.runId !== run.runId) return;
+    if (message.type === 'progress') {
+      if (!run.aborted) run.options.onProgress?.(message.event);
+    } else if (run.aborted) {
+      // The thread stopped the run (or finished it just as the abort was asked): the abort wins.
+      this.finish(run, this.abortError(run));
+    } else if (message.type === 'result') {
+      this.finish(run, message.outputs);
+    } else {
+      this.finish(run, rebuildError(message.error));
+    }
+  }
+}
+
 /**
- * Converts `audio` in a new thread.
- * @param audio The upload; its buffer is transferred when the view covers all of it (then unusable here).
- * @throws the pipeline's AppError (ValidationError, AudioProcessingError...), the signal's AppError
- *   reason or AbortedError on abort, AudioProcessingError `THREAD_CRASHED` (retryable) when the thread dies.
+ * Converts `audio` in a new thread that exits afterwards; settles only once the thread has exited, so
+ * a settled call never leaves a thread behind. See {@link PipelineThread.run} for the errors.
  */
-export function runInThread(audio: Uint8Array, request: ThreadRequest, pipelineOptions: ThreadPipelineOptions = {}, options: RunInThreadOptions = {}): Promise<ThreadOutputs> {
-  const { signal, onProgress } = options;
-  const graceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
-  const abortError = (): AppError => (signal?.reason instanceof AppError ? signal.reason : new AbortedError());
-  if (signal?.aborted) return Promise.reject(abortError());
-
-  const bytes = transferableCopy(audio);
-  const workerData: ThreadInput = { audio: bytes.buffer, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, request, options: pipelineOptions };
-  const worker = new Worker(options.threadScript ?? PIPELINE_THREAD_SCRIPT, { workerData, transferList: [bytes.buffer] });
-  options.onThreadStart?.(worker.threadId);
-
-  return new Promise<ThreadOutputs>((resolve, reject) => {
-    let outcome: { ok: true; outputs: ThreadOutputs } | { ok: false; error: AppError } | null = null;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | null = null;
-
-    const settle = (first: typeof outcome): void => {
-      if (outcome === null) outcome = first;
-    };
-    const onAbort = (): void => {
-      if (outcome !== null) return;
-      aborted = true;
-      worker.postMessage({ type: 'abort' });
-      // A thread stuck in a long synchronous step never sees the message: stop it from outside.
-      killTimer = setTimeout(() => void worker.terminate(), graceMs);
-      killTimer.unref();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    worker.on('message', (message: ThreadMessage) => {
-      if (message.type === 'progress') {
-        if (!aborted && outcome === null) onProgress?.(message.event);
-      } else if (message.type === 'result') {
-        settle({ ok: true, outputs: message.outputs });
-      } else if (message.type === 'error') {
-        settle({ ok: false, error: rebuildError(message.error) });
-      }
-    });
-    worker.on('error', (error) => {
-      // An uncaught exception or resource-limit crash inside the thread (the 'exit' event follows).
-      settle({ ok: false, error: new AppError('AUDIO_PROCESSING_ERROR', `The conversion thread crashed: ${error.message}`, { reason: 'THREAD_CRASHED', retryable: true, cause: error }) });
-    });
-    worker.on('exit', (exitCode) => {
-      if (killTimer) clearTimeout(killTimer);
-      signal?.removeEventListener('abort', onAbort);
-      // An abort wins over whatever the thread said on its way out, unless its result was already in.
-      if (aborted && outcome?.ok !== true) return reject(abortError());
-      if (outcome === null) {
-        return reject(new AppError('AUDIO_PROCESSING_ERROR', `The conversion thread exited (code ${exitCode}) without a result.`, { reason: 'THREAD_CRASHED', retryable: true }));
-      }
-      if (outcome.ok) resolve(outcome.outputs);
-      else reject(outcome.error);
-    });
-  });
+export async function runInThread(audio: Uint8Array, request: ThreadRequest, pipelineOptions: ThreadPipelineOptions = {}, options: RunInThreadOptions = {}): Promise<ThreadOutputs> {
+  if (options.signal?.aborted) {
+    const reason: unknown = options.signal.reason;
+    throw reason instanceof AppError ? reason : new AbortedError();
+  }
+  const thread = new PipelineThread(options.threadScript);
+  options.onThreadStart?.(thread.threadId);
+  try {
+    return await thread.run(audio, request, pipelineOptions, options);
+  } finally {
+    await thread.close(options.abortGraceMs);
+  }
 }

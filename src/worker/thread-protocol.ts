@@ -18,7 +18,7 @@ export type ThreadPipelineOptions = Omit<ConvertOptions, 'onProgress' | 'signal'
   decodeTimeoutMs?: number;
 };
 
-/** `workerData` of a pipeline thread. `audio` is transferred, not copied. */
+/** One run's input. `audio` is transferred, not copied. */
 export interface ThreadInput {
   audio: ArrayBuffer;
   byteOffset: number;
@@ -48,14 +48,17 @@ export interface SerializedError {
   issues?: ValidationError['issues'];
 }
 
-/** Thread → parent. */
+/** Thread → parent; `runId` names the run the message belongs to. */
 export type ThreadMessage =
-  | { type: 'progress'; event: ProgressEvent }
-  | { type: 'result'; outputs: ThreadOutputs }
-  | { type: 'error'; error: SerializedError };
+  | { type: 'progress'; runId: number; event: ProgressEvent }
+  | { type: 'result'; runId: number; outputs: ThreadOutputs }
+  | { type: 'error'; runId: number; error: SerializedError };
 
-/** Parent → thread. */
-export type ParentMessage = { type: 'abort' };
+/**
+ * Parent → thread: start a run (one at a time per thread), abort it, or finish (the thread exits once
+ * its current run, if any, is over).
+ */
+export type ParentMessage = { type: 'run'; runId: number; input: ThreadInput } | { type: 'abort'; runId: number } | { type: 'close' };
 
 /** A plain, cloneable description of any thrown value. Non-AppErrors become UNKNOWN_ERROR (not retryable). */
 export function serializeError(error: unknown): SerializedError {

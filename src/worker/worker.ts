@@ -7,6 +7,7 @@ import BeeQueue from 'bee-queue';
 import { beeQueueSettings, type Services } from '../platform/services.js';
 import { CONVERSION_QUEUE, type ConversionJobData } from './conversion-job.js';
 import { createConversionProcessor, type ConversionProcessor, type ConversionProcessorDeps } from './conversion.processor.js';
+import { createThreadPool, type ThreadPool, type ThreadPoolOptions } from './thread-pool.js';
 
 export interface WorkerOptions {
   /**
@@ -15,19 +16,30 @@ export interface WorkerOptions {
    * loop, which the pipeline threads keep free. Default 5000.
    */
   stallIntervalMs?: number;
+  /**
+   * How often this worker looks for stalled jobs (of any worker) and re-queues them, ms; default the
+   * stall interval. Bee-Queue leaves the check to its users; every worker doing it is cheap and means
+   * a crashed worker's jobs are picked up within about two intervals.
+   */
+  stalledCheckIntervalMs?: number;
   /** How long {@link RunningWorker.stop} waits for running conversions before aborting them, ms; default 30 000. */
   stopTimeoutMs?: number;
-  /** Overrides for the job handler (tests: a storage wrapper, thread options). */
+  /** The pipeline threads (reuse, retirement, abort grace). */
+  threads?: ThreadPoolOptions;
+  /** Overrides for the job handler (tests: a storage wrapper, an instrumented `runPipeline`). */
   processor?: Partial<Omit<ConversionProcessorDeps, 'config' | 'orm' | 'logger'>>;
 }
 
 export interface RunningWorker {
   queue: BeeQueue<ConversionJobData>;
   processor: ConversionProcessor;
+  /** The warm pipeline threads the jobs run in. */
+  threads: ThreadPool;
   /**
    * Stops taking jobs and waits for the running ones (at most `stopTimeoutMs`); conversions still
    * running then are aborted and put back to PENDING, and their jobs are picked up again by another
-   * worker through Bee-Queue's stalled-job check. Safe to call twice. Does not close `services`.
+   * worker through Bee-Queue's stalled-job check. Then the threads are closed. Safe to call twice.
+   * Does not close `services`.
    */
   stop(): Promise<void>;
 }
@@ -39,8 +51,10 @@ export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 export async function startWorker(services: Services, options: WorkerOptions = {}): Promise<RunningWorker> {
   const { config, logger } = services;
   const log = logger.child({ component: 'worker' });
+  const threads = createThreadPool(options.threads);
   const processor = createConversionProcessor({
     config,
+    runPipeline: threads.run,
     orm: services.orm,
     storage: options.processor?.storage ?? services.storage,
     pubsub: options.processor?.pubsub ?? services.pubsub,
@@ -59,6 +73,10 @@ export async function startWorker(services: Services, options: WorkerOptions = {
   queue.on('error', (error) => log.warn('Queue error', { error: error.message }));
   queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId }));
   await queue.ready();
+  const stallInterval = options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS;
+  queue.checkStalledJobs(options.stalledCheckIntervalMs ?? stallInterval, (error) => {
+    if (error) log.warn('Stalled-job check failed', { error: error.message });
+  });
   queue.process(config.workerConcurrency, (job) => processor.process(job));
   log.info('Worker started', { concurrency: config.workerConcurrency });
 
@@ -75,7 +93,8 @@ export async function startWorker(services: Services, options: WorkerOptions = {
       const deadline = Date.now() + 5000;
       while (processor.running() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    await threads.close();
     log.info('Worker stopped');
   };
-  return { queue, processor, stop: () => (stopped ??= stop()) };
+  return { queue, processor, threads, stop: () => (stopped ??= stop()) };
 }

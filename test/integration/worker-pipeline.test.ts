@@ -10,7 +10,7 @@ import { decodeWav } from '../../src/audio/decode/wav.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { storageKeys } from '../../src/worker/conversion-job.js';
-import { runInThread } from '../../src/worker/run-in-thread.js';
+import { createThreadPool, type ThreadPool } from '../../src/worker/thread-pool.js';
 import {
   enqueue,
   FIXTURE_SECONDS,
@@ -28,17 +28,23 @@ const OUTPUTS = ['input', 'report.json', 'score.mid', 'score.musicxml', 'vocals.
 
 const cleanup = new WorkerCleanup();
 let env: WorkerEnv;
-/** Every pipeline run: when its thread started and when the call settled (after the thread exited). */
-const runs: { conversionId: string; started: number; settled: number | null }[] = [];
+/** Every pipeline run: when it started and when the call settled (its thread idle again, or gone). */
+const runs: { started: number; settled: number | null }[] = [];
+/** Ids of the pipeline threads started. */
+const threadIds: number[] = [];
+let pool: ThreadPool;
 
 beforeAll(async () => {
+  // The worker's own kind of pool, instrumented.
+  pool = createThreadPool({ onThreadStart: (id) => threadIds.push(id) });
+  cleanup.add(() => pool.close());
   env = await startWorkerEnv(cleanup, {
     worker: {
       processor: {
         runPipeline: (audio, request, pipelineOptions, options) => {
-          const run = { conversionId: '', started: performance.now(), settled: null as number | null };
+          const run = { started: performance.now(), settled: null as number | null };
           runs.push(run);
-          return runInThread(audio, request, pipelineOptions, options).finally(() => (run.settled = performance.now()));
+          return pool.run(audio, request, pipelineOptions, options).finally(() => (run.settled = performance.now()));
         },
       },
     },
@@ -166,7 +172,7 @@ describe('the conversion worker', () => {
     expect(health.delayed + health.waiting).toBe(0);
   });
 
-  it('stops a running conversion when a cancel is published: CANCELLED within a second, its thread gone, its files removed', async () => {
+  it('stops a running conversion when a cancel is published: CANCELLED within a second, its thread stopped, its files removed', async () => {
     const conversion = await insertPendingConversion(env);
     const progress = await recordProgress(cleanup, env, conversion.id);
     await enqueue(env, conversion.id);
@@ -180,15 +186,22 @@ describe('the conversion worker', () => {
 
     expect(final).toMatchObject({ status: 'CANCELLED', final: true });
     expect(finalAfterMs).toBeLessThan(1000);
-    // runInThread settles only once its thread has exited: it had before the final event.
+    // The thread stopped the pipeline through its AbortSignal (no terminate needed): the run is over,
+    // and the thread is idle again, ready for the next job.
     expect(run.settled).not.toBeNull();
     expect(run.settled! - cancelledAt).toBeLessThan(1000);
     expect(env.worker.processor.running()).toBe(0);
+    expect(pool.size()).toEqual({ busy: 0, idle: 1 });
     const row = await loadConversion(env, conversion.id);
     expect(row.status).toBe(ConversionStatus.CANCELLED);
     expect(row.result).toBeNull();
     expect(await storedFiles(env, conversion.id)).toEqual([]);
-    process.stdout.write(`cancel: final event ${finalAfterMs.toFixed(0)} ms, thread exit ${(run.settled! - cancelledAt).toFixed(0)} ms after the cancel\n`);
+    process.stdout.write(`cancel: final event ${finalAfterMs.toFixed(0)} ms, run stopped ${(run.settled! - cancelledAt).toFixed(0)} ms after the cancel\n`);
+  });
+
+  it('ran every job so far in one warm thread, one after another', () => {
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    expect(threadIds).toHaveLength(1);
   });
 
   it('never overwrites a row the cancel mutation already marked CANCELLED', async () => {
