@@ -50,7 +50,6 @@ export async function run(mode: ProcessRole): Promise<number> {
     if (mode === 'worker' || mode === 'all') {
       const worker = await startWorker(ready);
       stoppers.push(() => worker.stop());
-      logger.info('Worker started', { concurrency: config.workerConcurrency });
     }
     if (mode === 'api' || mode === 'all') {
       const server = await createApiServer(ready);

@@ -214,6 +214,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT (it also stops the worker and closes the services, in order).
+    stopOnTerminationSignals: false,
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
     formatError: (formatted, error) => formatClientError(formatted, error, production),
