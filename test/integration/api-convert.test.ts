@@ -221,7 +221,7 @@ describe('convertMelody with a small MAX_UPLOAD_BYTES', () => {
 
   afterAll(() => small.run());
 
-  it('answers an upload over the limit with FILE_TOO_LARGE, stops reading it and keeps nothing', async () => {
+  it('answers an upload over the limit with FILE_TOO_LARGE and keeps nothing', async () => {
     const before = await leftovers(tiny);
     const { status, body } = await uploadConversion(tiny, { token: tiny.token('ivan'), file: melody });
     expect(status).toBe(200);
@@ -233,5 +233,27 @@ describe('convertMelody with a small MAX_UPLOAD_BYTES', () => {
     const { body } = await uploadConversion(tiny, { token: tiny.token('ivan'), file: { bytes: tone(0.2, 0.5, 22050), name: 'x.wav' } });
     // 0.2 s at 22.05 kHz is ~8.8 kB: under the cap, so it reaches validation (and is too short).
     expect(body.data!.convertMelody.userErrors[0].code).toBe('TOO_SHORT');
+  });
+});
+
+describe('convertMelody when the queue is unavailable', () => {
+  const own = new ApiCleanup();
+  let broken: ApiEnv;
+
+  beforeAll(async () => {
+    broken = await startApi(own);
+    // The producer's Redis connections are gone: saving a job fails as it would with Redis down.
+    await broken.services.queue.close();
+  });
+
+  afterAll(() => own.run());
+
+  it('answers SERVICE_UNAVAILABLE and removes the row and the file it had made', async () => {
+    const before = await leftovers(broken);
+    const { body } = await uploadConversion(broken, { token: broken.token('judy'), file: melody });
+    expect(body.data?.convertMelody ?? null).toBeNull();
+    expect(body.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    const after = await leftovers(broken);
+    expect({ ...after, users: before.users }).toEqual(before);
   });
 });
