@@ -169,3 +169,77 @@ export function accumulateKWeightedEnergy(
     }
   }
 }
+
+/** Streaming form of {@link accumulateKWeightedEnergy} for one channel fed in consecutive pieces. */
+export interface KWeightedEnergyAccumulator {
+  /**
+   * K-weights the next `samples` of the channel, continuing the filters from the previous call, and
+   * adds the energy of every segment they complete into `energies`.
+   */
+  push(samples: Float32Array): void;
+}
+
+/**
+ * A K-weighting energy accumulator that carries the filter state and the partly filled segment across
+ * calls, so that pushing a channel in pieces of any sizes adds exactly what
+ * {@link accumulateKWeightedEnergy} adds for the whole channel at once: the same operations in the
+ * same order, so the same numbers to the last bit. Lets a caller measure a signal it computes piece by
+ * piece (e.g. a gain curve applied to an input) without materialising it.
+ * @param sampleRate in Hz.
+ * @param segmentLength samples per energy segment (≥ 1).
+ * @param weight channel weight G_i applied to the energy.
+ * @param energies receives `weight · Σ y²` per whole segment; must hold ⌊total samples / segmentLength⌋
+ *   entries. A trailing partial segment is not counted.
+ */
+export function createKWeightedEnergyAccumulator(
+  sampleRate: number,
+  segmentLength: number,
+  weight: number,
+  energies: Float64Array,
+): KWeightedEnergyAccumulator {
+  const [pre, rlb] = kWeightingFilters(sampleRate);
+  const { b0, b1, b2, a1, a2 } = pre;
+  const g = rlb.b0;
+  const c1 = rlb.a1;
+  const c2 = rlb.a2;
+  const scale = weight * g * g;
+  const state = { x1: 0, x2: 0, y1: 0, y2: 0, z1: 0, z2: 0, sum: 0, filled: 0, segment: 0 };
+  return {
+    push(samples: Float32Array): void {
+      // State in locals for the hot loop (V8 keeps them in registers), written back at the end.
+      let { x1, x2, y1, y2, z1, z2, sum, filled, segment } = state;
+      const n = samples.length;
+      let i = 0;
+      while (i < n) {
+        const end = Math.min(n, i + segmentLength - filled);
+        filled += end - i;
+        for (; i < end; i++) {
+          const x = samples[i];
+          const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+          x2 = x1;
+          x1 = x;
+          const z = y - 2 * y1 + y2 - c1 * z1 - c2 * z2;
+          y2 = y1;
+          y1 = y;
+          z2 = z1;
+          z1 = z;
+          sum += z * z;
+        }
+        if (filled === segmentLength) {
+          energies[segment++] += scale * sum;
+          sum = 0;
+          filled = 0;
+          if (Math.abs(y1) < DENORMAL_FLOOR && Math.abs(y2) < DENORMAL_FLOOR) {
+            y1 = 0;
+            y2 = 0;
+          }
+          if (Math.abs(z1) < DENORMAL_FLOOR && Math.abs(z2) < DENORMAL_FLOOR) {
+            z1 = 0;
+            z2 = 0;
+          }
+        }
+      }
+      Object.assign(state, { x1, x2, y1, y2, z1, z2, sum, filled, segment });
+    },
+  };
+}

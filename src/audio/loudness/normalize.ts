@@ -6,26 +6,49 @@
  * 1. gain = target − measured integrated loudness. If the true peak after that gain stays at or below
  *    the ceiling, that is all (no limiting, the result is the input times one number).
  * 2. Otherwise a look-ahead limiter, linked across channels, works on the true-peak envelope of the
- *    input (the largest of each sample and the 4× interpolated values after it,
- *    {@link truePeakEnvelope}), so that inter-sample peaks are caught, not only sample peaks:
- *    - required gain rᵢ = min(1, threshold / (gain · envelopeᵢ)), threshold 0.2 dB under the ceiling;
- *    - look-ahead minimum hᵢ = min(rᵢ … rᵢ₊ₐ₋₁) over a = {@link DEFAULT_LOOKAHEAD_SECONDS};
- *    - instant attack / exponential release eᵢ = min(hᵢ, eᵢ₋₁ + (1 − eᵢ₋₁)·(1 − exp(−1/(release·fs))));
- *    - a moving average of eᵢ over the same a samples gives the applied gain. Every value averaged
- *      into position k is ≤ r_k (each hⱼ for j in [k − a + 1, k] includes r_k), so the smoothed gain
- *      never exceeds what the peak at k requires, while it ramps down over the look-ahead time
- *      instead of jumping (a jump would itself create distortion and new inter-sample peaks).
+ *    input (the largest of each sample and the 4× interpolated values after it, `truePeakEnvelope`
+ *    in true-peak.ts), so that inter-sample peaks are caught, not only sample peaks. It works
+ *    at the resolution of blocks of {@link LIMITER_BLOCK_LENGTH} samples (0.73 ms at 44.1 kHz), on the
+ *    block maxima E_b of that envelope ({@link truePeakBlockEnvelope}), so that it holds ~n/32 values
+ *    instead of two per-sample curves (a 5-minute channel is 53 MB per curve). Blocks that provably
+ *    stay under threshold / (the largest gain the iteration may try) never need limiting and are not
+ *    interpolated (the envelope's `floor` option):
+ *    - required gain r_b = min(1, threshold / (gain · E_b)), threshold 0.2 dB under the ceiling; since
+ *      E_b is the block's largest envelope value, r_b ≤ rᵢ, the gain any sample i of block b requires;
+ *    - look-ahead minimum h_b = min(r_b … r_{b+a−1}) over a = ⌈{@link DEFAULT_LOOKAHEAD_SECONDS}·fs / 32⌉
+ *      blocks;
+ *    - instant attack / exponential release e_b = min(h_b, e_{b−1} + (1 − e_{b−1})·(1 − exp(−32/(release·fs))));
+ *    - a moving average g_b of e over the same a blocks. Every value averaged into block k is ≤ r_k
+ *      (each h_j for j in [k − a + 1, k] includes r_k), so g_k ≤ r_k: the smoothed gain never exceeds
+ *      what the peaks of block k require, while it ramps down over the look-ahead time instead of
+ *      jumping (a jump would itself create distortion and new inter-sample peaks);
+ *    - per sample, the gain is interpolated linearly between block centres through c_b = min(g_{b−1},
+ *      g_b, g_{b+1}) (see {@link limiterBlockGains}). A sample between the centres of blocks b and b + 1
+ *      lies in one of them, say k, and gets a convex combination of c_b and c_{b+1}, both ≤ g_k
+ *      (each c covers its neighbours); before the first centre and after the last a sample gets c of
+ *      its own block. So at every sample the applied gain is ≤ g_k ≤ r_k ≤ rᵢ: the per-sample guarantee
+ *      of a per-sample limiter holds, at the price of up to two blocks (~1.5 ms) of earlier or longer
+ *      gain reduction around each peak, which the make-up gain below pays back.
  *    Limiting lowers the loudness a little, so the static gain is raised by the shortfall and the
  *    limiter re-run (up to {@link MAX_ITERATIONS} times, stopping within 0.05 LU, when more gain stops
  *    buying loudness, or at {@link MAX_MAKEUP_DB} dB of extra gain). A dense signal with little
  *    headroom between its loudness and its peaks may therefore end below the target: the result's
- *    `integratedLufs` says where it landed.
+ *    `integratedLufs` says where it landed. Each trial is measured without being stored: the limited
+ *    signal is computed chunk by chunk into a small buffer and fed to a streaming K-weighting
+ *    ({@link measureBlockGainedLoudness}), which gives the same number as measuring the stored signal;
+ *    the output is written once, with the gain that was last measured.
  * 3. The result's true peak is measured; if gain modulation still left it above the ceiling, the whole
  *    output is scaled down by the excess, so the ceiling always holds. The result reports the loudness
  *    and true peak actually reached: when the target cannot be met, callers see by how much.
+ *
+ * Memory beyond the input and the output: the block envelope and its scratch (4 bytes per block each),
+ * the block gain curve (8 bytes per block) and chunk-sized buffers: ~0.5 byte per input sample, where
+ * the per-sample envelope and gain curve took 8 (a 5-minute mono 44.1 kHz input: ~7 MB instead of 106 MB).
+ * The true-peak searches on the input and the output each hold one more 4-byte value per 16 samples.
  */
-import { measureIntegratedLoudness } from './loudness.js';
-import { measureTruePeak, truePeakEnvelope } from './true-peak.js';
+import { channelWeights, measureIntegratedLoudness, ABSOLUTE_GATE_LUFS, BLOCK_SECONDS, RELATIVE_GATE_LU, STEP_SECONDS } from './loudness.js';
+import { createKWeightedEnergyAccumulator } from './k-weighting.js';
+import { measureTruePeak, truePeakAmplitude, truePeakBlockEnvelope } from './true-peak.js';
 
 /** Default target integrated loudness, LUFS (streaming platforms' common reference). */
 export const DEFAULT_TARGET_LUFS = -14;
@@ -46,6 +69,15 @@ const MAX_MAKEUP_DB = 3;
 const MAX_ITERATIONS = 6;
 /** Loudness error (LU) at which the iteration stops. */
 const LOUDNESS_TOLERANCE_LU = 0.05;
+/**
+ * Samples per limiter block (0.73 ms at 44.1 kHz, 0.67 ms at 48 kHz): short against the 5 ms
+ * look-ahead ramp, long enough that the limiter's curves take 1/32 of the memory of per-sample ones.
+ */
+export const LIMITER_BLOCK_LENGTH = 32;
+/** Samples per chunk when a trial gain is applied and measured without storing the result. */
+const MEASURE_CHUNK = 16384;
+/** BS.1770-4 eq. 2 offset, dB (as in loudness.ts). */
+const LOUDNESS_OFFSET = -0.691;
 
 export interface NormalizeOptions {
   /** Target integrated loudness, LUFS; default -14. */
@@ -89,9 +121,9 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
   }
 
   let gainDb = target - measured;
-  const envelope = truePeakEnvelope(channels, sampleRate);
-  let inputPeak = 0;
-  for (let i = 0; i < envelope.length; i++) if (envelope[i] > inputPeak) inputPeak = envelope[i];
+  // The true peak of the input is the maximum of its true-peak envelope; the pruned search finds it
+  // without computing the envelope, which only the limiter needs.
+  const inputPeak = truePeakAmplitude(channels, sampleRate);
 
   let output: Float32Array[];
   let limited = false;
@@ -101,28 +133,38 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
     loudness = measureIntegratedLoudness(output, sampleRate);
   } else {
     limited = true;
-    const lookahead = Math.max(1, Math.round((options.lookaheadSeconds ?? DEFAULT_LOOKAHEAD_SECONDS) * sampleRate));
-    const release = 1 - Math.exp(-1 / (Math.max(1e-4, options.releaseSeconds ?? DEFAULT_RELEASE_SECONDS) * sampleRate));
+    const lookaheadSamples = Math.max(1, Math.round((options.lookaheadSeconds ?? DEFAULT_LOOKAHEAD_SECONDS) * sampleRate));
+    const lookahead = Math.ceil(lookaheadSamples / LIMITER_BLOCK_LENGTH);
+    const releaseSeconds = Math.max(1e-4, options.releaseSeconds ?? DEFAULT_RELEASE_SECONDS);
+    const release = 1 - Math.exp(-LIMITER_BLOCK_LENGTH / (releaseSeconds * sampleRate));
     const threshold = ceiling * Math.pow(10, -LIMITER_MARGIN_DB / 20);
-    // Memory matters here (a 5-minute channel is 53 MB): the limiter's gain curve is written into the
-    // first channel's output buffer and turned into that channel's output in place, after the other
-    // channels have used it; every iteration rewrites the same buffers.
-    const gainCurve = new Float32Array(envelope.length);
-    output = channels.map((x, c) => (c === 0 ? gainCurve : new Float32Array(x.length)));
-    loudness = measured;
     const maxGainDb = gainDb + MAX_MAKEUP_DB;
+    // No gain tried exceeds maxGainDb, so a block whose envelope is at or under threshold / maxGain
+    // never needs limiting: its exact value does not matter and the envelope may skip it (the 1e-9
+    // keeps rounding of the two powers of ten from ever making such a block read over the threshold).
+    const floor = (threshold / Math.pow(10, maxGainDb / 20)) * (1 - 1e-9);
+    const envelope = truePeakBlockEnvelope(channels, sampleRate, LIMITER_BLOCK_LENGTH, { floor });
+    const curve = new Float64Array(envelope.length);
     let previous = -Infinity;
-    for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
+    for (let iteration = 1; ; iteration++) {
       const gain = Math.pow(10, gainDb / 20);
-      limiterGain(envelope, gain, threshold, lookahead, release, gainCurve);
-      for (let c = channels.length - 1; c >= 0; c--) applyGainInto(channels[c], gain, gainCurve, output[c]);
-      loudness = measureIntegratedLoudness(output, sampleRate);
-      // Stop on target, at the make-up cap, or when more gain no longer buys loudness (the limiter
-      // then only levels the signal: its loudness is capped by its peak-to-loudness ratio).
-      if (Math.abs(loudness - target) <= LOUDNESS_TOLERANCE_LU || gainDb >= maxGainDb || loudness - previous < LOUDNESS_TOLERANCE_LU) break;
+      limiterBlockGains(envelope, gain, threshold, lookahead, release, curve);
+      loudness = measureBlockGainedLoudness(channels, sampleRate, gain, curve);
+      // Stop on target, at the make-up cap, when more gain no longer buys loudness (the limiter then
+      // only levels the signal: its loudness is capped by its peak-to-loudness ratio), or out of
+      // iterations; the gain just measured is the one applied.
+      if (
+        Math.abs(loudness - target) <= LOUDNESS_TOLERANCE_LU ||
+        gainDb >= maxGainDb ||
+        loudness - previous < LOUDNESS_TOLERANCE_LU ||
+        iteration >= MAX_ITERATIONS
+      ) {
+        break;
+      }
       previous = loudness;
       gainDb = Math.min(maxGainDb, gainDb + target - loudness);
     }
+    output = applyBlockGains(channels, Math.pow(10, gainDb / 20), curve);
   }
 
   let truePeak = measureTruePeak(output, sampleRate);
@@ -136,11 +178,6 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
   return { channels: output, gainDb, limited, integratedLufs: loudness, truePeakDbtp: truePeak };
 }
 
-/** out[i] = x[i] · gain · curve[i]; `out` may be `curve` itself. */
-function applyGainInto(x: Float32Array, gain: number, curve: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] * gain * curve[i];
-}
-
 /** out_c[i] = x_c[i] · gain, into `into` (may be `channels` itself) or new arrays. */
 function applyGain(channels: Float32Array[], gain: number, into?: Float32Array[]): Float32Array[] {
   return channels.map((x, c) => {
@@ -151,25 +188,33 @@ function applyGain(channels: Float32Array[], gain: number, into?: Float32Array[]
 }
 
 /**
- * Writes the limiter's gain curve (0..1) into `out` for the linked true-peak `envelope` under a static
- * `gain`: required gain → look-ahead minimum → instant attack / exponential release → moving average
- * (see the module comment for why the result never exceeds the required gain at any peak).
+ * The limiter's block gain curve (0..1) for the linked true-peak block maxima `envelope` under a static
+ * `gain`, written into `out`: required gain → look-ahead minimum → instant attack / exponential release
+ * → moving average (g_b), then each block takes the minimum of itself and its two neighbours,
+ * c_b = min(g_{b−1}, g_b, g_{b+1}), so that the per-sample interpolation of {@link applyBlockGains}
+ * never exceeds the gain of the sample's own block (see the module comment).
+ * @param envelope block maxima of the true-peak envelope, linear.
+ * @param gain static gain, linear.
+ * @param threshold level the peaks are held to, linear.
+ * @param lookahead look-ahead (= attack ramp and averaging length), blocks ≥ 1.
+ * @param release per-block release coefficient 1 − exp(−blockLength/(release·fs)).
  */
-function limiterGain(
+export function limiterBlockGains(
   envelope: Float32Array,
   gain: number,
   threshold: number,
   lookahead: number,
   release: number,
-  out: Float32Array,
+  out: Float64Array,
 ): void {
   const n = envelope.length;
   if (n === 0) return;
+  const g = out;
   const required = (i: number): number => {
     const level = gain * envelope[i];
     return level > threshold ? threshold / level : 1;
   };
-  // Look-ahead minimum over [i, i + lookahead − 1] with a monotonic deque of indices (O(n)). The
+  // Look-ahead minimum over [b, b + lookahead − 1] with a monotonic deque of indices (O(n)). The
   // deque never holds more than `lookahead` indices, so it lives in a ring of that size; head and
   // tail count pushes and pops and are reduced modulo the ring size on access.
   const size = lookahead + 1;
@@ -177,29 +222,170 @@ function limiterGain(
   let head = 0;
   let tail = 0;
   let next = 0; // next index to push
-  for (let i = 0; i < n; i++) {
-    const end = Math.min(n - 1, i + lookahead - 1);
+  for (let b = 0; b < n; b++) {
+    const end = Math.min(n - 1, b + lookahead - 1);
     for (; next <= end; next++) {
       const r = required(next);
       while (tail > head && required(deque[(tail - 1) % size]) >= r) tail--;
       deque[tail++ % size] = next;
     }
-    while (deque[head % size] < i) head++;
-    out[i] = required(deque[head % size]);
+    while (deque[head % size] < b) head++;
+    g[b] = required(deque[head % size]);
   }
   // Instant attack, exponential release.
-  let held = out[0];
-  for (let i = 0; i < n; i++) {
-    held = Math.min(out[i], held + (1 - held) * release);
-    out[i] = held;
+  let held = g[0];
+  for (let b = 0; b < n; b++) {
+    held = Math.min(g[b], held + (1 - held) * release);
+    g[b] = held;
   }
-  // Moving average over `lookahead` samples ending at i; the window starts filled with out[0].
-  const ring = new Float64Array(lookahead).fill(out[0]);
-  let sum = out[0] * lookahead;
-  for (let i = 0; i < n; i++) {
-    const slot = i % lookahead;
-    sum += out[i] - ring[slot];
-    ring[slot] = out[i];
-    out[i] = Math.min(1, sum / lookahead);
+  // Moving average over `lookahead` blocks ending at b; the window starts filled with g[0].
+  const ring = new Float64Array(lookahead).fill(g[0]);
+  let sum = g[0] * lookahead;
+  for (let b = 0; b < n; b++) {
+    const slot = b % lookahead;
+    sum += g[b] - ring[slot];
+    ring[slot] = g[b];
+    g[b] = Math.min(1, sum / lookahead);
   }
+  // Cover the neighbours, for the interpolation between block centres (in place: `previous` keeps
+  // g_{b−1} after out[b − 1] has been overwritten).
+  let previous = g[0];
+  for (let b = 0; b < n; b++) {
+    const current = g[b];
+    let m = current < previous ? current : previous;
+    if (b + 1 < n && g[b + 1] < m) m = g[b + 1];
+    out[b] = m;
+    previous = current;
+  }
+}
+
+/**
+ * out[j] = x[i] · gain · curve(i) for i in [from, to), j = i − from + at, where curve(i) interpolates
+ * `blockGains` linearly between block centres (b·B + (B − 1)/2, B = {@link LIMITER_BLOCK_LENGTH}) and
+ * holds the first and last values before the first and after the last centre. Every product is
+ * formed the same way wherever it is computed, so a signal measured chunk by chunk and the same signal
+ * written out are identical sample for sample.
+ */
+function applyBlockGainsInto(
+  x: Float32Array,
+  from: number,
+  to: number,
+  gain: number,
+  blockGains: Float64Array,
+  out: Float32Array,
+  at: number,
+): void {
+  const B = LIMITER_BLOCK_LENGTH;
+  const blocks = blockGains.length;
+  const firstCentre = (B - 1) / 2;
+  let i = from;
+  while (i < to) {
+    // The centre at or before i is that of block b; samples up to the next centre share a segment.
+    const b = Math.floor((i - firstCentre) / B);
+    const segmentEnd = Math.min(to, Math.floor(firstCentre + (b + 1) * B) + 1);
+    if (b < 0 || b + 1 >= blocks) {
+      const k = gain * blockGains[b < 0 ? 0 : blocks - 1];
+      for (; i < segmentEnd; i++) out[i - from + at] = x[i] * k;
+      if (b + 1 >= blocks) for (; i < to; i++) out[i - from + at] = x[i] * k;
+      continue;
+    }
+    const left = blockGains[b];
+    const slope = (blockGains[b + 1] - left) / B;
+    const centre = firstCentre + b * B;
+    for (; i < segmentEnd; i++) out[i - from + at] = x[i] * (gain * (left + slope * (i - centre)));
+  }
+}
+
+/**
+ * The input with a static `gain` and the limiter's block gain curve applied (see
+ * {@link applyBlockGainsInto} for the per-sample interpolation): new arrays.
+ * @param channels one Float32Array per channel, same length.
+ * @param gain static gain, linear.
+ * @param blockGains one gain per {@link LIMITER_BLOCK_LENGTH} samples (⌈length / 32⌉ values), linear.
+ */
+export function applyBlockGains(channels: Float32Array[], gain: number, blockGains: Float64Array): Float32Array[] {
+  return channels.map((x) => {
+    const out = new Float32Array(x.length);
+    applyBlockGainsInto(x, 0, x.length, gain, blockGains, out, 0);
+    return out;
+  });
+}
+
+/**
+ * Integrated loudness (LUFS, BS.1770-4) of `applyBlockGains(channels, gain, blockGains)` without
+ * storing it: the signal is formed {@link MEASURE_CHUNK} samples at a time into one buffer and fed to
+ * a streaming K-weighting per channel, then gated as {@link measureIntegratedLoudness} does (steps 2-5
+ * of loudness.ts, repeated here over the step energies). Same samples, same filter operations in the
+ * same order and the same gating arithmetic, so the same number as measuring the stored signal.
+ */
+export function measureBlockGainedLoudness(channels: Float32Array[], sampleRate: number, gain: number, blockGains: Float64Array): number {
+  const length = channels.length ? channels[0].length : 0;
+  if (length === 0) return -Infinity;
+  const step = Math.max(1, Math.round(STEP_SECONDS * sampleRate));
+  const stepsPerBlock = Math.round(BLOCK_SECONDS / STEP_SECONDS);
+  const blockLength = stepsPerBlock * step;
+  const weights = channelWeights(channels.length);
+  // Shorter than one gating block: the whole signal is the only block (as in measureIntegratedLoudness).
+  const short = length < blockLength;
+  const energies = new Float64Array(short ? 1 : Math.floor(length / step));
+  const accumulators = channels.map((_, c) =>
+    weights[c] > 0 ? createKWeightedEnergyAccumulator(sampleRate, short ? length : step, weights[c], energies) : null,
+  );
+  const buffer = new Float32Array(Math.min(length, MEASURE_CHUNK));
+  for (let from = 0; from < length; from += MEASURE_CHUNK) {
+    const to = Math.min(length, from + MEASURE_CHUNK);
+    const piece = buffer.subarray(0, to - from);
+    channels.forEach((x, c) => {
+      const accumulator = accumulators[c];
+      if (!accumulator) return;
+      applyBlockGainsInto(x, from, to, gain, blockGains, piece, 0);
+      accumulator.push(piece);
+    });
+  }
+  if (short) {
+    const loudness = energyToLufs(energies[0] / length);
+    return loudness > ABSOLUTE_GATE_LUFS ? loudness : -Infinity;
+  }
+  return gatedLoudness(energies, stepsPerBlock, blockLength);
+}
+
+/** Loudness (LUFS) of a weighted mean square, −Infinity for zero. */
+function energyToLufs(energy: number): number {
+  return energy > 0 ? LOUDNESS_OFFSET + 10 * Math.log10(energy) : -Infinity;
+}
+
+/**
+ * BS.1770-4 gating over per-step energies: blocks of `stepsPerBlock` steps, absolute gate at
+ * {@link ABSOLUTE_GATE_LUFS}, relative gate {@link RELATIVE_GATE_LU} under the absolute-gated
+ * loudness; the same arithmetic as measureIntegratedLoudness.
+ */
+function gatedLoudness(stepEnergy: Float64Array, stepsPerBlock: number, blockLength: number): number {
+  const blocks = stepEnergy.length - stepsPerBlock + 1;
+  const blockEnergy = new Float64Array(blocks);
+  for (let j = 0; j < blocks; j++) {
+    let sum = 0;
+    for (let s = 0; s < stepsPerBlock; s++) sum += stepEnergy[j + s];
+    blockEnergy[j] = sum / blockLength;
+  }
+  const absoluteGate = Math.pow(10, (ABSOLUTE_GATE_LUFS - LOUDNESS_OFFSET) / 10);
+  let sum = 0;
+  let count = 0;
+  for (let j = 0; j < blocks; j++) {
+    if (blockEnergy[j] > absoluteGate) {
+      sum += blockEnergy[j];
+      count++;
+    }
+  }
+  if (count === 0) return -Infinity;
+  const relativeGate = (sum / count) * Math.pow(10, RELATIVE_GATE_LU / 10);
+  const gate = Math.max(absoluteGate, relativeGate);
+  sum = 0;
+  count = 0;
+  for (let j = 0; j < blocks; j++) {
+    if (blockEnergy[j] > gate) {
+      sum += blockEnergy[j];
+      count++;
+    }
+  }
+  return count ? energyToLufs(sum / count) : -Infinity;
 }

@@ -9,14 +9,29 @@ import {
   BS1770_PREFILTER_48K,
   BS1770_RLB_48K,
   K_WEIGHTING_PROTOTYPES,
+  accumulateKWeightedEnergy,
+  createKWeightedEnergyAccumulator,
   kWeightingFilters,
   type AnalogBiquad,
   type Biquad,
 } from '../../../src/audio/loudness/k-weighting.js';
 import { channelWeights, measureIntegratedLoudness, measureLoudness } from '../../../src/audio/loudness/loudness.js';
 import { measureLevels } from '../../../src/audio/loudness/levels.js';
-import { normalizeLoudness } from '../../../src/audio/loudness/normalize.js';
-import { interpolatorFor, measureTruePeak, oversamplingFactor, truePeakEnvelope } from '../../../src/audio/loudness/true-peak.js';
+import {
+  LIMITER_BLOCK_LENGTH,
+  applyBlockGains,
+  limiterBlockGains,
+  measureBlockGainedLoudness,
+  normalizeLoudness,
+} from '../../../src/audio/loudness/normalize.js';
+import {
+  interpolatorFor,
+  measureTruePeak,
+  oversamplingFactor,
+  truePeakAmplitude,
+  truePeakBlockEnvelope,
+  truePeakEnvelope,
+} from '../../../src/audio/loudness/true-peak.js';
 import { createRandom, gaussian } from '../../../src/audio/random.js';
 import { renderMelody, twinkle } from '../../support/signals.js';
 
@@ -365,5 +380,172 @@ describe('loudness normalisation', () => {
     expect(result.gainDb).toBe(0);
     expect(result.integratedLufs).toBe(-Infinity);
     expect(result.limited).toBe(false);
+  });
+});
+
+/** Block maxima of a per-sample array. */
+function blockMaxima(values: Float32Array, blockLength: number): Float32Array {
+  const out = new Float32Array(Math.ceil(values.length / blockLength));
+  for (let i = 0; i < values.length; i++) {
+    const b = Math.floor(i / blockLength);
+    if (values[i] > out[b]) out[b] = values[i];
+  }
+  return out;
+}
+
+/** Index of the first element where two arrays differ (or of the shorter one's end), -1 when identical. */
+function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+/** A quiet 220 Hz tone with full-scale two-sample clicks every 0.5 s: needs limiting at -14 LUFS. */
+function clicks(seconds: number, rate: number): Float32Array {
+  const x = tone(-30, seconds, rate, 220);
+  for (let t = 0.25; t < seconds; t += 0.5) {
+    const i = Math.round(t * rate);
+    x[i] = 0.95;
+    x[i + 1] = -0.95;
+  }
+  return x;
+}
+
+describe('block-resolution limiter pieces', () => {
+  it('has a block true-peak envelope equal, block by block and exactly, to the maximum of the per-sample envelope', () => {
+    const rate = 44100;
+    const random = createRandom(31);
+    const noise = Float32Array.from({ length: rate + 13 }, () => 0.2 * gaussian(random));
+    const melody = renderMelody(twinkle().slice(0, 3), { sampleRate: rate, timbre: 'voice' }).samples;
+    const edges = tone(-30, 0.5, rate, 440);
+    edges[0] = 0.9;
+    edges[1] = -0.9;
+    edges[edges.length - 1] = 0.9;
+    edges[edges.length - 3] = -0.9;
+    const cases: [Float32Array[], number][] = [
+      [[noise], rate],
+      [[melody], rate],
+      [[edges], rate],
+      [[clicks(1, rate)], rate],
+      [[noise, melody.subarray(0, noise.length)], rate], // linked across channels
+      [[randomBandLimited(3, 48000, 0.3, 0.45).samples], 48000],
+      [[randomBandLimited(5, 96000, 0.3, 0.4).samples], 96000], // 2×
+      [[randomBandLimited(6, 192000, 0.1, 0.4).samples], 192000], // no oversampling
+    ];
+    for (const [channels, sampleRate] of cases) {
+      const perSample = truePeakEnvelope(channels, sampleRate);
+      for (const blockLength of [1, 7, 32, 100]) {
+        expect(firstDifference(truePeakBlockEnvelope(channels, sampleRate, blockLength), blockMaxima(perSample, blockLength))).toBe(-1);
+      }
+    }
+    for (let length = 1; length <= 70; length++) {
+      const x = Float32Array.from({ length }, () => random() * 2 - 1);
+      expect(firstDifference(truePeakBlockEnvelope([x], rate, 32), blockMaxima(truePeakEnvelope([x], rate), 32))).toBe(-1);
+    }
+    expect(truePeakBlockEnvelope([new Float32Array(0)], rate, 32)).toEqual(new Float32Array(0));
+    expect(() => truePeakBlockEnvelope([noise], rate, 0)).toThrow(RangeError);
+  });
+
+  it('skips only blocks that provably stay at or under a floor: the others are exact, the skipped ones read between their sample peak and the floor', () => {
+    const rate = 44100;
+    const x = clicks(2, rate);
+    const exact = truePeakBlockEnvelope([x], rate, 32);
+    const samplePeaks = blockMaxima(Float32Array.from(x, Math.abs), 32);
+    const floor = 0.1;
+    const pruned = truePeakBlockEnvelope([x], rate, 32, { floor });
+    let skipped = 0;
+    for (let b = 0; b < exact.length; b++) {
+      if (exact[b] > floor) expect(pruned[b]).toBe(exact[b]);
+      else {
+        expect(pruned[b]).toBeLessThanOrEqual(floor);
+        expect(pruned[b]).toBeGreaterThanOrEqual(samplePeaks[b]);
+        if (pruned[b] !== exact[b]) skipped++;
+      }
+    }
+    expect(skipped).toBeGreaterThan(exact.length / 2); // the quiet tone between the clicks is skipped
+  });
+
+  it('K-weights a channel fed in pieces of any sizes to exactly the energies of the whole channel at once', () => {
+    const rate = 44100;
+    const random = createRandom(41);
+    const melody = renderMelody(twinkle().slice(0, 3), { sampleRate: rate, timbre: 'voice' }).samples;
+    const step = Math.round(0.1 * rate);
+    const whole = new Float64Array(Math.floor(melody.length / step));
+    accumulateKWeightedEnergy(melody, rate, step, 1.41, whole);
+    for (const maxPiece of [1, 100, step, 3 * step + 17, melody.length]) {
+      const pieces = new Float64Array(whole.length);
+      const accumulator = createKWeightedEnergyAccumulator(rate, step, 1.41, pieces);
+      for (let from = 0; from < melody.length; ) {
+        const to = Math.min(melody.length, from + 1 + Math.floor(random() * maxPiece));
+        accumulator.push(melody.subarray(from, to));
+        from = to;
+      }
+      expect(firstDifference(pieces, whole)).toBe(-1);
+    }
+  });
+
+  it('measures the limited signal chunk by chunk within 1e-6 LU of measuring it stored (mono, stereo, 5.1, shorter than a block, gated, silent)', () => {
+    const random = createRandom(51);
+    const randomGains = (length: number): Float64Array =>
+      Float64Array.from({ length: Math.ceil(length / LIMITER_BLOCK_LENGTH) }, () => (random() < 0.1 ? 0.2 + 0.8 * random() : 1));
+    const melody = renderMelody(twinkle().slice(0, 4), { sampleRate: 44100, timbre: 'voice' }).samples;
+    const quiet = segments([[-200, 2], [-23, 3], [-45, 2]], 48000);
+    const surround = [0, 1, 2, 3, 4, 5].map((c) => tone(-30 + c, 1.3, 48000, 300 + 100 * c));
+    const cases: [Float32Array[], number, number][] = [
+      [[melody], 44100, 2.5],
+      [[clicks(3, 44100), melody.subarray(0, 3 * 44100)], 44100, 1.7],
+      [surround, 48000, 1],
+      [[tone(-20, 0.3, 44100)], 44100, 0.5], // one block of its own length
+      [[quiet], 48000, 1.2],
+      [[new Float32Array(44100)], 44100, 1],
+      [[tone(-90, 1, 44100)], 44100, 1], // under the absolute gate
+    ];
+    for (const [channels, rate, gain] of cases) {
+      const gains = randomGains(channels[0].length);
+      const streamed = measureBlockGainedLoudness(channels, rate, gain, gains);
+      const stored = measureIntegratedLoudness(applyBlockGains(channels, gain, gains), rate);
+      if (Number.isFinite(stored)) expect(Math.abs(streamed - stored)).toBeLessThanOrEqual(1e-6);
+      else expect(streamed).toBe(stored);
+    }
+  });
+
+  it('applies at every sample at most the gain that sample\'s own true peak requires, and lets go between peaks', () => {
+    const rate = 44100;
+    const x = clicks(3, rate);
+    const dense = renderMelody(twinkle().slice(0, 3), { sampleRate: rate, timbre: 'bright', amplitude: 0.9 }).samples;
+    for (const [channels, gain] of [[[x], 4], [[dense, x.subarray(0, dense.length)], 2.5]] as [Float32Array[], number][]) {
+      const threshold = 0.87;
+      const perSample = truePeakEnvelope(channels, rate);
+      const blocks = truePeakBlockEnvelope(channels, rate, LIMITER_BLOCK_LENGTH);
+      const curve = new Float64Array(blocks.length);
+      limiterBlockGains(blocks, gain, threshold, 7, 1 - Math.exp(-LIMITER_BLOCK_LENGTH / (0.1 * rate)), curve);
+      // The per-sample gain the output receives (Float32, hence the 1e-6 relative allowance).
+      const applied = applyBlockGains([new Float32Array(perSample.length).fill(1)], 1, curve)[0];
+      let worst = 0;
+      let lowest = 1;
+      for (let i = 0; i < applied.length; i++) {
+        const required = Math.min(1, threshold / (gain * perSample[i]));
+        worst = Math.max(worst, applied[i] / required);
+        lowest = Math.min(lowest, applied[i]);
+      }
+      expect(worst).toBeLessThanOrEqual(1 + 1e-6);
+      expect(lowest).toBeLessThan(0.5);
+    }
+    // Between clicks the gain recovers (0.1 s release): 50 ms before each next click it is back above 0.98.
+    const gain = 4;
+    const curve = new Float64Array(Math.ceil(x.length / LIMITER_BLOCK_LENGTH));
+    limiterBlockGains(truePeakBlockEnvelope([x], rate, LIMITER_BLOCK_LENGTH), gain, 0.87, 7, 1 - Math.exp(-LIMITER_BLOCK_LENGTH / (0.1 * rate)), curve);
+    const applied = applyBlockGains([new Float32Array(x.length).fill(1)], 1, curve)[0];
+    for (let t = 0.7; t < 3; t += 0.5) expect(applied[Math.round(t * rate)]).toBeGreaterThan(0.98);
+  });
+
+  it('limits at 96 kHz (2× oversampling) too, meeting the target within ±0.5 LU and the ceiling', () => {
+    const rate = 96000;
+    const result = normalizeLoudness([clicks(4, rate)], rate);
+    expect(result.limited).toBe(true);
+    expect(Math.abs(measureIntegratedLoudness(result.channels, rate) + 14)).toBeLessThanOrEqual(0.5);
+    expect(measureTruePeak(result.channels, rate)).toBeLessThanOrEqual(-1);
+    expect(result.integratedLufs).toBe(measureIntegratedLoudness(result.channels, rate));
+    expect(20 * Math.log10(truePeakAmplitude(result.channels, rate))).toBe(result.truePeakDbtp);
   });
 });
