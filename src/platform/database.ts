@@ -36,7 +36,9 @@ export async function initOrm(databaseUrl: string, overrides: Partial<Options> =
   const orm = await MikroORM.init(ormOptions(databaseUrl, { ...overrides, connect: false }));
   // `create: false`: make the database when missing, but leave its tables to the migrations.
   await orm.schema.ensureDatabase({ create: false });
-  await orm.connect();
+  // ensureDatabase has already opened a pool when the database existed (it reconnects itself only when
+  // it created it); a second connect() would leak that pool until its idle timeout (30 s).
+  if (!(await orm.isConnected())) await orm.connect();
   await orm.getMigrator().up();
   return orm;
 }

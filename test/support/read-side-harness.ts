@@ -215,3 +215,10 @@ export async function startSubscription<T = Record<string, unknown>>(
     | AsyncGenerator<ExecutionResult<T>>
     | ExecutionResult<T>;
 }
+
+/** Another process's worth of services on the same database, Redis prefix and storage (its own connections). */
+export async function createReplicaServices(cleanup: Cleanup, env: ReadSideEnv): Promise<Services> {
+  const services = await createServices(env.config, { role: 'api' });
+  cleanup.add(() => services.close());
+  return services;
+}
