@@ -9,7 +9,7 @@ const IMPURE_MODULES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**', 'src/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
