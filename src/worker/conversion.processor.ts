@@ -27,6 +27,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Orm } from '../platform/database.js';
 import { Topic, topicChannel, type ProgressPayload } from '../platform/pubsub.js';
 import type { Storage } from '../platform/storage.js';
+import { CANCELLED_ERROR, CANCELLED_MESSAGE } from '../modules/conversion/conversion-cancel.service.js';
 import { Conversion, ConversionStatus, type ErrorData, type QualityData, type ResultData, type StageName, type StageTimestamps, type WarningData } from '../modules/conversion/conversion.entity.js';
 import { storageKeys, type ConversionJobData } from './conversion-job.js';
 import { runInThread, type RunPipeline } from './run-in-thread.js';
@@ -376,10 +377,10 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
     const changed = await em.nativeUpdate(
       Conversion,
       { id: conversionId, status: { $in: [ConversionStatus.PENDING, ConversionStatus.PROCESSING] } },
-      { status: ConversionStatus.CANCELLED, completedAt: at, updatedAt: at },
+      { status: ConversionStatus.CANCELLED, error: CANCELLED_ERROR, completedAt: at, updatedAt: at },
     );
     if (changed > 0) {
-      await publish({ conversionId, userId, status: 'CANCELLED', stage: null, progress: 0, message: 'Cancelled', at: at.toISOString(), final: true, error: null });
+      await publish({ conversionId, userId, status: 'CANCELLED', stage: null, progress: 0, message: CANCELLED_MESSAGE, at: at.toISOString(), final: true, error: { ...CANCELLED_ERROR } });
     }
     log.info('Conversion cancelled during processing');
     return { conversionId, status: 'CANCELLED' };

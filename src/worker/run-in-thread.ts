@@ -152,6 +152,8 @@ export class PipelineThread {
    */
   async close(graceMs = DEFAULT_ABORT_GRACE_MS): Promise<void> {
     if (this.alive) {
+      // An unref'd idle thread would let the process exit before 'exit' arrives: wait for it for real.
+      this.worker.ref();
       this.post({ type: 'close' });
       const timer = setTimeout(() => void this.terminate(), graceMs);
       timer.unref();

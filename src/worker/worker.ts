@@ -66,9 +66,11 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     stallInterval: options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS,
     // Delayed jobs are how retries wait out their backoff.
     activateDelayedJobs: true,
-    // The conversion row is the record of a job; finished job hashes would only pile up in Redis.
-    removeOnSuccess: true,
-    removeOnFailure: true,
+    // Kept, so `stats` can report Bee-Queue's succeeded/failed counts, and so a finished job's id
+    // stays taken: enqueueing a finished conversion again adds no job. The cost is one small hash per
+    // job in Redis until a retention sweep removes old ones (not built yet).
+    removeOnSuccess: false,
+    removeOnFailure: false,
   });
   queue.on('error', (error) => log.warn('Queue error', { error: error.message }));
   queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId }));

@@ -133,10 +133,12 @@ describe('the conversion worker', () => {
     const before = await env.services.storage.stat(first.result!.files.vocalsWav);
     const runsBefore = runs.length;
 
-    // And again after it finished (Bee-Queue removed the finished job, so this is a new one).
-    const succeeded = new Promise<unknown>((resolve) => env.worker.queue.once('succeeded', (_job, result) => resolve(result)));
+    // Enqueued again after it finished: the finished job keeps its id, so nothing is added.
     await enqueue(env, conversion.id);
-    expect(await succeeded).toEqual({ conversionId: conversion.id, status: 'COMPLETED', alreadyDone: true });
+    // And the handler run again on the same conversion (a job delivered twice) does nothing.
+    const again = await env.worker.processor.process({ id: 'again', data: { conversionId: conversion.id }, options: { retries: 3 } });
+    expect(again).toEqual({ conversionId: conversion.id, status: 'COMPLETED', alreadyDone: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
 
     const second = await loadConversion(env, conversion.id);
     expect(runs.length).toBe(runsBefore);
@@ -167,9 +169,10 @@ describe('the conversion worker', () => {
     expect(progress.events.filter((e) => e.message === 'Processing started')).toHaveLength(1);
     // The upload stays with its row; no output was left.
     expect(await storedFiles(env, conversion.id)).toEqual(['input']);
-    // Bee-Queue has nothing left to retry.
+    // Bee-Queue recorded one failed job and has nothing left to retry.
     const health = await env.services.queue.checkHealth();
     expect(health.delayed + health.waiting).toBe(0);
+    expect(health.failed).toBe(1);
   });
 
   it('stops a running conversion when a cancel is published: CANCELLED within a second, its thread stopped, its files removed', async () => {

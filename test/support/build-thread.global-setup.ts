@@ -73,6 +73,12 @@ export function buildThreadGraph(entry = THREAD_ENTRY, outDir = THREAD_BUILD_DIR
     }
     for (const imported of ts.preProcessFile(source, true, true).importedFiles) {
       if (!imported.fileName.startsWith('.')) continue;
+      if (!imported.fileName.endsWith('.js')) {
+        // A data file (e.g. JSON) next to the sources: copied as it is.
+        const data = resolve(dirname(file), imported.fileName);
+        writeIfChanged(join(outDir, relative(root, data)), readFileSync(data, 'utf8'));
+        continue;
+      }
       const dependency = resolve(dirname(file), imported.fileName).replace(/\.js$/, '.ts');
       if (!existsSync(dependency)) throw new Error(`${relative(root, file)} imports ${imported.fileName}, which has no TypeScript source.`);
       pending.push(dependency);
