@@ -21,6 +21,11 @@ import { ConversionQueryRepository } from '../../src/modules/conversion/conversi
 import { signToken } from '../../src/platform/auth.js';
 import { Topic, topicChannel, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { createRedis } from '../../src/platform/redis.js';
+import { enqueueConversion, jobPolicy, storageKeys } from '../../src/worker/conversion-job.js';
+import { startWorker } from '../../src/worker/worker.js';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import {
   Cleanup,
   createReadSideEnv,
@@ -157,6 +162,34 @@ describe('conversionProgress through the schema', () => {
     expect(last.conversion!.result!.vocalsUrl).toMatch(/vocals\.wav\?expires=/);
     expect((await nextWithin(iterator)).done).toBe(true);
     expect(await subscriberCount(channelOf(row.id))).toBe(0);
+  });
+
+  it('never shows progress going back within a run, but starts again from a retry\'s figure', async () => {
+    const user = newUser();
+    const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PROCESSING, progress: 20 });
+    const iterator = await subscribeOk(user, conversionGlobalId(row.id));
+    await eventOf(iterator);
+    const published: Partial<ProgressPayload>[] = [
+      { progress: 40 },
+      { progress: 35 }, // a lagging figure (e.g. from the throttled row) must not show as a step back
+      { status: 'PENDING', stage: null, progress: 0, message: 'Retrying' },
+      { progress: 10 },
+      { status: 'FAILED', progress: 5, final: true, error: { code: 'TIMEOUT_ERROR', message: 'Too slow', retryable: false } },
+    ];
+    for (const event of published) await worker.publish(channelOf(row.id), payload(row, user, event));
+    const shown: [string, number][] = [];
+    for (let i = 0; i < published.length; i++) {
+      const event = await eventOf(iterator);
+      shown.push([event.status, event.progress]);
+    }
+    expect(shown).toEqual([
+      ['PROCESSING', 40],
+      ['PROCESSING', 40],
+      ['PENDING', 0],
+      ['PROCESSING', 10],
+      ['FAILED', 10],
+    ]);
+    expect((await nextWithin(iterator)).done).toBe(true);
   });
 
   it.each([
@@ -398,5 +431,50 @@ describe('conversionProgress over graphql-ws on real API servers', () => {
     const missing = await errorsFor(conversionGlobalId(randomUUID()));
     expect(theirs).toEqual(missing);
     expect(JSON.stringify(theirs)).toContain('NOT_FOUND');
+  });
+});
+
+describe('with a real worker running the pipeline', () => {
+  it('cancelConversion stops a running conversion: the subscriber sees its progress, then one final CANCELLED; no file is left and the row stays CANCELLED', async () => {
+    const worker = await startWorker(env.services, { stopTimeoutMs: 10_000 });
+    cleanup.add(() => worker.stop());
+    const user = newUser();
+    const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PENDING });
+    await env.services.storage.write(storageKeys.input(row.id), new Uint8Array(await readFile(join(MELODY_FIXTURE_DIR, 'voice-la.flac'))));
+    const iterator = await subscribeOk(user, conversionGlobalId(row.id));
+    expect(await eventOf(iterator)).toMatchObject({ status: 'PENDING', final: false });
+
+    await enqueueConversion(env.services.queue, { conversionId: row.id }, jobPolicy(env.config));
+    const seen: ProgressEventData[] = [];
+    // Follow the run until the pipeline is past validation, then cancel through the API.
+    for (;;) {
+      const event = await eventOf(iterator);
+      seen.push(event);
+      if (event.status === 'PROCESSING' && event.stage === 'PITCH_EXTRACTION') break;
+      expect(event.final).toBe(false);
+    }
+    const cancel = await run(schema, env, user, 'mutation($id: ID!) { cancelConversion(id: $id) { conversion { status } userErrors { code } } }', { id: conversionGlobalId(row.id) });
+    expect(cancel.data).toEqual({ cancelConversion: { conversion: { status: 'CANCELLED' }, userErrors: [] } });
+
+    for (;;) {
+      const step = await nextWithin(iterator, 10_000);
+      if (step.done) break;
+      seen.push(step.value.data!.conversionProgress);
+    }
+    const finals = seen.filter((event) => event.final);
+    expect(finals).toHaveLength(1);
+    expect(seen.at(-1)).toMatchObject({ status: 'CANCELLED', final: true, conversion: { status: 'CANCELLED' } });
+    // Progress never went back while it ran.
+    const percents = seen.map((event) => event.progress);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+
+    // The worker stops the run (through its AbortSignal) and leaves the row and the storage as the cancel did.
+    const until = Date.now() + 5000;
+    while (worker.processor.running() > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(worker.processor.running()).toBe(0);
+    const stored = await em().findOneOrFail(Conversion, row.id);
+    expect(stored).toMatchObject({ status: ConversionStatus.CANCELLED, result: null });
+    const left = await readdir(join(env.config.storageDir, ...storageKeys.dir(row.id).split('/'))).catch(() => []);
+    expect(left).toEqual([]);
   });
 });

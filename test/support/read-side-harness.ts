@@ -139,7 +139,7 @@ export async function insertConversion(em: EntityManager, seed: ConversionSeed):
     prompt: 'a song about the sea at night, slow and calm',
     genre: 'pop',
     mood: 'happy',
-    voice: 'female',
+    voice: 'high',
     inputKey: `conversions/${id}/input`,
     input: INPUT,
     result: status === ConversionStatus.COMPLETED ? resultFor(id) : null,

@@ -7,6 +7,7 @@
  * row. An event published before the read is either reflected in the row or waiting in our inbox; none
  * can fall in between. Events that were already in the inbox when the row was read are de-duplicated
  * against it (see {@link isReflectedIn}). If the row is already final we send it and complete.
+ * Within one run the progress shown never decreases (see `monotonic` below).
  */
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
 import { AppError } from '../../platform/errors.js';
@@ -148,19 +149,32 @@ export async function openProgressStream(deps: ProgressStreamDeps, userId: strin
   // 3. Events that arrived meanwhile, minus those the row already holds.
   const early = inbox.drain().filter((event) => !isReflectedIn(event, snapshot));
 
+  // Progress as shown never goes back within one run: the row's progress (which a cancel's final event
+  // carries) is written throttled and may lag the worker's last event. A return to PENDING (a retry,
+  // or a worker that went away) starts a new run from its own figure.
+  let shown = -1;
+  const monotonic = (event: ProgressPayload): ProgressPayload => {
+    if (event.status === 'PENDING' && !event.final) {
+      shown = event.progress;
+      return event;
+    }
+    shown = Math.max(shown, event.progress);
+    return shown === event.progress ? event : { ...event, progress: shown };
+  };
+
   async function* merge(): AsyncGenerator<ProgressPayload, void, undefined> {
     try {
-      const initial = eventFromRow(snapshot);
+      const initial = monotonic(eventFromRow(snapshot));
       yield initial;
       if (initial.final) return;
       for (const event of early) {
-        yield event;
+        yield monotonic(event);
         if (event.final) return;
       }
       for (;;) {
         const event = await inbox.next();
         if (!event) return;
-        yield event;
+        yield monotonic(event);
         if (event.final) return;
       }
     } finally {
