@@ -102,8 +102,11 @@ describe('the conversion worker', () => {
     const seconds = wav.channels[0].length / wav.sampleRate;
     expect(seconds).toBeGreaterThan(FIXTURE_SECONDS - 1.2);
     expect(seconds).toBeLessThan(FIXTURE_SECONDS + 1.5);
-    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { melody: { noteCount: number } };
+    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { melody: { noteCount: number }; seed: number; voice: { id: string } };
     expect(report.melody.noteCount).toBe(row.result?.melody.noteCount);
+    // The row's request reached the pipeline (the bigint seed column comes back as a JS bigint).
+    expect(report.seed).toBe(7);
+    expect(report.voice.id).toBe('high');
 
     // Events: PROCESSING ones, then exactly one final COMPLETED, last.
     const events = progress.events;
@@ -214,7 +217,12 @@ describe('the conversion worker', () => {
     await progress.waitFor((e) => e.stage === 'LYRICS', 30_000);
     // What cancelConversion does: mark the row, then publish the cancel and the final event.
     const em = env.services.orm.em.fork();
-    await em.getConnection().execute(`update "conversions" set "status" = 'CANCELLED', "completed_at" = now() where "id" = ?`, [conversion.id]);
+    const marked = await em.getConnection().execute<{ affectedRows: number }>(
+      `update "conversions" set "status" = 'CANCELLED', "completed_at" = now() where "id" = ? and "status" in ('PENDING', 'PROCESSING')`,
+      [conversion.id],
+      'run',
+    );
+    expect(marked.affectedRows).toBe(1);
     const finalByMutation: ProgressPayload = { conversionId: conversion.id, userId: 'x', status: 'CANCELLED', stage: null, progress: 0, message: 'Cancelled', at: new Date().toISOString(), final: true, error: null };
     await env.services.pubsub.publish(topicChannel(env.config.redisPrefix, Topic.CONVERSION_CANCEL, conversion.id), { conversionId: conversion.id, at: finalByMutation.at });
     await env.services.pubsub.publish(topicChannel(env.config.redisPrefix, Topic.CONVERSION_PROGRESS, conversion.id), finalByMutation);
