@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
 import { User } from '../user/user.entity.js';
 
 export enum ConversionStatus {
@@ -121,7 +121,8 @@ export class Conversion {
   @Property({ type: 'string', length: 32 })
   voice!: string;
 
-  @Property({ type: 'bigint', nullable: true })
+  /** 0..2^32-1, stored as bigint and mapped to a JS number (not a bigint). */
+  @Property({ type: new BigIntType('number'), nullable: true })
   seed: number | null = null;
 
   /** Storage key of the uploaded file. */
