@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     files: ['bin/**/*.js', 'scripts/**/*.js', '*.config.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', AbortController: 'readonly' } },
   },
   {
     // Principle 1 of CONVENTIONS.md: pure core, I/O shell.
