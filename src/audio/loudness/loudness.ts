@@ -67,7 +67,7 @@ export function channelWeights(channelCount: number): number[] {
 }
 
 /** Loudness (LUFS) of a weighted mean square, −Infinity for zero. */
-function energyToLufs(energy: number): number {
+export function energyToLufs(energy: number): number {
   return energy > 0 ? LOUDNESS_OFFSET + 10 * Math.log10(energy) : -Infinity;
 }
 
@@ -99,15 +99,41 @@ export function measureIntegratedLoudness(channels: Float32Array[], sampleRate: 
     if (weights[c] > 0) accumulateKWeightedEnergy(x, sampleRate, step, weights[c], stepEnergy);
   });
 
-  const blocks = steps - STEPS_PER_BLOCK + 1;
+  return gatedLoudness(stepEnergy, STEPS_PER_BLOCK, blockLength);
+}
+
+/**
+ * Measures integrated loudness (BS.1770-4), sample peak, true peak (4× oversampled, BS.1770-4 Annex 2),
+ * mean (RMS) level and the share of clipped samples.
+ * @param channels one Float32Array per channel, same length, samples in [-1, 1]; channel order for more
+ *   than two channels as in {@link channelWeights}.
+ * @param sampleRate in Hz.
+ * @returns integratedLufs −Infinity for silence; peaks and mean −Infinity for digital silence.
+ */
+export function measureLoudness(channels: Float32Array[], sampleRate: number, options: LoudnessOptions = {}): LoudnessReport {
+  const levels = measureLevels(channels, options.clipThresholdDbfs ?? -0.1);
+  return {
+    integratedLufs: measureIntegratedLoudness(channels, sampleRate),
+    samplePeakDbfs: levels.samplePeakDbfs,
+    truePeakDbtp: measureTruePeak(channels, sampleRate),
+    meanDbfs: levels.meanDbfs,
+    clippedRatio: levels.clippedRatio,
+  };
+}
+
+/**
+ * BS.1770-4 gating over per-step energies: blocks of `stepsPerBlock` steps, absolute gate at
+ * {@link ABSOLUTE_GATE_LUFS}, relative gate {@link RELATIVE_GATE_LU} under the absolute-gated
+ * loudness. Shared by measureIntegratedLoudness and the streaming measurement in normalize.ts.
+ */
+export function gatedLoudness(stepEnergy: Float64Array, stepsPerBlock: number, blockLength: number): number {
+  const blocks = stepEnergy.length - stepsPerBlock + 1;
   const blockEnergy = new Float64Array(blocks);
   for (let j = 0; j < blocks; j++) {
     let sum = 0;
-    for (let s = 0; s < STEPS_PER_BLOCK; s++) sum += stepEnergy[j + s];
+    for (let s = 0; s < stepsPerBlock; s++) sum += stepEnergy[j + s];
     blockEnergy[j] = sum / blockLength;
   }
-
-  // Gates compare loudness, l_j > Γ; expressed on energies to avoid a log per block.
   const absoluteGate = Math.pow(10, (ABSOLUTE_GATE_LUFS - LOUDNESS_OFFSET) / 10);
   let sum = 0;
   let count = 0;
@@ -129,23 +155,4 @@ export function measureIntegratedLoudness(channels: Float32Array[], sampleRate: 
     }
   }
   return count ? energyToLufs(sum / count) : -Infinity;
-}
-
-/**
- * Measures integrated loudness (BS.1770-4), sample peak, true peak (4× oversampled, BS.1770-4 Annex 2),
- * mean (RMS) level and the share of clipped samples.
- * @param channels one Float32Array per channel, same length, samples in [-1, 1]; channel order for more
- *   than two channels as in {@link channelWeights}.
- * @param sampleRate in Hz.
- * @returns integratedLufs −Infinity for silence; peaks and mean −Infinity for digital silence.
- */
-export function measureLoudness(channels: Float32Array[], sampleRate: number, options: LoudnessOptions = {}): LoudnessReport {
-  const levels = measureLevels(channels, options.clipThresholdDbfs ?? -0.1);
-  return {
-    integratedLufs: measureIntegratedLoudness(channels, sampleRate),
-    samplePeakDbfs: levels.samplePeakDbfs,
-    truePeakDbtp: measureTruePeak(channels, sampleRate),
-    meanDbfs: levels.meanDbfs,
-    clippedRatio: levels.clippedRatio,
-  };
 }

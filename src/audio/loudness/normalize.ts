@@ -46,7 +46,7 @@
  * the per-sample envelope and gain curve took 8 (a 5-minute mono 44.1 kHz input: ~7 MB instead of 106 MB).
  * The true-peak searches on the input and the output each hold one more 4-byte value per 16 samples.
  */
-import { channelWeights, measureIntegratedLoudness, ABSOLUTE_GATE_LUFS, BLOCK_SECONDS, RELATIVE_GATE_LU, STEP_SECONDS } from './loudness.js';
+import { channelWeights, energyToLufs, gatedLoudness, measureIntegratedLoudness, ABSOLUTE_GATE_LUFS, BLOCK_SECONDS, STEP_SECONDS } from './loudness.js';
 import { createKWeightedEnergyAccumulator } from './k-weighting.js';
 import { measureTruePeak, truePeakAmplitude, truePeakBlockEnvelope } from './true-peak.js';
 
@@ -76,8 +76,6 @@ const LOUDNESS_TOLERANCE_LU = 0.05;
 export const LIMITER_BLOCK_LENGTH = 32;
 /** Samples per chunk when a trial gain is applied and measured without storing the result. */
 const MEASURE_CHUNK = 16384;
-/** BS.1770-4 eq. 2 offset, dB (as in loudness.ts). */
-const LOUDNESS_OFFSET = -0.691;
 
 export interface NormalizeOptions {
   /** Target integrated loudness, LUFS; default -14. */
@@ -349,43 +347,4 @@ export function measureBlockGainedLoudness(channels: Float32Array[], sampleRate:
   return gatedLoudness(energies, stepsPerBlock, blockLength);
 }
 
-/** Loudness (LUFS) of a weighted mean square, −Infinity for zero. */
-function energyToLufs(energy: number): number {
-  return energy > 0 ? LOUDNESS_OFFSET + 10 * Math.log10(energy) : -Infinity;
-}
 
-/**
- * BS.1770-4 gating over per-step energies: blocks of `stepsPerBlock` steps, absolute gate at
- * {@link ABSOLUTE_GATE_LUFS}, relative gate {@link RELATIVE_GATE_LU} under the absolute-gated
- * loudness; the same arithmetic as measureIntegratedLoudness.
- */
-function gatedLoudness(stepEnergy: Float64Array, stepsPerBlock: number, blockLength: number): number {
-  const blocks = stepEnergy.length - stepsPerBlock + 1;
-  const blockEnergy = new Float64Array(blocks);
-  for (let j = 0; j < blocks; j++) {
-    let sum = 0;
-    for (let s = 0; s < stepsPerBlock; s++) sum += stepEnergy[j + s];
-    blockEnergy[j] = sum / blockLength;
-  }
-  const absoluteGate = Math.pow(10, (ABSOLUTE_GATE_LUFS - LOUDNESS_OFFSET) / 10);
-  let sum = 0;
-  let count = 0;
-  for (let j = 0; j < blocks; j++) {
-    if (blockEnergy[j] > absoluteGate) {
-      sum += blockEnergy[j];
-      count++;
-    }
-  }
-  if (count === 0) return -Infinity;
-  const relativeGate = (sum / count) * Math.pow(10, RELATIVE_GATE_LU / 10);
-  const gate = Math.max(absoluteGate, relativeGate);
-  sum = 0;
-  count = 0;
-  for (let j = 0; j < blocks; j++) {
-    if (blockEnergy[j] > gate) {
-      sum += blockEnergy[j];
-      count++;
-    }
-  }
-  return count ? energyToLufs(sum / count) : -Infinity;
-}
