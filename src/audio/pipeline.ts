@@ -366,7 +366,8 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest): Promis
     const pitchAccuracy = sungPitchAccuracy(sung.samples, sung.sampleRate, sung.intendedPitch);
     run.progress('quality_check', 0.4, 'Checking loudness');
     await run.checkpoint();
-    return checkVocals(sung.samples, sung.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy });
+    // The raw voice is ours and not needed afterwards: normalise over it.
+    return checkVocals(sung.samples, sung.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy, inPlace: true });
   });
   for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
   const wav = encodeWav([samples], sung.sampleRate, { bitDepth: 16 });

@@ -78,6 +78,11 @@ export const LIMITER_BLOCK_LENGTH = 32;
 const MEASURE_CHUNK = 16384;
 
 export interface NormalizeOptions {
+  /**
+   * Write the result over the input arrays instead of new ones (saves a copy: 53 MB for 5 minutes of
+   * mono at 44.1 kHz). Only for callers that own the input and no longer need it. Default false.
+   */
+  inPlace?: boolean;
   /** Target integrated loudness, LUFS; default -14. */
   targetLufs?: number;
   /** True-peak ceiling, dBTP; default -1. */
@@ -103,7 +108,7 @@ export interface NormalizedAudio {
 
 /**
  * Normalises to `targetLufs` integrated loudness with the true peak at or below `maxTruePeakDbtp`
- * (see the module comment for the method). Pure: returns new arrays.
+ * (see the module comment for the method). Pure: returns new arrays (or, with `inPlace`, the input's).
  * Silence (integrated loudness −Infinity) is returned unchanged with gainDb 0.
  * @param channels one Float32Array per channel, same length.
  * @param sampleRate in Hz.
@@ -114,7 +119,7 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
   const ceiling = Math.pow(10, ceilingDb / 20);
   const measured = measureIntegratedLoudness(channels, sampleRate);
   if (!Number.isFinite(measured)) {
-    const copies = channels.map((x) => Float32Array.from(x));
+    const copies = options.inPlace ? channels : channels.map((x) => Float32Array.from(x));
     return { channels: copies, gainDb: 0, limited: false, integratedLufs: measured, truePeakDbtp: measureTruePeak(copies, sampleRate) };
   }
 
@@ -123,11 +128,12 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
   // without computing the envelope, which only the limiter needs.
   const inputPeak = truePeakAmplitude(channels, sampleRate);
 
+  const into = options.inPlace ? channels : undefined;
   let output: Float32Array[];
   let limited = false;
   let loudness: number;
   if (Math.pow(10, gainDb / 20) * inputPeak <= ceiling) {
-    output = applyGain(channels, Math.pow(10, gainDb / 20));
+    output = applyGain(channels, Math.pow(10, gainDb / 20), into);
     loudness = measureIntegratedLoudness(output, sampleRate);
   } else {
     limited = true;
@@ -162,7 +168,7 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
       previous = loudness;
       gainDb = Math.min(maxGainDb, gainDb + target - loudness);
     }
-    output = applyBlockGains(channels, Math.pow(10, gainDb / 20), curve);
+    output = applyBlockGains(channels, Math.pow(10, gainDb / 20), curve, into);
   }
 
   let truePeak = measureTruePeak(output, sampleRate);
@@ -301,9 +307,10 @@ function applyBlockGainsInto(
  * @param gain static gain, linear.
  * @param blockGains one gain per {@link LIMITER_BLOCK_LENGTH} samples (⌈length / 32⌉ values), linear.
  */
-export function applyBlockGains(channels: Float32Array[], gain: number, blockGains: Float64Array): Float32Array[] {
-  return channels.map((x) => {
-    const out = new Float32Array(x.length);
+export function applyBlockGains(channels: Float32Array[], gain: number, blockGains: Float64Array, into?: Float32Array[]): Float32Array[] {
+  return channels.map((x, c) => {
+    // Element-wise, so writing over the input (into === channels) is safe.
+    const out = into ? into[c] : new Float32Array(x.length);
     applyBlockGainsInto(x, 0, x.length, gain, blockGains, out, 0);
     return out;
   });

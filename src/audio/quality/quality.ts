@@ -19,6 +19,8 @@ export interface QualityOptions {
   silenceDbfs?: number;
   /** Pitch accuracy from {@link sungPitchAccuracy}, when measured before (as the pipeline does, to yield in between). */
   pitchAccuracy?: number;
+  /** Normalise over `samples` itself (the caller owns them and needs only the result). Default false. */
+  inPlace?: boolean;
 }
 
 export interface QualityIssue {
@@ -82,7 +84,7 @@ export function checkVocals(
 
   const pitchAccuracy =
     options.pitchAccuracy ?? (options.intended ? sungPitchAccuracy(samples, sampleRate, options.intended, options.toleranceCents ?? 50) : Number.NaN);
-  const normalized = normalizeLoudness([samples], sampleRate, { targetLufs, maxTruePeakDbtp });
+  const normalized = normalizeLoudness([samples], sampleRate, { targetLufs, maxTruePeakDbtp, inPlace: options.inPlace });
   const out = normalized.channels[0];
   const levels = measureLevels([out]);
   const silent = !(levels.meanDbfs >= (options.silenceDbfs ?? -60));

@@ -549,3 +549,16 @@ describe('block-resolution limiter pieces', () => {
     expect(20 * Math.log10(truePeakAmplitude(result.channels, rate))).toBe(result.truePeakDbtp);
   });
 });
+
+describe('normalizeLoudness in place', () => {
+  it('writes the same result over its input as it returns in new arrays', () => {
+    const signal = renderMelody(twinkle(60), { timbre: 'voice', sampleRate: 44100, seed: 4 }).samples;
+    const copy = Float32Array.from(signal);
+    const fresh = normalizeLoudness([copy], 44100, { targetLufs: -14, maxTruePeakDbtp: -1 });
+    expect(copy).toEqual(signal); // the default leaves the input alone
+    const inPlace = normalizeLoudness([copy], 44100, { targetLufs: -14, maxTruePeakDbtp: -1, inPlace: true });
+    expect(inPlace.channels[0]).toBe(copy);
+    expect(copy).toEqual(fresh.channels[0]);
+    expect(inPlace.integratedLufs).toBe(fresh.integratedLufs);
+  });
+});
