@@ -10,13 +10,14 @@ import { encodeWav } from '../../src/audio/decode/wav.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { storageKeys } from '../../src/worker/conversion-job.js';
-import { ApiCleanup, leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type UploadFile } from '../support/api-harness.js';
+import { leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type UploadFile } from '../support/api-harness.js';
+import { Cleanup } from '../support/service-harness.js';
 
 const MELODY = join(process.cwd(), 'test/fixtures/melodies/hum-mum.flac');
 /** hum-mum.truth.json: 11.6 s at 16 kHz, mono. */
 const MELODY_SECONDS = 11.6;
 
-const cleanup = new ApiCleanup();
+const cleanup = new Cleanup();
 let api: ApiEnv;
 let melody: UploadFile;
 
@@ -212,7 +213,7 @@ describe('convertMelody with bad input', () => {
 });
 
 describe('convertMelody with a small MAX_UPLOAD_BYTES', () => {
-  const small = new ApiCleanup();
+  const small = new Cleanup();
   let tiny: ApiEnv;
 
   beforeAll(async () => {
@@ -237,7 +238,7 @@ describe('convertMelody with a small MAX_UPLOAD_BYTES', () => {
 });
 
 describe('convertMelody when the queue is unavailable', () => {
-  const own = new ApiCleanup();
+  const own = new Cleanup();
   let broken: ApiEnv;
 
   beforeAll(async () => {

@@ -12,9 +12,10 @@ import { AppError } from '../../src/platform/errors.js';
 import { formatClientError } from '../../src/graphql/server.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { presentConversion } from '../../src/modules/conversion/conversion.types.js';
-import { ApiCleanup, startApi, type ApiEnv } from '../support/api-harness.js';
+import { startApi, type ApiEnv } from '../support/api-harness.js';
+import { Cleanup, mintToken } from '../support/service-harness.js';
 
-const cleanup = new ApiCleanup();
+const cleanup = new Cleanup();
 let api: ApiEnv;
 
 beforeAll(async () => {
@@ -167,8 +168,7 @@ describe('graphql-ws on /graphql', () => {
   });
 
   it('closes the socket with 4403 for a token signed with another secret and for no token at all', async () => {
-    const { signToken } = await import('../../src/platform/auth.js');
-    expect((await handshake({ authorization: `Bearer ${signToken('another-secret-0123456789abcdef0123', 'u1')}` })).close?.code).toBe(4403);
+    expect((await handshake({ authorization: `Bearer ${mintToken('another-secret-0123456789abcdef0123', 'u1')}` })).close?.code).toBe(4403);
     expect((await handshake(undefined)).close?.code).toBe(4403);
   });
 
@@ -220,7 +220,7 @@ describe('errors in production', () => {
   });
 
   it('are answered without a landing page and without stack traces by a production server', async () => {
-    const prod = new ApiCleanup();
+    const prod = new Cleanup();
     try {
       const production = await startApi(prod, { NODE_ENV: 'production' });
       const page = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });

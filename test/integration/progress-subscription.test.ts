@@ -18,7 +18,6 @@ import { Conversion, ConversionStatus } from '../../src/modules/conversion/conve
 import { conversionGlobalId } from '../../src/modules/node/global-id.js';
 import { openProgressStream } from '../../src/modules/progress/progress.service.js';
 import { ConversionQueryRepository } from '../../src/modules/conversion/conversion-query.repository.js';
-import { signToken } from '../../src/platform/auth.js';
 import { Topic, topicChannel, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { enqueueConversion, jobPolicy, storageKeys } from '../../src/worker/conversion-job.js';
@@ -26,17 +25,8 @@ import { startWorker } from '../../src/worker/worker.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
-import {
-  Cleanup,
-  createReadSideEnv,
-  createReplicaServices,
-  insertConversion,
-  REDIS_URL,
-  resultFor,
-  run,
-  startSubscription,
-  type ReadSideEnv,
-} from '../support/read-side-harness.js';
+import { createReadSideEnv, createReplicaServices, insertConversion, resultFor, run, startSubscription, type ReadSideEnv } from '../support/read-side-harness.js';
+import { Cleanup, mintToken, REDIS_URL } from '../support/service-harness.js';
 
 const cleanup = new Cleanup();
 let env: ReadSideEnv;
@@ -338,7 +328,7 @@ describe('conversionProgress over graphql-ws on real API servers', () => {
     const client = createClient({
       url: replica.ws,
       webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${signToken(env.config.jwtSecret, userId)}` },
+      connectionParams: { authorization: `Bearer ${mintToken(env.config.jwtSecret, userId)}` },
       retryAttempts: 0,
       lazy: true,
     });
@@ -349,7 +339,7 @@ describe('conversionProgress over graphql-ws on real API servers', () => {
   async function post(replica: Replica, userId: string, query: string, variables: Record<string, unknown>) {
     const response = await fetch(replica.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(env.config.jwtSecret, userId)}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${mintToken(env.config.jwtSecret, userId)}` },
       body: JSON.stringify({ query, variables }),
     });
     expect(response.status).toBe(200);

@@ -17,7 +17,8 @@ import { StatsService } from '../../src/modules/stats/stats.service.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { enqueueConversion, storageKeys } from '../../src/worker/conversion-job.js';
-import { Cleanup, createReadSideEnv, insertConversion, run, REDIS_URL, type ReadSideEnv } from '../support/read-side-harness.js';
+import { createReadSideEnv, insertConversion, run, type ReadSideEnv } from '../support/read-side-harness.js';
+import { Cleanup, REDIS_URL } from '../support/service-harness.js';
 
 const cleanup = new Cleanup();
 let env: ReadSideEnv;

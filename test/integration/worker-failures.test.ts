@@ -11,7 +11,8 @@ import { DiskStorage, type Storage, type WriteOptions, type WriteSource } from '
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { enqueueConversion } from '../../src/worker/conversion-job.js';
 import { startWorker } from '../../src/worker/worker.js';
-import { enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, WorkerCleanup, type WorkerEnv } from '../support/worker-harness.js';
+import { enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
+import { Cleanup } from '../support/service-harness.js';
 
 /** Disk storage whose `write` of `vocals.wav` fails with a retryable STORAGE_ERROR a set number of times per conversion. */
 class FlakyStorage implements Storage {
@@ -54,7 +55,7 @@ class FlakyStorage implements Storage {
 }
 
 describe('a conversion that runs past JOB_TIMEOUT_SECONDS', () => {
-  const cleanup = new WorkerCleanup();
+  const cleanup = new Cleanup();
   let env: WorkerEnv;
   beforeAll(async () => {
     // 0.3 s: the pipeline needs several seconds for this fixture (the environment cannot say < 5 s).
@@ -84,7 +85,7 @@ describe('a conversion that runs past JOB_TIMEOUT_SECONDS', () => {
 });
 
 describe('a conversion that meets a retryable storage failure', () => {
-  const cleanup = new WorkerCleanup();
+  const cleanup = new Cleanup();
   let env: WorkerEnv;
   let storage: FlakyStorage;
   const BACKOFF_MS = 300;
@@ -147,7 +148,7 @@ describe('a conversion that meets a retryable storage failure', () => {
 });
 
 describe('stopping a worker', () => {
-  const cleanup = new WorkerCleanup();
+  const cleanup = new Cleanup();
   let env: WorkerEnv;
   beforeAll(async () => {
     env = await startWorkerEnv(cleanup, { worker: { stallIntervalMs: 1000 } });

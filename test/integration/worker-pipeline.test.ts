@@ -19,14 +19,14 @@ import {
   recordProgress,
   startWorkerEnv,
   storedFiles,
-  WorkerCleanup,
   type WorkerEnv,
 } from '../support/worker-harness.js';
+import { Cleanup } from '../support/service-harness.js';
 
 const STAGES = ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION'];
 const OUTPUTS = ['input', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
 
-const cleanup = new WorkerCleanup();
+const cleanup = new Cleanup();
 let env: WorkerEnv;
 /** Every pipeline run: when it started and when the call settled (its thread idle again, or gone). */
 const runs: { started: number; settled: number | null }[] = [];

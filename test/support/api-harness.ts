@@ -3,67 +3,13 @@
  * Redis prefix `mvtest-<random>` and a temporary storage directory of the test's own) and the real
  * HTTP/WebSocket server on a free port; GraphQL over HTTP (JSON and multipart) with real requests;
  * and a snapshot of everything a request may leave behind (rows, jobs, files).
- * Everything is disposed of by the {@link ApiCleanup} list, last in first out.
+ * Everything is disposed of by the {@link Cleanup} list (service-harness.ts), last in first out.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { knex } from '@mikro-orm/knex';
 import { loadConfig, type Config } from '../../src/platform/config.js';
-import { createRedis } from '../../src/platform/redis.js';
 import { createServices, type Services } from '../../src/platform/services.js';
-import { signToken } from '../../src/platform/auth.js';
 import { createApiServer, type ApiServer } from '../../src/graphql/server.js';
 import { Role } from '../../src/modules/user/user.entity.js';
-
-const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Disposers run last-in first-out; one failing does not stop the others. */
-export class ApiCleanup {
-  private readonly tasks: (() => unknown)[] = [];
-
-  add(task: () => unknown): void {
-    this.tasks.push(task);
-  }
-
-  async run(): Promise<void> {
-    let first: unknown = null;
-    while (this.tasks.length > 0) {
-      const task = this.tasks.pop() as () => unknown;
-      try {
-        await task();
-      } catch (error) {
-        first ??= error;
-      }
-    }
-    if (first !== null) throw first;
-  }
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.destroy();
-  }
-}
-
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = createRedis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+import { Cleanup, createTestResources, filesUnder, mintToken, queuedJobs } from './service-harness.js';
 
 export interface ApiEnv {
   config: Config;
@@ -80,30 +26,15 @@ export interface ApiEnv {
  * Starts the real API on a free port with its own database, Redis prefix and storage directory.
  * @param env extra environment, e.g. `{ MAX_UPLOAD_BYTES: '4096' }`.
  */
-export async function startApi(cleanup: ApiCleanup, env: Record<string, string> = {}): Promise<ApiEnv> {
-  const suffix = randomBytes(6).toString('hex');
-  const database = `mv_test_${suffix}`;
-  const prefix = `mvtest-${suffix}`;
-  const storageDir = await mkdtemp(join(tmpdir(), 'mv-api-test-'));
-  cleanup.add(() => rm(storageDir, { recursive: true, force: true }));
-  cleanup.add(() => dropDatabase(database));
-  cleanup.add(() => deleteRedisKeys(prefix));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    JWT_SECRET: `test-jwt-secret-${suffix}-0123456789abcdef`,
-    STORAGE_DIR: storageDir,
-    LOG_LEVEL: 'error',
-    ...env,
-  });
+export async function startApi(cleanup: Cleanup, env: Record<string, string> = {}): Promise<ApiEnv> {
+  const resources = await createTestResources(cleanup, { storageLabel: 'mv-api-test-' });
+  const config = loadConfig({ ...resources.env, LOG_LEVEL: 'error', ...env });
   const services = await createServices(config, { role: 'api' });
   cleanup.add(() => services.close());
   const server = await createApiServer(services);
   cleanup.add(() => server.stop());
   const url = await server.start(0, '127.0.0.1');
-  return { config, services, server, url, storageDir, token: (userId, role = Role.USER) => signToken(config.jwtSecret, userId, role) };
+  return { config, services, server, url, storageDir: resources.storageDir, token: (userId, role = Role.USER) => mintToken(config.jwtSecret, userId, role) };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -123,7 +54,7 @@ async function readResponse<T>(response: Response): Promise<GraphQLResponse<T>> 
 }
 
 /** A JSON GraphQL POST. */
-export async function postGraphQL<T = Record<string, unknown>>(api: ApiEnv, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GraphQLResponse<T>> {
+export async function postGraphQL<T = Record<string, unknown>>(api: Pick<ApiEnv, 'url'>, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GraphQLResponse<T>> {
   const response = await fetch(`${api.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -178,7 +109,7 @@ export interface UploadFile {
  * the platform FormData. `file: null` sends the map entry but no file part.
  */
 export async function uploadConversion(
-  api: ApiEnv,
+  api: Pick<ApiEnv, 'url'>,
   options: { token?: string; file: UploadFile | null; input?: Record<string, unknown>; preflight?: boolean },
 ): Promise<GraphQLResponse<ConvertPayload>> {
   const input = { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', ...options.input, audio: null };
@@ -195,11 +126,7 @@ export async function uploadConversion(
 
 /** Every file under the storage directory (relative paths, temp files included). */
 export async function storedFiles(api: ApiEnv): Promise<string[]> {
-  const entries = await readdir(api.storageDir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name).slice(api.storageDir.length + 1))
-    .sort();
+  return filesUnder(api.storageDir);
 }
 
 /** Rows, queued jobs and stored files: what a rejected request must leave unchanged. */
@@ -215,9 +142,9 @@ export async function leftovers(api: ApiEnv): Promise<Leftovers> {
   const connection = api.services.orm.em.getConnection();
   const [{ count: conversions }] = await connection.execute<{ count: string }[]>('select count(*)::text as count from "conversions"');
   const [{ count: users }] = await connection.execute<{ count: string }[]>('select count(*)::text as count from "users"');
-  const jobsKey = `${api.config.redisPrefix}:bq:conversions:jobs`;
-  const waitingKey = `${api.config.redisPrefix}:bq:conversions:waiting`;
-  const jobs = await api.services.redis.hlen(jobsKey);
-  const waiting = await api.services.redis.llen(waitingKey);
+  const { jobs, waiting } = await queuedJobs(api.services.redis, api.config.redisPrefix);
   return { users: Number(users), conversions: Number(conversions), jobs, waiting, files: await storedFiles(api) };
 }
+
+/** @deprecated The shared {@link Cleanup} of service-harness.ts (kept so older imports still work). */
+export { Cleanup as ApiCleanup } from './service-harness.js';

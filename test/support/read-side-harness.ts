@@ -1,86 +1,18 @@
 /**
- * Test helpers for the read side (history, node, quota, stats, cancel, feedback, progress): a
- * PostgreSQL database and a Redis prefix of the test file's own, a cleanup list that disposes of
- * everything in reverse order, and factories for users and conversions in any state.
+ * Test helpers for the read side (history, node, quota, stats, cancel, feedback, progress): real
+ * services on a PostgreSQL database, Redis prefix and storage directory of the test file's own
+ * (service-harness.ts; disposed of by its cleanup list), factories for users and conversions in any
+ * state, and operations through graphql-js on the real schema.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { knex } from '@mikro-orm/knex';
-import { initOrm, type Orm } from '../../src/platform/database.js';
-import { createRedis } from '../../src/platform/redis.js';
+import { randomUUID } from 'node:crypto';
 import { Conversion, ConversionStatus, type InputMetadata, type ResultData } from '../../src/modules/conversion/conversion.entity.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { execute, parse, subscribe, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { createServices, type Services } from '../../src/platform/services.js';
 import { createContext } from '../../src/graphql/context.js';
 import { Role } from '../../src/modules/user/user.entity.js';
-
-export const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Disposers run last-in first-out; one failing does not stop the others. */
-export class Cleanup {
-  private readonly tasks: (() => unknown)[] = [];
-
-  add(task: () => unknown): void {
-    this.tasks.push(task);
-  }
-
-  async run(): Promise<void> {
-    const errors: unknown[] = [];
-    while (this.tasks.length > 0) {
-      const task = this.tasks.pop()!;
-      try {
-        await task();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
-  }
-}
-
-/** Drops a test database, closing whatever connections are still open to it. */
-export async function dropDatabase(name: string): Promise<void> {
-  const admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.destroy();
-  }
-}
-
-/** A fresh database `mv_test_<random>` with the migrations applied; dropped by the cleanup. */
-export async function createTestDatabase(cleanup: Cleanup): Promise<{ orm: Orm; url: string; name: string }> {
-  const name = `mv_test_${randomBytes(6).toString('hex')}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
-  cleanup.add(() => dropDatabase(name));
-  const orm = await initOrm(url);
-  cleanup.add(() => orm.close(true));
-  return { orm, url, name };
-}
-
-/** A Redis key prefix `mvtest-<random>`; the cleanup deletes every key under it. */
-export function createTestPrefix(cleanup: Cleanup): string {
-  const prefix = `mvtest-${randomBytes(6).toString('hex')}`;
-  cleanup.add(async () => {
-    const redis = createRedis(REDIS_URL);
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
-  });
-  return prefix;
-}
+import { Cleanup, createTestResources } from './service-harness.js';
 
 const INPUT: InputMetadata = {
   fileName: 'melody.wav',
@@ -167,24 +99,11 @@ export interface ReadSideEnv {
  * built by the production composition root. Everything is disposed of by `cleanup`.
  */
 export async function createReadSideEnv(cleanup: Cleanup, extraEnv: Record<string, string> = {}): Promise<ReadSideEnv> {
-  const databaseName = `mv_test_${randomBytes(6).toString('hex')}`;
-  const prefix = createTestPrefix(cleanup);
-  const storageDir = await mkdtemp(join(tmpdir(), 'mv-read-side-'));
-  cleanup.add(() => rm(storageDir, { recursive: true, force: true }));
-  cleanup.add(() => dropDatabase(databaseName));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${databaseName}`,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    STORAGE_DIR: storageDir,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    PORT: '0',
-    ...extraEnv,
-  });
+  const resources = await createTestResources(cleanup, { storageLabel: 'mv-read-side-' });
+  const config = loadConfig({ ...resources.env, PORT: '0', ...extraEnv });
   const services = await createServices(config, { role: 'api' });
   cleanup.add(() => services.close());
-  return { services, config, prefix, databaseName };
+  return { services, config, prefix: resources.prefix, databaseName: resources.databaseName };
 }
 
 /** A context exactly as the server makes one: its own fork, the user (or nobody). */
@@ -222,3 +141,6 @@ export async function createReplicaServices(cleanup: Cleanup, env: ReadSideEnv):
   cleanup.add(() => services.close());
   return services;
 }
+
+// Formerly defined here; now shared by every service test (kept so older imports still work).
+export { Cleanup, createTestDatabase, createTestPrefix, dropDatabase, POSTGRES_ADMIN_URL, REDIS_URL } from './service-harness.js';

@@ -2,13 +2,11 @@
  * Test helpers for the worker: a PostgreSQL database, a Redis prefix and a storage directory of the
  * test's own, the real services and worker on them, a conversion factory that stores a real upload,
  * and a listener that records every event published on a conversion's progress channel.
- * Everything is disposed of by the {@link Cleanup} list, last in first out.
+ * Everything is disposed of by the {@link Cleanup} list (service-harness.ts), last in first out.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { knex } from '@mikro-orm/knex';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { createRedis } from '../../src/platform/redis.js';
@@ -18,54 +16,7 @@ import { Conversion, ConversionStatus } from '../../src/modules/conversion/conve
 import { enqueueConversion, jobPolicy, storageKeys } from '../../src/worker/conversion-job.js';
 import { startWorker, type RunningWorker, type WorkerOptions } from '../../src/worker/worker.js';
 import { MELODY_FIXTURE_DIR } from './melody-fixtures.js';
-
-const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Disposers run last-in first-out; one failing does not stop the others. */
-export class WorkerCleanup {
-  private readonly tasks: (() => unknown)[] = [];
-
-  add(task: () => unknown): void {
-    this.tasks.push(task);
-  }
-
-  async run(): Promise<void> {
-    let first: unknown = null;
-    while (this.tasks.length > 0) {
-      const task = this.tasks.pop() as () => unknown;
-      try {
-        await task();
-      } catch (error) {
-        first ??= error;
-      }
-    }
-    if (first !== null) throw first;
-  }
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.destroy();
-  }
-}
-
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = createRedis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+import { Cleanup, createTestResources } from './service-harness.js';
 
 export interface WorkerEnv {
   config: Config;
@@ -81,33 +32,19 @@ export interface WorkerEnv {
  *   the environment may not hold, e.g. a sub-second `jobTimeoutSeconds`).
  */
 export async function startWorkerEnv(
-  cleanup: WorkerCleanup,
+  cleanup: Cleanup,
   options: { env?: Record<string, string>; configOverrides?: Partial<Config>; worker?: WorkerOptions } = {},
 ): Promise<WorkerEnv> {
-  const databaseName = `mv_test_${randomBytes(6).toString('hex')}`;
-  const prefix = `mvtest-${randomBytes(6).toString('hex')}`;
-  const storageDir = await mkdtemp(join(tmpdir(), 'mv-worker-'));
-  cleanup.add(() => rm(storageDir, { recursive: true, force: true }));
-  cleanup.add(() => deleteRedisKeys(prefix));
-  cleanup.add(() => dropDatabase(databaseName));
+  const resources = await createTestResources(cleanup, { storageLabel: 'mv-worker-' });
   const config: Config = {
-    ...loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${databaseName}`,
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      STORAGE_DIR: storageDir,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'error',
-      ...options.env,
-    }),
+    ...loadConfig({ ...resources.env, LOG_LEVEL: 'error', ...options.env }),
     ...options.configOverrides,
   };
   const services = await createServices(config, { role: 'worker' });
   cleanup.add(() => services.close());
   const worker = await startWorker(services, { stopTimeoutMs: 10_000, ...options.worker });
   cleanup.add(() => worker.stop());
-  return { config, services, worker, storageDir };
+  return { config, services, worker, storageDir: resources.storageDir };
 }
 
 export const FIXTURE_NAME = 'voice-la';
@@ -167,7 +104,7 @@ export interface ProgressRecorder {
 }
 
 /** Subscribes (on its own Redis connection) to a conversion's progress channel and records every event. */
-export async function recordProgress(cleanup: WorkerCleanup, env: WorkerEnv, conversionId: string): Promise<ProgressRecorder> {
+export async function recordProgress(cleanup: Cleanup, env: WorkerEnv, conversionId: string): Promise<ProgressRecorder> {
   const subscriber = createRedis(env.config.redisUrl);
   cleanup.add(() => subscriber.disconnect());
   const channel = topicChannel(env.config.redisPrefix, Topic.CONVERSION_PROGRESS, conversionId);
@@ -212,3 +149,6 @@ export async function storedFiles(env: WorkerEnv, conversionId: string): Promise
     return [];
   }
 }
+
+/** @deprecated The shared {@link Cleanup} of service-harness.ts (kept so older imports still work). */
+export { Cleanup as WorkerCleanup } from './service-harness.js';

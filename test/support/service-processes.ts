@@ -1,0 +1,178 @@
+/**
+ * The service as real processes for end-to-end tests: `node dist/src/main.js api|worker` with an
+ * environment of the test's own (service-harness.ts), started, awaited until ready, and stopped
+ * (SIGTERM, then SIGKILL after a grace period) by the cleanup list. Whatever a process printed is
+ * kept (the last lines) so a failing test can show it.
+ *
+ * A process the cleanup never reached (the jest worker exits first, e.g. after a timeout) is killed
+ * with SIGKILL when this process exits, so no service process outlives its test run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Cleanup } from './service-harness.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The built entry point (test/support/dist-build.global-setup.ts keeps it current). */
+export const MAIN_SCRIPT = join(ROOT, 'dist', 'src', 'main.js');
+
+/** Variables of the test runner's own environment a service process may see (everything else is set explicitly). */
+const PASSED_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT'];
+/** Lines of output kept per process. */
+const KEPT_LINES = 400;
+
+const alive = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of alive) child.kill('SIGKILL');
+  });
+}
+
+export type ServiceMode = 'api' | 'worker' | 'all';
+
+export interface ServiceProcess {
+  /** e.g. `api-1`: used in messages. */
+  name: string;
+  mode: ServiceMode;
+  child: ChildProcess;
+  pid: number;
+  /** `http://127.0.0.1:<PORT>` for `api`/`all`; null for a worker. */
+  url: string | null;
+  /** The last lines it printed (stdout and stderr, interleaved as received). */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once it has exited. */
+  exited: Promise<number | string>;
+  /** True until it has exited. */
+  running(): boolean;
+  /**
+   * SIGTERM, then SIGKILL if it has not exited after `graceMs` (default 20 000). Resolves with how it
+   * ended: its exit code, or the signal that killed it. Safe to call again.
+   */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+export interface StartOptions {
+  name: string;
+  mode: ServiceMode;
+  /** The service's environment: DATABASE_URL, REDIS_PREFIX, STORAGE_DIR, JWT_SECRET, PORT… */
+  env: Record<string, string>;
+  /** How long to wait for readiness, ms (default 30 000). */
+  readyTimeoutMs?: number;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Starts `node dist/src/main.js <mode>` and waits until it is ready: for an API, until
+ * `GET /health/live` answers 200 (PORT, HOST and PUBLIC_URL are set from `env.PORT`); for a worker,
+ * until it logs `Worker started` (LOG_LEVEL is at least `info`). Registers its stop with `cleanup`.
+ * Rejects, with its output, when it exits or is not ready in time.
+ */
+export async function startServiceProcess(cleanup: Cleanup, options: StartOptions): Promise<ServiceProcess> {
+  if (!existsSync(MAIN_SCRIPT)) throw new Error(`${MAIN_SCRIPT} is missing: run npm run build (the e2e global setup should have).`);
+  installExitHook();
+  const serves = options.mode !== 'worker';
+  const port = options.env.PORT;
+  if (serves && !port) throw new Error(`${options.name}: an API process needs env.PORT.`);
+  const env: Record<string, string> = {};
+  for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  Object.assign(env, { LOG_LEVEL: 'info' }, serves ? { HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` } : {}, options.env);
+
+  const child = spawn(process.execPath, [MAIN_SCRIPT, options.mode], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  alive.add(child);
+  const lines: string[] = [];
+  let started = false;
+  const onStarted: (() => void)[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line === '') continue;
+      lines.push(line);
+      if (lines.length > KEPT_LINES) lines.shift();
+      if (!started && line.includes('Worker started')) {
+        started = true;
+        for (const notify of onStarted.splice(0)) notify();
+      }
+    }
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      alive.delete(child);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  let exitedYet = false;
+  void exited.then(() => (exitedYet = true));
+  const output = () => lines.join('\n');
+
+  let stopping: Promise<number | string> | null = null;
+  const stop = (graceMs = 20_000): Promise<number | string> =>
+    (stopping ??= (async () => {
+      if (exitedYet) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    })());
+
+  const processHandle: ServiceProcess = {
+    name: options.name,
+    mode: options.mode,
+    child,
+    pid: child.pid!,
+    url: serves ? `http://127.0.0.1:${port}` : null,
+    output,
+    exited,
+    running: () => !exitedYet,
+    stop,
+  };
+  cleanup.add(() => stop());
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const failed = (why: string) => new Error(`${options.name} (${options.mode}) ${why}. Its output:\n${output()}`);
+  if (serves) {
+    for (;;) {
+      if (exitedYet) throw failed(`exited with ${await exited} before it was ready`);
+      try {
+        const response = await fetch(`${processHandle.url}/health/live`, { signal: AbortSignal.timeout(1000) });
+        await response.arrayBuffer();
+        if (response.status === 200) break;
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) throw failed('did not answer /health/live in time');
+      await delay(100);
+    }
+  } else if (!started) {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      new Promise<'ready'>((resolve) => onStarted.push(() => resolve('ready'))),
+      exited.then(() => 'exited' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
+    ]).finally(() => clearTimeout(timer));
+    if (outcome === 'exited') throw failed(`exited with ${await exited} before it was ready`);
+    if (outcome === 'timeout') throw failed('did not log "Worker started" in time');
+  }
+  return processHandle;
+}
+
+/** True when a process with this pid exists (signal 0 probes without signalling). */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
