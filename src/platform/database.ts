@@ -32,14 +32,32 @@ export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}
 }
 
 /** Connects, creates the database if needed and applies pending migrations. */
+/** Any fixed key: every process of this service takes the same advisory lock around migrations. */
+const MIGRATION_LOCK_KEY = 7_352_001;
+
 export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}): Promise<Orm> {
-  const orm = await MikroORM.init(ormOptions(databaseUrl, { ...overrides, connect: false }));
-  // `create: false`: make the database when missing, but leave its tables to the migrations.
-  await orm.schema.ensureDatabase({ create: false });
+  let orm = await MikroORM.init(ormOptions(databaseUrl, { ...overrides, connect: false }));
+  // `create: false`: make the database when missing, but leave its tables to the migrations. Two
+  // processes starting together may both try to create it; the loser gets "already exists" (42P04,
+  // or 23505 from the catalog index) and simply starts again against the database the winner made.
+  try {
+    await orm.schema.ensureDatabase({ create: false });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
+    await orm.close(true);
+    orm = await MikroORM.init(ormOptions(databaseUrl, { ...overrides, connect: false }));
+    await orm.schema.ensureDatabase({ create: false });
+  }
   // ensureDatabase has already opened a pool when the database existed (it reconnects itself only when
   // it created it); a second connect() would leak that pool until its idle timeout (30 s).
   if (!(await orm.isConnected())) await orm.connect();
-  await orm.getMigrator().up();
+  // Several API and worker processes may start at once: one migrates, the others wait and then find
+  // nothing pending. The lock is transaction-scoped (released at commit, or if the process dies).
+  await orm.em.fork().transactional(async (em) => {
+    await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+    await orm.getMigrator().up();
+  });
   return orm;
 }
 
