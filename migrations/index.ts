@@ -1,4 +1,8 @@
 /** Every migration, in order. Add new ones at the end; never edit one that has landed. */
 import { Migration20261121000000_initial } from './Migration20261121000000_initial.js';
+import { Migration20261201000000_quotas_api_keys } from './Migration20261201000000_quotas_api_keys.js';
 
-export const migrationsList = [{ name: 'Migration20261121000000_initial', class: Migration20261121000000_initial }];
+export const migrationsList = [
+  { name: 'Migration20261121000000_initial', class: Migration20261121000000_initial },
+  { name: 'Migration20261201000000_quotas_api_keys', class: Migration20261201000000_quotas_api_keys },
+];

@@ -9,6 +9,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthError, userFromAuthorizationHeader, verifyToken, type AuthUser } from '../platform/auth.js';
 import type { Logger } from '../platform/logger.js';
 import type { Services } from '../platform/services.js';
+import { ApiKeyService, looksLikeApiKey } from '../modules/api-key/api-key.service.js';
+import { Role } from '../modules/user/user.entity.js';
 
 export interface GraphQLContext {
   /** From a well-formed `X-Request-Id` header, else a new UUID; echoed in the response header. */
@@ -55,9 +57,34 @@ export function userFromAuthorization(secret: string, value: unknown): AuthUser 
   }
 }
 
+/**
+ * The caller of an HTTP request or graphql-ws connection: an API key (`Authorization: Bearer mvk_…`,
+ * a bare `mvk_…` in connectionParams, or `X-Api-Key: mvk_…`) or else a JWT as in
+ * {@link userFromAuthorization}. Null for none or a bad/revoked one.
+ */
+export async function authenticate(services: Pick<Services, 'config' | 'orm'>, authorization: unknown, apiKeyHeader?: unknown): Promise<AuthUser | null> {
+  const header = Array.isArray(apiKeyHeader) ? apiKeyHeader[0] : apiKeyHeader;
+  const bearer = typeof authorization === 'string' ? authorization.trim().replace(/^Bearer\s+/i, '') : '';
+  const key = looksLikeApiKey(bearer) ? bearer : typeof header === 'string' && header.trim() !== '' && !bearer ? header.trim() : null;
+  if (key !== null) return new ApiKeyService(services.orm.em.fork() as EntityManager).authenticate(key);
+  return userFromAuthorization(services.config.jwtSecret, authorization);
+}
+
 /** The GraphQL error every operation that needs a user answers without one. */
 export function unauthenticatedError(): GraphQLError {
   return new GraphQLError('A valid bearer token is required.', { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+/** The error an operation for admins answers any other caller. */
+export function forbiddenError(): GraphQLError {
+  return new GraphQLError('This operation is for administrators only.', { extensions: { code: 'FORBIDDEN' } });
+}
+
+/** The caller, who must be an ADMIN. @throws GraphQLError UNAUTHENTICATED (nobody) or FORBIDDEN (another role). */
+export function requireAdmin(ctx: GraphQLContext): AuthUser {
+  const user = requireUser(ctx);
+  if (user.role !== Role.ADMIN) throw forbiddenError();
+  return user;
 }
 
 /** The caller. @throws GraphQLError `UNAUTHENTICATED` when the request carried no valid token. */

@@ -16,6 +16,7 @@ import { FeedbackResolver } from '../modules/feedback/feedback.resolver.js';
 import { ProgressResolver } from '../modules/progress/progress.resolver.js';
 import { QuotaResolver } from '../modules/quota/quota.resolver.js';
 import { StatsResolver } from '../modules/stats/stats.resolver.js';
+import { AdminResolver } from '../modules/admin/admin.resolver.js';
 import { SCHEMA_PUBSUB } from '../modules/progress/schema-pubsub.js';
 
 /** Every resolver class of the API. Add new ones here (order does not matter: the SDL is sorted). */
@@ -28,6 +29,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ProgressResolver,
   QuotaResolver,
   StatsResolver,
+  AdminResolver,
 ];
 
 /** Path of the committed SDL, relative to the repository root. */

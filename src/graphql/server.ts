@@ -28,7 +28,7 @@ import { graphqlUploadExpress, Upload } from 'graphql-upload-minimal';
 import { AppError } from '../platform/errors.js';
 import type { AuthUser } from '../platform/auth.js';
 import type { Services } from '../platform/services.js';
-import { createContext, requestIdFrom, userFromAuthorization, type GraphQLContext } from './context.js';
+import { authenticate, createContext, requestIdFrom, type GraphQLContext } from './context.js';
 import { buildAppSchema } from './schema.js';
 import { filesRoute } from './files-route.js';
 
@@ -193,9 +193,9 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     {
       schema,
       isProd: production,
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
-        const user = userFromAuthorization(config.jwtSecret, params.authorization ?? params.Authorization);
+        const user = await authenticate(services, params.authorization ?? params.Authorization, params['x-api-key'] ?? params.apiKey);
         // Returning false makes graphql-ws close the socket with 4403 Forbidden.
         if (!user) return false;
         ctx.extra.user = user;
@@ -256,7 +256,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       context: async ({ req, res }) =>
         createContext(services, {
           requestId: res.locals.requestId as string,
-          user: userFromAuthorization(config.jwtSecret, req.headers.authorization),
+          user: await authenticate(services, req.headers.authorization, req.headers['x-api-key']),
         }),
     }),
   );

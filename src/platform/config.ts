@@ -42,10 +42,12 @@ export interface Config {
   maxUploadBytes: number;
   /** `LOG_LEVEL`: winston level. Default `info` (`warn` under test). */
   logLevel: string;
-  /** `DAILY_QUOTA`: conversions one user may start per UTC day (shown by `quota`; enforced from issue 5). Default 10. */
+  /** `DAILY_QUOTA`: conversions one user may start per day in QUOTA_TIME_ZONE, unless the user has their own limit. Default 10. */
   dailyQuota: number;
-  /** `MONTHLY_QUOTA`: conversions one user may start per UTC calendar month (shown by `quota`; enforced from issue 5). Default 100. */
+  /** `MONTHLY_QUOTA`: conversions one user may start per calendar month in QUOTA_TIME_ZONE, unless the user has their own limit. Default 100. */
   monthlyQuota: number;
+  /** `QUOTA_TIME_ZONE`: IANA time zone whose midnights and first days of the month reset the quotas. Default `UTC`. */
+  quotaTimeZone: string;
 }
 
 export class ConfigError extends Error {}
@@ -58,6 +60,19 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
   return value;
+}
+
+/** An IANA time zone name that both Node's Intl and PostgreSQL know (letters, digits, `/_+-`). */
+function timeZone(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    if (!/^[A-Za-z0-9/_+-]{1,64}$/.test(raw)) throw new RangeError(raw);
+    new Intl.DateTimeFormat('en', { timeZone: raw });
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time zone such as UTC or Europe/Berlin, got "${raw}".`);
+  }
+  return raw;
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
@@ -89,5 +104,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
     dailyQuota: integer(env, 'DAILY_QUOTA', 10, 0, 1_000_000),
     monthlyQuota: integer(env, 'MONTHLY_QUOTA', 100, 0, 10_000_000),
+    quotaTimeZone: timeZone(env, 'QUOTA_TIME_ZONE', 'UTC'),
   };
 }

@@ -13,6 +13,7 @@
  *    update: a conversion cancelled at the last moment stays CANCELLED and its outputs are removed),
  *    and publish the final event.
  *
+ * A final failure that is not VALIDATION_ERROR gives the user's quota unit back.
  * Failures become the error model in one place ({@link toJobError}). A retryable one with retries
  * left puts the row back to PENDING (retryCount + 1, the error kept as the reason) and is rethrown so
  * Bee-Queue retries it with exponential backoff; anything else marks the row FAILED, removes the
@@ -28,6 +29,7 @@ import type { Orm } from '../platform/database.js';
 import { Topic, topicChannel, type ProgressPayload } from '../platform/pubsub.js';
 import type { Storage } from '../platform/storage.js';
 import { CANCELLED_ERROR, CANCELLED_MESSAGE } from '../modules/conversion/conversion-cancel.service.js';
+import { QuotaRepository } from '../modules/quota/quota.repository.js';
 import { Conversion, ConversionStatus, type ErrorData, type QualityData, type ResultData, type StageName, type StageTimestamps, type WarningData } from '../modules/conversion/conversion.entity.js';
 import { storageKeys, type ConversionJobData } from './conversion-job.js';
 import { runInThread, type RunPipeline } from './run-in-thread.js';
@@ -353,6 +355,12 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
         { status: ConversionStatus.FAILED, error: errorData(error), stageTimestamps, processingMs: completedAt.getTime() - startedMs, completedAt, updatedAt: completedAt },
       );
       if (failed === 0) return await endCancelled(em, conversionId, userId, log);
+      // A failure the user did not cause gives their quota unit back (once; see quota.service.ts).
+      if (error.code !== 'VALIDATION_ERROR') {
+        await new QuotaRepository(em)
+          .refundConversion(conversionId)
+          .catch((refundError: Error) => log.warn('Could not give the quota unit back', { error: refundError.message }));
+      }
       await publish({ conversionId, userId, status: 'FAILED', stage, progress, message: error.message, at: completedAt.toISOString(), final: true, error: errorData(error) });
       log.warn('Conversion failed', { code: error.code, reason: error.reason, retryable: error.retryable });
       // Tell Bee-Queue not to retry: the failure is final whatever retries the job had left.

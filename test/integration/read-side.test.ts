@@ -6,7 +6,9 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import type { GraphQLSchema } from 'graphql';
+import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { createContext } from '../../src/graphql/context.js';
+import { Role } from '../../src/modules/user/user.entity.js';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { buildAppSchema } from '../../src/graphql/schema.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
@@ -371,17 +373,16 @@ describe('submitFeedback', () => {
 });
 
 describe('quota', () => {
-  it('counts today\'s and this month\'s conversions (UTC) against the default limits 10 and 100 with reset times', async () => {
+  it('shows the units taken today and this month (UTC) against the default limits 10 and 100, with reset times', async () => {
     const user = newUser();
     const now = new Date();
-    await insertConversion(em(), { userId: user, createdAt: now });
-    await insertConversion(em(), { userId: user, status: ConversionStatus.FAILED, createdAt: now });
-    await insertConversion(em(), { userId: user, createdAt: new Date(Date.UTC(2020, 0, 1)) });
+    const quota = new QuotaService(em(), { dailyQuota: 10, monthlyQuota: 100 }, () => now);
+    for (let i = 0; i < 2; i++) expect((await quota.reserve(user)).ok).toBe(true);
     const result = await run<{ quota: Record<string, unknown> }>(schema, env, user, `{ quota { enforced daily { used limit remaining windowStart resetsAt } monthly { used limit remaining resetsAt } } }`);
     expect(result.errors).toBeUndefined();
     const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
     expect(result.data!.quota).toEqual({
-      enforced: false,
+      enforced: true,
       daily: { used: 2, limit: 10, remaining: 8, windowStart: new Date(dayStart), resetsAt: new Date(dayStart + 86_400_000) },
       monthly: { used: 2, limit: 100, remaining: 98, resetsAt: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)) },
     });
@@ -391,13 +392,10 @@ describe('quota', () => {
     const user = newUser();
     // 31 Jan 2026 23:59:59.999 UTC: the day and the month both end a millisecond later.
     const clock = () => new Date(Date.UTC(2026, 0, 31, 23, 59, 59, 999));
-    await insertConversion(em(), { userId: user, createdAt: new Date(Date.UTC(2026, 0, 31, 0, 0, 0)) });
-    await insertConversion(em(), { userId: user, createdAt: new Date(Date.UTC(2026, 0, 30, 23, 59, 59, 999)) });
-    await insertConversion(em(), { userId: user, createdAt: new Date(Date.UTC(2026, 0, 1)) });
-    await insertConversion(em(), { userId: user, createdAt: new Date(Date.UTC(2025, 11, 31, 23, 59, 59)) });
-    const view = await new QuotaService(em(), { dailyQuota: 1, monthlyQuota: 2 }, clock).view(user);
-    expect(view.daily).toEqual({ used: 1, limit: 1, remaining: 0, windowStart: new Date(Date.UTC(2026, 0, 31)), resetsAt: new Date(Date.UTC(2026, 1, 1)) });
-    expect(view.monthly).toEqual({ used: 3, limit: 2, remaining: 0, windowStart: new Date(Date.UTC(2026, 0, 1)), resetsAt: new Date(Date.UTC(2026, 1, 1)) });
+    expect((await new QuotaService(em(), { dailyQuota: 5, monthlyQuota: 5 }, clock).reserve(user)).ok).toBe(true);
+    const view = await new QuotaService(em(), { dailyQuota: 0, monthlyQuota: 0 }, clock).view(user);
+    expect(view.daily).toEqual({ used: 1, limit: 0, remaining: 0, windowStart: new Date(Date.UTC(2026, 0, 31)), resetsAt: new Date(Date.UTC(2026, 1, 1)) });
+    expect(view.monthly).toEqual({ used: 1, limit: 0, remaining: 0, windowStart: new Date(Date.UTC(2026, 0, 1)), resetsAt: new Date(Date.UTC(2026, 1, 1)) });
   });
 });
 
@@ -406,12 +404,14 @@ describe('stats', () => {
     const user = newUser();
     const before = await env.services.queue.checkHealth();
     for (let i = 0; i < 2; i++) await enqueueConversion(env.services.queue, { conversionId: randomUUID() }, { retries: 0, backoffMs: 1000 });
-    const result = await run<{ stats: { queue: Record<string, number>; database: { reachable: boolean }; redis: { reachable: boolean; latencyMs: number }; verdict: string } }>(
-      schema,
-      env,
-      user,
-      `{ stats { verdict checkedAt queue { waiting active completed failed delayed } database { reachable latencyMs error } redis { reachable latencyMs error } } }`,
-    );
+    const source = `{ stats { verdict checkedAt queue { waiting active completed failed delayed } database { reachable latencyMs error } redis { reachable latencyMs error } } }`;
+    // Admins only (test/integration/roles-api-keys.test.ts covers the roles over HTTP).
+    const refused = await run(schema, env, user, source);
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    const contextValue = createContext(env.services, { requestId: randomUUID(), user: { id: user, role: Role.ADMIN } });
+    const result = (await execute({ schema, document: parse(source), contextValue })) as ExecutionResult<{
+      stats: { queue: Record<string, number>; database: { reachable: boolean }; redis: { reachable: boolean; latencyMs: number }; verdict: string };
+    }>;
     expect(result.errors).toBeUndefined();
     const stats = result.data!.stats;
     expect(stats.queue).toEqual({ waiting: before.waiting + 2, active: before.active, completed: before.succeeded, failed: before.failed, delayed: before.delayed });

@@ -18,13 +18,13 @@
  * - An incremental tsc does not rewrite an output whose source was touched but not changed, and
  *   does not notice deleted outputs: the first case is settled by marking such outputs fresh, the
  *   second by a full (non-incremental) build when an output is still missing.
- * - Builds of several jest runs at once are serialised by a lock directory, so no process reads a
- *   half-written module and two compilers never write the same file.
+ * - Builds of several jest runs at once are serialised by a lock directory holding the owner's pid
+ *   (a lock whose owner is gone is taken over), so two compilers never write the same file.
  *
  * Only the e2e project names this setup (jest.config.js), so unit and integration runs never build.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -91,6 +91,32 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when the lock's owner is gone (killed mid-build) or the lock is older than any build takes. */
+function lockIsAbandoned(): boolean {
+  const lock = statSync(LOCK_DIR, { throwIfNoEntry: false });
+  if (!lock) return false;
+  const age = Date.now() - lock.mtimeMs;
+  if (age > STALE_LOCK_MS) return true;
+  let owner = NaN;
+  try {
+    owner = Number(readFileSync(join(LOCK_DIR, 'pid'), 'utf8').trim() || NaN);
+  } catch {
+    // No pid file (yet).
+  }
+  // A lock without a pid yet is being taken right now, unless it has been like that for seconds.
+  if (Number.isNaN(owner)) return age > 5000;
+  return !processExists(owner);
+}
+
 function withLock<T>(work: () => T): T {
   mkdirSync(CACHE_DIR, { recursive: true });
   const until = Date.now() + LOCK_WAIT_MS;
@@ -100,12 +126,12 @@ function withLock<T>(work: () => T): T {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const lock = statSync(LOCK_DIR, { throwIfNoEntry: false });
-      if (lock && Date.now() - lock.mtimeMs > STALE_LOCK_MS) rmSync(LOCK_DIR, { recursive: true, force: true });
+      if (lockIsAbandoned()) rmSync(LOCK_DIR, { recursive: true, force: true });
       else if (Date.now() > until) throw new Error(`Another build holds ${LOCK_DIR}; remove it if no build is running.`);
       else sleep(250);
     }
   }
+  writeFileSync(join(LOCK_DIR, 'pid'), String(process.pid));
   try {
     return work();
   } finally {

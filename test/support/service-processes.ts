@@ -4,8 +4,8 @@
  * (SIGTERM, then SIGKILL after a grace period) by the cleanup list. Whatever a process printed is
  * kept (the last lines) so a failing test can show it.
  *
- * A process the cleanup never reached (the jest worker exits first, e.g. after a timeout) is killed
- * with SIGKILL when this process exits, so no service process outlives its test run.
+ * A process the cleanup never reached (the test process was killed, or exited first) is stopped by
+ * an orphan guard (below), so no service process outlives its test run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,15 +22,45 @@ const PASSED_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT'];
 /** Lines of output kept per process. */
 const KEPT_LINES = 400;
 
-const alive = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/**
+ * The orphan guard: a small process holding the pids of the service processes this test process
+ * started, on a pipe from us. When this process ends in any way (even SIGKILL, which skips every
+ * handler; and jest's sandbox gives a test its own copy of `process`, whose 'exit' and signal
+ * listeners never fire), the pipe closes and the guard sends SIGTERM to every pid still registered,
+ * then SIGKILL after 5 s. Lines: `+<pid>` registers, `-<pid>` forgets (the process exited).
+ */
+const GUARD_SCRIPT = `
+const pids = new Set();
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  for (let end = pending.indexOf('\\n'); end >= 0; end = pending.indexOf('\\n')) {
+    const line = pending.slice(0, end);
+    pending = pending.slice(end + 1);
+    const pid = Number(line.slice(1));
+    if (line[0] === '+') pids.add(pid); else pids.delete(pid);
+  }
+});
+const signal = (name) => { for (const pid of pids) { try { process.kill(pid, name); } catch {} } };
+process.stdin.on('end', () => {
+  if (pids.size === 0) process.exit(0);
+  signal('SIGTERM');
+  setTimeout(() => { signal('SIGKILL'); process.exit(0); }, 5000);
+});
+`;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of alive) child.kill('SIGKILL');
-  });
+let guard: ChildProcess | null = null;
+
+function guardLine(line: string): void {
+  if (!guard) {
+    guard = spawn(process.execPath, ['-e', GUARD_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'] });
+    // Neither the guard nor its pipe may keep this process alive.
+    guard.unref();
+    (guard.stdin as unknown as { unref(): void }).unref();
+    guard.stdin!.on('error', () => undefined);
+  }
+  guard.stdin!.write(`${line}\n`);
 }
 
 export type ServiceMode = 'api' | 'worker' | 'all';
@@ -77,7 +107,6 @@ function delay(ms: number): Promise<void> {
  */
 export async function startServiceProcess(cleanup: Cleanup, options: StartOptions): Promise<ServiceProcess> {
   if (!existsSync(MAIN_SCRIPT)) throw new Error(`${MAIN_SCRIPT} is missing: run npm run build (the e2e global setup should have).`);
-  installExitHook();
   const serves = options.mode !== 'worker';
   const port = options.env.PORT;
   if (serves && !port) throw new Error(`${options.name}: an API process needs env.PORT.`);
@@ -86,7 +115,8 @@ export async function startServiceProcess(cleanup: Cleanup, options: StartOption
   Object.assign(env, { LOG_LEVEL: 'info' }, serves ? { HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` } : {}, options.env);
 
   const child = spawn(process.execPath, [MAIN_SCRIPT, options.mode], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  alive.add(child);
+  if (child.pid === undefined) throw new Error(`${options.name}: could not start ${MAIN_SCRIPT}.`);
+  guardLine(`+${child.pid}`);
   const lines: string[] = [];
   let started = false;
   const onStarted: (() => void)[] = [];
@@ -105,7 +135,7 @@ export async function startServiceProcess(cleanup: Cleanup, options: StartOption
   child.stderr!.on('data', collect);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
-      alive.delete(child);
+      guardLine(`-${child.pid}`);
       resolve(code ?? signal ?? 'unknown');
     });
   });

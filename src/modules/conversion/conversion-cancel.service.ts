@@ -7,7 +7,8 @@
  *    `WHERE status = 'PROCESSING'` and finds nothing, so it neither completes the row nor keeps files.
  * 2. Publish {@link Topic.CONVERSION_CANCEL} (always, even for a PENDING row: a worker may have picked
  *    the job up since we read it), so the worker running it aborts the pipeline through its AbortSignal.
- * 3. For a row that was PENDING, remove the Bee-Queue job so no worker starts it.
+ * 3. For a row that was PENDING, remove the Bee-Queue job so no worker starts it, and give the
+ *    user's quota unit back.
  * 4. Delete the conversion's files (input and any outputs already written).
  * 5. Publish the final CANCELLED progress event, after the files are gone, so subscribers complete.
  * Effects 2–5 are best effort once 1 succeeded: a failure is logged and the cancel still stands (the
@@ -23,6 +24,7 @@ import { storageKeys } from '../../worker/conversion-job.js';
 import { conversionUuidFromId } from '../node/global-id.js';
 import { Conversion, ConversionStatus, type ErrorData } from './conversion.entity.js';
 import { ConversionQueryRepository } from './conversion-query.repository.js';
+import { QuotaRepository } from '../quota/quota.repository.js';
 
 export const CANCELLED_MESSAGE = 'Cancelled by the user.';
 
@@ -77,7 +79,11 @@ export class ConversionCancelService {
       this.deps.pubsub.publish(topicChannel(this.deps.redisPrefix, Topic.CONVERSION_CANCEL, conversion.id), { conversionId: conversion.id, at: now.toISOString() } satisfies CancelPayload),
     );
     // A PROCESSING job stays in Bee-Queue: the worker aborts it and settles it itself.
-    if (previous === ConversionStatus.PENDING) await this.bestEffort('remove the queued job', log, () => this.deps.queue.removeJob(conversion.id));
+    if (previous === ConversionStatus.PENDING) {
+      await this.bestEffort('remove the queued job', log, () => this.deps.queue.removeJob(conversion.id));
+      // Cancelled before any processing: the quota unit goes back (once).
+      await this.bestEffort('give the quota unit back', log, () => new QuotaRepository(this.deps.em).refundConversion(conversion.id));
+    }
     await this.bestEffort('delete the files', log, () => this.deps.storage.deletePrefix(storageKeys.dir(conversion.id)));
     await this.bestEffort('publish the final event', log, () =>
       this.deps.pubsub.publish(topicChannel(this.deps.redisPrefix, Topic.CONVERSION_PROGRESS, conversion.id), finalCancelledEvent(conversion, userId, now)),

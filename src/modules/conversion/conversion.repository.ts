@@ -6,6 +6,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Conversion, type InputMetadata, type WarningData } from './conversion.entity.js';
 import { User, type Role } from '../user/user.entity.js';
+import { QuotaRepository, type QuotaCharge } from '../quota/quota.repository.js';
 
 export interface NewConversion {
   id: string;
@@ -21,6 +22,8 @@ export interface NewConversion {
   inputKey: string;
   input: InputMetadata;
   warnings: WarningData[];
+  /** The quota periods this conversion paid for (recorded in the same transaction as the row). */
+  quota?: QuotaCharge | null;
 }
 
 /** The (user, idempotency key) pair is taken: another request with the same key won the race. */
@@ -61,6 +64,10 @@ export class ConversionRepository {
           warnings: data.warnings,
         });
         em.persist(conversion);
+        if (data.quota) {
+          await em.flush();
+          await new QuotaRepository(em).attach(data.id, data.quota);
+        }
         return conversion;
       });
     } catch (error) {

@@ -8,9 +8,15 @@ import { requireUser } from '../../graphql/context.js';
 import { ConvertMelodyInput } from './conversion.input.js';
 import { ConversionObject, ConvertMelodyPayload, presentConversion, toWarning } from './conversion.types.js';
 import { ConversionService } from './conversion.service.js';
+import { presentQuota } from '../quota/quota.types.js';
 
 /** One service per Services object (it holds the decoder and the decode limiter). */
 const servicesCache = new WeakMap<object, ConversionService>();
+
+/** Uses `service` for requests served with `services` (tests inject a clock this way). */
+export function useConversionService(services: object, service: ConversionService): void {
+  servicesCache.set(services, service);
+}
 
 function conversionService(ctx: GraphQLContext): ConversionService {
   let service = servicesCache.get(ctx.services);
@@ -29,13 +35,16 @@ export class ConversionResolver {
   })
   async convertMelody(@Arg('input', () => ConvertMelodyInput) input: ConvertMelodyInput, @Ctx() ctx: GraphQLContext): Promise<ConvertMelodyPayload> {
     const user = requireUser(ctx);
-    const outcome = await conversionService(ctx).convertMelody(ctx.em, user, input, ctx.logger);
-    if (!outcome.ok) return { conversion: null, warnings: [], estimatedSeconds: null, userErrors: outcome.userErrors };
+    const service = conversionService(ctx);
+    const outcome = await service.convertMelody(ctx.em, user, input, ctx.logger);
+    const quota = presentQuota(!outcome.ok && outcome.quota ? outcome.quota : await service.quota(ctx.em).view(user.id));
+    if (!outcome.ok) return { conversion: null, warnings: [], estimatedSeconds: null, userErrors: outcome.userErrors, quota };
     return {
       conversion: presentConversion(outcome.conversion, ctx.services.config),
       warnings: outcome.warnings.map(toWarning),
       estimatedSeconds: outcome.estimatedSeconds,
       userErrors: [],
+      quota,
     };
   }
 }

@@ -7,6 +7,9 @@
  * 1. idempotency key format; a (user, key) seen before returns that conversion as it is now, whatever
  *    else this request carries (like a retried HTTP POST, the key names the first request);
  * 2. the text fields (`validateRequest` from the pipeline);
+ * 2b. the quota: one unit of the day and of the month is reserved atomically (quota.service.ts); none
+ *    left → QUOTA_EXCEEDED with the reset time. From here on any failure or rejection gives the unit
+ *    back before returning, so only a queued conversion keeps it;
  * 3. the upload, streamed to `conversions/<id>/input` with `MAX_UPLOAD_BYTES` counted on the way
  *    (memory holds one chunk at a time), then read back and run through `validateAndDecode` with the
  *    ffmpeg decoder, the same checks the worker's pipeline starts with;
@@ -33,6 +36,7 @@ import type { Services } from '../../platform/services.js';
 import { enqueueConversion, jobPolicy, storageKeys } from '../../worker/conversion-job.js';
 import type { Conversion, InputMetadata, WarningData } from './conversion.entity.js';
 import { ConversionRepository, IdempotencyConflictError } from './conversion.repository.js';
+import { QuotaService, quotaExceededMessage, type QuotaCharge, type QuotaView } from '../quota/quota.service.js';
 
 /** One problem with the input, as `UserError` shows it. */
 export interface UserErrorData {
@@ -55,7 +59,7 @@ export interface ConvertMelodyRequest {
 
 export type ConvertMelodyOutcome =
   | { ok: true; conversion: Conversion; warnings: WarningData[]; estimatedSeconds: number; reused: boolean }
-  | { ok: false; userErrors: UserErrorData[] };
+  | { ok: false; userErrors: UserErrorData[]; quota?: QuotaView };
 
 /** Which input field each validation code is about. */
 const FIELD_OF_CODE: Record<string, string> = {
@@ -148,35 +152,83 @@ function serviceUnavailable(message: string): GraphQLError {
 export class ConversionService {
   private readonly decoder: CompressedDecoder;
   private readonly decodeLimiter = new Limiter(DECODE_CONCURRENCY);
+  /** The instant quotas are judged at (injectable for tests crossing day and month boundaries). */
+  readonly clock: () => Date;
 
-  constructor(private readonly services: Services, options: { decoder?: CompressedDecoder } = {}) {
+  constructor(private readonly services: Services, options: { decoder?: CompressedDecoder; clock?: () => Date } = {}) {
     this.decoder = options.decoder ?? createFfmpegDecoder();
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** The quota service for `em` with this service's settings and clock. */
+  quota(em: EntityManager): QuotaService {
+    return new QuotaService(em, this.services.config, this.clock);
   }
 
   async convertMelody(em: EntityManager, user: AuthUser, request: ConvertMelodyRequest, logger: Logger): Promise<ConvertMelodyOutcome> {
     const repository = new ConversionRepository(em);
+    const early = await this.precheck(repository, user, request);
+    if (early.done) return early.outcome;
+    const quota = this.quota(em);
+    const reservation = await quota.reserve(user.id);
+    if (!reservation.ok) {
+      return { ok: false, userErrors: [{ code: 'QUOTA_EXCEEDED', field: null, message: quotaExceededMessage(reservation.view) }], quota: reservation.view };
+    }
+    let kept = false;
+    try {
+      const outcome = await this.store(em, repository, user, request, early.clean, reservation.charge, logger);
+      kept = outcome.ok && !outcome.reused;
+      return outcome;
+    } finally {
+      if (!kept) {
+        await quota.release(user.id, reservation.charge).catch((error: Error) => logger.error('Could not give a quota unit back', { error: error.message }));
+      }
+    }
+  }
 
+  /** Steps 1 and 2: an idempotent replay or bad text ends the request before any quota is taken. */
+  private async precheck(
+    repository: ConversionRepository,
+    user: AuthUser,
+    request: ConvertMelodyRequest,
+  ): Promise<{ done: true; outcome: ConvertMelodyOutcome } | { done: false; clean: CleanRequest }> {
     // 1. Idempotency.
     const idempotencyKey = request.idempotencyKey ?? null;
     if (idempotencyKey !== null && (idempotencyKey.length < 1 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\p{Cc}]/u.test(idempotencyKey))) {
       return {
-        ok: false,
-        userErrors: [{ code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotencyKey', message: `The idempotency key must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters.` }],
+        done: true,
+        outcome: {
+          ok: false,
+          userErrors: [{ code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotencyKey', message: `The idempotency key must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters.` }],
+        },
       };
     }
     if (idempotencyKey !== null) {
       const existing = await repository.findByIdempotencyKey(user.id, idempotencyKey);
-      if (existing) return this.reused(existing);
+      if (existing) return { done: true, outcome: this.reused(existing) };
     }
 
     // 2. Text fields.
-    let clean: CleanRequest;
     try {
-      clean = validateRequest({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics, voice: request.voice, seed: request.seed });
+      const clean = validateRequest({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics, voice: request.voice, seed: request.seed });
+      return { done: false, clean };
     } catch (error) {
-      if (error instanceof ValidationError) return { ok: false, userErrors: userErrorsFrom(error, null) };
+      if (error instanceof ValidationError) return { done: true, outcome: { ok: false, userErrors: userErrorsFrom(error, null) } };
       throw error;
     }
+  }
+
+  /** Steps 3–5, holding a reserved quota unit. */
+  private async store(
+    em: EntityManager,
+    repository: ConversionRepository,
+    user: AuthUser,
+    request: ConvertMelodyRequest,
+    clean: CleanRequest,
+    charge: QuotaCharge,
+    logger: Logger,
+  ): Promise<ConvertMelodyOutcome> {
+    const idempotencyKey = request.idempotencyKey ?? null;
 
     // 3. The upload.
     let file: FileUpload;
@@ -239,6 +291,7 @@ export class ConversionService {
         inputKey,
         input,
         warnings,
+        quota: charge,
       });
     } catch (error) {
       await removeFiles();
@@ -309,7 +362,7 @@ export class ConversionService {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        enqueueConversion(this.services.queue, { conversionId }, jobPolicy(this.services.config)),
+        enqueueConversion(this.services.queue, { conversionId }, jobPolicy(this.services.config)).then(() => this.services.metrics?.jobsEnqueued.inc()),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Queueing took longer than ${ENQUEUE_TIMEOUT_MS} ms.`)), ENQUEUE_TIMEOUT_MS);
         }),

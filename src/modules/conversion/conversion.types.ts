@@ -20,6 +20,7 @@ import {
 } from './conversion.entity.js';
 import { conversionGlobalId } from '../node/global-id.js';
 import { NodeInterface } from '../node/node.types.js';
+import { Quota } from '../quota/quota.types.js';
 import { signUrl, type SignedUrlConfig } from '../../platform/signed-url.js';
 
 export { ConversionStatus };
@@ -281,6 +282,9 @@ export class ConvertMelodyPayload {
 
   @Field(() => [UserError])
   userErrors!: UserError[];
+
+  @Field(() => Quota, { description: 'Your quota after this call (a unit taken by a queued conversion, or given back when nothing was queued).' })
+  quota!: Quota;
 }
 
 /** Turns a storage key into a signed link (see src/platform/signed-url.ts). */
