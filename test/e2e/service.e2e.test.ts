@@ -26,8 +26,8 @@ import { storageKeys } from '../../src/worker/conversion-job.js';
 import { postGraphQL, uploadConversion, type UploadFile } from '../support/api-harness.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { followProgress, progressClient, type ProgressEvent } from '../support/progress-client.js';
-import { Cleanup, createTestResources, filesUnder, freePort, mintToken, queuedJobs, type TestResources } from '../support/service-harness.js';
-import { pidExists, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
+import { Cleanup, createTestResources, filesUnder, mintToken, queuedJobs, type TestResources } from '../support/service-harness.js';
+import { pidExists, startApiProcess, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 
 const STAGES = ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION'];
 /** voice-la.flac: 10.7 s of sung "la" syllables, 16 kHz mono (test/fixtures/melodies/voice-la.truth.json). */
@@ -80,13 +80,10 @@ beforeAll(async () => {
   melody = { bytes: new Uint8Array(await readFile(fixture)), name: 'voice-la.flac', type: 'audio/flac' };
   longMelody = { bytes: await repeatFlac(fixture, LONG_REPEATS), name: 'voice-la-long.flac', type: 'audio/flac' };
 
-  const port1 = await freePort();
-  let port2 = await freePort();
-  while (port2 === port1) port2 = await freePort();
   // No worker yet: the first case queues its conversions before one starts.
   [api1, api2] = await Promise.all([
-    startServiceProcess(cleanup, { name: 'api-1', mode: 'api', env: { ...resources.env, PORT: String(port1) } }),
-    startServiceProcess(cleanup, { name: 'api-2', mode: 'api', env: { ...resources.env, PORT: String(port2), MAX_UPLOAD_BYTES: String(API2_MAX_UPLOAD_BYTES) } }),
+    startApiProcess(cleanup, { name: 'api-1', env: resources.env }),
+    startApiProcess(cleanup, { name: 'api-2', env: { ...resources.env, MAX_UPLOAD_BYTES: String(API2_MAX_UPLOAD_BYTES) } }),
   ]);
 }, 90_000);
 

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Cleanup } from './service-harness.js';
+import { freePort, type Cleanup } from './service-harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built entry point (test/support/dist-build.global-setup.ts keeps it current). */
@@ -204,5 +204,20 @@ export function pidExists(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Starts an API process on a free port (PORT, HOST and PUBLIC_URL set to match). A port taken by
+ * someone else between choosing it and listening (EADDRINUSE) is retried with another, up to 3 times.
+ */
+export async function startApiProcess(cleanup: Cleanup, options: { name: string; env: Record<string, string>; readyTimeoutMs?: number }): Promise<ServiceProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await startServiceProcess(cleanup, { ...options, mode: 'api', env: { ...options.env, PORT: String(port) } });
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
   }
 }
