@@ -145,6 +145,3 @@ export async function leftovers(api: ApiEnv): Promise<Leftovers> {
   const { jobs, waiting } = await queuedJobs(api.services.redis, api.config.redisPrefix);
   return { users: Number(users), conversions: Number(conversions), jobs, waiting, files: await storedFiles(api) };
 }
-
-/** @deprecated The shared {@link Cleanup} of service-harness.ts (kept so older imports still work). */
-export { Cleanup as ApiCleanup } from './service-harness.js';

@@ -141,6 +141,3 @@ export async function createReplicaServices(cleanup: Cleanup, env: ReadSideEnv):
   cleanup.add(() => services.close());
   return services;
 }
-
-// Formerly defined here; now shared by every service test (kept so older imports still work).
-export { Cleanup, createTestDatabase, createTestPrefix, dropDatabase, POSTGRES_ADMIN_URL, REDIS_URL } from './service-harness.js';

@@ -149,6 +149,3 @@ export async function storedFiles(env: WorkerEnv, conversionId: string): Promise
     return [];
   }
 }
-
-/** @deprecated The shared {@link Cleanup} of service-harness.ts (kept so older imports still work). */
-export { Cleanup as WorkerCleanup } from './service-harness.js';
