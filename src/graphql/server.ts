@@ -2,7 +2,7 @@
  * The API process's HTTP server: one port and one path (`/graphql`) for queries and mutations
  * (Apollo Server 5 on Express 5, GraphQL multipart uploads through graphql-upload-minimal) and for
  * subscriptions (graphql-ws on the same HTTP server); plus `GET /files/*` (signed links) and
- * `GET /health/live`.
+ * `GET /health/live`, `/health/ready`, `/health` and `/metrics` (see observability.ts).
  *
  * - CSRF prevention is on: a multipart upload must carry `Apollo-Require-Preflight` (or
  *   `X-Apollo-Operation-Name`). Uploads without it are refused with 400 *before* the body is parsed.
@@ -31,6 +31,8 @@ import type { Services } from '../platform/services.js';
 import { authenticate, createContext, requestIdFrom, type GraphQLContext } from './context.js';
 import { buildAppSchema } from './schema.js';
 import { filesRoute } from './files-route.js';
+import { graphqlSpan, httpMetrics, observabilityPlugin, observabilityRoutes } from './observability.js';
+import { operationLabel } from '../platform/metrics.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -189,6 +191,9 @@ export async function createApiServer(services: Services, options: { schema?: Gr
 
   // graphql-ws on the same server and path.
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const { metrics } = services;
+  // Subscription ids (per socket context) counted in the active-subscriptions gauge.
+  const openSubscriptions = new WeakMap<object, Set<string>>();
   const wsCleanup = useServer<Record<string, unknown>, { user: AuthUser; requestId: string }>(
     {
       schema,
@@ -203,6 +208,21 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         return true;
       },
       context: (ctx) => createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
+      onOperation: (ctx, id, _payload, args, result) => {
+        const operation = operationLabel(args.operationName);
+        const isStream = typeof (result as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+        metrics?.graphqlOperations.inc({ operation, type: isStream ? 'subscription' : 'ws', outcome: !isStream && (result as { errors?: unknown[] }).errors?.length ? 'error' : 'ok' });
+        if (isStream && metrics) {
+          const ids = openSubscriptions.get(ctx) ?? new Set<string>();
+          openSubscriptions.set(ctx, ids);
+          ids.add(id);
+          metrics.activeSubscriptions.inc();
+        }
+        return undefined;
+      },
+      onComplete: (ctx, id) => {
+        if (openSubscriptions.get(ctx)?.delete(id)) metrics?.activeSubscriptions.dec();
+      },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors?.length) return;
         return { ...result, errors: result.errors.map((error) => formatClientError(error.toJSON(), error, production)) };
@@ -232,13 +252,16 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       },
       config.env === 'development' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(),
+      observabilityPlugin(metrics),
     ],
   });
   await apollo.start();
 
+  app.use(httpMetrics(metrics));
   app.get('/health/live', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
+  app.use(observabilityRoutes(services));
   app.use('/files', filesRoute(services));
   app.use(
     GRAPHQL_PATH,
@@ -248,6 +271,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       res.set('X-Request-Id', requestId);
       next();
     },
+    graphqlSpan,
     multipartCsrfGuard,
     releaseUnreadUploads,
     graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),

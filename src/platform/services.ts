@@ -18,6 +18,7 @@ import { initOrm, type Orm } from './database.js';
 import { createRedis } from './redis.js';
 import { createPubSub } from './pubsub.js';
 import { DiskStorage, type Storage } from './storage.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { CONVERSION_QUEUE, type ConversionJobData } from '../worker/conversion-job.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
@@ -33,6 +34,11 @@ export interface Services {
   storage: Storage;
   /** Producer-mode queue of conversion jobs. */
   queue: ConversionQueue;
+  /**
+   * This process's Prometheus metrics (`GET /metrics`). Made by {@link createServices}; optional so
+   * hand-built services (tests) may leave it out, in which case nothing is counted.
+   */
+  metrics?: Metrics;
   /** Closes everything this created, in reverse order of dependency; safe to call twice. */
   close(): Promise<void>;
 }
@@ -63,8 +69,9 @@ export async function createConversionQueue(config: Pick<Config, 'redisUrl' | 'r
  * Builds every shared resource for a process of `role`. On failure, whatever was already opened is
  * closed again before the error is rethrown.
  */
-export async function createServices(config: Config, options: { role: ProcessRole; logger?: Logger }): Promise<Services> {
+export async function createServices(config: Config, options: { role: ProcessRole; logger?: Logger; metrics?: Metrics }): Promise<Services> {
   const logger = options.logger ?? createLogger(config, options.role);
+  const metrics = options.metrics ?? createMetrics({ defaultLabels: { role: options.role } });
   const closers: (() => Promise<unknown>)[] = [];
   const closeAll = async () => {
     while (closers.length) {
@@ -88,6 +95,7 @@ export async function createServices(config: Config, options: { role: ProcessRol
     const queue = await createConversionQueue(config, 'producer');
     closers.push(() => queue.close(5000));
     queue.on('error', (error) => logger.warn('Queue error', { error: error.message }));
+    metrics.setQueueDepthSource(() => queue.checkHealth());
     let closed: Promise<void> | null = null;
     return {
       config,
@@ -97,6 +105,7 @@ export async function createServices(config: Config, options: { role: ProcessRol
       pubsub,
       storage,
       queue,
+      metrics,
       close: () => (closed ??= closeAll()),
     };
   } catch (error) {

@@ -3,6 +3,8 @@
  * carries only the conversion id (the row is the truth) and the trace context of the request that
  * created it.
  */
+import { injectTraceContext } from '../platform/tracing.js';
+
 export const CONVERSION_QUEUE = 'conversions';
 
 export interface ConversionJobData {
@@ -47,10 +49,13 @@ export interface JobQueue {
 /**
  * Enqueues the conversion's job. The job id is the conversion id, so enqueueing a conversion that
  * is already waiting, delayed or running adds nothing (Bee-Queue keeps one job per id); the worker
- * treats a job whose row is already finished as done.
+ * treats a job whose row is already finished as done. The active OpenTelemetry context goes into
+ * `traceContext` unless the caller gave one.
  */
 export async function enqueueConversion(queue: JobQueue, data: ConversionJobData, policy: ConversionJobPolicy): Promise<void> {
-  const job = queue.createJob(data);
+  // The enqueuing request's trace continues in the worker (no-op without an OpenTelemetry SDK).
+  const traceContext = data.traceContext ?? injectTraceContext();
+  const job = queue.createJob(traceContext ? { ...data, traceContext } : data);
   job.setId(data.conversionId);
   job.retries(policy.retries);
   job.backoff('exponential', policy.backoffMs);

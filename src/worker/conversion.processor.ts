@@ -33,6 +33,8 @@ import { QuotaRepository } from '../modules/quota/quota.repository.js';
 import { Conversion, ConversionStatus, type ErrorData, type QualityData, type ResultData, type StageName, type StageTimestamps, type WarningData } from '../modules/conversion/conversion.entity.js';
 import { storageKeys, type ConversionJobData } from './conversion-job.js';
 import { runInThread, type RunPipeline } from './run-in-thread.js';
+import type { Metrics } from '../platform/metrics.js';
+import { withJobTelemetry, type JobTelemetry } from './job-telemetry.js';
 import type { ThreadOutputs, ThreadPipelineOptions, ThreadRequest } from './thread-protocol.js';
 
 /** The pub/sub operations the processor needs (graphql-redis-subscriptions' RedisPubSub has them). */
@@ -71,6 +73,8 @@ export interface ConversionProcessorDeps {
   pipelineOptions?: ThreadPipelineOptions;
   /** Least time between two progress writes to the row within one stage, ms; default 250. */
   progressWriteIntervalMs?: number;
+  /** Job and stage metrics (`services.metrics`); none counted without. */
+  metrics?: Metrics;
 }
 
 export interface ConversionProcessor {
@@ -192,7 +196,22 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
     await Promise.all(OUTPUT_NAMES.map((name) => storage.delete(storageKeys.output(conversionId, name))));
   }
 
-  async function process(job: ConversionJob): Promise<ConversionOutcome> {
+  /** {@link processJob} inside the job's span, with its metrics (job-telemetry.ts). */
+  function process(job: ConversionJob): Promise<ConversionOutcome> {
+    return withJobTelemetry(deps.metrics, job, async (telemetry) => {
+      try {
+        const outcome = await processJob(job, telemetry);
+        telemetry.end({ outcome: outcome.status });
+        return outcome;
+      } catch (error) {
+        const retrying = error instanceof AppError && (error.reason === SHUTDOWN || (error.retryable && Number(job.options.retries ?? 0) > 0));
+        telemetry.end({ error, retrying });
+        throw error;
+      }
+    });
+  }
+
+  async function processJob(job: ConversionJob, telemetry: JobTelemetry): Promise<ConversionOutcome> {
     const conversionId = job.data.conversionId;
     const log = deps.logger.child({ conversionId, jobId: job.id });
     const em = orm.em.fork() as EntityManager;
@@ -249,6 +268,7 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
         if (previous) previous.finishedAt = at;
         stageTimestamps[next] = { startedAt: at };
         stage = next;
+        telemetry.stage(next);
       }
       progress = Math.max(progress, Math.round(event.percent));
       queuePublish({ conversionId, userId, status: 'PROCESSING', stage, progress, message: event.message, at, final: false, error: null });
@@ -277,6 +297,7 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
         return { conversionId, status: 'SKIPPED' };
       }
       lastWriteMs = Date.now();
+      telemetry.stage(stage);
       queuePublish({ conversionId, userId, status: 'PROCESSING', stage, progress: 0, message: 'Processing started', at: startedAt.toISOString(), final: false, error: null });
       timer = setTimeout(() => controller.abort(jobTimeoutError(config.jobTimeoutSeconds)), config.jobTimeoutSeconds * 1000);
 

@@ -59,6 +59,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     storage: options.processor?.storage ?? services.storage,
     pubsub: options.processor?.pubsub ?? services.pubsub,
     logger: log,
+    metrics: services.metrics,
     ...options.processor,
   });
   const queue = new BeeQueue<ConversionJobData>(CONVERSION_QUEUE, {

@@ -1,0 +1,154 @@
+/**
+ * Health probes and the Prometheus endpoint of the real API on real PostgreSQL and Redis:
+ * readiness turns 503 when this test's own Redis client is disconnected, when this test's own
+ * database stops taking connections (the shared servers keep running) or when a migration is
+ * pending, and 200 again once each is back; `/metrics` parses with a strict exposition-format
+ * parser and counts what was done; the parser itself rejects malformed text.
+ */
+import { knex, type Knex } from '@mikro-orm/knex';
+import { startApi, postGraphQL, type ApiEnv } from '../support/api-harness.js';
+import { Cleanup, POSTGRES_ADMIN_URL } from '../support/service-harness.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+
+const cleanup = new Cleanup();
+let api: ApiEnv;
+let admin: Knex;
+let databaseName: string;
+
+beforeAll(async () => {
+  api = await startApi(cleanup, { LOG_LEVEL: 'error' });
+  databaseName = new URL(api.config.databaseUrl).pathname.slice(1);
+  admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
+  cleanup.add(() => admin.destroy());
+  // Whatever a test did to the database, it takes connections again before the cleanup drops it.
+  cleanup.add(() => admin.raw(`alter database "${databaseName}" allow_connections true`));
+});
+
+afterAll(() => cleanup.run());
+
+async function probe(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${api.url}${path}`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function until(what: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await what())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('health probes', () => {
+  it('reports live, ready and the details when every dependency is up', async () => {
+    expect(await probe('/health/live')).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await probe('/health/ready')).toEqual({ status: 200, body: { status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } } });
+    const details = await probe('/health');
+    expect(details.status).toBe(200);
+    expect(details.body).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true }, migrations: { ok: true } }, queue: { waiting: 0, active: 0 } });
+  });
+
+  it('turns 503 while Redis is unreachable and 200 once it is back, and stays live', async () => {
+    api.services.redis.disconnect();
+    const down = await probe('/health/ready');
+    expect(down).toEqual({ status: 503, body: { status: 'unavailable', checks: { postgres: 'ok', redis: 'down', migrations: 'ok' } } });
+    expect((await probe('/health')).body).toMatchObject({ checks: { redis: { ok: false, error: expect.any(String) } } });
+    expect((await probe('/health/live')).status).toBe(200);
+    await api.services.redis.connect();
+    await until(async () => (await probe('/health/ready')).status === 200);
+  });
+
+  it('turns 503 while PostgreSQL refuses this database and 200 once it takes connections again', async () => {
+    await admin.raw(`alter database "${databaseName}" allow_connections false`);
+    await admin.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [databaseName]);
+    const started = Date.now();
+    await until(async () => (await probe('/health/ready')).status === 503);
+    // The probe answers within its check timeout, not after the pool's connection timeout.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await probe('/health/ready')).body).toMatchObject({ checks: { postgres: 'down', redis: 'ok' } });
+    expect((await probe('/health/live')).status).toBe(200);
+    await admin.raw(`alter database "${databaseName}" allow_connections true`);
+    await until(async () => (await probe('/health/ready')).status === 200);
+  });
+
+  it('turns 503 while a migration is pending', async () => {
+    const connection = api.services.orm.em.getConnection();
+    const [last] = await connection.execute<{ id: number; name: string; executed_at: Date }[]>('select * from mikro_orm_migrations order by id desc limit 1');
+    await connection.execute('delete from mikro_orm_migrations where id = ?', [last.id]);
+    try {
+      expect(await probe('/health/ready')).toEqual({ status: 503, body: { status: 'unavailable', checks: { postgres: 'ok', redis: 'ok', migrations: 'down' } } });
+    } finally {
+      await connection.execute('insert into mikro_orm_migrations (id, name, executed_at) values (?, ?, ?)', [last.id, last.name, last.executed_at]);
+    }
+    expect((await probe('/health/ready')).status).toBe(200);
+  });
+});
+
+describe('GET /metrics', () => {
+  async function scrape() {
+    const response = await fetch(`${api.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    return parsePrometheusText(await response.text());
+  }
+
+  it('is valid exposition text with every family the issue asks for', async () => {
+    const families = await scrape();
+    const expected: Record<string, string> = {
+      melody_jobs_enqueued_total: 'counter',
+      melody_jobs_completed_total: 'counter',
+      melody_jobs_failed_total: 'counter',
+      melody_jobs_retried_total: 'counter',
+      melody_job_duration_seconds: 'histogram',
+      melody_queue_depth: 'gauge',
+      melody_cache_hits_total: 'counter',
+      melody_cache_misses_total: 'counter',
+      melody_circuit_breaker_state: 'gauge',
+      melody_http_requests_total: 'counter',
+      melody_http_request_duration_seconds: 'histogram',
+      melody_graphql_operations_total: 'counter',
+      melody_graphql_operation_duration_seconds: 'histogram',
+      melody_active_subscriptions: 'gauge',
+    };
+    for (const [name, type] of Object.entries(expected)) expect([name, families.get(name)?.type]).toEqual([name, type]);
+    // Queue depth is read from Redis at scrape time.
+    expect(sampleValue(families, 'melody_queue_depth', { state: 'waiting', role: 'api' })).toBe(0);
+    expect(sampleValue(families, 'melody_active_subscriptions')).toBe(0);
+  });
+
+  it('counts and times GraphQL operations by name and outcome, and HTTP requests by route', async () => {
+    const before = await scrape();
+    const count = (families: typeof before, labels: Record<string, string>) => sampleValue(families, 'melody_graphql_operations_total', labels) ?? 0;
+    await postGraphQL(api, 'query ProbeTypename { __typename }');
+    await postGraphQL(api, 'query ProbeTypename { __typename }');
+    await postGraphQL(api, 'query ProbeBroken { notAField }');
+    await probe('/health/ready');
+    const after = await scrape();
+    expect(count(after, { operation: 'ProbeTypename', type: 'query', outcome: 'ok' }) - count(before, { operation: 'ProbeTypename', type: 'query', outcome: 'ok' })).toBe(2);
+    expect(sampleValue(after, 'melody_graphql_operation_duration_seconds_count', { operation: 'ProbeTypename', type: 'query' })).toBe(2);
+    // An operation that fails validation never resolves: it is counted as an error without a type.
+    expect(count(after, { operation: 'anonymous', outcome: 'error' }) - count(before, { operation: 'anonymous', outcome: 'error' })).toBe(1);
+    expect((sampleValue(after, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0) - (sampleValue(before, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0)).toBe(2);
+    expect(sampleValue(after, 'melody_http_requests_total', { method: 'GET', route: '/health/ready', status: '200' })).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the strict exposition parser', () => {
+  it('accepts well-formed text and reads escaped label values', () => {
+    const families = parsePrometheusText('# HELP a_total A.\n# TYPE a_total counter\na_total{x="q\\"uo\\\\te\\n"} 3\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1.5\nh_count 2\n');
+    expect(sampleValue(families, 'a_total', { x: 'q"uo\\te\n' })).toBe(3);
+  });
+
+  it.each([
+    ['a bad value', 'a 1,5\n'],
+    ['an unquoted label value', 'a{x=1} 1\n'],
+    ['a bad escape', 'a{x="\\t"} 1\n'],
+    ['a TYPE after samples', 'a 1\n# TYPE a counter\n'],
+    ['a duplicate sample', 'a{x="1"} 1\na{x="1"} 2\n'],
+    ['non-contiguous families', 'a 1\nb 1\na{x="1"} 1\n'],
+    ['non-cumulative buckets', '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_count 1\n'],
+    ['a histogram without +Inf', '# TYPE h histogram\nh_bucket{le="1"} 1\nh_count 1\n'],
+  ])('rejects %s', (_what, text) => {
+    expect(() => parsePrometheusText(text)).toThrow();
+  });
+});

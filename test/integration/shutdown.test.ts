@@ -1,0 +1,92 @@
+/**
+ * Graceful shutdown of the real processes (`node dist/src/main.js`, rebuilt first when stale):
+ * - a worker sent SIGTERM in the middle of a conversion finishes it (row COMPLETED, outputs stored,
+ *   the final event published, no job left waiting or active) and exits with 0: nothing is lost;
+ * - an API sent SIGTERM finishes the request it is receiving, closes its WebSockets with 1001
+ *   (going away), stops accepting connections and exits with 0.
+ * (A worker whose running job outlasts the stop bound hands it back to the queue for another
+ * worker: tested in-process in worker-failures.test.ts.)
+ */
+import WebSocket from 'ws';
+import { loadConfig, type Config } from '../../src/platform/config.js';
+import { createServices, type Services } from '../../src/platform/services.js';
+import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
+import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
+import { startServiceProcess } from '../support/service-processes.js';
+import { Cleanup, createTestResources, freePort, mintToken, type TestResources } from '../support/service-harness.js';
+import { enqueue, insertPendingConversion, loadConversion, recordProgress, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
+
+const cleanup = new Cleanup();
+let resources: TestResources;
+let config: Config;
+let services: Services;
+/** What the worker harness helpers need (this process runs no worker: the spawned one does). */
+let env: WorkerEnv;
+
+beforeAll(async () => {
+  ensureDistBuilt();
+  resources = await createTestResources(cleanup, { storageLabel: 'mv-shutdown-' });
+  config = loadConfig({ ...resources.env, LOG_LEVEL: 'error' });
+  services = await createServices(config, { role: 'api' });
+  cleanup.add(() => services.close());
+  env = { config, services, worker: null as never, storageDir: resources.storageDir };
+}, 180_000);
+
+afterAll(() => cleanup.run());
+
+it('a worker sent SIGTERM during a conversion finishes it, then exits 0', async () => {
+  const worker = await startServiceProcess(cleanup, { name: 'worker-1', mode: 'worker', env: resources.env });
+  const conversion = await insertPendingConversion(env);
+  const progress = await recordProgress(cleanup, env, conversion.id);
+  await enqueue(env, conversion.id);
+  await progress.waitFor((event) => event.stage === 'PITCH_EXTRACTION', 60_000);
+
+  const code = await worker.stop(60_000);
+  expect([code, worker.output().includes('Worker stopped')]).toEqual([0, true]);
+  const row = await loadConversion(env, conversion.id);
+  expect(row.status).toBe(ConversionStatus.COMPLETED);
+  expect(progress.events.at(-1)).toMatchObject({ status: 'COMPLETED', final: true });
+  expect(await storedFiles(env, conversion.id)).toEqual(expect.arrayContaining(['input', 'vocals.wav', 'score.mid', 'score.musicxml', 'report.json']));
+  const counts = await services.queue.checkHealth();
+  expect([counts.waiting, counts.active, counts.succeeded]).toEqual([0, 0, 1]);
+}, 120_000);
+
+it('an API sent SIGTERM finishes the request in flight, closes WebSockets with 1001 and exits 0', async () => {
+  const port = await freePort();
+  const api = await startServiceProcess(cleanup, { name: 'api-1', mode: 'api', env: { ...resources.env, PORT: String(port) } });
+  const base = api.url!;
+
+  // A WebSocket, acknowledged.
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  cleanup.add(() => socket.terminate());
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${mintToken(resources.jwtSecret, 'user-shutdown')}` } })));
+    socket.once('message', (data) => ((JSON.parse(String(data)) as { type: string }).type === 'connection_ack' ? resolve() : reject(new Error(String(data)))));
+    socket.once('error', reject);
+  });
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+
+  // A request whose body is still arriving when the signal comes.
+  const body = JSON.stringify({ query: 'query InFlight { __typename }' });
+  let sendRest!: () => void;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(body.slice(0, 10)));
+      sendRest = () => {
+        controller.enqueue(new TextEncoder().encode(body.slice(10)));
+        controller.close();
+      };
+    },
+  });
+  const inFlight = fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body: stream, duplex: 'half' } as RequestInit);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  const exited = api.stop(30_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  sendRest();
+  const response = await inFlight;
+  expect([response.status, await response.json()]).toEqual([200, { data: { __typename: 'Query' } }]);
+  expect(await closed).toBe(1001);
+  expect(await exited).toBe(0);
+  await expect(fetch(`${base}/health/live`)).rejects.toThrow();
+}, 120_000);
