@@ -362,7 +362,7 @@ export class ConversionService {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        enqueueConversion(this.services.queue, { conversionId }, jobPolicy(this.services.config)),
+        enqueueConversion(this.services.queue, { conversionId }, jobPolicy(this.services.config)).then(() => this.services.metrics?.jobsEnqueued.inc()),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Queueing took longer than ${ENQUEUE_TIMEOUT_MS} ms.`)), ENQUEUE_TIMEOUT_MS);
         }),
