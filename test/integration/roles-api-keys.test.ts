@@ -84,7 +84,9 @@ describe('roles and API keys', () => {
     const rows = await api.services.orm.em.getConnection().execute<Record<string, unknown>[]>('select * from "api_keys" where "id" = ?', [created.apiKey.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0].key_hash).toBe(createHash('sha256').update(created.key).digest('hex'));
-    const secret = created.key.split('_')[2];
+    // The secret is everything after the prefix (it may itself contain '_': base64url).
+    const secret = created.key.slice(created.apiKey.prefix.length + 1);
+    expect(secret).toHaveLength(43);
     for (const value of Object.values(rows[0])) expect(String(value)).not.toContain(secret);
   });
 
