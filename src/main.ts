@@ -18,6 +18,7 @@ import { createLogger } from './platform/logger.js';
 import { createServices, type ProcessRole, type Services } from './platform/services.js';
 import { createApiServer, GRAPHQL_PATH } from './graphql/server.js';
 import { startWorker } from './worker/worker.js';
+import { startWorkerHttp } from './worker/worker-http.js';
 
 const MODES: readonly ProcessRole[] = ['api', 'worker', 'all'];
 const FORCED_EXIT_MS = 45_000;
@@ -50,6 +51,12 @@ export async function run(mode: ProcessRole): Promise<number> {
     if (mode === 'worker' || mode === 'all') {
       const worker = await startWorker(ready);
       stoppers.push(() => worker.stop());
+      if (mode === 'worker' && config.metricsPort !== null) {
+        const http = await startWorkerHttp(ready, config.metricsPort, config.host);
+        // Stopped last of the worker's parts, so the probes and metrics answer while jobs finish.
+        stoppers.splice(stoppers.length - 1, 0, () => http.stop());
+        logger.info('Worker metrics and health', { url: `${http.url}/metrics` });
+      }
     }
     if (mode === 'api' || mode === 'all') {
       const server = await createApiServer(ready);

@@ -40,6 +40,11 @@ export interface Config {
   jobBackoffMs: number;
   /** `MAX_UPLOAD_BYTES`: largest accepted upload, enforced while streaming. Default 50 MB. */
   maxUploadBytes: number;
+  /**
+   * `METRICS_PORT`: port on which a worker process (`npm run worker`) serves `/health/live`,
+   * `/health/ready`, `/health` and `/metrics` (the API serves them on PORT). Default none: off.
+   */
+  metricsPort: number | null;
   /** `LOG_LEVEL`: winston level. Default `info` (`warn` under test). */
   logLevel: string;
   /** `DAILY_QUOTA`: conversions one user may start per day in QUOTA_TIME_ZONE, unless the user has their own limit. Default 10. */
@@ -101,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 10, 3_600_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    metricsPort: env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
     dailyQuota: integer(env, 'DAILY_QUOTA', 10, 0, 1_000_000),
     monthlyQuota: integer(env, 'MONTHLY_QUOTA', 100, 0, 10_000_000),

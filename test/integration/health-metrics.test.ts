@@ -3,12 +3,17 @@
  * readiness turns 503 when this test's own Redis client is disconnected, when this test's own
  * database stops taking connections (the shared servers keep running) or when a migration is
  * pending, and 200 again once each is back; `/metrics` parses with a strict exposition-format
- * parser and counts what was done; the parser itself rejects malformed text.
+ * parser and counts what was done; a worker process (`METRICS_PORT`) serves its job and stage
+ * metrics the same way; the parser itself rejects malformed text.
  */
 import { knex, type Knex } from '@mikro-orm/knex';
 import { startApi, postGraphQL, type ApiEnv } from '../support/api-harness.js';
 import { Cleanup, POSTGRES_ADMIN_URL } from '../support/service-harness.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
+import { startServiceProcess } from '../support/service-processes.js';
+import { freePort } from '../support/service-harness.js';
+import { enqueue, insertPendingConversion, recordProgress, type WorkerEnv } from '../support/worker-harness.js';
 
 const cleanup = new Cleanup();
 let api: ApiEnv;
@@ -131,6 +136,43 @@ describe('GET /metrics', () => {
     expect((sampleValue(after, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0) - (sampleValue(before, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0)).toBe(2);
     expect(sampleValue(after, 'melody_http_requests_total', { method: 'GET', route: '/health/ready', status: '200' })).toBeGreaterThanOrEqual(1);
   });
+});
+
+describe('a worker process with METRICS_PORT', () => {
+  beforeAll(() => {
+    ensureDistBuilt();
+  }, 180_000);
+
+  it('is ready and serves the metrics of the jobs it ran: outcome, one duration per stage and for the job', async () => {
+    const port = await freePort();
+    const databaseUrl = api.config.databaseUrl;
+    const worker = await startServiceProcess(cleanup, {
+      name: 'worker-metrics',
+      mode: 'worker',
+      env: { NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: api.config.redisUrl, REDIS_PREFIX: api.config.redisPrefix, STORAGE_DIR: api.storageDir, JWT_SECRET: api.config.jwtSecret, METRICS_PORT: String(port), HOST: '127.0.0.1' },
+    });
+    const base = `http://127.0.0.1:${port}`;
+    // "Worker started" (what the harness waits for) comes just before the metrics server listens.
+    await until(async () => (await fetch(`${base}/health/live`).catch(() => null))?.status === 200);
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    const env = { config: api.config, services: api.services, worker: null as never, storageDir: api.storageDir } satisfies WorkerEnv;
+    const conversion = await insertPendingConversion(env);
+    const progress = await recordProgress(cleanup, env, conversion.id);
+    await enqueue(env, conversion.id);
+    expect(await progress.final(60_000)).toMatchObject({ status: 'COMPLETED' });
+    let families = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+    // The job's counters are updated just after the final event is published.
+    for (let i = 0; i < 50 && sampleValue(families, 'melody_jobs_completed_total', { outcome: 'COMPLETED' }) !== 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      families = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+    }
+    expect(sampleValue(families, 'melody_jobs_completed_total', { outcome: 'COMPLETED', role: 'worker' })).toBe(1);
+    for (const stage of ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION', 'job']) {
+      expect([stage, sampleValue(families, 'melody_job_duration_seconds_count', { stage })]).toEqual([stage, 1]);
+    }
+    expect(sampleValue(families, 'melody_job_duration_seconds_sum', { stage: 'job' })).toBeGreaterThan(0);
+    expect(await worker.stop()).toBe(0);
+  }, 120_000);
 });
 
 describe('the strict exposition parser', () => {
