@@ -18,8 +18,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.js', '*.config.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', AbortController: 'readonly' } },
+    files: ['bin/**/*.js', 'scripts/**/*.js', '*.config.js', 'test/**/*.mjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', AbortController: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
   },
   {
     // Principle 1 of CONVENTIONS.md: pure core, I/O shell.

@@ -370,6 +370,7 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest): Promis
     return checkVocals(sung.samples, sung.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy, inPlace: true });
   });
   for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
+  await run.checkpoint();
   const wav = encodeWav([samples], sung.sampleRate, { bitDepth: 16 });
   run.progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
   return { wav, voice: sung.voice, transposeSemitones: sung.transposeSemitones, outOfRange: sung.outOfRange, quality };
