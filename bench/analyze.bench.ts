@@ -13,7 +13,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { renderMelody, twinkle, type TruthNote } from '../test/support/signals.js';
+import { renderMelody, repeatedTwinkle, type TruthNote } from '../test/support/signals.js';
 import { encodeWav } from '../src/audio/decode/wav.js';
 import { validateAndDecode } from '../src/audio/validate/validate.js';
 import { analyzeMelody, type AnalysisStep } from '../src/audio/analyze.js';
@@ -67,16 +67,7 @@ async function child(file: string): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
-function melody(seconds: number): TruthNote[] {
-  const notes: TruthNote[] = [];
-  const phrase = twinkle(0, 0.5);
-  const length = phrase[phrase.length - 1].end + 0.6;
-  const transpositions = [55, 60, 48, 64, 57, 43, 67];
-  for (let offset = 0, i = 0; offset + length < seconds - 0.5; offset += length, i++) {
-    for (const note of phrase) notes.push({ start: note.start + offset, end: note.end + offset, midi: note.midi + transpositions[i % 7] });
-  }
-  return notes;
-}
+const melody = (seconds: number): TruthNote[] => repeatedTwinkle(seconds, [55, 60, 48, 64, 57, 43, 67]);
 
 function hasTaskset(): boolean {
   return spawnSync('taskset', ['--version']).status === 0;

@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { renderMelody, twinkle, type TruthNote } from '../test/support/signals.js';
+import { renderMelody, repeatedTwinkle, type TruthNote } from '../test/support/signals.js';
 import { encodeWav } from '../src/audio/decode/wav.js';
 import { convertMelody } from '../src/audio/pipeline.js';
 import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
@@ -52,16 +52,7 @@ async function child(file: string, seconds: number): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
-function melody(seconds: number): TruthNote[] {
-  const notes: TruthNote[] = [];
-  const phrase = twinkle(0, 0.5);
-  const length = phrase[phrase.length - 1].end + 0.6;
-  const transpositions = [60, 62, 57, 64, 59, 55, 65];
-  for (let offset = 0, i = 0; offset + length < seconds - 0.5; offset += length, i++) {
-    for (const note of phrase) notes.push({ start: note.start + offset, end: note.end + offset, midi: note.midi + transpositions[i % 7] });
-  }
-  return notes;
-}
+const melody = (seconds: number): TruthNote[] => repeatedTwinkle(seconds, [60, 62, 57, 64, 59, 55, 65]);
 
 async function parent(json: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mv-bench-convert-'));

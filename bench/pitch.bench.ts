@@ -7,7 +7,7 @@
  *
  * Run: npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/pitch.bench.js
  */
-import { renderMelody, twinkle, type TruthNote } from '../test/support/signals.js';
+import { renderMelody, repeatedTwinkle, type TruthNote } from '../test/support/signals.js';
 import { resample } from '../src/audio/dsp/resample.js';
 import { trackPitch } from '../src/audio/pitch/pitch.js';
 import { rawPitchAccuracy, voicingFalseAlarm } from '../src/audio/eval/pitch-metrics.js';
@@ -15,17 +15,7 @@ import { rawPitchAccuracy, voicingFalseAlarm } from '../src/audio/eval/pitch-met
 const SECONDS = 300;
 const RATE = 44100;
 
-function melody(seconds: number): TruthNote[] {
-  const notes: TruthNote[] = [];
-  const phrase = twinkle(0, 0.5);
-  const phraseLength = phrase[phrase.length - 1].end + 0.6;
-  const transpositions = [55, 60, 48, 64, 57, 43, 67];
-  for (let offset = 0, i = 0; offset + phraseLength < seconds - 0.5; offset += phraseLength, i++) {
-    const base = transpositions[i % transpositions.length];
-    for (const note of phrase) notes.push({ start: note.start + offset, end: note.end + offset, midi: note.midi + base });
-  }
-  return notes;
-}
+const melody = (seconds: number): TruthNote[] => repeatedTwinkle(seconds, [55, 60, 48, 64, 57, 43, 67]);
 
 /** CPU time (user + system) of `run`: the machine is shared, so wall time would measure the neighbours. */
 function time<T>(run: () => T): { result: T; ms: number } {

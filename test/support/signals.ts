@@ -150,3 +150,17 @@ export function twinkle(startMidi = 60, beat = 0.6): TruthNote[] {
   }
   return notes;
 }
+
+/**
+ * A long melody for benchmarks: the twinkle phrase (0.5 s beats) repeated until `seconds`, each
+ * repetition moved to the next base note of `bases` (MIDI), in turn.
+ */
+export function repeatedTwinkle(seconds: number, bases: readonly number[]): TruthNote[] {
+  const notes: TruthNote[] = [];
+  const phrase = twinkle(0, 0.5);
+  const length = phrase[phrase.length - 1].end + 0.6;
+  for (let offset = 0, i = 0; offset + length < seconds - 0.5; offset += length, i++) {
+    for (const note of phrase) notes.push({ start: note.start + offset, end: note.end + offset, midi: note.midi + bases[i % bases.length] });
+  }
+  return notes;
+}
