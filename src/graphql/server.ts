@@ -33,6 +33,7 @@ import { buildAppSchema } from './schema.js';
 import { filesRoute } from './files-route.js';
 import { graphqlSpan, httpMetrics, observabilityPlugin, observabilityRoutes } from './observability.js';
 import { operationLabel } from '../platform/metrics.js';
+import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, requestShapeGuard } from './abuse-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -59,6 +60,7 @@ const CLIENT_ERROR_CODES = new Set([
   'FORBIDDEN',
   'NOT_FOUND',
   'SERVICE_UNAVAILABLE',
+  ...ABUSE_ERROR_CODES,
 ]);
 
 /** True for errors we raised on purpose (a client error code, or one of our AppErrors). */
@@ -188,6 +190,9 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // Abuse limits (abuse-limits.ts): rate, depth, complexity, document size, open subscriptions.
+  const rateLimiter = new RateLimiter(services.redis, config.redisPrefix, config.rateLimitPerMinute);
+  const wsLimits = new WsLimits(schema, config, services.redis, rateLimiter, logger);
 
   // graphql-ws on the same server and path.
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
@@ -207,6 +212,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers['x-request-id']);
         return true;
       },
+      onSubscribe: (ctx, id, payload) => wsLimits.onSubscribe(ctx, id, payload, ctx.extra.user ?? null),
       context: (ctx) => createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
       onOperation: (ctx, id, _payload, args, result) => {
         const operation = operationLabel(args.operationName);
@@ -220,8 +226,9 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         }
         return undefined;
       },
-      onComplete: (ctx, id) => {
+      onComplete: async (ctx, id) => {
         if (openSubscriptions.get(ctx)?.delete(id)) metrics?.activeSubscriptions.dec();
+        await wsLimits.onComplete(ctx, id);
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors?.length) return;
@@ -236,7 +243,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     csrfPrevention: true,
     // main.ts owns SIGTERM/SIGINT (it also stops the worker and closes the services, in order).
     stopOnTerminationSignals: false,
-    introspection: !production,
+    introspection: config.introspection,
     includeStacktraceInErrorResponses: !production,
     formatError: (formatted, error) => formatClientError(formatted, error, production),
     plugins: [
@@ -246,6 +253,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
           return {
             async drainServer() {
               await wsCleanup.dispose();
+              await wsLimits.close();
             },
           };
         },
@@ -253,6 +261,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       config.env === 'development' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(),
       observabilityPlugin(metrics),
+      abuseLimitsPlugin<GraphQLContext>(schema, config, rateLimiter),
     ],
   });
   await apollo.start();
@@ -276,6 +285,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     releaseUnreadUploads,
     graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
     express.json({ limit: '1mb' }),
+    requestShapeGuard(config),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
         createContext(services, {

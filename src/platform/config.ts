@@ -40,6 +40,18 @@ export interface Config {
   jobBackoffMs: number;
   /** `MAX_UPLOAD_BYTES`: largest accepted upload, enforced while streaming. Default 50 MB. */
   maxUploadBytes: number;
+  /** `GRAPHQL_MAX_DEPTH`: deepest field nesting an operation may have (introspection fields not counted). Default 10 (1–100). */
+  maxQueryDepth: number;
+  /** `GRAPHQL_MAX_COMPLEXITY`: largest operation cost (1 per field, × `first` under a connection). Default 5000. */
+  maxQueryComplexity: number;
+  /** `GRAPHQL_MAX_QUERY_BYTES`: longest GraphQL document (query string), UTF-8 bytes; longer ones get 413. Default 16384. */
+  maxQueryBytes: number;
+  /** `RATE_LIMIT_PER_MINUTE`: GraphQL operations one user may start per minute, counted in Redis across replicas; 0 turns it off. Default 300. */
+  rateLimitPerMinute: number;
+  /** `MAX_SUBSCRIPTIONS_PER_USER`: subscriptions one user may hold open at once across replicas; 0 turns it off. Default 10. */
+  maxSubscriptionsPerUser: number;
+  /** `GRAPHQL_INTROSPECTION`: `true`/`false`; schema introspection over HTTP and WebSocket. Default on, except off when NODE_ENV=production. */
+  introspection: boolean;
   /**
    * `METRICS_PORT`: port on which a worker process (`npm run worker`) serves `/health/live`,
    * `/health/ready`, `/health` and `/metrics` (the API serves them on PORT). Default none: off.
@@ -80,6 +92,15 @@ function timeZone(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+/** `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off` (any case); the fallback when unset. */
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}".`);
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
@@ -106,6 +127,12 @@ export function loadConfig(env: Env = process.env): Config {
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 10, 3_600_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxQueryDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 100),
+    maxQueryComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 1, 10_000_000),
+    maxQueryBytes: integer(env, 'GRAPHQL_MAX_QUERY_BYTES', 16384, 256, 1024 * 1024),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000),
+    maxSubscriptionsPerUser: integer(env, 'MAX_SUBSCRIPTIONS_PER_USER', 10, 0, 100_000),
+    introspection: flag(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     metricsPort: env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
     dailyQuota: integer(env, 'DAILY_QUOTA', 10, 0, 1_000_000),

@@ -1,0 +1,358 @@
+/**
+ * Abuse limits of the GraphQL endpoint (HTTP and graphql-ws), all configured in `config.ts`:
+ *
+ * - Document size: a query string longer than `GRAPHQL_MAX_QUERY_BYTES` (UTF-8 bytes) is refused
+ *   with 413 `QUERY_TOO_LARGE` before it is parsed.
+ * - Batching: a JSON (or multipart `operations`) array is refused with 400 `BATCHING_NOT_SUPPORTED`.
+ * - Depth: an operation nested deeper than `GRAPHQL_MAX_DEPTH` fields is refused (400
+ *   `QUERY_TOO_DEEP`) before execution. Depth counts fields along the deepest path (fragments
+ *   expanded); introspection subtrees (`__schema`, `__type`) are not counted, introspection is
+ *   switched on and off by itself (`GRAPHQL_INTROSPECTION`).
+ * - Complexity: graphql-query-complexity with one estimator: every field costs 1 plus its children,
+ *   and a field with a numeric `first` argument (a connection page) costs 1 + first × its children.
+ *   Above `GRAPHQL_MAX_COMPLEXITY` the operation is refused (400 `QUERY_TOO_COMPLEX`); accepted HTTP
+ *   operations carry `extensions.cost = { complexity, maxComplexity, depth, maxDepth }`.
+ * - Rate: each authenticated user may start `RATE_LIMIT_PER_MINUTE` operations per fixed
+ *   one-minute window, counted in Redis by one Lua script (INCR + PEXPIRE, atomic) so every API
+ *   replica shares the count. Over the limit: HTTP 429 with `Retry-After`, error code `RATE_LIMITED`
+ *   and `extensions.retryAfterSeconds`. Anonymous operations are not counted (they can read nothing
+ *   but the schema). If Redis fails the limiter lets the request through (availability first) and logs.
+ * - Subscriptions: at most `MAX_SUBSCRIPTIONS_PER_USER` open at once per user across replicas:
+ *   each open subscription holds a lease (a member of a Redis sorted set scored by its expiry,
+ *   renewed every LEASE/3 while open, removed on completion), so a crashed replica's leases
+ *   lapse within {@link SUBSCRIPTION_LEASE_MS}. Over the limit: error `SUBSCRIPTION_LIMIT`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+// The CommonJS build: its ESM build imports `graphql/index.mjs`, a second copy of graphql next to the
+// CommonJS one our schema is made with ("Cannot use GraphQLObjectType from another module or realm").
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity/cjs';
+import type { Redis } from 'ioredis';
+import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import { redisKey } from '../platform/redis.js';
+import type { AuthUser } from '../platform/auth.js';
+
+/** Error codes raised here; all are the client's doing and shown as they are in production. */
+export const ABUSE_ERROR_CODES = ['QUERY_TOO_LARGE', 'BATCHING_NOT_SUPPORTED', 'QUERY_TOO_DEEP', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'SUBSCRIPTION_LIMIT'] as const;
+
+export type AbuseLimitsConfig = Pick<Config, 'maxQueryDepth' | 'maxQueryComplexity' | 'maxQueryBytes' | 'rateLimitPerMinute' | 'maxSubscriptionsPerUser' | 'introspection' | 'redisPrefix'>;
+
+/** The measured cost of an operation. */
+export interface OperationCost {
+  complexity: number;
+  maxComplexity: number;
+  depth: number;
+  maxDepth: number;
+}
+
+const RATE_WINDOW_MS = 60_000;
+/** Lifetime of a subscription's lease in Redis; renewed every third of it while the subscription is open. */
+export const SUBSCRIPTION_LEASE_MS = 30_000;
+
+/** Depth of the deepest field path of `document`'s operation (fragments expanded, introspection not counted). */
+export function operationDepth(document: DocumentNode, operationName?: string | null): number {
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return 0;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const depthOf = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
+    let deepest = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value.startsWith('__')) continue;
+        deepest = Math.max(deepest, 1 + (selection.selectionSet ? depthOf(selection.selectionSet, visiting) : 0));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        deepest = Math.max(deepest, depthOf(selection.selectionSet, visiting));
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        // A fragment cycle is a validation error (NoFragmentCycles); here it just stops the walk.
+        if (!fragment || visiting.has(name)) continue;
+        visiting.add(name);
+        deepest = Math.max(deepest, depthOf(fragment.selectionSet, visiting));
+        visiting.delete(name);
+      }
+    }
+    return deepest;
+  };
+  return depthOf(operation.selectionSet, new Set());
+}
+
+/** 1 per field plus its children; × `first` for connection pages; introspection fields cost nothing. */
+const costEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (field.name.startsWith('__')) return 0;
+  const first = args.first;
+  if (typeof first === 'number' && Number.isFinite(first) && first > 0) return 1 + Math.ceil(first) * childComplexity;
+  return 1 + childComplexity;
+};
+
+function limitError(message: string, code: (typeof ABUSE_ERROR_CODES)[number], status: number, extensions: Record<string, unknown> = {}, headers?: Map<string, string>): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions, http: { status, ...(headers ? { headers } : {}) } } });
+}
+
+/**
+ * Measures `document` and throws when it is too deep or too complex.
+ * @throws GraphQLError QUERY_TOO_DEEP / QUERY_TOO_COMPLEX (HTTP 400) with the measured figure in extensions.
+ */
+export function checkOperationCost(schema: GraphQLSchema, config: AbuseLimitsConfig, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): OperationCost {
+  const depth = operationDepth(document, operationName);
+  if (depth > config.maxQueryDepth) {
+    throw limitError(`The operation is ${depth} fields deep; the limit is ${config.maxQueryDepth}.`, 'QUERY_TOO_DEEP', 400, { depth, maxDepth: config.maxQueryDepth });
+  }
+  const complexity = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [costEstimator] });
+  if (complexity > config.maxQueryComplexity) {
+    throw limitError(`The operation's complexity is ${complexity}; the limit is ${config.maxQueryComplexity}.`, 'QUERY_TOO_COMPLEX', 400, {
+      complexity,
+      maxComplexity: config.maxQueryComplexity,
+    });
+  }
+  return { complexity, maxComplexity: config.maxQueryComplexity, depth, maxDepth: config.maxQueryDepth };
+}
+
+const RATE_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}`;
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Operations counted in the current window, this one included. */
+  count: number;
+  limit: number;
+  /** Whole seconds until the window resets (at least 1). */
+  retryAfterSeconds: number;
+}
+
+/** Per-user fixed-window rate limiter shared by every replica through Redis. */
+export class RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    readonly limitPerMinute: number,
+  ) {}
+
+  /** Counts one operation of `userId` and says whether it is within the limit. */
+  async hit(userId: string): Promise<RateDecision> {
+    const window = Math.floor(Date.now() / RATE_WINDOW_MS);
+    const key = redisKey(this.prefix, 'ratelimit', userId, String(window));
+    const [count, ttl] = (await this.redis.eval(RATE_SCRIPT, 1, key, String(RATE_WINDOW_MS))) as [number, number];
+    return { allowed: count <= this.limitPerMinute, count, limit: this.limitPerMinute, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+  }
+}
+
+/** The RATE_LIMITED error (HTTP 429 with Retry-After). */
+export function rateLimitedError(decision: RateDecision): GraphQLError {
+  return limitError(
+    `Too many requests: the limit is ${decision.limit} a minute. Retry in ${decision.retryAfterSeconds} s.`,
+    'RATE_LIMITED',
+    429,
+    { retryAfterSeconds: decision.retryAfterSeconds, limit: decision.limit },
+    new Map([['retry-after', String(decision.retryAfterSeconds)]]),
+  );
+}
+
+/** Applies the rate limit to `user` (nothing for anonymous callers); fails open if Redis fails. @throws RATE_LIMITED */
+export async function enforceRateLimit(limiter: RateLimiter, user: AuthUser | null, logger: Logger): Promise<void> {
+  if (!user || limiter.limitPerMinute <= 0) return;
+  let decision: RateDecision;
+  try {
+    decision = await limiter.hit(user.id);
+  } catch (error) {
+    logger.warn('Rate limiter unavailable; request let through', { error: (error as Error).message });
+    return;
+  }
+  if (!decision.allowed) throw rateLimitedError(decision);
+}
+
+/**
+ * Apollo plugin: rate limit, then depth and complexity, once the operation is resolved (before
+ * execution); adds `extensions.cost` to accepted single results.
+ */
+export function abuseLimitsPlugin<C extends { user: AuthUser | null; logger: Logger }>(schema: GraphQLSchema, config: AbuseLimitsConfig, limiter: RateLimiter): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      let cost: OperationCost | null = null;
+      return {
+        async didResolveOperation({ document, request, operationName, contextValue }) {
+          await enforceRateLimit(limiter, contextValue.user, contextValue.logger);
+          cost = checkOperationCost(schema, config, document, request.variables, operationName);
+        },
+        async willSendResponse({ response }) {
+          if (cost && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: { ...cost } };
+          }
+        },
+      };
+    },
+  };
+}
+
+function refuse(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * Express middleware after the body parsers: refuses batched operations (400) and query strings
+ * over `maxQueryBytes` (413), for POST bodies (JSON and multipart `operations`) and GET `?query=`.
+ */
+export function requestShapeGuard(config: Pick<Config, 'maxQueryBytes'>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const body: unknown = req.body;
+    if (Array.isArray(body)) {
+      refuse(res, 400, 'BATCHING_NOT_SUPPORTED', 'Batched operations (a JSON array of operations) are not supported; send one operation per request.');
+      return;
+    }
+    const fromBody = body && typeof body === 'object' ? (body as { query?: unknown }).query : undefined;
+    const query = typeof fromBody === 'string' ? fromBody : typeof req.query?.query === 'string' ? req.query.query : undefined;
+    if (query !== undefined && Buffer.byteLength(query, 'utf8') > config.maxQueryBytes) {
+      refuse(res, 413, 'QUERY_TOO_LARGE', `The GraphQL document is ${Buffer.byteLength(query, 'utf8')} bytes; the limit is ${config.maxQueryBytes}.`);
+      return;
+    }
+    next();
+  };
+}
+
+const LEASE_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+interface Lease {
+  key: string;
+  member: string;
+}
+
+/**
+ * Limits open subscriptions per user across replicas (Redis sorted set of leases, see the file
+ * comment), plus the size, depth, complexity, introspection and rate checks for graphql-ws operations.
+ * Wire {@link onSubscribe} and {@link onComplete} into graphql-ws and call {@link close} on shutdown.
+ */
+export class WsLimits {
+  private readonly leases = new Map<object, Map<string, Lease>>();
+  private readonly renewTimer: NodeJS.Timeout;
+  private readonly rules;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly config: AbuseLimitsConfig,
+    private readonly redis: Redis,
+    private readonly limiter: RateLimiter,
+    private readonly logger: Logger,
+  ) {
+    this.rules = config.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+    this.renewTimer = setInterval(() => void this.renew(), SUBSCRIPTION_LEASE_MS / 3);
+    this.renewTimer.unref();
+  }
+
+  /** Open subscriptions this process holds leases for. */
+  get open(): number {
+    let count = 0;
+    for (const map of this.leases.values()) count += map.size;
+    return count;
+  }
+
+  /** graphql-ws `onSubscribe`: checks, then execution args (graphql-ws fills in the context), or the errors. */
+  async onSubscribe(ctx: object, id: string, payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }, user: AuthUser | null): Promise<ExecutionArgs | GraphQLError[]> {
+    try {
+      if (Buffer.byteLength(payload.query ?? '', 'utf8') > this.config.maxQueryBytes) {
+        return [limitError(`The GraphQL document is longer than ${this.config.maxQueryBytes} bytes.`, 'QUERY_TOO_LARGE', 413)];
+      }
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query);
+      } catch (error) {
+        return [error instanceof GraphQLError ? error : new GraphQLError(String(error), { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      }
+      const errors = validate(this.schema, document, this.rules);
+      if (errors.length) return [...errors];
+      await enforceRateLimit(this.limiter, user, this.logger);
+      checkOperationCost(this.schema, this.config, document, payload.variables ?? undefined, payload.operationName);
+      const operation = getOperationAST(document, payload.operationName ?? undefined);
+      if (operation?.operation === 'subscription' && user && this.config.maxSubscriptionsPerUser > 0) {
+        const lease: Lease = { key: redisKey(this.config.redisPrefix, 'subscriptions', user.id), member: `${randomUUID()}` };
+        const now = Date.now();
+        const granted = (await this.redis.eval(
+          LEASE_SCRIPT,
+          1,
+          lease.key,
+          String(now),
+          String(now + SUBSCRIPTION_LEASE_MS),
+          String(this.config.maxSubscriptionsPerUser),
+          lease.member,
+          String(SUBSCRIPTION_LEASE_MS * 2),
+        )) as number;
+        if (!granted) {
+          return [limitError(`You already have ${this.config.maxSubscriptionsPerUser} open subscriptions, the limit; complete one first.`, 'SUBSCRIPTION_LIMIT', 429, { limit: this.config.maxSubscriptionsPerUser })];
+        }
+        const map = this.leases.get(ctx) ?? new Map<string, Lease>();
+        this.leases.set(ctx, map);
+        map.set(id, lease);
+      }
+      return { schema: this.schema, document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? undefined } as ExecutionArgs;
+    } catch (error) {
+      if (error instanceof GraphQLError) return [error];
+      throw error;
+    }
+  }
+
+  /** graphql-ws `onComplete` (also called for every operation of a socket that closed): frees the lease. */
+  async onComplete(ctx: object, id: string): Promise<void> {
+    const map = this.leases.get(ctx);
+    const lease = map?.get(id);
+    if (!map || !lease) return;
+    map.delete(id);
+    if (map.size === 0) this.leases.delete(ctx);
+    try {
+      await this.redis.zrem(lease.key, lease.member);
+    } catch (error) {
+      this.logger.warn('Could not release a subscription lease (it lapses by itself)', { error: (error as Error).message });
+    }
+  }
+
+  /** Pushes the expiry of every lease this process holds. */
+  private async renew(): Promise<void> {
+    if (this.leases.size === 0) return;
+    const expiry = Date.now() + SUBSCRIPTION_LEASE_MS;
+    const pipeline = this.redis.pipeline();
+    for (const map of this.leases.values()) {
+      for (const lease of map.values()) {
+        pipeline.zadd(lease.key, 'XX', expiry, lease.member);
+        pipeline.pexpire(lease.key, SUBSCRIPTION_LEASE_MS * 2);
+      }
+    }
+    try {
+      await pipeline.exec();
+    } catch (error) {
+      this.logger.warn('Could not renew subscription leases', { error: (error as Error).message });
+    }
+  }
+
+  /** Stops renewing and releases every lease still held. */
+  async close(): Promise<void> {
+    clearInterval(this.renewTimer);
+    const held = [...this.leases.entries()].flatMap(([ctx, map]) => [...map.keys()].map((id) => [ctx, id] as const));
+    await Promise.all(held.map(([ctx, id]) => this.onComplete(ctx, id)));
+  }
+}
