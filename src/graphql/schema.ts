@@ -16,6 +16,7 @@ import { FeedbackResolver } from '../modules/feedback/feedback.resolver.js';
 import { ProgressResolver } from '../modules/progress/progress.resolver.js';
 import { QuotaResolver } from '../modules/quota/quota.resolver.js';
 import { StatsResolver } from '../modules/stats/stats.resolver.js';
+import { AnalyticsResolver } from '../modules/stats/analytics.resolver.js';
 import { AdminResolver } from '../modules/admin/admin.resolver.js';
 import { SCHEMA_PUBSUB } from '../modules/progress/schema-pubsub.js';
 
@@ -29,6 +30,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ProgressResolver,
   QuotaResolver,
   StatsResolver,
+  AnalyticsResolver,
   AdminResolver,
 ];
 

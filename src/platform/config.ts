@@ -65,6 +65,14 @@ export interface Config {
   monthlyQuota: number;
   /** `QUOTA_TIME_ZONE`: IANA time zone whose midnights and first days of the month reset the quotas. Default `UTC`. */
   quotaTimeZone: string;
+  /** `ALERT_ERROR_RATE`: health turns DEGRADED when failed / (completed + failed) of the last hour's conversions exceeds this fraction (0–1). Default 0.2. */
+  alertErrorRate: number;
+  /** `ALERT_BACKLOG_JOBS`: health turns DEGRADED when waiting + delayed jobs exceed this. Default 50. */
+  alertBacklogJobs: number;
+  /** `ALERT_LATENCY_SECONDS`: health turns DEGRADED when the last hour's completed conversions took longer than this on average, s. Default 180. */
+  alertLatencySeconds: number;
+  /** `STATS_PUSH_INTERVAL_MS`: period of the `serviceStatsUpdated` dashboard ticker, ms (at least 1000). Default 1000. */
+  statsPushIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -76,6 +84,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+  return value;
+}
+
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new ConfigError(`${name} must be a number from 0 to 1, got "${raw}".`);
   return value;
 }
 
@@ -138,5 +154,9 @@ export function loadConfig(env: Env = process.env): Config {
     dailyQuota: integer(env, 'DAILY_QUOTA', 10, 0, 1_000_000),
     monthlyQuota: integer(env, 'MONTHLY_QUOTA', 100, 0, 10_000_000),
     quotaTimeZone: timeZone(env, 'QUOTA_TIME_ZONE', 'UTC'),
+    alertErrorRate: fraction(env, 'ALERT_ERROR_RATE', 0.2),
+    alertBacklogJobs: integer(env, 'ALERT_BACKLOG_JOBS', 50, 0, 10_000_000),
+    alertLatencySeconds: integer(env, 'ALERT_LATENCY_SECONDS', 180, 1, 24 * 3600),
+    statsPushIntervalMs: integer(env, 'STATS_PUSH_INTERVAL_MS', 1000, 1000, 3_600_000),
   };
 }

@@ -15,6 +15,7 @@ const operations = Object.entries(generated).filter(
 describe('generated client documents', () => {
   it('cover every kind of example operation (mutations, queries and the progress subscription)', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
+      'AnalyticsDocument',
       'CancelConversionDocument',
       'ConversionDocument',
       'ConversionProgressDocument',
@@ -22,8 +23,10 @@ describe('generated client documents', () => {
       'HistoryDocument',
       'NodeDocument',
       'QuotaDocument',
+      'ServiceStatsUpdatedDocument',
       'StatsDocument',
       'SubmitFeedbackDocument',
+      'UserStatsDocument',
     ]);
   });
 
