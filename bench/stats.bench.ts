@@ -52,7 +52,7 @@ async function main(): Promise<void> {
               s.status, 'a song about the sea', (array['pop','rock','jazz','folk','classical','hiphop','electronic','country'])[1 + g % 8],
               (array['happy','sad','calm','energetic','romantic','dark'])[1 + (g / 8) % 6], 'high', 'conversions/' || g || '/input', '{}',
               case when s.status = 'FAILED' then jsonb_build_object('code', (array['AUDIO_PROCESSING_ERROR','TIMEOUT_ERROR','AI_SERVICE_ERROR','STORAGE_ERROR'])[1 + g % 4], 'message', 'x', 'retryable', false) end,
-              case when s.status = 'COMPLETED' then 2000 + (g * 7919) % 118000 end,
+              case when s.status = 'COMPLETED' then 2000 + (g::bigint * 7919) % 118000 end,
               now() - (g::float8 / ${ROWS}) * interval '60 days',
               case when s.status in ('COMPLETED', 'FAILED', 'CANCELLED') then now() - (g::float8 / ${ROWS}) * interval '60 days' + interval '1 minute' end
        from generate_series(1, ${ROWS}) g
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       results[`peakHours ${window}`] = await time(() => repo.peakHours(from, now, 3));
       results[`topGenres ${window}`] = await time(() => repo.top('genre', from, now, 5));
       results[`topMoods ${window}`] = await time(() => repo.top('mood', from, now, 5));
+      results[`breakdowns (hours+genres+moods) ${window}`] = await time(() => repo.breakdowns(from, now, 3, 5));
       results[`errorsByCode ${window}`] = await time(() => repo.errorsByCode(from, now));
       results[`ratings ${window}`] = await time(() => repo.ratings(from, now));
     }
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
       console.log(`conversions: ${counts[0].c}, feedback: ${counts[0].f}, users: ${USERS}; seeding + VACUUM ANALYZE ${seedSeconds.toFixed(1)} s`);
       console.log(`query (median / max of ${RUNS} runs, ms)`);
       for (const [label, r] of Object.entries(results)) {
-        console.log(`  ${label.padEnd(38)} ${String(r.medianMs).padStart(9)} ${String(r.maxMs).padStart(9)}${r.plan ? `   [${r.plan}]` : ''}`);
+        console.log(`  ${label.padEnd(44)} ${String(r.medianMs).padStart(9)} ${String(r.maxMs).padStart(9)}${r.plan ? `   [${r.plan}]` : ''}`);
       }
     }
   } finally {

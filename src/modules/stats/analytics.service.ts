@@ -137,9 +137,7 @@ export class AnalyticsService {
     const cfg = this.deps.config;
     // One query after another: they share this request's connection-pool fork.
     const summary = await r.summary(from, now);
-    const peakHours = await r.peakHours(from, now, PEAK_HOURS_LIMIT);
-    const topGenres = await r.top('genre', from, now, TOP_LIMIT);
-    const topMoods = await r.top('mood', from, now, TOP_LIMIT);
+    const { peakHours, topGenres, topMoods } = await r.breakdowns(from, now, PEAK_HOURS_LIMIT, TOP_LIMIT);
     const errors = await r.errorsByCode(from, now);
     const ratings = await r.ratings(from, now);
     const quota = await r.quotaUsage(now, cfg.quotaTimeZone, cfg.dailyQuota, cfg.monthlyQuota);
