@@ -7,9 +7,9 @@
  * its first note for the breath and onset consonants, and mixed into the output at its place.
  * Pieces only break at rests of at least `minGapSeconds`, where the voice is silent anyway.
  */
-import { AbortedError, ValidationError } from '../../platform/errors.js';
+import { AbortedError } from '../../platform/errors.js';
 import type { Score, SungNote } from '../types.js';
-import { DEFAULT_VOICE, PEAK, TAIL_SECONDS, VOICES, normalizePeak, singScore, snapToSemitones, transposeToRange, type SingOptions, type SingResult } from './voice.js';
+import { PEAK, TAIL_SECONDS, normalizePeak, prepareScore, singScore, type SingOptions, type SingResult } from './voice.js';
 
 export interface ChunkControl {
   /** Checked before each piece; an aborted signal rejects with AbortedError. */
@@ -48,22 +48,8 @@ function splitAtRests(notes: readonly SungNote[], minGap: number): SungNote[][] 
 
 /** Same contract as {@link singScore}, rendered piece by piece. */
 export async function singInChunks(score: Score, options: SingOptions, control: ChunkControl): Promise<SingResult> {
-  const voiceId = options.voice ?? DEFAULT_VOICE;
-  const voice = VOICES[voiceId];
-  if (!voice) {
-    throw new ValidationError([{ code: 'UNKNOWN_VOICE', message: `Unknown voice "${voiceId}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: voiceId }]);
-  }
-  const sampleRate = options.sampleRate ?? 44100;
+  const { voiceId, sampleRate, notes: snapped, semitones, outOfRange } = prepareScore(score, options);
   const seed = options.seed ?? 1;
-  const valid = score.notes
-    .filter((n) => Number.isFinite(n.start) && Number.isFinite(n.end) && Number.isFinite(n.midi) && n.end > n.start && n.start >= 0)
-    .sort((a, b) => a.start - b.start);
-  const snapped = options.pitch === 'exact' ? valid : snapToSemitones(valid);
-  const transposition = typeof options.transpose === 'number' ? null : transposeToRange(snapped, voice);
-  const semitones = transposition ? transposition.semitones : (options.transpose as number);
-  const outOfRange = transposition
-    ? transposition.outOfRange
-    : snapped.filter((n) => n.midi + semitones < voice.range.low - 0.5 || n.midi + semitones > voice.range.high + 0.5).length;
 
   const duration = snapped.length ? snapped[snapped.length - 1].end + TAIL_SECONDS : 0;
   const samples = new Float32Array(Math.ceil(duration * sampleRate));

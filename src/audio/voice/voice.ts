@@ -15,7 +15,7 @@ import type { Score, SungNote } from '../types.js';
 import { buildControlTracks, CONTROL_BLOCK, renderFormants } from './formant-synth.js';
 import { buildPitchContour, type VibratoSettings } from './pitch-contour.js';
 import { planTimeline } from './timeline.js';
-import { DEFAULT_VOICE, transposeToRange, VOICES } from './voices.js';
+import { DEFAULT_VOICE, transposeToRange, VOICES, type VoiceProfile } from './voices.js';
 
 export { VOICES, transposeToRange, DEFAULT_VOICE, type VoiceProfile } from './voices.js';
 export type { VibratoSettings } from './pitch-contour.js';
@@ -80,7 +80,22 @@ const INTENDED_HOP = 0.01;
  * Sings a score. Notes are sorted by start; overlapping notes are trimmed; notes without phonemes
  * sing `AH`. Throws {@link ValidationError} (`UNKNOWN_VOICE`, `BAD_SAMPLE_RATE`) for bad options.
  */
-export function singScore(score: Score, options: SingOptions = {}): SingResult {
+/** What both {@link singScore} and the piecewise renderer decide before any sound is made. */
+export interface PreparedScore {
+  voiceId: string;
+  voice: VoiceProfile;
+  sampleRate: number;
+  /** Valid notes, sorted, snapped to semitones unless `pitch: 'exact'`, not yet transposed. */
+  notes: SungNote[];
+  semitones: number;
+  outOfRange: number;
+}
+
+/**
+ * Checks the options (UNKNOWN_VOICE, BAD_SAMPLE_RATE), drops notes with non-finite or empty spans,
+ * sorts them, snaps them to semitones and chooses the transposition for the whole melody.
+ */
+export function prepareScore(score: Score, options: SingOptions = {}): PreparedScore {
   const voiceId = options.voice ?? DEFAULT_VOICE;
   const voice = VOICES[voiceId];
   if (!voice) {
@@ -90,17 +105,23 @@ export function singScore(score: Score, options: SingOptions = {}): SingResult {
   if (!(sampleRate >= 8000 && sampleRate <= 192000)) {
     throw new ValidationError([{ code: 'BAD_SAMPLE_RATE', message: 'The sample rate must be between 8000 and 192000 Hz.', value: sampleRate }]);
   }
-  const seed = options.seed ?? 1;
-
   const valid = score.notes
     .filter((n) => Number.isFinite(n.start) && Number.isFinite(n.end) && Number.isFinite(n.midi) && n.end > n.start && n.start >= 0)
     .sort((a, b) => a.start - b.start);
-  const snapped = options.pitch === 'exact' ? valid : snapToSemitones(valid);
-  const transposition =
-    typeof options.transpose === 'number'
-      ? { notes: snapped.map((n) => ({ ...n, midi: n.midi + (options.transpose as number) })), semitones: options.transpose, outOfRange: countOutOfRange(snapped, options.transpose, voice.range) }
-      : transposeToRange(snapped, voice);
-  const notes = transposition.notes;
+  const notes = options.pitch === 'exact' ? valid : snapToSemitones(valid);
+  if (typeof options.transpose === 'number') {
+    return { voiceId, voice, sampleRate, notes, semitones: options.transpose, outOfRange: countOutOfRange(notes, options.transpose, voice.range) };
+  }
+  const { semitones, outOfRange } = transposeToRange(notes, voice);
+  return { voiceId, voice, sampleRate, notes, semitones, outOfRange };
+}
+
+export function singScore(score: Score, options: SingOptions = {}): SingResult {
+  const prepared = prepareScore(score, options);
+  const { voice, sampleRate } = prepared;
+  const seed = options.seed ?? 1;
+  const transposition = { semitones: prepared.semitones, outOfRange: prepared.outOfRange };
+  const notes = prepared.notes.map((n) => ({ ...n, midi: n.midi + prepared.semitones }));
 
   const duration = notes.length ? notes[notes.length - 1].end + TAIL_SECONDS : 0;
   const length = Math.ceil(duration * sampleRate);
