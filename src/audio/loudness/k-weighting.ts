@@ -126,48 +126,9 @@ export function accumulateKWeightedEnergy(
   weight: number,
   energies: Float64Array,
 ): void {
-  const [pre, rlb] = kWeightingFilters(sampleRate);
-  const { b0, b1, b2, a1, a2 } = pre;
-  // The RLB numerator is g·[1, −2, 1]; the gain g is applied once to the energy (g² per sample²).
-  const g = rlb.b0;
-  const c1 = rlb.a1;
-  const c2 = rlb.a2;
-  const scale = weight * g * g;
-  // Direct form I, all state in locals (Float64).
-  let x1 = 0;
-  let x2 = 0;
-  let y1 = 0;
-  let y2 = 0;
-  let z1 = 0;
-  let z2 = 0;
-  const n = samples.length;
-  const segments = Math.floor(n / segmentLength);
-  for (let s = 0; s < segments; s++) {
-    const from = s * segmentLength;
-    const to = from + segmentLength;
-    let sum = 0;
-    for (let i = from; i < to; i++) {
-      const x = samples[i];
-      const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-      x2 = x1;
-      x1 = x;
-      const z = y - 2 * y1 + y2 - c1 * z1 - c2 * z2;
-      y2 = y1;
-      y1 = y;
-      z2 = z1;
-      z1 = z;
-      sum += z * z;
-    }
-    energies[s] += scale * sum;
-    if (Math.abs(y1) < DENORMAL_FLOOR && Math.abs(y2) < DENORMAL_FLOOR) {
-      y1 = 0;
-      y2 = 0;
-    }
-    if (Math.abs(z1) < DENORMAL_FLOOR && Math.abs(z2) < DENORMAL_FLOOR) {
-      z1 = 0;
-      z2 = 0;
-    }
-  }
+  // The whole channel in one piece: the streaming accumulator runs the same filter loop.
+  const whole = Math.floor(samples.length / segmentLength) * segmentLength;
+  createKWeightedEnergyAccumulator(sampleRate, segmentLength, weight, energies).push(samples.subarray(0, whole));
 }
 
 /** Streaming form of {@link accumulateKWeightedEnergy} for one channel fed in consecutive pieces. */
