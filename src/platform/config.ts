@@ -73,6 +73,61 @@ export interface Config {
   alertLatencySeconds: number;
   /** `STATS_PUSH_INTERVAL_MS`: period of the `serviceStatsUpdated` dashboard ticker, ms (at least 1000). Default 1000. */
   statsPushIntervalMs: number;
+
+  // --- Remote providers (docs/providers.md) ---
+  /**
+   * `LLM_API_URL`: full URL of a chat-completions style endpoint (OpenAI-compatible: POST JSON
+   * `{model, messages}` → `{choices:[{message:{content}}]}`) that writes the lyrics. Unset (default):
+   * the embedded lyrics writer only.
+   */
+  llmApiUrl: string | null;
+  /** `LLM_MODEL`: model name sent to the LLM endpoint. Default `gpt-4o-mini`. */
+  llmModel: string;
+  /** `LLM_API_KEY`: bearer key for the LLM endpoint; never logged. Default none. */
+  llmApiKey: string | null;
+  /**
+   * `EXPERT_MUSIC_AI_URL`: base URL of a remote singing-voice engine speaking the contract in
+   * docs/providers.md. Unset (default): the embedded formant voice only.
+   */
+  expertMusicAiUrl: string | null;
+  /** `EXPERT_MUSIC_AI_KEY`: bearer key for the remote vocal engine; never logged. Default none. */
+  expertMusicAiKey: string | null;
+  /** `EXPERT_MUSIC_AI_POLL_MS`: how often a remote vocal job is polled while it runs, ms. Default 2000. */
+  expertMusicAiPollMs: number;
+  /** `MELODY_VOCALS_TIMEOUT`: timeout of one remote provider request (attempt), ms, enforced with AbortController. Default 180000 (3 min). */
+  providerTimeoutMs: number;
+  /** `MELODY_VOCALS_RETRIES`: retries of a remote call after a retryable failure (429, 5xx, timeout, network). Default 3. */
+  providerRetries: number;
+  /** `MELODY_VOCALS_RETRY_BASE_MS`: first retry delay of a remote call, doubled per retry, with full jitter; a `Retry-After` answer overrides it. Default 2000. */
+  providerRetryBaseMs: number;
+  /** `BREAKER_FAILURE_THRESHOLD`: consecutive failed remote calls that open a provider's circuit breaker. Default 5. */
+  breakerFailureThreshold: number;
+  /** `BREAKER_HALF_OPEN_AFTER_MS`: how long an open breaker waits before letting a trial call through (half-open), ms. Default 60000. */
+  breakerHalfOpenAfterMs: number;
+  /** `PROVIDER_FALLBACK`: when a remote provider fails (breaker open or retries spent) use the embedded engine and warn, instead of failing the job. Default true. */
+  providerFallback: boolean;
+
+  // --- Queue guarantees ---
+  /** `JOB_START_LIMIT`: most conversion jobs started per `JOB_START_WINDOW_MS` across all workers (a Redis-backed limiter); 0 turns it off. Default 10. */
+  jobStartLimit: number;
+  /** `JOB_START_WINDOW_MS`: the window of `JOB_START_LIMIT`, ms. Default 60000. */
+  jobStartWindowMs: number;
+  /** `JOB_MAX_STALLS`: times a job may lose its worker (crash, kill -9) and be handed to another before it ends FAILED. Default 2. */
+  jobMaxStalls: number;
+  /** `JOB_STALL_INTERVAL_MS`: a running job whose worker has not renewed its lock for this long is handed to another worker, ms. Default 5000. */
+  jobStallIntervalMs: number;
+  /** `JOB_KEEP_COMPLETED_SECONDS`: how long the queue keeps a completed job's record, s. Default 604800 (7 days). */
+  jobKeepCompletedSeconds: number;
+  /** `JOB_KEEP_FAILED_SECONDS`: how long the queue keeps a failed job's record and its dead-letter entry, s. Default 2592000 (30 days). */
+  jobKeepFailedSeconds: number;
+  /** `QUEUE_SWEEP_INTERVAL_MS`: period of the retention sweep of old job records, ms. Default 600000. */
+  queueSweepIntervalMs: number;
+  /** `RECONCILE_INTERVAL_MS`: period of the reconciler that repairs rows whose job vanished, ms. Default 30000. */
+  reconcileIntervalMs: number;
+  /** `RECONCILE_GRACE_MS`: a PENDING/PROCESSING row untouched this long without a live job is repaired, ms. Default 60000. */
+  reconcileGraceMs: number;
+  /** `RESULT_CACHE_TTL_SECONDS`: how long a finished result is reused for the same audio bytes and options (Redis); 0 turns it off. Default 86400. */
+  resultCacheTtlSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -117,6 +172,20 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}".`);
 }
 
+/** An absolute http(s) URL, or null when unset. */
+function httpUrl(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL, got "${raw}".`);
+  return raw;
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
@@ -158,5 +227,27 @@ export function loadConfig(env: Env = process.env): Config {
     alertBacklogJobs: integer(env, 'ALERT_BACKLOG_JOBS', 50, 0, 10_000_000),
     alertLatencySeconds: integer(env, 'ALERT_LATENCY_SECONDS', 180, 1, 24 * 3600),
     statsPushIntervalMs: integer(env, 'STATS_PUSH_INTERVAL_MS', 1000, 1000, 3_600_000),
+    llmApiUrl: httpUrl(env, 'LLM_API_URL'),
+    llmModel: env.LLM_MODEL || 'gpt-4o-mini',
+    llmApiKey: env.LLM_API_KEY || null,
+    expertMusicAiUrl: httpUrl(env, 'EXPERT_MUSIC_AI_URL')?.replace(/\/+$/, '') ?? null,
+    expertMusicAiKey: env.EXPERT_MUSIC_AI_KEY || null,
+    expertMusicAiPollMs: integer(env, 'EXPERT_MUSIC_AI_POLL_MS', 2000, 10, 600_000),
+    providerTimeoutMs: integer(env, 'MELODY_VOCALS_TIMEOUT', 180_000, 10, 3_600_000),
+    providerRetries: integer(env, 'MELODY_VOCALS_RETRIES', 3, 0, 20),
+    providerRetryBaseMs: integer(env, 'MELODY_VOCALS_RETRY_BASE_MS', 2000, 1, 600_000),
+    breakerFailureThreshold: integer(env, 'BREAKER_FAILURE_THRESHOLD', 5, 1, 1000),
+    breakerHalfOpenAfterMs: integer(env, 'BREAKER_HALF_OPEN_AFTER_MS', 60_000, 10, 3_600_000),
+    providerFallback: flag(env, 'PROVIDER_FALLBACK', true),
+    jobStartLimit: integer(env, 'JOB_START_LIMIT', 10, 0, 1_000_000),
+    jobStartWindowMs: integer(env, 'JOB_START_WINDOW_MS', 60_000, 100, 3_600_000),
+    jobMaxStalls: integer(env, 'JOB_MAX_STALLS', 2, 0, 100),
+    jobStallIntervalMs: integer(env, 'JOB_STALL_INTERVAL_MS', 5000, 100, 600_000),
+    jobKeepCompletedSeconds: integer(env, 'JOB_KEEP_COMPLETED_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
+    jobKeepFailedSeconds: integer(env, 'JOB_KEEP_FAILED_SECONDS', 30 * 24 * 3600, 1, 365 * 24 * 3600),
+    queueSweepIntervalMs: integer(env, 'QUEUE_SWEEP_INTERVAL_MS', 600_000, 100, 24 * 3_600_000),
+    reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 30_000, 100, 3_600_000),
+    reconcileGraceMs: integer(env, 'RECONCILE_GRACE_MS', 60_000, 0, 24 * 3_600_000),
+    resultCacheTtlSeconds: integer(env, 'RESULT_CACHE_TTL_SECONDS', 86_400, 0, 365 * 24 * 3600),
   };
 }

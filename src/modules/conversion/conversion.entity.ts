@@ -2,6 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { BigIntType, Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
 import { User } from '../user/user.entity.js';
 
+/** Which queue a conversion's job waits in; HIGH jobs start before NORMAL ones, NORMAL before LOW. */
+export enum ConversionPriority {
+  LOW = 'LOW',
+  NORMAL = 'NORMAL',
+  HIGH = 'HIGH',
+}
+
 export enum ConversionStatus {
   PENDING = 'PENDING',
   PROCESSING = 'PROCESSING',
@@ -81,7 +88,11 @@ export class Conversion {
     | 'error'
     | 'processingMs'
     | 'startedAt'
-    | 'completedAt';
+    | 'completedAt'
+    | 'attemptId'
+    | 'stallCount'
+    | 'priority'
+    | 'reusedFrom';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -161,4 +172,19 @@ export class Conversion {
 
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   completedAt: Date | null = null;
+
+  /** The run holding the row (see the resilience migration); null when no run has claimed it. */
+  @Property({ type: 'string', length: 36, nullable: true })
+  attemptId: string | null = null;
+
+  /** Runs that lost their worker before finishing. */
+  @Property({ type: 'smallint' })
+  stallCount = 0;
+
+  @Enum({ items: () => ConversionPriority, type: 'string' })
+  priority: ConversionPriority = ConversionPriority.NORMAL;
+
+  /** The conversion whose finished result this one reused (duplicate detection), or null. */
+  @Property({ type: 'uuid', nullable: true })
+  reusedFrom: string | null = null;
 }
