@@ -13,7 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, type Cleanup } from './service-harness.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root: two folders up from test/support, three when this runs compiled from dist/test/support (bench scripts). */
+const ROOT = ((up2: string) => (existsSync(join(up2, 'package.json')) ? up2 : resolve(up2, '..')))(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 /** The built entry point (test/support/dist-build.global-setup.ts keeps it current). */
 export const MAIN_SCRIPT = join(ROOT, 'dist', 'src', 'main.js');
 
@@ -93,6 +94,8 @@ export interface StartOptions {
   env: Record<string, string>;
   /** How long to wait for readiness, ms (default 30 000). */
   readyTimeoutMs?: number;
+  /** Called with every line the process prints (stdout and stderr), e.g. to count log events. */
+  onLine?: (line: string) => void;
 }
 
 function delay(ms: number): Promise<void> {
@@ -123,6 +126,7 @@ export async function startServiceProcess(cleanup: Cleanup, options: StartOption
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line === '') continue;
+      options.onLine?.(line);
       lines.push(line);
       if (lines.length > KEPT_LINES) lines.shift();
       if (!started && line.includes('Worker started')) {
