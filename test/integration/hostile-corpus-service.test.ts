@@ -2,7 +2,7 @@
  * The bad-input corpus (test/support/hostile-inputs.ts, the same table as hostile-corpus.test.ts)
  * through the real API: the `convertMelody` mutation over real multipart HTTP, PostgreSQL, Redis
  * (Bee-Queue) and disk storage, plus the hostile GraphQL requests (oversized, deeply nested, batched,
- * non-UTF-8 bodies). Each rejected item gets its stable `userErrors[0].code` (or an HTTP 4xx with a
+ * non-UTF-8 bodies; the nesting bomb over graphql-ws too). Each rejected item gets its stable `userErrors[0].code` (or an HTTP 4xx with a
  * GraphQL error code) and leaves no row, job or file; after every item the server still answers
  * `/health/live` and a normal query. Items accepted by design are checked for clean stored text and
  * file name, a file only under STORAGE_DIR/conversions/<id>/, and are then cancelled and removed.
@@ -14,6 +14,7 @@ import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { storageKeys } from '../../src/worker/conversion-job.js';
 import { CONVERT_MUTATION, leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type ConvertPayload, type GraphQLResponse, type Leftovers } from '../support/api-harness.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
+import { progressClient } from '../support/progress-client.js';
 import { GOOD_PROMPT, HOSTILE_AUDIO, HOSTILE_TEXT, melodyWav, type HostileVerdict } from '../support/hostile-inputs.js';
 
 const cleanup = new Cleanup();
@@ -252,6 +253,18 @@ describe('hostile requests', () => {
       code: 'BATCHING_NOT_SUPPORTED',
     },
   ];
+
+  it('refuses the brace bomb over graphql-ws too, before parsing, and the socket keeps serving', async () => {
+    const client = progressClient(cleanup, api.url, api.token(`ws-${uniqueSuffix()}`));
+    const errors = await new Promise<unknown>((resolve) => client.subscribe({ query: `subscription ${nestedBraces(2000)}` }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
+    expect(errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP', nesting: 2001 }) })]);
+    const next = await new Promise<unknown>((resolve) => {
+      let data: unknown;
+      client.subscribe({ query: '{ __typename }' }, { next: (value) => (data = value), error: resolve, complete: () => resolve(data) });
+    });
+    expect(next).toEqual({ data: { __typename: 'Query' } });
+    await expectAlive();
+  });
 
   it.each(cases.map((c) => [c.id, c.what, c] as const))('%s (%s) is refused with its stated code and leaves nothing behind', async (_id, _what, c) => {
     const token = api.token(`request-${c.id}-${uniqueSuffix()}`);
