@@ -15,6 +15,8 @@ import { storageKeys } from '../../src/worker/conversion-job.js';
 import { CONVERT_MUTATION, leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type ConvertPayload, type GraphQLResponse, type Leftovers } from '../support/api-harness.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
 import { progressClient } from '../support/progress-client.js';
+import { createServices } from '../../src/platform/services.js';
+import { startWorker } from '../../src/worker/worker.js';
 import { GOOD_PROMPT, HOSTILE_AUDIO, HOSTILE_TEXT, melodyWav, type HostileVerdict } from '../support/hostile-inputs.js';
 
 const cleanup = new Cleanup();
@@ -276,4 +278,43 @@ describe('hostile requests', () => {
     expect(traces(await leftovers(api))).toEqual(traces(before));
     await expectAlive();
   }, 60_000);
+});
+
+describe('accepted hostile input through a worker', () => {
+  const own = new Cleanup();
+  let env: ApiEnv;
+
+  beforeAll(async () => {
+    env = await startApi(own);
+    const services = await createServices(env.config, { role: 'worker' });
+    own.add(() => services.close());
+    const worker = await startWorker(services, { stopTimeoutMs: 10_000 });
+    own.add(() => worker.stop());
+  });
+  afterAll(() => own.run());
+
+  it('converts a path-traversal file name with markup in prompt and lyrics, writing only under conversions/<id>/ with the clean name and text', async () => {
+    const markup = HOSTILE_TEXT.find((item) => item.id === 'prompt-lyrics-control-markup')!;
+    const traversal = HOSTILE_AUDIO.find((item) => item.id === 'path-traversal-name')!;
+    const token = env.token(`worker-${uniqueSuffix()}`);
+    const response = await uploadConversion(env, { token, file: { bytes: await traversal.bytes(), name: traversal.fileName }, input: markup.input });
+    expect(response.body.data!.convertMelody.userErrors).toEqual([]);
+    const id = conversionUuidFromId(response.body.data!.convertMelody.conversion!.id)!;
+
+    // Poll the row (the truth users see) with a generous deadline; no timing is asserted.
+    let row: Conversion | null = null;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      row = await env.services.orm.em.fork().findOneOrFail(Conversion, id);
+      if (row.status === ConversionStatus.COMPLETED || row.status === ConversionStatus.FAILED) break;
+    }
+    expect(row?.status).toBe(ConversionStatus.COMPLETED);
+    expect({ prompt: row!.prompt, lyrics: row!.lyrics, fileName: row!.input.fileName }).toEqual({ ...markup.clean, fileName: 'passwd.wav' });
+
+    const files = (await leftovers(env)).files;
+    expect(files.length).toBeGreaterThan(1);
+    for (const file of files) expect(file.startsWith(`${storageKeys.dir(id)}/`)).toBe(true);
+    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(storageKeys.output(id, 'report.json')))) as { input: { fileName: string }; lyrics: { text: string } };
+    expect(report.input.fileName).toBe('passwd.wav');
+    expect(report.lyrics.text).not.toMatch(/[<>]/);
+  }, 180_000);
 });
