@@ -9,6 +9,7 @@
 import type { KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
 import { AbortedError, ValidationError } from '../platform/errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
+import { textEncodingIssues } from './validate/request-text.js';
 import type { CompressedDecoder } from './decode/decode.js';
 import { encodeWav } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
@@ -160,11 +161,12 @@ export interface CleanRequest {
 /**
  * Checks and sanitises everything in a request but the audio. Control characters and markup are
  * removed before lengths are measured.
- * @throws ValidationError with every issue found (codes PROMPT_TOO_SHORT, PROMPT_TOO_LONG, INVALID_GENRE,
- *   INVALID_MOOD, LYRICS_TOO_LONG, UNKNOWN_VOICE, INVALID_SEED).
+ * @throws ValidationError with every issue found (codes INVALID_TEXT_ENCODING (value: the field), PROMPT_TOO_SHORT,
+ *   PROMPT_TOO_LONG, INVALID_GENRE, INVALID_MOOD, LYRICS_TOO_LONG, UNKNOWN_VOICE, INVALID_SEED).
  */
 export function validateRequest(request: Omit<ConvertRequest, 'audio'>): CleanRequest {
-  const issues: ValidationIssue[] = [];
+  // Broken encoding first: sanitising would otherwise quietly drop what the client meant to send.
+  const issues: ValidationIssue[] = textEncodingIssues({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics });
   const prompt = sanitizeText(request.prompt ?? '', 20_000).replace(/\s+/g, ' ').trim();
   if (prompt.length < 10) issues.push({ code: 'PROMPT_TOO_SHORT', message: `The prompt has ${prompt.length} characters; write at least 10.`, value: prompt.length, limit: 10 });
   if (prompt.length > 500) issues.push({ code: 'PROMPT_TOO_LONG', message: `The prompt has ${prompt.length} characters; the limit is 500.`, value: prompt.length, limit: 500 });
@@ -180,8 +182,10 @@ export function validateRequest(request: Omit<ConvertRequest, 'audio'>): CleanRe
     if (request.lyrics.length > MAX_LYRICS_CHARACTERS) {
       issues.push({ code: 'LYRICS_TOO_LONG', message: `The lyrics have ${request.lyrics.length} characters; the limit is ${MAX_LYRICS_CHARACTERS}.`, value: request.lyrics.length, limit: MAX_LYRICS_CHARACTERS });
     } else {
-      lyrics = sanitizeText(request.lyrics, MAX_LYRICS_CHARACTERS);
-      if (lyrics.trim() === '') lyrics = null;
+      // Removed control characters and markup leave runs of spaces: tidy each line, keeping the line
+      // breaks (they are the user's phrasing).
+      lyrics = sanitizeText(request.lyrics, MAX_LYRICS_CHARACTERS).split('\n').map((line) => line.replace(/\s+/g, ' ').trim()).join('\n').trim();
+      if (lyrics === '') lyrics = null;
     }
   }
   const voice = request.voice ?? DEFAULT_VOICE;

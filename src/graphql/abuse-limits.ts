@@ -3,7 +3,12 @@
  *
  * - Document size: a query string longer than `GRAPHQL_MAX_QUERY_BYTES` (UTF-8 bytes) is refused
  *   with 413 `QUERY_TOO_LARGE` before it is parsed.
+ * - Nesting: a document whose brackets (`{`, `(`, `[`) nest deeper than {@link MAX_DOCUMENT_NESTING}
+ *   is refused with 400 `QUERY_TOO_DEEP` before it is parsed: graphql-js parses recursively, and a
+ *   16 kB document of 2,000 nested selection sets overflows its stack.
  * - Batching: a JSON (or multipart `operations`) array is refused with 400 `BATCHING_NOT_SUPPORTED`.
+ * - Variables that cannot be coerced to their declared types are 400 `BAD_USER_INPUT` (the complexity
+ *   check coerces them before Apollo would, and must answer the same way).
  * - Depth: an operation nested deeper than `GRAPHQL_MAX_DEPTH` fields is refused (400
  *   `QUERY_TOO_DEEP`) before execution. Depth counts fields along the deepest path (fragments
  *   expanded); introspection subtrees (`__schema`, `__type`) are not counted, introspection is
@@ -62,6 +67,54 @@ export interface OperationCost {
 }
 
 const RATE_WINDOW_MS = 60_000;
+
+/**
+ * Deepest bracket nesting a document may have before it is parsed. Far above anything a real
+ * operation needs (the schema's deepest field path is 6 fields, the standard introspection query
+ * nests 13 levels) and far below what overflows graphql-js's recursive parser (a few thousand levels, less on a
+ * busy stack).
+ */
+export const MAX_DOCUMENT_NESTING = 64;
+
+/**
+ * Deepest nesting of `{`, `(` and `[` in a GraphQL document, by a linear scan that skips comments,
+ * strings and block strings (GraphQL spec, October 2021, §2.1.7 and §2.9.4). Unbalanced brackets are
+ * counted as they come: the parser reports them.
+ */
+export function documentNesting(query: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < query.length; i++) {
+    const c = query.charCodeAt(i);
+    if (c === 0x23 /* # */) {
+      while (i < query.length && query[i] !== '\n' && query[i] !== '\r') i++;
+    } else if (c === 0x22 /* " */) {
+      if (query.startsWith('"""', i)) {
+        const end = query.indexOf('"""', i + 3);
+        // In a block string only \""" escapes the delimiter.
+        let close = end;
+        while (close > 0 && query[close - 1] === '\\') close = query.indexOf('"""', close + 3);
+        i = close < 0 ? query.length : close + 2;
+      } else {
+        for (i++; i < query.length && query[i] !== '"' && query[i] !== '\n'; i++) if (query[i] === '\\') i++;
+      }
+    } else if (c === 0x7b || c === 0x28 || c === 0x5b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 0x7d || c === 0x29 || c === 0x5d) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return deepest;
+}
+
+/** The QUERY_TOO_DEEP error for a document nested deeper than {@link MAX_DOCUMENT_NESTING}, or null. */
+export function nestingError(query: string): GraphQLError | null {
+  const nesting = documentNesting(query);
+  if (nesting <= MAX_DOCUMENT_NESTING) return null;
+  return limitError(`The document nests ${nesting} levels of brackets; the limit is ${MAX_DOCUMENT_NESTING}.`, 'QUERY_TOO_DEEP', 400, { nesting, maxNesting: MAX_DOCUMENT_NESTING });
+}
+
 /** Lifetime of a subscription's lease in Redis; renewed every third of it while the subscription is open. */
 export const SUBSCRIPTION_LEASE_MS = 30_000;
 
@@ -115,7 +168,15 @@ export function checkOperationCost(schema: GraphQLSchema, config: AbuseLimitsCon
   if (depth > config.maxQueryDepth) {
     throw limitError(`The operation is ${depth} fields deep; the limit is ${config.maxQueryDepth}.`, 'QUERY_TOO_DEEP', 400, { depth, maxDepth: config.maxQueryDepth });
   }
-  const complexity = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [costEstimator] });
+  let complexity: number;
+  try {
+    complexity = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [costEstimator] });
+  } catch (error) {
+    // getComplexity coerces the variables (getVariableValues) and throws the coercion error: the
+    // client's mistake, answered as Apollo answers it at execution, not as a 500.
+    if (error instanceof GraphQLError) throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    throw error;
+  }
   if (complexity > config.maxQueryComplexity) {
     throw limitError(`The operation's complexity is ${complexity}; the limit is ${config.maxQueryComplexity}.`, 'QUERY_TOO_COMPLEX', 400, {
       complexity,
@@ -212,8 +273,9 @@ function refuse(res: Response, status: number, code: string, message: string): v
 }
 
 /**
- * Express middleware after the body parsers: refuses batched operations (400) and query strings
- * over `maxQueryBytes` (413), for POST bodies (JSON and multipart `operations`) and GET `?query=`.
+ * Express middleware after the body parsers: refuses batched operations (400), query strings over
+ * `maxQueryBytes` (413) and documents nested deeper than {@link MAX_DOCUMENT_NESTING} (400
+ * QUERY_TOO_DEEP), for POST bodies (JSON and multipart `operations`) and GET `?query=`.
  */
 export function requestShapeGuard(config: Pick<Config, 'maxQueryBytes'>) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -226,6 +288,11 @@ export function requestShapeGuard(config: Pick<Config, 'maxQueryBytes'>) {
     const query = typeof fromBody === 'string' ? fromBody : typeof req.query?.query === 'string' ? req.query.query : undefined;
     if (query !== undefined && Buffer.byteLength(query, 'utf8') > config.maxQueryBytes) {
       refuse(res, 413, 'QUERY_TOO_LARGE', `The GraphQL document is ${Buffer.byteLength(query, 'utf8')} bytes; the limit is ${config.maxQueryBytes}.`);
+      return;
+    }
+    const tooDeep = query === undefined ? null : nestingError(query);
+    if (tooDeep) {
+      refuse(res, 400, 'QUERY_TOO_DEEP', tooDeep.message);
       return;
     }
     next();
@@ -279,6 +346,8 @@ export class WsLimits {
       if (Buffer.byteLength(payload.query ?? '', 'utf8') > this.config.maxQueryBytes) {
         return [limitError(`The GraphQL document is longer than ${this.config.maxQueryBytes} bytes.`, 'QUERY_TOO_LARGE', 413)];
       }
+      const tooDeep = nestingError(payload.query ?? '');
+      if (tooDeep) return [tooDeep];
       let document: DocumentNode;
       try {
         document = parse(payload.query);

@@ -164,15 +164,34 @@ function releaseUnreadUploads(req: Request, res: Response, next: NextFunction): 
   next();
 }
 
-/** Answers errors of the upload middleware (malformed multipart: 400, too many files: 413). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `express.json` verifier: a JSON body must be UTF-8 (RFC 8259 §8.1). Lenient decoding would turn
+ * the bad bytes into U+FFFD and pass them on as if the client had meant them.
+ */
+function requireUtf8(_req: Request, _res: Response, body: Buffer): void {
+  try {
+    strictUtf8.decode(body);
+  } catch {
+    // body-parser wraps verifier errors as 403; `httpStatus` says what we answer instead.
+    throw Object.assign(new Error('The request body is not valid UTF-8.'), { httpStatus: 400, graphqlCode: 'INVALID_TEXT_ENCODING' });
+  }
+}
+
+/**
+ * Answers errors of the body parsers (malformed multipart: 400, too many files: 413, a JSON body that
+ * is not UTF-8: 400 INVALID_TEXT_ENCODING).
+ */
 function uploadErrorHandler(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  const status = (error as { status?: unknown }).status;
+  const status = (error as { httpStatus?: unknown }).httpStatus ?? (error as { status?: unknown }).status;
   if (res.headersSent) {
     next(error);
     return;
   }
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: 'BAD_REQUEST' } }] });
+    const code = (error as { graphqlCode?: unknown }).graphqlCode;
+    res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: typeof code === 'string' ? code : 'BAD_REQUEST' } }] });
     return;
   }
   if ((error as { type?: string }).type === 'entity.parse.failed' || (error as { type?: string }).type === 'entity.too.large') {
@@ -284,7 +303,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     multipartCsrfGuard,
     releaseUnreadUploads,
     graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
-    express.json({ limit: '1mb' }),
+    express.json({ limit: '1mb', verify: requireUtf8 }),
     requestShapeGuard(config),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>

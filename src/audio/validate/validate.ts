@@ -138,7 +138,8 @@ export function validateBytes(bytes: Uint8Array, limits?: Partial<ValidationLimi
  * Checks decoded audio and its levels (from {@link measureLevels} with `limits.clipDbfs`).
  * Errors: `TOO_SHORT`, `TOO_LONG`, `SAMPLE_RATE_TOO_LOW`, `TOO_MANY_CHANNELS`, `SILENT`.
  * Warnings: `LOW_SAMPLE_RATE`, `LOW_BITRATE` (lossy codecs only), `CLIPPING`, `TRUNCATED_FILE`
- * (the decoder read less than the file declares; the rest is checked on what was there).
+ * (the decoder read less than the file declares; the rest is checked on what was there). A truncated
+ * file too short to use is an error whose first issue is `TRUNCATED_FILE` (then `TOO_SHORT`).
  */
 export function validateAudio(decoded: DecodedAudio, levels: LevelStats, limits?: Partial<ValidationLimits>): ValidationReport {
   const l = withDefaults(limits);
@@ -214,12 +215,16 @@ export function validateAudio(decoded: DecodedAudio, levels: LevelStats, limits?
     });
   }
   if (decoded.truncated) {
-    warnings.push({
+    const truncated = {
       code: 'TRUNCATED_FILE',
       message: `The file seems to be cut off or damaged; only the first ${round(seconds, 1)} s could be read.`,
       value: round(seconds, 3),
       limit: null,
-    });
+    };
+    // A cut that leaves too little to use is answered as the cut, not as a short recording: the user
+    // must re-send the file, not record a longer melody.
+    if (errors.some((e) => e.code === 'TOO_SHORT')) errors.unshift(truncated);
+    else warnings.push(truncated);
   }
   return report(errors, warnings);
 }

@@ -26,6 +26,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import { validateRequest, type CleanRequest } from '../../audio/pipeline.js';
 import { validateAndDecode } from '../../audio/validate/validate.js';
+import { INVALID_TEXT_ENCODING } from '../../audio/validate/request-text.js';
 import { durationSeconds } from '../../audio/decode/decode.js';
 import type { CompressedDecoder } from '../../audio/decode/decode.js';
 import { ValidationError } from '../../platform/errors.js';
@@ -130,7 +131,9 @@ class Limiter {
 }
 
 function userErrorsFrom(error: ValidationError, fallbackField: string | null): UserErrorData[] {
-  return error.issues.map((issue) => ({ code: issue.code, field: FIELD_OF_CODE[issue.code] ?? fallbackField, message: issue.message }));
+  // INVALID_TEXT_ENCODING names its field in `value` (one code for every text field).
+  const fieldOf = (issue: ValidationError['issues'][number]) => (issue.code === INVALID_TEXT_ENCODING ? String(issue.value) : FIELD_OF_CODE[issue.code] ?? fallbackField);
+  return error.issues.map((issue) => ({ code: issue.code, field: fieldOf(issue), message: issue.message }));
 }
 
 function fileTooLarge(maxBytes: number): ValidationError {

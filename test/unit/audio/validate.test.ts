@@ -197,6 +197,16 @@ describe('validateAudio', () => {
     expect(report.warnings).toEqual([expect.objectContaining({ code: 'TRUNCATED_FILE', value: 2 })]);
   });
 
+  it('answers a truncated file too short to use with TRUNCATED_FILE first, then TOO_SHORT', () => {
+    const report = check(decoded(tone(0.3), { truncated: true }));
+    expect(report.ok).toBe(false);
+    expect(codes(report.errors)).toEqual(['TRUNCATED_FILE', 'TOO_SHORT']);
+    expect(report.errors[0]).toMatchObject({ value: 0.3 });
+    expect(report.warnings).toEqual([]);
+    // A complete short recording is still just TOO_SHORT.
+    expect(codes(check(decoded(tone(0.3))).errors)).toEqual(['TOO_SHORT']);
+  });
+
   it('lists every error at once: 0.5 s of silence at 8 kHz in 6 channels', () => {
     const report = check(decoded(Array.from({ length: 6 }, () => new Float32Array(4000)), { sampleRate: 8000 }));
     expect(codes(report.errors).sort()).toEqual(['SAMPLE_RATE_TOO_LOW', 'SILENT', 'TOO_MANY_CHANNELS', 'TOO_SHORT']);
