@@ -276,6 +276,8 @@ export function parseRetryAfter(value: string | null, now: number): number | nul
   if (value === null) return null;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // HTTP dates start with the day's name (IMF-fixdate, RFC 850, asctime); Date.parse alone would take "1.5".
+  if (!/^[A-Za-z]{3}/.test(text)) return null;
   const at = Date.parse(text);
   if (!Number.isFinite(at)) return null;
   return Math.max(0, at - now);

@@ -81,7 +81,8 @@ export function parseLyricsAnswer(body: Uint8Array, maxLines: number): string[] 
   if (typeof content !== 'string' || content.trim() === '') throw new AttemptFault('BAD_RESPONSE', 'The answer has no choices[0].message.content text.');
   const text = content.replace(FENCE, '$1').trim();
   let lines: unknown;
-  if (/^[[{]/.test(text)) {
+  // JSON when it starts like JSON, except a plain-text reply opening with a section label (`[Verse 1]`).
+  if (/^[[{]/.test(text) && !/^\[[^\]"\n]*[A-Za-z][^\]"\n]*\]\s*(\n|$)/.test(text)) {
     try {
       const parsed = JSON.parse(text) as unknown;
       lines = Array.isArray(parsed) ? parsed : (parsed as { lines?: unknown } | null)?.lines;
