@@ -40,6 +40,32 @@ export interface ProviderHostDeps {
   resilience?: Pick<ResilienceOptions, 'sleep' | 'random' | 'now' | 'onRetry'>;
 }
 
+/**
+ * A signal that aborts when any of `signals` does, whose listeners `dispose()` removes. Not
+ * `AbortSignal.any`: the host's own signal lives as long as the process, and Node keeps every signal
+ * combined from a live one (nodejs/node#55351), one per provider call.
+ */
+function linkSignals(...signals: (AbortSignal | undefined)[]): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const links: [AbortSignal, () => void][] = [];
+  for (const source of signals) {
+    if (!source) continue;
+    if (source.aborted) {
+      controller.abort(source.reason);
+      break;
+    }
+    const onAbort = () => controller.abort(source.reason);
+    source.addEventListener('abort', onAbort, { once: true });
+    links.push([source, onAbort]);
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const [source, onAbort] of links) source.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 const GAUGE: Record<BreakerState, number> = { CLOSED: BREAKER_STATE.closed, HALF_OPEN: BREAKER_STATE.halfOpen, OPEN: BREAKER_STATE.open };
 
 /**
@@ -74,7 +100,14 @@ export function createProviderHost(config: ProviderHostConfig, deps: ProviderHos
 
   // close() aborts the calls in flight: every call also listens to this signal.
   const closing = new AbortController();
-  const withClosing = (options: ProviderCallOptions = {}): ProviderCallOptions => ({ ...options, signal: options.signal ? AbortSignal.any([options.signal, closing.signal]) : closing.signal });
+  const withClosing = async <T>(options: ProviderCallOptions | undefined, call: (options: ProviderCallOptions) => Promise<T>): Promise<T> => {
+    const linked = linkSignals(closing.signal, options?.signal);
+    try {
+      return await call({ ...options, signal: linked.signal });
+    } finally {
+      linked.dispose();
+    }
+  };
 
   const lyricsClient = config.llmApiUrl
     ? createLlmLyricsProvider({ url: config.llmApiUrl, model: config.llmModel, apiKey: config.llmApiKey, caller: callerFor(LYRICS_BREAKER) })
@@ -90,8 +123,8 @@ export function createProviderHost(config: ProviderHostConfig, deps: ProviderHos
       })
     : null;
 
-  const lyrics: LyricsProvider | null = lyricsClient && { name: lyricsClient.name, writeLyrics: (request, options) => lyricsClient.writeLyrics(request, withClosing(options)) };
-  const vocals: VocalEngine | null = vocalsClient && { name: vocalsClient.name, sing: (request, options) => vocalsClient.sing(request, withClosing(options)) };
+  const lyrics: LyricsProvider | null = lyricsClient && { name: lyricsClient.name, writeLyrics: (request, options) => withClosing(options, (o) => lyricsClient.writeLyrics(request, o)) };
+  const vocals: VocalEngine | null = vocalsClient && { name: vocalsClient.name, sing: (request, options) => withClosing(options, (o) => vocalsClient.sing(request, o)) };
 
   return {
     lyrics,
