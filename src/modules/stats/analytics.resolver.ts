@@ -4,7 +4,7 @@ import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
 import type { StatsView } from './stats.service.js';
 import { AnalyticsService, type HealthReport } from './analytics.service.js';
 import { Analytics, AnalyticsWindow, HealthIssueCode, ServiceHealth, ServiceStatsUpdate, UserStats } from './analytics.types.js';
-import { HealthVerdictEnum, Stats } from './stats.types.js';
+import { HealthVerdictEnum, Stats, presentCircuitBreakers } from './stats.types.js';
 import { statsTickerFor, type StatsSnapshot } from './stats-ticker.js';
 
 function presentHealth(health: HealthReport): ServiceHealth {
@@ -16,7 +16,7 @@ function presentHealth(health: HealthReport): ServiceHealth {
 }
 
 function presentStats(view: StatsView): Stats {
-  return Object.assign(new Stats(), { ...view, verdict: HealthVerdictEnum[view.verdict] });
+  return Object.assign(new Stats(), { ...view, verdict: HealthVerdictEnum[view.verdict], circuitBreakers: presentCircuitBreakers(view.circuitBreakers) });
 }
 
 function service(ctx: GraphQLContext): AnalyticsService {
@@ -55,7 +55,7 @@ export class AnalyticsResolver {
       queue: view.stats.queue,
       stats: presentStats(view.stats),
       health: presentHealth(view.health),
-      circuitBreakers: [],
+      circuitBreakers: presentCircuitBreakers(view.circuitBreakers),
     });
   }
 
@@ -82,7 +82,7 @@ export class AnalyticsResolver {
       computedAt: snapshot.computedAt,
       queue: snapshot.queue,
       health: presentHealth(snapshot.health),
-      circuitBreakers: [],
+      circuitBreakers: presentCircuitBreakers(snapshot.circuitBreakers),
     });
   }
 }

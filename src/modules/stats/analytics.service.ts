@@ -6,7 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.js';
 import { AnalyticsRepository, type CountRow, type DailyRow, type HourRow, type QuotaUsageRow, type RatingRow, type UserFiguresRow, type WindowSummaryRow } from './analytics.repository.js';
-import { StatsService, type HealthVerdict, type StatsDeps, type StatsView } from './stats.service.js';
+import { StatsService, type CircuitBreakerView, type HealthVerdict, type StatsDeps, type StatsView } from './stats.service.js';
 
 export type AnalyticsWindowName = 'LAST_HOUR' | 'LAST_DAY' | 'LAST_7_DAYS' | 'LAST_30_DAYS';
 
@@ -45,11 +45,7 @@ export interface HealthReport {
   backlog: number | null;
 }
 
-/** A circuit breaker's state. None exist yet (remote providers arrive with issue 6): the list is empty. */
-export interface CircuitBreakerView {
-  name: string;
-  state: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
-}
+export type { CircuitBreakerView } from './stats.service.js';
 
 export interface DailyPoint extends DailyRow {
   successRate: number | null;
@@ -77,7 +73,7 @@ export interface UserStatsView extends UserFiguresRow {
   successRate: number | null;
 }
 
-export type AnalyticsConfig = Pick<Config, 'alertErrorRate' | 'alertBacklogJobs' | 'alertLatencySeconds' | 'dailyQuota' | 'monthlyQuota' | 'quotaTimeZone'>;
+export type AnalyticsConfig = Pick<Config, 'alertErrorRate' | 'alertBacklogJobs' | 'alertLatencySeconds' | 'dailyQuota' | 'monthlyQuota' | 'quotaTimeZone'> & Partial<Pick<Config, 'redisPrefix'>>;
 
 export function successRate(completed: number, failed: number): number | null {
   return completed + failed === 0 ? null : completed / (completed + failed);
@@ -125,7 +121,7 @@ export class AnalyticsService {
   /** Health now: dependency probes, queue counts and the last hour's figures against the thresholds. */
   async health(now = new Date()): Promise<{ stats: StatsView; health: HealthReport }> {
     const [stats, lastHour] = await Promise.all([
-      new StatsService(this.deps).view(),
+      new StatsService({ ...this.deps, redisPrefix: this.deps.config.redisPrefix }).view(),
       this.repository.healthFigures(new Date(now.getTime() - WINDOW_MS.LAST_HOUR), now).catch(() => ({ completed: 0, failed: 0, averageMs: null })),
     ]);
     return { stats, health: assessHealth(stats, lastHour, this.deps.config) };
@@ -164,7 +160,7 @@ export class AnalyticsService {
       daily,
       stats,
       health,
-      circuitBreakers: [],
+      circuitBreakers: stats.circuitBreakers,
     };
   }
 

@@ -1,6 +1,8 @@
 /** The GraphQL view of the admin analytics, per-user figures and the live dashboard snapshot. */
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { HealthVerdictEnum, QueueCounts, Stats } from './stats.types.js';
+import { CircuitBreaker, HealthVerdictEnum, QueueCounts, Stats } from './stats.types.js';
+
+export { CircuitBreaker, CircuitBreakerStateEnum } from './stats.types.js';
 
 export enum AnalyticsWindow {
   LAST_HOUR = 'LAST_HOUR',
@@ -27,14 +29,6 @@ registerEnumType(HealthIssueCode, {
   description:
     'ERROR_RATE_HIGH: failed / (completed + failed) of the last hour > ALERT_ERROR_RATE (0.2). BACKLOG_HIGH: waiting + delayed jobs > ALERT_BACKLOG_JOBS (50). LATENCY_HIGH: mean processing time of the last hour\'s completed conversions > ALERT_LATENCY_SECONDS (180).',
 });
-
-export enum CircuitBreakerStateEnum {
-  CLOSED = 'CLOSED',
-  OPEN = 'OPEN',
-  HALF_OPEN = 'HALF_OPEN',
-}
-
-registerEnumType(CircuitBreakerStateEnum, { name: 'CircuitBreakerState' });
 
 @ObjectType({ description: 'Processing time of COMPLETED conversions, ms (continuous percentiles); null when there were none.' })
 export class ProcessingTimeStats {
@@ -113,12 +107,6 @@ export class ServiceHealth {
   @Field(() => Int, { nullable: true, description: 'Waiting + delayed jobs; null when the queue did not answer.' }) backlog!: number | null;
 }
 
-@ObjectType({ description: 'A circuit breaker around a remote provider.' })
-export class CircuitBreaker {
-  @Field() name!: string;
-  @Field(() => CircuitBreakerStateEnum) state!: CircuitBreakerStateEnum;
-}
-
 @ObjectType({ description: 'Service-wide analytics over a window, with queue counts and health now.' })
 export class Analytics {
   @Field(() => AnalyticsWindow) window!: AnalyticsWindow;
@@ -136,7 +124,7 @@ export class Analytics {
   @Field(() => QueueCounts, { nullable: true }) queue!: QueueCounts | null;
   @Field(() => Stats, { description: 'Dependency probes as in `stats`.' }) stats!: Stats;
   @Field(() => ServiceHealth) health!: ServiceHealth;
-  @Field(() => [CircuitBreaker], { description: 'Always empty for now: no remote provider sits behind a breaker yet.' }) circuitBreakers!: CircuitBreaker[];
+  @Field(() => [CircuitBreaker], { description: 'Circuit breakers of every live process, as in `stats`.' }) circuitBreakers!: CircuitBreaker[];
 }
 
 @ObjectType({ description: 'One user\'s figures over their conversions (all time, or the window).' })
@@ -158,5 +146,5 @@ export class ServiceStatsUpdate {
   @Field(() => Date) computedAt!: Date;
   @Field(() => QueueCounts, { nullable: true }) queue!: QueueCounts | null;
   @Field(() => ServiceHealth) health!: ServiceHealth;
-  @Field(() => [CircuitBreaker]) circuitBreakers!: CircuitBreaker[];
+  @Field(() => [CircuitBreaker], { description: 'Circuit breakers of every live process, as in `stats`.' }) circuitBreakers!: CircuitBreaker[];
 }

@@ -139,7 +139,7 @@ export function statsTickerFor(services: Services): StatsTicker {
       async () => {
         const service = new AnalyticsService({ em: services.orm.em.fork() as EntityManager, redis: services.redis, queue: services.queue, config: services.config });
         const { stats, health } = await service.health();
-        return { computedAt: new Date(), queue: stats.queue, health, circuitBreakers: [] };
+        return { computedAt: new Date(), queue: stats.queue, health, circuitBreakers: stats.circuitBreakers };
       },
       services.config.statsPushIntervalMs,
       (error) => services.logger.warn('serviceStatsUpdated tick failed', { error: error instanceof Error ? error.message : String(error) }),

@@ -1,11 +1,15 @@
 /**
  * Queue counts and service health for `stats`: the Bee-Queue counts of the conversion queue
- * (`checkHealth()`), whether PostgreSQL and Redis answer, and a verdict. Every probe has a deadline, so
- * `stats` answers (with the dependency marked down) instead of hanging when a dependency is away.
+ * (`checkHealth()`), whether PostgreSQL and Redis answer, a verdict, and the circuit breakers every
+ * process published to Redis. Every probe has a deadline, so `stats` answers (with the dependency
+ * marked down) instead of hanging when a dependency is away.
  */
 import type { Redis } from 'ioredis';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ConversionQueue } from '../../platform/services.js';
+import { CircuitBreakerRepository, type CircuitBreakerView } from './circuit-breaker.repository.js';
+
+export type { CircuitBreakerView } from './circuit-breaker.repository.js';
 
 /** How long one probe may take before its dependency counts as down, ms. */
 export const PROBE_TIMEOUT_MS = 2000;
@@ -38,12 +42,16 @@ export interface StatsView {
   redis: DependencyHealth;
   verdict: HealthVerdict;
   checkedAt: Date;
+  /** Breakers of every live process (empty when Redis did not answer or no provider is configured). */
+  circuitBreakers: CircuitBreakerView[];
 }
 
 export interface StatsDeps {
   em: EntityManager;
-  redis: Pick<Redis, 'ping'>;
+  redis: Pick<Redis, 'ping' | 'hgetall' | 'hdel'>;
   queue: Pick<ConversionQueue, 'checkHealth'>;
+  /** `REDIS_PREFIX`: where processes publish their breakers; without it the breaker list is empty. */
+  redisPrefix?: string;
 }
 
 class ProbeTimeout extends Error {}
@@ -73,15 +81,17 @@ export class StatsService {
   ) {}
 
   async view(): Promise<StatsView> {
-    const [database, redis, counts] = await Promise.all([
+    const { redisPrefix } = this.deps;
+    const [database, redis, counts, circuitBreakers] = await Promise.all([
       probe(() => this.deps.em.execute('select 1'), this.timeoutMs),
       probe(() => this.deps.redis.ping(), this.timeoutMs),
       withDeadline(this.deps.queue.checkHealth(), this.timeoutMs).catch(() => null),
+      redisPrefix === undefined ? [] : withDeadline(new CircuitBreakerRepository(this.deps.redis, redisPrefix).list(), this.timeoutMs).catch(() => []),
     ]);
     const queue: QueueCounts | null = counts
       ? { waiting: counts.waiting, active: counts.active, completed: counts.succeeded, failed: counts.failed, delayed: counts.delayed }
       : null;
     const verdict: HealthVerdict = !database.reachable ? 'DOWN' : !redis.reachable || !queue ? 'DEGRADED' : 'OK';
-    return { queue, database, redis, verdict, checkedAt: new Date() };
+    return { queue, database, redis, verdict, checkedAt: new Date(), circuitBreakers };
   }
 }
