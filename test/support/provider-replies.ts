@@ -1,12 +1,12 @@
 /**
  * What test providers answer: lyric lines that fit a {@link LyricsRequest}'s phrases, and WAV takes
- * that sing a {@link VocalRequest}'s notes (in tune, off pitch, noise or silence), rendered in code.
+ * that sing a VocalRequest's notes (in tune, off pitch, noise or silence), rendered in code.
  * The local HTTP servers of the integration tests and the in-process providers of the pipeline tests
  * both use them, so every test agrees on what a good and a bad reply are.
  */
 import { encodeWav } from '../../src/audio/decode/wav.js';
 import { createRandom, gaussian } from '../../src/audio/random.js';
-import type { LyricsRequest, VocalRequest } from '../../src/audio/providers.js';
+import type { LyricsRequest, VocalNote } from '../../src/audio/providers.js';
 import { renderMelody } from './signals.js';
 
 /** One-syllable dictionary words, cycled to build lines of an exact syllable count. */
@@ -37,7 +37,7 @@ export interface TakeOptions {
 }
 
 /** A 24-bit WAV take of the request's notes (see {@link TakeOptions}). */
-export function renderTake(request: Pick<VocalRequest, 'notes'>, options: TakeOptions = {}): Uint8Array {
+export function renderTake(request: { notes: readonly Pick<VocalNote, 'midi' | 'start' | 'duration'>[] }, options: TakeOptions = {}): Uint8Array {
   const rate = options.sampleRate ?? 48_000;
   const notes = request.notes.map((n) => ({ start: n.start, end: n.start + n.duration, midi: n.midi + (options.shiftSemitones ?? 0) }));
   let samples: Float32Array;
