@@ -115,4 +115,19 @@ describe('the worker with remote providers', () => {
     expect(report.voice.engine).toBe('embedded');
     expect(row.result!.lyrics.length).toBeGreaterThan(10);
   });
+
+  it('shares one breaker between the jobs of the process: once the failures open it, the next job falls back with CIRCUIT_OPEN without contacting the LLM', async () => {
+    const down = await startScriptedServer(cleanup, () => json(503, { error: { message: 'overloaded' } }));
+    const env = await workerWith({ LLM_API_URL: `${down.url}/v1/chat/completions`, MELODY_VOCALS_RETRIES: '0', BREAKER_FAILURE_THRESHOLD: '1', BREAKER_HALF_OPEN_AFTER_MS: '600000' });
+    const first = await convertAndWait(env);
+    expect(down.requests).toHaveLength(1);
+    expect(first.row.warnings.find((w) => w.code === 'LYRICS_PROVIDER_FALLBACK')?.message).not.toContain('CIRCUIT_OPEN');
+
+    // Another job, in whichever pipeline thread: its provider call reaches the same host and breaker.
+    const second = await convertAndWait(env);
+    expect(down.requests).toHaveLength(1);
+    expect(second.row.status).toBe(ConversionStatus.COMPLETED);
+    expect(second.row.warnings.find((w) => w.code === 'LYRICS_PROVIDER_FALLBACK')?.message).toContain('CIRCUIT_OPEN');
+    expect(second.row.result!.lyricsInfo.source).toBe('writer');
+  });
 });
