@@ -5,16 +5,34 @@
  * {@link AudioEncoder} for the compressed output (the platform's ffmpeg adapters in production). The
  * clock used for stage timings and the way the pipeline yields to the event loop (so that an abort can
  * land between steps) are injected too. The CLI and the service's worker both call {@link convertMelody}.
+ *
+ * Remote providers (`ports.providers`, see providers.ts) may write the lyrics and sing the vocals:
+ * - Lyrics: asked only when the request has no user lyrics. The reply is repaired, aligned and checked
+ *   like the embedded writer's (rules in lyrics/provider-lyrics.ts); a rejected reply gives
+ *   `LYRICS_PROVIDER_REJECTED` with the reason, and the embedded writer writes the lyrics.
+ * - Vocals: the engine gets the score as the embedded voice would sing it; its WAV is decoded,
+ *   resampled and must be in tune and audible (voice/remote-take.ts), else `VOCALS_PROVIDER_REJECTED`
+ *   and the embedded voice sings. An accepted take goes through the same loudness check,
+ *   normalisation and encoding as the embedded voice's.
+ * A provider that fails with a remote error (AI_SERVICE_ERROR or TIMEOUT_ERROR: breaker open, retries
+ * spent, timeout) gives `LYRICS_PROVIDER_FALLBACK` / `VOCALS_PROVIDER_FALLBACK` naming the provider and
+ * the error's reason, and the embedded engine is used, unless `providers.fallback` is false: then the
+ * conversion fails with the provider's error. Any other error from a provider is a bug and fails the
+ * conversion. An abort always rejects with AbortedError, also while a provider call is pending (the
+ * call's own signal is aborted too; the pipeline does not wait for the provider to notice).
+ * The report names who wrote (`lyrics.source`, `lyrics.provider`) and who sang (`voice.engine`).
  */
 import type { KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
-import { AbortedError, ValidationError } from '../platform/errors.js';
+import { AbortedError, AppError, ValidationError } from '../platform/errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import { textEncodingIssues } from './validate/request-text.js';
 import type { CompressedDecoder } from './decode/decode.js';
 import { encodeWav } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
-import { alignLyrics, checkLyrics, extractPromptWords, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
-import { VOICES, DEFAULT_VOICE, type SingResult } from './voice/voice.js';
+import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
+import { VOICES, DEFAULT_VOICE, prepareScore } from './voice/voice.js';
+import { buildVocalRequest, checkTake, intendedPitchOf, transposedNotes } from './voice/remote-take.js';
+import type { LyricsProvider, ProviderCallOptions, Providers, VocalEngine } from './providers.js';
 import { singInChunks } from './voice/sing-in-chunks.js';
 import { checkVocals, sungPitchAccuracy, type QualityResult } from './quality/quality.js';
 import { writeMidi } from './score/midi.js';
@@ -74,6 +92,8 @@ export interface ConvertPorts {
   clock?: () => number;
   /** Lets pending events (an abort) run between steps. Default: a macrotask turn via setTimeout(0). */
   yieldControl?: () => Promise<void>;
+  /** Remote lyrics provider and vocal engine with their fallback rule (see the module comment). Default: embedded engines only. */
+  providers?: Providers;
 }
 
 export interface ConvertOptions {
@@ -110,7 +130,9 @@ export interface ConversionReport {
     loudness: AnalysisJson['loudness'];
   };
   lyrics: {
-    source: 'writer' | 'user';
+    source: 'writer' | 'user' | 'provider';
+    /** Who wrote them when `source` is `provider` (the provider's own label, e.g. `llm:gpt-4o-mini`), else null. */
+    provider: string | null;
     genre: string;
     mood: string;
     text: string;
@@ -120,7 +142,8 @@ export interface ConversionReport {
     qualityScore: number;
     quality: LyricsResult['quality'];
   };
-  voice: { id: string; transposeSemitones: number; outOfRangeNotes: number };
+  /** `engine`: who sang, `embedded` (the formant voice) or the remote engine's label, e.g. `expert-music-ai`. */
+  voice: { id: string; engine: string; transposeSemitones: number; outOfRangeNotes: number };
   quality: { pitchAccuracy: number | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
   warnings: ReportWarning[];
   /** Milliseconds per stage (0 when no clock was given). */
@@ -258,9 +281,9 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
   // Each step below lives in its own function so the large buffers it makes (decoded PCM, raw
   // voice) can be collected as soon as it returns: a 5-minute mono channel is 53 MB.
   const { analysis, analysisJson } = await decodeAndAnalyse(run, request);
-  const lyrics = await lyricsFor(run, clean, analysis);
+  const { lyrics, provider } = await lyricsFor(run, clean, analysis);
   const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key, title: titleFrom(clean.prompt) };
-  const vocals = await singAndCheck(run, score, clean);
+  const vocals = await singAndCheck(run, score, clean, request, lyricsText(lyrics));
 
   run.progress('finalization', 0, 'Encoding the outputs');
   const format = options.compressedFormat ?? 'mp3';
@@ -271,7 +294,7 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
   }));
   if (options.signal?.aborted) throw new AbortedError();
 
-  const report = buildReport({ request, clean, analysisJson, lyrics, vocals, targetLufs: options.targetLufs ?? -14, warnings: run.warnings, timings: run.timings });
+  const report = buildReport({ request, clean, analysisJson, lyrics, lyricsProvider: provider, vocals, targetLufs: options.targetLufs ?? -14, warnings: run.warnings, timings: run.timings });
   run.progress('finalization', 1, 'Done');
   return {
     vocalsWav: vocals.wav,
@@ -310,10 +333,75 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
   return { analysis, analysisJson: toAnalysisJson(audio, validation, analysis) };
 }
 
-/** Stage 3: align the user's lyrics, or write new ones. */
-async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis): Promise<LyricsResult> {
-  run.progress('lyrics', 0, clean.lyrics ? 'Fitting your lyrics to the notes' : 'Writing lyrics');
+/** What a provider error leaves: the embedded engine (with a warning), or the error itself. */
+function fallBackOrThrow(run: Run, error: unknown, stage: ConversionStage, code: string, what: string, instead: string): void {
+  // An abort while the call was pending, whatever the provider made of it, is an abort.
+  if (run.options.signal?.aborted || error instanceof AbortedError) throw new AbortedError();
+  const remote = error instanceof AppError && (error.code === 'AI_SERVICE_ERROR' || error.code === 'TIMEOUT_ERROR');
+  if (!remote || run.ports.providers?.fallback === false) throw error;
+  const detail = error.message.length > 200 ? `${error.message.slice(0, 200)}…` : error.message;
+  run.warnings.push({ code, message: `${what} failed (${error.code}, ${error.reason}): ${detail} ${instead}`, stage });
+}
+
+/**
+ * Calls a provider with the run's signal, after a checkpoint. Rejects with AbortedError as soon as
+ * the run is aborted, without waiting for the provider to notice its signal.
+ */
+async function callProvider<T>(run: Run, call: (options: ProviderCallOptions) => Promise<T>): Promise<T> {
+  await run.checkpoint();
+  const { signal } = run.options;
+  if (!signal) return call({});
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    call({ signal })
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A label from outside (a provider's `source`) made safe to show: sanitised, one line, ≤ 80 characters. */
+function label(raw: unknown, fallback: string): string {
+  const clean = sanitizeText(typeof raw === 'string' ? raw : '', 200).replace(/\s+/g, ' ').trim().slice(0, 80);
+  return clean || fallback;
+}
+
+/** Stage 3 with a provider: its lyrics when they pass the checks (maybe repaired), else null (warnings say why). */
+async function providerLyrics(run: Run, provider: LyricsProvider, clean: CleanRequest, analysis: MelodyAnalysis, promptWords: string[]): Promise<{ lyrics: LyricsResult; provider: string } | null> {
+  run.progress('lyrics', 0, `Asking the ${provider.name} lyrics provider`);
+  const what = `The lyrics provider "${provider.name}"`;
+  let draft;
+  try {
+    const request = buildLyricsRequest(clean, analysis);
+    draft = await run.timed('lyrics', () => callProvider(run, (options) => provider.writeLyrics(request, options)));
+  } catch (error) {
+    fallBackOrThrow(run, error, 'lyrics', 'LYRICS_PROVIDER_FALLBACK', what, 'The embedded writer wrote the lyrics instead.');
+    return null;
+  }
+  run.progress('lyrics', 0.5, 'Checking the provider\'s lyrics');
+  const verdict = await run.timed('lyrics', () => fitProviderLyrics(draft, analysis, { prompt: clean.prompt, promptWords }));
+  if (!verdict.accepted) {
+    run.warnings.push({ code: 'LYRICS_PROVIDER_REJECTED', message: `${what} wrote lyrics that were not used (${verdict.reason}): ${verdict.message} The embedded writer wrote the lyrics instead.`, stage: 'lyrics' });
+    return null;
+  }
+  if (verdict.repairs.length) run.warnings.push({ code: 'LYRICS_PROVIDER_REPAIRED', message: `${what}'s lyrics were repaired: ${verdict.repairs.join('; ')}.`, stage: 'lyrics' });
+  for (const w of verdict.result.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'lyrics' });
+  for (const issue of verdict.issues) run.warnings.push({ code: `LYRICS_${issue.code}`, message: issue.message, stage: 'lyrics' });
+  return { lyrics: verdict.result, provider: label(draft?.source, provider.name) };
+}
+
+/** Stage 3: align the user's lyrics, or have the provider write them, or write them with the embedded writer. */
+async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis): Promise<{ lyrics: LyricsResult; provider: string | null }> {
   const promptWords = extractPromptWords(clean.prompt);
+  const provider = run.ports.providers?.lyrics;
+  if (!clean.lyrics && provider) {
+    const fromProvider = await providerLyrics(run, provider, clean, analysis, promptWords);
+    if (fromProvider) {
+      run.progress('lyrics', 1, `Lyrics by ${fromProvider.provider}: ${fromProvider.lyrics.sections.reduce((n, s) => n + s.lines.length, 0)} lines`);
+      return fromProvider;
+    }
+  }
+  run.progress('lyrics', 0, clean.lyrics ? 'Fitting your lyrics to the notes' : 'Writing lyrics');
   const lyrics = await run.timed('lyrics', () =>
     clean.lyrics
       ? alignLyrics(clean.lyrics, analysis.notes, analysis.phrases, { tempo: analysis.tempo, promptWords })
@@ -325,7 +413,12 @@ async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis
     for (const issue of verdict.issues) run.warnings.push({ code: `LYRICS_${issue.code}`, message: issue.message, stage: 'lyrics' });
   }
   run.progress('lyrics', 1, `Lyrics: ${lyrics.sections.reduce((n, s) => n + s.lines.length, 0)} lines`);
-  return lyrics;
+  return { lyrics, provider: null };
+}
+
+/** The lyrics as one text, lines separated by newlines, sections by blank lines. */
+function lyricsText(lyrics: LyricsResult): string {
+  return lyrics.sections.map((s) => s.lines.map((l) => l.text).join('\n')).join('\n\n');
 }
 
 /** What stages 4 and 5 hand on: the delivered WAV and the measurements, not the raw voice. */
@@ -333,51 +426,104 @@ interface CheckedVocals {
   /** 16-bit mono WAV at the output rate, normalised. */
   wav: Uint8Array;
   voice: string;
+  /** `embedded`, or the remote engine's label. */
+  engine: string;
   transposeSemitones: number;
   outOfRange: number;
   quality: Omit<QualityResult, 'samples'>;
 }
 
-/** Stages 4 and 5: sing the score, then normalise and measure the result. */
-async function singAndCheck(run: Run, score: Score, clean: CleanRequest): Promise<CheckedVocals> {
+/** Mono vocals before normalisation, with the pitch accuracy when it is already measured. */
+interface RawVocals {
+  samples: Float32Array;
+  sampleRate: number;
+  engine: string;
+  intendedPitch: { times: Float64Array; midi: Float32Array };
+  pitchAccuracy?: number;
+}
+
+/** Stage 4 with a remote engine: its take when it is in tune and audible, else null (warnings say why). */
+async function remoteVocals(run: Run, engine: VocalEngine, score: Score, clean: CleanRequest, request: ConvertRequest, lyrics: string): Promise<RawVocals | null> {
+  run.progress('synthesis', 0, `Singing with the ${engine.name} engine`);
+  const what = `The vocal engine "${engine.name}"`;
+  const prepared = prepareScore(score, { voice: clean.voice, sampleRate: OUTPUT_RATE });
+  let take;
+  try {
+    const vocalRequest = buildVocalRequest(score, prepared, {
+      melody: request.audio,
+      fileName: request.fileName ?? null,
+      lyrics,
+      voice: clean.voice,
+      seed: clean.seed,
+      prompt: clean.prompt,
+      genre: clean.genre,
+      mood: clean.mood,
+      sampleRate: OUTPUT_RATE,
+    });
+    take = await run.timed('synthesis', () => callProvider(run, (options) => engine.sing(vocalRequest, options)));
+  } catch (error) {
+    fallBackOrThrow(run, error, 'synthesis', 'VOCALS_PROVIDER_FALLBACK', what, 'The embedded voice sang instead.');
+    return null;
+  }
+  run.progress('synthesis', 0.8, 'Checking the engine\'s take');
+  const intendedPitch = intendedPitchOf(transposedNotes(prepared));
+  const bytes = take?.wav instanceof Uint8Array ? take.wav : new Uint8Array(0);
+  const checked = await run.timed('synthesis', () => checkTake(bytes, intendedPitch, OUTPUT_RATE));
+  if (!checked.ok) {
+    run.warnings.push({ code: 'VOCALS_PROVIDER_REJECTED', message: `${what} sang a take that was not used (${checked.reason}): ${checked.message} The embedded voice sang instead.`, stage: 'synthesis' });
+    return null;
+  }
+  return { samples: checked.samples, sampleRate: checked.sampleRate, engine: label(take.source, engine.name), intendedPitch, pitchAccuracy: checked.pitchAccuracy };
+}
+
+/** Stages 4 and 5: sing the score (remote engine or embedded voice), then normalise and measure the result. */
+async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request: ConvertRequest, lyrics: string): Promise<CheckedVocals> {
   const { options } = run;
-  run.progress('synthesis', 0, `Singing with the ${clean.voice} voice`);
-  const sung: SingResult = await run.timed('synthesis', () =>
-    singInChunks(
-      score,
-      {
-        voice: clean.voice,
-        sampleRate: OUTPUT_RATE,
-        seed: clean.seed,
-        vibrato: options.vibrato === false ? false : undefined,
-        portamento: options.portamento ?? true,
-        breath: options.breath ?? true,
-      },
-      { signal: options.signal, yieldControl: run.yieldControl, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
-    ),
-  );
-  if (sung.outOfRange > 0) {
+  const engine = run.ports.providers?.vocals;
+  let raw = engine ? await remoteVocals(run, engine, score, clean, request, lyrics) : null;
+  // The same preparation decides the transposition for either engine.
+  const prepared = prepareScore(score, { voice: clean.voice, sampleRate: OUTPUT_RATE });
+  if (!raw) {
+    run.progress('synthesis', 0, `Singing with the ${clean.voice} voice`);
+    const sung = await run.timed('synthesis', () =>
+      singInChunks(
+        score,
+        {
+          voice: clean.voice,
+          sampleRate: OUTPUT_RATE,
+          seed: clean.seed,
+          vibrato: options.vibrato === false ? false : undefined,
+          portamento: options.portamento ?? true,
+          breath: options.breath ?? true,
+        },
+        { signal: options.signal, yieldControl: run.yieldControl, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
+      ),
+    );
+    raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', intendedPitch: sung.intendedPitch };
+  }
+  if (prepared.outOfRange > 0) {
     run.warnings.push({
       code: 'OUT_OF_VOICE_RANGE',
-      message: `${sung.outOfRange} note${sung.outOfRange === 1 ? '' : 's'} lie outside the ${clean.voice} voice's range even after transposition.`,
+      message: `${prepared.outOfRange} note${prepared.outOfRange === 1 ? '' : 's'} lie outside the ${clean.voice} voice's range even after transposition.`,
       stage: 'synthesis',
     });
   }
   run.progress('synthesis', 1, 'Vocals rendered');
 
+  const vocals = raw;
   run.progress('quality_check', 0, 'Checking pitch and loudness');
   const { samples, ...quality } = await run.timed('quality_check', async () => {
-    const pitchAccuracy = sungPitchAccuracy(sung.samples, sung.sampleRate, sung.intendedPitch);
+    const pitchAccuracy = vocals.pitchAccuracy ?? sungPitchAccuracy(vocals.samples, vocals.sampleRate, vocals.intendedPitch);
     run.progress('quality_check', 0.4, 'Checking loudness');
     await run.checkpoint();
     // The raw voice is ours and not needed afterwards: normalise over it.
-    return checkVocals(sung.samples, sung.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy, inPlace: true });
+    return checkVocals(vocals.samples, vocals.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy, inPlace: true });
   });
   for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
   await run.checkpoint();
-  const wav = encodeWav([samples], sung.sampleRate, { bitDepth: 16 });
+  const wav = encodeWav([samples], vocals.sampleRate, { bitDepth: 16 });
   run.progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
-  return { wav, voice: sung.voice, transposeSemitones: sung.transposeSemitones, outOfRange: sung.outOfRange, quality };
+  return { wav, voice: prepared.voiceId, engine: vocals.engine, transposeSemitones: prepared.semitones, outOfRange: prepared.outOfRange, quality };
 }
 
 /** A short score title from the prompt: its first words, capitalised. */
@@ -393,6 +539,7 @@ function buildReport(parts: {
   clean: CleanRequest;
   analysisJson: AnalysisJson;
   lyrics: LyricsResult;
+  lyricsProvider: string | null;
   vocals: CheckedVocals;
   targetLufs: number;
   warnings: ReportWarning[];
@@ -423,16 +570,17 @@ function buildReport(parts: {
     },
     lyrics: {
       source: lyrics.source,
+      provider: parts.lyricsProvider,
       genre: parts.clean.genre,
       mood: parts.clean.mood,
-      text: lyrics.sections.map((s) => s.lines.map((l) => l.text).join('\n')).join('\n\n'),
+      text: lyricsText(lyrics),
       sections: lyrics.sections.map((s) => ({ kind: s.kind, lines: s.lines.map((l) => l.text) })),
       lineCount: lines.length,
       syllableCount: lyrics.sungNotes.filter((n) => !n.continuation).length,
       qualityScore: Number(lyrics.quality.score.toFixed(3)),
       quality: lyrics.quality,
     },
-    voice: { id: parts.vocals.voice, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
+    voice: { id: parts.vocals.voice, engine: parts.vocals.engine, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
     quality: {
       pitchAccuracy: finiteOrNull(quality.pitchAccuracy, 4),
       integratedLufs: finiteOrNull(quality.integratedLufs),

@@ -11,6 +11,12 @@
  * finds the pipeline's code already compiled (see `thread-pool.ts`). {@link runInThread} is the
  * one-shot form: a new thread for one run, settled only after the thread has exited.
  *
+ * Providers: a run given `providers` (the worker's ProviderHost) tells the thread which exist, and
+ * answers the thread's `provider-call` messages with them, here on the caller's thread, where the
+ * breakers are shared by every run. Each call gets its own AbortSignal, aborted when the run is
+ * aborted or ends (the thread stops waiting for it then anyway); a result that arrives after that is
+ * dropped. A provider's take is transferred to the thread, not copied.
+ *
  * Where the thread's code comes from: the compiled `pipeline-thread.js` beside this file. When this
  * module runs from TypeScript source (jest with ts-jest), there is no compiled sibling and a Worker
  * cannot load `.ts` (Node 20 has no type stripping), so the thread is loaded from
@@ -22,7 +28,20 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { AbortedError, AppError } from '../platform/errors.js';
 import type { ProgressEvent } from '../audio/pipeline.js';
-import { rebuildError, type ParentMessage, type ThreadInput, type ThreadMessage, type ThreadOutputs, type ThreadPipelineOptions, type ThreadRequest } from './thread-protocol.js';
+import type { LyricsDraft, Providers, VocalTake } from '../audio/providers.js';
+import {
+  ownedBytes,
+  providerSpecOf,
+  rebuildError,
+  serializeError,
+  type ParentMessage,
+  type ProviderCallMessage,
+  type ThreadInput,
+  type ThreadMessage,
+  type ThreadOutputs,
+  type ThreadPipelineOptions,
+  type ThreadRequest,
+} from './thread-protocol.js';
 
 /** Where the thread's entry point is: the compiled sibling, or the jest-built copy when running from source. */
 export const PIPELINE_THREAD_SCRIPT: URL = fileURLToPath(import.meta.url).endsWith('.ts')
@@ -42,6 +61,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Time the thread gets to stop after an abort before `worker.terminate()`, ms; default 2000. */
   abortGraceMs?: number;
+  /**
+   * Remote providers the run may use (the worker's ProviderHost, shared by every run). Default none:
+   * the embedded engines only. Sets the thread options' `providers` from their names.
+   */
+  providers?: Providers | null;
 }
 
 export interface RunInThreadOptions extends RunOptions {
@@ -68,6 +92,10 @@ function transferable(audio: Uint8Array): { buffer: ArrayBuffer; byteOffset: num
   return { buffer: copy.buffer, byteOffset: 0, byteLength: copy.byteLength };
 }
 
+function notConfigured(kind: 'lyrics' | 'vocals'): AppError {
+  return new AppError('AI_SERVICE_ERROR', `No ${kind} provider is configured for this run.`, { reason: 'NOT_CONFIGURED' });
+}
+
 function threadCrashed(detail: string, cause?: unknown): AppError {
   // Retryable: a crash (e.g. out of memory while other conversions ran beside it) may not recur.
   return new AppError('AUDIO_PROCESSING_ERROR', `The conversion thread ${detail}.`, { reason: 'THREAD_CRASHED', retryable: true, cause });
@@ -78,6 +106,8 @@ interface ActiveRun {
   options: RunOptions;
   aborted: boolean;
   killTimer: NodeJS.Timeout | null;
+  /** Provider calls in flight for this run, by call id. */
+  calls: Map<number, AbortController>;
   resolve: (outputs: ThreadOutputs) => void;
   reject: (error: AppError) => void;
 }
@@ -136,11 +166,18 @@ export class PipelineThread {
     if (this.current) return Promise.reject(new Error('PipelineThread.run: the thread is busy.'));
     const { signal } = options;
     return new Promise<ThreadOutputs>((resolve, reject) => {
-      const run: ActiveRun = { runId: this.nextRunId++, options, aborted: false, killTimer: null, resolve, reject };
+      const run: ActiveRun = { runId: this.nextRunId++, options, aborted: false, killTimer: null, calls: new Map(), resolve, reject };
       if (signal?.aborted) return reject(this.abortError(run));
       this.current = run;
       const bytes = transferable(audio);
-      const input: ThreadInput = { audio: bytes.buffer, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, request, options: pipelineOptions };
+      const providers = providerSpecOf(options.providers);
+      const input: ThreadInput = {
+        audio: bytes.buffer,
+        byteOffset: bytes.byteOffset,
+        byteLength: bytes.byteLength,
+        request,
+        options: providers ? { ...pipelineOptions, providers } : pipelineOptions,
+      };
       this.post({ type: 'run', runId: run.runId, input }, [bytes.buffer]);
       signal?.addEventListener('abort', () => this.abort(run), { once: true });
     });
@@ -181,6 +218,7 @@ export class PipelineThread {
   private abort(run: ActiveRun): void {
     if (this.current !== run || run.aborted) return;
     run.aborted = true;
+    this.abortCalls(run);
     this.post({ type: 'abort', runId: run.runId });
     // A thread stuck in a long synchronous step never sees the message: stop it from outside.
     run.killTimer = setTimeout(() => void this.terminate(), run.options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
@@ -191,9 +229,42 @@ export class PipelineThread {
     if (this.current !== run) return;
     this.current = null;
     this.runs += 1;
+    this.abortCalls(run);
     if (run.killTimer) clearTimeout(run.killTimer);
     if (outcome instanceof AppError) run.reject(outcome);
     else run.resolve(outcome);
+  }
+
+  private abortCalls(run: ActiveRun): void {
+    for (const controller of run.calls.values()) controller.abort(new AbortedError());
+    run.calls.clear();
+  }
+
+  /** Runs a provider call for the thread and posts its outcome, unless the run has moved on meanwhile. */
+  private async answerCall(run: ActiveRun, message: ProviderCallMessage): Promise<void> {
+    const controller = new AbortController();
+    run.calls.set(message.callId, controller);
+    const stillWanted = (): boolean => this.current === run && !run.aborted && !controller.signal.aborted;
+    try {
+      const providers = run.options.providers;
+      let value: LyricsDraft | VocalTake;
+      let transfer: ArrayBuffer[] = [];
+      if (message.kind === 'lyrics') {
+        if (!providers?.lyrics) throw notConfigured('lyrics');
+        value = await providers.lyrics.writeLyrics(message.request, { signal: controller.signal });
+      } else {
+        if (!providers?.vocals) throw notConfigured('vocals');
+        const take = await providers.vocals.sing(message.request, { signal: controller.signal });
+        const wav = ownedBytes(take.wav);
+        value = { wav, source: take.source };
+        transfer = [wav.buffer];
+      }
+      if (stillWanted()) this.post({ type: 'provider-result', runId: run.runId, callId: message.callId, ok: true, value }, transfer);
+    } catch (error) {
+      if (stillWanted()) this.post({ type: 'provider-result', runId: run.runId, callId: message.callId, ok: false, error: serializeError(error) });
+    } finally {
+      run.calls.delete(message.callId);
+    }
   }
 
   private onMessage(message: ThreadMessage): void {
@@ -201,6 +272,8 @@ export class PipelineThread {
     if (!run || message.runId !== run.runId) return;
     if (message.type === 'progress') {
       if (!run.aborted) run.options.onProgress?.(message.event);
+    } else if (message.type === 'provider-call') {
+      if (!run.aborted) void this.answerCall(run, message);
     } else if (run.aborted) {
       // The thread stopped the run (or finished it just as the abort was asked): the abort wins.
       this.finish(run, this.abortError(run));

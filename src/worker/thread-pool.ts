@@ -8,8 +8,12 @@
  * A thread is retired (closed) after `maxRunsPerThread` runs or `idleTimeoutMs` without work, which
  * bounds the memory a long-lived isolate may keep; a thread that crashed or had to be terminated is
  * never reused. Idle threads do not keep the process alive.
+ *
+ * `providers` (the worker's ProviderHost) answers every run's provider calls, so one set of circuit
+ * breakers sees all the jobs of the process; a run's own `providers` option overrides it.
  */
 import { AbortedError } from '../platform/errors.js';
+import type { Providers } from '../audio/providers.js';
 import { DEFAULT_ABORT_GRACE_MS, PIPELINE_THREAD_SCRIPT, PipelineThread, type RunOptions, type RunPipeline } from './run-in-thread.js';
 import type { ThreadOutputs, ThreadPipelineOptions, ThreadRequest } from './thread-protocol.js';
 
@@ -24,6 +28,8 @@ export interface ThreadPoolOptions {
   abortGraceMs?: number;
   /** Called with each new thread's id (observability and tests). */
   onThreadStart?: (threadId: number) => void;
+  /** Remote providers for every run (see {@link RunOptions.providers}); default none. Not closed by the pool. */
+  providers?: Providers | null;
 }
 
 export interface ThreadPool {
@@ -79,7 +85,7 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
       thread.setRef(true);
       busy.add(thread);
       try {
-        return await thread.run(audio, request, pipelineOptions, { abortGraceMs: graceMs, ...runOptions });
+        return await thread.run(audio, request, pipelineOptions, { abortGraceMs: graceMs, providers: options.providers, ...runOptions });
       } finally {
         busy.delete(thread);
         giveBack(thread);

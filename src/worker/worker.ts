@@ -8,6 +8,8 @@ import { beeQueueSettings, type Services } from '../platform/services.js';
 import { CONVERSION_QUEUE, type ConversionJobData } from './conversion-job.js';
 import { createConversionProcessor, type ConversionProcessor, type ConversionProcessorDeps } from './conversion.processor.js';
 import { createThreadPool, type ThreadPool, type ThreadPoolOptions } from './thread-pool.js';
+import { createProviderHost } from '../platform/providers/create-provider-host.js';
+import type { ProviderHost } from '../platform/providers/provider-host.js';
 
 export interface WorkerOptions {
   /**
@@ -26,6 +28,12 @@ export interface WorkerOptions {
   stopTimeoutMs?: number;
   /** The pipeline threads (reuse, retirement, abort grace). */
   threads?: ThreadPoolOptions;
+  /**
+   * Remote providers every job may use, shared by all of them (one breaker per provider for the
+   * process). Default: the configured ones (`createProviderHost(config)`), closed by `stop()`; a host
+   * given here is the caller's to close.
+   */
+  providers?: ProviderHost;
   /** Overrides for the job handler (tests: a storage wrapper, an instrumented `runPipeline`). */
   processor?: Partial<Omit<ConversionProcessorDeps, 'config' | 'orm' | 'logger'>>;
 }
@@ -51,7 +59,8 @@ export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 export async function startWorker(services: Services, options: WorkerOptions = {}): Promise<RunningWorker> {
   const { config, logger } = services;
   const log = logger.child({ component: 'worker' });
-  const threads = createThreadPool(options.threads);
+  const providers = options.providers ?? createProviderHost(config, { logger: log, metrics: services.metrics });
+  const threads = createThreadPool({ providers, ...options.threads });
   const processor = createConversionProcessor({
     config,
     runPipeline: threads.run,
@@ -97,6 +106,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
       while (processor.running() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await threads.close();
+    if (!options.providers) providers.close();
     log.info('Worker stopped');
   };
   return { queue, processor, threads, stop: () => (stopped ??= stop()) };

@@ -68,8 +68,8 @@ export interface LyricsResult {
   warnings: LyricsWarning[];
   /** Rhyme scheme the lines were written to, null for user lyrics. */
   scheme: RhymeScheme | null;
-  /** Where the words came from. */
-  source: 'writer' | 'user';
+  /** Where the words came from: the embedded writer, the user, or a remote provider (see provider-lyrics.ts). */
+  source: 'writer' | 'user' | 'provider';
   /** Seed of the variant that was kept (writer only). */
   seed?: number;
 }
