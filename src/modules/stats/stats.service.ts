@@ -1,6 +1,6 @@
 /**
- * Queue counts and service health for `stats`: the Bee-Queue counts of the conversion queue
- * (`checkHealth()`), whether PostgreSQL and Redis answer, and a verdict. Every probe has a deadline, so
+ * Queue counts and service health for `stats`: the Bee-Queue counts of the conversion queues, summed
+ * over the three priorities (`checkHealth()` of {@link ConversionQueue}), whether PostgreSQL and Redis answer, and a verdict. Every probe has a deadline, so
  * `stats` answers (with the dependency marked down) instead of hanging when a dependency is away.
  */
 import type { Redis } from 'ioredis';

@@ -12,7 +12,7 @@ registerEnumType(HealthVerdictEnum, {
   description: 'OK: database and Redis answer. DEGRADED: Redis is away (reads work; no new jobs or live progress). DOWN: the database is away.',
 });
 
-@ObjectType({ description: 'Jobs in the conversion queue (Bee-Queue counts, all users).' })
+@ObjectType({ description: 'Jobs in the conversion queues (Bee-Queue counts summed over the HIGH, NORMAL and LOW queues, all users).' })
 export class QueueCounts {
   @Field(() => Int) waiting!: number;
   @Field(() => Int) active!: number;
