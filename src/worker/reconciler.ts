@@ -161,7 +161,7 @@ async function reconcileStorage(deps: ReconcilerDeps, em: EntityManager, nowMs: 
   const folders = (await deps.storage.list(root)).filter((entry) => entry.folder && UUID.test(entry.name) && entry.modifiedAt.getTime() <= cutoffMs);
   for (let start = 0; start < folders.length; start += 500) {
     const ids = folders.slice(start, start + 500).map((entry) => entry.name);
-    const rows = await em.getConnection().execute<{ id: string; status: ConversionStatus }[]>(`select "id", "status" from "conversions" where "id" = any(?::uuid[])`, [ids]);
+    const rows = await em.find(Conversion, { id: { $in: ids } }, { fields: ['id', 'status'] });
     const status = new Map(rows.map((row) => [row.id, row.status]));
     for (const id of ids) {
       const found = status.get(id);
