@@ -18,6 +18,7 @@ import { QuotaResolver } from '../modules/quota/quota.resolver.js';
 import { StatsResolver } from '../modules/stats/stats.resolver.js';
 import { AnalyticsResolver } from '../modules/stats/analytics.resolver.js';
 import { AdminResolver } from '../modules/admin/admin.resolver.js';
+import { DeadLetterResolver } from '../modules/admin/dead-letter.resolver.js';
 import { SCHEMA_PUBSUB } from '../modules/progress/schema-pubsub.js';
 
 /** Every resolver class of the API. Add new ones here (order does not matter: the SDL is sorted). */
@@ -32,6 +33,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   StatsResolver,
   AnalyticsResolver,
   AdminResolver,
+  DeadLetterResolver,
 ];
 
 /** Path of the committed SDL, relative to the repository root. */

@@ -44,6 +44,10 @@ export interface Metrics {
   graphqlOperations: Counter<'operation' | 'type' | 'outcome'>;
   graphqlDuration: Histogram<'operation' | 'type'>;
   activeSubscriptions: Gauge;
+  /** Repairs made by the reconciler, by `kind` (requeued_missing, requeued_succeeded, failed_from_queue, storage_removed). */
+  reconcilerRepairs: Counter<'kind'>;
+  /** Jobs added to the dead-letter list. */
+  deadLetters: Counter;
   /** Where the queue depth gauge reads from when scraped (Bee-Queue's `checkHealth`). */
   setQueueDepthSource(source: () => Promise<Partial<Record<'waiting' | 'active' | 'delayed', number>>>): void;
 }
@@ -93,6 +97,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     graphqlOperations: new Counter({ name: 'melody_graphql_operations_total', help: 'GraphQL operations by operation name, type and outcome.', labelNames: ['operation', 'type', 'outcome'], registers }),
     graphqlDuration: new Histogram({ name: 'melody_graphql_operation_duration_seconds', help: 'GraphQL operation time (queries and mutations), seconds.', labelNames: ['operation', 'type'], buckets: OPERATION_BUCKETS, registers }),
     activeSubscriptions: new Gauge({ name: 'melody_active_subscriptions', help: 'GraphQL subscriptions open on this process.', registers }),
+    reconcilerRepairs: new Counter({ name: 'melody_reconciler_repairs_total', help: 'Rows, jobs and files repaired by the reconciler, by kind.', labelNames: ['kind'], registers }),
+    deadLetters: new Counter({ name: 'melody_dead_letters_total', help: 'Conversion jobs that failed for good and were added to the dead-letter list.', registers }),
     setQueueDepthSource(source) {
       depthSource = source;
     },

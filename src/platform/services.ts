@@ -6,10 +6,11 @@
  * - `redis`: ioredis for the service's own keys (caches, limiters); keys via `redisKey(config.redisPrefix, …)`.
  * - `pubsub`: graphql-redis-subscriptions on two more ioredis connections; channels via `topicChannel`.
  * - `storage`: {@link DiskStorage} at `STORAGE_DIR`.
- * - `queue`: a Bee-Queue *producer* of {@link CONVERSION_QUEUE} (it enqueues and reads counts, never
- *   processes); the worker makes its own processing queue with {@link beeQueueSettings}(config, 'worker').
+ * - `queue`: Bee-Queue *producers* of the three conversion queues, one per priority, as one
+ *   {@link ConversionQueues} (it enqueues, reads counts and removes jobs, never processes); the worker
+ *   makes its own processing queues with {@link beeQueueSettings}(config, 'worker').
  */
-import BeeQueue from 'bee-queue';
+import type BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Config } from './config.js';
@@ -19,11 +20,12 @@ import { createRedis } from './redis.js';
 import { createPubSub } from './pubsub.js';
 import { DiskStorage, type Storage } from './storage.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { CONVERSION_QUEUE, type ConversionJobData } from '../worker/conversion-job.js';
+import { createConversionQueues, type ConversionQueues } from '../worker/conversion-queues.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 
-export type ConversionQueue = BeeQueue<ConversionJobData>;
+/** The conversion queues of all priorities (counts are sums; `removeJob` and `getJob` look in all three). */
+export type ConversionQueue = ConversionQueues;
 
 export interface Services {
   config: Config;
@@ -32,7 +34,7 @@ export interface Services {
   redis: Redis;
   pubsub: RedisPubSub;
   storage: Storage;
-  /** Producer-mode queue of conversion jobs. */
+  /** Producer-mode queues of conversion jobs, one per priority (`queue.of(priority)` to enqueue). */
   queue: ConversionQueue;
   /**
    * This process's Prometheus metrics (`GET /metrics`). Made by {@link createServices}; optional so
@@ -44,7 +46,7 @@ export interface Services {
 }
 
 /**
- * Bee-Queue settings for the conversion queue. Keys live under `<REDIS_PREFIX>:bq:conversions:*`
+ * Bee-Queue settings for the conversion queues. Keys live under `<REDIS_PREFIX>:bq:<queue name>:*`
  * (Bee-Queue's `prefix` option), so tests and deployments sharing a Redis never see each other's jobs.
  * - `producer`: no blocking client, no event subscription, no job map (an API replica would leak
  *   one entry per enqueued job otherwise).
@@ -58,11 +60,9 @@ export function beeQueueSettings(config: Pick<Config, 'redisUrl' | 'redisPrefix'
   return { ...common, isWorker: true, getEvents: false, sendEvents: true, storeJobs: false, activateDelayedJobs: true };
 }
 
-/** Creates the conversion queue in `mode` and waits until it is connected. */
-export async function createConversionQueue(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, mode: 'producer' | 'worker'): Promise<ConversionQueue> {
-  const queue = new BeeQueue<ConversionJobData>(CONVERSION_QUEUE, beeQueueSettings(config, mode));
-  await queue.ready();
-  return queue;
+/** Creates the conversion queues (all priorities) in `mode` and waits until they are connected. */
+export async function createConversionQueue(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, mode: 'producer' | 'worker', onError: (error: Error) => void = () => undefined): Promise<ConversionQueue> {
+  return createConversionQueues(beeQueueSettings(config, mode), onError);
 }
 
 /**
@@ -92,9 +92,8 @@ export async function createServices(config: Config, options: { role: ProcessRol
     const pubsub = createPubSub(config.redisUrl);
     closers.push(() => pubsub.close());
     const storage = new DiskStorage(config.storageDir);
-    const queue = await createConversionQueue(config, 'producer');
+    const queue = await createConversionQueue(config, 'producer', (error) => logger.warn('Queue error', { error: error.message }));
     closers.push(() => queue.close(5000));
-    queue.on('error', (error) => logger.warn('Queue error', { error: error.message }));
     metrics.setQueueDepthSource(() => queue.checkHealth());
     let closed: Promise<void> | null = null;
     return {

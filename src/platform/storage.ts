@@ -9,7 +9,7 @@
  * never address a file outside the storage directory.
  */
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat as fsStat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat as fsStat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -59,6 +59,19 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** Removes the object `prefix` and everything under `prefix/`; no error when nothing is there. */
   deletePrefix(prefix: string): Promise<void>;
+  /**
+   * What lies directly under `prefix/` (objects and sub-folders, by their one-segment name, with the
+   * time they last changed); empty when nothing is there. Hidden temp files are left out. Optional: the
+   * reconciler's orphan sweep needs it, nothing else does.
+   */
+  list?(prefix: string): Promise<StoredEntry[]>;
+}
+
+/** One entry of {@link Storage.list}. */
+export interface StoredEntry {
+  name: string;
+  folder: boolean;
+  modifiedAt: Date;
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -224,6 +237,25 @@ export class DiskStorage implements Storage {
       await rm(path, { force: true, recursive: true });
     } catch (error) {
       throw storageError('Could not delete from storage.', error);
+    }
+  }
+
+  async list(prefix: string): Promise<StoredEntry[]> {
+    const path = this.pathOf(prefix);
+    try {
+      const entries = await readdir(path, { withFileTypes: true });
+      const visible = entries.filter((entry) => isValidKey(entry.name) && (entry.isFile() || entry.isDirectory()));
+      const listed = await Promise.all(
+        visible.map(async (entry) => {
+          // Gone since readdir (deleted meanwhile): left out.
+          const info = await fsStat(join(path, entry.name)).catch(() => null);
+          return info ? { name: entry.name, folder: entry.isDirectory(), modifiedAt: info.mtime } : null;
+        }),
+      );
+      return listed.filter((entry): entry is StoredEntry => entry !== null);
+    } catch (error) {
+      if (isNotFound(error) || (error as NodeJS.ErrnoException)?.code === 'ENOTDIR') return [];
+      throw storageError('Could not list storage.', error);
     }
   }
 }

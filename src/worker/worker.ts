@@ -1,21 +1,39 @@
 /**
- * The worker process's job loop: a Bee-Queue worker on the conversion queue running
- * `WORKER_CONCURRENCY` conversions at once, each in its own thread (so the stall heartbeats keep
- * beating), through {@link createConversionProcessor}.
+ * The worker process's job loop. Three Bee-Queue consumers, one per priority queue
+ * (conversion-queues.ts), hand their jobs to one in-process gate (priority-gate.ts): `WORKER_CONCURRENCY`
+ * conversions run at once, a free slot goes to the highest priority waiting, and each start first
+ * passes the Redis start limiter shared by all workers (start-limiter.ts; JOB_START_LIMIT per
+ * JOB_START_WINDOW_MS). Each conversion runs in its own thread (so the stall heartbeats keep beating)
+ * through {@link createConversionProcessor}; its per-job timeout starts there, after the gate.
+ *
+ * Around the jobs: finish times are recorded for the retention sweep (queue-retention.ts); jobs that
+ * fail for good (other than VALIDATION_ERROR) go to the dead-letter list (dead-letter.ts); and, one
+ * worker at a time, the retention sweep and the reconciler (reconciler.ts) run periodically.
  */
-import BeeQueue from 'bee-queue';
+import type BeeQueue from 'bee-queue';
+import { AppError } from '../platform/errors.js';
+import { redisKey } from '../platform/redis.js';
 import { beeQueueSettings, type Services } from '../platform/services.js';
-import { CONVERSION_QUEUE, type ConversionJobData } from './conversion-job.js';
-import { createConversionProcessor, type ConversionProcessor, type ConversionProcessorDeps } from './conversion.processor.js';
+import { ConversionPriority } from '../modules/conversion/conversion.entity.js';
+import type { ConversionJobData } from './conversion-job.js';
+import { beeKey, createConversionQueues, PRIORITY_ORDER, QUEUE_NAMES, type ConversionQueues } from './conversion-queues.js';
+import { createConversionProcessor, toJobError, type ConversionProcessor, type ConversionProcessorDeps } from './conversion.processor.js';
+import { DeadLetters } from './dead-letter.js';
+import { startPeriodicTask, type PeriodicTask } from './periodic-task.js';
+import { createPriorityGate } from './priority-gate.js';
+import { recordFinish, sweepQueueRecords, type SweepResult } from './queue-retention.js';
+import { reconcile, type ReconcileResult } from './reconciler.js';
+import { createStartLimiter } from './start-limiter.js';
 import { createThreadPool, type ThreadPool, type ThreadPoolOptions } from './thread-pool.js';
 import { createProviderHost } from '../platform/providers/create-provider-host.js';
 import type { ProviderHost } from '../platform/providers/provider-host.js';
+import { publishBreakerStates } from '../platform/providers/breaker-publisher.js';
 
 export interface WorkerOptions {
   /**
    * Bee-Queue's stall interval, ms: a job whose worker has not renewed its lock for this long is
    * handed to another worker. The lock is renewed every half interval from this process's event
-   * loop, which the pipeline threads keep free. Default 5000.
+   * loop, which the pipeline threads keep free. Default `JOB_STALL_INTERVAL_MS` (5000).
    */
   stallIntervalMs?: number;
   /**
@@ -39,27 +57,53 @@ export interface WorkerOptions {
 }
 
 export interface RunningWorker {
+  /** The NORMAL queue's consumer (the queue named `conversions`). */
   queue: BeeQueue<ConversionJobData>;
+  /** The consumers of all three priority queues. */
+  queues: ConversionQueues;
   processor: ConversionProcessor;
   /** The warm pipeline threads the jobs run in. */
   threads: ThreadPool;
+  /** Runs a retention sweep now (unless another worker holds its lock: then null). */
+  sweepNow(): Promise<void>;
+  /** Runs a reconciler round now (unless another worker holds its lock). */
+  reconcileNow(): Promise<void>;
   /**
    * Stops taking jobs and waits for the running ones (at most `stopTimeoutMs`); conversions still
-   * running then are aborted and put back to PENDING, and their jobs are picked up again by another
-   * worker through Bee-Queue's stalled-job check. Then the threads are closed. Safe to call twice.
-   * Does not close `services`.
+   * running then are aborted and put back to PENDING. Jobs this worker had fetched but not started,
+   * and the aborted ones, go back to the head of their queue at once (else Bee-Queue's stalled-job
+   * check of another worker would hand them back within two stall intervals). Then the threads are
+   * closed. Safe to call twice. Does not close `services`.
    */
   stop(): Promise<void>;
 }
 
-export const DEFAULT_STALL_INTERVAL_MS = 5000;
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+/** How long closing the queues waits for handlers once no conversion runs any more (only held jobs remain), ms. */
+const CLOSE_DRAIN_MS = 100;
+
+/** KEYS: active, waiting, stalling of one queue; ARGV[1] job id. Puts a job this worker holds back at the head of the line. */
+const HAND_BACK_SCRIPT = `
+if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+`;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** Starts processing conversion jobs with `services` (made with role `worker` or `all`). */
 export async function startWorker(services: Services, options: WorkerOptions = {}): Promise<RunningWorker> {
   const { config, logger } = services;
   const log = logger.child({ component: 'worker' });
+  const prefix = config.redisPrefix;
   const providers = options.providers ?? createProviderHost(config, { logger: log, metrics: services.metrics });
+  // Every process's breaker states go to Redis, where `stats` reads them.
+  const breakerPublisher = publishBreakerStates(providers, services.redis, prefix, { logger: log });
   const threads = createThreadPool({ providers, ...options.threads });
   const processor = createConversionProcessor({
     config,
@@ -71,43 +115,153 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     metrics: services.metrics,
     ...options.processor,
   });
-  const queue = new BeeQueue<ConversionJobData>(CONVERSION_QUEUE, {
-    ...beeQueueSettings(config, 'worker'),
-    stallInterval: options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS,
-    // Delayed jobs are how retries wait out their backoff.
-    activateDelayedJobs: true,
-    // Kept, so `stats` can report Bee-Queue's succeeded/failed counts, and so a finished job's id
-    // stays taken: enqueueing a finished conversion again adds no job. The cost is one small hash per
-    // job in Redis until a retention sweep removes old ones (not built yet).
-    removeOnSuccess: false,
-    removeOnFailure: false,
+  const stallInterval = options.stallIntervalMs ?? config.jobStallIntervalMs;
+  let stopping = false;
+  const queues = await createConversionQueues(
+    {
+      ...beeQueueSettings(config, 'worker'),
+      stallInterval,
+      // Delayed jobs are how retries wait out their backoff.
+      activateDelayedJobs: true,
+      // Kept, so `stats` can report Bee-Queue's succeeded/failed counts, and so a finished job's id
+      // stays taken: enqueueing a finished conversion again adds no job. The retention sweep removes
+      // them after JOB_KEEP_COMPLETED_SECONDS / JOB_KEEP_FAILED_SECONDS.
+      removeOnSuccess: false,
+      removeOnFailure: false,
+    },
+    (error) => {
+      // After stop, held jobs' handlers settle on a closed queue, which Bee-Queue reports: expected.
+      if (stopping && /unable to update the status/.test(error.message)) return;
+      log.warn('Queue error', { error: error.message });
+    },
+  );
+
+  const limiter = createStartLimiter(services.redis, { limit: config.jobStartLimit, windowMs: config.jobStartWindowMs, key: redisKey(prefix, 'queue', 'starts'), logger: log });
+  const gate = createPriorityGate(config.workerConcurrency, (signal) => limiter.acquire(signal));
+  const deadLetters = new DeadLetters(services.redis, prefix);
+  /** Jobs this worker fetched whose handler has not settled: id → priority, and whether it got a slot. */
+  const owned = new Map<string, { priority: ConversionPriority; started: boolean }>();
+  /** Jobs whose handler settled after the queues closed (Bee-Queue could not record them): handed back at stop. */
+  const settledAfterClose: { id: string; priority: ConversionPriority }[] = [];
+  let queuesClosed = false;
+
+  const onFinalFailure = async (priority: ConversionPriority, job: BeeQueue.Job<ConversionJobData>, thrown: unknown): Promise<void> => {
+    const error = thrown instanceof AppError ? thrown : toJobError(thrown);
+    const failedAt = new Date();
+    await recordFinish(services.redis, prefix, 'failed', priority, job.id, failedAt.getTime());
+    if (error.code === 'VALIDATION_ERROR') return;
+    const stacktraces = (job.options as { stacktraces?: unknown[] }).stacktraces;
+    await deadLetters.record({
+      conversionId: job.data.conversionId,
+      priority,
+      error: { code: error.code, ...(error.reason !== error.code ? { reason: error.reason } : {}), message: error.message, retryable: error.retryable },
+      attempts: Math.max(1, stacktraces?.length ?? 1),
+      failedAt: failedAt.toISOString(),
+    });
+    services.metrics?.deadLetters.inc();
+    log.warn('Conversion job failed for good; added to the dead letters', { conversionId: job.data.conversionId, code: error.code, priority });
+  };
+
+  for (const priority of PRIORITY_ORDER) {
+    const queue = queues.of(priority);
+    queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId, priority }));
+    queue.on('succeeded', (job) => {
+      recordFinish(services.redis, prefix, 'succeeded', priority, job.id).catch((error: Error) => log.warn('Could not record a finish time', { jobId: job.id, error: error.message }));
+    });
+    // Bee-Queue emits `failed` for retries too (then the job's status is `retrying`).
+    queue.on('failed', (job, error) => {
+      if ((job as { status?: string }).status !== 'failed') return;
+      onFinalFailure(priority, job, error).catch((recordError: Error) => log.warn('Could not record a failed job', { jobId: job.id, error: recordError.message }));
+    });
+    queue.checkStalledJobs(options.stalledCheckIntervalMs ?? stallInterval, (error) => {
+      if (error) log.warn('Stalled-job check failed', { error: error.message, priority });
+    });
+    // One more than the slots, so each level keeps a job at the gate while the slots are busy
+    // (priority-gate.ts states the trade-off).
+    queue.process(config.workerConcurrency + 1, async (job) => {
+      const mine = { priority, started: false };
+      owned.set(job.id, mine);
+      try {
+        const release = await gate.enter(priority);
+        mine.started = true;
+        try {
+          return await processor.process(job);
+        } finally {
+          release();
+        }
+      } finally {
+        owned.delete(job.id);
+        if (queuesClosed && mine.started) settledAfterClose.push({ id: job.id, priority });
+      }
+    });
+  }
+
+  const sweep = startPeriodicTask({
+    name: 'Queue retention sweep',
+    redis: services.redis,
+    lockKey: redisKey(prefix, 'lock', 'queue-sweep'),
+    intervalMs: config.queueSweepIntervalMs,
+    logger: log,
+    task: (): Promise<SweepResult> =>
+      sweepQueueRecords({ redis: services.redis, redisPrefix: prefix, keepCompletedSeconds: config.jobKeepCompletedSeconds, keepFailedSeconds: config.jobKeepFailedSeconds, deadLetters, logger: log }),
   });
-  queue.on('error', (error) => log.warn('Queue error', { error: error.message }));
-  queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId }));
-  await queue.ready();
-  const stallInterval = options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS;
-  queue.checkStalledJobs(options.stalledCheckIntervalMs ?? stallInterval, (error) => {
-    if (error) log.warn('Stalled-job check failed', { error: error.message });
+  const reconciler: PeriodicTask = startPeriodicTask({
+    name: 'Reconciler',
+    redis: services.redis,
+    lockKey: redisKey(prefix, 'lock', 'reconcile'),
+    intervalMs: config.reconcileIntervalMs,
+    logger: log,
+    task: (): Promise<ReconcileResult> =>
+      reconcile({ config, orm: services.orm, redis: services.redis, queue: services.queue, storage: services.storage, pubsub: services.pubsub, deadLetters, logger: log, metrics: services.metrics }),
   });
-  queue.process(config.workerConcurrency, (job) => processor.process(job));
-  log.info('Worker started', { concurrency: config.workerConcurrency });
+  log.info('Worker started', { concurrency: config.workerConcurrency, startLimit: config.jobStartLimit, startWindowMs: config.jobStartWindowMs });
+
+  const handBack = async (jobs: { id: string; priority: ConversionPriority }[]): Promise<void> => {
+    for (const { id, priority } of jobs) {
+      const name = QUEUE_NAMES[priority];
+      try {
+        await services.redis.eval(HAND_BACK_SCRIPT, 3, beeKey(prefix, name, 'active'), beeKey(prefix, name, 'waiting'), beeKey(prefix, name, 'stalling'), id);
+      } catch (error) {
+        // The stalled-job check of another worker hands it back instead.
+        log.warn('Could not hand a job back', { jobId: id, error: (error as Error).message });
+      }
+    }
+  };
 
   let stopped: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
+    stopping = true;
     const timeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-    try {
-      // Bee-Queue stops taking jobs at once and waits for the running ones up to the timeout.
-      await queue.close(timeoutMs);
-    } catch (error) {
-      log.warn('Conversions still running at shutdown; aborting them', { running: processor.running(), error: (error as Error).message });
+    gate.close();
+    await Promise.all([sweep.stop(), reconciler.stop()]);
+    const deadline = Date.now() + timeoutMs;
+    while (gate.active() > 0 && Date.now() < deadline) await delay(50);
+    // Only held jobs (never started) may remain unsettled now, unless the wait timed out.
+    await queues.close(CLOSE_DRAIN_MS).catch(() => undefined);
+    queuesClosed = true;
+    if (processor.running() > 0) {
+      log.warn('Conversions still running at shutdown; aborting them', { running: processor.running() });
       processor.abortAll();
       // Give the aborted runs the thread's grace period to put their rows back.
-      const deadline = Date.now() + 5000;
-      while (processor.running() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const graceEnd = Date.now() + 5000;
+      while (processor.running() > 0 && Date.now() < graceEnd) await delay(50);
     }
+    const held = [...owned].filter(([, job]) => !job.started).map(([id, job]) => ({ id, priority: job.priority }));
+    await handBack([...held, ...settledAfterClose]);
+    gate.rejectWaiting();
     await threads.close();
+    await breakerPublisher.stop();
     if (!options.providers) providers.close();
-    log.info('Worker stopped');
+    log.info('Worker stopped', { handedBack: held.length + settledAfterClose.length });
   };
-  return { queue, processor, threads, stop: () => (stopped ??= stop()) };
+  return {
+    queue: queues.of(ConversionPriority.NORMAL),
+    queues,
+    processor,
+    threads,
+    sweepNow: () => sweep.runNow(),
+    reconcileNow: () => reconciler.runNow(),
+    stop: () => (stopped ??= stop()),
+  };
 }
+

@@ -17,7 +17,7 @@ import { initOrm, type Orm } from '../../src/platform/database.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { signToken } from '../../src/platform/auth.js';
 import { Role } from '../../src/modules/user/user.entity.js';
-import { CONVERSION_QUEUE } from '../../src/worker/conversion-job.js';
+import { QUEUE_NAMES } from '../../src/worker/conversion-queues.js';
 
 /** The local PostgreSQL (user postgres, trust auth) as its maintenance database. */
 export const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -193,11 +193,16 @@ export async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * Bee-Queue's own record of the conversion queue under `prefix`: `jobs`, every job it holds (the hash
- * of job data; finished jobs are kept), and `waiting`, the jobs no worker has taken yet.
+ * Bee-Queue's own record of the conversion queues (all priorities) under `prefix`: `jobs`, every job
+ * they hold (the hashes of job data; finished jobs are kept), and `waiting`, the jobs no worker has
+ * taken yet.
  */
 export async function queuedJobs(redis: Pick<Redis, 'hlen' | 'llen'>, prefix: string): Promise<{ jobs: number; waiting: number }> {
-  const jobs = await redis.hlen(`${prefix}:bq:${CONVERSION_QUEUE}:jobs`);
-  const waiting = await redis.llen(`${prefix}:bq:${CONVERSION_QUEUE}:waiting`);
+  let jobs = 0;
+  let waiting = 0;
+  for (const name of Object.values(QUEUE_NAMES)) {
+    jobs += await redis.hlen(`${prefix}:bq:${name}:jobs`);
+    waiting += await redis.llen(`${prefix}:bq:${name}:waiting`);
+  }
   return { jobs, waiting };
 }

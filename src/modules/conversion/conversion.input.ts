@@ -5,6 +5,7 @@
  */
 import { Field, Float, InputType } from 'type-graphql';
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
+import { ConversionPriority } from './conversion.types.js';
 
 @InputType({ description: 'A melody recording and what the song should be about.' })
 export class ConvertMelodyInput {
@@ -36,4 +37,10 @@ export class ConvertMelodyInput {
     description: 'Up to 200 characters. The same key from the same user returns the first conversion made with it instead of starting another.',
   })
   idempotencyKey?: string | null;
+
+  @Field(() => ConversionPriority, {
+    nullable: true,
+    description: 'Which queue the job waits in: HIGH jobs start before NORMAL ones, NORMAL before LOW. Default NORMAL; HIGH is for PARTNER and ADMIN callers (others get userError PRIORITY_NOT_ALLOWED).',
+  })
+  priority?: ConversionPriority | null;
 }

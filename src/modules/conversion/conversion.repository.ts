@@ -4,7 +4,7 @@
  */
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Conversion, type InputMetadata, type WarningData } from './conversion.entity.js';
+import { Conversion, ConversionPriority, type InputMetadata, type WarningData } from './conversion.entity.js';
 import { User, type Role } from '../user/user.entity.js';
 import { QuotaRepository, type QuotaCharge } from '../quota/quota.repository.js';
 
@@ -22,6 +22,8 @@ export interface NewConversion {
   inputKey: string;
   input: InputMetadata;
   warnings: WarningData[];
+  /** Which queue the job waits in; default NORMAL. */
+  priority?: ConversionPriority;
   /** The quota periods this conversion paid for (recorded in the same transaction as the row). */
   quota?: QuotaCharge | null;
 }
@@ -62,6 +64,7 @@ export class ConversionRepository {
           inputKey: data.inputKey,
           input: data.input,
           warnings: data.warnings,
+          priority: data.priority ?? ConversionPriority.NORMAL,
         });
         em.persist(conversion);
         if (data.quota) {

@@ -6,7 +6,8 @@
  * Order of work (each step runs only when the previous ones passed):
  * 1. idempotency key format; a (user, key) seen before returns that conversion as it is now, whatever
  *    else this request carries (like a retried HTTP POST, the key names the first request);
- * 2. the text fields (`validateRequest` from the pipeline);
+ * 2. the text fields (`validateRequest` from the pipeline) and the priority (HIGH only for PARTNER and
+ *    ADMIN callers, else PRIORITY_NOT_ALLOWED);
  * 2b. the quota: one unit of the day and of the month is reserved atomically (quota.service.ts); none
  *    left → QUOTA_EXCEEDED with the reset time. From here on any failure or rejection gives the unit
  *    back before returning, so only a queued conversion keeps it;
@@ -15,8 +16,8 @@
  *    ffmpeg decoder, the same checks the worker's pipeline starts with;
  * 4. one transaction: the user row if missing, the PENDING conversion. A concurrent request with the
  *    same idempotency key loses on the unique constraint and returns the winner's conversion;
- * 5. the Bee-Queue job (id = conversion id, so it can never be queued twice), committed row first so
- *    the worker always finds it. When queueing fails the row and the file are removed again and the
+ * 5. the Bee-Queue job (id = conversion id, so it can never be queued twice) in the queue of the
+ *    row's priority, committed row first so the worker always finds it. When queueing fails the row and the file are removed again and the
  *    caller gets SERVICE_UNAVAILABLE (retryable).
  */
 import { randomUUID } from 'node:crypto';
@@ -32,10 +33,11 @@ import type { CompressedDecoder } from '../../audio/decode/decode.js';
 import { ValidationError } from '../../platform/errors.js';
 import { createFfmpegDecoder } from '../../platform/ffmpeg-decoder.js';
 import type { AuthUser } from '../../platform/auth.js';
+import { Role } from '../user/user.entity.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Services } from '../../platform/services.js';
 import { enqueueConversion, jobPolicy, storageKeys } from '../../worker/conversion-job.js';
-import type { Conversion, InputMetadata, WarningData } from './conversion.entity.js';
+import { ConversionPriority, type Conversion, type InputMetadata, type WarningData } from './conversion.entity.js';
 import { ConversionRepository, IdempotencyConflictError } from './conversion.repository.js';
 import { QuotaService, quotaExceededMessage, type QuotaCharge, type QuotaView } from '../quota/quota.service.js';
 
@@ -56,7 +58,12 @@ export interface ConvertMelodyRequest {
   voice?: string | null;
   seed?: number | null;
   idempotencyKey?: string | null;
+  /** Default NORMAL; HIGH only for PARTNER and ADMIN callers. */
+  priority?: ConversionPriority | null;
 }
+
+/** Roles that may ask for HIGH priority. */
+const HIGH_PRIORITY_ROLES: ReadonlySet<Role> = new Set([Role.PARTNER, Role.ADMIN]);
 
 export type ConvertMelodyOutcome =
   | { ok: true; conversion: Conversion; warnings: WarningData[]; estimatedSeconds: number; reused: boolean }
@@ -179,7 +186,7 @@ export class ConversionService {
     }
     let kept = false;
     try {
-      const outcome = await this.store(em, repository, user, request, early.clean, reservation.charge, logger);
+      const outcome = await this.store(em, repository, user, request, early.clean, early.priority, reservation.charge, logger);
       kept = outcome.ok && !outcome.reused;
       return outcome;
     } finally {
@@ -194,7 +201,7 @@ export class ConversionService {
     repository: ConversionRepository,
     user: AuthUser,
     request: ConvertMelodyRequest,
-  ): Promise<{ done: true; outcome: ConvertMelodyOutcome } | { done: false; clean: CleanRequest }> {
+  ): Promise<{ done: true; outcome: ConvertMelodyOutcome } | { done: false; clean: CleanRequest; priority: ConversionPriority }> {
     // 1. Idempotency.
     const idempotencyKey = request.idempotencyKey ?? null;
     if (idempotencyKey !== null && (idempotencyKey.length < 1 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\p{Cc}]/u.test(idempotencyKey))) {
@@ -211,10 +218,14 @@ export class ConversionService {
       if (existing) return { done: true, outcome: this.reused(existing) };
     }
 
-    // 2. Text fields.
+    // 2. Text fields and priority.
+    const priority = request.priority ?? ConversionPriority.NORMAL;
+    if (priority === ConversionPriority.HIGH && !HIGH_PRIORITY_ROLES.has(user.role)) {
+      return { done: true, outcome: { ok: false, userErrors: [{ code: 'PRIORITY_NOT_ALLOWED', field: 'priority', message: 'HIGH priority is for partner integrations and administrators; use NORMAL or LOW.' }] } };
+    }
     try {
       const clean = validateRequest({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics, voice: request.voice, seed: request.seed });
-      return { done: false, clean };
+      return { done: false, clean, priority };
     } catch (error) {
       if (error instanceof ValidationError) return { done: true, outcome: { ok: false, userErrors: userErrorsFrom(error, null) } };
       throw error;
@@ -228,6 +239,7 @@ export class ConversionService {
     user: AuthUser,
     request: ConvertMelodyRequest,
     clean: CleanRequest,
+    priority: ConversionPriority,
     charge: QuotaCharge,
     logger: Logger,
   ): Promise<ConvertMelodyOutcome> {
@@ -294,6 +306,7 @@ export class ConversionService {
         inputKey,
         input,
         warnings,
+        priority,
         quota: charge,
       });
     } catch (error) {
@@ -307,7 +320,7 @@ export class ConversionService {
 
     // 5. The job.
     try {
-      await this.enqueue(id);
+      await this.enqueue(id, priority);
     } catch (error) {
       logger.error('convertMelody: could not queue the job; removing the conversion', { conversionId: id, error: (error as Error).message });
       await repository.delete(id).catch((deleteError: Error) => logger.error('Could not remove an unqueued conversion', { conversionId: id, error: deleteError.message }));
@@ -361,11 +374,11 @@ export class ConversionService {
    * (a non-retryable TIMEOUT_ERROR); a Bee-Queue timeout would fail and retry the job while its thread
    * still runs.
    */
-  private async enqueue(conversionId: string): Promise<void> {
+  private async enqueue(conversionId: string, priority: ConversionPriority): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        enqueueConversion(this.services.queue, { conversionId }, jobPolicy(this.services.config)).then(() => this.services.metrics?.jobsEnqueued.inc()),
+        enqueueConversion(this.services.queue.of(priority), { conversionId }, jobPolicy(this.services.config)).then(() => this.services.metrics?.jobsEnqueued.inc()),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Queueing took longer than ${ENQUEUE_TIMEOUT_MS} ms.`)), ENQUEUE_TIMEOUT_MS);
         }),

@@ -9,6 +9,7 @@
  */
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import {
+  ConversionPriority,
   ConversionStatus,
   type Conversion,
   type ErrorData,
@@ -23,7 +24,12 @@ import { NodeInterface } from '../node/node.types.js';
 import { Quota } from '../quota/quota.types.js';
 import { signUrl, type SignedUrlConfig } from '../../platform/signed-url.js';
 
-export { ConversionStatus };
+export { ConversionPriority, ConversionStatus };
+
+registerEnumType(ConversionPriority, {
+  name: 'ConversionPriority',
+  description: 'Which queue a conversion waits in: HIGH jobs start before NORMAL ones, NORMAL before LOW (first come, first served within a level).',
+});
 
 registerEnumType(ConversionStatus, {
   name: 'ConversionStatus',
@@ -238,6 +244,9 @@ export class ConversionObject implements NodeInterface {
   @Field(() => Int, { description: 'How many times the job was retried after a retryable failure.' })
   retryCount!: number;
 
+  @Field(() => ConversionPriority, { description: 'The queue it waits in (convertMelody `priority`).' })
+  priority!: ConversionPriority;
+
   @Field(() => Int, { nullable: true, description: 'Milliseconds the worker spent on the conversion, once finished.' })
   processingMs!: number | null;
 
@@ -379,6 +388,7 @@ export function toConversionObject(row: Conversion, sign: FileUrlSigner, urlsExp
     warnings: (row.warnings ?? []).map(toWarning),
     error: toError(row.error),
     retryCount: row.retryCount,
+    priority: row.priority ?? ConversionPriority.NORMAL,
     processingMs: row.processingMs,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

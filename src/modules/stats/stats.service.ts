@@ -1,8 +1,8 @@
 /**
- * Queue counts and service health for `stats`: the Bee-Queue counts of the conversion queue
- * (`checkHealth()`), whether PostgreSQL and Redis answer, a verdict, and the circuit breakers every
- * process published to Redis. Every probe has a deadline, so `stats` answers (with the dependency
- * marked down) instead of hanging when a dependency is away.
+ * Queue counts and service health for `stats`: the Bee-Queue counts of the conversion queues, summed
+ * over the three priorities (`checkHealth()` of {@link ConversionQueue}), whether PostgreSQL and Redis
+ * answer, a verdict, and the circuit breakers every process published to Redis. Every probe has a
+ * deadline, so `stats` answers (with the dependency marked down) instead of hanging when a dependency is away.
  */
 import type { Redis } from 'ioredis';
 import type { EntityManager } from '@mikro-orm/postgresql';

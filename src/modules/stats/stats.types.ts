@@ -39,7 +39,7 @@ export function presentCircuitBreakers(views: CircuitBreakerView[]): CircuitBrea
   return views.map((view) => Object.assign(new CircuitBreaker(), { ...view, state: CircuitBreakerStateEnum[view.state] }));
 }
 
-@ObjectType({ description: 'Jobs in the conversion queue (Bee-Queue counts, all users).' })
+@ObjectType({ description: 'Jobs in the conversion queues (Bee-Queue counts summed over the HIGH, NORMAL and LOW queues, all users).' })
 export class QueueCounts {
   @Field(() => Int) waiting!: number;
   @Field(() => Int) active!: number;
