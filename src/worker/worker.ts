@@ -60,11 +60,12 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     pubsub: options.processor?.pubsub ?? services.pubsub,
     logger: log,
     metrics: services.metrics,
+    redis: services.redis,
     ...options.processor,
   });
   const queue = new BeeQueue<ConversionJobData>(CONVERSION_QUEUE, {
     ...beeQueueSettings(config, 'worker'),
-    stallInterval: options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS,
+    stallInterval: options.stallIntervalMs ?? config.jobStallIntervalMs,
     // Delayed jobs are how retries wait out their backoff.
     activateDelayedJobs: true,
     // Kept, so `stats` can report Bee-Queue's succeeded/failed counts, and so a finished job's id
@@ -76,7 +77,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
   queue.on('error', (error) => log.warn('Queue error', { error: error.message }));
   queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId }));
   await queue.ready();
-  const stallInterval = options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS;
+  const stallInterval = options.stallIntervalMs ?? config.jobStallIntervalMs;
   queue.checkStalledJobs(options.stalledCheckIntervalMs ?? stallInterval, (error) => {
     if (error) log.warn('Stalled-job check failed', { error: error.message });
   });
