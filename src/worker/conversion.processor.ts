@@ -311,6 +311,13 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
         // Only retryable failures are retried by the queue.
         if (!error.retryable) job.options.retries = 0;
         const retrying = error.reason === SHUTDOWN || (error.retryable && Number(job.options.retries ?? 0) > 0);
+        if (error.reason === DATABASE_UNAVAILABLE || error.reason === REDIS_UNAVAILABLE) {
+          deps.logger.warn(`${error.reason === DATABASE_UNAVAILABLE ? 'Database' : 'Redis'} unavailable; the job is handed back to the queue`, {
+            conversionId: job.data.conversionId,
+            jobId: job.id,
+            retriesLeft: Number(job.options.retries ?? 0),
+          });
+        }
         telemetry.end({ error, retrying });
         throw error;
       }
@@ -542,7 +549,6 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
       if (error.code === 'UNKNOWN_ERROR') log.error('Conversion failed unexpectedly', { error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown) });
       if (error.reason === DATABASE_UNAVAILABLE) {
         // The completion (or failure) write may have landed or not: keep the files, let the retry find out.
-        log.warn('Database unavailable; the job is handed back to the queue', { retriesLeft: Number(job.options.retries ?? 0) });
         throw release(error);
       }
       const retriesLeft = Number(job.options.retries ?? 0);
