@@ -113,6 +113,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     pubsub: options.processor?.pubsub ?? services.pubsub,
     logger: log,
     metrics: services.metrics,
+    redis: services.redis,
     ...options.processor,
   });
   const stallInterval = options.stallIntervalMs ?? config.jobStallIntervalMs;

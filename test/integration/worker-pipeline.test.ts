@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeWav } from '../../src/audio/decode/wav.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
-import { storageKeys } from '../../src/worker/conversion-job.js';
+import { attemptKeys } from '../../src/worker/conversion.processor.js';
 import { createThreadPool, type ThreadPool } from '../../src/worker/thread-pool.js';
 import {
   enqueue,
@@ -78,7 +78,7 @@ describe('the conversion worker', () => {
     expect(row.retryCount).toBe(0);
     expect(row.processingMs).toBeGreaterThan(0);
     expect(row.startedAt!.getTime()).toBeLessThanOrEqual(row.completedAt!.getTime());
-    expect(row.result?.files.vocalsWav).toBe(storageKeys.output(conversion.id, 'vocals.wav'));
+    expect(row.result?.files.vocalsWav).toBe(attemptKeys.output(conversion.id, row.attemptId!, 'vocals.wav'));
     expect(row.result?.compressedFormat).toBe('mp3');
     expect(row.result?.lyrics.length).toBeGreaterThan(10);
     expect(row.result?.melody.noteCount).toBeGreaterThan(10);

@@ -37,7 +37,9 @@ export async function startWorkerEnv(
 ): Promise<WorkerEnv> {
   const resources = await createTestResources(cleanup, { storageLabel: 'mv-worker-' });
   const config: Config = {
-    ...loadConfig({ ...resources.env, LOG_LEVEL: 'error', ...options.env }),
+    // Duplicate detection off unless a test turns it on: most tests convert the same fixture with the
+    // same options several times and are about the pipeline run, which a cache hit would skip.
+    ...loadConfig({ ...resources.env, LOG_LEVEL: 'error', RESULT_CACHE_TTL_SECONDS: '0', ...options.env }),
     ...options.configOverrides,
   };
   const services = await createServices(config, { role: 'worker' });
@@ -141,10 +143,30 @@ export async function recordProgress(cleanup: Cleanup, env: WorkerEnv, conversio
   return { events, arrivals, waitFor, final: (timeoutMs) => waitFor((e) => e.final, timeoutMs) };
 }
 
-/** Names of the files under a conversion's storage folder (empty when the folder is gone). */
+/**
+ * Names of the files under a conversion's storage folder, at any depth (outputs sit in one folder per
+ * attempt, `conversions/<id>/<attemptId>/`), sorted; empty when the folder is gone.
+ */
 export async function storedFiles(env: WorkerEnv, conversionId: string): Promise<string[]> {
   try {
-    return (await readdir(join(env.storageDir, ...storageKeys.dir(conversionId).split('/')))).sort();
+    const entries = await readdir(join(env.storageDir, ...storageKeys.dir(conversionId).split('/')), { recursive: true, withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The attempt folders under a conversion's storage folder (one per attempt whose outputs are kept). */
+export async function attemptDirs(env: WorkerEnv, conversionId: string): Promise<string[]> {
+  try {
+    const entries = await readdir(join(env.storageDir, ...storageKeys.dir(conversionId).split('/')), { withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
   } catch {
     return [];
   }
