@@ -125,9 +125,7 @@ async function reconcileRow(deps: ReconcilerDeps, em: EntityManager, row: Pick<C
       await new QuotaRepository(em).refundConversion(row.id);
       if (!letter) await deps.deadLetters.record({ conversionId: row.id, priority, error: { ...error }, attempts: row.retryCount + 1, failedAt: now.toISOString() });
     }
-    await Promise.all(
-      (await listOutputs(deps.storage, row.id)).map((name) => deps.storage.delete(`${storageKeys.dir(row.id)}/${name}`)),
-    );
+    await removeOutputs(deps.storage, row.id);
     await publish(deps, { conversionId: row.id, userId: row.user.id, status: 'FAILED', stage: null, progress: 0, message: error.message, at: now.toISOString(), final: true, error });
     return 'failed_from_queue';
   }
@@ -148,9 +146,20 @@ async function publish(deps: ReconcilerDeps, payload: ProgressPayload): Promise<
   });
 }
 
-async function listOutputs(storage: Storage, conversionId: string): Promise<string[]> {
-  if (!storage.list) return [];
-  return (await storage.list(storageKeys.dir(conversionId))).filter((entry) => entry.name !== INPUT_NAME).map((entry) => entry.name);
+/**
+ * Removes everything in a conversion's folder but the upload: output files and the per-attempt
+ * output folders (`conversions/<id>/<attemptId>/`, conversion.processor.ts). @returns entries removed.
+ */
+async function removeOutputs(storage: Storage, conversionId: string): Promise<number> {
+  if (!storage.list) return 0;
+  const entries = (await storage.list(storageKeys.dir(conversionId))).filter((entry) => entry.name !== INPUT_NAME);
+  await Promise.all(
+    entries.map((entry) => {
+      const key = `${storageKeys.dir(conversionId)}/${entry.name}`;
+      return entry.folder ? storage.deletePrefix(key) : storage.delete(key);
+    }),
+  );
+  return entries.length;
 }
 
 /** Storage folders of conversions that no longer exist or are CANCELLED go; FAILED ones lose their outputs. */
@@ -169,10 +178,9 @@ async function reconcileStorage(deps: ReconcilerDeps, em: EntityManager, nowMs: 
         await deps.storage.deletePrefix(storageKeys.dir(id));
         count(deps, result, 'storage_removed', { conversionId: id, status: found ?? 'MISSING' });
       } else if (found === ConversionStatus.FAILED) {
-        const outputs = await listOutputs(deps.storage, id);
-        if (outputs.length === 0) continue;
-        await Promise.all(outputs.map((name) => deps.storage.delete(`${storageKeys.dir(id)}/${name}`)));
-        count(deps, result, 'storage_removed', { conversionId: id, status: found, files: outputs.length });
+        const removed = await removeOutputs(deps.storage, id);
+        if (removed === 0) continue;
+        count(deps, result, 'storage_removed', { conversionId: id, status: found, files: removed });
       }
     }
   }

@@ -313,7 +313,7 @@ describe('accepted hostile input through a worker', () => {
     const files = (await leftovers(env)).files;
     expect(files.length).toBeGreaterThan(1);
     for (const file of files) expect(file.startsWith(`${storageKeys.dir(id)}/`)).toBe(true);
-    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(storageKeys.output(id, 'report.json')))) as { input: { fileName: string }; lyrics: { text: string } };
+    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row!.result!.files.report))) as { input: { fileName: string }; lyrics: { text: string } };
     expect(report.input.fileName).toBe('passwd.wav');
     expect(report.lyrics.text).not.toMatch(/[<>]/);
   }, 180_000);

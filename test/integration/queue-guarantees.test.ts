@@ -19,6 +19,7 @@ import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv } from '../support/api-harness.js';
 import { createPipelineHold, shortMelody, waitForStatus, waitUntil, type PipelineHold } from '../support/queue-harness.js';
 import { Cleanup, mintToken } from '../support/service-harness.js';
+import { insertConversion } from '../support/read-side-harness.js';
 
 const cleanup = new Cleanup();
 let api: ApiEnv;
@@ -263,6 +264,19 @@ describe('reconciler', () => {
     await worker.reconcileNow();
     expect(await api.services.storage.list!(`conversions/${old}`)).toEqual([]);
     expect((await api.services.storage.list!(`conversions/${young}`)).map((entry) => entry.name)).toEqual(['input']);
+  }, 60_000);
+
+  it('takes the outputs of a FAILED conversion, per-attempt folders included, and keeps its upload for a re-queue', async () => {
+    const failed = await insertConversion(em(), { userId: randomUUID(), status: ConversionStatus.FAILED });
+    const dir = join(api.storageDir, 'conversions', failed.id);
+    await mkdir(join(dir, 'attempt-1'), { recursive: true });
+    await writeFile(join(dir, 'input'), 'x');
+    await writeFile(join(dir, 'attempt-1', 'vocals.wav'), 'x');
+    await writeFile(join(dir, 'report.json'), '{}');
+    const past = new Date(Date.now() - 60_000);
+    await utimes(dir, past, past);
+    await worker.reconcileNow();
+    expect((await api.services.storage.list!(`conversions/${failed.id}`)).map((entry) => entry.name)).toEqual(['input']);
   }, 60_000);
 });
 
