@@ -23,9 +23,12 @@
  * - lost: accepted conversions not in a final state (COMPLETED, FAILED, CANCELLED) when the run ends
  *   (DEADLINE_MS after the last upload), or missing from the database. Must be 0;
  * - duplicated: conversions marked completed more than once (worker log lines "Conversion completed"
- *   or "reused" naming the same conversion, across every worker process that ever ran). Must be 0;
+ *   naming the same conversion, across every worker process that ever ran). Must be 0;
+ * - completionsLogged: conversions with such a line at all (a check that the count above is fed);
  * - failed, by error code; completed; results reused from the cache;
- * - end-to-end time, upload start → the row's completedAt, p50/p90/p99/max, of completed conversions.
+ * - end-to-end time, upload start → the row's completedAt, p50/p90/p99/max, of completed conversions
+ *   (uploads arrive faster than two workers convert, so this is mostly time waiting in the queue), and
+ *   the processing time alone (the row's processingMs: claim → completion).
  * `--json` prints the raw figures; `--conversions N` changes the count.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -187,10 +190,10 @@ async function main(): Promise<void> {
 
     // Completions as the workers log them, per conversion id, across every worker process.
     const completions = new Map<string, number>();
-    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+    // The processor logs "Conversion completed" once per conversion it marks COMPLETED (computed or reused).
+    const completedLine = /Conversion completed.*"conversionId":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"/;
     const onWorkerLine = (line: string) => {
-      if (!line.includes('Conversion completed') && !/reused/i.test(line)) return;
-      const id = uuid.exec(line)?.[0];
+      const id = completedLine.exec(line)?.[1];
       if (id) completions.set(id, (completions.get(id) ?? 0) + 1);
     };
     let workerRuns = 0;
@@ -262,12 +265,12 @@ async function main(): Promise<void> {
     const accepted = submissions.filter((s) => s.id !== null);
     const db: Knex = knex({ client: 'pg', connection: resources.databaseUrl, pool: { min: 0, max: 2 } });
     cleanup.add(() => db.destroy());
-    type Row = { id: string; status: string; completed_at: Date | null; error: { code?: string } | null; reused_from: string | null; stall_count: number; retry_count: number };
+    type Row = { id: string; status: string; completed_at: Date | null; error: { code?: string } | null; reused_from: string | null; stall_count: number; retry_count: number; processing_ms: number | null };
     let rows: Row[] = [];
     const deadline = Date.now() + DEADLINE_MS;
     for (;;) {
       try {
-        rows = (await db.raw('select id, status, completed_at, error, reused_from, stall_count, retry_count from conversions')).rows as Row[];
+        rows = (await db.raw('select id, status, completed_at, error, reused_from, stall_count, retry_count, processing_ms from conversions')).rows as Row[];
       } catch (error) {
         log(`poll failed: ${(error as Error).message}`);
       }
@@ -288,6 +291,7 @@ async function main(): Promise<void> {
       if (row?.status === 'FAILED') failedCodes[row.error?.code ?? 'UNKNOWN'] = (failedCodes[row.error?.code ?? 'UNKNOWN'] ?? 0) + 1;
     }
     const times = completed.map((s) => byId.get(s.id!)!.completed_at!.getTime() - s.startedAt).sort((a, b) => a - b);
+    const processing = completed.map((s) => byId.get(s.id!)!.processing_ms ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
     const figures = {
       conversions: CONVERSIONS,
       accepted: accepted.length,
@@ -299,6 +303,7 @@ async function main(): Promise<void> {
       lostIds: lost.map((s) => `${s.id} (${byId.get(s.id!)?.status ?? 'MISSING'})`),
       duplicated: duplicated.length,
       duplicatedIds: duplicated.map(([id, n]) => `${id} ×${n}`),
+      completionsLogged: completions.size,
       reused: rows.filter((r) => r.reused_from !== null).length,
       stalledRuns: rows.reduce((n, r) => n + r.stall_count, 0),
       jobRetries: rows.reduce((n, r) => n + r.retry_count, 0),
@@ -311,6 +316,7 @@ async function main(): Promise<void> {
         p99: percentile(times, 99) / 1000,
         max: (times[times.length - 1] ?? NaN) / 1000,
       },
+      processingSeconds: { p50: percentile(processing, 50) / 1000, p99: percentile(processing, 99) / 1000 },
       uploadsSeconds: uploadsDoneMs / 1000,
       wallSeconds: endedMs / 1000,
     };
@@ -320,12 +326,13 @@ async function main(): Promise<void> {
       const e2e = figures.endToEndSeconds;
       console.log(`conversions ${figures.conversions}, accepted ${figures.accepted}, completed ${figures.completed}, failed ${JSON.stringify(figures.failed)}`);
       console.log(`lost ${figures.lost}, duplicated ${figures.duplicated}, reused ${figures.reused}, stalled runs ${figures.stalledRuns}, job retries ${figures.jobRetries}, upload retries ${figures.uploadRetries}`);
-      console.log(`end-to-end s: p50 ${e2e.p50.toFixed(1)}, p90 ${e2e.p90.toFixed(1)}, p99 ${e2e.p99.toFixed(1)}, max ${e2e.max.toFixed(1)}; uploads took ${figures.uploadsSeconds.toFixed(0)} s, run ${figures.wallSeconds.toFixed(0)} s`);
+      console.log(`end-to-end s: p50 ${e2e.p50.toFixed(1)}, p90 ${e2e.p90.toFixed(1)}, p99 ${e2e.p99.toFixed(1)}, max ${e2e.max.toFixed(1)}; processing s: p50 ${figures.processingSeconds.p50.toFixed(1)}, p99 ${figures.processingSeconds.p99.toFixed(1)}`);
+      console.log(`uploads took ${figures.uploadsSeconds.toFixed(0)} s, run ${figures.wallSeconds.toFixed(0)} s; completions logged for ${figures.completionsLogged} conversions`);
       console.log(`faults: ${faultLog.map((f) => `${(f.atMs / 1000).toFixed(0)} s ${f.what}${f.error ? ` (error: ${f.error})` : ''}`).join('; ')}`);
       if (figures.lost > 0) console.log(`lost: ${figures.lostIds.join(', ')}`);
       if (figures.duplicated > 0) console.log(`duplicated: ${figures.duplicatedIds.join(', ')}`);
     }
-    process.exitCode = figures.lost === 0 && figures.duplicated === 0 ? 0 : 1;
+    process.exitCode = figures.lost === 0 && figures.duplicated === 0 && figures.completionsLogged >= figures.completed ? 0 : 1;
   } finally {
     await cleanup.run().catch((error: Error) => console.error(`cleanup: ${error.message}`));
   }
