@@ -9,7 +9,9 @@
  * Start-up creates the database if missing and applies the migrations (createServices → initOrm).
  * SIGTERM or SIGINT stops gracefully: the API stops accepting and drains, the worker finishes or
  * hands back its running jobs, then every connection is closed. A second signal, or 45 s without
- * finishing, exits at once with code 1.
+ * finishing, exits at once with code 1. An unhandled promise rejection is logged (level error) and the
+ * process keeps running; an uncaught exception is logged and the process stops the same way, with
+ * code 1, within 15 s.
  */
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +24,8 @@ import { startWorkerHttp } from './worker/worker-http.js';
 
 const MODES: readonly ProcessRole[] = ['api', 'worker', 'all'];
 const FORCED_EXIT_MS = 45_000;
+/** How long the shutdown after an uncaught exception may take before the process exits anyway, ms. */
+const CRASH_SHUTDOWN_MS = 15_000;
 
 /** Something that must be stopped on shutdown, in reverse order of starting. */
 type Stopper = () => Promise<void>;
@@ -43,6 +47,23 @@ export async function run(mode: ProcessRole): Promise<number> {
       }
     }
   };
+
+  // Last resort (docs/decisions.md, "Redis restarts"): a promise nobody observed is logged and the
+  // process goes on; an exception nobody caught stops the process (gracefully, with a deadline) so
+  // its supervisor starts a clean one.
+  process.on('unhandledRejection', (reason) => {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    logger.error('Unhandled promise rejection (a bug: every promise should be observed)', { error: error.message, stack: error.stack });
+  });
+  let crashed = false;
+  process.on('uncaughtException', (error) => {
+    logger.error('Uncaught exception; stopping the process', { error: error.message, stack: error.stack });
+    if (crashed) return;
+    crashed = true;
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), CRASH_SHUTDOWN_MS).unref();
+    void shutdown('uncaught exception').finally(() => process.exit(1));
+  });
 
   try {
     services = await createServices(config, { role: mode, logger });

@@ -40,6 +40,29 @@ export interface CancelPayload {
   at: string;
 }
 
-export function createPubSub(redisUrl: string): RedisPubSub {
-  return new RedisPubSub({ publisher: createRedis(redisUrl), subscriber: createRedis(redisUrl) });
+/**
+ * The pub/sub of a process: a publisher and a subscriber connection to `redisUrl`. Connection errors
+ * (Redis restarting) go to `onError`; both reconnect by themselves and the subscriber subscribes again.
+ *
+ * The subscriber's commands wait for the reconnection instead of failing after two attempts
+ * (`maxRetriesPerRequest: null`): graphql-redis-subscriptions 2.7 keeps a promise of its own per
+ * pending `subscribe` that it rejects, unobserved, when the command fails, and drops the promise of
+ * every `unsubscribe`, so a failed subscription change became an unhandled rejection. Replies of the
+ * dropped `unsubscribe`/`punsubscribe` calls that fail anyway (the connection is closed) go to
+ * `onError` too.
+ */
+export function createPubSub(redisUrl: string, onError: (error: Error) => void = () => undefined): RedisPubSub {
+  const publisher = createRedis(redisUrl);
+  const subscriber = createRedis(redisUrl, { maxRetriesPerRequest: null });
+  publisher.on('error', onError);
+  subscriber.on('error', onError);
+  for (const name of ['unsubscribe', 'punsubscribe'] as const) {
+    const command = subscriber[name].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
+    (subscriber as unknown as Record<typeof name, (...args: unknown[]) => Promise<unknown>>)[name] = (...args) => {
+      const reply = command(...args);
+      reply.catch(onError);
+      return reply;
+    };
+  }
+  return new RedisPubSub({ publisher, subscriber });
 }

@@ -53,7 +53,10 @@ export interface Services {
  * - `worker`: processes jobs, publishes Bee-Queue events, activates delayed jobs (retry backoff).
  */
 export function beeQueueSettings(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, mode: 'producer' | 'worker'): BeeQueue.QueueSettings {
-  const common = { prefix: `${config.redisPrefix}:bq`, redis: { url: config.redisUrl } as BeeQueue.QueueSettings['redis'] };
+  // node_redis's own reconnection delay grows by 1.7× per attempt without a cap, so after a long
+  // outage a queue would reconnect minutes after Redis is back; capped like createRedis's instead.
+  const redis = { url: config.redisUrl, retry_strategy: ({ attempt }: { attempt: number }) => Math.min(attempt * 200, 2000) };
+  const common = { prefix: `${config.redisPrefix}:bq`, redis: redis as BeeQueue.QueueSettings['redis'] };
   if (mode === 'producer') {
     return { ...common, isWorker: false, getEvents: false, sendEvents: false, storeJobs: false, activateDelayedJobs: false };
   }
@@ -89,7 +92,7 @@ export async function createServices(config: Config, options: { role: ProcessRol
     const redis = createRedis(config.redisUrl);
     closers.push(() => redis.quit());
     redis.on('error', (error) => logger.warn('Redis error', { error: error.message }));
-    const pubsub = createPubSub(config.redisUrl);
+    const pubsub = createPubSub(config.redisUrl, (error) => logger.warn('Redis pub/sub error', { error: error.message }));
     closers.push(() => pubsub.close());
     const storage = new DiskStorage(config.storageDir);
     const queue = await createConversionQueue(config, 'producer', (error) => logger.warn('Queue error', { error: error.message }));

@@ -47,16 +47,65 @@ export function beeKey(redisPrefix: string, name: string, part: string): string 
 }
 
 /**
- * Bee-Queue loads its Lua scripts once, when a queue connects. A Redis that restarted (or whose
- * script cache was flushed) answers NOSCRIPT to every `addJob`, `removeJob`, stalled check and delayed
- * activation from then on, so the scripts are loaded again each time a queue's command client
- * reconnects. `lib/lua` is Bee-Queue 2's internal script cache (no public API does this).
+ * Bee-Queue loads its Lua scripts once, when a queue connects, and runs them with EVALSHA. A Redis that
+ * restarted (or whose script cache was flushed) answers NOSCRIPT to every `addJob`, `removeJob`, stalled
+ * check and delayed activation until they are loaded again; reloading when the command client is
+ * ready again is not enough on its own, because node_redis sends the commands it queued during the
+ * outage before it reports `ready` (and more may go out while the reload's round trips run).
+ * `lib/lua` is Bee-Queue 2's internal script cache (`scripts`: name → source; no public API does this).
  */
-const beeQueueLua = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as { buildCache(client: unknown): Promise<unknown> };
+const beeQueueLua = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as { scripts: Record<string, string>; buildCache(client: unknown): Promise<unknown> };
 
-/** Reloads Bee-Queue's scripts whenever `queue`'s command client becomes ready again. Call after `ready()`. */
+/** The node_redis (v3) command client Bee-Queue makes, as far as it is used here. */
+interface BeeRedisClient {
+  on(event: 'ready', listener: () => void): void;
+  eval(...args: unknown[]): boolean;
+}
+
+/** The Bee-Queue internals the script guard uses (Bee-Queue 2.0: queue.js). */
+interface BeeQueueInternals {
+  client: BeeRedisClient | null;
+  /** Runs the script named `args[0]` with EVALSHA on `commandable` (the client, or a batch in `saveAll`). */
+  _evalScriptOn(commandable: unknown, args: unknown[]): Promise<unknown>;
+}
+
+/** True for Redis's NOSCRIPT reply: the script is not in the server's cache, so nothing ran. */
+export function isNoScriptError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * Makes every script call of `queue` survive a Redis that lost its script cache: a call answered
+ * NOSCRIPT is sent again at once as EVAL with the script's source (safe, as NOSCRIPT means the script
+ * did not run; EVAL also caches it again). Without this, the callers of those scripts (Bee-Queue's
+ * stalled check, delayed activation, `Job#save`, `removeJob`) fail, and some of them (the stalled
+ * check's timer) leave the rejection unhandled. Call right after constructing the queue.
+ */
+export function retryScriptsOnNoScript(queue: BeeConversionQueue): void {
+  const internals = queue as unknown as BeeQueueInternals;
+  const evalScriptOn = internals._evalScriptOn.bind(queue);
+  internals._evalScriptOn = (commandable, args) => {
+    // Bee-Queue replaces the name with the sha and appends a callback in place: copy first.
+    const [name, ...scriptArgs] = args as [string, ...unknown[]];
+    return evalScriptOn(commandable, args).catch((error: unknown) => {
+      const client = internals.client;
+      const source = beeQueueLua.scripts[name];
+      if (!isNoScriptError(error) || !client || source === undefined) throw error;
+      // On the command client even when the call was part of a batch: the batch has been sent already.
+      return new Promise((resolve, reject) => {
+        client.eval(source, ...scriptArgs, (evalError: Error | null, reply: unknown) => (evalError ? reject(evalError) : resolve(reply)));
+      });
+    });
+  };
+}
+
+/**
+ * Reloads Bee-Queue's scripts whenever `queue`'s command client becomes ready again, so that after a
+ * Redis restart only the calls already in flight take the EVAL path of {@link retryScriptsOnNoScript}.
+ * Call after `ready()` (the client exists from then on).
+ */
 export function keepScriptsLoaded(queue: BeeConversionQueue, onError: (error: Error) => void): void {
-  const client = (queue as unknown as { client: { on(event: 'ready', listener: () => void): void } | null }).client;
+  const client = (queue as unknown as BeeQueueInternals).client;
   client?.on('ready', () => {
     beeQueueLua.buildCache(client).catch(onError);
   });
@@ -129,7 +178,8 @@ export class ConversionQueues {
 
 /**
  * Creates the three queues with `settings` (beeQueueSettings from services.ts, plus a worker's
- * options), waits until they are connected and keeps their scripts loaded across Redis restarts.
+ * options), waits until they are connected and keeps their scripts working across Redis restarts
+ * ({@link retryScriptsOnNoScript}, {@link keepScriptsLoaded}).
  */
 export async function createConversionQueues(settings: BeeQueue.QueueSettings, onError: (error: Error) => void): Promise<ConversionQueues> {
   const byPriority = Object.fromEntries(PRIORITY_ORDER.map((priority) => [priority, new BeeQueue<ConversionJobData>(QUEUE_NAMES[priority], settings)])) as Record<
@@ -137,6 +187,7 @@ export async function createConversionQueues(settings: BeeQueue.QueueSettings, o
     BeeConversionQueue
   >;
   const queues = new ConversionQueues(byPriority);
+  for (const queue of queues.all()) retryScriptsOnNoScript(queue);
   queues.on('error', onError);
   try {
     await queues.ready();

@@ -92,6 +92,48 @@ end
 return 0
 `;
 
+/**
+ * Runs Bee-Queue's stalled-job check on each queue now and then every `intervalMs`, one round at a
+ * time; a failed check (Redis down or restarting) is reported to `onError` and tried again next
+ * round. Not Bee-Queue's own `checkStalledJobs(interval, cb)` timer: Bee-Queue 2.0 hands the callback
+ * the error but also leaves the promise it chains for the next round rejected and unobserved, so every
+ * check that failed during a Redis outage became an unhandled rejection (which ends a Node process).
+ */
+function startStalledChecks(queues: ConversionQueues, intervalMs: number, onError: (error: Error, priority: ConversionPriority) => void): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let round: Promise<void> | null = null;
+  const check = async (): Promise<void> => {
+    await Promise.all(
+      PRIORITY_ORDER.map(async (priority) => {
+        try {
+          await queues.of(priority).checkStalledJobs();
+        } catch (error) {
+          onError(error as Error, priority);
+        }
+      }),
+    );
+  };
+  const next = (): void => {
+    timer = null;
+    round = check().finally(() => {
+      round = null;
+      if (!stopped) {
+        timer = setTimeout(next, intervalMs);
+        timer.unref();
+      }
+    });
+  };
+  next();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await round;
+    },
+  };
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -174,9 +216,6 @@ export async function startWorker(services: Services, options: WorkerOptions = {
       if ((job as { status?: string }).status !== 'failed') return;
       onFinalFailure(priority, job, error).catch((recordError: Error) => log.warn('Could not record a failed job', { jobId: job.id, error: recordError.message }));
     });
-    queue.checkStalledJobs(options.stalledCheckIntervalMs ?? stallInterval, (error) => {
-      if (error) log.warn('Stalled-job check failed', { error: error.message, priority });
-    });
     // One more than the slots, so each level keeps a job at the gate while the slots are busy
     // (priority-gate.ts states the trade-off).
     queue.process(config.workerConcurrency + 1, async (job) => {
@@ -196,6 +235,10 @@ export async function startWorker(services: Services, options: WorkerOptions = {
       }
     });
   }
+
+  const stalledChecks = startStalledChecks(queues, options.stalledCheckIntervalMs ?? stallInterval, (error, priority) => {
+    if (!stopping) log.warn('Stalled-job check failed', { error: error.message, priority });
+  });
 
   const sweep = startPeriodicTask({
     name: 'Queue retention sweep',
@@ -234,7 +277,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     stopping = true;
     const timeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     gate.close();
-    await Promise.all([sweep.stop(), reconciler.stop()]);
+    await Promise.all([sweep.stop(), reconciler.stop(), stalledChecks.stop()]);
     const deadline = Date.now() + timeoutMs;
     while (gate.active() > 0 && Date.now() < deadline) await delay(50);
     // Only held jobs (never started) may remain unsettled now, unless the wait timed out.

@@ -6,11 +6,21 @@
  * scripts are loaded again on reconnect (conversion-queues.ts); the jobs that were only in Redis are
  * queued again by the reconciler (short interval and grace here).
  *
+ * Redis stays down for two stall intervals, so every timer of the worker (stall heartbeats and
+ * checks, delayed-job activation, the reconciler, the start limiter) meets the outage, and the
+ * commands node_redis queued meanwhile reach a server without Bee-Queue's Lua scripts.
+ *
  * Proves: every one of the 20 rows ends COMPLETED, and the pipeline ran to its end exactly once per
- * conversion (no conversion was computed twice, even though some jobs exist twice after the repair).
+ * conversion (no conversion was computed twice, even though some jobs exist twice after the repair);
+ * after that, with the server's script cache flushed (no reconnect, so nothing reloads the scripts),
+ * a new upload is still queued by the API and completed by the worker.
+ *
+ * And that nothing escapes: jest-circus fails a test with every unhandled rejection and uncaught
+ * exception raised in this process while it runs (listeners of the test's own `process` would not see
+ * them: jest gives the test a copy). That is how the NOSCRIPT and "connection lost" errors of Bee-Queue's
+ * clients showed up before the fixes; test/e2e/worker-redis-restart.e2e.test.ts checks the same
+ * in a real worker process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
@@ -18,54 +28,24 @@ import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { startApi, uploadConversion, type ApiEnv } from '../support/api-harness.js';
 import { createPipelineHold, shortMelody, waitUntil, type PipelineHold } from '../support/queue-harness.js';
-import { Cleanup, freePort, mintToken } from '../support/service-harness.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
+import { Cleanup, mintToken } from '../support/service-harness.js';
 
 const BATCH = 20;
+const STALL_INTERVAL_MS = 2000;
 const cleanup = new Cleanup();
-let port: number;
-let redis: ChildProcess | null = null;
+let redis: PrivateRedis;
 let api: ApiEnv;
 let worker: RunningWorker;
 let hold: PipelineHold;
 
-async function startRedis(): Promise<void> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  redis = child;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end('PING\r\n');
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error('redis-server did not start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function stopRedis(): Promise<void> {
-  const child = redis;
-  redis = null;
-  if (!child || child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
 beforeAll(async () => {
-  port = await freePort();
-  await startRedis();
-  cleanup.add(() => stopRedis());
+  redis = await startPrivateRedis(cleanup);
   api = await startApi(cleanup, {
-    REDIS_URL: `redis://127.0.0.1:${port}`,
+    REDIS_URL: redis.url,
     WORKER_CONCURRENCY: '2',
     JOB_START_LIMIT: '0',
-    JOB_STALL_INTERVAL_MS: '2000',
+    JOB_STALL_INTERVAL_MS: String(STALL_INTERVAL_MS),
     RECONCILE_INTERVAL_MS: '1000',
     RECONCILE_GRACE_MS: '3000',
     DAILY_QUOTA: '100',
@@ -77,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // The services close their Redis clients; a stopped server must not make that hang.
-  if (!redis) await startRedis();
+  if (!redis.running()) await redis.start();
   await cleanup.run();
 }, 60_000);
 
@@ -96,8 +76,10 @@ describe('a Redis restart during a batch', () => {
     const completed = () => em().count(Conversion, { id: { $in: ids }, status: ConversionStatus.COMPLETED });
     // Mid-batch: some done, most still queued or running.
     await waitUntil('a few conversions completed', async () => (await completed()) >= 3, 120_000);
-    await stopRedis();
-    await startRedis();
+    await redis.kill();
+    // The fault: an outage of two stall intervals (not a limit on anything the test measures).
+    await new Promise((resolve) => setTimeout(resolve, 2 * STALL_INTERVAL_MS));
+    await redis.start();
 
     await waitUntil(`all ${BATCH} completed`, async () => (await completed()) === BATCH, 240_000).catch(async (error: Error) => {
       const rows = await em().find(Conversion, { id: { $in: ids } }, { fields: ['id', 'status', 'error'] });
@@ -109,4 +91,19 @@ describe('a Redis restart during a batch', () => {
     // The queue works again: Bee-Queue answers on the restarted server.
     expect((await api.services.queue.checkHealth()).waiting).toBe(0);
   }, 420_000);
+
+  it('queues and completes a new conversion after the server lost its scripts without a reconnect', async () => {
+    // The private server forgets Bee-Queue's scripts; the clients stay connected, so only the
+    // NOSCRIPT → EVAL fallback (conversion-queues.ts) can make addJob and the stalled checks work.
+    await api.services.redis.script('FLUSH');
+    const token = mintToken(api.config.jwtSecret, `user-${randomUUID()}`);
+    const prompt = 'one more song after the script flush';
+    const response = await uploadConversion(api, { token, file: shortMelody(), input: { prompt } });
+    const id = response.body.data?.convertMelody.conversion?.id;
+    if (!id) throw new Error(JSON.stringify(response.body));
+    const uuid = conversionUuidFromId(id)!;
+    const em = () => api.services.orm.em.fork() as EntityManager;
+    await waitUntil('the new conversion completed', async () => (await em().findOneOrFail(Conversion, { id: uuid })).status === ConversionStatus.COMPLETED, 120_000);
+    expect(hold.finished.get(prompt)).toBe(1);
+  }, 180_000);
 });
