@@ -4,13 +4,13 @@
  */
 import type { DecodedAudio, MelodyAnalysis, MonoAudio } from './types.js';
 import { mixdown } from './dsp/mixdown.js';
-import { trackPitch, type PitchOptions } from './pitch/pitch.js';
-import { segmentNotes } from './notes/notes.js';
-import { computeOnsetEnvelope } from './notes/onsets.js';
+import { trackPitchSliced, type PitchOptions } from './pitch/pitch.js';
+import { segmentNotesSliced } from './notes/notes.js';
+import { computeOnsetEnvelopeSliced } from './notes/onsets.js';
 import { estimateKey } from './key/key.js';
 import { estimateTempo } from './tempo/tempo.js';
 import { findPhrases } from './phrases/phrases.js';
-import { measureLoudness } from './loudness/loudness.js';
+import { measureLoudnessSliced } from './loudness/loudness.js';
 import { throwIfAborted } from '../platform/errors.js';
 
 /** The analysis steps, in order, as reported to `onStep`. */
@@ -27,24 +27,26 @@ export interface AnalyzeOptions {
 }
 
 /**
- * The analysis as a sequence of steps: the generator yields the name of each step before running it
- * and returns the result. {@link analyzeMelody} runs it straight through; the conversion pipeline
- * awaits between steps so an abort can land and progress can be reported.
+ * The analysis as a sequence of steps: the generator yields the name of each step before running it,
+ * `undefined` between slices of the long steps' work (see sliced.ts), and returns the result.
+ * {@link analyzeMelody} runs it straight through; the conversion pipeline awaits between steps (and,
+ * when its time slice is used up, between slices) so an abort can land and progress can be reported.
  */
-export function* analysisSteps(audio: DecodedAudio, options: AnalyzeOptions = {}): Generator<AnalysisStep, MelodyAnalysis, void> {
+export function* analysisSteps(audio: DecodedAudio, options: AnalyzeOptions = {}): Generator<AnalysisStep | undefined, MelodyAnalysis, void> {
   const durationSeconds = audio.channels.length ? audio.channels[0].length / audio.sampleRate : 0;
 
   yield 'loudness';
-  const loudness = measureLoudness(audio.channels, audio.sampleRate, { clipThresholdDbfs: options.clipThresholdDbfs });
+  const loudness = yield* measureLoudnessSliced(audio.channels, audio.sampleRate, { clipThresholdDbfs: options.clipThresholdDbfs });
 
   yield 'pitch';
   const mono: MonoAudio = { sampleRate: audio.sampleRate, samples: mixdown(audio.channels) };
-  const pitch = trackPitch(mono, options.pitch);
+  yield;
+  const pitch = yield* trackPitchSliced(mono, options.pitch);
 
   yield 'notes';
   // One onset envelope serves both note splitting (repeated notes) and tempo.
-  const onsetEnvelope = computeOnsetEnvelope(mono);
-  const notes = segmentNotes(pitch, mono, { onsetEnvelope });
+  const onsetEnvelope = yield* computeOnsetEnvelopeSliced(mono);
+  const notes = yield* segmentNotesSliced(pitch, mono, { onsetEnvelope });
 
   yield 'key';
   const key = estimateKey(notes);
@@ -64,6 +66,6 @@ export function analyzeMelody(audio: DecodedAudio, options: AnalyzeOptions = {})
   for (let next = steps.next(); ; next = steps.next()) {
     throwIfAborted(options.signal);
     if (next.done) return next.value;
-    options.onStep?.(next.value);
+    if (next.value !== undefined) options.onStep?.(next.value);
   }
 }

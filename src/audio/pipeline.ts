@@ -5,6 +5,10 @@
  * {@link AudioEncoder} for the compressed output (the platform's ffmpeg adapters in production). The
  * clock used for stage timings and the way the pipeline yields to the event loop (so that an abort can
  * land between steps) are injected too. The CLI and the service's worker both call {@link convertMelody}.
+ * Steps whose length grows with the recording (decoding WAV, loudness, pitch tracking, note finding,
+ * singing, normalisation, WAV encoding) run as sliced computations (sliced.ts) that the pipeline
+ * drives, yielding between their slices every {@link SLICE_MS} ms: an abort lands within that plus one
+ * slice (a few ms) wherever it comes, on a 5-minute recording as on a short one.
  *
  * Remote providers (`ports.providers`, see providers.ts) may write the lyrics and sing the vocals:
  * - Lyrics: asked only when the request has no user lyrics. The reply is repaired, aligned and checked
@@ -27,14 +31,15 @@ import { AbortedError, AppError, ValidationError } from '../platform/errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import { textEncodingIssues } from './validate/request-text.js';
 import type { CompressedDecoder } from './decode/decode.js';
-import { encodeWav } from './decode/wav.js';
+import { encodeWavSliced } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
 import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
 import { VOICES, DEFAULT_VOICE, prepareScore } from './voice/voice.js';
 import { buildVocalRequest, checkTake, intendedPitchOf, transposedNotes } from './voice/remote-take.js';
 import type { LyricsProvider, ProviderCallOptions, Providers, VocalEngine } from './providers.js';
 import { singInChunks } from './voice/sing-in-chunks.js';
-import { checkVocals, sungPitchAccuracy, type QualityResult } from './quality/quality.js';
+import { checkVocalsSliced, sungPitchAccuracySliced, type QualityResult } from './quality/quality.js';
+import { driveSliced, type Sliced } from './sliced.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
 import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
@@ -90,7 +95,10 @@ export interface ConvertPorts {
   encoder: AudioEncoder;
   /** Milliseconds from any origin, for stage timings (e.g. `performance.now`). Default: no timings (all 0). */
   clock?: () => number;
-  /** Lets pending events (an abort) run between steps. Default: a macrotask turn via setTimeout(0). */
+  /**
+   * Lets pending events (an abort) run between steps. Default: a turn of the event loop via
+   * setImmediate (due timers and I/O callbacks run before it resolves).
+   */
   yieldControl?: () => Promise<void>;
   /** Remote lyrics provider and vocal engine with their fallback rule (see the module comment). Default: embedded engines only. */
   providers?: Providers;
@@ -233,16 +241,33 @@ interface Run {
   yieldControl: () => Promise<void>;
   /** Throws AbortedError if aborted, lets pending events run, and checks again. */
   checkpoint(): Promise<void>;
+  /**
+   * Between two slices of sliced work (see sliced.ts): a checkpoint once {@link SLICE_MS} have passed
+   * since the last one; at every call when there is no clock.
+   */
+  pause(): Promise<void>;
+  /** Runs a sliced pure computation, pausing between its slices. */
+  drive<T>(work: Sliced<T>): Promise<T>;
   progress(stage: ConversionStage, fraction: number, message: string): void;
   /** Runs one stage's work after a checkpoint, adding its time to the stage. */
   timed<T>(stage: ConversionStage, work: () => T | Promise<T>): Promise<T>;
 }
 
+/**
+ * Longest stretch (ms) of sliced work between two checkpoints. An abort waits for at most this plus
+ * one slice; each checkpoint costs one event-loop turn (a few µs with setImmediate), so 10 ms keeps
+ * the cost of yielding far below 1 % of the run.
+ */
+const SLICE_MS = 10;
+
 function startRun(ports: ConvertPorts, options: ConvertOptions): Run {
   const clock = ports.clock ?? (() => 0);
-  const yieldControl = ports.yieldControl ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
+  // setImmediate, not setTimeout(0): Node clamps the latter to 1 ms, which the frequent checkpoints
+  // between slices of long steps would pay every time.
+  const yieldControl = ports.yieldControl ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
   const { signal } = options;
   let lastPercent = 0;
+  let sliceStart = clock();
   const run: Run = {
     options,
     ports,
@@ -252,8 +277,13 @@ function startRun(ports: ConvertPorts, options: ConvertOptions): Run {
     async checkpoint() {
       if (signal?.aborted) throw new AbortedError();
       await yieldControl();
+      sliceStart = clock();
       if (signal?.aborted) throw new AbortedError();
     },
+    async pause() {
+      if (!ports.clock || clock() - sliceStart >= SLICE_MS) await run.checkpoint();
+    },
+    drive: (work) => driveSliced(work, run.pause),
     progress(stage, fraction, message) {
       const [from, to] = STAGES[stage];
       const percent = Math.max(lastPercent, Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))));
@@ -311,7 +341,7 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
 async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ analysis: MelodyAnalysis; analysisJson: AnalysisJson }> {
   const { options, ports } = run;
   const { audio, report: validation } = await run.timed('validation', () =>
-    validateAndDecode(request.audio, { decoder: ports.decoder, limits: options.limits, fileName: request.fileName, signal: options.signal }),
+    validateAndDecode(request.audio, { decoder: ports.decoder, limits: options.limits, fileName: request.fileName, signal: options.signal, pause: run.pause }),
   );
   for (const w of validation.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'validation' });
   run.progress('validation', 1, 'The recording is valid');
@@ -322,6 +352,11 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
     const steps = analysisSteps(audio);
     for (let next = steps.next(); ; next = steps.next()) {
       if (next.done) return next.value;
+      if (next.value === undefined) {
+        // Between two slices of a long step.
+        await run.pause();
+        continue;
+      }
       run.progress('pitch_extraction', stepFraction[next.value], `Analysing: ${next.value}`);
       await run.checkpoint();
     }
@@ -496,7 +531,7 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
           portamento: options.portamento ?? true,
           breath: options.breath ?? true,
         },
-        { signal: options.signal, yieldControl: run.yieldControl, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
+        { signal: options.signal, yieldControl: run.yieldControl, pause: run.pause, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
       ),
     );
     raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', intendedPitch: sung.intendedPitch };
@@ -513,15 +548,17 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
   const vocals = raw;
   run.progress('quality_check', 0, 'Checking pitch and loudness');
   const { samples, ...quality } = await run.timed('quality_check', async () => {
-    const pitchAccuracy = vocals.pitchAccuracy ?? sungPitchAccuracy(vocals.samples, vocals.sampleRate, vocals.intendedPitch);
+    const pitchAccuracy = vocals.pitchAccuracy ?? (await run.drive(sungPitchAccuracySliced(vocals.samples, vocals.sampleRate, vocals.intendedPitch)));
     run.progress('quality_check', 0.4, 'Checking loudness');
     await run.checkpoint();
     // The raw voice is ours and not needed afterwards: normalise over it.
-    return checkVocals(vocals.samples, vocals.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy, inPlace: true });
+    return run.drive(
+      checkVocalsSliced(vocals.samples, vocals.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy, inPlace: true }),
+    );
   });
   for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
   await run.checkpoint();
-  const wav = encodeWav([samples], vocals.sampleRate, { bitDepth: 16 });
+  const wav = await run.drive(encodeWavSliced([samples], vocals.sampleRate, { bitDepth: 16 }));
   run.progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
   return { wav, voice: prepared.voiceId, engine: vocals.engine, transposeSemitones: prepared.semitones, outOfRange: prepared.outOfRange, quality };
 }

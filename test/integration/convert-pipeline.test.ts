@@ -160,6 +160,21 @@ describe('convertMelody on recorded melodies', () => {
     }
   });
 
+  it('gives the same outputs when it yields between every slice of its long steps as when it yields every 10 ms', async () => {
+    const audio = await fixture('voice-la');
+    let yields = 0;
+    // No clock: the pipeline then yields between every two slices of work.
+    const everySlice = { decoder: ports.decoder, encoder: ports.encoder, yieldControl: () => new Promise<void>((resolve) => { yields++; setImmediate(resolve); }) };
+    const sliced = await convertMelody(request(audio), everySlice);
+    const timed = await convertMelody(request(audio), ports);
+    // Decoding, analysis, singing, the quality checks and WAV encoding all yield in slices.
+    expect(yields).toBeGreaterThan(300);
+    expect(Buffer.from(sliced.vocalsWav).equals(Buffer.from(timed.vocalsWav))).toBe(true);
+    expect(Buffer.from(sliced.midi).equals(Buffer.from(timed.midi))).toBe(true);
+    expect(sliced.musicXml).toBe(timed.musicXml);
+    expect({ ...sliced.report, timings: null }).toEqual({ ...timed.report, timings: null });
+  });
+
   it('does no work at all for a signal that is already aborted', async () => {
     const events: ProgressEvent[] = [];
     const error = await convertMelody(request(await fixture('voice-la')), ports, { signal: AbortSignal.abort(), onProgress: (e) => events.push(e) }).catch((e: unknown) => e);

@@ -7,7 +7,8 @@ import { AUDIO_FORMATS, type AudioFormat, type DecodedAudio, type MonoAudio, typ
 import { AudioProcessingError, ValidationError, throwIfAborted } from '../../platform/errors.js';
 import { mixdown } from '../dsp/mixdown.js';
 import { describeNonAudio, detectFormat } from './sniff.js';
-import { decodeWav } from './wav.js';
+import { decodeWavSliced } from './wav.js';
+import { driveSliced } from '../sliced.js';
 
 /** Default decoding cap in seconds: the longest recording the product accepts (5 min). */
 export const DEFAULT_MAX_DECODE_SECONDS = 300;
@@ -38,6 +39,8 @@ export interface DecodeOptions {
   /** Decoding cap in seconds, see {@link CompressedDecodeOptions.maxSeconds}; default 300. */
   maxSeconds?: number;
   signal?: AbortSignal;
+  /** Awaited between slices of reading a WAV file (see sliced.ts); may reject to stop. Default: none. */
+  pause?: () => Promise<void>;
 }
 
 const FORMAT_LIST = AUDIO_FORMATS.map((f) => f.toUpperCase()).join(', ');
@@ -72,7 +75,7 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeOptions = {}
 
   if (format === 'wav') {
     try {
-      return decodeWav(bytes, { maxSeconds });
+      return await driveSliced(decodeWavSliced(bytes, { maxSeconds }), options.pause);
     } catch (error) {
       // ADPCM, µ-law, MP3-in-WAV…: not ours to read, but the general decoder may know them.
       if (!(error instanceof ValidationError && error.reason === 'UNSUPPORTED_CODEC' && options.decoder)) throw error;

@@ -9,6 +9,7 @@
  */
 import type { DecodedAudio } from '../types.js';
 import { AudioProcessingError, ValidationError } from '../../platform/errors.js';
+import { runSliced, SLICE_SAMPLES, type Sliced } from '../sliced.js';
 
 /** Most channels we decode; more than this in a header is a damaged or hostile file, not a recording. */
 export const MAX_WAV_CHANNELS = 64;
@@ -195,6 +196,11 @@ export function wavCodecName(header: Pick<WavHeader, 'formatTag' | 'containerBit
  * @throws ValidationError as {@link readWavHeader}.
  */
 export function decodeWav(bytes: Uint8Array, options: WavDecodeOptions = {}): DecodedAudio {
+  return runSliced(decodeWavSliced(bytes, options));
+}
+
+/** {@link decodeWav} as a sliced computation (see sliced.ts): the header is checked before the first yield; same result. */
+export function* decodeWavSliced(bytes: Uint8Array, options: WavDecodeOptions = {}): Sliced<DecodedAudio> {
   const header = readWavHeader(bytes);
   const { channels: channelCount, sampleRate, blockAlign, containerBits } = header;
   let frames = header.dataBytes / blockAlign;
@@ -214,31 +220,9 @@ export function decodeWav(bytes: Uint8Array, options: WavDecodeOptions = {}): De
   const step = containerBits / 8;
 
   for (let c = 0; c < channelCount; c++) {
-    const out = channels[c];
-    let p = c * step;
-    if (isFloat && containerBits === 32) {
-      for (let i = 0; i < frames; i++, p += blockAlign) {
-        const x = view.getFloat32(p, true);
-        out[i] = x - x === 0 ? x : 0; // NaN and ±Infinity become 0
-      }
-    } else if (isFloat) {
-      for (let i = 0; i < frames; i++, p += blockAlign) {
-        const x = view.getFloat64(p, true);
-        out[i] = x - x === 0 ? x : 0; // NaN and ±Infinity become 0
-      }
-    } else if (containerBits === 16) {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i] = view.getInt16(p, true) / 32768;
-    } else if (containerBits === 24) {
-      for (let i = 0; i < frames; i++, p += blockAlign) {
-        // Little-endian 24-bit two's complement: assemble, then sign-extend through the top byte.
-        const x = (view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getUint8(p + 2) << 16)) << 8 >> 8;
-        out[i] = x / 8388608;
-      }
-    } else if (containerBits === 32) {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i] = view.getInt32(p, true) / 2147483648;
-    } else {
-      // 8-bit WAV is unsigned with 128 as zero.
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i] = (view.getUint8(p) - 128) / 128;
+    for (let from = 0; from < frames; from += SLICE_SAMPLES) {
+      readSamples(view, channels[c], from, Math.min(frames, from + SLICE_SAMPLES), c * step + from * blockAlign, blockAlign, containerBits, isFloat);
+      yield;
     }
   }
 
@@ -252,6 +236,34 @@ export function decodeWav(bytes: Uint8Array, options: WavDecodeOptions = {}): De
     truncated: header.truncated,
     capped,
   };
+}
+
+/** Reads frames [from, to) of one channel into `out`, the first sample at byte `p` of `view`, one every `blockAlign` bytes. */
+function readSamples(view: DataView, out: Float32Array, from: number, to: number, p: number, blockAlign: number, containerBits: number, isFloat: boolean): void {
+  if (isFloat && containerBits === 32) {
+    for (let i = from; i < to; i++, p += blockAlign) {
+      const x = view.getFloat32(p, true);
+      out[i] = x - x === 0 ? x : 0; // NaN and ±Infinity become 0
+    }
+  } else if (isFloat) {
+    for (let i = from; i < to; i++, p += blockAlign) {
+      const x = view.getFloat64(p, true);
+      out[i] = x - x === 0 ? x : 0; // NaN and ±Infinity become 0
+    }
+  } else if (containerBits === 16) {
+    for (let i = from; i < to; i++, p += blockAlign) out[i] = view.getInt16(p, true) / 32768;
+  } else if (containerBits === 24) {
+    for (let i = from; i < to; i++, p += blockAlign) {
+      // Little-endian 24-bit two's complement: assemble, then sign-extend through the top byte.
+      const x = (view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getUint8(p + 2) << 16)) << 8 >> 8;
+      out[i] = x / 8388608;
+    }
+  } else if (containerBits === 32) {
+    for (let i = from; i < to; i++, p += blockAlign) out[i] = view.getInt32(p, true) / 2147483648;
+  } else {
+    // 8-bit WAV is unsigned with 128 as zero.
+    for (let i = from; i < to; i++, p += blockAlign) out[i] = (view.getUint8(p) - 128) / 128;
+  }
 }
 
 /** Sample formats {@link encodeWav} writes: integer bit depths, or `'32f'`/`'64f'` for IEEE float. */
@@ -276,6 +288,11 @@ const CHANNEL_MASKS: Record<number, number> = { 1: 0x4, 2: 0x3, 4: 0x33, 6: 0x3f
  * @throws AudioProcessingError when the channels are missing or unequal, or the data exceeds 4 GiB.
  */
 export function encodeWav(channels: Float32Array[], sampleRate: number, options: WavEncodeOptions = {}): Uint8Array {
+  return runSliced(encodeWavSliced(channels, sampleRate, options));
+}
+
+/** {@link encodeWav} as a sliced computation (see sliced.ts); same bytes. */
+export function* encodeWavSliced(channels: Float32Array[], sampleRate: number, options: WavEncodeOptions = {}): Sliced<Uint8Array> {
   const bitDepth = options.bitDepth ?? 16;
   const channelCount = channels.length;
   if (channelCount === 0 || channelCount > 0xffff) throw new AudioProcessingError(`Cannot write a WAV file with ${channelCount} channels.`);
@@ -323,31 +340,38 @@ export function encodeWav(channels: Float32Array[], sampleRate: number, options:
   view.setUint32(headerBytes - 4, dataBytes, true);
 
   for (let c = 0; c < channelCount; c++) {
-    const input = channels[c];
-    let p = headerBytes + c * step;
-    if (bitDepth === '32f') {
-      for (let i = 0; i < frames; i++, p += blockAlign) view.setFloat32(p, input[i], true);
-    } else if (bitDepth === '64f') {
-      for (let i = 0; i < frames; i++, p += blockAlign) view.setFloat64(p, input[i], true);
-    } else {
-      const scale = 2 ** (bits - 1);
-      const max = scale - 1;
-      for (let i = 0; i < frames; i++, p += blockAlign) {
-        let v = input[i] * scale;
-        if (v > max) v = max;
-        else if (v < -scale) v = -scale;
-        else if (v !== v) v = 0; // NaN writes as silence
-        // Round half away from zero; within ±2^31 `| 0` truncates exactly (and avoids a Math call per sample).
-        const q = v >= 0 ? (v + 0.5) | 0 : (v - 0.5) | 0;
-        if (bits === 8) view.setUint8(p, q + 128);
-        else if (bits === 16) view.setInt16(p, q, true);
-        else if (bits === 24) {
-          view.setUint8(p, q & 0xff);
-          view.setUint8(p + 1, (q >> 8) & 0xff);
-          view.setUint8(p + 2, (q >> 16) & 0xff);
-        } else view.setInt32(p, q, true);
-      }
+    for (let from = 0; from < frames; from += SLICE_SAMPLES) {
+      writeSamples(view, channels[c], from, Math.min(frames, from + SLICE_SAMPLES), headerBytes + c * step + from * blockAlign, blockAlign, bitDepth);
+      yield;
     }
   }
   return out;
+}
+
+/** Writes samples [from, to) of one channel, the first at byte `p`, one every `blockAlign` bytes. */
+function writeSamples(view: DataView, input: Float32Array, from: number, to: number, p: number, blockAlign: number, bitDepth: WavSampleFormat): void {
+  const bits = bitDepth === '32f' ? 32 : bitDepth === '64f' ? 64 : bitDepth;
+  if (bitDepth === '32f') {
+    for (let i = from; i < to; i++, p += blockAlign) view.setFloat32(p, input[i], true);
+  } else if (bitDepth === '64f') {
+    for (let i = from; i < to; i++, p += blockAlign) view.setFloat64(p, input[i], true);
+  } else {
+    const scale = 2 ** (bits - 1);
+    const max = scale - 1;
+    for (let i = from; i < to; i++, p += blockAlign) {
+      let v = input[i] * scale;
+      if (v > max) v = max;
+      else if (v < -scale) v = -scale;
+      else if (v !== v) v = 0; // NaN writes as silence
+      // Round half away from zero; within ±2^31 `| 0` truncates exactly (and avoids a Math call per sample).
+      const q = v >= 0 ? (v + 0.5) | 0 : (v - 0.5) | 0;
+      if (bits === 8) view.setUint8(p, q + 128);
+      else if (bits === 16) view.setInt16(p, q, true);
+      else if (bits === 24) {
+        view.setUint8(p, q & 0xff);
+        view.setUint8(p + 1, (q >> 8) & 0xff);
+        view.setUint8(p + 2, (q >> 16) & 0xff);
+      } else view.setInt32(p, q, true);
+    }
+  }
 }

@@ -3,6 +3,7 @@
  * prototype (Kaiser 1974; design formulas as in Oppenheim & Schafer, Discrete-Time Signal
  * Processing, §7.6). Zero phase: output sample n sits exactly at input time n·fromRate/toRate.
  */
+import { runSliced, SLICE_SAMPLES, type Sliced } from '../sliced.js';
 
 export interface ResampleOptions {
   /**
@@ -25,6 +26,8 @@ export interface ResampleOptions {
 
 /** Largest number of filter phases stored; rarer ratios round their fractional delay to 1/this sample. */
 const MAX_PHASES = 1024;
+/** Output samples per slice of {@link resampleSliced}: a few ms of filtering. */
+const OUTPUTS_PER_SLICE = SLICE_SAMPLES / 8;
 
 /**
  * Converts `samples` from `fromRate` to `toRate` (positive integers, Hz).
@@ -32,6 +35,11 @@ const MAX_PHASES = 1024;
  * @throws RangeError for non-integer or non-positive rates or out-of-range options.
  */
 export function resample(samples: Float32Array, fromRate: number, toRate: number, options: ResampleOptions = {}): Float32Array {
+  return runSliced(resampleSliced(samples, fromRate, toRate, options));
+}
+
+/** {@link resample} as a sliced computation (see sliced.ts): yields between blocks of output samples; same result. */
+export function* resampleSliced(samples: Float32Array, fromRate: number, toRate: number, options: ResampleOptions = {}): Sliced<Float32Array> {
   if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
     throw new RangeError(`sample rates must be positive integers, got ${fromRate} → ${toRate}`);
   }
@@ -61,11 +69,24 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   const beta = kaiserBeta(attenuation);
   const phases = up <= MAX_PHASES ? up : MAX_PHASES;
   const bank = buildBank(phases, taps, cutoff, beta);
-  const halfTaps = taps / 2;
 
+  // Each output sample costs `taps` multiply-adds (52 for the pitch tracker's 44.1 → 8 kHz).
+  for (let n = 0; n < outLength; n += OUTPUTS_PER_SLICE) {
+    filterOutputs(samples, out, n, Math.min(outLength, n + OUTPUTS_PER_SLICE), up, down, phases, bank, taps);
+    yield;
+  }
+  return out;
+}
+
+/**
+ * Output samples [from, to) of the polyphase filter (a plain function, not a loop in the generator:
+ * V8 runs loops inside generators about three times slower).
+ */
+function filterOutputs(samples: Float32Array, out: Float32Array, from: number, to: number, up: number, down: number, phases: number, bank: Float64Array, taps: number): void {
   const inLength = samples.length;
   const exact = phases === up;
-  for (let n = 0; n < outLength; n++) {
+  const halfTaps = taps / 2;
+  for (let n = from; n < to; n++) {
     // Input position t = n·M/L = base + phase/L, computed exactly in integers when the bank is exact.
     let base: number;
     let phase: number;
@@ -106,7 +127,6 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
     }
     out[n] = acc0 + acc1 + acc2 + acc3;
   }
-  return out;
 }
 
 function gcd(a: number, b: number): number {

@@ -18,9 +18,10 @@
  *   have no block and no value); an empty or silent signal reads −Infinity.
  */
 import type { LoudnessReport } from '../types.js';
-import { accumulateKWeightedEnergy } from './k-weighting.js';
-import { measureLevels } from './levels.js';
-import { measureTruePeak } from './true-peak.js';
+import { createKWeightedEnergyAccumulator } from './k-weighting.js';
+import { measureLevelsSliced, toDb } from './levels.js';
+import { truePeakAmplitudeSliced } from './true-peak.js';
+import { runSliced, SLICE_SAMPLES, type Sliced } from '../sliced.js';
 
 /** BS.1770-4 absolute gating threshold, LUFS. */
 export const ABSOLUTE_GATE_LUFS = -70;
@@ -77,6 +78,25 @@ export function energyToLufs(energy: number): number {
  * @param sampleRate in Hz (any rate; the K-weighting is derived for it).
  */
 export function measureIntegratedLoudness(channels: Float32Array[], sampleRate: number): number {
+  return runSliced(measureIntegratedLoudnessSliced(channels, sampleRate));
+}
+
+/**
+ * K-weights `x` into `energies` as accumulateKWeightedEnergy does, pushing it to the streaming
+ * accumulator a slice at a time: the same numbers to the last bit.
+ */
+function* accumulateSliced(x: Float32Array, sampleRate: number, segmentLength: number, weight: number, energies: Float64Array): Sliced<void> {
+  // Only whole segments count, as in accumulateKWeightedEnergy.
+  const whole = Math.floor(x.length / segmentLength) * segmentLength;
+  const accumulator = createKWeightedEnergyAccumulator(sampleRate, segmentLength, weight, energies);
+  for (let from = 0; from < whole; from += SLICE_SAMPLES) {
+    accumulator.push(x.subarray(from, Math.min(whole, from + SLICE_SAMPLES)));
+    yield;
+  }
+}
+
+/** {@link measureIntegratedLoudness} as a sliced computation (see sliced.ts); same result. */
+export function* measureIntegratedLoudnessSliced(channels: Float32Array[], sampleRate: number): Sliced<number> {
   const length = channels.length ? channels[0].length : 0;
   if (length === 0) return -Infinity;
   const step = Math.max(1, Math.round(STEP_SECONDS * sampleRate));
@@ -86,18 +106,18 @@ export function measureIntegratedLoudness(channels: Float32Array[], sampleRate: 
   if (length < blockLength) {
     // Shorter than one block: the whole signal is the only block (no gating beyond the absolute gate).
     const energy = new Float64Array(1);
-    channels.forEach((x, c) => {
-      if (weights[c] > 0) accumulateKWeightedEnergy(x, sampleRate, length, weights[c], energy);
-    });
+    for (let c = 0; c < channels.length; c++) {
+      if (weights[c] > 0) yield* accumulateSliced(channels[c], sampleRate, length, weights[c], energy);
+    }
     const loudness = energyToLufs(energy[0] / length);
     return loudness > ABSOLUTE_GATE_LUFS ? loudness : -Infinity;
   }
 
   const steps = Math.floor(length / step);
   const stepEnergy = new Float64Array(steps);
-  channels.forEach((x, c) => {
-    if (weights[c] > 0) accumulateKWeightedEnergy(x, sampleRate, step, weights[c], stepEnergy);
-  });
+  for (let c = 0; c < channels.length; c++) {
+    if (weights[c] > 0) yield* accumulateSliced(channels[c], sampleRate, step, weights[c], stepEnergy);
+  }
 
   return gatedLoudness(stepEnergy, STEPS_PER_BLOCK, blockLength);
 }
@@ -111,11 +131,18 @@ export function measureIntegratedLoudness(channels: Float32Array[], sampleRate: 
  * @returns integratedLufs −Infinity for silence; peaks and mean −Infinity for digital silence.
  */
 export function measureLoudness(channels: Float32Array[], sampleRate: number, options: LoudnessOptions = {}): LoudnessReport {
-  const levels = measureLevels(channels, options.clipThresholdDbfs ?? -0.1);
+  return runSliced(measureLoudnessSliced(channels, sampleRate, options));
+}
+
+/** {@link measureLoudness} as a sliced computation (see sliced.ts); same result. */
+export function* measureLoudnessSliced(channels: Float32Array[], sampleRate: number, options: LoudnessOptions = {}): Sliced<LoudnessReport> {
+  const levels = yield* measureLevelsSliced(channels, options.clipThresholdDbfs ?? -0.1);
+  const integratedLufs = yield* measureIntegratedLoudnessSliced(channels, sampleRate);
+  const truePeak = yield* truePeakAmplitudeSliced(channels, sampleRate);
   return {
-    integratedLufs: measureIntegratedLoudness(channels, sampleRate),
+    integratedLufs,
     samplePeakDbfs: levels.samplePeakDbfs,
-    truePeakDbtp: measureTruePeak(channels, sampleRate),
+    truePeakDbtp: toDb(truePeak),
     meanDbfs: levels.meanDbfs,
     clippedRatio: levels.clippedRatio,
   };

@@ -46,9 +46,11 @@
  * the per-sample envelope and gain curve took 8 (a 5-minute mono 44.1 kHz input: ~7 MB instead of 106 MB).
  * The true-peak searches on the input and the output each hold one more 4-byte value per 16 samples.
  */
-import { channelWeights, energyToLufs, gatedLoudness, measureIntegratedLoudness, ABSOLUTE_GATE_LUFS, BLOCK_SECONDS, STEP_SECONDS } from './loudness.js';
+import { channelWeights, energyToLufs, gatedLoudness, measureIntegratedLoudnessSliced, ABSOLUTE_GATE_LUFS, BLOCK_SECONDS, STEP_SECONDS } from './loudness.js';
 import { createKWeightedEnergyAccumulator } from './k-weighting.js';
-import { measureTruePeak, truePeakAmplitude, truePeakBlockEnvelope } from './true-peak.js';
+import { truePeakAmplitudeSliced, truePeakBlockEnvelopeSliced } from './true-peak.js';
+import { toDb } from './levels.js';
+import { runSliced, SLICE_SAMPLES, type Sliced } from '../sliced.js';
 
 /** Default target integrated loudness, LUFS (streaming platforms' common reference). */
 export const DEFAULT_TARGET_LUFS = -14;
@@ -114,27 +116,32 @@ export interface NormalizedAudio {
  * @param sampleRate in Hz.
  */
 export function normalizeLoudness(channels: Float32Array[], sampleRate: number, options: NormalizeOptions = {}): NormalizedAudio {
+  return runSliced(normalizeLoudnessSliced(channels, sampleRate, options));
+}
+
+/** {@link normalizeLoudness} as a sliced computation (see sliced.ts); same result. */
+export function* normalizeLoudnessSliced(channels: Float32Array[], sampleRate: number, options: NormalizeOptions = {}): Sliced<NormalizedAudio> {
   const target = options.targetLufs ?? DEFAULT_TARGET_LUFS;
   const ceilingDb = options.maxTruePeakDbtp ?? DEFAULT_MAX_TRUE_PEAK_DBTP;
   const ceiling = Math.pow(10, ceilingDb / 20);
-  const measured = measureIntegratedLoudness(channels, sampleRate);
+  const measured = yield* measureIntegratedLoudnessSliced(channels, sampleRate);
   if (!Number.isFinite(measured)) {
     const copies = options.inPlace ? channels : channels.map((x) => Float32Array.from(x));
-    return { channels: copies, gainDb: 0, limited: false, integratedLufs: measured, truePeakDbtp: measureTruePeak(copies, sampleRate) };
+    return { channels: copies, gainDb: 0, limited: false, integratedLufs: measured, truePeakDbtp: toDb(yield* truePeakAmplitudeSliced(copies, sampleRate)) };
   }
 
   let gainDb = target - measured;
   // The true peak of the input is the maximum of its true-peak envelope; the pruned search finds it
   // without computing the envelope, which only the limiter needs.
-  const inputPeak = truePeakAmplitude(channels, sampleRate);
+  const inputPeak = yield* truePeakAmplitudeSliced(channels, sampleRate);
 
   const into = options.inPlace ? channels : undefined;
   let output: Float32Array[];
   let limited = false;
   let loudness: number;
   if (Math.pow(10, gainDb / 20) * inputPeak <= ceiling) {
-    output = applyGain(channels, Math.pow(10, gainDb / 20), into);
-    loudness = measureIntegratedLoudness(output, sampleRate);
+    output = yield* applyGain(channels, Math.pow(10, gainDb / 20), into);
+    loudness = yield* measureIntegratedLoudnessSliced(output, sampleRate);
   } else {
     limited = true;
     const lookaheadSamples = Math.max(1, Math.round((options.lookaheadSeconds ?? DEFAULT_LOOKAHEAD_SECONDS) * sampleRate));
@@ -147,13 +154,14 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
     // never needs limiting: its exact value does not matter and the envelope may skip it (the 1e-9
     // keeps rounding of the two powers of ten from ever making such a block read over the threshold).
     const floor = (threshold / Math.pow(10, maxGainDb / 20)) * (1 - 1e-9);
-    const envelope = truePeakBlockEnvelope(channels, sampleRate, LIMITER_BLOCK_LENGTH, { floor });
+    const envelope = yield* truePeakBlockEnvelopeSliced(channels, sampleRate, LIMITER_BLOCK_LENGTH, { floor });
     const curve = new Float64Array(envelope.length);
     let previous = -Infinity;
     for (let iteration = 1; ; iteration++) {
       const gain = Math.pow(10, gainDb / 20);
       limiterBlockGains(envelope, gain, threshold, lookahead, release, curve);
-      loudness = measureBlockGainedLoudness(channels, sampleRate, gain, curve);
+      yield;
+      loudness = yield* measureBlockGainedLoudnessSliced(channels, sampleRate, gain, curve);
       // Stop on target, at the make-up cap, when more gain no longer buys loudness (the limiter then
       // only levels the signal: its loudness is capped by its peak-to-loudness ratio), or out of
       // iterations; the gain just measured is the one applied.
@@ -168,27 +176,34 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
       previous = loudness;
       gainDb = Math.min(maxGainDb, gainDb + target - loudness);
     }
-    output = applyBlockGains(channels, Math.pow(10, gainDb / 20), curve, into);
+    output = yield* applyBlockGainsSliced(channels, Math.pow(10, gainDb / 20), curve, into);
   }
 
-  let truePeak = measureTruePeak(output, sampleRate);
+  let truePeak = toDb(yield* truePeakAmplitudeSliced(output, sampleRate));
   if (truePeak > ceilingDb) {
     // Final trim: the limiter's gain modulation (or Float32 rounding) left a hair over the ceiling.
     limited = true;
-    output = applyGain(output, Math.pow(10, (ceilingDb - truePeak) / 20) * (1 - 1e-6), output);
-    loudness = measureIntegratedLoudness(output, sampleRate);
-    truePeak = measureTruePeak(output, sampleRate);
+    output = yield* applyGain(output, Math.pow(10, (ceilingDb - truePeak) / 20) * (1 - 1e-6), output);
+    loudness = yield* measureIntegratedLoudnessSliced(output, sampleRate);
+    truePeak = toDb(yield* truePeakAmplitudeSliced(output, sampleRate));
   }
   return { channels: output, gainDb, limited, integratedLufs: loudness, truePeakDbtp: truePeak };
 }
 
 /** out_c[i] = x_c[i] · gain, into `into` (may be `channels` itself) or new arrays. */
-function applyGain(channels: Float32Array[], gain: number, into?: Float32Array[]): Float32Array[] {
-  return channels.map((x, c) => {
+function* applyGain(channels: Float32Array[], gain: number, into?: Float32Array[]): Sliced<Float32Array[]> {
+  const outputs: Float32Array[] = [];
+  for (let c = 0; c < channels.length; c++) {
+    const x = channels[c];
     const out = into ? into[c] : new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) out[i] = x[i] * gain;
-    return out;
-  });
+    for (let from = 0; from < x.length; from += SLICE_SAMPLES) {
+      const to = Math.min(x.length, from + SLICE_SAMPLES);
+      for (let i = from; i < to; i++) out[i] = x[i] * gain;
+      yield;
+    }
+    outputs.push(out);
+  }
+  return outputs;
 }
 
 /**
@@ -308,12 +323,24 @@ function applyBlockGainsInto(
  * @param blockGains one gain per {@link LIMITER_BLOCK_LENGTH} samples (⌈length / 32⌉ values), linear.
  */
 export function applyBlockGains(channels: Float32Array[], gain: number, blockGains: Float64Array, into?: Float32Array[]): Float32Array[] {
-  return channels.map((x, c) => {
+  return runSliced(applyBlockGainsSliced(channels, gain, blockGains, into));
+}
+
+/** {@link applyBlockGains} as a sliced computation (see sliced.ts); the same samples, range by range. */
+function* applyBlockGainsSliced(channels: Float32Array[], gain: number, blockGains: Float64Array, into?: Float32Array[]): Sliced<Float32Array[]> {
+  const outputs: Float32Array[] = [];
+  for (let c = 0; c < channels.length; c++) {
+    const x = channels[c];
     // Element-wise, so writing over the input (into === channels) is safe.
     const out = into ? into[c] : new Float32Array(x.length);
-    applyBlockGainsInto(x, 0, x.length, gain, blockGains, out, 0);
-    return out;
-  });
+    for (let from = 0; from < x.length; from += SLICE_SAMPLES) {
+      const to = Math.min(x.length, from + SLICE_SAMPLES);
+      applyBlockGainsInto(x, from, to, gain, blockGains, out, from);
+      yield;
+    }
+    outputs.push(out);
+  }
+  return outputs;
 }
 
 /**
@@ -324,6 +351,11 @@ export function applyBlockGains(channels: Float32Array[], gain: number, blockGai
  * same order and the same gating arithmetic, so the same number as measuring the stored signal.
  */
 export function measureBlockGainedLoudness(channels: Float32Array[], sampleRate: number, gain: number, blockGains: Float64Array): number {
+  return runSliced(measureBlockGainedLoudnessSliced(channels, sampleRate, gain, blockGains));
+}
+
+/** {@link measureBlockGainedLoudness} as a sliced computation (see sliced.ts), yielding after each chunk; same result. */
+function* measureBlockGainedLoudnessSliced(channels: Float32Array[], sampleRate: number, gain: number, blockGains: Float64Array): Sliced<number> {
   const length = channels.length ? channels[0].length : 0;
   if (length === 0) return -Infinity;
   const step = Math.max(1, Math.round(STEP_SECONDS * sampleRate));
@@ -346,6 +378,7 @@ export function measureBlockGainedLoudness(channels: Float32Array[], sampleRate:
       applyBlockGainsInto(x, from, to, gain, blockGains, piece, 0);
       accumulator.push(piece);
     });
+    yield;
   }
   if (short) {
     const loudness = energyToLufs(energies[0] / length);

@@ -32,6 +32,7 @@
  * be pruned by a bound of this kind; they cost the full search.
  */
 import { toDb } from './levels.js';
+import { runSliced, SLICE_SAMPLES, type Sliced } from '../sliced.js';
 
 /** Taps per polyphase branch (the hot loops are written out for 16). */
 export const TAPS_PER_PHASE = 16;
@@ -49,6 +50,10 @@ const SEED_BLOCKS = 8;
 const MAX_RUN = 32;
 /** Relative safety margin on the pruning bound, far above Float64 rounding of a 16-term dot product. */
 const BOUND_MARGIN = 1 + 1e-9;
+/** Blocks of the sample-maximum pass per slice (see sliced.ts). */
+const SLICE_BLOCKS = SLICE_SAMPLES / BLOCK;
+/** An interpolated sample costs ~16 times a sample-maximum one (3 phases × 16 taps against a compare). */
+const INTERPOLATED_COST = 16;
 
 export interface TruePeakOptions {
   /** Skip blocks that provably cannot raise the maximum (default true). False runs the full search; tests use it. */
@@ -278,66 +283,127 @@ function interiorEnvelope(x: Float32Array, from: number, to: number, interpolato
   return peak;
 }
 
+/**
+ * Sample maxima of blocks [from, to) of `blockLength` samples into `sampleMax`, raising `out` to them
+ * (a plain function: V8 runs loops inside generators about three times slower).
+ */
+function raiseToBlockMaxima(x: Float32Array, from: number, to: number, blockLength: number, sampleMax: Float32Array, out: Float32Array): void {
+  const length = x.length;
+  for (let b = from; b < to; b++) {
+    const end = Math.min(length, (b + 1) * blockLength);
+    let m = 0;
+    for (let i = b * blockLength; i < end; i++) {
+      const a = x[i] < 0 ? -x[i] : x[i];
+      if (a > m) m = a;
+    }
+    sampleMax[b] = m;
+    if (m > out[b]) out[b] = m;
+  }
+}
+
 /** Linear true peak of one channel (max |x| over the oversampled grid); see the module comment. */
-function channelTruePeak(x: Float32Array, factor: number, prune: boolean): number {
+function* channelTruePeak(x: Float32Array, factor: number, prune: boolean): Sliced<number> {
   const n = x.length;
   // Per-block sample maxima; the extra block past the end keeps the neighbour lookup in range.
   const blockCount = Math.ceil(n / BLOCK);
   const blockMax = new Float32Array(blockCount + 1); // maxima of Float32 samples are exact in Float32
-  let samplePeak = 0;
-  let peakBlock = 0;
-  for (let b = 0; b < blockCount; b++) {
-    const to = Math.min(n, (b + 1) * BLOCK);
+  const top = { peak: 0, block: 0 };
+  for (let b = 0; b < blockCount; b += SLICE_BLOCKS) {
+    blockMaxima(x, b, Math.min(blockCount, b + SLICE_BLOCKS), blockMax, top);
+    yield;
+  }
+  const samplePeak = top.peak;
+  const peakBlock = top.block;
+  if (factor === 1 || n < 2) return samplePeak;
+  const interpolator = interpolatorFor(factor);
+  // Fractional outputs exist for i in [0, n − 2]: strictly between the first and the last sample.
+  const last = n - 1;
+  if (!prune) {
+    let peak = samplePeak;
+    for (let from = 0; from < last; from += SLICE_SAMPLES / 4) {
+      peak = Math.max(peak, fractionalPeak(x, from, Math.min(last, from + SLICE_SAMPLES / 4), interpolator));
+      yield;
+    }
+    return peak;
+  }
+
+  // Seed the running maximum near the sample peak, where the true peak usually is, so that the scan
+  // below can skip as much as possible from its first block on.
+  const seedFrom = Math.max(0, (peakBlock - SEED_BLOCKS) * BLOCK);
+  const seedTo = Math.min(last, (peakBlock + SEED_BLOCKS + 1) * BLOCK);
+  const peak = Math.max(samplePeak, fractionalPeak(x, seedFrom, seedTo, interpolator));
+  const scan = { block: 0, peak };
+  while (scan.block < blockCount) {
+    scanBlocks(x, blockMax, blockCount, interpolator, scan);
+    yield;
+  }
+  return scan.peak;
+}
+
+/**
+ * Sample maxima of blocks [from, to) into `blockMax`, raising `top` to the largest (and its block).
+ * Plain functions, not loops in the generator: V8 runs loops inside generators about three times slower.
+ */
+function blockMaxima(x: Float32Array, from: number, to: number, blockMax: Float32Array, top: { peak: number; block: number }): void {
+  const n = x.length;
+  for (let b = from; b < to; b++) {
+    const end = Math.min(n, (b + 1) * BLOCK);
     let high = 0;
     let low = 0;
-    for (let i = b * BLOCK; i < to; i++) {
+    for (let i = b * BLOCK; i < end; i++) {
       const v = x[i];
       if (v > high) high = v;
       if (v < low) low = v;
     }
     const m = high > -low ? high : -low;
     blockMax[b] = m;
-    if (m > samplePeak) {
-      samplePeak = m;
-      peakBlock = b;
+    if (m > top.peak) {
+      top.peak = m;
+      top.block = b;
     }
   }
-  if (factor === 1 || n < 2) return samplePeak;
-  const interpolator = interpolatorFor(factor);
-  // Fractional outputs exist for i in [0, n − 2]: strictly between the first and the last sample.
-  const last = n - 1;
-  if (!prune) return Math.max(samplePeak, fractionalPeak(x, 0, last, interpolator));
+}
 
-  // Seed the running maximum near the sample peak, where the true peak usually is, so that the scan
-  // below can skip as much as possible from its first block on.
-  const seedFrom = Math.max(0, (peakBlock - SEED_BLOCKS) * BLOCK);
-  const seedTo = Math.min(last, (peakBlock + SEED_BLOCKS + 1) * BLOCK);
-  let peak = Math.max(samplePeak, fractionalPeak(x, seedFrom, seedTo, interpolator));
-  // Scan: a block's outputs read at most taps/2 ≤ BLOCK samples beyond either edge, so its bound is
-  // gain·max(neighbours' and own sample maxima). Consecutive blocks that cannot be skipped are
-  // interpolated as one run (at most MAX_RUN blocks, so the running maximum keeps being refreshed).
+/**
+ * The pruned scan of channelTruePeak from block `scan.block` on, for about one slice of work (a
+ * skipped block costs one unit, an interpolated one INTERPOLATED_COST): a block's outputs read at
+ * most taps/2 ≤ BLOCK samples beyond either edge, so its bound is gain·max(neighbours' and own sample
+ * maxima). Consecutive blocks that cannot be skipped are interpolated as one run (at most MAX_RUN
+ * blocks, so the running maximum keeps being refreshed). Advances `scan.block` and raises `scan.peak`.
+ */
+function scanBlocks(x: Float32Array, blockMax: Float32Array, blockCount: number, interpolator: Interpolator, scan: { block: number; peak: number }): void {
   const gain = interpolator.bound * BOUND_MARGIN;
-  let b = 0;
-  while (b < blockCount) {
+  const last = x.length - 1;
+  let b = scan.block;
+  let peak = scan.peak;
+  for (let work = 0; b < blockCount && work < SLICE_BLOCKS; ) {
     if (gain * Math.max(b > 0 ? blockMax[b - 1] : 0, blockMax[b], blockMax[b + 1]) <= peak) {
       b++;
+      work++;
       continue;
     }
     let end = b + 1;
     while (end < blockCount && end - b < MAX_RUN && gain * Math.max(blockMax[end - 1], blockMax[end], blockMax[end + 1]) > peak) end++;
     const runPeak = fractionalPeak(x, b * BLOCK, Math.min(last, end * BLOCK), interpolator);
     if (runPeak > peak) peak = runPeak;
+    work += (end - b) * INTERPOLATED_COST;
     b = end;
   }
-  return peak;
+  scan.block = b;
+  scan.peak = peak;
 }
 
 /** Linear true peak (0..∞, 1 = full scale) over all channels. */
 export function truePeakAmplitude(channels: Float32Array[], sampleRate: number, options: TruePeakOptions = {}): number {
+  return runSliced(truePeakAmplitudeSliced(channels, sampleRate, options));
+}
+
+/** {@link truePeakAmplitude} as a sliced computation (see sliced.ts); same result. */
+export function* truePeakAmplitudeSliced(channels: Float32Array[], sampleRate: number, options: TruePeakOptions = {}): Sliced<number> {
   const factor = oversamplingFactor(sampleRate);
   const prune = options.prune ?? true;
   let peak = 0;
-  for (const channel of channels) peak = Math.max(peak, channelTruePeak(channel, factor, prune));
+  for (const channel of channels) peak = Math.max(peak, yield* channelTruePeak(channel, factor, prune));
   return peak;
 }
 
@@ -404,6 +470,19 @@ export function truePeakBlockEnvelope(
   blockLength: number,
   options: BlockEnvelopeOptions = {},
 ): Float32Array {
+  return runSliced(truePeakBlockEnvelopeSliced(channels, sampleRate, blockLength, options));
+}
+
+/**
+ * {@link truePeakBlockEnvelope} as a sliced computation (see sliced.ts); same result: runs of interior
+ * blocks are cut into pieces, and every block's maximum is computed by the same sums either way.
+ */
+export function* truePeakBlockEnvelopeSliced(
+  channels: Float32Array[],
+  sampleRate: number,
+  blockLength: number,
+  options: BlockEnvelopeOptions = {},
+): Sliced<Float32Array> {
   if (!Number.isInteger(blockLength) || blockLength < 1) throw new RangeError(`block length must be an integer ≥ 1, got ${blockLength}`);
   const length = channels.length ? channels[0].length : 0;
   const blockCount = Math.ceil(length / blockLength);
@@ -424,21 +503,24 @@ export function truePeakBlockEnvelope(
   const interiorTo = Math.max(interiorFrom, Math.floor((length - half) / blockLength));
   const skip = (b: number): boolean =>
     prune && gain * Math.max(b > 0 ? sampleMax[b - 1] : 0, sampleMax[b], b + 1 < blockCount ? sampleMax[b + 1] : 0) <= floor;
+  // Blocks per slice of the sample-maximum pass, and most blocks interpolated per slice.
+  const sliceBlocks = Math.max(1, Math.floor(SLICE_SAMPLES / blockLength));
+  const runBlocks = Math.max(1, Math.floor(sliceBlocks / INTERPOLATED_COST));
   for (const x of channels) {
-    for (let b = 0; b < blockCount; b++) {
-      const to = Math.min(length, (b + 1) * blockLength);
-      let m = 0;
-      for (let i = b * blockLength; i < to; i++) {
-        const a = x[i] < 0 ? -x[i] : x[i];
-        if (a > m) m = a;
-      }
-      sampleMax[b] = m;
-      if (m > out[b]) out[b] = m;
+    for (let b = 0; b < blockCount; b += sliceBlocks) {
+      raiseToBlockMaxima(x, b, Math.min(blockCount, b + sliceBlocks), blockLength, sampleMax, out);
+      yield;
     }
     if (!interpolator) continue;
+    let work = 0;
     for (let b = 0; b < blockCount; ) {
+      if (work >= sliceBlocks) {
+        work = 0;
+        yield;
+      }
       if (skip(b)) {
         b++;
+        work++;
         continue;
       }
       if (b < interiorFrom || b >= interiorTo) {
@@ -447,10 +529,12 @@ export function truePeakBlockEnvelope(
         const peak = to > from ? Math.fround(fractionalPeak(x, from, to, interpolator)) : 0;
         if (peak > out[b]) out[b] = peak;
         b++;
+        work += INTERPOLATED_COST;
         continue;
       }
       let end = b + 1;
-      while (end < interiorTo && !skip(end)) end++;
+      while (end < interiorTo && end - b < runBlocks && !skip(end)) end++;
+      work += (end - b) * INTERPOLATED_COST;
       if (interpolator.factor === 4) interiorBlockPeaks4(x, b, end, blockLength, interpolator, out);
       else interiorBlockPeaks2(x, b, end, blockLength, interpolator, out);
       b = end;

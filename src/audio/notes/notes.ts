@@ -27,6 +27,7 @@
  *    cleaned contour over the stable part of the note (glide frames excluded).
  */
 import { hzToMidi } from '../pitch-math.js';
+import { runSliced, type Sliced } from '../sliced.js';
 import type { MonoAudio, NoteEvent, PitchTrack } from '../types.js';
 import { computeOnsetEnvelope, pickOnsets, type OnsetEnvelope } from './onsets.js';
 
@@ -86,6 +87,11 @@ const CONSONANT_DROP_DB = 4;
  * @returns notes sorted by start, non-overlapping, times in seconds, `midi` a float MIDI number.
  */
 export function segmentNotes(pitch: PitchTrack, audio: MonoAudio | null, options: NoteOptions = {}): NoteEvent[] {
+  return runSliced(segmentNotesSliced(pitch, audio, options));
+}
+
+/** {@link segmentNotes} as a sliced computation (see sliced.ts), yielding after each voiced run; same result. */
+export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, options: NoteOptions = {}): Sliced<NoteEvent[]> {
   const hop = pitch.hopSeconds;
   const frameCount = pitch.hz.length;
   if (frameCount === 0) return [];
@@ -162,8 +168,10 @@ export function segmentNotes(pitch: PitchTrack, audio: MonoAudio | null, options
 
   const notes: NoteEvent[] = [];
   const clean = new Float64Array(frameCount).fill(NaN);
+  yield;
   for (const [runStart, runEnd] of merged) {
     if (runEnd - runStart < minFrames) continue;
+    yield;
     // Step 2: octave folding against a wide running median, then a short median filter.
     const folded = midi.slice(runStart, runEnd);
     const wide = runningMedian(folded, OCTAVE_WINDOW);

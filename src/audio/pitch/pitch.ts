@@ -29,7 +29,8 @@
  */
 import type { MonoAudio, PitchTrack } from '../types.js';
 import { getRealFft, nextPowerOfTwo } from '../dsp/fft.js';
-import { resample, type ResampleOptions } from '../dsp/resample.js';
+import { resampleSliced, type ResampleOptions } from '../dsp/resample.js';
+import { runSliced, type Sliced } from '../sliced.js';
 
 /** Tuning of {@link trackPitch}. Every field is optional; defaults are stated per field. */
 export interface PitchOptions {
@@ -135,6 +136,14 @@ const RESAMPLING: ResampleOptions = { passband: 0.5, attenuationDb: 40 };
  * @throws RangeError for inconsistent options (minHz ≥ maxHz, maxHz ≥ analysisRate/2, hop ≤ 0).
  */
 export function trackPitch(audio: MonoAudio, options: PitchOptions = {}): PitchTrack {
+  return runSliced(trackPitchSliced(audio, options));
+}
+
+/**
+ * {@link trackPitch} as a sliced computation (see sliced.ts): yields between blocks of
+ * {@link FRAMES_PER_SLICE} frames of each pass, so a caller can let an abort in; same result.
+ */
+export function* trackPitchSliced(audio: MonoAudio, options: PitchOptions = {}): Sliced<PitchTrack> {
   const o: ResolvedOptions = { ...DEFAULTS, ...stripUndefined(options) };
   if (!(o.hopSeconds > 0)) throw new RangeError(`hopSeconds must be > 0, got ${o.hopSeconds}`);
   if (!(o.minHz > 0 && o.minHz < o.maxHz)) throw new RangeError(`need 0 < minHz < maxHz, got ${o.minHz}, ${o.maxHz}`);
@@ -152,15 +161,23 @@ export function trackPitch(audio: MonoAudio, options: PitchOptions = {}): PitchT
   const x =
     audio.sampleRate === rate
       ? audio.samples
-      : resample(audio.samples, audio.sampleRate, rate, RESAMPLING);
+      : yield* resampleSliced(audio.samples, audio.sampleRate, rate, RESAMPLING);
 
-  const candidates = findCandidates(x, rate, frameCount, o);
+  const candidates = yield* findCandidates(x, rate, frameCount, o);
   applyLoudnessPrior(candidates, o);
-  decode(candidates, o, hz, voicedProbability);
+  yield;
+  yield* decode(candidates, o, hz, voicedProbability);
   extendAttacks(candidates, hz);
-  refineTransitions(x, rate, o, hz);
+  yield;
+  yield* refineTransitions(x, rate, o, hz);
   return { hopSeconds: o.hopSeconds, times, hz, voicedProbability };
 }
+
+/**
+ * Frames per slice of the per-frame passes: 64 frames (0.64 s of audio at the default hop) take a
+ * few ms in the candidate search, the costliest pass.
+ */
+const FRAMES_PER_SLICE = 64;
 
 function stripUndefined(options: PitchOptions): Partial<ResolvedOptions> {
   const out: Partial<ResolvedOptions> = {};
@@ -202,7 +219,7 @@ interface Candidates {
  * same samples, centred on the frame, and the FFT work halves. At 8 kHz with the defaults
  * L = 240 + 134 = 374 samples (47 ms, N = 512); the overlap at τmax still holds 1.8 periods of 60 Hz.
  */
-function findCandidates(x: Float32Array, rate: number, frames: number, o: ResolvedOptions): Candidates {
+function* findCandidates(x: Float32Array, rate: number, frames: number, o: ResolvedOptions): Sliced<Candidates> {
   const tauMin = Math.max(2, Math.floor(rate / o.maxHz));
   const tauMax = Math.ceil(rate / o.minHz);
   const length = Math.max(8, Math.round(o.windowSeconds * rate)) + tauMax; // L
@@ -242,6 +259,7 @@ function findCandidates(x: Float32Array, rate: number, frames: number, o: Resolv
   const centreHalf = Math.min(half, Math.round(0.01 * rate));
 
   for (let k = 0; k < frames; k++) {
+    if (k % FRAMES_PER_SLICE === FRAMES_PER_SLICE - 1) yield;
     const start = Math.round(k * hopSamples) - half;
     // Copy the segment (zeros outside the signal) and its running sum of squares.
     squares[0] = 0;
@@ -387,7 +405,7 @@ function clamp01(v: number): number {
  * −log(1 − voiced mass) for the unvoiced state; a pitch move costs jumpCostPerSemitone per
  * semitone up to maxJumpCost; a voicing switch costs voicingSwitchCost.
  */
-function decode(c: Candidates, o: ResolvedOptions, hzOut: Float32Array, voicedOut: Float32Array): void {
+function* decode(c: Candidates, o: ResolvedOptions, hzOut: Float32Array, voicedOut: Float32Array): Sliced<void> {
   const { frames, slots } = c;
   const states = slots + 1; // slot `slots` is the unvoiced state
   const back = new Uint8Array(frames * states);
@@ -411,6 +429,7 @@ function decode(c: Candidates, o: ResolvedOptions, hzOut: Float32Array, voicedOu
   for (let j = 0; j < c.count[0]; j++) prev[j] = emission(0, j) + o.voicingSwitchCost * 0.5;
 
   for (let k = 1; k < frames; k++) {
+    if (k % FRAMES_PER_SLICE === 0) yield;
     const base = k * slots;
     const prevBase = (k - 1) * slots;
     const prevCount = c.count[k - 1];
@@ -532,7 +551,7 @@ const ISLAND_RATIO = 0.67;
  * period), then it is refined by parabolic interpolation. Frames where no period reaches D < 0.3
  * keep their first reading.
  */
-function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz: Float32Array): void {
+function* refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz: Float32Array): Sliced<void> {
   const frames = hz.length;
   const semitoneShare = TRANSITION_CENTS / 1200;
   const original = Float32Array.from(hz);
@@ -541,7 +560,9 @@ function refineTransitions(x: Float32Array, rate: number, o: ResolvedOptions, hz
   const maxLag = Math.ceil(rate / o.minHz);
   const resolved = resolveMixtures(x, rate, o, original, hz, minLag, maxLag);
   original.set(hz);
+  yield;
   for (let k = 0; k < frames; k++) {
+    if (k % FRAMES_PER_SLICE === FRAMES_PER_SLICE - 1) yield;
     const here = original[k];
     if (here <= 0 || resolved[k]) continue;
     const before = k >= TRANSITION_REACH ? original[k - TRANSITION_REACH] : 0;

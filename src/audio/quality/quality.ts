@@ -3,10 +3,11 @@
  * pitch accuracy measured by running our own pitch tracker on the rendered voice, and flags for silent
  * or clipped output. Pure.
  */
-import { trackPitch } from '../pitch/pitch.js';
+import { trackPitchSliced } from '../pitch/pitch.js';
 import { hzToMidi } from '../pitch-math.js';
-import { measureLevels } from '../loudness/levels.js';
-import { normalizeLoudness, DEFAULT_MAX_TRUE_PEAK_DBTP, DEFAULT_TARGET_LUFS } from '../loudness/normalize.js';
+import { measureLevelsSliced } from '../loudness/levels.js';
+import { normalizeLoudnessSliced, DEFAULT_MAX_TRUE_PEAK_DBTP, DEFAULT_TARGET_LUFS } from '../loudness/normalize.js';
+import { runSliced, type Sliced } from '../sliced.js';
 
 export interface QualityOptions {
   /** Target integrated loudness, LUFS; default -14. */
@@ -55,7 +56,17 @@ export function sungPitchAccuracy(
   intended: { times: Float64Array; midi: Float32Array },
   toleranceCents = 50,
 ): number {
-  const track = trackPitch({ samples, sampleRate });
+  return runSliced(sungPitchAccuracySliced(samples, sampleRate, intended, toleranceCents));
+}
+
+/** {@link sungPitchAccuracy} as a sliced computation (see sliced.ts); same result. */
+export function* sungPitchAccuracySliced(
+  samples: Float32Array,
+  sampleRate: number,
+  intended: { times: Float64Array; midi: Float32Array },
+  toleranceCents = 50,
+): Sliced<number> {
+  const track = yield* trackPitchSliced({ samples, sampleRate });
   let frames = 0;
   let onPitch = 0;
   for (let k = 0; k < intended.midi.length; k++) {
@@ -78,15 +89,25 @@ export function checkVocals(
   sampleRate: number,
   options: QualityOptions & { intended?: { times: Float64Array; midi: Float32Array } } = {},
 ): QualityResult {
+  return runSliced(checkVocalsSliced(samples, sampleRate, options));
+}
+
+/** {@link checkVocals} as a sliced computation (see sliced.ts); same result. */
+export function* checkVocalsSliced(
+  samples: Float32Array,
+  sampleRate: number,
+  options: QualityOptions & { intended?: { times: Float64Array; midi: Float32Array } } = {},
+): Sliced<QualityResult> {
   const targetLufs = options.targetLufs ?? DEFAULT_TARGET_LUFS;
   const maxTruePeakDbtp = options.maxTruePeakDbtp ?? DEFAULT_MAX_TRUE_PEAK_DBTP;
   const warnings: QualityIssue[] = [];
 
   const pitchAccuracy =
-    options.pitchAccuracy ?? (options.intended ? sungPitchAccuracy(samples, sampleRate, options.intended, options.toleranceCents ?? 50) : Number.NaN);
-  const normalized = normalizeLoudness([samples], sampleRate, { targetLufs, maxTruePeakDbtp, inPlace: options.inPlace });
+    options.pitchAccuracy ??
+    (options.intended ? yield* sungPitchAccuracySliced(samples, sampleRate, options.intended, options.toleranceCents ?? 50) : Number.NaN);
+  const normalized = yield* normalizeLoudnessSliced([samples], sampleRate, { targetLufs, maxTruePeakDbtp, inPlace: options.inPlace });
   const out = normalized.channels[0];
-  const levels = measureLevels([out]);
+  const levels = yield* measureLevelsSliced([out]);
   const silent = !(levels.meanDbfs >= (options.silenceDbfs ?? -60));
   const clipped = levels.samplePeakDbfs >= -0.1 || levels.clippedRatio > 0;
 

@@ -5,7 +5,8 @@
  */
 import { AUDIO_FORMATS, type AudioFormat, type DecodedAudio, type ValidationIssue, type ValidationReport } from '../types.js';
 import { ValidationError } from '../../platform/errors.js';
-import { measureLevels, type LevelStats } from '../loudness/levels.js';
+import { measureLevelsSliced, type LevelStats } from '../loudness/levels.js';
+import { driveSliced } from '../sliced.js';
 import { decodeAudio, durationSeconds, emptyFileIssue, unsupportedFormatIssue, type CompressedDecoder } from '../decode/decode.js';
 import { detectFormat } from '../decode/sniff.js';
 
@@ -236,6 +237,8 @@ export interface ValidateAndDecodeOptions {
   /** Original file name, used only for the extension-mismatch warning. */
   fileName?: string;
   signal?: AbortSignal;
+  /** Awaited between slices of decoding and measuring (see sliced.ts); may reject to stop. Default: none. */
+  pause?: () => Promise<void>;
 }
 
 /**
@@ -248,8 +251,8 @@ export async function validateAndDecode(bytes: Uint8Array, options: ValidateAndD
   const limits = withDefaults(options.limits);
   const before = validateBytes(bytes, limits, { fileName: options.fileName });
   if (!before.ok) throw new ValidationError(before.errors);
-  const audio = await decodeAudio(bytes, { decoder: options.decoder, maxSeconds: limits.maxDurationSeconds, signal: options.signal });
-  const after = validateAudio(audio, measureLevels(audio.channels, limits.clipDbfs), limits);
+  const audio = await decodeAudio(bytes, { decoder: options.decoder, maxSeconds: limits.maxDurationSeconds, signal: options.signal, pause: options.pause });
+  const after = validateAudio(audio, await driveSliced(measureLevelsSliced(audio.channels, limits.clipDbfs), options.pause), limits);
   if (!after.ok) throw new ValidationError(after.errors);
   return { audio, report: report([], [...before.warnings, ...after.warnings]) };
 }

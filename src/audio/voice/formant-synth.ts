@@ -17,6 +17,7 @@
 import { glottalSource, TABLE_SIZE } from './glottal-source.js';
 import type { Segment } from './timeline.js';
 import type { VoiceProfile } from './voices.js';
+import { runSliced, type Sliced } from '../sliced.js';
 
 /** Samples between control points. */
 export const CONTROL_BLOCK = 32;
@@ -246,6 +247,14 @@ const S_SIZE = 36;
  * replacement kicks in, which on a busy machine can take a large share of a short song).
  */
 export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, settings: RenderSettings): Float32Array {
+  return runSliced(renderFormantsSliced(tracks, voice, settings));
+}
+
+/** Control blocks per slice of {@link renderFormantsSliced}: 2048 samples, ~1–2 ms of synthesis. */
+const BLOCKS_PER_SLICE = 64;
+
+/** {@link renderFormants} as a sliced computation (see sliced.ts); same samples. */
+export function* renderFormantsSliced(tracks: ControlTracks, voice: VoiceProfile, settings: RenderSettings): Sliced<Float32Array> {
   const { sampleRate: rate, length } = settings;
   const out = new Float32Array(length);
   const source = glottalSource(rate, voice.glottalOpening, voice.glottalClosing, voice.tiltHz);
@@ -282,6 +291,7 @@ export function renderFormants(tracks: ControlTracks, voice: VoiceProfile, setti
   let lastF1 = NaN, lastB1 = NaN, lastF2 = NaN, lastB2 = NaN, lastF3 = NaN, lastB3 = NaN, lastZero = NaN;
   let boostStep = 0;
   for (let block = 0; block < blocks; block++) {
+    if (block % BLOCKS_PER_SLICE === BLOCKS_PER_SLICE - 1) yield;
     const k0 = Math.min(block, lastPoint);
     const k1 = Math.min(block + 1, lastPoint);
     const hz0 = hz1;

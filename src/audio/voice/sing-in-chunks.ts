@@ -9,13 +9,19 @@
  */
 import { AbortedError } from '../../platform/errors.js';
 import type { Score, SungNote } from '../types.js';
-import { PEAK, TAIL_SECONDS, normalizePeak, prepareScore, singScore, type SingOptions, type SingResult } from './voice.js';
+import { PEAK, TAIL_SECONDS, normalizePeakSliced, prepareScore, singScoreSliced, type SingOptions, type SingResult } from './voice.js';
+import { driveSliced } from '../sliced.js';
 
 export interface ChunkControl {
   /** Checked before each piece; an aborted signal rejects with AbortedError. */
   signal?: AbortSignal;
   /** Awaited between pieces so pending events (an abort) can run. */
   yieldControl: () => Promise<void>;
+  /**
+   * Awaited between slices of one piece's rendering (see sliced.ts), so that a long piece (a melody
+   * without rests) can be interrupted too; it may reject to stop. Default: none (a piece renders at once).
+   */
+  pause?: () => Promise<void>;
   /** Share of the notes rendered so far, 0..1. */
   onProgress?: (fraction: number) => void;
   /** Rests at least this long may separate pieces; default 0.25 s, the rest after which the voice breathes anyway. */
@@ -74,10 +80,11 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
     // the whole score rendered at once would not. (Rests inside a piece are shorter than minGapSeconds,
     // by default the 0.25 s below which singScore never breathes, so no other breath is lost.)
     const breath = (options.breath ?? true) && (before === null || before.phraseIndex !== piece[0].phraseIndex);
-    const sung = singScore(
+    const rendering = singScoreSliced(
       { ...score, notes: shifted },
       { ...options, voice: voiceId, sampleRate, pitch: 'exact', transpose: semitones, peakNormalize: false, breath, seed: (seed + index * 7919) >>> 0 },
     );
+    const sung = await driveSliced(rendering, control.pause);
     const at = Math.round(offset * sampleRate);
     const end = Math.min(samples.length, at + sung.samples.length);
     for (let i = at; i < end; i++) samples[i] += sung.samples[i - at];
@@ -92,6 +99,6 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
     await control.yieldControl();
   }
   if (control.signal?.aborted) throw new AbortedError();
-  if (options.peakNormalize ?? true) normalizePeak(samples, PEAK);
+  if (options.peakNormalize ?? true) await driveSliced(normalizePeakSliced(samples, PEAK), control.pause);
   return { samples, sampleRate, voice: voiceId, transposeSemitones: semitones, outOfRange, intendedPitch: { times, midi }, phonemes };
 }

@@ -12,7 +12,8 @@
  */
 import { ValidationError } from '../../platform/errors.js';
 import type { Score, SungNote } from '../types.js';
-import { buildControlTracks, CONTROL_BLOCK, renderFormants } from './formant-synth.js';
+import { buildControlTracks, CONTROL_BLOCK, renderFormantsSliced } from './formant-synth.js';
+import { runSliced, type Sliced } from '../sliced.js';
 import { buildPitchContour, type VibratoSettings } from './pitch-contour.js';
 import { planTimeline } from './timeline.js';
 import { DEFAULT_VOICE, transposeToRange, VOICES, type VoiceProfile } from './voices.js';
@@ -117,6 +118,11 @@ export function prepareScore(score: Score, options: SingOptions = {}): PreparedS
 }
 
 export function singScore(score: Score, options: SingOptions = {}): SingResult {
+  return runSliced(singScoreSliced(score, options));
+}
+
+/** {@link singScore} as a sliced computation (see sliced.ts); same result. */
+export function* singScoreSliced(score: Score, options: SingOptions = {}): Sliced<SingResult> {
   const prepared = prepareScore(score, options);
   const { voice, sampleRate } = prepared;
   const seed = options.seed ?? 1;
@@ -134,7 +140,8 @@ export function singScore(score: Score, options: SingOptions = {}): SingResult {
   const glideSeconds = portamento === false ? 0.02 : portamento === true ? 0.08 : Math.max(0.02, portamento.seconds);
   const contour = buildPitchContour(timeline.notes, count, step, { vibrato, glideSeconds, flutterCents: 4, seed });
   const tracks = buildControlTracks(timeline.segments, contour.midi, voice, step);
-  const samples = renderFormants(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
+  yield;
+  const samples = yield* renderFormantsSliced(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
 
   if (options.peakNormalize ?? true) normalizePeak(samples, PEAK);
 
@@ -173,12 +180,23 @@ export function singScore(score: Score, options: SingOptions = {}): SingResult {
  * replacement.
  */
 export function normalizePeak(samples: Float32Array, target: number): void {
+  runSliced(normalizePeakSliced(samples, target));
+}
+
+/** {@link normalizePeak} as a sliced computation (see sliced.ts), yielding every 8 chunks; same samples. */
+export function* normalizePeakSliced(samples: Float32Array, target: number): Sliced<void> {
   const chunk = 8192;
   let peak = 0;
-  for (let i = 0; i < samples.length; i += chunk) peak = Math.max(peak, chunkPeak(samples, i, Math.min(samples.length, i + chunk)));
+  for (let i = 0; i < samples.length; i += chunk) {
+    peak = Math.max(peak, chunkPeak(samples, i, Math.min(samples.length, i + chunk)));
+    if ((i / chunk) % 8 === 7) yield;
+  }
   if (peak <= 0) return;
   const gain = target / peak;
-  for (let i = 0; i < samples.length; i += chunk) scaleChunk(samples, i, Math.min(samples.length, i + chunk), gain);
+  for (let i = 0; i < samples.length; i += chunk) {
+    scaleChunk(samples, i, Math.min(samples.length, i + chunk), gain);
+    if ((i / chunk) % 8 === 7) yield;
+  }
 }
 
 function chunkPeak(samples: Float32Array, from: number, to: number): number {
