@@ -25,6 +25,7 @@ import { QuotaRepository } from '../../src/modules/quota/quota.repository.js';
 import { renderMelody, twinkle } from '../support/signals.js';
 import { Cleanup, POSTGRES_ADMIN_URL, createTestResources, type TestResources } from '../support/service-harness.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
+import { itWithOutputs } from '../support/it-with-outputs.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, storedFiles, type ProgressRecorder, type WorkerEnv } from '../support/worker-harness.js';
 
 const OUTPUTS = ['input', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
@@ -62,24 +63,9 @@ async function kill9(worker: ServiceProcess): Promise<void> {
   await worker.exited;
 }
 
-/** What the workers printed, for a failing case's message. */
-function workerOutputs(lines = 30): string {
-  return workers.map((w) => `--- ${w.name} ---\n${w.output().split('\n').slice(-lines).join('\n')}`).join('\n');
-}
-
+/** `it`, with what the workers printed added to a failure's message. */
 function withOutputs(name: string, body: () => Promise<void>, timeoutMs: number): void {
-  it(
-    name,
-    async () => {
-      try {
-        await body();
-      } catch (error) {
-        if (error instanceof Error) error.message += `\n\n${workerOutputs()}`;
-        throw error;
-      }
-    },
-    timeoutMs,
-  );
+  itWithOutputs(name, () => workers, body, timeoutMs, 30);
 }
 
 /** Polls `read` every 100 ms until it returns a value that is not undefined. */

@@ -28,6 +28,7 @@ import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { followProgress, progressClient, type ProgressEvent } from '../support/progress-client.js';
 import { Cleanup, createTestResources, filesUnder, mintToken, queuedJobs, type TestResources } from '../support/service-harness.js';
 import { pidExists, startApiProcess, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
+import { itWithOutputs } from '../support/it-with-outputs.js';
 
 const STAGES = ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION'];
 /** voice-la.flac: 10.7 s of sung "la" syllables, 16 kHz mono (test/fixtures/melodies/voice-la.truth.json). */
@@ -89,28 +90,9 @@ beforeAll(async () => {
 
 afterAll(() => cleanup.run(), 60_000);
 
-/** The last lines each service process printed, for a failing case's message. */
-function processOutputs(lines = 40): string {
-  return [api1, api2, worker]
-    .filter((p): p is ServiceProcess => p !== undefined && p !== null)
-    .map((p) => `--- ${p.name} (last ${lines} lines) ---\n${p.output().split('\n').slice(-lines).join('\n')}`)
-    .join('\n');
-}
-
 /** `it`, with what the service processes printed added to a failure's message. */
 function e2e(name: string, body: () => Promise<void>, timeoutMs?: number): void {
-  it(
-    name,
-    async () => {
-      try {
-        await body();
-      } catch (error) {
-        if (error instanceof Error) error.message += `\n\n${processOutputs()}`;
-        throw error;
-      }
-    },
-    timeoutMs,
-  );
+  itWithOutputs(name, () => [api1, api2, worker], body, timeoutMs);
 }
 
 async function startWorker(): Promise<ServiceProcess> {

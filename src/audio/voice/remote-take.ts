@@ -37,20 +37,8 @@ const RELEASE_MARGIN = 0.04;
 /** A take may be this much longer than the score before the rest is not decoded, s. */
 const MAX_EXTRA_SECONDS = 30;
 
-/** The request's context besides the score. */
-export interface VocalRequestContext {
-  melody: Uint8Array;
-  fileName: string | null;
-  /** Full lyrics text, lines separated by newlines. */
-  lyrics: string;
-  voice: string;
-  seed: number;
-  prompt: string;
-  genre: string;
-  mood: string;
-  /** Rate the pipeline wants back, Hz. */
-  sampleRate: number;
-}
+/** The request's context besides the score: the request without what the score gives (notes, tempo, key). */
+export type VocalRequestContext = Omit<VocalRequest, 'notes' | 'tempoBpm' | 'key'>;
 
 /** The prepared notes moved by the chosen transposition: what is to be sung. */
 export function transposedNotes(prepared: PreparedScore): PreparedScore['notes'] {
