@@ -191,14 +191,27 @@ export function* normalizeLoudnessSliced(channels: Float32Array[], sampleRate: n
 }
 
 /** out_c[i] = x_c[i] · gain, into `into` (may be `channels` itself) or new arrays. */
-function* applyGain(channels: Float32Array[], gain: number, into?: Float32Array[]): Sliced<Float32Array[]> {
+function applyGain(channels: Float32Array[], gain: number, into?: Float32Array[]): Sliced<Float32Array[]> {
+  return mapSamplesSliced(channels, into, (x, from, to, out) => {
+    for (let i = from; i < to; i++) out[i] = x[i] * gain;
+  });
+}
+
+/**
+ * Runs `range(x, from, to, out)` over each channel, {@link SLICE_SAMPLES} at a time, yielding between
+ * ranges; `out` is `into[c]` (may be the input itself: ranges are element-wise) or a new array.
+ */
+function* mapSamplesSliced(
+  channels: Float32Array[],
+  into: Float32Array[] | undefined,
+  range: (x: Float32Array, from: number, to: number, out: Float32Array) => void,
+): Sliced<Float32Array[]> {
   const outputs: Float32Array[] = [];
   for (let c = 0; c < channels.length; c++) {
     const x = channels[c];
     const out = into ? into[c] : new Float32Array(x.length);
     for (let from = 0; from < x.length; from += SLICE_SAMPLES) {
-      const to = Math.min(x.length, from + SLICE_SAMPLES);
-      for (let i = from; i < to; i++) out[i] = x[i] * gain;
+      range(x, from, Math.min(x.length, from + SLICE_SAMPLES), out);
       yield;
     }
     outputs.push(out);
@@ -327,20 +340,8 @@ export function applyBlockGains(channels: Float32Array[], gain: number, blockGai
 }
 
 /** {@link applyBlockGains} as a sliced computation (see sliced.ts); the same samples, range by range. */
-function* applyBlockGainsSliced(channels: Float32Array[], gain: number, blockGains: Float64Array, into?: Float32Array[]): Sliced<Float32Array[]> {
-  const outputs: Float32Array[] = [];
-  for (let c = 0; c < channels.length; c++) {
-    const x = channels[c];
-    // Element-wise, so writing over the input (into === channels) is safe.
-    const out = into ? into[c] : new Float32Array(x.length);
-    for (let from = 0; from < x.length; from += SLICE_SAMPLES) {
-      const to = Math.min(x.length, from + SLICE_SAMPLES);
-      applyBlockGainsInto(x, from, to, gain, blockGains, out, from);
-      yield;
-    }
-    outputs.push(out);
-  }
-  return outputs;
+function applyBlockGainsSliced(channels: Float32Array[], gain: number, blockGains: Float64Array, into?: Float32Array[]): Sliced<Float32Array[]> {
+  return mapSamplesSliced(channels, into, (x, from, to, out) => applyBlockGainsInto(x, from, to, gain, blockGains, out, from));
 }
 
 /**
