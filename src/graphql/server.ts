@@ -1,6 +1,6 @@
 /**
  * The API process's HTTP server: one port and one path (`/graphql`) for queries and mutations
- * (Apollo Server 5 on Express 5, GraphQL multipart uploads through graphql-upload-minimal) and for
+ * (Apollo Server 5 on Express 5, GraphQL multipart uploads through multipart-upload.ts on busboy) and for
  * subscriptions (graphql-ws on the same HTTP server); plus `GET /files/*` (signed links) and
  * `GET /health/live`, `/health/ready`, `/health` and `/metrics` (see observability.ts).
  *
@@ -24,7 +24,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { graphqlUploadExpress, Upload } from 'graphql-upload-minimal';
+import { Upload } from 'graphql-upload-minimal';
 import { AppError } from '../platform/errors.js';
 import type { AuthUser } from '../platform/auth.js';
 import type { Services } from '../platform/services.js';
@@ -33,6 +33,7 @@ import { buildAppSchema } from './schema.js';
 import { filesRoute } from './files-route.js';
 import { graphqlSpan, httpMetrics, observabilityPlugin, observabilityRoutes } from './observability.js';
 import { operationLabel } from '../platform/metrics.js';
+import { multipartUploads } from './multipart-upload.js';
 import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, requestShapeGuard } from './abuse-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -302,7 +303,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     graphqlSpan,
     multipartCsrfGuard,
     releaseUnreadUploads,
-    graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
+    multipartUploads({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
     express.json({ limit: '1mb', verify: requireUtf8 }),
     requestShapeGuard(config),
     expressMiddleware(apollo, {

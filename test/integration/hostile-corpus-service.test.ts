@@ -15,6 +15,7 @@ import { storageKeys } from '../../src/worker/conversion-job.js';
 import { CONVERT_MUTATION, leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type ConvertPayload, type GraphQLResponse, type Leftovers } from '../support/api-harness.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
 import { progressClient } from '../support/progress-client.js';
+import { waitUntil } from '../support/queue-harness.js';
 import { createServices } from '../../src/platform/services.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { GOOD_PROMPT, HOSTILE_AUDIO, HOSTILE_TEXT, melodyWav, type HostileVerdict } from '../support/hostile-inputs.js';
@@ -76,10 +77,47 @@ function expectAnswer(response: GraphQLResponse<ConvertPayload>, expected: Hosti
   }
 }
 
+/** Socket errors by which a client learns that the server closed the connection while it was still sending. */
+const CLOSED_EARLY = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * An upload over MAX_UPLOAD_BYTES: the server answers FILE_TOO_LARGE and closes the connection
+ * without reading the rest (Connection: close). Whether the client reads that answer or meets the
+ * closed socket first depends on timing (issue 18), so both are the contract, told apart from a
+ * crash by the process still serving afterwards: the answer, when read, is FILE_TOO_LARGE; a closed
+ * connection is a socket error (reset, broken pipe), never a timeout or a 5xx. Either way nothing is
+ * left behind (waited for: the server may still be removing the partial file) and the caller's quota
+ * is unchanged.
+ */
+async function expectOversizeRefused(token: string, before: Leftovers, bytes: Uint8Array, fileName: string): Promise<void> {
+  const outcome = await uploadConversion(api, { token, file: { bytes, name: fileName } }).then(
+    (response) => ({ answered: response }),
+    (error: Error) => ({ closed: (error.cause as NodeJS.ErrnoException | undefined)?.code ?? error.message }),
+  );
+  if ('answered' in outcome) {
+    expectAnswer(outcome.answered, { accepted: false, code: 'FILE_TOO_LARGE' }, 'audio');
+  } else {
+    expect(CLOSED_EARLY).toContain(outcome.closed);
+  }
+  const expected = traces(before);
+  let last: unknown;
+  await waitUntil(
+    () => `nothing is left behind (now ${JSON.stringify(last)}, before ${JSON.stringify(expected)})`,
+    async () => JSON.stringify((last = traces(await leftovers(api)))) === JSON.stringify(expected),
+  );
+  const { body } = await postGraphQL<{ quota: { daily: { used: number } } }>(api, '{ quota { daily { used } } }', {}, token);
+  expect(body.data?.quota.daily.used).toBe(0);
+}
+
 describe('the hostile audio corpus through the convertMelody mutation', () => {
   it.each(HOSTILE_AUDIO.map((item) => [item.id, item.what, item] as const))('%s (%s) gets its stated answer and leaves nothing behind', async (_id, _what, item) => {
     const token = api.token(`hostile-${item.id}-${uniqueSuffix()}`);
     const before = await leftovers(api);
+    if (!item.expected.accepted && item.expected.code === 'FILE_TOO_LARGE') {
+      await expectOversizeRefused(token, before, await item.bytes(), item.fileName);
+      await expectAlive();
+      return;
+    }
     const response = await uploadConversion(api, { token, file: { bytes: await item.bytes(), name: item.fileName } });
     expectAnswer(response, item.expected, 'audio');
     if (item.expected.accepted) {

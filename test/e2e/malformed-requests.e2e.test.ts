@@ -1,0 +1,155 @@
+/**
+ * Issue 10's holes 1 and 2 and its fuzz test, against a real API process (`node dist/src/main.js
+ * api`, production mode): malformed multipart bodies (a bad part header after `operations`, a NUL
+ * byte in a file name, a body cut before its closing boundary, every early end of a form), `map`
+ * paths through inherited properties, and thousands of seeded malformed bodies. After each, the
+ * process is alive, answers `/health/live` and still accepts a valid token; every answer is a clean
+ * 4xx with a GraphQL error code (never a 500, never a dropped connection).
+ */
+import { Cleanup, createTestResources, mintToken, uniqueSuffix, type TestResources } from '../support/service-harness.js';
+import { startApiProcess, type ServiceProcess } from '../support/service-processes.js';
+import { itWithOutputs } from '../support/it-with-outputs.js';
+import { BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, part, postMultipart, rawExchange, seededRandom, serves, uploadBody } from '../support/raw-requests.js';
+
+const cleanup = new Cleanup();
+let resources: TestResources;
+let api: ServiceProcess;
+
+beforeAll(async () => {
+  resources = await createTestResources(cleanup, { storageLabel: 'mv-e2e-holes-' });
+  api = await startApiProcess(cleanup, { name: 'api', env: { ...resources.env, NODE_ENV: 'production', LOG_LEVEL: 'warn' } });
+}, 90_000);
+afterAll(() => cleanup.run(), 60_000);
+
+function e2e(name: string, body: () => Promise<void>, timeoutMs?: number): void {
+  itWithOutputs(name, () => [api], body, timeoutMs);
+}
+
+/** The process survived: still running, live, and a valid token's query answers without errors. */
+async function expectServing(): Promise<void> {
+  expect(api.running()).toBe(true);
+  expect(await serves(api.url!, resources.jwtSecret, `alive-${uniqueSuffix()}`)).toEqual({ live: 200, quota: 200, errors: null });
+}
+
+const ops = field('operations', CONVERT_OPERATIONS);
+const map = field('map', JSON.stringify({ 0: ['variables.input.audio'] }));
+const wav = new Uint8Array(64);
+
+describe('malformed multipart bodies (hole 1)', () => {
+  const cases: [string, Buffer, number][] = [
+    ['a malformed part header after operations', Buffer.concat([ops, Buffer.from(`--${BOUNDARY}\r\nbad header\r\n\r\nx\r\n--${BOUNDARY}--`)]), 400],
+    ['a malformed part header after map', Buffer.concat([ops, map, Buffer.from(`--${BOUNDARY}\r\nbad header\r\n\r\nx\r\n--${BOUNDARY}--`)]), 400],
+    ['a NUL byte in the file name', Buffer.concat([ops, map, filePart('0', 'a\u0000b.wav', wav), closing()]), 400],
+    ['a NUL byte in a field name', Buffer.concat([ops, part('Content-Disposition: form-data; name="m\u0000ap"', '{}'), closing()]), 400],
+    ['a body cut after operations', ops, 400],
+    ['a body cut inside the operations header', ops.subarray(0, 20), 400],
+    ['a body cut inside the operations value', ops.subarray(0, 80), 400],
+    ['a body cut after map', Buffer.concat([ops, map]), 400],
+    ['a body cut inside the file header', Buffer.concat([ops, map, filePart('0', 'melody.wav', wav).subarray(0, 30)]), 400],
+    ['an empty body', Buffer.alloc(0), 400],
+    ['only the closing boundary', closing(), 400],
+    ['a preamble and nothing else', Buffer.from('just some text\r\n'), 400],
+    ['a part with no Content-Disposition', Buffer.concat([part('Content-Type: text/plain', 'x'), closing()]), 400],
+    ['a header line of 20 kB', Buffer.concat([part(`Content-Disposition: form-data; name="operations"; x="${'a'.repeat(20_000)}"`, '{}'), closing()]), 400],
+    ['map before operations', Buffer.concat([map, ops, filePart('0', 'melody.wav', wav), closing()]), 400],
+    ['a file before map', Buffer.concat([ops, filePart('0', 'melody.wav', wav), map, closing()]), 400],
+    ['a third field', Buffer.concat([ops, map, field('extra', 'x'), closing()]), 400],
+    ['two files for one upload slot', Buffer.concat([ops, field('map', JSON.stringify({ 0: ['variables.input.audio'], 1: ['variables.input.audio'] })), closing()]), 413],
+    ['operations that is not JSON', Buffer.concat([field('operations', '{'), map, closing()]), 400],
+    ['a map that is not JSON', Buffer.concat([ops, field('map', '{'), closing()]), 400],
+    ['a map entry that is not an array', Buffer.concat([ops, field('map', '{"0":"variables.input.audio"}'), closing()]), 400],
+  ];
+
+  it.each(cases.map(([what, body, status]) => [what, body, status] as const))('%s is answered with a clean 4xx before any resolver runs, and the process keeps serving', async (_what, body, status) => {
+    const answer = await postMultipart(api.url!, body);
+    expect({ status: answer.status, code: answer.code }).toEqual({ status, code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' });
+    await expectServing();
+  });
+
+  // Once a file part has begun, the resolver owns the upload: a cut inside it is its userError.
+  it.each([
+    ['a file cut before the closing boundary', Buffer.concat([ops, map, filePart('0', 'melody.wav', wav).subarray(0, 120)])],
+    ['a complete file and no closing boundary', Buffer.concat([ops, map, filePart('0', 'melody.wav', wav)])],
+  ])('%s is the userError UPLOAD_INTERRUPTED for its user, and the process keeps serving', async (_what, body) => {
+    const answer = await postMultipart(api.url!, body, { token: mintToken(resources.jwtSecret, `cut-${uniqueSuffix()}`) });
+    expect({ status: answer.status, code: answer.code }).toEqual({ status: 200, code: 'UPLOAD_INTERRUPTED' });
+    await expectServing();
+  });
+
+  it.each([
+    ['without a boundary parameter', 'multipart/form-data'],
+    ['with an empty boundary', 'multipart/form-data; boundary='],
+    ['with a boundary of 200 characters', `multipart/form-data; boundary=${'b'.repeat(200)}`],
+  ])('a Content-Type %s is answered with 400 and the process keeps serving', async (_what, contentType) => {
+    const answer = await postMultipart(api.url!, Buffer.concat([ops, map, closing()]), { contentType });
+    expect({ status: answer.status, code: answer.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
+    await expectServing();
+  });
+
+  e2e('a client that sends half an upload and vanishes (reset or half-close) leaves the process serving', async () => {
+    const body = Buffer.concat([ops, map, filePart('0', 'melody.wav', new Uint8Array(50_000))]).subarray(0, 30_000);
+    const head = (length: number) =>
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nApollo-Require-Preflight: true\r\nContent-Length: ${length}\r\n\r\n`;
+    // Declares more bytes than it sends, then resets; then the same with a half-close.
+    await rawExchange(api.url!, head(60_000), body, false);
+    await rawExchange(api.url!, head(60_000), body, true);
+    // Chunked, ending mid-form (inside the map field) with a valid terminating chunk.
+    const chunked = `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nApollo-Require-Preflight: true\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const cut = Buffer.concat([ops, map]).subarray(0, ops.length + 30);
+    const answer = await rawExchange(api.url!, chunked, Buffer.concat([Buffer.from(`${cut.length.toString(16)}\r\n`), cut, Buffer.from('\r\n0\r\n\r\n')]));
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    await expectServing();
+  });
+});
+
+describe('map paths through inherited properties (hole 2)', () => {
+  const inherited = Object.getOwnPropertyNames(Object.prototype);
+  const paths = inherited.flatMap((name) => [`variables.${name}`, `variables.${name}.call`, `variables.${name}.prototype`, `variables.input.${name}`, `variables.input.${name}.call`, `${name}.call`, `variables.input.prompt.${name}`]);
+
+  e2e(`every inherited property of Object.prototype (${inherited.length} names, ${paths.length} paths) is refused with 400 and poisons nothing`, async () => {
+    for (const path of paths) {
+      const answer = await postMultipart(api.url!, uploadBody([path]));
+      expect({ path, status: answer.status, code: answer.code }).toEqual({ path, status: 400, code: 'BAD_REQUEST' });
+    }
+    // `variables.toString.call` used to break every later JWT check; `variables.hasOwnProperty.call` killed the process.
+    await expectServing();
+  });
+
+  it.each([
+    ['a path that is not under variables', 'query'],
+    ['a path to a variable that is not null', 'variables.input.prompt'],
+    ['a path through a string', 'variables.input.prompt.0'],
+    ['a path past the end of an array', 'variables.list.5'],
+    ['an empty segment', 'variables..audio'],
+    ['a path to a missing variable', 'variables.input.other'],
+  ])('%s is refused with 400', async (_what, path) => {
+    const operations = JSON.stringify({ ...(JSON.parse(CONVERT_OPERATIONS) as object), variables: { ...(JSON.parse(CONVERT_OPERATIONS) as { variables: object }).variables, list: [null] } });
+    const answer = await postMultipart(api.url!, uploadBody([path], wav, operations));
+    expect({ status: answer.status, code: answer.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
+    await expectServing();
+  });
+});
+
+describe('a seeded fuzz of the multipart endpoint', () => {
+  const SEED = 20_261_206;
+  const CASES = 3000;
+
+  e2e(`${CASES} malformed bodies (seed ${SEED}) each get a clean answer below 500, and the process keeps serving`, async () => {
+    const random = seededRandom(SEED);
+    const statuses = new Map<number, number>();
+    for (let index = 0; index < CASES; index++) {
+      const { body, contentType, what } = malformedMultipart(random);
+      const answer = await postMultipart(api.url!, body, { contentType }).catch((error: Error) => {
+        throw new Error(`case ${index} (${what}): ${error.message} (${String((error.cause as Error)?.message)})`);
+      });
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      // 200 only for a body that stayed valid by chance (the resolver then answers: no token, UNAUTHENTICATED).
+      const clean = (answer.status >= 400 && answer.status < 500 && answer.code !== null) || (answer.status === 200 && answer.text.startsWith('{'));
+      if (!clean) throw new Error(`case ${index} (${what}) got ${answer.status}: ${answer.text.slice(0, 300)}`);
+      if (index % 500 === 499) await expectServing();
+    }
+    await expectServing();
+    // The generator reaches both refusals and the resolver.
+    expect([...statuses.keys()].sort()).toEqual(expect.arrayContaining([400]));
+  }, 240_000);
+});

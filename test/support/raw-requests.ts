@@ -1,0 +1,196 @@
+/**
+ * Hostile requests as bytes, for tests that attack a real API process: raw multipart bodies (any
+ * byte, any framing), a seeded generator of malformed ones, and the check that a process survived an
+ * attack (alive, answers `/health/live`, still accepts a valid token).
+ */
+import { connect } from 'node:net';
+import { mintToken } from './service-harness.js';
+
+export const BOUNDARY = 'X';
+
+/** The `operations` of a `convertMelody` upload whose `audio` placeholder is null. */
+export const CONVERT_OPERATIONS = JSON.stringify({
+  query: 'mutation($input: ConvertMelodyInput!) { convertMelody(input: $input) { userErrors { code } } }',
+  variables: { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', audio: null } },
+});
+
+/** One multipart part: `--X\r\n<headers>\r\n\r\n<content>\r\n`. */
+export function part(headers: string, content: string | Uint8Array, boundary = BOUNDARY): Buffer {
+  return Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`, 'latin1'), Buffer.from(content), Buffer.from('\r\n')]);
+}
+
+export function field(name: string, value: string, boundary = BOUNDARY): Buffer {
+  return part(`Content-Disposition: form-data; name="${name}"`, value, boundary);
+}
+
+export function filePart(name: string, fileName: string, bytes: Uint8Array, boundary = BOUNDARY): Buffer {
+  return part(`Content-Disposition: form-data; name="${name}"; filename="${fileName}"\r\nContent-Type: audio/wav`, bytes, boundary);
+}
+
+export function closing(boundary = BOUNDARY): Buffer {
+  return Buffer.from(`--${boundary}--\r\n`);
+}
+
+/** A complete, valid upload body of `convertMelody` whose map sends `paths` to file `0`. */
+export function uploadBody(paths: string[], fileBytes: Uint8Array = new Uint8Array(64), operations = CONVERT_OPERATIONS): Buffer {
+  return Buffer.concat([field('operations', operations), field('map', JSON.stringify({ 0: paths })), filePart('0', 'melody.wav', fileBytes), closing()]);
+}
+
+export interface RawAnswer {
+  status: number;
+  /** The first error's `extensions.code` (else the first `convertMelody.userErrors` code), when the body is a GraphQL JSON answer. */
+  code: string | null;
+  text: string;
+}
+
+/** POSTs `body` to `/graphql` as multipart (with the preflight header; no token unless given). */
+export async function postMultipart(url: string, body: Buffer, options: { contentType?: string; token?: string } = {}): Promise<RawAnswer> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': options.contentType ?? `multipart/form-data; boundary=${BOUNDARY}`,
+      'apollo-require-preflight': 'true',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body,
+  });
+  const text = await response.text();
+  let code: string | null = null;
+  try {
+    const parsed = JSON.parse(text) as { errors?: { extensions?: { code?: string } }[]; data?: { convertMelody?: { userErrors?: { code: string }[] } } };
+    code = parsed.errors?.[0]?.extensions?.code ?? parsed.data?.convertMelody?.userErrors?.[0]?.code ?? null;
+  } catch {
+    // Not JSON: `code` stays null and the test shows `text`.
+  }
+  return { status: response.status, code, text };
+}
+
+/**
+ * Sends `head` (an HTTP request line and headers) and `body` over a raw socket, then closes our side
+ * (`half: true`: FIN, still reading the answer) or resets it (`half: false`: the client vanishes).
+ * @returns whatever the server answered before the socket closed (may be empty).
+ */
+export async function rawExchange(url: string, head: string, body: Buffer, half = true): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('connect', () => {
+      socket.write(head);
+      socket.write(body, () => {
+        if (half) socket.end();
+        else socket.resetAndDestroy();
+      });
+    });
+  });
+}
+
+/** What a process that survived must still do: answer `/health/live` and serve a valid token's query. */
+export async function serves(url: string, jwtSecret: string, userId: string): Promise<{ live: number; quota: number; errors: unknown }> {
+  const live = await fetch(`${url}/health/live`);
+  await live.arrayBuffer();
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${mintToken(jwtSecret, userId)}` },
+    body: JSON.stringify({ query: '{ quota { daily { limit } } }' }),
+  });
+  const body = (await response.json()) as { errors?: unknown };
+  return { live: live.status, quota: response.status, errors: body.errors ?? null };
+}
+
+/** Mulberry32: a small seeded PRNG (uniform in [0, 1)), so a failing fuzz case can be replayed by its seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A malformed multipart body, drawn from `random`: a valid upload, then one to three mutations
+ * (cut anywhere, bytes flipped or inserted — NUL, CR, LF, quotes, `-` — header lines broken,
+ * parts duplicated, dropped or reordered, hostile map paths, odd boundaries). Some draws stay valid
+ * by chance; the contract is the same for all: a clean answer and a process that keeps serving.
+ */
+export function malformedMultipart(random: () => number): { body: Buffer; contentType: string; what: string } {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const inherited = Object.getOwnPropertyNames(Object.prototype);
+  const mapPaths = [
+    'variables.input.audio',
+    `variables.${pick(inherited)}`,
+    `variables.${pick(inherited)}.call`,
+    `variables.input.${pick(inherited)}.call`,
+    `${pick(inherited)}.x`,
+    'variables.input.prompt.length',
+    'variables..audio',
+    'variables.input.audio.x',
+    '0.variables.input.audio',
+    '',
+  ];
+  const parts: Buffer[] = [
+    field('operations', random() < 0.9 ? CONVERT_OPERATIONS : pick(['{', '[]', 'null', '"x"', '{"query":1}', '[{"variables":{"a":null}}]'])),
+    field('map', random() < 0.8 ? JSON.stringify({ 0: [pick(mapPaths)] }) : pick(['{', '[]', '{"0":"x"}', '{"0":[1]}', '{"0":[]}', '{"0":["a"],"1":["b"]}', 'null'])),
+    filePart(pick(['0', '1', '']), pick(['melody.wav', 'a\u0000b.wav', '../../x', '"', '']), new Uint8Array(Math.floor(random() * 256)).map(() => Math.floor(random() * 256))),
+  ];
+  const what: string[] = [];
+  let boundary = BOUNDARY;
+  let body = Buffer.concat([...parts, closing()]);
+  const mutations = 1 + Math.floor(random() * 3);
+  for (let m = 0; m < mutations; m++) {
+    const kind = Math.floor(random() * 9);
+    const at = Math.floor(random() * (body.length + 1));
+    switch (kind) {
+      case 0:
+        body = body.subarray(0, at);
+        what.push(`cut at ${at}`);
+        break;
+      case 1: {
+        const copy = Buffer.from(body);
+        const n = 1 + Math.floor(random() * 4);
+        for (let i = 0; i < n && copy.length > 0; i++) copy[Math.floor(random() * copy.length)] = pick([0, 13, 10, 34, 45, 59, 61, 255, Math.floor(random() * 256)]);
+        body = copy;
+        what.push(`${n} bytes flipped`);
+        break;
+      }
+      case 2: {
+        const insert = pick(['\u0000', '\r\n', '\r\n\r\n', `--${boundary}\r\n`, `\r\n--${boundary}--`, 'bad header\r\n', 'Content-Disposition: form-data; name="map"\r\n', '"', ';']);
+        body = Buffer.concat([body.subarray(0, at), Buffer.from(insert, 'latin1'), body.subarray(at)]);
+        what.push(`inserted ${JSON.stringify(insert)} at ${at}`);
+        break;
+      }
+      case 3:
+        body = Buffer.concat([parts[0], Buffer.from(`--${boundary}\r\nbad header\r\n\r\nx\r\n`), closing()]);
+        what.push('malformed part header after operations');
+        break;
+      case 4: {
+        const order = [...parts].sort(() => random() - 0.5);
+        body = Buffer.concat([...order.slice(0, 1 + Math.floor(random() * 3)), closing()]);
+        what.push('parts reordered or dropped');
+        break;
+      }
+      case 5:
+        body = Buffer.concat([parts[0], parts[0], parts[1], parts[2], parts[2], closing()]);
+        what.push('parts duplicated');
+        break;
+      case 6:
+        boundary = pick(['', 'Y', '-'.repeat(71), 'X"; a="b', 'a b']);
+        what.push(`content-type boundary ${JSON.stringify(boundary)}`);
+        break;
+      case 7:
+        body = Buffer.concat([Buffer.from('preamble\r\n'), body.subarray(0, at), Buffer.from(`\r\n--${BOUNDARY}`)]);
+        what.push('preamble and a boundary with no end');
+        break;
+      default:
+        body = Buffer.concat([parts[0], parts[1], part(`Content-Disposition: form-data; name="0"; filename="${pick(['a\u0000.wav', 'é.wav', '\r.wav'])}"`, 'x'), closing()]);
+        what.push('odd file name');
+    }
+  }
+  return { body, contentType: `multipart/form-data; boundary=${boundary === '' ? '' : boundary}`, what: what.join(', ') };
+}
