@@ -9,6 +9,7 @@
  * - Landing page: Apollo Sandbox in development, none otherwise.
  * - Errors: domain errors keep their stable code; anything unexpected is logged with the request id
  *   and, in production, answered as a bare `INTERNAL_SERVER_ERROR` with no message details, stack or path.
+ * - Request bodies (JSON) and WebSocket messages are at most {@link MAX_MESSAGE_BYTES}.
  * - graphql-ws: `connectionParams.authorization` (or `Authorization`) must hold a valid token
  *   (`Bearer <jwt>` or the bare JWT); otherwise the socket is closed with 4403 Forbidden.
  */
@@ -22,7 +23,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Upload } from 'graphql-upload-minimal';
 import { AppError } from '../platform/errors.js';
@@ -37,6 +38,8 @@ import { multipartUploads } from './multipart-upload.js';
 import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, requestShapeGuard } from './abuse-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
+/** Largest JSON request body and largest WebSocket message, bytes (1 MiB; uploads have MAX_UPLOAD_BYTES). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export interface ApiServer {
   httpServer: Server;
@@ -202,6 +205,31 @@ function uploadErrorHandler(error: unknown, req: Request, res: Response, next: N
   next(error);
 }
 
+/** Message types only a graphql-ws *server* sends. */
+const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
+/** Longest operation id, characters (graphql-ws puts the id in close reasons, which WebSocket caps at 123 bytes). */
+const MAX_OPERATION_ID_LENGTH = 64;
+
+/**
+ * Runs before graphql-ws's own message listener and closes the socket with 4400 Bad Request for
+ * client messages graphql-ws would answer with 4500 Internal Server Error (blaming the server): a
+ * type only servers send (`connection_ack`, `next`, `error`: graphql-ws throws), and an operation id
+ * over {@link MAX_OPERATION_ID_LENGTH} characters (its 4409 "Subscriber for <id> already exists" close
+ * reason overflows the 123-byte limit and throws).
+ */
+function refuseBadClientMessages(socket: WebSocket, data: Buffer, isBinary: boolean): void {
+  if (isBinary) return;
+  let message: unknown;
+  try {
+    message = JSON.parse(data.toString('utf8')) as unknown;
+  } catch {
+    return; // graphql-ws answers unparsable messages itself (4400).
+  }
+  const { type, id } = (message ?? {}) as { type?: unknown; id?: unknown };
+  if (typeof type === 'string' && SERVER_MESSAGE_TYPES.has(type)) socket.close(4400, `A client may not send ${type}.`);
+  else if (typeof id === 'string' && id.length > MAX_OPERATION_ID_LENGTH) socket.close(4400, `Operation ids are at most ${MAX_OPERATION_ID_LENGTH} characters.`);
+}
+
 /** Creates (but does not start) the API server. Builds the schema unless one is given. */
 export async function createApiServer(services: Services, options: { schema?: GraphQLSchema } = {}): Promise<ApiServer> {
   const { config, logger } = services;
@@ -215,7 +243,9 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   const wsLimits = new WsLimits(schema, config, services.redis, rateLimiter, logger);
 
   // graphql-ws on the same server and path.
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  // A message over MAX_MESSAGE_BYTES closes the socket with 1009 before it is buffered whole (the
+  // ws default is 100 MiB: three unauthenticated 99 MiB connection_init messages took 730 MB).
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_MESSAGE_BYTES });
   const { metrics } = services;
   // Subscription ids (per socket context) counted in the active-subscriptions gauge.
   const openSubscriptions = new WeakMap<object, Set<string>>();
@@ -257,6 +287,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     },
     wsServer,
   );
+  wsServer.on('connection', (socket) => socket.prependListener('message', (data: Buffer, isBinary: boolean) => refuseBadClientMessages(socket, data, isBinary)));
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -304,7 +335,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     multipartCsrfGuard,
     releaseUnreadUploads,
     multipartUploads({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
-    express.json({ limit: '1mb', verify: requireUtf8 }),
+    express.json({ limit: MAX_MESSAGE_BYTES, verify: requireUtf8 }),
     requestShapeGuard(config),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>

@@ -9,7 +9,7 @@
 import { Cleanup, createTestResources, mintToken, uniqueSuffix, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, type ServiceProcess } from '../support/service-processes.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
-import { BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, part, postMultipart, rawExchange, seededRandom, serves, uploadBody } from '../support/raw-requests.js';
+import { AWAIT_ACK, BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, malformedWsMessages, part, postMultipart, rawExchange, seededRandom, serves, uploadBody, wsExchange } from '../support/raw-requests.js';
 
 const cleanup = new Cleanup();
 let resources: TestResources;
@@ -151,5 +151,44 @@ describe('a seeded fuzz of the multipart endpoint', () => {
     await expectServing();
     // The generator reaches both refusals and the resolver.
     expect([...statuses.keys()].sort()).toEqual(expect.arrayContaining([400]));
+  }, 240_000);
+});
+
+describe('WebSocket messages (hole 7 and a seeded fuzz)', () => {
+  /** Close codes a server that survived a bad message may use: protocol refusals, never an internal error or an abnormal end. */
+  const CLEAN_CLOSES = new Set([1000, 1002, 1003, 1007, 1009, 4400, 4401, 4403, 4406, 4408, 4409, 4429]);
+
+  e2e('an unauthenticated connection_init of 2 MiB is refused with 1009 (message too big) and the process keeps serving', async () => {
+    const big = JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    expect(await wsExchange(api.url!, [big])).toEqual({ closed: 1009, reason: expect.any(String) });
+    await expectServing();
+  });
+
+  e2e('an authenticated subscribe with 2 MiB of variables is refused with 1009, not executed', async () => {
+    const token = mintToken(resources.jwtSecret, `ws-big-${uniqueSuffix()}`);
+    const init = JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } });
+    const subscribe = JSON.stringify({ type: 'subscribe', id: '1', payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } } });
+    expect(await wsExchange(api.url!, [init, AWAIT_ACK, subscribe])).toEqual({ closed: 1009, reason: expect.any(String) });
+    // A message under the limit is still served on a new socket.
+    expect(await wsExchange(api.url!, [init, AWAIT_ACK, JSON.stringify({ type: 'subscribe', id: '1', payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(1000) } } })])).toEqual({ pong: true });
+    await expectServing();
+  });
+
+  const SEED = 61_206;
+  const CASES = 2000;
+  e2e(`${CASES} hostile graphql-ws conversations (seed ${SEED}) end cleanly (a protocol close code or a pong), and the process keeps serving`, async () => {
+    const random = seededRandom(SEED);
+    const token = mintToken(resources.jwtSecret, `ws-fuzz-${uniqueSuffix()}`);
+    const codes = new Map<string, number>();
+    for (let index = 0; index < CASES; index++) {
+      const { messages, what } = malformedWsMessages(random, token);
+      const outcome = await wsExchange(api.url!, messages);
+      const key = 'pong' in outcome ? 'pong' : String(outcome.closed);
+      codes.set(key, (codes.get(key) ?? 0) + 1);
+      if ('closed' in outcome && !CLEAN_CLOSES.has(outcome.closed)) throw new Error(`case ${index} (${what}) ended with ${outcome.closed} ${outcome.reason}`);
+      if (index % 100 === 99) await expectServing();
+    }
+    await expectServing();
+    expect([...codes.keys()]).toEqual(expect.arrayContaining(['pong', '4400']));
   }, 240_000);
 });

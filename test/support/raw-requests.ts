@@ -194,3 +194,72 @@ export function malformedMultipart(random: () => number): { body: Buffer; conten
   }
   return { body, contentType: `multipart/form-data; boundary=${boundary === '' ? '' : boundary}`, what: what.join(', ') };
 }
+
+/** In {@link wsExchange}'s messages: wait for `connection_ack` before sending the rest. */
+export const AWAIT_ACK = Symbol('await connection_ack');
+
+/** How a WebSocket exchange ended: the server closed it (`code`), or it still answered our final ping. */
+export type WsOutcome = { closed: number; reason: string } | { pong: true };
+
+/**
+ * Opens a graphql-transport-ws socket, sends `messages` (strings go as text frames, buffers as
+ * binary), then a `ping`: resolves when the server closes the socket or answers that ping (it answers
+ * pings in any state), so no case waits on a clock. Closes the socket itself afterwards.
+ */
+export async function wsExchange(url: string, messages: (string | Buffer | typeof AWAIT_ACK)[]): Promise<WsOutcome> {
+  const { WebSocket } = await import('ws');
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: WsOutcome) => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome);
+      if (socket.readyState === socket.OPEN) socket.close(1000);
+    };
+    socket.on('error', (error) => {
+      if (!settled && socket.readyState !== socket.CLOSED && socket.readyState !== socket.CLOSING) reject(error);
+    });
+    socket.on('close', (code, reason) => settle({ closed: code, reason: reason.toString() }));
+    let rest = [...messages];
+    const sendUntilAck = () => {
+      while (rest.length > 0) {
+        const message = rest.shift()!;
+        if (message === AWAIT_ACK) return;
+        socket.send(message, { binary: typeof message !== 'string' });
+      }
+      socket.send(JSON.stringify({ type: 'ping', payload: { final: true } }));
+      rest = [];
+    };
+    socket.on('message', (data) => {
+      const text = String(data as Buffer);
+      if (text.includes('"type":"pong"') && text.includes('"final"')) settle({ pong: true });
+      if (text.includes('"type":"connection_ack"')) sendUntilAck();
+    });
+    socket.on('open', sendUntilAck);
+  });
+}
+
+/**
+ * A hostile graphql-ws conversation drawn from `random`: one to four messages among broken JSON,
+ * wrong shapes, unknown types, binary frames, deep nesting, a subscribe before init or with an id
+ * reused, a second init, odd payloads. `token` makes some inits valid.
+ */
+export function malformedWsMessages(random: () => number, token: string): { messages: (string | Buffer)[]; what: string } {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const id = pick(['1', '', 'x'.repeat(300), '__proto__', 'constructor', '1']);
+  const candidates: (() => string | Buffer)[] = [
+    () => JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+    () => JSON.stringify({ type: 'connection_init', payload: pick([null, 1, 'x', [], { authorization: 'Bearer x.y.z' }, { authorization: { toString: 1 } }, { __proto__: { a: 1 } }]) }),
+    () => JSON.stringify({ type: 'subscribe', id, payload: { query: pick(['{ __typename }', 'subscription { x }', '{', '{ quota { daily { used } } }', `{ ${'a { '.repeat(50)}b${' }'.repeat(50)} }`]) } }),
+    () => JSON.stringify({ type: 'subscribe', id, payload: pick([null, 1, 'x', [], { query: 1 }, { query: '{ __typename }', variables: 'x' }, { query: '{ __typename }', extensions: [] }]) }),
+    () => JSON.stringify({ type: 'complete', id }),
+    () => JSON.stringify({ type: pick(['next', 'error', 'pong', 'ping', 'connection_ack', 'unknown', '', 1, null]) }),
+    () => pick(['{', '', 'null', '[]', '"x"', '1', '{"type":', '{"type":"subscribe"}', '{"id":1,"type":"complete"}', `${'['.repeat(5000)}${']'.repeat(5000)}`]),
+    () => Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))),
+    () => JSON.stringify({ type: 'subscribe', id, payload: { query: '{ __typename }', variables: JSON.parse(`${'{"a":'.repeat(200)}1${'}'.repeat(200)}`) as unknown } }),
+  ];
+  const count = 1 + Math.floor(random() * 4);
+  const chosen = Array.from({ length: count }, () => Math.floor(random() * candidates.length));
+  return { messages: chosen.map((index) => candidates[index]()), what: chosen.join(',') };
+}
