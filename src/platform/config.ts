@@ -126,7 +126,7 @@ export interface Config {
   reconcileIntervalMs: number;
   /** `RECONCILE_GRACE_MS`: a PENDING/PROCESSING row untouched this long without a live job is repaired, ms. Default 60000. */
   reconcileGraceMs: number;
-  /** `RESULT_CACHE_TTL_SECONDS`: how long a finished result is reused for the same audio bytes and options (Redis); 0 turns it off. Default 86400. */
+  /** `RESULT_CACHE_TTL_SECONDS`: how long a finished result is reused for the same user's same audio bytes and options (Redis; never across users); 0 turns it off. Default 86400. */
   resultCacheTtlSeconds: number;
 }
 

@@ -462,7 +462,7 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
       const request = requestOf(conversion);
       const pipelineOptions = deps.pipelineOptions ?? {};
       // Hashed before the pipeline runs: the bytes are transferred to its thread.
-      const cacheKey = cache?.enabled ? resultCacheKey(audio, request, pipelineOptions, config) : null;
+      const cacheKey = cache?.enabled ? resultCacheKey(userId, audio, request, pipelineOptions, config) : null;
       let completion: Completion | null = null;
       if (cacheKey !== null && cache) {
         const sourceId = await cache.lookup(cacheKey);
@@ -633,13 +633,14 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
 
   /**
    * Duplicate detection's hit: copies the files of COMPLETED conversion `sourceId` to this attempt's
-   * keys and returns the row data to complete with, or null when the source is gone, not COMPLETED,
+   * keys and returns the row data to complete with, or null when the source is gone, another user's, not COMPLETED,
    * lacks a file, or the copy failed (then nothing of the copy is left).
    */
   async function reuse(em: EntityManager, sourceId: string, conversion: Conversion, attemptId: string, log: Logger): Promise<Completion | null> {
     const rows = await em.getConnection().execute<{ status: ConversionStatus; result: ResultData | null; quality: QualityData | null; warnings: WarningData[] }[]>(
-      'select "status", "result", "quality", "warnings" from "conversions" where "id" = ?',
-      [sourceId],
+      // Only a conversion of the same user: reuse never crosses users, whatever the cache holds.
+      'select "status", "result", "quality", "warnings" from "conversions" where "id" = ? and "user_id" = ?',
+      [sourceId, conversion.user.id],
     );
     const source = rows[0];
     if (!source || source.status !== ConversionStatus.COMPLETED || !source.result) return null;

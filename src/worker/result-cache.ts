@@ -3,7 +3,10 @@
  * conversion result (the pipeline is deterministic for a given input and seed), so a finished
  * result is remembered in Redis and reused instead of being computed again.
  *
- * - Key: SHA-256 over a version tag, the SHA-256 of the audio bytes and the canonical JSON (sorted
+ * - Scope: one user. The owner's id is part of the key, and the processor reuses only a conversion
+ *   of the same user: a hit across users would tell one user what another uploaded (and hand them its
+ *   result and warnings).
+ * - Key: SHA-256 over a version tag, the owner, the SHA-256 of the audio bytes and the canonical JSON (sorted
  *   keys) of everything that changes the result: the request (prompt, genre, mood, lyrics, voice,
  *   seed with null read as the pipeline's default 1), the pipeline options (compressed format, target
  *   loudness, limits...) and the configured provider identities (`LLM_API_URL`, `LLM_MODEL`,
@@ -26,7 +29,7 @@ import { redisKey } from '../platform/redis.js';
 import type { ThreadPipelineOptions } from './thread-protocol.js';
 
 /** Bumped when what a key covers changes, so old entries stop matching. */
-const KEY_VERSION = 'result-cache/v1';
+const KEY_VERSION = 'result-cache/v2';
 
 /** Longest wait for one cache command before it counts as a miss, ms. */
 export const DEFAULT_CACHE_COMMAND_TIMEOUT_MS = 500;
@@ -51,8 +54,8 @@ function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The cache key (64 hex digits) of `audio` converted with `request`, `options` and `providers`. */
-export function resultCacheKey(audio: Uint8Array, request: CachedRequest, options: ThreadPipelineOptions, providers: ProviderIdentity): string {
+/** The cache key (64 hex digits) of `audio` converted for user `ownerId` with `request`, `options` and `providers`. */
+export function resultCacheKey(ownerId: string, audio: Uint8Array, request: CachedRequest, options: ThreadPipelineOptions, providers: ProviderIdentity): string {
   const canonical = canonicalJson({
     request: {
       prompt: request.prompt,
@@ -66,7 +69,7 @@ export function resultCacheKey(audio: Uint8Array, request: CachedRequest, option
     options,
     providers: { llmApiUrl: providers.llmApiUrl, llmModel: providers.llmModel, expertMusicAiUrl: providers.expertMusicAiUrl },
   });
-  return sha256(`${KEY_VERSION}\n${sha256(audio)}\n${canonical}`);
+  return sha256(`${KEY_VERSION}\n${JSON.stringify(ownerId)}\n${sha256(audio)}\n${canonical}`);
 }
 
 export interface ResultCache {

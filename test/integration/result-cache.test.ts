@@ -1,13 +1,14 @@
 /**
  * Duplicate detection on real PostgreSQL, Redis and disk storage, with the worker in this process so
  * the pipeline runs can be counted (an instrumented `runPipeline` around the real threaded one):
- * the same bytes with the same options reuse the first result (`reused_from`, its own copy of the
+ * the same bytes with the same options from the same user reuse the first result (`reused_from`, its own copy of the
  * files, the pipeline not run again, a final COMPLETED event); another seed is computed; the copy is
  * still served after the first conversion's files are deleted, and a cache entry whose files are gone
- * is a miss. With the cache's Redis (a private redis-server) killed, lookups are misses and jobs
+ * is a miss; another user's identical upload is computed afresh (issue 10, hole 8). With the cache's Redis (a private redis-server) killed, lookups are misses and jobs
  * complete.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import express from 'express';
@@ -41,8 +42,8 @@ function countingPipeline(): { run: RunPipeline; runs: (number | null | undefine
 }
 
 /** Converts one conversion through the worker and returns its final event and row. */
-async function convert(cleanup: Cleanup, env: WorkerEnv, options: { seed?: number; fileName?: string } = {}) {
-  const conversion = await insertPendingConversion(env, { fileName: options.fileName });
+async function convert(cleanup: Cleanup, env: WorkerEnv, options: { seed?: number; fileName?: string; userId?: string } = {}) {
+  const conversion = await insertPendingConversion(env, { fileName: options.fileName, userId: options.userId });
   if (options.seed !== undefined) await (env.services.orm.em.fork() as EntityManager).nativeUpdate(Conversion, { id: conversion.id }, { seed: options.seed });
   const progress = await recordProgress(cleanup, env, conversion.id);
   await enqueue(env, conversion.id);
@@ -55,8 +56,9 @@ async function counter(env: WorkerEnv, name: 'cacheHits' | 'cacheMisses'): Promi
   return values.find((value) => value.labels.cache === 'result')?.value ?? 0;
 }
 
-describe('the same audio bytes with the same options', () => {
+describe('the same audio bytes with the same options from the same user', () => {
   const cleanup = new Cleanup();
+  const owner = `owner-${randomUUID()}`;
   const pipeline = countingPipeline();
   let env: WorkerEnv;
   let filesUrl: string;
@@ -76,12 +78,12 @@ describe('the same audio bytes with the same options', () => {
   let second: Awaited<ReturnType<typeof convert>>;
 
   it('reuse the first result: reused_from set, its own copy of the files, the pipeline not run again', async () => {
-    first = await convert(cleanup, env);
+    first = await convert(cleanup, env, { userId: owner });
     expect(first.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
     expect(pipeline.runs).toEqual([7]);
     expect(await counter(env, 'cacheMisses')).toBe(1);
 
-    second = await convert(cleanup, env, { fileName: 'second-take.flac' });
+    second = await convert(cleanup, env, { userId: owner, fileName: 'second-take.flac' });
     expect(second.final).toMatchObject({ status: 'COMPLETED', final: true, progress: 100 });
     expect(second.events.filter((event) => event.final)).toHaveLength(1);
     expect(second.events.map((event) => event.message)).toContain('Reused the result of an identical conversion');
@@ -104,7 +106,7 @@ describe('the same audio bytes with the same options', () => {
   });
 
   it('with another seed are computed again', async () => {
-    const other = await convert(cleanup, env, { seed: 8 });
+    const other = await convert(cleanup, env, { userId: owner, seed: 8 });
     expect(other.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
     expect(pipeline.runs).toEqual([7, 8]);
     expect(other.row.result!.lyrics).not.toBe(first.row.result!.lyrics);
@@ -119,13 +121,28 @@ describe('the same audio bytes with the same options', () => {
       expect(body.byteLength).toBeGreaterThan(0);
     }
     // The cache still names the first conversion, whose files are gone: computed, and remembered anew.
-    const third = await convert(cleanup, env);
+    const third = await convert(cleanup, env, { userId: owner });
     expect(third.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
     expect(pipeline.runs).toEqual([7, 8, 7]);
-    const fourth = await convert(cleanup, env);
+    const fourth = await convert(cleanup, env, { userId: owner });
     expect(fourth.row.reusedFrom).toBe(third.id);
     expect(pipeline.runs).toEqual([7, 8, 7]);
     expect(await attemptDirs(env, fourth.id)).toEqual([fourth.row.attemptId]);
+  });
+
+  it("from another user are computed afresh: the first user's result, warnings and upload stay theirs", async () => {
+    const runsBefore = pipeline.runs.length;
+    const hitsBefore = await counter(env, 'cacheHits');
+    const stranger = `stranger-${randomUUID()}`;
+    const theirs = await convert(cleanup, env, { userId: stranger });
+    expect(theirs.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
+    expect(theirs.events.map((event) => event.message)).not.toContain('Reused the result of an identical conversion');
+    expect(pipeline.runs).toHaveLength(runsBefore + 1);
+    expect(await counter(env, 'cacheHits')).toBe(hitsBefore);
+    // Within the second user, reuse works as for the first.
+    const again = await convert(cleanup, env, { userId: stranger });
+    expect(again.row.reusedFrom).toBe(theirs.id);
+    expect(pipeline.runs).toHaveLength(runsBefore + 1);
   });
 });
 
@@ -188,8 +205,9 @@ describe('with the result cache on a Redis that dies', () => {
   afterAll(() => cleanup.run());
 
   it('hits while it is up; once killed, lookups are misses and the jobs complete', async () => {
-    await convert(cleanup, env);
-    expect((await convert(cleanup, env)).row.reusedFrom).not.toBeNull();
+    const owner = `owner-${randomUUID()}`;
+    await convert(cleanup, env, { userId: owner });
+    expect((await convert(cleanup, env, { userId: owner })).row.reusedFrom).not.toBeNull();
     expect(pipeline.runs).toEqual([7]);
 
     await new Promise((resolve) => {
@@ -197,8 +215,8 @@ describe('with the result cache on a Redis that dies', () => {
       server.kill('SIGKILL');
     });
     const missesBefore = await counter(env, 'cacheMisses');
-    const third = await convert(cleanup, env);
-    const fourth = await convert(cleanup, env);
+    const third = await convert(cleanup, env, { userId: owner });
+    const fourth = await convert(cleanup, env, { userId: owner });
     expect([third.row.status, fourth.row.status]).toEqual([ConversionStatus.COMPLETED, ConversionStatus.COMPLETED]);
     expect([third.row.reusedFrom, fourth.row.reusedFrom]).toEqual([null, null]);
     expect(pipeline.runs).toEqual([7, 7, 7]);
