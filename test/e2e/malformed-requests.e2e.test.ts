@@ -192,3 +192,17 @@ describe('WebSocket messages (hole 7 and a seeded fuzz)', () => {
     expect([...codes.keys()]).toEqual(expect.arrayContaining(['pong', '4400']));
   }, 240_000);
 });
+
+describe('history cursors (hole 9)', () => {
+  e2e('a cursor naming 30 February is BAD_USER_INPUT, not a database error, and the process keeps serving', async () => {
+    const after = Buffer.from(`v1|2026-02-30T00:00:00.000000Z|${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`, 'utf8').toString('base64url');
+    const response = await fetch(`${api.url!}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${mintToken(resources.jwtSecret, `cursor-${uniqueSuffix()}`)}` },
+      body: JSON.stringify({ query: 'query($after: String) { history(first: 2, after: $after) { edges { cursor } } }', variables: { after } }),
+    });
+    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await expectServing();
+  });
+});

@@ -143,6 +143,21 @@ describe('history', () => {
     }
   });
 
+  it.each(['2026-02-30T00:00:00.000000Z', '2025-02-29T12:00:00.000000Z', '2026-13-01T00:00:00.000000Z', '2026-00-10T00:00:00.000000Z', '2026-04-31T00:00:00.000000Z', '0000-01-01T00:00:00.000000Z', '2026-01-01T24:00:00.000000Z', '2026-01-01T23:60:00.000000Z', '2026-01-01T23:59:60.000000Z'])(
+    'rejects a well-formed cursor with the impossible instant %s with BAD_USER_INPUT, not a database error',
+    async (createdAt) => {
+      const after = Buffer.from(`v1|${createdAt}|${randomUUID()}`, 'utf8').toString('base64url');
+      const result = await run(schema, env, newUser(), HISTORY, { after });
+      expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    },
+  );
+
+  it('accepts a cursor on a leap day', async () => {
+    const after = Buffer.from(`v1|2024-02-29T23:59:59.999999Z|${randomUUID()}`, 'utf8').toString('base64url');
+    const result = await run(schema, env, newUser(), HISTORY, { after });
+    expect(result.errors).toBeUndefined();
+  });
+
   it('rejects a cursor it did not issue with BAD_USER_INPUT', async () => {
     const user = newUser();
     for (const after of ['nonsense', Buffer.from('v1|yesterday|x').toString('base64url'), conversionGlobalId(randomUUID())]) {
