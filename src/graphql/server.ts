@@ -11,7 +11,8 @@
  *   and, in production, answered as a bare `INTERNAL_SERVER_ERROR` with no message details, stack or path.
  * - Request bodies (JSON) and WebSocket messages are at most {@link MAX_MESSAGE_BYTES}.
  * - graphql-ws: `connectionParams.authorization` (or `Authorization`) must hold a valid token
- *   (`Bearer <jwt>` or the bare JWT); otherwise the socket is closed with 4403 Forbidden.
+ *   (`Bearer <jwt>` or the bare JWT); otherwise the socket is closed with 4403 Forbidden. It is checked
+ *   again on every `subscribe`: a revoked key or an expired JWT closes the socket with 4403 then.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +23,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Upload } from 'graphql-upload-minimal';
@@ -94,6 +95,13 @@ export function formatClientError(formatted: GraphQLFormattedError, error: unkno
     return { ...formatted, extensions };
   }
   return { message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** A formatted error without `extensions.http` (the HTTP status a GraphQLError asks for: internal to HTTP answers). */
+function withoutHttp(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+  const { http: _http, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
 }
 
 /** Logs unexpected errors with the operation's request id (clients see only the masked form). */
@@ -247,6 +255,10 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   // ws default is 100 MiB: three unauthenticated 99 MiB connection_init messages took 730 MB).
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_MESSAGE_BYTES });
   const { metrics } = services;
+  const authenticateSocket = (params: Record<string, unknown> | undefined) => {
+    const values = params ?? {};
+    return authenticate(services, values.authorization ?? values.Authorization, values['x-api-key'] ?? values.apiKey);
+  };
   // Subscription ids (per socket context) counted in the active-subscriptions gauge.
   const openSubscriptions = new WeakMap<object, Set<string>>();
   const wsCleanup = useServer<Record<string, unknown>, { user: AuthUser; requestId: string }>(
@@ -254,15 +266,27 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       schema,
       isProd: production,
       onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const user = await authenticate(services, params.authorization ?? params.Authorization, params['x-api-key'] ?? params.apiKey);
+        const user = await authenticateSocket(ctx.connectionParams);
         // Returning false makes graphql-ws close the socket with 4403 Forbidden.
         if (!user) return false;
         ctx.extra.user = user;
         ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers['x-request-id']);
         return true;
       },
-      onSubscribe: (ctx, id, payload) => wsLimits.onSubscribe(ctx, id, payload, ctx.extra.user ?? null),
+      // The credential is checked again for every operation: a revoked API key or an expired JWT
+      // stops working on a socket that is already open (closed with 4403, as at connection_init),
+      // and a changed role applies from the next operation.
+      onSubscribe: async (ctx, id, payload) => {
+        const user = await authenticateSocket(ctx.connectionParams);
+        if (!user) {
+          ctx.extra.socket.close(4403, 'Forbidden');
+          return [new GraphQLError('The credential of this connection is no longer valid.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        ctx.extra.user = user;
+        return wsLimits.onSubscribe(ctx, id, payload, user);
+      },
+      // Errors before execution (limits, parse, validation) without the internal `extensions.http`.
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => withoutHttp(error.toJSON())),
       context: (ctx) => createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
       onOperation: (ctx, id, _payload, args, result) => {
         const operation = operationLabel(args.operationName);
@@ -282,7 +306,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors?.length) return;
-        return { ...result, errors: result.errors.map((error) => formatClientError(error.toJSON(), error, production)) };
+        return { ...result, errors: result.errors.map((error) => withoutHttp(formatClientError(error.toJSON(), error, production))) };
       },
     },
     wsServer,

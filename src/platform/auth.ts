@@ -24,11 +24,11 @@ export function signToken(secret: string, userId: string, role: Role = Role.USER
   return jwt.sign({ role }, secret, { algorithm: 'HS256', subject: userId, expiresIn: expiresInSeconds });
 }
 
-/** Verifies a raw token (no `Bearer ` prefix). @throws AuthError */
+/** Verifies a raw token (no `Bearer ` prefix); it must carry an `exp` (a token without one would never expire). @throws AuthError */
 export function verifyToken(secret: string, token: string): AuthUser {
   try {
     const payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
-    if (typeof payload !== 'object' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) throw new AuthError();
+    if (typeof payload !== 'object' || typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) throw new AuthError();
     const role = typeof payload.role === 'string' && ROLES.has(payload.role) ? (payload.role as Role) : Role.USER;
     return { id: payload.sub, role };
   } catch {

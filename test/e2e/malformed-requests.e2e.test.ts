@@ -9,7 +9,11 @@
 import { Cleanup, createTestResources, mintToken, uniqueSuffix, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, type ServiceProcess } from '../support/service-processes.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
-import { AWAIT_ACK, BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, malformedWsMessages, part, postMultipart, rawExchange, seededRandom, serves, uploadBody, wsExchange } from '../support/raw-requests.js';
+import { AWAIT_ACK, BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, malformedWsMessages, part, postMultipart, rawExchange, seededRandom, serves, stepSocket, uploadBody, wsExchange } from '../support/raw-requests.js';
+import { waitUntil } from '../support/queue-harness.js';
+import { initOrm } from '../../src/platform/database.js';
+import { signToken } from '../../src/platform/auth.js';
+import { Role } from '../../src/modules/user/user.entity.js';
 
 const cleanup = new Cleanup();
 let resources: TestResources;
@@ -203,6 +207,55 @@ describe('history cursors (hole 9)', () => {
     });
     const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await expectServing();
+  });
+});
+
+describe('credentials on an open WebSocket (hole 4)', () => {
+  async function graphql<T>(query: string, variables: Record<string, unknown>, token: string): Promise<T> {
+    const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { data: T; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    return body.data;
+  }
+
+  e2e('a revoked admin API key stops working on its open socket: the next operation closes it with 4403, no key is minted', async () => {
+    const admin = mintToken(resources.jwtSecret, `admin-${uniqueSuffix()}`, Role.ADMIN);
+    const created = await graphql<{ createApiKey: { key: string; apiKey: { id: string } } }>(
+      'mutation($u: String!) { createApiKey(name: "ws", userId: $u, role: ADMIN) { key apiKey { id } } }',
+      { u: `keyholder-${uniqueSuffix()}` },
+      admin,
+    );
+    const socket = await stepSocket(api.url!);
+    cleanup.add(() => socket.close());
+    await socket.init({ authorization: `Bearer ${created.createApiKey.key}` });
+    expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ data: [expect.objectContaining({ quota: expect.any(Object) })], errors: [] });
+
+    await graphql('mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: created.createApiKey.apiKey.id }, admin);
+    expect(await socket.run('mutation { createApiKey(name: "undo", userId: "x", role: ADMIN) { key } }')).toEqual({ closed: 4403 });
+    expect(await socket.closed()).toBe(4403);
+    // Only the revoked key exists: the socket minted none.
+    const orm = await initOrm(resources.databaseUrl);
+    try {
+      const [{ count }] = await orm.em.getConnection().execute<{ count: string }[]>('select count(*)::text as count from "api_keys"');
+      expect(count).toBe('1');
+    } finally {
+      await orm.close(true);
+    }
+    await expectServing();
+  });
+
+  e2e('a JWT that expires while its socket is open stops working there: the next operation closes it with 4403', async () => {
+    const lifetimeSeconds = 2;
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const token = signToken(resources.jwtSecret, `short-${uniqueSuffix()}`, Role.USER, lifetimeSeconds);
+    const socket = await stepSocket(api.url!);
+    cleanup.add(() => socket.close());
+    await socket.init({ authorization: `Bearer ${token}` });
+    expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ data: [expect.objectContaining({ quota: expect.any(Object) })], errors: [] });
+    // Waits for the clock to pass the token's exp (a condition, not a timed assertion).
+    await waitUntil('the token has expired', async () => Math.floor(Date.now() / 1000) > issuedAt + lifetimeSeconds, 10_000);
+    expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ closed: 4403 });
     await expectServing();
   });
 });

@@ -263,3 +263,74 @@ export function malformedWsMessages(random: () => number, token: string): { mess
   const chosen = Array.from({ length: count }, () => Math.floor(random() * candidates.length));
   return { messages: chosen.map((index) => candidates[index]()), what: chosen.join(',') };
 }
+
+/** A graphql-transport-ws socket driven step by step: `init` then any number of `run`s, each waiting for its answer. */
+export interface StepSocket {
+  /** Sends connection_init with `payload` and waits for the ack (rejects with the close code if refused). */
+  init(payload: Record<string, unknown>): Promise<void>;
+  /** Runs `query` as operation `id`: its results and errors until `complete`, or the close code when the server closes the socket. */
+  run(query: string): Promise<{ data: unknown[]; errors: unknown[] } | { closed: number }>;
+  /** Resolves with the close code once the socket has closed (by either side). */
+  closed(): Promise<number>;
+  close(): void;
+}
+
+export async function stepSocket(url: string): Promise<StepSocket> {
+  const { WebSocket } = await import('ws');
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  let closedWith: number | null = null;
+  const waiters = new Set<(message: { type: string; id?: string; payload?: unknown } | null) => void>();
+  socket.on('error', () => undefined);
+  socket.on('message', (raw) => {
+    const message = JSON.parse(String(raw as Buffer)) as { type: string; id?: string; payload?: unknown };
+    for (const waiter of [...waiters]) waiter(message);
+  });
+  socket.on('close', (code) => {
+    closedWith = code;
+    for (const waiter of [...waiters]) waiter(null);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('close', (code) => reject(new Error(`closed with ${code} before opening`)));
+  });
+  let next = 0;
+  return {
+    init: (payload) =>
+      new Promise((resolve, reject) => {
+        const waiter = (message: { type: string } | null) => {
+          if (message === null) reject(new Error(`closed with ${closedWith}`));
+          else if (message.type === 'connection_ack') resolve();
+          else return;
+          waiters.delete(waiter);
+        };
+        waiters.add(waiter);
+        socket.send(JSON.stringify({ type: 'connection_init', payload }));
+      }),
+    run: (query) => {
+      if (closedWith !== null) return Promise.resolve({ closed: closedWith });
+      const id = String(++next);
+      return new Promise((resolve) => {
+        const data: unknown[] = [];
+        const errors: unknown[] = [];
+        const waiter = (message: { type: string; id?: string; payload?: unknown } | null) => {
+          if (message === null) {
+            waiters.delete(waiter);
+            resolve({ closed: closedWith! });
+            return;
+          }
+          if (message.id !== id) return;
+          if (message.type === 'next') data.push((message.payload as { data?: unknown }).data);
+          if (message.type === 'error') errors.push(...(message.payload as unknown[]));
+          if (message.type === 'complete' || message.type === 'error') {
+            waiters.delete(waiter);
+            resolve({ data, errors });
+          }
+        };
+        waiters.add(waiter);
+        socket.send(JSON.stringify({ type: 'subscribe', id, payload: { query } }));
+      });
+    },
+    closed: () => (closedWith !== null ? Promise.resolve(closedWith) : new Promise((resolve) => socket.once('close', (code) => resolve(code)))),
+    close: () => socket.close(1000),
+  };
+}

@@ -1,0 +1,22 @@
+/** Bearer token verification (src/platform/auth.ts): what a token must carry to identify anybody. */
+import jwt from 'jsonwebtoken';
+import { AuthError, signToken, verifyToken } from '../../../src/platform/auth.js';
+import { Role } from '../../../src/modules/user/user.entity.js';
+
+const SECRET = 'a-test-secret-of-enough-length-0123456789';
+
+describe('verifyToken', () => {
+  it('accepts a token signed by signToken, with its subject and role', () => {
+    expect(verifyToken(SECRET, signToken(SECRET, 'ada', Role.ADMIN))).toEqual({ id: 'ada', role: Role.ADMIN });
+  });
+
+  it('refuses a correctly signed token without exp: it would never expire', () => {
+    const forever = jwt.sign({ role: Role.ADMIN }, SECRET, { algorithm: 'HS256', subject: 'ada' });
+    expect(() => verifyToken(SECRET, forever)).toThrow(AuthError);
+  });
+
+  it('refuses an expired token', () => {
+    const expired = jwt.sign({ role: Role.USER, exp: Math.floor(Date.now() / 1000) - 10 }, SECRET, { algorithm: 'HS256', subject: 'ada' });
+    expect(() => verifyToken(SECRET, expired)).toThrow(AuthError);
+  });
+});
