@@ -12,7 +12,20 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { ApolloServerPlugin } from '@apollo/server';
 import { context as otelContext, trace, SpanKind, type Span } from '@opentelemetry/api';
 import { checkHealth } from '../platform/health.js';
-import { operationLabel, type Metrics } from '../platform/metrics.js';
+import { metricOperationLabel, operationLabel, type Metrics } from '../platform/metrics.js';
+import * as documentedOperations from '../generated/graphql.js';
+
+/**
+ * Names of the documented operations (schema/operations/*.graphql, compiled by codegen into
+ * src/generated/graphql.ts): the only operation names that become metric labels; any other is `other`.
+ */
+export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(
+  Object.values(documentedOperations as Record<string, unknown>).flatMap((value) => {
+    const definitions = (value as { kind?: unknown; definitions?: { kind: string; name?: { value: string } }[] } | null)?.definitions;
+    if ((value as { kind?: unknown } | null)?.kind !== 'Document' || !Array.isArray(definitions)) return [];
+    return definitions.filter((definition) => definition.kind === 'OperationDefinition' && definition.name).map((definition) => definition.name!.value);
+  }),
+);
 import type { Services } from '../platform/services.js';
 import { recordSpanError, tracer } from '../platform/tracing.js';
 import type { GraphQLContext } from './context.js';
@@ -84,10 +97,12 @@ export function observabilityPlugin(metrics: Metrics | undefined): ApolloServerP
       const started = performance.now();
       const span: Span | undefined = trace.getSpan(otelContext.active());
       let operation = 'anonymous';
+      let metricOperation = 'anonymous';
       let type = 'unknown';
       return {
         async didResolveOperation({ operationName, operation: document }) {
           operation = operationLabel(operationName);
+          metricOperation = metricOperationLabel(operationName, KNOWN_OPERATIONS);
           type = document?.operation ?? 'unknown';
           span?.updateName(`graphql.${type} ${operation}`);
           span?.setAttributes({ 'graphql.operation.name': operation, 'graphql.operation.type': type });
@@ -96,8 +111,8 @@ export function observabilityPlugin(metrics: Metrics | undefined): ApolloServerP
           const hasErrors = Boolean(errors?.length) || (response.body.kind === 'single' && Boolean(response.body.singleResult.errors?.length));
           const outcome = hasErrors ? 'error' : 'ok';
           const seconds = (performance.now() - started) / 1000;
-          metrics?.graphqlOperations.inc({ operation, type, outcome });
-          metrics?.graphqlDuration.observe({ operation, type }, seconds);
+          metrics?.graphqlOperations.inc({ operation: metricOperation, type, outcome });
+          metrics?.graphqlDuration.observe({ operation: metricOperation, type }, seconds);
           if (hasErrors && span) recordSpanError(span, new Error(errors?.[0]?.message ?? 'GraphQL errors'));
           contextValue.logger?.info('GraphQL operation', { operation, type, outcome, durationMs: Math.round(seconds * 1000) });
         },

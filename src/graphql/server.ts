@@ -33,8 +33,8 @@ import type { Services } from '../platform/services.js';
 import { authenticate, createContext, requestIdFrom, type GraphQLContext } from './context.js';
 import { buildAppSchema } from './schema.js';
 import { filesRoute } from './files-route.js';
-import { graphqlSpan, httpMetrics, observabilityPlugin, observabilityRoutes } from './observability.js';
-import { operationLabel } from '../platform/metrics.js';
+import { KNOWN_OPERATIONS, graphqlSpan, httpMetrics, observabilityPlugin, observabilityRoutes } from './observability.js';
+import { metricOperationLabel } from '../platform/metrics.js';
 import { multipartUploads } from './multipart-upload.js';
 import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, requestShapeGuard } from './abuse-limits.js';
 
@@ -289,7 +289,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => withoutHttp(error.toJSON())),
       context: (ctx) => createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
       onOperation: (ctx, id, _payload, args, result) => {
-        const operation = operationLabel(args.operationName);
+        const operation = metricOperationLabel(args.operationName, KNOWN_OPERATIONS);
         const isStream = typeof (result as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
         metrics?.graphqlOperations.inc({ operation, type: isStream ? 'subscription' : 'ws', outcome: !isStream && (result as { errors?: unknown[] }).errors?.length ? 'error' : 'ok' });
         if (isStream && metrics) {

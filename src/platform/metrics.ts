@@ -106,8 +106,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   return metrics;
 }
 
-/** Operation names become label values: bounded length and charset, so a client cannot blow up cardinality with odd names. */
+/** Operation names for logs and spans: bounded length and charset (`invalid` otherwise), `anonymous` when absent. */
 export function operationLabel(name: string | null | undefined): string {
   if (!name) return 'anonymous';
   return /^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name) ? name : 'invalid';
+}
+
+/**
+ * Operation names as *metric label values*: only names in `known` (a fixed set: the documented
+ * operations) are kept, any other name is `other`, no name is `anonymous`. Clients choose operation
+ * names freely: 20,000 names `Op1`…`Op20000` once grew /metrics to 31 MB and the heap by ~14 KB a name.
+ */
+export function metricOperationLabel(name: string | null | undefined, known: ReadonlySet<string>): string {
+  if (!name) return 'anonymous';
+  return known.has(name) ? name : 'other';
 }

@@ -259,3 +259,18 @@ describe('credentials on an open WebSocket (hole 4)', () => {
     await expectServing();
   });
 });
+
+describe('metric labels from client-chosen operation names (hole 3)', () => {
+  e2e('500 anonymous operations with 500 names add no label value to /metrics: they are all "other"', async () => {
+    const names = Array.from({ length: 500 }, (_, index) => `Op${index}_${uniqueSuffix()}`);
+    for (const name of names) {
+      const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `query ${name} { __typename }` }) });
+      await response.arrayBuffer();
+    }
+    const metrics = await (await fetch(`${api.url!}/metrics`)).text();
+    const labels = new Set([...metrics.matchAll(/operation="([^"]*)"/g)].map((match) => match[1]));
+    for (const name of names) expect(labels.has(name)).toBe(false);
+    expect(labels.has('other')).toBe(true);
+    await expectServing();
+  });
+});

@@ -124,17 +124,29 @@ describe('GET /metrics', () => {
   it('counts and times GraphQL operations by name and outcome, and HTTP requests by route', async () => {
     const before = await scrape();
     const count = (families: typeof before, labels: Record<string, string>) => sampleValue(families, 'melody_graphql_operations_total', labels) ?? 0;
-    await postGraphQL(api, 'query ProbeTypename { __typename }');
-    await postGraphQL(api, 'query ProbeTypename { __typename }');
+    // `Quota` is a documented operation (schema/operations): its own label.
+    await postGraphQL(api, 'query Quota { __typename }');
+    await postGraphQL(api, 'query Quota { __typename }');
     await postGraphQL(api, 'query ProbeBroken { notAField }');
     await probe('/health/ready');
     const after = await scrape();
-    expect(count(after, { operation: 'ProbeTypename', type: 'query', outcome: 'ok' }) - count(before, { operation: 'ProbeTypename', type: 'query', outcome: 'ok' })).toBe(2);
-    expect(sampleValue(after, 'melody_graphql_operation_duration_seconds_count', { operation: 'ProbeTypename', type: 'query' })).toBe(2);
+    expect(count(after, { operation: 'Quota', type: 'query', outcome: 'ok' }) - count(before, { operation: 'Quota', type: 'query', outcome: 'ok' })).toBe(2);
+    expect(sampleValue(after, 'melody_graphql_operation_duration_seconds_count', { operation: 'Quota', type: 'query' })).toBe(2);
     // An operation that fails validation never resolves: it is counted as an error without a type.
     expect(count(after, { operation: 'anonymous', outcome: 'error' }) - count(before, { operation: 'anonymous', outcome: 'error' })).toBe(1);
     expect((sampleValue(after, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0) - (sampleValue(before, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0)).toBe(2);
     expect(sampleValue(after, 'melody_http_requests_total', { method: 'GET', route: '/health/ready', status: '200' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('labels operations by name only for documented operations: any other name is "other", so clients cannot grow /metrics', async () => {
+    const before = await scrape();
+    const count = (families: typeof before, labels: Record<string, string>) => sampleValue(families, 'melody_graphql_operations_total', labels) ?? 0;
+    const names = Array.from({ length: 50 }, (_, index) => `Probe${index}`);
+    for (const name of names) await postGraphQL(api, `query ${name} { __typename }`);
+    const after = await scrape();
+    expect(count(after, { operation: 'other', type: 'query', outcome: 'ok' }) - count(before, { operation: 'other', type: 'query', outcome: 'ok' })).toBe(names.length);
+    const text = await (await fetch(`${api.url}/metrics`)).text();
+    for (const name of names) expect(text).not.toContain(`operation="${name}"`);
   });
 });
 
