@@ -13,8 +13,10 @@
  *   `QUERY_TOO_DEEP`) before execution. Depth counts fields along the deepest path (fragments
  *   expanded); introspection subtrees (`__schema`, `__type`) are not counted, introspection is
  *   switched on and off by itself (`GRAPHQL_INTROSPECTION`).
- * - Complexity: graphql-query-complexity with one estimator: every field costs 1 plus its children,
- *   and a field with a numeric `first` argument (a connection page) costs 1 + first × its children.
+ * - Complexity: graphql-query-complexity with one estimator (`costEstimator`): every field costs 1,
+ *   plus {@link DATABASE_QUERY_COST} per database query its resolver runs, plus its children once per
+ *   row (a connection page: `first`, or the default page when `first` is null). Introspection costs
+ *   like any other field (`__schema` also the size of the schema); only `__typename` is free.
  *   Above `GRAPHQL_MAX_COMPLEXITY` the operation is refused (400 `QUERY_TOO_COMPLEX`); accepted HTTP
  *   operations carry `extensions.cost = { complexity, maxComplexity, depth, maxDepth }`.
  * - Rate: each authenticated user may start `RATE_LIMIT_PER_MINUTE` operations per fixed
@@ -41,6 +43,7 @@ import {
   type DocumentNode,
   type ExecutionArgs,
   type FragmentDefinitionNode,
+  type GraphQLField,
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
@@ -147,13 +150,58 @@ export function operationDepth(document: DocumentNode, operationName?: string | 
   return depthOf(operation.selectionSet, new Set());
 }
 
-/** 1 per field plus its children; × `first` for connection pages; introspection fields cost nothing. */
-const costEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  if (field.name.startsWith('__')) return 0;
-  const first = args.first;
-  if (typeof first === 'number' && Number.isFinite(first) && first > 0) return 1 + Math.ceil(first) * childComplexity;
-  return 1 + childComplexity;
+/** Cost of one database query, in complexity units (so GRAPHQL_MAX_COMPLEXITY 5000 allows at most 200 queries per operation). */
+export const DATABASE_QUERY_COST = 25;
+
+/**
+ * Database queries one resolution of a field runs, by `Parent.field`, beyond the rule that every
+ * root field of Query, Mutation and Subscription runs one (`__typename` runs none).
+ */
+const DATABASE_QUERIES: Readonly<Record<string, number>> = {
+  'ConversionConnection.totalCount': 1,
+  'Conversion.feedback': 1,
+  'ConversionProgress.conversion': 1,
 };
+
+/** Page size a connection field returns: its numeric `first`, else (absent or null) the argument's default, else 20. */
+function pageSize(field: GraphQLField<unknown, unknown>, first: unknown): number {
+  if (typeof first === 'number' && Number.isFinite(first)) return Math.max(0, Math.ceil(first));
+  const fallback = field.args.find((arg) => arg.name === 'first')?.defaultValue;
+  return typeof fallback === 'number' ? fallback : 20;
+}
+
+/**
+ * The cost estimator of {@link checkOperationCost}: a field costs 1, plus {@link DATABASE_QUERY_COST}
+ * per database query it runs, plus its children's cost once per row it returns. Rows: `first` for a
+ * connection page (`first: null` is the default page, not 1; `first: 0` still counts one row, as
+ * `totalCount` and `pageInfo` are answered for an empty page too), else 1. Introspection is costed
+ * like any other field, and `__schema` also costs the size of the schema it can dump (one unit per
+ * type, field and enum value: a few hundred here), so aliased schema dumps add up; only `__typename`
+ * is free.
+ */
+function costEstimator(schema: GraphQLSchema): ComplexityEstimator {
+  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(Boolean));
+  let schemaSize = 0;
+  for (const type of Object.values(schema.getTypeMap())) {
+    schemaSize += 1;
+    if ('getFields' in type) schemaSize += Object.keys(type.getFields()).length;
+    if ('getValues' in type) schemaSize += type.getValues().length;
+  }
+  return ({ type, field, args, childComplexity }) => {
+    if (field.name === '__typename') return 0;
+    if (field.name === '__schema') return 1 + schemaSize + childComplexity;
+    const queries = DATABASE_QUERIES[`${type.name}.${field.name}`] ?? (roots.has(type as never) && !field.name.startsWith('__') ? 1 : 0);
+    const rows = field.args.some((arg) => arg.name === 'first') ? Math.max(1, pageSize(field, args.first)) : 1;
+    return 1 + DATABASE_QUERY_COST * queries + rows * childComplexity;
+  };
+}
+
+const estimators = new WeakMap<GraphQLSchema, ComplexityEstimator>();
+function estimatorFor(schema: GraphQLSchema): ComplexityEstimator {
+  let estimator = estimators.get(schema);
+  if (!estimator) estimators.set(schema, (estimator = costEstimator(schema)));
+  return estimator;
+}
 
 function limitError(message: string, code: (typeof ABUSE_ERROR_CODES)[number], status: number, extensions: Record<string, unknown> = {}, headers?: Map<string, string>): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions, http: { status, ...(headers ? { headers } : {}) } } });
@@ -170,7 +218,7 @@ export function checkOperationCost(schema: GraphQLSchema, config: AbuseLimitsCon
   }
   let complexity: number;
   try {
-    complexity = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [costEstimator] });
+    complexity = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [estimatorFor(schema)] });
   } catch (error) {
     // getComplexity coerces the variables (getVariableValues) and throws the coercion error: the
     // client's mistake, answered as Apollo answers it at execution, not as a 500.

@@ -274,3 +274,19 @@ describe('metric labels from client-chosen operation names (hole 3)', () => {
     await expectServing();
   });
 });
+
+describe('cost follows database work (hole 5)', () => {
+  e2e('330 aliases of history(first: 0) { totalCount } are refused before any query runs, and first: null costs the default page', async () => {
+    const token = mintToken(resources.jwtSecret, `cost-${uniqueSuffix()}`);
+    const post = async (query: string) => {
+      const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+      return { status: response.status, body: (await response.json()) as { errors?: { extensions?: { code?: string } }[]; extensions?: { cost?: { complexity: number } } } };
+    };
+    const aliases = await post(`{ ${Array.from({ length: 330 }, (_, index) => `a${index}: history(first: 0) { totalCount }`).join(' ')} }`);
+    expect({ status: aliases.status, code: aliases.body.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'QUERY_TOO_COMPLEX' });
+    const nullPage = await post('{ history(first: null) { edges { node { id } } } }');
+    const defaultPage = await post('{ history(first: 20) { edges { node { id } } } }');
+    expect(nullPage.body.extensions?.cost?.complexity).toBe(defaultPage.body.extensions?.cost?.complexity);
+    await expectServing();
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * The cost model of abuse-limits.ts (issue 10, holes 5 and 10): cost follows database work (each
+ * aliased list or `totalCount` costs its queries), `first: null` is the default page, and
+ * introspection is not free; the documented operations and the standard introspection query still
+ * fit the default limit.
+ */
+import { GraphQLError, getIntrospectionQuery, parse, type GraphQLSchema } from 'graphql';
+import { DATABASE_QUERY_COST, checkOperationCost } from '../../../src/graphql/abuse-limits.js';
+import { buildAppSchema } from '../../../src/graphql/schema.js';
+import { loadConfig } from '../../../src/platform/config.js';
+
+let schema: GraphQLSchema;
+const defaults = loadConfig({ NODE_ENV: 'test' });
+const unlimited = { ...defaults, maxQueryComplexity: 1e9, maxQueryDepth: 1000 };
+const cost = (query: string, variables: Record<string, unknown> = {}) => checkOperationCost(schema, unlimited, parse(query), variables).complexity;
+
+beforeAll(async () => {
+  schema = await buildAppSchema();
+});
+
+describe('operation cost', () => {
+  it('charges every aliased history its page query and its totalCount query, even with first: 0', () => {
+    const one = cost('{ history(first: 0) { totalCount } }');
+    expect(one).toBeGreaterThanOrEqual(2 * DATABASE_QUERY_COST);
+    const aliases = `{ ${Array.from({ length: 330 }, (_, index) => `a${index}: history(first: 0) { totalCount }`).join(' ')} }`;
+    expect(cost(aliases)).toBe(330 * one);
+    expect(() => checkOperationCost(schema, defaults, parse(aliases), {})).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }) as GraphQLError);
+  });
+
+  it('costs first: null (and no first) as the default page of 20, not as one row', () => {
+    const page = (first: string) => cost(`{ history${first} { edges { node { id } } } }`);
+    expect(page('(first: null)')).toBe(page('(first: 20)'));
+    expect(page('')).toBe(page('(first: 20)'));
+    expect(page('(first: null)')).toBeGreaterThan(page('(first: 1)'));
+    expect(cost('query($n: Int) { history(first: $n) { edges { node { id } } } }', { n: null })).toBe(page('(first: 20)'));
+  });
+
+  it('charges a database query per row for a per-row resolver (feedback)', () => {
+    // Per row: feedback (1 + its query) + rating (1), against id (1).
+    expect(cost("{ history(first: 10) { edges { node { feedback { rating } } } } }") - cost("{ history(first: 10) { edges { node { id } } } }")).toBe(10 * (DATABASE_QUERY_COST + 1));
+  });
+
+  it('does not exempt introspection: aliased schema dumps are refused, one standard introspection query fits', () => {
+    const standard = cost(getIntrospectionQuery());
+    expect(standard).toBeGreaterThan(100);
+    expect(standard).toBeLessThan(defaults.maxQueryComplexity);
+    const aliased = `{ ${Array.from({ length: 60 }, (_, index) => `s${index}: __schema { types { name fields { name } } }`).join(' ')} }`;
+    expect(() => checkOperationCost(schema, defaults, parse(aliased), {})).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }) as GraphQLError);
+    expect(cost('{ __typename }')).toBe(0);
+  });
+});
