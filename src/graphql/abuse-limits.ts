@@ -55,6 +55,9 @@ import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import { redisKey } from '../platform/redis.js';
 import type { AuthUser } from '../platform/auth.js';
+import { RateLimiter, type RateDecision } from '../platform/rate-limiter.js';
+
+export { RateLimiter, type RateDecision };
 
 /** Error codes raised here; all are the client's doing and shown as they are in production. */
 export const ABUSE_ERROR_CODES = ['QUERY_TOO_LARGE', 'BATCHING_NOT_SUPPORTED', 'QUERY_TOO_DEEP', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'SUBSCRIPTION_LIMIT'] as const;
@@ -68,8 +71,6 @@ export interface OperationCost {
   depth: number;
   maxDepth: number;
 }
-
-const RATE_WINDOW_MS = 60_000;
 
 /**
  * Deepest bracket nesting a document may have before it is parsed. Far above anything a real
@@ -232,41 +233,6 @@ export function checkOperationCost(schema: GraphQLSchema, config: AbuseLimitsCon
     });
   }
   return { complexity, maxComplexity: config.maxQueryComplexity, depth, maxDepth: config.maxQueryDepth };
-}
-
-const RATE_SCRIPT = `
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {n, ttl}`;
-
-export interface RateDecision {
-  allowed: boolean;
-  /** Operations counted in the current window, this one included. */
-  count: number;
-  limit: number;
-  /** Whole seconds until the window resets (at least 1). */
-  retryAfterSeconds: number;
-}
-
-/** Per-user fixed-window rate limiter shared by every replica through Redis. */
-export class RateLimiter {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    readonly limitPerMinute: number,
-  ) {}
-
-  /** Counts one operation of `userId` and says whether it is within the limit. */
-  async hit(userId: string): Promise<RateDecision> {
-    const window = Math.floor(Date.now() / RATE_WINDOW_MS);
-    const key = redisKey(this.prefix, 'ratelimit', userId, String(window));
-    const [count, ttl] = (await this.redis.eval(RATE_SCRIPT, 1, key, String(RATE_WINDOW_MS))) as [number, number];
-    return { allowed: count <= this.limitPerMinute, count, limit: this.limitPerMinute, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
-  }
 }
 
 /** The RATE_LIMITED error (HTTP 429 with Retry-After). */

@@ -16,7 +16,9 @@ import { operationDepth } from '../../src/graphql/abuse-limits.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionGlobalId } from '../../src/modules/node/global-id.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
-import { postGraphQL, startApi, type ApiEnv } from '../support/api-harness.js';
+import { postGraphQL, startApi, uploadConversion, type ApiEnv } from '../support/api-harness.js';
+import { toneWav } from '../support/hostile-inputs.js';
+import { DECODE_REFUSAL_COST } from '../../src/modules/conversion/conversion.service.js';
 import { insertConversion } from '../support/read-side-harness.js';
 import { followProgress, progressClient } from '../support/progress-client.js';
 
@@ -137,6 +139,20 @@ describe('the per-user rate limit', () => {
     expect(error.extensions!.retryAfterSeconds).toBe(retryAfter);
     // Somebody else is not affected.
     expect((await rawPost(api.url, JSON.stringify({ query: QUOTA }), other)).status).toBe(200);
+  });
+
+  it('charges an upload refused after decoding DECODE_REFUSAL_COST more units, so repeated refusals reach the limit sooner', async () => {
+    const limit = DECODE_REFUSAL_COST + 5;
+    const api = await startApi(cleanup, { RATE_LIMIT_PER_MINUTE: String(limit) });
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    const user = api.token(`refused-${uniqueSuffix()}`);
+    const refused = await uploadConversion(api, { token: user, file: { bytes: toneWav(0.5, 16_000, 0.3), name: 'short.wav' } });
+    expect(refused.body.data?.convertMelody.userErrors[0]?.code).toBe('TOO_SHORT');
+    // 1 (the upload) + DECODE_REFUSAL_COST used: limit - 1 - DECODE_REFUSAL_COST = 4 operations left.
+    for (let left = limit - 1 - DECODE_REFUSAL_COST; left > 0; left--) expect((await rawPost(api.url, JSON.stringify({ query: QUOTA }), user)).status).toBe(200);
+    const over = await rawPost(api.url, JSON.stringify({ query: QUOTA }), user);
+    expect({ status: over.status, code: over.body.errors?.[0]?.extensions?.code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
   });
 });
 

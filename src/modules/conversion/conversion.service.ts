@@ -23,6 +23,8 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { FileUpload } from 'graphql-upload-minimal';
+import { RateLimiter } from '../../platform/rate-limiter.js';
+import { DecodeSlots } from './decode-slots.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import { validateRequest, type CleanRequest } from '../../audio/pipeline.js';
@@ -92,6 +94,14 @@ const ENQUEUE_TIMEOUT_MS = 10_000;
  * ~50–120 MB of float samples), so concurrent uploads wait here rather than multiply that.
  */
 const DECODE_CONCURRENCY = 2;
+/** Decodes one user may run at once in one API process (decode-slots.ts): the other slot stays for others. */
+const DECODE_SLOTS_PER_USER = 1;
+/**
+ * Rate-limit units an upload refused after decoding costs its user (on top of the operation's 1): a
+ * refusal can take seconds of decoding, so a user who keeps sending such files reaches
+ * RATE_LIMIT_PER_MINUTE after ~RATE_LIMIT_PER_MINUTE / 10 of them.
+ */
+export const DECODE_REFUSAL_COST = 10;
 
 /**
  * Rough time to completion once a worker starts: 5 s of fixed cost (queue, decoding, encoding,
@@ -119,24 +129,6 @@ export function sanitizeFileName(raw: string | null | undefined): string {
   return clean === '' ? 'upload' : clean;
 }
 
-/** A tiny counting semaphore. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
-    try {
-      return await work();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 function userErrorsFrom(error: ValidationError, fallbackField: string | null): UserErrorData[] {
   // INVALID_TEXT_ENCODING names its field in `value` (one code for every text field).
   const fieldOf = (issue: ValidationError['issues'][number]) => (issue.code === INVALID_TEXT_ENCODING ? String(issue.value) : FIELD_OF_CODE[issue.code] ?? fallbackField);
@@ -161,12 +153,14 @@ function serviceUnavailable(message: string): GraphQLError {
 
 export class ConversionService {
   private readonly decoder: CompressedDecoder;
-  private readonly decodeLimiter = new Limiter(DECODE_CONCURRENCY);
+  private readonly decodeSlots = new DecodeSlots(DECODE_CONCURRENCY, DECODE_SLOTS_PER_USER);
+  private readonly rateLimiter: RateLimiter;
   /** The instant quotas are judged at (injectable for tests crossing day and month boundaries). */
   readonly clock: () => Date;
 
   constructor(private readonly services: Services, options: { decoder?: CompressedDecoder; clock?: () => Date } = {}) {
     this.decoder = options.decoder ?? createFfmpegDecoder();
+    this.rateLimiter = new RateLimiter(services.redis, services.config.redisPrefix, services.config.rateLimitPerMinute);
     this.clock = options.clock ?? (() => new Date());
   }
 
@@ -263,10 +257,15 @@ export class ConversionService {
     let warnings: WarningData[];
     try {
       const sizeBytes = await this.receive(file, inputKey);
-      const checked = await this.decodeLimiter.run(async () => {
+      const checked = await this.decodeSlots.run(user.id, async () => {
         const bytes = await storage.read(inputKey);
-        const { audio, report } = await validateAndDecode(bytes, { decoder: this.decoder, limits: { maxFileBytes: this.services.config.maxUploadBytes }, fileName });
-        return { audio: { format: audio.format, codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels.length, bitrate: audio.bitrate, seconds: durationSeconds(audio) }, report };
+        try {
+          const { audio, report } = await validateAndDecode(bytes, { decoder: this.decoder, limits: { maxFileBytes: this.services.config.maxUploadBytes }, fileName });
+          return { audio: { format: audio.format, codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels.length, bitrate: audio.bitrate, seconds: durationSeconds(audio) }, report };
+        } catch (error) {
+          if (error instanceof ValidationError) await this.chargeRefusal(user.id, logger);
+          throw error;
+        }
       });
       input = {
         fileName,
@@ -329,6 +328,12 @@ export class ConversionService {
     }
     logger.info('Conversion queued', { conversionId: id, format: input.format, durationSeconds: input.durationSeconds, sizeBytes: input.sizeBytes });
     return { ok: true, conversion, warnings, estimatedSeconds: estimateSeconds(input.durationSeconds), reused: false };
+  }
+
+  /** Counts a refused decode against the user's rate limit ({@link DECODE_REFUSAL_COST}); fails open like the limiter itself. */
+  private async chargeRefusal(userId: string, logger: Logger): Promise<void> {
+    if (this.rateLimiter.limitPerMinute <= 0) return;
+    await this.rateLimiter.hit(userId, DECODE_REFUSAL_COST).catch((error: Error) => logger.warn('Could not charge a refused upload to the rate limit', { error: error.message }));
   }
 
   private reused(conversion: Conversion): ConvertMelodyOutcome {
