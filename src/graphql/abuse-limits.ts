@@ -235,6 +235,12 @@ export function checkOperationCost(schema: GraphQLSchema, config: AbuseLimitsCon
   return { complexity, maxComplexity: config.maxQueryComplexity, depth, maxDepth: config.maxQueryDepth };
 }
 
+/** `error` without graphql-js's field suggestions ("Did you mean …?"), which name parts of the schema. */
+function withoutSuggestions(error: GraphQLError): GraphQLError {
+  const message = error.message.replace(/ Did you mean .+\?$/, '');
+  return message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: error.extensions });
+}
+
 /** The RATE_LIMITED error (HTTP 429 with Retry-After). */
 export function rateLimitedError(decision: RateDecision): GraphQLError {
   return limitError(
@@ -369,7 +375,8 @@ export class WsLimits {
         return [error instanceof GraphQLError ? error : new GraphQLError(String(error), { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
       }
       const errors = validate(this.schema, document, this.rules);
-      if (errors.length) return [...errors];
+      // As Apollo's hideSchemaDetailsFromClientErrors over HTTP: no "Did you mean …?" without introspection.
+      if (errors.length) return this.config.introspection ? [...errors] : errors.map((error) => withoutSuggestions(error));
       await enforceRateLimit(this.limiter, user, this.logger);
       checkOperationCost(this.schema, this.config, document, payload.variables ?? undefined, payload.operationName);
       const operation = getOperationAST(document, payload.operationName ?? undefined);

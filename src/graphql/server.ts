@@ -238,6 +238,23 @@ function refuseBadClientMessages(socket: WebSocket, data: Buffer, isBinary: bool
   else if (typeof id === 'string' && id.length > MAX_OPERATION_ID_LENGTH) socket.close(4400, `Operation ids are at most ${MAX_OPERATION_ID_LENGTH} characters.`);
 }
 
+/**
+ * Headers on every answer: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
+ * `Referrer-Policy: no-referrer`, a Content-Security-Policy that allows nothing (the API serves JSON
+ * and files, never pages; not in development, where Apollo Sandbox is the landing page), and HSTS
+ * when the public URL is https (behind TLS).
+ */
+function securityHeaders(options: { hsts: boolean; csp: boolean }) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('X-Frame-Options', 'DENY');
+    res.set('Referrer-Policy', 'no-referrer');
+    if (options.csp) res.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    if (options.hsts) res.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    next();
+  };
+}
+
 /** Creates (but does not start) the API server. Builds the schema unless one is given. */
 export async function createApiServer(services: Services, options: { schema?: GraphQLSchema } = {}): Promise<ApiServer> {
   const { config, logger } = services;
@@ -319,6 +336,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     // main.ts owns SIGTERM/SIGINT (it also stops the worker and closes the services, in order).
     stopOnTerminationSignals: false,
     introspection: config.introspection,
+    // Without introspection, no "Did you mean …?" field suggestions either: they leak the schema.
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     includeStacktraceInErrorResponses: !production,
     formatError: (formatted, error) => formatClientError(formatted, error, production),
     plugins: [
@@ -341,6 +360,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   });
   await apollo.start();
 
+  app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://'), csp: config.env !== 'development' }));
   app.use(httpMetrics(metrics));
   app.get('/health/live', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
@@ -369,6 +389,10 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         }),
     }),
   );
+  // No framework HTML pages: an unknown path is a JSON 404 like every other answer.
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });
+  });
   app.use(uploadErrorHandler);
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     logger.error('Unhandled HTTP error', { error: (error as Error)?.message, stack: (error as Error)?.stack });

@@ -290,3 +290,46 @@ describe('cost follows database work (hole 5)', () => {
     await expectServing();
   });
 });
+
+describe('hardening of a production process', () => {
+  e2e('every answer carries the security headers, and an unknown path is a JSON 404, not a framework page', async () => {
+    for (const path of ['/health/live', '/graphql', '/metrics', '/no-such-path', '/files/nothing']) {
+      const response = await fetch(`${api.url!}${path}`, path === '/graphql' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' } : {});
+      const text = await response.text();
+      expect({ path, nosniff: response.headers.get('x-content-type-options'), frame: response.headers.get('x-frame-options'), csp: response.headers.get('content-security-policy') }).toEqual({
+        path,
+        nosniff: 'nosniff',
+        frame: 'DENY',
+        csp: expect.stringContaining("default-src 'none'"),
+      });
+      expect(text).not.toMatch(/<html|<pre>|Cannot GET/i);
+      // Plain http here: no HSTS (it is sent when PUBLIC_URL is https).
+      expect(response.headers.get('strict-transport-security')).toBeNull();
+    }
+    const missing = await fetch(`${api.url!}/no-such-path`);
+    expect({ status: missing.status, body: await missing.json() }).toEqual({ status: 404, body: { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] } });
+  });
+
+  e2e('with introspection off, a misspelt field gets no "Did you mean" suggestion, over HTTP or WebSocket', async () => {
+    const token = mintToken(resources.jwtSecret, `spell-${uniqueSuffix()}`);
+    const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ histor { totalCount } }' }) });
+    const body = (await response.json()) as { errors: { message: string }[] };
+    expect(body.errors[0].message).toMatch(/Cannot query field "histor"/);
+    expect(body.errors[0].message).not.toMatch(/Did you mean/);
+    const socket = await stepSocket(api.url!);
+    cleanup.add(() => socket.close());
+    await socket.init({ authorization: `Bearer ${token}` });
+    const ws = (await socket.run('{ histor { totalCount } }')) as { errors: { message: string }[] };
+    expect(ws.errors[0].message).toMatch(/Cannot query field "histor"/);
+    expect(ws.errors[0].message).not.toMatch(/Did you mean/);
+  });
+
+  e2e('WebSocket error payloads carry no internal extensions.http', async () => {
+    const socket = await stepSocket(api.url!);
+    cleanup.add(() => socket.close());
+    await socket.init({ authorization: `Bearer ${mintToken(resources.jwtSecret, `http-${uniqueSuffix()}`)}` });
+    const outcome = (await socket.run(`{ __typename }\n# ${'x'.repeat(20_000)}`)) as { errors: { extensions?: Record<string, unknown> }[] };
+    expect(outcome.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_LARGE' });
+    expect(outcome.errors[0].extensions).not.toHaveProperty('http');
+  });
+});
