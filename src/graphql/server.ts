@@ -262,7 +262,13 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   const schema = options.schema ?? (await buildAppSchema());
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  // A request (upload included) must arrive whole within REQUEST_TIMEOUT_SECONDS: a slower one is
+  // answered 408 and closed (Node checks every connectionsCheckingInterval, 30 s by default).
+  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+  const httpServer = createServer(
+    { requestTimeout: requestTimeoutMs, headersTimeout: Math.min(60_000, requestTimeoutMs), connectionsCheckingInterval: Math.min(1000, requestTimeoutMs / 4) },
+    app,
+  );
   // Abuse limits (abuse-limits.ts): rate, depth, complexity, document size, open subscriptions.
   const rateLimiter = new RateLimiter(services.redis, config.redisPrefix, config.rateLimitPerMinute);
   const wsLimits = new WsLimits(schema, config, services.redis, rateLimiter, logger);

@@ -40,6 +40,12 @@ export interface Config {
   jobBackoffMs: number;
   /** `MAX_UPLOAD_BYTES`: largest accepted upload, enforced while streaming. Default 50 MB. */
   maxUploadBytes: number;
+  /**
+   * `REQUEST_TIMEOUT_SECONDS`: longest time to receive one whole HTTP request (headers and body, an
+   * upload included); a slower request is answered 408 and its connection closed, so slow uploads
+   * cannot hold sockets and quota units. Default 120 (50 MiB at ~3.5 Mbit/s); 10..3600.
+   */
+  requestTimeoutSeconds: number;
   /** `GRAPHQL_MAX_DEPTH`: deepest field nesting an operation may have (introspection fields not counted). Default 10 (1–100). */
   maxQueryDepth: number;
   /** `GRAPHQL_MAX_COMPLEXITY`: largest operation cost (1 per field, + 25 per database query, × rows under a connection; see abuse-limits.ts). Default 5000. */
@@ -212,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 10, 3_600_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT_SECONDS', 120, 2, 3600),
     maxQueryDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 100),
     maxQueryComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 1, 10_000_000),
     maxQueryBytes: integer(env, 'GRAPHQL_MAX_QUERY_BYTES', 16384, 256, 1024 * 1024),

@@ -28,7 +28,8 @@ import { startServiceProcess, type ServiceProcess } from '../support/service-pro
 import { itWithOutputs } from '../support/it-with-outputs.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, storedFiles, type ProgressRecorder, type WorkerEnv } from '../support/worker-harness.js';
 
-const OUTPUTS = ['input', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
+/** A completed conversion's files: its outputs (the upload is deleted once it completes). */
+const OUTPUTS = ['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
 
 const cleanup = new Cleanup();
 let resources: TestResources;

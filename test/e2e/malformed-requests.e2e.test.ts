@@ -6,6 +6,7 @@
  * process is alive, answers `/health/live` and still accepts a valid token; every answer is a clean
  * 4xx with a GraphQL error code (never a 500, never a dropped connection).
  */
+import { connect } from 'node:net';
 import { Cleanup, createTestResources, mintToken, uniqueSuffix, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, type ServiceProcess } from '../support/service-processes.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
@@ -332,4 +333,92 @@ describe('hardening of a production process', () => {
     expect(outcome.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_LARGE' });
     expect(outcome.errors[0].extensions).not.toHaveProperty('http');
   });
+});
+
+describe('slow and oversize uploads', () => {
+  const own = new Cleanup();
+  let small: ServiceProcess;
+  const MAX_UPLOAD = 1024 * 1024;
+  beforeAll(async () => {
+    small = await startApiProcess(own, { name: 'api-small', env: { ...resources.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', REQUEST_TIMEOUT_SECONDS: '3', MAX_UPLOAD_BYTES: String(MAX_UPLOAD) } });
+  }, 90_000);
+  afterAll(() => own.run(), 60_000);
+
+  const uploadHead = (token: string, length: number) =>
+    `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nApollo-Require-Preflight: true\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${length}\r\n\r\n`;
+
+  async function quotaUsed(token: string): Promise<number> {
+    const response = await fetch(`${small.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ quota { daily { used } } }' }) });
+    return ((await response.json()) as { data: { quota: { daily: { used: number } } } }).data.quota.daily.used;
+  }
+
+  itWithOutputs(
+    'an upload that stalls mid-file is cut at REQUEST_TIMEOUT_SECONDS with 408, and gives its quota unit back',
+    () => [small],
+    async () => {
+      const token = mintToken(resources.jwtSecret, `slow-${uniqueSuffix()}`);
+      const start = Buffer.concat([ops, map, filePart('0', 'melody.wav', new Uint8Array(200_000))]).subarray(0, 60_000);
+      const { hostname, port } = new URL(small.url!);
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), hostname);
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        // Sends part of the body and then nothing more: only the server's timeout can end this.
+        socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(uploadHead(token, 300_000)), start])));
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      await waitUntil('the quota unit of the cut upload is given back', async () => (await quotaUsed(token)) === 0, 30_000);
+      expect(small.running()).toBe(true);
+      expect(await serves(small.url!, resources.jwtSecret, `alive-${uniqueSuffix()}`)).toEqual({ live: 200, quota: 200, errors: null });
+    },
+    60_000,
+  );
+
+  itWithOutputs(
+    'an upload over MAX_UPLOAD_BYTES is answered FILE_TOO_LARGE and its connection closed long before the declared 400 MB are sent',
+    () => [small],
+    async () => {
+      const token = mintToken(resources.jwtSecret, `big-${uniqueSuffix()}`);
+      const declared = 400 * 1024 * 1024;
+      const { hostname, port } = new URL(small.url!);
+      const result = await new Promise<{ answer: string; sent: number }>((resolve) => {
+        const socket = connect(Number(port), hostname);
+        const chunks: Buffer[] = [];
+        let sent = 0;
+        let open = true;
+        const chunk = Buffer.alloc(256 * 1024);
+        const pump = () => {
+          while (open && sent < declared) {
+            sent += chunk.length;
+            if (!socket.write(chunk)) {
+              socket.once('drain', pump);
+              return;
+            }
+          }
+        };
+        socket.on('data', (data: Buffer) => chunks.push(data));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          open = false;
+          resolve({ answer: Buffer.concat(chunks).toString('latin1'), sent });
+        });
+        socket.on('connect', () => {
+          socket.write(Buffer.concat([Buffer.from(uploadHead(token, declared)), ops, map, Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="0"; filename="big.wav"\r\nContent-Type: audio/wav\r\n\r\n`)]));
+          pump();
+        });
+      });
+      // The server stopped reading: the client got far less than 400 MB out (the answer, when it arrived first, says why).
+      expect(result.sent).toBeLessThan(declared / 4);
+      if (result.answer !== '') {
+        expect(result.answer).toMatch(/^HTTP\/1\.1 200 /);
+        expect(result.answer).toMatch(/connection: close/i);
+        expect(result.answer).toContain('FILE_TOO_LARGE');
+      }
+      await waitUntil('nothing of the refused upload is held', async () => (await quotaUsed(token)) === 0, 30_000);
+      expect(small.running()).toBe(true);
+    },
+    120_000,
+  );
 });

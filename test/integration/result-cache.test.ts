@@ -25,7 +25,8 @@ import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
 import { Cleanup, freePort } from '../support/service-harness.js';
 
-const OUTPUTS = ['input', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
+/** A completed conversion's files: its outputs (the upload is deleted once it completes). */
+const OUTPUTS = ['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
 /** Duplicate detection on (the harness turns it off by default); no start limiter in the way. */
 const CACHE_ENV = { RESULT_CACHE_TTL_SECONDS: '3600', JOB_START_LIMIT: '0' };
 

@@ -46,7 +46,9 @@ it('a worker sent SIGTERM during a conversion finishes it, then exits 0', async 
   const row = await loadConversion(env, conversion.id);
   expect(row.status).toBe(ConversionStatus.COMPLETED);
   expect(progress.events.at(-1)).toMatchObject({ status: 'COMPLETED', final: true });
-  expect(await storedFiles(env, conversion.id)).toEqual(expect.arrayContaining(['input', 'vocals.wav', 'score.mid', 'score.musicxml', 'report.json']));
+  expect(await storedFiles(env, conversion.id)).toEqual(expect.arrayContaining(['vocals.wav', 'score.mid', 'score.musicxml', 'report.json']));
+  // Completed: the upload is deleted.
+  expect(await storedFiles(env, conversion.id)).not.toContain('input');
   const counts = await services.queue.checkHealth();
   expect([counts.waiting, counts.active, counts.succeeded]).toEqual([0, 0, 1]);
 }, 120_000);

@@ -111,7 +111,8 @@ describe('a conversion that meets a retryable storage failure', () => {
     expect(row.status).toBe(ConversionStatus.COMPLETED);
     expect(row.retryCount).toBe(2);
     expect(row.error).toBeNull();
-    expect(await storedFiles(env, conversion.id)).toEqual(['input', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav']);
+    // Completed after retries: its outputs, and no longer its upload.
+    expect(await storedFiles(env, conversion.id)).toEqual(['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav']);
 
     // Between the attempts: a PENDING event naming the error, then the next start after the backoff.
     const retrying = progress.events.filter((e) => e.status === 'PENDING');

@@ -24,7 +24,8 @@ import {
 import { Cleanup } from '../support/service-harness.js';
 
 const STAGES = ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION'];
-const OUTPUTS = ['input', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
+/** A completed conversion's files: its outputs (the upload is deleted once it completes). */
+const OUTPUTS = ['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
 
 const cleanup = new Cleanup();
 let env: WorkerEnv;
