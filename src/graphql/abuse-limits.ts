@@ -22,8 +22,9 @@
  * - Rate: each authenticated user may start `RATE_LIMIT_PER_MINUTE` operations per fixed
  *   one-minute window, counted in Redis by one Lua script (INCR + PEXPIRE, atomic) so every API
  *   replica shares the count. Over the limit: HTTP 429 with `Retry-After`, error code `RATE_LIMITED`
- *   and `extensions.retryAfterSeconds`. Anonymous operations are not counted (they can read nothing
- *   but the schema). If Redis fails the limiter lets the request through (availability first) and logs.
+ *   and `extensions.retryAfterSeconds`. Operations without a credential are counted per client IP
+ *   against `ANONYMOUS_RATE_LIMIT_PER_MINUTE`. If Redis fails the limiter lets the request through
+ *   (availability first) and logs.
  * - Subscriptions: at most `MAX_SUBSCRIPTIONS_PER_USER` open at once per user across replicas:
  *   each open subscription holds a lease (a member of a Redis sorted set scored by its expiry,
  *   renewed every LEASE/3 while open, removed on completion), so a crashed replica's leases
@@ -252,12 +253,13 @@ export function rateLimitedError(decision: RateDecision): GraphQLError {
   );
 }
 
-/** Applies the rate limit to `user` (nothing for anonymous callers); fails open if Redis fails. @throws RATE_LIMITED */
-export async function enforceRateLimit(limiter: RateLimiter, user: AuthUser | null, logger: Logger): Promise<void> {
-  if (!user || limiter.limitPerMinute <= 0) return;
+/** Applies the rate limit to `user`, or for a caller without a credential the anonymous limit to `clientIp`; fails open if Redis fails. @throws RATE_LIMITED */
+export async function enforceRateLimit(limiter: RateLimiter, user: AuthUser | null, logger: Logger, anonymous?: { limiter: RateLimiter; clientIp: string | null }): Promise<void> {
+  const target = user ? { limiter, key: user.id } : anonymous && anonymous.clientIp ? { limiter: anonymous.limiter, key: `anonymous:${anonymous.clientIp}` } : null;
+  if (!target || target.limiter.limitPerMinute <= 0) return;
   let decision: RateDecision;
   try {
-    decision = await limiter.hit(user.id);
+    decision = await target.limiter.hit(target.key);
   } catch (error) {
     logger.warn('Rate limiter unavailable; request let through', { error: (error as Error).message });
     return;
@@ -269,13 +271,18 @@ export async function enforceRateLimit(limiter: RateLimiter, user: AuthUser | nu
  * Apollo plugin: rate limit, then depth and complexity, once the operation is resolved (before
  * execution); adds `extensions.cost` to accepted single results.
  */
-export function abuseLimitsPlugin<C extends { user: AuthUser | null; logger: Logger }>(schema: GraphQLSchema, config: AbuseLimitsConfig, limiter: RateLimiter): ApolloServerPlugin<C> {
+export function abuseLimitsPlugin<C extends { user: AuthUser | null; logger: Logger; clientIp?: string | null }>(
+  schema: GraphQLSchema,
+  config: AbuseLimitsConfig,
+  limiter: RateLimiter,
+  anonymousLimiter?: RateLimiter,
+): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       let cost: OperationCost | null = null;
       return {
         async didResolveOperation({ document, request, operationName, contextValue }) {
-          await enforceRateLimit(limiter, contextValue.user, contextValue.logger);
+          await enforceRateLimit(limiter, contextValue.user, contextValue.logger, anonymousLimiter ? { limiter: anonymousLimiter, clientIp: contextValue.clientIp ?? null } : undefined);
           cost = checkOperationCost(schema, config, document, request.variables, operationName);
         },
         async willSendResponse({ response }) {

@@ -22,6 +22,8 @@ export interface GraphQLContext {
   services: Services;
   /** `services.logger.child({ requestId, userId })`. */
   logger: Logger;
+  /** The peer address of the HTTP request (the anonymous rate limit's key); null over graphql-ws. */
+  clientIp: string | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -32,8 +34,9 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-export function createContext(services: Services, options: { requestId: string; user: AuthUser | null }): GraphQLContext {
+export function createContext(services: Services, options: { requestId: string; user: AuthUser | null; clientIp?: string | null }): GraphQLContext {
   return {
+    clientIp: options.clientIp ?? null,
     requestId: options.requestId,
     user: options.user,
     em: services.orm.em.fork() as EntityManager,

@@ -271,6 +271,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   );
   // Abuse limits (abuse-limits.ts): rate, depth, complexity, document size, open subscriptions.
   const rateLimiter = new RateLimiter(services.redis, config.redisPrefix, config.rateLimitPerMinute);
+  // Callers without a credential, counted per client IP (the direct peer: no proxy header is trusted).
+  const anonymousLimiter = new RateLimiter(services.redis, config.redisPrefix, config.anonymousRateLimitPerMinute);
   const wsLimits = new WsLimits(schema, config, services.redis, rateLimiter, logger);
 
   // graphql-ws on the same server and path.
@@ -361,7 +363,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       config.env === 'development' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(),
       observabilityPlugin(metrics),
-      abuseLimitsPlugin<GraphQLContext>(schema, config, rateLimiter),
+      abuseLimitsPlugin<GraphQLContext>(schema, config, rateLimiter, anonymousLimiter),
     ],
   });
   await apollo.start();
@@ -392,6 +394,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         createContext(services, {
           requestId: res.locals.requestId as string,
           user: await authenticate(services, req.headers.authorization, req.headers['x-api-key']),
+          clientIp: req.socket.remoteAddress ?? null,
         }),
     }),
   );

@@ -54,6 +54,8 @@ export interface Config {
   maxQueryBytes: number;
   /** `RATE_LIMIT_PER_MINUTE`: GraphQL operations one user may start per minute, counted in Redis across replicas; 0 turns it off. Default 300. */
   rateLimitPerMinute: number;
+  /** `ANONYMOUS_RATE_LIMIT_PER_MINUTE`: GraphQL operations without a credential one client IP may start per minute (Redis, across replicas); 0 turns it off. Default 120. */
+  anonymousRateLimitPerMinute: number;
   /** `MAX_SUBSCRIPTIONS_PER_USER`: subscriptions one user may hold open at once across replicas; 0 turns it off. Default 10. */
   maxSubscriptionsPerUser: number;
   /** `GRAPHQL_INTROSPECTION`: `true`/`false`; schema introspection over HTTP and WebSocket. Default on, except off when NODE_ENV=production. */
@@ -223,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueryComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 1, 10_000_000),
     maxQueryBytes: integer(env, 'GRAPHQL_MAX_QUERY_BYTES', 16384, 256, 1024 * 1024),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000),
+    anonymousRateLimitPerMinute: integer(env, 'ANONYMOUS_RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
     maxSubscriptionsPerUser: integer(env, 'MAX_SUBSCRIPTIONS_PER_USER', 10, 0, 100_000),
     introspection: flag(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     metricsPort: env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),

@@ -141,6 +141,17 @@ describe('the per-user rate limit', () => {
     expect((await rawPost(api.url, JSON.stringify({ query: QUOTA }), other)).status).toBe(200);
   });
 
+  it('limits operations without a credential per client IP (ANONYMOUS_RATE_LIMIT_PER_MINUTE), and leaves authenticated users to their own limit', async () => {
+    const api = await startApi(cleanup, { ANONYMOUS_RATE_LIMIT_PER_MINUTE: '5', RATE_LIMIT_PER_MINUTE: '100' });
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    for (let index = 0; index < 5; index++) expect((await rawPost(api.url, JSON.stringify({ query: '{ __typename }' }))).status).toBe(200);
+    const refused = await rawPost(api.url, JSON.stringify({ query: '{ __typename }' }));
+    expect({ status: refused.status, code: refused.body.errors?.[0]?.extensions?.code, limit: refused.body.errors?.[0]?.extensions?.limit }).toEqual({ status: 429, code: 'RATE_LIMITED', limit: 5 });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await rawPost(api.url, JSON.stringify({ query: QUOTA }), api.token(`user-${uniqueSuffix()}`))).status).toBe(200);
+  });
+
   it('charges an upload refused after decoding DECODE_REFUSAL_COST more units, so repeated refusals reach the limit sooner', async () => {
     const limit = DECODE_REFUSAL_COST + 5;
     const api = await startApi(cleanup, { RATE_LIMIT_PER_MINUTE: String(limit) });

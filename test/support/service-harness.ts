@@ -173,6 +173,8 @@ export async function createTestResources(cleanup: Cleanup, options: { storageLa
       REDIS_PREFIX: prefix,
       STORAGE_DIR: storageDir,
       JWT_SECRET: jwtSecret,
+      // Test processes make many anonymous requests from one address; the limit's own tests set it.
+      ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0',
     },
   };
 }
