@@ -36,6 +36,7 @@ import { filesRoute } from './files-route.js';
 import { KNOWN_OPERATIONS, graphqlSpan, httpMetrics, observabilityPlugin, observabilityRoutes } from './observability.js';
 import { metricOperationLabel } from '../platform/metrics.js';
 import { multipartUploads } from './multipart-upload.js';
+import { WsConnections } from './ws-connections.js';
 import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, requestShapeGuard } from './abuse-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -280,6 +281,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   // ws default is 100 MiB: three unauthenticated 99 MiB connection_init messages took 730 MB).
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_MESSAGE_BYTES });
   const { metrics } = services;
+  const wsConnections = new WsConnections(config.wsMaxConnectionsPerUser, config.wsIdleTimeoutSeconds * 1000);
   const authenticateSocket = (params: Record<string, unknown> | undefined) => {
     const values = params ?? {};
     return authenticate(services, values.authorization ?? values.Authorization, values['x-api-key'] ?? values.apiKey);
@@ -294,6 +296,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         const user = await authenticateSocket(ctx.connectionParams);
         // Returning false makes graphql-ws close the socket with 4403 Forbidden.
         if (!user) return false;
+        // Over the per-user cap the socket is already closing with 4429.
+        if (!wsConnections.admit(ctx.extra.socket, user.id)) return false;
         ctx.extra.user = user;
         ctx.extra.requestId = requestIdFrom(ctx.extra.request.headers['x-request-id']);
         return true;
@@ -314,6 +318,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => withoutHttp(error.toJSON())),
       context: (ctx) => createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
       onOperation: (ctx, id, _payload, args, result) => {
+        wsConnections.operationStarted(ctx.extra.socket);
         const operation = metricOperationLabel(args.operationName, KNOWN_OPERATIONS);
         const isStream = typeof (result as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
         metrics?.graphqlOperations.inc({ operation, type: isStream ? 'subscription' : 'ws', outcome: !isStream && (result as { errors?: unknown[] }).errors?.length ? 'error' : 'ok' });
@@ -326,6 +331,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         return undefined;
       },
       onComplete: async (ctx, id) => {
+        wsConnections.operationEnded(ctx.extra.socket);
         if (openSubscriptions.get(ctx)?.delete(id)) metrics?.activeSubscriptions.dec();
         await wsLimits.onComplete(ctx, id);
       },
@@ -336,7 +342,13 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     },
     wsServer,
   );
-  wsServer.on('connection', (socket) => socket.prependListener('message', (data: Buffer, isBinary: boolean) => refuseBadClientMessages(socket, data, isBinary)));
+  wsServer.on('connection', (socket) => {
+    wsConnections.opened(socket);
+    socket.prependListener('message', (data: Buffer, isBinary: boolean) => {
+      wsConnections.touch(socket);
+      refuseBadClientMessages(socket, data, isBinary);
+    });
+  });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,

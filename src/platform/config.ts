@@ -56,6 +56,10 @@ export interface Config {
   rateLimitPerMinute: number;
   /** `ANONYMOUS_RATE_LIMIT_PER_MINUTE`: GraphQL operations without a credential one client IP may start per minute (Redis, across replicas); 0 turns it off. Default 120. */
   anonymousRateLimitPerMinute: number;
+  /** `WS_MAX_CONNECTIONS_PER_USER`: open graphql-ws sockets one user may hold per API process; a further one is closed with 4429. 0 = no limit. Default 10. */
+  wsMaxConnectionsPerUser: number;
+  /** `WS_IDLE_TIMEOUT_SECONDS`: a graphql-ws socket with no running operation that sends nothing this long is closed with 4408. 0 = never. Default 300. */
+  wsIdleTimeoutSeconds: number;
   /** `MAX_SUBSCRIPTIONS_PER_USER`: subscriptions one user may hold open at once across replicas; 0 turns it off. Default 10. */
   maxSubscriptionsPerUser: number;
   /** `GRAPHQL_INTROSPECTION`: `true`/`false`; schema introspection over HTTP and WebSocket. Default on, except off when NODE_ENV=production. */
@@ -226,6 +230,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueryBytes: integer(env, 'GRAPHQL_MAX_QUERY_BYTES', 16384, 256, 1024 * 1024),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000),
     anonymousRateLimitPerMinute: integer(env, 'ANONYMOUS_RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
+    wsMaxConnectionsPerUser: integer(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 0, 10_000),
+    wsIdleTimeoutSeconds: integer(env, 'WS_IDLE_TIMEOUT_SECONDS', 300, 0, 86_400),
     maxSubscriptionsPerUser: integer(env, 'MAX_SUBSCRIPTIONS_PER_USER', 10, 0, 100_000),
     introspection: flag(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     metricsPort: env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),

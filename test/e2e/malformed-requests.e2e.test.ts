@@ -335,12 +335,12 @@ describe('hardening of a production process', () => {
   });
 });
 
-describe('slow and oversize uploads', () => {
+describe('slow and oversize uploads, WebSocket caps (a process with small limits)', () => {
   const own = new Cleanup();
   let small: ServiceProcess;
   const MAX_UPLOAD = 1024 * 1024;
   beforeAll(async () => {
-    small = await startApiProcess(own, { name: 'api-small', env: { ...resources.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', REQUEST_TIMEOUT_SECONDS: '3', MAX_UPLOAD_BYTES: String(MAX_UPLOAD) } });
+    small = await startApiProcess(own, { name: 'api-small', env: { ...resources.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', REQUEST_TIMEOUT_SECONDS: '3', MAX_UPLOAD_BYTES: String(MAX_UPLOAD), WS_MAX_CONNECTIONS_PER_USER: '2', WS_IDLE_TIMEOUT_SECONDS: '2' } });
   }, 90_000);
   afterAll(() => own.run(), 60_000);
 
@@ -420,5 +420,50 @@ describe('slow and oversize uploads', () => {
       expect(small.running()).toBe(true);
     },
     120_000,
+  );
+
+  itWithOutputs(
+    'a user holds at most WS_MAX_CONNECTIONS_PER_USER sockets: a third connection_init is closed with 4429, others are not affected',
+    () => [small],
+    async () => {
+      const token = mintToken(resources.jwtSecret, `sockets-${uniqueSuffix()}`);
+      const [one, two, three] = await Promise.all([stepSocket(small.url!), stepSocket(small.url!), stepSocket(small.url!)]);
+      for (const socket of [one, two, three]) own.add(() => socket.close());
+      await one.init({ authorization: `Bearer ${token}` });
+      await two.init({ authorization: `Bearer ${token}` });
+      await expect(three.init({ authorization: `Bearer ${token}` })).rejects.toThrow('closed with 4429');
+      // Another user connects; the first user's sockets still serve.
+      const other = await stepSocket(small.url!);
+      own.add(() => other.close());
+      await other.init({ authorization: `Bearer ${mintToken(resources.jwtSecret, `other-${uniqueSuffix()}`)}` });
+      expect(await one.run('{ __typename }')).toEqual({ data: [{ __typename: 'Query' }], errors: [] });
+      // Once one closes, the user may connect again.
+      two.close();
+      await two.closed();
+      await waitUntil('a freed connection slot is admitted', async () => {
+        const again = await stepSocket(small.url!);
+        own.add(() => again.close());
+        try {
+          await again.init({ authorization: `Bearer ${token}` });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 10_000);
+    },
+    60_000,
+  );
+
+  itWithOutputs(
+    'a socket that runs nothing and sends nothing for WS_IDLE_TIMEOUT_SECONDS is closed with 4408',
+    () => [small],
+    async () => {
+      const socket = await stepSocket(small.url!);
+      own.add(() => socket.close());
+      await socket.init({ authorization: `Bearer ${mintToken(resources.jwtSecret, `idle-${uniqueSuffix()}`)}` });
+      expect(await socket.run('{ __typename }')).toEqual({ data: [{ __typename: 'Query' }], errors: [] });
+      expect(await socket.closed()).toBe(4408);
+    },
+    60_000,
   );
 });
