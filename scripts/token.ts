@@ -23,4 +23,4 @@ if (!process.env.JWT_SECRET) {
 }
 const config = loadConfig(process.env);
 console.error(`Token for user "${userId}" (role ${role}), valid 30 days:`);
-console.log(signToken(config.jwtSecret, userId, role as Role));
+console.log(signToken({ secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience }, userId, role as Role));

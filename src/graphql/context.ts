@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuthError, userFromAuthorizationHeader, verifyToken, type AuthUser } from '../platform/auth.js';
+import { AuthError, userFromAuthorizationHeader, verifyToken, type AuthUser, type JwtSettings } from '../platform/auth.js';
 import type { Logger } from '../platform/logger.js';
 import type { Services } from '../platform/services.js';
 import { ApiKeyService, looksLikeApiKey } from '../modules/api-key/api-key.service.js';
@@ -50,7 +50,7 @@ export function createContext(services: Services, options: { requestId: string; 
  * `connectionParams`, also a bare `<jwt>`. Null for no value or a bad one: a bad token never
  * identifies anybody, and operations that need a user say UNAUTHENTICATED.
  */
-export function userFromAuthorization(secret: string, value: unknown): AuthUser | null {
+export function userFromAuthorization(secret: string | JwtSettings, value: unknown): AuthUser | null {
   if (typeof value !== 'string' || value.trim() === '') return null;
   try {
     return /^Bearer\s/i.test(value.trim()) ? userFromAuthorizationHeader(secret, value) : verifyToken(secret, value.trim());
@@ -70,7 +70,8 @@ export async function authenticate(services: Pick<Services, 'config' | 'orm'>, a
   const bearer = typeof authorization === 'string' ? authorization.trim().replace(/^Bearer\s+/i, '') : '';
   const key = looksLikeApiKey(bearer) ? bearer : typeof header === 'string' && header.trim() !== '' && !bearer ? header.trim() : null;
   if (key !== null) return new ApiKeyService(services.orm.em.fork() as EntityManager).authenticate(key);
-  return userFromAuthorization(services.config.jwtSecret, authorization);
+  const { jwtSecret, jwtIssuer, jwtAudience } = services.config;
+  return userFromAuthorization({ secret: jwtSecret, issuer: jwtIssuer, audience: jwtAudience }, authorization);
 }
 
 /** The GraphQL error every operation that needs a user answers without one. */

@@ -19,15 +19,41 @@ export class AuthError extends Error {
 
 const ROLES = new Set<string>(Object.values(Role));
 
-/** Signs a token for `userId` (for `npm run token` and tests). Default lifetime 30 days. */
-export function signToken(secret: string, userId: string, role: Role = Role.USER, expiresInSeconds = 30 * 24 * 3600): string {
-  return jwt.sign({ role }, secret, { algorithm: 'HS256', subject: userId, expiresIn: expiresInSeconds });
+/** What a token is verified against: the HS256 secret and, when configured, the expected issuer and audience. */
+export interface JwtSettings {
+  secret: string;
+  issuer?: string | null;
+  audience?: string | null;
 }
 
-/** Verifies a raw token (no `Bearer ` prefix); it must carry an `exp` (a token without one would never expire). @throws AuthError */
-export function verifyToken(secret: string, token: string): AuthUser {
+function settingsOf(secret: string | JwtSettings): JwtSettings {
+  return typeof secret === 'string' ? { secret } : secret;
+}
+
+/** Signs a token for `userId` (for `npm run token` and tests), with the configured `iss`/`aud` if any. Default lifetime 30 days. */
+export function signToken(secret: string | JwtSettings, userId: string, role: Role = Role.USER, expiresInSeconds = 30 * 24 * 3600): string {
+  const settings = settingsOf(secret);
+  return jwt.sign({ role }, settings.secret, {
+    algorithm: 'HS256',
+    subject: userId,
+    expiresIn: expiresInSeconds,
+    ...(settings.issuer ? { issuer: settings.issuer } : {}),
+    ...(settings.audience ? { audience: settings.audience } : {}),
+  });
+}
+
+/**
+ * Verifies a raw token (no `Bearer ` prefix): HS256 with the secret, an `exp` (a token without one
+ * would never expire), and the configured `iss` and `aud` when there are. @throws AuthError
+ */
+export function verifyToken(secret: string | JwtSettings, token: string): AuthUser {
+  const settings = settingsOf(secret);
   try {
-    const payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
+    const payload = jwt.verify(token, settings.secret, {
+      algorithms: ['HS256'],
+      ...(settings.issuer ? { issuer: settings.issuer } : {}),
+      ...(settings.audience ? { audience: settings.audience } : {}),
+    });
     if (typeof payload !== 'object' || typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) throw new AuthError();
     const role = typeof payload.role === 'string' && ROLES.has(payload.role) ? (payload.role as Role) : Role.USER;
     return { id: payload.sub, role };
@@ -37,7 +63,7 @@ export function verifyToken(secret: string, token: string): AuthUser {
 }
 
 /** Reads `Authorization: Bearer <token>`; null when the header is absent. @throws AuthError when present but bad. */
-export function userFromAuthorizationHeader(secret: string, header: string | undefined | null): AuthUser | null {
+export function userFromAuthorizationHeader(secret: string | JwtSettings, header: string | undefined | null): AuthUser | null {
   if (!header) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match) throw new AuthError();

@@ -24,6 +24,10 @@ export interface Config {
   redisPrefix: string;
   /** `JWT_SECRET`: HS256 secret for bearer tokens. Required in production; a random one per process otherwise (tokens then die with it). */
   jwtSecret: string;
+  /** `JWT_ISSUER`: when set, bearer JWTs must carry this `iss` (and `npm run token` writes it). Default: not checked. */
+  jwtIssuer: string | null;
+  /** `JWT_AUDIENCE`: when set, bearer JWTs must carry this `aud` (and `npm run token` writes it). Default: not checked. */
+  jwtAudience: string | null;
   /** `STORAGE_DIR`: where uploads and outputs are kept. Default `<tmpdir>/melody-vocals-storage`. */
   storageDir: string;
   /** `URL_SIGNING_SECRET`: HMAC secret for file links. Default: derived from JWT_SECRET. */
@@ -216,6 +220,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisPrefix,
     jwtSecret: secret,
+    jwtIssuer: env.JWT_ISSUER?.trim() || null,
+    jwtAudience: env.JWT_AUDIENCE?.trim() || null,
     storageDir: resolve(env.STORAGE_DIR ?? join(tmpdir(), 'melody-vocals-storage')),
     urlSigningSecret: env.URL_SIGNING_SECRET ?? `${secret}:files`,
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),

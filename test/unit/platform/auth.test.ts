@@ -19,4 +19,13 @@ describe('verifyToken', () => {
     const expired = jwt.sign({ role: Role.USER, exp: Math.floor(Date.now() / 1000) - 10 }, SECRET, { algorithm: 'HS256', subject: 'ada' });
     expect(() => verifyToken(SECRET, expired)).toThrow(AuthError);
   });
+
+  it('checks iss and aud when configured, and only then', () => {
+    const settings = { secret: SECRET, issuer: 'melody-vocals', audience: 'api' };
+    expect(verifyToken(settings, signToken(settings, 'ada'))).toEqual({ id: 'ada', role: Role.USER });
+    expect(() => verifyToken(settings, signToken(SECRET, 'ada'))).toThrow(AuthError);
+    expect(() => verifyToken(settings, signToken({ ...settings, issuer: 'someone-else' }, 'ada'))).toThrow(AuthError);
+    expect(() => verifyToken(settings, signToken({ ...settings, audience: 'other' }, 'ada'))).toThrow(AuthError);
+    expect(verifyToken(SECRET, signToken(settings, 'ada'))).toEqual({ id: 'ada', role: Role.USER });
+  });
 });
