@@ -8,6 +8,7 @@
  * - `GET /health`: the same checks with their details (latency, error) and the queue counts.
  * - `GET /metrics`: `services.metrics` in the Prometheus text format 0.0.4.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { context as otelContext, trace, SpanKind, type Span } from '@opentelemetry/api';
@@ -30,14 +31,32 @@ import type { Services } from '../platform/services.js';
 import { recordSpanError, tracer } from '../platform/tracing.js';
 import type { GraphQLContext } from './context.js';
 
-/** `/health/ready`, `/health` and `/metrics`. */
+/** Answers 401 unless the request carries `Authorization: Bearer <token>` (compared in constant time); open when `token` is null. */
+function requireToken(token: string | null) {
+  const expected = token === null ? null : createHash('sha256').update(token).digest();
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (expected === null) {
+      next();
+      return;
+    }
+    const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1] ?? '';
+    if (timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+      next();
+      return;
+    }
+    res.status(401).set('WWW-Authenticate', 'Bearer').json({ errors: [{ message: 'This endpoint needs the metrics token.', extensions: { code: 'UNAUTHENTICATED' } }] });
+  };
+}
+
+/** `/health/ready` (open, for probes), and `/health` and `/metrics` (behind METRICS_TOKEN when set). */
 export function observabilityRoutes(services: Services): Router {
   const router = Router();
+  const operatorsOnly = requireToken(services.config.metricsToken);
   router.get('/health/ready', async (_req, res) => {
     const report = await checkHealth(services);
     res.status(report.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json({ status: report.status, checks: Object.fromEntries(Object.entries(report.checks).map(([name, check]) => [name, check.ok ? 'ok' : 'down'])) });
   });
-  router.get('/health', async (_req, res) => {
+  router.get('/health', operatorsOnly, async (_req, res) => {
     const report = await checkHealth(services);
     const queue = await Promise.race([
       services.queue.checkHealth().then((counts) => counts as unknown as Record<string, number>),
@@ -45,7 +64,7 @@ export function observabilityRoutes(services: Services): Router {
     ]).catch(() => null);
     res.status(report.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json({ ...report, queue });
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', operatorsOnly, async (_req, res) => {
     const metrics = services.metrics;
     if (!metrics) {
       res.status(404).end();

@@ -26,6 +26,8 @@ export interface Config {
   jwtSecret: string;
   /** `JWT_ISSUER`: when set, bearer JWTs must carry this `iss` (and `npm run token` writes it). Default: not checked. */
   jwtIssuer: string | null;
+  /** `METRICS_TOKEN`: when set, `/metrics` and the detailed `/health` answer only requests with `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); `/health/live` and `/health/ready` stay open for probes. Default: unset (open). */
+  metricsToken: string | null;
   /** `JWT_AUDIENCE`: when set, bearer JWTs must carry this `aud` (and `npm run token` writes it). Default: not checked. */
   jwtAudience: string | null;
   /** `STORAGE_DIR`: where uploads and outputs are kept. Default `<tmpdir>/melody-vocals-storage`. */
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix,
     jwtSecret: secret,
     jwtIssuer: env.JWT_ISSUER?.trim() || null,
+    metricsToken: env.METRICS_TOKEN?.trim() || null,
     jwtAudience: env.JWT_AUDIENCE?.trim() || null,
     storageDir: resolve(env.STORAGE_DIR ?? join(tmpdir(), 'melody-vocals-storage')),
     urlSigningSecret: env.URL_SIGNING_SECRET ?? `${secret}:files`,

@@ -150,6 +150,33 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('with METRICS_TOKEN set', () => {
+  const own = new Cleanup();
+  let guarded: ApiEnv;
+  beforeAll(async () => {
+    guarded = await startApi(own, { LOG_LEVEL: 'error', METRICS_TOKEN: 'operators-only-token' });
+  });
+  afterAll(() => own.run());
+
+  it('answers /metrics and the detailed /health only with the token, and keeps the probes open', async () => {
+    for (const path of ['/metrics', '/health']) {
+      const without = await fetch(`${guarded.url}${path}`);
+      expect({ path, status: without.status, code: ((await without.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code }).toEqual({ path, status: 401, code: 'UNAUTHENTICATED' });
+      const wrong = await fetch(`${guarded.url}${path}`, { headers: { authorization: 'Bearer operators-only-tokeN' } });
+      expect({ path, status: wrong.status }).toEqual({ path, status: 401 });
+      await wrong.arrayBuffer();
+      const right = await fetch(`${guarded.url}${path}`, { headers: { authorization: 'Bearer operators-only-token' } });
+      expect({ path, status: right.status }).toEqual({ path, status: 200 });
+      await right.arrayBuffer();
+    }
+    for (const probe of ['/health/live', '/health/ready']) {
+      const response = await fetch(`${guarded.url}${probe}`);
+      expect({ probe, status: response.status }).toEqual({ probe, status: 200 });
+      await response.arrayBuffer();
+    }
+  });
+});
+
 describe('a worker process with METRICS_PORT', () => {
   beforeAll(() => {
     ensureDistBuilt();
