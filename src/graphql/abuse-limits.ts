@@ -152,8 +152,8 @@ export function operationDepth(document: DocumentNode, operationName?: string | 
   return depthOf(operation.selectionSet, new Set());
 }
 
-/** Cost of one database query, in complexity units (so GRAPHQL_MAX_COMPLEXITY 5000 allows at most 200 queries per operation). */
-export const DATABASE_QUERY_COST = 25;
+/** Cost of one database query, in complexity units (so GRAPHQL_MAX_COMPLEXITY 5000 allows at most 100 queries per operation). */
+export const DATABASE_QUERY_COST = 50;
 
 /**
  * Database queries one resolution of a field runs, by `Parent.field`, beyond the rule that every
