@@ -20,8 +20,9 @@
  *   Above `GRAPHQL_MAX_COMPLEXITY` the operation is refused (400 `QUERY_TOO_COMPLEX`); accepted HTTP
  *   operations carry `extensions.cost = { complexity, maxComplexity, depth, maxDepth }`.
  * - Rate: each authenticated user may start `RATE_LIMIT_PER_MINUTE` operations per fixed
- *   one-minute window, counted in Redis by one Lua script (INCR + PEXPIRE, atomic) so every API
- *   replica shares the count. Over the limit: HTTP 429 with `Retry-After`, error code `RATE_LIMITED`
+ *   one-minute window, counted in Redis by one Lua script (INCRBY + PEXPIRE, atomic;
+ *   platform/rate-limiter.ts) so every API replica shares the count; over HTTP it is checked before
+ *   the document is parsed. Over the limit: HTTP 429 with `Retry-After`, error code `RATE_LIMITED`
  *   and `extensions.retryAfterSeconds`. Operations without a credential are counted per client IP
  *   against `ANONYMOUS_RATE_LIMIT_PER_MINUTE`. If Redis fails the limiter lets the request through
  *   (availability first) and logs.
@@ -268,13 +269,14 @@ export async function enforceRateLimit(limiter: RateLimiter, user: AuthUser | nu
 }
 
 /**
- * Apollo plugin: rate limit, then depth and complexity, once the operation is resolved (before
- * execution); adds `extensions.cost` to accepted single results.
+ * Apollo plugin: the rate limit (when `limiter` is given; the HTTP server applies it earlier, in its
+ * context function, before parsing), then depth and complexity, once the operation is resolved
+ * (before execution); adds `extensions.cost` to accepted single results.
  */
 export function abuseLimitsPlugin<C extends { user: AuthUser | null; logger: Logger; clientIp?: string | null }>(
   schema: GraphQLSchema,
   config: AbuseLimitsConfig,
-  limiter: RateLimiter,
+  limiter: RateLimiter | null,
   anonymousLimiter?: RateLimiter,
 ): ApolloServerPlugin<C> {
   return {
@@ -282,7 +284,7 @@ export function abuseLimitsPlugin<C extends { user: AuthUser | null; logger: Log
       let cost: OperationCost | null = null;
       return {
         async didResolveOperation({ document, request, operationName, contextValue }) {
-          await enforceRateLimit(limiter, contextValue.user, contextValue.logger, anonymousLimiter ? { limiter: anonymousLimiter, clientIp: contextValue.clientIp ?? null } : undefined);
+          if (limiter) await enforceRateLimit(limiter, contextValue.user, contextValue.logger, anonymousLimiter ? { limiter: anonymousLimiter, clientIp: contextValue.clientIp ?? null } : undefined);
           cost = checkOperationCost(schema, config, document, request.variables, operationName);
         },
         async willSendResponse({ response }) {

@@ -37,7 +37,7 @@ import { KNOWN_OPERATIONS, graphqlSpan, httpMetrics, observabilityPlugin, observ
 import { metricOperationLabel } from '../platform/metrics.js';
 import { multipartUploads } from './multipart-upload.js';
 import { WsConnections } from './ws-connections.js';
-import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, requestShapeGuard } from './abuse-limits.js';
+import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, enforceRateLimit, requestShapeGuard } from './abuse-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Largest JSON request body and largest WebSocket message, bytes (1 MiB; uploads have MAX_UPLOAD_BYTES). */
@@ -375,7 +375,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       config.env === 'development' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(),
       observabilityPlugin(metrics),
-      abuseLimitsPlugin<GraphQLContext>(schema, config, rateLimiter, anonymousLimiter),
+      // The rate limit is applied in the context function instead (below), before the document is parsed.
+      abuseLimitsPlugin<GraphQLContext>(schema, config, null),
     ],
   });
   await apollo.start();
@@ -402,12 +403,17 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     express.json({ limit: MAX_MESSAGE_BYTES, verify: requireUtf8 }),
     requestShapeGuard(config),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) =>
-        createContext(services, {
+      context: async ({ req, res }) => {
+        const context = createContext(services, {
           requestId: res.locals.requestId as string,
           user: await authenticate(services, req.headers.authorization, req.headers['x-api-key']),
           clientIp: req.socket.remoteAddress ?? null,
-        }),
+        });
+        // Before parsing, validating and costing: a flood of large documents is refused for the price
+        // of one Redis call each (a RATE_LIMITED GraphQLError here is answered with its 429 as is).
+        await enforceRateLimit(rateLimiter, context.user, context.logger, { limiter: anonymousLimiter, clientIp: context.clientIp });
+        return context;
+      },
     }),
   );
   // No framework HTML pages: an unknown path is a JSON 404 like every other answer.
