@@ -525,12 +525,13 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
         },
       );
       if (completed === 0) return await afterLostWrite(em, conversionId, attemptId, userId, log);
+      // The upload is no longer needed once the conversion is COMPLETED (nothing re-runs a completed
+      // conversion; reuse copies outputs, not inputs): keep users' recordings no longer than that, and
+      // delete it before the final event, so whoever sees "completed" sees it gone. A failed
+      // conversion keeps its input while it can be re-queued.
+      await storage.delete(conversion.inputKey).catch((error: Error) => log.warn('Could not delete the upload of a completed conversion', { error: error.message }));
       await publishFinal({ conversionId, userId, status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, message: 'Done', at: finishedAt, final: true, error: null }, log);
       if (cacheKey !== null && cache && completion.reusedFrom === null && !isDegraded(completion.warnings)) await cache.remember(cacheKey, conversionId);
-      // The upload is no longer needed once the conversion is COMPLETED (nothing re-runs a completed
-      // conversion; reuse copies outputs, not inputs): keep users' recordings no longer than that.
-      // A failed conversion keeps its input while it can be re-queued.
-      await storage.delete(conversion.inputKey).catch((error: Error) => log.warn('Could not delete the upload of a completed conversion', { error: error.message }));
       log.info('Conversion completed', { processingMs, reusedFrom: completion.reusedFrom });
       return completion.reusedFrom === null ? { conversionId, status: 'COMPLETED' } : { conversionId, status: 'COMPLETED', reusedFrom: completion.reusedFrom };
     } catch (thrown) {
