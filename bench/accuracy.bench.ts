@@ -226,10 +226,10 @@ async function main(): Promise<void> {
   const log = (line: string): void => {
     if (!json) process.stdout.write(line + '\n');
   };
+  // Tuning experiments: --notes-options '{"changePenalty":0.08}' overrides segmentNotes defaults everywhere.
+  const noteOptions = JSON.parse(argument('--notes-options') ?? '{}') as NoteOptions;
   const sungDir = argument('--sung') ?? process.env.SUNG_DIR;
   const sungEvery = Math.max(1, Number(argument('--sung-every') ?? 1));
-  // Tuning experiments: --notes-options '{"changePenalty":0.08}' overrides segmentNotes defaults for the sung row.
-  const noteOptions = JSON.parse(argument('--notes-options') ?? '{}') as NoteOptions;
   const sung = sungDir ? await runSung(sungDir, sungEvery, noteOptions) : null;
   const sungSummary = sung
     ? {
@@ -287,7 +287,7 @@ async function main(): Promise<void> {
     const audio = await loadMelodyAudio(fixture);
     const start = process.cpuUsage();
     const pitch = trackPitch(audio);
-    const notes = segmentNotes(pitch, audio);
+    const notes = segmentNotes(pitch, audio, noteOptions);
     const used = process.cpuUsage(start);
     const ours = figures(scoreMelody(fixture.truth, pitch.times, pitch.hz, notes));
     ourLags.push(...onsetLags(fixture.truth.notes, notes));

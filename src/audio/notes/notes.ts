@@ -25,6 +25,8 @@
  *    0.2 s and 4 dB quieter than what follows (a sung voiced consonant leading into its vowel).
  * 6. Segments shorter than `minNoteSeconds` are dropped (blips). `midi` is the median of the
  *    cleaned contour over the stable part of the note (glide frames excluded).
+ * 7. Short unsure notes touching a neighbour are the scoop into it or the fall out of it and join
+ *    it; short unsure notes on their own (breaths, noises) are dropped (absorbScoops).
  */
 import { hzToMidi } from '../pitch-math.js';
 import { runSliced, type Sliced } from '../sliced.js';
@@ -88,6 +90,14 @@ const CONSONANT_DROP_DB = 4;
  * rule keeps 155 of the true ones and drops 321 of the 420 swells.
  */
 const ARTICULATION_STRENGTH_DB = 6;
+/** Notes shorter than this (s) and less confident than SCOOP_CONFIDENCE are scoops, falls or noises (step 7). */
+const SCOOP_SECONDS = 0.12;
+const SCOOP_CONFIDENCE = 0.6;
+/** Reach (s) after a note boundary in which a voicing break moves the new note's onset (step 4). */
+const VOICING_BREAK_SECONDS = 0.15;
+/** A frame is a voicing break when unvoiced, or when pYIN's voiced mass is below WEAK_VOICING and its level BREAK_DROP_DB under the new note's. */
+const WEAK_VOICING = 0.5;
+const BREAK_DROP_DB = 10;
 const ARTICULATION_JUMP_SEMITONES = 0.3;
 const ARTICULATION_VOICING_DIP = 0.1;
 const ARTICULATION_DROP_DB = 15;
@@ -279,6 +289,28 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       b.stableStart = Math.max(b.stableStart, b.start);
       b.start = k;
     }
+    // A sung note change often passes through a consonant: voicing breaks or pYIN's voiced mass drops
+    // for a few frames while the old vowel falls off. The new note starts when its voice is back
+    // (annotators mark the onset where the new note's harmonics appear), not where the contour began
+    // to leave the old pitch: the onset moves to the frame after the last voicing break (unvoiced, or
+    // weakly voiced and quieter than the new note) within VOICING_BREAK_SECONDS of the boundary. A bowed
+    // or blown legato change is weakly voiced too but not quieter, and keeps its boundary.
+    const breakReach = Math.round(VOICING_BREAK_SECONDS / hop);
+    for (let s = 1; s < segments.length; s++) {
+      const a = segments[s - 1];
+      const b = segments[s];
+      let last = -1;
+      const until = Math.min(b.end - minFrames, b.start + breakReach);
+      let loud = -Infinity;
+      for (let k = b.start; k < until + breakReach; k++) loud = Math.max(loud, levelAt(k));
+      for (let k = b.start; k < until; k++) {
+        if (!(midi[k] === midi[k]) || (pitch.voicedProbability[k] < WEAK_VOICING && levelAt(k) <= loud - BREAK_DROP_DB)) last = k;
+      }
+      if (last < 0) continue;
+      a.end = last + 1;
+      b.start = last + 1;
+      b.stableStart = Math.max(b.stableStart, b.start);
+    }
 
     // Step 5: onsets inside a steady segment split repeated notes, unless what lies before the onset
     // is the voiced consonant that leads into it.
@@ -296,7 +328,35 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       pushNote(notes, pitch, clean, folded, runStart, start, segment.end, stableStart, minFrames);
     }
   }
-  return notes;
+  return absorbScoops(notes, hop);
+}
+
+/**
+ * Step 7: a short, unsure note that runs straight into a neighbour is the scoop into it (or the fall
+ * out of the previous note) that the segmentation cut off: shorter than SCOOP_SECONDS, confidence
+ * under SCOOP_CONFIDENCE (unsteady contour), no gap to the neighbour. It is merged into the note it
+ * touches (the next one first: a sung note's onset is where its scoop starts), keeping that note's
+ * pitch, so the note's pitch is its stable part. A short unsure note that touches nothing is a breath
+ * or a noise between phrases and is dropped.
+ */
+function absorbScoops(notes: NoteEvent[], hop: number): NoteEvent[] {
+  const touching = (a: NoteEvent, b: NoteEvent): boolean => b.start - a.end <= 1.5 * hop;
+  const out: NoteEvent[] = [];
+  for (let i = 0; i < notes.length; i++) {
+    const note = notes[i];
+    if (note.end - note.start >= SCOOP_SECONDS || note.confidence >= SCOOP_CONFIDENCE) {
+      out.push({ ...note });
+      continue;
+    }
+    const next = notes[i + 1];
+    const previous = out[out.length - 1];
+    if (next && touching(note, next) && next.end - next.start >= SCOOP_SECONDS) {
+      notes[i + 1] = { ...next, start: note.start };
+    } else if (previous && touching(previous, note) && previous.end - previous.start >= SCOOP_SECONDS) {
+      previous.end = note.end;
+    }
+  }
+  return out;
 }
 
 /** Step 6: appends the note for frames [start, end) unless it is a blip. */
