@@ -103,6 +103,10 @@ const ARTICULATION_VOICING_DIP = 0.1;
 const ARTICULATION_DROP_DB = 15;
 const ARTICULATION_PEAK_SECONDS = 0.2;
 const ARTICULATION_BEFORE = 5;
+/** ... or the dip is at least ARTICULATION_MIN_DROP_DB deep and ARTICULATION_SPREAD_RATIO times the level's usual spread around it. */
+const ARTICULATION_MIN_DROP_DB = 4;
+const ARTICULATION_SPREAD_RATIO = 8;
+const ARTICULATION_CONTEXT_SECONDS = 0.5;
 const ARTICULATION_AFTER = 3;
 
 /**
@@ -198,7 +202,22 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
     for (let i = k - Math.round(ARTICULATION_PEAK_SECONDS / hop); i < k - 3; i++) peak = Math.max(peak, levelAt(i));
     let dip = Infinity;
     for (let i = k - 6; i <= k + 1; i++) dip = Math.min(dip, levelAt(i));
-    return peak - dip >= ARTICULATION_DROP_DB;
+    const drop = peak - dip;
+    if (drop >= ARTICULATION_DROP_DB) return true;
+    // A dip that stands out from a steady level (a re-attack of an instrument or of a steady voice)
+    // is articulated too: its depth against the median absolute deviation of the voiced level within
+    // ±ARTICULATION_CONTEXT_SECONDS (the dip's own ±0.1 s left out).
+    if (drop < ARTICULATION_MIN_DROP_DB) return false;
+    const reach = Math.round(ARTICULATION_CONTEXT_SECONDS / hop);
+    const own = Math.round(0.1 / hop);
+    const levels: number[] = [];
+    for (let i = Math.max(0, k - reach); i <= Math.min(frameCount - 1, k + reach); i++) {
+      if (Math.abs(i - k) > own && midi[i] === midi[i]) levels.push(levelAt(i));
+    }
+    if (levels.length < 2 * own) return false;
+    const centre = quickMedian(levels);
+    const spread = quickMedian(levels.map((v) => Math.abs(v - centre)));
+    return drop >= ARTICULATION_SPREAD_RATIO * Math.max(spread, 0.1);
   };
   const merged: [number, number][] = [];
   for (const [start, end] of runs) {
