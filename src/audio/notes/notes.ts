@@ -25,7 +25,9 @@
  *    0.2 s and 4 dB quieter than what follows (a sung voiced consonant leading into its vowel).
  * 6. Segments shorter than `minNoteSeconds` are dropped (blips). `midi` is the median of the
  *    cleaned contour over the stable part of the note (glide frames excluded).
- * 7. Short unsure notes touching a neighbour are the scoop into it or the fall out of it and join
+ * 7. A short note a whole number of harmonics away from the note it touches is the tracker's
+ *    octave error on breathy or creaky voice and joins that note (absorbOctaveJumps). Short unsure
+ *    notes touching a neighbour are the scoop into it or the fall out of it and join
  *    it; short unsure notes on their own (breaths, noises) are dropped (absorbScoops).
  */
 import { hzToMidi } from '../pitch-math.js';
@@ -90,6 +92,10 @@ const CONSONANT_DROP_DB = 4;
  * rule keeps 155 of the true ones and drops 321 of the 420 swells.
  */
 const ARTICULATION_STRENGTH_DB = 6;
+/** Semitone distances of a tracker's harmonic error from the true note (2×, 3×, 4×, ½× f0) (step 7a). */
+const HARMONIC_JUMPS = [12, 19.02, 24, -12];
+const OCTAVE_JUMP_TOLERANCE = 0.6;
+const OCTAVE_JUMP_SECONDS = 0.25;
 /** Notes shorter than this (s) and less confident than SCOOP_CONFIDENCE are scoops, falls or noises (step 7). */
 const SCOOP_SECONDS = 0.12;
 const SCOOP_CONFIDENCE = 0.6;
@@ -347,7 +353,42 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       pushNote(notes, pitch, clean, folded, runStart, start, segment.end, stableStart, minFrames);
     }
   }
-  return absorbScoops(notes, hop);
+  return absorbScoops(absorbOctaveJumps(notes, hop), hop);
+}
+
+/**
+ * Step 7a: on breathy or creaky voice the tracker can lock onto the second or third harmonic (or the
+ * subharmonic) for a stretch longer than the octave fold of step 2 sees, at the end of a note as the
+ * breath runs out or at its start. Such a stretch becomes a short note a whole number of harmonics
+ * away from the note it touches: 12, 19 or 24 semitones above (f0 read at 2×, 3×, 4×) or 12 below
+ * (½×), within OCTAVE_JUMP_TOLERANCE. A note like that, shorter than OCTAVE_JUMP_SECONDS and than the
+ * note it touches, is that note's tail or head and joins it (keeping its pitch). A real octave leap is
+ * two full notes and is kept.
+ */
+function absorbOctaveJumps(notes: NoteEvent[], hop: number): NoteEvent[] {
+  const touching = (a: NoteEvent, b: NoteEvent): boolean => b.start - a.end <= 1.5 * hop;
+  const duration = (note: NoteEvent): number => note.end - note.start;
+  const harmonicJump = (jump: NoteEvent, host: NoteEvent): boolean => {
+    const d = jump.midi - host.midi;
+    return HARMONIC_JUMPS.some((step) => Math.abs(d - step) <= OCTAVE_JUMP_TOLERANCE);
+  };
+  const out: NoteEvent[] = [];
+  for (let i = 0; i < notes.length; i++) {
+    const note = notes[i];
+    const previous = out[out.length - 1];
+    const next = notes[i + 1];
+    const short = duration(note) < OCTAVE_JUMP_SECONDS;
+    if (short && previous && touching(previous, note) && duration(previous) > duration(note) && harmonicJump(note, previous)) {
+      previous.end = note.end;
+      continue;
+    }
+    if (short && next && touching(note, next) && duration(next) > duration(note) && harmonicJump(note, next)) {
+      notes[i + 1] = { ...next, start: note.start };
+      continue;
+    }
+    out.push({ ...note });
+  }
+  return out;
 }
 
 /**
