@@ -37,7 +37,7 @@ import { rawPitchAccuracy } from '../src/audio/eval/pitch-metrics.js';
 import { computeOnsetEnvelope } from '../src/audio/notes/onsets.js';
 import type { NoteEvent, PitchTrack } from '../src/audio/types.js';
 import { listSungClips, loadSungAudio } from '../test/support/sung-corpus.js';
-import { segmentNotes, type NoteOptions } from '../src/audio/notes/notes.js';
+import { LOW_CONFIDENCE, segmentNotes, type NoteOptions } from '../src/audio/notes/notes.js';
 import { trackPitch } from '../src/audio/pitch/pitch.js';
 import { listMelodyFixtures, loadMelodyAudio, scoreMelody, type MelodyFixture, type MelodyKind, type MelodyScore } from '../test/support/melody-fixtures.js';
 
@@ -128,8 +128,8 @@ const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / v
 
 /** Issue 12's targets on real singing. */
 const SUNG_TARGETS = { noteF: 0.85, sequenceAccuracy: 0.8, rawPitchAccuracy: 0.96 };
-/** A note of confidence below this is flagged in the report (see notes.ts). */
-const LOW_CONFIDENCE = 0.5;
+
+
 
 interface SungResult {
   name: string;

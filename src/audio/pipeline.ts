@@ -43,6 +43,7 @@ import { driveSliced, type Sliced } from './sliced.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
 import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
+import { LOW_CONFIDENCE } from './notes/notes.js';
 
 /** Stages in the order they run, with the progress range (percent) each covers. */
 export const STAGES = {
@@ -363,6 +364,15 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
   });
   if (analysis.notes.length === 0) {
     throw new ValidationError([{ code: 'NO_NOTES', message: 'No sung or played notes were found in the recording.', value: 0 }]);
+  }
+  const unsure = analysis.notes.filter((note) => note.confidence < LOW_CONFIDENCE);
+  if (unsure.length) {
+    const at = unsure.slice(0, 5).map((note) => `${note.start.toFixed(2)} s`).join(', ');
+    run.warnings.push({
+      code: 'LOW_CONFIDENCE_NOTES',
+      message: `${unsure.length} of ${analysis.notes.length} notes are unsure (at ${at}${unsure.length > 5 ? ', …' : ''}; lowConfidence in melody.notes): check them, and correct the melody with a MIDI or MusicXML file if needed.`,
+      stage: 'pitch_extraction',
+    });
   }
   run.progress('pitch_extraction', 1, `Found ${analysis.notes.length} notes in ${analysis.phrases.length} phrases`);
   return { analysis, analysisJson: toAnalysisJson(audio, validation, analysis) };

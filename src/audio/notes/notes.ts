@@ -35,6 +35,13 @@ import { runSliced, type Sliced } from '../sliced.js';
 import type { MonoAudio, NoteEvent, PitchTrack } from '../types.js';
 import { computeOnsetEnvelope, pickOnsets, type OnsetEnvelope } from './onsets.js';
 
+/**
+ * Notes with a confidence below this are flagged as unsure in the report (`lowConfidence`) so the user
+ * can check and correct them (convert --melody). On SSVD train&valid (real sight-singing) 4.8 % of the
+ * notes fall below it and 37 % of those match an annotated note, against 78 % of the others.
+ */
+export const LOW_CONFIDENCE = 0.7;
+
 export interface NoteOptions {
   /** Notes (and voiced runs) shorter than this are dropped as blips; default 0.07 s. */
   minNoteSeconds?: number;
