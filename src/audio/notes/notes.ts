@@ -340,7 +340,16 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       for (let k = b.start; k < until; k++) {
         if (!(midi[k] === midi[k]) || (pitch.voicedProbability[k] < WEAK_VOICING && levelAt(k) <= loud - BREAK_DROP_DB)) last = k;
       }
-      if (last < 0) continue;
+      if (last < 0) {
+        // The consonant may keep the voice going (a voiced /l/, /m/, /d/): then the syllable's attack,
+        // an onset after a dip of BREAK_DROP_DB, is where the new note starts.
+        let quietest = Infinity;
+        for (let k = b.start; k < until; k++) {
+          quietest = Math.min(quietest, levelAt(k));
+          if (k > b.start && onsetAt[k] && quietest <= loud - BREAK_DROP_DB) last = k - 1;
+        }
+        if (last < 0) continue;
+      }
       a.end = last + 1;
       b.start = last + 1;
       b.stableStart = Math.max(b.stableStart, b.start);
