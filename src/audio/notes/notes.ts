@@ -110,9 +110,16 @@ const SCOOP_CONFIDENCE = 0.8;
 const NOISE_CONFIDENCE = 0.6;
 /** Reach (s) after a note boundary in which a voicing break moves the new note's onset (step 4). */
 const VOICING_BREAK_SECONDS = 0.15;
-/** A frame is a voicing break when unvoiced, or when pYIN's voiced mass is below WEAK_VOICING and its level BREAK_DROP_DB under the new note's. */
+/**
+ * A frame is a voicing break when unvoiced and BREAK_DROP_DB under the new note's level, or when pYIN's
+ * voiced mass is below WEAK_VOICING and it is ATTACK_DIP_DB under. Without the level conditions the
+ * cello, violin and flute fixtures' legato changes (the tracker drops a frame or two, the level holds)
+ * moved 30–60 ms late (note F at 50 ms −0.05 to −0.3).
+ */
 const WEAK_VOICING = 0.5;
 const BREAK_DROP_DB = 10;
+/** A voiced consonant's dip before the new syllable's attack, dB under the new note's level (step 4). */
+const ATTACK_DIP_DB = 18;
 const ARTICULATION_JUMP_SEMITONES = 0.3;
 const ARTICULATION_VOICING_DIP = 0.1;
 const ARTICULATION_DROP_DB = 15;
@@ -338,15 +345,15 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       let loud = -Infinity;
       for (let k = b.start; k < until + breakReach; k++) loud = Math.max(loud, levelAt(k));
       for (let k = b.start; k < until; k++) {
-        if (!(midi[k] === midi[k]) || (pitch.voicedProbability[k] < WEAK_VOICING && levelAt(k) <= loud - BREAK_DROP_DB)) last = k;
+        if (!(midi[k] === midi[k]) ? levelAt(k) <= loud - BREAK_DROP_DB : pitch.voicedProbability[k] < WEAK_VOICING && levelAt(k) <= loud - ATTACK_DIP_DB) last = k;
       }
       if (last < 0) {
         // The consonant may keep the voice going (a voiced /l/, /m/, /d/): then the syllable's attack,
-        // an onset after a dip of BREAK_DROP_DB, is where the new note starts.
+        // an onset after a dip of ATTACK_DIP_DB, is where the new note starts.
         let quietest = Infinity;
         for (let k = b.start; k < until; k++) {
           quietest = Math.min(quietest, levelAt(k));
-          if (k > b.start && onsetAt[k] && quietest <= loud - BREAK_DROP_DB) last = k - 1;
+          if (k > b.start && onsetAt[k] && quietest <= loud - ATTACK_DIP_DB) last = k - 1;
         }
         if (last < 0) continue;
       }
