@@ -27,6 +27,9 @@
  * pitch sequences / reference length, eval/note-metrics.ts) and raw pitch accuracy against a reference f0 that
  * holds each annotated note's pitch from its onset to its offset (SSVD has no frame-level f0).
  *
+ * A synthetic sung-with-lyrics row (seeded takes from test/support/singer.ts, see syntheticSungRow) is printed
+ * with the real-singing row.
+ *
  * Run: npx tsc -p tsconfig.build.json && node dist/bench/accuracy.bench.js [--json] [--sung DIR] [--sung-only] [--sung-every K] [--notes-options JSON]
  *   --json prints the whole result as JSON on stdout instead of the markdown tables.
  *   --sung-only skips the committed fixtures; --sung-every K scores every K-th clip only (quick iterations).
@@ -37,6 +40,8 @@ import { rawPitchAccuracy } from '../src/audio/eval/pitch-metrics.js';
 import { computeOnsetEnvelope } from '../src/audio/notes/onsets.js';
 import type { NoteEvent, PitchTrack } from '../src/audio/types.js';
 import { listSungClips, loadSungAudio } from '../test/support/sung-corpus.js';
+import { sing, type SingOptions, type SungNote, type Vowel } from '../test/support/singer.js';
+import { createRandom } from '../src/audio/random.js';
 import { LOW_CONFIDENCE, segmentNotes, type NoteOptions } from '../src/audio/notes/notes.js';
 import { trackPitch } from '../src/audio/pitch/pitch.js';
 import { listMelodyFixtures, loadMelodyAudio, scoreMelody, type MelodyFixture, type MelodyKind, type MelodyScore } from '../test/support/melody-fixtures.js';
@@ -216,6 +221,55 @@ async function runSung(dir: string, every: number, noteOptions: NoteOptions): Pr
   return results;
 }
 
+/**
+ * Synthetic sung-with-lyrics takes (test/support/singer.ts), seeded: 8 takes of 16 syllables in two
+ * phrases with a breath between them; random steps of 0–4 semitones (a third repeated notes),
+ * syllables of 0.25–0.6 s with voiced or unvoiced consonants and changing vowels, scoops of 0.5–1.5
+ * semitones into a third of the notes, falls out of a fifth, vibrato ±(40–100) cents, tremolo ±(2–6) dB,
+ * tuning drift of ±50 cents over the take.
+ */
+function syntheticSungRow(noteOptions: NoteOptions): { takes: number; noteF: number; sequenceAccuracy: number } {
+  const vowels: Vowel[] = ['a', 'e', 'i', 'o', 'u'];
+  const fs: number[] = [];
+  const seqs: number[] = [];
+  for (let take = 0; take < 8; take++) {
+    const random = createRandom(1000 + take);
+    const notes: SungNote[] = [];
+    let t = 0.3;
+    let midi = 57 + Math.floor(random() * 8);
+    for (let i = 0; i < 16; i++) {
+      if (i === 8) t += 0.6;
+      const r = random();
+      if (i > 0 && r > 0.33) midi += Math.round((random() - 0.5) * 8) || 2;
+      const seconds = 0.25 + random() * 0.35;
+      notes.push({
+        start: t,
+        end: t + seconds,
+        midi,
+        vowel: vowels[Math.floor(random() * vowels.length)],
+        consonant: i === 0 || i === 8 ? null : random() < 0.5 ? 'voiced' : 'unvoiced',
+        scoopSemitones: random() < 0.33 ? 0.5 + random() : 0,
+        scoopSeconds: 0.1,
+        fallSemitones: random() < 0.2 ? 1 + random() : 0,
+        fallSeconds: 0.08,
+      });
+      t += seconds;
+    }
+    const options: SingOptions = {
+      seed: take + 1,
+      vibrato: { depthCents: 40 + random() * 60, rateHz: 5 + random() * 1.5 },
+      tremolo: { depthDb: 2 + random() * 4, rateHz: 4 + random() * 2 },
+      driftCents: (random() - 0.5) * 100,
+      breaths: [[notes[7].end + 0.1, notes[8].start - 0.1]],
+    };
+    const audio = sing(notes, options);
+    const found = segmentNotes(trackPitch(audio), audio, noteOptions);
+    fs.push(noteFMeasure(audio.truth, found).f);
+    seqs.push(noteSequenceAccuracy(audio.truth, found, 50));
+  }
+  return { takes: fs.length, noteF: mean(fs), sequenceAccuracy: mean(seqs) };
+}
+
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : undefined;
@@ -251,7 +305,9 @@ async function main(): Promise<void> {
         targets: SUNG_TARGETS,
       }
     : null;
+  const synthetic = syntheticSungRow(noteOptions);
   const printSung = (): void => {
+    log(`\nSynthetic sung takes with lyrics (test/support/singer.ts, ${synthetic.takes} seeded takes: consonants, vowel changes, repeated notes, scoops, falls, vibrato, tremolo, drift, breaths): note F ${synthetic.noteF.toFixed(3)}, note sequence accuracy ${synthetic.sequenceAccuracy.toFixed(3)}.`);
     if (!sung || !sungSummary) return;
     const g = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(3));
     log(`\nReal singing: ${sungDir} (${sungSummary.clips} clips, ${sungSummary.seconds.toFixed(0)} s; median reference offset ${sungSummary.medianOffset.toFixed(2)} semitone removed per clip):\n`);
@@ -273,7 +329,7 @@ async function main(): Promise<void> {
     }
   };
   if (process.argv.includes('--sung-only')) {
-    if (json) process.stdout.write(JSON.stringify({ sung: sungSummary, sungClips: sung }, null, 2) + '\n');
+    if (json) process.stdout.write(JSON.stringify({ synthetic, sung: sungSummary, sungClips: sung }, null, 2) + '\n');
     else printSung();
     return;
   }
@@ -357,6 +413,7 @@ async function main(): Promise<void> {
     fixtures: results,
     byKind,
     overall,
+    synthetic,
     sung: sungSummary,
     sungClips: sung,
   };
