@@ -3,6 +3,7 @@
  * Numbers are rounded to what is meaningful (ms for times, 0.01 Hz, 0.01 dB) to keep it compact;
  * non-finite levels (silence) become null.
  */
+import { LOW_CONFIDENCE } from './notes/notes.js';
 import type { DecodedAudio, LoudnessReport, MelodyAnalysis, ValidationReport } from './types.js';
 
 export interface AnalysisJson {
@@ -16,7 +17,8 @@ export interface AnalysisJson {
   key: MelodyAnalysis['key'];
   tempo: MelodyAnalysis['tempo'];
   phrases: MelodyAnalysis['phrases'];
-  notes: { start: number; end: number; midi: number; confidence: number }[];
+  /** `lowConfidence`: confidence below notes.ts LOW_CONFIDENCE, worth checking (and correcting with a melody file). */
+  notes: { start: number; end: number; midi: number; confidence: number; lowConfidence: boolean }[];
   pitch: { hopSeconds: number; times: number[]; hz: number[] };
   loudness: { [K in keyof LoudnessReport]: number | null };
 }
@@ -53,6 +55,7 @@ export function toAnalysisJson(audio: DecodedAudio, validation: ValidationReport
       end: round(n.end, 3),
       midi: round(n.midi, 2),
       confidence: round(n.confidence, 3),
+      lowConfidence: n.confidence < LOW_CONFIDENCE,
     })),
     pitch: { hopSeconds: pitch.hopSeconds, times, hz },
     loudness: {

@@ -26,7 +26,7 @@
  * call's own signal is aborted too; the pipeline does not wait for the provider to notice).
  * The report names who wrote (`lyrics.source`, `lyrics.provider`) and who sang (`voice.engine`).
  */
-import type { KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
+import type { KeyEstimate, MelodyAnalysis, NoteEvent, Score, TempoEstimate, ValidationIssue } from './types.js';
 import { AbortedError, AppError, ValidationError } from '../platform/errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import { textEncodingIssues } from './validate/request-text.js';
@@ -43,6 +43,10 @@ import { driveSliced, type Sliced } from './sliced.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
 import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
+import { LOW_CONFIDENCE } from './notes/notes.js';
+import { estimateKey } from './key/key.js';
+import { estimateTempo } from './tempo/tempo.js';
+import { findPhrases } from './phrases/phrases.js';
 
 /** Stages in the order they run, with the progress range (percent) each covers. */
 export const STAGES = {
@@ -88,6 +92,12 @@ export interface ConvertRequest {
   voice?: string | null;
   /** Integer seed for the lyrics and the voice; default 1. */
   seed?: number | null;
+  /**
+   * Notes to sing instead of the transcription (the user's correction, read from a MIDI or MusicXML
+   * file by score/melody-file.ts), times in seconds. The recording is still validated and analysed;
+   * key, tempo and phrases are then recomputed from these notes.
+   */
+  melody?: NoteEvent[] | null;
 }
 
 export interface ConvertPorts {
@@ -129,6 +139,8 @@ export interface ReportWarning {
 export interface ConversionReport {
   input: { fileName: string | null; format: string; codec: string; sampleRate: number; channels: number; bitrate: number | null; durationSeconds: number; sizeBytes: number };
   melody: {
+    /** `transcription`: the notes found in the recording; `file`: the notes of the melody file given instead. */
+    source: 'transcription' | 'file';
     durationSeconds: number;
     noteCount: number;
     phraseCount: number;
@@ -348,7 +360,7 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
 
   run.progress('pitch_extraction', 0, 'Finding the notes');
   const stepFraction: Record<AnalysisStep, number> = { loudness: 0.05, pitch: 0.1, notes: 0.7, key: 0.85, tempo: 0.9, phrases: 0.95 };
-  const analysis = await run.timed('pitch_extraction', async () => {
+  let analysis = await run.timed('pitch_extraction', async () => {
     const steps = analysisSteps(audio);
     for (let next = steps.next(); ; next = steps.next()) {
       if (next.done) return next.value;
@@ -361,8 +373,22 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
       await run.checkpoint();
     }
   });
+  if (request.melody?.length) {
+    const notes = request.melody;
+    const tempo = estimateTempo(notes);
+    analysis = { ...analysis, notes, key: estimateKey(notes), tempo, phrases: findPhrases(notes, tempo) };
+  }
   if (analysis.notes.length === 0) {
     throw new ValidationError([{ code: 'NO_NOTES', message: 'No sung or played notes were found in the recording.', value: 0 }]);
+  }
+  const unsure = analysis.notes.filter((note) => note.confidence < LOW_CONFIDENCE);
+  if (unsure.length) {
+    const at = unsure.slice(0, 5).map((note) => `${note.start.toFixed(2)} s`).join(', ');
+    run.warnings.push({
+      code: 'LOW_CONFIDENCE_NOTES',
+      message: `${unsure.length} of ${analysis.notes.length} notes are unsure (at ${at}${unsure.length > 5 ? ', …' : ''}; lowConfidence in melody.notes): check them, and correct the melody with a MIDI or MusicXML file if needed.`,
+      stage: 'pitch_extraction',
+    });
   }
   run.progress('pitch_extraction', 1, `Found ${analysis.notes.length} notes in ${analysis.phrases.length} phrases`);
   return { analysis, analysisJson: toAnalysisJson(audio, validation, analysis) };
@@ -597,6 +623,7 @@ function buildReport(parts: {
       sizeBytes: parts.request.audio.length,
     },
     melody: {
+      source: parts.request.melody?.length ? 'file' : 'transcription',
       durationSeconds: a.durationSeconds,
       noteCount: a.notes.length,
       phraseCount: a.phrases.length,

@@ -13,6 +13,8 @@ import { convertMelody, type CompressedFormat, type ConversionOutputs } from '..
 import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../platform/ffmpeg-encoder.js';
 import { ValidationError } from '../platform/errors.js';
+import { readMelodyFile } from '../audio/score/melody-file.js';
+import type { NoteEvent } from '../audio/types.js';
 import { readInputFile, limitsFromFlags, LIMIT_FLAGS } from './input-file.js';
 import { createProgressDisplay } from './progress-bar.js';
 import { vocalsSpectrogramPng } from './spectrogram-output.js';
@@ -21,9 +23,12 @@ import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
 export const CONVERT_USAGE = `  melody-vocals convert FILE --prompt TEXT --out DIR [--genre G] [--mood M] [--lyrics FILE]
                         [--voice low|high] [--seed N] [--format mp3|opus] [--target-lufs L]
                         [--no-vibrato] [--no-portamento] [--no-breath] [--spectrogram] [--quiet]
+                        [--melody score.mid|score.musicxml]
       Write lyrics for the melody (or fit yours) and sing them: vocals.wav, vocals.mp3,
       score.mid, score.musicxml, lyrics.txt and report.json in DIR; with --spectrogram also
-      spectrogram.png of the vocals with the sung notes outlined.
+      spectrogram.png of the vocals with the sung notes outlined. With --melody the notes of
+      that MIDI or MusicXML file are sung instead of the transcription (e.g. the score.mid of
+      an earlier run, corrected).
 `;
 
 function usage(io: CliIo, message: string): number {
@@ -40,6 +45,7 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
       genre: { type: 'string', default: 'pop' },
       mood: { type: 'string', default: 'happy' },
       lyrics: { type: 'string' },
+      melody: { type: 'string' },
       voice: { type: 'string' },
       seed: { type: 'string' },
       format: { type: 'string', default: 'mp3' },
@@ -75,11 +81,22 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
     }
   }
 
+  let melody: NoteEvent[] | undefined;
+  if (values.melody !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(values.melody));
+    } catch {
+      throw new ValidationError([{ code: 'FILE_NOT_FOUND', message: `Cannot read the melody file ${values.melody}.`, value: values.melody }]);
+    }
+    melody = readMelodyFile(bytes);
+  }
+
   const display = values.quiet ? null : createProgressDisplay(io.stderr, () => performance.now());
   let outputs: ConversionOutputs;
   try {
     outputs = await convertMelody(
-      { audio, fileName: basename(input), prompt: values.prompt, genre: values.genre, mood: values.mood, lyrics, voice: values.voice, seed },
+      { audio, fileName: basename(input), prompt: values.prompt, genre: values.genre, mood: values.mood, lyrics, voice: values.voice, seed, melody },
       { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now() },
       {
         limits,

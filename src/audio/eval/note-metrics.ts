@@ -130,3 +130,32 @@ function augment(
   }
   return false;
 }
+
+/**
+ * Note-sequence accuracy: 1 − (Levenshtein edit distance between the reference and estimated pitch
+ * sequences) / (reference length), floored at 0. Notes are taken in onset order, timing ignored;
+ * two pitches are the same symbol when they differ by at most `pitchToleranceCents` (default 50).
+ * Insertions, deletions and substitutions each cost 1. This is the "note accuracy" of query-by-
+ * humming transcription studies (e.g. Molina et al. 2014, "Evaluation framework for automatic
+ * singing transcription", which reports edit-distance-based scores next to note F). NaN without
+ * reference notes.
+ */
+export function noteSequenceAccuracy(reference: NoteLike[], estimated: NoteLike[], pitchToleranceCents = 50): number {
+  const n = reference.length;
+  if (n === 0) return NaN;
+  const ref = [...reference].sort((a, b) => a.start - b.start).map((note) => note.midi);
+  const est = [...estimated].sort((a, b) => a.start - b.start).map((note) => note.midi);
+  const tolerance = pitchToleranceCents / 100 + 1e-6;
+  let previous = new Float64Array(est.length + 1);
+  let current = new Float64Array(est.length + 1);
+  for (let j = 0; j <= est.length; j++) previous[j] = j;
+  for (let i = 1; i <= n; i++) {
+    current[0] = i;
+    for (let j = 1; j <= est.length; j++) {
+      const substitution = previous[j - 1] + (Math.abs(ref[i - 1] - est[j - 1]) <= tolerance ? 0 : 1);
+      current[j] = Math.min(substitution, previous[j] + 1, current[j - 1] + 1);
+    }
+    [previous, current] = [current, previous];
+  }
+  return Math.max(0, 1 - previous[est.length] / n);
+}

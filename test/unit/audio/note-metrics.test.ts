@@ -1,4 +1,4 @@
-import { noteFMeasure } from '../../../src/audio/eval/note-metrics.js';
+import { noteFMeasure, noteSequenceAccuracy } from '../../../src/audio/eval/note-metrics.js';
 
 const note = (start: number, midi: number) => ({ start, end: start + 0.3, midi });
 
@@ -59,5 +59,21 @@ describe('noteFMeasure', () => {
     const result = noteFMeasure(ref, est);
     expect(result.precision).toBe(0.5);
     expect(result.recall).toBe(1);
+  });
+});
+
+describe('noteSequenceAccuracy', () => {
+  const seq = (...midis: number[]) => midis.map((midi, i) => ({ start: i, end: i + 0.5, midi }));
+
+  it('is 1 for the same pitch sequence (within 50 cents, timing ignored) and counts each insertion, deletion and substitution once', () => {
+    expect(noteSequenceAccuracy(seq(60, 62, 64, 65), seq(60.4, 61.6, 64, 65))).toBe(1);
+    expect(noteSequenceAccuracy(seq(60, 62, 64, 65), seq(60, 62, 62, 64, 65))).toBeCloseTo(0.75, 10);
+    expect(noteSequenceAccuracy(seq(60, 62, 64, 65), seq(60, 64, 65))).toBeCloseTo(0.75, 10);
+    expect(noteSequenceAccuracy(seq(60, 62, 64, 65), seq(60, 63, 64, 65))).toBeCloseTo(0.75, 10);
+  });
+
+  it('floors at 0 when the estimate has far more notes than the reference, and is NaN without reference notes', () => {
+    expect(noteSequenceAccuracy(seq(60, 62), seq(50, 51, 52, 53, 54, 55))).toBe(0);
+    expect(noteSequenceAccuracy([], seq(60))).toBeNaN();
   });
 });
