@@ -36,6 +36,7 @@ import { analysisSteps, type AnalysisStep } from './analyze.js';
 import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
 import { VOICES, DEFAULT_VOICE, prepareScore, type SingingEngine } from './voice/voice.js';
 import type { FliteProgram } from './voice/flite/flite-run.js';
+import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';
 import { buildVocalRequest, checkTake, intendedPitchOf, transposedNotes } from './voice/remote-take.js';
 import type { LyricsProvider, ProviderCallOptions, Providers, VocalEngine } from './providers.js';
 import { singInChunks } from './voice/sing-in-chunks.js';
@@ -160,7 +161,12 @@ export interface ConversionReport {
   };
   /** `engine`: who sang, `embedded` (the formant voice) or the remote engine's label, e.g. `expert-music-ai`. */
   voice: { id: string; engine: string; transposeSemitones: number; outOfRangeNotes: number; synthesizer: SingingEngine | null };
-  quality: { pitchAccuracy: number | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
+  /**
+   * `clarity`: intelligibility estimate of the embedded voice from its own phoneme timing (see
+   * quality/clarity.ts): `vowelSeparation` 0..1, the share of vowels told apart by their spectra,
+   * `consonantContrastDb`, how far fricatives and bursts stand out above their vowels; null for a remote take.
+   */
+  quality: { pitchAccuracy: number | null; clarity: { vowelSeparation: number | null; consonantContrastDb: number | null } | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
   warnings: ReportWarning[];
   /** Milliseconds per stage (0 when no clock was given). */
   timings: Record<ConversionStage, number>;
@@ -473,6 +479,8 @@ interface CheckedVocals {
   engine: string;
   /** The embedded engine that sang, null for a remote take. */
   synthesizer: SingingEngine | null;
+  /** Intelligibility estimate of the embedded voice, null for a remote take. */
+  clarity: ClarityEstimate | null;
   transposeSemitones: number;
   outOfRange: number;
   quality: Omit<QualityResult, 'samples'>;
@@ -484,6 +492,7 @@ interface RawVocals {
   sampleRate: number;
   engine: string;
   synthesizer?: SingingEngine;
+  clarity?: ClarityEstimate;
   intendedPitch: { times: Float64Array; midi: Float32Array };
   pitchAccuracy?: number;
 }
@@ -548,7 +557,8 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
         { signal: options.signal, yieldControl: run.yieldControl, pause: run.pause, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
       ),
     );
-    raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', synthesizer, intendedPitch: sung.intendedPitch };
+    const clarity = vowelClarity(sung.samples, sung.sampleRate, sung.phonemes);
+    raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', synthesizer, clarity, intendedPitch: sung.intendedPitch };
   }
   if (prepared.outOfRange > 0) {
     run.warnings.push({
@@ -574,7 +584,7 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
   await run.checkpoint();
   const wav = await run.drive(encodeWavSliced([samples], vocals.sampleRate, { bitDepth: 16 }));
   run.progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
-  return { wav, voice: prepared.voiceId, engine: vocals.engine, synthesizer: vocals.synthesizer ?? null, transposeSemitones: prepared.semitones, outOfRange: prepared.outOfRange, quality };
+  return { wav, voice: prepared.voiceId, engine: vocals.engine, synthesizer: vocals.synthesizer ?? null, clarity: vocals.clarity ?? null, transposeSemitones: prepared.semitones, outOfRange: prepared.outOfRange, quality };
 }
 
 /** A short score title from the prompt: its first words, capitalised. */
@@ -634,6 +644,7 @@ function buildReport(parts: {
     voice: { id: parts.vocals.voice, engine: parts.vocals.engine, synthesizer: parts.vocals.synthesizer, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
     quality: {
       pitchAccuracy: finiteOrNull(quality.pitchAccuracy, 4),
+      clarity: parts.vocals.clarity && { vowelSeparation: finiteOrNull(parts.vocals.clarity.vowelSeparation, 3), consonantContrastDb: finiteOrNull(parts.vocals.clarity.consonantContrastDb, 1) },
       integratedLufs: finiteOrNull(quality.integratedLufs),
       truePeakDbtp: finiteOrNull(quality.truePeakDbtp),
       targetLufs: parts.targetLufs,

@@ -136,7 +136,7 @@ export function formatConvertSummary(outputs: ConversionOutputs, files: string[]
     `Melody   ${r.melody.noteCount} notes in ${r.melody.phraseCount} phrases, ${r.melody.key?.label ?? 'key unknown'}, ${r.melody.tempo ? `${r.melody.tempo.bpm.toFixed(0)} BPM` : 'tempo unknown'}, ${r.melody.durationSeconds.toFixed(1)} s`,
     `Lyrics   ${r.lyrics.lineCount} lines, ${r.lyrics.syllableCount} syllables (${r.lyrics.source === 'user' ? 'your lyrics' : `${r.lyrics.genre}, ${r.lyrics.mood}`}), quality ${r.lyrics.qualityScore.toFixed(2)}`,
     `Voice    ${r.voice.id}${r.voice.synthesizer ? ` (${r.voice.synthesizer} engine)` : ` (${r.voice.engine})`}${r.voice.transposeSemitones ? `, transposed ${r.voice.transposeSemitones > 0 ? '+' : ''}${r.voice.transposeSemitones} semitones` : ''}`,
-    `Quality  pitch accuracy ${pct(r.quality.pitchAccuracy)}, ${r.quality.integratedLufs ?? 'n/a'} LUFS, true peak ${r.quality.truePeakDbtp ?? 'n/a'} dBTP`,
+    `Quality  pitch accuracy ${pct(r.quality.pitchAccuracy)}, ${r.quality.clarity ? `vowel clarity ${pct(r.quality.clarity.vowelSeparation)}, consonant contrast ${r.quality.clarity.consonantContrastDb ?? 'n/a'} dB, ` : ''}${r.quality.integratedLufs ?? 'n/a'} LUFS, true peak ${r.quality.truePeakDbtp ?? 'n/a'} dBTP`,
     '',
     ...r.lyrics.text.split('\n').map((l) => (l ? `  ${l}` : '')),
     '',
