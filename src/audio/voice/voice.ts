@@ -83,7 +83,10 @@ export interface SingResult {
    * whole ±15 ms around the frame; 0 in silence, unvoiced and fricative consonants, and glides.
    */
   intendedPitch: { times: Float64Array; midi: Float32Array };
-  /** When each phoneme sounds (silences left out); plosives appear as `P:closure`, `P:burst`, `P:aspiration`. */
+  /**
+   * When each phoneme sounds (silences left out). Formant engine: plosives appear as `P:closure`,
+   * `P:burst`, `P:aspiration`; flite engine: one entry per phone, with the times it was sung at.
+   */
   phonemes: { phoneme: string; start: number; end: number }[];
 }
 
@@ -158,11 +161,13 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
   yield;
   let samples: Float32Array;
   let sonorantAt: ((time: number) => boolean) | null = null;
+  let phonemes = timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end }));
   if (options.engine === 'flite') {
     if (!options.flite) throw new ValidationError([{ code: 'ENGINE_UNAVAILABLE', message: 'The flite engine needs the Flite program; none was given.', value: 'flite' }]);
     const sung = yield* singWithFliteSliced(timeline, { program: options.flite, voice: voice.fliteVoice, sampleRate, length, seed, contour: contour.midi, step });
     samples = sung.samples;
     sonorantAt = sung.voicedFrames;
+    phonemes = sung.phonemes;
   } else {
     samples = yield* renderFormantsSliced(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
   }
@@ -195,7 +200,7 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
     transposeSemitones: transposition.semitones,
     outOfRange: transposition.outOfRange,
     intendedPitch: { times, midi },
-    phonemes: timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end })),
+    phonemes,
   };
 }
 

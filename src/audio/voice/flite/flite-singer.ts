@@ -7,11 +7,11 @@
  * 1. Timing comes from the same plan as the formant engine (timeline.ts): onset consonants before the
  *    beat, the vowel on the note for its whole length, a diphthong moving to its second target only at
  *    the end of the note, codas closing it. Each Flite phone is mapped onto its planned span by a
- *    piecewise-linear time warp; a vowel keeps its first and last 60 ms (the consonant transitions) at
- *    natural speed and stretches its steady middle.
+ *    piecewise-linear time warp; a vowel reaches its loudest (steady) 30 ms and leaves it again at natural
+ *    speed (the consonant transitions) and holds that stretch for the rest of the note.
  * 2. Pitch: Flite's clustergen voices follow `int_f0_target_mean` with the spread set to 0, so the
- *    source has one known period in voiced stretches. Pitch marks are picked on it (one peak per
- *    period), and synthesis marks are laid at the exact periods of the sung contour (vibrato,
+ *    source has one known period in voiced stretches. Pitch marks are laid on it one period apart,
+ *    and synthesis marks are laid at the exact periods of the sung contour (vibrato,
  *    portamento, flutter from pitch-contour.ts). Grains are two source periods long (Hann window) and
  *    placed at fractional positions, so the mean period is exact; the windowed grain keeps the vocal
  *    tract's spectral envelope, so the formants do not move with the pitch. The source pitch is the
@@ -44,8 +44,13 @@ export interface FliteSingOptions {
 
 export interface FliteSinging {
   samples: Float32Array;
-  /** Per sample of a 10 ms grid: 1 where a voiced sonorant (vowel, nasal, liquid, glide) sounds. */
+  /**
+   * True where a vowel sounds (time in seconds). Only vowels: a pitch tracker often calls the weaker
+   * nasals and liquids unvoiced, and the note is held on the vowel.
+   */
   voicedFrames: (time: number) => boolean;
+  /** When each phone sounds, as sung (after the consonants were fitted), ARPAbet upper case. */
+  phonemes: { phoneme: string; start: number; end: number }[];
 }
 
 /** A phone with its planned span (seconds of the output). */
@@ -66,8 +71,6 @@ interface Call {
 
 /** Calls break at silences at least this long (seconds); shorter rests become `pau` inside a call. */
 const CALL_GAP = 0.25;
-/** Vowel edges kept at natural speed, seconds. */
-const VOWEL_EDGE = 0.06;
 /** Unvoiced grain half-length, seconds. */
 const UNVOICED_HOP = 0.005;
 /** Fade at the ends of each sounding stretch, seconds. */
@@ -84,6 +87,7 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
   const random = createRandom(options.seed ^ 0x1f17e);
   const calls = groupCalls(timeline.segments);
   const voicedSpans: [number, number][] = [];
+  const phonemes: FliteSinging['phonemes'] = [];
   for (const call of calls) {
     if (call.breath) addBreath(out, call.breath, sampleRate, random);
     const sounding = call.units.filter((u) => u.kind !== 'silence');
@@ -96,10 +100,13 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
       throw new AudioProcessingError(`Flite answered ${speech.segments.length} phones for ${call.units.length + 2} asked.`, { reason: 'FLITE_FAILED' });
     }
     fitConsonants(call.units, segments);
-    const warp = buildWarp(call.units, segments);
+    const warp = buildWarp(call.units, segments, source, sampleRate);
     const analysis = analyseSource(source, sampleRate, f0, call.units, segments);
     renderCall(out, source, analysis, warp, call.units, options, random);
-    for (const unit of call.units) if (unit.kind === 'vowel' || SONORANTS.has(unit.phone)) voicedSpans.push([unit.start, unit.end]);
+    for (const unit of call.units) {
+      if (unit.kind === 'vowel') voicedSpans.push([unit.start, unit.end]);
+      if (unit.kind !== 'silence') phonemes.push({ phoneme: unit.phone.toUpperCase(), start: unit.start, end: unit.end });
+    }
     yield;
   }
   addAir(out, sampleRate, random);
@@ -111,7 +118,7 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
     }
     return false;
   };
-  return { samples: out, voicedFrames };
+  return { samples: out, voicedFrames, phonemes };
 }
 
 /** Units from the timeline: plosive parts merged, diphthong halves merged, silences kept. */
@@ -216,7 +223,7 @@ interface Warp {
   src: number[];
 }
 
-function buildWarp(units: readonly Unit[], segments: readonly { start: number; end: number }[]): Warp {
+function buildWarp(units: readonly Unit[], segments: readonly { start: number; end: number }[], source: Float32Array, rate: number): Warp {
   const out: number[] = [];
   const src: number[] = [];
   const add = (o: number, s: number) => {
@@ -231,19 +238,47 @@ function buildWarp(units: readonly Unit[], segments: readonly { start: number; e
     add(A, a);
     const d = b - a;
     if (unit.kind === 'vowel' && B - A > d) {
-      const edge = Math.min(VOWEL_EDGE, 0.3 * d);
-      if (unit.glide > 0) {
-        // A diphthong holds its first target and moves through the second half of Flite's vowel late.
-        add(A + edge, a + edge);
-        add(B - unit.glide, a + 0.5 * d);
-      } else {
-        add(A + edge, a + edge);
-        add(B - edge, b - edge);
+      // Hold the vowel where it is loudest (its steady part; Flite's vowels after a pause fade in),
+      // reaching it and leaving it at natural speed; a diphthong glides to its second target late.
+      const diphthong = unit.glide > 0;
+      const peak = loudestPoint(source, rate, a + 0.2 * d, diphthong ? a + 0.55 * d : b - 0.2 * d);
+      const holdFrom = Math.max(a, peak - HOLD_HALF);
+      const holdTo = Math.min(b, peak + HOLD_HALF);
+      const tail = diphthong ? Math.max(unit.glide, b - holdTo) : b - holdTo;
+      let lead = holdFrom - a;
+      let end = tail;
+      const room = 0.8 * (B - A);
+      if (lead + end > room) {
+        const scale = room / (lead + end);
+        lead *= scale;
+        end *= scale;
       }
+      add(A + lead, holdFrom);
+      add(B - end, holdTo);
     }
     add(B, b);
   });
   return { out, src };
+}
+
+/** Half-length of the source stretch a held vowel loops over, seconds. */
+const HOLD_HALF = 0.015;
+
+/** Time (seconds) of the largest 20 ms energy of `source` between `from` and `to` seconds. */
+function loudestPoint(source: Float32Array, rate: number, from: number, to: number): number {
+  const half = Math.round(0.01 * rate);
+  const step = Math.max(1, Math.round(0.002 * rate));
+  let best = (from + to) / 2;
+  let bestEnergy = -1;
+  for (let c = Math.round(from * rate); c <= Math.round(to * rate); c += step) {
+    let e = 0;
+    for (let n = Math.max(0, c - half); n < Math.min(source.length, c + half); n++) e += source[n] * source[n];
+    if (e > bestEnergy) {
+      bestEnergy = e;
+      best = c / rate;
+    }
+  }
+  return best;
 }
 
 function warpAt(warp: Warp, t: number, hint: { i: number }): number {
@@ -265,9 +300,9 @@ interface SourceAnalysis {
 }
 
 /**
- * Pitch marks of the flat-pitched source: in voiced phones (vowels and sonorants, where the period
- * is `fs / f0`), one mark per period at the largest sample within ±15 % of the expected position;
- * elsewhere a mark every 5 ms.
+ * Pitch marks of the flat-pitched source: in voiced phones (vowels, sonorants, voiced obstruents,
+ * where the period is `fs / f0`), one mark per period from the largest sample of the stretch's first
+ * period; elsewhere a mark every 5 ms.
  */
 function analyseSource(source: Float32Array, rate: number, f0: number, units: readonly Unit[], segments: readonly { start: number; end: number }[]): SourceAnalysis {
   const period = rate / f0;
@@ -286,16 +321,14 @@ function analyseSource(source: Float32Array, rate: number, f0: number, units: re
       let best = n;
       const end = Math.min(source.length, n + Math.round(period));
       for (let k = n; k < end; k++) if (source[k] > source[best]) best = k;
+      // Flite's excitation runs at exactly the flat f0, so the next marks follow at whole periods
+      // (fractional positions rounded): picking a peak per period instead can alternate between two
+      // peaks of a high voice's period and put a subharmonic into the re-pitched sound.
       let m = best;
-      while (m < source.length && voicedAt[m]) {
+      for (let k = 1; m < source.length && voicedAt[m]; k++) {
         marks.push(m);
         voiced.push(1);
-        const lo = Math.round(m + 0.85 * period);
-        const hi = Math.min(source.length - 1, Math.round(m + 1.15 * period));
-        if (lo >= source.length) break;
-        let next = lo;
-        for (let k = lo; k <= hi; k++) if (source[k] > source[next]) next = k;
-        m = next;
+        m = best + Math.round(k * period);
       }
       n = m + hop;
       while (n < source.length && voicedAt[n]) n++;
