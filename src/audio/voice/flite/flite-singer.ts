@@ -111,12 +111,19 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
   }
   addAir(out, sampleRate, random);
   voicedSpans.sort((a, b) => a[0] - b[0]);
+  // Binary search: the last span starting at or before `time`.
   const voicedFrames = (time: number) => {
-    for (const [start, end] of voicedSpans) {
-      if (start > time) return false;
-      if (time >= start && time < end) return true;
+    let lo = 0;
+    let hi = voicedSpans.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (voicedSpans[mid][0] <= time) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
-    return false;
+    return found >= 0 && time < voicedSpans[found][1];
   };
   return { samples: out, voicedFrames, phonemes };
 }
@@ -437,13 +444,26 @@ function addBreath(out: Float32Array, segment: Segment, rate: number, random: ()
  */
 function addAir(out: Float32Array, rate: number, random: () => number): void {
   if (rate < 24000) return;
-  const band = biquadChain(out, [highpass(4000, 0.54, rate), highpass(4000, 1.31, rate)]);
+  const c = Float64Array.from([highpass(4000, 0.54, rate), highpass(4000, 1.31, rate), highpass(8000, 0.54, rate), highpass(8000, 1.31, rate)].flat());
+  const state = new Float64Array(16);
   const w = (2 * Math.PI * 4000) / rate;
-  for (let n = 0; n < band.length; n++) band[n] *= 2 * Math.cos(w * n) * (1 + 0.1 * (random() - 0.5));
-  const high = biquadChain(band, [highpass(8000, 0.54, rate), highpass(8000, 1.31, rate)]);
-  for (let n = 0; n < out.length; n++) out[n] += 0.25 * high[n];
+  // One pass, sample by sample, so no full-length intermediate arrays (a 5-minute song is 53 MB each).
+  for (let n = 0; n < out.length; n++) {
+    let x = out[n];
+    for (let k = 0; k < 4; k++) {
+      if (k === 2) x *= 2 * Math.cos(w * n) * (1 + 0.1 * (random() - 0.5));
+      const o = 4 * k;
+      const q = 5 * k;
+      const y = c[q] * x + c[q + 1] * state[o] + c[q + 2] * state[o + 1] - c[q + 3] * state[o + 2] - c[q + 4] * state[o + 3];
+      state[o + 1] = state[o];
+      state[o] = x;
+      state[o + 3] = state[o + 2];
+      state[o + 2] = y;
+      x = y;
+    }
+    out[n] += 0.25 * x;
+  }
 }
-
 function onePole(cornerHz: number, rate: number): number {
   return 1 - Math.exp((-2 * Math.PI * cornerHz) / rate);
 }
@@ -459,23 +479,3 @@ function highpass(hz: number, q: number, rate: number): Biquad {
   return [(1 + cos) / 2 / a0, -(1 + cos) / a0, (1 + cos) / 2 / a0, (-2 * cos) / a0, (1 - alpha) / a0];
 }
 
-function biquadChain(input: Float32Array, stages: readonly Biquad[]): Float32Array {
-  let x = input;
-  for (const [b0, b1, b2, a1, a2] of stages) {
-    const y = new Float32Array(x.length);
-    let x1 = 0;
-    let x2 = 0;
-    let y1 = 0;
-    let y2 = 0;
-    for (let n = 0; n < x.length; n++) {
-      const v = b0 * x[n] + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-      x2 = x1;
-      x1 = x[n];
-      y2 = y1;
-      y1 = v;
-      y[n] = v;
-    }
-    x = y;
-  }
-  return x;
-}
