@@ -163,11 +163,11 @@ function groupCalls(segments: readonly Segment[]): Call[] {
   return calls;
 }
 
-/** Consonants shorter than this share of Flite's own length are lengthened (when a vowel can give the time). */
-const CONSONANT_KEEP = 0.85;
+/** Consonant clusters get back up to this share of Flite's own length (when the vowel before can give the time). */
+const CONSONANT_KEEP = 1;
 /** What a vowel keeps when it lends time to the consonants after it: share of its span, and seconds. */
-const VOWEL_KEEP = 0.5;
-const VOWEL_MIN = 0.08;
+const VOWEL_KEEP = 0.35;
+const VOWEL_MIN = 0.06;
 
 /**
  * Gives squeezed consonant clusters back the time Flite needs for them: a cluster (the consonants
@@ -484,7 +484,7 @@ function addAir(out: Float32Array, rate: number, random: () => number): void {
     noiseLow += hiss * (noise - noiseLow);
     band1 += top * (noise - noiseLow - band1);
     band2 += top * (band1 - band2);
-    const value = out[n] + 0.25 * x + 0.06 * envelope * band2;
+    const value = out[n] + 0.25 * x + 0.04 * envelope * band2;
     dc += rumble * (value - dc);
     out[n] = value - dc;
   }
