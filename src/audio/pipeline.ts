@@ -539,24 +539,35 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
   // The same preparation decides the transposition for either engine.
   const prepared = prepareScore(score, { voice: clean.voice, sampleRate: OUTPUT_RATE });
   if (!raw) {
-    const synthesizer = options.engine ?? (run.ports.flite ? 'flite' : 'formant');
+    let synthesizer: SingingEngine = options.engine ?? (run.ports.flite ? 'flite' : 'formant');
+    const sing = (engine: SingingEngine) =>
+      run.timed('synthesis', () =>
+        singInChunks(
+          score,
+          {
+            voice: clean.voice,
+            engine,
+            flite: run.ports.flite,
+            sampleRate: OUTPUT_RATE,
+            seed: clean.seed,
+            vibrato: options.vibrato === false ? false : undefined,
+            portamento: options.portamento ?? true,
+            breath: options.breath ?? true,
+          },
+          { signal: options.signal, yieldControl: run.yieldControl, pause: run.pause, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
+        ),
+      );
     run.progress('synthesis', 0, `Singing with the ${clean.voice} voice (${synthesizer})`);
-    const sung = await run.timed('synthesis', () =>
-      singInChunks(
-        score,
-        {
-          voice: clean.voice,
-          engine: synthesizer,
-          flite: run.ports.flite,
-          sampleRate: OUTPUT_RATE,
-          seed: clean.seed,
-          vibrato: options.vibrato === false ? false : undefined,
-          portamento: options.portamento ?? true,
-          breath: options.breath ?? true,
-        },
-        { signal: options.signal, yieldControl: run.yieldControl, pause: run.pause, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
-      ),
-    );
+    let sung;
+    try {
+      sung = await sing(synthesizer);
+    } catch (error) {
+      // The Flite program misbehaving (it answered other phones than asked) must not cost the song.
+      if (synthesizer !== 'flite' || !(error instanceof AppError) || error.reason !== 'FLITE_FAILED') throw error;
+      run.warnings.push({ code: 'VOICE_ENGINE_FALLBACK', message: `The flite engine failed (${error.message}); the formant engine sang instead.`, stage: 'synthesis' });
+      synthesizer = 'formant';
+      sung = await sing(synthesizer);
+    }
     const clarity = vowelClarity(sung.samples, sung.sampleRate, sung.phonemes);
     raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', synthesizer, clarity, intendedPitch: sung.intendedPitch };
   }

@@ -31,6 +31,23 @@ describe('the pipeline with the flite engine', () => {
     expect(out.report.quality.clarity?.consonantContrastDb).toEqual(expect.any(Number));
   });
 
+  it('falls back to the formant engine with a warning when the Flite program produces no speech', async () => {
+    // (module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (memory (export "memory") 1)
+    //   (func (export "_start") i32.const 1 call 0)): a program that exits with 1 at once.
+    const hex = [
+      '0061736d01000000', '01080260017f00600000',
+      '0224011677617369', '5f736e617073686f', '745f707265766965', '7731', '0970726f635f65786974', '0000',
+      '03020101', '0503010001',
+      '071302066d656d6f72790200065f737461727400' + '01',
+      '0a080106004101' + '10000b',
+    ].join('');
+    const broken = { module: new WebAssembly.Module(Buffer.from(hex, 'hex')) };
+    const out = await convertMelody(REQUEST, { ...ports(false), flite: broken });
+    expect(out.report.voice.synthesizer).toBe('formant');
+    expect(out.report.warnings.map((w) => w.code)).toContain('VOICE_ENGINE_FALLBACK');
+    expect(out.report.quality.pitchAccuracy as number).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('sings with the formant synthesizer when asked, or when no Flite program is given', async () => {
     const asked = await convertMelody(REQUEST, ports(true), { engine: 'formant' });
     expect(asked.report.voice.synthesizer).toBe('formant');
