@@ -9,6 +9,7 @@ import { runWasiProgram } from '../../../src/audio/voice/flite/wasi-memory.js';
 import { sungPitchAccuracy } from '../../../src/audio/quality/quality.js';
 import { vowelClarity } from '../../../src/audio/quality/clarity.js';
 import { loadFliteProgram } from '../../../src/platform/flite-program.js';
+import { decodeWav } from '../../../src/audio/decode/wav.js';
 import { ValidationError } from '../../../src/platform/errors.js';
 import type { Score, SungNote } from '../../../src/audio/types.js';
 
@@ -81,6 +82,17 @@ describe('the in-memory WASI host', () => {
     expect(run.stdout).toMatch(/Voices available: .*\bslt\b/);
     expect(run.stdout).toMatch(/\bawb\b/);
     expect(run.files.size).toBe(0);
+  });
+
+  it('gives the same speech from its reused instance as from a fresh one, call after call', () => {
+    const request = { voice: 'slt' as const, phones: ['pau', 's', 'iy', 'pau'], f0Hz: 300 };
+    const first = runFlite(flite, request);
+    runFlite(flite, { voice: 'awb', phones: ['pau', 'w', 'er', 'l', 'd', 'pau'], f0Hz: 120 });
+    const again = runFlite(flite, request);
+    const fresh = runWasiProgram(flite.module, { args: ['-voice', 'slt', '--setf', 'int_f0_target_mean=300.00', '--setf', 'int_f0_target_stddev=0', '-psdur', '-o', '/out/speech.wav', '-p', 'pau s iy pau'] });
+    const freshWav = decodeWav(fresh.files.get('speech.wav') as Uint8Array).channels[0];
+    expect(Buffer.from(again.samples.buffer).equals(Buffer.from(first.samples.buffer))).toBe(true);
+    expect(Buffer.from(freshWav.buffer).equals(Buffer.from(first.samples.buffer))).toBe(true);
   });
 
   it('hands back the phones Flite spoke with their end times, and its 16 kHz samples', () => {

@@ -10,7 +10,7 @@
  */
 import { AudioProcessingError } from '../../../platform/errors.js';
 import { decodeWav } from '../../decode/wav.js';
-import { runWasiProgram } from './wasi-memory.js';
+import { createWasiRunner, type ProgramOptions, type ProgramRun } from './wasi-memory.js';
 
 /** The compiled Flite program, handed in by the caller (see `src/platform/flite-program.ts`). */
 export interface FliteProgram {
@@ -48,11 +48,19 @@ export const FLITE_PHONES: ReadonlySet<string> = new Set(
   'aa ae ah ao aw ax axr ay b ch d dh eh er ey f g hh ih iy jh k l m n ng ow oy p r s sh t th uh uw v w y z zh pau'.split(' '),
 );
 
+/** One reusable instance per compiled module (see createWasiRunner), per thread. */
+const RUNNERS = new WeakMap<WebAssembly.Module, (options: ProgramOptions) => ProgramRun>();
+
 /** Speaks a phone string at a flat pitch and returns the samples and when each phone ends. */
 export function runFlite(program: FliteProgram, request: FliteRequest): FliteSpeech {
   for (const phone of request.phones) if (!FLITE_PHONES.has(phone)) throw new AudioProcessingError(`Flite does not know the phone "${phone}".`, { reason: 'FLITE_FAILED' });
   const f0 = Math.min(1000, Math.max(50, request.f0Hz));
-  const run = runWasiProgram(program.module, {
+  let runner = RUNNERS.get(program.module);
+  if (!runner) {
+    runner = createWasiRunner(program.module);
+    RUNNERS.set(program.module, runner);
+  }
+  const run = runner({
     args: [
       '-voice', request.voice,
       '--setf', `int_f0_target_mean=${f0.toFixed(2)}`,
