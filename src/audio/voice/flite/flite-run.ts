@@ -65,6 +65,7 @@ export function runFlite(program: FliteProgram, request: FliteRequest): FliteSpe
       '-voice', request.voice,
       '--setf', `int_f0_target_mean=${f0.toFixed(2)}`,
       '--setf', 'int_f0_target_stddev=0',
+      '--setf', 'duration_stretch=1.3',
       '-psdur',
       '-o', '/out/speech.wav',
       '-p', request.phones.join(' '),

@@ -61,6 +61,8 @@ interface Unit {
   end: number;
   /** Diphthongs: length of the offglide at the end of the span, seconds. */
   glide: number;
+  /** Vowels: end of the held part (before the tail sung at natural speed), seconds; else `end`. */
+  holdEnd?: number;
 }
 
 /** A run of units sung by one Flite call. */
@@ -71,6 +73,8 @@ interface Call {
 
 /** Calls break at silences at least this long (seconds); shorter rests become `pau` inside a call. */
 const CALL_GAP = 0.25;
+/** Transition at each end of a vowel not counted as its held note, seconds. */
+const EDGE = 0.025;
 /** Unvoiced grain half-length, seconds. */
 const UNVOICED_HOP = 0.005;
 /** Fade at the ends of each sounding stretch, seconds. */
@@ -104,7 +108,10 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
     const analysis = analyseSource(source, sampleRate, f0, call.units, segments);
     renderCall(out, source, analysis, warp, call.units, options, random);
     for (const unit of call.units) {
-      if (unit.kind === 'vowel') voicedSpans.push([unit.start, unit.end]);
+      // The held note: the vowel up to its tail (the transition out, and Flite's phrase-final decay).
+      // Its first and last 25 ms are transitions (and a vowel after a pause fades in); a diphthong's
+      // offglide is a moving vowel, not the held note.
+      if (unit.kind === 'vowel') voicedSpans.push([unit.start + EDGE, Math.min(unit.holdEnd ?? unit.end, unit.end - unit.glide) - EDGE]);
       if (unit.kind !== 'silence') phonemes.push({ phoneme: unit.phone.toUpperCase(), start: unit.start, end: unit.end });
     }
     yield;
@@ -230,7 +237,7 @@ interface Warp {
   src: number[];
 }
 
-function buildWarp(units: readonly Unit[], segments: readonly { start: number; end: number }[], source: Float32Array, rate: number): Warp {
+function buildWarp(units: Unit[], segments: readonly { start: number; end: number }[], source: Float32Array, rate: number): Warp {
   const out: number[] = [];
   const src: number[] = [];
   const add = (o: number, s: number) => {
@@ -262,6 +269,7 @@ function buildWarp(units: readonly Unit[], segments: readonly { start: number; e
       }
       add(A + lead, holdFrom);
       add(B - end, holdTo);
+      unit.holdEnd = B - end;
     }
     add(B, b);
   });
