@@ -1,6 +1,7 @@
 /**
  * `npm run bench:convert`: end-to-end conversion speed and peak memory for a 30-second and a
- * 5-minute melody (targets: ≤ 3 s and ≤ 30 s on one core, peak RSS ≤ 300 MB).
+ * 5-minute melody (targets: ≤ 3 s and ≤ 30 s on one core, peak RSS ≤ 300 MB), with the default
+ * `flite` singing engine and with the `formant` engine.
  *
  * The parent renders voice-like melodies (seeded) to 16-bit mono 44.1 kHz WAV; each conversion runs
  * in a fresh child process pinned to one core (`taskset -c 0` when available), so its peak RSS is its
@@ -17,10 +18,13 @@ import { encodeWav } from '../src/audio/decode/wav.js';
 import { convertMelody } from '../src/audio/pipeline.js';
 import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../src/platform/ffmpeg-encoder.js';
+import { loadFliteProgram } from '../src/platform/flite-program.js';
+import type { SingingEngine } from '../src/audio/voice/voice.js';
 
 const RATE = 44100;
 
 interface ChildResult {
+  engine: SingingEngine;
   seconds: number;
   totalMs: number;
   cpuMs: number;
@@ -30,17 +34,19 @@ interface ChildResult {
   peakRssMb: number;
 }
 
-async function child(file: string, seconds: number): Promise<void> {
+async function child(file: string, seconds: number, engine: SingingEngine): Promise<void> {
   const audio = new Uint8Array(readFileSync(file));
   const cpu = process.cpuUsage();
   const start = performance.now();
   const out = await convertMelody(
     { audio, fileName: 'bench.wav', prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 1 },
-    { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now() },
+    { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now(), flite: engine === 'flite' ? loadFliteProgram() : undefined },
+    { engine },
   );
   const totalMs = performance.now() - start;
   const used = process.cpuUsage(cpu);
   const result: ChildResult = {
+    engine,
     seconds,
     totalMs,
     cpuMs: (used.user + used.system) / 1000,
@@ -64,9 +70,12 @@ async function parent(json: boolean): Promise<void> {
       const rendered = renderMelody(melody(seconds), { sampleRate: RATE, duration: seconds, timbre: 'voice', vibrato: { rateHz: 5.5, depthCents: 40 }, noiseDb: -50, seed: 5 });
       const file = join(dir, `melody-${seconds}.wav`);
       writeFileSync(file, encodeWav([rendered.samples], RATE, { bitDepth: 16 }));
-      const command = pin ? 'taskset' : process.execPath;
-      const args = pin ? ['-c', '0', process.execPath, script, '--child', file, String(seconds)] : [script, '--child', file, String(seconds)];
-      rows.push(JSON.parse(execFileSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as ChildResult);
+      for (const engine of ['flite', 'formant']) {
+        const command = pin ? 'taskset' : process.execPath;
+        const childArgs = [script, '--child', file, String(seconds), engine];
+        const args = pin ? ['-c', '0', process.execPath, ...childArgs] : childArgs;
+        rows.push(JSON.parse(execFileSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as ChildResult);
+      }
     }
     if (json) {
       process.stdout.write(`${JSON.stringify({ pinned: pin, cpu: cpus()[0]?.model, rows }, null, 2)}\n`);
@@ -75,10 +84,10 @@ async function parent(json: boolean): Promise<void> {
     const stages = Object.keys(rows[0].stages);
     console.log(`End-to-end conversion of a voice-like melody (16-bit mono 44.1 kHz WAV), one child process per row${pin ? ', pinned to one core' : ''}; CPU: ${cpus()[0]?.model ?? 'unknown'}`);
     console.log('');
-    console.log(`| melody | total ms | × real time | ${stages.map((s) => `${s} ms`).join(' | ')} | notes | sung pitch accuracy | peak RSS MB |`);
-    console.log(`| --- | ---: | ---: | ${stages.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`);
+    console.log(`| melody | engine | total ms | × real time | ${stages.map((s) => `${s} ms`).join(' | ')} | notes | sung pitch accuracy | peak RSS MB |`);
+    console.log(`| --- | --- | ---: | ---: | ${stages.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`);
     for (const r of rows) {
-      console.log(`| ${r.seconds} s | ${r.totalMs.toFixed(0)} | ${((r.seconds * 1000) / r.totalMs).toFixed(1)}× | ${stages.map((s) => r.stages[s]).join(' | ')} | ${r.notes} | ${r.pitchAccuracy ?? 'n/a'} | ${r.peakRssMb.toFixed(0)} |`);
+      console.log(`| ${r.seconds} s | ${r.engine} | ${r.totalMs.toFixed(0)} | ${((r.seconds * 1000) / r.totalMs).toFixed(1)}× | ${stages.map((s) => r.stages[s]).join(' | ')} | ${r.notes} | ${r.pitchAccuracy ?? 'n/a'} | ${r.peakRssMb.toFixed(0)} |`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -86,5 +95,5 @@ async function parent(json: boolean): Promise<void> {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--child') await child(args[1], Number(args[2]));
+if (args[0] === '--child') await child(args[1], Number(args[2]), args[3] === 'formant' ? 'formant' : 'flite');
 else await parent(args.includes('--json'));

@@ -34,7 +34,9 @@ import type { CompressedDecoder } from './decode/decode.js';
 import { encodeWavSliced } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
 import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
-import { VOICES, DEFAULT_VOICE, prepareScore } from './voice/voice.js';
+import { VOICES, DEFAULT_VOICE, prepareScore, type SingingEngine } from './voice/voice.js';
+import type { FliteProgram } from './voice/flite/flite-run.js';
+import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';
 import { buildVocalRequest, checkTake, intendedPitchOf, transposedNotes } from './voice/remote-take.js';
 import type { LyricsProvider, ProviderCallOptions, Providers, VocalEngine } from './providers.js';
 import { singInChunks } from './voice/sing-in-chunks.js';
@@ -112,6 +114,8 @@ export interface ConvertPorts {
   yieldControl?: () => Promise<void>;
   /** Remote lyrics provider and vocal engine with their fallback rule (see the module comment). Default: embedded engines only. */
   providers?: Providers;
+  /** The compiled Flite program (src/platform/flite-program.ts) the default `flite` singing engine runs. */
+  flite?: FliteProgram;
 }
 
 export interface ConvertOptions {
@@ -122,6 +126,11 @@ export interface ConvertOptions {
   maxTruePeakDbtp?: number;
   /** Compressed companion of the WAV; default `mp3`. */
   compressedFormat?: CompressedFormat;
+  /**
+   * The embedded singing engine: `flite` (default when `ports.flite` is given) or `formant` (default
+   * without it). `flite` without the port is a VALIDATION_ERROR (`ENGINE_UNAVAILABLE`).
+   */
+  engine?: SingingEngine;
   vibrato?: boolean;
   portamento?: boolean;
   breath?: boolean;
@@ -163,8 +172,13 @@ export interface ConversionReport {
     quality: LyricsResult['quality'];
   };
   /** `engine`: who sang, `embedded` (the formant voice) or the remote engine's label, e.g. `expert-music-ai`. */
-  voice: { id: string; engine: string; transposeSemitones: number; outOfRangeNotes: number };
-  quality: { pitchAccuracy: number | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
+  voice: { id: string; engine: string; transposeSemitones: number; outOfRangeNotes: number; synthesizer: SingingEngine | null };
+  /**
+   * `clarity`: intelligibility estimate of the embedded voice from its own phoneme timing (see
+   * quality/clarity.ts): `vowelSeparation` 0..1, the share of vowels told apart by their spectra,
+   * `consonantContrastDb`, how far fricatives and bursts stand out above their vowels; null for a remote take.
+   */
+  quality: { pitchAccuracy: number | null; clarity: { vowelSeparation: number | null; consonantContrastDb: number | null } | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
   warnings: ReportWarning[];
   /** Milliseconds per stage (0 when no clock was given). */
   timings: Record<ConversionStage, number>;
@@ -489,6 +503,10 @@ interface CheckedVocals {
   voice: string;
   /** `embedded`, or the remote engine's label. */
   engine: string;
+  /** The embedded engine that sang, null for a remote take. */
+  synthesizer: SingingEngine | null;
+  /** Intelligibility estimate of the embedded voice, null for a remote take. */
+  clarity: ClarityEstimate | null;
   transposeSemitones: number;
   outOfRange: number;
   quality: Omit<QualityResult, 'samples'>;
@@ -499,6 +517,8 @@ interface RawVocals {
   samples: Float32Array;
   sampleRate: number;
   engine: string;
+  synthesizer?: SingingEngine;
+  clarity?: ClarityEstimate;
   intendedPitch: { times: Float64Array; midi: Float32Array };
   pitchAccuracy?: number;
 }
@@ -545,22 +565,37 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
   // The same preparation decides the transposition for either engine.
   const prepared = prepareScore(score, { voice: clean.voice, sampleRate: OUTPUT_RATE });
   if (!raw) {
-    run.progress('synthesis', 0, `Singing with the ${clean.voice} voice`);
-    const sung = await run.timed('synthesis', () =>
-      singInChunks(
-        score,
-        {
-          voice: clean.voice,
-          sampleRate: OUTPUT_RATE,
-          seed: clean.seed,
-          vibrato: options.vibrato === false ? false : undefined,
-          portamento: options.portamento ?? true,
-          breath: options.breath ?? true,
-        },
-        { signal: options.signal, yieldControl: run.yieldControl, pause: run.pause, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
-      ),
-    );
-    raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', intendedPitch: sung.intendedPitch };
+    let synthesizer: SingingEngine = options.engine ?? (run.ports.flite ? 'flite' : 'formant');
+    const sing = (engine: SingingEngine) =>
+      run.timed('synthesis', () =>
+        singInChunks(
+          score,
+          {
+            voice: clean.voice,
+            engine,
+            flite: run.ports.flite,
+            sampleRate: OUTPUT_RATE,
+            seed: clean.seed,
+            vibrato: options.vibrato === false ? false : undefined,
+            portamento: options.portamento ?? true,
+            breath: options.breath ?? true,
+          },
+          { signal: options.signal, yieldControl: run.yieldControl, pause: run.pause, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
+        ),
+      );
+    run.progress('synthesis', 0, `Singing with the ${clean.voice} voice (${synthesizer})`);
+    let sung;
+    try {
+      sung = await sing(synthesizer);
+    } catch (error) {
+      // The Flite program misbehaving (it answered other phones than asked) must not cost the song.
+      if (synthesizer !== 'flite' || !(error instanceof AppError) || error.reason !== 'FLITE_FAILED') throw error;
+      run.warnings.push({ code: 'VOICE_ENGINE_FALLBACK', message: `The flite engine failed (${error.message}); the formant engine sang instead.`, stage: 'synthesis' });
+      synthesizer = 'formant';
+      sung = await sing(synthesizer);
+    }
+    const clarity = vowelClarity(sung.samples, sung.sampleRate, sung.phonemes);
+    raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', synthesizer, clarity, intendedPitch: sung.intendedPitch };
   }
   if (prepared.outOfRange > 0) {
     run.warnings.push({
@@ -586,7 +621,7 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
   await run.checkpoint();
   const wav = await run.drive(encodeWavSliced([samples], vocals.sampleRate, { bitDepth: 16 }));
   run.progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
-  return { wav, voice: prepared.voiceId, engine: vocals.engine, transposeSemitones: prepared.semitones, outOfRange: prepared.outOfRange, quality };
+  return { wav, voice: prepared.voiceId, engine: vocals.engine, synthesizer: vocals.synthesizer ?? null, clarity: vocals.clarity ?? null, transposeSemitones: prepared.semitones, outOfRange: prepared.outOfRange, quality };
 }
 
 /** A short score title from the prompt: its first words, capitalised. */
@@ -644,9 +679,10 @@ function buildReport(parts: {
       qualityScore: Number(lyrics.quality.score.toFixed(3)),
       quality: lyrics.quality,
     },
-    voice: { id: parts.vocals.voice, engine: parts.vocals.engine, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
+    voice: { id: parts.vocals.voice, engine: parts.vocals.engine, synthesizer: parts.vocals.synthesizer, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
     quality: {
       pitchAccuracy: finiteOrNull(quality.pitchAccuracy, 4),
+      clarity: parts.vocals.clarity && { vowelSeparation: finiteOrNull(parts.vocals.clarity.vowelSeparation, 3), consonantContrastDb: finiteOrNull(parts.vocals.clarity.consonantContrastDb, 1) },
       integratedLufs: finiteOrNull(quality.integratedLufs),
       truePeakDbtp: finiteOrNull(quality.truePeakDbtp),
       targetLufs: parts.targetLufs,

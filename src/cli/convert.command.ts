@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { convertMelody, type CompressedFormat, type ConversionOutputs } from '../audio/pipeline.js';
 import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../platform/ffmpeg-encoder.js';
+import { loadFliteProgram } from '../platform/flite-program.js';
 import { ValidationError } from '../platform/errors.js';
 import { readMelodyFile } from '../audio/score/melody-file.js';
 import type { NoteEvent } from '../audio/types.js';
@@ -21,7 +22,7 @@ import { vocalsSpectrogramPng } from './spectrogram-output.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
 
 export const CONVERT_USAGE = `  melody-vocals convert FILE --prompt TEXT --out DIR [--genre G] [--mood M] [--lyrics FILE]
-                        [--voice low|high] [--seed N] [--format mp3|opus] [--target-lufs L]
+                        [--voice low|high] [--engine flite|formant] [--seed N] [--format mp3|opus] [--target-lufs L]
                         [--no-vibrato] [--no-portamento] [--no-breath] [--spectrogram] [--quiet]
                         [--melody score.mid|score.musicxml]
       Write lyrics for the melody (or fit yours) and sing them: vocals.wav, vocals.mp3,
@@ -47,6 +48,7 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
       lyrics: { type: 'string' },
       melody: { type: 'string' },
       voice: { type: 'string' },
+      engine: { type: 'string', default: 'flite' },
       seed: { type: 'string' },
       format: { type: 'string', default: 'mp3' },
       'target-lufs': { type: 'string' },
@@ -63,6 +65,7 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
   if (values.prompt === undefined) return usage(io, '--prompt is required');
   if (values.out === undefined) return usage(io, '--out DIR is required');
   if (values.format !== 'mp3' && values.format !== 'opus') return usage(io, '--format must be mp3 or opus');
+  if (values.engine !== 'flite' && values.engine !== 'formant') return usage(io, '--engine must be flite or formant');
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   const targetLufs = values['target-lufs'] === undefined ? undefined : Number(values['target-lufs']);
   if (targetLufs !== undefined && !(Number.isFinite(targetLufs) && targetLufs < 0 && targetLufs >= -60)) {
@@ -97,9 +100,10 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
   try {
     outputs = await convertMelody(
       { audio, fileName: basename(input), prompt: values.prompt, genre: values.genre, mood: values.mood, lyrics, voice: values.voice, seed, melody },
-      { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now() },
+      { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now(), flite: values.engine === 'flite' ? loadFliteProgram() : undefined },
       {
         limits,
+        engine: values.engine,
         targetLufs,
         compressedFormat: values.format as CompressedFormat,
         vibrato: !values['no-vibrato'],
@@ -148,8 +152,8 @@ export function formatConvertSummary(outputs: ConversionOutputs, files: string[]
   const lines = [
     `Melody   ${r.melody.noteCount} notes in ${r.melody.phraseCount} phrases, ${r.melody.key?.label ?? 'key unknown'}, ${r.melody.tempo ? `${r.melody.tempo.bpm.toFixed(0)} BPM` : 'tempo unknown'}, ${r.melody.durationSeconds.toFixed(1)} s`,
     `Lyrics   ${r.lyrics.lineCount} lines, ${r.lyrics.syllableCount} syllables (${r.lyrics.source === 'user' ? 'your lyrics' : `${r.lyrics.genre}, ${r.lyrics.mood}`}), quality ${r.lyrics.qualityScore.toFixed(2)}`,
-    `Voice    ${r.voice.id}${r.voice.transposeSemitones ? `, transposed ${r.voice.transposeSemitones > 0 ? '+' : ''}${r.voice.transposeSemitones} semitones` : ''}`,
-    `Quality  pitch accuracy ${pct(r.quality.pitchAccuracy)}, ${r.quality.integratedLufs ?? 'n/a'} LUFS, true peak ${r.quality.truePeakDbtp ?? 'n/a'} dBTP`,
+    `Voice    ${r.voice.id}${r.voice.synthesizer ? ` (${r.voice.synthesizer} engine)` : ` (${r.voice.engine})`}${r.voice.transposeSemitones ? `, transposed ${r.voice.transposeSemitones > 0 ? '+' : ''}${r.voice.transposeSemitones} semitones` : ''}`,
+    `Quality  pitch accuracy ${pct(r.quality.pitchAccuracy)}, ${r.quality.clarity ? `vowel clarity ${pct(r.quality.clarity.vowelSeparation)}, consonant contrast ${r.quality.clarity.consonantContrastDb ?? 'n/a'} dB, ` : ''}${r.quality.integratedLufs ?? 'n/a'} LUFS, true peak ${r.quality.truePeakDbtp ?? 'n/a'} dBTP`,
     '',
     ...r.lyrics.text.split('\n').map((l) => (l ? `  ${l}` : '')),
     '',

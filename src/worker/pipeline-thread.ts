@@ -23,6 +23,7 @@ import type { LyricsDraft, LyricsProvider, LyricsRequest, ProviderCallOptions, P
 import { AbortedError } from '../platform/errors.js';
 import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../platform/ffmpeg-encoder.js';
+import { loadFliteProgram } from '../platform/flite-program.js';
 import {
   rebuildError,
   serializeError,
@@ -124,6 +125,8 @@ function serve(port: NonNullable<typeof parentPort>): void {
           encoder: createFfmpegEncoder(),
           clock: () => performance.now(),
           providers: spec ? providerProxies(runId, spec, calls, post) : undefined,
+          // The default singing engine's program, compiled once per thread.
+          flite: options.engine === 'formant' ? undefined : loadFliteProgram(),
         },
         { ...options, signal: controller.signal, onProgress: (event) => post({ type: 'progress', runId, event }) },
       );

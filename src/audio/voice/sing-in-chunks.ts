@@ -100,5 +100,5 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
   }
   if (control.signal?.aborted) throw new AbortedError();
   if (options.peakNormalize ?? true) await driveSliced(normalizePeakSliced(samples, PEAK), control.pause);
-  return { samples, sampleRate, voice: voiceId, transposeSemitones: semitones, outOfRange, intendedPitch: { times, midi }, phonemes };
+  return { samples, sampleRate, voice: voiceId, engine: options.engine ?? 'formant', transposeSemitones: semitones, outOfRange, intendedPitch: { times, midi }, phonemes };
 }

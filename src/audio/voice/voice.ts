@@ -17,11 +17,24 @@ import { runSliced, type Sliced } from '../sliced.js';
 import { buildPitchContour, type VibratoSettings } from './pitch-contour.js';
 import { planTimeline } from './timeline.js';
 import { DEFAULT_VOICE, transposeToRange, VOICES, type VoiceProfile } from './voices.js';
+import type { FliteProgram } from './flite/flite-run.js';
+import { singWithFliteSliced } from './flite/flite-singer.js';
 
 export { VOICES, transposeToRange, DEFAULT_VOICE, type VoiceProfile } from './voices.js';
 export type { VibratoSettings } from './pitch-contour.js';
 
+/** The singing engines: `flite` (Flite speech re-timed and re-pitched by PSOLA) or `formant` (the formant synthesizer). */
+export type SingingEngine = 'flite' | 'formant';
+export const SINGING_ENGINES: readonly SingingEngine[] = ['flite', 'formant'];
+
 export interface SingOptions {
+  /**
+   * `formant` (default here, needs no port) or `flite`, which needs {@link SingOptions.flite}. The
+   * pipeline and the CLI default to `flite`.
+   */
+  engine?: SingingEngine;
+  /** The compiled Flite program (the `flite` engine's port, see src/platform/flite-program.ts). */
+  flite?: FliteProgram;
   /** Key of {@link VOICES}: `low` (baritone, MIDI 45–64) or `high` (soprano, MIDI 57–79). Default `high`. */
   voice?: string;
   /** Output rate in Hz, 8000–192000. Default 44100. */
@@ -58,6 +71,8 @@ export interface SingResult {
   sampleRate: number;
   /** Id of the voice that sang. */
   voice: string;
+  /** The engine that sang. */
+  engine: SingingEngine;
   /** Semitones added to every note before singing (the octave transposition). */
   transposeSemitones: number;
   /** Notes still outside the voice's range after the transposition. */
@@ -68,7 +83,10 @@ export interface SingResult {
    * whole ±15 ms around the frame; 0 in silence, unvoiced and fricative consonants, and glides.
    */
   intendedPitch: { times: Float64Array; midi: Float32Array };
-  /** When each phoneme sounds (silences left out); plosives appear as `P:closure`, `P:burst`, `P:aspiration`. */
+  /**
+   * When each phoneme sounds (silences left out). Formant engine: plosives appear as `P:closure`,
+   * `P:burst`, `P:aspiration`; flite engine: one entry per phone, with the times it was sung at.
+   */
   phonemes: { phoneme: string; start: number; end: number }[];
 }
 
@@ -141,7 +159,18 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
   const contour = buildPitchContour(timeline.notes, count, step, { vibrato, glideSeconds, flutterCents: 4, seed });
   const tracks = buildControlTracks(timeline.segments, contour.midi, voice, step);
   yield;
-  const samples = yield* renderFormantsSliced(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
+  let samples: Float32Array;
+  let sonorantAt: ((time: number) => boolean) | null = null;
+  let phonemes = timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end }));
+  if (options.engine === 'flite') {
+    if (!options.flite) throw new ValidationError([{ code: 'ENGINE_UNAVAILABLE', message: 'The flite engine needs the Flite program; none was given.', value: 'flite' }]);
+    const sung = yield* singWithFliteSliced(timeline, { program: options.flite, voice: voice.fliteVoice, sampleRate, length, seed, contour: contour.midi, step });
+    samples = sung.samples;
+    sonorantAt = sung.voicedFrames;
+    phonemes = sung.phonemes;
+  } else {
+    samples = yield* renderFormantsSliced(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
+  }
 
   if (options.peakNormalize ?? true) normalizePeak(samples, PEAK);
 
@@ -158,7 +187,7 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
     if (note <= 0) continue;
     let steady = true;
     for (let k = Math.max(0, centre - reach); k <= Math.min(count - 1, centre + reach) && steady; k++) {
-      steady = contour.target[k] === note && tracks.voicing[k] >= 0.3 && tracks.frication[k] < 0.05;
+      steady = contour.target[k] === note && (sonorantAt ? sonorantAt(k * step) : tracks.voicing[k] >= 0.3 && tracks.frication[k] < 0.05);
     }
     if (steady) midi[f] = note;
   }
@@ -167,10 +196,11 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
     samples,
     sampleRate,
     voice: voice.id,
+    engine: options.engine ?? 'formant',
     transposeSemitones: transposition.semitones,
     outOfRange: transposition.outOfRange,
     intendedPitch: { times, midi },
-    phonemes: timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end })),
+    phonemes,
   };
 }
 

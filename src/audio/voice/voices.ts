@@ -32,6 +32,8 @@ export interface VoiceProfile {
   breathiness: number;
   /** Default vibrato: rate in Hz, depth in cents (peak), onset delay in seconds after the note onset. */
   vibrato: { rateHz: number; depthCents: number; delaySeconds: number };
+  /** The Flite voice the `flite` engine sings with: `slt` (US English female) or `awb` (male). */
+  fliteVoice: 'slt' | 'awb';
 }
 
 export const VOICES: Readonly<Record<string, VoiceProfile>> = {
@@ -47,6 +49,7 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     glottalClosing: 0.16,
     breathiness: 0.04,
     vibrato: { rateHz: 5.3, depthCents: 30, delaySeconds: 0.25 },
+    fliteVoice: 'awb',
   },
   high: {
     id: 'high',
@@ -60,6 +63,7 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     glottalClosing: 0.2,
     breathiness: 0.07,
     vibrato: { rateHz: 5.6, depthCents: 35, delaySeconds: 0.25 },
+    fliteVoice: 'slt',
   },
 };
 

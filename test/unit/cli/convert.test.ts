@@ -24,6 +24,8 @@ describe('melody-vocals convert', () => {
     expect((await readdir(out)).sort()).toEqual(['lyrics.txt', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav']);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     expect(report.voice.id).toBe('low');
+    expect(report.voice.synthesizer).toBe('flite');
+    expect(io.out()).toContain('Voice    low (flite engine)');
     expect(report.seed).toBe(3);
     expect(report.lyrics.genre).toBe('pop');
     expect(await readFile(join(out, 'lyrics.txt'), 'utf8')).toBe(`${report.lyrics.text}\n`);
@@ -57,6 +59,17 @@ describe('melody-vocals convert', () => {
     expect(await main(['convert', input, ...(args as string[]), '--out', out], io)).toBe(2);
     expect(io.err()).toMatch(new RegExp(`^error ${code}: `, 'm'));
     expect((await readdir(dir)).filter((name) => name.startsWith(`rejected-${code}`) || name.includes('.partial-'))).toEqual([]);
+  });
+
+  it('sings with the formant engine when asked with --engine formant, and refuses an unknown engine', async () => {
+    const out = join(dir, 'formant');
+    const io = captureIo();
+    const code = await main(['convert', melody, '--prompt', 'a happy song about a dog on the beach', '--engine', 'formant', '--quiet', '--out', out], io);
+    expect(code).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')).voice.synthesizer).toBe('formant');
+    const bad = captureIo();
+    expect(await main(['convert', melody, '--prompt', 'a happy song about a dog on the beach', '--engine', 'espeak', '--out', out], bad)).toBe(64);
+    expect(bad.err()).toContain('--engine must be flite or formant');
   });
 
   it('answers bad usage with exit code 64', async () => {

@@ -18,7 +18,7 @@ async function fixture(): Promise<Uint8Array> {
 }
 
 describe('runInThread', () => {
-  it('converts a melody in a thread, reporting every stage in order while the calling event loop keeps ticking', async () => {
+  it('converts a melody in a thread with the default flite voice, reporting every stage in order while the calling event loop keeps ticking', async () => {
     const events: ProgressEvent[] = [];
     // A 20 ms interval on this thread: if the pipeline ran here, gaps would reach hundreds of ms.
     let last = performance.now();
@@ -44,6 +44,8 @@ describe('runInThread', () => {
     expect(Buffer.from(out.midi.subarray(0, 4)).toString('latin1')).toBe('MThd');
     expect(out.musicXml).toContain('<score-partwise');
     expect(out.report.melody.noteCount).toBeGreaterThan(10);
+    // The thread loads the Flite program itself: the default engine sings.
+    expect(out.report.voice.synthesizer).toBe('flite');
     expect([...new Set(events.map((e) => e.stage))]).toEqual(['validation', 'pitch_extraction', 'lyrics', 'synthesis', 'quality_check', 'finalization']);
     for (let i = 1; i < events.length; i++) expect(events[i].percent).toBeGreaterThanOrEqual(events[i - 1].percent);
     expect(events.at(-1)?.percent).toBe(100);

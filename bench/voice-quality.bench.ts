@@ -1,0 +1,291 @@
+/**
+ * `npm run bench:voice`: can a listener make out the words, and is the voice on pitch? For every
+ * melody fixture (or the `.flac`/`.wav` files of a folder given as the first argument), the melody is
+ * analysed as the pipeline does, three songs' lyrics (three prompts, seeds 1–3) are written and sung by
+ * each engine and voice.
+ *
+ * Intelligibility is a closed-set test: a speech recogniser (CMU pocketsphinx, Debian
+ * `pocketsphinx` + `pocketsphinx-en-us`, run as `pocketsphinx_continuous` with a JSGF grammar whose
+ * only sentences are the candidates) picks which of ten candidate lines each sung line is. The
+ * candidates are the true line and the same line of the lyrics the writer makes with seeds 100, 101, …
+ * (so they fit the same notes and share the writer's vocabulary). Chance is 0.10.
+ *
+ * Engines: `flite` (the default, both voices), `formant` (both voices) and Festival's singing mode
+ * (Debian `festival`, `text2wave -mode singing` with its SINGING XML; the `kal` diphone voice) on the
+ * same words, notes and durations. Festival's notes are an octave low for its male voice, so only its
+ * intelligibility is reported.
+ *
+ * Pitch: the share of voiced frames within 50 cents of the intended note, by the project's own tracker
+ * (the quality check's figure) and by aubio (`aubiopitch -p yinfft`, Debian `aubio-tools`) on the same
+ * frames. Also printed: the quality report's clarity estimate (see quality/clarity.ts) and the voice
+ * step's CPU time.
+ *
+ * Run: npm run bench:voice [-- DIR] [--json] [--only=flite] (engines whose name starts so; the speech
+ * ceiling and Festival always run)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeMelody } from '../src/audio/analyze.js';
+import { encodeWav } from '../src/audio/decode/wav.js';
+import { resample } from '../src/audio/dsp/resample.js';
+import { writeLyrics } from '../src/audio/lyrics/writer.js';
+import type { LyricsResult } from '../src/audio/lyrics/lyrics-result.js';
+import { sungPitchAccuracy } from '../src/audio/quality/quality.js';
+import { vowelClarity } from '../src/audio/quality/clarity.js';
+import type { Score, SungNote } from '../src/audio/types.js';
+import { validateAndDecode } from '../src/audio/validate/validate.js';
+import { singScore, type SingingEngine, type SingResult } from '../src/audio/voice/voice.js';
+import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
+import { loadFliteProgram } from '../src/platform/flite-program.js';
+import { runFlite } from '../src/audio/voice/flite/flite-run.js';
+import { MELODY_FIXTURE_DIR } from '../test/support/melody-fixtures.js';
+
+const RATE = 44100;
+const CANDIDATES = 10;
+/** Songs (lyrics) sung per melody, each with its own prompt and seed. */
+const SONGS = 3;
+const PROMPTS = ['a summer night by the sea with the one I love', 'walking home alone in the city rain', 'dancing with my friends until the morning light'];
+const MODEL = '/usr/share/pocketsphinx/model/en-us';
+
+interface Line {
+  text: string;
+  candidates: string[];
+  notes: SungNote[];
+}
+
+interface Row {
+  engine: string;
+  lines: number;
+  identified: number;
+  pitchOwn: number[];
+  pitchAubio: number[];
+  clarity: number[];
+  cpuMs: number;
+  audioSeconds: number;
+}
+
+const normalize = (text: string) => text.toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
+
+/** The sung lyrics (seed 1) and, per line, nine other lines the writer made for the same notes. */
+function linesOf(song: number, notes: Parameters<typeof writeLyrics>[0]['notes'], phrases: Parameters<typeof writeLyrics>[0]['phrases'], tempo: Parameters<typeof writeLyrics>[0]['tempo']): { lyrics: LyricsResult; lines: Line[] } {
+  const request = { prompt: PROMPTS[(song - 1) % PROMPTS.length], genre: 'pop', mood: 'happy', notes, phrases, tempo };
+  const lyrics = writeLyrics({ ...request, seed: song });
+  const all = lyrics.sections.flatMap((s) => s.lines);
+  const candidates = all.map((l) => [normalize(l.text)]);
+  for (let seed = 100; seed < 160 && candidates.some((c) => c.length < CANDIDATES); seed++) {
+    const other = writeLyrics({ ...request, seed }).sections.flatMap((s) => s.lines);
+    other.forEach((line, i) => {
+      const text = normalize(line.text);
+      if (candidates[i] && candidates[i].length < CANDIDATES && text && !candidates[i].includes(text)) candidates[i].push(text);
+    });
+  }
+  const lines = all.map((line, i) => ({
+    text: normalize(line.text),
+    candidates: candidates[i],
+    notes: lyrics.sungNotes.slice(line.firstNote, line.firstNote + line.noteCount),
+  }));
+  // A line repeated earlier (a chorus) is the same test again: keep the first.
+  const seen = new Set<string>();
+  return { lyrics, lines: lines.filter((l) => l.notes.length && l.candidates.length === CANDIDATES && !seen.has(l.text) && seen.add(l.text)) };
+}
+
+/** Which candidate pocketsphinx hears in a 16 kHz mono WAV file, or null. */
+function recognise(dir: string, wav: string, candidates: readonly string[]): string | null {
+  const grammar = join(dir, 'lines.gram');
+  writeFileSync(grammar, `#JSGF V1.0;\ngrammar lines;\npublic <line> = ${candidates.map((c) => `( ${c} )`).join(' | ')};\n`);
+  const result = spawnSync('pocketsphinx_continuous', ['-infile', wav, '-hmm', join(MODEL, 'en-us'), '-dict', join(MODEL, 'cmudict-en-us.dict'), '-jsgf', grammar, '-samprate', '16000', '-logfn', '/dev/null'], { encoding: 'utf8' });
+  const heard = normalize(result.stdout ?? '');
+  return candidates.find((c) => c === heard) ?? null;
+}
+
+/** The share of intended frames aubio's yinfft finds within 50 cents (frames aubio calls unvoiced are left out). */
+function aubioAccuracy(dir: string, samples: Float32Array, intended: SingResult['intendedPitch']): number {
+  const file = join(dir, 'song.wav');
+  writeFileSync(file, encodeWav([samples], RATE, { bitDepth: 16 }));
+  const out = execFileSync('aubiopitch', ['-i', file, '-p', 'yinfft', '-H', '441', '-B', '2048', '-s', '-60'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const hz = new Map<number, number>();
+  for (const row of out.trim().split('\n')) {
+    const [t, f] = row.split(/\s+/).map(Number);
+    hz.set(Math.round(t * 100), f);
+  }
+  let frames = 0;
+  let within = 0;
+  for (let f = 0; f < intended.midi.length; f++) {
+    if (intended.midi[f] <= 0) continue;
+    const heard = hz.get(Math.round(intended.times[f] * 100)) ?? 0;
+    if (!(heard > 0)) continue;
+    frames++;
+    if (Math.abs(1200 * Math.log2(heard / (440 * Math.pow(2, (intended.midi[f] - 69) / 12)))) <= 50) within++;
+  }
+  return frames ? within / frames : NaN;
+}
+
+/** Cuts one line out of the song (from 0.5 s before its first note to 0.4 s after its last) as 16 kHz WAV. */
+function lineWav(dir: string, samples: Float32Array, rate: number, line: Line, name: string): string {
+  const from = Math.max(0, Math.floor((line.notes[0].start - 0.5) * rate));
+  const to = Math.min(samples.length, Math.ceil((line.notes[line.notes.length - 1].end + 0.4) * rate));
+  const cut = samples.slice(from, to);
+  const pcm = rate === 16000 ? cut : resample(cut, rate, 16000);
+  const file = join(dir, `${name}.wav`);
+  writeFileSync(file, encodeWav([pcm], 16000, { bitDepth: 16 }));
+  return file;
+}
+
+const NOTE_NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
+const noteName = (midi: number) => `${NOTE_NAMES[((Math.round(midi) % 12) + 12) % 12]}${Math.floor(Math.round(midi) / 12) - 1}`;
+
+/**
+ * Festival's SINGING XML for one line: one PITCH/DURATION element per word (a word's syllables and
+ * melismas as comma-separated notes and beats), rests between; BPM 50, because singing-mode.scm
+ * counts `bpm / 50` beats per second, so a beat is one second.
+ */
+function festivalXml(line: Line): string {
+  const parts: string[] = [];
+  let word: { text: string; notes: string[]; beats: string[] } | null = null;
+  let cursor = line.notes[0].start;
+  const flush = () => {
+    if (word) parts.push(`<PITCH NOTE="${word.notes.join(',')}"><DURATION BEATS="${word.beats.join(',')}">${word.text}</DURATION></PITCH>`);
+    word = null;
+  };
+  const words = line.text.split(' ');
+  let wordIndex = -1;
+  for (const note of line.notes) {
+    if (note.start - cursor > 0.05) {
+      flush();
+      parts.push(`<REST BEATS="${(note.start - cursor).toFixed(3)}"></REST>`);
+    }
+    const starts = !note.continuation && (note.syllabic === 'single' || note.syllabic === 'begin');
+    if (starts || !word) {
+      flush();
+      wordIndex++;
+      word = { text: words[Math.min(wordIndex, words.length - 1)] ?? 'la', notes: [], beats: [] };
+    }
+    const current = word as { notes: string[]; beats: string[] };
+    current.notes.push(noteName(note.midi - 12));
+    current.beats.push((note.end - note.start).toFixed(3));
+    cursor = note.end;
+  }
+  flush();
+  return `<?xml version="1.0"?>\n<!DOCTYPE SINGING PUBLIC "-//SINGING//DTD SINGING mark up//EN" "Singing.v0_1.dtd" []>\n<SINGING BPM="50">\n${parts.join('\n')}\n</SINGING>\n`;
+}
+
+function festivalLine(dir: string, line: Line): string | null {
+  const xml = join(dir, 'line.xml');
+  writeFileSync(xml, festivalXml(line));
+  const out = join(dir, 'festival.wav');
+  const result = spawnSync('text2wave', ['-mode', 'singing', xml, '-o', out], { stdio: 'ignore' });
+  if (result.status !== 0) return null;
+  // Festival writes 16 kHz mono; pad it as the sung lines are cut (0.5 s before, 0.4 s after).
+  const wav = readFileSync(out);
+  const pcm = new Float32Array((wav.length - 44) / 2);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = wav.readInt16LE(44 + 2 * i) / 32768;
+  const padded = new Float32Array(pcm.length + 0.9 * 16000);
+  padded.set(pcm, 0.5 * 16000);
+  const file = join(dir, 'festival-line.wav');
+  writeFileSync(file, encodeWav([padded], 16000, { bitDepth: 16 }));
+  return file;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const folder = args.find((a) => !a.startsWith('--')) ?? MELODY_FIXTURE_DIR;
+  const files = readdirSync(folder).filter((f) => /\.(flac|wav)$/i.test(f)).sort();
+  const dir = mkdtempSync(join(tmpdir(), 'mv-bench-voice-'));
+  const flite = loadFliteProgram();
+  const engines: { name: string; engine: SingingEngine; voice: string }[] = [
+    { name: 'flite high (slt)', engine: 'flite', voice: 'high' },
+    { name: 'flite low (awb)', engine: 'flite', voice: 'low' },
+    { name: 'formant high', engine: 'formant', voice: 'high' },
+    { name: 'formant low', engine: 'formant', voice: 'low' },
+  ];
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  if (only) engines.splice(0, engines.length, ...engines.filter((e) => e.name.startsWith(only)));
+  const rows = new Map<string, Row>();
+  const row = (name: string) => rows.get(name) ?? rows.set(name, { engine: name, lines: 0, identified: 0, pitchOwn: [], pitchAubio: [], clarity: [], cpuMs: 0, audioSeconds: 0 }).get(name) as Row;
+  const perFixture: Record<string, Record<string, string>> = {};
+  const tally = (file: string, name: string, hit: number, total: number) => {
+    const [h, t] = (perFixture[file][name] ?? '0/0').split('/').map(Number);
+    perFixture[file][name] = `${h + hit}/${t + total}`;
+  };
+  const quick = args.includes('--quick');
+  try {
+    for (const file of files) {
+      const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(folder, file))), { decoder: createFfmpegDecoder(), fileName: file });
+      const analysis = analyzeMelody(audio);
+      perFixture[file] = {};
+      for (let song = 1; song <= SONGS; song++) {
+        const { lyrics, lines } = linesOf(song, analysis.notes, analysis.phrases, analysis.tempo);
+        const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key };
+        for (const e of engines) {
+          const cpu = process.cpuUsage();
+          const sung = singScore(score, { engine: e.engine, flite, voice: e.voice, sampleRate: RATE, seed: 1 });
+          const used = process.cpuUsage(cpu);
+          const r = row(e.name);
+          r.cpuMs += (used.user + used.system) / 1000;
+          r.audioSeconds += sung.samples.length / RATE;
+          r.pitchOwn.push(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch));
+          r.pitchAubio.push(aubioAccuracy(dir, sung.samples, sung.intendedPitch));
+          r.clarity.push(vowelClarity(sung.samples, RATE, sung.phonemes).score);
+          let hit = 0;
+          lines.forEach((line, i) => {
+            const heard = recognise(dir, lineWav(dir, sung.samples, RATE, line, `line-${i}`), line.candidates);
+            if (heard === line.text) hit++;
+          });
+          r.lines += lines.length;
+          r.identified += hit;
+          tally(file, e.name, hit, lines.length);
+        }
+        if (quick) continue;
+        const speech = row('flite slt speaking the line (a speech ceiling)');
+        let spoken = 0;
+        for (const line of lines) {
+          const phones = ['pau', ...line.notes.flatMap((n) => n.phonemes.map((p) => p.toLowerCase())), 'pau'];
+          const said = runFlite(flite, { voice: 'slt', phones, f0Hz: 180 });
+          const speechFile = join(dir, 'speech.wav');
+          writeFileSync(speechFile, encodeWav([said.samples], said.sampleRate, { bitDepth: 16 }));
+          if (recognise(dir, speechFile, line.candidates) === line.text) spoken++;
+        }
+        speech.lines += lines.length;
+        speech.identified += spoken;
+        tally(file, 'speech', spoken, lines.length);
+        const festival = row('festival singing mode (kal)');
+        let hit = 0;
+        for (const line of lines) {
+          const wav = festivalLine(dir, line);
+          if (wav && recognise(dir, wav, line.candidates) === line.text) hit++;
+        }
+        festival.lines += lines.length;
+        festival.identified += hit;
+        tally(file, 'festival', hit, lines.length);
+      }
+      process.stderr.write(`${file}: ${JSON.stringify(perFixture[file])}\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const mean = (xs: number[]) => (xs.length ? xs.filter(Number.isFinite).reduce((a, b) => a + b, 0) / xs.filter(Number.isFinite).length : NaN);
+  const min = (xs: number[]) => (xs.length ? Math.min(...xs.filter(Number.isFinite)) : NaN);
+  const list = [...rows.values()];
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ fixtures: files.length, rows: list, perFixture }, null, 2)}\n`);
+    return;
+  }
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+  console.log(`Closed-set intelligibility (pocketsphinx en-us, ${CANDIDATES} candidates a line, chance 0.10) and pitch over ${files.length} melodies`);
+  console.log('');
+  console.log('| engine, voice | lines identified | pitch ≤ 50 c, own tracker (mean / worst) | pitch ≤ 50 c, aubio (mean / worst) | vowel clarity (mean) | voice CPU ms per s of audio |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of list) {
+    const sung = r.pitchOwn.length > 0;
+    console.log(
+      `| ${r.engine} | ${f(r.identified / r.lines)} (${r.identified}/${r.lines}) | ${sung ? `${f(mean(r.pitchOwn))} / ${f(min(r.pitchOwn))}` : '–'} | ${sung ? `${f(mean(r.pitchAubio))} / ${f(min(r.pitchAubio))}` : '–'} | ${sung ? f(mean(r.clarity)) : '–'} | ${sung ? (r.cpuMs / r.audioSeconds).toFixed(1) : '–'} |`,
+    );
+  }
+  console.log('');
+  console.log(`Per melody: ${Object.entries(perFixture).map(([name, r]) => `${name} ${Object.values(r).join(' ')}`).join('; ')}`);
+}
+
+await main();

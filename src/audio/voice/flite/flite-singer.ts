@@ -1,0 +1,514 @@
+/**
+ * The `flite` singing engine: CMU Flite speaks each phrase's phonemes at one flat pitch, then a
+ * time-domain pitch-synchronous overlap-add (TD-PSOLA; Moulines & Charpentier, "Pitch-synchronous
+ * waveform processing techniques for text-to-speech synthesis using diphones", Speech Communication
+ * 9, 1990) re-times and re-pitches it into song:
+ *
+ * 1. Timing comes from the same plan as the formant engine (timeline.ts): onset consonants before the
+ *    beat, the vowel on the note for its whole length, a diphthong moving to its second target only at
+ *    the end of the note, codas closing it. Each Flite phone is mapped onto its planned span by a
+ *    piecewise-linear time warp; a vowel reaches its loudest (steady) 30 ms and leaves it again at natural
+ *    speed (the consonant transitions) and holds that stretch for the rest of the note.
+ * 2. Pitch: Flite's clustergen voices follow `int_f0_target_mean` with the spread set to 0, so the
+ *    source has one known period in voiced stretches. Pitch marks are laid on it one period apart,
+ *    and synthesis marks are laid at the exact periods of the sung contour (vibrato,
+ *    portamento, flutter from pitch-contour.ts). Grains are two source periods long (Hann window) and
+ *    placed at fractional positions, so the mean period is exact; the windowed grain keeps the vocal
+ *    tract's spectral envelope, so the formants do not move with the pitch. The source pitch is the
+ *    phrase's median note, so the shifts stay within the phrase's own range.
+ * 3. Unvoiced sound is re-timed with 5 ms grains at jittered source positions (no buzz from repeated grains).
+ * 4. Flite outputs 16 kHz: after upsampling, the 4–8 kHz band is shifted up by 4 kHz and high-passed at
+ *    8 kHz to rebuild 8–12 kHz (a crude spectral band replication; Dietz et al., "Spectral Band
+ *    Replication", AES 112th convention, 2002), and soft aspiration noise follows the voiced envelope.
+ * 5. Joins: each sounding stretch fades in and out over 5 ms; grains overlap-add, so there is no
+ *    discontinuity inside a stretch.
+ */
+import { AudioProcessingError } from '../../../platform/errors.js';
+import { createRandom } from '../../random.js';
+import { resample } from '../../dsp/resample.js';
+import type { Sliced } from '../../sliced.js';
+import type { Segment, Timeline } from '../timeline.js';
+import { runFlite, type FliteProgram, type FliteVoice } from './flite-run.js';
+
+export interface FliteSingOptions {
+  program: FliteProgram;
+  voice: FliteVoice;
+  sampleRate: number;
+  /** Output length in samples. */
+  length: number;
+  seed: number;
+  /** Sung pitch as float MIDI on a grid of `step` seconds (pitch-contour.ts). */
+  contour: Float32Array;
+  step: number;
+}
+
+export interface FliteSinging {
+  samples: Float32Array;
+  /**
+   * True where a vowel sounds (time in seconds). Only vowels: a pitch tracker often calls the weaker
+   * nasals and liquids unvoiced, and the note is held on the vowel.
+   */
+  voicedFrames: (time: number) => boolean;
+  /** When each phone sounds, as sung (after the consonants were fitted), ARPAbet upper case. */
+  phonemes: { phoneme: string; start: number; end: number }[];
+}
+
+/** A phone with its planned span (seconds of the output). */
+interface Unit {
+  phone: string;
+  kind: 'vowel' | 'consonant' | 'silence';
+  start: number;
+  end: number;
+  /** Diphthongs: length of the offglide at the end of the span, seconds. */
+  glide: number;
+  /** Vowels: end of the held part (before the tail sung at natural speed), seconds; else `end`. */
+  holdEnd?: number;
+}
+
+/** A run of units sung by one Flite call. */
+interface Call {
+  units: Unit[];
+  breath: Segment | null;
+}
+
+/** Calls break at silences at least this long (seconds); shorter rests become `pau` inside a call. */
+const CALL_GAP = 0.25;
+/** Transition at each end of a vowel not counted as its held note, seconds. */
+const EDGE = 0.025;
+/** Unvoiced grain half-length, seconds. */
+const UNVOICED_HOP = 0.005;
+/** Fade at the ends of each sounding stretch, seconds. */
+const EDGE_FADE = 0.005;
+const SONORANTS = new Set(['m', 'n', 'ng', 'l', 'r', 'w', 'y']);
+/** Voiced fricatives and plosives: their voicing bar is periodic, so they are pitch-shifted too. */
+const VOICED_OBSTRUENTS = new Set(['v', 'dh', 'z', 'zh', 'b', 'd', 'g', 'jh']);
+const DIPHTHONGS = new Set(['ay', 'aw', 'ey', 'ow', 'oy']);
+
+/** Sings the planned timeline with Flite + PSOLA. Yields after each Flite call. */
+export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptions): Sliced<FliteSinging> {
+  const { sampleRate, length } = options;
+  const out = new Float32Array(length);
+  const random = createRandom(options.seed ^ 0x1f17e);
+  const calls = groupCalls(timeline.segments);
+  const voicedSpans: [number, number][] = [];
+  const phonemes: FliteSinging['phonemes'] = [];
+  for (const call of calls) {
+    if (call.breath) addBreath(out, call.breath, sampleRate, random);
+    const sounding = call.units.filter((u) => u.kind !== 'silence');
+    if (!sounding.length) continue;
+    const f0 = medianHz(options.contour, options.step, sounding);
+    const speech = runFlite(options.program, { voice: options.voice, phones: ['pau', ...call.units.map((u) => u.phone), 'pau'], f0Hz: f0 });
+    const source = resample(speech.samples, speech.sampleRate, sampleRate);
+    const segments = speech.segments.slice(1, 1 + call.units.length);
+    if (segments.length !== call.units.length || segments.some((s, i) => s.phone !== call.units[i].phone)) {
+      throw new AudioProcessingError(`Flite answered ${speech.segments.length} phones for ${call.units.length + 2} asked.`, { reason: 'FLITE_FAILED' });
+    }
+    fitConsonants(call.units, segments);
+    const warp = buildWarp(call.units, segments, source, sampleRate);
+    const analysis = analyseSource(source, sampleRate, f0, call.units, segments);
+    renderCall(out, source, analysis, warp, call.units, options, random);
+    for (const unit of call.units) {
+      // The held note: the vowel up to its tail (the transition out, and Flite's phrase-final decay).
+      // Its first and last 25 ms are transitions (and a vowel after a pause fades in); a diphthong's
+      // offglide is a moving vowel, not the held note.
+      if (unit.kind === 'vowel') voicedSpans.push([unit.start + EDGE, Math.min(unit.holdEnd ?? unit.end, unit.end - unit.glide) - EDGE]);
+      if (unit.kind !== 'silence') phonemes.push({ phoneme: unit.phone.toUpperCase(), start: unit.start, end: unit.end });
+    }
+    yield;
+  }
+  addAir(out, sampleRate, random);
+  voicedSpans.sort((a, b) => a[0] - b[0]);
+  // Binary search: the last span starting at or before `time`.
+  const voicedFrames = (time: number) => {
+    let lo = 0;
+    let hi = voicedSpans.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (voicedSpans[mid][0] <= time) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found >= 0 && time < voicedSpans[found][1];
+  };
+  return { samples: out, voicedFrames, phonemes };
+}
+
+/** Units from the timeline: plosive parts merged, diphthong halves merged, silences kept. */
+function groupCalls(segments: readonly Segment[]): Call[] {
+  const calls: Call[] = [];
+  let current: Call = { units: [], breath: null };
+  const flush = () => {
+    while (current.units.length && current.units[current.units.length - 1].kind === 'silence') current.units.pop();
+    if (current.units.length || current.breath) calls.push(current);
+    current = { units: [], breath: null };
+  };
+  for (const segment of segments) {
+    if (segment.kind === 'breath') {
+      flush();
+      current.breath = segment;
+      continue;
+    }
+    if (segment.kind === 'silence') {
+      if (segment.end - segment.start >= CALL_GAP) flush();
+      else if (current.units.length) current.units.push({ phone: 'pau', kind: 'silence', start: segment.start, end: segment.end, glide: 0 });
+      continue;
+    }
+    const base = segment.phoneme.split(':')[0].toLowerCase();
+    const previous = current.units[current.units.length - 1];
+    const part = segment.phoneme.includes(':') && !segment.phoneme.endsWith(':closure');
+    const offglide = segment.kind === 'vowel' && previous?.kind === 'vowel' && previous.phone === base && DIPHTHONGS.has(base) && previous.end === segment.start && previous.glide === 0;
+    if (previous && previous.phone === base && (part || offglide)) {
+      if (offglide) previous.glide = segment.end - segment.start;
+      previous.end = segment.end;
+      continue;
+    }
+    current.units.push({ phone: base, kind: segment.kind === 'vowel' ? 'vowel' : 'consonant', start: segment.start, end: segment.end, glide: 0 });
+  }
+  flush();
+  return calls;
+}
+
+/** Consonant clusters get back up to this share of Flite's own length (when the vowel before can give the time). */
+const CONSONANT_KEEP = 1;
+/** What a vowel keeps when it lends time to the consonants after it: share of its span, and seconds. */
+const VOWEL_KEEP = 0.35;
+const VOWEL_MIN = 0.06;
+
+/**
+ * Gives squeezed consonant clusters back the time Flite needs for them: a cluster (the consonants
+ * between two vowels, or after a silence) whose planned span is shorter than {@link CONSONANT_KEEP} of
+ * Flite's length grows towards that length by starting earlier, taking time from the vowel (or
+ * silence) before it; the next vowel still starts on its beat. The cluster's span is then shared
+ * among its consonants in proportion to Flite's lengths. Changes `units` in place.
+ */
+function fitConsonants(units: Unit[], segments: readonly { start: number; end: number }[]): void {
+  let i = 0;
+  while (i < units.length) {
+    if (units[i].kind !== 'consonant') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < units.length && units[j].kind === 'consonant') j++;
+    // Cluster units[i..j).
+    const natural = segments.slice(i, j).reduce((sum, s) => sum + (s.end - s.start), 0);
+    const start = units[i].start;
+    const end = units[j - 1].end;
+    let newStart = start;
+    const before = units[i - 1];
+    const wanted = CONSONANT_KEEP * natural - (end - start);
+    if (wanted > 0 && before) {
+      const span = before.end - before.start;
+      const spare = before.kind === 'silence' ? Math.max(0, span - 0.02) : Math.max(0, span - Math.max(VOWEL_KEEP * span, VOWEL_MIN));
+      newStart = start - Math.min(wanted, spare);
+      before.end = newStart;
+    } else if (wanted > 0 && !before) {
+      newStart = Math.max(0, start - wanted);
+    }
+    let t = newStart;
+    for (let k = i; k < j; k++) {
+      const share = natural > 0 ? (segments[k].end - segments[k].start) / natural : 1 / (j - i);
+      units[k].start = t;
+      t = k === j - 1 ? end : t + share * (end - newStart);
+      units[k].end = t;
+    }
+    i = j;
+  }
+}
+
+/** Duration-weighted median pitch of the call's vowels, Hz. */
+function medianHz(contour: Float32Array, step: number, units: readonly Unit[]): number {
+  const values: number[] = [];
+  for (const unit of units) {
+    if (unit.kind !== 'vowel') continue;
+    for (let t = unit.start; t < unit.end; t += 0.02) values.push(contour[Math.min(contour.length - 1, Math.round(t / step))]);
+  }
+  if (!values.length) for (const unit of units) values.push(contour[Math.min(contour.length - 1, Math.round(unit.start / step))]);
+  values.sort((a, b) => a - b);
+  const midi = values[Math.floor(values.length / 2)] || 60;
+  return 440 * Math.pow(2, (midi - 69) / 12);
+}
+
+/** Piecewise-linear map from output time to source time: anchor pairs sorted by output time. */
+interface Warp {
+  out: number[];
+  src: number[];
+}
+
+function buildWarp(units: Unit[], segments: readonly { start: number; end: number }[], source: Float32Array, rate: number): Warp {
+  const out: number[] = [];
+  const src: number[] = [];
+  const add = (o: number, s: number) => {
+    if (out.length && o <= out[out.length - 1]) return;
+    out.push(o);
+    src.push(s);
+  };
+  units.forEach((unit, i) => {
+    const { start: a, end: b } = segments[i];
+    const A = unit.start;
+    const B = unit.end;
+    add(A, a);
+    const d = b - a;
+    if (unit.kind === 'vowel' && B - A > d) {
+      // Hold the vowel where it is loudest (its steady part; Flite's vowels after a pause fade in),
+      // reaching it and leaving it at natural speed; a diphthong glides to its second target late.
+      const diphthong = unit.glide > 0;
+      const peak = loudestPoint(source, rate, a + 0.2 * d, diphthong ? a + 0.55 * d : b - 0.2 * d);
+      const holdFrom = Math.max(a, peak - HOLD_HALF);
+      const holdTo = Math.min(b, peak + HOLD_HALF);
+      const tail = diphthong ? Math.max(unit.glide, b - holdTo) : b - holdTo;
+      let lead = holdFrom - a;
+      let end = tail;
+      const room = 0.8 * (B - A);
+      if (lead + end > room) {
+        const scale = room / (lead + end);
+        lead *= scale;
+        end *= scale;
+      }
+      add(A + lead, holdFrom);
+      add(B - end, holdTo);
+      unit.holdEnd = B - end;
+    }
+    add(B, b);
+  });
+  return { out, src };
+}
+
+/** Half-length of the source stretch a held vowel loops over, seconds. */
+const HOLD_HALF = 0.015;
+
+/** Time (seconds) of the largest 20 ms energy of `source` between `from` and `to` seconds. */
+function loudestPoint(source: Float32Array, rate: number, from: number, to: number): number {
+  const half = Math.round(0.01 * rate);
+  const step = Math.max(1, Math.round(0.002 * rate));
+  let best = (from + to) / 2;
+  let bestEnergy = -1;
+  for (let c = Math.round(from * rate); c <= Math.round(to * rate); c += step) {
+    let e = 0;
+    for (let n = Math.max(0, c - half); n < Math.min(source.length, c + half); n++) e += source[n] * source[n];
+    if (e > bestEnergy) {
+      bestEnergy = e;
+      best = c / rate;
+    }
+  }
+  return best;
+}
+
+function warpAt(warp: Warp, t: number, hint: { i: number }): number {
+  const { out, src } = warp;
+  while (hint.i + 1 < out.length - 1 && out[hint.i + 1] <= t) hint.i++;
+  while (hint.i > 0 && out[hint.i] > t) hint.i--;
+  const i = hint.i;
+  if (t <= out[0]) return src[0] + (t - out[0]);
+  if (t >= out[out.length - 1]) return src[src.length - 1] + (t - out[out.length - 1]);
+  const x = (t - out[i]) / (out[i + 1] - out[i]);
+  return src[i] + x * (src[i + 1] - src[i]);
+}
+
+interface SourceAnalysis {
+  /** Pitch marks (sample index at the output rate) and whether each is voiced. */
+  marks: Int32Array;
+  voiced: Uint8Array;
+  period: number;
+}
+
+/**
+ * Pitch marks of the flat-pitched source: in voiced phones (vowels, sonorants, voiced obstruents,
+ * where the period is `fs / f0`), one mark per period from the largest sample of the stretch's first
+ * period; elsewhere a mark every 5 ms.
+ */
+function analyseSource(source: Float32Array, rate: number, f0: number, units: readonly Unit[], segments: readonly { start: number; end: number }[]): SourceAnalysis {
+  const period = rate / f0;
+  const voicedAt = new Uint8Array(source.length);
+  units.forEach((unit, i) => {
+    if (unit.kind !== 'vowel' && !SONORANTS.has(unit.phone) && !VOICED_OBSTRUENTS.has(unit.phone)) return;
+    voicedAt.fill(1, Math.max(0, Math.round(segments[i].start * rate)), Math.min(source.length, Math.round(segments[i].end * rate)));
+  });
+  const marks: number[] = [];
+  const voiced: number[] = [];
+  const hop = Math.round(UNVOICED_HOP * rate);
+  let n = 0;
+  while (n < source.length) {
+    if (voicedAt[n]) {
+      // Start of a voiced stretch: the first mark on the biggest peak of the first period.
+      let best = n;
+      const end = Math.min(source.length, n + Math.round(period));
+      for (let k = n; k < end; k++) if (source[k] > source[best]) best = k;
+      // Flite's excitation runs at exactly the flat f0, so the next marks follow at whole periods
+      // (fractional positions rounded): picking a peak per period instead can alternate between two
+      // peaks of a high voice's period and put a subharmonic into the re-pitched sound.
+      let m = best;
+      for (let k = 1; m < source.length && voicedAt[m]; k++) {
+        marks.push(m);
+        voiced.push(1);
+        m = best + Math.round(k * period);
+      }
+      n = m + hop;
+      while (n < source.length && voicedAt[n]) n++;
+      continue;
+    }
+    marks.push(n);
+    voiced.push(0);
+    n += hop;
+  }
+  return { marks: Int32Array.from(marks), voiced: Uint8Array.from(voiced), period };
+}
+
+/** Overlap-adds the grains of one call into `out` along the warp and the sung contour. */
+function renderCall(out: Float32Array, source: Float32Array, analysis: SourceAnalysis, warp: Warp, units: readonly Unit[], options: FliteSingOptions, random: () => number): void {
+  const rate = options.sampleRate;
+  const hop = UNVOICED_HOP * rate;
+  const hint = { i: 0 };
+  // Sounding stretches: consecutive non-silent units.
+  const stretches: [number, number][] = [];
+  for (const unit of units) {
+    if (unit.kind === 'silence') continue;
+    const last = stretches[stretches.length - 1];
+    if (last && Math.abs(last[1] - unit.start) < 1e-6) last[1] = unit.end;
+    else stretches.push([unit.start, unit.end]);
+  }
+  const { marks, voiced, period: sourcePeriod } = analysis;
+  let markIndex = 0;
+  for (const [start, end] of stretches) {
+    const from = Math.max(0, Math.floor(start * rate));
+    const to = Math.min(out.length, Math.ceil(end * rate));
+    const buffer = new Float32Array(to - from);
+    let t = start * rate;
+    while (t < to) {
+      const s = warpAt(warp, t / rate, hint) * rate;
+      while (markIndex + 1 < marks.length && marks[markIndex + 1] <= s) markIndex++;
+      while (markIndex > 0 && marks[markIndex] > s) markIndex--;
+      const nearest = markIndex + 1 < marks.length && marks[markIndex + 1] - s < s - marks[markIndex] ? markIndex + 1 : markIndex;
+      const isVoiced = voiced[nearest] === 1;
+      let centre: number;
+      let half: number;
+      let advance: number;
+      let gain = 1;
+      if (isVoiced) {
+        const midi = options.contour[Math.min(options.contour.length - 1, Math.max(0, Math.round(t / rate / options.step)))];
+        // Period jitter of ±0.3 % (a healthy voice's cycle-to-cycle jitter is under 1 %: Baken &
+        // Orlikoff, "Clinical Measurement of Speech and Voice", 2000), far inside the 50-cent tolerance.
+        advance = (rate / (440 * Math.pow(2, (midi - 69) / 12))) * (1 + 0.006 * (random() - 0.5));
+        centre = marks[nearest];
+        half = sourcePeriod;
+        gain = 1 + 0.04 * (random() - 0.5);
+      } else {
+        // Re-timed noise: jitter the source position only where the sound is being stretched, so
+        // repeated grains do not buzz at the hop rate, while bursts at natural speed stay intact.
+        const slope = (warpAt(warp, (t + hop) / rate, hint) * rate - s) / hop;
+        centre = s + (slope < 0.8 ? (random() - 0.5) * hop : 0);
+        half = hop;
+        advance = hop;
+      }
+      addGrain(buffer, t - from, source, centre, half, gain);
+      t += advance;
+    }
+    // Fade the stretch's ends so it starts and stops without a step.
+    const fade = Math.min(Math.round(EDGE_FADE * rate), buffer.length >> 1);
+    for (let k = 0; k < fade; k++) {
+      const w = 0.5 - 0.5 * Math.cos((Math.PI * k) / fade);
+      buffer[k] *= w;
+      buffer[buffer.length - 1 - k] *= w;
+    }
+    for (let k = 0; k < buffer.length; k++) out[from + k] += buffer[k];
+  }
+}
+
+/** Adds the source around `centre` (±`half` samples, Hann window) at fractional output position `at`. */
+function addGrain(buffer: Float32Array, at: number, source: Float32Array, centre: number, half: number, gain: number): void {
+  const first = Math.max(0, Math.ceil(at - half));
+  const last = Math.min(buffer.length - 1, Math.floor(at + half));
+  for (let n = first; n <= last; n++) {
+    const offset = n - at;
+    const position = centre + offset;
+    const i = Math.floor(position);
+    if (i < 0 || i + 1 >= source.length) continue;
+    const frac = position - i;
+    const value = source[i] + frac * (source[i + 1] - source[i]);
+    buffer[n] += gain * value * (0.5 + 0.5 * Math.cos((Math.PI * offset) / half));
+  }
+}
+
+/** A soft inhale: noise band-passed around 0.5–2.5 kHz with a rise-and-fall envelope, well under the voice. */
+function addBreath(out: Float32Array, segment: Segment, rate: number, random: () => number): void {
+  const from = Math.max(0, Math.floor(segment.start * rate));
+  const to = Math.min(out.length, Math.ceil(segment.end * rate));
+  // Two one-pole low-passes at 1.8 kHz and a one-pole high-pass at 400 Hz: an unvoiced "ah" through an
+  // open tract, without the flat hiss up to 20 kHz a white-noise breath has.
+  const lp = onePole(1800, rate);
+  const hp = onePole(400, rate);
+  let low1 = 0;
+  let low2 = 0;
+  let slow = 0;
+  for (let n = from; n < to; n++) {
+    const x = random() * 2 - 1;
+    low1 += lp * (x - low1);
+    low2 += lp * (low1 - low2);
+    slow += hp * (low2 - slow);
+    const phase = (n - from) / Math.max(1, to - from);
+    out[n] += 0.03 * Math.sin(Math.PI * phase) ** 2 * (low2 - slow);
+  }
+}
+
+/**
+ * Rebuilds the band above 8 kHz that Flite's 16 kHz output lacks: the 4–8 kHz band, shifted up by
+ * 4 kHz (ring modulation) and high-passed at 8 kHz, added at −12 dB. Adds breathiness and removes rumble
+ * in the same pass.
+ */
+function addAir(out: Float32Array, rate: number, random: () => number): void {
+  if (rate < 24000) return;
+  const c = Float64Array.from([highpass(4000, 0.54, rate), highpass(4000, 1.31, rate), highpass(8000, 0.54, rate), highpass(8000, 1.31, rate)].flat());
+  const state = new Float64Array(16);
+  const w = (2 * Math.PI * 4000) / rate;
+  const follow = onePole(100, rate);
+  const hiss = onePole(2000, rate);
+  const rumble = onePole(60, rate);
+  let envelope = 0;
+  let noiseLow = 0;
+  const top = onePole(5000, rate);
+  let band1 = 0;
+  let band2 = 0;
+  let dc = 0;
+  // One pass, sample by sample, so no full-length intermediate arrays (a 5-minute song is 53 MB each).
+  for (let n = 0; n < out.length; n++) {
+    let x = out[n];
+    for (let k = 0; k < 4; k++) {
+      if (k === 2) x *= 2 * Math.cos(w * n) * (1 + 0.1 * (random() - 0.5));
+      const o = 4 * k;
+      const q = 5 * k;
+      const y = c[q] * x + c[q + 1] * state[o] + c[q + 2] * state[o + 1] - c[q + 3] * state[o + 2] - c[q + 4] * state[o + 3];
+      state[o + 1] = state[o];
+      state[o] = x;
+      state[o + 3] = state[o + 2];
+      state[o + 2] = y;
+      x = y;
+    }
+    // Aspiration that follows the voice's envelope (breathiness), noise in 2–5 kHz about 30 dB down, and a
+    // one-pole high-pass at 60 Hz against Flite's low-frequency drift.
+    envelope += follow * (Math.abs(out[n]) - envelope);
+    const noise = random() * 2 - 1;
+    noiseLow += hiss * (noise - noiseLow);
+    band1 += top * (noise - noiseLow - band1);
+    band2 += top * (band1 - band2);
+    const value = out[n] + 0.25 * x + 0.04 * envelope * band2;
+    dc += rumble * (value - dc);
+    out[n] = value - dc;
+  }
+}
+function onePole(cornerHz: number, rate: number): number {
+  return 1 - Math.exp((-2 * Math.PI * cornerHz) / rate);
+}
+
+type Biquad = [b0: number, b1: number, b2: number, a1: number, a2: number];
+
+/** RBJ Audio EQ Cookbook high-pass. */
+function highpass(hz: number, q: number, rate: number): Biquad {
+  const w = (2 * Math.PI * hz) / rate;
+  const alpha = Math.sin(w) / (2 * q);
+  const cos = Math.cos(w);
+  const a0 = 1 + alpha;
+  return [(1 + cos) / 2 / a0, -(1 + cos) / a0, (1 + cos) / 2 / a0, (-2 * cos) / a0, (1 - alpha) / a0];
+}
+

@@ -1,0 +1,171 @@
+/**
+ * The `flite` singing engine with the real Flite WebAssembly program: the in-memory WASI host runs it,
+ * its phone timing comes back, and the sung result holds the score's pitches, is deterministic for a
+ * seed and has no clicks at its joins.
+ */
+import { singScore, type SingResult } from '../../../src/audio/voice/voice.js';
+import { runFlite } from '../../../src/audio/voice/flite/flite-run.js';
+import { runWasiProgram } from '../../../src/audio/voice/flite/wasi-memory.js';
+import { sungPitchAccuracy } from '../../../src/audio/quality/quality.js';
+import { vowelClarity } from '../../../src/audio/quality/clarity.js';
+import { loadFliteProgram } from '../../../src/platform/flite-program.js';
+import { decodeWav } from '../../../src/audio/decode/wav.js';
+import { ValidationError } from '../../../src/platform/errors.js';
+import type { Score, SungNote } from '../../../src/audio/types.js';
+
+const RATE = 44100;
+const flite = loadFliteProgram();
+
+function note(start: number, end: number, midi: number, phonemes: string[], extra: Partial<SungNote> = {}): SungNote {
+  return {
+    start, end, midi, confidence: 1, syllable: phonemes.join('').toLowerCase(), continuation: false,
+    syllabic: 'single', phonemes, stressed: true, phraseIndex: 0, ...extra,
+  };
+}
+
+/** "Hold on to the summer night / and sing" with a melisma, legato notes and a rest between phrases. */
+const SONG: Score = {
+  tempo: null,
+  key: null,
+  notes: [
+    note(0.5, 1.1, 60, ['HH', 'OW', 'L', 'D']),
+    note(1.1, 1.4, 62, ['AA', 'N']),
+    note(1.4, 1.7, 64, ['T', 'UW']),
+    note(1.7, 1.9, 65, ['DH', 'AH']),
+    note(1.9, 2.4, 67, ['S', 'AH']),
+    note(2.4, 2.8, 65, ['M', 'ER']),
+    note(2.8, 3.6, 64, ['N', 'AY', 'T']),
+    note(4.3, 4.8, 62, ['AE', 'N', 'D'], { phraseIndex: 1 }),
+    note(4.8, 5.4, 64, ['S', 'IH', 'NG'], { phraseIndex: 1 }),
+    note(5.4, 6.2, 60, [], { continuation: true, phraseIndex: 1 }),
+  ],
+};
+
+function sing(voice: string, seed = 1): SingResult {
+  return singScore(SONG, { engine: 'flite', flite, voice, sampleRate: RATE, seed });
+}
+
+/**
+ * For each join (phoneme boundary): the largest sample-to-sample step within ±3 ms of it, over the
+ * largest step of the signal around it (3–25 ms either side). A click (a step discontinuity at the
+ * join) stands far above what the same sound does just before and after; a smooth join does not.
+ * Returns the worst ratio over the joins.
+ */
+/**
+ * Worst join step over the neighbourhood's that counts as a click. The voice's own glottal pulses and
+ * its rebuilt 8–12 kHz band already make steps of a sixth of its peak, so a clean join measures about
+ * 0.8–1.1 and a −14 dBFS cut about 2.
+ */
+const CLICK_RATIO = 1.4;
+
+function worstJoinStep(samples: Float32Array, joins: readonly number[]): number {
+  const near = Math.round(0.003 * RATE);
+  const far = Math.round(0.025 * RATE);
+  const maxStep = (from: number, to: number) => {
+    let m = 0;
+    for (let n = Math.max(1, from); n < Math.min(samples.length, to); n++) m = Math.max(m, Math.abs(samples[n] - samples[n - 1]));
+    return m;
+  };
+  let worst = 0;
+  for (const t of joins) {
+    const at = Math.round(t * RATE);
+    const around = Math.max(maxStep(at - far, at - near), maxStep(at + near, at + far), 1e-3);
+    worst = Math.max(worst, maxStep(at - near, at + near) / around);
+  }
+  return worst;
+}
+
+describe('the in-memory WASI host', () => {
+  it('runs Flite and captures what it prints, with no file system', () => {
+    const run = runWasiProgram(flite.module, { args: ['-lv'] });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/Voices available: .*\bslt\b/);
+    expect(run.stdout).toMatch(/\bawb\b/);
+    expect(run.files.size).toBe(0);
+  });
+
+  it('gives the same speech from its reused instance as from a fresh one, call after call', () => {
+    const request = { voice: 'slt' as const, phones: ['pau', 's', 'iy', 'pau'], f0Hz: 300 };
+    const first = runFlite(flite, request);
+    runFlite(flite, { voice: 'awb', phones: ['pau', 'w', 'er', 'l', 'd', 'pau'], f0Hz: 120 });
+    const again = runFlite(flite, request);
+    const fresh = runWasiProgram(flite.module, { args: ['-voice', 'slt', '--setf', 'int_f0_target_mean=300.00', '--setf', 'int_f0_target_stddev=0', '--setf', 'duration_stretch=1.3', '-psdur', '-o', '/out/speech.wav', '-p', 'pau s iy pau'] });
+    const freshWav = decodeWav(fresh.files.get('speech.wav') as Uint8Array).channels[0];
+    expect(Buffer.from(again.samples.buffer).equals(Buffer.from(first.samples.buffer))).toBe(true);
+    expect(Buffer.from(freshWav.buffer).equals(Buffer.from(first.samples.buffer))).toBe(true);
+  });
+
+  it('hands back the phones Flite spoke with their end times, and its 16 kHz samples', () => {
+    const speech = runFlite(flite, { voice: 'slt', phones: ['pau', 'hh', 'ow', 'l', 'd', 'pau'], f0Hz: 220 });
+    expect(speech.sampleRate).toBe(16000);
+    expect(speech.segments.map((s) => s.phone)).toEqual(['pau', 'hh', 'ow', 'l', 'd', 'pau']);
+    const last = speech.segments[speech.segments.length - 1];
+    expect(Math.abs(last.end - speech.samples.length / 16000)).toBeLessThan(0.02);
+    for (const s of speech.segments) expect(s.end).toBeGreaterThan(s.start);
+  });
+});
+
+describe('the flite singing engine', () => {
+  it.each(['high', 'low'])('keeps at least 95 %% of the %s voice\'s voiced frames within 50 cents of the notes', (voice) => {
+    const sung = sing(voice);
+    expect(sung.engine).toBe('flite');
+    expect(sung.voice).toBe(voice);
+    const intended = sung.intendedPitch.midi.filter((m) => m > 0).length;
+    // A good part of the notes' length is a held vowel reported as intended pitch (this song's notes are
+    // short: consonants, vowel transitions and diphthong glides take the rest).
+    expect(intended * 0.01).toBeGreaterThan(0.35 * SONG.notes.reduce((sum, n) => sum + n.end - n.start, 0));
+    expect(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('gives bit-identical samples for the same seed and different ones for another seed', () => {
+    const a = sing('high', 7);
+    const b = sing('high', 7);
+    const c = sing('high', 8);
+    expect(Buffer.from(a.samples.buffer).equals(Buffer.from(b.samples.buffer))).toBe(true);
+    expect(Buffer.from(a.samples.buffer).equals(Buffer.from(c.samples.buffer))).toBe(false);
+  });
+
+  it('joins phonemes, notes and phrases without clicks', () => {
+    for (const voice of ['high', 'low']) {
+      const sung = sing(voice);
+      // A plosive's burst is a transient by nature (the release of the closure): its edges are not joins.
+      const bursts = sung.phonemes.filter((p) => p.phoneme.endsWith(':burst')).flatMap((p) => [p.start, p.end]);
+      const joins = sung.phonemes.flatMap((p) => [p.start, p.end]).filter((t) => bursts.every((b) => Math.abs(b - t) > 0.004));
+      expect(worstJoinStep(sung.samples, joins)).toBeLessThan(CLICK_RATIO);
+    }
+  });
+
+  it('would notice a click: a step inserted at a join stands far above the signal\'s own steps', () => {
+    const sung = sing('high');
+    const samples = sung.samples.slice();
+    // In the middle of the longest held vowel, where PSOLA joins grains.
+    const vowel = sung.phonemes.filter((p) => /^[AEIOU]/.test(p.phoneme)).sort((a, b) => b.end - b.start - (a.end - a.start))[0];
+    const join = (vowel.start + vowel.end) / 2;
+    const at = Math.round(join * RATE);
+    // A step of 0.2 (−14 dBFS, well under the voice's −3 dBFS peak) that stays: a cut in the waveform.
+    for (let n = at; n < samples.length; n++) samples[n] += 0.2;
+    expect(worstJoinStep(samples, [join])).toBeGreaterThan(CLICK_RATIO);
+  });
+
+  it('sings vowels that can be told apart by their spectra and consonants that stand out', () => {
+    const sung = sing('high');
+    const clarity = vowelClarity(sung.samples, RATE, sung.phonemes);
+    expect(clarity.vowelClasses).toBeGreaterThanOrEqual(5);
+    expect(clarity.consonantContrastDb).toBeGreaterThan(3);
+  });
+
+  it('holds the vowel for the note: the sound lasts until the last note ends, silence in the rest', () => {
+    const sung = sing('high');
+    const rms = (from: number, to: number) => {
+      let sum = 0;
+      for (let n = Math.round(from * RATE); n < Math.round(to * RATE); n++) sum += sung.samples[n] ** 2;
+      return Math.sqrt(sum / ((to - from) * RATE));
+    };
+    expect(rms(5.8, 6.1)).toBeGreaterThan(0.05);
+    expect(rms(3.75, 3.85)).toBeLessThan(0.005);
+  });
+
+  it('refuses the flite engine without the Flite program', () => {
+    expect(() => singScore(SONG, { engine: 'flite', voice: 'high' })).toThrow(ValidationError);
+  });
+});
