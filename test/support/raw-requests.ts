@@ -4,6 +4,7 @@
  * attack (alive, answers `/health/live`, still accepts a valid token).
  */
 import { connect } from 'node:net';
+import { createRandom } from '../../src/audio/random.js';
 import { mintToken } from './service-harness.js';
 
 export const BOUNDARY = 'X';
@@ -101,17 +102,8 @@ export async function serves(url: string, jwtSecret: string, userId: string): Pr
   return { live: live.status, quota: response.status, errors: body.errors ?? null };
 }
 
-/** Mulberry32: a small seeded PRNG (uniform in [0, 1)), so a failing fuzz case can be replayed by its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The audio core's seeded PRNG (mulberry32), so a failing fuzz case can be replayed by its seed. */
+export const seededRandom = createRandom;
 
 /**
  * A malformed multipart body, drawn from `random`: a valid upload, then one to three mutations
