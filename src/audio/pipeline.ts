@@ -26,7 +26,7 @@
  * call's own signal is aborted too; the pipeline does not wait for the provider to notice).
  * The report names who wrote (`lyrics.source`, `lyrics.provider`) and who sang (`voice.engine`).
  */
-import type { KeyEstimate, MelodyAnalysis, NoteEvent, Score, TempoEstimate, ValidationIssue } from './types.js';
+import type { KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
 import { AbortedError, AppError, ValidationError } from '../platform/errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import { textEncodingIssues } from './validate/request-text.js';
@@ -44,6 +44,7 @@ import { checkVocalsSliced, sungPitchAccuracySliced, type QualityResult } from '
 import { driveSliced, type Sliced } from './sliced.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
+import type { MelodyFile } from './score/melody-file.js';
 import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
 import { LOW_CONFIDENCE } from './notes/notes.js';
 import { estimateKey } from './key/key.js';
@@ -97,9 +98,10 @@ export interface ConvertRequest {
   /**
    * Notes to sing instead of the transcription (the user's correction, read from a MIDI or MusicXML
    * file by score/melody-file.ts), times in seconds. The recording is still validated and analysed;
-   * key, tempo and phrases are then recomputed from these notes.
+   * key and phrases are then recomputed from these notes, and the tempo is the file's own (estimated
+   * from the notes when the file states none).
    */
-  melody?: NoteEvent[] | null;
+  melody?: MelodyFile | null;
 }
 
 export interface ConvertPorts {
@@ -387,9 +389,9 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
       await run.checkpoint();
     }
   });
-  if (request.melody?.length) {
-    const notes = request.melody;
-    const tempo = estimateTempo(notes);
+  if (request.melody?.notes.length) {
+    const { notes, bpm } = request.melody;
+    const tempo = bpm ? { bpm, confidence: 1 } : estimateTempo(notes);
     analysis = { ...analysis, notes, key: estimateKey(notes), tempo, phrases: findPhrases(notes, tempo) };
   }
   if (analysis.notes.length === 0) {
@@ -658,7 +660,7 @@ function buildReport(parts: {
       sizeBytes: parts.request.audio.length,
     },
     melody: {
-      source: parts.request.melody?.length ? 'file' : 'transcription',
+      source: parts.request.melody?.notes.length ? 'file' : 'transcription',
       durationSeconds: a.durationSeconds,
       noteCount: a.notes.length,
       phraseCount: a.phrases.length,

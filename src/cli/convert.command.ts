@@ -14,8 +14,7 @@ import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../platform/ffmpeg-encoder.js';
 import { loadFliteProgram } from '../platform/flite-program.js';
 import { ValidationError } from '../platform/errors.js';
-import { readMelodyFile } from '../audio/score/melody-file.js';
-import type { NoteEvent } from '../audio/types.js';
+import { readMelodyFile, type MelodyFile } from '../audio/score/melody-file.js';
 import { readInputFile, limitsFromFlags, LIMIT_FLAGS } from './input-file.js';
 import { createProgressDisplay } from './progress-bar.js';
 import { vocalsSpectrogramPng } from './spectrogram-output.js';
@@ -84,7 +83,7 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
     }
   }
 
-  let melody: NoteEvent[] | undefined;
+  let melody: MelodyFile | undefined;
   if (values.melody !== undefined) {
     let bytes: Uint8Array;
     try {

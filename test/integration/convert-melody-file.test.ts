@@ -36,17 +36,19 @@ describe('convert --melody', () => {
     const first = await convert(join(dir, 'first'));
     expect(first.report.melody.source).toBe('transcription');
     // The user corrects the melody: every note a whole tone higher, written as a MIDI file.
-    const exported = readMelodyFile(first.midi);
+    const exported = readMelodyFile(first.midi).notes;
     const corrected = exported.map((note) => ({ ...note, midi: note.midi + 2 }));
     const file = join(dir, 'corrected.mid');
     await writeFile(file, writeMidi({ notes: corrected.map((n) => ({ ...n, syllable: 'la', continuation: false, syllabic: 'single' as const, phonemes: [], stressed: false, phraseIndex: 0 })), tempo: first.report.melody.tempo, key: null }));
 
     const second = await convert(join(dir, 'second'), ['--melody', file]);
     expect(second.report.melody.source).toBe('file');
+    // Sung and exported on the file's own tempo, not one estimated again from the notes.
+    expect(second.report.melody.tempo?.bpm).toBeCloseTo(first.report.melody.tempo!.bpm, 3);
     expect(second.report.melody.notes.map((n) => n.midi)).toEqual(corrected.map((n) => n.midi));
     second.report.melody.notes.forEach((note, i) => expect(note.start).toBeCloseTo(corrected[i].start, 2));
     // What was exported is what was given: reading the new score.mid gives the same notes again.
-    const again = readMelodyFile(second.midi);
+    const again = readMelodyFile(second.midi).notes;
     expect(again.map((n) => n.midi)).toEqual(corrected.map((n) => n.midi));
     again.forEach((note, i) => expect(note.start).toBeCloseTo(corrected[i].start, 2));
   });

@@ -17,16 +17,28 @@
 import { ValidationError } from '../../platform/errors.js';
 import type { NoteEvent } from '../types.js';
 
+/** A melody read from a file: its notes and the tempo the file states. */
+export interface MelodyFile {
+  /** Monophonic notes, times in seconds, confidence 1. */
+  notes: NoteEvent[];
+  /**
+   * Quarter notes per minute of the file's first tempo mark (MIDI FF 51, MusicXML `<sound tempo>`),
+   * or null when it states none. The score is exported on this tempo, so an exported score.mid fed
+   * back in is quantized on the same grid and round-trips.
+   */
+  bpm: number | null;
+}
+
 /** Reads a MIDI or MusicXML melody, detected from its first bytes. */
-export function readMelodyFile(bytes: Uint8Array): NoteEvent[] {
+export function readMelodyFile(bytes: Uint8Array): MelodyFile {
   if (bytes.length >= 4 && bytes[0] === 0x4d && bytes[1] === 0x54 && bytes[2] === 0x68 && bytes[3] === 0x64) return readMidiMelody(bytes);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
   if (/<score-partwise[\s>]/.test(text)) return readMusicXmlMelody(new TextDecoder().decode(bytes));
   throw invalid('The melody file is neither a MIDI file nor an uncompressed MusicXML (score-partwise) file.');
 }
 
-/** Notes of a Standard MIDI File, in seconds. */
-export function readMidiMelody(bytes: Uint8Array): NoteEvent[] {
+/** Notes of a Standard MIDI File, in seconds, and its first tempo. */
+export function readMidiMelody(bytes: Uint8Array): MelodyFile {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (offset: number, length: number): void => {
     if (offset + length > bytes.length) throw invalid('The MIDI file is truncated.');
@@ -129,11 +141,12 @@ export function readMidiMelody(bytes: Uint8Array): NoteEvent[] {
     }
     if (raw.on) open.set(id, raw.tick);
   }
-  return monophonic(notes);
+  const first = tempos.find((change) => change.microsPerQuarter > 0);
+  return { notes: monophonic(notes), bpm: first ? 60e6 / first.microsPerQuarter : null };
 }
 
-/** Notes of the first part of an uncompressed score-partwise MusicXML document, in seconds. */
-export function readMusicXmlMelody(xml: string): NoteEvent[] {
+/** Notes of the first part of an uncompressed score-partwise MusicXML document, in seconds, and its first tempo. */
+export function readMusicXmlMelody(xml: string): MelodyFile {
   const part = /<part\s[^>]*>([\s\S]*?)<\/part>/.exec(xml);
   if (!part) throw invalid('The MusicXML file has no <part>.');
   const STEPS: Record<string, number> = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
@@ -141,6 +154,7 @@ export function readMusicXmlMelody(xml: string): NoteEvent[] {
   let secondsPerQuarter = 0.5;
   let time = 0;
   let firstVoice: string | null = null;
+  let bpm: number | null = null;
   const notes: NoteEvent[] = [];
   const tag = (body: string, name: string): string | null => {
     const match = new RegExp(`<${name}(?:\\s[^>]*)?>([^<]*)</${name}>`).exec(body);
@@ -154,7 +168,10 @@ export function readMusicXmlMelody(xml: string): NoteEvent[] {
       divisions = Number(body.trim()) || 1;
     } else if (name === 'sound') {
       const tempo = /tempo="([\d.]+)"/.exec(attributes);
-      if (tempo && Number(tempo[1]) > 0) secondsPerQuarter = 60 / Number(tempo[1]);
+      if (tempo && Number(tempo[1]) > 0) {
+        secondsPerQuarter = 60 / Number(tempo[1]);
+        bpm ??= Number(tempo[1]);
+      }
     } else if (name === 'backup') {
       time -= toSeconds(Number(tag(body, 'duration') ?? 0));
     } else if (name === 'forward') {
@@ -180,7 +197,7 @@ export function readMusicXmlMelody(xml: string): NoteEvent[] {
       time += duration;
     }
   }
-  return monophonic(notes);
+  return { notes: monophonic(notes), bpm };
 }
 
 /** Sorted by onset; simultaneous onsets keep the highest pitch; each note ends by the next onset. */

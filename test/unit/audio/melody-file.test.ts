@@ -39,16 +39,19 @@ function expectSameNotes(actual: { start: number; end: number; midi: number }[],
 }
 
 describe('readMelodyFile', () => {
-  it('reads back the exported score.mid: same pitches, onsets and ends as the quantized score', () => {
+  it('reads back the exported score.mid: same pitches, onsets and ends as the quantized score, and its tempo', () => {
     const s = score();
-    const notes = readMelodyFile(writeMidi(s));
+    const { notes, bpm } = readMelodyFile(writeMidi(s));
     expectSameNotes(notes, expectedNotes(s));
     for (const note of notes) expect(note.confidence).toBe(1);
+    expect(bpm).toBeCloseTo(96, 3);
   });
 
-  it('reads back the exported score.musicxml the same way', () => {
+  it('reads back the exported score.musicxml the same way, with its tempo', () => {
     const s = score();
-    expectSameNotes(readMelodyFile(new TextEncoder().encode(writeMusicXml(s))), expectedNotes(s));
+    const { notes, bpm } = readMelodyFile(new TextEncoder().encode(writeMusicXml(s)));
+    expectSameNotes(notes, expectedNotes(s));
+    expect(bpm).toBeCloseTo(96, 3);
   });
 
   it('reads a format-1 MIDI file with a tempo change, running status, Note On velocity 0 as Note Off, drums ignored and a chord reduced to its top note', () => {
@@ -64,7 +67,8 @@ describe('readMelodyFile', () => {
       0, 0xff, 0x2f, 0,
     ];
     const file = new Uint8Array([...chunk('MThd', [0, 1, 0, 2, 0x01, 0xe0]), ...chunk('MTrk', tempo), ...chunk('MTrk', voice)]);
-    const notes = readMidiMelody(file);
+    const { notes, bpm } = readMidiMelody(file);
+    expect(bpm).toBe(120);
     expect(notes.map((n) => n.midi)).toEqual([60, 67, 69]);
     expect(notes.map((n) => n.start)).toEqual([0, 0.5, 1]);
     expect(notes[2].end).toBeCloseTo(2, 6);
@@ -78,7 +82,8 @@ describe('readMelodyFile', () => {
       ${note('D', 4, 0, '<grace')}${note('C', 4, 2)}${note('E', 4, 2)}${note('G', 4, 2, '<chord')}<note><rest/><duration>2</duration><voice>1</voice></note>${note('F', 4, 2, 'alter tie-start')}
       <backup><duration>8</duration></backup>${note('C', 3, 8, 'v2')}</measure>
       <measure number="2">${note('F', 4, 2, 'alter tie-stop')}${note('A', 4, 4)}</measure></part></score-partwise>`;
-    const notes = readMusicXmlMelody(xml);
+    const { notes, bpm } = readMusicXmlMelody(xml);
+    expect(bpm).toBe(60);
     expect(notes.map((n) => [n.start, n.end, n.midi])).toEqual([[0, 1, 60], [1, 2, 64], [3, 5, 66], [5, 7, 69]]);
   });
 
