@@ -28,10 +28,14 @@ export interface NounItem {
   cls: string;
   /** Proper name: no determiner, never pluralised. */
   name: boolean;
+  /** Always sung in the plural (the prompt said `friends`, `broken promises`). */
+  pluralOnly?: boolean;
 }
 
 export interface VerbItem {
   key: string;
+  /** Verb class (`move`, `feel`, `say` … see the lexicon): which objects it takes. */
+  cls: string;
   base: string;
   s3: string;
   past: string;
@@ -82,7 +86,7 @@ interface Subject {
 }
 
 /** Nouns that take `a`/`an` in the singular; the others (rain, love, silence …) are treated as mass nouns. */
-const COUNT_CLASSES = new Set(['being', 'artifact', 'nature', 'plant', 'word', 'event', 'body', 'place', 'food', 'thing', 'act', 'time']);
+const COUNT_CLASSES = new Set(['being', 'artifact', 'nature', 'plant', 'word', 'event', 'body', 'place', 'thing', 'act', 'time']);
 /** Prepositions that read naturally before a noun of each class. */
 const PREPOSITIONS: Record<string, string[]> = {
   place: ['in', 'through', 'across', 'around'],
@@ -107,6 +111,27 @@ const BEINGS = new Set(['being']);
 /** Where and when a scene happens: the nouns of a fronted phrase (`In the morning, …`, `By the river, …`). */
 const SCENE_CLASSES = new Set(['place', 'nature', 'weather', 'time', 'plant', 'artifact']);
 const SUBJECT_ANY_CLASSES = new Set([...SUBJECT_THING_CLASSES, 'being']);
+
+/**
+ * What a verb's object can be, by the verb's class (WordNet lexicographer file of its first sense):
+ * one crosses a place, holds a thing, tells a word, remembers nearly anything. Our own table; the
+ * frames in the lexicon only say whether there is an object at all.
+ */
+const OBJECTS_BY_VERB_CLASS: Record<string, ReadonlySet<string>> = {
+  sense: new Set(['nature', 'weather', 'place', 'artifact', 'plant', 'being', 'body', 'time', 'event', 'matter', 'word']),
+  feel: new Set(['being', 'place', 'time', 'nature', 'weather', 'feeling', 'word', 'artifact', 'body', 'plant', 'food']),
+  mind: new Set(['time', 'place', 'being', 'word', 'feeling', 'event', 'nature', 'weather', 'mind']),
+  move: new Set(['place', 'nature', 'artifact']),
+  touch: new Set(['artifact', 'body', 'plant', 'word', 'food', 'matter']),
+  say: new Set(['word']),
+  make: new Set(['artifact', 'word', 'food']),
+  consume: new Set(['food', 'matter']),
+  have: new Set(['artifact', 'body', 'feeling', 'word', 'time']),
+  change: new Set(['artifact', 'place', 'time', 'feeling', 'word', 'nature', 'matter']),
+  body: new Set(['body', 'matter']),
+  social: new Set(['being', 'place', 'event']),
+  fight: new Set(['being', 'event', 'feeling', 'word']),
+};
 
 export function startsWithVowelSound(word: string): boolean {
   const phones = pronounce(word).phones;
@@ -186,8 +211,8 @@ export class LineGrammar {
       if (end) noun = this.source.noun(accept, end, false);
     }
     if (!noun) return null;
-    const plural = wantPlural && !!noun.plural && !noun.name;
-    const adj = !noun.name && chance(opts.adjective ?? 0.35, r) ? this.source.adj(false) : null;
+    const plural = (wantPlural || !!noun.pluralOnly) && !!noun.plural && !noun.name;
+    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false) : null;
     const det = determiner(noun, plural, r, opts);
     // A bare singular count noun reads as a telegram (`I see light`): give it `the`.
     const fixedDet = !det && !plural && !noun.name && COUNT_CLASSES.has(noun.cls) ? 'the' : det;
@@ -201,7 +226,7 @@ export class LineGrammar {
     const preps = PREPOSITIONS[got.noun.cls] ?? ['in'];
     let prep = pick(preps, this.random);
     // `without the love` reads oddly; feelings and states after with/without take a possessive or nothing.
-    if ((prep === 'with' || prep === 'without' || prep === 'in') && /feeling|state/.test(got.noun.cls) && got.tokens[0].text === 'the') got.tokens.shift();
+    if ((prep === 'with' || prep === 'without' || prep === 'in') && /feeling|state/.test(got.noun.cls) && got.tokens[0].text === 'the' && got.tokens.length === 2) got.tokens.shift();
     if (prep === 'until' && got.noun.cls !== 'time') prep = 'in';
     return [{ text: prep }, ...got.tokens];
   }
@@ -240,7 +265,7 @@ export class LineGrammar {
       // Not `I hold me`: reflexive objects need `myself`, so a first-person subject takes `you`.
       return [{ text: this.voice.pronoun === 'I' && p === 'me' ? 'you' : this.voice.pronoun === 'we' && p === 'us' ? 'you' : this.voice.pronoun === 'you' && p === 'you' ? 'me' : p }];
     }
-    const got = this.np(person ? BEINGS : THING_OBJECT_CLASSES, end, { adjective: 0.4 });
+    const got = this.np(person ? BEINGS : ((verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, { adjective: 0.3 });
     return got?.tokens ?? null;
   }
 

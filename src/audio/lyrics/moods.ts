@@ -67,7 +67,7 @@ export function genreProfile(genre: string): GenreProfile {
   const g = sanitizeText(genre).toLowerCase();
   if (/rap|hip|trap|grime|drill/.test(g)) return { name: 'hip-hop', diction: { place: 2, artifact: 2, word: 1.5, being: 1.5 }, openVowelBonus: 0, internalRhymeBonus: 1.2, holdPenalty: 2.5 };
   if (/ballad|soul|r&b|rnb|gospel|lullaby/.test(g)) return { name: 'ballad', diction: { feeling: 1.8, body: 1.6, time: 1.5, nature: 1.3 }, openVowelBonus: 0.8, internalRhymeBonus: 0, holdPenalty: 1.5 };
-  if (/folk|country|bluegrass|acoustic/.test(g)) return { name: 'folk', diction: { nature: 2, plant: 2, place: 1.6, artifact: 1.5, weather: 1.6, food: 1.3 }, openVowelBonus: 0.3, internalRhymeBonus: 0, holdPenalty: 1.8 };
+  if (/folk|country|bluegrass|acoustic/.test(g)) return { name: 'folk', diction: { nature: 2, plant: 2, place: 1.6, artifact: 1.5, weather: 1.6, food: 1.3 }, openVowelBonus: 0.3, internalRhymeBonus: 0, holdPenalty: 2.5 };
   if (/rock|metal|punk|grunge/.test(g)) return { name: 'rock', diction: { weather: 1.6, place: 1.5, artifact: 1.3, act: 1.3 }, openVowelBonus: 0.3, internalRhymeBonus: 0.3, holdPenalty: 1.8 };
-  return { name: 'pop', diction: { feeling: 1.4, time: 1.4, place: 1.3, weather: 1.2 }, openVowelBonus: 0.3, internalRhymeBonus: 0.2, holdPenalty: 2.5 };
+  return { name: 'pop', diction: { feeling: 1.4, time: 1.4, place: 1.3, weather: 1.2 }, openVowelBonus: 0.3, internalRhymeBonus: 0.2, holdPenalty: 3 };
 }

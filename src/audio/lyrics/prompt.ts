@@ -38,7 +38,7 @@ export interface PromptAnalysis {
 }
 
 /** Words that talk about the song rather than what it is about. */
-const META = new Set(['song', 'songs', 'lyric', 'lyrics', 'track', 'tune', 'ballad', 'anthem', 'piece', 'story', 'something', 'thing', 'things', 'kind', 'lot', 'way']);
+const META = new Set(['song', 'songs', 'lyric', 'lyrics', 'track', 'tune', 'ballad', 'anthem', 'piece', 'story', 'something', 'thing', 'things', 'kind', 'lot', 'way', 'someone', 'somebody', 'anyone', 'anybody', 'everyone', 'everybody', 'nobody', 'anything', 'everything', 'nothing']);
 
 interface Term {
   text: string;
@@ -108,7 +108,7 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
     at = i;
     if (/^(about|of|for|on)$/.test(t.normal)) afterAbout = true;
     if (!t.normal || t.normal.length < 3 || META.has(t.normal)) continue;
-    if (t.tags.has('ProperNoun') || t.tags.has('Person') || t.tags.has('Place')) {
+    if (t.tags.has('ProperNoun') || t.tags.has('Person') || t.tags.has('Place') || t.tags.has('WeekDay') || t.tags.has('Month')) {
       // Names: consecutive proper nouns form one name, kept as the user wrote it.
       let name = t.text;
       while (i + 1 < terms.length && (terms[i + 1].tags.has('ProperNoun') || terms[i + 1].tags.has('Place')) && /^\p{Lu}/u.test(terms[i + 1].text)) name += ` ${terms[++i].text}`;
@@ -117,7 +117,9 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
       push({ lemma: name, pos: 'name', plural: false, lex: null, forms: [], cls, frames: 0, related: [] }, afterAbout || !subject);
       continue;
     }
-    if (!isKnownWord(t.normal) || /^(all|every|some|many|much|more|most|very|just|really|about|into|with|without|from)$/.test(t.normal)) continue;
+    if (!isKnownWord(t.normal) || /^(all|every|some|many|much|more|most|very|just|really|about|into|with|without|from|over|under|down|up|out|off|inside|outside|away|back)$/.test(t.normal)) continue;
+    // Pronouns and possessives (`his`, `her`, `my`) are not topics, whatever the tagger calls them.
+    if (t.tags.has('Pronoun') || t.tags.has('Possessive') || t.tags.has('Preposition') || t.tags.has('Determiner')) continue;
     const prevIsDet = prev && (prev.tags.has('Determiner') || prev.tags.has('Possessive') || prev.tags.has('Adjective'));
     if (t.tags.has('Noun') || (t.tags.has('Verb') && prevIsDet && lexicon().byKey.has(`n:${t.normal}`))) {
       const plural = t.tags.has('Plural');

@@ -53,8 +53,8 @@ export interface WriteLyricsRequest {
 const MAX_VARIANTS = 4;
 /** Grammar derivations tried per line (per pass). */
 const ATTEMPTS_PER_LINE = 80;
-/** A line's search stops once this many derivations fit its notes. */
-const ENOUGH_CANDIDATES = 24;
+/** A line's search stops once this many derivations fit its notes exactly (one syllable per note). */
+const ENOUGH_CANDIDATES = 16;
 /** Phrases shorter than this many notes are sung together with a neighbour (no one-word lines). */
 const MIN_LINE_NOTES = 4;
 /** A short melody's phrases are split into lines of at least this many notes (below that a line says too little). */
@@ -64,7 +64,7 @@ const MAX_LINE_NOTES = 18;
 /** Phrases from this many notes up may hold two clauses. */
 const LONG_LINE_NOTES = 11;
 /** Nouns, verbs and adjectives kept in the weighted pools (after prompt, mood and genre weighting). */
-const POOL_SIZE = { n: 320, v: 150, a: 110 } as const;
+const POOL_SIZE = { n: 320, v: 150, a: 70 } as const;
 
 /* ------------------------------------------------------------------ vocabulary */
 
@@ -119,7 +119,7 @@ function nounItem(w: LexWord): NounItem {
   return { key: `n:${w.word}`, singular: w.word, plural: w.forms[0] && w.forms[0] !== w.word ? w.forms[0] : '', cls: w.cls, name: false };
 }
 function verbItem(w: LexWord): VerbItem {
-  return { key: `v:${w.word}`, base: w.word, s3: w.forms[0], past: w.forms[1], ger: w.forms[2], frames: w.frames };
+  return { key: `v:${w.word}`, cls: w.cls, base: w.word, s3: w.forms[0], past: w.forms[1], ger: w.forms[2], frames: w.frames };
 }
 
 /** How much a word suits the mood: its valence against the mood's sign, and the mood's images. */
@@ -235,13 +235,13 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
       const plural = t.plural ? (t.forms[0] ?? '') : '';
       if (existing) {
         existing.weight = Math.max(existing.weight, weight);
-        existing.item = { ...existing.item, plural, singular: t.plural && plural ? plural : existing.item.singular };
-      } else nouns.push({ item: { key, singular: t.plural && plural ? plural : t.lemma, plural, cls: t.cls, name: false }, weight, rhymes: new Map() });
+        existing.item = { ...existing.item, plural, pluralOnly: t.plural && !!plural };
+      } else nouns.push({ item: { key, singular: t.lemma, plural, cls: t.cls, name: false, pluralOnly: t.plural && !!plural }, weight, rhymes: new Map() });
     } else if (t.pos === 'v') {
       key = `v:${t.lemma}`;
       const existing = verbs.find((n) => n.item.key === key);
       if (existing) existing.weight = Math.max(existing.weight, weight);
-      else verbs.push({ item: { key, base: t.lemma, s3: t.forms[0], past: t.forms[1], ger: t.forms[2], frames: t.frames }, weight, rhymes: new Map() });
+      else verbs.push({ item: { key, cls: t.cls, base: t.lemma, s3: t.forms[0], past: t.forms[1], ger: t.forms[2], frames: t.frames }, weight, rhymes: new Map() });
     } else {
       key = `a:${t.lemma}`;
       const existing = adjs.find((n) => n.item.key === key);
@@ -397,12 +397,13 @@ class WordSource implements GrammarSource {
   noun(classes: ReadonlySet<string>, end: boolean, plural: boolean): NounItem | null {
     let list = this.classCache.get(classes);
     if (!list) {
-      list = this.pools.nouns.filter((n) => classes.has(n.item.cls));
+      // The prompt's own nouns go wherever a noun goes: the song is about them whatever their class.
+      list = this.pools.nouns.filter((n) => classes.has(n.item.cls) || this.pools.promptKeys.has(n.item.key));
       this.classCache.set(classes, list);
     }
     if (!end) return this.choose(list, null);
     const ends = this.endList(list, plural ? 'plural' : 'singular', (p) => {
-      const form = plural && p.item.plural && !p.item.name ? p.item.plural : p.item.singular;
+      const form = (plural || p.item.pluralOnly) && p.item.plural && !p.item.name ? p.item.plural : p.item.singular;
       return this.fits(form, p.rhymes.get(form));
     });
     return this.choose(ends, null);
@@ -589,7 +590,7 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
   for (const t of words) {
     if (!t.key) continue;
     keys.push(t.key);
-    if (seen.has(t.key)) score -= 3;
+    if (seen.has(t.key)) return null;
     seen.add(t.key);
     if (ctx.pending.has(t.key)) score += 5;
     else if (ctx.pools.promptKeys.has(t.key)) score += 0.8;
@@ -602,7 +603,7 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
     // the song so far does not carry the mood; words of the other sign cost more than they earn.
     for (const raw of valences(text)) {
       const v = Math.max(-3, Math.min(3, raw * ctx.mood.polarity));
-      score += (v > 0 ? 0.6 : 1.5) * v + (ctx.valenceSum * ctx.mood.polarity <= 0 ? 1.5 * v : 0);
+      score += (v > 0 ? 0.8 : 2.5) * v + (ctx.valenceSum * ctx.mood.polarity <= 0 ? 2.5 * v : 0);
     }
   }
   const last = words[words.length - 1].text.split(' ').pop() as string;
@@ -636,7 +637,7 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
     ctx.source.need = pass;
     ctx.source.must = must;
     let found = 0;
-    const attempts = must ? 4 * ATTEMPTS_PER_LINE : pass ? 2 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
+    const attempts = must ? 4 * ATTEMPTS_PER_LINE : pass ? 4 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
     for (let a = 0; a < attempts && found < ENOUGH_CANDIDATES; a++) {
       const tokens = grammar.line(long && ctx.random() < 0.8, opener);
       if (!tokens) continue;
@@ -644,7 +645,7 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
       for (const t of tokens) if (t.text !== ',') syllables += syllablesOf(t.text);
       if (syllables > n || syllables < lo) continue;
       if (must && !tokens.some((t) => t.key === must)) continue;
-      found++;
+      if (syllables === n) found++;
       const c = scoreCandidate(ctx, tokens, syllables, span, rel, need && 'rhyme' in need ? need.rhyme : null);
       if (c && (!best || c.score > best.score)) best = c;
     }
@@ -742,7 +743,8 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
       const opener = si === verseIndexes[1] && li === 0 ? 'now' : null;
       ctx.source.avoidEnds = ends;
       // The hook holds the subject; other lines take a prompt word not yet sung, half of the time.
-      const pendingKey = ctx.pending.size && random() < 0.5 ? [...ctx.pending].sort()[0] : null;
+      // (Not on a line that must rhyme with a given word: the forced word would rarely end the line.)
+      const pendingKey = ctx.pending.size && !(need && 'rhyme' in need) && random() < 0.6 ? [...ctx.pending].sort()[0] : null;
       const candidate =
         searchLine(ctx, grammar, span, cap, need, opener, isHook ? pools.subjectKey : pendingKey) ??
         searchLine(ctx, grammar, span, cap, need, null, null) ??

@@ -49,7 +49,7 @@ const pastForms = new Set(lexicon().words.filter((w) => w.pos === 'v' && w.forms
 
 describe('lyric grammar', () => {
   it('conjugates be and verbs to agree with the subject in the tense', () => {
-    const walk: VerbItem = { key: 'v:walk', base: 'walk', s3: 'walks', past: 'walked', ger: 'walking', frames: 2 };
+    const walk: VerbItem = { key: 'v:walk', cls: 'move', base: 'walk', s3: 'walks', past: 'walked', ger: 'walking', frames: 2 };
     expect(beFor({ third: false, plural: false, pronoun: 'I' }, 'present')).toBe('am');
     expect(beFor({ third: false, plural: false, pronoun: 'I' }, 'past')).toBe('was');
     expect(beFor({ third: false, plural: true, pronoun: 'we' }, 'present')).toBe('are');
