@@ -18,6 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { analyzeMelody } from '../src/audio/analyze.js';
 import { validateAndDecode } from '../src/audio/validate/validate.js';
@@ -178,6 +179,7 @@ interface Summary {
   lines: number;
   meanLines: number;
   fiveMinuteMs: number;
+  fiveMinuteCpuMs: number;
 }
 
 function summarize(songs: readonly Song[], write: Writer): Summary {
@@ -227,12 +229,17 @@ function summarize(songs: readonly Song[], write: Writer): Summary {
   const long = longMelody();
   write({ prompt: 'warm-up', genre: 'pop', mood: 'happy', ...long, seed: 0 });
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let seed = 1; seed <= 5; seed++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     write({ prompt: PROMPTS[seed], genre: GENRES[seed % GENRES.length], mood: MOODS[seed % MOODS.length], ...long, seed });
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
+  cpuTimes.sort((a, b) => a - b);
   return {
     parse: distinct.filter((l) => parseOk.get(l)).length / distinct.length,
     moodBy,
@@ -246,6 +253,7 @@ function summarize(songs: readonly Song[], write: Writer): Summary {
     lines: all.length,
     meanLines: all.length / songs.length,
     fiveMinuteMs: times[2],
+    fiveMinuteCpuMs: cpuTimes[2],
   };
 }
 
@@ -280,11 +288,12 @@ async function main(): Promise<void> {
     const s = summarize(songs, write);
     const moods = MOODS.map((m) => `${m} ${s.moodBy[m].toFixed(2)}`).join(', ');
     rows.push(
-      `| ${name} | ${s.parse.toFixed(2)} | ${s.moodAll.toFixed(2)} (${moods}) | ${s.about.toFixed(2)} / ${s.coverage.toFixed(2)} | ${s.stress.toFixed(2)} | ${s.overlap.toFixed(2)} | ${s.frames.toFixed(2)} | ${s.oneWord} | ${s.lines} (${s.meanLines.toFixed(1)}/song) | ${s.fiveMinuteMs.toFixed(0)} |`,
+      `| ${name} | ${s.parse.toFixed(2)} | ${s.moodAll.toFixed(2)} (${moods}) | ${s.about.toFixed(2)} / ${s.coverage.toFixed(2)} | ${s.stress.toFixed(2)} | ${s.overlap.toFixed(2)} | ${s.frames.toFixed(2)} | ${s.oneWord} | ${s.lines} (${s.meanLines.toFixed(1)}/song) | ${s.fiveMinuteMs.toFixed(0)} wall / ${s.fiveMinuteCpuMs.toFixed(0)} CPU |`,
     );
     if (name === 'this branch') samples = songs.filter((_, k) => k % 8 === 0).slice(0, 10);
   }
   console.log('\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5) |');
+  console.log(`Load average at the start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   if (out) {

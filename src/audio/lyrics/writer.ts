@@ -52,9 +52,9 @@ export interface WriteLyricsRequest {
 /** Variants tried when the output fails its own checks. */
 const MAX_VARIANTS = 4;
 /** Grammar derivations tried per line (per pass). */
-const ATTEMPTS_PER_LINE = 80;
+const ATTEMPTS_PER_LINE = 60;
 /** A line's search stops once this many derivations fit its notes exactly (one syllable per note). */
-const ENOUGH_CANDIDATES = 16;
+const ENOUGH_CANDIDATES = 10;
 /** Phrases shorter than this many notes are sung together with a neighbour (no one-word lines). */
 const MIN_LINE_NOTES = 4;
 /** A short melody's phrases are split into lines of at least this many notes (below that a line says too little). */
@@ -544,6 +544,9 @@ function lineSpans(notes: readonly NoteEvent[], phrases: readonly Phrase[]): Not
 
 /* ------------------------------------------------------------------ line search */
 
+/** Words a line may be led in with when it is one syllable short of its notes. */
+const LEAD_INS = ['and', 'so', 'oh', 'and'];
+
 const LONG_VOWELS = new Set(['AA', 'AO', 'OW', 'UW', 'IY', 'EY', 'AY', 'AW', 'OY', 'ER']);
 
 interface Candidate {
@@ -637,7 +640,7 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
     ctx.source.need = pass;
     ctx.source.must = must;
     let found = 0;
-    const attempts = must ? 4 * ATTEMPTS_PER_LINE : pass ? 4 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
+    const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 2 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
     for (let a = 0; a < attempts && found < ENOUGH_CANDIDATES; a++) {
       const tokens = grammar.line(long && ctx.random() < 0.8, opener);
       if (!tokens) continue;
@@ -648,6 +651,13 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
       if (syllables === n) found++;
       const c = scoreCandidate(ctx, tokens, syllables, span, rel, need && 'rhyme' in need ? need.rhyme : null);
       if (c && (!best || c.score > best.score)) best = c;
+      // One syllable short: a lead-in word (`and`, `so`, `oh`) as singers add, rather than a held note.
+      if (syllables === n - 1 && !opener && !LEAD_INS.includes(tokens[0].text)) {
+        const lead = LEAD_INS[Math.floor(ctx.random() * LEAD_INS.length)];
+        const padded: Token[] = lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...tokens] : [{ text: lead }, ...tokens];
+        const p = scoreCandidate(ctx, padded, n, span, rel, need && 'rhyme' in need ? need.rhyme : null);
+        if (p && (!best || p.score > best.score)) best = p;
+      }
     }
     if (best) break;
   }
