@@ -199,6 +199,7 @@ function summarize(songs: readonly Song[], write: Writer): Summary {
       const polarity = moodProfile(mood).polarity;
       const ok = polarity === 0 ? Math.abs(mean) <= 2 : mean * polarity > 0;
       if (ok) agree++;
+      else if (process.argv.includes('--why')) console.log(`mood miss (${mood}, mean ${mean.toFixed(2)}): ${lineTexts(s.result).join(' / ')}`);
     }
     moodBy[mood] = of.length ? agree / of.length : NaN;
     agreeAll += agree;

@@ -557,6 +557,8 @@ interface Candidate {
   score: number;
   /** Content keys used. */
   keys: string[];
+  /** Sum of the line's AFINN valence (negations flipped). */
+  valence: number;
 }
 
 interface WriterContext {
@@ -601,6 +603,8 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
     score -= 1.2 * (ctx.used.get(t.key) ?? 0);
   }
   const text = renderTokens(tokens);
+  let lineValence = 0;
+  for (const raw of valences(text)) lineValence += raw;
   if (ctx.mood.polarity !== 0) {
     // Words of the mood's sign (negation flips, as the mood measure does) are welcome, more so while
     // the song so far does not carry the mood; words of the other sign cost more than they earn.
@@ -622,14 +626,15 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
     if (inner.length) score += ctx.genre.internalRhymeBonus;
   }
   score += 0.8 * ctx.random();
-  return { text, endWord: last.toLowerCase(), syllables, score, keys };
+  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence };
 }
 
 /**
  * Best line for a span of `span.noteCount` notes with at most `cap` syllables: grammar derivations
  * whose syllables fit (exactly, or fewer down to half the notes, which are then held), scored.
  */
-function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, cap: number, need: RhymeNeed, opener: string | null, must: string | null): Candidate | null {
+function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, cap: number, need: RhymeNeed, opener: string | null, must: string | null, moodNeeded = false): Candidate | null {
+  const carries = (c: Candidate | null): c is Candidate => !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0);
   const n = Math.min(span.noteCount, cap);
   const lo = Math.max(1, Math.ceil(span.noteCount / 2));
   const rel = relativeStrengths(ctx.strengths, span.firstNote, span.noteCount);
@@ -650,13 +655,13 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
       if (must && !tokens.some((t) => t.key === must)) continue;
       if (syllables === n) found++;
       const c = scoreCandidate(ctx, tokens, syllables, span, rel, need && 'rhyme' in need ? need.rhyme : null);
-      if (c && (!best || c.score > best.score)) best = c;
+      if (carries(c) && (!best || c.score > best.score)) best = c;
       // One syllable short: a lead-in word (`and`, `so`, `oh`) as singers add, rather than a held note.
       if (syllables === n - 1 && !opener && !LEAD_INS.includes(tokens[0].text)) {
         const lead = LEAD_INS[Math.floor(ctx.random() * LEAD_INS.length)];
         const padded: Token[] = lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...tokens] : [{ text: lead }, ...tokens];
         const p = scoreCandidate(ctx, padded, n, span, rel, need && 'rhyme' in need ? need.rhyme : null);
-        if (p && (!best || p.score > best.score)) best = p;
+        if (carries(p) && (!best || p.score > best.score)) best = p;
       }
     }
     if (best) break;
@@ -755,7 +760,10 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
       // The hook holds the subject; other lines take a prompt word not yet sung, half of the time.
       // (Not on a line that must rhyme with a given word: the forced word would rarely end the line.)
       const pendingKey = ctx.pending.size && !(need && 'rhyme' in need) && random() < 0.6 ? [...ctx.pending].sort()[0] : null;
+      // A song must carry its mood: while its words do not, a line has to bring words of the mood's sign.
+      const moodNeeded = mood.polarity !== 0 && ctx.valenceSum * mood.polarity <= 0;
       const candidate =
+        (moodNeeded && !isHook ? searchLine(ctx, grammar, span, cap, need, opener, pendingKey, true) : null) ??
         searchLine(ctx, grammar, span, cap, need, opener, isHook ? pools.subjectKey : pendingKey) ??
         searchLine(ctx, grammar, span, cap, need, null, null) ??
         searchLine(ctx, grammar, { ...span, noteCount: span.noteCount * 2 }, cap, null, null, null);
