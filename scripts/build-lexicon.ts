@@ -64,6 +64,8 @@ function readIndex(pos: 'noun' | 'verb' | 'adj'): Map<string, IndexEntry> {
 interface Synset {
   lexFile: number;
   words: string[];
+  /** Words of the synset written with a capital (proper nouns), lower-cased. */
+  proper: Set<string>;
   pointers: { symbol: string; offset: string; pos: string; source: number; target: number }[];
   frames: { frame: number; word: number }[];
 }
@@ -76,8 +78,13 @@ function readData(pos: 'noun' | 'verb' | 'adj'): Map<string, Synset> {
     const lexFile = Number(f[1]);
     const wordCount = parseInt(f[3], 16);
     const words: string[] = [];
+    const proper = new Set<string>();
     let i = 4;
-    for (let k = 0; k < wordCount; k++, i += 2) words.push(f[i].toLowerCase().replace(/\(.*\)$/, ''));
+    for (let k = 0; k < wordCount; k++, i += 2) {
+      const word = f[i].replace(/\(.*\)$/, '');
+      words.push(word.toLowerCase());
+      if (/^[A-Z]/.test(word)) proper.add(word.toLowerCase());
+    }
     const pointerCount = Number(f[i++]);
     const pointers: Synset['pointers'] = [];
     for (let k = 0; k < pointerCount; k++, i += 4) {
@@ -89,7 +96,7 @@ function readData(pos: 'noun' | 'verb' | 'adj'): Map<string, Synset> {
       const frameCount = Number(f[i++]);
       for (let k = 0; k < frameCount; k++, i += 3) frames.push({ frame: Number(f[i + 1]), word: parseInt(f[i + 2], 16) });
     }
-    out.set(f[0], { lexFile, words, pointers, frames });
+    out.set(f[0], { lexFile, words, proper, pointers, frames });
   }
   return out;
 }
@@ -125,6 +132,8 @@ for (const e of index.n.values()) {
   const first = data.n.get(e.offsets[0]);
   const cls = first && NOUN_CLASSES[first.lexFile];
   if (!cls) continue;
+  // Proper nouns (`Russia`, `Monday`): WordNet writes them capitalised in every sense.
+  if (e.offsets.every((o) => data.n.get(o)?.proper.has(e.lemma))) continue;
   const plural = nlp(e.lemma).nouns().toPlural().text().toLowerCase() || `${e.lemma}s`;
   entries.set(id('n', e.lemma), { pos: 'n', word: e.lemma, cls, tags: e.tags, forms: [syllables(plural) ? plural : ''], frames: 0, related: new Set() });
 }

@@ -254,7 +254,7 @@ export class LineGrammar {
     return { tokens: got.tokens, third: true, plural: got.plural, person: got.noun.cls === 'being' };
   }
 
-  private object(person: boolean, end: boolean, verb?: VerbItem): Token[] | null {
+  private object(person: boolean, end: boolean, verb?: VerbItem, subject?: Subject): Token[] | null {
     const hinted = verb && this.random() < 0.8 ? this.source.objectOf(verb.key, end) : null;
     if (hinted) {
       const det = determiner(hinted, false, this.random, { definiteOnly: true });
@@ -263,7 +263,10 @@ export class LineGrammar {
     if (person && chance(0.5, this.random)) {
       const p = pick(['me', 'you', 'us'], this.random);
       // Not `I hold me`: reflexive objects need `myself`, so a first-person subject takes `you`.
-      return [{ text: this.voice.pronoun === 'I' && p === 'me' ? 'you' : this.voice.pronoun === 'we' && p === 'us' ? 'you' : this.voice.pronoun === 'you' && p === 'you' ? 'me' : p }];
+      // Not `I hold me` or `we lift us`: those need `myself`/`ourselves`, so the object is the other party.
+      const who = subject?.pronoun ?? this.voice.pronoun;
+      const clash = (who === 'I' && p !== 'you') || (who === 'we' && p !== 'you') || (who === 'you' && p === 'you');
+      return [{ text: clash ? (who === 'you' ? 'me' : 'you') : p }];
     }
     const got = this.np(person ? BEINGS : ((verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, { adjective: 0.3 });
     return got?.tokens ?? null;
@@ -293,7 +296,7 @@ export class LineGrammar {
       const verb = this.source.verb(personObject ? FRAME.personPerson : FRAME.personThing, false, tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base');
       if (!verb) return null;
       const withTail = chance(0.35, r);
-      const obj = this.object(personObject, end && !withTail, verb);
+      const obj = this.object(personObject, end && !withTail, verb, subject);
       if (!obj) return null;
       const tail = withTail ? this.tail(end, 1) : [];
       if (!tail) return null;
@@ -330,7 +333,7 @@ export class LineGrammar {
       if (transitive) {
         const verb = this.source.verb(FRAME.personThing, false, 'base');
         if (!verb) return null;
-        const obj = this.object(false, end, verb);
+        const obj = this.object(false, end, verb, subject);
         if (!obj) return null;
         return [...subject.tokens, ...modal.split(' ').map((text) => ({ text })), { text: verb.base, key: verb.key }, ...obj];
       }

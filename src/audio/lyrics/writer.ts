@@ -139,13 +139,16 @@ function moodFactor(word: string, mood: MoodProfile, moodIds: ReadonlySet<number
  * feeling verbs over abstractions and office verbs (`dispute`, `hinder`).
  */
 const NOUN_WEIGHTS: Record<string, number> = {
-  nature: 2, weather: 2, place: 1.6, time: 1.8, body: 1.6, plant: 1.4, artifact: 0.6, being: 1.2, feeling: 1.6, word: 0.9, food: 0.5,
+  nature: 2, weather: 2, place: 1.6, time: 1.8, body: 0.9, plant: 1.4, artifact: 0.6, being: 1.2, feeling: 1.6, word: 0.9, food: 0.5,
   matter: 0.6, event: 0.4, act: 0.3, quality: 0.4, mind: 0.5, state: 0.7, thing: 0.5,
 };
 const VERB_WEIGHTS: Record<string, number> = {
   move: 2, feel: 2, sense: 2, weather: 2, body: 1.5, say: 1.1, mind: 1.1, touch: 1.2, change: 0.7, have: 0.4, make: 0.4, consume: 0.3, be: 0.5,
   social: 0.2, fight: 0.4,
 };
+/** Noun classes that make good line ends (images one can see or feel); others end lines less often. */
+const IMAGE_CLASSES = new Set(['nature', 'weather', 'time', 'place', 'body', 'feeling', 'plant', 'being']);
+
 /** Adjectives WordNet lists that read as adverbs or prepositions in a line (`a down night`). */
 const NOT_ADJECTIVES = new Set('down up out off over inside outside about above after away back well much many more most such same other own only just even very else due like near far next few less least'.split(' '));
 
@@ -316,7 +319,11 @@ class WordSource implements GrammarSource {
     }
     let out = byTag.get(tag);
     if (!out) {
-      out = list.filter(ok);
+      // Images make better line ends than abstractions: their weight is raised at the end of a line.
+      out = list.filter(ok).map((p) => {
+        const cls = (p.item as { cls?: string }).cls;
+        return cls && IMAGE_CLASSES.has(cls) ? { ...p, weight: 2 * p.weight } : p;
+      });
       byTag.set(tag, out);
     }
     return out;
@@ -544,6 +551,11 @@ function lineSpans(notes: readonly NoteEvent[], phrases: readonly Phrase[]): Not
 
 /* ------------------------------------------------------------------ line search */
 
+/** First word of a line, lower case. */
+function words0(text: string): string {
+  return (text.toLowerCase().match(/[a-z']+/) ?? [''])[0];
+}
+
 /** Words a line may be led in with when it is one syllable short of its notes. */
 const LEAD_INS = ['and', 'so', 'oh', 'and'];
 
@@ -661,6 +673,7 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
         const lead = LEAD_INS[Math.floor(ctx.random() * LEAD_INS.length)];
         const padded: Token[] = lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...tokens] : [{ text: lead }, ...tokens];
         const p = scoreCandidate(ctx, padded, n, span, rel, need && 'rhyme' in need ? need.rhyme : null);
+        if (p) p.score -= 1.5 * (ctx.used.get(`lead:${lead}`) ?? 0);
         if (carries(p) && (!best || p.score > best.score)) best = p;
       }
     }
@@ -770,6 +783,8 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
       const text = candidate?.text ?? 'Oh, oh, oh';
       for (const v of valences(text)) ctx.valenceSum += v;
       const endWord = candidate?.endWord ?? 'oh';
+      const leadIn = candidate && LEAD_INS.includes(words0(candidate.text)) ? `lead:${words0(candidate.text)}` : null;
+      if (leadIn) used.set(leadIn, (used.get(leadIn) ?? 0) + 1);
       for (const key of candidate?.keys ?? []) {
         ctx.pending.delete(key);
         used.set(key, (used.get(key) ?? 0) + 1);
