@@ -56,7 +56,7 @@ export interface GrammarSource {
   /** The noun the prompt gives this verb as its object (`ride` → `bicycle`), or null. */
   objectOf(verbKey: string, end: boolean): NounItem | null;
   /** `person`: the adjective describes a person (`we are lonely`), so only feeling words fit. */
-  adj(end: boolean, person?: boolean): AdjItem | null;
+  adj(end: boolean, person?: boolean, attributive?: boolean): AdjItem | null;
   /** A line-ending adverbial that suits the mood (`tonight`, `alone`), or null. */
   adverb(end: boolean): string | null;
 }
@@ -212,7 +212,7 @@ export class LineGrammar {
     }
     if (!noun) return null;
     const plural = (wantPlural || !!noun.pluralOnly) && !!noun.plural && !noun.name;
-    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false) : null;
+    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false, false, true) : null;
     const det = determiner(noun, plural, r, opts);
     // A bare singular count noun reads as a telegram (`I see light`): give it `the`.
     const fixedDet = !det && !plural && !noun.name && COUNT_CLASSES.has(noun.cls) ? 'the' : det;
@@ -260,7 +260,7 @@ export class LineGrammar {
       const det = determiner(hinted, false, this.random, { definiteOnly: true });
       return phrase(det || (hinted.name ? '' : 'the'), null, hinted, false);
     }
-    if (person && chance(0.5, this.random)) {
+    if (person && !end && chance(0.5, this.random)) {
       const p = pick(['me', 'you', 'us'], this.random);
       // Not `I hold me`: reflexive objects need `myself`, so a first-person subject takes `you`.
       // Not `I hold me` or `we lift us`: those need `myself`/`ourselves`, so the object is the other party.

@@ -91,6 +91,8 @@ interface Pools {
   personAdjs: PoolWord<AdjItem>[];
   /** Verb key → noun the prompt gives it as object. */
   objects: Map<string, NounItem>;
+  /** Adjectives that can stand before a noun. */
+  attributiveAdjs: PoolWord<AdjItem>[];
 }
 
 const rhymeCache = new Map<string, string>();
@@ -149,8 +151,17 @@ const VERB_WEIGHTS: Record<string, number> = {
 /** Noun classes that make good line ends (images one can see or feel); others end lines less often. */
 const IMAGE_CLASSES = new Set(['nature', 'weather', 'time', 'place', 'body', 'feeling', 'plant', 'being']);
 
-/** Adjectives WordNet lists that read as adverbs or prepositions in a line (`a down night`). */
-const NOT_ADJECTIVES = new Set('down up out off over inside outside about above after away back well much many more most such same other own only just even very else due like near far next few less least'.split(' '));
+/**
+ * Adjectives WordNet lists that read as adverbs or prepositions in a line (`a down night`).
+ */
+const NOT_ADJECTIVES = new Set(
+  `down up out off over inside outside about above after away back well much many more most such same other own only just even very else due
+  like near far next few less least`.split(/\s+/),
+);
+/** Adjectives that only follow a verb (`I am alone`, never `the alone word`). */
+const PREDICATIVE_ONLY = new Set('alone alive afraid asleep awake aware ablaze adrift afloat aglow alike aloof ashamed'.split(' '));
+/** Nouns WordNet lists that are adverbs in a line (`the today`). */
+const NOT_NOUNS = new Set(['today', 'tonight', 'tomorrow', 'yesterday', 'now', 'here', 'there', 'forever']);
 
 const poolCache = new Map<string, Pools>();
 
@@ -174,7 +185,7 @@ function staticWeights(): Float64Array {
   const words = lexicon().words;
   const out = new Float64Array(words.length);
   for (const w of words) {
-    if (w.pos === 'a' && NOT_ADJECTIVES.has(w.word)) continue;
+    if ((w.pos === 'a' && NOT_ADJECTIVES.has(w.word)) || (w.pos === 'n' && NOT_NOUNS.has(w.word))) continue;
     const cls = (w.pos === 'a' ? 1 : (w.pos === 'n' ? NOUN_WEIGHTS[w.cls] : VERB_WEIGHTS[w.cls]) ?? 1);
     out[w.id] = Math.pow(w.tags, 1.2) * cls;
   }
@@ -280,7 +291,8 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     const item = nouns.find((n) => n.item.key === `n:${noun}` || n.item.key === `name:${noun}`);
     if (item) objects.set(`v:${verb}`, item.item);
   }
-  return { nouns, verbs, adjs, adverbs: mood.adverbs, promptKeys, relativeKeys, subjectKey, families: counts, personAdjs, objects };
+  const attributiveAdjs = adjs.filter((a) => !PREDICATIVE_ONLY.has(a.item.word));
+  return { nouns, verbs, adjs, adverbs: mood.adverbs, promptKeys, relativeKeys, subjectKey, families: counts, personAdjs, objects, attributiveAdjs };
 }
 
 /* ------------------------------------------------------------------ word source */
@@ -430,8 +442,8 @@ class WordSource implements GrammarSource {
     return this.choose(ends, null);
   }
 
-  adj(end: boolean, person = false): AdjItem | null {
-    const list = person && this.pools.personAdjs.length ? this.pools.personAdjs : this.pools.adjs;
+  adj(end: boolean, person = false, attributive = false): AdjItem | null {
+    const list = attributive ? this.pools.attributiveAdjs : person && this.pools.personAdjs.length ? this.pools.personAdjs : this.pools.adjs;
     if (!end) return this.choose(list, null);
     return this.choose(
       this.endList(list, 'adj', (p) => this.fits(p.item.word, p.rhymes.get(p.item.word))),
@@ -665,6 +677,8 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
       for (const t of tokens) if (t.text !== ',') syllables += syllablesOf(t.text);
       if (syllables > n || syllables < lo) continue;
       if (must && !tokens.some((t) => t.key === must)) continue;
+      // In the rhyming pass the line must end on the rhyme (a pronoun object or adverb may not meet it).
+      if (pass && 'rhyme' in pass && rhymeOf(tokens[tokens.length - 1].text) !== pass.rhyme) continue;
       if (syllables === n) found++;
       const c = scoreCandidate(ctx, tokens, syllables, span, rel, need && 'rhyme' in need ? need.rhyme : null);
       if (carries(c) && (!best || c.score > best.score)) best = c;
@@ -673,7 +687,7 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
         const lead = LEAD_INS[Math.floor(ctx.random() * LEAD_INS.length)];
         const padded: Token[] = lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...tokens] : [{ text: lead }, ...tokens];
         const p = scoreCandidate(ctx, padded, n, span, rel, need && 'rhyme' in need ? need.rhyme : null);
-        if (p) p.score -= 1.5 * (ctx.used.get(`lead:${lead}`) ?? 0);
+        if (p) p.score -= 3 * ((ctx.used.get('lead:and') ?? 0) + (ctx.used.get('lead:so') ?? 0) + (ctx.used.get('lead:oh') ?? 0));
         if (carries(p) && (!best || p.score > best.score)) best = p;
       }
     }
