@@ -613,7 +613,7 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
     stressed++;
     if (rel[plan.starts[k]] >= 0.5) aligned++;
   }
-  let score = -2 * plan.cost + 1.5 * aligned - 2 * (stressed - aligned) - ctx.genre.holdPenalty * (span.noteCount - syllables);
+  let score = -2 * plan.cost + 2 * aligned - 5 * (stressed - aligned) - ctx.genre.holdPenalty * (span.noteCount - syllables);
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const t of words) {
