@@ -15,6 +15,7 @@
  * through `GrammarSource`.
  */
 import { FRAME } from './lexicon.js';
+import { ENCLOSURES, LANDMARKS, OPENINGS, SONG_VERBS, VERB_OBJECTS, WAYS } from './song-words.js';
 import { isVowelPhone, pronounce } from './pronouncing.js';
 
 export type Tense = 'present' | 'past';
@@ -95,18 +96,29 @@ const PREPOSITIONS: Record<string, string[]> = {
   plant: ['among', 'beneath', 'by'],
   weather: ['in', 'through', 'into'],
   time: ['in', 'through', 'until'],
-  feeling: ['with', 'without', 'in'],
-  state: ['with', 'without', 'in'],
   being: ['with', 'for', 'without'],
-  body: ['in', 'with'],
-  word: ['with', 'without', 'for'],
   event: ['after', 'before', 'at'],
-  matter: ['in', 'through'],
 };
-/** Classes whose nouns are things one can be in, move through, stand by … (PP heads). */
+/**
+ * Classes whose nouns are things one can be in, move through, stand by … (PP heads). Feelings, words,
+ * body parts and most objects are not (`without my hello`, `in the tear`, `by your shoe`): of the
+ * artifacts only rooms, openings, ways and landmarks head a phrase, with their own prepositions.
+ */
 const PP_CLASSES = new Set(Object.keys(PREPOSITIONS));
+
+/** Prepositions for a noun heading a phrase, by the word, then by its class; null when it heads none. */
+function prepositionsFor(noun: NounItem): string[] | null {
+  const w = noun.singular;
+  if (ENCLOSURES.has(w)) return ['in', 'in', 'inside'];
+  if (OPENINGS.has(w)) return ['through', 'by'];
+  if (WAYS.has(w)) return ['down', 'along', 'on', 'across'];
+  if (LANDMARKS.has(w)) return ['by', 'near', 'beside'];
+  if (noun.cls === 'artifact') return noun.name ? ['in', 'by'] : null;
+  return PREPOSITIONS[noun.cls] ?? null;
+}
 const THING_OBJECT_CLASSES = new Set(['artifact', 'nature', 'plant', 'word', 'feeling', 'state', 'time', 'place', 'weather', 'body', 'matter', 'food', 'event', 'quality', 'mind', 'act', 'thing']);
-const SUBJECT_THING_CLASSES = new Set(['weather', 'nature', 'place', 'time', 'feeling', 'artifact', 'plant', 'word', 'body', 'matter', 'state', 'event']);
+/** What can do something in a song line besides a person: the weather, nature, time, places (`the rain falls`). */
+const SUBJECT_THING_CLASSES = new Set(['weather', 'nature', 'time', 'plant']);
 const BEINGS = new Set(['being']);
 /** Where and when a scene happens: the nouns of a fronted phrase (`In the morning, …`, `By the river, …`). */
 const SCENE_CLASSES = new Set(['place', 'nature', 'weather', 'time', 'plant', 'artifact']);
@@ -132,6 +144,8 @@ const OBJECTS_BY_VERB_CLASS: Record<string, ReadonlySet<string>> = {
   social: new Set(['being', 'place', 'event']),
   fight: new Set(['being', 'event', 'feeling', 'word']),
 };
+
+const NO_OBJECTS: ReadonlySet<string> = new Set();
 
 export function startsWithVowelSound(word: string): boolean {
   const phones = pronounce(word).phones;
@@ -223,7 +237,8 @@ export class LineGrammar {
   pp(end: boolean, classes: ReadonlySet<string> = PP_CLASSES): Token[] | null {
     const got = this.np(classes, end, { definiteOnly: true, adjective: 0.3 });
     if (!got) return null;
-    const preps = PREPOSITIONS[got.noun.cls] ?? ['in'];
+    const preps = prepositionsFor(got.noun);
+    if (!preps) return null;
     let prep = pick(preps, this.random);
     // `without the love` reads oddly; feelings and states after with/without take a possessive or nothing.
     if ((prep === 'with' || prep === 'without' || prep === 'in') && /feeling|state/.test(got.noun.cls) && got.tokens[0].text === 'the' && got.tokens.length === 2) got.tokens.shift();
@@ -260,6 +275,10 @@ export class LineGrammar {
       const det = determiner(hinted, false, this.random, { definiteOnly: true });
       return phrase(det || (hinted.name ? '' : 'the'), null, hinted, false);
     }
+    // Song verbs take the objects listed for them, none when not listed; the prompt's verbs go by their class.
+    const fits = verb ? (VERB_OBJECTS[verb.base] ?? (SONG_VERBS.has(verb.base) ? NO_OBJECTS : undefined)) : undefined;
+    // A song verb that takes none of our objects (`listen`, `wonder`), or no person (`write`).
+    if (fits && (fits.size === 0 || (person && !fits.has('being')))) return null;
     if (person && !end && chance(0.5, this.random)) {
       const p = pick(['me', 'you', 'us'], this.random);
       // Not `I hold me`: reflexive objects need `myself`, so a first-person subject takes `you`.
@@ -268,7 +287,7 @@ export class LineGrammar {
       const clash = (who === 'I' && p !== 'you') || (who === 'we' && p !== 'you') || (who === 'you' && p === 'you');
       return [{ text: clash ? (who === 'you' ? 'me' : 'you') : p }];
     }
-    const got = this.np(person ? BEINGS : ((verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, { adjective: 0.3 });
+    const got = this.np(person ? BEINGS : (fits ?? (verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, { adjective: 0.3 });
     return got?.tokens ?? null;
   }
 

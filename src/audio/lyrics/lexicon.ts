@@ -46,6 +46,11 @@ export interface LexWord {
   frames: number;
   /** Ids of WordNet relatives inside the vocabulary. */
   related: number[];
+  /**
+   * How often the word is said: Zipf value (log10 occurrences per billion words) in SUBTLEX-US
+   * (Brysbaert & New 2009), lemma and forms together; 0 when unseen. ≥ 4 common (rain 4.5), < 3 rare.
+   */
+  zipf: number;
 }
 
 export interface Lexicon {
@@ -66,7 +71,7 @@ export function lexicon(): Lexicon {
   const byForm = new Map<string, LexWord[]>();
   const lines = LEXICON_DATA.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const [pos, word, cls, tags, forms, frames, related] = lines[i].split(' ');
+    const [pos, word, cls, tags, forms, frames, related, zipf] = lines[i].split(' ');
     const w: LexWord = {
       id: i,
       pos: pos as LexPos,
@@ -76,6 +81,7 @@ export function lexicon(): Lexicon {
       forms: forms ? forms.split(',') : [],
       frames: Number(frames),
       related: related ? related.split(',').map(Number) : [],
+      zipf: Number(zipf ?? 0),
     };
     words.push(w);
     byKey.set(`${w.pos}:${word}`, w);

@@ -132,3 +132,79 @@ export function moodAgreement(lines: readonly string[], mood: string): number {
   }
   return total ? agree / total : 0.5;
 }
+
+/** Below this Zipf value (SUBTLEX-US, see lexicon.ts) a word is rare in speech: `cape` 3.9, `rain` 4.7. */
+export const RARE_ZIPF = 4;
+/** Function words never count as content (they are in the lexicon as odd nouns or verbs: `will`, `can`). */
+const FUNCTION_WORDS = new Set(
+  `a an the my your our his her their its this these those that all some no not and but or so oh if when while because as than then
+  i you we they he she it me us him them am is are was were be been being do does did will would can could must shall should may might
+  there here now tonight today again away never ever still just let to of in on at by for with without from into through across around
+  near beside beyond toward towards beneath among along down up until after before inside over under`.split(/\s+/),
+);
+/**
+ * What a preposition of place or time can stand before, as noun classes (lexicon.ts): one is by the
+ * river or in the kitchen, not in the bread or through the hello. Prepositions not listed (with, for,
+ * without, of) take anything.
+ */
+const PREPOSITION_FITS: Record<string, ReadonlySet<string>> = (() => {
+  const where = ['place', 'nature', 'weather', 'artifact', 'plant', 'time', 'matter'];
+  const set = (...c: string[]) => new Set(c);
+  return {
+    in: set(...where, 'feeling', 'state', 'body', 'being', 'mind'),
+    into: set(...where, 'being', 'body'),
+    through: set(...where, 'feeling', 'state', 'event', 'body'),
+    across: set(...where), around: set(...where, 'being'), by: set(...where, 'being'), near: set(...where, 'being'), beside: set(...where, 'being'),
+    beyond: set(...where), toward: set(...where, 'being'), towards: set(...where, 'being'), beneath: set(...where), among: set(...where, 'being'),
+    along: set(...where), down: set(...where), inside: set(...where, 'body', 'mind'),
+    until: set('time', 'event'), after: set('time', 'event', 'act'), before: set('time', 'event', 'act', 'being'),
+  };
+})();
+
+/** Lexicon nouns a surface form can be (`capes` → cape). */
+function nounsOf(form: string): { cls: string; zipf: number }[] {
+  return (lexicon().byForm.get(form) ?? []).filter((w) => w.pos === 'n');
+}
+
+/**
+ * Whether a line's words could mean something together, 0..1: 1 minus the share of its content words
+ * that are rare in speech (Zipf < 4 in SUBTLEX-US and not in the prompt: `capes`, `deposit`) or sit
+ * after a preposition that cannot take them (`in the bread`, `through the hello`: the noun's WordNet
+ * class against what the preposition of place or time allows), each such word counting twice.
+ * Frequency and WordNet classes, not the writer's word lists, so the writer cannot grade itself.
+ */
+export function linePlausibility(line: string, promptWords: ReadonlySet<string> = new Set()): number {
+  const words = line.toLowerCase().match(/[a-z']+/g) ?? [];
+  let content = 0;
+  let bad = 0;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (FUNCTION_WORDS.has(w)) continue;
+    content++;
+    if (promptWords.has(w) || promptWords.has(w.replace(/s$/, ''))) continue;
+    const entries = lexicon().byForm.get(w) ?? [];
+    const zipf = entries.length ? Math.max(...entries.map((e) => e.zipf)) : 0;
+    if (entries.length && zipf < RARE_ZIPF) {
+      bad++;
+      continue;
+    }
+    // The head noun of a prepositional phrase: the first noun after the preposition and its determiners/adjectives.
+    let j = i - 1;
+    while (j >= 0 && (FUNCTION_WORDS.has(words[j]) ? /^(the|a|an|my|your|our|his|her|their|this|these|those|all|some)$/.test(words[j]) : !nounsOf(words[j]).length)) j--;
+    const fits = j >= 0 ? PREPOSITION_FITS[words[j]] : undefined;
+    const nouns = nounsOf(w);
+    const isHead = nouns.length && !(words[i + 1] && nounsOf(words[i + 1]).length && !FUNCTION_WORDS.has(words[i + 1]));
+    if (fits && isHead && !nouns.some((n) => fits.has(n.cls))) bad++;
+  }
+  return content ? Math.max(0, 1 - (2 * bad) / content) : 1;
+}
+
+/** Mean plausibility of the distinct lines (see {@link linePlausibility}). */
+export function plausibility(lines: readonly string[], promptWords: readonly string[] = []): number {
+  const distinct = [...new Set(lines.map((l) => l.trim()).filter(Boolean))];
+  if (!distinct.length) return 0;
+  const prompt = new Set(promptWords.map((w) => w.toLowerCase()));
+  let sum = 0;
+  for (const l of distinct) sum += linePlausibility(l, prompt);
+  return sum / distinct.length;
+}

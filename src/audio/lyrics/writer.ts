@@ -25,13 +25,14 @@ import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
 import { fitSyllablesToNotes, normalizePhrases, noteStrengths, planMelisma, relativeStrengths, syllabifyLine, wordWeights, type NoteSpan } from './fit.js';
 import { LineGrammar, renderTokens, type AdjItem, type GrammarSource, type NounItem, type StanzaVoice, type Token, type VerbForm, type VerbItem } from './grammar.js';
+import { PERSON_ADJS, SONG_ADJS, SONG_NOUNS, SONG_VERBS } from './song-words.js';
 import { lexicon, valence, type LexWord } from './lexicon.js';
 import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, RhymeScheme, SectionKind } from './lyrics-result.js';
 import { genreProfile, moodProfile, type GenreProfile, type MoodProfile } from './moods.js';
 import { analyzePrompt, type PromptAnalysis, type PromptTerm } from './prompt.js';
 import { pronounce, rhymePart, stripStress } from './pronouncing.js';
 import { sanitizeText } from './sanitize.js';
-import { valences } from './sense.js';
+import { RARE_ZIPF, valences } from './sense.js';
 
 export type { LyricsResult } from './lyrics-result.js';
 
@@ -215,6 +216,11 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
   const weigh = (w: LexWord): number => {
     const base = statics[w.id];
     if (base === 0) return 0;
+    // Song words (their weight raised when they are the prompt's relatives or the mood's) and the prompt's
+    // own words only, and words rare in speech (`twilight`, the score's RARE_ZIPF) only from the prompt: rare rhyme fillers (`deposit`, `capes`) and WordNet's odd relatives (`member`,
+    // `opening`) never come in.
+    const song = w.pos === 'n' ? SONG_NOUNS.has(w.word) : w.pos === 'v' ? SONG_VERBS.has(w.word) : SONG_ADJS.has(w.word);
+    if (promptIds.get(w.id) !== 40 && (!song || w.zipf < RARE_ZIPF)) return 0;
     const diction = w.pos === 'n' ? (genre.diction[w.cls] ?? 1) : w.pos === 'v' && mood.name === 'angry' && w.cls === 'fight' ? 4 : 1;
     return base * diction * moodFactor(w.word, mood, moodIds, w.id) * (promptIds.get(w.id) ?? 1);
   };
@@ -285,7 +291,7 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
   for (const adv of mood.adverbs) note(adv);
   const counts = new Map<string, number>();
   for (const [r, set] of families) counts.set(r, set.size);
-  const personAdjs = adjs.filter((a) => valence(a.item.word) !== 0 || promptKeys.has(a.item.key) || moodIds.has(lex.byKey.get(a.item.key)?.id ?? -1));
+  const personAdjs = adjs.filter((a) => PERSON_ADJS.has(a.item.word) || promptKeys.has(a.item.key));
   const objects = new Map<string, NounItem>();
   for (const [verb, noun] of analysis.objects) {
     const item = nouns.find((n) => n.item.key === `n:${noun}` || n.item.key === `name:${noun}`);
@@ -355,8 +361,10 @@ class WordSource implements GrammarSource {
     const need = this.need;
     if (!need) return true;
     const r = rhyme ?? rhymeOf(form);
-    return 'rhyme' in need ? r === need.rhyme : (this.pools.families.get(r) ?? 0) >= need.family;
+    return 'rhyme' in need ? r === need.rhyme : (this.pools.families.get(r) ?? 0) >= need.family && (this.usedRhymes.get(r) ?? 0) < 6;
   }
+  /** Line ends per rhyme sound so far: a sound used four times is not picked for a new pair (not `snow`/`glow` all song long). */
+  readonly usedRhymes = new Map<string, number>();
 
   private readonly cumulative = new Map<readonly PoolWord<unknown>[], Float64Array>();
 
@@ -416,8 +424,8 @@ class WordSource implements GrammarSource {
   noun(classes: ReadonlySet<string>, end: boolean, plural: boolean): NounItem | null {
     let list = this.classCache.get(classes);
     if (!list) {
-      // The prompt's own nouns go wherever a noun goes: the song is about them whatever their class.
-      list = this.pools.nouns.filter((n) => classes.has(n.item.cls) || this.pools.promptKeys.has(n.item.key));
+      // The prompt's names go wherever a noun goes; its other nouns only where their class fits (not `read the house`).
+      list = this.pools.nouns.filter((n) => classes.has(n.item.cls) || (n.item.name && this.pools.promptKeys.has(n.item.key)));
       this.classCache.set(classes, list);
     }
     if (!end) return this.choose(list, null);
@@ -597,6 +605,8 @@ interface WriterContext {
   pending: Set<string>;
   /** Sum of the AFINN valence of the lines written so far. */
   valenceSum: number;
+  /** First notes of the melody's phrases: a line sung over two phrases must start the second on a syllable. */
+  phraseStarts: ReadonlySet<number>;
 }
 
 function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables: number, span: NoteSpan, rel: Float64Array, needRhyme: string | null): Candidate | null {
@@ -605,6 +615,11 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
   for (const t of words) for (const w of t.text.split(' ')) weights.push(...wordWeights(w));
   if (weights.length !== syllables) return null;
   const plan = planMelisma(weights, rel);
+  // Over two phrases joined into one line, no syllable may be held across the second phrase's start.
+  if (syllables < span.noteCount) {
+    const onsets = new Set(plan.starts);
+    for (let i = span.firstNote + 1; i < span.firstNote + span.noteCount; i++) if (ctx.phraseStarts.has(i) && !onsets.has(i - span.firstNote)) return null;
+  }
   // The quality score's stress measure on this line: stressed syllables starting on the stronger half of the notes.
   let stressed = 0;
   let aligned = 0;
@@ -613,7 +628,7 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
     stressed++;
     if (rel[plan.starts[k]] >= 0.5) aligned++;
   }
-  let score = -2 * plan.cost + 2 * aligned - 5 * (stressed - aligned) - ctx.genre.holdPenalty * (span.noteCount - syllables);
+  let score = -2 * plan.cost + 2 * aligned - 5 * (stressed - aligned) - 1.5 * ctx.genre.holdPenalty * (span.noteCount - syllables);
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const t of words) {
@@ -669,9 +684,9 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
     ctx.source.need = pass;
     ctx.source.must = must;
     let found = 0;
-    const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 2 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
+    const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 3 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
     for (let a = 0; a < attempts && found < ENOUGH_CANDIDATES; a++) {
-      const tokens = grammar.line(long && ctx.random() < 0.8, opener);
+      let tokens = grammar.line(long && ctx.random() < 0.8, opener);
       if (!tokens) continue;
       let syllables = 0;
       for (const t of tokens) if (t.text !== ',') syllables += syllablesOf(t.text);
@@ -679,6 +694,15 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
       if (must && !tokens.some((t) => t.key === must)) continue;
       // In the rhyming pass the line must end on the rhyme (a pronoun object or adverb may not meet it).
       if (pass && 'rhyme' in pass && rhymeOf(tokens[tokens.length - 1].text) !== pass.rhyme) continue;
+      // A syllable or two short: an adjective before a bare noun (`the road` → `the empty road`) rather
+      // than a held note.
+      if (syllables < n && n - syllables <= 2) {
+        const grown = withAdjective(ctx, tokens, n - syllables);
+        if (grown) {
+          tokens = grown;
+          syllables = n;
+        }
+      }
       if (syllables === n) found++;
       const c = scoreCandidate(ctx, tokens, syllables, span, rel, need && 'rhyme' in need ? need.rhyme : null);
       if (carries(c) && (!best || c.score > best.score)) best = c;
@@ -696,6 +720,26 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
   ctx.source.need = null;
   ctx.source.must = null;
   return best;
+}
+
+const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', 'all']);
+
+/**
+ * `tokens` with an attributive adjective of `syllables` syllables put before a noun that follows a
+ * definite determiner and has none yet (the last such noun first); null when none fits.
+ */
+function withAdjective(ctx: WriterContext, tokens: readonly Token[], syllables: number): Token[] | null {
+  for (let i = tokens.length - 1; i >= 1; i--) {
+    if (!tokens[i].key?.startsWith('n:') || !NOUN_DETERMINERS.has(tokens[i - 1].text)) continue;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const adj = ctx.source.adj(false, false, true);
+      if (adj && syllablesOf(adj.word) === syllables && !tokens.some((t) => t.key === adj.key)) {
+        return [...tokens.slice(0, i), { text: adj.word, key: adj.key }, ...tokens.slice(i)];
+      }
+    }
+    return null;
+  }
+  return null;
 }
 
 /* ------------------------------------------------------------------ one variant */
@@ -729,7 +773,9 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
   const genre = genreProfile(request.genre);
   const random = createRandom(seed);
   const used = new Map<string, number>();
-  const ctx: WriterContext = { random, pools, source: new WordSource(random, pools, used), mood, genre, strengths, used, pending: new Set(pools.promptKeys), valenceSum: 0 };
+  const songEnds = new Set<string>();
+  const phraseStarts = new Set(request.phrases.map((p) => p.firstNote));
+  const ctx: WriterContext = { random, pools, source: new WordSource(random, pools, used), mood, genre, strengths, used, pending: new Set(pools.promptKeys), valenceSum: 0, phraseStarts };
   const plan = planSections(spans.length);
   const stanzaVoices = voices(plan, random);
   const sectionSpans: NoteSpan[][] = [];
@@ -783,7 +829,8 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
       const cap = si === firstChorus ? chorusCap[li] : span.noteCount;
       const isHook = si === hookSection && li === 0;
       const opener = si === verseIndexes[1] && li === 0 ? 'now' : null;
-      ctx.source.avoidEnds = ends;
+      // No end word twice in a song outside the chorus repeats.
+      ctx.source.avoidEnds = section.kind === 'chorus' || ends.size >= 2 ? ends : new Set([...ends, ...songEnds]);
       // The hook holds the subject; other lines take a prompt word not yet sung, half of the time.
       // (Not on a line that must rhyme with a given word: the forced word would rarely end the line.)
       const pendingKey = ctx.pending.size && !(need && 'rhyme' in need) && random() < 0.6 ? [...ctx.pending].sort()[0] : null;
@@ -805,6 +852,8 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
       }
       if (!groupRhyme.has(g)) groupRhyme.set(g, rhyme ?? rhymeOf(endWord));
       ends.add(endWord);
+      songEnds.add(endWord);
+      ctx.source.usedRhymes.set(rhymeOf(endWord), (ctx.source.usedRhymes.get(rhymeOf(endWord)) ?? 0) + 1);
       const syl = syllabifyLine(text);
       const fit = fitSyllablesToNotes(syl.syllables, request.notes, span, strengths);
       written[si][li] = { span, text, rhymeWord: endWord, syllables: syl.syllables.length, sung: fit.sung };
@@ -829,7 +878,7 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
 }
 
 function emptyQuality(): LyricsResult['quality'] {
-  return { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0, grammaticality: 0, moodAgreement: 0 };
+  return { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0, grammaticality: 0, moodAgreement: 0, plausibility: 0 };
 }
 
 /** The prompt words coverage is measured on: lemmas of nouns, verbs, adjectives and names. */

@@ -4,7 +4,7 @@ import { beFor, finite, startsWithVowelSound, type VerbItem } from '../../../src
 import { lexicon, valence } from '../../../src/audio/lyrics/lexicon.js';
 import type { LyricsResult } from '../../../src/audio/lyrics/lyrics-result.js';
 import { analyzePrompt } from '../../../src/audio/lyrics/prompt.js';
-import { lineGrammaticality, moodAgreement, valences } from '../../../src/audio/lyrics/sense.js';
+import { lineGrammaticality, linePlausibility, moodAgreement, valences } from '../../../src/audio/lyrics/sense.js';
 import { writeLyrics, writeLyricsSliced, type WriteLyricsRequest } from '../../../src/audio/lyrics/writer.js';
 import type { NoteEvent, Phrase, TempoEstimate } from '../../../src/audio/types.js';
 
@@ -214,8 +214,27 @@ describe('honest lyrics score', () => {
     expect(q.score).toBeLessThan(0.5);
   });
 
+  it('judges rare fillers and prepositions before nouns they cannot take implausible, plain images plausible', () => {
+    expect(linePlausibility('We are advancing in the bread')).toBeLessThan(0.5);
+    expect(linePlausibility('Oh, by the broken capes, we send this bull')).toBeLessThan(0.75);
+    expect(linePlausibility('Through the frigid spots, we sped')).toBeLessThan(0.5);
+    expect(linePlausibility('We are dancing in the rain')).toBe(1);
+    expect(linePlausibility('By the river, we send a letter')).toBe(1);
+    expect(linePlausibility('Hold my hand through the night')).toBe(1);
+    // A prompt's own rare word is not held against a line.
+    expect(linePlausibility('By the capes, we wait', new Set(['cape']))).toBe(1);
+  });
+
+  it('scores the same form lower when its lines are implausible', () => {
+    const plain = scored(['We are dancing in the rain', 'Hold my hand until the night', 'We walk along the river', 'I remember you in the light'], 'dancing in the rain', 'happy');
+    const odd = scored(['We are dancing in the bread', 'Hold my cape until the hello', 'We walk along the deposit', 'I remember you in the plinth'], 'dancing in the rain', 'happy');
+    expect(odd.plausibility).toBeLessThan(plain.plausibility);
+    expect(odd.score).toBeLessThan(plain.score);
+  });
+
   it('scores the writer\'s own songs above salad on the same requests', () => {
     for (const s of SONGS) expect(s.result.quality.score).toBeGreaterThan(0.5);
     for (const s of SONGS) expect(s.result.quality.grammaticality).toBeGreaterThan(0.7);
+    for (const s of SONGS) expect(s.result.quality.plausibility).toBeGreaterThan(0.8);
   });
 });
