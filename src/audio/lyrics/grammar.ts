@@ -31,6 +31,8 @@ export interface NounItem {
   name: boolean;
   /** Always sung in the plural (the prompt said `friends`, `broken promises`). */
   pluralOnly?: boolean;
+  /** The prompt's own word: it may head a phrase whatever its class (`in the bookshop`). */
+  prompt?: boolean;
 }
 
 export interface VerbItem {
@@ -113,7 +115,7 @@ function prepositionsFor(noun: NounItem): string[] | null {
   if (OPENINGS.has(w)) return ['through', 'by'];
   if (WAYS.has(w)) return ['down', 'along', 'on', 'across'];
   if (LANDMARKS.has(w)) return ['by', 'near', 'beside'];
-  if (noun.cls === 'artifact') return noun.name ? ['in', 'by'] : null;
+  if (noun.cls === 'artifact') return noun.name || noun.prompt ? ['in', 'by', 'near'] : null;
   return PREPOSITIONS[noun.cls] ?? null;
 }
 const THING_OBJECT_CLASSES = new Set(['artifact', 'nature', 'plant', 'word', 'feeling', 'state', 'time', 'place', 'weather', 'body', 'matter', 'food', 'event', 'quality', 'mind', 'act', 'thing']);

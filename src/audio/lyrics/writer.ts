@@ -256,7 +256,8 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
       if (existing) {
         existing.weight = Math.max(existing.weight, weight);
         existing.item = { ...existing.item, plural, pluralOnly: t.plural && !!plural };
-      } else nouns.push({ item: { key, singular: t.lemma, plural, cls: t.cls, name: false, pluralOnly: t.plural && !!plural }, weight, rhymes: new Map() });
+        existing.item.prompt = true;
+      } else nouns.push({ item: { key, singular: t.lemma, plural, cls: t.cls, name: false, pluralOnly: t.plural && !!plural, prompt: true }, weight, rhymes: new Map() });
     } else if (t.pos === 'v') {
       key = `v:${t.lemma}`;
       const existing = verbs.find((n) => n.item.key === key);
@@ -427,6 +428,11 @@ class WordSource implements GrammarSource {
       // The prompt's names go wherever a noun goes; its other nouns only where their class fits (not `read the house`).
       list = this.pools.nouns.filter((n) => classes.has(n.item.cls) || (n.item.name && this.pools.promptKeys.has(n.item.key)));
       this.classCache.set(classes, list);
+    }
+    // The word a line must hold (the hook's subject) goes where a phrase head or a subject goes, whatever its class.
+    if (this.must && !end && this.random() < 0.3 && classes.has('place')) {
+      const forced = this.pools.nouns.find((n) => n.item.key === this.must);
+      if (forced) return forced.item;
     }
     if (!end) return this.choose(list, null);
     const ends = this.endList(list, plural ? 'plural' : 'singular', (p) => {
