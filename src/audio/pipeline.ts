@@ -33,7 +33,7 @@ import { textEncodingIssues } from './validate/request-text.js';
 import type { CompressedDecoder } from './decode/decode.js';
 import { encodeWavSliced } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
-import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyrics, type LyricsResult } from './lyrics/lyrics.js';
+import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyricsSliced, type LyricsResult } from './lyrics/lyrics.js';
 import { VOICES, DEFAULT_VOICE, prepareScore, type SingingEngine } from './voice/voice.js';
 import type { FliteProgram } from './voice/flite/flite-run.js';
 import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';
@@ -482,7 +482,7 @@ async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis
   const lyrics = await run.timed('lyrics', () =>
     clean.lyrics
       ? alignLyrics(clean.lyrics, analysis.notes, analysis.phrases, { tempo: analysis.tempo, promptWords })
-      : writeLyrics({ prompt: clean.prompt, genre: clean.genre, mood: clean.mood, notes: analysis.notes, phrases: analysis.phrases, tempo: analysis.tempo, seed: clean.seed }),
+      : run.drive(writeLyricsSliced({ prompt: clean.prompt, genre: clean.genre, mood: clean.mood, notes: analysis.notes, phrases: analysis.phrases, tempo: analysis.tempo, seed: clean.seed })),
   );
   for (const w of lyrics.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'lyrics' });
   if (lyrics.source === 'writer') {

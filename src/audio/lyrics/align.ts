@@ -177,7 +177,7 @@ export function alignLyrics(text: string, notes: NoteEvent[], phrases: Phrase[],
   const result: LyricsResult = {
     sections: [],
     sungNotes: [],
-    quality: { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0 },
+    quality: { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0, grammaticality: 0, moodAgreement: 0, plausibility: 0 },
     warnings,
     scheme: null,
     source: 'user',

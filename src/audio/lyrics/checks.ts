@@ -7,6 +7,7 @@ import { countLineSyllables, noteStrengths, type NoteSpan } from './fit.js';
 import type { LyricLine, LyricsQuality, LyricsResult, LyricSection, RhymeScheme } from './lyrics-result.js';
 import { isKnownWord, normalizeWord, rhymePartOfWord } from './pronouncing.js';
 import { REPEATED_RUN, sanitizeText, tokenizeWords } from './sanitize.js';
+import { grammaticality, moodAgreement, plausibility } from './sense.js';
 
 export interface LyricsIssue {
   code: 'REPEATED_CHARACTERS' | 'TOO_SHORT' | 'SINGLE_LINE' | 'UNKNOWN_WORDS' | 'SYLLABLE_MISMATCH';
@@ -154,10 +155,21 @@ export interface ScoreOptions {
   tempo?: TempoEstimate | null;
   /** Scheme to judge rhymes by; when absent the result's scheme, else the best of all schemes. */
   scheme?: RhymeScheme | null;
+  /** The requested mood; without one (user lyrics) mood agreement is 1. */
+  mood?: string;
 }
 
-/** Weights of the quality measures in `score` (they sum to 1). */
-export const QUALITY_WEIGHTS = { syllableFit: 0.25, stressAlignment: 0.2, rhyme: 0.2, promptCoverage: 0.15, chorusRepeats: 0.1, variety: 0.1 } as const;
+/**
+ * `score` = form × grammaticality × (0.5 + 0.5 × plausibility) × (0.5 + 0.25 × mood agreement + 0.25 × prompt coverage).
+ * Form: how the words sit on the melody and as a song (weights sum to 1). Then whether they mean
+ * something, as a factor: perfectly fitted, rhymed noun salad must not pass as good lyrics, and
+ * neither prompt words nor mood words can make up for lines that are not English.
+ */
+export const FORM_WEIGHTS = { syllableFit: 0.3, stressAlignment: 0.25, rhyme: 0.2, chorusRepeats: 0.1, variety: 0.15 } as const;
+/** Share of the score that rides on plausibility (rare words, prepositions before nouns they cannot take; see sense.ts). */
+export const PLAUSIBILITY_WEIGHT = 0.5;
+/** Weights inside the topical factor (they sum to 1 with the 0.5 floor). */
+export const TOPIC_WEIGHTS = { moodAgreement: 0.25, promptCoverage: 0.25 } as const;
 
 function stressAlignment(sung: readonly SungNote[], lines: readonly LyricLine[], tempo?: TempoEstimate | null): number {
   const spans: NoteSpan[] = lines
@@ -230,9 +242,15 @@ export function scoreLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes' 
   const variety = considered.length ? new Set(considered).size / considered.length : 1;
 
   const stress = stressAlignment(result.sungNotes, lines, options.tempo);
-  const w = QUALITY_WEIGHTS;
-  const score =
-    w.syllableFit * syllableFit + w.stressAlignment * stress + w.rhyme * rhyme + w.promptCoverage * promptCoverage + w.chorusRepeats * chorusRepeats + w.variety * variety;
+  const texts = lines.map((l) => sanitizeText(l.text));
+  const grammar = grammaticality(texts);
+  const sense = plausibility(texts, options.promptWords ?? []);
+  const mood = options.mood ? moodAgreement(texts, options.mood) : 1;
+  const f = FORM_WEIGHTS;
+  const t = TOPIC_WEIGHTS;
+  const form = f.syllableFit * syllableFit + f.stressAlignment * stress + f.rhyme * rhyme + f.chorusRepeats * chorusRepeats + f.variety * variety;
+  const topic = 0.5 + t.moodAgreement * mood + t.promptCoverage * promptCoverage;
+  const score = form * grammar * (1 - PLAUSIBILITY_WEIGHT + PLAUSIBILITY_WEIGHT * sense) * topic;
   const clamp = (x: number) => Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));
   return {
     score: clamp(score),
@@ -242,5 +260,8 @@ export function scoreLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes' 
     promptCoverage: clamp(promptCoverage),
     chorusRepeats: clamp(chorusRepeats),
     variety: clamp(variety),
+    grammaticality: clamp(grammar),
+    moodAgreement: clamp(mood),
+    plausibility: clamp(sense),
   };
 }

@@ -29,7 +29,7 @@ export interface LyricSection {
   lines: LyricLine[];
 }
 
-/** Each measure is 0..1, higher is better; `score` is their weighted mean (weights in checks.ts). */
+/** Each measure is 0..1, higher is better; `score` combines them (form × grammaticality × plausibility × topic, see checks.ts). */
 export interface LyricsQuality {
   score: number;
   /** Mean over lines of min(syllables, notes) / max(syllables, notes). */
@@ -44,6 +44,15 @@ export interface LyricsQuality {
   chorusRepeats: number;
   /** Share of distinct lines outside chorus repeats. */
   variety: number;
+  /** Mean grammaticality of the distinct lines by a part-of-speech tagger (see sense.ts). */
+  grammaticality: number;
+  /** Share of the words' valence (AFINN-165) that has the requested mood's sign; 1 without a mood. */
+  moodAgreement: number;
+  /**
+   * Mean over distinct lines of 1 − 2 × (share of content words that are rare in speech or follow a
+   * preposition their class cannot take), floored at 0 (see sense.ts).
+   */
+  plausibility: number;
 }
 
 export interface LyricsWarning {

@@ -3,7 +3,7 @@
  * Import from here (or from the files named below) — see writer.ts, align.ts, checks.ts, fit.ts,
  * provider-lyrics.ts (replies of a remote lyrics provider).
  */
-export { writeLyrics, planSections, type WriteLyricsRequest } from './writer.js';
+export { writeLyrics, writeLyricsSliced, planSections, type WriteLyricsRequest } from './writer.js';
 export { alignLyrics, type AlignOptions } from './align.js';
 export { checkLyrics, scoreLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, type CheckOptions, type LyricsIssue, type ScoreOptions } from './checks.js';
 export { fitSyllablesToNotes, normalizePhrases, noteStrengths, syllabifyLine, countLineSyllables, type NoteSpan, type LineSyllable } from './fit.js';

@@ -1,36 +1,47 @@
 /**
  * The embedded lyrics writer: deterministic for a given seed, no network.
  *
- * 1. Content words are taken from the prompt (dictionary-known, stop words removed) and given a
- *    part of speech (bank entry, else suffix heuristics, capitalised mid-sentence words as names).
- * 2. A vocabulary is built from the general bank plus genre/mood banks (weighted up) and the prompt words.
- * 3. Phrases are grouped into sections (verse/chorus/bridge/outro, `planSections`) and each section's
- *    lines get rhyme groups from the genre's scheme (`rhymeSchemeForGenre`, `schemeGroups`).
- * 4. Each line is a search: many random instantiations of the line templates whose syllable count
- *    equals the phrase's note count (fewer only when no exact fit exists), rhyming where the scheme
- *    says so; each candidate is fitted to the notes (`fitSyllablesToNotes`, which rewards stressed
- *    syllables on long/strong-beat notes) and scored; the best wins. The first chorus is written
- *    before the verses so it gets the prompt's words first; later choruses repeat it.
+ * 1. The prompt is analysed (prompt.ts: compromise's tagger): its subject, content words with their
+ *    inflections, and names kept as written. Their WordNet relatives (lexicon.ts) join the vocabulary.
+ * 2. Word pools are weighted: prompt words and relatives first, then the mood (AFINN-165 valence of the
+ *    mood's sign, the mood's images and their relatives; words of the opposite valence nearly never),
+ *    the genre's diction (noun classes) and how common a word is (SemCor counts).
+ * 3. Phrases become lines (tiny phrases joined to a neighbour, very long ones split) and sections
+ *    (verse / chorus / verse / bridge / chorus, `planSections`); rhyme groups follow the genre's scheme.
+ *    Each stanza has one tense and voice: verse 1 tells what happened (past), the chorus and verse 2
+ *    speak now (verse 2 opens on `now`), the bridge looks ahead.
+ * 4. Each line is a search over sentences of the grammar (grammar.ts) whose syllable count fits the
+ *    phrase (one syllable per note, melisma only when nothing fits exactly), its last word meeting the
+ *    rhyme; candidates are scored by the melisma plan's stress cost on the notes, prompt words, mood,
+ *    repetition and genre preferences. The chorus's first line is the hook and holds the subject; later
+ *    choruses repeat the first.
  * 5. The result is checked (`checkLyrics`); on failure the next seed-derived variant is tried.
+ *
+ * The work is sliced (sliced.ts): `writeLyricsSliced` yields after each line.
  */
 import { createRandom } from '../random.js';
+import { runSliced, type Sliced } from '../sliced.js';
 import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
 import { fitSyllablesToNotes, normalizePhrases, noteStrengths, planMelisma, relativeStrengths, syllabifyLine, wordWeights, type NoteSpan } from './fit.js';
-import { LINE_TEMPLATES, type LineTemplate } from './line-templates.js';
+import { LineGrammar, renderTokens, type AdjItem, type GrammarSource, type NounItem, type StanzaVoice, type Token, type VerbForm, type VerbItem } from './grammar.js';
+import { PERSON_ADJS, SONG_ADJS, SONG_NOUNS, SONG_VERBS } from './song-words.js';
+import { lexicon, valence, type LexWord } from './lexicon.js';
 import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, RhymeScheme, SectionKind } from './lyrics-result.js';
-import { isVowelPhone, lookupPhones, pronounce, rhymePart } from './pronouncing.js';
-import { extractPromptWords, sanitizeText } from './sanitize.js';
-import { bankWords, GENERAL_BANK, GENRE_BANKS, MOOD_BANKS, type SlotPos, type WordBank } from './word-banks.js';
+import { genreProfile, moodProfile, type GenreProfile, type MoodProfile } from './moods.js';
+import { analyzePrompt, type PromptAnalysis, type PromptTerm } from './prompt.js';
+import { pronounce, rhymePart, stripStress } from './pronouncing.js';
+import { sanitizeText } from './sanitize.js';
+import { RARE_ZIPF, valences } from './sense.js';
 
 export type { LyricsResult } from './lyrics-result.js';
 
 export interface WriteLyricsRequest {
   /** What the song is about, 10–500 characters expected; anything is tolerated (sanitized). */
   prompt: string;
-  /** e.g. `pop`, `folk`, `hip-hop`; picks the rhyme scheme and themed words. */
+  /** e.g. `pop`, `folk`, `hip-hop`; picks the rhyme scheme, diction and form preferences. */
   genre: string;
-  /** e.g. `happy`, `sad`, `romantic`; picks themed words. */
+  /** e.g. `happy`, `sad`, `angry`, `romantic`; picks the valence and images of the words. */
   mood: string;
   notes: NoteEvent[];
   phrases: Phrase[];
@@ -40,131 +51,431 @@ export interface WriteLyricsRequest {
 }
 
 /** Variants tried when the output fails its own checks. */
-const MAX_VARIANTS = 6;
-/** Template instantiations tried per line and target length. */
-const ATTEMPTS_PER_LINE = 36;
-/** Longest single clause in syllables; longer phrases get several clauses joined by commas. */
-const MAX_CLAUSE_SYLLABLES = 10;
-
-interface VocabWord {
-  key: string;
-  /** Display form (names capitalised). */
-  text: string;
-  pos: SlotPos;
-  syllables: number;
-  rhyme: string;
-  weight: number;
-  prompt: boolean;
-}
-
-interface Vocabulary {
-  byPos: Map<SlotPos, VocabWord[]>;
-  pools: Map<SlotPos, SlotPool>;
-  /** Rhyme part → number of distinct words with it. */
-  families: Map<string, number>;
-}
-
-interface PromptWord {
-  key: string;
-  text: string;
-  pos: SlotPos;
-}
+const MAX_VARIANTS = 4;
+/** Grammar derivations tried per line (per pass). */
+const ATTEMPTS_PER_LINE = 60;
+/** A line's search stops once this many derivations fit its notes exactly (one syllable per note). */
+const ENOUGH_CANDIDATES = 10;
+/** Phrases shorter than this many notes are sung together with a neighbour (no one-word lines). */
+const MIN_LINE_NOTES = 4;
+/** A short melody's phrases are split into lines of at least this many notes (below that a line says too little). */
+const MIN_SPLIT_NOTES = 6;
+/** Phrases longer than this are sung as two lines. */
+const MAX_LINE_NOTES = 18;
+/** Phrases from this many notes up may hold two clauses. */
+const LONG_LINE_NOTES = 11;
+/** Nouns, verbs and adjectives kept in the weighted pools (after prompt, mood and genre weighting). */
+const POOL_SIZE = { n: 320, v: 150, a: 70 } as const;
 
 /* ------------------------------------------------------------------ vocabulary */
 
-function posOfBanks(key: string): SlotPos | null {
-  for (const pos of ['N', 'A', 'VI', 'G', 'X'] as SlotPos[]) if (bankWords(GENERAL_BANK, pos).includes(key)) return pos;
-  for (const bank of [...Object.values(MOOD_BANKS), ...Object.values(GENRE_BANKS)]) {
-    for (const pos of ['N', 'A', 'VI', 'G', 'X'] as SlotPos[]) if (bankWords(bank, pos).includes(key)) return pos;
+interface PoolWord<T> {
+  item: T;
+  weight: number;
+  /** Rhyme part per surface form used at a line's end. */
+  rhymes: Map<string, string>;
+}
+
+interface Pools {
+  nouns: PoolWord<NounItem>[];
+  verbs: PoolWord<VerbItem>[];
+  adjs: PoolWord<AdjItem>[];
+  adverbs: string[];
+  /** Keys of the prompt's words, and of their relatives. */
+  promptKeys: Set<string>;
+  relativeKeys: Set<string>;
+  /** Key of the subject (`n:rain`, `name:Lisbon`), or null. */
+  subjectKey: string | null;
+  /** Rhyme part → how many distinct end forms share it across the pools. */
+  families: Map<string, number>;
+  /** Adjectives that can describe a person (rated by AFINN, or the mood's, or the prompt's). */
+  personAdjs: PoolWord<AdjItem>[];
+  /** Verb key → noun the prompt gives it as object. */
+  objects: Map<string, NounItem>;
+  /** Adjectives that can stand before a noun. */
+  attributiveAdjs: PoolWord<AdjItem>[];
+}
+
+const rhymeCache = new Map<string, string>();
+function rhymeOf(form: string): string {
+  const last = form.split(' ').pop() ?? form;
+  let r = rhymeCache.get(last);
+  if (r === undefined) {
+    r = rhymePart(pronounce(last).phones);
+    rhymeCache.set(last, r);
   }
-  return null;
+  return r;
 }
 
-/** Part of speech of a prompt word: bank entry, name, suffix heuristics, else noun. */
-function guessPos(key: string, isName: boolean): SlotPos {
-  const known = posOfBanks(key);
-  if (known) return known;
-  if (isName) return 'P';
-  if (/ing$/.test(key) && key.length > 5) return 'G';
-  if (/ly$/.test(key)) return 'X';
-  // rainy, sunny, windy: a noun plus -y is an adjective.
-  if (key.length >= 5 && key.endsWith('y') && (lookupPhones(key.slice(0, -1)) || (key.at(-2) === key.at(-3) && lookupPhones(key.slice(0, -2))))) return 'A';
-  if (/(ful|ous|ive|less|ish|able|ible|ic|ed|est)$/.test(key)) return 'A';
-  return 'N';
+const syllableCache = new Map<string, number>();
+function syllablesOf(word: string): number {
+  let n = syllableCache.get(word);
+  if (n === undefined) {
+    n = 0;
+    for (const w of word.split(' ')) n += pronounce(w).syllables.length;
+    syllableCache.set(word, n);
+  }
+  return n;
 }
 
-/** Prompt content words with their slot type; capitalised words not at a sentence start count as names. */
-function promptWordsWithPos(prompt: string): PromptWord[] {
-  const clean = sanitizeText(prompt);
-  const keys = extractPromptWords(clean, 8);
-  const tokens = [...clean.matchAll(/[\p{L}][\p{L}\p{M}'\u2019]*/gu)];
-  const capitalisedShare = tokens.length ? tokens.filter((m) => /^\p{Lu}/u.test(m[0])).length / tokens.length : 0;
-  return keys.map((key) => {
-    let isName = false;
-    if (capitalisedShare < 0.5) {
-      isName = tokens.some((m) => {
-        if (m[0].toLowerCase() !== key || !/^\p{Lu}\p{Ll}/u.test(m[0])) return false;
-        const before = clean.slice(0, m.index ?? 0).trimEnd();
-        return before.length > 0 && !/[.!?:;"\n]$/.test(before);
-      });
+function nounItem(w: LexWord): NounItem {
+  return { key: `n:${w.word}`, singular: w.word, plural: w.forms[0] && w.forms[0] !== w.word ? w.forms[0] : '', cls: w.cls, name: false };
+}
+function verbItem(w: LexWord): VerbItem {
+  return { key: `v:${w.word}`, cls: w.cls, base: w.word, s3: w.forms[0], past: w.forms[1], ger: w.forms[2], frames: w.frames };
+}
+
+/** How much a word suits the mood: its valence against the mood's sign, and the mood's images. */
+function moodFactor(word: string, mood: MoodProfile, moodIds: ReadonlySet<number>, id: number | null): number {
+  const v = valence(word);
+  let f = 1;
+  // Strong AFINN words (±4, ±5) are mostly oaths and slurs' neighbours: never chosen unless prompted.
+  if (Math.abs(v) >= 4) return 0;
+  if (mood.polarity !== 0 && v !== 0) f *= v * mood.polarity > 0 ? 1.5 : 0.01;
+  if (mood.polarity === 0 && Math.abs(v) >= 3) f *= 0.5;
+  if (id !== null && moodIds.has(id)) f *= 4;
+  return f;
+}
+
+/**
+ * How much the writer likes a class of noun or verb in a lyric: concrete images and bodily, moving,
+ * feeling verbs over abstractions and office verbs (`dispute`, `hinder`).
+ */
+const NOUN_WEIGHTS: Record<string, number> = {
+  nature: 2, weather: 2, place: 1.6, time: 1.8, body: 0.9, plant: 1.4, artifact: 0.6, being: 1.2, feeling: 1.6, word: 0.9, food: 0.5,
+  matter: 0.6, event: 0.4, act: 0.3, quality: 0.4, mind: 0.5, state: 0.7, thing: 0.5,
+};
+const VERB_WEIGHTS: Record<string, number> = {
+  move: 2, feel: 2, sense: 2, weather: 2, body: 1.5, say: 1.1, mind: 1.1, touch: 1.2, change: 0.7, have: 0.4, make: 0.4, consume: 0.3, be: 0.5,
+  social: 0.2, fight: 0.4,
+};
+/** Noun classes that make good line ends (images one can see or feel); others end lines less often. */
+const IMAGE_CLASSES = new Set(['nature', 'weather', 'time', 'place', 'body', 'feeling', 'plant', 'being']);
+
+/**
+ * Adjectives WordNet lists that read as adverbs or prepositions in a line (`a down night`).
+ */
+const NOT_ADJECTIVES = new Set(
+  `down up out off over inside outside about above after away back well much many more most such same other own only just even very else due
+  like near far next few less least`.split(/\s+/),
+);
+/** Adjectives that only follow a verb (`I am alone`, never `the alone word`). */
+const PREDICATIVE_ONLY = new Set('alone alive afraid asleep awake aware ablaze adrift afloat aglow alike aloof ashamed'.split(' '));
+/** Nouns WordNet lists that are adverbs in a line (`the today`). */
+const NOT_NOUNS = new Set(['today', 'tonight', 'tomorrow', 'yesterday', 'now', 'here', 'there', 'forever']);
+
+const poolCache = new Map<string, Pools>();
+
+/** {@link buildPools}, memoized for the last few prompt/mood/genre combinations (pools are read-only). */
+function poolsFor(prompt: string, analysis: PromptAnalysis, mood: MoodProfile, genre: GenreProfile): Pools {
+  const key = `${mood.name}|${genre.name}|${prompt}`;
+  let pools = poolCache.get(key);
+  if (!pools) {
+    pools = buildPools(analysis, mood, genre);
+    if (poolCache.size >= 16) poolCache.delete(poolCache.keys().next().value as string);
+    poolCache.set(key, pools);
+  }
+  return pools;
+}
+
+let staticCache: Float64Array | null = null;
+
+/** Per lexicon word: commonness × class preference (0 for words never chosen), computed once. */
+function staticWeights(): Float64Array {
+  if (staticCache) return staticCache;
+  const words = lexicon().words;
+  const out = new Float64Array(words.length);
+  for (const w of words) {
+    if ((w.pos === 'a' && NOT_ADJECTIVES.has(w.word)) || (w.pos === 'n' && NOT_NOUNS.has(w.word))) continue;
+    const cls = (w.pos === 'a' ? 1 : (w.pos === 'n' ? NOUN_WEIGHTS[w.cls] : VERB_WEIGHTS[w.cls]) ?? 1);
+    out[w.id] = Math.pow(w.tags, 1.2) * cls;
+  }
+  staticCache = out;
+  return out;
+}
+
+function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenreProfile): Pools {
+  const lex = lexicon();
+  const promptKeys = new Set<string>();
+  const relativeKeys = new Set<string>();
+  const moodIds = new Set<number>();
+  for (const seed of mood.seeds) {
+    for (const pos of ['n', 'v', 'a']) {
+      const w = lex.byKey.get(`${pos}:${seed}`);
+      if (!w) continue;
+      moodIds.add(w.id);
+      if (w.tags >= 3) for (const r of w.related) moodIds.add(r);
     }
-    const pos = guessPos(key, isName);
-    return { key, text: pos === 'P' ? key.charAt(0).toUpperCase() + key.slice(1) : key, pos };
-  });
-}
-
-const generalCache = new Map<string, VocabWord | null>();
-
-function makeWord(key: string, pos: SlotPos, weight: number, prompt: boolean, text = key): VocabWord | null {
-  const cacheKey = `${pos}:${key}`;
-  let base = generalCache.get(cacheKey);
-  if (base === undefined) {
-    const phones = lookupPhones(key);
-    base = phones ? { key, text: key, pos, syllables: pronounce(key).syllables.length, rhyme: rhymePart(phones), weight: 1, prompt: false } : null;
-    generalCache.set(cacheKey, base);
   }
-  return base ? { ...base, text, weight, prompt } : null;
-}
-
-function buildVocabulary(genre: string, mood: string, promptWords: readonly PromptWord[]): Vocabulary {
-  const g = sanitizeText(genre).toLowerCase();
-  const m = sanitizeText(mood).toLowerCase();
-  const themed: WordBank[] = [
-    ...Object.entries(GENRE_BANKS).filter(([k]) => g.includes(k)).map(([, b]) => b),
-    ...Object.entries(MOOD_BANKS).filter(([k]) => m.includes(k)).map(([, b]) => b),
-  ];
-  const entries = new Map<string, VocabWord>();
-  const add = (w: VocabWord | null) => {
-    if (!w) return;
-    const id = `${w.pos}:${w.key}`;
-    const prev = entries.get(id);
-    if (!prev) entries.set(id, w);
-    else entries.set(id, { ...prev, weight: Math.max(prev.weight, w.weight), prompt: prev.prompt || w.prompt, text: w.prompt ? w.text : prev.text });
+  const promptIds = new Map<number, number>();
+  for (const t of analysis.terms) {
+    if (t.lex) promptIds.set(t.lex.id, 40);
+    for (const r of t.related) if (!promptIds.has(r) && lex.words[r].tags >= 3) promptIds.set(r, 4);
+  }
+  const statics = staticWeights();
+  const weigh = (w: LexWord): number => {
+    const base = statics[w.id];
+    if (base === 0) return 0;
+    // Song words (their weight raised when they are the prompt's relatives or the mood's) and the prompt's
+    // own words only, and words rare in speech (`twilight`, the score's RARE_ZIPF) only from the prompt: rare rhyme fillers (`deposit`, `capes`) and WordNet's odd relatives (`member`,
+    // `opening`) never come in.
+    const song = w.pos === 'n' ? SONG_NOUNS.has(w.word) : w.pos === 'v' ? SONG_VERBS.has(w.word) : SONG_ADJS.has(w.word);
+    if (promptIds.get(w.id) !== 40 && (!song || w.zipf < RARE_ZIPF)) return 0;
+    const diction = w.pos === 'n' ? (genre.diction[w.cls] ?? 1) : w.pos === 'v' && mood.name === 'angry' && w.cls === 'fight' ? 4 : 1;
+    return base * diction * moodFactor(w.word, mood, moodIds, w.id) * (promptIds.get(w.id) ?? 1);
   };
-  const allPos: SlotPos[] = ['N', 'A', 'VI', 'VT', 'G', 'X', 'B', 'BS'];
-  for (const pos of allPos) for (const key of bankWords(GENERAL_BANK, pos)) add(makeWord(key, pos, 1, false));
-  for (const bank of themed) for (const pos of allPos) for (const key of bankWords(bank, pos)) add(makeWord(key, pos, 4, false));
-  const promptKeys = new Set(promptWords.map((p) => p.key));
-  for (const p of promptWords) add(makeWord(p.key, p.pos, 6, true, p.text));
-  // A prompt word already in the banks under another part of speech is a prompt word there too.
-  for (const [id, w] of entries) if (promptKeys.has(w.key) && !w.prompt) entries.set(id, { ...w, prompt: true, weight: 6 });
+  const top = <T>(pos: 'n' | 'v' | 'a', size: number, make: (w: LexWord) => T): { item: T; weight: number; w: LexWord }[] => {
+    const scored: { weight: number; w: LexWord }[] = [];
+    for (const w of lex.words) {
+      if (w.pos !== pos) continue;
+      const weight = weigh(w);
+      if (weight > 0) scored.push({ weight, w });
+    }
+    scored.sort((a, b) => b.weight - a.weight || a.w.id - b.w.id);
+    return scored.slice(0, size).map(({ weight, w }) => ({ item: make(w), weight, w }));
+  };
 
-  const byPos = new Map<SlotPos, VocabWord[]>();
-  const familyWords = new Map<string, Set<string>>();
-  for (const w of entries.values()) {
-    if (w.syllables < 1) continue;
-    const list = byPos.get(w.pos) ?? [];
-    list.push(w);
-    byPos.set(w.pos, list);
-    const fam = familyWords.get(w.rhyme) ?? new Set<string>();
-    fam.add(w.key);
-    familyWords.set(w.rhyme, fam);
+  const nouns = top('n', POOL_SIZE.n, nounItem).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
+  const verbs = top('v', POOL_SIZE.v, verbItem).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
+  const adjs = top('a', POOL_SIZE.a, (w): AdjItem => ({ key: `a:${w.word}`, word: w.word })).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
+  for (const [id, weight] of promptIds) if (weight < 40) relativeKeys.add(`${lex.words[id].pos}:${lex.words[id].word}`);
+
+  // The prompt's own words, in the vocabulary or not, with the highest weights.
+  let subjectKey: string | null = null;
+  const addTerm = (t: PromptTerm): void => {
+    const weight = 60;
+    let key: string;
+    if (t.pos === 'name') {
+      key = `name:${t.lemma}`;
+      nouns.push({ item: { key, singular: t.lemma, plural: '', cls: t.cls, name: true }, weight, rhymes: new Map() });
+    } else if (t.pos === 'n') {
+      key = `n:${t.lemma}`;
+      const existing = nouns.find((n) => n.item.key === key);
+      // A noun stays in the number the prompt used (`the city`, `broken promises`).
+      const plural = t.plural ? (t.forms[0] ?? '') : '';
+      if (existing) {
+        existing.weight = Math.max(existing.weight, weight);
+        existing.item = { ...existing.item, plural, pluralOnly: t.plural && !!plural };
+        existing.item.prompt = true;
+      } else nouns.push({ item: { key, singular: t.lemma, plural, cls: t.cls, name: false, pluralOnly: t.plural && !!plural, prompt: true }, weight, rhymes: new Map() });
+    } else if (t.pos === 'v') {
+      key = `v:${t.lemma}`;
+      const existing = verbs.find((n) => n.item.key === key);
+      if (existing) existing.weight = Math.max(existing.weight, weight);
+      else verbs.push({ item: { key, cls: t.cls, base: t.lemma, s3: t.forms[0], past: t.forms[1], ger: t.forms[2], frames: t.frames }, weight, rhymes: new Map() });
+    } else {
+      key = `a:${t.lemma}`;
+      const existing = adjs.find((n) => n.item.key === key);
+      if (existing) existing.weight = Math.max(existing.weight, weight);
+      else adjs.push({ item: { key, word: t.lemma }, weight, rhymes: new Map() });
+    }
+    promptKeys.add(key);
+    relativeKeys.delete(key);
+    if (t === analysis.subject) subjectKey = key;
+  };
+  for (const t of analysis.terms) addTerm(t);
+
+  const families = new Map<string, Set<string>>();
+  const note = (form: string): string => {
+    const r = rhymeOf(form);
+    const set = families.get(r) ?? new Set<string>();
+    set.add(form);
+    families.set(r, set);
+    return r;
+  };
+  for (const n of nouns) {
+    n.rhymes.set(n.item.singular, note(n.item.singular));
+    if (n.item.plural) n.rhymes.set(n.item.plural, note(n.item.plural));
   }
-  const families = new Map<string, number>();
-  for (const [rhyme, set] of familyWords) families.set(rhyme, set.size);
-  const pools = new Map<SlotPos, SlotPool>();
-  for (const [pos, words] of byPos) pools.set(pos, poolOf(words));
-  return { byPos, pools, families };
+  for (const v of verbs) for (const f of [v.item.base, v.item.s3, v.item.past, v.item.ger]) v.rhymes.set(f, note(f));
+  for (const a of adjs) a.rhymes.set(a.item.word, note(a.item.word));
+  for (const adv of mood.adverbs) note(adv);
+  const counts = new Map<string, number>();
+  for (const [r, set] of families) counts.set(r, set.size);
+  const personAdjs = adjs.filter((a) => PERSON_ADJS.has(a.item.word) || promptKeys.has(a.item.key));
+  const objects = new Map<string, NounItem>();
+  for (const [verb, noun] of analysis.objects) {
+    const item = nouns.find((n) => n.item.key === `n:${noun}` || n.item.key === `name:${noun}`);
+    if (item) objects.set(`v:${verb}`, item.item);
+  }
+  const attributiveAdjs = adjs.filter((a) => !PREDICATIVE_ONLY.has(a.item.word));
+  return { nouns, verbs, adjs, adverbs: mood.adverbs, promptKeys, relativeKeys, subjectKey, families: counts, personAdjs, objects, attributiveAdjs };
+}
+
+/* ------------------------------------------------------------------ word source */
+
+/** Rhyme constraint on a line's last word: a rhyme part, or a family at least this large. */
+type RhymeNeed = { rhyme: string } | { family: number } | null;
+
+/** Feeds the grammar: weighted picks from the pools, the end word meeting the rhyme, repetition discouraged. */
+class WordSource implements GrammarSource {
+  private needValue: RhymeNeed = null;
+  private avoidValue: ReadonlySet<string> = new Set();
+  /** Lists already filtered for the current line end (cleared when the rhyme or the avoided ends change). */
+  private readonly endLists = new Map<unknown, unknown>();
+
+  get need(): RhymeNeed {
+    return this.needValue;
+  }
+  set need(value: RhymeNeed) {
+    this.needValue = value;
+    this.endLists.clear();
+  }
+  get avoidEnds(): ReadonlySet<string> {
+    return this.avoidValue;
+  }
+  set avoidEnds(value: ReadonlySet<string>) {
+    this.avoidValue = value;
+    this.endLists.clear();
+  }
+
+  /** `list` filtered by `ok` once per line end, then the filtered list is reused. */
+  private endList<T>(list: readonly PoolWord<T>[], tag: string, ok: (p: PoolWord<T>) => boolean): PoolWord<T>[] {
+    let byTag = this.endLists.get(list) as Map<string, PoolWord<T>[]> | undefined;
+    if (!byTag) {
+      byTag = new Map();
+      this.endLists.set(list, byTag);
+    }
+    let out = byTag.get(tag);
+    if (!out) {
+      // Images make better line ends than abstractions: their weight is raised at the end of a line.
+      out = list.filter(ok).map((p) => {
+        const cls = (p.item as { cls?: string }).cls;
+        return cls && IMAGE_CLASSES.has(cls) ? { ...p, weight: 2 * p.weight } : p;
+      });
+      byTag.set(tag, out);
+    }
+    return out;
+  }
+  /** Force this key into the line (the hook's subject): the pools offer it first. */
+  must: string | null = null;
+  private readonly classCache = new Map<ReadonlySet<string>, PoolWord<NounItem>[]>();
+
+  constructor(
+    readonly random: () => number,
+    private readonly pools: Pools,
+    private readonly used: Map<string, number>,
+  ) {}
+
+  private fits(form: string, rhyme: string | undefined): boolean {
+    if (this.avoidEnds.has(form)) return false;
+    const need = this.need;
+    if (!need) return true;
+    const r = rhyme ?? rhymeOf(form);
+    return 'rhyme' in need ? r === need.rhyme : (this.pools.families.get(r) ?? 0) >= need.family && (this.usedRhymes.get(r) ?? 0) < 6;
+  }
+  /** Line ends per rhyme sound so far: a sound used four times is not picked for a new pair (not `snow`/`glow` all song long). */
+  readonly usedRhymes = new Map<string, number>();
+
+  private readonly cumulative = new Map<readonly PoolWord<unknown>[], Float64Array>();
+
+  /**
+   * A weighted pick. Without a filter, a binary search on the list's cumulative weights, a word used
+   * before kept with probability 1 / (1 + 3 × uses); with one (line ends), a pass over the list.
+   */
+  private choose<T extends { key: string }>(list: readonly PoolWord<T>[], ok: ((p: PoolWord<T>) => boolean) | null): T | null {
+    if (this.must && this.random() < 0.8) {
+      const forced = list.find((p) => p.item.key === this.must);
+      if (forced && (!ok || ok(forced))) return forced.item;
+    }
+    if (!ok) {
+      let cum = this.cumulative.get(list);
+      if (!cum) {
+        cum = new Float64Array(list.length);
+        let total = 0;
+        for (let i = 0; i < list.length; i++) cum[i] = total += list[i].weight;
+        this.cumulative.set(list, cum);
+      }
+      if (!list.length || !(cum[list.length - 1] > 0)) return null;
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const r = this.random() * cum[list.length - 1];
+        let lo = 0;
+        let hi = list.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (cum[mid] > r) hi = mid;
+          else lo = mid + 1;
+        }
+        const used = this.used.get(list[lo].item.key) ?? 0;
+        if (used === 0 || this.random() < 1 / (1 + 3 * used)) return list[lo].item;
+      }
+      return null;
+    }
+    let total = 0;
+    const weights = new Float64Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      if (!ok(p)) continue;
+      const w = p.weight / (1 + 3 * (this.used.get(p.item.key) ?? 0));
+      weights[i] = w;
+      total += w;
+    }
+    if (!(total > 0)) return null;
+    let r = this.random() * total;
+    for (let i = 0; i < list.length; i++) {
+      r -= weights[i];
+      if (r < 0 && weights[i] > 0) return list[i].item;
+    }
+    for (let i = list.length - 1; i >= 0; i--) if (weights[i] > 0) return list[i].item;
+    return null;
+  }
+
+  private readonly verbCache = new Map<number, PoolWord<VerbItem>[]>();
+
+  noun(classes: ReadonlySet<string>, end: boolean, plural: boolean): NounItem | null {
+    let list = this.classCache.get(classes);
+    if (!list) {
+      // The prompt's names go wherever a noun goes; its other nouns only where their class fits (not `read the house`).
+      list = this.pools.nouns.filter((n) => classes.has(n.item.cls) || (n.item.name && this.pools.promptKeys.has(n.item.key)));
+      this.classCache.set(classes, list);
+    }
+    // The word a line must hold (the hook's subject) goes where a phrase head or a subject goes, whatever its class.
+    if (this.must && !end && this.random() < 0.3 && classes.has('place')) {
+      const forced = this.pools.nouns.find((n) => n.item.key === this.must);
+      if (forced) return forced.item;
+    }
+    if (!end) return this.choose(list, null);
+    const ends = this.endList(list, plural ? 'plural' : 'singular', (p) => {
+      const form = (plural || p.item.pluralOnly) && p.item.plural && !p.item.name ? p.item.plural : p.item.singular;
+      return this.fits(form, p.rhymes.get(form));
+    });
+    return this.choose(ends, null);
+  }
+
+  verb(frames: number, end: boolean, form: VerbForm): VerbItem | null {
+    let list = this.verbCache.get(frames);
+    if (!list) {
+      list = this.pools.verbs.filter((p) => (p.item.frames & frames) !== 0);
+      this.verbCache.set(frames, list);
+    }
+    if (!end) return this.choose(list, null);
+    const ends = this.endList(list, form, (p) => {
+      const f = p.item[form];
+      return this.fits(f, p.rhymes.get(f));
+    });
+    return this.choose(ends, null);
+  }
+
+  adj(end: boolean, person = false, attributive = false): AdjItem | null {
+    const list = attributive ? this.pools.attributiveAdjs : person && this.pools.personAdjs.length ? this.pools.personAdjs : this.pools.adjs;
+    if (!end) return this.choose(list, null);
+    return this.choose(
+      this.endList(list, 'adj', (p) => this.fits(p.item.word, p.rhymes.get(p.item.word))),
+      null,
+    );
+  }
+
+  objectOf(verbKey: string, end: boolean): NounItem | null {
+    const noun = this.pools.objects.get(verbKey);
+    if (!noun) return null;
+    if (end && !this.fits(noun.singular, undefined)) return null;
+    return noun;
+  }
+
+  adverb(end: boolean): string | null {
+    const options = this.pools.adverbs.filter((a) => !end || this.fits(a, undefined));
+    return options.length ? options[Math.floor(this.random() * options.length)] : null;
+  }
 }
 
 /* ------------------------------------------------------------------ sections */
@@ -175,10 +486,10 @@ interface PlannedSection {
 }
 
 /**
- * Groups `lines` phrases into sections: blocks of 4 lines from 12 phrases up, of 2 from 4, else of 1.
+ * Groups `lines` lines into sections: blocks of 4 lines from 12 lines up, of 2 from 4, else of 1.
  * Block kinds: 1 verse; 2 verse chorus; 3 chorus verse chorus; 4 verse chorus verse chorus;
  * 5 verse chorus verse bridge chorus; 6+ alternating verse/chorus, then bridge and a last chorus.
- * Leftover phrases form an outro.
+ * Leftover lines form an outro.
  */
 export function planSections(lines: number): PlannedSection[] {
   if (lines <= 0) return [];
@@ -201,302 +512,240 @@ export function planSections(lines: number): PlannedSection[] {
   return plan;
 }
 
-/** A lone phrase of 4+ notes is split in two at its widest gap so the lyrics have two lines. */
-function lineSpans(notes: readonly NoteEvent[], phrases: readonly Phrase[]): NoteSpan[] {
-  const spans = normalizePhrases(notes.length, phrases);
-  if (spans.length !== 1 || spans[0].noteCount < 4) return spans;
-  const s = spans[0];
-  let cut = s.firstNote + Math.floor(s.noteCount / 2);
+/** Index of the note after the widest gap in `first+2 .. first+count-2`, near the middle on ties. */
+function widestGap(notes: readonly NoteEvent[], first: number, count: number): number {
+  let cut = first + Math.floor(count / 2);
   let widest = -Infinity;
-  for (let i = s.firstNote + 2; i <= s.firstNote + s.noteCount - 2; i++) {
+  const edge = count >= 2 * MIN_SPLIT_NOTES ? MIN_SPLIT_NOTES : count >= 2 * MIN_LINE_NOTES ? MIN_LINE_NOTES : 2;
+  for (let i = first + edge; i <= first + count - edge; i++) {
     const gap = notes[i].start - notes[i - 1].end;
-    const centred = -Math.abs(i - (s.firstNote + s.noteCount / 2)) * 1e-3;
-    if (gap + centred > widest) {
-      widest = gap + centred;
+    const centred = -Math.abs(i - (first + count / 2)) * 1e-3;
+    const score = (Number.isFinite(gap) ? gap : 0) + centred;
+    if (score > widest) {
+      widest = score;
       cut = i;
     }
   }
+  return cut;
+}
+
+/**
+ * Lines over the phrases: a lone phrase of 4+ notes is split in two at its widest gap, phrases longer
+ * than MAX_LINE_NOTES likewise, and phrases shorter than MIN_LINE_NOTES join the shorter neighbour
+ * (a one-note phrase could only carry a one-word line).
+ */
+/** A span cut in two at its widest gap. */
+function halve(notes: readonly NoteEvent[], s: NoteSpan): NoteSpan[] {
+  const cut = widestGap(notes, s.firstNote, s.noteCount);
   return [
     { firstNote: s.firstNote, noteCount: cut - s.firstNote, phraseIndex: s.phraseIndex },
     { firstNote: cut, noteCount: s.firstNote + s.noteCount - cut, phraseIndex: s.phraseIndex },
   ];
 }
 
-/* ------------------------------------------------------------------ line search */
-
-interface WriterContext {
-  random: () => number;
-  vocab: Vocabulary;
-  templates: LineTemplate[];
-  /** `templates` with their reachable syllable ranges, any last word allowed. */
-  freeTemplates: RangedTemplate[];
-  notes: readonly NoteEvent[];
-  strengths: Float64Array;
-  /** Prompt words not used yet. */
-  pending: Set<string>;
-  promptPos: Map<string, SlotPos>;
-  /** How often each word has been used so far. */
-  used: Map<string, number>;
-}
-
-interface Candidate {
-  text: string;
-  endWord: VocabWord | null;
-  syllables: number;
-  score: number;
-  keys: string[];
-}
-
-/** Rhyme constraint on a line's last word: a rhyme part, or a family at least this large. */
-type RhymeNeed = { rhyme: string } | { family: number } | null;
-
-const literalSyllables = new Map<string, number>();
-function syllablesOfLiteral(word: string): number {
-  let n = literalSyllables.get(word);
-  if (n === undefined) {
-    n = pronounce(word).syllables.length;
-    literalSyllables.set(word, n);
+function lineSpans(notes: readonly NoteEvent[], phrases: readonly Phrase[]): NoteSpan[] {
+  let spans = normalizePhrases(notes.length, phrases).map((s) => ({ ...s }));
+  for (let i = 0; i < spans.length && spans.length > 1; ) {
+    if (spans[i].noteCount >= MIN_LINE_NOTES) {
+      i++;
+      continue;
+    }
+    const left = i > 0 ? spans[i - 1] : null;
+    const right = i + 1 < spans.length ? spans[i + 1] : null;
+    const into = !right || (left && left.noteCount <= right.noteCount) ? i - 1 : i + 1;
+    const a = Math.min(i, into);
+    spans[a] = { firstNote: spans[a].firstNote, noteCount: spans[a].noteCount + spans[a + 1].noteCount, phraseIndex: spans[a].phraseIndex };
+    spans.splice(a + 1, 1);
+    i = Math.max(0, a);
   }
-  return n;
-}
-
-function pickWeighted<T>(items: readonly T[], weight: (t: T) => number, random: () => number): T | undefined {
-  let total = 0;
-  for (const it of items) total += weight(it);
-  if (!(total > 0)) return undefined;
-  let r = random() * total;
-  for (const it of items) {
-    r -= weight(it);
-    if (r < 0) return it;
+  if (spans.length === 1 && spans[0].noteCount >= 4) spans = halve(notes, spans[0]);
+  // A short melody still gets a verse and a chorus: split its longest phrases until there are four lines.
+  while (spans.length < 4) {
+    let longest = 0;
+    for (let i = 1; i < spans.length; i++) if (spans[i].noteCount > spans[longest].noteCount) longest = i;
+    if (spans[longest].noteCount < 2 * MIN_SPLIT_NOTES) break;
+    spans.splice(longest, 1, ...halve(notes, spans[longest]));
   }
-  return items[items.length - 1];
-}
-
-type Part = { literal: string } | { word: VocabWord };
-
-function satisfies(vocab: Vocabulary, w: VocabWord, need: RhymeNeed): boolean {
-  if (!need) return true;
-  return 'rhyme' in need ? w.rhyme === need.rhyme : (vocab.families.get(w.rhyme) ?? 0) >= need.family;
-}
-
-/** Words for one slot, grouped by syllable count. */
-interface SlotPool {
-  bySyllables: Map<number, VocabWord[]>;
-  counts: number[];
-}
-
-function poolOf(words: readonly VocabWord[]): SlotPool {
-  const bySyllables = new Map<number, VocabWord[]>();
-  for (const w of words) {
-    const list = bySyllables.get(w.syllables) ?? [];
-    list.push(w);
-    bySyllables.set(w.syllables, list);
-  }
-  return { bySyllables, counts: [...bySyllables.keys()] };
-}
-
-/**
- * One random instantiation of a template with exactly `target` syllables, or null when the chosen
- * template cannot reach it. `endPools` holds the (rhyme-filtered) words allowed in the last slot.
- */
-/** A template with the syllable range it can reach given the slot pools. */
-interface RangedTemplate {
-  template: LineTemplate;
-  min: number;
-  max: number;
-}
-
-/** Syllable range of each template given the pools (templates with an empty required slot are left out). */
-function rangeTemplates(templates: readonly LineTemplate[], pools: ReadonlyMap<SlotPos, SlotPool>, endPools: ReadonlyMap<SlotPos, SlotPool>): RangedTemplate[] {
-  const out: RangedTemplate[] = [];
-  for (const template of templates) {
-    let min = 0;
-    let max = 0;
-    let ok = true;
-    template.tokens.forEach((tok, i) => {
-      if (tok.kind === 'literal') {
-        const lengths = tok.options.map((o) => o.reduce((a, w) => a + syllablesOfLiteral(w), 0));
-        if (!tok.optional) min += Math.min(...lengths);
-        max += Math.max(...lengths);
-        return;
-      }
-      const pool = (i === template.tokens.length - 1 ? endPools : pools).get(tok.pos);
-      if (!pool || pool.counts.length === 0) {
-        if (!tok.optional) ok = false;
-        return;
-      }
-      if (!tok.optional) min += Math.min(...pool.counts);
-      max += Math.max(...pool.counts);
-    });
-    if (ok) out.push({ template, min, max });
-  }
+  const out: NoteSpan[] = [];
+  const place = (s: NoteSpan): void => {
+    if (s.noteCount <= MAX_LINE_NOTES) out.push(s);
+    else for (const part of halve(notes, s)) place(part);
+  };
+  for (const s of spans) place(s);
   return out;
 }
 
-function tryClause(ctx: WriterContext, target: number, endPools: ReadonlyMap<SlotPos, SlotPool>, ranged: readonly RangedTemplate[]): Part[] | null {
-  const { random, vocab } = ctx;
-  let templates = ranged.filter((r) => r.min <= target && target <= r.max).map((r) => r.template);
-  if (!templates.length) return null;
-  if (ctx.pending.size && random() < 0.6) {
-    const pending = [...ctx.pending];
-    const wanted = ctx.promptPos.get(pending[Math.floor(random() * pending.length)]);
-    const matching = templates.filter((t) => t.tokens.some((tok) => tok.kind === 'slot' && tok.pos === wanted));
-    if (matching.length) templates = matching;
-  }
-  const template = pickWeighted(templates, (t) => t.weight, random);
-  if (!template) return null;
-  const shape: ({ literal: string } | { pos: SlotPos; end: boolean })[] = [];
-  template.tokens.forEach((tok, i) => {
-    if (tok.optional && random() < 0.5) return;
-    if (tok.kind === 'literal') {
-      const option = tok.options[Math.floor(random() * tok.options.length)];
-      for (const w of option) shape.push({ literal: w });
-    } else shape.push({ pos: tok.pos, end: i === template.tokens.length - 1 });
-  });
-  let fixed = 0;
-  for (const s of shape) if ('literal' in s) fixed += syllablesOfLiteral(s.literal);
-  const slots = shape.filter((s): s is { pos: SlotPos; end: boolean } => 'pos' in s);
-  const pools = slots.map((slot) => (slot.end ? endPools.get(slot.pos) : vocab.pools.get(slot.pos)));
-  if (pools.some((p) => !p || p.counts.length === 0)) return null;
-  const countSets = pools.map((p) => (p as SlotPool).counts);
-  // Allocate syllables to slots so the clause has exactly `target`.
-  let remaining = target - fixed;
-  const mins = countSets.map((c) => Math.min(...c));
-  const maxs = countSets.map((c) => Math.max(...c));
-  const counts: number[] = [];
-  for (let i = 0; i < slots.length; i++) {
-    let minRest = 0;
-    let maxRest = 0;
-    for (let j = i + 1; j < slots.length; j++) {
-      minRest += mins[j];
-      maxRest += maxs[j];
-    }
-    const options = countSets[i].filter((c) => remaining - c >= minRest && remaining - c <= maxRest);
-    if (!options.length) return null;
-    const c = options[Math.floor(random() * options.length)];
-    counts.push(c);
-    remaining -= c;
-  }
-  if (remaining !== 0) return null;
-  const chosen: VocabWord[] = [];
-  for (let i = 0; i < slots.length; i++) {
-    const pool = ((pools[i] as SlotPool).bySyllables.get(counts[i]) ?? []).filter((w) => !chosen.includes(w));
-    let word: VocabWord | undefined;
-    if (ctx.pending.size && random() < 0.75) {
-      const pendingHere = pool.filter((w) => ctx.pending.has(w.key));
-      if (pendingHere.length) word = pendingHere[Math.floor(random() * pendingHere.length)];
-    }
-    word ??= pickWeighted(pool, (w) => w.weight / (1 + 2 * (ctx.used.get(w.key) ?? 0)), random);
-    if (!word) return null;
-    chosen.push(word);
-  }
-  let k = 0;
-  return shape.map((s) => ('literal' in s ? { literal: s.literal } : { word: chosen[k++] }));
+/* ------------------------------------------------------------------ line search */
+
+/** First word of a line, lower case. */
+function words0(text: string): string {
+  return (text.toLowerCase().match(/[a-z']+/) ?? [''])[0];
 }
 
-function startsWithVowelSound(word: string): boolean {
-  const phones = pronounce(word).phones;
-  return phones.length > 0 && isVowelPhone(phones[0]);
+/** Words a line may be led in with when it is one syllable short of its notes. */
+const LEAD_INS = ['and', 'so', 'oh', 'and'];
+
+const LONG_VOWELS = new Set(['AA', 'AO', 'OW', 'UW', 'IY', 'EY', 'AY', 'AW', 'OY', 'ER']);
+
+interface Candidate {
+  text: string;
+  /** Last word (what rhymes). */
+  endWord: string;
+  syllables: number;
+  score: number;
+  /** Content keys used. */
+  keys: string[];
+  /** Sum of the line's AFINN valence (negations flipped). */
+  valence: number;
 }
 
-function renderClauses(clauses: Part[][]): string {
-  const text = clauses
-    .map((parts) => {
-      const words = parts.map((p) => ('literal' in p ? p.literal : p.word.text));
-      for (let i = 0; i + 1 < words.length; i++) if (words[i] === 'a' && startsWithVowelSound(words[i + 1])) words[i] = 'an';
-      return words.join(' ').replace(/ ,/g, ',');
-    })
-    .join(', ');
-  return text.charAt(0).toUpperCase() + text.slice(1);
+interface WriterContext {
+  random: () => number;
+  pools: Pools;
+  source: WordSource;
+  mood: MoodProfile;
+  genre: GenreProfile;
+  strengths: Float64Array;
+  used: Map<string, number>;
+  /** Prompt keys not used yet. */
+  pending: Set<string>;
+  /** Sum of the AFINN valence of the lines written so far. */
+  valenceSum: number;
+  /** First notes of the melody's phrases: a line sung over two phrases must start the second on a syllable. */
+  phraseStarts: ReadonlySet<number>;
 }
 
-function splitTarget(target: number, random: () => number): number[] {
-  const clauses = Math.ceil(target / MAX_CLAUSE_SYLLABLES);
-  if (clauses <= 1) return [target];
-  const parts = new Array<number>(clauses).fill(Math.floor(target / clauses));
-  for (let i = 0; i < target - Math.floor(target / clauses) * clauses; i++) parts[i]++;
-  if (clauses === 2 && random() < 0.5 && parts[0] > 3 && parts[1] < MAX_CLAUSE_SYLLABLES) {
-    parts[0]--;
-    parts[1]++;
+function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables: number, span: NoteSpan, rel: Float64Array, needRhyme: string | null): Candidate | null {
+  const words = tokens.filter((t) => t.text !== ',');
+  const weights: number[] = [];
+  for (const t of words) for (const w of t.text.split(' ')) weights.push(...wordWeights(w));
+  if (weights.length !== syllables) return null;
+  const plan = planMelisma(weights, rel);
+  // Over two phrases joined into one line, no syllable may be held across the second phrase's start.
+  if (syllables < span.noteCount) {
+    const onsets = new Set(plan.starts);
+    for (let i = span.firstNote + 1; i < span.firstNote + span.noteCount; i++) if (ctx.phraseStarts.has(i) && !onsets.has(i - span.firstNote)) return null;
   }
-  return parts;
-}
-
-function scoreCandidate(ctx: WriterContext, cost: number, syllables: number, span: NoteSpan, keys: readonly string[]): number {
-  let score = -cost - 0.8 * Math.max(0, span.noteCount - syllables);
+  // The quality score's stress measure on this line: stressed syllables starting on the stronger half of the notes.
+  let stressed = 0;
+  let aligned = 0;
+  for (let k = 0; k < weights.length; k++) {
+    if (weights[k] !== 1) continue;
+    stressed++;
+    if (rel[plan.starts[k]] >= 0.5) aligned++;
+  }
+  let score = -2 * plan.cost + 2 * aligned - 5 * (stressed - aligned) - 1.5 * ctx.genre.holdPenalty * (span.noteCount - syllables);
+  const keys: string[] = [];
   const seen = new Set<string>();
-  for (const key of keys) {
-    if (ctx.pending.has(key) && !seen.has(key)) score += 2.5;
-    if (seen.has(key)) score -= 1.5;
-    score -= 0.7 * (ctx.used.get(key) ?? 0);
-    seen.add(key);
+  for (const t of words) {
+    if (!t.key) continue;
+    keys.push(t.key);
+    if (seen.has(t.key)) return null;
+    seen.add(t.key);
+    if (ctx.pending.has(t.key)) score += 5;
+    else if (ctx.pools.promptKeys.has(t.key)) score += 0.8;
+    else if (ctx.pools.relativeKeys.has(t.key)) score += 0.6;
+    score -= 1.2 * (ctx.used.get(t.key) ?? 0);
   }
-  return score + 0.3 * ctx.random();
+  const text = renderTokens(tokens);
+  let lineValence = 0;
+  for (const raw of valences(text)) lineValence += raw;
+  if (ctx.mood.polarity !== 0) {
+    // Words of the mood's sign (negation flips, as the mood measure does) are welcome, more so while
+    // the song so far does not carry the mood; words of the other sign cost more than they earn.
+    for (const raw of valences(text)) {
+      const v = Math.max(-3, Math.min(3, raw * ctx.mood.polarity));
+      score += (v > 0 ? 0.8 : 2.5) * v + (ctx.valenceSum * ctx.mood.polarity <= 0 ? 2.5 * v : 0);
+    }
+  }
+  const last = words[words.length - 1].text.split(' ').pop() as string;
+  const endRhyme = rhymeOf(last);
+  if (needRhyme !== null && endRhyme !== needRhyme) score -= 4;
+  if (ctx.genre.openVowelBonus) {
+    const phones = pronounce(last).phones;
+    const vowel = [...phones].reverse().find((p) => /\d$/.test(p));
+    if (vowel && LONG_VOWELS.has(stripStress(vowel))) score += ctx.genre.openVowelBonus;
+  }
+  if (ctx.genre.internalRhymeBonus) {
+    const inner = words.slice(0, -1).filter((t) => t.key && rhymeOf(t.text) === endRhyme && t.text !== last);
+    if (inner.length) score += ctx.genre.internalRhymeBonus;
+  }
+  score += 0.8 * ctx.random();
+  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence };
 }
 
 /**
- * Best line for a span: template instantiations of exactly `maxSyllables` syllables (default the note
- * count), then one fewer and so on down to half the notes when nothing fits, each scored by the cost of
- * its melisma plan on the span's notes plus prompt-word, repetition and variety terms.
+ * Best line for a span of `span.noteCount` notes with at most `cap` syllables: grammar derivations
+ * whose syllables fit (exactly, or fewer down to half the notes, which are then held), scored.
  */
-function searchLine(ctx: WriterContext, span: NoteSpan, need: RhymeNeed, avoidEnds: ReadonlySet<string>, maxSyllables = span.noteCount): Candidate | null {
-  const n = span.noteCount;
-  const rel = relativeStrengths(ctx.strengths, span.firstNote, n);
+function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, cap: number, need: RhymeNeed, opener: string | null, must: string | null, moodNeeded = false): Candidate | null {
+  const carries = (c: Candidate | null): c is Candidate => !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0);
+  const n = Math.min(span.noteCount, cap);
+  const lo = Math.max(1, Math.ceil(span.noteCount / 2));
+  const rel = relativeStrengths(ctx.strengths, span.firstNote, span.noteCount);
+  const long = n >= LONG_LINE_NOTES;
   let best: Candidate | null = null;
-  // Words allowed in the last slot, per part of speech; only templates ending in a non-empty pool are tried.
-  const endPools = new Map<SlotPos, SlotPool>();
-  for (const [pos, words] of ctx.vocab.byPos) {
-    const pool = poolOf(words.filter((w) => !avoidEnds.has(w.key) && satisfies(ctx.vocab, w, need)));
-    if (pool.counts.length) endPools.set(pos, pool);
-  }
-  const endTemplates = rangeTemplates(ctx.templates, ctx.vocab.pools, endPools);
-  if (!endTemplates.length) return null;
-  for (let target = Math.min(n, maxSyllables); target >= Math.max(1, Math.ceil(n / 2)); target--) {
-    const attempts = target === Math.min(n, maxSyllables) ? ATTEMPTS_PER_LINE : Math.ceil(ATTEMPTS_PER_LINE / 2);
-    for (let a = 0; a < attempts; a++) {
-      const sizes = splitTarget(target, ctx.random);
-      const clauses: Part[][] = [];
-      let ok = true;
-      for (let c = 0; c < sizes.length && ok; c++) {
-        const last = c === sizes.length - 1;
-        const clause = last ? tryClause(ctx, sizes[c], endPools, endTemplates) : tryClause(ctx, sizes[c], ctx.vocab.pools, ctx.freeTemplates);
-        if (clause) clauses.push(clause);
-        else ok = false;
-      }
-      if (!ok) continue;
-      const weights: number[] = [];
-      const keys: string[] = [];
-      for (const clause of clauses) {
-        for (const part of clause) {
-          const word = 'literal' in part ? part.literal : part.word.key;
-          weights.push(...wordWeights(word));
-          keys.push(word.toLowerCase());
+  const passes: RhymeNeed[] = need ? [need, null] : [null];
+  for (const pass of passes) {
+    ctx.source.need = pass;
+    ctx.source.must = must;
+    let found = 0;
+    const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 3 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
+    for (let a = 0; a < attempts && found < ENOUGH_CANDIDATES; a++) {
+      let tokens = grammar.line(long && ctx.random() < 0.8, opener);
+      if (!tokens) continue;
+      let syllables = 0;
+      for (const t of tokens) if (t.text !== ',') syllables += syllablesOf(t.text);
+      if (syllables > n || syllables < lo) continue;
+      if (must && !tokens.some((t) => t.key === must)) continue;
+      // In the rhyming pass the line must end on the rhyme (a pronoun object or adverb may not meet it).
+      if (pass && 'rhyme' in pass && rhymeOf(tokens[tokens.length - 1].text) !== pass.rhyme) continue;
+      // A syllable or two short: an adjective before a bare noun (`the road` → `the empty road`) rather
+      // than a held note.
+      if (syllables < n && n - syllables <= 2) {
+        const grown = withAdjective(ctx, tokens, n - syllables);
+        if (grown) {
+          tokens = grown;
+          syllables = n;
         }
       }
-      if (weights.length !== target) continue;
-      const plan = planMelisma(weights, rel);
-      const score = scoreCandidate(ctx, plan.cost, target, span, keys) - 1.5 * (ctx.used.get(keys[keys.length - 1]) ?? 0);
-      if (!best || score > best.score) {
-        const lastParts = clauses[clauses.length - 1];
-        const end = lastParts[lastParts.length - 1];
-        best = { text: renderClauses(clauses), endWord: 'word' in end ? end.word : null, syllables: target, score, keys };
+      if (syllables === n) found++;
+      const c = scoreCandidate(ctx, tokens, syllables, span, rel, need && 'rhyme' in need ? need.rhyme : null);
+      if (carries(c) && (!best || c.score > best.score)) best = c;
+      // One syllable short: a lead-in word (`and`, `so`, `oh`) as singers add, rather than a held note.
+      if (syllables === n - 1 && !opener && !LEAD_INS.includes(tokens[0].text)) {
+        const lead = LEAD_INS[Math.floor(ctx.random() * LEAD_INS.length)];
+        const padded: Token[] = lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...tokens] : [{ text: lead }, ...tokens];
+        const p = scoreCandidate(ctx, padded, n, span, rel, need && 'rhyme' in need ? need.rhyme : null);
+        if (p) p.score -= 3 * ((ctx.used.get('lead:and') ?? 0) + (ctx.used.get('lead:so') ?? 0) + (ctx.used.get('lead:oh') ?? 0));
+        if (carries(p) && (!best || p.score > best.score)) best = p;
       }
     }
     if (best) break;
   }
+  ctx.source.need = null;
+  ctx.source.must = null;
   return best;
 }
 
-/** Last resort for a line nothing fits: the vowel `oh` held over the phrase. */
-function fallbackLine(): Candidate {
-  return { text: 'Oh', endWord: null, syllables: 1, score: -Infinity, keys: ['oh'] };
-}
+const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', 'all']);
 
-function commit(ctx: WriterContext, candidate: Candidate): void {
-  for (const key of candidate.keys) {
-    ctx.pending.delete(key);
-    ctx.used.set(key, (ctx.used.get(key) ?? 0) + 1);
+/**
+ * `tokens` with an attributive adjective of `syllables` syllables put before a noun that follows a
+ * definite determiner and has none yet (the last such noun first); null when none fits.
+ */
+function withAdjective(ctx: WriterContext, tokens: readonly Token[], syllables: number): Token[] | null {
+  for (let i = tokens.length - 1; i >= 1; i--) {
+    if (!tokens[i].key?.startsWith('n:') || !NOUN_DETERMINERS.has(tokens[i - 1].text)) continue;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const adj = ctx.source.adj(false, false, true);
+      if (adj && syllablesOf(adj.word) === syllables && !tokens.some((t) => t.key === adj.key)) {
+        return [...tokens.slice(0, i), { text: adj.word, key: adj.key }, ...tokens.slice(i)];
+      }
+    }
+    return null;
   }
+  return null;
 }
 
 /* ------------------------------------------------------------------ one variant */
@@ -509,22 +758,32 @@ interface WrittenLine {
   sung: SungNote[];
 }
 
-function writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths: Float64Array, promptWords: PromptWord[], scheme: RhymeScheme, seed: number): LyricsResult {
-  const vocab = buildVocabulary(request.genre, request.mood, promptWords);
-  const hasNames = (vocab.byPos.get('P') ?? []).length > 0;
-  const templates = LINE_TEMPLATES.filter((t) => hasNames || !t.tokens.some((tok) => tok.kind === 'slot' && tok.pos === 'P'));
-  const ctx: WriterContext = {
-    random: createRandom(seed),
-    vocab,
-    templates,
-    freeTemplates: rangeTemplates(templates, vocab.pools, vocab.pools),
-    notes: request.notes,
-    strengths,
-    pending: new Set(promptWords.map((p) => p.key)),
-    promptPos: new Map(promptWords.map((p) => [p.key, p.pos])),
-    used: new Map(),
-  };
+/** The voice of each section: verse 1 in the past, the rest in the present, pronouns from the seed. */
+function voices(plan: readonly PlannedSection[], random: () => number): StanzaVoice[] {
+  const pronouns = ['I', 'we', 'you'] as const;
+  const main = pronouns[Math.floor(random() * 2)];
+  let verses = 0;
+  return plan.map((s) => {
+    if (s.kind === 'verse') {
+      verses++;
+      const past = verses === 1 && plan.filter((p) => p.kind === 'verse').length > 1;
+      return { tense: past ? 'past' : 'present', pronoun: verses === 1 ? main : pronouns[Math.floor(random() * 3)] };
+    }
+    if (s.kind === 'chorus') return { tense: 'present', pronoun: main === 'I' ? 'we' : main };
+    return { tense: 'present', pronoun: pronouns[Math.floor(random() * 3)] };
+  });
+}
+
+function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths: Float64Array, analysis: PromptAnalysis, pools: Pools, scheme: RhymeScheme, seed: number): Sliced<LyricsResult> {
+  const mood = moodProfile(request.mood);
+  const genre = genreProfile(request.genre);
+  const random = createRandom(seed);
+  const used = new Map<string, number>();
+  const songEnds = new Set<string>();
+  const phraseStarts = new Set(request.phrases.map((p) => p.firstNote));
+  const ctx: WriterContext = { random, pools, source: new WordSource(random, pools, used), mood, genre, strengths, used, pending: new Set(pools.promptKeys), valenceSum: 0, phraseStarts };
   const plan = planSections(spans.length);
+  const stanzaVoices = voices(plan, random);
   const sectionSpans: NoteSpan[][] = [];
   let at = 0;
   for (const s of plan) {
@@ -533,8 +792,10 @@ function writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths:
   }
   const written: (WrittenLine | undefined)[][] = plan.map((s) => new Array<WrittenLine | undefined>(s.count));
   const firstChorus = plan.findIndex((s) => s.kind === 'chorus');
+  const hookSection = firstChorus >= 0 ? firstChorus : 0;
   const order = plan.map((_, i) => i);
   if (firstChorus > 0) order.sort((x, y) => (x === firstChorus ? -1 : y === firstChorus ? 1 : x - y));
+  const verseIndexes = plan.map((s, i) => (s.kind === 'verse' ? i : -1)).filter((i) => i >= 0);
 
   const chorusCap: number[] = [];
   if (firstChorus >= 0) {
@@ -548,6 +809,7 @@ function writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths:
   }
   for (const si of order) {
     const section = plan[si];
+    const grammar = new LineGrammar(ctx.source, stanzaVoices[si]);
     const groups = schemeGroups(scheme, section.count);
     const groupSize = new Map<number, number>();
     for (const g of groups) groupSize.set(g, (groupSize.get(g) ?? 0) + 1);
@@ -559,30 +821,49 @@ function writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths:
       const g = groups[li];
       const ends = groupEnds.get(g) ?? new Set<string>();
       groupEnds.set(g, ends);
-      if (repeatChorus) {
-        const model = written[firstChorus][li];
-        if (model && lineFits(model.syllables, span.noteCount)) {
-          const syl = syllabifyLine(model.text);
-          const fit = fitSyllablesToNotes(syl.syllables, ctx.notes, span, ctx.strengths);
-          written[si][li] = { span, text: model.text, rhymeWord: model.rhymeWord, syllables: model.syllables, sung: fit.sung };
-          groupRhyme.set(g, rhymePart(pronounce(model.rhymeWord).phones));
-          ends.add(model.rhymeWord);
-          continue;
-        }
+      const model = repeatChorus ? written[firstChorus][li] : undefined;
+      if (model && lineFits(model.syllables, span.noteCount)) {
+        const fit = fitSyllablesToNotes(syllabifyLine(model.text).syllables, request.notes, span, strengths);
+        written[si][li] = { span, text: model.text, rhymeWord: model.rhymeWord, syllables: model.syllables, sung: fit.sung };
+        groupRhyme.set(g, rhymeOf(model.rhymeWord));
+        ends.add(model.rhymeWord);
+        continue;
       }
       let rhyme = groupRhyme.get(g);
-      const model = repeatChorus ? written[firstChorus][li] : undefined;
-      if (rhyme === undefined && model) rhyme = rhymePart(pronounce(model.rhymeWord).phones);
-      const need: RhymeNeed = rhyme !== undefined ? { rhyme } : (groupSize.get(g) ?? 1) > 1 ? { family: Math.min(5, (groupSize.get(g) ?? 1) + 1) } : null;
-      // The first chorus writes each line short enough to be repeated on every chorus's phrase.
+      if (rhyme === undefined && model) rhyme = rhymeOf(model.rhymeWord);
+      const need: RhymeNeed = rhyme !== undefined ? { rhyme } : (groupSize.get(g) ?? 1) > 1 ? { family: Math.min(8, (groupSize.get(g) ?? 1) + 5) } : null;
       const cap = si === firstChorus ? chorusCap[li] : span.noteCount;
-      const candidate = searchLine(ctx, span, need, ends, cap) ?? (need ? searchLine(ctx, span, null, ends, cap) : null) ?? fallbackLine();
-      commit(ctx, candidate);
-      const endKey = candidate.endWord?.key ?? candidate.keys[candidate.keys.length - 1] ?? '';
-      if (!groupRhyme.has(g) && (rhyme !== undefined || candidate.endWord)) groupRhyme.set(g, rhyme ?? (candidate.endWord as VocabWord).rhyme);
-      ends.add(endKey);
-      const fit = fitSyllablesToNotes(syllabifyLine(candidate.text).syllables, ctx.notes, span, ctx.strengths);
-      written[si][li] = { span, text: candidate.text, rhymeWord: endKey, syllables: candidate.syllables, sung: fit.sung };
+      const isHook = si === hookSection && li === 0;
+      const opener = si === verseIndexes[1] && li === 0 ? 'now' : null;
+      // No end word twice in a song outside the chorus repeats.
+      ctx.source.avoidEnds = section.kind === 'chorus' || ends.size >= 2 ? ends : new Set([...ends, ...songEnds]);
+      // The hook holds the subject; other lines take a prompt word not yet sung, half of the time.
+      // (Not on a line that must rhyme with a given word: the forced word would rarely end the line.)
+      const pendingKey = ctx.pending.size && !(need && 'rhyme' in need) && random() < 0.6 ? [...ctx.pending].sort()[0] : null;
+      // A song must carry its mood: while its words do not, a line has to bring words of the mood's sign.
+      const moodNeeded = mood.polarity !== 0 && ctx.valenceSum * mood.polarity <= 0;
+      const candidate =
+        (moodNeeded && !isHook ? searchLine(ctx, grammar, span, cap, need, opener, pendingKey, true) : null) ??
+        searchLine(ctx, grammar, span, cap, need, opener, isHook ? pools.subjectKey : pendingKey) ??
+        searchLine(ctx, grammar, span, cap, need, null, null) ??
+        searchLine(ctx, grammar, { ...span, noteCount: span.noteCount * 2 }, cap, null, null, null);
+      const text = candidate?.text ?? 'Oh, oh, oh';
+      for (const v of valences(text)) ctx.valenceSum += v;
+      const endWord = candidate?.endWord ?? 'oh';
+      const leadIn = candidate && LEAD_INS.includes(words0(candidate.text)) ? `lead:${words0(candidate.text)}` : null;
+      if (leadIn) used.set(leadIn, (used.get(leadIn) ?? 0) + 1);
+      for (const key of candidate?.keys ?? []) {
+        ctx.pending.delete(key);
+        used.set(key, (used.get(key) ?? 0) + 1);
+      }
+      if (!groupRhyme.has(g)) groupRhyme.set(g, rhyme ?? rhymeOf(endWord));
+      ends.add(endWord);
+      songEnds.add(endWord);
+      ctx.source.usedRhymes.set(rhymeOf(endWord), (ctx.source.usedRhymes.get(rhymeOf(endWord)) ?? 0) + 1);
+      const syl = syllabifyLine(text);
+      const fit = fitSyllablesToNotes(syl.syllables, request.notes, span, strengths);
+      written[si][li] = { span, text, rhymeWord: endWord, syllables: syl.syllables.length, sung: fit.sung };
+      yield;
     }
   }
 
@@ -592,51 +873,39 @@ function writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths:
     const lines: LyricLine[] = [];
     for (const w of written[si]) {
       if (!w) continue;
-      lines.push({
-        text: w.text,
-        phraseIndex: w.span.phraseIndex,
-        rhymeWord: w.rhymeWord,
-        firstNote: w.span.firstNote,
-        noteCount: w.span.noteCount,
-        syllableCount: w.syllables,
-      });
+      lines.push({ text: w.text, phraseIndex: w.span.phraseIndex, rhymeWord: w.rhymeWord, firstNote: w.span.firstNote, noteCount: w.span.noteCount, syllableCount: w.syllables });
       sungNotes.push(...w.sung);
     }
     sections.push({ kind: s.kind, lines });
   });
-  const draft: LyricsResult = {
-    sections,
-    sungNotes,
-    quality: { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0 },
-    warnings: [],
-    scheme,
-    source: 'writer',
-    seed,
-  };
-  draft.quality = scoreLyrics(draft, { promptWords: promptWords.map((p) => p.key), tempo: request.tempo, scheme });
+  const draft: LyricsResult = { sections, sungNotes, quality: emptyQuality(), warnings: [], scheme, source: 'writer', seed };
+  draft.quality = scoreLyrics(draft, { promptWords: promptWordsOf(analysis), tempo: request.tempo, scheme, mood: request.mood });
   return draft;
 }
 
+function emptyQuality(): LyricsResult['quality'] {
+  return { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0, grammaticality: 0, moodAgreement: 0, plausibility: 0 };
+}
+
+/** The prompt words coverage is measured on: lemmas of nouns, verbs, adjectives and names. */
+function promptWordsOf(analysis: PromptAnalysis): string[] {
+  return analysis.terms.map((t) => t.lemma.toLowerCase());
+}
+
 /**
- * Writes lyrics for a melody. Deterministic: the same request and seed give the same lyrics.
- * Every note gets exactly one syllable or a continuation; see the module comment for the method.
- * When a variant fails `checkLyrics`, up to 5 more seed-derived variants are tried; if all fail, the
- * best-scoring one is returned with a `LYRICS_CHECKS_FAILED` warning. Never throws on odd input:
- * no notes give an empty result with a `NO_NOTES` warning.
+ * Writes lyrics for a melody, yielding after each line (see sliced.ts). Deterministic: the same
+ * request and seed give the same lyrics. Every note gets exactly one syllable or a continuation; see
+ * the module comment for the method. When a variant fails `checkLyrics`, up to 3 more seed-derived
+ * variants are tried; if all fail, the best-scoring one is returned with a `LYRICS_CHECKS_FAILED`
+ * warning. Never throws on odd input: no notes give an empty result with a `NO_NOTES` warning.
  */
-export function writeLyrics(request: WriteLyricsRequest): LyricsResult {
+export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsResult> {
   const notes = Array.isArray(request.notes) ? request.notes : [];
   const scheme = rhymeSchemeForGenre(typeof request.genre === 'string' ? request.genre : '');
-  const empty = (warnings: LyricsWarning[]): LyricsResult => ({
-    sections: [],
-    sungNotes: [],
-    quality: { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0 },
-    warnings,
-    scheme,
-    source: 'writer',
-    seed: request.seed,
-  });
-  if (notes.length === 0) return empty([{ code: 'NO_NOTES', message: 'The melody has no notes to write lyrics for.', notes: 0 }]);
+  if (notes.length === 0) {
+    const warnings: LyricsWarning[] = [{ code: 'NO_NOTES', message: 'The melody has no notes to write lyrics for.', notes: 0 }];
+    return { sections: [], sungNotes: [], quality: emptyQuality(), warnings, scheme, source: 'writer', seed: request.seed };
+  }
   const safe: WriteLyricsRequest = {
     ...request,
     prompt: sanitizeText(request.prompt),
@@ -647,12 +916,14 @@ export function writeLyrics(request: WriteLyricsRequest): LyricsResult {
   };
   const spans = lineSpans(notes, safe.phrases);
   const strengths = noteStrengths(notes, spans, safe.tempo);
-  const promptWords = promptWordsWithPos(safe.prompt);
+  const analysis = analyzePrompt(safe.prompt);
+  const pools = poolsFor(safe.prompt, analysis, moodProfile(safe.mood), genreProfile(safe.genre));
+  yield;
   const baseSeed = Number.isFinite(request.seed) ? Math.trunc(request.seed) >>> 0 : 0;
   let best: { result: LyricsResult; issues: string[] } | null = null;
   for (let v = 0; v < MAX_VARIANTS; v++) {
     const seed = (baseSeed + Math.imul(v, 0x9e3779b9)) >>> 0;
-    const result = writeVariant(safe, spans, strengths, promptWords, scheme, seed);
+    const result = yield* writeVariant(safe, spans, strengths, analysis, pools, scheme, seed);
     const check = checkLyrics(result, { prompt: safe.prompt, noteCount: notes.length });
     if (check.ok) return result;
     if (!best || result.quality.score > best.result.quality.score) best = { result, issues: check.issues.map((i) => i.code) };
@@ -663,4 +934,9 @@ export function writeLyrics(request: WriteLyricsRequest): LyricsResult {
     message: `No variant passed the lyric checks (${(best as { issues: string[] }).issues.join(', ')}); the best one is returned.`,
   });
   return chosen;
+}
+
+/** {@link writeLyricsSliced} run straight through. */
+export function writeLyrics(request: WriteLyricsRequest): LyricsResult {
+  return runSliced(writeLyricsSliced(request));
 }

@@ -1,0 +1,331 @@
+/**
+ * `npm run bench:lyrics [-- --baseline path/to/old/dist/src/audio/lyrics/writer.js] [--out file.md]`:
+ * quality of the embedded lyric writer over 40 requests (prompts written for this benchmark and not
+ * used while tuning the writer) × moods × genres × the fixture melodies, two seeds each.
+ *
+ * Prints, per writer (the current one and, with `--baseline`, an older build of writer.js):
+ * - parse: share of distinct lines with a complete linkage and no null links by the link grammar
+ *   parser (Debian `link-grammar`, `link-parser en` with `!null=0`), an independent judge we do not
+ *   tune to; the same for a set of plain human-written lines as a reference;
+ * - mood: share of songs whose mean AFINN-165 valence (negations flipped) has the mood's sign, per mood;
+ * - about: share of songs that use the prompt's subject, and mean prompt-word coverage;
+ * - stress alignment (the quality score's measure), writer time for a 5-minute melody;
+ * - seed overlap: share of non-chorus lines of seed 1 also in seed 2 of the same request;
+ * - frames: share of lines whose function-word skeleton (`_ in the _ _`) recurs in ≥ 2 % of all lines;
+ * - one-word lines.
+ * With `--out`, writes 10 sample songs in full as markdown: 7 on the fixtures, 3 on a 16-phrase melody.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { analyzeMelody } from '../src/audio/analyze.js';
+import { validateAndDecode } from '../src/audio/validate/validate.js';
+import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
+import type { LyricsResult } from '../src/audio/lyrics/lyrics-result.js';
+import { moodProfile } from '../src/audio/lyrics/moods.js';
+import { analyzePrompt } from '../src/audio/lyrics/prompt.js';
+import { valences } from '../src/audio/lyrics/sense.js';
+import { writeLyrics, type WriteLyricsRequest } from '../src/audio/lyrics/writer.js';
+import type { NoteEvent, Phrase, TempoEstimate } from '../src/audio/types.js';
+
+type Writer = (request: WriteLyricsRequest) => LyricsResult;
+
+/** Held-out prompts: none of these was used while tuning the writer. */
+const PROMPTS = [
+  'my grandfather teaching me to fish on a quiet lake',
+  'a long drive home after losing my job',
+  'two strangers meeting on a night train to Vienna',
+  'the last day of summer before school starts',
+  'a soldier writing letters to his wife',
+  'waking up early to watch the sun rise over the mountains',
+  'a dog waiting at the door for someone who never comes back',
+  'the factory closing in our small town',
+  'falling in love in a bookshop on a rainy afternoon',
+  'a lighthouse keeper alone through the winter',
+  'my sister moving away to another country',
+  'running through the forest to escape a storm',
+  'the noise and lights of a big city at midnight',
+  'a garden my mother planted before she died',
+  'a friend who lied to me for years',
+  'winning the final game of the season',
+  'the smell of bread in my grandmother kitchen',
+  'sailing across the ocean under the stars',
+  'a wedding in the mountains with music and dancing',
+  'being stuck in traffic on a hot Monday morning',
+  'a broken phone and a message I never sent',
+  'snow falling on an empty playground',
+  'a street musician playing for coins in the station',
+  'the war that took our village',
+  'learning to ride a bicycle with my father',
+  'an old photograph found in a drawer',
+  'a desert road and a car with no fuel',
+  'the first kiss under the bridge by the river',
+  'a hospital waiting room at three in the morning',
+  'friends singing around a fire on the beach',
+  'a king who lost his crown and his kingdom',
+  'the boss who never listens to the workers',
+  'a small boat lost in the fog',
+  'coming home to Lisbon after ten years away',
+  'a garden full of bees and sunflowers',
+  'the empty house after the children left',
+  'a thunderstorm over the fields at harvest time',
+  'a dancer practicing alone in an empty studio',
+  'the night Maria left without a word',
+  'a quiet Sunday with coffee and old records',
+];
+const MOODS = ['sad', 'angry', 'happy', 'romantic', 'calm', 'hopeful', 'confident', 'nostalgic'];
+const GENRES = ['pop', 'folk', 'ballad', 'rock', 'hip-hop'];
+
+/** Plain lines in the style of human lyrics (written for this benchmark) as the parser's reference. */
+const HUMAN_LINES = [
+  'I left my heart in the kitchen', 'You never called me back', 'We were young and we did not care', 'The rain came down on the old tin roof',
+  'Hold me like you used to', 'I can still hear your voice', 'Nobody knows where the river goes', 'She drove all night to see the sea',
+  'Tell me something I can believe', 'The lights went out across the town', 'Baby, come home', 'Every road leads back to you',
+  'I was waiting by the phone', 'Dancing on the kitchen floor', 'My father had a fishing boat', 'We sang until the morning came',
+  'Money cannot buy me time', 'The winter was long and cold', 'Your coat is still on the chair', 'I do not want to fight tonight',
+  'Oh, what a night', 'Down by the station, early in the morning', 'The stars are burning out', 'Take it easy on me',
+  'I know you lied', 'Summer came and went too fast', 'All the leaves are brown', 'Give me one more chance',
+  'The party is over now', 'He kept the letters in a box', 'Lonely streets and empty bars', 'We will rise again',
+];
+
+const FUNCTION_WORDS = new Set(
+  `a an the my your our his her their its this that these those some every all and but or so because when while if then than as of in on at by
+  for with without from to into through across around under over beneath beyond toward among until after before near beside i you we he
+  she it they me us him them am is are was were be been will would can cannot could must not now there let oh`.split(/\s+/),
+);
+
+interface Melody {
+  name: string;
+  notes: NoteEvent[];
+  phrases: Phrase[];
+  tempo: TempoEstimate | null;
+}
+
+async function loadMelodies(dir: string): Promise<Melody[]> {
+  const out: Melody[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.flac')).sort()) {
+    const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(dir, file))), { decoder: createFfmpegDecoder() });
+    const a = analyzeMelody(audio);
+    if (a.notes.length >= 4) out.push({ name: file.replace(/\.flac$/, ''), notes: a.notes, phrases: a.phrases, tempo: a.tempo });
+  }
+  return out;
+}
+
+/** A 5-minute melody: phrases of 4–14 notes of eighths and long notes at 120 bpm. */
+function longMelody(): Melody {
+  const notes: NoteEvent[] = [];
+  const phrases: Phrase[] = [];
+  let t = 0;
+  for (let k = 0; t < 300; k++) {
+    const count = 4 + ((k * 7) % 11);
+    const first = notes.length;
+    for (let i = 0; i < count; i++) {
+      const d = i % 4 === 0 || i === count - 1 ? 1 : 0.25;
+      notes.push({ start: t, end: t + d * 0.95, midi: 60 + ((i * 3) % 7), confidence: 0.9 });
+      t += d;
+    }
+    phrases.push({ start: notes[first].start, end: notes[notes.length - 1].end, firstNote: first, noteCount: count });
+    t += 1;
+  }
+  return { name: 'five-minutes', notes, phrases, tempo: { bpm: 120, confidence: 0.9 } };
+}
+
+/** A one-minute melody of 16 phrases (7–9 notes, a long note every four) at 96 bpm: room for a whole form. */
+function songMelody(): Melody {
+  const notes: NoteEvent[] = [];
+  const phrases: Phrase[] = [];
+  let t = 0;
+  for (const count of [8, 7, 9, 8, 7, 8, 7, 9, 8, 8, 9, 7, 8, 7, 9, 8]) {
+    const first = notes.length;
+    for (let i = 0; i < count; i++) {
+      const d = i % 4 === 0 || i === count - 1 ? 0.625 : 0.3125;
+      notes.push({ start: t, end: t + d * 0.95, midi: 60 + ((i * 2) % 7), confidence: 0.9 });
+      t += d;
+    }
+    phrases.push({ start: notes[first].start, end: notes[notes.length - 1].end, firstNote: first, noteCount: count });
+    t += 1.25;
+  }
+  return { name: 'synthetic-16-phrases', notes, phrases, tempo: { bpm: 96, confidence: 0.9 } };
+}
+
+/** Lines the link grammar parser links completely (no null links), one boolean per input line. */
+function linkParses(lines: readonly string[]): boolean[] {
+  const input = ['!null=0', '!graphics=0', '!verbosity=1', '!timeout=10', ...lines.map((l) => l.replace(/^[!*]+/, ''))].join('\n') + '\n';
+  const run = spawnSync('link-parser', ['en'], { input, encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8' }, maxBuffer: 64 << 20 });
+  if (run.error) throw new Error(`link-parser is needed (apt-get install link-grammar): ${run.error.message}`);
+  const verdicts = (run.stdout ?? '').split('\n').filter((l) => /^Found \d+ linkage|^No complete linkages/.test(l));
+  if (verdicts.length !== lines.length) throw new Error(`link-parser gave ${verdicts.length} verdicts for ${lines.length} lines`);
+  return verdicts.map((v) => {
+    const m = /^Found \d+ linkages? \((\d+) had no P\.P\. violations\)/.exec(v);
+    return m !== null && Number(m[1]) > 0;
+  });
+}
+
+function lineTexts(r: LyricsResult): string[] {
+  return r.sections.flatMap((s) => s.lines.map((l) => l.text));
+}
+
+function nonChorus(r: LyricsResult): string[] {
+  return r.sections.filter((s) => s.kind !== 'chorus').flatMap((s) => s.lines.map((l) => l.text));
+}
+
+function skeleton(line: string): string {
+  return (line.toLowerCase().match(/[a-z']+/g) ?? []).map((w) => (FUNCTION_WORDS.has(w) ? w : '_')).join(' ');
+}
+
+interface Song {
+  prompt: string;
+  mood: string;
+  genre: string;
+  melody: string;
+  seed: number;
+  result: LyricsResult;
+}
+
+interface Summary {
+  parse: number;
+  moodBy: Record<string, number>;
+  moodAll: number;
+  about: number;
+  coverage: number;
+  stress: number;
+  overlap: number;
+  frames: number;
+  oneWord: number;
+  lines: number;
+  meanLines: number;
+  fiveMinuteMs: number;
+  fiveMinuteCpuMs: number;
+}
+
+function summarize(songs: readonly Song[], write: Writer): Summary {
+  const all = songs.flatMap((s) => lineTexts(s.result));
+  const distinct = [...new Set(all)];
+  const parsed = linkParses(distinct);
+  const parseOk = new Map(distinct.map((l, i) => [l, parsed[i]]));
+  const moodBy: Record<string, number> = {};
+  let agreeAll = 0;
+  let counted = 0;
+  for (const mood of MOODS) {
+    const of = songs.filter((s) => s.mood === mood);
+    let agree = 0;
+    for (const s of of) {
+      const v = valences(lineTexts(s.result).join('\n'));
+      const mean = v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+      const polarity = moodProfile(mood).polarity;
+      const ok = polarity === 0 ? Math.abs(mean) <= 2 : mean * polarity > 0;
+      if (ok) agree++;
+      else if (process.argv.includes('--why')) console.log(`mood miss (${mood}, mean ${mean.toFixed(2)}): ${lineTexts(s.result).join(' / ')}`);
+    }
+    moodBy[mood] = of.length ? agree / of.length : NaN;
+    agreeAll += agree;
+    counted += of.length;
+  }
+  let about = 0;
+  let coverage = 0;
+  for (const s of songs) {
+    const a = analyzePrompt(s.prompt);
+    const text = ` ${lineTexts(s.result).join(' ').toLowerCase()} `;
+    const has = (w: string) => new RegExp(`\\b${w.toLowerCase().replace(/[^a-z ]/g, '')}`).test(text);
+    if (a.subject && has(a.subject.lemma)) about++;
+    coverage += a.terms.length ? a.terms.filter((t) => has(t.lemma)).length / a.terms.length : 1;
+  }
+  let overlap = 0;
+  let pairs = 0;
+  for (let i = 0; i + 1 < songs.length; i += 2) {
+    const a = nonChorus(songs[i].result);
+    const b = new Set(nonChorus(songs[i + 1].result));
+    if (!a.length) continue;
+    overlap += a.filter((l) => b.has(l)).length / a.length;
+    pairs++;
+  }
+  const frameCounts = new Map<string, number>();
+  for (const l of all) frameCounts.set(skeleton(l), (frameCounts.get(skeleton(l)) ?? 0) + 1);
+  const recurring = all.filter((l) => (frameCounts.get(skeleton(l)) ?? 0) >= Math.max(3, 0.02 * all.length)).length;
+  if (process.argv.includes('--frames')) console.log([...frameCounts].sort((a, b) => b[1] - a[1]).slice(0, 12));
+  const long = longMelody();
+  write({ prompt: 'warm-up', genre: 'pop', mood: 'happy', ...long, seed: 0 });
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  for (let seed = 1; seed <= 5; seed++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    write({ prompt: PROMPTS[seed], genre: GENRES[seed % GENRES.length], mood: MOODS[seed % MOODS.length], ...long, seed });
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  cpuTimes.sort((a, b) => a - b);
+  return {
+    parse: distinct.filter((l) => parseOk.get(l)).length / distinct.length,
+    moodBy,
+    moodAll: agreeAll / counted,
+    about: about / songs.length,
+    coverage: coverage / songs.length,
+    stress: songs.reduce((a, s) => a + s.result.quality.stressAlignment, 0) / songs.length,
+    overlap: pairs ? overlap / pairs : 0,
+    frames: recurring / all.length,
+    oneWord: all.filter((l) => (l.match(/[A-Za-z']+/g) ?? []).length <= 1).length,
+    lines: all.length,
+    meanLines: all.length / songs.length,
+    fiveMinuteMs: times[2],
+    fiveMinuteCpuMs: cpuTimes[2],
+  };
+}
+
+function songMarkdown(s: Song): string {
+  const head = `**"${s.prompt}"** — ${s.genre}, ${s.mood}, on \`${s.melody}\`, seed ${s.seed} (quality ${s.result.quality.score.toFixed(2)})`;
+  const body = s.result.sections.map((sec) => `*${sec.kind}*  \n${sec.lines.map((l) => l.text).join('  \n')}`).join('\n\n');
+  return `${head}\n\n${body}\n`;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const baselinePath = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : null;
+  const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : null;
+  const melodies = await loadMelodies('test/fixtures/melodies');
+  const writers: [string, Writer][] = [['this branch', writeLyrics]];
+  if (baselinePath) writers.push(['baseline', ((await import(baselinePath)) as { writeLyrics: Writer }).writeLyrics]);
+  const human = linkParses(HUMAN_LINES);
+  console.log(`Melodies: ${melodies.map((m) => `${m.name} (${m.notes.length} notes, ${m.phrases.length} phrases)`).join(', ')}`);
+  console.log(`Human reference lines parsed by link-parser: ${human.filter(Boolean).length}/${human.length} = ${(human.filter(Boolean).length / human.length).toFixed(2)}`);
+  const rows: string[] = [];
+  let samples: Song[] = [];
+  for (const [name, write] of writers) {
+    const songs: Song[] = [];
+    PROMPTS.forEach((prompt, i) => {
+      const mood = MOODS[i % MOODS.length];
+      const genre = GENRES[(i * 3 + 1) % GENRES.length];
+      const melody = melodies[i % melodies.length];
+      for (const seed of [i + 1, i + 1001]) {
+        songs.push({ prompt, mood, genre, melody: melody.name, seed, result: write({ prompt, genre, mood, notes: melody.notes, phrases: melody.phrases, tempo: melody.tempo, seed }) });
+      }
+    });
+    const s = summarize(songs, write);
+    const moods = MOODS.map((m) => `${m} ${s.moodBy[m].toFixed(2)}`).join(', ');
+    rows.push(
+      `| ${name} | ${s.parse.toFixed(2)} | ${s.moodAll.toFixed(2)} (${moods}) | ${s.about.toFixed(2)} / ${s.coverage.toFixed(2)} | ${s.stress.toFixed(2)} | ${s.overlap.toFixed(2)} | ${s.frames.toFixed(2)} | ${s.oneWord} | ${s.lines} (${s.meanLines.toFixed(1)}/song) | ${s.fiveMinuteMs.toFixed(0)} wall / ${s.fiveMinuteCpuMs.toFixed(0)} CPU |`,
+    );
+    if (name === 'this branch') samples = songs.filter((_, k) => k % 8 === 0).slice(0, 7);
+  }
+  console.log('\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5) |');
+  console.log(`Load average at the start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+  if (out) {
+    const long = songMelody();
+    for (const [k, i] of [3, 14, 38].entries()) {
+      const mood = MOODS[(i + k) % MOODS.length];
+      const genre = GENRES[(i + 2 * k) % GENRES.length];
+      const seed = 500 + i;
+      samples.push({ prompt: PROMPTS[i], mood, genre, melody: long.name, seed, result: writeLyrics({ prompt: PROMPTS[i], genre, mood, notes: long.notes, phrases: long.phrases, tempo: long.tempo, seed }) });
+    }
+    writeFileSync(out, samples.map(songMarkdown).join('\n'));
+    console.log(`\nWrote ${samples.length} sample songs to ${out}`);
+  }
+}
+
+await main();

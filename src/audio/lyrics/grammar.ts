@@ -1,0 +1,444 @@
+/**
+ * A small generative grammar of English lyric lines (our own), filled from the lexicon.
+ *
+ *   Line    → Clause | Clause Conj Clause | PP , Clause | Imperative | Question
+ *   Clause  → Subj Verb_i [Tail] | Subj Verb_t Obj [Tail] | Subj be Adj [Tail] | Subj be Verb_ing [Tail]
+ *           | Subj Modal Verb [Obj] [Tail] | there be NP_indef PP | NP keep(s) Verb_ing [Tail]
+ *   NP      → Det [Adj] Noun | Det Noun of the Noun | Name | Pronoun
+ *   Tail    → PP | Adverb
+ *   PP      → Prep NP, the preposition chosen for the noun's class (in the rain, by the river, through the night)
+ *
+ * Agreement (I am / she is / they were; she walks / they walk), articles (a/an by the next word's first
+ * sound, none before plurals or mass nouns) and tense (one per stanza) are enforced here; which verbs
+ * take which subjects and objects follows their WordNet frames (a person wanders, the rain falls, a
+ * person remembers something). Which words fill the slots (prompt, mood, rhyme) is the caller's choice
+ * through `GrammarSource`.
+ */
+import { FRAME } from './lexicon.js';
+import { ENCLOSURES, LANDMARKS, OPENINGS, SONG_VERBS, VERB_OBJECTS, WAYS } from './song-words.js';
+import { isVowelPhone, pronounce } from './pronouncing.js';
+
+export type Tense = 'present' | 'past';
+
+export interface NounItem {
+  /** Identity for repetition and prompt bookkeeping (`n:rain`, `name:Lisbon`). */
+  key: string;
+  singular: string;
+  /** Plural form, '' when none (names, mass nouns without one). */
+  plural: string;
+  cls: string;
+  /** Proper name: no determiner, never pluralised. */
+  name: boolean;
+  /** Always sung in the plural (the prompt said `friends`, `broken promises`). */
+  pluralOnly?: boolean;
+  /** The prompt's own word: it may head a phrase whatever its class (`in the bookshop`). */
+  prompt?: boolean;
+}
+
+export interface VerbItem {
+  key: string;
+  /** Verb class (`move`, `feel`, `say` … see the lexicon): which objects it takes. */
+  cls: string;
+  base: string;
+  s3: string;
+  past: string;
+  ger: string;
+  frames: number;
+}
+
+export interface AdjItem {
+  key: string;
+  word: string;
+}
+
+/** Where the words come from; `end` is true for the word that will end the line (it must meet the rhyme). */
+export interface GrammarSource {
+  random(): number;
+  noun(classes: ReadonlySet<string>, end: boolean, plural: boolean): NounItem | null;
+  verb(frames: number, end: boolean, form: VerbForm): VerbItem | null;
+  /** The noun the prompt gives this verb as its object (`ride` → `bicycle`), or null. */
+  objectOf(verbKey: string, end: boolean): NounItem | null;
+  /** `person`: the adjective describes a person (`we are lonely`), so only feeling words fit. */
+  adj(end: boolean, person?: boolean, attributive?: boolean): AdjItem | null;
+  /** A line-ending adverbial that suits the mood (`tonight`, `alone`), or null. */
+  adverb(end: boolean): string | null;
+}
+
+export type VerbForm = 'base' | 's3' | 'past' | 'ger';
+
+/** A word of a generated line. */
+export interface Token {
+  text: string;
+  /** Lexicon/prompt key for content words (nouns, verbs, adjectives, names), else undefined. */
+  key?: string;
+}
+
+export interface StanzaVoice {
+  tense: Tense;
+  /** The stanza's main pronoun. */
+  pronoun: 'I' | 'we' | 'you';
+}
+
+interface Subject {
+  tokens: Token[];
+  /** 1st/2nd person or plural take the bare present (`I walk`, `they walk`); 3rd singular takes -s. */
+  third: boolean;
+  plural: boolean;
+  person: boolean;
+  pronoun?: 'I' | 'we' | 'you';
+}
+
+/** Nouns that take `a`/`an` in the singular; the others (rain, love, silence …) are treated as mass nouns. */
+const COUNT_CLASSES = new Set(['being', 'artifact', 'nature', 'plant', 'word', 'event', 'body', 'place', 'thing', 'act', 'time']);
+/** Prepositions that read naturally before a noun of each class. */
+const PREPOSITIONS: Record<string, string[]> = {
+  place: ['in', 'through', 'across', 'around'],
+  artifact: ['by', 'near', 'beside'],
+  nature: ['by', 'beyond', 'toward', 'beneath'],
+  plant: ['among', 'beneath', 'by'],
+  weather: ['in', 'through', 'into'],
+  time: ['in', 'through', 'until'],
+  being: ['with', 'for', 'without'],
+  event: ['after', 'before', 'at'],
+};
+/**
+ * Classes whose nouns are things one can be in, move through, stand by … (PP heads). Feelings, words,
+ * body parts and most objects are not (`without my hello`, `in the tear`, `by your shoe`): of the
+ * artifacts only rooms, openings, ways and landmarks head a phrase, with their own prepositions.
+ */
+const PP_CLASSES = new Set(Object.keys(PREPOSITIONS));
+
+/** Prepositions for a noun heading a phrase, by the word, then by its class; null when it heads none. */
+function prepositionsFor(noun: NounItem): string[] | null {
+  const w = noun.singular;
+  if (ENCLOSURES.has(w)) return ['in', 'in', 'inside'];
+  if (OPENINGS.has(w)) return ['through', 'by'];
+  if (WAYS.has(w)) return ['down', 'along', 'on', 'across'];
+  if (LANDMARKS.has(w)) return ['by', 'near', 'beside'];
+  if (noun.cls === 'artifact') return noun.name || noun.prompt ? ['in', 'by', 'near'] : null;
+  return PREPOSITIONS[noun.cls] ?? null;
+}
+const THING_OBJECT_CLASSES = new Set(['artifact', 'nature', 'plant', 'word', 'feeling', 'state', 'time', 'place', 'weather', 'body', 'matter', 'food', 'event', 'quality', 'mind', 'act', 'thing']);
+/** What can do something in a song line besides a person: the weather, nature, time, places (`the rain falls`). */
+const SUBJECT_THING_CLASSES = new Set(['weather', 'nature', 'time', 'plant']);
+const BEINGS = new Set(['being']);
+/** Where and when a scene happens: the nouns of a fronted phrase (`In the morning, …`, `By the river, …`). */
+const SCENE_CLASSES = new Set(['place', 'nature', 'weather', 'time', 'plant', 'artifact']);
+const SUBJECT_ANY_CLASSES = new Set([...SUBJECT_THING_CLASSES, 'being']);
+
+/**
+ * What a verb's object can be, by the verb's class (WordNet lexicographer file of its first sense):
+ * one crosses a place, holds a thing, tells a word, remembers nearly anything. Our own table; the
+ * frames in the lexicon only say whether there is an object at all.
+ */
+const OBJECTS_BY_VERB_CLASS: Record<string, ReadonlySet<string>> = {
+  sense: new Set(['nature', 'weather', 'place', 'artifact', 'plant', 'being', 'body', 'time', 'event', 'matter', 'word']),
+  feel: new Set(['being', 'place', 'time', 'nature', 'weather', 'feeling', 'word', 'artifact', 'body', 'plant', 'food']),
+  mind: new Set(['time', 'place', 'being', 'word', 'feeling', 'event', 'nature', 'weather', 'mind']),
+  move: new Set(['place', 'nature', 'artifact']),
+  touch: new Set(['artifact', 'body', 'plant', 'word', 'food', 'matter']),
+  say: new Set(['word']),
+  make: new Set(['artifact', 'word', 'food']),
+  consume: new Set(['food', 'matter']),
+  have: new Set(['artifact', 'body', 'feeling', 'word', 'time']),
+  change: new Set(['artifact', 'place', 'time', 'feeling', 'word', 'nature', 'matter']),
+  body: new Set(['body', 'matter']),
+  social: new Set(['being', 'place', 'event']),
+  fight: new Set(['being', 'event', 'feeling', 'word']),
+};
+
+const NO_OBJECTS: ReadonlySet<string> = new Set();
+
+export function startsWithVowelSound(word: string): boolean {
+  const phones = pronounce(word).phones;
+  return phones.length > 0 && isVowelPhone(phones[0]);
+}
+
+function pick<T>(items: readonly T[], random: () => number): T {
+  return items[Math.floor(random() * items.length) % items.length];
+}
+
+function chance(p: number, random: () => number): boolean {
+  return random() < p;
+}
+
+/** Present/past form of `be` for a subject. */
+export function beFor(subject: { third: boolean; plural: boolean; pronoun?: string }, tense: Tense): string {
+  if (subject.pronoun === 'I') return tense === 'past' ? 'was' : 'am';
+  const singular = subject.third && !subject.plural;
+  if (tense === 'past') return singular ? 'was' : 'were';
+  return singular ? 'is' : 'are';
+}
+
+/** Finite verb form agreeing with the subject in the tense. */
+export function finite(verb: VerbItem, subject: { third: boolean; plural: boolean }, tense: Tense): string {
+  if (tense === 'past') return verb.past;
+  return subject.third && !subject.plural ? verb.s3 : verb.base;
+}
+
+/** Article or determiner for a noun phrase; '' for none. */
+function determiner(noun: NounItem, plural: boolean, random: () => number, opts: { definiteOnly?: boolean; indefinite?: boolean; possessive?: boolean }): string {
+  if (noun.name) return '';
+  const count = COUNT_CLASSES.has(noun.cls);
+  if (opts.indefinite) return plural ? pick(['', 'some'], random) : count ? 'a' : pick(['', 'some'], random);
+  const options = ['the', 'the'];
+  if (opts.possessive !== false && /being|body|feeling|word|artifact|mind/.test(noun.cls)) options.push('my', 'your', 'our');
+  if (!opts.definiteOnly) {
+    if (plural) options.push('', 'these', 'all the');
+    else {
+      if (count) options.push('a');
+      if (random() < 0.3) options.push('this');
+      if (noun.cls === 'time') options.push('every');
+    }
+  }
+  return pick(options, random);
+}
+
+/** Tokens of a noun phrase, `a` turned into `an` before a vowel sound. */
+function phrase(det: string, adj: AdjItem | null, noun: NounItem, plural: boolean): Token[] {
+  const out: Token[] = [];
+  const head = plural && noun.plural ? noun.plural : noun.singular;
+  const next = adj ? adj.word : head;
+  if (det === 'a') out.push({ text: startsWithVowelSound(next.split(' ')[0]) ? 'an' : 'a' });
+  else if (det) for (const w of det.split(' ')) out.push({ text: w });
+  if (adj) out.push({ text: adj.word, key: adj.key });
+  out.push({ text: head, key: noun.key });
+  return out;
+}
+
+export class LineGrammar {
+  constructor(
+    private readonly source: GrammarSource,
+    private readonly voice: StanzaVoice,
+  ) {}
+
+  private get random(): () => number {
+    return () => this.source.random();
+  }
+
+  /** A noun phrase; null when the source has no fitting noun. */
+  np(accept: ReadonlySet<string>, end: boolean, opts: { definiteOnly?: boolean; indefinite?: boolean; adjective?: number } = {}): { tokens: Token[]; noun: NounItem; plural: boolean } | null {
+    const r = this.random;
+    let wantPlural = chance(0.3, r);
+    let noun = this.source.noun(accept, end, wantPlural);
+    // Mass nouns (rain, love, silence) stay singular; a line end then needs the singular form to rhyme.
+    if (noun && wantPlural && !COUNT_CLASSES.has(noun.cls)) {
+      wantPlural = false;
+      if (end) noun = this.source.noun(accept, end, false);
+    }
+    if (!noun) return null;
+    const plural = (wantPlural || !!noun.pluralOnly) && !!noun.plural && !noun.name;
+    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false, false, true) : null;
+    const det = determiner(noun, plural, r, opts);
+    // A bare singular count noun reads as a telegram (`I see light`): give it `the`.
+    const fixedDet = !det && !plural && !noun.name && COUNT_CLASSES.has(noun.cls) ? 'the' : det;
+    return { tokens: phrase(fixedDet, adj, noun, plural), noun, plural };
+  }
+
+  /** Prepositional phrase whose preposition suits the noun's class. */
+  pp(end: boolean, classes: ReadonlySet<string> = PP_CLASSES): Token[] | null {
+    const got = this.np(classes, end, { definiteOnly: true, adjective: 0.3 });
+    if (!got) return null;
+    const preps = prepositionsFor(got.noun);
+    if (!preps) return null;
+    let prep = pick(preps, this.random);
+    // `without the love` reads oddly; feelings and states after with/without take a possessive or nothing.
+    if ((prep === 'with' || prep === 'without' || prep === 'in') && /feeling|state/.test(got.noun.cls) && got.tokens[0].text === 'the' && got.tokens.length === 2) got.tokens.shift();
+    if (prep === 'until' && got.noun.cls !== 'time') prep = 'in';
+    return [{ text: prep }, ...got.tokens];
+  }
+
+  private tail(end: boolean, probability: number): Token[] | null {
+    const r = this.random;
+    if (!chance(probability, r)) return [];
+    if (chance(0.2, r)) {
+      const adv = this.source.adverb(end);
+      if (adv) return adv.split(' ').map((text) => ({ text }));
+    }
+    return this.pp(end);
+  }
+
+  private subject(kind: 'person' | 'thing' | 'any'): Subject | null {
+    const r = this.random;
+    const usePronoun = kind === 'person' ? chance(0.75, r) : kind === 'any' ? chance(0.4, r) : false;
+    if (usePronoun) {
+      const p = chance(0.8, r) ? this.voice.pronoun : pick(['I', 'we', 'you'] as const, r);
+      return { tokens: [{ text: p }], third: false, plural: p !== 'I', person: true, pronoun: p };
+    }
+    const accept = kind === 'person' ? BEINGS : kind === 'any' ? SUBJECT_ANY_CLASSES : SUBJECT_THING_CLASSES;
+    const got = this.np(accept, false, { definiteOnly: true, adjective: 0.35 });
+    if (!got) return null;
+    return { tokens: got.tokens, third: true, plural: got.plural, person: got.noun.cls === 'being' };
+  }
+
+  private object(person: boolean, end: boolean, verb?: VerbItem, subject?: Subject): Token[] | null {
+    const hinted = verb && this.random() < 0.8 ? this.source.objectOf(verb.key, end) : null;
+    if (hinted) {
+      const det = determiner(hinted, false, this.random, { definiteOnly: true });
+      return phrase(det || (hinted.name ? '' : 'the'), null, hinted, false);
+    }
+    // Song verbs take the objects listed for them, none when not listed; the prompt's verbs go by their class.
+    const fits = verb ? (VERB_OBJECTS[verb.base] ?? (SONG_VERBS.has(verb.base) ? NO_OBJECTS : undefined)) : undefined;
+    // A song verb that takes none of our objects (`listen`, `wonder`), or no person (`write`).
+    if (fits && (fits.size === 0 || (person && !fits.has('being')))) return null;
+    if (person && !end && chance(0.5, this.random)) {
+      const p = pick(['me', 'you', 'us'], this.random);
+      // Not `I hold me`: reflexive objects need `myself`, so a first-person subject takes `you`.
+      // Not `I hold me` or `we lift us`: those need `myself`/`ourselves`, so the object is the other party.
+      const who = subject?.pronoun ?? this.voice.pronoun;
+      const clash = (who === 'I' && p !== 'you') || (who === 'we' && p !== 'you') || (who === 'you' && p === 'you');
+      return [{ text: clash ? (who === 'you' ? 'me' : 'you') : p }];
+    }
+    const got = this.np(person ? BEINGS : (fits ?? (verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, { adjective: 0.3 });
+    return got?.tokens ?? null;
+  }
+
+  /** One clause in the stanza's tense; `end` when the clause ends the line. */
+  clause(end: boolean, tense: Tense = this.voice.tense): Token[] | null {
+    const r = this.random;
+    const roll = r();
+    const t = (subject: Subject, verb: VerbItem) => finite(verb, subject, tense);
+    if (roll < 0.2) {
+      // Subj V_intransitive [Tail]
+      const subject = this.subject(chance(0.6, r) ? 'person' : 'thing');
+      if (!subject) return null;
+      const frames = subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive;
+      const tail = this.tail(end, 0.75);
+      if (!tail) return null;
+      const verb = this.source.verb(frames, end && tail.length === 0, tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base');
+      if (!verb) return null;
+      return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...tail];
+    }
+    if (roll < 0.42) {
+      // Subj V_transitive Obj [Tail]
+      const subject = this.subject('person');
+      if (!subject) return null;
+      const personObject = chance(0.35, r);
+      const verb = this.source.verb(personObject ? FRAME.personPerson : FRAME.personThing, false, tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base');
+      if (!verb) return null;
+      const withTail = chance(0.35, r);
+      const obj = this.object(personObject, end && !withTail, verb, subject);
+      if (!obj) return null;
+      const tail = withTail ? this.tail(end, 1) : [];
+      if (!tail) return null;
+      if (withTail && tail.length === 0 && end && obj.length === 1) return null;
+      return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...obj, ...tail];
+    }
+    if (roll < 0.55) {
+      // Subj be Adj [Tail]
+      const subject = this.subject('any');
+      if (!subject) return null;
+      const withTail = chance(0.4, r);
+      const adj = this.source.adj(end && !withTail, subject.person);
+      if (!adj) return null;
+      const tail = withTail ? this.tail(end, 1) : [];
+      if (!tail) return null;
+      return [...subject.tokens, { text: beFor(subject, tense) }, { text: adj.word, key: adj.key }, ...tail];
+    }
+    if (roll < 0.68) {
+      // Subj be V_ing [Tail]
+      const subject = this.subject(chance(0.6, r) ? 'person' : 'thing');
+      if (!subject) return null;
+      const tail = this.tail(end, 0.8);
+      if (!tail) return null;
+      const verb = this.source.verb(subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive, end && tail.length === 0, 'ger');
+      if (!verb) return null;
+      return [...subject.tokens, { text: beFor(subject, tense) }, { text: verb.ger, key: verb.key }, ...tail];
+    }
+    if (roll < 0.8) {
+      // Subj Modal V [Obj] [Tail] — tense-neutral.
+      const subject = this.subject('person');
+      if (!subject) return null;
+      const modal = tense === 'past' ? pick(['could', 'would', 'could not', 'would not'], r) : pick(['will', 'can', 'cannot', 'will not', 'must'], r);
+      const transitive = chance(0.55, r);
+      if (transitive) {
+        const verb = this.source.verb(FRAME.personThing, false, 'base');
+        if (!verb) return null;
+        const obj = this.object(false, end, verb, subject);
+        if (!obj) return null;
+        return [...subject.tokens, ...modal.split(' ').map((text) => ({ text })), { text: verb.base, key: verb.key }, ...obj];
+      }
+      const tail = this.tail(end, 0.8);
+      if (!tail) return null;
+      const verb = this.source.verb(FRAME.personIntransitive, end && tail.length === 0, 'base');
+      if (!verb) return null;
+      return [...subject.tokens, ...modal.split(' ').map((text) => ({ text })), { text: verb.base, key: verb.key }, ...tail];
+    }
+    if (roll < 0.9) {
+      // there be NP_indefinite PP
+      const pp = this.pp(end);
+      if (!pp) return null;
+      const got = this.np(SUBJECT_ANY_CLASSES, false, { indefinite: true, adjective: 0.5 });
+      if (!got || got.noun.name) return null;
+      const be = beFor({ third: true, plural: got.plural }, tense);
+      return [{ text: 'there' }, { text: be }, ...got.tokens, ...pp];
+    }
+    // NP keep(s) V_ing [Tail]
+    const subject = this.subject('thing');
+    if (!subject) return null;
+    const tail = this.tail(end, 0.7);
+    if (!tail) return null;
+    const verb = this.source.verb(FRAME.thingIntransitive, end && tail.length === 0, 'ger');
+    if (!verb) return null;
+    const keep = tense === 'past' ? 'kept' : subject.third && !subject.plural ? 'keeps' : 'keep';
+    return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...tail];
+  }
+
+  /** An imperative: `Hold my hand in the rain`, `Let me wander through the night`. */
+  imperative(end: boolean): Token[] | null {
+    const r = this.random;
+    if (chance(0.4, r)) {
+      const tail = this.tail(end, 0.9);
+      if (!tail) return null;
+      const verb = this.source.verb(FRAME.personIntransitive, end && tail.length === 0, 'base');
+      if (!verb) return null;
+      return [{ text: 'let' }, { text: pick(['me', 'us'], r) }, { text: verb.base, key: verb.key }, ...tail];
+    }
+    const verb = this.source.verb(FRAME.personThing, false, 'base');
+    if (!verb) return null;
+    const withTail = chance(0.4, r);
+    const obj = this.object(false, end && !withTail, verb);
+    if (!obj) return null;
+    const tail = withTail ? this.tail(end, 1) : [];
+    if (!tail) return null;
+    return [{ text: verb.base, key: verb.key }, ...obj, ...tail];
+  }
+
+  /**
+   * A whole line: mostly one clause; sometimes two joined by a conjunction (longer phrases), a fronted
+   * prepositional phrase, an imperative or a time word that moves the story (`now`, `tonight`).
+   * @param long the phrase has room for two clauses.
+   * @param opener a word to start the line with (`now` at verse 2), or null.
+   */
+  line(long: boolean, opener: string | null): Token[] | null {
+    const r = this.random;
+    let tokens: Token[] | null;
+    const roll = r();
+    if (long && roll < 0.55) {
+      const first = this.clause(false);
+      if (!first) return null;
+      const conj = pick(['and', 'but', 'while', 'when', 'and', 'because'], r);
+      const second = this.clause(true);
+      if (!second) return null;
+      tokens = [...first, { text: ',' }, { text: conj }, ...second];
+    } else if (roll < 0.64) {
+      const pp = this.pp(false, SCENE_CLASSES);
+      const clause = pp && this.clause(true);
+      tokens = pp && clause ? [...pp, { text: ',' }, ...clause] : null;
+    } else if (roll < 0.74) tokens = this.imperative(true);
+    else tokens = this.clause(true);
+    if (!tokens) return null;
+    if (opener && tokens[0].text !== opener) tokens = [{ text: opener }, { text: ',' }, ...tokens];
+    return tokens;
+  }
+}
+
+/** A line's text from its tokens: commas attached, first letter capitalised, `i` as `I`. */
+export function renderTokens(tokens: readonly Token[]): string {
+  let out = '';
+  for (const t of tokens) {
+    if (t.text === ',') out += ',';
+    else out += (out ? ' ' : '') + (t.text === 'i' ? 'I' : t.text);
+  }
+  return out.charAt(0).toUpperCase() + out.slice(1);
+}

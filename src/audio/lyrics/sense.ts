@@ -1,0 +1,210 @@
+/**
+ * Whether lyric lines make sense, for the quality score: grammaticality from compromise's
+ * part-of-speech tags (not from the writer's own grammar, so the writer cannot grade itself), and
+ * agreement of the words' AFINN-165 valence with the requested mood.
+ */
+import nlp from 'compromise';
+import { lexicon, valence } from './lexicon.js';
+import { moodProfile } from './moods.js';
+import { startsWithVowelSound } from './grammar.js';
+
+interface TaggedTerm {
+  text: string;
+  tags: Set<string>;
+}
+
+const SUBJECT_PRONOUNS: Record<string, 'plain' | 'third'> = { i: 'plain', you: 'plain', we: 'plain', they: 'plain', he: 'third', she: 'third', it: 'third' };
+const BE_AGREES: Record<string, string[]> = { i: ['am', 'was'], you: ['are', 'were'], we: ['are', 'were'], they: ['are', 'were'], he: ['is', 'was'], she: ['is', 'was'], it: ['is', 'was'] };
+
+function tag(line: string): TaggedTerm[] {
+  const out: TaggedTerm[] = [];
+  for (const s of nlp(line).json() as { terms: { normal: string; tags: string[] }[] }[]) {
+    for (const t of s.terms) out.push({ text: t.normal.replace(/[^a-z']/g, ''), tags: new Set(t.tags) });
+  }
+  return out.filter((t) => t.text);
+}
+
+/**
+ * Grammaticality of one line, 0..1. A clause with a finite verb scores 1, a fragment that reads as a
+ * phrase (`Dancing in the rain`, `Under the old bridge`) 0.7, a determiner-led noun phrase 0.6, other
+ * verbless strings 0.25, a single word 0. Multiplied down for the errors a tagger can see: coordination
+ * of an adjective with a noun (`Angry and tide`), a bare adjective + noun opening without a verb
+ * (`Endless moon`), `a` before a plural or the wrong `a`/`an`, subject–verb disagreement (`I is`,
+ * `she walk`, `they walks`), the same content word twice in a row.
+ */
+export function lineGrammaticality(line: string): number {
+  let g = grammarCache.get(line);
+  if (g === undefined) {
+    g = judge(line);
+    if (grammarCache.size > 20_000) grammarCache.clear();
+    grammarCache.set(line, g);
+  }
+  return g;
+}
+
+/** Judgements by line text: tagging costs ~1 ms a line, and choruses and re-scored variants repeat lines. */
+const grammarCache = new Map<string, number>();
+
+function judge(line: string): number {
+  const terms = tag(line);
+  if (terms.length <= 1) return 0;
+  const has = (t: TaggedTerm, ...tags: string[]) => tags.some((x) => t.tags.has(x));
+  // A subject pronoun followed by a verb form is a clause even where the tagger reads the verb as a
+  // noun (`I miss you`: compromise tags `miss` as a title).
+  const afterPronoun = terms.some((t, i) => SUBJECT_PRONOUNS[t.text] && terms[i + 1] && (has(terms[i + 1], 'Verb') || lexicon().byForm.get(terms[i + 1].text)?.some((w) => w.pos === 'v')));
+  const finite = afterPronoun || terms.some((t) => (has(t, 'Verb') && !has(t, 'Gerund', 'Infinitive')) || has(t, 'Copula', 'Modal', 'Auxiliary'));
+  const imperative = has(terms[0], 'Verb', 'Imperative') && !has(terms[0], 'Gerund');
+  let score: number;
+  if (finite || imperative) score = 1;
+  else if ((has(terms[0], 'Preposition', 'Gerund') || terms.some((t) => has(t, 'Gerund'))) && terms.length >= 3 && terms.some((t) => has(t, 'Noun'))) score = 0.7;
+  else if (has(terms[0], 'Determiner', 'Possessive') && terms.length >= 3) score = 0.6;
+  else score = 0.25;
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i];
+    const next = terms[i + 1];
+    const after = terms[i + 2];
+    if (next && after && next.text === 'and' && ((has(t, 'Adjective') && has(after, 'Noun') && !has(after, 'Adjective')) || (has(t, 'Noun') && !has(t, 'Pronoun') && has(after, 'Adjective') && !has(after, 'Noun')))) score *= 0.2;
+    if (next && (t.text === 'a' || t.text === 'an')) {
+      if (has(next, 'Plural')) score *= 0.5;
+      const vowel = startsWithVowelSound(next.text);
+      if ((t.text === 'a') === vowel) score *= 0.6;
+    }
+    const person = SUBJECT_PRONOUNS[t.text];
+    if (person && next && (i === 0 || !has(terms[i - 1], 'Verb', 'Preposition'))) {
+      const be = BE_AGREES[t.text];
+      if (/^(am|is|are|was|were)$/.test(next.text) && !be.includes(next.text)) score *= 0.3;
+      else if (has(next, 'PresentTense') && !has(next, 'Copula', 'Modal', 'Auxiliary', 'Gerund')) {
+        const s = /[^s]s$/.test(next.text) || /(ches|shes|sses|xes|ies)$/.test(next.text);
+        if (person === 'plain' && s && !has(next, 'Noun')) score *= 0.4;
+        if (person === 'third' && !s && has(next, 'Infinitive')) score *= 0.4;
+      }
+    }
+    if (next && t.text === next.text && has(t, 'Noun', 'Verb', 'Adjective')) score *= 0.5;
+  }
+  if (!finite && !imperative && has(terms[0], 'Adjective') && terms.length <= 3) score *= 0.5;
+  return Math.max(0, Math.min(1, score));
+}
+
+/** Mean grammaticality of the distinct lines (repeated choruses count once). */
+export function grammaticality(lines: readonly string[]): number {
+  const distinct = [...new Set(lines.map((l) => l.trim()).filter(Boolean))];
+  if (!distinct.length) return 0;
+  let sum = 0;
+  for (const l of distinct) sum += lineGrammaticality(l);
+  return sum / distinct.length;
+}
+
+const NEGATORS = new Set(['not', "n't", 'never', 'no', 'cannot', "can't", "won't", "don't", 'nothing', 'without']);
+
+/**
+ * Signed AFINN-165 valence of each rated word of a text, a negation (`not`, `never`, `cannot`,
+ * `without` …) flipping the next three words' sign (Hutto & Gilbert's VADER uses the same window).
+ */
+export function valences(text: string): number[] {
+  const words = text.toLowerCase().match(/[a-z']+/g) ?? [];
+  const out: number[] = [];
+  let flip = 0;
+  for (const w of words) {
+    if (NEGATORS.has(w) || w.endsWith("n't")) {
+      flip = 3;
+      continue;
+    }
+    const v = valence(w);
+    if (v !== 0) out.push(flip > 0 ? -v : v);
+    if (flip > 0) flip--;
+  }
+  return out;
+}
+
+/**
+ * How well the words' valence agrees with a mood, 0..1: the share of the rated words' valence mass
+ * whose sign is the mood's (1 for moods without a sign such as `nostalgic`, 0.5 when no word is
+ * rated, since then the words do not carry the mood either way).
+ */
+export function moodAgreement(lines: readonly string[], mood: string): number {
+  const polarity = moodProfile(mood).polarity;
+  if (polarity === 0) return 1;
+  let total = 0;
+  let agree = 0;
+  for (const v of valences(lines.join('\n'))) {
+    total += Math.abs(v);
+    if (v * polarity > 0) agree += Math.abs(v);
+  }
+  return total ? agree / total : 0.5;
+}
+
+/** Below this Zipf value (SUBTLEX-US, see lexicon.ts) a word is rare in speech: `cape` 3.9, `rain` 4.7. */
+export const RARE_ZIPF = 4;
+/** Function words never count as content (they are in the lexicon as odd nouns or verbs: `will`, `can`). */
+const FUNCTION_WORDS = new Set(
+  `a an the my your our his her their its this these those that all some no not and but or so oh if when while because as than then
+  i you we they he she it me us him them am is are was were be been being do does did will would can could must shall should may might
+  there here now tonight today again away never ever still just let to of in on at by for with without from into through across around
+  near beside beyond toward towards beneath among along down up until after before inside over under`.split(/\s+/),
+);
+/**
+ * What a preposition of place or time can stand before, as noun classes (lexicon.ts): one is by the
+ * river or in the kitchen, not in the bread or through the hello. Prepositions not listed (with, for,
+ * without, of) take anything.
+ */
+const PREPOSITION_FITS: Record<string, ReadonlySet<string>> = (() => {
+  const where = ['place', 'nature', 'weather', 'artifact', 'plant', 'time', 'matter'];
+  const set = (...c: string[]) => new Set(c);
+  return {
+    in: set(...where, 'feeling', 'state', 'body', 'being', 'mind'),
+    into: set(...where, 'being', 'body'),
+    through: set(...where, 'feeling', 'state', 'event', 'body'),
+    across: set(...where), around: set(...where, 'being'), by: set(...where, 'being'), near: set(...where, 'being'), beside: set(...where, 'being'),
+    beyond: set(...where), toward: set(...where, 'being'), towards: set(...where, 'being'), beneath: set(...where), among: set(...where, 'being'),
+    along: set(...where), down: set(...where), inside: set(...where, 'body', 'mind'),
+    until: set('time', 'event'), after: set('time', 'event', 'act'), before: set('time', 'event', 'act', 'being'),
+  };
+})();
+
+/** Lexicon nouns a surface form can be (`capes` → cape). */
+function nounsOf(form: string): { cls: string; zipf: number }[] {
+  return (lexicon().byForm.get(form) ?? []).filter((w) => w.pos === 'n');
+}
+
+/**
+ * Whether a line's words could mean something together, 0..1: 1 minus the share of its content words
+ * that are rare in speech (Zipf < 4 in SUBTLEX-US and not in the prompt: `capes`, `deposit`) or sit
+ * after a preposition that cannot take them (`in the bread`, `through the hello`: the noun's WordNet
+ * class against what the preposition of place or time allows), each such word counting twice.
+ * Frequency and WordNet classes, not the writer's word lists, so the writer cannot grade itself.
+ */
+export function linePlausibility(line: string, promptWords: ReadonlySet<string> = new Set()): number {
+  const words = line.toLowerCase().match(/[a-z']+/g) ?? [];
+  let content = 0;
+  let bad = 0;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (FUNCTION_WORDS.has(w)) continue;
+    content++;
+    if (promptWords.has(w) || promptWords.has(w.replace(/s$/, ''))) continue;
+    const entries = lexicon().byForm.get(w) ?? [];
+    const zipf = entries.length ? Math.max(...entries.map((e) => e.zipf)) : 0;
+    if (entries.length && zipf < RARE_ZIPF) {
+      bad++;
+      continue;
+    }
+    // The head noun of a prepositional phrase: the first noun after the preposition and its determiners/adjectives.
+    let j = i - 1;
+    while (j >= 0 && (FUNCTION_WORDS.has(words[j]) ? /^(the|a|an|my|your|our|his|her|their|this|these|those|all|some)$/.test(words[j]) : !nounsOf(words[j]).length)) j--;
+    const fits = j >= 0 ? PREPOSITION_FITS[words[j]] : undefined;
+    const nouns = nounsOf(w);
+    const isHead = nouns.length && !(words[i + 1] && nounsOf(words[i + 1]).length && !FUNCTION_WORDS.has(words[i + 1]));
+    if (fits && isHead && !nouns.some((n) => fits.has(n.cls))) bad++;
+  }
+  return content ? Math.max(0, 1 - (2 * bad) / content) : 1;
+}
+
+/** Mean plausibility of the distinct lines (see {@link linePlausibility}). */
+export function plausibility(lines: readonly string[], promptWords: readonly string[] = []): number {
+  const distinct = [...new Set(lines.map((l) => l.trim()).filter(Boolean))];
+  if (!distinct.length) return 0;
+  const prompt = new Set(promptWords.map((w) => w.toLowerCase()));
+  let sum = 0;
+  for (const l of distinct) sum += linePlausibility(l, prompt);
+  return sum / distinct.length;
+}
