@@ -151,14 +151,22 @@ function userErrorsFrom(error: ValidationError, fallbackField: string | null): U
  * rest is drained and dropped so the multipart parser can go on to the other parts. Never rejects.
  */
 async function readMelodyUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<MelodyUpload> {
+  const tooLargeError = (): MelodyUpload => ({ ok: false, userError: userErrorsFrom(fileTooLarge(maxBytes), 'melody')[0] });
+  const interrupted: MelodyUpload = { ok: false, userError: { code: 'UPLOAD_INTERRUPTED', field: 'melody', message: 'The melody file did not arrive completely; please send it again.' } };
   let file: FileUpload;
+  let stream: NodeJS.ReadableStream;
   try {
     file = await upload;
   } catch (error) {
-    if (httpStatusOf(error) === 413) return { ok: false, userError: userErrorsFrom(fileTooLarge(maxBytes), 'melody')[0] };
+    if (httpStatusOf(error) === 413) return tooLargeError();
     return { ok: false, userError: { code: 'NO_FILE', field: 'melody', message: 'The melody part of the request carries no file.' } };
   }
-  const stream = file.createReadStream() as unknown as NodeJS.ReadableStream;
+  try {
+    // Throws the part's error when it failed before being read (multipart-upload.ts).
+    stream = file.createReadStream() as unknown as NodeJS.ReadableStream;
+  } catch (error) {
+    return httpStatusOf(error) === 413 ? tooLargeError() : interrupted;
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   let tooLarge = false;
@@ -169,17 +177,13 @@ async function readMelodyUpload(upload: Promise<FileUpload>, maxBytes: number): 
       if (!tooLarge) chunks.push(chunk);
     });
     stream.on('limit', () => (tooLarge = true));
-    stream.on('error', (error: Error) =>
-      resolve(
-        httpStatusOf(error) === 413 || tooLarge
-          ? { ok: false, userError: userErrorsFrom(fileTooLarge(maxBytes), 'melody')[0] }
-          : { ok: false, userError: { code: 'UPLOAD_INTERRUPTED', field: 'melody', message: 'The melody file did not arrive completely; please send it again.' } },
-      ),
-    );
+    stream.on('error', (error: Error) => resolve(httpStatusOf(error) === 413 || tooLarge ? tooLargeError() : interrupted));
     stream.on('end', () => {
-      if (tooLarge || (stream as { truncated?: boolean }).truncated) resolve({ ok: false, userError: userErrorsFrom(fileTooLarge(maxBytes), 'melody')[0] });
+      if (tooLarge || (stream as { truncated?: boolean }).truncated) resolve(tooLargeError());
       else resolve({ ok: true, bytes: Buffer.concat(chunks), fileName: sanitizeFileName(file.filename) });
     });
+    // Destroyed without an error or an end: settles anyway (a second resolve is ignored).
+    stream.on('close', () => resolve(interrupted));
   });
 }
 
