@@ -399,7 +399,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     graphqlSpan,
     multipartCsrfGuard,
     releaseUnreadUploads,
-    multipartUploads({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
+    multipartUploads({ maxFileSize: config.maxUploadBytes, maxFiles: 2 }),
     express.json({ limit: MAX_MESSAGE_BYTES, verify: requireUtf8 }),
     requestShapeGuard(config),
     expressMiddleware(apollo, {

@@ -17,6 +17,8 @@ export interface ConversionJobData {
 export const storageKeys = {
   dir: (conversionId: string) => `conversions/${conversionId}`,
   input: (conversionId: string) => `conversions/${conversionId}/input`,
+  /** The melody file (MIDI or MusicXML) sung instead of the transcription, when the request gave one. */
+  melody: (conversionId: string) => `conversions/${conversionId}/melody`,
   output: (conversionId: string, name: string) => `conversions/${conversionId}/${name}`,
 };
 

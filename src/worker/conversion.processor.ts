@@ -58,6 +58,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ConvertRequest, ConversionStage, ProgressEvent } from '../audio/pipeline.js';
+import { readMelodyFile } from '../audio/score/melody-file.js';
 import type { Config } from '../platform/config.js';
 import { AppError, DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE, isDatabaseUnavailable, toErrorModel } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
@@ -458,11 +459,13 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
       timer = setTimeout(() => controller.abort(jobTimeoutError(config.jobTimeoutSeconds)), config.jobTimeoutSeconds * 1000);
 
       const audio = await storage.read(conversion.inputKey);
+      // The melody file the request gave (checked by the API with the same reader); a missing file is a STORAGE_ERROR like a missing input.
+      const melodyBytes = conversion.input?.melody ? await storage.read(storageKeys.melody(conversionId)) : null;
       throwIfStopped(controller.signal);
-      const request = requestOf(conversion);
+      const request: ThreadRequest = { ...requestOf(conversion), melody: melodyBytes ? readMelodyFile(melodyBytes) : null };
       const pipelineOptions = deps.pipelineOptions ?? {};
       // Hashed before the pipeline runs: the bytes are transferred to its thread.
-      const cacheKey = cache?.enabled ? resultCacheKey(userId, audio, request, pipelineOptions, config) : null;
+      const cacheKey = cache?.enabled ? resultCacheKey(userId, audio, request, pipelineOptions, config, melodyBytes) : null;
       let completion: Completion | null = null;
       if (cacheKey !== null && cache) {
         const sourceId = await cache.lookup(cacheKey);
@@ -530,6 +533,7 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
       // delete it before the final event, so whoever sees "completed" sees it gone. A failed
       // conversion keeps its input while it can be re-queued.
       await storage.delete(conversion.inputKey).catch((error: Error) => log.warn('Could not delete the upload of a completed conversion', { error: error.message }));
+      if (conversion.input?.melody) await storage.delete(storageKeys.melody(conversionId)).catch((error: Error) => log.warn('Could not delete the melody file of a completed conversion', { error: error.message }));
       await publishFinal({ conversionId, userId, status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, message: 'Done', at: finishedAt, final: true, error: null }, log);
       if (cacheKey !== null && cache && completion.reusedFrom === null && !isDegraded(completion.warnings)) await cache.remember(cacheKey, conversionId);
       log.info('Conversion completed', { processingMs, reusedFrom: completion.reusedFrom });

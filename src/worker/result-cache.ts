@@ -6,7 +6,8 @@
  * - Scope: one user. The owner's id is part of the key, and the processor reuses only a conversion
  *   of the same user: a hit across users would tell one user what another uploaded (and hand them its
  *   result and warnings).
- * - Key: SHA-256 over a version tag, the owner, the SHA-256 of the audio bytes and the canonical JSON (sorted
+ * - Key: SHA-256 over a version tag, the owner, the SHA-256 of the audio bytes, the SHA-256 of the
+ *   melody file's bytes (or `-` when the request gave none) and the canonical JSON (sorted
  *   keys) of everything that changes the result: the request (prompt, genre, mood, lyrics, voice,
  *   seed with null read as the pipeline's default 1), the pipeline options (compressed format, target
  *   loudness, limits...) and the configured provider identities (`LLM_API_URL`, `LLM_MODEL`,
@@ -29,7 +30,7 @@ import { redisKey } from '../platform/redis.js';
 import type { ThreadPipelineOptions } from './thread-protocol.js';
 
 /** Bumped when what a key covers changes, so old entries stop matching. */
-const KEY_VERSION = 'result-cache/v2';
+const KEY_VERSION = 'result-cache/v3';
 
 /** Longest wait for one cache command before it counts as a miss, ms. */
 export const DEFAULT_CACHE_COMMAND_TIMEOUT_MS = 500;
@@ -54,8 +55,18 @@ function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The cache key (64 hex digits) of `audio` converted for user `ownerId` with `request`, `options` and `providers`. */
-export function resultCacheKey(ownerId: string, audio: Uint8Array, request: CachedRequest, options: ThreadPipelineOptions, providers: ProviderIdentity): string {
+/**
+ * The cache key (64 hex digits) of `audio` converted for user `ownerId` with `request`, `options` and
+ * `providers`, singing the melody file `melody` (its bytes) when given.
+ */
+export function resultCacheKey(
+  ownerId: string,
+  audio: Uint8Array,
+  request: CachedRequest,
+  options: ThreadPipelineOptions,
+  providers: ProviderIdentity,
+  melody: Uint8Array | null = null,
+): string {
   const canonical = canonicalJson({
     request: {
       prompt: request.prompt,
@@ -69,7 +80,7 @@ export function resultCacheKey(ownerId: string, audio: Uint8Array, request: Cach
     options,
     providers: { llmApiUrl: providers.llmApiUrl, llmModel: providers.llmModel, expertMusicAiUrl: providers.expertMusicAiUrl },
   });
-  return sha256(`${KEY_VERSION}\n${JSON.stringify(ownerId)}\n${sha256(audio)}\n${canonical}`);
+  return sha256(`${KEY_VERSION}\n${JSON.stringify(ownerId)}\n${sha256(audio)}\n${melody ? sha256(melody) : '-'}\n${canonical}`);
 }
 
 export interface ResultCache {

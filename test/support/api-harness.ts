@@ -106,17 +106,23 @@ export interface UploadFile {
 
 /**
  * `convertMelody` as a GraphQL multipart request (spec: operations, map, then the file), built with
- * the platform FormData. `file: null` sends the map entry but no file part.
+ * the platform FormData. `file: null` sends the map entry but no file part; `melody` adds a second
+ * file part mapped to `input.melody` (sent after the audio part, or before it with `melodyFirst`).
  */
 export async function uploadConversion(
   api: Pick<ApiEnv, 'url'>,
-  options: { token?: string; file: UploadFile | null; input?: Record<string, unknown>; preflight?: boolean },
+  options: { token?: string; file: UploadFile | null; melody?: UploadFile; melodyFirst?: boolean; input?: Record<string, unknown>; preflight?: boolean },
 ): Promise<GraphQLResponse<ConvertPayload>> {
-  const input = { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', ...options.input, audio: null };
+  const input = { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', ...options.input, audio: null, ...(options.melody ? { melody: null } : {}) };
   const form = new FormData();
   form.append('operations', JSON.stringify({ query: CONVERT_MUTATION, variables: { input } }));
-  form.append('map', JSON.stringify({ 0: ['variables.input.audio'] }));
+  form.append('map', JSON.stringify(options.melody ? { 0: ['variables.input.audio'], 1: ['variables.input.melody'] } : { 0: ['variables.input.audio'] }));
+  const appendMelody = () => {
+    if (options.melody) form.append('1', new Blob([options.melody.bytes], { type: options.melody.type ?? 'application/octet-stream' }), options.melody.name);
+  };
+  if (options.melodyFirst) appendMelody();
   if (options.file) form.append('0', new Blob([options.file.bytes], { type: options.file.type ?? 'application/octet-stream' }), options.file.name);
+  if (!options.melodyFirst) appendMelody();
   const headers: Record<string, string> = {};
   if (options.preflight ?? true) headers['apollo-require-preflight'] = 'true';
   if (options.token) headers.authorization = `Bearer ${options.token}`;

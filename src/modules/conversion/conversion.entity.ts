@@ -33,6 +33,8 @@ export interface InputMetadata {
   channels: number;
   sizeBytes: number;
   bitrate: number | null;
+  /** The melody file given with the request (stored at `storageKeys.melody`), absent when none was. */
+  melody?: { fileName: string; sizeBytes: number; noteCount: number } | null;
 }
 
 /** Storage keys of the outputs plus the musical and lyrical facts of the result. */

@@ -14,6 +14,13 @@ export class ConvertMelodyInput {
   })
   audio!: Promise<FileUpload>;
 
+  @Field(() => GraphQLUpload, {
+    nullable: true,
+    description:
+      'A corrected melody (another part of the multipart request): a Standard MIDI File or MusicXML, at most 1 MB. Its notes are sung instead of the ones transcribed from the recording (report melody.source `file`).',
+  })
+  melody?: Promise<FileUpload> | null;
+
   @Field({ description: 'What the song is about: 10–500 characters.' })
   prompt!: string;
 

@@ -13,7 +13,9 @@
  *    back before returning, so only a queued conversion keeps it;
  * 3. the upload, streamed to `conversions/<id>/input` with `MAX_UPLOAD_BYTES` counted on the way
  *    (memory holds one chunk at a time), then read back and run through `validateAndDecode` with the
- *    ffmpeg decoder, the same checks the worker's pipeline starts with;
+ *    ffmpeg decoder, the same checks the worker's pipeline starts with; an optional `melody` file
+ *    (MIDI or MusicXML, at most {@link MAX_MELODY_BYTES}) is read alongside (whatever the order of the
+ *    parts), checked with `readMelodyFile` and stored at `conversions/<id>/melody`;
  * 4. one transaction: the user row if missing, the PENDING conversion. A concurrent request with the
  *    same idempotency key loses on the unique constraint and returns the winner's conversion;
  * 5. the Bee-Queue job (id = conversion id, so it can never be queued twice) in the queue of the
@@ -29,6 +31,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import { validateRequest, type CleanRequest } from '../../audio/pipeline.js';
 import { validateAndDecode } from '../../audio/validate/validate.js';
+import { readMelodyFile } from '../../audio/score/melody-file.js';
 import { INVALID_TEXT_ENCODING } from '../../audio/validate/request-text.js';
 import { durationSeconds } from '../../audio/decode/decode.js';
 import type { CompressedDecoder } from '../../audio/decode/decode.js';
@@ -53,6 +56,8 @@ export interface UserErrorData {
 
 export interface ConvertMelodyRequest {
   audio: Promise<FileUpload> | null | undefined;
+  /** A melody file (MIDI or MusicXML) to sing instead of the transcription. */
+  melody?: Promise<FileUpload> | null;
   prompt: string;
   genre: string;
   mood: string;
@@ -82,6 +87,12 @@ const FIELD_OF_CODE: Record<string, string> = {
   INVALID_SEED: 'seed',
   INVALID_IDEMPOTENCY_KEY: 'idempotencyKey',
 };
+
+/** Largest melody file, bytes (1 MB: a MIDI or MusicXML melody is a few kB). */
+export const MAX_MELODY_BYTES = 1024 * 1024;
+
+/** The melody part of a request, read into memory, or why it could not be. */
+type MelodyUpload = { ok: true; bytes: Uint8Array; fileName: string } | { ok: false; userError: UserErrorData };
 
 /** Longest idempotency key (the column is varchar(200)). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
@@ -133,6 +144,47 @@ function userErrorsFrom(error: ValidationError, fallbackField: string | null): U
   // INVALID_TEXT_ENCODING names its field in `value` (one code for every text field).
   const fieldOf = (issue: ValidationError['issues'][number]) => (issue.code === INVALID_TEXT_ENCODING ? String(issue.value) : FIELD_OF_CODE[issue.code] ?? fallbackField);
   return error.issues.map((issue) => ({ code: issue.code, field: fieldOf(issue), message: issue.message }));
+}
+
+/**
+ * Reads the melody part into memory with {@link MAX_MELODY_BYTES} counted on the way; past the cap the
+ * rest is drained and dropped so the multipart parser can go on to the other parts. Never rejects.
+ */
+async function readMelodyUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<MelodyUpload> {
+  const tooLargeError = (): MelodyUpload => ({ ok: false, userError: userErrorsFrom(fileTooLarge(maxBytes), 'melody')[0] });
+  const interrupted: MelodyUpload = { ok: false, userError: { code: 'UPLOAD_INTERRUPTED', field: 'melody', message: 'The melody file did not arrive completely; please send it again.' } };
+  let file: FileUpload;
+  let stream: NodeJS.ReadableStream;
+  try {
+    file = await upload;
+  } catch (error) {
+    if (httpStatusOf(error) === 413) return tooLargeError();
+    return { ok: false, userError: { code: 'NO_FILE', field: 'melody', message: 'The melody part of the request carries no file.' } };
+  }
+  try {
+    // Throws the part's error when it failed before being read (multipart-upload.ts).
+    stream = file.createReadStream() as unknown as NodeJS.ReadableStream;
+  } catch (error) {
+    return httpStatusOf(error) === 413 ? tooLargeError() : interrupted;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let tooLarge = false;
+  return new Promise<MelodyUpload>((resolve) => {
+    stream.on('data', (chunk: Uint8Array) => {
+      size += chunk.length;
+      if (size > maxBytes) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    stream.on('limit', () => (tooLarge = true));
+    stream.on('error', (error: Error) => resolve(httpStatusOf(error) === 413 || tooLarge ? tooLargeError() : interrupted));
+    stream.on('end', () => {
+      if (tooLarge || (stream as { truncated?: boolean }).truncated) resolve(tooLargeError());
+      else resolve({ ok: true, bytes: Buffer.concat(chunks), fileName: sanitizeFileName(file.filename) });
+    });
+    // Destroyed without an error or an end: settles anyway (a second resolve is ignored).
+    stream.on('close', () => resolve(interrupted));
+  });
 }
 
 function fileTooLarge(maxBytes: number): ValidationError {
@@ -239,13 +291,16 @@ export class ConversionService {
   ): Promise<ConvertMelodyOutcome> {
     const idempotencyKey = request.idempotencyKey ?? null;
 
-    // 3. The upload.
+    // 3. The upload. The melody part is read at once, whatever the order of the parts: the parser
+    // cannot reach a later part while an earlier one waits unread.
+    const melodyUpload = request.melody ? readMelodyUpload(request.melody, MAX_MELODY_BYTES) : null;
     let file: FileUpload;
     try {
       if (!request.audio) throw new Error('no file');
       file = await request.audio;
     } catch (error) {
       logger.debug('convertMelody: no file in the request', { error: (error as Error).message });
+      await melodyUpload;
       return { ok: false, userErrors: [{ code: 'NO_FILE', field: 'audio', message: 'The request carries no audio file: send it as the `audio` part of a multipart request.' }] };
     }
     const id = randomUUID();
@@ -256,7 +311,10 @@ export class ConversionService {
     let input: InputMetadata;
     let warnings: WarningData[];
     try {
-      const sizeBytes = await this.receive(file, inputKey);
+      const sizeBytes = await this.receive(file, inputKey).catch(async (error: unknown) => {
+        await melodyUpload;
+        throw error;
+      });
       const checked = await this.decodeSlots.run(user.id, async () => {
         const bytes = await storage.read(inputKey);
         try {
@@ -278,6 +336,25 @@ export class ConversionService {
         bitrate: checked.audio.bitrate === null ? null : Math.round(checked.audio.bitrate),
       };
       warnings = checked.report.warnings.map((issue) => ({ code: issue.code, message: issue.message, stage: 'VALIDATION' }));
+      if (melodyUpload) {
+        const melody = await melodyUpload;
+        if (!melody.ok) {
+          await removeFiles();
+          return { ok: false, userErrors: [melody.userError] };
+        }
+        let noteCount: number;
+        try {
+          noteCount = readMelodyFile(melody.bytes).notes.length;
+        } catch (error) {
+          if (error instanceof ValidationError) {
+            await removeFiles();
+            return { ok: false, userErrors: userErrorsFrom(error, 'melody') };
+          }
+          throw error;
+        }
+        await storage.write(storageKeys.melody(id), melody.bytes);
+        input.melody = { fileName: melody.fileName, sizeBytes: melody.bytes.length, noteCount };
+      }
     } catch (error) {
       await removeFiles();
       if (error instanceof ValidationError) return { ok: false, userErrors: userErrorsFrom(error, 'audio') };
