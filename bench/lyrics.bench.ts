@@ -113,41 +113,38 @@ async function loadMelodies(dir: string): Promise<Melody[]> {
   return out;
 }
 
-/** A 5-minute melody: phrases of 4–14 notes of eighths and long notes at 120 bpm. */
-function longMelody(): Melody {
+/**
+ * Phrases of notes whose first and last (and every fourth) are long, the rest short, pitches stepping
+ * through a fifth, a rest between phrases. `countOf(k, t)` gives phrase k's note count, or null to stop.
+ */
+function phrasedMelody(countOf: (k: number, t: number) => number | null, shape: { long: number; short: number; step: number; rest: number }): Pick<Melody, 'notes' | 'phrases'> {
   const notes: NoteEvent[] = [];
   const phrases: Phrase[] = [];
   let t = 0;
-  for (let k = 0; t < 300; k++) {
-    const count = 4 + ((k * 7) % 11);
+  for (let k = 0, count = countOf(0, 0); count !== null; k++, count = countOf(k, t)) {
     const first = notes.length;
     for (let i = 0; i < count; i++) {
-      const d = i % 4 === 0 || i === count - 1 ? 1 : 0.25;
-      notes.push({ start: t, end: t + d * 0.95, midi: 60 + ((i * 3) % 7), confidence: 0.9 });
+      const d = i % 4 === 0 || i === count - 1 ? shape.long : shape.short;
+      notes.push({ start: t, end: t + d * 0.95, midi: 60 + ((i * shape.step) % 7), confidence: 0.9 });
       t += d;
     }
     phrases.push({ start: notes[first].start, end: notes[notes.length - 1].end, firstNote: first, noteCount: count });
-    t += 1;
+    t += shape.rest;
   }
-  return { name: 'five-minutes', notes, phrases, tempo: { bpm: 120, confidence: 0.9 } };
+  return { notes, phrases };
+}
+
+/** A 5-minute melody: phrases of 4–14 notes of eighths and long notes at 120 bpm. */
+function longMelody(): Melody {
+  const melody = phrasedMelody((k, t) => (t < 300 ? 4 + ((k * 7) % 11) : null), { long: 1, short: 0.25, step: 3, rest: 1 });
+  return { name: 'five-minutes', ...melody, tempo: { bpm: 120, confidence: 0.9 } };
 }
 
 /** A one-minute melody of 16 phrases (7–9 notes, a long note every four) at 96 bpm: room for a whole form. */
 function songMelody(): Melody {
-  const notes: NoteEvent[] = [];
-  const phrases: Phrase[] = [];
-  let t = 0;
-  for (const count of [8, 7, 9, 8, 7, 8, 7, 9, 8, 8, 9, 7, 8, 7, 9, 8]) {
-    const first = notes.length;
-    for (let i = 0; i < count; i++) {
-      const d = i % 4 === 0 || i === count - 1 ? 0.625 : 0.3125;
-      notes.push({ start: t, end: t + d * 0.95, midi: 60 + ((i * 2) % 7), confidence: 0.9 });
-      t += d;
-    }
-    phrases.push({ start: notes[first].start, end: notes[notes.length - 1].end, firstNote: first, noteCount: count });
-    t += 1.25;
-  }
-  return { name: 'synthetic-16-phrases', notes, phrases, tempo: { bpm: 96, confidence: 0.9 } };
+  const counts = [8, 7, 9, 8, 7, 8, 7, 9, 8, 8, 9, 7, 8, 7, 9, 8];
+  const melody = phrasedMelody((k) => counts[k] ?? null, { long: 0.625, short: 0.3125, step: 2, rest: 1.25 });
+  return { name: 'synthetic-16-phrases', ...melody, tempo: { bpm: 96, confidence: 0.9 } };
 }
 
 /** Lines the link grammar parser links completely (no null links), one boolean per input line. */
