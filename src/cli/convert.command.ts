@@ -19,17 +19,8 @@ import { readInputFile, limitsFromFlags, LIMIT_FLAGS } from './input-file.js';
 import { createProgressDisplay } from './progress-bar.js';
 import { vocalsSpectrogramPng } from './spectrogram-output.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
+import { CONVERT_USAGE } from './convert-usage.js';
 
-export const CONVERT_USAGE = `  melody-vocals convert FILE --prompt TEXT --out DIR [--genre G] [--mood M] [--lyrics FILE]
-                        [--voice low|high] [--engine flite|formant] [--seed N] [--format mp3|opus] [--target-lufs L]
-                        [--no-vibrato] [--no-portamento] [--no-breath] [--spectrogram] [--quiet]
-                        [--melody score.mid|score.musicxml]
-      Write lyrics for the melody (or fit yours) and sing them: vocals.wav, vocals.mp3,
-      score.mid, score.musicxml, lyrics.txt and report.json in DIR; with --spectrogram also
-      spectrogram.png of the vocals with the sung notes outlined. With --melody the notes of
-      that MIDI or MusicXML file are sung instead of the transcription (e.g. the score.mid of
-      an earlier run, corrected).
-`;
 
 function usage(io: CliIo, message: string): number {
   io.stderr.write(`error USAGE: ${message}\nUsage:\n${CONVERT_USAGE}`);
