@@ -8,6 +8,14 @@ const IMPURE_MODULES = [
   'winston', 'ioredis', 'bee-queue', '@mikro-orm/core', '@mikro-orm/postgresql',
 ];
 
+/**
+ * The layers outside the audio core, as a relative import from inside src/audio spells them. The core
+ * is the innermost layer (audio ← platform ← modules ← graphql / worker / cli ← main): it owns the
+ * errors its stages throw (src/audio/errors.ts) and defines ports such as `CompressedDecoder` that the
+ * shell implements, so it never needs to import the shell.
+ */
+const OUTER_LAYERS = /^(\.\.\/)+(platform|modules|graphql|worker|cli|generated|main\.js)(\/|$)/.source;
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**', 'src/generated/**'] },
   js.configs.recommended,
@@ -28,7 +36,10 @@ export default tseslint.config(
     files: ['src/audio/**/*.ts'],
     ignores: ['src/audio/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: IMPURE_MODULES.map((name) => ({ name, message: 'src/audio is pure: no I/O here; the CLI and worker feed it bytes.' })) }],
+      'no-restricted-imports': ['error', {
+        paths: IMPURE_MODULES.map((name) => ({ name, message: 'src/audio is pure: no I/O here; the CLI and worker feed it bytes.' })),
+        patterns: [{ regex: OUTER_LAYERS, message: 'src/audio is the innermost layer: it may not import src/platform (or any layer outside it); errors live in src/audio/errors.ts.' }],
+      }],
       'no-restricted-properties': ['error',
         { object: 'Date', property: 'now', message: 'No clock in src/audio: pass times in.' },
         { object: 'Math', property: 'random', message: 'No unseeded randomness in src/audio: use the seeded PRNG.' },

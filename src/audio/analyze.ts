@@ -11,7 +11,7 @@ import { estimateKey } from './key/key.js';
 import { estimateTempo } from './tempo/tempo.js';
 import { findPhrases } from './phrases/phrases.js';
 import { measureLoudnessSliced } from './loudness/loudness.js';
-import { throwIfAborted } from '../platform/errors.js';
+import { throwIfAborted } from './errors.js';
 
 /** The analysis steps, in order, as reported to `onStep`. */
 export type AnalysisStep = 'loudness' | 'pitch' | 'notes' | 'key' | 'tempo' | 'phrases';

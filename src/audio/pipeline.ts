@@ -27,7 +27,7 @@
  * The report names who wrote (`lyrics.source`, `lyrics.provider`) and who sang (`voice.engine`).
  */
 import type { KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
-import { AbortedError, AppError, ValidationError } from '../platform/errors.js';
+import { AbortedError, AppError, ValidationError } from './errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import { textEncodingIssues } from './validate/request-text.js';
 import type { CompressedDecoder } from './decode/decode.js';

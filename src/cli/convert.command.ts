@@ -13,7 +13,7 @@ import { convertMelody, type CompressedFormat, type ConversionOutputs } from '..
 import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../platform/ffmpeg-encoder.js';
 import { loadFliteProgram } from '../platform/flite-program.js';
-import { ValidationError } from '../platform/errors.js';
+import { ValidationError } from '../audio/errors.js';
 import { readMelodyFile, type MelodyFile } from '../audio/score/melody-file.js';
 import { readInputFile, limitsFromFlags, LIMIT_FLAGS } from './input-file.js';
 import { createProgressDisplay } from './progress-bar.js';

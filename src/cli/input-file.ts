@@ -1,6 +1,6 @@
 /** Reading the user's input file for the CLI, with the size cap applied before any byte is read. */
 import { readFile, stat } from 'node:fs/promises';
-import { ValidationError } from '../platform/errors.js';
+import { ValidationError } from '../audio/errors.js';
 import { DEFAULT_VALIDATION_LIMITS, type ValidationLimits } from '../audio/validate/validate.js';
 
 /** parseArgs options for the validation limits every command that takes audio accepts. */

@@ -5,7 +5,7 @@
  */
 import { analyzeCommand } from './analyze.command.js';
 import { CONVERT_USAGE } from './convert-usage.js';
-import { AppError } from '../platform/errors.js';
+import { AppError } from '../audio/errors.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
 
 export type { CliIo } from './cli-io.js';

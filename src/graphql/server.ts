@@ -27,7 +27,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Upload } from 'graphql-upload-minimal';
-import { AppError } from '../platform/errors.js';
+import { AppError } from '../audio/errors.js';
 import type { AuthUser } from '../platform/auth.js';
 import type { Services } from '../platform/services.js';
 import { authenticate, createContext, requestIdFrom, type GraphQLContext } from './context.js';

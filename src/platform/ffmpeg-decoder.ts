@@ -21,7 +21,7 @@ import { readDeclaredLength, readOggLastGranule, type DeclaredLength } from '../
 import { isStreamableMp4 } from '../audio/decode/sniff.js';
 import { createWavStreamReader } from '../audio/decode/wav-stream.js';
 import type { WavHeader } from '../audio/decode/wav.js';
-import { AbortedError, AppError, AudioProcessingError, ValidationError } from './errors.js';
+import { AbortedError, AppError, AudioProcessingError, ValidationError } from '../audio/errors.js';
 
 export interface FfmpegDecoderOptions {
   /** The ffmpeg executable; default {@link ffmpegPath}(). */

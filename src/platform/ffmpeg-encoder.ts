@@ -4,7 +4,7 @@
  * compressed file comes back on stdout; nothing touches the disk.
  */
 import type { AudioEncoder, CompressedFormat } from '../audio/pipeline.js';
-import { AudioProcessingError } from './errors.js';
+import { AudioProcessingError } from '../audio/errors.js';
 import { ffmpegPath, runFfmpeg } from './ffmpeg-decoder.js';
 
 export interface FfmpegEncoderOptions {

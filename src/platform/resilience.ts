@@ -25,7 +25,7 @@
  * socket). Final failures are {@link ProviderError}s in the error model (see {@link ProviderFailureReason}).
  */
 import { Circuit, Module, Retry, SlidingCountBreaker, circuits as mollitiaCircuits, modules as mollitiaModules, type CircuitFunction } from 'mollitia';
-import { AbortedError, AppError } from './errors.js';
+import { AbortedError, AppError } from '../audio/errors.js';
 import type { BreakerState, BreakerStatus } from './providers/provider-host.js';
 
 /** Why a provider call failed for good (`ProviderError.reason`). */

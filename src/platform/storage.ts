@@ -13,7 +13,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat as fsStat } from 'node
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { AppError, ValidationError } from './errors.js';
+import { AppError, ValidationError } from '../audio/errors.js';
 
 /** What {@link Storage.stat} reports about a stored object. */
 export interface StoredObject {

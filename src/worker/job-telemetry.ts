@@ -6,7 +6,7 @@
  * the stage and job duration histograms and the job outcome counters.
  */
 import { context as otelContext, trace, SpanKind, type Span } from '@opentelemetry/api';
-import { AppError } from '../platform/errors.js';
+import { AppError } from '../audio/errors.js';
 import type { Metrics } from '../platform/metrics.js';
 import { extractTraceContext, recordSpanError, tracer } from '../platform/tracing.js';
 import type { ConversionJobData } from './conversion-job.js';

@@ -26,7 +26,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { AbortedError, AppError } from '../platform/errors.js';
+import { AbortedError, AppError } from '../audio/errors.js';
 import type { ProgressEvent } from '../audio/pipeline.js';
 import type { LyricsDraft, Providers, VocalTake } from '../audio/providers.js';
 import {

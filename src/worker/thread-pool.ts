@@ -12,7 +12,7 @@
  * `providers` (the worker's ProviderHost) answers every run's provider calls, so one set of circuit
  * breakers sees all the jobs of the process; a run's own `providers` option overrides it.
  */
-import { AbortedError } from '../platform/errors.js';
+import { AbortedError } from '../audio/errors.js';
 import type { Providers } from '../audio/providers.js';
 import { DEFAULT_ABORT_GRACE_MS, PIPELINE_THREAD_SCRIPT, PipelineThread, type RunOptions, type RunPipeline } from './run-in-thread.js';
 import type { ThreadOutputs, ThreadPipelineOptions, ThreadRequest } from './thread-protocol.js';

@@ -15,7 +15,7 @@
  */
 import type { ConvertOptions, ConvertRequest, ConversionReport, CompressedFormat, ProgressEvent } from '../audio/pipeline.js';
 import type { LyricsDraft, LyricsRequest, Providers, VocalRequest, VocalTake } from '../audio/providers.js';
-import { AbortedError, AppError, AudioProcessingError, ValidationError, type ErrorCode } from '../platform/errors.js';
+import { AbortedError, AppError, AudioProcessingError, ValidationError, type ErrorCode } from '../audio/errors.js';
 
 /** The request fields a thread needs besides the audio. */
 export type ThreadRequest = Omit<ConvertRequest, 'audio'>;

@@ -11,7 +11,7 @@
  * worker at a time, the retention sweep and the reconciler (reconciler.ts) run periodically.
  */
 import type BeeQueue from 'bee-queue';
-import { AppError } from '../platform/errors.js';
+import { AppError } from '../audio/errors.js';
 import { redisKey } from '../platform/redis.js';
 import { beeQueueSettings, type Services } from '../platform/services.js';
 import { ConversionPriority } from '../modules/conversion/conversion.entity.js';

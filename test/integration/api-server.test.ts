@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { GraphQLError } from 'graphql';
 import { signedPath } from '../../src/platform/signed-url.js';
-import { AppError } from '../../src/platform/errors.js';
+import { AppError } from '../../src/audio/errors.js';
 import { formatClientError } from '../../src/graphql/server.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { presentConversion } from '../../src/modules/conversion/conversion.types.js';

@@ -17,7 +17,7 @@ import { createFfmpegDecoder } from '../../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../../src/platform/ffmpeg-encoder.js';
 import { decodeWav, encodeWav } from '../../src/audio/decode/wav.js';
 import { measureLoudness } from '../../src/audio/loudness/loudness.js';
-import { AbortedError, ValidationError } from '../../src/platform/errors.js';
+import { AbortedError, ValidationError } from '../../src/audio/errors.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
 

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { convertMelody, type ConvertRequest } from '../../src/audio/pipeline.js';
 import { createFfmpegDecoder } from '../../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../../src/platform/ffmpeg-encoder.js';
-import { ValidationError } from '../../src/platform/errors.js';
+import { ValidationError } from '../../src/audio/errors.js';
 import { GOOD_PROMPT, HOSTILE_AUDIO, HOSTILE_TEXT, melodyWav, type HostileVerdict } from '../support/hostile-inputs.js';
 
 const ports = { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now() };

@@ -12,7 +12,7 @@ import { decodeWav, encodeWav } from '../../src/audio/decode/wav.js';
 import { measureLoudness } from '../../src/audio/loudness/loudness.js';
 import { countLineSyllables } from '../../src/audio/lyrics/lyrics.js';
 import type { LyricsDraft, LyricsProvider, LyricsRequest, ProviderCallOptions, Providers, VocalEngine, VocalRequest, VocalTake } from '../../src/audio/providers.js';
-import { AbortedError, AppError } from '../../src/platform/errors.js';
+import { AbortedError, AppError } from '../../src/audio/errors.js';
 import { createFfmpegDecoder } from '../../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../../src/platform/ffmpeg-encoder.js';
 import { renderMelody, twinkle } from '../support/signals.js';

@@ -6,7 +6,7 @@
  * bound, hands the conversion back so another worker finishes it.
  */
 import { performance } from 'node:perf_hooks';
-import { AppError } from '../../src/platform/errors.js';
+import { AppError } from '../../src/audio/errors.js';
 import { DiskStorage, type Storage, type WriteOptions, type WriteSource } from '../../src/platform/storage.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { enqueueConversion } from '../../src/worker/conversion-job.js';

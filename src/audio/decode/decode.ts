@@ -4,7 +4,7 @@
  * (the platform's ffmpeg adapter in production), so this module stays free of I/O.
  */
 import { AUDIO_FORMATS, type AudioFormat, type DecodedAudio, type MonoAudio, type ValidationIssue } from '../types.js';
-import { AudioProcessingError, ValidationError, throwIfAborted } from '../../platform/errors.js';
+import { AudioProcessingError, ValidationError, throwIfAborted } from '../errors.js';
 import { mixdown } from '../dsp/mixdown.js';
 import { describeNonAudio, detectFormat } from './sniff.js';
 import { decodeWavSliced } from './wav.js';

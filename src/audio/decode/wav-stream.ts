@@ -12,7 +12,7 @@
  * unused, a copy otherwise (so an over-long hint does not keep a large unused tail alive).
  */
 import type { DecodedAudio } from '../types.js';
-import { ValidationError } from '../../platform/errors.js';
+import { ValidationError } from '../errors.js';
 import { readWavHeader, wavCodecName, type WavHeader } from './wav.js';
 
 /** Capacity in seconds of audio when nothing hints at the length. */

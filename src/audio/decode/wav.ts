@@ -8,7 +8,7 @@
  * claims ten hours of audio over two seconds of data costs two seconds of memory.
  */
 import type { DecodedAudio } from '../types.js';
-import { AudioProcessingError, ValidationError } from '../../platform/errors.js';
+import { AudioProcessingError, ValidationError } from '../errors.js';
 import { runSliced, SLICE_SAMPLES, type Sliced } from '../sliced.js';
 
 /** Most channels we decode; more than this in a header is a damaged or hostile file, not a recording. */

@@ -14,7 +14,7 @@
  * Errors: a ValidationError with code INVALID_MELODY_FILE (not MIDI or MusicXML, truncated,
  * unsupported) or EMPTY_MELODY (no notes).
  */
-import { ValidationError } from '../../platform/errors.js';
+import { ValidationError } from '../errors.js';
 import type { NoteEvent } from '../types.js';
 
 /** A melody read from a file: its notes and the tempo the file states. */

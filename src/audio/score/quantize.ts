@@ -14,7 +14,7 @@
  * - the time signature is always 4/4: the tempo estimator gives a beat, not a metre, and 4/4 is the
  *   least surprising default for a notation program (the user re-bars there if needed).
  */
-import { ValidationError } from '../../platform/errors.js';
+import { ValidationError } from '../errors.js';
 import type { KeyEstimate, Score, Syllabic } from '../types.js';
 
 /** Ticks per quarter note (SMF "division"); 480 is divisible by every grid we offer and by 3. */

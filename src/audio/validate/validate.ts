@@ -4,7 +4,7 @@
  * stable `code`, a human `message`, the measured `value` and the `limit` it was compared with.
  */
 import { AUDIO_FORMATS, type AudioFormat, type DecodedAudio, type ValidationIssue, type ValidationReport } from '../types.js';
-import { ValidationError } from '../../platform/errors.js';
+import { ValidationError } from '../errors.js';
 import { measureLevelsSliced, type LevelStats } from '../loudness/levels.js';
 import { driveSliced } from '../sliced.js';
 import { decodeAudio, durationSeconds, emptyFileIssue, unsupportedFormatIssue, type CompressedDecoder } from '../decode/decode.js';

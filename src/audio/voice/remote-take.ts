@@ -13,7 +13,7 @@
  * silent (`SILENT`, mean level under -60 dBFS, the quality check's own silence threshold) or sings
  * out of tune (`PITCH`, accuracy under {@link MIN_TAKE_PITCH_ACCURACY}).
  */
-import { ValidationError } from '../../platform/errors.js';
+import { ValidationError } from '../errors.js';
 import type { Score } from '../types.js';
 import type { VocalNote, VocalRequest } from '../providers.js';
 import { decodeWav } from '../decode/wav.js';

@@ -7,7 +7,7 @@
  * its first note for the breath and onset consonants, and mixed into the output at its place.
  * Pieces only break at rests of at least `minGapSeconds`, where the voice is silent anyway.
  */
-import { AbortedError } from '../../platform/errors.js';
+import { AbortedError } from '../errors.js';
 import type { Score, SungNote } from '../types.js';
 import { PEAK, TAIL_SECONDS, normalizePeakSliced, prepareScore, singScoreSliced, type SingOptions, type SingResult } from './voice.js';
 import { driveSliced } from '../sliced.js';

@@ -10,7 +10,7 @@
  * vocal tract filter cannot move it. Everything is seeded, so the same score, options and seed give
  * bit-identical samples.
  */
-import { ValidationError } from '../../platform/errors.js';
+import { ValidationError } from '../errors.js';
 import type { Score, SungNote } from '../types.js';
 import { buildControlTracks, CONTROL_BLOCK, renderFormantsSliced } from './formant-synth.js';
 import { runSliced, type Sliced } from '../sliced.js';

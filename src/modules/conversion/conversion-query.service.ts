@@ -4,7 +4,7 @@
  * leak nothing about other users.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError } from '../../platform/errors.js';
+import { AppError } from '../../audio/errors.js';
 import { conversionUuidFromId, fromGlobalId } from '../node/global-id.js';
 import type { Conversion, ConversionStatus } from './conversion.entity.js';
 import { ConversionQueryRepository } from './conversion-query.repository.js';

@@ -35,7 +35,7 @@ import { readMelodyFile } from '../../audio/score/melody-file.js';
 import { INVALID_TEXT_ENCODING } from '../../audio/validate/request-text.js';
 import { durationSeconds } from '../../audio/decode/decode.js';
 import type { CompressedDecoder } from '../../audio/decode/decode.js';
-import { ValidationError } from '../../platform/errors.js';
+import { ValidationError } from '../../audio/errors.js';
 import { createFfmpegDecoder } from '../../platform/ffmpeg-decoder.js';
 import type { AuthUser } from '../../platform/auth.js';
 import { Role } from '../user/user.entity.js';

@@ -10,7 +10,7 @@
  * Within one run the progress shown never decreases (see `monotonic` below).
  */
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
-import { AppError } from '../../platform/errors.js';
+import { AppError } from '../../audio/errors.js';
 import { Topic, topicChannel, type ProgressPayload } from '../../platform/pubsub.js';
 import { conversionUuidFromId } from '../node/global-id.js';
 import { ConversionStatus, type Conversion } from '../conversion/conversion.entity.js';

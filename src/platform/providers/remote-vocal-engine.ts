@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProviderCallOptions, VocalEngine, VocalRequest, VocalTake } from '../../audio/providers.js';
-import { AbortedError } from '../errors.js';
+import { AbortedError } from '../../audio/errors.js';
 import { AttemptFault, ProviderError, sleep as realSleep, type ResilientCaller, type Sleep } from '../resilience.js';
 import { bearer, httpRequest } from './http-client.js';
 

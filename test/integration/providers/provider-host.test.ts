@@ -6,7 +6,7 @@
  */
 import type { LyricsRequest } from '../../../src/audio/providers.js';
 import { loadConfig } from '../../../src/platform/config.js';
-import { AbortedError } from '../../../src/platform/errors.js';
+import { AbortedError } from '../../../src/audio/errors.js';
 import { createMetrics } from '../../../src/platform/metrics.js';
 import { LYRICS_BREAKER, VOCALS_BREAKER, createProviderHost } from '../../../src/platform/providers/create-provider-host.js';
 import type { BreakerStatus } from '../../../src/platform/providers/provider-host.js';

@@ -6,7 +6,7 @@
  */
 import { decodeWav, encodeWav } from '../../../src/audio/decode/wav.js';
 import type { VocalRequest } from '../../../src/audio/providers.js';
-import { AbortedError } from '../../../src/platform/errors.js';
+import { AbortedError } from '../../../src/audio/errors.js';
 import { ProviderError, createResilientCaller } from '../../../src/platform/resilience.js';
 import { createRemoteVocalEngine } from '../../../src/platform/providers/remote-vocal-engine.js';
 import { sine } from '../../support/signals.js';

@@ -4,7 +4,7 @@
  * the connection, or with 400/401/404. Delays are asserted as requested through an injected sleep and
  * random, never timed; the breaker's half-open delay is a real (short) timer waited for by polling.
  */
-import { AbortedError } from '../../../src/platform/errors.js';
+import { AbortedError } from '../../../src/audio/errors.js';
 import { AttemptFault, ProviderError, createResilientCaller, type ResilienceOptions, type RetryDecision, type ResilientCaller } from '../../../src/platform/resilience.js';
 import { httpRequest } from '../../../src/platform/providers/http-client.js';
 import { Cleanup, freePort } from '../../support/service-harness.js';

@@ -8,7 +8,7 @@ import { adtsFrameLength, describeNonAudio, detectFormat, detectOggCodec, isStre
 import { decodeWav, encodeWav, MAX_WAV_CHANNELS, type WavSampleFormat } from '../../../src/audio/decode/wav.js';
 import { decodeAudio, toMonoAudio, type CompressedDecoder, type CompressedDecodeOptions } from '../../../src/audio/decode/decode.js';
 import { readDeclaredLength } from '../../../src/audio/decode/declared-length.js';
-import { AbortedError, AppError, AudioProcessingError, ValidationError } from '../../../src/platform/errors.js';
+import { AbortedError, AppError, AudioProcessingError, ValidationError } from '../../../src/audio/errors.js';
 import { createRandom } from '../../../src/audio/random.js';
 import type { DecodedAudio } from '../../../src/audio/types.js';
 import { toneFrequencyHz } from '../../support/tone-frequency.js';

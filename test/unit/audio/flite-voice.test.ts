@@ -10,7 +10,7 @@ import { sungPitchAccuracy } from '../../../src/audio/quality/quality.js';
 import { vowelClarity } from '../../../src/audio/quality/clarity.js';
 import { loadFliteProgram } from '../../../src/platform/flite-program.js';
 import { decodeWav } from '../../../src/audio/decode/wav.js';
-import { ValidationError } from '../../../src/platform/errors.js';
+import { ValidationError } from '../../../src/audio/errors.js';
 import type { Score, SungNote } from '../../../src/audio/types.js';
 
 const RATE = 44100;

@@ -8,7 +8,7 @@ import { readMelodyFile, readMidiMelody, readMusicXmlMelody } from '../../../src
 import { writeMidi } from '../../../src/audio/score/midi.js';
 import { writeMusicXml } from '../../../src/audio/score/musicxml.js';
 import { quantizeScore } from '../../../src/audio/score/quantize.js';
-import { ValidationError } from '../../../src/platform/errors.js';
+import { ValidationError } from '../../../src/audio/errors.js';
 import type { Score, SungNote } from '../../../src/audio/types.js';
 
 function sung(start: number, end: number, midi: number, syllable: string): SungNote {

@@ -5,7 +5,7 @@
  */
 import { textEncodingIssues } from '../../../src/audio/validate/request-text.js';
 import { validateRequest } from '../../../src/audio/pipeline.js';
-import { ValidationError } from '../../../src/platform/errors.js';
+import { ValidationError } from '../../../src/audio/errors.js';
 
 const GOOD = { prompt: 'a song about the sea at night', genre: 'ballad', mood: 'calm' };
 

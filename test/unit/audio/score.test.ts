@@ -6,7 +6,7 @@
 import { Midi } from '@tonejs/midi';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parseMidi } from 'midi-file';
-import { ValidationError } from '../../../src/platform/errors.js';
+import { ValidationError } from '../../../src/audio/errors.js';
 import { keySignatureAlters, keyToFifths, spellPitch } from '../../../src/audio/score/key-signature.js';
 import { midiLyricText, writeMidi } from '../../../src/audio/score/midi.js';
 import { chooseClef, writeMusicXml } from '../../../src/audio/score/musicxml.js';

@@ -6,7 +6,7 @@ import { encodeWav } from '../../../src/audio/decode/wav.js';
 import type { CompressedDecoder } from '../../../src/audio/decode/decode.js';
 import { DEFAULT_VALIDATION_LIMITS, validateAndDecode, validateAudio, validateBytes, type ValidationLimits } from '../../../src/audio/validate/validate.js';
 import { measureLevels } from '../../../src/audio/loudness/levels.js';
-import { ValidationError } from '../../../src/platform/errors.js';
+import { ValidationError } from '../../../src/audio/errors.js';
 import type { DecodedAudio, ValidationReport } from '../../../src/audio/types.js';
 
 const RATE = 44100;

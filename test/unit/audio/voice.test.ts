@@ -4,7 +4,7 @@
  */
 import { singScore, transposeToRange, VOICES, type SingResult } from '../../../src/audio/voice/voice.js';
 import { isVowel, splitSyllable } from '../../../src/audio/voice/phonemes.js';
-import { ValidationError } from '../../../src/platform/errors.js';
+import { ValidationError } from '../../../src/audio/errors.js';
 import type { Score, SungNote } from '../../../src/audio/types.js';
 import { createRandom } from '../../../src/audio/random.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createWavStreamReader, WAV_STREAM_DEFAULT_CAPACITY_SECONDS, type WavStreamReaderOptions } from '../../../src/audio/decode/wav-stream.js';
 import { decodeWav, encodeWav, type WavSampleFormat } from '../../../src/audio/decode/wav.js';
 import { readOggLastGranule } from '../../../src/audio/decode/declared-length.js';
-import { AppError } from '../../../src/platform/errors.js';
+import { AppError } from '../../../src/audio/errors.js';
 import type { DecodedAudio } from '../../../src/audio/types.js';
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createFfmpegDecoder, ffmpegPath, parseFfmpegInputInfo } from '../../../src/platform/ffmpeg-decoder.js';
 import { decodeAudio } from '../../../src/audio/decode/decode.js';
 import { validateAndDecode } from '../../../src/audio/validate/validate.js';
-import { AppError, ValidationError } from '../../../src/platform/errors.js';
+import { AppError, ValidationError } from '../../../src/audio/errors.js';
 import type { AudioFormat, DecodedAudio } from '../../../src/audio/types.js';
 import { toneFrequencyHz } from '../../support/tone-frequency.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DiskStorage, isValidKey } from '../../../src/platform/storage.js';
-import { AppError, ValidationError } from '../../../src/platform/errors.js';
+import { AppError, ValidationError } from '../../../src/audio/errors.js';
 
 let root: string;
 let storage: DiskStorage;

@@ -18,7 +18,7 @@ import { enqueueConversion, type ConversionJobData } from '../../../src/worker/c
 import { injectTraceContext } from '../../../src/platform/tracing.js';
 import { withJobTelemetry } from '../../../src/worker/job-telemetry.js';
 import { createMetrics } from '../../../src/platform/metrics.js';
-import { AppError } from '../../../src/platform/errors.js';
+import { AppError } from '../../../src/audio/errors.js';
 import { graphqlSpan, observabilityPlugin } from '../../../src/graphql/observability.js';
 
 interface Recorded {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeWav } from '../../../src/audio/decode/wav.js';
 import type { ProgressEvent } from '../../../src/audio/pipeline.js';
-import { AbortedError, AppError, ValidationError } from '../../../src/platform/errors.js';
+import { AbortedError, AppError, ValidationError } from '../../../src/audio/errors.js';
 import { runInThread } from '../../../src/worker/run-in-thread.js';
 import { MELODY_FIXTURE_DIR } from '../../support/melody-fixtures.js';
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AbortedError, ValidationError } from '../../../src/platform/errors.js';
+import { AbortedError, ValidationError } from '../../../src/audio/errors.js';
 import { createThreadPool, type ThreadPool } from '../../../src/worker/thread-pool.js';
 import { MELODY_FIXTURE_DIR } from '../../support/melody-fixtures.js';
 

@@ -5,7 +5,7 @@
  */
 import { encodeWav } from '../../../src/audio/decode/wav.js';
 import type { LyricsProvider, ProviderCallOptions, Providers, VocalEngine, VocalRequest } from '../../../src/audio/providers.js';
-import { AbortedError, AppError } from '../../../src/platform/errors.js';
+import { AbortedError, AppError } from '../../../src/audio/errors.js';
 import { PipelineThread } from '../../../src/worker/run-in-thread.js';
 import { createThreadPool } from '../../../src/worker/thread-pool.js';
 import { fittingLines, renderTake } from '../../support/provider-replies.js';

@@ -8,7 +8,7 @@
  * The WebAssembly module is a port: the caller (worker thread, CLI) reads and compiles the bytes and
  * hands the compiled module in, like the compressed-audio decoder.
  */
-import { AudioProcessingError } from '../../../platform/errors.js';
+import { AudioProcessingError } from '../../errors.js';
 import { decodeWav } from '../../decode/wav.js';
 import { createWasiRunner, type ProgramOptions, type ProgramRun } from './wasi-memory.js';
 

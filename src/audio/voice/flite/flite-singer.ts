@@ -23,7 +23,7 @@
  * 5. Joins: each sounding stretch fades in and out over 5 ms; grains overlap-add, so there is no
  *    discontinuity inside a stretch.
  */
-import { AudioProcessingError } from '../../../platform/errors.js';
+import { AudioProcessingError } from '../../errors.js';
 import { createRandom } from '../../random.js';
 import { resample } from '../../dsp/resample.js';
 import type { Sliced } from '../../sliced.js';

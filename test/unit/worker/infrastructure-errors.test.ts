@@ -1,5 +1,5 @@
 /**
- * The job error model (toErrorModel in src/platform/errors.ts, the table in
+ * The job error model (toErrorModel in src/worker/infrastructure-errors.ts, the table in
  * src/worker/conversion.processor.ts): every failure becomes one of the six codes with `retryable`
  * right. Where the machine can produce the real error cheaply it does (a PostgreSQL backend
  * terminated with 57P01, a refused connection, an ioredis client with no server, ENOSPC from
@@ -9,7 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { knex } from '@mikro-orm/knex';
 import { ConnectionException, DriverException } from '@mikro-orm/core';
 import { Redis } from 'ioredis';
-import { AppError, AudioProcessingError, DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE, ValidationError, isDatabaseUnavailable, isRedisUnavailable, toErrorModel } from '../../../src/platform/errors.js';
+import { AppError, AudioProcessingError, ValidationError } from '../../../src/audio/errors.js';
+import { DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE, isDatabaseUnavailable, isRedisUnavailable, toErrorModel } from '../../../src/worker/infrastructure-errors.js';
 import { jobTimeoutError, toJobError, workerLostError } from '../../../src/worker/conversion.processor.js';
 import { POSTGRES_ADMIN_URL, freePort } from '../../support/service-harness.js';
 
