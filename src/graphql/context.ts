@@ -4,7 +4,7 @@
  * subscription operation over graphql-ws.
  */
 import { randomUUID } from 'node:crypto';
-import { GraphQLError } from 'graphql';
+import { ForbiddenError, UnauthenticatedError } from '../platform/api-errors.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthError, userFromAuthorizationHeader, verifyToken, type AuthUser, type JwtSettings } from '../platform/auth.js';
 import type { Logger } from '../platform/logger.js';
@@ -74,25 +74,15 @@ export async function authenticate(services: Pick<Services, 'config' | 'orm'>, a
   return userFromAuthorization({ secret: jwtSecret, issuer: jwtIssuer, audience: jwtAudience }, authorization);
 }
 
-/** The GraphQL error every operation that needs a user answers without one. */
-export function unauthenticatedError(): GraphQLError {
-  return new GraphQLError('A valid bearer token is required.', { extensions: { code: 'UNAUTHENTICATED' } });
-}
-
-/** The error an operation for admins answers any other caller. */
-export function forbiddenError(): GraphQLError {
-  return new GraphQLError('This operation is for administrators only.', { extensions: { code: 'FORBIDDEN' } });
-}
-
-/** The caller, who must be an ADMIN. @throws GraphQLError UNAUTHENTICATED (nobody) or FORBIDDEN (another role). */
+/** The caller, who must be an ADMIN. @throws UnauthenticatedError (nobody) or ForbiddenError (another role). */
 export function requireAdmin(ctx: GraphQLContext): AuthUser {
   const user = requireUser(ctx);
-  if (user.role !== Role.ADMIN) throw forbiddenError();
+  if (user.role !== Role.ADMIN) throw new ForbiddenError();
   return user;
 }
 
-/** The caller. @throws GraphQLError `UNAUTHENTICATED` when the request carried no valid token. */
+/** The caller. @throws UnauthenticatedError when the request carried no valid token. */
 export function requireUser(ctx: GraphQLContext): AuthUser {
-  if (!ctx.user) throw unauthenticatedError();
+  if (!ctx.user) throw new UnauthenticatedError();
   return ctx.user;
 }

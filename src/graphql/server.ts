@@ -7,8 +7,9 @@
  * - CSRF prevention is on: a multipart upload must carry `Apollo-Require-Preflight` (or
  *   `X-Apollo-Operation-Name`). Uploads without it are refused with 400 *before* the body is parsed.
  * - Landing page: Apollo Sandbox in development, none otherwise.
- * - Errors: domain errors keep their stable code; anything unexpected is logged with the request id
- *   and, in production, answered as a bare `INTERNAL_SERVER_ERROR` with no message details, stack or path.
+ * - Errors: answered in one place (client-errors.ts): domain and API errors keep their stable code;
+ *   anything unexpected is logged with the request id and, in production, answered as a bare
+ *   `INTERNAL_SERVER_ERROR` with no message details, stack or path.
  * - Request bodies (JSON) and WebSocket messages are at most {@link MAX_MESSAGE_BYTES}.
  * - graphql-ws: `connectionParams.authorization` (or `Authorization`) must hold a valid token
  *   (`Bearer <jwt>` or the bare JWT); otherwise the socket is closed with 4403 Forbidden. It is checked
@@ -17,27 +18,26 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Upload } from 'graphql-upload-minimal';
-import { AppError } from '../audio/errors.js';
 import type { AuthUser } from '../platform/auth.js';
 import type { Services } from '../platform/services.js';
 import { authenticate, createContext, requestIdFrom, type GraphQLContext } from './context.js';
 import { buildAppSchema } from './schema.js';
+import { errorLoggingPlugin, formatClientError, withoutHttp } from './client-errors.js';
 import { filesRoute } from './files-route.js';
 import { KNOWN_OPERATIONS, graphqlSpan, httpMetrics, observabilityPlugin, observabilityRoutes } from './observability.js';
 import { metricOperationLabel } from '../platform/metrics.js';
 import { multipartUploads } from './multipart-upload.js';
 import { WsConnections } from './ws-connections.js';
-import { ABUSE_ERROR_CODES, RateLimiter, WsLimits, abuseLimitsPlugin, enforceRateLimit, requestShapeGuard } from './abuse-limits.js';
+import { RateLimiter, WsLimits, abuseLimitsPlugin, enforceRateLimit, requestShapeGuard } from './abuse-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Largest JSON request body and largest WebSocket message, bytes (1 MiB; uploads have MAX_UPLOAD_BYTES). */
@@ -51,79 +51,6 @@ export interface ApiServer {
   start(port?: number, host?: string): Promise<string>;
   /** Stops accepting, closes WebSockets, drains in-flight requests and closes the HTTP server. */
   stop(): Promise<void>;
-}
-
-/** Codes of errors that are the client's doing and safe to show as they are. */
-const CLIENT_ERROR_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'SERVICE_UNAVAILABLE',
-  ...ABUSE_ERROR_CODES,
-]);
-
-/** True for errors we raised on purpose (a client error code, or one of our AppErrors). */
-function isExpected(formatted: GraphQLFormattedError, original: unknown): boolean {
-  if (original instanceof AppError) return true;
-  const code = formatted.extensions?.code;
-  return typeof code === 'string' && CLIENT_ERROR_CODES.has(code);
-}
-
-/**
- * What clients see of an error. AppErrors keep their stable code, reason and retryable flag. In
- * production unexpected errors become a bare INTERNAL_SERVER_ERROR and no error carries a stack trace.
- */
-export function formatClientError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
-  if (original instanceof AppError) {
-    return {
-      message: original.message,
-      ...(formatted.locations ? { locations: formatted.locations } : {}),
-      ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code: original.code, reason: original.reason, retryable: original.retryable },
-    };
-  }
-  if (!production) return formatted;
-  if (isExpected(formatted, original)) {
-    const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
-  }
-  return { message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-}
-
-/** A formatted error without `extensions.http` (the HTTP status a GraphQLError asks for: internal to HTTP answers). */
-function withoutHttp(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
-  const { http: _http, ...extensions } = formatted.extensions;
-  return { ...formatted, extensions };
-}
-
-/** Logs unexpected errors with the operation's request id (clients see only the masked form). */
-function errorLoggingPlugin(): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const original = unwrapResolverError(error);
-            if (isExpected(error, original)) continue;
-            contextValue.logger.error('Unexpected error in a GraphQL operation', {
-              error: (original as Error)?.message ?? String(original),
-              stack: (original as Error)?.stack,
-              path: error.path,
-            });
-          }
-        },
-      };
-    },
-  };
 }
 
 const CSRF_MESSAGE =

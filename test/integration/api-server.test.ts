@@ -9,7 +9,8 @@ import WebSocket from 'ws';
 import { GraphQLError } from 'graphql';
 import { signedPath } from '../../src/platform/signed-url.js';
 import { AppError } from '../../src/audio/errors.js';
-import { formatClientError } from '../../src/graphql/server.js';
+import { formatClientError } from '../../src/graphql/client-errors.js';
+import { BadUserInputError, NotFoundError, UnavailableError } from '../../src/platform/api-errors.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { presentConversion } from '../../src/modules/conversion/conversion.types.js';
 import { startApi, type ApiEnv } from '../support/api-harness.js';
@@ -217,6 +218,19 @@ describe('errors in production', () => {
     const original = new AppError('STORAGE_ERROR', 'Could not read from storage.', { reason: 'NOT_FOUND', retryable: false });
     const formatted = formatClientError({ message: original.message, path: ['conversion'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['x'] } }, wrap(original), true);
     expect(formatted).toEqual({ message: 'Could not read from storage.', path: ['conversion'], extensions: { code: 'STORAGE_ERROR', reason: 'NOT_FOUND', retryable: false } });
+  });
+
+  it.each([true, false])('show API errors with their own code and nothing else (production: %s); not found is NOT_FOUND, not a validation error', (production) => {
+    const cases: [Error, Record<string, unknown>][] = [
+      [new NotFoundError('No conversion with this id.'), { code: 'NOT_FOUND' }],
+      [new UnavailableError('The queue is down.'), { code: 'SERVICE_UNAVAILABLE', retryable: true }],
+      [new BadUserInputError('"after" is not a cursor of this connection.', { reason: 'INVALID_CURSOR' }), { code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' }],
+    ];
+    for (const [original, extensions] of cases) {
+      // graphql-js copies the original's extensions onto the GraphQLError it wraps it in; Apollo adds a stack trace outside production.
+      const formatted = formatClientError({ message: original.message, path: ['conversion'], extensions: { ...extensions, stacktrace: ['x'] } }, wrap(original), production);
+      expect(formatted).toEqual({ message: original.message, path: ['conversion'], extensions });
+    }
   });
 
   it('are answered without a landing page and without stack traces by a production server', async () => {

@@ -1,23 +1,19 @@
 /** Admin mutations (role ADMIN only): per-user quota limits and partner API keys. Thin over the services. */
-import { GraphQLError } from 'graphql';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { BadUserInputError, NotFoundError } from '../../platform/api-errors.js';
 import { ApiKeyService, type ApiKeyRecord } from '../api-key/api-key.service.js';
 import { QuotaService } from '../quota/quota.service.js';
 import { presentQuota } from '../quota/quota.types.js';
 import { ApiKey, CreateApiKeyPayload, Role, UserQuota } from './admin.types.js';
 
-function badInput(message: string, field: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
-}
-
 function checkUserId(userId: string): void {
-  if (userId.length < 1 || userId.length > 128) throw badInput('userId must be 1–128 characters.', 'userId');
+  if (userId.length < 1 || userId.length > 128) throw new BadUserInputError('userId must be 1–128 characters.', { field: 'userId' });
 }
 
 function checkLimit(value: number | null | undefined, field: string): number | null {
   if (value === null || value === undefined) return null;
-  if (!Number.isInteger(value) || value < 0 || value > 10_000_000) throw badInput(`${field} must be a whole number from 0 to 10000000, or null for the default.`, field);
+  if (!Number.isInteger(value) || value < 0 || value > 10_000_000) throw new BadUserInputError(`${field} must be a whole number from 0 to 10000000, or null for the default.`, { field });
   return value;
 }
 
@@ -51,7 +47,7 @@ export class AdminResolver {
     requireAdmin(ctx);
     checkUserId(userId);
     const cleanName = name.trim();
-    if (cleanName.length < 1 || cleanName.length > 100) throw badInput('name must be 1–100 characters.', 'name');
+    if (cleanName.length < 1 || cleanName.length > 100) throw new BadUserInputError('name must be 1–100 characters.', { field: 'name' });
     const created = await new ApiKeyService(ctx.em).create(userId, cleanName, role ?? Role.PARTNER);
     ctx.logger.info('API key created', { apiKeyId: created.id, prefix: created.prefix, targetUserId: userId, role: created.role });
     const { key, ...record } = created;
@@ -62,7 +58,7 @@ export class AdminResolver {
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ApiKey> {
     requireAdmin(ctx);
     const record = await new ApiKeyService(ctx.em).revoke(id);
-    if (!record) throw new GraphQLError('No API key with this id.', { extensions: { code: 'NOT_FOUND' } });
+    if (!record) throw new NotFoundError('No API key with this id.');
     ctx.logger.info('API key revoked', { apiKeyId: record.id, prefix: record.prefix });
     return presentKey(record);
   }

@@ -1,7 +1,7 @@
 /** `deadLetters` and `requeueDeadLetter` (role ADMIN only): thin over {@link DeadLetterService}. */
-import { GraphQLError } from 'graphql';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { BadUserInputError } from '../../platform/api-errors.js';
 import { conversionGlobalId } from '../node/global-id.js';
 import { presentConversion } from '../conversion/conversion.types.js';
 import { DeadLetterService } from './dead-letter.service.js';
@@ -28,7 +28,7 @@ export class DeadLetterResolver {
     requireAdmin(ctx);
     const size = first ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_DEAD_LETTER_PAGE) {
-      throw new GraphQLError(`first must be a whole number from 1 to ${MAX_DEAD_LETTER_PAGE}.`, { extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
+      throw new BadUserInputError(`first must be a whole number from 1 to ${MAX_DEAD_LETTER_PAGE}.`, { field: 'first' });
     }
     const { page, rows } = await service(ctx).list(size, after);
     const edges = page.entries.map((entry, i) => {

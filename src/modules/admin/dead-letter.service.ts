@@ -16,9 +16,9 @@
  * given back twice either.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
+import { UnavailableError } from '../../platform/api-errors.js';
 import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { Topic, topicChannel, type ProgressPayload } from '../../platform/pubsub.js';
@@ -82,7 +82,7 @@ export class DeadLetterService {
     } catch (error) {
       this.deps.logger.warn('requeueDeadLetter: could not queue the job; the conversion stays FAILED', { conversionId: uuid, error: (error as Error).message });
       await this.deps.em.nativeUpdate(Conversion, { id: uuid, status: ConversionStatus.PENDING }, { status: ConversionStatus.FAILED, ...previous, updatedAt: new Date() });
-      throw new GraphQLError('The conversion queue is not available right now; please try again shortly.', { extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } });
+      throw UnavailableError.queue();
     }
     await this.letters.remove(uuid);
     const payload: ProgressPayload = { conversionId: uuid, userId: row.user.id, status: 'PENDING', stage: null, progress: 0, message: 'Queued again by an administrator', at: now.toISOString(), final: false, error: null };

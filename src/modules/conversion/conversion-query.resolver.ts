@@ -2,13 +2,12 @@
  * Read-side queries on conversions: `conversion(id)`, `history(first, after, status)` and `node(id)`.
  * Thin: authenticate, call {@link ConversionQueryService}, present rows as GraphQL objects.
  */
-import { GraphQLError } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { requireUser, type GraphQLContext } from '../../graphql/context.js';
 import { NodeInterface } from '../node/node.types.js';
 import { ConversionObject, ConversionStatus, presentConversion } from './conversion.types.js';
 import { ConversionConnection, ConversionEdge, PageInfo } from './conversion-connection.types.js';
-import { ConversionQueryService, HISTORY_DEFAULT_PAGE, HISTORY_MAX_PAGE, HistoryArgumentError } from './conversion-query.service.js';
+import { ConversionQueryService, HISTORY_DEFAULT_PAGE, HISTORY_MAX_PAGE } from './conversion-query.service.js';
 
 @Resolver(() => ConversionConnection)
 export class ConversionQueryResolver {
@@ -43,20 +42,14 @@ export class ConversionQueryResolver {
     @Arg('status', () => ConversionStatus, { nullable: true, description: 'Only conversions in this status.' }) status: ConversionStatus | null,
   ): Promise<ConversionConnection> {
     const user = requireUser(ctx);
-    try {
-      const page = await new ConversionQueryService(ctx.em).history(user.id, { first, after, status });
-      const now = Date.now();
-      return Object.assign(new ConversionConnection(), {
-        edges: page.edges.map((edge) => Object.assign(new ConversionEdge(), { cursor: edge.cursor, node: presentConversion(edge.node, ctx.services.config, now) })),
-        pageInfo: Object.assign(new PageInfo(), page.pageInfo),
-        countTotal: page.totalCount,
-      });
-    } catch (error) {
-      if (error instanceof HistoryArgumentError) {
-        throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', reason: error.reason } });
-      }
-      throw error;
-    }
+    // A bad `first` or `after` throws HistoryArgumentError, a BAD_USER_INPUT (src/graphql/client-errors.ts answers it).
+    const page = await new ConversionQueryService(ctx.em).history(user.id, { first, after, status });
+    const now = Date.now();
+    return Object.assign(new ConversionConnection(), {
+      edges: page.edges.map((edge) => Object.assign(new ConversionEdge(), { cursor: edge.cursor, node: presentConversion(edge.node, ctx.services.config, now) })),
+      pageInfo: Object.assign(new PageInfo(), page.pageInfo),
+      countTotal: page.totalCount,
+    });
   }
 
   @FieldResolver(() => Int)

@@ -4,7 +4,7 @@
  * leak nothing about other users.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError } from '../../audio/errors.js';
+import { BadUserInputError } from '../../platform/api-errors.js';
 import { conversionUuidFromId, fromGlobalId } from '../node/global-id.js';
 import type { Conversion, ConversionStatus } from './conversion.entity.js';
 import { ConversionQueryRepository } from './conversion-query.repository.js';
@@ -31,9 +31,9 @@ export interface HistoryPage {
 }
 
 /** A `history` argument out of range (`reason` `INVALID_FIRST`) or a cursor we did not issue (`INVALID_CURSOR`). */
-export class HistoryArgumentError extends AppError {
+export class HistoryArgumentError extends BadUserInputError {
   constructor(reason: 'INVALID_FIRST' | 'INVALID_CURSOR', message: string) {
-    super('VALIDATION_ERROR', message, { reason });
+    super(message, { reason });
   }
 }
 

@@ -28,7 +28,6 @@ import type { FileUpload } from 'graphql-upload-minimal';
 import { RateLimiter } from '../../platform/rate-limiter.js';
 import { DecodeSlots } from './decode-slots.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { GraphQLError } from 'graphql';
 import { validateRequest, type CleanRequest } from '../../audio/pipeline.js';
 import { validateAndDecode } from '../../audio/validate/validate.js';
 import { readMelodyFile } from '../../audio/score/melody-file.js';
@@ -36,6 +35,7 @@ import { INVALID_TEXT_ENCODING } from '../../audio/validate/request-text.js';
 import { durationSeconds } from '../../audio/decode/decode.js';
 import type { CompressedDecoder } from '../../audio/decode/decode.js';
 import { ValidationError } from '../../audio/errors.js';
+import { QuotaExceededError, UnavailableError, userErrorOf, type UserErrorData } from '../../platform/api-errors.js';
 import { createFfmpegDecoder } from '../../platform/ffmpeg-decoder.js';
 import type { AuthUser } from '../../platform/auth.js';
 import { Role } from '../user/user.entity.js';
@@ -45,14 +45,6 @@ import { enqueueConversion, jobPolicy, storageKeys } from '../../worker/conversi
 import { ConversionPriority, type Conversion, type InputMetadata, type WarningData } from './conversion.entity.js';
 import { ConversionRepository, IdempotencyConflictError } from './conversion.repository.js';
 import { QuotaService, quotaExceededMessage, type QuotaCharge, type QuotaView } from '../quota/quota.service.js';
-
-/** One problem with the input, as `UserError` shows it. */
-export interface UserErrorData {
-  code: string;
-  /** Input field name (`audio`, `prompt`…) or null. */
-  field: string | null;
-  message: string;
-}
 
 export interface ConvertMelodyRequest {
   audio: Promise<FileUpload> | null | undefined;
@@ -199,10 +191,6 @@ function httpStatusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-function serviceUnavailable(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } });
-}
-
 export class ConversionService {
   private readonly decoder: CompressedDecoder;
   private readonly decodeSlots = new DecodeSlots(DECODE_CONCURRENCY, DECODE_SLOTS_PER_USER);
@@ -228,7 +216,7 @@ export class ConversionService {
     const quota = this.quota(em);
     const reservation = await quota.reserve(user.id);
     if (!reservation.ok) {
-      return { ok: false, userErrors: [{ code: 'QUOTA_EXCEEDED', field: null, message: quotaExceededMessage(reservation.view) }], quota: reservation.view };
+      return { ok: false, userErrors: [userErrorOf(new QuotaExceededError(quotaExceededMessage(reservation.view)))], quota: reservation.view };
     }
     let kept = false;
     try {
@@ -401,7 +389,7 @@ export class ConversionService {
       logger.error('convertMelody: could not queue the job; removing the conversion', { conversionId: id, error: (error as Error).message });
       await repository.delete(id).catch((deleteError: Error) => logger.error('Could not remove an unqueued conversion', { conversionId: id, error: deleteError.message }));
       await removeFiles();
-      throw serviceUnavailable('The conversion queue is not available right now; please try again shortly.');
+      throw UnavailableError.queue();
     }
     logger.info('Conversion queued', { conversionId: id, format: input.format, durationSeconds: input.durationSeconds, sizeBytes: input.sizeBytes });
     return { ok: true, conversion, warnings, estimatedSeconds: estimateSeconds(input.durationSeconds), reused: false };

@@ -3,33 +3,28 @@
  * the graphql-ws connection (its user from `connectionParams`); the `conversion` field of each event
  * is read from the database when that event is delivered.
  */
-import { GraphQLError } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { requireUser, type GraphQLContext } from '../../graphql/context.js';
 import type { ProgressPayload } from '../../platform/pubsub.js';
 import { ConversionQueryRepository } from '../conversion/conversion-query.repository.js';
 import { ConversionObject, ConversionStage, ConversionStatus, presentConversion } from '../conversion/conversion.types.js';
 import { conversionGlobalId } from '../node/global-id.js';
-import { openProgressStream, ProgressNotFoundError } from './progress.service.js';
+import { openProgressStream } from './progress.service.js';
 import { ConversionProgressEvent } from './progress.types.js';
 
 async function subscribe({ args, context }: SubscribeResolverData<unknown, { id: string }, GraphQLContext>): Promise<AsyncIterable<ProgressPayload>> {
   const user = requireUser(context);
   const { services } = context;
-  try {
-    return await openProgressStream(
-      {
-        pubsub: services.pubsub,
-        redisPrefix: services.config.redisPrefix,
-        loadOwned: (userId, uuid) => new ConversionQueryRepository(context.em.fork()).findOwned(userId, uuid),
-      },
-      user.id,
-      args.id,
-    );
-  } catch (error) {
-    if (error instanceof ProgressNotFoundError) throw new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
-    throw error;
-  }
+  // A missing or foreign id rejects with ProgressNotFoundError (NOT_FOUND).
+  return openProgressStream(
+    {
+      pubsub: services.pubsub,
+      redisPrefix: services.config.redisPrefix,
+      loadOwned: (userId, uuid) => new ConversionQueryRepository(context.em.fork()).findOwned(userId, uuid),
+    },
+    user.id,
+    args.id,
+  );
 }
 
 @Resolver(() => ConversionProgressEvent)

@@ -10,15 +10,15 @@
  * Within one run the progress shown never decreases (see `monotonic` below).
  */
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
-import { AppError } from '../../audio/errors.js';
+import { NotFoundError } from '../../platform/api-errors.js';
 import { Topic, topicChannel, type ProgressPayload } from '../../platform/pubsub.js';
 import { conversionUuidFromId } from '../node/global-id.js';
 import { ConversionStatus, type Conversion } from '../conversion/conversion.entity.js';
 
-/** The conversion does not exist or is not the caller's (the two are one answer). */
-export class ProgressNotFoundError extends AppError {
+/** The conversion does not exist or is not the caller's (the two are one answer): NOT_FOUND. */
+export class ProgressNotFoundError extends NotFoundError {
   constructor() {
-    super('VALIDATION_ERROR', 'No conversion with this id.', { reason: 'NOT_FOUND' });
+    super('No conversion with this id.');
   }
 }
 
