@@ -26,21 +26,20 @@
  * call's own signal is aborted too; the pipeline does not wait for the provider to notice).
  * The report names who wrote (`lyrics.source`, `lyrics.provider`) and who sang (`voice.engine`).
  */
-import type { KeyEstimate, MelodyAnalysis, Score, TempoEstimate, ValidationIssue } from './types.js';
+import type { MelodyAnalysis, Score } from './types.js';
 import { AbortedError, AppError, ValidationError } from './errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
-import { textEncodingIssues } from './validate/request-text.js';
 import type { CompressedDecoder } from './decode/decode.js';
 import { encodeWavSliced } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
 import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyricsSliced, type LyricsResult } from './lyrics/lyrics.js';
-import { VOICES, DEFAULT_VOICE, prepareScore, type SingingEngine } from './voice/voice.js';
+import { prepareScore, type SingingEngine } from './voice/voice.js';
 import type { FliteProgram } from './voice/flite/flite-run.js';
 import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';
 import { buildVocalRequest, checkTake, intendedPitchOf, transposedNotes } from './voice/remote-take.js';
 import type { LyricsProvider, ProviderCallOptions, Providers, VocalEngine } from './providers.js';
 import { singInChunks } from './voice/sing-in-chunks.js';
-import { checkVocalsSliced, sungPitchAccuracySliced, type QualityResult } from './quality/quality.js';
+import { checkVocalsSliced, sungPitchAccuracySliced } from './quality/quality.js';
 import { driveSliced, type Sliced } from './sliced.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
@@ -50,6 +49,11 @@ import { LOW_CONFIDENCE } from './notes/notes.js';
 import { estimateKey } from './key/key.js';
 import { estimateTempo } from './tempo/tempo.js';
 import { findPhrases } from './phrases/phrases.js';
+import { validateRequest, type CleanRequest } from './validate/request.js';
+import { buildReport, lyricsText, type CheckedVocals, type ConversionReport, type ReportWarning } from './quality/report.js';
+
+/** The report's types are part of what the pipeline returns (ConversionOutputs.report). */
+export type { ConversionReport, ReportWarning } from './quality/report.js';
 
 /** Stages in the order they run, with the progress range (percent) each covers. */
 export const STAGES = {
@@ -140,53 +144,6 @@ export interface ConvertOptions {
   signal?: AbortSignal;
 }
 
-export interface ReportWarning {
-  code: string;
-  message: string;
-  stage: ConversionStage;
-}
-
-/** `report.json`: everything a person or a dashboard wants to know about one conversion. */
-export interface ConversionReport {
-  input: { fileName: string | null; format: string; codec: string; sampleRate: number; channels: number; bitrate: number | null; durationSeconds: number; sizeBytes: number };
-  melody: {
-    /** `transcription`: the notes found in the recording; `file`: the notes of the melody file given instead. */
-    source: 'transcription' | 'file';
-    durationSeconds: number;
-    noteCount: number;
-    phraseCount: number;
-    key: KeyEstimate | null;
-    tempo: TempoEstimate | null;
-    notes: AnalysisJson['notes'];
-    loudness: AnalysisJson['loudness'];
-  };
-  lyrics: {
-    source: 'writer' | 'user' | 'provider';
-    /** Who wrote them when `source` is `provider` (the provider's own label, e.g. `llm:gpt-4o-mini`), else null. */
-    provider: string | null;
-    genre: string;
-    mood: string;
-    text: string;
-    sections: { kind: string; lines: string[] }[];
-    lineCount: number;
-    syllableCount: number;
-    qualityScore: number;
-    quality: LyricsResult['quality'];
-  };
-  /** `engine`: who sang, `embedded` (the formant voice) or the remote engine's label, e.g. `expert-music-ai`. */
-  voice: { id: string; engine: string; transposeSemitones: number; outOfRangeNotes: number; synthesizer: SingingEngine | null };
-  /**
-   * `clarity`: intelligibility estimate of the embedded voice from its own phoneme timing (see
-   * quality/clarity.ts): `vowelSeparation` 0..1, the share of vowels told apart by their spectra,
-   * `consonantContrastDb`, how far fricatives and bursts stand out above their vowels; null for a remote take.
-   */
-  quality: { pitchAccuracy: number | null; clarity: { vowelSeparation: number | null; consonantContrastDb: number | null } | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
-  warnings: ReportWarning[];
-  /** Milliseconds per stage (0 when no clock was given). */
-  timings: Record<ConversionStage, number>;
-  seed: number;
-}
-
 export interface ConversionOutputs {
   /** 44.1 kHz 16-bit mono WAV. */
   vocalsWav: Uint8Array;
@@ -201,63 +158,10 @@ export interface ConversionOutputs {
 }
 
 const OUTPUT_RATE = 44100;
-const MAX_LYRICS_CHARACTERS = 5000;
 const COMPRESSED: Record<CompressedFormat, { extension: string; mimeType: string }> = {
   mp3: { extension: 'mp3', mimeType: 'audio/mpeg' },
   opus: { extension: 'opus', mimeType: 'audio/ogg; codecs=opus' },
 };
-
-/** The request's text fields after sanitising, or the list of what is wrong with them. */
-export interface CleanRequest {
-  prompt: string;
-  genre: string;
-  mood: string;
-  lyrics: string | null;
-  voice: string;
-  seed: number;
-}
-
-/**
- * Checks and sanitises everything in a request but the audio. Control characters and markup are
- * removed before lengths are measured.
- * @throws ValidationError with every issue found (codes INVALID_TEXT_ENCODING (value: the field), PROMPT_TOO_SHORT,
- *   PROMPT_TOO_LONG, INVALID_GENRE, INVALID_MOOD, LYRICS_TOO_LONG, UNKNOWN_VOICE, INVALID_SEED).
- */
-export function validateRequest(request: Omit<ConvertRequest, 'audio'>): CleanRequest {
-  // Broken encoding first: sanitising would otherwise quietly drop what the client meant to send.
-  const issues: ValidationIssue[] = textEncodingIssues({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics });
-  const prompt = sanitizeText(request.prompt ?? '', 20_000).replace(/\s+/g, ' ').trim();
-  if (prompt.length < 10) issues.push({ code: 'PROMPT_TOO_SHORT', message: `The prompt has ${prompt.length} characters; write at least 10.`, value: prompt.length, limit: 10 });
-  if (prompt.length > 500) issues.push({ code: 'PROMPT_TOO_LONG', message: `The prompt has ${prompt.length} characters; the limit is 500.`, value: prompt.length, limit: 500 });
-  const word = (raw: unknown, code: string, what: string): string => {
-    const clean = sanitizeText(raw ?? '', 200).replace(/\s+/g, ' ').trim().toLowerCase();
-    if (clean.length < 1 || clean.length > 40) issues.push({ code, message: `The ${what} must be 1–40 characters.`, value: clean.length });
-    return clean;
-  };
-  const genre = word(request.genre, 'INVALID_GENRE', 'genre');
-  const mood = word(request.mood, 'INVALID_MOOD', 'mood');
-  let lyrics: string | null = null;
-  if (request.lyrics !== undefined && request.lyrics !== null && request.lyrics.trim() !== '') {
-    if (request.lyrics.length > MAX_LYRICS_CHARACTERS) {
-      issues.push({ code: 'LYRICS_TOO_LONG', message: `The lyrics have ${request.lyrics.length} characters; the limit is ${MAX_LYRICS_CHARACTERS}.`, value: request.lyrics.length, limit: MAX_LYRICS_CHARACTERS });
-    } else {
-      // Removed control characters and markup leave runs of spaces: tidy each line, keeping the line
-      // breaks (they are the user's phrasing).
-      lyrics = sanitizeText(request.lyrics, MAX_LYRICS_CHARACTERS).split('\n').map((line) => line.replace(/\s+/g, ' ').trim()).join('\n').trim();
-      if (lyrics === '') lyrics = null;
-    }
-  }
-  const voice = request.voice ?? DEFAULT_VOICE;
-  if (!Object.hasOwn(VOICES, voice)) {
-    issues.push({ code: 'UNKNOWN_VOICE', message: `Unknown voice "${String(voice).slice(0, 40)}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: String(voice).slice(0, 40) });
-  }
-  const seed = request.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    issues.push({ code: 'INVALID_SEED', message: 'The seed must be a whole number from 0 to 4294967295.', value: String(seed) });
-  }
-  if (issues.length) throw new ValidationError(issues);
-  return { prompt, genre, mood, lyrics, voice, seed };
-}
 
 /** Runs the whole conversion. Rejects with ValidationError for bad input and AbortedError when aborted. */
 /** The bookkeeping one conversion run shares between its stages. */
@@ -493,27 +397,6 @@ async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis
   return { lyrics, provider: null };
 }
 
-/** The lyrics as one text, lines separated by newlines, sections by blank lines. */
-function lyricsText(lyrics: LyricsResult): string {
-  return lyrics.sections.map((s) => s.lines.map((l) => l.text).join('\n')).join('\n\n');
-}
-
-/** What stages 4 and 5 hand on: the delivered WAV and the measurements, not the raw voice. */
-interface CheckedVocals {
-  /** 16-bit mono WAV at the output rate, normalised. */
-  wav: Uint8Array;
-  voice: string;
-  /** `embedded`, or the remote engine's label. */
-  engine: string;
-  /** The embedded engine that sang, null for a remote take. */
-  synthesizer: SingingEngine | null;
-  /** Intelligibility estimate of the embedded voice, null for a remote take. */
-  clarity: ClarityEstimate | null;
-  transposeSemitones: number;
-  outOfRange: number;
-  quality: Omit<QualityResult, 'samples'>;
-}
-
 /** Mono vocals before normalisation, with the pitch accuracy when it is already measured. */
 interface RawVocals {
   samples: Float32Array;
@@ -630,71 +513,4 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
 function titleFrom(prompt: string): string {
   const words = prompt.split(' ').slice(0, 6).join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-const finiteOrNull = (value: number, digits = 2): number | null => (Number.isFinite(value) ? Number(value.toFixed(digits)) : null);
-
-function buildReport(parts: {
-  request: ConvertRequest;
-  clean: CleanRequest;
-  analysisJson: AnalysisJson;
-  lyrics: LyricsResult;
-  lyricsProvider: string | null;
-  vocals: CheckedVocals;
-  targetLufs: number;
-  warnings: ReportWarning[];
-  timings: Record<ConversionStage, number>;
-}): ConversionReport {
-  const { analysisJson: a, lyrics } = parts;
-  const { quality } = parts.vocals;
-  const lines = lyrics.sections.flatMap((s) => s.lines);
-  return {
-    input: {
-      fileName: parts.request.fileName ?? null,
-      format: a.format,
-      codec: a.codec,
-      sampleRate: a.sampleRate,
-      channels: a.channels,
-      bitrate: a.bitrate,
-      durationSeconds: a.durationSeconds,
-      sizeBytes: parts.request.audio.length,
-    },
-    melody: {
-      source: parts.request.melody?.notes.length ? 'file' : 'transcription',
-      durationSeconds: a.durationSeconds,
-      noteCount: a.notes.length,
-      phraseCount: a.phrases.length,
-      key: a.key,
-      tempo: a.tempo,
-      notes: a.notes,
-      loudness: a.loudness,
-    },
-    lyrics: {
-      source: lyrics.source,
-      provider: parts.lyricsProvider,
-      genre: parts.clean.genre,
-      mood: parts.clean.mood,
-      text: lyricsText(lyrics),
-      sections: lyrics.sections.map((s) => ({ kind: s.kind, lines: s.lines.map((l) => l.text) })),
-      lineCount: lines.length,
-      syllableCount: lyrics.sungNotes.filter((n) => !n.continuation).length,
-      qualityScore: Number(lyrics.quality.score.toFixed(3)),
-      quality: lyrics.quality,
-    },
-    voice: { id: parts.vocals.voice, engine: parts.vocals.engine, synthesizer: parts.vocals.synthesizer, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
-    quality: {
-      pitchAccuracy: finiteOrNull(quality.pitchAccuracy, 4),
-      clarity: parts.vocals.clarity && { vowelSeparation: finiteOrNull(parts.vocals.clarity.vowelSeparation, 3), consonantContrastDb: finiteOrNull(parts.vocals.clarity.consonantContrastDb, 1) },
-      integratedLufs: finiteOrNull(quality.integratedLufs),
-      truePeakDbtp: finiteOrNull(quality.truePeakDbtp),
-      targetLufs: parts.targetLufs,
-      gainDb: Number(quality.gainDb.toFixed(2)),
-      limited: quality.limited,
-      silent: quality.silent,
-      clipped: quality.clipped,
-    },
-    warnings: parts.warnings,
-    timings: Object.fromEntries(Object.entries(parts.timings).map(([k, v]) => [k, Math.round(v)])) as Record<ConversionStage, number>,
-    seed: parts.clean.seed,
-  };
 }

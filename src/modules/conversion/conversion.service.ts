@@ -28,7 +28,7 @@ import type { FileUpload } from 'graphql-upload-minimal';
 import { RateLimiter } from '../../platform/rate-limiter.js';
 import { DecodeSlots } from './decode-slots.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { validateRequest, type CleanRequest } from '../../audio/pipeline.js';
+import { validateRequest, type CleanRequest } from '../../audio/validate/request.js';
 import { validateAndDecode } from '../../audio/validate/validate.js';
 import { readMelodyFile } from '../../audio/score/melody-file.js';
 import { INVALID_TEXT_ENCODING } from '../../audio/validate/request-text.js';

@@ -4,7 +4,7 @@
  * sanitising could drop them silently; well-formed text, astral characters included, passes.
  */
 import { textEncodingIssues } from '../../../src/audio/validate/request-text.js';
-import { validateRequest } from '../../../src/audio/pipeline.js';
+import { validateRequest } from '../../../src/audio/validate/request.js';
 import { ValidationError } from '../../../src/audio/errors.js';
 
 const GOOD = { prompt: 'a song about the sea at night', genre: 'ballad', mood: 'calm' };
