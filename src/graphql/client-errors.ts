@@ -15,7 +15,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { AppError } from '../audio/errors.js';
 import { ApiError } from '../platform/api-errors.js';
-import { ABUSE_ERROR_CODES } from './abuse-limits.js';
+import { ABUSE_ERROR_CODES } from './abuse-limits/limit-error.js';
 import type { GraphQLContext } from './context.js';
 
 /** Codes of errors that are the client's doing and safe to show as they are. */

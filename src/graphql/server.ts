@@ -37,7 +37,11 @@ import { KNOWN_OPERATIONS, graphqlSpan, httpMetrics, observabilityPlugin, observ
 import { metricOperationLabel } from '../platform/metrics.js';
 import { multipartUploads } from './multipart-upload.js';
 import { WsConnections } from './ws-connections.js';
-import { RateLimiter, WsLimits, abuseLimitsPlugin, enforceRateLimit, requestShapeGuard } from './abuse-limits.js';
+import { RateLimiter } from '../platform/rate-limiter.js';
+import { abuseLimitsPlugin } from './abuse-limits/apollo-plugin.js';
+import { enforceRateLimit } from './abuse-limits/rate-limit.js';
+import { requestShapeGuard } from './abuse-limits/request-shape.js';
+import { WsLimits } from './abuse-limits/ws-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Largest JSON request body and largest WebSocket message, bytes (1 MiB; uploads have MAX_UPLOAD_BYTES). */
@@ -197,7 +201,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     { requestTimeout: requestTimeoutMs, headersTimeout: Math.min(60_000, requestTimeoutMs), connectionsCheckingInterval: Math.min(1000, requestTimeoutMs / 4) },
     app,
   );
-  // Abuse limits (abuse-limits.ts): rate, depth, complexity, document size, open subscriptions.
+  // Abuse limits (abuse-limits/, one file each): rate, depth, complexity, document size, open subscriptions.
   const rateLimiter = new RateLimiter(services.redis, config.redisPrefix, config.rateLimitPerMinute);
   // Callers without a credential, counted per client IP (the direct peer: no proxy header is trusted).
   const anonymousLimiter = new RateLimiter(services.redis, config.redisPrefix, config.anonymousRateLimitPerMinute);

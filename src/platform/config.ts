@@ -54,7 +54,7 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** `GRAPHQL_MAX_DEPTH`: deepest field nesting an operation may have (introspection fields not counted). Default 10 (1–100). */
   maxQueryDepth: number;
-  /** `GRAPHQL_MAX_COMPLEXITY`: largest operation cost (1 per field, + 50 per database query, × rows under a connection; see abuse-limits.ts). Default 5000. */
+  /** `GRAPHQL_MAX_COMPLEXITY`: largest operation cost (1 per field, + 50 per database query, × rows under a connection; see graphql/abuse-limits/operation-cost.ts). Default 5000. */
   maxQueryComplexity: number;
   /** `GRAPHQL_MAX_QUERY_BYTES`: longest GraphQL document (query string), UTF-8 bytes; longer ones get 413. Default 16384. */
   maxQueryBytes: number;

@@ -1,7 +1,7 @@
 /**
  * The per-user rate limit (`RATE_LIMIT_PER_MINUTE`): a fixed one-minute window counted in Redis by one
  * Lua script (INCRBY + PEXPIRE, atomic), so every API replica shares the count. GraphQL operations
- * count 1 each (graphql/abuse-limits.ts); costlier events (an upload refused after decoding) count more.
+ * count 1 each (graphql/abuse-limits/rate-limit.ts); costlier events (an upload refused after decoding) count more.
  */
 import type { Redis } from 'ioredis';
 import { redisKey } from './redis.js';

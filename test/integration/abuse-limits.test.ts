@@ -12,7 +12,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../src/platform/config.js';
 import { createServices } from '../../src/platform/services.js';
 import { createApiServer } from '../../src/graphql/server.js';
-import { operationDepth } from '../../src/graphql/abuse-limits.js';
+import { operationDepth } from '../../src/graphql/abuse-limits/operation-cost.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionGlobalId } from '../../src/modules/node/global-id.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';

@@ -4,7 +4,8 @@
  * coerced answered as the client's error (BAD_USER_INPUT, 400) by the complexity check.
  */
 import { GraphQLError, getIntrospectionQuery, parse } from 'graphql';
-import { MAX_DOCUMENT_NESTING, checkOperationCost, documentNesting, nestingError } from '../../../src/graphql/abuse-limits.js';
+import { MAX_DOCUMENT_NESTING, documentNesting, nestingError } from '../../../src/graphql/abuse-limits/document-nesting.js';
+import { checkOperationCost } from '../../../src/graphql/abuse-limits/operation-cost.js';
 import { buildAppSchema } from '../../../src/graphql/schema.js';
 import { loadConfig } from '../../../src/platform/config.js';
 

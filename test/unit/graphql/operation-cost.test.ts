@@ -1,5 +1,5 @@
 /**
- * The cost model of abuse-limits.ts (issue 10, holes 5 and 10): cost follows database work (each
+ * The cost model of abuse-limits/operation-cost.ts (issue 10, holes 5 and 10): cost follows database work (each
  * aliased list or `totalCount` costs its queries), `first: null` is the default page, and
  * introspection is not free; the documented operations and the standard introspection query still
  * fit the default limit.
@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphQLError, getIntrospectionQuery, parse, type GraphQLSchema } from 'graphql';
-import { DATABASE_QUERY_COST, checkOperationCost } from '../../../src/graphql/abuse-limits.js';
+import { DATABASE_QUERY_COST, checkOperationCost } from '../../../src/graphql/abuse-limits/operation-cost.js';
 import { buildAppSchema } from '../../../src/graphql/schema.js';
 import { loadConfig } from '../../../src/platform/config.js';
 
