@@ -11,15 +11,16 @@ import { textEncodingIssues } from './request-text.js';
 
 const MAX_LYRICS_CHARACTERS = 5000;
 
-/** The request's text fields after sanitising, or the list of what is wrong with them. */
-export interface CleanRequest {
-  prompt: string;
-  genre: string;
-  mood: string;
-  lyrics: string | null;
-  voice: string;
-  seed: number;
-}
+/**
+ * The fields of a conversion request that say what to sing (everything but the recording and a
+ * melody file). A request is one type, `ConvertRequest` of the pipeline; the API's input, the thread
+ * message, the row to insert and the sanitised form below are derived from it.
+ */
+export type RequestTextField = 'prompt' | 'genre' | 'mood' | 'lyrics' | 'voice' | 'seed';
+export type RequestText = Pick<ConvertRequest, RequestTextField>;
+
+/** The request's text fields after sanitising (every default applied; no lyrics is null). */
+export type CleanRequest = { [K in RequestTextField]-?: K extends 'lyrics' ? string | null : NonNullable<ConvertRequest[K]> };
 
 /**
  * Checks and sanitises everything in a request but the audio. Control characters and markup are
@@ -27,7 +28,7 @@ export interface CleanRequest {
  * @throws ValidationError with every issue found (codes INVALID_TEXT_ENCODING (value: the field), PROMPT_TOO_SHORT,
  *   PROMPT_TOO_LONG, INVALID_GENRE, INVALID_MOOD, LYRICS_TOO_LONG, UNKNOWN_VOICE, INVALID_SEED).
  */
-export function validateRequest(request: Omit<ConvertRequest, 'audio'>): CleanRequest {
+export function validateRequest(request: RequestText): CleanRequest {
   // Broken encoding first: sanitising would otherwise quietly drop what the client meant to send.
   const issues: ValidationIssue[] = textEncodingIssues({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics });
   const prompt = sanitizeText(request.prompt ?? '', 20_000).replace(/\s+/g, ' ').trim();

@@ -1,14 +1,16 @@
 /**
- * Input of `convertMelody`. Field checks live in the service (validateRequest from the pipeline and
+ * Input of `convertMelody`, the GraphQL form of {@link ConvertMelodyRequest} (`implements` keeps the two
+ * in step). Field checks live in the service (validateRequest from the pipeline and
  * the upload validation), not in the type, so every problem comes back as a `userError` with a
  * stable code instead of a GraphQL validation error.
  */
 import { Field, Float, InputType } from 'type-graphql';
 import { GraphQLUpload, type FileUpload } from 'graphql-upload-minimal';
 import { ConversionPriority } from './conversion.types.js';
+import type { ConvertMelodyRequest } from './conversion.service.js';
 
 @InputType({ description: 'A melody recording and what the song should be about.' })
-export class ConvertMelodyInput {
+export class ConvertMelodyInput implements ConvertMelodyRequest {
   @Field(() => GraphQLUpload, {
     description: 'The recording (GraphQL multipart request): WAV, MP3, M4A, AAC, OGG or FLAC, 1 s to 5 min, at most MAX_UPLOAD_BYTES (default 50 MB).',
   })

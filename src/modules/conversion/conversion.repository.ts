@@ -4,21 +4,18 @@
  */
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CleanRequest } from '../../audio/validate/request.js';
 import { Conversion, ConversionPriority, type InputMetadata, type WarningData } from './conversion.entity.js';
 import { User, type Role } from '../user/user.entity.js';
 import { QuotaRepository, type QuotaCharge } from '../quota/quota.repository.js';
 
-export interface NewConversion {
+/** A sanitised request as a row to insert: `seed` is null when the caller gave none (the default applies). */
+export type NewConversion = Omit<CleanRequest, 'seed'> & {
+  seed: number | null;
   id: string;
   userId: string;
   role: Role;
   idempotencyKey: string | null;
-  prompt: string;
-  genre: string;
-  mood: string;
-  lyrics: string | null;
-  voice: string;
-  seed: number | null;
   inputKey: string;
   input: InputMetadata;
   warnings: WarningData[];
@@ -26,7 +23,7 @@ export interface NewConversion {
   priority?: ConversionPriority;
   /** The quota periods this conversion paid for (recorded in the same transaction as the row). */
   quota?: QuotaCharge | null;
-}
+};
 
 /** The (user, idempotency key) pair is taken: another request with the same key won the race. */
 export class IdempotencyConflictError extends Error {

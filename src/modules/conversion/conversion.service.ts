@@ -28,7 +28,7 @@ import type { FileUpload } from 'graphql-upload-minimal';
 import { RateLimiter } from '../../platform/rate-limiter.js';
 import { DecodeSlots } from './decode-slots.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { validateRequest, type CleanRequest } from '../../audio/validate/request.js';
+import { validateRequest, type CleanRequest, type RequestText } from '../../audio/validate/request.js';
 import { validateAndDecode } from '../../audio/validate/validate.js';
 import { readMelodyFile } from '../../audio/score/melody-file.js';
 import { INVALID_TEXT_ENCODING } from '../../audio/validate/request-text.js';
@@ -46,20 +46,15 @@ import { ConversionPriority, type Conversion, type InputMetadata, type WarningDa
 import { ConversionRepository, IdempotencyConflictError } from './conversion.repository.js';
 import { QuotaService, quotaExceededMessage, type QuotaCharge, type QuotaView } from '../quota/quota.service.js';
 
-export interface ConvertMelodyRequest {
+/** The pipeline's request as the API receives it: uploads instead of bytes, plus how to queue it. */
+export type ConvertMelodyRequest = RequestText & {
   audio: Promise<FileUpload> | null | undefined;
   /** A melody file (MIDI or MusicXML) to sing instead of the transcription. */
   melody?: Promise<FileUpload> | null;
-  prompt: string;
-  genre: string;
-  mood: string;
-  lyrics?: string | null;
-  voice?: string | null;
-  seed?: number | null;
   idempotencyKey?: string | null;
   /** Default NORMAL; HIGH only for PARTNER and ADMIN callers. */
   priority?: ConversionPriority | null;
-}
+};
 
 /** Roles that may ask for HIGH priority. */
 const HIGH_PRIORITY_ROLES: ReadonlySet<Role> = new Set([Role.PARTNER, Role.ADMIN]);
