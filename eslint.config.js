@@ -14,7 +14,7 @@ const IMPURE_MODULES = [
  * errors its stages throw (src/audio/errors.ts) and defines ports such as `CompressedDecoder` that the
  * shell implements, so it never needs to import the shell.
  */
-const OUTER_LAYERS = /^(\.\.\/)+(platform|modules|graphql|worker|cli|generated|main\.js)(\/|$)/.source;
+const OUTER_LAYERS = /^(\.\.\/)+(platform|modules|graphql|worker|cli|generated|main\.js|services\.js)(\/|$)/.source;
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**', 'src/generated/**'] },

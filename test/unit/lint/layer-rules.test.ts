@@ -40,6 +40,7 @@ describe('src/audio may not import the layers outside it', () => {
     ['src/audio/voice/flite/flite-fixture.ts', '../../../modules/conversion/conversion.entity.js'],
     ['src/audio/analyze-fixture.ts', '../worker/conversion-job.js'],
     ['src/audio/score/score-fixture.ts', '../../graphql/context.js'],
+    ['src/audio/decode/decode-fixture.ts', '../../services.js'],
   ])('%s importing %s fails lint', async (filePath, specifier) => {
     const messages = await lintAs(filePath, importing(specifier));
     expect(messages.map((m) => m.ruleId)).toEqual(['no-restricted-imports']);
