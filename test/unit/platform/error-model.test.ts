@@ -10,7 +10,7 @@ import { knex } from '@mikro-orm/knex';
 import { ConnectionException, DriverException } from '@mikro-orm/core';
 import { Redis } from 'ioredis';
 import { AppError, AudioProcessingError, DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE, ValidationError, isDatabaseUnavailable, isRedisUnavailable, toErrorModel } from '../../../src/platform/errors.js';
-import { jobTimeoutError, toJobError, workerLostError } from '../../../src/worker/conversion.processor.js';
+import { jobTimeoutError, toJobError, workerLostError } from '../../../src/worker/conversion-attempt.js';
 import { POSTGRES_ADMIN_URL, freePort } from '../../support/service-harness.js';
 
 /** An error as Node's fs or net layer makes it. */
