@@ -18,7 +18,7 @@ import { ConversionStatus, type Conversion, type ErrorData } from '../modules/co
 import { QuotaRepository } from '../modules/quota/quota.repository.js';
 import { attemptKeys } from './attempt-outputs.js';
 import { CANCELLED, SHUTDOWN, SUPERSEDED, releaseAttempt, toJobError, type Attempt, type ConversionOutcome } from './conversion-attempt.js';
-import { storageKeys } from './conversion-job.js';
+import { storageKeys } from '../modules/conversion/conversion-job.js';
 import type { ProgressPublisher, ProgressReporter } from './progress-reporter.js';
 
 export interface AttemptEndings {

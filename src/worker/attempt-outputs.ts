@@ -7,7 +7,7 @@
 import type { ConvertRequest, ConversionStage } from '../audio/pipeline.js';
 import type { Storage } from '../platform/storage.js';
 import type { Conversion, QualityData, ResultData, StageName, WarningData } from '../modules/conversion/conversion.entity.js';
-import { storageKeys } from './conversion-job.js';
+import { storageKeys } from '../modules/conversion/conversion-job.js';
 import type { ThreadOutputs, ThreadRequest } from './thread-protocol.js';
 
 /** Pipeline stage → the stage name the service shows. */

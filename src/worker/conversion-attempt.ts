@@ -7,7 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, toErrorModel } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { ConversionAttemptsRepository } from '../modules/conversion/conversion-attempts.repository.js';
-import type { ConversionJobData } from './conversion-job.js';
+import type { ConversionJobData } from '../modules/conversion/conversion-job.js';
 
 /** The pub/sub operations the processor needs (graphql-redis-subscriptions' RedisPubSub has them). */
 export interface JobPubSub {

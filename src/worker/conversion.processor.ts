@@ -88,7 +88,7 @@ import {
   type ConversionOutcome,
   type JobPubSub,
 } from './conversion-attempt.js';
-import { storageKeys } from './conversion-job.js';
+import { storageKeys } from '../modules/conversion/conversion-job.js';
 import { withJobTelemetry, type JobTelemetry } from './job-telemetry.js';
 import { createProgressPublisher, createProgressReporter } from './progress-reporter.js';
 import { createResultCache, type ResultCache, type ResultCacheOptions } from './result-cache.js';

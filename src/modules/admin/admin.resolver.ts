@@ -1,7 +1,7 @@
 /** Admin mutations (role ADMIN only): per-user quota limits and partner API keys. Thin over the services. */
 import { GraphQLError } from 'graphql';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
-import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { requireAdmin, type GraphQLContext } from '../graphql-context.js';
 import { ApiKeyService, type ApiKeyRecord } from '../api-key/api-key.service.js';
 import { QuotaService } from '../quota/quota.service.js';
 import { presentQuota } from '../quota/quota.types.js';

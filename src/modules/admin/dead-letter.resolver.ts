@@ -1,7 +1,7 @@
 /** `deadLetters` and `requeueDeadLetter` (role ADMIN only): thin over {@link DeadLetterService}. */
 import { GraphQLError } from 'graphql';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { requireAdmin, type GraphQLContext } from '../graphql-context.js';
 import { conversionGlobalId } from '../node/global-id.js';
 import { presentConversion } from '../conversion/conversion.types.js';
 import { DeadLetterService } from './dead-letter.service.js';

@@ -4,7 +4,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { requireUser, type GraphQLContext } from '../../graphql/context.js';
+import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import { NodeInterface } from '../node/node.types.js';
 import { ConversionObject, ConversionStatus, presentConversion } from './conversion.types.js';
 import { ConversionConnection, ConversionEdge, PageInfo } from './conversion-connection.types.js';
