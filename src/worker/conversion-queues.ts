@@ -8,6 +8,7 @@
  */
 import BeeQueue from 'bee-queue';
 import { ConversionPriority } from '../modules/conversion/conversion.entity.js';
+import type { QueueHealth } from '../platform/job-queue.js';
 import { CONVERSION_QUEUE, type ConversionJobData } from '../modules/conversion/conversion-job.js';
 import { keepScriptsLoaded, retryScriptsOnNoScript } from './bee-queue.adapter.js';
 
@@ -22,16 +23,6 @@ export const QUEUE_NAMES: Readonly<Record<ConversionPriority, string>> = {
 export const PRIORITY_ORDER: readonly ConversionPriority[] = [ConversionPriority.HIGH, ConversionPriority.NORMAL, ConversionPriority.LOW];
 
 export type BeeConversionQueue = BeeQueue<ConversionJobData>;
-
-/** Bee-Queue's counts summed over the three queues (`checkHealth`'s shape). */
-export interface QueueHealth {
-  waiting: number;
-  active: number;
-  succeeded: number;
-  failed: number;
-  delayed: number;
-  newestJob: number;
-}
 
 /** The three conversion queues as one. Built by {@link createConversionQueues}. */
 export class ConversionQueues {
