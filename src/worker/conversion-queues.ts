@@ -90,7 +90,7 @@ export class ConversionQueues {
 }
 
 /**
- * Creates the three queues with `settings` (beeQueueSettings from services.ts, plus a worker's
+ * Creates the three queues with `settings` (beeQueueSettings from bee-queue.adapter.ts, plus a worker's
  * options), waits until they are connected and keeps their scripts working across Redis restarts
  * ({@link retryScriptsOnNoScript}, {@link keepScriptsLoaded}).
  */
