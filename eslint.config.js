@@ -16,6 +16,30 @@ const IMPURE_MODULES = [
  */
 const OUTER_LAYERS = /^(\.\.\/)+(platform|modules|graphql|worker|cli|generated|main\.js|services\.js)(\/|$)/.source;
 
+/**
+ * Layers point one way: audio ← platform ← modules ← graphql / worker / cli ← main (main.ts and the
+ * composition root services.ts). Each layer lists the layers it must not import; src/audio has its
+ * own rule above. Relative imports only (the code uses no path aliases).
+ */
+const LAYERS = {
+  platform: ['modules', 'worker', 'graphql', 'cli'],
+  modules: ['worker', 'graphql', 'cli'],
+  worker: ['graphql', 'cli'],
+  graphql: ['worker', 'cli'],
+  cli: ['worker', 'graphql'],
+};
+
+/** no-restricted-imports patterns that keep `layer` off the layers above it and off the composition root. */
+function layerPatterns(layer) {
+  return [
+    ...LAYERS[layer].map((above) => ({
+      regex: `^(\\.\\./)+${above}(/|$)`,
+      message: `Layers point one way (audio ← platform ← modules ← graphql/worker/cli ← main): src/${layer} must not import src/${above}.`,
+    })),
+    { regex: '^(\\.\\./)+(main|services)\\.js$', message: `src/${layer} must not import the entry point or the composition root (src/main.ts, src/services.ts).` },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**', 'src/generated/**'] },
   js.configs.recommended,
@@ -48,4 +72,8 @@ export default tseslint.config(
       'no-restricted-globals': ['error', { name: 'process', message: 'No environment in src/audio.' }, { name: 'console', message: 'No logging in src/audio.' }],
     },
   },
+  ...Object.keys(LAYERS).map((layer) => ({
+    files: [`src/${layer}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(layer) }] },
+  })),
 );

@@ -32,6 +32,7 @@ import { Cleanup, createTestResources, freePort, mintToken } from '../test/suppo
 import { insertConversion } from '../test/support/read-side-harness.js';
 import { encodeWav } from '../src/audio/decode/wav.js';
 import { initOrm } from '../src/platform/database.js';
+import { ENTITIES } from '../src/modules/entities.js';
 import { createRedis } from '../src/platform/redis.js';
 import { Topic, topicChannel, type ProgressPayload } from '../src/platform/pubsub.js';
 import { ConversionStatus } from '../src/modules/conversion/conversion.entity.js';
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
     await waitForHttp(`${base}/health/live`, 60_000, api);
     await waitForHttp(`http://127.0.0.1:${plainPort}/`, 10_000);
 
-    const orm = await initOrm(resources.databaseUrl);
+    const orm = await initOrm(resources.databaseUrl, ENTITIES);
     cleanup.add(() => orm.close(true));
     const userId = `bench-${randomUUID().slice(0, 8)}`;
     const token = mintToken(resources.jwtSecret, userId);

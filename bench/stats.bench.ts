@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { knex } from '@mikro-orm/knex';
 import { initOrm } from '../src/platform/database.js';
+import { ENTITIES } from '../src/modules/entities.js';
 import { AnalyticsRepository } from '../src/modules/stats/analytics.repository.js';
 import { dailyStart, WINDOW_MS, type AnalyticsWindowName } from '../src/modules/stats/analytics.service.js';
 
@@ -39,7 +40,7 @@ async function time(run: () => Promise<unknown>): Promise<{ medianMs: number; ma
 async function main(): Promise<void> {
   const name = `mv_bench_stats_${randomBytes(6).toString('hex')}`;
   const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-  const orm = await initOrm(url);
+  const orm = await initOrm(url, ENTITIES);
   const em = orm.em.fork() as EntityManager;
   const conn = em.getConnection();
   const results: Record<string, { medianMs: number; maxMs: number; plan?: string }> = {};

@@ -17,7 +17,7 @@ import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, ConfigError } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
-import { createServices, type ProcessRole, type Services } from './platform/services.js';
+import { createServices, type ProcessRole, type Services } from './services.js';
 import { createApiServer, GRAPHQL_PATH } from './graphql/server.js';
 import { startWorker } from './worker/worker.js';
 import { startWorkerHttp } from './worker/worker-http.js';

@@ -16,7 +16,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { AppError } from '../audio/errors.js';
 import { ApiError } from '../platform/api-errors.js';
 import { ABUSE_ERROR_CODES } from './abuse-limits/limit-error.js';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext } from '../modules/graphql-context.js';
 
 /** Codes of errors that are the client's doing and safe to show as they are. */
 const CLIENT_ERROR_CODES = new Set([

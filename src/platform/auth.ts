@@ -3,7 +3,13 @@
  * never logged; verification failures are one generic error so callers learn nothing from them.
  */
 import jwt from 'jsonwebtoken';
-import { Role } from '../modules/user/user.entity.js';
+
+/** What a caller may do; a token's `role` claim and the user row's `role` column. */
+export enum Role {
+  USER = 'USER',
+  PARTNER = 'PARTNER',
+  ADMIN = 'ADMIN',
+}
 
 export interface AuthUser {
   id: string;

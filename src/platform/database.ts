@@ -1,25 +1,25 @@
 /**
- * MikroORM on PostgreSQL. `initOrm(config, overrides)` connects (creating the database when it is
+ * MikroORM on PostgreSQL. `initOrm(databaseUrl, entities, overrides)` connects (creating the database when it is
  * missing) and runs pending migrations, so `npm start` works on a fresh PostgreSQL. Migrations are
  * listed explicitly (migrations/index.ts) rather than globbed, so compiled and test runs see the same set.
  * Every request and every job works on its own `orm.em.fork()`, never on the global EntityManager.
+ * The entities are passed in (src/modules/entities.ts): the platform does not know the modules.
  */
 import 'reflect-metadata';
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import type { EntityClass } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
-import { User } from '../modules/user/user.entity.js';
-import { Conversion } from '../modules/conversion/conversion.entity.js';
-import { Feedback } from '../modules/feedback/feedback.entity.js';
 import { migrationsList } from '../../migrations/index.js';
-
-export const ENTITIES = [User, Conversion, Feedback];
 
 export type Orm = MikroORM;
 
-export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}): Options {
+/** The ORM's entities, as the modules list them. */
+export type Entities = EntityClass<object>[];
+
+export function ormOptions(databaseUrl: string, entities: Entities, overrides: Partial<Options> = {}): Options {
   return {
     clientUrl: databaseUrl,
-    entities: ENTITIES,
+    entities,
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     // Fail on the first query rather than at start-up when the database is briefly away.
@@ -35,8 +35,8 @@ export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}
 /** Any fixed key: every process of this service takes the same advisory lock around migrations. */
 const MIGRATION_LOCK_KEY = 7_352_001;
 
-export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}): Promise<Orm> {
-  let orm = await MikroORM.init(ormOptions(databaseUrl, { ...overrides, connect: false }));
+export async function initOrm(databaseUrl: string, entities: Entities, overrides: Partial<Options> = {}): Promise<Orm> {
+  let orm = await MikroORM.init(ormOptions(databaseUrl, entities, { ...overrides, connect: false }));
   // `create: false`: make the database when missing, but leave its tables to the migrations. Two
   // processes starting together may both try to create it; the loser gets "already exists" (42P04,
   // or 23505 from the catalog index) and simply starts again against the database the winner made.
@@ -46,7 +46,7 @@ export async function initOrm(databaseUrl: string, overrides: Partial<Options> =
     const code = (error as { code?: string }).code;
     if (code !== '42P04' && code !== '23505') throw error;
     await orm.close(true);
-    orm = await MikroORM.init(ormOptions(databaseUrl, { ...overrides, connect: false }));
+    orm = await MikroORM.init(ormOptions(databaseUrl, entities, { ...overrides, connect: false }));
     await orm.schema.ensureDatabase({ create: false });
   }
   // ensureDatabase has already opened a pool when the database existed (it reconnects itself only when

@@ -9,11 +9,11 @@
  *    network error, malformed reply). Its `onRejection` hook decides each retry and its delay: full
  *    jitter `random() × retryBaseMs × 2^(retry−1)`, or the server's `Retry-After` when it sent one.
  *    Never after a 4xx rejection, a caller abort, or once the breaker is open.
- * 2. {@link BackoffDelay} (a mollitia `Module` of ours): sleeps the delay chosen by the hook through the
+ * 2. A backoff step (a mollitia `Module` of ours, mollitia.adapter.ts): sleeps the delay chosen by the hook through the
  *    injectable, abortable `sleep`, because mollitia's own wait is a bare `setTimeout` that neither a
  *    test nor an AbortSignal can reach. It sits inside Retry and outside the breaker, so the wait is
  *    not counted as call time and an attempt after the wait still meets a breaker opened meanwhile.
- * 3. {@link ConsecutiveFailureBreaker}, a mollitia `SlidingCountBreaker` set up to open after
+ * 3. A consecutive-failure breaker (mollitia.adapter.ts), a mollitia `SlidingCountBreaker` set up to open after
  *    `failureThreshold` CONSECUTIVE failed attempts (window = minimum calls = threshold, opening when
  *    the whole window failed), half-open after `halfOpenAfterMs` and allowing one trial: a successful
  *    trial closes it, a failed one opens it again. Every attempt counts, retries included. Only remote
@@ -23,10 +23,11 @@
  * The per-attempt timeout is ours, not mollitia's `Timeout` module: that one only stops waiting for the
  * promise, while a provider request must really end (an AbortController aborts the fetch and closes the
  * socket). Final failures are {@link ProviderError}s in the error model (see {@link ProviderFailureReason}).
+ * Everything that touches mollitia's classes and internals is in mollitia.adapter.ts.
  */
-import { Circuit, Module, Retry, SlidingCountBreaker, circuits as mollitiaCircuits, modules as mollitiaModules, type CircuitFunction } from 'mollitia';
 import { AbortedError, AppError } from '../audio/errors.js';
-import type { BreakerState, BreakerStatus } from './providers/provider-host.js';
+import { createBreakerCircuit } from './mollitia.adapter.js';
+import type { BreakerStatus } from './providers/provider-host.js';
 
 /** Why a provider call failed for good (`ProviderError.reason`). */
 export type ProviderFailureReason =
@@ -177,97 +178,6 @@ interface CallState {
   retryAfterMs: number | null;
 }
 
-/** Thrown inside the breaker for outcomes it must not record (caller aborts, our own bugs). */
-class NeutralOutcome extends Error {
-  constructor(readonly error: unknown) {
-    super('neutral outcome');
-  }
-}
-
-const MOLLITIA_STATE: Record<string, BreakerState> = { closed: 'CLOSED', 'half-opened': 'HALF_OPEN', opened: 'OPEN' };
-
-/**
- * mollitia's count breaker, made to count CONSECUTIVE failures (see the module comment) and to leave
- * caller aborts out of its books entirely: mollitia records an error its `onError` filter rejects as
- * a success, which would let an aborted half-open trial close the breaker.
- */
-class ConsecutiveFailureBreaker extends SlidingCountBreaker {
-  constructor(threshold: number, halfOpenAfterMs: number) {
-    super({
-      name: 'breaker',
-      slidingWindowSize: threshold,
-      minimumNumberOfCalls: threshold,
-      // mollitia opens when failures / window × 100 >= this (and ignores a threshold of 100): just above
-      // (threshold − 1) / threshold, so only a window of nothing but failures opens it.
-      failureRateThreshold: (100 * (threshold - 0.5)) / threshold,
-      slowCallDurationThreshold: 0,
-      openStateDelay: halfOpenAfterMs,
-      permittedNumberOfCallsInHalfOpenState: 1,
-      onError: (error: unknown) => error instanceof AttemptFault && error.transient,
-    });
-  }
-
-  protected override executePromise(promise: CircuitFunction, ...params: unknown[]) {
-    return super.executePromise(promise, ...params).then((outcome) => {
-      const error = outcome.response as unknown;
-      // A transient fault is a failure and a 4xx rejection a success (the provider answered);
-      // anything else (the caller's abort, a bug of ours) says nothing about the provider.
-      if (isFailureOutcome(outcome) && !(error instanceof AttemptFault && (error.transient || error.kind === 'REJECTED'))) throw new NeutralOutcome(error);
-      return outcome;
-    });
-  }
-
-  override async executeInClosed<T>(promise: CircuitFunction, ...params: unknown[]): Promise<T> {
-    try {
-      return await super.executeInClosed<T>(promise, ...params);
-    } catch (error) {
-      if (error instanceof NeutralOutcome) throw error.error;
-      throw error;
-    }
-  }
-
-  protected override async executeInHalfOpened<T>(promise: CircuitFunction, ...params: unknown[]): Promise<T> {
-    try {
-      return await super.executeInHalfOpened<T>(promise, ...params);
-    } catch (error) {
-      if (error instanceof NeutralOutcome) {
-        // The trial slot was taken but nothing was learnt: give it back for the next call.
-        const self = this as unknown as { nbRequestsInHalfOpenedState: number };
-        self.nbRequestsInHalfOpenedState = Math.max(0, self.nbRequestsInHalfOpenedState - 1);
-        throw error.error;
-      }
-      throw error;
-    }
-  }
-}
-
-/** mollitia's request result 1 is FAILURE (an error was thrown). */
-function isFailureOutcome(outcome: { requestResult: number }): boolean {
-  return outcome.requestResult === 1;
-}
-
-/** Sleeps the delay the retry hook chose, before the next attempt reaches the breaker. */
-class BackoffDelay extends Module {
-  constructor(private readonly wait: Sleep) {
-    super({ name: 'backoff' });
-  }
-
-  override async execute<T>(circuit: Circuit, next: CircuitFunction, ...params: unknown[]): Promise<T> {
-    const [call] = this.getExecParams(circuit, params) as [CallState];
-    if (call.pendingDelayMs > 0) {
-      const delay = call.pendingDelayMs;
-      call.pendingDelayMs = 0;
-      try {
-        await this.wait(delay, call.signal);
-      } catch (error) {
-        throw new AttemptFault('ABORTED', 'The call was aborted while waiting to retry.', { cause: error });
-      }
-    }
-    if (call.signal?.aborted) throw new AttemptFault('ABORTED', 'The call was aborted.');
-    return (await next(...params)) as T;
-  }
-}
-
 /**
  * `Retry-After` in ms from `now`: delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent
  * or unreadable. A date in the past is 0.
@@ -325,41 +235,29 @@ export function createResilientCaller(name: string, options: ResilienceOptions =
   let consecutiveFailures = 0;
   let changedAt: string | null = null;
 
-  const breaker = new ConsecutiveFailureBreaker(options.failureThreshold ?? 5, options.halfOpenAfterMs ?? 60_000);
-  const status = (): BreakerStatus => ({ name, state: MOLLITIA_STATE[breaker.state] ?? 'CLOSED', consecutiveFailures, changedAt });
-  breaker.on('state-changed', () => {
-    changedAt = new Date(now()).toISOString();
-    const current = status();
-    for (const listener of [...listeners]) listener(current);
-  });
-
   /** The fault of each failed attempt → its call (the retry hook sees only the error). */
   const currentCalls = new WeakMap<AttemptFault, CallState>();
 
-  const retry = new Retry({
-    name: 'retry',
-    attempts: retries,
-    // Decides each retry; a number is the delay mollitia waits itself: 0, because BackoffDelay waits instead.
-    onRejection: (error: unknown, index: number) => {
-      if (!(error instanceof AttemptFault) || !error.transient) return false;
-      const call = currentCalls.get(error);
-      if (!call || call.signal?.aborted) return false;
-      if (breaker.state !== 'closed') {
-        call.stopped = 'BREAKER_OPEN';
-        return false;
-      }
-      const retryAfterMs = parseRetryAfter(error.retryAfter, now());
-      if (retryAfterMs !== null && retryAfterMs > timeoutMs) {
-        call.stopped = 'RETRY_AFTER_TOO_LONG';
-        call.retryAfterMs = retryAfterMs;
-        return false;
-      }
-      const delayMs = retryAfterMs ?? Math.floor(random() * retryBaseMs * 2 ** index);
-      call.pendingDelayMs = delayMs;
-      options.onRetry?.({ retry: index + 1, delayMs, fromRetryAfter: retryAfterMs !== null, fault: error.kind, status: error.status });
-      return 0;
-    },
-  });
+  /** Decides each retry; a number is the delay mollitia waits itself: 0, because the backoff step waits instead. */
+  const onRejection = (error: unknown, index: number): false | number => {
+    if (!(error instanceof AttemptFault) || !error.transient) return false;
+    const call = currentCalls.get(error);
+    if (!call || call.signal?.aborted) return false;
+    if (!circuit.isClosed()) {
+      call.stopped = 'BREAKER_OPEN';
+      return false;
+    }
+    const retryAfterMs = parseRetryAfter(error.retryAfter, now());
+    if (retryAfterMs !== null && retryAfterMs > timeoutMs) {
+      call.stopped = 'RETRY_AFTER_TOO_LONG';
+      call.retryAfterMs = retryAfterMs;
+      return false;
+    }
+    const delayMs = retryAfterMs ?? Math.floor(random() * retryBaseMs * 2 ** index);
+    call.pendingDelayMs = delayMs;
+    options.onRetry?.({ retry: index + 1, delayMs, fromRetryAfter: retryAfterMs !== null, fault: error.kind, status: error.status });
+    return 0;
+  };
 
   const attemptOnce = async (call: CallState): Promise<unknown> => {
     call.attempts += 1;
@@ -390,7 +288,36 @@ export function createResilientCaller(name: string, options: ResilienceOptions =
     }
   };
 
-  const circuit = new Circuit({ name, func: attemptOnce, options: { modules: [retry, new BackoffDelay(wait), breaker] } });
+  const circuit = createBreakerCircuit<CallState>({
+    name,
+    attempt: attemptOnce,
+    retries,
+    onRejection,
+    beforeAttempt: async (call) => {
+      if (call.pendingDelayMs > 0) {
+        const delay = call.pendingDelayMs;
+        call.pendingDelayMs = 0;
+        try {
+          await wait(delay, call.signal);
+        } catch (error) {
+          throw new AttemptFault('ABORTED', 'The call was aborted while waiting to retry.', { cause: error });
+        }
+      }
+      if (call.signal?.aborted) throw new AttemptFault('ABORTED', 'The call was aborted.');
+    },
+    failureThreshold: options.failureThreshold ?? 5,
+    halfOpenAfterMs: options.halfOpenAfterMs ?? 60_000,
+    // Only remote faults count as failures; a 4xx rejection is an answer; anything else (the caller's
+    // abort, a bug of ours) says nothing about the provider.
+    isFailure: (error) => error instanceof AttemptFault && error.transient,
+    isVerdict: (error) => error instanceof AttemptFault && (error.transient || error.kind === 'REJECTED'),
+  });
+  const status = (): BreakerStatus => ({ name, state: circuit.state(), consecutiveFailures, changedAt });
+  circuit.onStateChange(() => {
+    changedAt = new Date(now()).toISOString();
+    const current = status();
+    for (const listener of [...listeners]) listener(current);
+  });
 
   const classify = (error: unknown, callerSignal: AbortSignal | undefined, timeoutSignal: AbortSignal): AttemptFault => {
     if (callerSignal?.aborted) return new AttemptFault('ABORTED', 'The call was aborted.', { cause: error });
@@ -453,13 +380,6 @@ export function createResilientCaller(name: string, options: ResilienceOptions =
     close() {
       listeners.clear();
       circuit.dispose();
-      // mollitia keeps every circuit and module in module-level arrays: let this one go.
-      for (const list of [mollitiaCircuits, mollitiaModules] as unknown[][]) {
-        for (const item of [circuit, retry, breaker, ...circuit.modules]) {
-          const at = list.indexOf(item);
-          if (at >= 0) list.splice(at, 1);
-        }
-      }
     },
   };
 }

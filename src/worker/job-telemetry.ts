@@ -9,7 +9,7 @@ import { context as otelContext, trace, SpanKind, type Span } from '@opentelemet
 import { AppError } from '../audio/errors.js';
 import type { Metrics } from '../platform/metrics.js';
 import { extractTraceContext, recordSpanError, tracer } from '../platform/tracing.js';
-import type { ConversionJobData } from './conversion-job.js';
+import type { ConversionJobData } from '../modules/conversion/conversion-job.js';
 
 export interface JobTelemetry {
   /** The pipeline entered `stage` (a stage name such as `PITCH_EXTRACTION`). */

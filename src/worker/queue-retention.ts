@@ -1,7 +1,7 @@
 /**
  * Retention of finished jobs' queue records. Workers keep Bee-Queue's records of succeeded and failed
  * jobs (`removeOnSuccess/Failure: false`: the counts in `stats`, and a finished job's id stays taken),
- * but Bee-Queue records no finish times, so the worker records them itself: one sorted set per outcome,
+ * but Bee-Queue records no finish times, so the worker records them itself (conversion-job.ts): one sorted set per outcome,
  * `<REDIS_PREFIX>:queue:finished:<succeeded|failed>`, member `<priority>:<job id>`, scored by the finish
  * time (ms). The sweep removes records older than JOB_KEEP_COMPLETED_SECONDS (succeeded) or
  * JOB_KEEP_FAILED_SECONDS (failed, with their dead-letter entries), one worker at a time
@@ -12,43 +12,12 @@
  * never swept away from under its new run.
  */
 import type { Redis } from 'ioredis';
-import { ConversionPriority } from '../modules/conversion/conversion.entity.js';
+import type { ConversionPriority } from '../modules/conversion/conversion.entity.js';
+import { finishedKey, type FinishOutcome } from '../modules/conversion/conversion-job.js';
 import type { Logger } from '../platform/logger.js';
-import { redisKey } from '../platform/redis.js';
-import { beeKey, QUEUE_NAMES } from './conversion-queues.js';
-import type { DeadLetters } from './dead-letter.js';
-
-export type FinishOutcome = 'succeeded' | 'failed';
-
-/** KEYS[1] the finished set (succeeded|failed), KEYS[2] the jobs hash; ARGV[1] the job id. 1 when removed. */
-const REMOVE_FINISHED_SCRIPT = `
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
-  redis.call('SREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
-end
-return 0
-`;
-
-/** The sorted set of finish times of `outcome`. */
-export function finishedKey(redisPrefix: string, outcome: FinishOutcome): string {
-  return redisKey(redisPrefix, 'queue', 'finished', outcome);
-}
-
-function member(priority: ConversionPriority, jobId: string): string {
-  return `${priority}:${jobId}`;
-}
-
-/** Records that the job `jobId` of `priority` finished with `outcome` at `atMs` (epoch ms). */
-export async function recordFinish(redis: Pick<Redis, 'zadd'>, redisPrefix: string, outcome: FinishOutcome, priority: ConversionPriority, jobId: string, atMs = Date.now()): Promise<void> {
-  await redis.zadd(finishedKey(redisPrefix, outcome), atMs, member(priority, jobId));
-}
-
-/** Forgets the finish times of `jobId` (any outcome, any priority): its job is being queued again. */
-export async function forgetFinish(redis: Pick<Redis, 'zrem'>, redisPrefix: string, jobId: string): Promise<void> {
-  const members = Object.values(ConversionPriority).map((priority) => member(priority, jobId));
-  await Promise.all((['succeeded', 'failed'] as const).map((outcome) => redis.zrem(finishedKey(redisPrefix, outcome), ...members)));
-}
+import { removeFinishedJob } from './bee-queue.adapter.js';
+import { QUEUE_NAMES } from './conversion-queues.js';
+import type { DeadLetters } from '../modules/admin/dead-letter.store.js';
 
 export interface SweepOptions {
   redis: Redis;
@@ -92,8 +61,7 @@ export async function sweepQueueRecords(options: SweepOptions): Promise<SweepRes
         const jobId = entry.slice(colon + 1);
         const name = QUEUE_NAMES[priority];
         if (name) {
-          const removed = Number(await redis.eval(REMOVE_FINISHED_SCRIPT, 2, beeKey(redisPrefix, name, outcome), beeKey(redisPrefix, name, 'jobs'), jobId));
-          if (removed === 1) {
+          if (await removeFinishedJob(redis, redisPrefix, name, outcome, jobId)) {
             if (outcome === 'succeeded') result.completed += 1;
             else result.failed += 1;
           }

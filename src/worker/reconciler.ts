@@ -34,10 +34,11 @@ import { Topic, topicChannel, type ProgressPayload } from '../platform/pubsub.js
 import type { Storage } from '../platform/storage.js';
 import { Conversion, ConversionPriority, ConversionStatus, type ErrorData } from '../modules/conversion/conversion.entity.js';
 import { QuotaRepository } from '../modules/quota/quota.repository.js';
-import { enqueueConversion, jobPolicy, storageKeys } from './conversion-job.js';
-import { jobState, QUEUE_NAMES, type ConversionQueues } from './conversion-queues.js';
-import type { DeadLetterError, DeadLetters } from './dead-letter.js';
-import { forgetFinish } from './queue-retention.js';
+import { requeueJob, storageKeys } from '../modules/conversion/conversion-job.js';
+import { jobState } from './bee-queue.adapter.js';
+import type { ConversionQueue } from '../platform/services.js';
+import { QUEUE_NAMES } from './conversion-queues.js';
+import type { DeadLetterError, DeadLetters } from '../modules/admin/dead-letter.store.js';
 
 /** What a row whose job failed without a recorded error shows. */
 export const UNRECORDED_FAILURE: DeadLetterError = { code: 'UNKNOWN_ERROR', message: 'The conversion failed unexpectedly.', retryable: false };
@@ -51,7 +52,7 @@ export interface ReconcilerDeps {
   orm: Orm;
   redis: Redis;
   /** Producer queues (enqueue, removeJob). */
-  queue: ConversionQueues;
+  queue: ConversionQueue;
   storage: Storage;
   pubsub: Pick<RedisPubSub, 'publish'>;
   deadLetters: DeadLetters;
@@ -64,21 +65,6 @@ export interface ReconcilerDeps {
 export type RepairKind = 'requeued_missing' | 'requeued_succeeded' | 'failed_from_queue' | 'storage_removed';
 
 export type ReconcileResult = Record<RepairKind, number>;
-
-/**
- * Puts a conversion's job in the queue again under the same id: the old record (any queue) and its
- * finish times are removed first, so Bee-Queue accepts the id again and the retention sweep leaves the
- * new run alone.
- */
-export async function requeueJob(
-  deps: { queue: ConversionQueues; redis: Redis; config: Pick<Config, 'redisPrefix' | 'jobRetries' | 'jobBackoffMs'> },
-  conversionId: string,
-  priority: ConversionPriority,
-): Promise<void> {
-  await deps.queue.removeJob(conversionId);
-  await forgetFinish(deps.redis, deps.config.redisPrefix, conversionId);
-  await enqueueConversion(deps.queue.of(priority), { conversionId }, jobPolicy(deps.config));
-}
 
 /** One reconciliation round (see the module comment). */
 export async function reconcile(deps: ReconcilerDeps, nowMs = Date.now()): Promise<ReconcileResult> {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Services } from '../platform/services.js';
-import { observabilityRoutes } from '../graphql/observability.js';
+import { observabilityRoutes } from '../platform/observability-routes.js';
 
 export interface WorkerHttp {
   server: Server;

@@ -13,15 +13,17 @@
 import type BeeQueue from 'bee-queue';
 import { AppError } from '../audio/errors.js';
 import { redisKey } from '../platform/redis.js';
-import { beeQueueSettings, type Services } from '../platform/services.js';
+import type { Services } from '../platform/services.js';
+import { beeQueueSettings, handBackJob, startStalledChecks } from './bee-queue.adapter.js';
 import { ConversionPriority } from '../modules/conversion/conversion.entity.js';
-import type { ConversionJobData } from './conversion-job.js';
-import { beeKey, createConversionQueues, PRIORITY_ORDER, QUEUE_NAMES, type ConversionQueues } from './conversion-queues.js';
-import { createConversionProcessor, toJobError, type ConversionProcessor, type ConversionProcessorDeps } from './conversion.processor.js';
-import { DeadLetters } from './dead-letter.js';
+import { recordFinish, type ConversionJobData } from '../modules/conversion/conversion-job.js';
+import { createConversionQueues, PRIORITY_ORDER, QUEUE_NAMES, type ConversionQueues } from './conversion-queues.js';
+import { createConversionProcessor, type ConversionProcessor, type ConversionProcessorDeps } from './conversion.processor.js';
+import { toJobError } from './conversion-attempt.js';
+import { DeadLetters } from '../modules/admin/dead-letter.store.js';
 import { startPeriodicTask, type PeriodicTask } from './periodic-task.js';
 import { createPriorityGate } from './priority-gate.js';
-import { recordFinish, sweepQueueRecords, type SweepResult } from './queue-retention.js';
+import { sweepQueueRecords, type SweepResult } from './queue-retention.js';
 import { reconcile, type ReconcileResult } from './reconciler.js';
 import { createStartLimiter } from './start-limiter.js';
 import { createThreadPool, type ThreadPool, type ThreadPoolOptions } from './thread-pool.js';
@@ -81,58 +83,6 @@ export interface RunningWorker {
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 /** How long closing the queues waits for handlers once no conversion runs any more (only held jobs remain), ms. */
 const CLOSE_DRAIN_MS = 100;
-
-/** KEYS: active, waiting, stalling of one queue; ARGV[1] job id. Puts a job this worker holds back at the head of the line. */
-const HAND_BACK_SCRIPT = `
-if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then
-  redis.call('SREM', KEYS[3], ARGV[1])
-  redis.call('RPUSH', KEYS[2], ARGV[1])
-  return 1
-end
-return 0
-`;
-
-/**
- * Runs Bee-Queue's stalled-job check on each queue now and then every `intervalMs`, one round at a
- * time; a failed check (Redis down or restarting) is reported to `onError` and tried again next
- * round. Not Bee-Queue's own `checkStalledJobs(interval, cb)` timer: Bee-Queue 2.0 hands the callback
- * the error but also leaves the promise it chains for the next round rejected and unobserved, so every
- * check that failed during a Redis outage became an unhandled rejection (which ends a Node process).
- */
-function startStalledChecks(queues: ConversionQueues, intervalMs: number, onError: (error: Error, priority: ConversionPriority) => void): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let round: Promise<void> | null = null;
-  const check = async (): Promise<void> => {
-    await Promise.all(
-      PRIORITY_ORDER.map(async (priority) => {
-        try {
-          await queues.of(priority).checkStalledJobs();
-        } catch (error) {
-          onError(error as Error, priority);
-        }
-      }),
-    );
-  };
-  const next = (): void => {
-    timer = null;
-    round = check().finally(() => {
-      round = null;
-      if (!stopped) {
-        timer = setTimeout(next, intervalMs);
-        timer.unref();
-      }
-    });
-  };
-  next();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await round;
-    },
-  };
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -236,7 +186,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     });
   }
 
-  const stalledChecks = startStalledChecks(queues, options.stalledCheckIntervalMs ?? stallInterval, (error, priority) => {
+  const stalledChecks = startStalledChecks(PRIORITY_ORDER.map((priority) => ({ key: priority, queue: queues.of(priority) })), options.stalledCheckIntervalMs ?? stallInterval, (error, priority) => {
     if (!stopping) log.warn('Stalled-job check failed', { error: error.message, priority });
   });
 
@@ -264,7 +214,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     for (const { id, priority } of jobs) {
       const name = QUEUE_NAMES[priority];
       try {
-        await services.redis.eval(HAND_BACK_SCRIPT, 3, beeKey(prefix, name, 'active'), beeKey(prefix, name, 'waiting'), beeKey(prefix, name, 'stalling'), id);
+        await handBackJob(services.redis, prefix, name, id);
       } catch (error) {
         // The stalled-job check of another worker hands it back instead.
         log.warn('Could not hand a job back', { jobId: id, error: (error as Error).message });

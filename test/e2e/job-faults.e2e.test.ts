@@ -19,7 +19,7 @@ import { knex } from '@mikro-orm/knex';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { encodeWav } from '../../src/audio/decode/wav.js';
 import { loadConfig, type Config } from '../../src/platform/config.js';
-import { createServices, type Services } from '../../src/platform/services.js';
+import { createServices, type Services } from '../../src/services.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { QuotaRepository } from '../../src/modules/quota/quota.repository.js';
 import { renderMelody, twinkle } from '../support/signals.js';

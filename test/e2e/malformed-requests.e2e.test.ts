@@ -13,6 +13,7 @@ import { itWithOutputs } from '../support/it-with-outputs.js';
 import { AWAIT_ACK, BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, malformedWsMessages, part, postMultipart, rawExchange, seededRandom, serves, stepSocket, uploadBody, wsExchange } from '../support/raw-requests.js';
 import { waitUntil } from '../support/queue-harness.js';
 import { initOrm } from '../../src/platform/database.js';
+import { ENTITIES } from '../../src/modules/entities.js';
 import { signToken } from '../../src/platform/auth.js';
 import { Role } from '../../src/modules/user/user.entity.js';
 
@@ -237,7 +238,7 @@ describe('credentials on an open WebSocket (hole 4)', () => {
     expect(await socket.run('mutation { createApiKey(name: "undo", userId: "x", role: ADMIN) { key } }')).toEqual({ closed: 4403 });
     expect(await socket.closed()).toBe(4403);
     // Only the revoked key exists: the socket minted none.
-    const orm = await initOrm(resources.databaseUrl);
+    const orm = await initOrm(resources.databaseUrl, ENTITIES);
     try {
       const [{ count }] = await orm.em.getConnection().execute<{ count: string }[]>('select count(*)::text as count from "api_keys"');
       expect(count).toBe('1');

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { initOrm, type Orm } from '../../src/platform/database.js';
+import { ENTITIES } from '../../src/modules/entities.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { uploadConversion } from '../support/api-harness.js';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   resources = await createTestResources(cleanup, { storageLabel: 'mv-e2e-limit-' });
   const env = { ...resources.env, JOB_START_LIMIT: String(LIMIT), JOB_START_WINDOW_MS: String(WINDOW_MS), WORKER_CONCURRENCY: '3', DAILY_QUOTA: '100' };
   api = await startApiProcess(cleanup, { name: 'api', env });
-  orm = await initOrm(resources.databaseUrl);
+  orm = await initOrm(resources.databaseUrl, ENTITIES);
   cleanup.add(() => orm.close(true));
 }, 90_000);
 

@@ -19,10 +19,11 @@ import type { Redis } from 'ioredis';
 import { decodeWav } from '../../src/audio/decode/wav.js';
 import { ffmpegPath } from '../../src/platform/ffmpeg-decoder.js';
 import { initOrm, type Orm } from '../../src/platform/database.js';
+import { ENTITIES } from '../../src/modules/entities.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { conversionGlobalId, conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { Role } from '../../src/modules/user/user.entity.js';
-import { storageKeys } from '../../src/worker/conversion-job.js';
+import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { postGraphQL, uploadConversion, type UploadFile } from '../support/api-harness.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { followProgress, progressClient, type ProgressEvent } from '../support/progress-client.js';
@@ -72,7 +73,7 @@ async function repeatFlac(path: string, times: number): Promise<Uint8Array> {
 
 beforeAll(async () => {
   resources = await createTestResources(cleanup, { storageLabel: 'mv-e2e-' });
-  orm = await initOrm(resources.databaseUrl);
+  orm = await initOrm(resources.databaseUrl, ENTITIES);
   cleanup.add(() => orm.close(true));
   redis = createRedis(resources.env.REDIS_URL);
   cleanup.add(() => redis.disconnect());

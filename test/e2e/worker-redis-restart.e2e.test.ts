@@ -11,7 +11,7 @@
  */
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { loadConfig } from '../../src/platform/config.js';
-import { createServices } from '../../src/platform/services.js';
+import { createServices } from '../../src/services.js';
 import { Cleanup, createTestResources } from '../support/service-harness.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';

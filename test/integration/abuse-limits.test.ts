@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../src/platform/config.js';
-import { createServices } from '../../src/platform/services.js';
+import { createServices } from '../../src/services.js';
 import { createApiServer } from '../../src/graphql/server.js';
 import { operationDepth } from '../../src/graphql/abuse-limits/operation-cost.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';

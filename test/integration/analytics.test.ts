@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { execute, parse, subscribe, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createContext } from '../../src/graphql/context.js';
+import { createContext } from '../../src/modules/graphql-context.js';
 import { buildAppSchema } from '../../src/graphql/schema.js';
 import { AnalyticsService, assessHealth } from '../../src/modules/stats/analytics.service.js';
 import { statsTickerFor } from '../../src/modules/stats/stats-ticker.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { encodeWav } from '../../src/audio/decode/wav.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
-import { storageKeys } from '../../src/worker/conversion-job.js';
+import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type UploadFile } from '../support/api-harness.js';
 import { Cleanup } from '../support/service-harness.js';
 

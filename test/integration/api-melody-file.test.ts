@@ -11,7 +11,7 @@ import { readMelodyFile } from '../../src/audio/score/melody-file.js';
 import { writeMidi } from '../../src/audio/score/midi.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
-import { storageKeys } from '../../src/worker/conversion-job.js';
+import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { leftovers, startApi, uploadConversion, type ApiEnv, type UploadFile } from '../support/api-harness.js';
 import { waitUntil } from '../support/queue-harness.js';

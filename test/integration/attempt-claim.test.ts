@@ -7,7 +7,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { Conversion, ConversionStatus, type ResultData } from '../../src/modules/conversion/conversion.entity.js';
-import { attemptKeys } from '../../src/worker/conversion.processor.js';
+import { attemptKeys } from '../../src/worker/attempt-outputs.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
 import { Cleanup } from '../support/service-harness.js';

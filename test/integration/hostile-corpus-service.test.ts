@@ -11,12 +11,12 @@ import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
-import { storageKeys } from '../../src/worker/conversion-job.js';
+import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { CONVERT_MUTATION, leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type ConvertPayload, type GraphQLResponse, type Leftovers } from '../support/api-harness.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
 import { progressClient } from '../support/progress-client.js';
 import { waitUntil } from '../support/queue-harness.js';
-import { createServices } from '../../src/platform/services.js';
+import { createServices } from '../../src/services.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { GOOD_PROMPT, HOSTILE_AUDIO, HOSTILE_TEXT, melodyWav, type HostileVerdict } from '../support/hostile-inputs.js';
 

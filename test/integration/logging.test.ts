@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
-import { createServices, type Services } from '../../src/platform/services.js';
+import { createServices, type Services } from '../../src/services.js';
 import { createApiServer } from '../../src/graphql/server.js';
 import { signedPath } from '../../src/platform/signed-url.js';
 import { createConversionProcessor } from '../../src/worker/conversion.processor.js';

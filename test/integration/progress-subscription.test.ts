@@ -20,7 +20,7 @@ import { openProgressStream } from '../../src/modules/progress/progress.service.
 import { ConversionQueryRepository } from '../../src/modules/conversion/conversion-query.repository.js';
 import { Topic, topicChannel, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { createRedis } from '../../src/platform/redis.js';
-import { enqueueConversion, jobPolicy, storageKeys } from '../../src/worker/conversion-job.js';
+import { enqueueConversion, jobPolicy, storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';

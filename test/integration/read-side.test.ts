@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { createContext } from '../../src/graphql/context.js';
+import { createContext } from '../../src/modules/graphql-context.js';
 import { Role } from '../../src/modules/user/user.entity.js';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { buildAppSchema } from '../../src/graphql/schema.js';
@@ -18,7 +18,7 @@ import { QuotaService } from '../../src/modules/quota/quota.service.js';
 import { StatsService } from '../../src/modules/stats/stats.service.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { createRedis } from '../../src/platform/redis.js';
-import { enqueueConversion, storageKeys } from '../../src/worker/conversion-job.js';
+import { enqueueConversion, storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { createReadSideEnv, insertConversion, run, type ReadSideEnv } from '../support/read-side-harness.js';
 import { Cleanup, REDIS_URL } from '../support/service-harness.js';
 

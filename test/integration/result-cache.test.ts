@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { signedPath } from '../../src/platform/signed-url.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
-import { storageKeys } from '../../src/worker/conversion-job.js';
+import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { createResultCache } from '../../src/worker/result-cache.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';

@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/platform/config.js';
-import { createServices, type Services } from '../../src/platform/services.js';
+import { createServices, type Services } from '../../src/services.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
 import { startServiceProcess } from '../support/service-processes.js';

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { AppError } from '../../src/audio/errors.js';
 import { DiskStorage, type Storage, type WriteOptions, type WriteSource } from '../../src/platform/storage.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
-import { enqueueConversion } from '../../src/worker/conversion-job.js';
+import { enqueueConversion } from '../../src/modules/conversion/conversion-job.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
 import { Cleanup } from '../support/service-harness.js';

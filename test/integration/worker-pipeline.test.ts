@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeWav } from '../../src/audio/decode/wav.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
-import { attemptKeys } from '../../src/worker/conversion.processor.js';
+import { attemptKeys } from '../../src/worker/attempt-outputs.js';
 import { createThreadPool, type ThreadPool } from '../../src/worker/thread-pool.js';
 import {
   enqueue,

@@ -6,7 +6,7 @@
  * Everything is disposed of by the {@link Cleanup} list (service-harness.ts), last in first out.
  */
 import { loadConfig, type Config } from '../../src/platform/config.js';
-import { createServices, type Services } from '../../src/platform/services.js';
+import { createServices, type Services } from '../../src/services.js';
 import { createApiServer, type ApiServer } from '../../src/graphql/server.js';
 import { Role } from '../../src/modules/user/user.entity.js';
 import { Cleanup, createTestResources, filesUnder, mintToken, queuedJobs } from './service-harness.js';

@@ -9,8 +9,8 @@ import { Conversion, ConversionStatus, type InputMetadata, type ResultData } fro
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { execute, parse, subscribe, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { loadConfig, type Config } from '../../src/platform/config.js';
-import { createServices, type Services } from '../../src/platform/services.js';
-import { createContext } from '../../src/graphql/context.js';
+import { createServices, type Services } from '../../src/services.js';
+import { createContext } from '../../src/modules/graphql-context.js';
 import { Role } from '../../src/modules/user/user.entity.js';
 import { Cleanup, createTestResources } from './service-harness.js';
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { knex } from '@mikro-orm/knex';
 import type { Redis } from 'ioredis';
 import { initOrm, type Orm } from '../../src/platform/database.js';
+import { ENTITIES } from '../../src/modules/entities.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { signToken } from '../../src/platform/auth.js';
 import { Role } from '../../src/modules/user/user.entity.js';
@@ -84,7 +85,7 @@ export function reserveTestDatabase(cleanup: Cleanup): { name: string; url: stri
 /** A fresh database `mv_test_<random>` with the migrations applied, and an ORM on it; both go with the cleanup. */
 export async function createTestDatabase(cleanup: Cleanup): Promise<{ orm: Orm; url: string; name: string }> {
   const { name, url } = reserveTestDatabase(cleanup);
-  const orm = await initOrm(url);
+  const orm = await initOrm(url, ENTITIES);
   cleanup.add(() => orm.close(true));
   return { orm, url, name };
 }

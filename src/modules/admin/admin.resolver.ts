@@ -1,6 +1,6 @@
 /** Admin mutations (role ADMIN only): per-user quota limits and partner API keys. Thin over the services. */
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
-import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { requireAdmin, type GraphQLContext } from '../graphql-context.js';
 import { BadUserInputError, NotFoundError } from '../../platform/api-errors.js';
 import { ApiKeyService, type ApiKeyRecord } from '../api-key/api-key.service.js';
 import { QuotaService } from '../quota/quota.service.js';

@@ -1,6 +1,6 @@
 /** `deadLetters` and `requeueDeadLetter` (role ADMIN only): thin over {@link DeadLetterService}. */
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { requireAdmin, type GraphQLContext } from '../graphql-context.js';
 import { BadUserInputError } from '../../platform/api-errors.js';
 import { conversionGlobalId } from '../node/global-id.js';
 import { presentConversion } from '../conversion/conversion.types.js';

@@ -22,16 +22,16 @@ import { UnavailableError } from '../../platform/api-errors.js';
 import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { Topic, topicChannel, type ProgressPayload } from '../../platform/pubsub.js';
-import type { ConversionQueues } from '../../worker/conversion-queues.js';
-import { DeadLetters, type DeadLetterPage } from '../../worker/dead-letter.js';
-import { requeueJob } from '../../worker/reconciler.js';
+import type { ConversionQueue } from '../../platform/services.js';
+import { requeueJob } from '../conversion/conversion-job.js';
+import { DeadLetters, type DeadLetterPage } from './dead-letter.store.js';
 import { Conversion, ConversionStatus } from '../conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../node/global-id.js';
 
 export interface DeadLetterDeps {
   em: EntityManager;
   redis: Redis;
-  queue: ConversionQueues;
+  queue: ConversionQueue;
   pubsub: Pick<RedisPubSub, 'publish'>;
   config: Pick<Config, 'redisPrefix' | 'jobRetries' | 'jobBackoffMs'>;
   logger: Pick<Logger, 'info' | 'warn'>;

@@ -1,6 +1,6 @@
 /** cancelConversion: thin over {@link ConversionCancelService}. */
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { requireUser, type GraphQLContext } from '../../graphql/context.js';
+import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import { presentConversion } from './conversion.types.js';
 import { CancelConversionPayload } from './conversion-cancel.types.js';
 import { ConversionCancelService } from './conversion-cancel.service.js';

@@ -20,7 +20,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Storage } from '../../platform/storage.js';
 import type { ConversionQueue } from '../../platform/services.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../platform/pubsub.js';
-import { storageKeys } from '../../worker/conversion-job.js';
+import { storageKeys } from './conversion-job.js';
 import { conversionUuidFromId } from '../node/global-id.js';
 import { Conversion, ConversionStatus, type ErrorData } from './conversion.entity.js';
 import { ConversionQueryRepository } from './conversion-query.repository.js';

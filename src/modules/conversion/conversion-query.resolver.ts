@@ -3,7 +3,7 @@
  * Thin: authenticate, call {@link ConversionQueryService}, present rows as GraphQL objects.
  */
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { requireUser, type GraphQLContext } from '../../graphql/context.js';
+import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import { NodeInterface } from '../node/node.types.js';
 import { ConversionObject, ConversionStatus, presentConversion } from './conversion.types.js';
 import { ConversionConnection, ConversionEdge, PageInfo } from './conversion-connection.types.js';

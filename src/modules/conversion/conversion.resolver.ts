@@ -3,8 +3,8 @@
  * payload. Read-side queries and the other mutations live in their own resolvers.
  */
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { requireUser } from '../../graphql/context.js';
+import type { GraphQLContext } from '../graphql-context.js';
+import { requireUser } from '../graphql-context.js';
 import { ConvertMelodyInput } from './conversion.input.js';
 import { ConversionObject, ConvertMelodyPayload, presentConversion, toWarning } from './conversion.types.js';
 import { ConversionService } from './conversion.service.js';

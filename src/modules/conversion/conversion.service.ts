@@ -41,7 +41,7 @@ import type { AuthUser } from '../../platform/auth.js';
 import { Role } from '../user/user.entity.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Services } from '../../platform/services.js';
-import { enqueueConversion, jobPolicy, storageKeys } from '../../worker/conversion-job.js';
+import { enqueueConversion, jobPolicy, storageKeys } from './conversion-job.js';
 import { ConversionPriority, type Conversion, type InputMetadata, type WarningData } from './conversion.entity.js';
 import { ConversionRepository, IdempotencyConflictError } from './conversion.repository.js';
 import { QuotaService, quotaExceededMessage, type QuotaCharge, type QuotaView } from '../quota/quota.service.js';

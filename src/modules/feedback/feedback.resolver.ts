@@ -1,6 +1,6 @@
 /** submitFeedback and the `Conversion.feedback` field: thin over {@link FeedbackService}. */
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import { requireUser, type GraphQLContext } from '../../graphql/context.js';
+import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import { ConversionObject } from '../conversion/conversion.types.js';
 import { FeedbackService } from './feedback.service.js';
 import { FeedbackObject, SubmitFeedbackPayload, presentFeedback } from './feedback.types.js';

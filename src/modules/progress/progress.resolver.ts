@@ -4,7 +4,7 @@
  * is read from the database when that event is delivered.
  */
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import { requireUser, type GraphQLContext } from '../../graphql/context.js';
+import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import type { ProgressPayload } from '../../platform/pubsub.js';
 import { ConversionQueryRepository } from '../conversion/conversion-query.repository.js';
 import { ConversionObject, ConversionStage, ConversionStatus, presentConversion } from '../conversion/conversion.types.js';

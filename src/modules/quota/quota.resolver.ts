@@ -1,6 +1,6 @@
 /** `quota`: thin over {@link QuotaService}. */
 import { Ctx, Query, Resolver } from 'type-graphql';
-import { requireUser, type GraphQLContext } from '../../graphql/context.js';
+import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import { QuotaService } from './quota.service.js';
 import { Quota, presentQuota } from './quota.types.js';
 

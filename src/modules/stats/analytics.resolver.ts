@@ -1,6 +1,6 @@
 /** `analytics(window)`, `userStats(userId, window)` and the `serviceStatsUpdated` subscription: admins only; thin over the services. */
 import { Arg, Ctx, ID, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { requireAdmin, type GraphQLContext } from '../graphql-context.js';
 import type { StatsView } from './stats.service.js';
 import { AnalyticsService, type HealthReport } from './analytics.service.js';
 import { Analytics, AnalyticsWindow, HealthIssueCode, ServiceHealth, ServiceStatsUpdate, UserStats } from './analytics.types.js';

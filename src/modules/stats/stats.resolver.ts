@@ -1,6 +1,6 @@
 /** `stats`: thin over {@link StatsService}. */
 import { Ctx, Query, Resolver } from 'type-graphql';
-import { requireAdmin, type GraphQLContext } from '../../graphql/context.js';
+import { requireAdmin, type GraphQLContext } from '../graphql-context.js';
 import { StatsService } from './stats.service.js';
 import { HealthVerdictEnum, Stats, presentCircuitBreakers } from './stats.types.js';
 

@@ -1,10 +1,8 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Role } from '../../platform/auth.js';
 
-export enum Role {
-  USER = 'USER',
-  PARTNER = 'PARTNER',
-  ADMIN = 'ADMIN',
-}
+// The roles are the tokens' vocabulary (platform/auth.ts verifies them); the user row stores one.
+export { Role };
 
 /** A person or integration the service knows, created on its first authenticated request. */
 @Entity({ tableName: 'users' })

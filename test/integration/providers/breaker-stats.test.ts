@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { LyricsRequest } from '../../../src/audio/providers.js';
-import { createContext } from '../../../src/graphql/context.js';
+import { createContext } from '../../../src/modules/graphql-context.js';
 import { buildAppSchema } from '../../../src/graphql/schema.js';
 import { Role } from '../../../src/modules/user/user.entity.js';
 import { loadConfig } from '../../../src/platform/config.js';

@@ -14,7 +14,7 @@ import winston from 'winston';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { context, propagation, trace, ROOT_CONTEXT, TraceFlags, type Context, type ContextManager, type Span, type SpanContext, type TextMapPropagator, type Tracer, type TracerProvider } from '@opentelemetry/api';
-import { enqueueConversion, type ConversionJobData } from '../../../src/worker/conversion-job.js';
+import { enqueueConversion, type ConversionJobData } from '../../../src/modules/conversion/conversion-job.js';
 import { injectTraceContext } from '../../../src/platform/tracing.js';
 import { withJobTelemetry } from '../../../src/worker/job-telemetry.js';
 import { createMetrics } from '../../../src/platform/metrics.js';

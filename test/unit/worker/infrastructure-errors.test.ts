@@ -11,7 +11,7 @@ import { ConnectionException, DriverException } from '@mikro-orm/core';
 import { Redis } from 'ioredis';
 import { AppError, AudioProcessingError, ValidationError } from '../../../src/audio/errors.js';
 import { DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE, isDatabaseUnavailable, isRedisUnavailable, toErrorModel } from '../../../src/worker/infrastructure-errors.js';
-import { jobTimeoutError, toJobError, workerLostError } from '../../../src/worker/conversion.processor.js';
+import { jobTimeoutError, toJobError, workerLostError } from '../../../src/worker/conversion-attempt.js';
 import { POSTGRES_ADMIN_URL, freePort } from '../../support/service-harness.js';
 
 /** An error as Node's fs or net layer makes it. */

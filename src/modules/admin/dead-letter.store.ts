@@ -9,8 +9,8 @@
  * JOB_KEEP_FAILED_SECONDS are removed by the retention sweep (queue-retention.ts).
  */
 import type { Redis } from 'ioredis';
-import type { ConversionPriority } from '../modules/conversion/conversion.entity.js';
-import { redisKey } from '../platform/redis.js';
+import type { ConversionPriority } from '../conversion/conversion.entity.js';
+import { redisKey } from '../../platform/redis.js';
 
 export interface DeadLetterError {
   code: string;

@@ -9,8 +9,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthError, userFromAuthorizationHeader, verifyToken, type AuthUser, type JwtSettings } from '../platform/auth.js';
 import type { Logger } from '../platform/logger.js';
 import type { Services } from '../platform/services.js';
-import { ApiKeyService, looksLikeApiKey } from '../modules/api-key/api-key.service.js';
-import { Role } from '../modules/user/user.entity.js';
+import { ApiKeyService, looksLikeApiKey } from './api-key/api-key.service.js';
+import { Role } from './user/user.entity.js';
 
 export interface GraphQLContext {
   /** From a well-formed `X-Request-Id` header, else a new UUID; echoed in the response header. */
