@@ -150,6 +150,8 @@ const SLOW_ATTACK_SECONDS = 0.06;
  */
 const ATTACK_VOICING = 0.5;
 const ATTACK_VOICE_FRAMES = 3;
+/** Frames searched on each side of an unvoiced gap for surely voiced frames to compare pitches (step 1). */
+const SURE_PITCH_REACH = 10;
 const SLOW_ATTACK_DIP_DB = 12;
 const ARTICULATION_JUMP_SEMITONES = 0.3;
 /**
@@ -288,13 +290,24 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
     }
     return false;
   };
+  // Median of the first three frames from `from` towards `to` (exclusive, by `step`) with a voiced mass
+  // of at least ATTACK_VOICING; null when there are none.
+  const surePitch = (from: number, to: number, step: 1 | -1): number | null => {
+    const values: number[] = [];
+    for (let k = from; k !== to && values.length < 3; k += step) {
+      if (midi[k] === midi[k] && pitch.voicedProbability[k] >= ATTACK_VOICING) values.push(midi[k]);
+    }
+    return values.length ? quickMedian(values) : null;
+  };
   const merged: [number, number][] = [];
   for (const [start, end] of runs) {
     const last = merged[merged.length - 1];
     const gap = last ? start - last[1] : Infinity;
     if (last && gap <= transitionFrames) {
-      const before = medianOf(midi, Math.max(last[0], last[1] - 3), last[1]);
-      const after = medianOf(midi, start, Math.min(end, start + 3));
+      // The pitch on each side is read from the nearest surely voiced frames: next to a breathy stretch
+      // pYIN may keep an f0 for a few frames with almost no voiced mass, often a semitone off.
+      const before = surePitch(last[1] - 1, Math.max(last[0], last[1] - SURE_PITCH_REACH) - 1, -1) ?? medianOf(midi, Math.max(last[0], last[1] - 3), last[1]);
+      const after = surePitch(start, Math.min(end, start + SURE_PITCH_REACH), 1) ?? medianOf(midi, start, Math.min(end, start + 3));
       // Octave-apart sides (a tracker error) count as the same pitch.
       const apart = Math.abs(before - after);
       // A short gap on one pitch is bridged unless the voice comes back with an attack (a new syllable
