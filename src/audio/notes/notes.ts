@@ -90,10 +90,10 @@ const MAX_GLIDE_SECONDS = 0.3;
  * A boundary between two notes of different pitch moves back from the least-squares cut to where the
  * contour leaves the previous note's pitch by at most this much (s) (step 4). An instrument's legato
  * change is over in a few frames, and the cut already lies in it: the melody fixtures need ≤ 20 ms
- * (at 10 ms cello and violin lose up to 0.3 of note F at 50 ms). A sung note change is a portamento of
+ * (10 ms cost violin 0.12 of note F at 50 ms, no walk-back cello and violin 0.28–0.30). A sung note change is a portamento of
  * 100–200 ms; walking back through all of it put the note's onset where the old vowel starts to fall,
  * 100–150 ms before the annotated onset, the largest class of missed notes on SSVD train&valid
- * (184 of 650 before issue 12's second pass; unlimited walk-back as before: note F 0.797, 20 ms: 0.815).
+ * (184 of 645 misses before issue 12's second pass; unlimited walk-back as before: note F 0.797, 20 ms: 0.815).
  */
 const MAX_BOUNDARY_BACK_SECONDS = 0.02;
 const ONSET_EDGE_SECONDS = 0.1;
@@ -142,6 +142,7 @@ const ATTACK_DIP_DB = 18;
  * hum and voice fixtures' onsets 60–100 ms late (their truth starts a note where its glide starts).
  */
 const SLOW_ATTACK_SECONDS = 0.06;
+const SLOW_ATTACK_DIP_DB = 12;
 /**
  * An onset is a sung (or played) attack only if voice follows it: a frame with pYIN's voiced mass
  * ≥ ATTACK_VOICING within ATTACK_VOICE_FRAMES (30 ms) after it. A breathy or fricative stretch inside a
@@ -152,7 +153,6 @@ const ATTACK_VOICING = 0.5;
 const ATTACK_VOICE_FRAMES = 3;
 /** Frames searched on each side of an unvoiced gap for surely voiced frames to compare pitches (step 1). */
 const SURE_PITCH_REACH = 10;
-const SLOW_ATTACK_DIP_DB = 12;
 const ARTICULATION_JUMP_SEMITONES = 0.3;
 /**
  * Frame-to-frame f0 jumps larger than this (semitones) are the tracker's octave or harmonic errors
