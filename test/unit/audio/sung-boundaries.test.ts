@@ -1,0 +1,91 @@
+/**
+ * Where sung notes begin and when a held sung note is split (issue 12, second pass): the boundary of a
+ * slow portamento, the attack of the new syllable after it, a tracker octave error at a swell of a held
+ * note, and end to end on synthetic takes a breathy gap inside a syllable (one note) against a consonant
+ * between two syllables on the same pitch (two notes). Contour-level cases build the tracker's output and
+ * the onset envelope by hand, so each checks one rule of segmentNotes.
+ */
+import { sing, type SungNote } from '../../support/singer.js';
+import { segmentNotes } from '../../../src/audio/notes/notes.js';
+import type { OnsetEnvelope } from '../../../src/audio/notes/onsets.js';
+import { trackPitch } from '../../../src/audio/pitch/pitch.js';
+import { noteFMeasure } from '../../../src/audio/eval/note-metrics.js';
+import type { PitchTrack } from '../../../src/audio/types.js';
+
+const HOP = 0.01;
+
+/** A pitch track on a 10 ms grid from a MIDI value per frame (NaN: unvoiced), pYIN's voiced mass 0.95. */
+function trackOf(midiAt: (k: number) => number, frames: number): PitchTrack {
+  const hz = Float32Array.from({ length: frames }, (_, k) => {
+    const midi = midiAt(k);
+    return Number.isNaN(midi) ? 0 : 440 * 2 ** ((midi - 69) / 12);
+  });
+  return {
+    hopSeconds: HOP,
+    times: Float64Array.from({ length: frames }, (_, k) => k * HOP),
+    hz,
+    voicedProbability: Float32Array.from(hz, (f) => (f > 0 ? 0.95 : 0.05)),
+  };
+}
+
+/** An onset envelope with the level (dB) given per frame and the strength as its rise over two frames. */
+function envelopeOf(levelAt: (k: number) => number, frames: number): OnsetEnvelope {
+  const levelDb = Float32Array.from({ length: frames }, (_, k) => levelAt(k));
+  const strength = Float32Array.from({ length: frames }, (_, k) => (k >= 2 ? Math.max(0, levelDb[k] - levelDb[k - 2]) : 0));
+  return { hopSeconds: HOP, strength, levelDb };
+}
+
+/** 62 held, a linear portamento of `glideFrames` frames from frame 80 up to 65, 65 held to frame 170. */
+const portamento =
+  (glideFrames: number) =>
+  (k: number): number =>
+    k < 20 || k >= 170 ? NaN : k < 80 ? 62 : k < 80 + glideFrames ? 62 + (3 * (k - 80)) / glideFrames : 65;
+
+describe('segmentNotes: sung note boundaries', () => {
+  it('starts a note reached by a slow portamento near the end of the glide, not where the old pitch begins to fall', () => {
+    // A 150 ms sung glide: the old note's pitch starts to move at 0.80 s. The least-squares cut lies
+    // inside the glide and the boundary walks back from it by at most 20 ms (annotated sung onsets
+    // sit at the end of the glide, 100–150 ms after its start).
+    const notes = segmentNotes(trackOf(portamento(15), 200), null);
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.84);
+    expect(notes[1].start).toBeLessThanOrEqual(0.96);
+  });
+
+  it('starts the new note at its syllable attack after a slow glide and a 14 dB dip (a voiced consonant)', () => {
+    // Glide 0.80–0.92 s; the level falls from −6 to −20 dB at 0.93–0.96 s (the consonant) and the vowel
+    // attacks at 0.97 s. The new note starts at the attack.
+    const level = (k: number): number => (k < 20 || k >= 170 ? -60 : k >= 93 && k < 97 ? -20 : k === 97 ? -13 : -6);
+    const notes = segmentNotes(trackOf(portamento(12), 200), null, { onsetEnvelope: envelopeOf(level, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(Math.abs(notes[1].start - 0.965)).toBeLessThanOrEqual(0.02);
+    expect(notes[0].end).toBeCloseTo(notes[1].start, 5);
+  });
+
+  it('does not split a held note at a swell where the tracker jumps an octave for two frames', () => {
+    // 62 held 0.3–2.7 s with a 3 dB dip and rise at 1.30–1.45 s (an onset that is only a swell); the
+    // tracker reads 74 (2× f0) at the two frames of the onset. An octave jump is not a consonant.
+    const midi = (k: number): number => (k < 30 || k >= 270 ? NaN : k === 144 || k === 145 ? 74 : 62);
+    const level = (k: number): number => (k < 30 || k >= 270 ? -60 : k >= 130 && k < 143 ? -9.5 : k === 143 ? -7.5 : -6);
+    const notes = segmentNotes(trackOf(midi, 300), null, { onsetEnvelope: envelopeOf(level, 300) });
+    expect(notes).toHaveLength(1);
+    expect(Math.round(notes[0].midi)).toBe(62);
+  });
+});
+
+describe('segmentNotes on sung takes: gaps inside a syllable and consonants between syllables', () => {
+  it.each([0.04, 0.03])('keeps a syllable whole across a %f s breathy gap in its vowel and splits the same pitch at a consonant between syllables', (gap) => {
+    // At 30 ms pYIN keeps an f0 through the gap with almost no voiced mass, a semitone off.
+    const notes: SungNote[] = [
+      { start: 0.3, end: 0.9, midi: 62, vowel: 'a', consonant: null, midGapSeconds: gap },
+      { start: 0.9, end: 1.4, midi: 62, vowel: 'o', consonant: 'unvoiced' },
+      { start: 1.4, end: 1.9, midi: 62, vowel: 'e', consonant: 'voiced' },
+      { start: 1.9, end: 2.6, midi: 65, vowel: 'a', consonant: 'voiced', midGapSeconds: gap },
+      { start: 2.6, end: 3.2, midi: 65, vowel: 'i', consonant: 'unvoiced', midGapSeconds: gap },
+    ];
+    const take = sing(notes, { seed: 7, vibrato: { depthCents: 50, rateHz: 5.5 } });
+    const found = segmentNotes(trackPitch(take), take);
+    expect(found.map((note) => Math.round(note.midi))).toEqual([62, 62, 62, 65, 65]);
+    expect(noteFMeasure(take.truth, found).f).toBe(1);
+  });
+});
