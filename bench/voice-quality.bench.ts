@@ -21,7 +21,8 @@
  * step's CPU time.
  *
  * Run: npm run bench:voice [-- DIR] [--json] [--only=flite] (engines whose name starts so; the speech
- * ceiling and Festival always run)
+ * ceiling and Festival always run) [--quick] (no speech or Festival rows) [--songs=N] (songs per
+ * melody, default 3: with 3, ~70 lines, a 0.05 difference is 3–4 lines and within noise)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,8 +45,15 @@ import { MELODY_FIXTURE_DIR } from '../test/support/melody-fixtures.js';
 
 const RATE = 44100;
 const CANDIDATES = 10;
-/** Songs (lyrics) sung per melody, each with its own prompt and seed. */
+/** Songs (lyrics) sung per melody by default (`--songs=N` for more), each with its own prompt and seed. */
 const SONGS = 3;
+/**
+ * The recogniser's own limit on slow speech: Flite's speech (already 1.3× slower than its own rate)
+ * slowed further by sox's WSOLA (`tempo -s`), to 2× and 3.25× Flite's natural length. Sung vowels are
+ * held 3–10× longer than spoken ones, so this row says how much of the gap to the speech ceiling the
+ * recogniser itself loses on slow material.
+ */
+const SLOWED = [0.65, 0.4];
 const PROMPTS = ['a summer night by the sea with the one I love', 'walking home alone in the city rain', 'dancing with my friends until the morning light'];
 const MODEL = '/usr/share/pocketsphinx/model/en-us';
 
@@ -211,12 +219,14 @@ async function main(): Promise<void> {
     perFixture[file][name] = `${h + hit}/${t + total}`;
   };
   const quick = args.includes('--quick');
+  const songs = Number(args.find((a) => a.startsWith('--songs='))?.slice('--songs='.length) ?? SONGS);
+  if (!Number.isInteger(songs) || songs < 1) throw new Error('--songs= takes a whole number of songs per melody, at least 1.');
   try {
     for (const file of files) {
       const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(folder, file))), { decoder: createFfmpegDecoder(), fileName: file });
       const analysis = analyzeMelody(audio);
       perFixture[file] = {};
-      for (let song = 1; song <= SONGS; song++) {
+      for (let song = 1; song <= songs; song++) {
         const { lyrics, lines } = linesOf(song, analysis.notes, analysis.phrases, analysis.tempo);
         const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key };
         for (const e of engines) {
@@ -251,6 +261,22 @@ async function main(): Promise<void> {
         speech.lines += lines.length;
         speech.identified += spoken;
         tally(file, 'speech', spoken, lines.length);
+        for (const tempo of SLOWED) {
+          const slowed = row(`flite slt speaking the line ${(1.3 / tempo).toFixed(2)}x slower than natural (sox tempo)`);
+          let heard = 0;
+          for (const line of lines) {
+            const phones = ['pau', ...line.notes.flatMap((n) => n.phonemes.map((p) => p.toLowerCase())), 'pau'];
+            const said = runFlite(flite, { voice: 'slt', phones, f0Hz: 180 });
+            const speechFile = join(dir, 'speech.wav');
+            const slowFile = join(dir, 'slow.wav');
+            writeFileSync(speechFile, encodeWav([said.samples], said.sampleRate, { bitDepth: 16 }));
+            if (spawnSync('sox', [speechFile, slowFile, 'tempo', '-s', String(tempo)], { stdio: 'ignore' }).status !== 0) continue;
+            if (recognise(dir, slowFile, line.candidates) === line.text) heard++;
+          }
+          slowed.lines += lines.length;
+          slowed.identified += heard;
+          tally(file, `speech ${(1.3 / tempo).toFixed(2)}x`, heard, lines.length);
+        }
         const festival = row('festival singing mode (kal)');
         let hit = 0;
         for (const line of lines) {

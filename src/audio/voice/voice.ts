@@ -157,19 +157,22 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
   const portamento = options.portamento ?? true;
   const glideSeconds = portamento === false ? 0.02 : portamento === true ? 0.08 : Math.max(0.02, portamento.seconds);
   const contour = buildPitchContour(timeline.notes, count, step, { vibrato, glideSeconds, flutterCents: 4, seed });
-  const tracks = buildControlTracks(timeline.segments, contour.midi, voice, step);
   yield;
   let samples: Float32Array;
-  let sonorantAt: ((time: number) => boolean) | null = null;
+  /** Whether the voice holds a steady voiced sound at control step `k` (where the intended pitch counts). */
+  let steadyVoiceAt: (k: number) => boolean;
   let phonemes = timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end }));
   if (options.engine === 'flite') {
     if (!options.flite) throw new ValidationError([{ code: 'ENGINE_UNAVAILABLE', message: 'The flite engine needs the Flite program; none was given.', value: 'flite' }]);
     const sung = yield* singWithFliteSliced(timeline, { program: options.flite, voice: voice.fliteVoice, sampleRate, length, seed, contour: contour.midi, step });
     samples = sung.samples;
-    sonorantAt = sung.voicedFrames;
+    steadyVoiceAt = (k) => sung.voicedFrames(k * step);
     phonemes = sung.phonemes;
   } else {
+    // Only the formant engine needs the control tracks (17 tracks on a 32-sample grid: ~28 MB for 5 minutes).
+    const tracks = buildControlTracks(timeline.segments, contour.midi, voice, step);
     samples = yield* renderFormantsSliced(tracks, voice, { sampleRate, length, seed, jitter: 0.002, shimmer: 0.03 });
+    steadyVoiceAt = (k) => tracks.voicing[k] >= 0.3 && tracks.frication[k] < 0.05;
   }
 
   if (options.peakNormalize ?? true) normalizePeak(samples, PEAK);
@@ -187,7 +190,7 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
     if (note <= 0) continue;
     let steady = true;
     for (let k = Math.max(0, centre - reach); k <= Math.min(count - 1, centre + reach) && steady; k++) {
-      steady = contour.target[k] === note && (sonorantAt ? sonorantAt(k * step) : tracks.voicing[k] >= 0.3 && tracks.frication[k] < 0.05);
+      steady = contour.target[k] === note && steadyVoiceAt(k);
     }
     if (steady) midi[f] = note;
   }
