@@ -133,6 +133,21 @@ export function moodAgreement(lines: readonly string[], mood: string): number {
   return total ? agree / total : 0.5;
 }
 
+/** Largest mean valence (either sign) a song of a mood without a sign (`nostalgic`) may have: bittersweet, not cheerful or grim. */
+export const MIXED_MOOD_MAX_MEAN = 2;
+
+/**
+ * Whether a song's sung lines (chorus repeats included, as they are heard) carry a mood: the mean
+ * AFINN valence of their rated words (negations flipped) has the mood's sign; for a mood without a
+ * sign, its size is at most MIXED_MOOD_MAX_MEAN. A song without rated words carries no signed mood.
+ */
+export function moodCarried(lines: readonly string[], mood: string): boolean {
+  const polarity = moodProfile(mood).polarity;
+  const v = valences(lines.join('\n'));
+  const mean = v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+  return polarity === 0 ? Math.abs(mean) <= MIXED_MOOD_MAX_MEAN : mean * polarity > 0;
+}
+
 /** Below this Zipf value (SUBTLEX-US, see lexicon.ts) a word is rare in speech: `cape` 3.9, `rain` 4.7. */
 export const RARE_ZIPF = 4;
 /** Function words never count as content (they are in the lexicon as odd nouns or verbs: `will`, `can`). */

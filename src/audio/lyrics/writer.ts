@@ -24,7 +24,7 @@ import { runSliced, type Sliced } from '../sliced.js';
 import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
 import { fitSyllablesToNotes, normalizePhrases, noteStrengths, planMelisma, relativeStrengths, syllabifyLine, wordWeights, type NoteSpan } from './fit.js';
-import { LineGrammar, renderTokens, type AdjItem, type GrammarSource, type NounItem, type StanzaVoice, type Token, type VerbForm, type VerbItem } from './grammar.js';
+import { LineGrammar, renderTokens, startsWithVowelSound, type AdjItem, type GrammarSource, type NounItem, type StanzaVoice, type Token, type VerbForm, type VerbItem } from './grammar.js';
 import { PERSON_ADJS, SONG_ADJS, SONG_NOUNS, SONG_VERBS } from './song-words.js';
 import { lexicon, valence, type LexWord } from './lexicon.js';
 import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, RhymeScheme, SectionKind } from './lyrics-result.js';
@@ -32,7 +32,7 @@ import { genreProfile, moodProfile, type GenreProfile, type MoodProfile } from '
 import { analyzePrompt, type PromptAnalysis, type PromptTerm } from './prompt.js';
 import { pronounce, rhymePart, stripStress } from './pronouncing.js';
 import { sanitizeText } from './sanitize.js';
-import { RARE_ZIPF, valences } from './sense.js';
+import { moodCarried, RARE_ZIPF, valences } from './sense.js';
 
 export type { LyricsResult } from './lyrics-result.js';
 
@@ -50,8 +50,11 @@ export interface WriteLyricsRequest {
   seed: number;
 }
 
-/** Variants tried when the output fails its own checks. */
+/** Variants tried when the output fails its own checks or does not carry the mood. */
 const MAX_VARIANTS = 4;
+/** Songs of at most this many lines are written SMALL_SONG_VARIANTS times and the best is kept. */
+const SMALL_SONG_LINES = 8;
+const SMALL_SONG_VARIANTS = 3;
 /** Grammar derivations tried per line (per pass). */
 const ATTEMPTS_PER_LINE = 60;
 /** A line's search stops once this many derivations fit its notes exactly (one syllable per note). */
@@ -465,6 +468,20 @@ class WordSource implements GrammarSource {
     );
   }
 
+  /**
+   * An attributive adjective of `syllables` syllables whose metrical weights pass `ok` (where its
+   * stress would land), not already in `line`; a weighted pick, null when none fits.
+   */
+  fillAdjective(syllables: number, ok: (weights: readonly number[]) => boolean, line: readonly Token[]): AdjItem | null {
+    let sized = this.adjsBySize.get(syllables);
+    if (!sized) {
+      sized = this.pools.attributiveAdjs.filter((p) => wordWeights(p.item.word).length === syllables);
+      this.adjsBySize.set(syllables, sized);
+    }
+    return this.choose(sized, (p) => ok(wordWeights(p.item.word)) && !line.some((t) => t.key === p.item.key));
+  }
+  private readonly adjsBySize = new Map<number, PoolWord<AdjItem>[]>();
+
   objectOf(verbKey: string, end: boolean): NounItem | null {
     const noun = this.pools.objects.get(verbKey);
     if (!noun) return null;
@@ -583,7 +600,7 @@ function words0(text: string): string {
 }
 
 /** Words a line may be led in with when it is one syllable short of its notes. */
-const LEAD_INS = ['and', 'so', 'oh', 'and'];
+const LEAD_INS = ['and', 'so', 'oh'];
 
 const LONG_VOWELS = new Set(['AA', 'AO', 'OW', 'UW', 'IY', 'EY', 'AY', 'AW', 'OY', 'ER']);
 
@@ -597,6 +614,8 @@ interface Candidate {
   keys: string[];
   /** Sum of the line's AFINN valence (negations flipped). */
   valence: number;
+  /** Stressed syllables on weak notes (over the line's span and its echoes). */
+  misses: number;
 }
 
 interface WriterContext {
@@ -615,18 +634,24 @@ interface WriterContext {
   phraseStarts: ReadonlySet<number>;
 }
 
-function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables: number, span: NoteSpan, rel: Float64Array, needRhyme: string | null): Candidate | null {
-  const words = tokens.filter((t) => t.text !== ',');
-  const weights: number[] = [];
-  for (const t of words) for (const w of t.text.split(' ')) weights.push(...wordWeights(w));
-  if (weights.length !== syllables) return null;
+/** Another span a line will be sung on (a later chorus), with its notes' relative strengths. */
+interface Echo {
+  span: NoteSpan;
+  rel: Float64Array;
+}
+
+/**
+ * How a line's syllables (metrical weights) sit on a span: the melisma plan's cost and the quality
+ * score's stress measure (stressed syllables starting on the stronger half of the notes); null when a
+ * syllable would be held across the start of a phrase joined into the span.
+ */
+function stressFit(ctx: WriterContext, weights: readonly number[], span: NoteSpan, rel: Float64Array): { cost: number; stressed: number; aligned: number } | null {
   const plan = planMelisma(weights, rel);
   // Over two phrases joined into one line, no syllable may be held across the second phrase's start.
-  if (syllables < span.noteCount) {
+  if (weights.length < span.noteCount) {
     const onsets = new Set(plan.starts);
     for (let i = span.firstNote + 1; i < span.firstNote + span.noteCount; i++) if (ctx.phraseStarts.has(i) && !onsets.has(i - span.firstNote)) return null;
   }
-  // The quality score's stress measure on this line: stressed syllables starting on the stronger half of the notes.
   let stressed = 0;
   let aligned = 0;
   for (let k = 0; k < weights.length; k++) {
@@ -634,7 +659,27 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
     stressed++;
     if (rel[plan.starts[k]] >= 0.5) aligned++;
   }
-  let score = -2 * plan.cost + 2 * aligned - 5 * (stressed - aligned) - 1.5 * ctx.genre.holdPenalty * (span.noteCount - syllables);
+  return { cost: plan.cost, stressed, aligned };
+}
+
+function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], weights: readonly number[], span: NoteSpan, rel: Float64Array, needRhyme: string | null, echoes: readonly Echo[] = []): Candidate | null {
+  const words = tokens.filter((t) => t.text !== ',');
+  const syllables = weights.length;
+  const fit = stressFit(ctx, weights, span, rel);
+  if (!fit) return null;
+  let { cost, stressed, aligned } = fit;
+  let held = span.noteCount - syllables;
+  // A chorus line is sung again on the later choruses' spans: it must sit on those notes too.
+  for (const e of echoes) {
+    if (syllables > e.span.noteCount) continue;
+    const again = stressFit(ctx, weights, e.span, e.rel);
+    if (!again) return null;
+    cost += again.cost;
+    held += e.span.noteCount - syllables;
+    stressed += again.stressed;
+    aligned += again.aligned;
+  }
+  let score = -2 * cost + 2 * aligned - MISS_PENALTY * (stressed - aligned) - HOLD_PENALTY * ctx.genre.holdPenalty * held;
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const t of words) {
@@ -671,55 +716,58 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], syllables:
     if (inner.length) score += ctx.genre.internalRhymeBonus;
   }
   score += 0.8 * ctx.random();
-  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence };
+  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned };
 }
 
 /**
  * Best line for a span of `span.noteCount` notes with at most `cap` syllables: grammar derivations
  * whose syllables fit (exactly, or fewer down to half the notes, which are then held), scored.
+ * The search stops after ENOUGH_CANDIDATES exact fits once the best line puts every stressed syllable
+ * on a strong note; otherwise it goes on (up to twice the attempts) looking for one that does.
+ * `echoes`: the later choruses' spans the line will be sung on too.
  */
-function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, cap: number, need: RhymeNeed, opener: string | null, must: string | null, moodNeeded = false): Candidate | null {
+function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, cap: number, need: RhymeNeed, opener: string | null, must: string | null, moodNeeded = false, echoes: readonly Echo[] = []): Candidate | null {
   const carries = (c: Candidate | null): c is Candidate => !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0);
   const n = Math.min(span.noteCount, cap);
   const lo = Math.max(1, Math.ceil(span.noteCount / 2));
   const rel = relativeStrengths(ctx.strengths, span.firstNote, span.noteCount);
   const long = n >= LONG_LINE_NOTES;
+  const rhymeNeeded = need && 'rhyme' in need ? need.rhyme : null;
   let best: Candidate | null = null;
+  const consider = (c: Candidate | null): void => {
+    if (carries(c) && (!best || c.score > best.score)) best = c;
+  };
   const passes: RhymeNeed[] = need ? [need, null] : [null];
   for (const pass of passes) {
     ctx.source.need = pass;
     ctx.source.must = must;
     let found = 0;
     const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 3 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
-    for (let a = 0; a < attempts && found < ENOUGH_CANDIDATES; a++) {
-      let tokens = grammar.line(long && ctx.random() < 0.8, opener);
+    for (let a = 0; a < 2 * attempts; a++) {
+      if (found >= ENOUGH_CANDIDATES || a >= attempts) {
+        const settled = best as Candidate | null;
+        if (!settled || settled.misses === 0 || a >= attempts + (attempts >> 1)) break;
+      }
+      const tokens = grammar.line(long && ctx.random() < 0.8, opener);
       if (!tokens) continue;
       let syllables = 0;
       for (const t of tokens) if (t.text !== ',') syllables += syllablesOf(t.text);
-      if (syllables > n || syllables < lo) continue;
+      // Up to two syllables over: retune may take out an adjective.
+      if (syllables > n + 2 || syllables < lo) continue;
       if (must && !tokens.some((t) => t.key === must)) continue;
       // In the rhyming pass the line must end on the rhyme (a pronoun object or adverb may not meet it).
       if (pass && 'rhyme' in pass && rhymeOf(tokens[tokens.length - 1].text) !== pass.rhyme) continue;
-      // A syllable or two short: an adjective before a bare noun (`the road` → `the empty road`) rather
-      // than a held note.
-      if (syllables < n && n - syllables <= 2) {
-        const grown = withAdjective(ctx, tokens, n - syllables);
-        if (grown) {
-          tokens = grown;
-          syllables = n;
+      let exact = false;
+      for (const { tokens: variant, weights } of retune(ctx, tokens, n, lo, rel, !opener)) {
+        if (weights.length === n) exact = true;
+        const c = scoreCandidate(ctx, variant, weights, span, rel, rhymeNeeded, echoes);
+        if (c && LEAD_INS.includes(variant[0].text) && tokens[0].text !== variant[0].text) {
+          // Lead-ins wear quickly (`So … / So … / So …`): the same one costs most.
+          c.score -= 3 * ((ctx.used.get('lead:and') ?? 0) + (ctx.used.get('lead:so') ?? 0) + (ctx.used.get('lead:oh') ?? 0)) + 5 * (ctx.used.get(`lead:${variant[0].text}`) ?? 0);
         }
+        consider(c);
       }
-      if (syllables === n) found++;
-      const c = scoreCandidate(ctx, tokens, syllables, span, rel, need && 'rhyme' in need ? need.rhyme : null);
-      if (carries(c) && (!best || c.score > best.score)) best = c;
-      // One syllable short: a lead-in word (`and`, `so`, `oh`) as singers add, rather than a held note.
-      if (syllables === n - 1 && !opener && !LEAD_INS.includes(tokens[0].text)) {
-        const lead = LEAD_INS[Math.floor(ctx.random() * LEAD_INS.length)];
-        const padded: Token[] = lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...tokens] : [{ text: lead }, ...tokens];
-        const p = scoreCandidate(ctx, padded, n, span, rel, need && 'rhyme' in need ? need.rhyme : null);
-        if (p) p.score -= 3 * ((ctx.used.get('lead:and') ?? 0) + (ctx.used.get('lead:so') ?? 0) + (ctx.used.get('lead:oh') ?? 0));
-        if (carries(p) && (!best || p.score > best.score)) best = p;
-      }
+      if (exact) found++;
     }
     if (best) break;
   }
@@ -728,24 +776,92 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
   return best;
 }
 
-const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', 'all']);
+const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', 'all', 'a', 'an', 'some', 'every']);
+
+/** Metrical weights of a line's syllables (see `wordWeights`). */
+function lineWeights(tokens: readonly Token[]): number[] {
+  const out: number[] = [];
+  for (const t of tokens) if (t.text !== ',') for (const w of t.text.split(' ')) out.push(...wordWeights(w));
+  return out;
+}
+
+/** Stressed syllables that would start on weak notes (relative strength < 0.5) of a span of `rel.length` notes. */
+function stressMisses(weights: readonly number[], rel: Float64Array): number {
+  const starts = weights.length === rel.length ? null : planMelisma(weights, rel).starts;
+  let misses = 0;
+  for (let k = 0; k < weights.length; k++) if (weights[k] === 1 && rel[starts ? starts[k] : k] < 0.5) misses++;
+  return misses;
+}
+
+/** `a`/`an` set again by the next word's first sound after words were put in or taken out. */
+function fixArticles(tokens: Token[]): Token[] {
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (tokens[i].text === 'a' || tokens[i].text === 'an') tokens[i] = { text: startsWithVowelSound(tokens[i + 1].text.split(' ')[0]) ? 'an' : 'a' };
+  }
+  return tokens;
+}
+
+/** Score lost per stressed syllable on a weak note (the quality score's stress measure), and per held note × the genre's hold penalty. */
+const MISS_PENALTY = 8;
+const HOLD_PENALTY = 2;
+/** Variants of a line kept for scoring, best by stress and held notes first. */
+const RETUNED_KEPT = 2;
 
 /**
- * `tokens` with an attributive adjective of `syllables` syllables put before a noun that follows a
- * definite determiner and has none yet (the last such noun first); null when none fits.
+ * A derived line set again so its stressed syllables meet the span's strong notes: as derived, or
+ * without one of its adjectives before a noun, then filled back towards `n` syllables with an adjective
+ * before a noun whose stress lands on a strong note (`the road` → `the empty road` / `the alone…` never:
+ * only attributive adjectives) and/or a lead-in word as singers add (`and`, `so`, `oh`: `oh` is stressed,
+ * `and` is not, so they sit differently). Grammar is untouched: adjectives before nouns are optional.
+ * Returns up to RETUNED_KEPT variants with `lo`..`n` syllables, fewest stressed syllables on weak notes
+ * first (a syllable held over notes is judged by the melisma plan).
  */
-function withAdjective(ctx: WriterContext, tokens: readonly Token[], syllables: number): Token[] | null {
-  for (let i = tokens.length - 1; i >= 1; i--) {
-    if (!tokens[i].key?.startsWith('n:') || !NOUN_DETERMINERS.has(tokens[i - 1].text)) continue;
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const adj = ctx.source.adj(false, false, true);
-      if (adj && syllablesOf(adj.word) === syllables && !tokens.some((t) => t.key === adj.key)) {
-        return [...tokens.slice(0, i), { text: adj.word, key: adj.key }, ...tokens.slice(i)];
+function retune(ctx: WriterContext, tokens: readonly Token[], n: number, lo: number, rel: Float64Array, leadIn: boolean): { tokens: Token[]; weights: number[] }[] {
+  const bases: Token[][] = [[...tokens]];
+  for (let i = 1; i + 1 < tokens.length; i++) {
+    if (tokens[i].key?.startsWith('a:') && tokens[i + 1].key && !tokens[i + 1].key?.startsWith('a:') && NOUN_DETERMINERS.has(tokens[i - 1].text)) {
+      bases.push(fixArticles([...tokens.slice(0, i), ...tokens.slice(i + 1)]));
+    }
+  }
+  const out: { tokens: Token[]; misses: number; weights: number[] }[] = [];
+  const add = (t: Token[], w = lineWeights(t)): void => {
+    if (w.length > n || w.length < lo) return;
+    out.push({ tokens: t, misses: stressMisses(w, rel), weights: w });
+  };
+  const leads = leadIn && !LEAD_INS.includes(tokens[0].text) ? LEAD_INS : [];
+  for (const base of bases) {
+    const baseWeights = lineWeights(base);
+    const have = baseWeights.length;
+    if (have > n) continue;
+    add(base, baseWeights);
+    const deficit = n - have;
+    if (deficit === 0 || deficit > 3) continue;
+    const withLead = (t: Token[], lead: string): Token[] => (lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...t] : [{ text: lead }, ...t]);
+    if (deficit === 1) for (const lead of leads) add(withLead(base, lead));
+    // An adjective of `size` syllables at each free noun, chosen for where its stressed syllable lands.
+    for (const size of [deficit, deficit - 1]) {
+      if (size < 1 || size > 2 || (size === deficit - 1 && !leads.length)) continue;
+      const shift = size === deficit ? 0 : 1;
+      let offset = shift;
+      for (let i = 0; i < base.length; i++) {
+        const t = base[i];
+        if (i >= 1 && t.key?.startsWith('n:') && NOUN_DETERMINERS.has(base[i - 1].text)) {
+          const at = offset;
+          const adj = ctx.source.fillAdjective(size, (weights) => weights.every((w, k) => w !== 1 || (rel[at + k] ?? 0) >= 0.5), base);
+          if (adj) {
+            const grown = fixArticles([...base.slice(0, i), { text: adj.word, key: adj.key }, ...base.slice(i)]);
+            if (shift) for (const lead of leads) add(withLead(grown, lead));
+            else add(grown);
+          }
+        }
+        if (t.text !== ',') offset += syllablesOf(t.text);
       }
     }
-    return null;
   }
-  return null;
+  // Least cost of stressed syllables on weak notes and held notes first (the line score's terms), then as derived.
+  const cost = (v: { misses: number; weights: number[] }): number => MISS_PENALTY * v.misses + HOLD_PENALTY * ctx.genre.holdPenalty * (rel.length - v.weights.length);
+  out.sort((x, y) => cost(x) - cost(y));
+  return out.slice(0, RETUNED_KEPT);
 }
 
 /* ------------------------------------------------------------------ one variant */
@@ -842,9 +958,17 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
       const pendingKey = ctx.pending.size && !(need && 'rhyme' in need) && random() < 0.6 ? [...ctx.pending].sort()[0] : null;
       // A song must carry its mood: while its words do not, a line has to bring words of the mood's sign.
       const moodNeeded = mood.polarity !== 0 && ctx.valenceSum * mood.polarity <= 0;
+      // The first chorus's lines are sung again on the later choruses' notes.
+      const echoes: Echo[] =
+        si === firstChorus
+          ? plan.flatMap((p, i) => {
+              const other = p.kind === 'chorus' && i !== si ? sectionSpans[i][li] : undefined;
+              return other ? [{ span: other, rel: relativeStrengths(strengths, other.firstNote, other.noteCount) }] : [];
+            })
+          : [];
       const candidate =
-        (moodNeeded && !isHook ? searchLine(ctx, grammar, span, cap, need, opener, pendingKey, true) : null) ??
-        searchLine(ctx, grammar, span, cap, need, opener, isHook ? pools.subjectKey : pendingKey) ??
+        (moodNeeded && !isHook ? searchLine(ctx, grammar, span, cap, need, opener, pendingKey, true, echoes) : null) ??
+        searchLine(ctx, grammar, span, cap, need, opener, isHook ? pools.subjectKey : pendingKey, false, echoes) ??
         searchLine(ctx, grammar, span, cap, need, null, null) ??
         searchLine(ctx, grammar, { ...span, noteCount: span.noteCount * 2 }, cap, null, null, null);
       const text = candidate?.text ?? 'Oh, oh, oh';
@@ -920,20 +1044,36 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
   const pools = poolsFor(safe.prompt, analysis, moodProfile(safe.mood), genreProfile(safe.genre));
   yield;
   const baseSeed = Number.isFinite(request.seed) ? Math.trunc(request.seed) >>> 0 : 0;
-  let best: { result: LyricsResult; issues: string[] } | null = null;
+  // A song of few lines is cheap to write: several variants are written and the best kept (short songs
+  // have no later lines to make up for a line off the beat or out of the mood).
+  const wanted = spans.length <= SMALL_SONG_LINES ? SMALL_SONG_VARIANTS : 1;
+  let best: { result: LyricsResult; issues: string[]; carried: boolean } | null = null;
+  let passed = 0;
   for (let v = 0; v < MAX_VARIANTS; v++) {
     const seed = (baseSeed + Math.imul(v, 0x9e3779b9)) >>> 0;
     const result = yield* writeVariant(safe, spans, strengths, analysis, pools, scheme, seed);
     const check = checkLyrics(result, { prompt: safe.prompt, noteCount: notes.length });
-    if (check.ok) return result;
-    if (!best || result.quality.score > best.result.quality.score) best = { result, issues: check.issues.map((i) => i.code) };
+    const carried = moodCarried(result.sections.flatMap((s) => s.lines.map((l) => l.text)), safe.mood);
+    if (check.ok) passed++;
+    // Ranked by: passes the checks, then carries the mood, then the quality score.
+    const rank = (x: { issues: string[]; carried: boolean; result: LyricsResult }) => [x.issues.length ? 0 : 1, x.carried ? 1 : 0, x.result.quality.score];
+    const candidate = { result, issues: check.issues.map((i) => i.code), carried };
+    if (!best || compareRanks(rank(candidate), rank(best)) > 0) best = candidate;
+    if (!best.issues.length && best.carried && passed >= wanted) break;
   }
   const chosen = (best as { result: LyricsResult; issues: string[] }).result;
-  chosen.warnings.push({
-    code: 'LYRICS_CHECKS_FAILED',
-    message: `No variant passed the lyric checks (${(best as { issues: string[] }).issues.join(', ')}); the best one is returned.`,
-  });
+  if ((best as { issues: string[] }).issues.length) {
+    chosen.warnings.push({
+      code: 'LYRICS_CHECKS_FAILED',
+      message: `No variant passed the lyric checks (${(best as { issues: string[] }).issues.join(', ')}); the best one is returned.`,
+    });
+  }
   return chosen;
+}
+
+function compareRanks(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
 }
 
 /** {@link writeLyricsSliced} run straight through. */

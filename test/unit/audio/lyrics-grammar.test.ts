@@ -4,7 +4,7 @@ import { beFor, finite, startsWithVowelSound, type VerbItem } from '../../../src
 import { lexicon, valence } from '../../../src/audio/lyrics/lexicon.js';
 import type { LyricsResult } from '../../../src/audio/lyrics/lyrics-result.js';
 import { analyzePrompt } from '../../../src/audio/lyrics/prompt.js';
-import { lineGrammaticality, linePlausibility, moodAgreement, valences } from '../../../src/audio/lyrics/sense.js';
+import { lineGrammaticality, linePlausibility, moodAgreement, moodCarried, valences } from '../../../src/audio/lyrics/sense.js';
 import { writeLyrics, writeLyricsSliced, type WriteLyricsRequest } from '../../../src/audio/lyrics/writer.js';
 import type { NoteEvent, Phrase, TempoEstimate } from '../../../src/audio/types.js';
 
@@ -236,5 +236,37 @@ describe('honest lyrics score', () => {
     for (const s of SONGS) expect(s.result.quality.score).toBeGreaterThan(0.5);
     for (const s of SONGS) expect(s.result.quality.grammaticality).toBeGreaterThan(0.7);
     for (const s of SONGS) expect(s.result.quality.plausibility).toBeGreaterThan(0.8);
+  });
+});
+
+describe('mood carried by short songs', () => {
+  it('judges a song by the mean valence of its sung lines: the mood\'s sign, or at most 2 either way without one', () => {
+    expect(moodCarried(['I cannot hold my love', 'The rain is cold'], 'sad')).toBe(true);
+    expect(moodCarried(['Carry my love', 'I am rainy', 'Carry my love'], 'sad')).toBe(false);
+    expect(moodCarried(['We win the game', 'We win the game'], 'nostalgic')).toBe(false);
+    expect(moodCarried(['I remember the old street', 'We were young'], 'nostalgic')).toBe(true);
+    expect(moodCarried(['We walk home'], 'happy')).toBe(false);
+  });
+
+  it('keeps the mood on two-phrase melodies even when the prompt\'s own words pull the other way', () => {
+    const short = {
+      notes: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((b, i) => ({ start: b * 0.6, end: b * 0.6 + (i % 7 === 0 || i === 6 || i === 14 ? 1.1 : 0.5), midi: 60 + (i % 5), confidence: 0.9 })),
+      phrases: [
+        { start: 0, end: 4.1, firstNote: 0, noteCount: 7 },
+        { start: 4.8, end: 9.6, firstNote: 7, noteCount: 8 },
+      ],
+      tempo: { bpm: 100, confidence: 0.9 },
+    };
+    const asked: [string, string, string][] = [
+      ['falling in love in a bookshop on a rainy afternoon', 'pop', 'sad'],
+      ['winning the final game of the season', 'rock', 'nostalgic'],
+      ['a soldier writing letters to his wife', 'ballad', 'romantic'],
+    ];
+    for (const [prompt, genre, mood] of asked) {
+      for (const seed of [1, 2, 3]) {
+        const r = writeLyrics({ prompt, genre, mood, ...short, seed });
+        expect({ prompt, seed, carried: moodCarried(lines(r), mood) }).toEqual({ prompt, seed, carried: true });
+      }
+    }
   });
 });

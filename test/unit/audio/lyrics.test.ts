@@ -213,14 +213,31 @@ describe('lyrics writer', () => {
     expect(result.quality.chorusRepeats).toBeGreaterThanOrEqual(0.5);
   });
 
-  it('puts stressed syllables on long notes more often than the share of long notes', () => {
+  it('puts stressed syllables on long notes more often than the share of long notes (mean of six seeds)', () => {
     const { long } = melody([7, 8, 6, 9, 7, 8, 6, 9, 7, 8, 6, 9]);
-    const result = writeLyrics(request);
-    const onsets = result.sungNotes.map((n, i) => ({ n, i })).filter(({ n }) => !n.continuation);
-    const longShare = onsets.filter(({ i }) => long.has(i)).length / onsets.length;
-    const stressed = onsets.filter(({ n }) => n.stressed);
-    const stressedOnLong = stressed.filter(({ i }) => long.has(i)).length / stressed.length;
-    expect(stressedOnLong).toBeGreaterThan(longShare + 0.1);
+    let margin = 0;
+    for (const seed of [11, 12, 13, 14, 15, 16]) {
+      const result = writeLyrics({ ...request, seed });
+      const onsets = result.sungNotes.map((n, i) => ({ n, i })).filter(({ n }) => !n.continuation);
+      const longShare = onsets.filter(({ i }) => long.has(i)).length / onsets.length;
+      const stressed = onsets.filter(({ n }) => n.stressed);
+      margin += stressed.filter(({ i }) => long.has(i)).length / stressed.length - longShare;
+    }
+    expect(margin / 6).toBeGreaterThan(0.1);
+  });
+
+  it('puts stressed syllables on strong notes in short two-phrase songs, chorus repeats included (stress alignment >= 0.75 over 8 songs)', () => {
+    // Two phrases of 7 and 8 notes like the recorded fixtures: a long first and last note, quarter notes between.
+    const short = melody([7, 8]);
+    let sum = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const [prompt, genre, mood] = [
+        ['a soldier writing letters to his wife', 'rock', 'calm'],
+        ['snow falling on an empty playground', 'folk', 'sad'],
+      ][seed % 2];
+      sum += writeLyrics({ prompt, genre, mood, ...short, seed }).quality.stressAlignment;
+    }
+    expect(sum / 8).toBeGreaterThanOrEqual(0.75);
   });
 
   it('scores quality between 0 and 1 and passes its own checks', () => {
