@@ -15,7 +15,7 @@ import { storageKeys } from '../../src/worker/conversion-job.js';
 import { CONVERT_MUTATION, leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type ConvertPayload, type GraphQLResponse, type Leftovers } from '../support/api-harness.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
 import { progressClient } from '../support/progress-client.js';
-import { waitUntil } from '../support/queue-harness.js';
+import { eventually } from '../support/eventually.js';
 import { createServices } from '../../src/platform/services.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { GOOD_PROMPT, HOSTILE_AUDIO, HOSTILE_TEXT, melodyWav, type HostileVerdict } from '../support/hostile-inputs.js';
@@ -100,11 +100,10 @@ async function expectOversizeRefused(token: string, before: Leftovers, bytes: Ui
     expect(CLOSED_EARLY).toContain(outcome.closed);
   }
   const expected = traces(before);
-  let last: unknown;
-  await waitUntil(
-    () => `nothing is left behind (now ${JSON.stringify(last)}, before ${JSON.stringify(expected)})`,
-    async () => JSON.stringify((last = traces(await leftovers(api)))) === JSON.stringify(expected),
-  );
+  await eventually(`nothing is left behind (before: ${JSON.stringify(expected)})`, async () => JSON.stringify(traces(await leftovers(api))), {
+    until: (now) => now === JSON.stringify(expected),
+    timeoutMs: 60_000,
+  });
   const { body } = await postGraphQL<{ quota: { daily: { used: number } } }>(api, '{ quota { daily { used } } }', {}, token);
   expect(body.data?.quota.daily.used).toBe(0);
 }
@@ -339,19 +338,18 @@ describe('accepted hostile input through a worker', () => {
     expect(response.body.data!.convertMelody.userErrors).toEqual([]);
     const id = conversionUuidFromId(response.body.data!.convertMelody.conversion!.id)!;
 
-    // Poll the row (the truth users see) with a generous deadline; no timing is asserted.
-    let row: Conversion | null = null;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      row = await env.services.orm.em.fork().findOneOrFail(Conversion, id);
-      if (row.status === ConversionStatus.COMPLETED || row.status === ConversionStatus.FAILED) break;
-    }
-    expect(row?.status).toBe(ConversionStatus.COMPLETED);
-    expect({ prompt: row!.prompt, lyrics: row!.lyrics, fileName: row!.input.fileName }).toEqual({ ...markup.clean, fileName: 'passwd.wav' });
+    // Wait on the row (the truth users see) until it has finished; no timing is asserted.
+    const row = await eventually(`${id} has finished`, () => env.services.orm.em.fork().findOneOrFail(Conversion, id), {
+      until: (last) => last.status === ConversionStatus.COMPLETED || last.status === ConversionStatus.FAILED,
+      timeoutMs: 120_000,
+    });
+    expect(row.status).toBe(ConversionStatus.COMPLETED);
+    expect({ prompt: row.prompt, lyrics: row.lyrics, fileName: row.input.fileName }).toEqual({ ...markup.clean, fileName: 'passwd.wav' });
 
     const files = (await leftovers(env)).files;
     expect(files.length).toBeGreaterThan(1);
     for (const file of files) expect(file.startsWith(`${storageKeys.dir(id)}/`)).toBe(true);
-    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row!.result!.files.report))) as { input: { fileName: string }; lyrics: { text: string } };
+    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { input: { fileName: string }; lyrics: { text: string } };
     expect(report.input.fileName).toBe('passwd.wav');
     expect(report.lyrics.text).not.toMatch(/[<>]/);
   }, 180_000);

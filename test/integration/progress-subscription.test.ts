@@ -26,6 +26,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { createReadSideEnv, createReplicaServices, insertConversion, resultFor, run, startSubscription, type ReadSideEnv } from '../support/read-side-harness.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup, mintToken, REDIS_URL } from '../support/service-harness.js';
 
 const cleanup = new Cleanup();
@@ -460,9 +461,7 @@ describe('with a real worker running the pipeline', () => {
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
 
     // The worker stops the run (through its AbortSignal) and leaves the row and the storage as the cancel did.
-    const until = Date.now() + 5000;
-    while (worker.processor.running() > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(worker.processor.running()).toBe(0);
+    await eventually('the worker has stopped the run', () => worker.processor.running(), { until: (running) => running === 0, timeoutMs: 5000, intervalMs: 20 });
     const stored = await em().findOneOrFail(Conversion, row.id);
     expect(stored).toMatchObject({ status: ConversionStatus.CANCELLED, result: null });
     const left = await readdir(join(env.config.storageDir, ...storageKeys.dir(row.id).split('/'))).catch(() => []);

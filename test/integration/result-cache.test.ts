@@ -7,10 +7,8 @@
  * is a miss; another user's identical upload is computed afresh (issue 10, hole 8). With the cache's Redis (a private redis-server) killed, lookups are misses and jobs
  * complete.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -23,7 +21,8 @@ import { storageKeys } from '../../src/worker/conversion-job.js';
 import { createResultCache } from '../../src/worker/result-cache.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
-import { Cleanup, freePort } from '../support/service-harness.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
+import { Cleanup } from '../support/service-harness.js';
 
 /** A completed conversion's files: its outputs (the upload is deleted once it completes). */
 const OUTPUTS = ['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
@@ -169,33 +168,13 @@ describe('with the result cache on a Redis that dies', () => {
   const cleanup = new Cleanup();
   const pipeline = countingPipeline();
   let env: WorkerEnv;
-  let server: ChildProcess;
+  let server: PrivateRedis;
   let cacheRedis: Redis;
 
-  /** A private redis-server on a free port, nothing kept on disk; the shared Redis is never touched. */
-  async function startRedis(port: number): Promise<ChildProcess> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.end('PING\r\n');
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
-      if (up) return child;
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   beforeAll(async () => {
-    const port = await freePort();
-    server = await startRedis(port);
-    cleanup.add(() => (server.exitCode === null && server.signalCode === null ? new Promise((resolve) => (server.once('exit', resolve), server.kill('SIGKILL'))) : undefined));
-    cacheRedis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 1000) });
+    // A private redis-server on a free port, nothing kept on disk; the shared Redis is never touched.
+    server = await startPrivateRedis(cleanup);
+    cacheRedis = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 1000) });
     cacheRedis.on('error', () => undefined);
     cleanup.add(() => cacheRedis.disconnect());
     env = await startWorkerEnv(cleanup, {
@@ -211,10 +190,7 @@ describe('with the result cache on a Redis that dies', () => {
     expect((await convert(cleanup, env, { userId: owner })).row.reusedFrom).not.toBeNull();
     expect(pipeline.runs).toEqual([7]);
 
-    await new Promise((resolve) => {
-      server.once('exit', resolve);
-      server.kill('SIGKILL');
-    });
+    await server.kill();
     const missesBefore = await counter(env, 'cacheMisses');
     const third = await convert(cleanup, env, { userId: owner });
     const fourth = await convert(cleanup, env, { userId: owner });

@@ -149,14 +149,13 @@ describe('a conversion that meets a retryable storage failure', () => {
 });
 
 describe('stopping a worker', () => {
+  // Each test has a database, a Redis prefix and a storage folder of its own: neither sees the
+  // other's jobs or rows.
   const cleanup = new Cleanup();
-  let env: WorkerEnv;
-  beforeAll(async () => {
-    env = await startWorkerEnv(cleanup, { worker: { stallIntervalMs: 1000 } });
-  });
-  afterAll(() => cleanup.run());
+  afterEach(() => cleanup.run());
 
   it('takes no new job and waits for the running conversion to complete', async () => {
+    const env = await startWorkerEnv(cleanup, { worker: { stallIntervalMs: 1000 } });
     const conversion = await insertPendingConversion(env);
     const progress = await recordProgress(cleanup, env, conversion.id);
     await enqueue(env, conversion.id);
@@ -169,21 +168,28 @@ describe('stopping a worker', () => {
     // Stopped: a new job waits in the queue.
     const next = await insertPendingConversion(env);
     await enqueue(env, next.id);
+    // An observation window, not a wait for something: no condition can show that nothing takes the
+    // job. A worker still taking jobs would have started it well within it (it did within ms above).
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await loadConversion(env, next.id)).status).toBe(ConversionStatus.PENDING);
     expect((await env.services.queue.checkHealth()).waiting).toBe(1);
   });
 
   it('past its bound, puts the running conversion back to PENDING and another worker completes it', async () => {
-    // The job queued in the previous test is picked up by this worker; stop it 0.2 s into the run.
+    const env = await startWorkerEnv(cleanup, { worker: { stallIntervalMs: 1000 } });
+    // The harness's worker is stopped: this test's workers are started with the bounds it needs.
+    await env.worker.stop();
+    const conversion = await insertPendingConversion(env);
+    const progress = await recordProgress(cleanup, env, conversion.id);
+    await enqueue(env, conversion.id);
+    // This worker takes the job; it is stopped in the middle of the run with a 0.2 s bound.
     const first = await startWorker(env.services, { stallIntervalMs: 1000, stopTimeoutMs: 200 });
-    const [row] = await env.services.orm.em.fork().getConnection().execute<{ id: string }[]>(`select "id" from "conversions" where "status" <> 'COMPLETED'`);
-    const progress = await recordProgress(cleanup, env, row.id);
+    cleanup.add(() => first.stop());
     await progress.waitFor((e) => e.stage === 'PITCH_EXTRACTION', 30_000);
     await first.stop();
-    const back = await loadConversion(env, row.id);
+    const back = await loadConversion(env, conversion.id);
     expect(back.status).toBe(ConversionStatus.PENDING);
-    expect(await storedFiles(env, row.id)).toEqual(['input']);
+    expect(await storedFiles(env, conversion.id)).toEqual(['input']);
     expect(progress.events.at(-1)).toMatchObject({ status: 'PENDING', final: false });
 
     // A new worker finds the job stalled (no heartbeat for a stall interval) and runs it again.
@@ -191,6 +197,6 @@ describe('stopping a worker', () => {
     cleanup.add(() => second.stop());
     const final = await progress.final(30_000);
     expect(final.status).toBe('COMPLETED');
-    expect((await loadConversion(env, row.id)).status).toBe(ConversionStatus.COMPLETED);
+    expect((await loadConversion(env, conversion.id)).status).toBe(ConversionStatus.COMPLETED);
   });
 });

@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.js';
 import { freePort, type Cleanup } from './service-harness.js';
 
 /** The repository root: two folders up from test/support, three when this runs compiled from dist/test/support (bench scripts). */
@@ -98,10 +99,6 @@ export interface StartOptions {
   onLine?: (line: string) => void;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Starts `node dist/src/main.js <mode>` and waits until it is ready: for an API, until
  * `GET /health/live` answers 200 (PORT, HOST and PUBLIC_URL are set from `env.PORT`); for a worker,
@@ -173,27 +170,27 @@ export async function startServiceProcess(cleanup: Cleanup, options: StartOption
   };
   cleanup.add(() => stop());
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const failed = (why: string) => new Error(`${options.name} (${options.mode}) ${why}. Its output:\n${output()}`);
   if (serves) {
-    for (;;) {
-      if (exitedYet) throw failed(`exited with ${await exited} before it was ready`);
-      try {
-        const response = await fetch(`${processHandle.url}/health/live`, { signal: AbortSignal.timeout(1000) });
-        await response.arrayBuffer();
-        if (response.status === 200) break;
-      } catch {
-        // Not listening yet.
-      }
-      if (Date.now() > deadline) throw failed('did not answer /health/live in time');
-      await delay(100);
-    }
+    const live = async () => {
+      const response = await fetch(`${processHandle.url}/health/live`, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      return response.status === 200;
+    };
+    // A probe that throws (not listening yet) is polled again; an exit ends the wait at once.
+    const outcome = await eventually('it answers /health/live with 200', async () => (exitedYet ? 'exited' : (await live()) ? 'ready' : null), { timeoutMs: readyTimeoutMs, intervalMs: 100 }).catch(
+      (error: Error) => {
+        throw failed(`did not answer /health/live in time (${error.message})`);
+      },
+    );
+    if (outcome === 'exited') throw failed(`exited with ${await exited} before it was ready`);
   } else if (!started) {
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       new Promise<'ready'>((resolve) => onStarted.push(() => resolve('ready'))),
       exited.then(() => 'exited' as const),
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), readyTimeoutMs))),
     ]).finally(() => clearTimeout(timer));
     if (outcome === 'exited') throw failed(`exited with ${await exited} before it was ready`);
     if (outcome === 'timeout') throw failed('did not log "Worker started" in time');
