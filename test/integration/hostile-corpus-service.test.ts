@@ -23,11 +23,22 @@ import { GOOD_PROMPT, HOSTILE_AUDIO, HOSTILE_TEXT, melodyWav, type HostileVerdic
 const cleanup = new Cleanup();
 let api: ApiEnv;
 
+/** Every audio item's bytes, made once before the API starts (see beforeAll). */
+const corpusBytes = new Map<string, Uint8Array>();
+const bytesOf = (item: { id: string }): Uint8Array => corpusBytes.get(item.id)!;
+
 beforeAll(async () => {
+  // The corpus is made before the API serves anything. Rendering a melody or 60 MB of tone is seconds
+  // of synchronous work on a busy machine; done between two requests, it stalls this process (the
+  // in-process API's event loop too) long enough for the server to drop the client's idle keep-alive
+  // connection just as the client reuses it for the upload: ECONNRESET on a valid upload (issue 18,
+  // seen 3 times in one loaded run; reproduced with a plain Node server and fetch after a 6.5 s stall).
+  for (const item of HOSTILE_AUDIO) corpusBytes.set(item.id, await item.bytes());
+  melodyWav();
   // The deepest path of the schema is 6 fields (history.edges.node.result.melody.key), so a depth
   // limit of 5 makes QUERY_TOO_DEEP reachable; every corpus operation is at most 4 deep.
   api = await startApi(cleanup, { GRAPHQL_MAX_DEPTH: '5' });
-});
+}, 180_000);
 afterAll(() => cleanup.run());
 
 /** What a rejected request must leave exactly as it was (users may gain the caller's row). */
@@ -113,11 +124,11 @@ describe('the hostile audio corpus through the convertMelody mutation', () => {
     const token = api.token(`hostile-${item.id}-${uniqueSuffix()}`);
     const before = await leftovers(api);
     if (!item.expected.accepted && item.expected.code === 'FILE_TOO_LARGE') {
-      await expectOversizeRefused(token, before, await item.bytes(), item.fileName);
+      await expectOversizeRefused(token, before, bytesOf(item), item.fileName);
       await expectAlive();
       return;
     }
-    const response = await uploadConversion(api, { token, file: { bytes: await item.bytes(), name: item.fileName } });
+    const response = await uploadConversion(api, { token, file: { bytes: bytesOf(item), name: item.fileName } });
     expectAnswer(response, item.expected, 'audio');
     if (item.expected.accepted) {
       const row = await checkAcceptedAndClean(response, token, before);
@@ -334,7 +345,7 @@ describe('accepted hostile input through a worker', () => {
     const markup = HOSTILE_TEXT.find((item) => item.id === 'prompt-lyrics-control-markup')!;
     const traversal = HOSTILE_AUDIO.find((item) => item.id === 'path-traversal-name')!;
     const token = env.token(`worker-${uniqueSuffix()}`);
-    const response = await uploadConversion(env, { token, file: { bytes: await traversal.bytes(), name: traversal.fileName }, input: markup.input });
+    const response = await uploadConversion(env, { token, file: { bytes: bytesOf(traversal), name: traversal.fileName }, input: markup.input });
     expect(response.body.data!.convertMelody.userErrors).toEqual([]);
     const id = conversionUuidFromId(response.body.data!.convertMelody.conversion!.id)!;
 
