@@ -41,13 +41,19 @@ function countingPipeline(): { run: RunPipeline; runs: (number | null | undefine
   };
 }
 
+/**
+ * How long one conversion may take (a real pipeline run; on a busy machine over 30 s). A test's own
+ * timeout is this times its conversions, so the test never gives up before the waits it is made of.
+ */
+const CONVERSION_MS = 90_000;
+
 /** Converts one conversion through the worker and returns its final event and row. */
 async function convert(cleanup: Cleanup, env: WorkerEnv, options: { seed?: number; fileName?: string; userId?: string } = {}) {
   const conversion = await insertPendingConversion(env, { fileName: options.fileName, userId: options.userId });
   if (options.seed !== undefined) await (env.services.orm.em.fork() as EntityManager).nativeUpdate(Conversion, { id: conversion.id }, { seed: options.seed });
   const progress = await recordProgress(cleanup, env, conversion.id);
   await enqueue(env, conversion.id);
-  const final = await progress.final(90_000);
+  const final = await progress.final(CONVERSION_MS);
   return { id: conversion.id, final, events: progress.events, row: await loadConversion(env, conversion.id) };
 }
 
@@ -103,7 +109,7 @@ describe('the same audio bytes with the same options from the same user', () => 
     // The copied report names this conversion's upload, not the first one's.
     const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { input: { fileName: string } };
     expect(report.input.fileName).toBe('second-take.flac');
-  });
+  }, 2 * CONVERSION_MS);
 
   it('with another seed are computed again', async () => {
     const other = await convert(cleanup, env, { userId: owner, seed: 8 });
@@ -128,7 +134,7 @@ describe('the same audio bytes with the same options from the same user', () => 
     expect(fourth.row.reusedFrom).toBe(third.id);
     expect(pipeline.runs).toEqual([7, 8, 7]);
     expect(await attemptDirs(env, fourth.id)).toEqual([fourth.row.attemptId]);
-  });
+  }, 2 * CONVERSION_MS);
 
   it("from another user are computed afresh: the first user's result, warnings and upload stay theirs", async () => {
     const runsBefore = pipeline.runs.length;
@@ -143,7 +149,7 @@ describe('the same audio bytes with the same options from the same user', () => 
     const again = await convert(cleanup, env, { userId: stranger });
     expect(again.row.reusedFrom).toBe(theirs.id);
     expect(pipeline.runs).toHaveLength(runsBefore + 1);
-  });
+  }, 2 * CONVERSION_MS);
 });
 
 describe('with the result cache off (RESULT_CACHE_TTL_SECONDS=0)', () => {
@@ -161,7 +167,7 @@ describe('with the result cache off (RESULT_CACHE_TTL_SECONDS=0)', () => {
     expect(again.row.reusedFrom).toBeNull();
     expect(pipeline.runs).toEqual([7, 7]);
     expect(await env.services.redis.keys(`${env.config.redisPrefix}:result-cache:*`)).toEqual([]);
-  });
+  }, 2 * CONVERSION_MS);
 });
 
 describe('with the result cache on a Redis that dies', () => {
@@ -198,5 +204,5 @@ describe('with the result cache on a Redis that dies', () => {
     expect([third.row.reusedFrom, fourth.row.reusedFrom]).toEqual([null, null]);
     expect(pipeline.runs).toEqual([7, 7, 7]);
     expect(await counter(env, 'cacheMisses')).toBe(missesBefore + 2);
-  });
+  }, 4 * CONVERSION_MS);
 });
