@@ -55,6 +55,12 @@ class FlakyStorage implements Storage {
   }
 }
 
+/**
+ * How long one pipeline run of the fixture may take: on a busy machine (load 27, 2 cores) one took
+ * over 30 s. Waits for the end of N runs are N times this, and a test's timeout covers its waits.
+ */
+const RUN_MS = 90_000;
+
 describe('a conversion that runs past JOB_TIMEOUT_SECONDS', () => {
   const cleanup = new Cleanup();
   let env: WorkerEnv;
@@ -108,7 +114,7 @@ describe('a conversion that meets a retryable storage failure', () => {
     storage.failures.set(conversion.id, 2);
     const progress = await recordProgress(cleanup, env, conversion.id);
     await enqueue(env, conversion.id);
-    const final = await progress.final(90_000);
+    const final = await progress.final(3 * RUN_MS);
 
     expect(final).toMatchObject({ status: 'COMPLETED', final: true });
     const row = await loadConversion(env, conversion.id);
@@ -133,14 +139,14 @@ describe('a conversion that meets a retryable storage failure', () => {
     expect(firstWait).toBeGreaterThanOrEqual(BACKOFF_MS - 20);
     expect(secondWait).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 20);
     process.stdout.write(`retry waits: ${firstWait.toFixed(0)} ms, ${secondWait.toFixed(0)} ms (backoff ${BACKOFF_MS} ms doubling)\n`);
-  });
+  }, 4 * RUN_MS);
 
   it('fails with the error once its retries are used up, leaving no outputs', async () => {
     const conversion = await insertPendingConversion(env);
     storage.failures.set(conversion.id, Number.POSITIVE_INFINITY);
     const progress = await recordProgress(cleanup, env, conversion.id);
     await enqueueConversion(env.services.queue, { conversionId: conversion.id }, { retries: 1, backoffMs: 50 });
-    const final = await progress.final(60_000);
+    const final = await progress.final(2 * RUN_MS);
 
     expect(final).toMatchObject({ status: 'FAILED', final: true, error: { code: 'STORAGE_ERROR' } });
     const row = await loadConversion(env, conversion.id);
@@ -149,7 +155,7 @@ describe('a conversion that meets a retryable storage failure', () => {
     expect(row.error?.code).toBe('STORAGE_ERROR');
     expect(progress.events.filter((e) => e.message === 'Processing started')).toHaveLength(2);
     expect(await storedFiles(env, conversion.id)).toEqual(['input']);
-  });
+  }, 3 * RUN_MS);
 });
 
 describe('stopping a worker', () => {
@@ -202,8 +208,8 @@ describe('stopping a worker', () => {
     // A new worker finds the job stalled (no heartbeat for a stall interval) and runs it again.
     const second = await startWorker(env.services, { stallIntervalMs: 1000 });
     cleanup.add(() => second.stop());
-    const final = await progress.final(30_000);
+    const final = await progress.final(RUN_MS);
     expect(final.status).toBe('COMPLETED');
     expect((await loadConversion(env, conversion.id)).status).toBe(ConversionStatus.COMPLETED);
-  });
+  }, 3 * RUN_MS);
 });
