@@ -25,6 +25,7 @@ import { QuotaRepository } from '../../src/modules/quota/quota.repository.js';
 import { renderMelody, twinkle } from '../support/signals.js';
 import { Cleanup, POSTGRES_ADMIN_URL, createTestResources, type TestResources } from '../support/service-harness.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
+import { eventually } from '../support/eventually.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, storedFiles, type ProgressRecorder, type WorkerEnv } from '../support/worker-harness.js';
 
@@ -67,17 +68,6 @@ async function kill9(worker: ServiceProcess): Promise<void> {
 /** `it`, with what the workers printed added to a failure's message. */
 function withOutputs(name: string, body: () => Promise<void>, timeoutMs: number): void {
   itWithOutputs(name, () => workers, body, timeoutMs, 30);
-}
-
-/** Polls `read` every 100 ms until it returns a value that is not undefined. */
-async function until<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function rowState(id: string): Promise<{ status: string; attempt_id: string | null; stall_count: number }> {
@@ -142,9 +132,10 @@ describe('a job that loses its worker every time', () => {
       // Three runs reach PROCESSING and lose their worker (stall counts 0, 1, 2 at their claims).
       for (let run = 0; run < 3; run++) {
         const worker = await startWorkerProcess();
-        const state = await until(`run ${run + 1} to claim the row`, async () => {
-          const current = await rowState(conversion.id);
-          return current.status === 'PROCESSING' && current.attempt_id !== null && !attempts.includes(current.attempt_id) ? current : undefined;
+        const state = await eventually(`run ${run + 1} claims the row`, () => rowState(conversion.id), {
+          until: (current) => current.status === 'PROCESSING' && current.attempt_id !== null && !attempts.includes(current.attempt_id),
+          timeoutMs: 60_000,
+          intervalMs: 100,
         });
         expect(state.stall_count).toBe(run);
         attempts.push(state.attempt_id!);
@@ -194,11 +185,12 @@ describe('a PostgreSQL outage during a batch of 20 jobs', () => {
       for (const { id } of batch) await enqueue(env, id);
 
       // Mid-batch: some jobs done, others running.
-      await until('the first completions', async () => (batch.filter(({ progress }) => finals(progress).length > 0).length >= 3 ? true : undefined), 120_000);
+      await eventually('the first completions', () => batch.filter(({ progress }) => finals(progress).length > 0).length, { until: (done) => done >= 3, timeoutMs: 120_000, intervalMs: 100 });
       const admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
       try {
         await admin.raw(`alter database "${resources.databaseName}" allow_connections false`);
         await admin.raw('select pg_terminate_backend("pid") from pg_stat_activity where "datname" = ? and "pid" <> pg_backend_pid()', [resources.databaseName]);
+        // The fault: PostgreSQL refuses the database for 4 s (the length of the outage, not a wait for something).
         await new Promise((resolve) => setTimeout(resolve, 4000));
       } finally {
         await admin.raw(`alter database "${resources.databaseName}" allow_connections true`);

@@ -11,7 +11,7 @@ import { Cleanup, createTestResources, mintToken, uniqueSuffix, type TestResourc
 import { startApiProcess, type ServiceProcess } from '../support/service-processes.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
 import { AWAIT_ACK, BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, malformedWsMessages, part, postMultipart, rawExchange, seededRandom, serves, stepSocket, uploadBody, wsExchange } from '../support/raw-requests.js';
-import { waitUntil } from '../support/queue-harness.js';
+import { eventually } from '../support/eventually.js';
 import { initOrm } from '../../src/platform/database.js';
 import { ENTITIES } from '../../src/modules/entities.js';
 import { signToken } from '../../src/platform/auth.js';
@@ -257,7 +257,7 @@ describe('credentials on an open WebSocket (hole 4)', () => {
     await socket.init({ authorization: `Bearer ${token}` });
     expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ data: [expect.objectContaining({ quota: expect.any(Object) })], errors: [] });
     // Waits for the clock to pass the token's exp (a condition, not a timed assertion).
-    await waitUntil('the token has expired', async () => Math.floor(Date.now() / 1000) > issuedAt + lifetimeSeconds, 10_000);
+    await eventually('the token has expired', () => Math.floor(Date.now() / 1000) > issuedAt + lifetimeSeconds, { timeoutMs: 10_000 });
     expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ closed: 4403 });
     await expectServing();
   });
@@ -371,7 +371,7 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
         socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(uploadHead(token, 300_000)), start])));
       });
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-      await waitUntil('the quota unit of the cut upload is given back', async () => (await quotaUsed(token)) === 0, 30_000);
+      await eventually('the quota unit of the cut upload is given back', () => quotaUsed(token), { until: (used) => used === 0, timeoutMs: 30_000 });
       expect(small.running()).toBe(true);
       expect(await serves(small.url!, resources.jwtSecret, `alive-${uniqueSuffix()}`)).toEqual({ live: 200, quota: 200, errors: null });
     },
@@ -418,7 +418,7 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
         expect(result.answer).toMatch(/connection: close/i);
         expect(result.answer).toContain('FILE_TOO_LARGE');
       }
-      await waitUntil('nothing of the refused upload is held', async () => (await quotaUsed(token)) === 0, 30_000);
+      await eventually('nothing of the refused upload is held', () => quotaUsed(token), { until: (used) => used === 0, timeoutMs: 30_000 });
       expect(small.running()).toBe(true);
     },
     120_000,
@@ -442,16 +442,12 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
       // Once one closes, the user may connect again.
       two.close();
       await two.closed();
-      await waitUntil('a freed connection slot is admitted', async () => {
+      await eventually('a freed connection slot is admitted', async () => {
         const again = await stepSocket(small.url!);
         own.add(() => again.close());
-        try {
-          await again.init({ authorization: `Bearer ${token}` });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 10_000);
+        await again.init({ authorization: `Bearer ${token}` });
+        return true;
+      }, { timeoutMs: 10_000 });
     },
     60_000,
   );

@@ -16,7 +16,8 @@ import { ENTITIES } from '../../src/modules/entities.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { uploadConversion } from '../support/api-harness.js';
-import { shortMelody, waitUntil } from '../support/queue-harness.js';
+import { eventually } from '../support/eventually.js';
+import { shortMelody } from '../support/queue-harness.js';
 import { Cleanup, createTestResources, mintToken, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 
@@ -61,11 +62,10 @@ describe('the start limiter across two worker processes', () => {
     workers.push(...started);
 
     const em = () => orm.em.fork() as EntityManager;
-    await waitUntil(
-      () => `all ${JOBS} completed\n${outputs()}`,
-      async () => (await em().count(Conversion, { id: { $in: ids }, status: ConversionStatus.COMPLETED })) === JOBS,
-      240_000,
-    );
+    await eventually(() => `all ${JOBS} completed\n${outputs()}`, () => em().count(Conversion, { id: { $in: ids }, status: ConversionStatus.COMPLETED }), {
+      until: (completed) => completed === JOBS,
+      timeoutMs: 240_000,
+    });
     const rows = await em().find(Conversion, { id: { $in: ids } }, { orderBy: { startedAt: 'asc' } });
     const starts = rows.map((row) => row.startedAt!.getTime());
     // Any LIMIT + 1 consecutive starts span at least one window (less the stamping slack).

@@ -25,6 +25,7 @@ import { conversionGlobalId, conversionUuidFromId } from '../../src/modules/node
 import { Role } from '../../src/modules/user/user.entity.js';
 import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { postGraphQL, uploadConversion, type UploadFile } from '../support/api-harness.js';
+import { eventually } from '../support/eventually.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { followProgress, progressClient, type ProgressEvent } from '../support/progress-client.js';
 import { Cleanup, createTestResources, filesUnder, mintToken, queuedJobs, type TestResources } from '../support/service-harness.js';
@@ -295,8 +296,11 @@ describe('two API processes and a worker process', () => {
   e2e('ran one job per conversion and completed each once, the idempotent retry included', async () => {
     // Bee-Queue records a job as done (and the worker logs it) just after its final event went out.
     const completions = () => worker!.output().split('\n').filter((line) => line.includes('Conversion completed'));
-    const until = Date.now() + 10_000;
-    while (((await stats(api1)).queue.active > 0 || completions().length < 2) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('no job is active and the worker logged both completions', async () => ({ active: (await stats(api1)).queue.active, completions: completions().length }), {
+      until: (now) => now.active === 0 && now.completions >= 2,
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(await stats(api1)).toEqual({ verdict: 'OK', queue: { waiting: 0, active: 0, completed: 2, failed: 0, delayed: 0 } });
     expect(await leftovers()).toMatchObject({ conversions: 2, jobs: 2, waiting: 0 });
     expect(completions()).toHaveLength(2);
@@ -386,9 +390,12 @@ describe('two API processes and a worker process', () => {
     expect(events.at(-1)).toMatchObject({ conversion: { status: 'CANCELLED' } });
 
     // The worker aborts the run through its AbortSignal (it says so) and leaves nothing.
-    const until = Date.now() + 15_000;
     const abortedInWorker = () => worker!.output().split('\n').some((line) => line.includes('Conversion cancelled during processing') && line.includes(uuid));
-    while ((!abortedInWorker() || (await stats(api1)).queue.active > 0) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('the worker logged the abort and no job is active', async () => ({ aborted: abortedInWorker(), active: (await stats(api1)).queue.active }), {
+      until: (now) => now.aborted && now.active === 0,
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     expect(abortedInWorker()).toBe(true);
     expect((await stats(api1)).queue).toMatchObject({ active: 0, waiting: 0 });
     const row = (await conversionOn(api2, id, bob()))!;

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/platform/config.js';
 import { createServices } from '../../src/services.js';
 import { Cleanup, createTestResources } from '../support/service-harness.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
+import { eventually } from '../support/eventually.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { enqueue, insertPendingConversion, loadConversion, type WorkerEnv } from '../support/worker-harness.js';
 
@@ -62,13 +63,8 @@ afterAll(async () => {
   await cleanup.run();
 }, 120_000);
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}. Worker output:\n${worker.output().split('\n').slice(-40).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** `what`, and the worker's last 40 lines of output, for a failure's message. */
+const withOutput = (what: string) => () => `${what}. Worker output:\n${worker.output().split('\n').slice(-40).join('\n')}`;
 
 const statusOf = async (id: string) => (await loadConversion(env, id)).status;
 
@@ -76,7 +72,7 @@ describe('a worker process whose Redis is killed mid-job and restarted empty', (
   it('stays up without escaped errors, finishes the interrupted conversion and a new one, and stops cleanly', async () => {
     const interrupted = await insertPendingConversion(env);
     await enqueue(env, interrupted.id);
-    await until('the first conversion is PROCESSING', async () => (await statusOf(interrupted.id)) === ConversionStatus.PROCESSING, 60_000);
+    await eventually(withOutput('the first conversion is PROCESSING'), () => statusOf(interrupted.id), { until: (status) => status === ConversionStatus.PROCESSING, timeoutMs: 60_000, intervalMs: 100 });
 
     await redis.kill();
     // The fault: an outage of several stall intervals, so the worker's heartbeats, stalled checks,
@@ -84,10 +80,10 @@ describe('a worker process whose Redis is killed mid-job and restarted empty', (
     await new Promise((resolve) => setTimeout(resolve, 3 * STALL_INTERVAL_MS));
     await redis.start();
 
-    await until('the interrupted conversion is COMPLETED', async () => (await statusOf(interrupted.id)) === ConversionStatus.COMPLETED, 180_000);
+    await eventually(withOutput('the interrupted conversion is COMPLETED'), () => statusOf(interrupted.id), { until: (status) => status === ConversionStatus.COMPLETED, timeoutMs: 180_000, intervalMs: 100 });
     const after = await insertPendingConversion(env);
     await enqueue(env, after.id);
-    await until('the conversion queued after the restart is COMPLETED', async () => (await statusOf(after.id)) === ConversionStatus.COMPLETED, 180_000);
+    await eventually(withOutput('the conversion queued after the restart is COMPLETED'), () => statusOf(after.id), { until: (status) => status === ConversionStatus.COMPLETED, timeoutMs: 180_000, intervalMs: 100 });
 
     expect(worker.running()).toBe(true);
     expect(escaped).toEqual([]);

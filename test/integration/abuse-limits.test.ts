@@ -21,12 +21,24 @@ import { toneWav } from '../support/hostile-inputs.js';
 import { DECODE_REFUSAL_COST } from '../../src/modules/conversion/conversion.service.js';
 import { insertConversion } from '../support/read-side-harness.js';
 import { followProgress, progressClient } from '../support/progress-client.js';
+import { eventually } from '../support/eventually.js';
 
 
 
 const QUOTA = '{ quota { enforced daily { limit used } } }';
 
 /** A second API instance on the same database, Redis prefix and secrets as `api` (another replica). */
+/**
+ * The rate limits count in fixed one-minute windows: waits, when less than 10 s of the current window
+ * are left, until the next one has begun (half a second in), so that a test's requests share one window.
+ */
+async function clearOfWindowBoundary(): Promise<void> {
+  await eventually('at least 10 s of the current rate-limit window are left', () => {
+    const intoMinute = Date.now() % 60_000;
+    return intoMinute >= 500 && intoMinute <= 50_000;
+  }, { timeoutMs: 11_000, intervalMs: 100 });
+}
+
 async function replicaOf(cleanup: Cleanup, api: ApiEnv): Promise<{ url: string }> {
   const services = await createServices(api.config, { role: 'api' });
   cleanup.add(() => services.close());
@@ -119,9 +131,7 @@ describe('the per-user rate limit', () => {
   it('is shared by two API instances through Redis and answers 429 RATE_LIMITED with Retry-After', async () => {
     const api = await startApi(cleanup, { RATE_LIMIT_PER_MINUTE: '5' });
     const replica = await replicaOf(cleanup, api);
-    // Fixed one-minute windows: stay clear of a window boundary so all six requests share one.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    await clearOfWindowBoundary();
     const user = api.token(`user-${uniqueSuffix()}`);
     const other = api.token(`user-${uniqueSuffix()}`);
     for (const url of [api.url, replica.url, api.url, replica.url, api.url]) {
@@ -143,8 +153,7 @@ describe('the per-user rate limit', () => {
 
   it('limits operations without a credential per client IP (ANONYMOUS_RATE_LIMIT_PER_MINUTE), and leaves authenticated users to their own limit', async () => {
     const api = await startApi(cleanup, { ANONYMOUS_RATE_LIMIT_PER_MINUTE: '5', RATE_LIMIT_PER_MINUTE: '100' });
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    await clearOfWindowBoundary();
     for (let index = 0; index < 5; index++) expect((await rawPost(api.url, JSON.stringify({ query: '{ __typename }' }))).status).toBe(200);
     const refused = await rawPost(api.url, JSON.stringify({ query: '{ __typename }' }));
     expect({ status: refused.status, code: refused.body.errors?.[0]?.extensions?.code, limit: refused.body.errors?.[0]?.extensions?.limit }).toEqual({ status: 429, code: 'RATE_LIMITED', limit: 5 });
@@ -155,8 +164,7 @@ describe('the per-user rate limit', () => {
   it('charges an upload refused after decoding DECODE_REFUSAL_COST more units, so repeated refusals reach the limit sooner', async () => {
     const limit = DECODE_REFUSAL_COST + 5;
     const api = await startApi(cleanup, { RATE_LIMIT_PER_MINUTE: String(limit) });
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    await clearOfWindowBoundary();
     const user = api.token(`refused-${uniqueSuffix()}`);
     const refused = await uploadConversion(api, { token: user, file: { bytes: toneWav(0.5, 16_000, 0.3), name: 'short.wav' } });
     expect(refused.body.data?.convertMelody.userErrors[0]?.code).toBe('TOO_SHORT');
@@ -197,8 +205,7 @@ describe('the open-subscription limit', () => {
     // Closing the replica's socket completes its subscription and gives the slot back.
     await secondClient.dispose();
     const key = `${api.config.redisPrefix}:subscriptions:${userId}`;
-    for (let i = 0; i < 50 && (await api.services.redis.zcard(key)) !== 1; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await api.services.redis.zcard(key)).toBe(1);
+    await eventually('the slot is given back', () => api.services.redis.zcard(key), { until: (open) => open === 1, timeoutMs: 5000, intervalMs: 100 });
     const again = followProgress(progressClient(cleanup, api.url, token), ids[2]!);
     expect(await again.waitFor(() => true, 10_000)).toMatchObject({ status: 'PROCESSING' });
   });

@@ -307,6 +307,8 @@ describe('serviceStatsUpdated', () => {
     expect(ticker.subscriberCount).toBe(0);
     expect(ticker.active).toBe(false);
     const after = ticker.computations;
+    // An observation window longer than one interval (1 s), not a wait for something: no condition
+    // can show that nothing happens. A ticker still running would have computed in it.
     await new Promise((r) => setTimeout(r, 1300));
     expect(ticker.computations).toBe(after);
   }, 20_000);

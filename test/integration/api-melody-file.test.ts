@@ -14,7 +14,7 @@ import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { leftovers, startApi, uploadConversion, type ApiEnv, type UploadFile } from '../support/api-harness.js';
-import { waitUntil } from '../support/queue-harness.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup } from '../support/service-harness.js';
 import { fixtureBytes } from '../support/worker-harness.js';
 
@@ -51,16 +51,10 @@ async function convert(melody: UploadFile, seed = 7): Promise<string> {
 
 /** Waits until the conversion has finished, COMPLETED or FAILED. */
 async function finished(id: string): Promise<Conversion> {
-  let last: Conversion | null = null;
-  await waitUntil(
-    () => `${id} has finished (last: ${last?.status ?? 'none'})`,
-    async () => {
-      last = await em().findOneOrFail(Conversion, { id });
-      return last.status === ConversionStatus.COMPLETED || last.status === ConversionStatus.FAILED;
-    },
-    120_000,
-  );
-  return last!;
+  return eventually(`${id} has finished`, () => em().findOneOrFail(Conversion, { id }), {
+    until: (last) => last.status === ConversionStatus.COMPLETED || last.status === ConversionStatus.FAILED,
+    timeoutMs: 120_000,
+  });
 }
 
 async function reportOf(conversion: Conversion): Promise<ConversionReport> {

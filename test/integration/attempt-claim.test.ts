@@ -10,6 +10,7 @@ import { Conversion, ConversionStatus, type ResultData } from '../../src/modules
 import { attemptKeys } from '../../src/worker/attempt-outputs.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup } from '../support/service-harness.js';
 
 /** What the instrumented pipeline does to the row, and when. */
@@ -57,7 +58,7 @@ describe('a run whose row is taken over by another attempt', () => {
     const progress = await recordProgress(cleanup, env, conversion.id);
     const before = await succeededJobs(env);
     await enqueue(env, conversion.id);
-    await waitUntil(async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0);
+    await eventually('its job has succeeded and the worker is idle', async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0, { timeoutMs: 60_000 });
 
     const row = await loadConversion(env, conversion.id);
     expect(row).toMatchObject({ status: ConversionStatus.COMPLETED, attemptId: other });
@@ -76,7 +77,7 @@ describe('a run whose row is taken over by another attempt', () => {
     const progress = await recordProgress(cleanup, env, conversion.id);
     const before = await succeededJobs(env);
     await enqueue(env, conversion.id);
-    await waitUntil(async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0);
+    await eventually('its job has succeeded and the worker is idle', async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0, { timeoutMs: 60_000 });
 
     const row = await loadConversion(env, conversion.id);
     expect(row).toMatchObject({ status: ConversionStatus.PROCESSING, attemptId: other, result: null });
@@ -86,11 +87,3 @@ describe('a run whose row is taken over by another attempt', () => {
     expect(progress.events.some((event) => event.stage === 'FINALIZATION')).toBe(false);
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -10,7 +10,7 @@ import BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/platform/redis.js';
 import { beeKey, beeQueueSettings, handBackJob, jobState, removeFinishedJob, retryScriptsOnNoScript, startStalledChecks } from '../../src/worker/bee-queue.adapter.js';
-import { waitUntil } from '../support/queue-harness.js';
+import { eventually } from '../support/eventually.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
 
@@ -57,7 +57,7 @@ describe('Bee-Queue behind its adapter', () => {
 
     const worker = await openQueue(name, 'worker', { removeOnSuccess: false });
     worker.process(async () => 'done');
-    await waitUntil('the job succeeded', async () => (await jobState(redis, config, name, 'job-1')) === 'succeeded', 10_000);
+    await eventually('the job succeeded', async () => (await jobState(redis, config, name, 'job-1')) === 'succeeded', { timeoutMs: 10_000 });
     expect(await redis.sismember(beeKey(config.redisPrefix, name, 'succeeded'), 'job-1')).toBe(1);
 
     // The retention sweep's removal: only while the record is in the finished set.
@@ -74,7 +74,7 @@ describe('Bee-Queue behind its adapter', () => {
     const worker = await openQueue(name, 'worker', { removeOnSuccess: false });
     worker.process(() => new Promise<void>((resolve) => (release = resolve)));
     cleanup.add(() => release());
-    await waitUntil('the worker holds the job', async () => (await jobState(redis, config, name, 'held')) === 'active', 10_000);
+    await eventually('the worker holds the job', async () => (await jobState(redis, config, name, 'held')) === 'active', { timeoutMs: 10_000 });
     await enqueue(producer, 'next');
 
     expect(await handBackJob(redis, config.redisPrefix, name, 'held')).toBe(true);
@@ -110,7 +110,7 @@ describe('Bee-Queue behind its adapter', () => {
     const errors: Error[] = [];
     const checks = startStalledChecks([{ key: 'only', queue }], stallInterval, (error) => errors.push(error));
     cleanup.add(() => checks.stop());
-    await waitUntil('the stalled job is waiting again', async () => (await jobState(redis, config, name, 'orphan')) === 'waiting', 10_000);
+    await eventually('the stalled job is waiting again', async () => (await jobState(redis, config, name, 'orphan')) === 'waiting', { timeoutMs: 10_000 });
     await checks.stop();
     expect(errors).toEqual([]);
   });

@@ -44,6 +44,12 @@ function expectOneSyllablePerNote(out: ConversionOutputs): void {
   expect(out.lyrics.sungNotes[0].continuation).toBe(false);
 }
 
+/**
+ * The time one conversion of a fixture is given: the suite's default test timeout. A test that runs
+ * several is given this times their number (one at 60 s for three runs timed out at a load of 27).
+ */
+const CONVERSION_MS = 60_000;
+
 describe('convertMelody on recorded melodies', () => {
   const cases: [string, string][] = [
     ['piano-waltz', 'high'],
@@ -102,7 +108,7 @@ describe('convertMelody on recorded melodies', () => {
     expect(b.report.lyrics.text).toBe(a.report.lyrics.text);
     expect(c.report.lyrics.text).not.toBe(a.report.lyrics.text);
     expect(Buffer.from(b.vocalsWav).equals(Buffer.from(a.vocalsWav))).toBe(true);
-  });
+  }, 3 * CONVERSION_MS);
 
   it('extends user lyrics with too few syllables over several notes, without a warning', async () => {
     const out = await convertMelody(request(await fixture('piano-waltz'), { lyrics: 'Summer night\nby the sea' }), ports);
@@ -158,7 +164,7 @@ describe('convertMelody on recorded melodies', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 2 * CONVERSION_MS);
 
   it('gives the same outputs when it yields between every slice of its long steps as when it yields every 10 ms', async () => {
     const audio = await fixture('voice-la');
@@ -173,7 +179,7 @@ describe('convertMelody on recorded melodies', () => {
     expect(Buffer.from(sliced.midi).equals(Buffer.from(timed.midi))).toBe(true);
     expect(sliced.musicXml).toBe(timed.musicXml);
     expect({ ...sliced.report, timings: null }).toEqual({ ...timed.report, timings: null });
-  });
+  }, 2 * CONVERSION_MS);
 
   it('does no work at all for a signal that is already aborted', async () => {
     const events: ProgressEvent[] = [];

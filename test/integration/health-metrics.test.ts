@@ -8,6 +8,7 @@
  */
 import { knex, type Knex } from '@mikro-orm/knex';
 import { startApi, postGraphQL, type ApiEnv } from '../support/api-harness.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup, POSTGRES_ADMIN_URL } from '../support/service-harness.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
@@ -36,14 +37,6 @@ async function probe(path: string): Promise<{ status: number; body: Record<strin
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function until(what: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('health probes', () => {
   it('reports live, ready and the details when every dependency is up', async () => {
     expect(await probe('/health/live')).toEqual({ status: 200, body: { status: 'ok' } });
@@ -60,20 +53,20 @@ describe('health probes', () => {
     expect((await probe('/health')).body).toMatchObject({ checks: { redis: { ok: false, error: expect.any(String) } } });
     expect((await probe('/health/live')).status).toBe(200);
     await api.services.redis.connect();
-    await until(async () => (await probe('/health/ready')).status === 200);
+    await eventually('readiness turns 200', () => probe('/health/ready'), { until: (answer) => answer.status === 200, timeoutMs: 15_000, intervalMs: 100 });
   });
 
   it('turns 503 while PostgreSQL refuses this database and 200 once it takes connections again', async () => {
     await admin.raw(`alter database "${databaseName}" allow_connections false`);
     await admin.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [databaseName]);
     const started = Date.now();
-    await until(async () => (await probe('/health/ready')).status === 503);
+    await eventually('readiness turns 503', () => probe('/health/ready'), { until: (answer) => answer.status === 503, timeoutMs: 15_000, intervalMs: 100 });
     // The probe answers within its check timeout, not after the pool's connection timeout.
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await probe('/health/ready')).body).toMatchObject({ checks: { postgres: 'down', redis: 'ok' } });
     expect((await probe('/health/live')).status).toBe(200);
     await admin.raw(`alter database "${databaseName}" allow_connections true`);
-    await until(async () => (await probe('/health/ready')).status === 200);
+    await eventually('readiness turns 200', () => probe('/health/ready'), { until: (answer) => answer.status === 200, timeoutMs: 15_000, intervalMs: 100 });
   });
 
   it('turns 503 while a migration is pending', async () => {
@@ -192,19 +185,19 @@ describe('a worker process with METRICS_PORT', () => {
     });
     const base = `http://127.0.0.1:${port}`;
     // "Worker started" (what the harness waits for) comes just before the metrics server listens.
-    await until(async () => (await fetch(`${base}/health/live`).catch(() => null))?.status === 200);
+    await eventually('the worker\'s metrics server is live', async () => (await fetch(`${base}/health/live`)).status, { until: (status) => status === 200, timeoutMs: 15_000, intervalMs: 100 });
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     const env = { config: api.config, services: api.services, worker: null as never, storageDir: api.storageDir } satisfies WorkerEnv;
     const conversion = await insertPendingConversion(env);
     const progress = await recordProgress(cleanup, env, conversion.id);
     await enqueue(env, conversion.id);
     expect(await progress.final(60_000)).toMatchObject({ status: 'COMPLETED' });
-    let families = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
     // The job's counters are updated just after the final event is published.
-    for (let i = 0; i < 50 && sampleValue(families, 'melody_jobs_completed_total', { outcome: 'COMPLETED' }) !== 1; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      families = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
-    }
+    const families = await eventually('the completed job is counted', async () => parsePrometheusText(await (await fetch(`${base}/metrics`)).text()), {
+      until: (now) => sampleValue(now, 'melody_jobs_completed_total', { outcome: 'COMPLETED' }) === 1,
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
     expect(sampleValue(families, 'melody_jobs_completed_total', { outcome: 'COMPLETED', role: 'worker' })).toBe(1);
     for (const stage of ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION', 'job']) {
       expect([stage, sampleValue(families, 'melody_job_duration_seconds_count', { stage })]).toEqual([stage, 1]);

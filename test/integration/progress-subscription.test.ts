@@ -26,6 +26,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { createReadSideEnv, createReplicaServices, insertConversion, resultFor, run, startSubscription, type ReadSideEnv } from '../support/read-side-harness.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup, mintToken, REDIS_URL } from '../support/service-harness.js';
 
 const cleanup = new Cleanup();
@@ -436,22 +437,31 @@ describe('with a real worker running the pipeline', () => {
     expect(await eventOf(iterator)).toMatchObject({ status: 'PENDING', final: false });
 
     await enqueueConversion(env.services.queue, { conversionId: row.id }, jobPolicy(env.config));
+    // Every event as it comes, until the subscription ends (after the final event). Waiting is on
+    // conditions below, not on a time between two events: a cold pipeline thread on a busy machine
+    // may take many seconds before its first one.
     const seen: ProgressEventData[] = [];
+    const errors: unknown[] = [];
+    let ended: { error?: unknown } | null = null;
+    void (async () => {
+      for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
+        if (step.value.errors) errors.push(step.value.errors);
+        seen.push(step.value.data!.conversionProgress);
+      }
+    })().then(
+      () => (ended = {}),
+      (error: unknown) => (ended = { error }),
+    );
     // Follow the run until the pipeline is past validation, then cancel through the API.
-    for (;;) {
-      const event = await eventOf(iterator);
-      seen.push(event);
-      if (event.status === 'PROCESSING' && event.stage === 'PITCH_EXTRACTION') break;
-      expect(event.final).toBe(false);
-    }
+    const atPitch = () => seen.findIndex((event) => event.status === 'PROCESSING' && event.stage === 'PITCH_EXTRACTION');
+    await eventually('the run reaches PITCH_EXTRACTION', atPitch, { until: (at) => at >= 0, timeoutMs: 30_000, intervalMs: 20 });
+    expect(seen.slice(0, atPitch()).filter((event) => event.final)).toEqual([]);
     const cancel = await run(schema, env, user, 'mutation($id: ID!) { cancelConversion(id: $id) { conversion { status } userErrors { code } } }', { id: conversionGlobalId(row.id) });
     expect(cancel.data).toEqual({ cancelConversion: { conversion: { status: 'CANCELLED' }, userErrors: [] } });
 
-    for (;;) {
-      const step = await nextWithin(iterator, 10_000);
-      if (step.done) break;
-      seen.push(step.value.data!.conversionProgress);
-    }
+    const end = await eventually('the subscription ends after the final event', () => ended, { timeoutMs: 10_000, intervalMs: 20 });
+    expect(end!.error).toBeUndefined();
+    expect(errors).toEqual([]);
     const finals = seen.filter((event) => event.final);
     expect(finals).toHaveLength(1);
     expect(seen.at(-1)).toMatchObject({ status: 'CANCELLED', final: true, conversion: { status: 'CANCELLED' } });
@@ -460,9 +470,7 @@ describe('with a real worker running the pipeline', () => {
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
 
     // The worker stops the run (through its AbortSignal) and leaves the row and the storage as the cancel did.
-    const until = Date.now() + 5000;
-    while (worker.processor.running() > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(worker.processor.running()).toBe(0);
+    await eventually('the worker has stopped the run', () => worker.processor.running(), { until: (running) => running === 0, timeoutMs: 5000, intervalMs: 20 });
     const stored = await em().findOneOrFail(Conversion, row.id);
     expect(stored).toMatchObject({ status: ConversionStatus.CANCELLED, result: null });
     const left = await readdir(join(env.config.storageDir, ...storageKeys.dir(row.id).split('/'))).catch(() => []);

@@ -19,7 +19,8 @@ import { finishedKey, recordFinish } from '../../src/modules/conversion/conversi
 import { sweepQueueRecords } from '../../src/worker/queue-retention.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv } from '../support/api-harness.js';
-import { createPipelineHold, shortMelody, waitForStatus, waitUntil, type PipelineHold } from '../support/queue-harness.js';
+import { eventually } from '../support/eventually.js';
+import { createPipelineHold, shortMelody, waitForEach, waitForStatus, type PipelineHold } from '../support/queue-harness.js';
 import { Cleanup, mintToken } from '../support/service-harness.js';
 import { insertConversion } from '../support/read-side-harness.js';
 
@@ -71,9 +72,10 @@ describe('priorities', () => {
     const normal = await convert('a plain song for the normal queue', { priority: ConversionPriority.NORMAL });
     const high = await convert('an urgent anthem for the high queue', { priority: ConversionPriority.HIGH });
     // All three fetched by this worker and waiting at its gate (Bee-Queue lists them as active).
-    await waitUntil('the three jobs wait at the gate', async () => (await api.services.queue.checkHealth()).active === 4);
+    await eventually('the three jobs wait at the gate', async () => (await api.services.queue.checkHealth()).active, { until: (active) => active === 4, timeoutMs: 60_000 });
     hold.release('busy-first');
-    const rows = await Promise.all([busy, low, normal, high].map((id) => waitForStatus(api.services.orm, id)));
+    // One slot: the four runs end one after another, however long each takes on this machine.
+    const rows = await waitForEach(api.services.orm, [busy, low, normal, high]);
     const started = rows.slice(1).sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());
     expect(started.map((r) => r.id)).toEqual([high, normal, low]);
     expect(started.map((r) => r.priority)).toEqual([ConversionPriority.HIGH, ConversionPriority.NORMAL, ConversionPriority.LOW]);
@@ -126,7 +128,7 @@ describe('dead letters', () => {
     const failed = await waitForStatus(api.services.orm, doomed, ConversionStatus.FAILED);
     expect(failed.error).toMatchObject({ code: 'STORAGE_ERROR' });
 
-    await waitUntil('the dead letter is recorded', async () => (await new DeadLetters(api.services.redis, api.config.redisPrefix).get(doomed)) !== null, 10_000);
+    await eventually('the dead letter is recorded', async () => (await new DeadLetters(api.services.redis, api.config.redisPrefix).get(doomed)) !== null, { timeoutMs: 10_000 });
     const listed = await postGraphQL<DeadLettersData>(api, DEAD_LETTERS, { first: 10 }, admin);
     expect(listed.body.errors).toBeUndefined();
     expect(listed.body.data!.deadLetters.totalCount).toBe(1);
@@ -193,7 +195,7 @@ describe('retention sweep', () => {
     // A young completed job (finished "now") and an old and a young failed job with dead letters.
     const young = await convert('a young song the sweep must keep');
     await waitForStatus(api.services.orm, young);
-    await waitUntil('its finish time is recorded', async () => (await redis.zscore(finishedKey(prefix, 'succeeded'), `NORMAL:${young}`)) !== null, 10_000);
+    await eventually('its finish time is recorded', async () => (await redis.zscore(finishedKey(prefix, 'succeeded'), `NORMAL:${young}`)) !== null, { timeoutMs: 10_000 });
     await redis.zadd(finishedKey(prefix, 'succeeded'), now, `NORMAL:${young}`);
     const oldFailed = randomUUID();
     const youngFailed = randomUUID();
@@ -231,12 +233,12 @@ describe('reconciler', () => {
     await hold.held('busy-third');
     // A row whose job vanished while it looked PROCESSING.
     const vanished = await convert('a song whose job vanished from Redis');
-    await waitUntil('the worker holds it', async () => (await jobState(api.services.redis, api.config, QUEUE_NAMES.NORMAL, vanished)) === 'active');
+    await eventually('the worker holds it', () => jobState(api.services.redis, api.config, QUEUE_NAMES.NORMAL, vanished), { until: (state) => state === 'active', timeoutMs: 60_000 });
     await api.services.queue.removeJob(vanished);
     await em().nativeUpdate(Conversion, { id: vanished }, { status: ConversionStatus.PROCESSING, attemptId: randomUUID(), updatedAt: new Date(Date.now() - 60_000) });
     // A row committed without a job: the API crashed before enqueueing (the job is removed as it lands).
     const orphan = await convert('a song whose enqueue never happened', { priority: ConversionPriority.LOW });
-    await waitUntil('the worker holds it', async () => (await jobState(api.services.redis, api.config, QUEUE_NAMES.LOW, orphan)) === 'active');
+    await eventually('the worker holds it', () => jobState(api.services.redis, api.config, QUEUE_NAMES.LOW, orphan), { until: (state) => state === 'active', timeoutMs: 60_000 });
     await api.services.queue.removeJob(orphan);
     await em().nativeUpdate(Conversion, { id: orphan }, { updatedAt: new Date(Date.now() - 60_000) });
 

@@ -27,7 +27,8 @@ import { Conversion, ConversionStatus } from '../../src/modules/conversion/conve
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { startApi, uploadConversion, type ApiEnv } from '../support/api-harness.js';
-import { createPipelineHold, shortMelody, waitUntil, type PipelineHold } from '../support/queue-harness.js';
+import { eventually } from '../support/eventually.js';
+import { createPipelineHold, shortMelody, type PipelineHold } from '../support/queue-harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { Cleanup, mintToken } from '../support/service-harness.js';
 
@@ -75,13 +76,13 @@ describe('a Redis restart during a batch', () => {
     const em = () => api.services.orm.em.fork() as EntityManager;
     const completed = () => em().count(Conversion, { id: { $in: ids }, status: ConversionStatus.COMPLETED });
     // Mid-batch: some done, most still queued or running.
-    await waitUntil('a few conversions completed', async () => (await completed()) >= 3, 120_000);
+    await eventually('a few conversions completed', completed, { until: (n) => n >= 3, timeoutMs: 120_000 });
     await redis.kill();
     // The fault: an outage of two stall intervals (not a limit on anything the test measures).
     await new Promise((resolve) => setTimeout(resolve, 2 * STALL_INTERVAL_MS));
     await redis.start();
 
-    await waitUntil(`all ${BATCH} completed`, async () => (await completed()) === BATCH, 240_000).catch(async (error: Error) => {
+    await eventually(`all ${BATCH} completed`, completed, { until: (n) => n === BATCH, timeoutMs: 240_000 }).catch(async (error: Error) => {
       const rows = await em().find(Conversion, { id: { $in: ids } }, { fields: ['id', 'status', 'error'] });
       throw new Error(`${error.message}: ${JSON.stringify(rows.map((row) => [row.status, row.error?.code]))}`);
     });
@@ -103,7 +104,7 @@ describe('a Redis restart during a batch', () => {
     if (!id) throw new Error(JSON.stringify(response.body));
     const uuid = conversionUuidFromId(id)!;
     const em = () => api.services.orm.em.fork() as EntityManager;
-    await waitUntil('the new conversion completed', async () => (await em().findOneOrFail(Conversion, { id: uuid })).status === ConversionStatus.COMPLETED, 120_000);
+    await eventually('the new conversion completed', async () => (await em().findOneOrFail(Conversion, { id: uuid })).status, { until: (status) => status === ConversionStatus.COMPLETED, timeoutMs: 120_000 });
     expect(hold.finished.get(prompt)).toBe(1);
   }, 180_000);
 });

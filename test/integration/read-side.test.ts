@@ -20,6 +20,7 @@ import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '.
 import { createRedis } from '../../src/platform/redis.js';
 import { enqueueConversion, storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { createReadSideEnv, insertConversion, run, type ReadSideEnv } from '../support/read-side-harness.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup, REDIS_URL } from '../support/service-harness.js';
 
 const cleanup = new Cleanup();
@@ -281,14 +282,6 @@ describe('cancelConversion', () => {
     return messages;
   }
 
-  async function eventually(check: () => boolean, ms = 3000): Promise<void> {
-    const until = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > until) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   it('removes a PENDING conversion\'s job and files, marks it CANCELLED and publishes the cancel and a final event', async () => {
     const user = newUser();
     const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PENDING });
@@ -305,7 +298,7 @@ describe('cancelConversion', () => {
     expect(await queue.getJob(row.id)).toBeNull();
     expect((await queue.checkHealth()).waiting).toBe(0);
     expect(await storage.stat(storageKeys.input(row.id))).toBeNull();
-    await eventually(() => progress.length === 1 && cancels.length === 1);
+    await eventually('one final event and one cancel are published', () => ({ progress: progress.length, cancels: cancels.length }), { until: (n) => n.progress === 1 && n.cancels === 1, timeoutMs: 3000, intervalMs: 20 });
     expect(progress[0]).toMatchObject({ conversionId: row.id, userId: user, status: 'CANCELLED', final: true });
     expect(cancels[0].conversionId).toBe(row.id);
     const stored = await em().findOneOrFail(Conversion, row.id);
@@ -324,7 +317,7 @@ describe('cancelConversion', () => {
     const result = await run<{ cancelConversion: { conversion: { status: string } } }>(schema, env, user, CANCEL, { id: conversionGlobalId(row.id) });
 
     expect(result.data!.cancelConversion.conversion.status).toBe('CANCELLED');
-    await eventually(() => cancels.length === 1 && progress.length === 1);
+    await eventually('one cancel and one final event are published', () => ({ cancels: cancels.length, progress: progress.length }), { until: (n) => n.cancels === 1 && n.progress === 1, timeoutMs: 3000, intervalMs: 20 });
     expect(progress[0]).toMatchObject({ status: 'CANCELLED', progress: 40, final: true, error: { code: 'ABORTED' } });
     expect(await storage.stat(storageKeys.output(row.id, 'vocals.wav'))).toBeNull();
     expect(await storage.stat(storageKeys.input(row.id))).toBeNull();

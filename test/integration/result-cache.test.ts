@@ -7,10 +7,8 @@
  * is a miss; another user's identical upload is computed afresh (issue 10, hole 8). With the cache's Redis (a private redis-server) killed, lookups are misses and jobs
  * complete.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -23,7 +21,8 @@ import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { createResultCache } from '../../src/worker/result-cache.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
 import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
-import { Cleanup, freePort } from '../support/service-harness.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
+import { Cleanup } from '../support/service-harness.js';
 
 /** A completed conversion's files: its outputs (the upload is deleted once it completes). */
 const OUTPUTS = ['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
@@ -42,13 +41,19 @@ function countingPipeline(): { run: RunPipeline; runs: (number | null | undefine
   };
 }
 
+/**
+ * How long one conversion may take (a real pipeline run; on a busy machine over 30 s). A test's own
+ * timeout is this times its conversions, so the test never gives up before the waits it is made of.
+ */
+const CONVERSION_MS = 90_000;
+
 /** Converts one conversion through the worker and returns its final event and row. */
 async function convert(cleanup: Cleanup, env: WorkerEnv, options: { seed?: number; fileName?: string; userId?: string } = {}) {
   const conversion = await insertPendingConversion(env, { fileName: options.fileName, userId: options.userId });
   if (options.seed !== undefined) await (env.services.orm.em.fork() as EntityManager).nativeUpdate(Conversion, { id: conversion.id }, { seed: options.seed });
   const progress = await recordProgress(cleanup, env, conversion.id);
   await enqueue(env, conversion.id);
-  const final = await progress.final(90_000);
+  const final = await progress.final(CONVERSION_MS);
   return { id: conversion.id, final, events: progress.events, row: await loadConversion(env, conversion.id) };
 }
 
@@ -104,7 +109,7 @@ describe('the same audio bytes with the same options from the same user', () => 
     // The copied report names this conversion's upload, not the first one's.
     const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { input: { fileName: string } };
     expect(report.input.fileName).toBe('second-take.flac');
-  });
+  }, 2 * CONVERSION_MS);
 
   it('with another seed are computed again', async () => {
     const other = await convert(cleanup, env, { userId: owner, seed: 8 });
@@ -129,7 +134,7 @@ describe('the same audio bytes with the same options from the same user', () => 
     expect(fourth.row.reusedFrom).toBe(third.id);
     expect(pipeline.runs).toEqual([7, 8, 7]);
     expect(await attemptDirs(env, fourth.id)).toEqual([fourth.row.attemptId]);
-  });
+  }, 2 * CONVERSION_MS);
 
   it("from another user are computed afresh: the first user's result, warnings and upload stay theirs", async () => {
     const runsBefore = pipeline.runs.length;
@@ -144,7 +149,7 @@ describe('the same audio bytes with the same options from the same user', () => 
     const again = await convert(cleanup, env, { userId: stranger });
     expect(again.row.reusedFrom).toBe(theirs.id);
     expect(pipeline.runs).toHaveLength(runsBefore + 1);
-  });
+  }, 2 * CONVERSION_MS);
 });
 
 describe('with the result cache off (RESULT_CACHE_TTL_SECONDS=0)', () => {
@@ -162,40 +167,20 @@ describe('with the result cache off (RESULT_CACHE_TTL_SECONDS=0)', () => {
     expect(again.row.reusedFrom).toBeNull();
     expect(pipeline.runs).toEqual([7, 7]);
     expect(await env.services.redis.keys(`${env.config.redisPrefix}:result-cache:*`)).toEqual([]);
-  });
+  }, 2 * CONVERSION_MS);
 });
 
 describe('with the result cache on a Redis that dies', () => {
   const cleanup = new Cleanup();
   const pipeline = countingPipeline();
   let env: WorkerEnv;
-  let server: ChildProcess;
+  let server: PrivateRedis;
   let cacheRedis: Redis;
 
-  /** A private redis-server on a free port, nothing kept on disk; the shared Redis is never touched. */
-  async function startRedis(port: number): Promise<ChildProcess> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.end('PING\r\n');
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
-      if (up) return child;
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   beforeAll(async () => {
-    const port = await freePort();
-    server = await startRedis(port);
-    cleanup.add(() => (server.exitCode === null && server.signalCode === null ? new Promise((resolve) => (server.once('exit', resolve), server.kill('SIGKILL'))) : undefined));
-    cacheRedis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 1000) });
+    // A private redis-server on a free port, nothing kept on disk; the shared Redis is never touched.
+    server = await startPrivateRedis(cleanup);
+    cacheRedis = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 1000) });
     cacheRedis.on('error', () => undefined);
     cleanup.add(() => cacheRedis.disconnect());
     env = await startWorkerEnv(cleanup, {
@@ -211,10 +196,7 @@ describe('with the result cache on a Redis that dies', () => {
     expect((await convert(cleanup, env, { userId: owner })).row.reusedFrom).not.toBeNull();
     expect(pipeline.runs).toEqual([7]);
 
-    await new Promise((resolve) => {
-      server.once('exit', resolve);
-      server.kill('SIGKILL');
-    });
+    await server.kill();
     const missesBefore = await counter(env, 'cacheMisses');
     const third = await convert(cleanup, env, { userId: owner });
     const fourth = await convert(cleanup, env, { userId: owner });
@@ -222,5 +204,5 @@ describe('with the result cache on a Redis that dies', () => {
     expect([third.row.reusedFrom, fourth.row.reusedFrom]).toEqual([null, null]);
     expect(pipeline.runs).toEqual([7, 7, 7]);
     expect(await counter(env, 'cacheMisses')).toBe(missesBefore + 2);
-  });
+  }, 4 * CONVERSION_MS);
 });

@@ -7,6 +7,7 @@
  * (A worker whose running job outlasts the stop bound hands it back to the queue for another
  * worker: tested in-process in worker-failures.test.ts.)
  */
+import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -68,29 +69,31 @@ it('an API sent SIGTERM finishes the request in flight, closes WebSockets with 1
   });
   const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
 
-  // A request whose body is still arriving when the signal comes.
+  // A request whose body is still arriving when the signal comes. It asks for `100 Continue`, which
+  // Node's server sends as it hands the request to the app: from then on the request is in flight.
   const body = JSON.stringify({ query: 'query InFlight { __typename }' });
-  let sendRest!: () => void;
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(new TextEncoder().encode(body.slice(0, 10)));
-      sendRest = () => {
-        controller.enqueue(new TextEncoder().encode(body.slice(10)));
-        controller.close();
-      };
-    },
+  const request = httpRequest(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), expect: '100-continue' } });
+  const continued = new Promise<void>((resolve) => request.once('continue', () => resolve()));
+  const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    request.once('error', reject);
+    request.once('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.once('error', reject);
+    });
   });
-  const inFlight = fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body: stream, duplex: 'half' } as RequestInit);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  request.write(body.slice(0, 10));
+  await continued;
 
   const exited = api.stop(30_000);
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  sendRest();
-  const response = await inFlight;
-  const answer = (await response.json()) as { data?: unknown; errors?: unknown };
+  // The shutdown is under way once the WebSocket is closed (with 1001, going away); the request is still arriving.
+  expect(await closed).toBe(1001);
+  request.end(body.slice(10));
+  const response = await answered;
+  const answer = JSON.parse(response.text) as { data?: unknown; errors?: unknown };
   // extensions (the operation's cost) aside.
   expect([response.status, answer.data, answer.errors]).toEqual([200, { __typename: 'Query' }, undefined]);
-  expect(await closed).toBe(1001);
   expect(await exited).toBe(0);
   await expect(fetch(`${base}/health/live`)).rejects.toThrow();
 }, 120_000);

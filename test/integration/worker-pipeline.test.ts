@@ -21,6 +21,7 @@ import {
   storedFiles,
   type WorkerEnv,
 } from '../support/worker-harness.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup } from '../support/service-harness.js';
 
 const STAGES = ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION'];
@@ -142,7 +143,12 @@ describe('the conversion worker', () => {
     // And the handler run again on the same conversion (a job delivered twice) does nothing.
     const again = await env.worker.processor.process({ id: 'again', data: { conversionId: conversion.id }, options: { retries: 3 } });
     expect(again).toEqual({ conversionId: conversion.id, status: 'COMPLETED', alreadyDone: true });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Whatever those two did has happened: no job is left to run and every event they published has arrived.
+    await eventually('no job is waiting or running', async () => {
+      const queue = await env.services.queue.checkHealth();
+      return queue.waiting + queue.active + queue.delayed === 0 && env.worker.processor.running() === 0;
+    });
+    await progress.settled();
 
     const second = await loadConversion(env, conversion.id);
     expect(runs.length).toBe(runsBefore);
@@ -227,8 +233,8 @@ describe('the conversion worker', () => {
     const finalByMutation: ProgressPayload = { conversionId: conversion.id, userId: 'x', status: 'CANCELLED', stage: null, progress: 0, message: 'Cancelled', at: new Date().toISOString(), final: true, error: null };
     await env.services.pubsub.publish(topicChannel(env.config.redisPrefix, Topic.CONVERSION_CANCEL, conversion.id), { conversionId: conversion.id, at: finalByMutation.at });
     await env.services.pubsub.publish(topicChannel(env.config.redisPrefix, Topic.CONVERSION_PROGRESS, conversion.id), finalByMutation);
-    const settled = await waitUntil(() => env.worker.processor.running() === 0, 5000);
-    expect(settled).toBe(true);
+    await eventually('the worker has stopped the run', () => env.worker.processor.running(), { until: (running) => running === 0, timeoutMs: 5000 });
+    await progress.settled();
 
     const row = await loadConversion(env, conversion.id);
     expect(row.status).toBe(ConversionStatus.CANCELLED);
@@ -238,12 +244,3 @@ describe('the conversion worker', () => {
     expect(await storedFiles(env, conversion.id)).toEqual([]);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
-}

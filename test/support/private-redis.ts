@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { eventually } from './eventually.js';
 import { freePort, type Cleanup } from './service-harness.js';
 
 export interface PrivateRedis {
@@ -41,11 +42,7 @@ export async function startPrivateRedis(cleanup: Cleanup): Promise<PrivateRedis>
   const start = async (): Promise<void> => {
     if (child) return;
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!(await answers())) {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(`redis-server on port ${port} answers`, answers, { timeoutMs: 10_000 });
   };
 
   const kill = async (): Promise<void> => {

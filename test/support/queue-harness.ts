@@ -10,6 +10,7 @@ import type { Orm } from '../../src/platform/database.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
 import { renderMelody, twinkle } from './signals.js';
 import type { UploadFile } from './api-harness.js';
+import { eventually } from './eventually.js';
 
 /** A 4.7 s sung-like melody (twinkle at 0.3 s a beat), 22.05 kHz mono WAV. */
 export function shortMelody(): UploadFile {
@@ -65,15 +66,6 @@ export function createPipelineHold(): PipelineHold {
   };
 }
 
-/** Polls `check` every 100 ms until it returns true; throws `what` after `timeoutMs` (default 60 s). */
-export async function waitUntil(what: string | (() => string), check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${typeof what === 'string' ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** The row now. */
 export async function row(orm: Orm, id: string): Promise<Conversion> {
   return (orm.em.fork() as EntityManager).findOneOrFail(Conversion, { id });
@@ -81,14 +73,24 @@ export async function row(orm: Orm, id: string): Promise<Conversion> {
 
 /** Waits until the row has `status` (default COMPLETED). */
 export async function waitForStatus(orm: Orm, id: string, status: ConversionStatus = ConversionStatus.COMPLETED, timeoutMs = 90_000): Promise<Conversion> {
-  let last: Conversion | null = null;
-  await waitUntil(
-    () => `${id} is ${status} (last: ${last?.status ?? 'none'})`,
-    async () => {
-      last = await row(orm, id);
-      return last.status === status;
-    },
-    timeoutMs,
-  );
-  return last!;
+  return eventually(`${id} is ${status}`, () => row(orm, id), { until: (last) => last.status === status, timeoutMs });
+}
+
+/**
+ * Waits until every row of `ids` has `status` when they finish one after another (one worker slot):
+ * the deadline is on progress, another row reaching `status` within `stepTimeoutMs` (default 90 s, one
+ * real pipeline run on a busy machine), not on the whole batch, whose length is the machine's speed
+ * times the batch. Returns the rows in the order of `ids`.
+ */
+export async function waitForEach(orm: Orm, ids: string[], status: ConversionStatus = ConversionStatus.COMPLETED, stepTimeoutMs = 90_000): Promise<Conversion[]> {
+  const rows = () => (orm.em.fork() as EntityManager).find(Conversion, { id: { $in: ids } });
+  const reached = (list: Conversion[]) => list.filter((row) => row.status === status).length;
+  let done = 0;
+  let last: Conversion[] = [];
+  while (done < ids.length) {
+    const before = done;
+    last = await eventually(`another of ${ids.length} conversions is ${status} (${before} are)`, rows, { until: (found) => reached(found) > before, timeoutMs: stepTimeoutMs, intervalMs: 100 });
+    done = reached(last);
+  }
+  return ids.map((id) => last.find((row) => row.id === id)!);
 }

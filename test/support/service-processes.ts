@@ -8,9 +8,10 @@
  * an orphan guard (below), so no service process outlives its test run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.js';
 import { freePort, type Cleanup } from './service-harness.js';
 
 /** The repository root: two folders up from test/support, three when this runs compiled from dist/test/support (bench scripts). */
@@ -92,14 +93,10 @@ export interface StartOptions {
   mode: ServiceMode;
   /** The service's environment: DATABASE_URL, REDIS_PREFIX, STORAGE_DIR, JWT_SECRET, PORT… */
   env: Record<string, string>;
-  /** How long to wait for readiness, ms (default 30 000). */
+  /** How long the start may go without getting ready or using more CPU, ms (default 30 000). */
   readyTimeoutMs?: number;
   /** Called with every line the process prints (stdout and stderr), e.g. to count log events. */
   onLine?: (line: string) => void;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -122,17 +119,13 @@ export async function startServiceProcess(cleanup: Cleanup, options: StartOption
   guardLine(`+${child.pid}`);
   const lines: string[] = [];
   let started = false;
-  const onStarted: (() => void)[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line === '') continue;
       options.onLine?.(line);
       lines.push(line);
       if (lines.length > KEPT_LINES) lines.shift();
-      if (!started && line.includes('Worker started')) {
-        started = true;
-        for (const notify of onStarted.splice(0)) notify();
-      }
+      if (!started && line.includes('Worker started')) started = true;
     }
   };
   child.stdout!.on('data', collect);
@@ -173,32 +166,42 @@ export async function startServiceProcess(cleanup: Cleanup, options: StartOption
   };
   cleanup.add(() => stop());
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const failed = (why: string) => new Error(`${options.name} (${options.mode}) ${why}. Its output:\n${output()}`);
-  if (serves) {
-    for (;;) {
-      if (exitedYet) throw failed(`exited with ${await exited} before it was ready`);
-      try {
-        const response = await fetch(`${processHandle.url}/health/live`, { signal: AbortSignal.timeout(1000) });
-        await response.arrayBuffer();
-        if (response.status === 200) break;
-      } catch {
-        // Not listening yet.
-      }
-      if (Date.now() > deadline) throw failed('did not answer /health/live in time');
-      await delay(100);
+  const live = async () => {
+    const response = await fetch(`${processHandle.url}/health/live`, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  };
+  // Ready when it answers /health/live (an API; a probe that throws, not listening yet, is polled again)
+  // or has logged "Worker started" (a worker); an exit ends the wait at once. The deadline is on
+  // progress: a start that keeps using CPU is slow, not stuck (a cold worker start took over 30 s at a
+  // load of 27 on 2 cores), so the wait goes on while the process's CPU time grows from one
+  // `readyTimeoutMs` to the next, and fails after one without readiness or progress.
+  const readiness = async () => (exitedYet ? 'exited' : (serves ? await live() : started) ? 'ready' : null);
+  let outcome: 'ready' | 'exited' | null = null;
+  for (let cpu = cpuTime(child.pid); outcome === null; ) {
+    outcome = await eventually(serves ? 'it answers /health/live with 200' : 'it logs "Worker started"', readiness, { timeoutMs: readyTimeoutMs, intervalMs: 100 }).catch(() => null);
+    const now = cpuTime(child.pid);
+    if (outcome === null && (now === null || cpu === null || now <= cpu)) {
+      throw failed(serves ? 'did not answer /health/live in time' : 'did not log "Worker started" in time');
     }
-  } else if (!started) {
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      new Promise<'ready'>((resolve) => onStarted.push(() => resolve('ready'))),
-      exited.then(() => 'exited' as const),
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
-    ]).finally(() => clearTimeout(timer));
-    if (outcome === 'exited') throw failed(`exited with ${await exited} before it was ready`);
-    if (outcome === 'timeout') throw failed('did not log "Worker started" in time');
+    cpu = now;
   }
+  if (outcome === 'exited') throw failed(`exited with ${await exited} before it was ready`);
   return processHandle;
+}
+
+/** CPU time (user + system, in clock ticks) process `pid` has used so far; null where /proc cannot tell. */
+function cpuTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": field 3 (state) first, so utime and stime (fields 14 and 15) are at 11 and 12.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
 }
 
 /** True when a process with this pid exists (signal 0 probes without signalling). */

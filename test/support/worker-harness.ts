@@ -103,6 +103,12 @@ export interface ProgressRecorder {
   waitFor(predicate: (event: ProgressPayload) => boolean, timeoutMs?: number): Promise<ProgressPayload>;
   /** The first final event. */
   final(timeoutMs?: number): Promise<ProgressPayload>;
+  /**
+   * Resolves once every event published on the channel before the call has been received: it publishes
+   * a marker (not recorded) and waits for it, since Redis delivers a channel's messages in the order it
+   * ran the publishes. How a test that checks that something was NOT published waits, instead of a sleep.
+   */
+  settled(timeoutMs?: number): Promise<void>;
 }
 
 /** Subscribes (on its own Redis connection) to a conversion's progress channel and records every event. */
@@ -113,8 +119,11 @@ export async function recordProgress(cleanup: Cleanup, env: WorkerEnv, conversio
   const events: ProgressPayload[] = [];
   const arrivals: number[] = [];
   const waiters: { predicate: (event: ProgressPayload) => boolean; resolve: (event: ProgressPayload) => void }[] = [];
+  const markers = new Map<string, () => void>();
   subscriber.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;
+    const marker = markers.get(message);
+    if (marker) return marker();
     const event = JSON.parse(message) as ProgressPayload;
     events.push(event);
     arrivals.push(performance.now());
@@ -140,7 +149,22 @@ export async function recordProgress(cleanup: Cleanup, env: WorkerEnv, conversio
       });
     });
   };
-  return { events, arrivals, waitFor, final: (timeoutMs) => waitFor((e) => e.final, timeoutMs) };
+  const settled = async (timeoutMs = 30_000): Promise<void> => {
+    const marker = JSON.stringify({ settledMarker: randomUUID() });
+    let timer: NodeJS.Timeout | undefined;
+    const arrived = new Promise<void>((resolve, reject) => {
+      markers.set(marker, resolve);
+      timer = setTimeout(() => reject(new Error(`The settle marker did not come back within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await env.services.redis.publish(channel, marker);
+      await arrived;
+    } finally {
+      clearTimeout(timer);
+      markers.delete(marker);
+    }
+  };
+  return { events, arrivals, waitFor, final: (timeoutMs) => waitFor((e) => e.final, timeoutMs), settled };
 }
 
 /**

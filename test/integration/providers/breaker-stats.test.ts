@@ -16,6 +16,7 @@ import { loadConfig } from '../../../src/platform/config.js';
 import { breakersKey, publishBreakerStates } from '../../../src/platform/providers/breaker-publisher.js';
 import { createProviderHost } from '../../../src/platform/providers/create-provider-host.js';
 import { createReadSideEnv, type ReadSideEnv } from '../../support/read-side-harness.js';
+import { eventually } from '../../support/eventually.js';
 import { Cleanup } from '../../support/service-harness.js';
 import { json, sequence, startScriptedServer } from './scripted-server.js';
 
@@ -54,14 +55,6 @@ async function asAdmin<T>(source: string): Promise<T> {
 
 const STATS = `{ stats { verdict circuitBreakers { name state process consecutiveFailures changedAt updatedAt } } }`;
 
-async function until(what: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 test('stats lists the breakers every process published: an OPEN one opened by a failing provider, stale ones dropped, stopped ones gone', async () => {
   const server = await startScriptedServer(cleanup, sequence(json(503, { error: 'down' })));
   const config = loadConfig({ LLM_API_URL: server.url, MELODY_VOCALS_RETRIES: '0', BREAKER_FAILURE_THRESHOLD: '2', BREAKER_HALF_OPEN_AFTER_MS: '600000' });
@@ -81,7 +74,7 @@ test('stats lists the breakers every process published: an OPEN one opened by a 
 
   for (let i = 0; i < 2; i += 1) await expect(hostA.lyrics!.writeLyrics(LYRICS)).rejects.toMatchObject({ code: 'AI_SERVICE_ERROR' });
   expect(hostA.breakers()[0].state).toBe('OPEN');
-  await until(async () => (await redis.hget(key, 'lyrics:llm@worker-a:101'))?.includes('"OPEN"') ?? false);
+  await eventually('worker-a published its OPEN breaker', async () => (await redis.hget(key, 'lyrics:llm@worker-a:101'))?.includes('"OPEN"') ?? false, { timeoutMs: 10_000, intervalMs: 25 });
 
   // A dead process's entry, last refreshed 2 minutes ago.
   const old = new Date(Date.now() - 120_000).toISOString();
@@ -101,10 +94,10 @@ test('stats lists the breakers every process published: an OPEN one opened by a 
 
   // The heartbeat refreshes updatedAt without a state change.
   const firstUpdate = new Date(open.updatedAt).getTime();
-  await until(async () => {
+  await eventually('the heartbeat refreshed updatedAt', async () => {
     const entry = JSON.parse((await redis.hget(key, 'lyrics:llm@worker-a:101')) ?? '{}') as { updatedAt?: string };
     return entry.updatedAt !== undefined && Date.parse(entry.updatedAt) > firstUpdate;
-  });
+  }, { timeoutMs: 10_000, intervalMs: 25 });
 
   // analytics shows the same list.
   const { analytics } = await asAdmin<{ analytics: { circuitBreakers: { process: string; state: string }[] } }>(`{ analytics(window: LAST_HOUR) { circuitBreakers { process state } } }`);

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { eventually } from '../../support/eventually.js';
 import type { Cleanup } from '../../support/service-harness.js';
 
 export interface RecordedRequest {
@@ -102,11 +103,7 @@ export async function startScriptedServer(cleanup: Cleanup, handler: Handler): P
       current = next;
     },
     async waitFor(predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline) throw new Error('condition not reached in time');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually('the awaited condition holds', predicate, { timeoutMs, intervalMs: 10 });
     },
   };
 }
