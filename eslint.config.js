@@ -3,9 +3,25 @@ import tseslint from 'typescript-eslint';
 
 /** Modules the pure audio core must never reach for: it takes typed arrays and returns plain data. */
 const IMPURE_MODULES = [
-  'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process',
-  'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'worker_threads', 'node:worker_threads',
-  'winston', 'ioredis', 'bee-queue', '@mikro-orm/core', '@mikro-orm/postgresql',
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'child_process',
+  'node:child_process',
+  'net',
+  'node:net',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'worker_threads',
+  'node:worker_threads',
+  'winston',
+  'ioredis',
+  'bee-queue',
+  '@mikro-orm/core',
+  '@mikro-orm/postgresql',
 ];
 
 /**
@@ -36,7 +52,10 @@ function layerPatterns(layer) {
       regex: `^(\\.\\./)+${above}(/|$)`,
       message: `Layers point one way (audio ← platform ← modules ← graphql/worker/cli ← main): src/${layer} must not import src/${above}.`,
     })),
-    { regex: '^(\\.\\./)+(main|services)\\.js$', message: `src/${layer} must not import the entry point or the composition root (src/main.ts, src/services.ts).` },
+    {
+      regex: '^(\\.\\./)+(main|services)\\.js$',
+      message: `src/${layer} must not import the entry point or the composition root (src/main.ts, src/services.ts).`,
+    },
   ];
 }
 
@@ -60,16 +79,30 @@ export default tseslint.config(
     files: ['src/audio/**/*.ts'],
     ignores: ['src/audio/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: IMPURE_MODULES.map((name) => ({ name, message: 'src/audio is pure: no I/O here; the CLI and worker feed it bytes.' })),
-        patterns: [{ regex: OUTER_LAYERS, message: 'src/audio is the innermost layer: it may not import src/platform (or any layer outside it); errors live in src/audio/errors.ts.' }],
-      }],
-      'no-restricted-properties': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: IMPURE_MODULES.map((name) => ({ name, message: 'src/audio is pure: no I/O here; the CLI and worker feed it bytes.' })),
+          patterns: [
+            {
+              regex: OUTER_LAYERS,
+              message:
+                'src/audio is the innermost layer: it may not import src/platform (or any layer outside it); errors live in src/audio/errors.ts.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
         { object: 'Date', property: 'now', message: 'No clock in src/audio: pass times in.' },
         { object: 'Math', property: 'random', message: 'No unseeded randomness in src/audio: use the seeded PRNG.' },
         { object: 'performance', property: 'now', message: 'No clock in src/audio: the caller times stages.' },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'No environment in src/audio.' }, { name: 'console', message: 'No logging in src/audio.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'No environment in src/audio.' },
+        { name: 'console', message: 'No logging in src/audio.' },
+      ],
     },
   },
   ...Object.keys(LAYERS).map((layer) => ({

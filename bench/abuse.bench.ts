@@ -40,23 +40,45 @@ function summary(label: string, samples: number[], notes?: string): Latency {
 }
 
 async function graphql(url: string, token: string, query: string): Promise<{ status: number; code: string | null }> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
   const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
   return { status: response.status, code: body.errors?.[0]?.extensions?.code ?? null };
 }
 
 async function upload(url: string, token: string, bytes: Uint8Array, name: string): Promise<string | null> {
   const form = new FormData();
-  form.append('operations', JSON.stringify({ query: 'mutation($input: ConvertMelodyInput!) { convertMelody(input: $input) { userErrors { code } } }', variables: { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', audio: null } } }));
+  form.append(
+    'operations',
+    JSON.stringify({
+      query: 'mutation($input: ConvertMelodyInput!) { convertMelody(input: $input) { userErrors { code } } }',
+      variables: { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', audio: null } },
+    }),
+  );
   form.append('map', JSON.stringify({ 0: ['variables.input.audio'] }));
   form.append('0', new Blob([bytes]), name);
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' }, body: form });
-  const body = (await response.json()) as { data?: { convertMelody: { userErrors: { code: string }[] } }; errors?: { extensions?: { code?: string } }[] };
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+    body: form,
+  });
+  const body = (await response.json()) as {
+    data?: { convertMelody: { userErrors: { code: string }[] } };
+    errors?: { extensions?: { code?: string } }[];
+  };
   return body.errors?.[0]?.extensions?.code ?? body.data?.convertMelody.userErrors[0]?.code ?? null;
 }
 
 /** `victim()` one at a time for DURATION_MS (or `count` times) while `abuse()` keeps `inFlight` requests going. */
-async function underLoad(victim: () => Promise<void>, abuse: (() => Promise<unknown>) | null, inFlight: number, count?: number): Promise<{ samples: number[]; abusive: number }> {
+async function underLoad(
+  victim: () => Promise<void>,
+  abuse: (() => Promise<unknown>) | null,
+  inFlight: number,
+  count?: number,
+): Promise<{ samples: number[]; abusive: number }> {
   let running = true;
   let abusive = 0;
   const loops = abuse
@@ -81,7 +103,26 @@ async function underLoad(victim: () => Promise<void>, abuse: (() => Promise<unkn
 
 /** A FLAC of 300 s of 192 kHz stereo tone (refused after decoding: too long, too large decoded). */
 async function hugeFlac(): Promise<Uint8Array> {
-  const ffmpeg = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=192000:duration=300', '-ac', '2', '-c:a', 'flac', '-f', 'flac', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ffmpeg = spawn(
+    ffmpegPath(),
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=192000:duration=300',
+      '-ac',
+      '2',
+      '-c:a',
+      'flac',
+      '-f',
+      'flac',
+      'pipe:1',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const chunks: Buffer[] = [];
   ffmpeg.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   const code = await new Promise<number | null>((resolve) => ffmpeg.once('close', resolve));
@@ -95,7 +136,14 @@ async function main(): Promise<void> {
     const resources = await createTestResources(cleanup, { storageLabel: 'mv-bench-abuse-' });
     const api = await startApiProcess(cleanup, {
       name: 'api',
-      env: { ...resources.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', DAILY_QUOTA: '100000', MONTHLY_QUOTA: '1000000' },
+      env: {
+        ...resources.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_PER_MINUTE: '0',
+        DAILY_QUOTA: '100000',
+        MONTHLY_QUOTA: '1000000',
+      },
     });
     const url = api.url!;
     const victim = mintToken(resources.jwtSecret, 'victim');
@@ -107,15 +155,28 @@ async function main(): Promise<void> {
       const { status } = await graphql(url, victim, '{ quota { daily { used limit } } }');
       if (status !== 200) throw new Error(`quota answered ${status}`);
     };
-    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, index) => `a${index}: history(first: 0) { totalCount }`).join(' ')} }`;
+    const aliases = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, index) => `a${index}: history(first: 0) { totalCount }`).join(' ')} }`;
     let largest = 1;
     while ((await graphql(url, abuser, aliases(largest + 1))).status === 200) largest += 1;
     await quota();
     figures.push(summary('quota, alone', (await underLoad(quota, null, 0)).samples));
     const refused = await underLoad(quota, () => graphql(url, abuser, aliases(330)), ABUSIVE_IN_FLIGHT_QUERIES);
-    figures.push(summary('quota, while 16 × 330 aliases of history(first: 0) { totalCount } (refused: QUERY_TOO_COMPLEX)', refused.samples, `${refused.abusive} abusive requests`));
+    figures.push(
+      summary(
+        'quota, while 16 × 330 aliases of history(first: 0) { totalCount } (refused: QUERY_TOO_COMPLEX)',
+        refused.samples,
+        `${refused.abusive} abusive requests`,
+      ),
+    );
     const accepted = await underLoad(quota, () => graphql(url, abuser, aliases(largest)), ABUSIVE_IN_FLIGHT_QUERIES);
-    figures.push(summary(`quota, while 16 × ${largest} aliases (the largest the cost limit accepts)`, accepted.samples, `${accepted.abusive} abusive requests`));
+    figures.push(
+      summary(
+        `quota, while 16 × ${largest} aliases (the largest the cost limit accepts)`,
+        accepted.samples,
+        `${accepted.abusive} abusive requests`,
+      ),
+    );
 
     // 2. Hole 6.
     const normal = toneWav(4, 44_100, 0.3);
@@ -135,10 +196,19 @@ async function main(): Promise<void> {
       ABUSIVE_IN_FLIGHT_UPLOADS,
       NORMAL_UPLOADS,
     );
-    figures.push(summary(`normal upload, while 6 × a ${(huge.byteLength / 1e6).toFixed(1)} MB FLAC of 300 s 192 kHz stereo`, abusive.samples, `${abusive.abusive} abusive uploads, answered ${refusal}`));
+    figures.push(
+      summary(
+        `normal upload, while 6 × a ${(huge.byteLength / 1e6).toFixed(1)} MB FLAC of 300 s 192 kHz stereo`,
+        abusive.samples,
+        `${abusive.abusive} abusive uploads, answered ${refusal}`,
+      ),
+    );
 
     if (process.argv.includes('--json')) console.log(JSON.stringify(figures, null, 2));
-    for (const figure of figures) console.log(`${figure.label}: n=${figure.count}, p50 ${figure.p50} ms, p99 ${figure.p99} ms${figure.notes ? ` (${figure.notes})` : ''}`);
+    for (const figure of figures)
+      console.log(
+        `${figure.label}: n=${figure.count}, p50 ${figure.p50} ms, p99 ${figure.p99} ms${figure.notes ? ` (${figure.notes})` : ''}`,
+      );
   } finally {
     await cleanup.run();
   }

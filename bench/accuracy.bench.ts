@@ -44,7 +44,14 @@ import { sing, type SingOptions, type SungNote, type Vowel } from '../test/suppo
 import { createRandom } from '../src/audio/random.js';
 import { LOW_CONFIDENCE, segmentNotes, type NoteOptions } from '../src/audio/notes/notes.js';
 import { trackPitch } from '../src/audio/pitch/pitch.js';
-import { listMelodyFixtures, loadMelodyAudio, scoreMelody, type MelodyFixture, type MelodyKind, type MelodyScore } from '../test/support/melody-fixtures.js';
+import {
+  listMelodyFixtures,
+  loadMelodyAudio,
+  scoreMelody,
+  type MelodyFixture,
+  type MelodyKind,
+  type MelodyScore,
+} from '../test/support/melody-fixtures.js';
 
 const AUBIO_PITCH_BUFFER = 2048;
 const AUBIO_NOTES_BUFFERS = [512, 1024, 2048];
@@ -91,10 +98,14 @@ function hasAubio(): boolean {
 
 function aubioPitch(file: string, sampleRate: number): { times: Float64Array; hz: Float64Array } {
   const hop = Math.round(sampleRate * 0.01);
-  const out = execFileSync('aubio', ['pitch', '-i', file, '-m', 'yinfft', '-B', String(AUBIO_PITCH_BUFFER), '-H', String(hop), '-u', 'Hz', '-s', '-70'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
+  const out = execFileSync(
+    'aubio',
+    ['pitch', '-i', file, '-m', 'yinfft', '-B', String(AUBIO_PITCH_BUFFER), '-H', String(hop), '-u', 'Hz', '-s', '-70'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
   const shift = (hop - AUBIO_PITCH_BUFFER / 2) / sampleRate;
   const rows = out
     .split('\n')
@@ -108,7 +119,10 @@ function aubioPitch(file: string, sampleRate: number): { times: Float64Array; hz
  * is a line of three numbers; a lone number is a note-off without a note (ignored).
  */
 function aubioNotes(file: string, buffer: number): NoteLike[] {
-  const out = execFileSync('aubio', ['notes', '-i', file, '-B', String(buffer), '-H', String(AUBIO_NOTES_HOP)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const out = execFileSync('aubio', ['notes', '-i', file, '-B', String(buffer), '-H', String(AUBIO_NOTES_HOP)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   return out
     .split('\n')
     .map((line) => line.trim().split(/\s+/).map(Number))
@@ -133,8 +147,6 @@ const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / v
 
 /** Issue 12's targets on real singing. */
 const SUNG_TARGETS = { noteF: 0.85, sequenceAccuracy: 0.8, rawPitchAccuracy: 0.96 };
-
-
 
 interface SungResult {
   name: string;
@@ -296,10 +308,18 @@ async function main(): Promise<void> {
         rawPitchAccuracy: mean(sung.map((r) => r.rawPitchAccuracy)),
         medianOffset: median(sung.map((r) => r.offset)),
         flagged: sung.reduce((a, r) => a + r.flagged, 0),
-        flaggedPrecision: sung.reduce((a, r) => a + r.flaggedMatched, 0) / Math.max(1, sung.reduce((a, r) => a + r.flagged, 0)),
+        flaggedPrecision:
+          sung.reduce((a, r) => a + r.flaggedMatched, 0) /
+          Math.max(
+            1,
+            sung.reduce((a, r) => a + r.flagged, 0),
+          ),
         unflaggedPrecision:
           (sung.reduce((a, r) => a + r.notes * r.notePrecision, 0) - sung.reduce((a, r) => a + r.flaggedMatched, 0)) /
-          Math.max(1, sung.reduce((a, r) => a + r.notes - r.flagged, 0)),
+          Math.max(
+            1,
+            sung.reduce((a, r) => a + r.notes - r.flagged, 0),
+          ),
         estimatedNotes: sung.reduce((a, r) => a + r.notes, 0),
         cpuSecondsPerAudioSecond: sung.reduce((a, r) => a + r.cpuMs, 0) / 1000 / sung.reduce((a, r) => a + r.seconds, 0),
         targets: SUNG_TARGETS,
@@ -307,13 +327,19 @@ async function main(): Promise<void> {
     : null;
   const synthetic = syntheticSungRow(noteOptions);
   const printSung = (): void => {
-    log(`\nSynthetic sung takes with lyrics (test/support/singer.ts, ${synthetic.takes} seeded takes: consonants, vowel changes, repeated notes, scoops, falls, vibrato, tremolo, drift, breaths): note F ${synthetic.noteF.toFixed(3)}, note sequence accuracy ${synthetic.sequenceAccuracy.toFixed(3)}.`);
+    log(
+      `\nSynthetic sung takes with lyrics (test/support/singer.ts, ${synthetic.takes} seeded takes: consonants, vowel changes, repeated notes, scoops, falls, vibrato, tremolo, drift, breaths): note F ${synthetic.noteF.toFixed(3)}, note sequence accuracy ${synthetic.sequenceAccuracy.toFixed(3)}.`,
+    );
     if (!sung || !sungSummary) return;
     const g = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(3));
-    log(`\nReal singing: ${sungDir} (${sungSummary.clips} clips, ${sungSummary.seconds.toFixed(0)} s; median reference offset ${sungSummary.medianOffset.toFixed(2)} semitone removed per clip):\n`);
+    log(
+      `\nReal singing: ${sungDir} (${sungSummary.clips} clips, ${sungSummary.seconds.toFixed(0)} s; median reference offset ${sungSummary.medianOffset.toFixed(2)} semitone removed per clip):\n`,
+    );
     log('| | note F (P/R) | note sequence accuracy | raw pitch accuracy |');
     log('|---|---|---|---|');
-    log(`| ours | ${g(sungSummary.noteF)} (${g(sungSummary.notePrecision)}/${g(sungSummary.noteRecall)}) | ${g(sungSummary.sequenceAccuracy)} | ${g(sungSummary.rawPitchAccuracy)} |`);
+    log(
+      `| ours | ${g(sungSummary.noteF)} (${g(sungSummary.notePrecision)}/${g(sungSummary.noteRecall)}) | ${g(sungSummary.sequenceAccuracy)} | ${g(sungSummary.rawPitchAccuracy)} |`,
+    );
     log(`| target (issue 12) | ≥ ${SUNG_TARGETS.noteF} | ≥ ${SUNG_TARGETS.sequenceAccuracy} | ≥ ${SUNG_TARGETS.rawPitchAccuracy} |`);
     log(
       `\nConfidence: ${sungSummary.flagged} of ${sungSummary.estimatedNotes} notes flagged (< ${LOW_CONFIDENCE}); precision of flagged notes ${g(sungSummary.flaggedPrecision)}, ` +
@@ -347,7 +373,13 @@ async function main(): Promise<void> {
     const used = process.cpuUsage(start);
     const ours = figures(scoreMelody(fixture.truth, pitch.times, pitch.hz, notes));
     ourLags.push(...onsetLags(fixture.truth.notes, notes));
-    results.push({ name: fixture.name, kind: fixture.truth.kind, seconds: audio.samples.length / audio.sampleRate, ours: { ...ours, cpuMs: (used.user + used.system) / 1000 }, aubio: null });
+    results.push({
+      name: fixture.name,
+      kind: fixture.truth.kind,
+      seconds: audio.samples.length / audio.sampleRate,
+      ours: { ...ours, cpuMs: (used.user + used.system) / 1000 },
+      aubio: null,
+    });
     if (aubio) {
       for (const buffer of AUBIO_NOTES_BUFFERS) {
         if (!aubioNotesByBuffer.has(buffer)) aubioNotesByBuffer.set(buffer, new Map());
@@ -359,12 +391,16 @@ async function main(): Promise<void> {
   let aubioSetup: { notesBuffer: number; medianOnsetLagSeconds: number } | null = null;
   if (aubio) {
     // Each buffer size has its own lag; pick the size whose lag-corrected notes score best over the corpus.
-    const lagOf = (buffer: number): number => median(fixtures.flatMap((fixture) => onsetLags(fixture.truth.notes, aubioNotesByBuffer.get(buffer)!.get(fixture.name)!)));
+    const lagOf = (buffer: number): number =>
+      median(fixtures.flatMap((fixture) => onsetLags(fixture.truth.notes, aubioNotesByBuffer.get(buffer)!.get(fixture.name)!)));
     const correctedF = (buffer: number): number => {
       const lag = lagOf(buffer);
       return mean(
         fixtures.map((fixture) => {
-          const shifted = aubioNotesByBuffer.get(buffer)!.get(fixture.name)!.map((note) => ({ ...note, start: note.start - lag, end: note.end - lag }));
+          const shifted = aubioNotesByBuffer
+            .get(buffer)!
+            .get(fixture.name)!
+            .map((note) => ({ ...note, start: note.start - lag, end: note.end - lag }));
           return noteFMeasure(fixture.truth.notes, shifted, { onsetToleranceSeconds: 0.1, pitchToleranceCents: 50 }).f;
         }),
       );
@@ -429,7 +465,8 @@ async function main(): Promise<void> {
       `aubio: ${aubioPitchCommand}; ${aubioNotesCommand} (buffer chosen by best lag-corrected note F). ` +
         `Median onset lag: aubio notes ${(aubioSetup!.medianOnsetLagSeconds * 1000).toFixed(0)} ms, ours ${(report.oursMedianOnsetLagSeconds * 1000).toFixed(0)} ms.\n`,
     );
-  const header = '| | n | RPA ours | RPA aubio | RCA ours | RCA aubio | note F ours | note F aubio | aubio lag-corrected | note F@50ms ours | note F@50ms aubio |';
+  const header =
+    '| | n | RPA ours | RPA aubio | RCA ours | RCA aubio | note F ours | note F aubio | aubio lag-corrected | note F@50ms ours | note F@50ms aubio |';
   const rule = '|---|---|---|---|---|---|---|---|---|---|---|';
   const row = (label: string, s: ReturnType<typeof summarize>): string =>
     `| ${label} | ${s.fixtures} | ${f(s.ours.rawPitchAccuracy)} | ${f(s.aubio?.rawPitchAccuracy)} | ${f(s.ours.rawChromaAccuracy)} | ${f(s.aubio?.rawChromaAccuracy)} | ` +

@@ -76,7 +76,14 @@ function hasTaskset(): boolean {
 async function parent(json: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mv-bench-'));
   try {
-    const rendered = renderMelody(melody(SECONDS), { sampleRate: RATE, duration: SECONDS, timbre: 'voice', vibrato: { rateHz: 5.5, depthCents: 40 }, noiseDb: -50, seed: 7 });
+    const rendered = renderMelody(melody(SECONDS), {
+      sampleRate: RATE,
+      duration: SECONDS,
+      timbre: 'voice',
+      vibrato: { rateHz: 5.5, depthCents: 40 },
+      noiseDb: -50,
+      seed: 7,
+    });
     const right = rendered.samples.map((x) => x * 0.8);
     const files = {
       'WAV 16-bit mono': join(dir, 'mono.wav'),
@@ -99,17 +106,25 @@ async function parent(json: boolean): Promise<void> {
       rows.push({ label, ...(JSON.parse(out) as ChildResult) });
     }
     if (json) {
-      process.stdout.write(`${JSON.stringify({ seconds: SECONDS, sampleRate: RATE, pinned: pin, cpu: cpus()[0]?.model, rows }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ seconds: SECONDS, sampleRate: RATE, pinned: pin, cpu: cpus()[0]?.model, rows }, null, 2)}\n`,
+      );
       return;
     }
     const stageNames = Object.keys(rows[0].stages);
-    console.log(`Analysis of a ${SECONDS} s ${RATE} Hz melody, one child process per row${pin ? ', pinned to one core (taskset -c 0)' : ''}; CPU: ${cpus()[0]?.model ?? 'unknown'}`);
+    console.log(
+      `Analysis of a ${SECONDS} s ${RATE} Hz melody, one child process per row${pin ? ', pinned to one core (taskset -c 0)' : ''}; CPU: ${cpus()[0]?.model ?? 'unknown'}`,
+    );
     console.log('');
-    console.log(`| input | decode ms | analysis ms | × real time (analysis) | ${stageNames.map((s) => `${s} ms`).join(' | ')} | notes | peak RSS MB |`);
+    console.log(
+      `| input | decode ms | analysis ms | × real time (analysis) | ${stageNames.map((s) => `${s} ms`).join(' | ')} | notes | peak RSS MB |`,
+    );
     console.log(`| --- | ---: | ---: | ---: | ${stageNames.map(() => '---:').join(' | ')} | ---: | ---: |`);
     for (const row of rows) {
       const stages = stageNames.map((s) => row.stages[s].toFixed(0)).join(' | ');
-      console.log(`| ${row.label} | ${row.decodeMs.toFixed(0)} | ${row.analyzeMs.toFixed(0)} | ${((SECONDS * 1000) / row.analyzeMs).toFixed(0)}× | ${stages} | ${row.notes} | ${row.peakRssMb.toFixed(0)} |`);
+      console.log(
+        `| ${row.label} | ${row.decodeMs.toFixed(0)} | ${row.analyzeMs.toFixed(0)} | ${((SECONDS * 1000) / row.analyzeMs).toFixed(0)}× | ${stages} | ${row.notes} | ${row.peakRssMb.toFixed(0)} |`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -65,10 +65,23 @@ function percentile(sorted: number[], p: number): number {
 
 function summarise(label: string, latencies: number[], errors: number, elapsedMs: number): Figures {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { label, requests: latencies.length, errors, rps: (latencies.length / elapsedMs) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  return {
+    label,
+    requests: latencies.length,
+    errors,
+    rps: (latencies.length / elapsedMs) * 1000,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+  };
 }
 
-function send(agent: Agent, url: URL, method: string, headers: Record<string, string | number>, body: Buffer | null): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
+function send(
+  agent: Agent,
+  url: URL,
+  method: string,
+  headers: Record<string, string | number>,
+  body: Buffer | null,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -82,7 +95,19 @@ function send(agent: Agent, url: URL, method: string, headers: Record<string, st
 }
 
 /** `concurrency` loops sending `make()` back to back for `durationMs` (or `count` requests in all). */
-async function load(label: string, options: { url: URL; method: string; headers: Record<string, string | number>; body: Buffer | null; concurrency: number; durationMs?: number; count?: number; ok: (status: number, body: string) => boolean }): Promise<Figures> {
+async function load(
+  label: string,
+  options: {
+    url: URL;
+    method: string;
+    headers: Record<string, string | number>;
+    body: Buffer | null;
+    concurrency: number;
+    durationMs?: number;
+    count?: number;
+    ok: (status: number, body: string) => boolean;
+  },
+): Promise<Figures> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const latencies: number[] = [];
   let errors = 0;
@@ -171,15 +196,30 @@ interface FanOut {
 }
 
 /** Opens `count` subscriptions on `id` (10 a socket), waits for each one's first event, publishes, measures. */
-async function fanOut(wsUrl: string, token: string, prefix: string, id: string, uuid: string, userId: string, count: number, publisher: ReturnType<typeof createRedis>): Promise<FanOut> {
+async function fanOut(
+  wsUrl: string,
+  token: string,
+  prefix: string,
+  id: string,
+  uuid: string,
+  userId: string,
+  count: number,
+  publisher: ReturnType<typeof createRedis>,
+): Promise<FanOut> {
   const clients: Client[] = [];
   const latencies: number[] = [];
   let ready = 0;
   let resolveReady!: () => void;
   const allReady = new Promise<void>((resolve) => (resolveReady = resolve));
   const query = 'subscription($id: ID!) { conversionProgress(id: $id) { progress message } }';
-  for (let opened = 0; opened < count; ) {
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true });
+  for (let opened = 0; opened < count;) {
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      lazy: true,
+    });
     clients.push(client);
     for (let i = 0; i < SUBSCRIPTIONS_PER_SOCKET && opened < count; i++, opened++) {
       let first = true;
@@ -193,7 +233,8 @@ async function fanOut(wsUrl: string, token: string, prefix: string, id: string, 
               if (++ready === count) resolveReady();
               return;
             }
-            if (event && event.message.startsWith('t=')) latencies.push(performance.timeOrigin + performance.now() - Number(event.message.slice(2)));
+            if (event && event.message.startsWith('t='))
+              latencies.push(performance.timeOrigin + performance.now() - Number(event.message.slice(2)));
           },
           error: (error) => console.error('subscription error', error),
           complete: () => undefined,
@@ -226,7 +267,14 @@ async function fanOut(wsUrl: string, token: string, prefix: string, id: string, 
   for (let waited = 0; latencies.length < expected && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   await Promise.all(clients.map((client) => client.dispose()));
   const sorted = latencies.sort((a, b) => a - b);
-  return { subscribers: ready, deliveries: latencies.length, expected: count * EVENTS_PER_LEVEL, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+  return {
+    subscribers: ready,
+    deliveries: latencies.length,
+    expected: count * EVENTS_PER_LEVEL,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
 }
 
 async function main(): Promise<void> {
@@ -258,36 +306,118 @@ async function main(): Promise<void> {
     const token = mintToken(resources.jwtSecret, userId);
     const admin = mintToken(resources.jwtSecret, `admin-${randomUUID().slice(0, 8)}`, Role.ADMIN);
     for (let i = 0; i < 200; i++) {
-      await insertConversion(orm.em.fork() as EntityManager, { userId, status: i % 4 === 0 ? ConversionStatus.COMPLETED : ConversionStatus.PENDING, createdAt: new Date(Date.now() - i * 1000) });
+      await insertConversion(orm.em.fork() as EntityManager, {
+        userId,
+        status: i % 4 === 0 ? ConversionStatus.COMPLETED : ConversionStatus.PENDING,
+        createdAt: new Date(Date.now() - i * 1000),
+      });
     }
 
     const graphqlUrl = new URL(`${base}/graphql`);
-    const jsonHeaders = (body: Buffer, bearer = token) => ({ 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${bearer}` });
-    const quotaBody = Buffer.from(JSON.stringify({ query: '{ quota { enforced daily { limit used remaining } monthly { limit used remaining } } }' }));
-    const historyBody = Buffer.from(JSON.stringify({ query: '{ history(first: 20) { edges { cursor node { id status progress prompt genre mood createdAt } } pageInfo { hasNextPage endCursor } } }' }));
+    const jsonHeaders = (body: Buffer, bearer = token) => ({
+      'content-type': 'application/json',
+      'content-length': body.length,
+      authorization: `Bearer ${bearer}`,
+    });
+    const quotaBody = Buffer.from(
+      JSON.stringify({ query: '{ quota { enforced daily { limit used remaining } monthly { limit used remaining } } }' }),
+    );
+    const historyBody = Buffer.from(
+      JSON.stringify({
+        query:
+          '{ history(first: 20) { edges { cursor node { id status progress prompt genre mood createdAt } } pageInfo { hasNextPage endCursor } } }',
+      }),
+    );
     const plainBody = Buffer.from('{}');
     const rows: Figures[] = [];
     // Warm-up (JIT, connection pools), not counted.
-    await load('warm-up', { url: graphqlUrl, method: 'POST', headers: jsonHeaders(quotaBody), body: quotaBody, concurrency: CONCURRENCY, durationMs: 1500, ok: graphqlOk });
-    await load('warm-up', { url: graphqlUrl, method: 'POST', headers: jsonHeaders(historyBody), body: historyBody, concurrency: CONCURRENCY, durationMs: 1500, ok: graphqlOk });
-    rows.push(await load(`plain node:http, fixed JSON (c=${CONCURRENCY})`, { url: new URL(`http://127.0.0.1:${plainPort}/`), method: 'POST', headers: { 'content-type': 'application/json', 'content-length': plainBody.length }, body: plainBody, concurrency: CONCURRENCY, durationMs: DURATION_MS, ok: (status) => status === 200 }));
-    rows.push(await load(`quota (c=${CONCURRENCY})`, { url: graphqlUrl, method: 'POST', headers: jsonHeaders(quotaBody), body: quotaBody, concurrency: CONCURRENCY, durationMs: DURATION_MS, ok: graphqlOk }));
-    rows.push(await load(`history(first: 20) of 200 (c=${CONCURRENCY})`, { url: graphqlUrl, method: 'POST', headers: jsonHeaders(historyBody), body: historyBody, concurrency: CONCURRENCY, durationMs: DURATION_MS, ok: graphqlOk }));
+    await load('warm-up', {
+      url: graphqlUrl,
+      method: 'POST',
+      headers: jsonHeaders(quotaBody),
+      body: quotaBody,
+      concurrency: CONCURRENCY,
+      durationMs: 1500,
+      ok: graphqlOk,
+    });
+    await load('warm-up', {
+      url: graphqlUrl,
+      method: 'POST',
+      headers: jsonHeaders(historyBody),
+      body: historyBody,
+      concurrency: CONCURRENCY,
+      durationMs: 1500,
+      ok: graphqlOk,
+    });
+    rows.push(
+      await load(`plain node:http, fixed JSON (c=${CONCURRENCY})`, {
+        url: new URL(`http://127.0.0.1:${plainPort}/`),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': plainBody.length },
+        body: plainBody,
+        concurrency: CONCURRENCY,
+        durationMs: DURATION_MS,
+        ok: (status) => status === 200,
+      }),
+    );
+    rows.push(
+      await load(`quota (c=${CONCURRENCY})`, {
+        url: graphqlUrl,
+        method: 'POST',
+        headers: jsonHeaders(quotaBody),
+        body: quotaBody,
+        concurrency: CONCURRENCY,
+        durationMs: DURATION_MS,
+        ok: graphqlOk,
+      }),
+    );
+    rows.push(
+      await load(`history(first: 20) of 200 (c=${CONCURRENCY})`, {
+        url: graphqlUrl,
+        method: 'POST',
+        headers: jsonHeaders(historyBody),
+        body: historyBody,
+        concurrency: CONCURRENCY,
+        durationMs: DURATION_MS,
+        ok: graphqlOk,
+      }),
+    );
 
     // convertMelody with a 1 MB WAV (11.9 s × 44100 × 2 bytes ≈ 1.05 MB).
-    const setQuota = Buffer.from(JSON.stringify({ query: `mutation { setUserQuota(userId: "${userId}", daily: 100000, monthly: 1000000) { userId } }` }));
+    const setQuota = Buffer.from(
+      JSON.stringify({ query: `mutation { setUserQuota(userId: "${userId}", daily: 100000, monthly: 1000000) { userId } }` }),
+    );
     const quotaAnswer = await send(new Agent(), graphqlUrl, 'POST', jsonHeaders(setQuota, admin), setQuota);
     if (!graphqlOk(quotaAnswer.status, quotaAnswer.body)) throw new Error(`setUserQuota failed: ${quotaAnswer.body.slice(0, 300)}`);
     const seconds = 11.9;
-    const rendered = renderMelody(repeatedTwinkle(seconds, [60, 62, 57]), { sampleRate: 44100, duration: seconds, timbre: 'voice', vibrato: { rateHz: 5.5, depthCents: 40 }, noiseDb: -50, seed: 7 });
+    const rendered = renderMelody(repeatedTwinkle(seconds, [60, 62, 57]), {
+      sampleRate: 44100,
+      duration: seconds,
+      timbre: 'voice',
+      vibrato: { rateHz: 5.5, depthCents: 40 },
+      noiseDb: -50,
+      seed: 7,
+    });
     const wav = encodeWav([rendered.samples], 44100, { bitDepth: 16 });
-    const query = 'mutation($input: ConvertMelodyInput!) { convertMelody(input: $input) { conversion { id status } userErrors { code message } } }';
-    const { body: uploadBody, boundary } = multipartBody({ query, variables: { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', audio: null } } }, wav);
+    const query =
+      'mutation($input: ConvertMelodyInput!) { convertMelody(input: $input) { conversion { id status } userErrors { code message } } }';
+    const { body: uploadBody, boundary } = multipartBody(
+      {
+        query,
+        variables: { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', audio: null } },
+      },
+      wav,
+    );
     rows.push(
       await load(`convertMelody, ${(wav.length / 1e6).toFixed(2)} MB WAV upload (c=${UPLOAD_CONCURRENCY})`, {
         url: graphqlUrl,
         method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': uploadBody.length, authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': uploadBody.length,
+          authorization: `Bearer ${token}`,
+          'apollo-require-preflight': 'true',
+        },
         body: uploadBody,
         concurrency: UPLOAD_CONCURRENCY,
         count: UPLOADS,
@@ -301,7 +431,16 @@ async function main(): Promise<void> {
     cleanup.add(() => publisher.quit());
     const fan: FanOut[] = [];
     for (const level of SUBSCRIBER_LEVELS) {
-      const result = await fanOut(`ws://127.0.0.1:${apiPort}/graphql`, token, resources.prefix, conversionGlobalId(target.id), target.id, userId, level, publisher);
+      const result = await fanOut(
+        `ws://127.0.0.1:${apiPort}/graphql`,
+        token,
+        resources.prefix,
+        conversionGlobalId(target.id),
+        target.id,
+        userId,
+        level,
+        publisher,
+      );
       fan.push(result);
       if (!(result.p99 < 100) || result.deliveries < result.expected) break;
     }
@@ -312,14 +451,18 @@ async function main(): Promise<void> {
       const f = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '—');
       console.log('| Load (loopback, keep-alive) | requests | errors | req/s | p50 ms | p99 ms |');
       console.log('|---|---:|---:|---:|---:|---:|');
-      for (const row of rows) console.log(`| ${row.label} | ${row.requests} | ${row.errors} | ${row.rps.toFixed(0)} | ${f(row.p50)} | ${f(row.p99)} |`);
+      for (const row of rows)
+        console.log(`| ${row.label} | ${row.requests} | ${row.errors} | ${row.rps.toFixed(0)} | ${f(row.p50)} | ${f(row.p99)} |`);
       console.log('');
       console.log(`| conversionProgress subscribers | deliveries (of ${EVENTS_PER_LEVEL} events each) | p50 ms | p99 ms | max ms |`);
       console.log('|---:|---:|---:|---:|---:|');
-      for (const row of fan) console.log(`| ${row.subscribers} | ${row.deliveries} / ${row.expected} | ${f(row.p50)} | ${f(row.p99)} | ${f(row.max)} |`);
+      for (const row of fan)
+        console.log(`| ${row.subscribers} | ${row.deliveries} / ${row.expected} | ${f(row.p50)} | ${f(row.p99)} | ${f(row.max)} |`);
       const held = fan.filter((row) => row.p99 < 100 && row.deliveries === row.expected).pop();
       console.log('');
-      console.log(`One API process delivered every event to ${held ? held.subscribers : 'none of the tested'} subscribers with p99 < 100 ms (levels ${SUBSCRIBER_LEVELS.join(', ')}).`);
+      console.log(
+        `One API process delivered every event to ${held ? held.subscribers : 'none of the tested'} subscribers with p99 < 100 ms (levels ${SUBSCRIBER_LEVELS.join(', ')}).`,
+      );
     }
   } finally {
     await cleanup.run();

@@ -39,8 +39,20 @@ async function child(file: string, seconds: number, engine: SingingEngine): Prom
   const cpu = process.cpuUsage();
   const start = performance.now();
   const out = await convertMelody(
-    { audio, fileName: 'bench.wav', prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 1 },
-    { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now(), flite: engine === 'flite' ? loadFliteProgram() : undefined },
+    {
+      audio,
+      fileName: 'bench.wav',
+      prompt: 'a romantic ballad about summer nights by the sea',
+      genre: 'ballad',
+      mood: 'romantic',
+      seed: 1,
+    },
+    {
+      decoder: createFfmpegDecoder(),
+      encoder: createFfmpegEncoder(),
+      clock: () => performance.now(),
+      flite: engine === 'flite' ? loadFliteProgram() : undefined,
+    },
     { engine },
   );
   const totalMs = performance.now() - start;
@@ -67,7 +79,14 @@ async function parent(json: boolean): Promise<void> {
     const script = fileURLToPath(import.meta.url);
     const rows: ChildResult[] = [];
     for (const seconds of [30, 300]) {
-      const rendered = renderMelody(melody(seconds), { sampleRate: RATE, duration: seconds, timbre: 'voice', vibrato: { rateHz: 5.5, depthCents: 40 }, noiseDb: -50, seed: 5 });
+      const rendered = renderMelody(melody(seconds), {
+        sampleRate: RATE,
+        duration: seconds,
+        timbre: 'voice',
+        vibrato: { rateHz: 5.5, depthCents: 40 },
+        noiseDb: -50,
+        seed: 5,
+      });
       const file = join(dir, `melody-${seconds}.wav`);
       writeFileSync(file, encodeWav([rendered.samples], RATE, { bitDepth: 16 }));
       for (const engine of ['flite', 'formant']) {
@@ -82,12 +101,18 @@ async function parent(json: boolean): Promise<void> {
       return;
     }
     const stages = Object.keys(rows[0].stages);
-    console.log(`End-to-end conversion of a voice-like melody (16-bit mono 44.1 kHz WAV), one child process per row${pin ? ', pinned to one core' : ''}; CPU: ${cpus()[0]?.model ?? 'unknown'}`);
+    console.log(
+      `End-to-end conversion of a voice-like melody (16-bit mono 44.1 kHz WAV), one child process per row${pin ? ', pinned to one core' : ''}; CPU: ${cpus()[0]?.model ?? 'unknown'}`,
+    );
     console.log('');
-    console.log(`| melody | engine | total ms | × real time | ${stages.map((s) => `${s} ms`).join(' | ')} | notes | sung pitch accuracy | peak RSS MB |`);
+    console.log(
+      `| melody | engine | total ms | × real time | ${stages.map((s) => `${s} ms`).join(' | ')} | notes | sung pitch accuracy | peak RSS MB |`,
+    );
     console.log(`| --- | --- | ---: | ---: | ${stages.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`);
     for (const r of rows) {
-      console.log(`| ${r.seconds} s | ${r.engine} | ${r.totalMs.toFixed(0)} | ${((r.seconds * 1000) / r.totalMs).toFixed(1)}× | ${stages.map((s) => r.stages[s]).join(' | ')} | ${r.notes} | ${r.pitchAccuracy ?? 'n/a'} | ${r.peakRssMb.toFixed(0)} |`);
+      console.log(
+        `| ${r.seconds} s | ${r.engine} | ${r.totalMs.toFixed(0)} | ${((r.seconds * 1000) / r.totalMs).toFixed(1)}× | ${stages.map((s) => r.stages[s]).join(' | ')} | ${r.notes} | ${r.pitchAccuracy ?? 'n/a'} | ${r.peakRssMb.toFixed(0)} |`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,18 @@ const decoder = createFfmpegDecoder();
 
 function encode(name: string, codecArgs: string[]): Uint8Array {
   const out = join(dir, name);
-  execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `aevalsrc=0.5*sin(2*PI*440*t)|0.5*sin(2*PI*440*t):s=${rate}:d=${seconds}`, ...codecArgs, out]);
+  execFileSync(ffmpegPath(), [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `aevalsrc=0.5*sin(2*PI*440*t)|0.5*sin(2*PI*440*t):s=${rate}:d=${seconds}`,
+    ...codecArgs,
+    out,
+  ]);
   return new Uint8Array(readFileSync(out));
 }
 
@@ -37,7 +48,9 @@ async function time(label: string, bytes: Uint8Array): Promise<void> {
     if (audio.channels[0].length < seconds * rate * 0.99) throw new Error(`${label}: decoded too little`);
   }
   const median = runs.slice(1).sort((a, b) => a - b)[1];
-  console.log(`${label.padEnd(22)} ${(bytes.length / 1e6).toFixed(1).padStart(6)} MB  ${median.toFixed(0).padStart(6)} ms  ${((seconds * 1000) / median).toFixed(0).padStart(5)}x real time`);
+  console.log(
+    `${label.padEnd(22)} ${(bytes.length / 1e6).toFixed(1).padStart(6)} MB  ${median.toFixed(0).padStart(6)} ms  ${((seconds * 1000) / median).toFixed(0).padStart(5)}x real time`,
+  );
 }
 
 try {

@@ -77,7 +77,12 @@ function time(label: string, run: () => unknown, repeats = 7): void {
   );
 }
 
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, node ${process.version}, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`signal: ${seconds} s at ${rate} Hz`);
 const left = voice(1);
 const right = voice(2);
@@ -99,4 +104,9 @@ for (const [name, channels] of cases) {
   time(`  measureTruePeak (no pruning)`, () => measureTruePeak(channels, rate, { prune: false }), 3);
   time(`  measureLoudness (all of the above, pruned)`, () => measureLoudness(channels, rate));
 }
-console.log(`\nload after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `\nload after: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

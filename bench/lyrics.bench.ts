@@ -80,14 +80,38 @@ const GENRES = ['pop', 'folk', 'ballad', 'rock', 'hip-hop'];
 
 /** Plain lines in the style of human lyrics (written for this benchmark) as the parser's reference. */
 const HUMAN_LINES = [
-  'I left my heart in the kitchen', 'You never called me back', 'We were young and we did not care', 'The rain came down on the old tin roof',
-  'Hold me like you used to', 'I can still hear your voice', 'Nobody knows where the river goes', 'She drove all night to see the sea',
-  'Tell me something I can believe', 'The lights went out across the town', 'Baby, come home', 'Every road leads back to you',
-  'I was waiting by the phone', 'Dancing on the kitchen floor', 'My father had a fishing boat', 'We sang until the morning came',
-  'Money cannot buy me time', 'The winter was long and cold', 'Your coat is still on the chair', 'I do not want to fight tonight',
-  'Oh, what a night', 'Down by the station, early in the morning', 'The stars are burning out', 'Take it easy on me',
-  'I know you lied', 'Summer came and went too fast', 'All the leaves are brown', 'Give me one more chance',
-  'The party is over now', 'He kept the letters in a box', 'Lonely streets and empty bars', 'We will rise again',
+  'I left my heart in the kitchen',
+  'You never called me back',
+  'We were young and we did not care',
+  'The rain came down on the old tin roof',
+  'Hold me like you used to',
+  'I can still hear your voice',
+  'Nobody knows where the river goes',
+  'She drove all night to see the sea',
+  'Tell me something I can believe',
+  'The lights went out across the town',
+  'Baby, come home',
+  'Every road leads back to you',
+  'I was waiting by the phone',
+  'Dancing on the kitchen floor',
+  'My father had a fishing boat',
+  'We sang until the morning came',
+  'Money cannot buy me time',
+  'The winter was long and cold',
+  'Your coat is still on the chair',
+  'I do not want to fight tonight',
+  'Oh, what a night',
+  'Down by the station, early in the morning',
+  'The stars are burning out',
+  'Take it easy on me',
+  'I know you lied',
+  'Summer came and went too fast',
+  'All the leaves are brown',
+  'Give me one more chance',
+  'The party is over now',
+  'He kept the letters in a box',
+  'Lonely streets and empty bars',
+  'We will rise again',
 ];
 
 const FUNCTION_WORDS = new Set(
@@ -105,7 +129,9 @@ interface Melody {
 
 async function loadMelodies(dir: string): Promise<Melody[]> {
   const out: Melody[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.flac')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.flac'))
+    .sort()) {
     const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(dir, file))), { decoder: createFfmpegDecoder() });
     const a = analyzeMelody(audio);
     if (a.notes.length >= 4) out.push({ name: file.replace(/\.flac$/, ''), notes: a.notes, phrases: a.phrases, tempo: a.tempo });
@@ -117,7 +143,10 @@ async function loadMelodies(dir: string): Promise<Melody[]> {
  * Phrases of notes whose first and last (and every fourth) are long, the rest short, pitches stepping
  * through a fifth, a rest between phrases. `countOf(k, t)` gives phrase k's note count, or null to stop.
  */
-function phrasedMelody(countOf: (k: number, t: number) => number | null, shape: { long: number; short: number; step: number; rest: number }): Pick<Melody, 'notes' | 'phrases'> {
+function phrasedMelody(
+  countOf: (k: number, t: number) => number | null,
+  shape: { long: number; short: number; step: number; rest: number },
+): Pick<Melody, 'notes' | 'phrases'> {
   const notes: NoteEvent[] = [];
   const phrases: Phrase[] = [];
   let t = 0;
@@ -214,7 +243,8 @@ function summarize(songs: readonly Song[], write: Writer): Summary {
       const polarity = moodProfile(mood).polarity;
       const ok = polarity === 0 ? Math.abs(mean) <= 2 : mean * polarity > 0;
       if (ok) agree++;
-      else if (process.argv.includes('--why')) console.log(`mood miss (${mood}, mean ${mean.toFixed(2)}): ${lineTexts(s.result).join(' / ')}`);
+      else if (process.argv.includes('--why'))
+        console.log(`mood miss (${mood}, mean ${mean.toFixed(2)}): ${lineTexts(s.result).join(' / ')}`);
     }
     moodBy[mood] = of.length ? agree / of.length : NaN;
     agreeAll += agree;
@@ -288,7 +318,9 @@ async function main(): Promise<void> {
   if (baselinePath) writers.push(['baseline', ((await import(baselinePath)) as { writeLyrics: Writer }).writeLyrics]);
   const human = linkParses(HUMAN_LINES);
   console.log(`Melodies: ${melodies.map((m) => `${m.name} (${m.notes.length} notes, ${m.phrases.length} phrases)`).join(', ')}`);
-  console.log(`Human reference lines parsed by link-parser: ${human.filter(Boolean).length}/${human.length} = ${(human.filter(Boolean).length / human.length).toFixed(2)}`);
+  console.log(
+    `Human reference lines parsed by link-parser: ${human.filter(Boolean).length}/${human.length} = ${(human.filter(Boolean).length / human.length).toFixed(2)}`,
+  );
   const rows: string[] = [];
   let samples: Song[] = [];
   for (const [name, write] of writers) {
@@ -298,7 +330,14 @@ async function main(): Promise<void> {
       const genre = GENRES[(i * 3 + 1) % GENRES.length];
       const melody = melodies[i % melodies.length];
       for (const seed of [i + 1, i + 1001]) {
-        songs.push({ prompt, mood, genre, melody: melody.name, seed, result: write({ prompt, genre, mood, notes: melody.notes, phrases: melody.phrases, tempo: melody.tempo, seed }) });
+        songs.push({
+          prompt,
+          mood,
+          genre,
+          melody: melody.name,
+          seed,
+          result: write({ prompt, genre, mood, notes: melody.notes, phrases: melody.phrases, tempo: melody.tempo, seed }),
+        });
       }
     });
     const s = summarize(songs, write);
@@ -308,8 +347,14 @@ async function main(): Promise<void> {
     );
     if (name === 'this branch') samples = songs.filter((_, k) => k % 8 === 0).slice(0, 7);
   }
-  console.log('\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5) |');
-  console.log(`Load average at the start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+  console.log(
+    '\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5) |',
+  );
+  console.log(
+    `Load average at the start: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} cores`,
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   if (out) {
@@ -318,7 +363,14 @@ async function main(): Promise<void> {
       const mood = MOODS[(i + k) % MOODS.length];
       const genre = GENRES[(i + 2 * k) % GENRES.length];
       const seed = 500 + i;
-      samples.push({ prompt: PROMPTS[i], mood, genre, melody: long.name, seed, result: writeLyrics({ prompt: PROMPTS[i], genre, mood, notes: long.notes, phrases: long.phrases, tempo: long.tempo, seed }) });
+      samples.push({
+        prompt: PROMPTS[i],
+        mood,
+        genre,
+        melody: long.name,
+        seed,
+        result: writeLyrics({ prompt: PROMPTS[i], genre, mood, notes: long.notes, phrases: long.phrases, tempo: long.tempo, seed }),
+      });
     }
     writeFileSync(out, samples.map(songMarkdown).join('\n'));
     console.log(`\nWrote ${samples.length} sample songs to ${out}`);

@@ -63,7 +63,8 @@ console.log(`tempo ${tempo?.bpm.toFixed(2)} BPM (true ${(60 / beat).toFixed(2)})
 // Worst case for the segmentation's dynamic programme: one 300 s voiced run (legato, no rests).
 const legatoHz = new Float32Array(frames);
 const legatoProb = new Float32Array(frames).fill(0.9);
-for (let f = 0; f < frames; f++) legatoHz[f] = midiToHz(60 + steps[Math.floor((f * hop) / beat) % steps.length]) * (1 + 0.003 * Math.sin(f));
+for (let f = 0; f < frames; f++)
+  legatoHz[f] = midiToHz(60 + steps[Math.floor((f * hop) / beat) % steps.length]) * (1 + 0.003 * Math.sin(f));
 const legato: PitchTrack = { hopSeconds: hop, times, hz: legatoHz, voicedProbability: legatoProb };
 const legatoNotes = time('segmentNotes, one 300 s legato run', () => segmentNotes(legato, null));
 console.log(`legato notes: ${legatoNotes.length}`);

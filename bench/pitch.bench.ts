@@ -35,7 +35,10 @@ const signal = renderMelody(melody(SECONDS), {
 });
 const audio = { sampleRate: RATE, samples: signal.samples };
 
-for (const [label, to] of [['resample 44.1 kHz → 16 kHz (defaults: 60 dB, no aliasing)', 16000], ['resample 44.1 kHz → 8 kHz (defaults)', 8000]] as const) {
+for (const [label, to] of [
+  ['resample 44.1 kHz → 16 kHz (defaults: 60 dB, no aliasing)', 16000],
+  ['resample 44.1 kHz → 8 kHz (defaults)', 8000],
+] as const) {
   const { ms } = time(() => resample(audio.samples, RATE, to));
   console.log(`${label}: ${ms.toFixed(0)} ms`);
 }
@@ -55,6 +58,10 @@ const heapAfter = process.memoryUsage().heapUsed + process.memoryUsage().arrayBu
 runs.sort((a, b) => a - b);
 const rpa = rawPitchAccuracy(signal.truthTimes, signal.truthHz, track.times, track.hz);
 const fa = voicingFalseAlarm(signal.truthTimes, signal.truthHz, track.times, track.hz);
-console.log(`trackPitch on ${SECONDS} s: median CPU ${runs[1].toFixed(0)} ms (runs ${runs.map((r) => r.toFixed(0)).join(', ')} ms), ${(SECONDS / (runs[1] / 1000)).toFixed(0)}× real time`);
+console.log(
+  `trackPitch on ${SECONDS} s: median CPU ${runs[1].toFixed(0)} ms (runs ${runs.map((r) => r.toFixed(0)).join(', ')} ms), ${(SECONDS / (runs[1] / 1000)).toFixed(0)}× real time`,
+);
 console.log(`raw pitch accuracy ${rpa.toFixed(4)}, voicing false alarm ${fa.toFixed(4)}, frames ${track.hz.length}`);
-console.log(`heap + array buffers retained after runs: ${((heapAfter - heapBefore) / 1e6).toFixed(1)} MB; rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB (input ${(audio.samples.byteLength / 1e6).toFixed(0)} MB)`);
+console.log(
+  `heap + array buffers retained after runs: ${((heapAfter - heapBefore) / 1e6).toFixed(1)} MB; rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB (input ${(audio.samples.byteLength / 1e6).toFixed(0)} MB)`,
+);

@@ -43,7 +43,10 @@ import { Role } from '../src/modules/user/user.entity.js';
 import { conversionUuidFromId } from '../src/modules/node/global-id.js';
 
 const args = process.argv.slice(2);
-const CONVERSIONS = Number(args[args.indexOf('--conversions') + 1]) > 0 && args.includes('--conversions') ? Number(args[args.indexOf('--conversions') + 1]) : 200;
+const CONVERSIONS =
+  Number(args[args.indexOf('--conversions') + 1]) > 0 && args.includes('--conversions')
+    ? Number(args[args.indexOf('--conversions') + 1])
+    : 200;
 const USERS = 10;
 const IN_FLIGHT = 6;
 const DEADLINE_MS = 10 * 60_000;
@@ -62,7 +65,9 @@ class PrivateRedis {
   constructor(readonly port: number) {}
 
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     const deadline = Date.now() + 10_000;
     for (;;) {
       const ok = await new Promise<boolean>((resolve) => {
@@ -101,15 +106,21 @@ function startLlm(): Promise<{ server: Server; url: string; requests: () => numb
       if (n % 5 === 0) return void res.writeHead(503).end('busy');
       if (n % 7 === 0) return void res.writeHead(429, { 'retry-after': '1' }).end('slow down');
       if (n % 11 === 0) return; // hangs
-      const content = JSON.stringify({ lines: ['the sea is calm tonight', 'the stars are shining bright', 'we sail along the shore', 'and sing forever more'] });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+      const content = JSON.stringify({
+        lines: ['the sea is calm tonight', 'the stars are shining bright', 'we sail along the shore', 'and sing forever more'],
+      });
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    resolve({ server, url: `http://127.0.0.1:${port}/v1/chat/completions`, requests: () => count });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      resolve({ server, url: `http://127.0.0.1:${port}/v1/chat/completions`, requests: () => count });
+    }),
+  );
 }
 
 const CONVERT = `mutation Convert($input: ConvertMelodyInput!) {
@@ -124,16 +135,29 @@ interface Submission {
   error: string | null;
 }
 
-async function upload(url: string, token: string, bytes: Uint8Array, input: Record<string, unknown>): Promise<{ id: string | null; retry: boolean; error: string | null }> {
+async function upload(
+  url: string,
+  token: string,
+  bytes: Uint8Array,
+  input: Record<string, unknown>,
+): Promise<{ id: string | null; retry: boolean; error: string | null }> {
   const form = new FormData();
   form.append('operations', JSON.stringify({ query: CONVERT, variables: { input: { ...input, audio: null } } }));
   form.append('map', JSON.stringify({ 0: ['variables.input.audio'] }));
   form.append('0', new Blob([bytes], { type: 'audio/wav' }), 'melody.wav');
   try {
-    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' }, body: form, signal: AbortSignal.timeout(60_000) });
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+      body: form,
+      signal: AbortSignal.timeout(60_000),
+    });
     const text = await response.text();
     if (response.status >= 500) return { id: null, retry: true, error: `HTTP ${response.status}` };
-    const body = JSON.parse(text) as { data?: { convertMelody?: { conversion: { id: string } | null; userErrors: { code: string }[] } }; errors?: { extensions?: { code?: string } }[] };
+    const body = JSON.parse(text) as {
+      data?: { convertMelody?: { conversion: { id: string } | null; userErrors: { code: string }[] } };
+      errors?: { extensions?: { code?: string } }[];
+    };
     const payload = body.data?.convertMelody;
     if (payload?.conversion) return { id: conversionUuidFromId(payload.conversion.id) ?? payload.conversion.id, retry: false, error: null };
     const code = payload?.userErrors[0]?.code ?? body.errors?.[0]?.extensions?.code ?? `HTTP ${response.status}`;
@@ -165,7 +189,13 @@ async function main(): Promise<void> {
     await redis.start();
     cleanup.add(() => redis.kill());
     const llm = await startLlm();
-    cleanup.add(() => new Promise((resolve) => { llm.server.closeAllConnections(); llm.server.close(resolve); }));
+    cleanup.add(
+      () =>
+        new Promise((resolve) => {
+          llm.server.closeAllConnections();
+          llm.server.close(resolve);
+        }),
+    );
 
     const env: Record<string, string> = {
       ...resources.env,
@@ -202,7 +232,14 @@ async function main(): Promise<void> {
     const apis: ServiceProcess[] = [];
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
-      apis.push(await startServiceProcess(cleanup, { name: `api-${i + 1}`, mode: 'api', env: { ...env, PORT: String(port) }, readyTimeoutMs: 60_000 }));
+      apis.push(
+        await startServiceProcess(cleanup, {
+          name: `api-${i + 1}`,
+          mode: 'api',
+          env: { ...env, PORT: String(port) },
+          readyTimeoutMs: 60_000,
+        }),
+      );
     }
     const workers = [await startWorker(), await startWorker()];
     log(`2 APIs and 2 workers up; ${CONVERSIONS} conversions`);
@@ -217,10 +254,35 @@ async function main(): Promise<void> {
     const submissions: Submission[] = [];
     const started = Date.now();
     const faults: { at: number; what: string; run: () => Promise<void> }[] = [
-      { at: 15_000, what: 'SIGKILL worker 1 (restarted 3 s later)', run: async () => { process.kill(workers[0]!.pid, 'SIGKILL'); await sleep(3000); workers[0] = await startWorker(); } },
+      {
+        at: 15_000,
+        what: 'SIGKILL worker 1 (restarted 3 s later)',
+        run: async () => {
+          process.kill(workers[0]!.pid, 'SIGKILL');
+          await sleep(3000);
+          workers[0] = await startWorker();
+        },
+      },
       { at: 35_000, what: 'PostgreSQL refuses the database for 4 s', run: () => postgresOutage(resources.databaseName, 4000) },
-      { at: 55_000, what: 'Redis SIGKILLed, restarted empty 1 s later', run: async () => { await redis.kill(); await sleep(1000); await redis.start(); } },
-      { at: 75_000, what: 'SIGKILL worker 2 (restarted 3 s later)', run: async () => { if (workers[1]!.running()) process.kill(workers[1]!.pid, 'SIGKILL'); else log('worker 2 had already exited'); await sleep(3000); workers[1] = await startWorker(); } },
+      {
+        at: 55_000,
+        what: 'Redis SIGKILLed, restarted empty 1 s later',
+        run: async () => {
+          await redis.kill();
+          await sleep(1000);
+          await redis.start();
+        },
+      },
+      {
+        at: 75_000,
+        what: 'SIGKILL worker 2 (restarted 3 s later)',
+        run: async () => {
+          if (workers[1]!.running()) process.kill(workers[1]!.pid, 'SIGKILL');
+          else log('worker 2 had already exited');
+          await sleep(3000);
+          workers[1] = await startWorker();
+        },
+      },
     ];
     const faultLog: { atMs: number; what: string; error?: string }[] = [];
     const faultRunner = (async () => {
@@ -241,7 +303,13 @@ async function main(): Promise<void> {
         if (index >= CONVERSIONS) return;
         // Every 10th repeats an earlier request exactly (same bytes, options and seed).
         const source = index % 10 === 9 ? index - 9 : index;
-        const input = { prompt: `a calm song about the sea at night, number ${source % 40}`, genre: 'ballad', mood: 'calm', seed: source, idempotencyKey: `soak-${index}` };
+        const input = {
+          prompt: `a calm song about the sea at night, number ${source % 40}`,
+          genre: 'ballad',
+          mood: 'calm',
+          seed: source,
+          idempotencyKey: `soak-${index}`,
+        };
         const submission: Submission = { index, startedAt: Date.now(), id: null, attempts: 0, error: null };
         submissions.push(submission);
         const token = tokens[index % USERS]!;
@@ -265,12 +333,23 @@ async function main(): Promise<void> {
     const accepted = submissions.filter((s) => s.id !== null);
     const db: Knex = knex({ client: 'pg', connection: resources.databaseUrl, pool: { min: 0, max: 2 } });
     cleanup.add(() => db.destroy());
-    type Row = { id: string; status: string; completed_at: Date | null; error: { code?: string } | null; reused_from: string | null; stall_count: number; retry_count: number; processing_ms: number | null };
+    type Row = {
+      id: string;
+      status: string;
+      completed_at: Date | null;
+      error: { code?: string } | null;
+      reused_from: string | null;
+      stall_count: number;
+      retry_count: number;
+      processing_ms: number | null;
+    };
     let rows: Row[] = [];
     const deadline = Date.now() + DEADLINE_MS;
     for (;;) {
       try {
-        rows = (await db.raw('select id, status, completed_at, error, reused_from, stall_count, retry_count, processing_ms from conversions')).rows as Row[];
+        rows = (
+          await db.raw('select id, status, completed_at, error, reused_from, stall_count, retry_count, processing_ms from conversions')
+        ).rows as Row[];
       } catch (error) {
         log(`poll failed: ${(error as Error).message}`);
       }
@@ -291,7 +370,10 @@ async function main(): Promise<void> {
       if (row?.status === 'FAILED') failedCodes[row.error?.code ?? 'UNKNOWN'] = (failedCodes[row.error?.code ?? 'UNKNOWN'] ?? 0) + 1;
     }
     const times = completed.map((s) => byId.get(s.id!)!.completed_at!.getTime() - s.startedAt).sort((a, b) => a - b);
-    const processing = completed.map((s) => byId.get(s.id!)!.processing_ms ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
+    const processing = completed
+      .map((s) => byId.get(s.id!)!.processing_ms ?? NaN)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     const figures = {
       conversions: CONVERSIONS,
       accepted: accepted.length,
@@ -324,11 +406,21 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(figures, null, 2));
     } else {
       const e2e = figures.endToEndSeconds;
-      console.log(`conversions ${figures.conversions}, accepted ${figures.accepted}, completed ${figures.completed}, failed ${JSON.stringify(figures.failed)}`);
-      console.log(`lost ${figures.lost}, duplicated ${figures.duplicated}, reused ${figures.reused}, stalled runs ${figures.stalledRuns}, job retries ${figures.jobRetries}, upload retries ${figures.uploadRetries}`);
-      console.log(`end-to-end s: p50 ${e2e.p50.toFixed(1)}, p90 ${e2e.p90.toFixed(1)}, p99 ${e2e.p99.toFixed(1)}, max ${e2e.max.toFixed(1)}; processing s: p50 ${figures.processingSeconds.p50.toFixed(1)}, p99 ${figures.processingSeconds.p99.toFixed(1)}`);
-      console.log(`uploads took ${figures.uploadsSeconds.toFixed(0)} s, run ${figures.wallSeconds.toFixed(0)} s; completions logged for ${figures.completionsLogged} conversions`);
-      console.log(`faults: ${faultLog.map((f) => `${(f.atMs / 1000).toFixed(0)} s ${f.what}${f.error ? ` (error: ${f.error})` : ''}`).join('; ')}`);
+      console.log(
+        `conversions ${figures.conversions}, accepted ${figures.accepted}, completed ${figures.completed}, failed ${JSON.stringify(figures.failed)}`,
+      );
+      console.log(
+        `lost ${figures.lost}, duplicated ${figures.duplicated}, reused ${figures.reused}, stalled runs ${figures.stalledRuns}, job retries ${figures.jobRetries}, upload retries ${figures.uploadRetries}`,
+      );
+      console.log(
+        `end-to-end s: p50 ${e2e.p50.toFixed(1)}, p90 ${e2e.p90.toFixed(1)}, p99 ${e2e.p99.toFixed(1)}, max ${e2e.max.toFixed(1)}; processing s: p50 ${figures.processingSeconds.p50.toFixed(1)}, p99 ${figures.processingSeconds.p99.toFixed(1)}`,
+      );
+      console.log(
+        `uploads took ${figures.uploadsSeconds.toFixed(0)} s, run ${figures.wallSeconds.toFixed(0)} s; completions logged for ${figures.completionsLogged} conversions`,
+      );
+      console.log(
+        `faults: ${faultLog.map((f) => `${(f.atMs / 1000).toFixed(0)} s ${f.what}${f.error ? ` (error: ${f.error})` : ''}`).join('; ')}`,
+      );
       if (figures.lost > 0) console.log(`lost: ${figures.lostIds.join(', ')}`);
       if (figures.duplicated > 0) console.log(`duplicated: ${figures.duplicatedIds.join(', ')}`);
     }

@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     await conn.execute('vacuum analyze "feedback"');
     await conn.execute('vacuum analyze "quota_counters"');
     const seedSeconds = (performance.now() - seedStart) / 1000;
-    const counts = await conn.execute<{ c: string; f: string }[]>('select (select count(*) from conversions) as c, (select count(*) from feedback) as f');
+    const counts = await conn.execute<{ c: string; f: string }[]>(
+      'select (select count(*) from conversions) as c, (select count(*) from feedback) as f',
+    );
 
     const repo = new AnalyticsRepository(em);
     const now = new Date();
@@ -95,20 +97,37 @@ async function main(): Promise<void> {
     // The access path PostgreSQL picks for the window aggregates (top plan node).
     const explain = async (sql: string, params: unknown[]) => {
       const rows = await conn.execute<{ 'QUERY PLAN': string }[]>(`explain ${sql}`, params);
-      return rows.map((r) => r['QUERY PLAN']).filter((line) => /Scan/.test(line)).map((line) => line.trim().replace(/\s+\(cost.*$/, '')).join(' | ');
+      return rows
+        .map((r) => r['QUERY PLAN'])
+        .filter((line) => /Scan/.test(line))
+        .map((line) => line.trim().replace(/\s+\(cost.*$/, ''))
+        .join(' | ');
     };
     const from30 = new Date(now.getTime() - WINDOW_MS.LAST_30_DAYS).toISOString();
-    results['summary LAST_30_DAYS'].plan = await explain('select count(*), avg("processing_ms") from "conversions" where "created_at" >= ? and "created_at" < ?', [from30, now.toISOString()]);
-    results['errorsByCode LAST_30_DAYS'].plan = await explain(`select "error"->>'code', count(*) from "conversions" where "status" = 'FAILED' and "created_at" >= ? and "created_at" < ? group by 1`, [from30, now.toISOString()]);
-    results['ratings LAST_30_DAYS'].plan = await explain('select "rating", count(*) from "feedback" where "created_at" >= ? and "created_at" < ? group by 1', [from30, now.toISOString()]);
+    results['summary LAST_30_DAYS'].plan = await explain(
+      'select count(*), avg("processing_ms") from "conversions" where "created_at" >= ? and "created_at" < ?',
+      [from30, now.toISOString()],
+    );
+    results['errorsByCode LAST_30_DAYS'].plan = await explain(
+      `select "error"->>'code', count(*) from "conversions" where "status" = 'FAILED' and "created_at" >= ? and "created_at" < ? group by 1`,
+      [from30, now.toISOString()],
+    );
+    results['ratings LAST_30_DAYS'].plan = await explain(
+      'select "rating", count(*) from "feedback" where "created_at" >= ? and "created_at" < ? group by 1',
+      [from30, now.toISOString()],
+    );
 
     if (JSON_OUT) {
       console.log(JSON.stringify({ rows: Number(counts[0].c), feedback: Number(counts[0].f), seedSeconds, results }, null, 2));
     } else {
-      console.log(`conversions: ${counts[0].c}, feedback: ${counts[0].f}, users: ${USERS}; seeding + VACUUM ANALYZE ${seedSeconds.toFixed(1)} s`);
+      console.log(
+        `conversions: ${counts[0].c}, feedback: ${counts[0].f}, users: ${USERS}; seeding + VACUUM ANALYZE ${seedSeconds.toFixed(1)} s`,
+      );
       console.log(`query (median / max of ${RUNS} runs, ms)`);
       for (const [label, r] of Object.entries(results)) {
-        console.log(`  ${label.padEnd(44)} ${String(r.medianMs).padStart(9)} ${String(r.maxMs).padStart(9)}${r.plan ? `   [${r.plan}]` : ''}`);
+        console.log(
+          `  ${label.padEnd(44)} ${String(r.medianMs).padStart(9)} ${String(r.maxMs).padStart(9)}${r.plan ? `   [${r.plan}]` : ''}`,
+        );
       }
     }
   } finally {

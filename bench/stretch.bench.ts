@@ -61,12 +61,16 @@ async function measure(audio: Uint8Array): Promise<{ stretches: Stretch[]; total
     },
   };
   const started = performance.now();
-  await convertMelody({ audio, prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 7 }, ports, {
-    onProgress: (event) => {
-      // Numbers vary between runs; the stage and message name the place.
-      label = `${event.stage}: ${event.message.replace(/[\d.]+/g, 'N')}`;
+  await convertMelody(
+    { audio, prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 7 },
+    ports,
+    {
+      onProgress: (event) => {
+        // Numbers vary between runs; the stage and message name the place.
+        label = `${event.stage}: ${event.message.replace(/[\d.]+/g, 'N')}`;
+      },
     },
-  });
+  );
   end('end');
   return { stretches, totalMs: performance.now() - started };
 }
@@ -79,10 +83,19 @@ async function main(): Promise<void> {
   const inputs: { name: string; audio: Uint8Array }[] = files.length
     ? files.map((file) => ({ name: file, audio: new Uint8Array(readFileSync(file)) }))
     : [56, 300].map((seconds) => {
-        const rendered = renderMelody(repeatedTwinkle(seconds, [60, 64, 57, 62]), { sampleRate: RATE, duration: seconds, timbre: 'voice', vibrato: { rateHz: 5.5, depthCents: 40 }, noiseDb: -50, seed: 5 });
+        const rendered = renderMelody(repeatedTwinkle(seconds, [60, 64, 57, 62]), {
+          sampleRate: RATE,
+          duration: seconds,
+          timbre: 'voice',
+          vibrato: { rateHz: 5.5, depthCents: 40 },
+          noiseDb: -50,
+          seed: 5,
+        });
         return { name: `${seconds} s voice-like melody`, audio: encodeWav([rendered.samples], RATE, { bitDepth: 16 }) };
       });
-  console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average at start ${loadavg()[0].toFixed(1)}; worst of ${runs} runs after one warm-up run`);
+  console.log(
+    `CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average at start ${loadavg()[0].toFixed(1)}; worst of ${runs} runs after one warm-up run`,
+  );
   for (const input of inputs) {
     await measure(input.audio);
     const worst = new Map<string, number>();

@@ -54,7 +54,11 @@ const SONGS = 3;
  * recogniser itself loses on slow material.
  */
 const SLOWED = [0.65, 0.4];
-const PROMPTS = ['a summer night by the sea with the one I love', 'walking home alone in the city rain', 'dancing with my friends until the morning light'];
+const PROMPTS = [
+  'a summer night by the sea with the one I love',
+  'walking home alone in the city rain',
+  'dancing with my friends until the morning light',
+];
 const MODEL = '/usr/share/pocketsphinx/model/en-us';
 
 interface Line {
@@ -74,10 +78,20 @@ interface Row {
   audioSeconds: number;
 }
 
-const normalize = (text: string) => text.toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
+const normalize = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z' ]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** The sung lyrics (seed 1) and, per line, nine other lines the writer made for the same notes. */
-function linesOf(song: number, notes: Parameters<typeof writeLyrics>[0]['notes'], phrases: Parameters<typeof writeLyrics>[0]['phrases'], tempo: Parameters<typeof writeLyrics>[0]['tempo']): { lyrics: LyricsResult; lines: Line[] } {
+function linesOf(
+  song: number,
+  notes: Parameters<typeof writeLyrics>[0]['notes'],
+  phrases: Parameters<typeof writeLyrics>[0]['phrases'],
+  tempo: Parameters<typeof writeLyrics>[0]['tempo'],
+): { lyrics: LyricsResult; lines: Line[] } {
   const request = { prompt: PROMPTS[(song - 1) % PROMPTS.length], genre: 'pop', mood: 'happy', notes, phrases, tempo };
   const lyrics = writeLyrics({ ...request, seed: song });
   const all = lyrics.sections.flatMap((s) => s.lines);
@@ -96,14 +110,34 @@ function linesOf(song: number, notes: Parameters<typeof writeLyrics>[0]['notes']
   }));
   // A line repeated earlier (a chorus) is the same test again: keep the first.
   const seen = new Set<string>();
-  return { lyrics, lines: lines.filter((l) => l.notes.length && l.candidates.length === CANDIDATES && !seen.has(l.text) && seen.add(l.text)) };
+  return {
+    lyrics,
+    lines: lines.filter((l) => l.notes.length && l.candidates.length === CANDIDATES && !seen.has(l.text) && seen.add(l.text)),
+  };
 }
 
 /** Which candidate pocketsphinx hears in a 16 kHz mono WAV file, or null. */
 function recognise(dir: string, wav: string, candidates: readonly string[]): string | null {
   const grammar = join(dir, 'lines.gram');
   writeFileSync(grammar, `#JSGF V1.0;\ngrammar lines;\npublic <line> = ${candidates.map((c) => `( ${c} )`).join(' | ')};\n`);
-  const result = spawnSync('pocketsphinx_continuous', ['-infile', wav, '-hmm', join(MODEL, 'en-us'), '-dict', join(MODEL, 'cmudict-en-us.dict'), '-jsgf', grammar, '-samprate', '16000', '-logfn', '/dev/null'], { encoding: 'utf8' });
+  const result = spawnSync(
+    'pocketsphinx_continuous',
+    [
+      '-infile',
+      wav,
+      '-hmm',
+      join(MODEL, 'en-us'),
+      '-dict',
+      join(MODEL, 'cmudict-en-us.dict'),
+      '-jsgf',
+      grammar,
+      '-samprate',
+      '16000',
+      '-logfn',
+      '/dev/null',
+    ],
+    { encoding: 'utf8' },
+  );
   const heard = normalize(result.stdout ?? '');
   return candidates.find((c) => c === heard) ?? null;
 }
@@ -112,7 +146,11 @@ function recognise(dir: string, wav: string, candidates: readonly string[]): str
 function aubioAccuracy(dir: string, samples: Float32Array, intended: SingResult['intendedPitch']): number {
   const file = join(dir, 'song.wav');
   writeFileSync(file, encodeWav([samples], RATE, { bitDepth: 16 }));
-  const out = execFileSync('aubiopitch', ['-i', file, '-p', 'yinfft', '-H', '441', '-B', '2048', '-s', '-60'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('aubiopitch', ['-i', file, '-p', 'yinfft', '-H', '441', '-B', '2048', '-s', '-60'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const hz = new Map<number, number>();
   for (const row of out.trim().split('\n')) {
     const [t, f] = row.split(/\s+/).map(Number);
@@ -200,7 +238,9 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
   const folder = args.find((a) => !a.startsWith('--')) ?? MELODY_FIXTURE_DIR;
-  const files = readdirSync(folder).filter((f) => /\.(flac|wav)$/i.test(f)).sort();
+  const files = readdirSync(folder)
+    .filter((f) => /\.(flac|wav)$/i.test(f))
+    .sort();
   const dir = mkdtempSync(join(tmpdir(), 'mv-bench-voice-'));
   const flite = loadFliteProgram();
   const engines: { name: string; engine: SingingEngine; voice: string }[] = [
@@ -212,7 +252,11 @@ async function main(): Promise<void> {
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   if (only) engines.splice(0, engines.length, ...engines.filter((e) => e.name.startsWith(only)));
   const rows = new Map<string, Row>();
-  const row = (name: string) => rows.get(name) ?? rows.set(name, { engine: name, lines: 0, identified: 0, pitchOwn: [], pitchAubio: [], clarity: [], cpuMs: 0, audioSeconds: 0 }).get(name) as Row;
+  const row = (name: string) =>
+    rows.get(name) ??
+    (rows
+      .set(name, { engine: name, lines: 0, identified: 0, pitchOwn: [], pitchAubio: [], clarity: [], cpuMs: 0, audioSeconds: 0 })
+      .get(name) as Row);
   const perFixture: Record<string, Record<string, string>> = {};
   const tally = (file: string, name: string, hit: number, total: number) => {
     const [h, t] = (perFixture[file][name] ?? '0/0').split('/').map(Number);
@@ -223,7 +267,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(songs) || songs < 1) throw new Error('--songs= takes a whole number of songs per melody, at least 1.');
   try {
     for (const file of files) {
-      const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(folder, file))), { decoder: createFfmpegDecoder(), fileName: file });
+      const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(folder, file))), {
+        decoder: createFfmpegDecoder(),
+        fileName: file,
+      });
       const analysis = analyzeMelody(audio);
       perFixture[file] = {};
       for (let song = 1; song <= songs; song++) {
@@ -292,7 +339,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const mean = (xs: number[]) => (xs.length ? xs.filter(Number.isFinite).reduce((a, b) => a + b, 0) / xs.filter(Number.isFinite).length : NaN);
+  const mean = (xs: number[]) =>
+    xs.length ? xs.filter(Number.isFinite).reduce((a, b) => a + b, 0) / xs.filter(Number.isFinite).length : NaN;
   const min = (xs: number[]) => (xs.length ? Math.min(...xs.filter(Number.isFinite)) : NaN);
   const list = [...rows.values()];
   if (json) {
@@ -300,9 +348,13 @@ async function main(): Promise<void> {
     return;
   }
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
-  console.log(`Closed-set intelligibility (pocketsphinx en-us, ${CANDIDATES} candidates a line, chance 0.10) and pitch over ${files.length} melodies`);
+  console.log(
+    `Closed-set intelligibility (pocketsphinx en-us, ${CANDIDATES} candidates a line, chance 0.10) and pitch over ${files.length} melodies`,
+  );
   console.log('');
-  console.log('| engine, voice | lines identified | pitch ≤ 50 c, own tracker (mean / worst) | pitch ≤ 50 c, aubio (mean / worst) | vowel clarity (mean) | voice CPU ms per s of audio |');
+  console.log(
+    '| engine, voice | lines identified | pitch ≤ 50 c, own tracker (mean / worst) | pitch ≤ 50 c, aubio (mean / worst) | vowel clarity (mean) | voice CPU ms per s of audio |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of list) {
     const sung = r.pitchOwn.length > 0;
@@ -311,7 +363,11 @@ async function main(): Promise<void> {
     );
   }
   console.log('');
-  console.log(`Per melody: ${Object.entries(perFixture).map(([name, r]) => `${name} ${Object.values(r).join(' ')}`).join('; ')}`);
+  console.log(
+    `Per melody: ${Object.entries(perFixture)
+      .map(([name, r]) => `${name} ${Object.values(r).join(' ')}`)
+      .join('; ')}`,
+  );
 }
 
 await main();

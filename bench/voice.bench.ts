@@ -14,8 +14,20 @@ import { singScore, type SingResult } from '../src/audio/voice/voice.js';
 import { trackPitch } from '../src/audio/pitch/pitch.js';
 
 const SYLLABLES = [
-  ['L', 'AA'], ['M', 'IY'], ['S', 'OW'], ['T', 'EY', 'K'], ['D', 'R', 'IY', 'M'], ['S', 'T', 'AA', 'R'], ['HH', 'UW'],
-  ['W', 'ER', 'L', 'D'], ['B', 'L', 'UW'], ['N', 'AY', 'T'], ['F', 'AY', 'ER'], ['K', 'IH', 'S'], ['TH', 'IH', 'NG'], ['CH', 'EH', 'R'],
+  ['L', 'AA'],
+  ['M', 'IY'],
+  ['S', 'OW'],
+  ['T', 'EY', 'K'],
+  ['D', 'R', 'IY', 'M'],
+  ['S', 'T', 'AA', 'R'],
+  ['HH', 'UW'],
+  ['W', 'ER', 'L', 'D'],
+  ['B', 'L', 'UW'],
+  ['N', 'AY', 'T'],
+  ['F', 'AY', 'ER'],
+  ['K', 'IH', 'S'],
+  ['TH', 'IH', 'NG'],
+  ['CH', 'EH', 'R'],
 ];
 const STEPS = [0, 2, 4, 5, 7, 9, 7, 5, 4, 2, 0, -1, -3, -5, 0, 12];
 const LENGTHS = [0.25, 0.5, 0.35, 0.7, 0.3, 0.45, 1.0];
@@ -28,9 +40,16 @@ function melody(seconds: number): Score {
     const length = LENGTHS[(i * 3) % LENGTHS.length];
     const continuation = i % 11 === 5;
     notes.push({
-      start: t, end: t + length - (i % 4 === 3 ? 0.08 : 0), midi: 55 + STEPS[i % STEPS.length], confidence: 1,
-      syllable: continuation ? '' : 'la', continuation, syllabic: 'single', phonemes: continuation ? [] : SYLLABLES[i % SYLLABLES.length],
-      stressed: i % 2 === 0, phraseIndex: Math.floor(i / 8),
+      start: t,
+      end: t + length - (i % 4 === 3 ? 0.08 : 0),
+      midi: 55 + STEPS[i % STEPS.length],
+      confidence: 1,
+      syllable: continuation ? '' : 'la',
+      continuation,
+      syllabic: 'single',
+      phonemes: continuation ? [] : SYLLABLES[i % SYLLABLES.length],
+      stressed: i % 2 === 0,
+      phraseIndex: Math.floor(i / 8),
     });
     t += length + (i % 8 === 7 ? 0.6 : 0);
   }

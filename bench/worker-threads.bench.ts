@@ -22,7 +22,13 @@ const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const file = process.argv[2] ?? join(ROOT, 'test', 'fixtures', 'melodies', 'voice-la.flac');
 const runs = Number(process.argv[3] ?? 7);
 const bytes = new Uint8Array(readFileSync(file));
-const request = { fileName: 'melody.flac', prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 7 };
+const request = {
+  fileName: 'melody.flac',
+  prompt: 'a romantic ballad about summer nights by the sea',
+  genre: 'ballad',
+  mood: 'romantic',
+  seed: 7,
+};
 const ports = { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder() };
 const pool = createThreadPool();
 

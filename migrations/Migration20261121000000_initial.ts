@@ -41,7 +41,9 @@ export class Migration20261121000000_initial extends Migration {
     // History pages: a user's conversions newest first, ties broken by id (the cursor is (created_at, id)).
     this.addSql('create index "conversions_user_created_idx" on "conversions" ("user_id", "created_at" desc, "id" desc);');
     this.addSql('create index "conversions_created_idx" on "conversions" ("created_at");');
-    this.addSql('alter table "conversions" add constraint "conversions_user_idempotency_key_unique" unique ("user_id", "idempotency_key");');
+    this.addSql(
+      'alter table "conversions" add constraint "conversions_user_idempotency_key_unique" unique ("user_id", "idempotency_key");',
+    );
 
     this.addSql(`create table "feedback" (
       "id" uuid not null,

@@ -13,7 +13,9 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261201000000_quotas_api_keys extends Migration {
   override async up(): Promise<void> {
-    this.addSql('alter table "users" add column "daily_quota" int null check ("daily_quota" >= 0), add column "monthly_quota" int null check ("monthly_quota" >= 0);');
+    this.addSql(
+      'alter table "users" add column "daily_quota" int null check ("daily_quota" >= 0), add column "monthly_quota" int null check ("monthly_quota" >= 0);',
+    );
     this.addSql(`create table "quota_counters" (
       "user_id" varchar(128) not null,
       "day_start" date not null,
@@ -21,7 +23,9 @@ export class Migration20261201000000_quotas_api_keys extends Migration {
       "month_start" date not null,
       "month_used" int not null default 0 check ("month_used" >= 0),
       constraint "quota_counters_pkey" primary key ("user_id"));`);
-    this.addSql('alter table "conversions" add column "quota_day" date null, add column "quota_month" date null, add column "quota_refunded" boolean not null default false;');
+    this.addSql(
+      'alter table "conversions" add column "quota_day" date null, add column "quota_month" date null, add column "quota_refunded" boolean not null default false;',
+    );
     this.addSql(`create table "api_keys" (
       "id" uuid not null,
       "user_id" varchar(128) not null,
@@ -39,7 +43,9 @@ export class Migration20261201000000_quotas_api_keys extends Migration {
 
   override async down(): Promise<void> {
     this.addSql('drop table if exists "api_keys" cascade;');
-    this.addSql('alter table "conversions" drop column if exists "quota_day", drop column if exists "quota_month", drop column if exists "quota_refunded";');
+    this.addSql(
+      'alter table "conversions" drop column if exists "quota_day", drop column if exists "quota_month", drop column if exists "quota_refunded";',
+    );
     this.addSql('drop table if exists "quota_counters" cascade;');
     this.addSql('alter table "users" drop column if exists "daily_quota", drop column if exists "monthly_quota";');
   }

@@ -15,9 +15,15 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261210000000_analytics_indexes extends Migration {
   override async up(): Promise<void> {
-    this.addSql('create index "conversions_analytics_idx" on "conversions" ("created_at") include ("status", "genre", "mood", "processing_ms");');
-    this.addSql(`create index "conversions_failed_code_idx" on "conversions" ("created_at", ("error"->>'code')) where "status" = 'FAILED';`);
-    this.addSql('create index "conversions_user_stats_idx" on "conversions" ("user_id") include ("status", "genre", "mood", "processing_ms", "id");');
+    this.addSql(
+      'create index "conversions_analytics_idx" on "conversions" ("created_at") include ("status", "genre", "mood", "processing_ms");',
+    );
+    this.addSql(
+      `create index "conversions_failed_code_idx" on "conversions" ("created_at", ("error"->>'code')) where "status" = 'FAILED';`,
+    );
+    this.addSql(
+      'create index "conversions_user_stats_idx" on "conversions" ("user_id") include ("status", "genre", "mood", "processing_ms", "id");',
+    );
     this.addSql('create index "feedback_created_rating_idx" on "feedback" ("created_at") include ("rating");');
     this.addSql('drop index if exists "conversions_created_idx";');
   }

@@ -13,12 +13,16 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261220000000_resilience extends Migration {
   override async up(): Promise<void> {
-    this.addSql('alter table "conversions" add column "attempt_id" varchar(36) null, add column "stall_count" smallint not null default 0, add column "priority" text check ("priority" in (\'LOW\', \'NORMAL\', \'HIGH\')) not null default \'NORMAL\', add column "reused_from" uuid null;');
+    this.addSql(
+      'alter table "conversions" add column "attempt_id" varchar(36) null, add column "stall_count" smallint not null default 0, add column "priority" text check ("priority" in (\'LOW\', \'NORMAL\', \'HIGH\')) not null default \'NORMAL\', add column "reused_from" uuid null;',
+    );
     this.addSql(`create index "conversions_active_idx" on "conversions" ("updated_at") where "status" in ('PENDING', 'PROCESSING');`);
   }
 
   override async down(): Promise<void> {
     this.addSql('drop index if exists "conversions_active_idx";');
-    this.addSql('alter table "conversions" drop column "reused_from", drop column "priority", drop column "stall_count", drop column "attempt_id";');
+    this.addSql(
+      'alter table "conversions" drop column "reused_from", drop column "priority", drop column "stall_count", drop column "attempt_id";',
+    );
   }
 }

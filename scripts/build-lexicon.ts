@@ -40,12 +40,42 @@ const OUT = process.argv[2] ?? 'src/audio/lyrics/lexicon.data.ts';
 
 /** Lexicographer file numbers (WordNet lexnames) → the writer's noun classes. */
 const NOUN_CLASSES: Record<number, string> = {
-  4: 'act', 5: 'being', 6: 'artifact', 7: 'quality', 8: 'body', 9: 'mind', 10: 'word', 11: 'event', 12: 'feeling',
-  13: 'food', 15: 'place', 17: 'nature', 18: 'being', 19: 'weather', 20: 'plant', 21: 'thing', 26: 'state', 27: 'matter', 28: 'time',
+  4: 'act',
+  5: 'being',
+  6: 'artifact',
+  7: 'quality',
+  8: 'body',
+  9: 'mind',
+  10: 'word',
+  11: 'event',
+  12: 'feeling',
+  13: 'food',
+  15: 'place',
+  17: 'nature',
+  18: 'being',
+  19: 'weather',
+  20: 'plant',
+  21: 'thing',
+  26: 'state',
+  27: 'matter',
+  28: 'time',
 };
 const VERB_CLASSES: Record<number, string> = {
-  29: 'body', 30: 'change', 31: 'mind', 32: 'say', 33: 'fight', 34: 'consume', 35: 'touch', 36: 'make', 37: 'feel', 38: 'move',
-  39: 'sense', 40: 'have', 41: 'social', 42: 'be', 43: 'weather',
+  29: 'body',
+  30: 'change',
+  31: 'mind',
+  32: 'say',
+  33: 'fight',
+  34: 'consume',
+  35: 'touch',
+  36: 'make',
+  37: 'feel',
+  38: 'move',
+  39: 'sense',
+  40: 'have',
+  41: 'social',
+  42: 'be',
+  43: 'weather',
 };
 /** Minimum SemCor tag counts: only words a songwriter would reach for without a thesaurus. */
 const MIN_TAGS = { n: 1, v: 2, a: 1 } as const;
@@ -105,7 +135,13 @@ function readData(pos: 'noun' | 'verb' | 'adj'): Map<string, Synset> {
     const pointers: Synset['pointers'] = [];
     for (let k = 0; k < pointerCount; k++, i += 4) {
       const st = f[i + 3];
-      pointers.push({ symbol: f[i], offset: f[i + 1], pos: f[i + 2], source: parseInt(st.slice(0, 2), 16), target: parseInt(st.slice(2), 16) });
+      pointers.push({
+        symbol: f[i],
+        offset: f[i + 1],
+        pos: f[i + 2],
+        source: parseInt(st.slice(0, 2), 16),
+        target: parseInt(st.slice(2), 16),
+      });
     }
     const frames: Synset['frames'] = [];
     if (pos === 'verb' && f[i] !== undefined) {
@@ -151,7 +187,15 @@ for (const e of index.n.values()) {
   // Proper nouns (`Russia`, `Monday`): WordNet writes them capitalised in every sense.
   if (e.offsets.every((o) => data.n.get(o)?.proper.has(e.lemma))) continue;
   const plural = nlp(e.lemma).nouns().toPlural().text().toLowerCase() || `${e.lemma}s`;
-  entries.set(id('n', e.lemma), { pos: 'n', word: e.lemma, cls, tags: e.tags, forms: [syllables(plural) ? plural : ''], frames: 0, related: new Set() });
+  entries.set(id('n', e.lemma), {
+    pos: 'n',
+    word: e.lemma,
+    cls,
+    tags: e.tags,
+    forms: [syllables(plural) ? plural : ''],
+    frames: 0,
+    related: new Set(),
+  });
 }
 
 /*
@@ -220,7 +264,19 @@ const sorted = [...entries.values()].sort((a, b) => (a.pos === b.pos ? (a.word <
 const position = new Map(sorted.map((e, i) => [id(e.pos, e.word), i]));
 // One entry per line: pos word class tags forms(,) frames related-indexes(,) zipf
 const lines = sorted.map((e) =>
-  [e.pos, e.word, e.cls, e.tags, e.forms.join(','), e.frames, [...e.related].map((r) => position.get(r)).slice(0, 16).join(','), zipf([e.word, ...e.forms])].join(' '),
+  [
+    e.pos,
+    e.word,
+    e.cls,
+    e.tags,
+    e.forms.join(','),
+    e.frames,
+    [...e.related]
+      .map((r) => position.get(r))
+      .slice(0, 16)
+      .join(','),
+    zipf([e.word, ...e.forms]),
+  ].join(' '),
 );
 const body = lines.join('\n');
 writeFileSync(
@@ -231,4 +287,6 @@ export const LEXICON_DATA = ${JSON.stringify(body)};
 `,
 );
 const count = (p: string) => sorted.filter((e) => e.pos === p).length;
-console.log(`Wrote ${OUT}: ${sorted.length} words (${count('n')} nouns, ${count('v')} verbs, ${count('a')} adjectives), ${(body.length / 1024).toFixed(0)} KiB`);
+console.log(
+  `Wrote ${OUT}: ${sorted.length} words (${count('n')} nouns, ${count('v')} verbs, ${count('a')} adjectives), ${(body.length / 1024).toFixed(0)} KiB`,
+);

@@ -25,7 +25,11 @@ const cents = (a, b) => 1200 * Math.log2(a / b);
 
 function aubioPitch(file, sampleRate) {
   const hop = Math.round(sampleRate * 0.01);
-  const out = execFileSync('aubio', ['pitch', '-i', file, '-m', 'yinfft', '-B', String(BUFFER), '-H', String(hop), '-u', 'Hz', '-s', '-70'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const out = execFileSync(
+    'aubio',
+    ['pitch', '-i', file, '-m', 'yinfft', '-B', String(BUFFER), '-H', String(hop), '-u', 'Hz', '-s', '-70'],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
   const shift = (hop - BUFFER / 2) / sampleRate;
   const times = [];
   const hz = [];
@@ -83,7 +87,10 @@ function soundingCents(x, sampleRate, a, b, hz) {
 }
 
 let worst = 0;
-for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.truth.json')).sort()) {
+for (const file of fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.truth.json'))
+  .sort()) {
   const truth = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   const audio = path.join(dir, file.replace('.truth.json', '.flac'));
   const est = aubioPitch(audio, truth.sampleRate);
@@ -103,7 +110,8 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.truth.json')).
     const half = Math.min(0.3 * d, 0.25);
     return soundingCents(x, sr, Math.round((mid - half) * sr), Math.round((mid + half) * sr), 440 * 2 ** ((note.midi - 69) / 12));
   });
-  if (process.env.VERBOSE) truth.notes.forEach((n, i) => console.log(`  ${n.start.toFixed(2)}-${n.end.toFixed(2)} midi ${n.midi}: ${devs[i]} c`));
+  if (process.env.VERBOSE)
+    truth.notes.forEach((n, i) => console.log(`  ${n.start.toFixed(2)}-${n.end.toFixed(2)} midi ${n.midi}: ${devs[i]} c`));
   const maxDev = Math.max(...devs.map(Math.abs));
   const meanDev = devs.reduce((a, c) => a + c, 0) / devs.length;
   const off = devs.filter((c) => !(Math.abs(c) <= 25)).length;

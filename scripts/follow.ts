@@ -57,7 +57,10 @@ function line(event: ProgressEvent): string {
 
 let last: ProgressEvent | null = null;
 try {
-  const events = client.iterate<ConversionProgressSubscription>({ query: print(ConversionProgressDocument), variables: { id: conversionId } });
+  const events = client.iterate<ConversionProgressSubscription>({
+    query: print(ConversionProgressDocument),
+    variables: { id: conversionId },
+  });
   for await (const result of events) {
     if (result.errors?.length) fail(`Subscription error: ${result.errors.map((error) => error.message).join('; ')}`);
     if (!result.data) continue;
@@ -66,7 +69,9 @@ try {
     if (last.final) break;
   }
 } catch (error) {
-  const detail = closeReason ?? (Array.isArray(error) ? error.map((e: { message?: string }) => e.message).join('; ') : (error as Error).message ?? String(error));
+  const detail =
+    closeReason ??
+    (Array.isArray(error) ? error.map((e: { message?: string }) => e.message).join('; ') : ((error as Error).message ?? String(error)));
   fail(`Could not follow ${conversionId} at ${url}: ${detail}`);
 } finally {
   await client.dispose();

@@ -82,68 +82,123 @@ const round = (x) => Math.round(x * 1e6) / 1e6;
  */
 const MELODIES = [
   {
-    name: 'piano-waltz', kind: 'piano', renderer: 'fluidsynth', program: 0, bpm: 138, gate: 0.92,
+    name: 'piano-waltz',
+    kind: 'piano',
+    renderer: 'fluidsynth',
+    program: 0,
+    bpm: 138,
+    gate: 0.92,
     description: 'Acoustic Grand Piano, G major 3/4 at 138 bpm: repeated notes, octave and sixth leaps, two phrases (G3–E5)',
     melody: `G4:1 G4:1 B4:1 | D5:2 B4:1 | C5:1 A4:1 F#4:1 | G4:2 r:1 |
              D4:1 D4:1 G4:1 | E5:2 D5:1 | C5:1 B4:1 A4:1 | G3:1 G4:1 r:1 | B4:1 A4:1 F#4:1 | G4:3`,
   },
   {
-    name: 'piano-staccato-minor', kind: 'piano', renderer: 'fluidsynth', program: 0, bpm: 96, gate: 0.5,
+    name: 'piano-staccato-minor',
+    kind: 'piano',
+    renderer: 'fluidsynth',
+    program: 0,
+    bpm: 96,
+    gate: 0.5,
     description: 'Acoustic Grand Piano, C minor at 96 bpm, staccato eighths with repeated notes and a low register (C3–G4)',
     melody: `C4:0.5 C4:0.5 Eb4:0.5 G4:0.5 | F4:0.5 Eb4:0.5 D4:1:0.9 | r:0.5 G3:0.5 G3:0.5 Bb3:0.5 | D4:0.5 C4:0.5 Bb3:1:0.9 |
              r:0.5 Ab3:0.5 C4:0.5 Eb4:0.5 | D4:0.5 B3:0.5 G3:0.5 C3:0.5 | C4:2:0.9`,
   },
   {
-    name: 'flute-high', kind: 'flute', renderer: 'fluidsynth', program: 73, bpm: 84, gate: 0.97,
+    name: 'flute-high',
+    kind: 'flute',
+    renderer: 'fluidsynth',
+    program: 73,
+    bpm: 84,
+    gate: 0.97,
     description: 'Flute, D major at 84 bpm, legato steps and leaps up to F6 (1397 Hz), one breath rest (D5–F6)',
     melody: `D5:1 F#5:0.5 A5:0.5 | D6:1.5 C#6:0.5 | B5:0.5 A5:0.5 G5:0.5 F#5:0.5 | E5:1.5 r:0.5 |
              A5:0.5 B5:0.5 C#6:0.5 E6:0.5 | F6:1 E6:0.5 D6:0.5 | A5:1 D6:2:0.95`,
   },
   {
-    name: 'violin-legato', kind: 'violin', renderer: 'fluidsynth', program: 40, bpm: 72, gate: 1,
+    name: 'violin-legato',
+    kind: 'violin',
+    renderer: 'fluidsynth',
+    program: 40,
+    bpm: 72,
+    gate: 1,
     description: 'Violin, A minor at 72 bpm, slurred steps, a rest, then a climb with a tenth leap (G3–A5)',
     melody: `A4:1 B4:0.5 C5:0.5 | D5:1 C5:0.5 B4:0.5 | A4:1.5 E4:0.5:0.9 | E4:1:0.9 r:1 |
              G3:0.5 C4:0.5 E4:0.5 A4:0.5 | C5:1 E5:0.5 A5:0.5 | G#4:2:0.95`,
   },
   {
-    name: 'trumpet-fanfare', kind: 'brass', renderer: 'fluidsynth', program: 56, bpm: 112, gate: 0.8,
+    name: 'trumpet-fanfare',
+    kind: 'brass',
+    renderer: 'fluidsynth',
+    program: 56,
+    bpm: 112,
+    gate: 0.8,
     description: 'Trumpet, Bb major at 112 bpm, tongued repeated notes, fourth/fifth/octave leaps, two phrases (F4–F5)',
     melody: `F4:0.5 F4:0.5 F4:0.5 Bb4:0.5 | D5:1 Bb4:1 | F5:1.5 D5:0.5 | Bb4:2 | r:1 F4:0.5 G4:0.5 |
              A4:0.5 A4:0.5 C5:0.5 A4:0.5 | F4:1 F5:1 | Bb4:2:0.9`,
   },
   {
-    name: 'clarinet-folk', kind: 'reed', renderer: 'fluidsynth', program: 71, bpm: 100, gate: 0.93,
+    name: 'clarinet-folk',
+    kind: 'reed',
+    renderer: 'fluidsynth',
+    program: 71,
+    bpm: 100,
+    gate: 0.93,
     description: 'Clarinet, F major at 100 bpm, a folk-like line in the chalumeau and clarion registers with repeated notes (E3–C5)',
     melody: `C4:0.5 F4:0.5 F4:0.5 G4:0.5 | A4:1 F4:1 | G4:0.5 G4:0.5 A4:0.5 Bb4:0.5 | C5:2 | r:0.5 E3:0.5 G3:0.5 C4:0.5 |
              Bb3:1 A3:0.5 G3:0.5 | F3:2:0.95`,
   },
   {
-    name: 'cello-low', kind: 'bass', renderer: 'fluidsynth', program: 42, bpm: 66, gate: 0.95,
+    name: 'cello-low',
+    kind: 'bass',
+    renderer: 'fluidsynth',
+    program: 42,
+    bpm: 66,
+    gate: 0.95,
     description: 'Cello, E minor at 66 bpm in the bass register, steps, repeated notes and an octave leap (C2–C3, 65–131 Hz)',
     melody: `E2:1 G2:0.5 B2:0.5 | C3:1 B2:0.5 A2:0.5 | B2:1 B2:1 | r:1 E2:0.5 F#2:0.5 | G2:0.5 A2:0.5 B2:0.5 C2:0.5 | E2:2`,
   },
   {
-    name: 'tuba-walk', kind: 'bass', renderer: 'fluidsynth', program: 58, bpm: 104, gate: 0.85,
+    name: 'tuba-walk',
+    kind: 'bass',
+    renderer: 'fluidsynth',
+    program: 58,
+    bpm: 104,
+    gate: 0.85,
     description: 'Tuba, D major at 104 bpm, a walking line with repeats and leaps between D2 and D3 (73–147 Hz)',
     melody: `D2:1 F#2:1 A2:1 D3:1 | C#3:0.5 B2:0.5 A2:0.5 A2:0.5 G2:1 E2:1 | r:1 | A2:1 A2:0.5 B2:0.5 C#3:1 E2:1 | D2:2`,
   },
   {
-    name: 'voice-la', kind: 'voice', renderer: 'festival', bpm: 100, gate: 1,
+    name: 'voice-la',
+    kind: 'voice',
+    renderer: 'festival',
+    bpm: 100,
+    gate: 1,
     description: 'Festival kal_diphone (male) singing mode on "la/loo/na/noon" syllables, E major at 100 bpm (B2–E4)',
     melody: `E3:1 E3:0.5 F#3:0.5 G#3:1 B3:1 | A3:0.5 G#3:0.5 F#3:1 E3:1 r:1 |
              B3:1 E4:1 C#4:0.5 B3:0.5 A3:1 | G#3:0.5 F#3:0.5 B2:1 E3:2`,
     syllables: ['la', 'la', 'loo', 'la', 'na', 'la', 'loo', 'noon', 'la', 'la', 'loo', 'na', 'la', 'la', 'loo', 'noon'],
   },
   {
-    name: 'hum-mum', kind: 'hum', renderer: 'festival', bpm: 80, gate: 1, lowpassHz: 500,
-    description: 'Hum-like: Festival kal_diphone singing "mum/moon" syllables, low-passed at 500 Hz (two 2-pole sections) to imitate a closed-mouth hum; G major at 80 bpm (G2–D4)',
+    name: 'hum-mum',
+    kind: 'hum',
+    renderer: 'festival',
+    bpm: 80,
+    gate: 1,
+    lowpassHz: 500,
+    description:
+      'Hum-like: Festival kal_diphone singing "mum/moon" syllables, low-passed at 500 Hz (two 2-pole sections) to imitate a closed-mouth hum; G major at 80 bpm (G2–D4)',
     melody: `G2:1 B2:0.5 D3:0.5 G3:1 G3:1 | F#3:0.5 E3:0.5 D3:1 r:1 |
              D3:0.5 E3:0.5 F#3:0.5 A3:0.5 D4:1 B3:1 | A3:0.5 F#3:0.5 G3:2`,
     syllables: ['mum'],
   },
   {
-    name: 'whistle-synth', kind: 'whistle', renderer: 'tone', bpm: 116, gate: 0.9,
-    description: 'SYNTHETIC whistle: sine with 3 % second harmonic, 5.5 Hz ±20 cent vibrato after 150 ms, 30 ms rising scoop, plus sox pink-noise breath band-passed at 2.5 kHz (−30 dB); C major at 116 bpm (G5–F6, 784–1397 Hz)',
+    name: 'whistle-synth',
+    kind: 'whistle',
+    renderer: 'tone',
+    bpm: 116,
+    gate: 0.9,
+    description:
+      'SYNTHETIC whistle: sine with 3 % second harmonic, 5.5 Hz ±20 cent vibrato after 150 ms, 30 ms rising scoop, plus sox pink-noise breath band-passed at 2.5 kHz (−30 dB); C major at 116 bpm (G5–F6, 784–1397 Hz)',
     melody: `C6:1 E6:0.5 D6:0.5 | C6:1 A5:1 | D6:0.5 D6:0.5 E6:0.5 F6:0.5 | E6:2 | r:1 G5:0.5 A5:0.5 |
              C6:1 F6:1 | E6:0.5 D6:0.5 C6:1:0.95`,
   },
@@ -180,9 +235,16 @@ function f0Truth(notes, duration, toneHz, releaseOverlap = false) {
  * requested notes' pitches on the syllables Festival rendered, and its f0 target contour inside them.
  */
 function festivalTruth(timingFile, notes, duration) {
-  const lines = fs.readFileSync(timingFile, 'utf8').trim().split('\n').map((line) => line.split(' '));
+  const lines = fs
+    .readFileSync(timingFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '));
   const syllables = lines.filter((l) => l[0] === 'syllable').map((l) => [Number(l[1]), Number(l[2])]);
-  const targets = lines.filter((l) => l[0] === 'target').map((l) => [Number(l[1]), Number(l[2])]).sort((a, b) => a[0] - b[0]);
+  const targets = lines
+    .filter((l) => l[0] === 'target')
+    .map((l) => [Number(l[1]), Number(l[2])])
+    .sort((a, b) => a[0] - b[0]);
   if (syllables.length !== notes.length) throw new Error(`${timingFile}: ${syllables.length} syllables for ${notes.length} notes`);
   const sung = notes.map((note, i) => ({ start: round(syllables[i][0]), end: round(syllables[i][1]), midi: note.midi }));
   const contour = (t) => {
@@ -240,7 +302,9 @@ function writeSingingXml(file, melody, notes) {
     if (note.start > t + 1e-6) lines.push(`<REST SECONDS="${(note.start - t).toFixed(4)}"></REST>`);
     const syllable = melody.syllables[index % melody.syllables.length];
     // FREQ in Hz, not NOTE: singing-mode.scm names notes an octave above scientific pitch notation (A5 = 440 Hz).
-    lines.push(`<DURATION SECONDS="${(note.end - note.start).toFixed(4)}"><PITCH FREQ="${midiToHz(note.midi).toFixed(3)}">${syllable}</PITCH></DURATION>`);
+    lines.push(
+      `<DURATION SECONDS="${(note.end - note.start).toFixed(4)}"><PITCH FREQ="${midiToHz(note.midi).toFixed(3)}">${syllable}</PITCH></DURATION>`,
+    );
     t = note.end;
   });
   lines.push('</SINGING>', '');

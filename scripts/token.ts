@@ -15,11 +15,18 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-if (!userId || userId.length > 128 || /\s/.test(userId)) fail('Usage: npm run token -- USER_ID [ROLE]\n  USER_ID  1–128 characters, no spaces\n  ROLE     one of ' + roles.join(', ') + ' (default USER)');
+if (!userId || userId.length > 128 || /\s/.test(userId))
+  fail(
+    'Usage: npm run token -- USER_ID [ROLE]\n  USER_ID  1–128 characters, no spaces\n  ROLE     one of ' +
+      roles.join(', ') +
+      ' (default USER)',
+  );
 const role = (roleArg ?? Role.USER).toUpperCase();
 if (!roles.includes(role)) fail(`Unknown role "${roleArg}"; use one of ${roles.join(', ')}.`);
 if (!process.env.JWT_SECRET) {
-  fail('JWT_SECRET is not set. The server then signs with a random secret of its own and would reject this token.\nSet the same JWT_SECRET for the server and this script, e.g.\n  export JWT_SECRET=$(openssl rand -hex 32)');
+  fail(
+    'JWT_SECRET is not set. The server then signs with a random secret of its own and would reject this token.\nSet the same JWT_SECRET for the server and this script, e.g.\n  export JWT_SECRET=$(openssl rand -hex 32)',
+  );
 }
 const config = loadConfig(process.env);
 console.error(`Token for user "${userId}" (role ${role}), valid 30 days:`);

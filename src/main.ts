@@ -115,7 +115,9 @@ const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileU
 if (isEntry) {
   const mode = process.argv[2] as ProcessRole | undefined;
   if (!mode || !MODES.includes(mode)) {
-    console.error(`Usage: node dist/src/main.js <${MODES.join('|')}>\n  api     GraphQL API on PORT\n  worker  conversion worker\n  all     both in one process (local use)`);
+    console.error(
+      `Usage: node dist/src/main.js <${MODES.join('|')}>\n  api     GraphQL API on PORT\n  worker  conversion worker\n  all     both in one process (local use)`,
+    );
     process.exitCode = 2;
   } else {
     try {

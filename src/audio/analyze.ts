@@ -32,7 +32,10 @@ export interface AnalyzeOptions {
  * {@link analyzeMelody} runs it straight through; the conversion pipeline awaits between steps (and,
  * when its time slice is used up, between slices) so an abort can land and progress can be reported.
  */
-export function* analysisSteps(audio: DecodedAudio, options: AnalyzeOptions = {}): Generator<AnalysisStep | undefined, MelodyAnalysis, void> {
+export function* analysisSteps(
+  audio: DecodedAudio,
+  options: AnalyzeOptions = {},
+): Generator<AnalysisStep | undefined, MelodyAnalysis, void> {
   const durationSeconds = audio.channels.length ? audio.channels[0].length / audio.sampleRate : 0;
 
   yield 'loudness';

@@ -11,13 +11,7 @@
  */
 
 export type ErrorCode =
-  | 'VALIDATION_ERROR'
-  | 'AUDIO_PROCESSING_ERROR'
-  | 'AI_SERVICE_ERROR'
-  | 'TIMEOUT_ERROR'
-  | 'STORAGE_ERROR'
-  | 'ABORTED'
-  | 'UNKNOWN_ERROR';
+  'VALIDATION_ERROR' | 'AUDIO_PROCESSING_ERROR' | 'AI_SERVICE_ERROR' | 'TIMEOUT_ERROR' | 'STORAGE_ERROR' | 'ABORTED' | 'UNKNOWN_ERROR';
 
 export class AppError extends Error {
   readonly code: ErrorCode;

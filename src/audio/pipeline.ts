@@ -32,7 +32,16 @@ import { validateAndDecode, type ValidationLimits } from './validate/validate.js
 import type { CompressedDecoder } from './decode/decode.js';
 import { encodeWavSliced } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
-import { alignLyrics, buildLyricsRequest, checkLyrics, extractPromptWords, fitProviderLyrics, sanitizeText, writeLyricsSliced, type LyricsResult } from './lyrics/lyrics.js';
+import {
+  alignLyrics,
+  buildLyricsRequest,
+  checkLyrics,
+  extractPromptWords,
+  fitProviderLyrics,
+  sanitizeText,
+  writeLyricsSliced,
+  type LyricsResult,
+} from './lyrics/lyrics.js';
 import { prepareScore, type SingingEngine } from './voice/voice.js';
 import type { FliteProgram } from './voice/flite/flite-run.js';
 import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';
@@ -236,7 +245,11 @@ function startRun(ports: ConvertPorts, options: ConvertOptions): Run {
 }
 
 /** Runs the whole conversion. Rejects with ValidationError for bad input and AbortedError when aborted. */
-export async function convertMelody(request: ConvertRequest, ports: ConvertPorts, options: ConvertOptions = {}): Promise<ConversionOutputs> {
+export async function convertMelody(
+  request: ConvertRequest,
+  ports: ConvertPorts,
+  options: ConvertOptions = {},
+): Promise<ConversionOutputs> {
   const run = startRun(ports, options);
   run.progress('validation', 0, 'Checking the request and the recording');
   const clean = validateRequest(request);
@@ -256,7 +269,17 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
   }));
   if (options.signal?.aborted) throw new AbortedError();
 
-  const report = buildReport({ request, clean, analysisJson, lyrics, lyricsProvider: provider, vocals, targetLufs: options.targetLufs ?? -14, warnings: run.warnings, timings: run.timings });
+  const report = buildReport({
+    request,
+    clean,
+    analysisJson,
+    lyrics,
+    lyricsProvider: provider,
+    vocals,
+    targetLufs: options.targetLufs ?? -14,
+    warnings: run.warnings,
+    timings: run.timings,
+  });
   run.progress('finalization', 1, 'Done');
   return {
     vocalsWav: vocals.wav,
@@ -273,7 +296,13 @@ export async function convertMelody(request: ConvertRequest, ports: ConvertPorts
 async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ analysis: MelodyAnalysis; analysisJson: AnalysisJson }> {
   const { options, ports } = run;
   const { audio, report: validation } = await run.timed('validation', () =>
-    validateAndDecode(request.audio, { decoder: ports.decoder, limits: options.limits, fileName: request.fileName, signal: options.signal, pause: run.pause }),
+    validateAndDecode(request.audio, {
+      decoder: ports.decoder,
+      limits: options.limits,
+      fileName: request.fileName,
+      signal: options.signal,
+      pause: run.pause,
+    }),
   );
   for (const w of validation.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'validation' });
   run.progress('validation', 1, 'The recording is valid');
@@ -303,7 +332,10 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
   }
   const unsure = analysis.notes.filter((note) => note.confidence < LOW_CONFIDENCE);
   if (unsure.length) {
-    const at = unsure.slice(0, 5).map((note) => `${note.start.toFixed(2)} s`).join(', ');
+    const at = unsure
+      .slice(0, 5)
+      .map((note) => `${note.start.toFixed(2)} s`)
+      .join(', ');
     run.warnings.push({
       code: 'LOW_CONFIDENCE_NOTES',
       message: `${unsure.length} of ${analysis.notes.length} notes are unsure (at ${at}${unsure.length > 5 ? ', …' : ''}; lowConfidence in melody.notes): check them, and correct the melody with a MIDI or MusicXML file if needed.`,
@@ -343,12 +375,21 @@ async function callProvider<T>(run: Run, call: (options: ProviderCallOptions) =>
 
 /** A label from outside (a provider's `source`) made safe to show: sanitised, one line, ≤ 80 characters. */
 function label(raw: unknown, fallback: string): string {
-  const clean = sanitizeText(typeof raw === 'string' ? raw : '', 200).replace(/\s+/g, ' ').trim().slice(0, 80);
+  const clean = sanitizeText(typeof raw === 'string' ? raw : '', 200)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 80);
   return clean || fallback;
 }
 
 /** Stage 3 with a provider: its lyrics when they pass the checks (maybe repaired), else null (warnings say why). */
-async function providerLyrics(run: Run, provider: LyricsProvider, clean: CleanRequest, analysis: MelodyAnalysis, promptWords: string[]): Promise<{ lyrics: LyricsResult; provider: string } | null> {
+async function providerLyrics(
+  run: Run,
+  provider: LyricsProvider,
+  clean: CleanRequest,
+  analysis: MelodyAnalysis,
+  promptWords: string[],
+): Promise<{ lyrics: LyricsResult; provider: string } | null> {
   run.progress('lyrics', 0, `Asking the ${provider.name} lyrics provider`);
   const what = `The lyrics provider "${provider.name}"`;
   let draft;
@@ -359,26 +400,43 @@ async function providerLyrics(run: Run, provider: LyricsProvider, clean: CleanRe
     fallBackOrThrow(run, error, 'lyrics', 'LYRICS_PROVIDER_FALLBACK', what, 'The embedded writer wrote the lyrics instead.');
     return null;
   }
-  run.progress('lyrics', 0.5, 'Checking the provider\'s lyrics');
+  run.progress('lyrics', 0.5, "Checking the provider's lyrics");
   const verdict = await run.timed('lyrics', () => fitProviderLyrics(draft, analysis, { prompt: clean.prompt, promptWords }));
   if (!verdict.accepted) {
-    run.warnings.push({ code: 'LYRICS_PROVIDER_REJECTED', message: `${what} wrote lyrics that were not used (${verdict.reason}): ${verdict.message} The embedded writer wrote the lyrics instead.`, stage: 'lyrics' });
+    run.warnings.push({
+      code: 'LYRICS_PROVIDER_REJECTED',
+      message: `${what} wrote lyrics that were not used (${verdict.reason}): ${verdict.message} The embedded writer wrote the lyrics instead.`,
+      stage: 'lyrics',
+    });
     return null;
   }
-  if (verdict.repairs.length) run.warnings.push({ code: 'LYRICS_PROVIDER_REPAIRED', message: `${what}'s lyrics were repaired: ${verdict.repairs.join('; ')}.`, stage: 'lyrics' });
+  if (verdict.repairs.length)
+    run.warnings.push({
+      code: 'LYRICS_PROVIDER_REPAIRED',
+      message: `${what}'s lyrics were repaired: ${verdict.repairs.join('; ')}.`,
+      stage: 'lyrics',
+    });
   for (const w of verdict.result.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'lyrics' });
   for (const issue of verdict.issues) run.warnings.push({ code: `LYRICS_${issue.code}`, message: issue.message, stage: 'lyrics' });
   return { lyrics: verdict.result, provider: label(draft?.source, provider.name) };
 }
 
 /** Stage 3: align the user's lyrics, or have the provider write them, or write them with the embedded writer. */
-async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis): Promise<{ lyrics: LyricsResult; provider: string | null }> {
+async function lyricsFor(
+  run: Run,
+  clean: CleanRequest,
+  analysis: MelodyAnalysis,
+): Promise<{ lyrics: LyricsResult; provider: string | null }> {
   const promptWords = extractPromptWords(clean.prompt);
   const provider = run.ports.providers?.lyrics;
   if (!clean.lyrics && provider) {
     const fromProvider = await providerLyrics(run, provider, clean, analysis, promptWords);
     if (fromProvider) {
-      run.progress('lyrics', 1, `Lyrics by ${fromProvider.provider}: ${fromProvider.lyrics.sections.reduce((n, s) => n + s.lines.length, 0)} lines`);
+      run.progress(
+        'lyrics',
+        1,
+        `Lyrics by ${fromProvider.provider}: ${fromProvider.lyrics.sections.reduce((n, s) => n + s.lines.length, 0)} lines`,
+      );
       return fromProvider;
     }
   }
@@ -386,7 +444,17 @@ async function lyricsFor(run: Run, clean: CleanRequest, analysis: MelodyAnalysis
   const lyrics = await run.timed('lyrics', () =>
     clean.lyrics
       ? alignLyrics(clean.lyrics, analysis.notes, analysis.phrases, { tempo: analysis.tempo, promptWords })
-      : run.drive(writeLyricsSliced({ prompt: clean.prompt, genre: clean.genre, mood: clean.mood, notes: analysis.notes, phrases: analysis.phrases, tempo: analysis.tempo, seed: clean.seed })),
+      : run.drive(
+          writeLyricsSliced({
+            prompt: clean.prompt,
+            genre: clean.genre,
+            mood: clean.mood,
+            notes: analysis.notes,
+            phrases: analysis.phrases,
+            tempo: analysis.tempo,
+            seed: clean.seed,
+          }),
+        ),
   );
   for (const w of lyrics.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'lyrics' });
   if (lyrics.source === 'writer') {
@@ -409,7 +477,14 @@ interface RawVocals {
 }
 
 /** Stage 4 with a remote engine: its take when it is in tune and audible, else null (warnings say why). */
-async function remoteVocals(run: Run, engine: VocalEngine, score: Score, clean: CleanRequest, request: ConvertRequest, lyrics: string): Promise<RawVocals | null> {
+async function remoteVocals(
+  run: Run,
+  engine: VocalEngine,
+  score: Score,
+  clean: CleanRequest,
+  request: ConvertRequest,
+  lyrics: string,
+): Promise<RawVocals | null> {
   run.progress('synthesis', 0, `Singing with the ${engine.name} engine`);
   const what = `The vocal engine "${engine.name}"`;
   const prepared = prepareScore(score, { voice: clean.voice, sampleRate: OUTPUT_RATE });
@@ -431,15 +506,25 @@ async function remoteVocals(run: Run, engine: VocalEngine, score: Score, clean: 
     fallBackOrThrow(run, error, 'synthesis', 'VOCALS_PROVIDER_FALLBACK', what, 'The embedded voice sang instead.');
     return null;
   }
-  run.progress('synthesis', 0.8, 'Checking the engine\'s take');
+  run.progress('synthesis', 0.8, "Checking the engine's take");
   const intendedPitch = intendedPitchOf(transposedNotes(prepared));
   const bytes = take?.wav instanceof Uint8Array ? take.wav : new Uint8Array(0);
   const checked = await run.timed('synthesis', () => checkTake(bytes, intendedPitch, OUTPUT_RATE));
   if (!checked.ok) {
-    run.warnings.push({ code: 'VOCALS_PROVIDER_REJECTED', message: `${what} sang a take that was not used (${checked.reason}): ${checked.message} The embedded voice sang instead.`, stage: 'synthesis' });
+    run.warnings.push({
+      code: 'VOCALS_PROVIDER_REJECTED',
+      message: `${what} sang a take that was not used (${checked.reason}): ${checked.message} The embedded voice sang instead.`,
+      stage: 'synthesis',
+    });
     return null;
   }
-  return { samples: checked.samples, sampleRate: checked.sampleRate, engine: label(take.source, engine.name), intendedPitch, pitchAccuracy: checked.pitchAccuracy };
+  return {
+    samples: checked.samples,
+    sampleRate: checked.sampleRate,
+    engine: label(take.source, engine.name),
+    intendedPitch,
+    pitchAccuracy: checked.pitchAccuracy,
+  };
 }
 
 /** Stages 4 and 5: sing the score (remote engine or embedded voice), then normalise and measure the result. */
@@ -465,7 +550,12 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
             portamento: options.portamento ?? true,
             breath: options.breath ?? true,
           },
-          { signal: options.signal, yieldControl: run.yieldControl, pause: run.pause, onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing') },
+          {
+            signal: options.signal,
+            yieldControl: run.yieldControl,
+            pause: run.pause,
+            onProgress: (fraction) => run.progress('synthesis', fraction * 0.95, 'Singing'),
+          },
         ),
       );
     run.progress('synthesis', 0, `Singing with the ${clean.voice} voice (${synthesizer})`);
@@ -475,12 +565,23 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
     } catch (error) {
       // The Flite program misbehaving (it answered other phones than asked) must not cost the song.
       if (synthesizer !== 'flite' || !(error instanceof AppError) || error.reason !== 'FLITE_FAILED') throw error;
-      run.warnings.push({ code: 'VOICE_ENGINE_FALLBACK', message: `The flite engine failed (${error.message}); the formant engine sang instead.`, stage: 'synthesis' });
+      run.warnings.push({
+        code: 'VOICE_ENGINE_FALLBACK',
+        message: `The flite engine failed (${error.message}); the formant engine sang instead.`,
+        stage: 'synthesis',
+      });
       synthesizer = 'formant';
       sung = await sing(synthesizer);
     }
     const clarity = vowelClarity(sung.samples, sung.sampleRate, sung.phonemes);
-    raw = { samples: sung.samples, sampleRate: sung.sampleRate, engine: 'embedded', synthesizer, clarity, intendedPitch: sung.intendedPitch };
+    raw = {
+      samples: sung.samples,
+      sampleRate: sung.sampleRate,
+      engine: 'embedded',
+      synthesizer,
+      clarity,
+      intendedPitch: sung.intendedPitch,
+    };
   }
   if (prepared.outOfRange > 0) {
     run.warnings.push({
@@ -494,19 +595,38 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
   const vocals = raw;
   run.progress('quality_check', 0, 'Checking pitch and loudness');
   const { samples, ...quality } = await run.timed('quality_check', async () => {
-    const pitchAccuracy = vocals.pitchAccuracy ?? (await run.drive(sungPitchAccuracySliced(vocals.samples, vocals.sampleRate, vocals.intendedPitch)));
+    const pitchAccuracy =
+      vocals.pitchAccuracy ?? (await run.drive(sungPitchAccuracySliced(vocals.samples, vocals.sampleRate, vocals.intendedPitch)));
     run.progress('quality_check', 0.4, 'Checking loudness');
     await run.checkpoint();
     // The raw voice is ours and not needed afterwards: normalise over it.
     return run.drive(
-      checkVocalsSliced(vocals.samples, vocals.sampleRate, { targetLufs: options.targetLufs ?? -14, maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1, pitchAccuracy, inPlace: true }),
+      checkVocalsSliced(vocals.samples, vocals.sampleRate, {
+        targetLufs: options.targetLufs ?? -14,
+        maxTruePeakDbtp: options.maxTruePeakDbtp ?? -1,
+        pitchAccuracy,
+        inPlace: true,
+      }),
     );
   });
   for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
   await run.checkpoint();
   const wav = await run.drive(encodeWavSliced([samples], vocals.sampleRate, { bitDepth: 16 }));
-  run.progress('quality_check', 1, `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`);
-  return { wav, voice: prepared.voiceId, engine: vocals.engine, synthesizer: vocals.synthesizer ?? null, clarity: vocals.clarity ?? null, transposeSemitones: prepared.semitones, outOfRange: prepared.outOfRange, quality };
+  run.progress(
+    'quality_check',
+    1,
+    `Pitch accuracy ${Number.isFinite(quality.pitchAccuracy) ? (quality.pitchAccuracy * 100).toFixed(0) : '–'} %`,
+  );
+  return {
+    wav,
+    voice: prepared.voiceId,
+    engine: vocals.engine,
+    synthesizer: vocals.synthesizer ?? null,
+    clarity: vocals.clarity ?? null,
+    transposeSemitones: prepared.semitones,
+    outOfRange: prepared.outOfRange,
+    quality,
+  };
 }
 
 /** A short score title from the prompt: its first words, capitalised. */

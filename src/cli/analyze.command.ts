@@ -31,7 +31,8 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   const { audio, report } = await validateAndDecode(bytes, { decoder: createFfmpegDecoder(), limits, fileName: basename(path) });
   const analysis = analyzeMelody(audio);
   const json = toAnalysisJson(audio, report, analysis);
-  if (values.spectrogram !== undefined) await writeFile(values.spectrogram, spectrogramPng(mixdown(audio.channels), audio.sampleRate, analysis.notes));
+  if (values.spectrogram !== undefined)
+    await writeFile(values.spectrogram, spectrogramPng(mixdown(audio.channels), audio.sampleRate, analysis.notes));
   io.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${formatAnalysisSummary(basename(path), json)}\n`);
   return EXIT_OK;
 }

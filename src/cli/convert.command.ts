@@ -21,7 +21,6 @@ import { vocalsSpectrogramPng } from './spectrogram-output.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io.js';
 import { CONVERT_USAGE } from './convert-usage.js';
 
-
 function usage(io: CliIo, message: string): number {
   io.stderr.write(`error USAGE: ${message}\nUsage:\n${CONVERT_USAGE}`);
   return EXIT_USAGE;
@@ -59,7 +58,9 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   const targetLufs = values['target-lufs'] === undefined ? undefined : Number(values['target-lufs']);
   if (targetLufs !== undefined && !(Number.isFinite(targetLufs) && targetLufs < 0 && targetLufs >= -60)) {
-    throw new ValidationError([{ code: 'INVALID_OPTION', message: '--target-lufs must be a number from -60 to 0 (exclusive).', value: values['target-lufs'] }]);
+    throw new ValidationError([
+      { code: 'INVALID_OPTION', message: '--target-lufs must be a number from -60 to 0 (exclusive).', value: values['target-lufs'] },
+    ]);
   }
 
   const input = positionals[0];
@@ -70,7 +71,9 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
     try {
       lyrics = await readFile(values.lyrics, 'utf8');
     } catch {
-      throw new ValidationError([{ code: 'FILE_NOT_FOUND', message: `Cannot read the lyrics file ${values.lyrics}.`, value: values.lyrics }]);
+      throw new ValidationError([
+        { code: 'FILE_NOT_FOUND', message: `Cannot read the lyrics file ${values.lyrics}.`, value: values.lyrics },
+      ]);
     }
   }
 
@@ -80,7 +83,9 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
     try {
       bytes = new Uint8Array(await readFile(values.melody));
     } catch {
-      throw new ValidationError([{ code: 'FILE_NOT_FOUND', message: `Cannot read the melody file ${values.melody}.`, value: values.melody }]);
+      throw new ValidationError([
+        { code: 'FILE_NOT_FOUND', message: `Cannot read the melody file ${values.melody}.`, value: values.melody },
+      ]);
     }
     melody = readMelodyFile(bytes);
   }
@@ -89,8 +94,23 @@ export async function convertCommand(args: string[], io: CliIo, signal?: AbortSi
   let outputs: ConversionOutputs;
   try {
     outputs = await convertMelody(
-      { audio, fileName: basename(input), prompt: values.prompt, genre: values.genre, mood: values.mood, lyrics, voice: values.voice, seed, melody },
-      { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now(), flite: values.engine === 'flite' ? loadFliteProgram() : undefined },
+      {
+        audio,
+        fileName: basename(input),
+        prompt: values.prompt,
+        genre: values.genre,
+        mood: values.mood,
+        lyrics,
+        voice: values.voice,
+        seed,
+        melody,
+      },
+      {
+        decoder: createFfmpegDecoder(),
+        encoder: createFfmpegEncoder(),
+        clock: () => performance.now(),
+        flite: values.engine === 'flite' ? loadFliteProgram() : undefined,
+      },
       {
         limits,
         engine: values.engine,

@@ -2,16 +2,19 @@
 import type { AnalysisJson } from '../audio/analysis-json.js';
 import { midiToName } from '../audio/pitch-math.js';
 
-const fmt = (value: number | null, unit: string, digits = 1): string =>
-  value === null ? 'n/a' : `${value.toFixed(digits)} ${unit}`;
+const fmt = (value: number | null, unit: string, digits = 1): string => (value === null ? 'n/a' : `${value.toFixed(digits)} ${unit}`);
 
 export function formatAnalysisSummary(fileName: string, json: AnalysisJson): string {
   const lines: string[] = [];
   const channels = json.channels === 1 ? 'mono' : json.channels === 2 ? 'stereo' : `${json.channels} channels`;
   const bitrate = json.bitrate ? `, ${Math.round(json.bitrate / 1000)} kb/s` : '';
   lines.push(`${fileName}`);
-  lines.push(`  format     ${json.format.toUpperCase()} (${json.codec}), ${json.sampleRate} Hz, ${channels}${bitrate}, ${json.durationSeconds.toFixed(2)} s`);
-  lines.push(`  loudness   ${fmt(json.loudness.integratedLufs, 'LUFS')}, true peak ${fmt(json.loudness.truePeakDbtp, 'dBTP')}, mean ${fmt(json.loudness.meanDbfs, 'dBFS')}`);
+  lines.push(
+    `  format     ${json.format.toUpperCase()} (${json.codec}), ${json.sampleRate} Hz, ${channels}${bitrate}, ${json.durationSeconds.toFixed(2)} s`,
+  );
+  lines.push(
+    `  loudness   ${fmt(json.loudness.integratedLufs, 'LUFS')}, true peak ${fmt(json.loudness.truePeakDbtp, 'dBTP')}, mean ${fmt(json.loudness.meanDbfs, 'dBFS')}`,
+  );
   lines.push(`  key        ${json.key ? `${json.key.label} (confidence ${json.key.confidence.toFixed(2)})` : 'n/a'}`);
   lines.push(`  tempo      ${json.tempo ? `${json.tempo.bpm.toFixed(0)} BPM (confidence ${json.tempo.confidence.toFixed(2)})` : 'n/a'}`);
   const voiced = json.pitch.hz.filter((hz) => hz > 0).length;

@@ -36,7 +36,11 @@ function isParseArgsError(error: unknown): error is Error {
 }
 
 /** Runs the CLI with the given arguments (without `node` and the script path); resolves to the exit code. */
-export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }, signal?: AbortSignal): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+  signal?: AbortSignal,
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -69,4 +73,3 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     return reportError(error, io);
   }
 }
-

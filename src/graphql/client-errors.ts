@@ -59,7 +59,8 @@ function answer(message: string, formatted: GraphQLFormattedError, extensions: R
 export function formatClientError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof ApiError) return answer(original.message, formatted, { ...original.extensions });
-  if (original instanceof AppError) return answer(original.message, formatted, { code: original.code, reason: original.reason, retryable: original.retryable });
+  if (original instanceof AppError)
+    return answer(original.message, formatted, { code: original.code, reason: original.reason, retryable: original.retryable });
   if (!production) return formatted;
   if (isExpected(formatted, original)) {
     const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};

@@ -51,7 +51,11 @@ export function parseRange(header: string | undefined, size: number): RangeResul
 }
 
 function deny(res: Response, status: number, message: string): void {
-  res.status(status).type('application/json').set('Cache-Control', 'no-store').send(JSON.stringify({ error: message }));
+  res
+    .status(status)
+    .type('application/json')
+    .set('Cache-Control', 'no-store')
+    .send(JSON.stringify({ error: message }));
 }
 
 /** The handler, mounted at `/files`. */
@@ -96,7 +100,10 @@ export function filesRoute(services: Services): RequestHandler {
         return;
       }
       if (range) {
-        res.status(206).set({ 'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`, 'Content-Length': String(range.end - range.start + 1) });
+        res.status(206).set({
+          'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
+          'Content-Length': String(range.end - range.start + 1),
+        });
       } else {
         res.status(200).set('Content-Length', String(info.size));
       }

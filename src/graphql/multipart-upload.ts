@@ -79,7 +79,11 @@ function ownKey(container: Record<string, unknown> | unknown[], key: string): bo
  */
 export function placeUpload(operations: unknown, path: string, upload: Upload): void {
   const keys = path.split('.');
-  const invalid = () => new MultipartError(400, `Invalid path '${path.slice(0, 200)}' in the 'map' multipart field: it must name a null variable of the operation (${SPEC}).`);
+  const invalid = () =>
+    new MultipartError(
+      400,
+      `Invalid path '${path.slice(0, 200)}' in the 'map' multipart field: it must name a null variable of the operation (${SPEC}).`,
+    );
   const start = Array.isArray(operations) ? 1 : 0;
   if (keys.length < start + 2 || keys[start] !== 'variables') throw invalid();
   let container: unknown = operations;
@@ -88,7 +92,12 @@ export function placeUpload(operations: unknown, path: string, upload: Upload): 
     container = (container as Record<string, unknown>)[keys[index]];
   }
   const last = keys[keys.length - 1];
-  if (!(isPlainObject(container) || Array.isArray(container)) || !ownKey(container, last) || (container as Record<string, unknown>)[last] !== null) throw invalid();
+  if (
+    !(isPlainObject(container) || Array.isArray(container)) ||
+    !ownKey(container, last) ||
+    (container as Record<string, unknown>)[last] !== null
+  )
+    throw invalid();
   // defineProperty, not assignment: no setter of any kind can run.
   Object.defineProperty(container, last, { value: upload, writable: true, enumerable: true, configurable: true });
 }
@@ -135,7 +144,14 @@ export function multipartUploads(options: MultipartOptions): RequestHandler {
       parser = busboy({
         headers: req.headers,
         defParamCharset: 'utf8',
-        limits: { fieldSize: maxFieldSize, fields: 2, files: options.maxFiles, fileSize: options.maxFileSize, parts: options.maxFiles + 2, headerPairs: MAX_HEADER_PAIRS },
+        limits: {
+          fieldSize: maxFieldSize,
+          fields: 2,
+          files: options.maxFiles,
+          fileSize: options.maxFileSize,
+          parts: options.maxFiles + 2,
+          headerPairs: MAX_HEADER_PAIRS,
+        },
       });
     } catch (error) {
       next(new MultipartError(400, `Malformed multipart request: ${(error as Error).message}.`));
@@ -193,7 +209,8 @@ export function multipartUploads(options: MultipartOptions): RequestHandler {
           fail(new MultipartError(400, `Invalid JSON in the 'operations' multipart field (${SPEC}).`));
           return;
         }
-        if (operations === null || typeof operations !== 'object') fail(new MultipartError(400, `The 'operations' multipart field must be an object or an array (${SPEC}).`));
+        if (operations === null || typeof operations !== 'object')
+          fail(new MultipartError(400, `The 'operations' multipart field must be an object or an array (${SPEC}).`));
         return;
       }
       if (name === 'map' && operations !== undefined && uploads === null) {
@@ -231,7 +248,12 @@ export function multipartUploads(options: MultipartOptions): RequestHandler {
         uploads = placed;
         return;
       }
-      fail(new MultipartError(400, `Unexpected multipart field '${name.slice(0, 50)}': the fields are 'operations', then 'map', then the files (${SPEC}).`));
+      fail(
+        new MultipartError(
+          400,
+          `Unexpected multipart field '${name.slice(0, 50)}': the fields are 'operations', then 'map', then the files (${SPEC}).`,
+        ),
+      );
     });
 
     parser.on('file', (rawName: string | undefined, stream: Readable, info: { filename?: string; encoding: string; mimeType: string }) => {
@@ -266,7 +288,9 @@ export function multipartUploads(options: MultipartOptions): RequestHandler {
       };
       openFiles.add(breakPart);
       out.once('close', () => openFiles.delete(breakPart));
-      stream.on('error', (error: Error) => breakPart(error instanceof MultipartError ? error : new MultipartError(400, `The upload was cut: ${error.message}.`)));
+      stream.on('error', (error: Error) =>
+        breakPart(error instanceof MultipartError ? error : new MultipartError(400, `The upload was cut: ${error.message}.`)),
+      );
       stream.on('limit', () => {
         const error = new MultipartError(413, `The file is larger than ${options.maxFileSize} bytes, the upload limit.`);
         breakPart(error);

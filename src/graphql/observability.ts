@@ -17,7 +17,9 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(
   Object.values(documentedOperations as Record<string, unknown>).flatMap((value) => {
     const definitions = (value as { kind?: unknown; definitions?: { kind: string; name?: { value: string } }[] } | null)?.definitions;
     if ((value as { kind?: unknown } | null)?.kind !== 'Document' || !Array.isArray(definitions)) return [];
-    return definitions.filter((definition) => definition.kind === 'OperationDefinition' && definition.name).map((definition) => definition.name!.value);
+    return definitions
+      .filter((definition) => definition.kind === 'OperationDefinition' && definition.name)
+      .map((definition) => definition.name!.value);
   }),
 );
 import { recordSpanError, tracer } from '../platform/tracing.js';
@@ -33,7 +35,13 @@ export function httpMetrics(metrics: Metrics | undefined) {
     const started = performance.now();
     // Read now: routers mounted on a path rewrite req.url while they handle the request.
     const path = req.path;
-    const route = path.startsWith('/files/') ? '/files' : path === '/graphql' ? '/graphql' : ['/health', '/health/live', '/health/ready', '/metrics'].includes(path) ? path : 'other';
+    const route = path.startsWith('/files/')
+      ? '/files'
+      : path === '/graphql'
+        ? '/graphql'
+        : ['/health', '/health/live', '/health/ready', '/metrics'].includes(path)
+          ? path
+          : 'other';
     res.once('finish', () => {
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ method: req.method, route }, (performance.now() - started) / 1000);
@@ -75,7 +83,8 @@ export function observabilityPlugin(metrics: Metrics | undefined): ApolloServerP
           span?.setAttributes({ 'graphql.operation.name': operation, 'graphql.operation.type': type });
         },
         async willSendResponse({ contextValue, errors, response }) {
-          const hasErrors = Boolean(errors?.length) || (response.body.kind === 'single' && Boolean(response.body.singleResult.errors?.length));
+          const hasErrors =
+            Boolean(errors?.length) || (response.body.kind === 'single' && Boolean(response.body.singleResult.errors?.length));
           const outcome = hasErrors ? 'error' : 'ok';
           const seconds = (performance.now() - started) / 1000;
           metrics?.graphqlOperations.inc({ operation: metricOperation, type, outcome });

@@ -136,11 +136,15 @@ function uploadErrorHandler(error: unknown, req: Request, res: Response, next: N
   }
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = (error as { graphqlCode?: unknown }).graphqlCode;
-    res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: typeof code === 'string' ? code : 'BAD_REQUEST' } }] });
+    res
+      .status(status)
+      .json({ errors: [{ message: (error as Error).message, extensions: { code: typeof code === 'string' ? code : 'BAD_REQUEST' } }] });
     return;
   }
   if ((error as { type?: string }).type === 'entity.parse.failed' || (error as { type?: string }).type === 'entity.too.large') {
-    res.status((error as { status?: number }).status ?? 400).json({ errors: [{ message: 'The request body is not valid JSON or is too large.', extensions: { code: 'BAD_REQUEST' } }] });
+    res
+      .status((error as { status?: number }).status ?? 400)
+      .json({ errors: [{ message: 'The request body is not valid JSON or is too large.', extensions: { code: 'BAD_REQUEST' } }] });
     return;
   }
   next(error);
@@ -168,7 +172,8 @@ function refuseBadClientMessages(socket: WebSocket, data: Buffer, isBinary: bool
   }
   const { type, id } = (message ?? {}) as { type?: unknown; id?: unknown };
   if (typeof type === 'string' && SERVER_MESSAGE_TYPES.has(type)) socket.close(4400, `A client may not send ${type}.`);
-  else if (typeof id === 'string' && id.length > MAX_OPERATION_ID_LENGTH) socket.close(4400, `Operation ids are at most ${MAX_OPERATION_ID_LENGTH} characters.`);
+  else if (typeof id === 'string' && id.length > MAX_OPERATION_ID_LENGTH)
+    socket.close(4400, `Operation ids are at most ${MAX_OPERATION_ID_LENGTH} characters.`);
 }
 
 /**
@@ -199,7 +204,11 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   // answered 408 and closed (Node checks every connectionsCheckingInterval, 30 s by default).
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
   const httpServer = createServer(
-    { requestTimeout: requestTimeoutMs, headersTimeout: Math.min(60_000, requestTimeoutMs), connectionsCheckingInterval: Math.min(1000, requestTimeoutMs / 4) },
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1000, requestTimeoutMs / 4),
+    },
     app,
   );
   // Abuse limits (abuse-limits/, one file each): rate, depth, complexity, document size, open subscriptions.
@@ -248,12 +257,17 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       },
       // Errors before execution (limits, parse, validation) without the internal `extensions.http`.
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => withoutHttp(error.toJSON())),
-      context: (ctx) => createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
+      context: (ctx) =>
+        createContext(services, { requestId: ctx.extra.requestId ?? requestIdFrom(undefined), user: ctx.extra.user ?? null }),
       onOperation: (ctx, id, _payload, args, result) => {
         wsConnections.operationStarted(ctx.extra.socket);
         const operation = metricOperationLabel(args.operationName, KNOWN_OPERATIONS);
         const isStream = typeof (result as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
-        metrics?.graphqlOperations.inc({ operation, type: isStream ? 'subscription' : 'ws', outcome: !isStream && (result as { errors?: unknown[] }).errors?.length ? 'error' : 'ok' });
+        metrics?.graphqlOperations.inc({
+          operation,
+          type: isStream ? 'subscription' : 'ws',
+          outcome: !isStream && (result as { errors?: unknown[] }).errors?.length ? 'error' : 'ok',
+        });
         if (isStream && metrics) {
           const ids = openSubscriptions.get(ctx) ?? new Set<string>();
           openSubscriptions.set(ctx, ids);
@@ -304,7 +318,9 @@ export async function createApiServer(services: Services, options: { schema?: Gr
           };
         },
       },
-      config.env === 'development' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      config.env === 'development'
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+        : ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin(),
       observabilityPlugin(metrics),
       // The rate limit is applied in the context function instead (below), before the document is parsed.
@@ -355,7 +371,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   app.use(uploadErrorHandler);
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     logger.error('Unhandled HTTP error', { error: (error as Error)?.message, stack: (error as Error)?.stack });
-    if (!res.headersSent) res.status(500).json({ errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    if (!res.headersSent)
+      res.status(500).json({ errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   });
 
   let url = '';

@@ -34,7 +34,10 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-export function createContext(services: Services, options: { requestId: string; user: AuthUser | null; clientIp?: string | null }): GraphQLContext {
+export function createContext(
+  services: Services,
+  options: { requestId: string; user: AuthUser | null; clientIp?: string | null },
+): GraphQLContext {
   return {
     clientIp: options.clientIp ?? null,
     requestId: options.requestId,
@@ -65,7 +68,11 @@ export function userFromAuthorization(secret: string | JwtSettings, value: unkno
  * a bare `mvk_…` in connectionParams, or `X-Api-Key: mvk_…`) or else a JWT as in
  * {@link userFromAuthorization}. Null for none or a bad/revoked one.
  */
-export async function authenticate(services: Pick<Services, 'config' | 'orm'>, authorization: unknown, apiKeyHeader?: unknown): Promise<AuthUser | null> {
+export async function authenticate(
+  services: Pick<Services, 'config' | 'orm'>,
+  authorization: unknown,
+  apiKeyHeader?: unknown,
+): Promise<AuthUser | null> {
   const header = Array.isArray(apiKeyHeader) ? apiKeyHeader[0] : apiKeyHeader;
   const bearer = typeof authorization === 'string' ? authorization.trim().replace(/^Bearer\s+/i, '') : '';
   const key = looksLikeApiKey(bearer) ? bearer : typeof header === 'string' && header.trim() !== '' && !bearer ? header.trim() : null;

@@ -32,7 +32,10 @@ export abstract class ApiError extends Error {
 export class BadUserInputError extends ApiError {
   readonly code = 'BAD_USER_INPUT';
   constructor(message: string, details: { field?: string; reason?: string } = {}) {
-    super('BAD_USER_INPUT', message, { ...(details.field !== undefined ? { field: details.field } : {}), ...(details.reason !== undefined ? { reason: details.reason } : {}) });
+    super('BAD_USER_INPUT', message, {
+      ...(details.field !== undefined ? { field: details.field } : {}),
+      ...(details.reason !== undefined ? { reason: details.reason } : {}),
+    });
   }
 }
 

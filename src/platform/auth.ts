@@ -60,7 +60,14 @@ export function verifyToken(secret: string | JwtSettings, token: string): AuthUs
       ...(settings.issuer ? { issuer: settings.issuer } : {}),
       ...(settings.audience ? { audience: settings.audience } : {}),
     });
-    if (typeof payload !== 'object' || typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) throw new AuthError();
+    if (
+      typeof payload !== 'object' ||
+      typeof payload.exp !== 'number' ||
+      typeof payload.sub !== 'string' ||
+      payload.sub.length === 0 ||
+      payload.sub.length > 128
+    )
+      throw new AuthError();
     const role = typeof payload.role === 'string' && ROLES.has(payload.role) ? (payload.role as Role) : Role.USER;
     return { id: payload.sub, role };
   } catch {

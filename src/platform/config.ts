@@ -156,7 +156,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
   return value;
 }
 
@@ -209,7 +210,8 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
   const port = integer(env, 'PORT', 4000, 0, 65535);
   const jwtSecret = env.JWT_SECRET ?? '';
-  if (nodeEnv === 'production' && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters in production.');
+  if (nodeEnv === 'production' && jwtSecret.length < 32)
+    throw new ConfigError('JWT_SECRET must be set to at least 32 characters in production.');
   const secret = jwtSecret || randomBytes(32).toString('hex');
   const redisPrefix = env.REDIS_PREFIX ?? 'mv';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX may hold letters, digits, "_", "." and "-" only.');

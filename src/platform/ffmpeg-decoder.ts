@@ -45,7 +45,8 @@ const LOSSLESS_CODECS = new Set(['flac', 'alac', 'wavpack', 'tta', 'ape']);
 const LOG_HEAD_BYTES = 32 * 1024;
 const LOG_TAIL_BYTES = 8 * 1024;
 /** stderr lines that mean the decoder hit damaged or missing data after the header was read. */
-const DAMAGE_PATTERN = /partial file|Error while decoding|decode_frame\(\) failed|Input buffer exhausted|corrupt input packet|Packet corrupt|Invalid data found|Truncat|End of file/i;
+const DAMAGE_PATTERN =
+  /partial file|Error while decoding|decode_frame\(\) failed|Input buffer exhausted|corrupt input packet|Packet corrupt|Invalid data found|Truncat|End of file/i;
 
 let cachedPath: string | undefined;
 
@@ -75,7 +76,19 @@ export interface FfmpegInputInfo {
   bitsPerSample: number | null;
 }
 
-const LAYOUT_CHANNELS: Record<string, number> = { mono: 1, stereo: 2, '2.1': 3, '3.0': 3, quad: 4, '4.0': 4, '4.1': 5, '5.0': 5, '5.1': 6, '6.1': 7, '7.1': 8 };
+const LAYOUT_CHANNELS: Record<string, number> = {
+  mono: 1,
+  stereo: 2,
+  '2.1': 3,
+  '3.0': 3,
+  quad: 4,
+  '4.0': 4,
+  '4.1': 5,
+  '5.0': 5,
+  '5.1': 6,
+  '6.1': 7,
+  '7.1': 8,
+};
 
 /**
  * Parses the `Input #0` section of ffmpeg's log, e.g.
@@ -86,7 +99,15 @@ export function parseFfmpegInputInfo(log: string): FfmpegInputInfo {
   const inputStart = log.indexOf('Input #0');
   const outputStart = log.indexOf('Output #0', inputStart);
   const input = inputStart < 0 ? '' : log.slice(inputStart, outputStart < 0 ? undefined : outputStart);
-  const info: FfmpegInputInfo = { codec: null, sampleRate: null, channels: null, streamBitrate: null, containerBitrate: null, durationSeconds: null, bitsPerSample: null };
+  const info: FfmpegInputInfo = {
+    codec: null,
+    sampleRate: null,
+    channels: null,
+    streamBitrate: null,
+    containerBitrate: null,
+    durationSeconds: null,
+    bitsPerSample: null,
+  };
   const duration = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(input);
   if (duration) info.durationSeconds = Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]);
   const total = /Duration:[^\n]*bitrate: (\d+) kb\/s/.exec(input);
@@ -113,7 +134,8 @@ export function parseFfmpegInputInfo(log: string): FfmpegInputInfo {
 /** Human message for a failed decode, from ffmpeg's log; never quotes the log (it may hold paths). */
 function failureMessage(format: AudioFormat, log: string): string {
   const name = format.toUpperCase();
-  if (/moov atom not found/.test(log)) return `The ${name} file is incomplete: its index ("moov" box) is missing, which usually means the recording or upload was cut off.`;
+  if (/moov atom not found/.test(log))
+    return `The ${name} file is incomplete: its index ("moov" box) is missing, which usually means the recording or upload was cut off.`;
   if (/matches no streams|does not contain any stream/.test(log)) return `The ${name} file contains no audio stream.`;
   if (/End of file/.test(log)) return `The ${name} file ends before any audio could be decoded; it was probably cut off.`;
   return `The ${name} file could not be decoded; it is damaged or not a valid ${name} file.`;
@@ -160,13 +182,32 @@ export function createFfmpegDecoder(options: FfmpegDecoderOptions = {}): Compres
           input = `file:${input}`;
         }
         const args = [
-          '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-          '-protocol_whitelist', needsFile ? 'file' : 'pipe',
-          '-f', DEMUXERS[format], '-i', input,
-          '-map', '0:a:0', '-vn', '-sn', '-dn',
-          '-t', String(maxSeconds + 1),
-          '-map_metadata', '-1', '-bitexact',
-          '-f', 'wav', '-acodec', 'pcm_f32le', 'pipe:1',
+          '-hide_banner',
+          '-nostdin',
+          '-nostats',
+          '-loglevel',
+          'info',
+          '-protocol_whitelist',
+          needsFile ? 'file' : 'pipe',
+          '-f',
+          DEMUXERS[format],
+          '-i',
+          input,
+          '-map',
+          '0:a:0',
+          '-vn',
+          '-sn',
+          '-dn',
+          '-t',
+          String(maxSeconds + 1),
+          '-map_metadata',
+          '-1',
+          '-bitexact',
+          '-f',
+          'wav',
+          '-acodec',
+          'pcm_f32le',
+          'pipe:1',
         ];
         const declared = readDeclaredLength(bytes, format);
         const oggGranule = format === 'ogg' ? readOggLastGranule(bytes) : null;
@@ -265,12 +306,7 @@ function toDecodedAudio(
   };
 }
 
-export function runFfmpeg(
-  executable: string,
-  args: string[],
-  stdin: Uint8Array | null,
-  limits: RunLimits,
-): Promise<RunResult> {
+export function runFfmpeg(executable: string, args: string[], stdin: Uint8Array | null, limits: RunLimits): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(executable, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     const chunks: Buffer[] = [];
@@ -285,7 +321,12 @@ export function runFfmpeg(
       child.kill('SIGKILL');
     };
     const timer = setTimeout(
-      () => stop(new AppError('TIMEOUT_ERROR', `Decoding took longer than ${Math.round(limits.timeoutMs / 1000)} s and was stopped.`, { reason: 'DECODE_TIMEOUT' })),
+      () =>
+        stop(
+          new AppError('TIMEOUT_ERROR', `Decoding took longer than ${Math.round(limits.timeoutMs / 1000)} s and was stopped.`, {
+            reason: 'DECODE_TIMEOUT',
+          }),
+        ),
       limits.timeoutMs,
     );
     const onAbort = () => stop(new AbortedError());
@@ -295,7 +336,16 @@ export function runFfmpeg(
       outBytes += chunk.length;
       if (outBytes > limits.maxOutputBytes) {
         const mb = Math.round(limits.maxOutputBytes / (1024 * 1024));
-        stop(new ValidationError([{ code: 'DECODED_TOO_LARGE', message: `The decoded audio would exceed ${mb} MB: the file has too many channels or too high a sample rate.`, value: outBytes, limit: limits.maxOutputBytes }]));
+        stop(
+          new ValidationError([
+            {
+              code: 'DECODED_TOO_LARGE',
+              message: `The decoded audio would exceed ${mb} MB: the file has too many channels or too high a sample rate.`,
+              value: outBytes,
+              limit: limits.maxOutputBytes,
+            },
+          ]),
+        );
         return;
       }
       if (!limits.onStdout) {

@@ -27,9 +27,18 @@ export function createFfmpegEncoder(options: FfmpegEncoderOptions = {}): AudioEn
   return {
     async encode(wav, format, { signal } = {}) {
       const args = [
-        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
-        '-f', 'wav', '-i', 'pipe:0',
-        '-map_metadata', '-1', '-bitexact',
+        '-hide_banner',
+        '-nostdin',
+        '-nostats',
+        '-loglevel',
+        'error',
+        '-f',
+        'wav',
+        '-i',
+        'pipe:0',
+        '-map_metadata',
+        '-1',
+        '-bitexact',
         ...CODEC_ARGS(format, options),
         'pipe:1',
       ];
@@ -39,7 +48,10 @@ export function createFfmpegEncoder(options: FfmpegEncoderOptions = {}): AudioEn
         signal,
       });
       if (run.exitCode !== 0 || run.stdout.length === 0) {
-        throw new AudioProcessingError(`Encoding the vocals as ${format.toUpperCase()} failed.`, { reason: 'ENCODE_FAILED', retryable: true });
+        throw new AudioProcessingError(`Encoding the vocals as ${format.toUpperCase()} failed.`, {
+          reason: 'ENCODE_FAILED',
+          retryable: true,
+        });
       }
       return run.stdout;
     },

@@ -39,14 +39,21 @@ async function timed(check: () => Promise<unknown>, timeoutMs: number): Promise<
     if (result === false) return { ok: false, latencyMs, error: 'pending migrations' };
     return { ok: true, latencyMs };
   } catch (error) {
-    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message.split('\n')[0].replace(/\w+:\/\/\S+/g, '<url>') };
+    return {
+      ok: false,
+      latencyMs: Math.round(performance.now() - started),
+      error: (error as Error).message.split('\n')[0].replace(/\w+:\/\/\S+/g, '<url>'),
+    };
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** Checks PostgreSQL, Redis and the migrations at once. `status` is `ok` only when all three are. */
-export async function checkHealth(deps: { orm: Orm; redis: Pick<Redis, 'ping'> }, timeoutMs = HEALTH_CHECK_TIMEOUT_MS): Promise<HealthReport> {
+export async function checkHealth(
+  deps: { orm: Orm; redis: Pick<Redis, 'ping'> },
+  timeoutMs = HEALTH_CHECK_TIMEOUT_MS,
+): Promise<HealthReport> {
   const [postgres, redis, migrations] = await Promise.all([
     timed(() => deps.orm.em.getConnection().execute('select 1'), timeoutMs),
     timed(() => deps.redis.ping(), timeoutMs),

@@ -15,7 +15,15 @@
  * - the module-level arrays `circuits` and `modules` that keep every instance ever made (a leak
  *   unless removed; `Circuit#dispose` does not).
  */
-import { Circuit, Module, Retry, SlidingCountBreaker, circuits as mollitiaCircuits, modules as mollitiaModules, type CircuitFunction } from 'mollitia';
+import {
+  Circuit,
+  Module,
+  Retry,
+  SlidingCountBreaker,
+  circuits as mollitiaCircuits,
+  modules as mollitiaModules,
+  type CircuitFunction,
+} from 'mollitia';
 import type { BreakerState } from './providers/provider-host.js';
 
 export interface BreakerCircuitOptions<P> {
@@ -141,7 +149,11 @@ class BeforeAttempt<P> extends Module {
 export function createBreakerCircuit<P>(options: BreakerCircuitOptions<P>): BreakerCircuit<P> {
   const breaker = new ConsecutiveFailureBreaker(options.failureThreshold, options.halfOpenAfterMs, options.isFailure, options.isVerdict);
   const retry = new Retry({ name: 'retry', attempts: options.retries, onRejection: options.onRejection });
-  const circuit = new Circuit({ name: options.name, func: options.attempt as CircuitFunction, options: { modules: [retry, new BeforeAttempt(options.beforeAttempt), breaker] } });
+  const circuit = new Circuit({
+    name: options.name,
+    func: options.attempt as CircuitFunction,
+    options: { modules: [retry, new BeforeAttempt(options.beforeAttempt), breaker] },
+  });
   return {
     execute: <T>(param: P) => circuit.execute<T>(param),
     state: () => STATES[breaker.state] ?? 'CLOSED',

@@ -26,7 +26,10 @@ function requireToken(token: string | null) {
       next();
       return;
     }
-    res.status(401).set('WWW-Authenticate', 'Bearer').json({ errors: [{ message: 'This endpoint needs the metrics token.', extensions: { code: 'UNAUTHENTICATED' } }] });
+    res
+      .status(401)
+      .set('WWW-Authenticate', 'Bearer')
+      .json({ errors: [{ message: 'This endpoint needs the metrics token.', extensions: { code: 'UNAUTHENTICATED' } }] });
   };
 }
 
@@ -36,7 +39,13 @@ export function observabilityRoutes(services: Services): Router {
   const operatorsOnly = requireToken(services.config.metricsToken);
   router.get('/health/ready', async (_req, res) => {
     const report = await checkHealth(services);
-    res.status(report.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json({ status: report.status, checks: Object.fromEntries(Object.entries(report.checks).map(([name, check]) => [name, check.ok ? 'ok' : 'down'])) });
+    res
+      .status(report.status === 'ok' ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({
+        status: report.status,
+        checks: Object.fromEntries(Object.entries(report.checks).map(([name, check]) => [name, check.ok ? 'ok' : 'down'])),
+      });
   });
   router.get('/health', operatorsOnly, async (_req, res) => {
     const report = await checkHealth(services);
@@ -44,7 +53,10 @@ export function observabilityRoutes(services: Services): Router {
       services.queue.checkHealth().then((counts) => counts as unknown as Record<string, number>),
       new Promise<null>((resolve) => setTimeout(() => resolve(null), 800).unref()),
     ]).catch(() => null);
-    res.status(report.status === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json({ ...report, queue });
+    res
+      .status(report.status === 'ok' ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({ ...report, queue });
   });
   router.get('/metrics', operatorsOnly, async (_req, res) => {
     const metrics = services.metrics;
@@ -52,7 +64,10 @@ export function observabilityRoutes(services: Services): Router {
       res.status(404).end();
       return;
     }
-    res.set('Content-Type', metrics.registry.contentType).set('Cache-Control', 'no-store').send(await metrics.registry.metrics());
+    res
+      .set('Content-Type', metrics.registry.contentType)
+      .set('Cache-Control', 'no-store')
+      .send(await metrics.registry.metrics());
   });
   return router;
 }

@@ -52,7 +52,8 @@ function toIndexed(rgba: Uint8Array): { indices: Uint8Array; palette: number[] }
   const palette = [...seen].sort((a, b) => luma(a) - luma(b) || a - b);
   const indexOf = new Map(palette.map((c, i) => [c, i]));
   const indices = new Uint8Array(rgba.length / 4);
-  for (let p = 0, i = 0; p < rgba.length; p += 4, i++) indices[i] = indexOf.get((rgba[p] << 16) | (rgba[p + 1] << 8) | rgba[p + 2]) as number;
+  for (let p = 0, i = 0; p < rgba.length; p += 4, i++)
+    indices[i] = indexOf.get((rgba[p] << 16) | (rgba[p + 1] << 8) | rgba[p + 2]) as number;
   return { indices, palette };
 }
 

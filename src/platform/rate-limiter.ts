@@ -39,7 +39,15 @@ export class RateLimiter {
   async hit(userId: string, units = 1): Promise<RateDecision> {
     const window = Math.floor(Date.now() / RATE_WINDOW_MS);
     const key = redisKey(this.prefix, 'ratelimit', userId, String(window));
-    const [count, ttl] = (await this.redis.eval(RATE_SCRIPT, 1, key, String(RATE_WINDOW_MS), String(Math.max(1, Math.floor(units))))) as [number, number];
-    return { allowed: count <= this.limitPerMinute, count, limit: this.limitPerMinute, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+    const [count, ttl] = (await this.redis.eval(RATE_SCRIPT, 1, key, String(RATE_WINDOW_MS), String(Math.max(1, Math.floor(units))))) as [
+      number,
+      number,
+    ];
+    return {
+      allowed: count <= this.limitPerMinute,
+      count,
+      limit: this.limitPerMinute,
+      retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)),
+    };
   }
 }

@@ -59,7 +59,11 @@ export class ProviderError extends AppError {
     message: string,
     options: { retryable: boolean; status?: number | null; attempts: number; cause?: unknown },
   ) {
-    super(reason === 'PROVIDER_TIMEOUT' ? 'TIMEOUT_ERROR' : 'AI_SERVICE_ERROR', message, { reason, retryable: options.retryable, cause: options.cause });
+    super(reason === 'PROVIDER_TIMEOUT' ? 'TIMEOUT_ERROR' : 'AI_SERVICE_ERROR', message, {
+      reason,
+      retryable: options.retryable,
+      cause: options.cause,
+    });
     this.provider = provider;
     this.status = options.status ?? null;
     this.attempts = options.attempts;
@@ -96,7 +100,11 @@ export class AttemptFault extends Error {
   /** The raw `Retry-After` header of the answer (seconds or an HTTP date), if any. */
   readonly retryAfter: string | null;
 
-  constructor(kind: AttemptFaultKind, message: string, options: { status?: number | null; retryAfter?: string | null; cause?: unknown } = {}) {
+  constructor(
+    kind: AttemptFaultKind,
+    message: string,
+    options: { status?: number | null; retryAfter?: string | null; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AttemptFault';
     this.kind = kind;
@@ -333,7 +341,12 @@ export function createResilientCaller(name: string, options: ResilienceOptions =
     if (!(error instanceof AttemptFault)) {
       // mollitia's BreakerError (open) or BreakerMaxAllowedRequestError (a half-open trial is running).
       const last = call.lastFault;
-      return new ProviderError(name, 'CIRCUIT_OPEN', `The ${name} provider's circuit breaker is open: not called.`, { retryable: true, attempts, status: last?.status, cause: last ?? error });
+      return new ProviderError(name, 'CIRCUIT_OPEN', `The ${name} provider's circuit breaker is open: not called.`, {
+        retryable: true,
+        attempts,
+        status: last?.status,
+        cause: last ?? error,
+      });
     }
     const status = error.status;
     switch (error.kind) {
@@ -342,30 +355,68 @@ export function createResilientCaller(name: string, options: ResilienceOptions =
       case 'OTHER':
         return error.cause ?? error;
       case 'REJECTED':
-        return new ProviderError(name, 'PROVIDER_REJECTED', `The ${name} provider rejected the request (${error.message}).`, { retryable: false, status, attempts, cause: error });
+        return new ProviderError(name, 'PROVIDER_REJECTED', `The ${name} provider rejected the request (${error.message}).`, {
+          retryable: false,
+          status,
+          attempts,
+          cause: error,
+        });
       default:
         break;
     }
     if (call.stopped === 'BREAKER_OPEN') {
-      return new ProviderError(name, 'CIRCUIT_OPEN', `The ${name} provider's circuit breaker opened after ${attempts} attempt(s): ${error.message}`, { retryable: true, status, attempts, cause: error });
+      return new ProviderError(
+        name,
+        'CIRCUIT_OPEN',
+        `The ${name} provider's circuit breaker opened after ${attempts} attempt(s): ${error.message}`,
+        { retryable: true, status, attempts, cause: error },
+      );
     }
     if (call.stopped === 'RETRY_AFTER_TOO_LONG') {
-      return new ProviderError(name, 'RETRIES_EXHAUSTED', `The ${name} provider asked to retry after ${Math.round((call.retryAfterMs ?? 0) / 1000)} s, longer than the ${timeoutMs} ms timeout (${error.message}).`, { retryable: true, status, attempts, cause: error });
+      return new ProviderError(
+        name,
+        'RETRIES_EXHAUSTED',
+        `The ${name} provider asked to retry after ${Math.round((call.retryAfterMs ?? 0) / 1000)} s, longer than the ${timeoutMs} ms timeout (${error.message}).`,
+        { retryable: true, status, attempts, cause: error },
+      );
     }
     if (error.kind === 'TIMEOUT') {
-      return new ProviderError(name, 'PROVIDER_TIMEOUT', `The ${name} provider did not answer within ${timeoutMs} ms (${attempts} attempt(s)).`, { retryable: true, status, attempts, cause: error });
+      return new ProviderError(
+        name,
+        'PROVIDER_TIMEOUT',
+        `The ${name} provider did not answer within ${timeoutMs} ms (${attempts} attempt(s)).`,
+        { retryable: true, status, attempts, cause: error },
+      );
     }
     if (error.kind === 'BAD_RESPONSE') {
-      return new ProviderError(name, 'BAD_RESPONSE', `The ${name} provider's answer was unusable after ${attempts} attempt(s): ${error.message}`, { retryable: true, status, attempts, cause: error });
+      return new ProviderError(
+        name,
+        'BAD_RESPONSE',
+        `The ${name} provider's answer was unusable after ${attempts} attempt(s): ${error.message}`,
+        { retryable: true, status, attempts, cause: error },
+      );
     }
-    return new ProviderError(name, 'RETRIES_EXHAUSTED', `The ${name} provider failed ${attempts} attempt(s): ${error.message}`, { retryable: true, status, attempts, cause: error });
+    return new ProviderError(name, 'RETRIES_EXHAUSTED', `The ${name} provider failed ${attempts} attempt(s): ${error.message}`, {
+      retryable: true,
+      status,
+      attempts,
+      cause: error,
+    });
   };
 
   return {
     name,
     async run<T>(attempt: (signal: AbortSignal) => Promise<T>, runOptions: RunOptions = {}): Promise<T> {
       if (runOptions.signal?.aborted) throw new AbortedError();
-      const call: CallState = { attempt, signal: runOptions.signal, attempts: 0, pendingDelayMs: 0, lastFault: null, stopped: null, retryAfterMs: null };
+      const call: CallState = {
+        attempt,
+        signal: runOptions.signal,
+        attempts: 0,
+        pendingDelayMs: 0,
+        lastFault: null,
+        stopped: null,
+        retryAfterMs: null,
+      };
       try {
         return await circuit.execute<T>(call);
       } catch (error) {

@@ -18,7 +18,12 @@ function signature(secret: string, key: string, expires: number): string {
 }
 
 /** The path-and-query part of a signed link (no host). `now` in ms since the epoch, for tests. */
-export function signedPath(config: SignedUrlConfig, key: string, now: number = Date.now(), ttlSeconds: number = config.signedUrlTtlSeconds): string {
+export function signedPath(
+  config: SignedUrlConfig,
+  key: string,
+  now: number = Date.now(),
+  ttlSeconds: number = config.signedUrlTtlSeconds,
+): string {
   if (!isValidKey(key)) throw new Error('Invalid storage key.');
   const expires = Math.floor(now / 1000) + ttlSeconds;
   const encodedKey = key.split('/').map(encodeURIComponent).join('/');
@@ -30,13 +35,20 @@ export function signUrl(config: SignedUrlConfig, key: string, now: number = Date
   return `${config.publicUrl}${signedPath(config, key, now, ttlSeconds)}`;
 }
 
-export type SignatureCheck = { ok: true; key: string; expires: number } | { ok: false; reason: 'INVALID_KEY' | 'MALFORMED' | 'EXPIRED' | 'BAD_SIGNATURE' };
+export type SignatureCheck =
+  { ok: true; key: string; expires: number } | { ok: false; reason: 'INVALID_KEY' | 'MALFORMED' | 'EXPIRED' | 'BAD_SIGNATURE' };
 
 /**
  * Checks a request for `key` (already URL-decoded) with the query values `expires` and `sig`.
  * The signature is checked before the expiry, so an expired link tells nothing about its validity.
  */
-export function verifySignedRequest(config: Pick<Config, 'urlSigningSecret'>, key: string, expiresRaw: unknown, sigRaw: unknown, now: number = Date.now()): SignatureCheck {
+export function verifySignedRequest(
+  config: Pick<Config, 'urlSigningSecret'>,
+  key: string,
+  expiresRaw: unknown,
+  sigRaw: unknown,
+  now: number = Date.now(),
+): SignatureCheck {
   if (!isValidKey(key)) return { ok: false, reason: 'INVALID_KEY' };
   if (typeof expiresRaw !== 'string' || !/^\d{1,12}$/.test(expiresRaw) || typeof sigRaw !== 'string' || !/^[0-9a-f]{64}$/.test(sigRaw)) {
     return { ok: false, reason: 'MALFORMED' };

@@ -213,7 +213,12 @@ export class DiskStorage implements Storage {
     const path = this.pathOf(key);
     return new Promise<ReadStream>((resolveStream, reject) => {
       const stream = info.size === 0 ? createReadStream(path, { start: 0, end: -1 }) : createReadStream(path, { start, end });
-      const onError = (error: Error) => reject(isNotFound(error) ? storageError('No such file in storage.', error, 'NOT_FOUND', false) : storageError('Could not read from storage.', error));
+      const onError = (error: Error) =>
+        reject(
+          isNotFound(error)
+            ? storageError('No such file in storage.', error, 'NOT_FOUND', false)
+            : storageError('Could not read from storage.', error),
+        );
       stream.once('error', onError);
       stream.once('open', () => {
         stream.off('error', onError);

@@ -29,7 +29,13 @@ export interface AttemptEndings {
    * Ends the attempt after `thrown` (the run's `signal` says whether it was stopped from outside).
    * Resolves when the run ended quietly (cancelled, superseded); otherwise rejects with the job's error.
    */
-  fail(attempt: Attempt, conversion: Conversion, thrown: unknown, signal: AbortSignal, progress: ProgressReporter): Promise<ConversionOutcome>;
+  fail(
+    attempt: Attempt,
+    conversion: Conversion,
+    thrown: unknown,
+    signal: AbortSignal,
+    progress: ProgressReporter,
+  ): Promise<ConversionOutcome>;
   /**
    * The job's previous attempt ended the row while the database was failing, then handed the job back
    * without knowing: publish the final event it could not (and give the quota unit back for a failure).
@@ -41,7 +47,9 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
   const { storage, publisher } = deps;
 
   const deleteOwnFiles = async ({ conversionId, attemptId, log }: Attempt): Promise<void> => {
-    await storage.deletePrefix(attemptKeys.dir(conversionId, attemptId)).catch((error: Error) => log.warn("Could not delete the attempt's files", { error: error.message }));
+    await storage
+      .deletePrefix(attemptKeys.dir(conversionId, attemptId))
+      .catch((error: Error) => log.warn("Could not delete the attempt's files", { error: error.message }));
   };
 
   /** A failure the user did not cause gives their quota unit back (at most once; see quota.service.ts). */
@@ -82,7 +90,20 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
     if (changed === 0 && (await repository.readState(conversionId))?.status !== ConversionStatus.CANCELLED) return endSuperseded(attempt);
     await storage.deletePrefix(storageKeys.dir(conversionId));
     if (changed > 0) {
-      await publisher.publishFinal({ conversionId, userId, status: 'CANCELLED', stage: null, progress: 0, message: CANCELLED_MESSAGE, at: at.toISOString(), final: true, error: { ...CANCELLED_ERROR } }, log);
+      await publisher.publishFinal(
+        {
+          conversionId,
+          userId,
+          status: 'CANCELLED',
+          stage: null,
+          progress: 0,
+          message: CANCELLED_MESSAGE,
+          at: at.toISOString(),
+          final: true,
+          error: { ...CANCELLED_ERROR },
+        },
+        log,
+      );
     }
     log.info('Conversion cancelled during processing');
     return { conversionId, status: 'CANCELLED' };
@@ -92,9 +113,21 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
   async function handBack(attempt: Attempt, thrown: unknown): Promise<never> {
     const { conversionId, userId, log } = attempt;
     await deleteOwnFiles(attempt);
-    await attempt.repository.resetToPending(conversionId, attempt.attemptId).catch((error: Error) => log.warn('Could not put the conversion back to PENDING', { error: error.message }));
+    await attempt.repository
+      .resetToPending(conversionId, attempt.attemptId)
+      .catch((error: Error) => log.warn('Could not put the conversion back to PENDING', { error: error.message }));
     await publisher
-      .publish({ conversionId, userId, status: 'PENDING', stage: null, progress: 0, message: 'The worker stopped; the conversion will resume on another worker', at: new Date().toISOString(), final: false, error: null })
+      .publish({
+        conversionId,
+        userId,
+        status: 'PENDING',
+        stage: null,
+        progress: 0,
+        message: 'The worker stopped; the conversion will resume on another worker',
+        at: new Date().toISOString(),
+        final: false,
+        error: null,
+      })
       .catch(() => undefined);
     throw new AppError('ABORTED', 'The worker shut down during the conversion.', { reason: SHUTDOWN, retryable: true, cause: thrown });
   }
@@ -104,12 +137,24 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
     const { conversionId, userId, log } = attempt;
     const delayMs = attempt.job.options.backoff?.delay ?? 0;
     const message = `Retrying in ${Math.round(delayMs / 100) / 10} s after ${error.code}: ${error.message}`;
-    const reset = await attempt.repository.resetToPending(conversionId, attempt.attemptId, { retryCount: conversion.retryCount + 1, error: errorData(error) }).catch((cause: unknown) => {
-      throw releaseAttempt(attempt, cause);
-    });
+    const reset = await attempt.repository
+      .resetToPending(conversionId, attempt.attemptId, { retryCount: conversion.retryCount + 1, error: errorData(error) })
+      .catch((cause: unknown) => {
+        throw releaseAttempt(attempt, cause);
+      });
     if (reset === 0) return await afterLostWrite(attempt);
     await publisher
-      .publish({ conversionId, userId, status: 'PENDING', stage: null, progress: 0, message, at: new Date().toISOString(), final: false, error: errorData(error) })
+      .publish({
+        conversionId,
+        userId,
+        status: 'PENDING',
+        stage: null,
+        progress: 0,
+        message,
+        at: new Date().toISOString(),
+        final: false,
+        error: errorData(error),
+      })
       .catch((publishError: Error) => log.warn('Could not publish the retry', { error: publishError.message }));
     log.warn('Conversion failed; will retry', { code: error.code, reason: error.reason, retriesLeft, delayMs });
     throw error;
@@ -127,7 +172,14 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
     await refundUnlessInputFault(attempt, error.code).catch((cause: unknown) => {
       throw releaseAttempt(attempt, cause);
     });
-    const payload = { conversionId, userId, stage: progress.stage, progress: progress.progress, at: completedAt.toISOString(), final: true } as const;
+    const payload = {
+      conversionId,
+      userId,
+      stage: progress.stage,
+      progress: progress.progress,
+      at: completedAt.toISOString(),
+      final: true,
+    } as const;
     await publisher.publishFinal({ ...payload, status: 'FAILED', message: error.message, error: errorData(error) }, log);
     log.warn('Conversion failed', { code: error.code, reason: error.reason, retryable: error.retryable });
     // Tell Bee-Queue not to retry: the failure is final whatever retries the job had left.
@@ -142,19 +194,42 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
       const finishedAt = completedAt.toISOString();
       progress.finishStage(finishedAt);
       const processingMs = completedAt.getTime() - attempt.startedMs;
-      const completed = await attempt.repository.complete(conversionId, attempt.attemptId, completion, { stageTimestamps: progress.stageTimestamps, processingMs, completedAt });
+      const completed = await attempt.repository.complete(conversionId, attempt.attemptId, completion, {
+        stageTimestamps: progress.stageTimestamps,
+        processingMs,
+        completedAt,
+      });
       if (completed === 0) return await afterLostWrite(attempt);
       // The upload is no longer needed once the conversion is COMPLETED (nothing re-runs a completed
       // conversion; reuse copies outputs, not inputs): keep users' recordings no longer than that, and
       // delete it before the final event, so whoever sees "completed" sees it gone. A failed
       // conversion keeps its input while it can be re-queued.
-      await storage.delete(conversion.inputKey).catch((error: Error) => log.warn('Could not delete the upload of a completed conversion', { error: error.message }));
+      await storage
+        .delete(conversion.inputKey)
+        .catch((error: Error) => log.warn('Could not delete the upload of a completed conversion', { error: error.message }));
       if (conversion.input?.melody) {
-        await storage.delete(storageKeys.melody(conversionId)).catch((error: Error) => log.warn('Could not delete the melody file of a completed conversion', { error: error.message }));
+        await storage
+          .delete(storageKeys.melody(conversionId))
+          .catch((error: Error) => log.warn('Could not delete the melody file of a completed conversion', { error: error.message }));
       }
-      await publisher.publishFinal({ conversionId, userId, status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, message: 'Done', at: finishedAt, final: true, error: null }, log);
+      await publisher.publishFinal(
+        {
+          conversionId,
+          userId,
+          status: 'COMPLETED',
+          stage: 'FINALIZATION',
+          progress: 100,
+          message: 'Done',
+          at: finishedAt,
+          final: true,
+          error: null,
+        },
+        log,
+      );
       log.info('Conversion completed', { processingMs, reusedFrom: completion.reusedFrom });
-      return completion.reusedFrom === null ? { conversionId, status: 'COMPLETED' } : { conversionId, status: 'COMPLETED', reusedFrom: completion.reusedFrom };
+      return completion.reusedFrom === null
+        ? { conversionId, status: 'COMPLETED' }
+        : { conversionId, status: 'COMPLETED', reusedFrom: completion.reusedFrom };
     },
 
     async fail(attempt, conversion, thrown, signal, progress) {
@@ -163,7 +238,10 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
       if (why === CANCELLED) return await endCancelled(attempt);
       if (why === SHUTDOWN) return await handBack(attempt, thrown);
       const error = toJobError(why instanceof AppError ? why : thrown);
-      if (error.code === 'UNKNOWN_ERROR') attempt.log.error('Conversion failed unexpectedly', { error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown) });
+      if (error.code === 'UNKNOWN_ERROR')
+        attempt.log.error('Conversion failed unexpectedly', {
+          error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
+        });
       // The completion (or failure) write may have landed or not: keep the files, let the retry find out.
       if (error.reason === DATABASE_UNAVAILABLE) throw releaseAttempt(attempt, error);
       const retriesLeft = Number(attempt.job.options.retries ?? 0);
@@ -177,11 +255,17 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
       const at = (conversion.completedAt ?? new Date()).toISOString();
       const base = { conversionId: conversion.id, userId: conversion.user.id, at, final: true } as const;
       if (conversion.status === ConversionStatus.COMPLETED) {
-        await publisher.publishFinal({ ...base, status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, message: 'Done', error: null }, log);
+        await publisher.publishFinal(
+          { ...base, status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, message: 'Done', error: null },
+          log,
+        );
       } else {
         const error = conversion.error ?? { code: 'UNKNOWN_ERROR', message: 'The conversion failed.', retryable: false };
         await refundUnlessInputFault(attempt, error.code);
-        await publisher.publishFinal({ ...base, status: 'FAILED', stage: conversion.stage, progress: conversion.progress, message: error.message, error }, log);
+        await publisher.publishFinal(
+          { ...base, status: 'FAILED', stage: conversion.stage, progress: conversion.progress, message: error.message, error },
+          log,
+        );
       }
       log.info('Finished what a previous attempt left', { status: conversion.status });
     },

@@ -30,7 +30,12 @@ export const attemptKeys = {
 };
 
 /** Writes the thread's outputs under the attempt's keys; @returns the keys, as the row's `result.files`. */
-export async function writeOutputs(storage: Storage, conversionId: string, attemptId: string, outputs: ThreadOutputs): Promise<ResultData['files']> {
+export async function writeOutputs(
+  storage: Storage,
+  conversionId: string,
+  attemptId: string,
+  outputs: ThreadOutputs,
+): Promise<ResultData['files']> {
   const files: ResultData['files'] = {
     vocalsWav: attemptKeys.output(conversionId, attemptId, 'vocals.wav'),
     vocalsCompressed: attemptKeys.output(conversionId, attemptId, `vocals.${outputs.vocalsCompressed.extension}`),
@@ -51,7 +56,10 @@ function finiteOrNull(value: number | null | undefined): number | null {
 }
 
 /** The row's result, quality and warnings from the thread's outputs. */
-export function resultOf(outputs: ThreadOutputs, files: ResultData['files']): { result: ResultData; quality: QualityData; warnings: WarningData[] } {
+export function resultOf(
+  outputs: ThreadOutputs,
+  files: ResultData['files'],
+): { result: ResultData; quality: QualityData; warnings: WarningData[] } {
   const { report } = outputs;
   return {
     result: {

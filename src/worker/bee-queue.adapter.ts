@@ -80,7 +80,10 @@ export async function jobState(redis: Redis, config: Pick<Config, 'redisPrefix'>
  * outage before it reports `ready` (and more may go out while the reload's round trips run).
  * `lib/lua` is Bee-Queue 2's internal script cache (`scripts`: name → source; no public API does this).
  */
-const beeQueueLua = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as { scripts: Record<string, string>; buildCache(client: unknown): Promise<unknown> };
+const beeQueueLua = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as {
+  scripts: Record<string, string>;
+  buildCache(client: unknown): Promise<unknown>;
+};
 
 /** The node_redis (v3) command client Bee-Queue makes, as far as it is used here. */
 interface BeeRedisClient {
@@ -167,8 +170,16 @@ return 0
  * Removes the record of job `jobId` of the queue `name` while it is still in the `outcome` set (a job
  * queued again since under the same id keeps its record); true when removed.
  */
-export async function removeFinishedJob(redis: Pick<Redis, 'eval'>, redisPrefix: string, name: string, outcome: 'succeeded' | 'failed', jobId: string): Promise<boolean> {
-  return Number(await redis.eval(REMOVE_FINISHED_SCRIPT, 2, beeKey(redisPrefix, name, outcome), beeKey(redisPrefix, name, 'jobs'), jobId)) === 1;
+export async function removeFinishedJob(
+  redis: Pick<Redis, 'eval'>,
+  redisPrefix: string,
+  name: string,
+  outcome: 'succeeded' | 'failed',
+  jobId: string,
+): Promise<boolean> {
+  return (
+    Number(await redis.eval(REMOVE_FINISHED_SCRIPT, 2, beeKey(redisPrefix, name, outcome), beeKey(redisPrefix, name, 'jobs'), jobId)) === 1
+  );
 }
 
 /**

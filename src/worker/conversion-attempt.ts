@@ -69,7 +69,10 @@ export interface Attempt {
  * pathological for that input and would most likely time out again, holding a worker slot each time.
  */
 export function jobTimeoutError(seconds: number): AppError {
-  return new AppError('TIMEOUT_ERROR', `The conversion took longer than ${seconds} s and was stopped.`, { reason: 'JOB_TIMEOUT', retryable: false });
+  return new AppError('TIMEOUT_ERROR', `The conversion took longer than ${seconds} s and was stopped.`, {
+    reason: 'JOB_TIMEOUT',
+    retryable: false,
+  });
 }
 
 /**
@@ -77,7 +80,10 @@ export function jobTimeoutError(seconds: number): AppError {
  * Not retryable: a job that keeps killing workers (memory, a native crash) would otherwise loop.
  */
 export function workerLostError(stalls: number): AppError {
-  return new AppError('AUDIO_PROCESSING_ERROR', `The conversion stopped its worker ${stalls} times (a crash or a kill) and was given up.`, { reason: 'WORKER_LOST', retryable: false });
+  return new AppError('AUDIO_PROCESSING_ERROR', `The conversion stopped its worker ${stalls} times (a crash or a kill) and was given up.`, {
+    reason: 'WORKER_LOST',
+    retryable: false,
+  });
 }
 
 /** Why a run was aborted from outside the pipeline (the abort signal's reason). */

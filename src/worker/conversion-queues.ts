@@ -95,10 +95,9 @@ export class ConversionQueues {
  * ({@link retryScriptsOnNoScript}, {@link keepScriptsLoaded}).
  */
 export async function createConversionQueues(settings: BeeQueue.QueueSettings, onError: (error: Error) => void): Promise<ConversionQueues> {
-  const byPriority = Object.fromEntries(PRIORITY_ORDER.map((priority) => [priority, new BeeQueue<ConversionJobData>(QUEUE_NAMES[priority], settings)])) as Record<
-    ConversionPriority,
-    BeeConversionQueue
-  >;
+  const byPriority = Object.fromEntries(
+    PRIORITY_ORDER.map((priority) => [priority, new BeeQueue<ConversionJobData>(QUEUE_NAMES[priority], settings)]),
+  ) as Record<ConversionPriority, BeeConversionQueue>;
   const queues = new ConversionQueues(byPriority);
   for (const queue of queues.all()) retryScriptsOnNoScript(queue);
   queues.on('error', onError);
@@ -111,4 +110,3 @@ export async function createConversionQueues(settings: BeeQueue.QueueSettings, o
   for (const queue of queues.all()) keepScriptsLoaded(queue, onError);
   return queues;
 }
-

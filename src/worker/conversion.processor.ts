@@ -100,7 +100,10 @@ import type { ThreadPipelineOptions, ThreadRequest } from './thread-protocol.js'
 export type { AttemptJobData, ConversionJob, ConversionOutcome, JobPubSub } from './conversion-attempt.js';
 
 export interface ConversionProcessorDeps {
-  config: Pick<Config, 'redisPrefix' | 'jobTimeoutSeconds' | 'jobMaxStalls' | 'resultCacheTtlSeconds' | 'llmApiUrl' | 'llmModel' | 'expertMusicAiUrl'>;
+  config: Pick<
+    Config,
+    'redisPrefix' | 'jobTimeoutSeconds' | 'jobMaxStalls' | 'resultCacheTtlSeconds' | 'llmApiUrl' | 'llmModel' | 'expertMusicAiUrl'
+  >;
   orm: Orm;
   storage: Storage;
   pubsub: JobPubSub;
@@ -140,7 +143,12 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
     deps.resultCache !== undefined
       ? deps.resultCache
       : deps.redis
-        ? createResultCache({ redis: deps.redis, prefix: config.redisPrefix, ttlSeconds: config.resultCacheTtlSeconds, logger: deps.logger.child({ component: 'result-cache' }) })
+        ? createResultCache({
+            redis: deps.redis,
+            prefix: config.redisPrefix,
+            ttlSeconds: config.resultCacheTtlSeconds,
+            logger: deps.logger.child({ component: 'result-cache' }),
+          })
         : null;
   const reuse = createResultReuse({ cache, storage, metrics: deps.metrics });
   const publisher = createProgressPublisher(pubsub, config.redisPrefix);
@@ -160,11 +168,14 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
         if (!error.retryable) job.options.retries = 0;
         const retrying = error.reason === SHUTDOWN || (error.retryable && Number(job.options.retries ?? 0) > 0);
         if (error.reason === DATABASE_UNAVAILABLE || error.reason === REDIS_UNAVAILABLE) {
-          deps.logger.warn(`${error.reason === DATABASE_UNAVAILABLE ? 'Database' : 'Redis'} unavailable; the job is handed back to the queue`, {
-            conversionId: job.data.conversionId,
-            jobId: job.id,
-            retriesLeft: Number(job.options.retries ?? 0),
-          });
+          deps.logger.warn(
+            `${error.reason === DATABASE_UNAVAILABLE ? 'Database' : 'Redis'} unavailable; the job is handed back to the queue`,
+            {
+              conversionId: job.data.conversionId,
+              jobId: job.id,
+              retriesLeft: Number(job.options.retries ?? 0),
+            },
+          );
         }
         telemetry.end({ error, retrying });
         throw error;
@@ -173,7 +184,12 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
   }
 
   /** Step 1 of the module comment: the outcome when the row needs no run, else null. */
-  async function alreadyHandled(job: ConversionJob, conversion: Conversion, em: EntityManager, log: Logger): Promise<ConversionOutcome | null> {
+  async function alreadyHandled(
+    job: ConversionJob,
+    conversion: Conversion,
+    em: EntityManager,
+    log: Logger,
+  ): Promise<ConversionOutcome | null> {
     const conversionId = conversion.id;
     if (conversion.status === ConversionStatus.COMPLETED || conversion.status === ConversionStatus.FAILED) {
       // An attempt that lost the database while ending may have ended the row without telling anyone.
@@ -244,13 +260,19 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
           if (!signal.aborted) controller.abort(CANCELLED);
         });
       } catch (error) {
-        throw new AppError('STORAGE_ERROR', 'Redis was unavailable; the conversion will be retried.', { reason: REDIS_UNAVAILABLE, retryable: true, cause: error });
+        throw new AppError('STORAGE_ERROR', 'Redis was unavailable; the conversion will be retried.', {
+          reason: REDIS_UNAVAILABLE,
+          retryable: true,
+          cause: error,
+        });
       }
       const released = job.data.releasedAttemptId ?? null;
-      const claim = await repository.claim(conversionId, attemptId, released, progress.stage, progress.stageTimestamps, startedAt).catch((error: unknown) => {
-        // The claim may have landed before the connection broke: the retry must not count it as a stall.
-        throw releaseAttempt(attempt, error);
-      });
+      const claim = await repository
+        .claim(conversionId, attemptId, released, progress.stage, progress.stageTimestamps, startedAt)
+        .catch((error: unknown) => {
+          // The claim may have landed before the connection broke: the retry must not count it as a stall.
+          throw releaseAttempt(attempt, error);
+        });
       if (!claim) {
         log.info('Conversion was cancelled before it started; skipped');
         return { conversionId, status: 'SKIPPED' };
@@ -264,7 +286,8 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
           .catch((error: Error) => log.warn("Could not delete a previous attempt's files", { error: error.message }));
       }
       progress.claimed();
-      if (claim.stalled) log.warn('Conversion resumed after its worker was lost', { stallCount: claim.stallCount, maxStalls: config.jobMaxStalls });
+      if (claim.stalled)
+        log.warn('Conversion resumed after its worker was lost', { stallCount: claim.stallCount, maxStalls: config.jobMaxStalls });
       if (claim.stallCount > config.jobMaxStalls) throw workerLostError(claim.stallCount);
       progress.publishStarted();
       timer = setTimeout(() => controller.abort(jobTimeoutError(config.jobTimeoutSeconds)), config.jobTimeoutSeconds * 1000);

@@ -7,7 +7,14 @@
 import { AppError, type ErrorCode } from '../audio/errors.js';
 
 /** The codes a job's failure may end with (ABORTED is internal: our own aborts, never a job's outcome). */
-export const JOB_ERROR_CODES: ReadonlySet<ErrorCode> = new Set(['VALIDATION_ERROR', 'AUDIO_PROCESSING_ERROR', 'AI_SERVICE_ERROR', 'TIMEOUT_ERROR', 'STORAGE_ERROR', 'UNKNOWN_ERROR']);
+export const JOB_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
+  'VALIDATION_ERROR',
+  'AUDIO_PROCESSING_ERROR',
+  'AI_SERVICE_ERROR',
+  'TIMEOUT_ERROR',
+  'STORAGE_ERROR',
+  'UNKNOWN_ERROR',
+]);
 
 /** `reason` of a STORAGE_ERROR raised because PostgreSQL could not be reached (retryable). */
 export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
@@ -21,7 +28,16 @@ export const REDIS_UNAVAILABLE = 'REDIS_UNAVAILABLE';
  */
 const DATABASE_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
 /** Socket-level errors from a client connecting to or talking with a server. */
-const NETWORK_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const NETWORK_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 /** What pg, pg-pool and knex say when a connection dies or cannot be had (they carry no code). */
 const DATABASE_MESSAGES =
   /Connection terminated|connection error and is not queryable|Timeout acquiring a connection|timeout exceeded when trying to connect|not currently accepting connections|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command/i;
@@ -60,7 +76,9 @@ function messageOf(error: ErrorShape): string {
 
 /** True when `error` (or a cause) says Redis is unreachable: ioredis' MaxRetriesPerRequestError or closed-connection errors. */
 export function isRedisUnavailable(error: unknown): boolean {
-  return causeChain(error).some((e) => e.name === 'MaxRetriesPerRequestError' || (REDIS_MESSAGES.test(messageOf(e)) && !DATABASE_MESSAGES.test(messageOf(e))));
+  return causeChain(error).some(
+    (e) => e.name === 'MaxRetriesPerRequestError' || (REDIS_MESSAGES.test(messageOf(e)) && !DATABASE_MESSAGES.test(messageOf(e))),
+  );
 }
 
 /**
@@ -70,7 +88,13 @@ export function isRedisUnavailable(error: unknown): boolean {
  * throws them raw (ioredis wraps its own, providers raise AppErrors).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  return causeChain(error).some((e) => e.name === 'ConnectionException' || DATABASE_SQLSTATES.has(codeOf(e)) || NETWORK_ERRNOS.has(codeOf(e)) || DATABASE_MESSAGES.test(messageOf(e)));
+  return causeChain(error).some(
+    (e) =>
+      e.name === 'ConnectionException' ||
+      DATABASE_SQLSTATES.has(codeOf(e)) ||
+      NETWORK_ERRNOS.has(codeOf(e)) ||
+      DATABASE_MESSAGES.test(messageOf(e)),
+  );
 }
 
 /** The storage errno in `error`'s chain (ENOSPC, EACCES...), or null. */
@@ -84,7 +108,11 @@ function storageErrno(error: unknown): string | null {
 
 function storageErrorFor(errno: string, cause: unknown): AppError {
   if (PERMANENT_STORAGE_ERRNOS.has(errno)) {
-    return new AppError('STORAGE_ERROR', 'The service cannot write to its storage.', { reason: 'STORAGE_PERMISSION', retryable: false, cause });
+    return new AppError('STORAGE_ERROR', 'The service cannot write to its storage.', {
+      reason: 'STORAGE_PERMISSION',
+      retryable: false,
+      cause,
+    });
   }
   const reason = errno === 'ENOSPC' || errno === 'EDQUOT' ? 'STORAGE_FULL' : 'STORAGE_IO';
   return new AppError('STORAGE_ERROR', 'The service could not use its storage.', { reason, retryable: true, cause });
@@ -105,15 +133,31 @@ export function toErrorModel(error: unknown): AppError {
     if (JOB_ERROR_CODES.has(error.code)) return error;
   }
   if (isRedisUnavailable(error)) {
-    return new AppError('STORAGE_ERROR', 'Redis was unavailable; the conversion will be retried.', { reason: REDIS_UNAVAILABLE, retryable: true, cause: error });
+    return new AppError('STORAGE_ERROR', 'Redis was unavailable; the conversion will be retried.', {
+      reason: REDIS_UNAVAILABLE,
+      retryable: true,
+      cause: error,
+    });
   }
   if (isDatabaseUnavailable(error)) {
-    return new AppError('STORAGE_ERROR', 'The database was unavailable; the conversion will be retried.', { reason: DATABASE_UNAVAILABLE, retryable: true, cause: error });
+    return new AppError('STORAGE_ERROR', 'The database was unavailable; the conversion will be retried.', {
+      reason: DATABASE_UNAVAILABLE,
+      retryable: true,
+      cause: error,
+    });
   }
   const errno = storageErrno(error);
   if (errno) return storageErrorFor(errno, error);
   if (causeChain(error).some((e) => e.name === 'TimeoutError')) {
-    return new AppError('TIMEOUT_ERROR', 'An operation of the conversion timed out.', { reason: 'OPERATION_TIMEOUT', retryable: true, cause: error });
+    return new AppError('TIMEOUT_ERROR', 'An operation of the conversion timed out.', {
+      reason: 'OPERATION_TIMEOUT',
+      retryable: true,
+      cause: error,
+    });
   }
-  return new AppError('UNKNOWN_ERROR', 'The conversion failed unexpectedly.', { reason: error instanceof AppError ? error.reason : 'UNKNOWN_ERROR', retryable: false, cause: error });
+  return new AppError('UNKNOWN_ERROR', 'The conversion failed unexpectedly.', {
+    reason: error instanceof AppError ? error.reason : 'UNKNOWN_ERROR',
+    retryable: false,
+    cause: error,
+  });
 }

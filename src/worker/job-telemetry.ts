@@ -25,7 +25,11 @@ export async function withJobTelemetry<T>(
   run: (telemetry: JobTelemetry) => Promise<T>,
 ): Promise<T> {
   const parent = extractTraceContext(job.data.traceContext);
-  const jobSpan = tracer().startSpan('conversion.job', { kind: SpanKind.CONSUMER, attributes: { 'melody.conversion_id': job.data.conversionId, 'messaging.message.id': job.id } }, parent);
+  const jobSpan = tracer().startSpan(
+    'conversion.job',
+    { kind: SpanKind.CONSUMER, attributes: { 'melody.conversion_id': job.data.conversionId, 'messaging.message.id': job.id } },
+    parent,
+  );
   const jobContext = trace.setSpan(parent, jobSpan);
   const started = performance.now();
   let stageSpan: Span | null = null;
@@ -55,7 +59,10 @@ export async function withJobTelemetry<T>(
       } else {
         closeStage(result.error);
         const code = result.error instanceof AppError ? result.error.code : 'UNKNOWN_ERROR';
-        if (result.retrying) metrics?.jobsRetried.inc({ reason: result.error instanceof AppError && result.error.reason === 'WORKER_SHUTDOWN' ? 'WORKER_SHUTDOWN' : code });
+        if (result.retrying)
+          metrics?.jobsRetried.inc({
+            reason: result.error instanceof AppError && result.error.reason === 'WORKER_SHUTDOWN' ? 'WORKER_SHUTDOWN' : code,
+          });
         else metrics?.jobsFailed.inc({ code });
         recordSpanError(jobSpan, result.error);
       }

@@ -18,7 +18,12 @@ return 0
  * Runs `task` holding the lock `key` (lifetime `ttlMs`); resolves with its result, or with `null`
  * without running it when another holder has the lock.
  */
-export async function withRedisLock<T>(redis: Pick<Redis, 'set' | 'eval'>, key: string, ttlMs: number, task: () => Promise<T>): Promise<T | null> {
+export async function withRedisLock<T>(
+  redis: Pick<Redis, 'set' | 'eval'>,
+  key: string,
+  ttlMs: number,
+  task: () => Promise<T>,
+): Promise<T | null> {
   const token = randomUUID();
   const taken = await redis.set(key, token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
   if (taken !== 'OK') return null;

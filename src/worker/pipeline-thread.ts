@@ -19,7 +19,16 @@
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { convertMelody } from '../audio/pipeline.js';
-import type { LyricsDraft, LyricsProvider, LyricsRequest, ProviderCallOptions, Providers, VocalEngine, VocalRequest, VocalTake } from '../audio/providers.js';
+import type {
+  LyricsDraft,
+  LyricsProvider,
+  LyricsRequest,
+  ProviderCallOptions,
+  Providers,
+  VocalEngine,
+  VocalRequest,
+  VocalTake,
+} from '../audio/providers.js';
 import { AbortedError } from '../audio/errors.js';
 import { createFfmpegDecoder } from '../platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../platform/ffmpeg-encoder.js';

@@ -19,7 +19,8 @@ export interface ProgressPublisher {
 }
 
 export function createProgressPublisher(pubsub: Pick<JobPubSub, 'publish'>, redisPrefix: string): ProgressPublisher {
-  const publish = (payload: ProgressPayload): Promise<void> => pubsub.publish(topicChannel(redisPrefix, Topic.CONVERSION_PROGRESS, payload.conversionId), payload);
+  const publish = (payload: ProgressPayload): Promise<void> =>
+    pubsub.publish(topicChannel(redisPrefix, Topic.CONVERSION_PROGRESS, payload.conversionId), payload);
   return {
     publish,
     publishFinal: (payload, log) =>
@@ -125,7 +126,17 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
       options.onStage(stage);
     },
     publishStarted() {
-      queuePublish({ conversionId, userId, status: 'PROCESSING', stage, progress: 0, message: 'Processing started', at: options.startedAt.toISOString(), final: false, error: null });
+      queuePublish({
+        conversionId,
+        userId,
+        status: 'PROCESSING',
+        stage,
+        progress: 0,
+        message: 'Processing started',
+        at: options.startedAt.toISOString(),
+        final: false,
+        error: null,
+      });
     },
     onProgress(event) {
       const at = new Date().toISOString();
@@ -140,7 +151,17 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
     reused() {
       const at = new Date().toISOString();
       enter('FINALIZATION', at);
-      queuePublish({ conversionId, userId, status: 'PROCESSING', stage, progress: 90, message: 'Reused the result of an identical conversion', at, final: false, error: null });
+      queuePublish({
+        conversionId,
+        userId,
+        status: 'PROCESSING',
+        stage,
+        progress: 90,
+        message: 'Reused the result of an identical conversion',
+        at,
+        final: false,
+        error: null,
+      });
     },
     finishStage(at) {
       const current = stageTimestamps[stage];

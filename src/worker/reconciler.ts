@@ -41,7 +41,11 @@ import { QUEUE_NAMES } from './conversion-queues.js';
 import type { DeadLetterError, DeadLetters } from '../modules/admin/dead-letter.store.js';
 
 /** What a row whose job failed without a recorded error shows. */
-export const UNRECORDED_FAILURE: DeadLetterError = { code: 'UNKNOWN_ERROR', message: 'The conversion failed unexpectedly.', retryable: false };
+export const UNRECORDED_FAILURE: DeadLetterError = {
+  code: 'UNKNOWN_ERROR',
+  message: 'The conversion failed unexpectedly.',
+  retryable: false,
+};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Output files of a conversion: everything in its folder but the upload. */
@@ -74,7 +78,11 @@ export async function reconcile(deps: ReconcilerDeps, nowMs = Date.now()): Promi
   const rows = await em.find(
     Conversion,
     { status: { $in: [ConversionStatus.PENDING, ConversionStatus.PROCESSING] }, updatedAt: { $lte: cutoff } },
-    { orderBy: { updatedAt: 'asc' }, limit: deps.batchSize ?? 500, fields: ['id', 'status', 'priority', 'updatedAt', 'user', 'retryCount'] },
+    {
+      orderBy: { updatedAt: 'asc' },
+      limit: deps.batchSize ?? 500,
+      fields: ['id', 'status', 'priority', 'updatedAt', 'user', 'retryCount'],
+    },
   );
   for (const row of rows) {
     try {
@@ -94,7 +102,12 @@ function count(deps: ReconcilerDeps, result: ReconcileResult, kind: RepairKind, 
   deps.logger.warn(`Reconciler: ${kind.replace('_', ' ')}`, { kind, ...details });
 }
 
-async function reconcileRow(deps: ReconcilerDeps, em: EntityManager, row: Pick<Conversion, 'id' | 'status' | 'priority' | 'user' | 'retryCount'>, cutoff: Date): Promise<RepairKind | null> {
+async function reconcileRow(
+  deps: ReconcilerDeps,
+  em: EntityManager,
+  row: Pick<Conversion, 'id' | 'status' | 'priority' | 'user' | 'retryCount'>,
+  cutoff: Date,
+): Promise<RepairKind | null> {
   const priority = row.priority ?? ConversionPriority.NORMAL;
   const state = await jobState(deps.redis, deps.config, QUEUE_NAMES[priority], row.id);
   if (state === 'waiting' || state === 'active' || state === 'delayed') return null;
@@ -104,32 +117,74 @@ async function reconcileRow(deps: ReconcilerDeps, em: EntityManager, row: Pick<C
 
   if (state === 'failed') {
     const letter = await deps.deadLetters.get(row.id);
-    const error: ErrorData = letter ? { code: letter.error.code, message: letter.error.message, retryable: letter.error.retryable } : { ...UNRECORDED_FAILURE };
-    const changed = await em.nativeUpdate(Conversion, unchanged, { status: ConversionStatus.FAILED, error, completedAt: now, updatedAt: now });
+    const error: ErrorData = letter
+      ? { code: letter.error.code, message: letter.error.message, retryable: letter.error.retryable }
+      : { ...UNRECORDED_FAILURE };
+    const changed = await em.nativeUpdate(Conversion, unchanged, {
+      status: ConversionStatus.FAILED,
+      error,
+      completedAt: now,
+      updatedAt: now,
+    });
     if (changed === 0) return null;
     if (error.code !== 'VALIDATION_ERROR') {
       await new QuotaRepository(em).refundConversion(row.id);
-      if (!letter) await deps.deadLetters.record({ conversionId: row.id, priority, error: { ...error }, attempts: row.retryCount + 1, failedAt: now.toISOString() });
+      if (!letter)
+        await deps.deadLetters.record({
+          conversionId: row.id,
+          priority,
+          error: { ...error },
+          attempts: row.retryCount + 1,
+          failedAt: now.toISOString(),
+        });
     }
     await removeOutputs(deps.storage, row.id);
-    await publish(deps, { conversionId: row.id, userId: row.user.id, status: 'FAILED', stage: null, progress: 0, message: error.message, at: now.toISOString(), final: true, error });
+    await publish(deps, {
+      conversionId: row.id,
+      userId: row.user.id,
+      status: 'FAILED',
+      stage: null,
+      progress: 0,
+      message: error.message,
+      at: now.toISOString(),
+      final: true,
+      error,
+    });
     return 'failed_from_queue';
   }
 
   // Missing, orphaned or succeeded: the row goes (back) to PENDING and the job is queued again.
-  const changed = await em.nativeUpdate(Conversion, unchanged, { status: ConversionStatus.PENDING, stage: null, progress: 0, attemptId: null, updatedAt: now });
+  const changed = await em.nativeUpdate(Conversion, unchanged, {
+    status: ConversionStatus.PENDING,
+    stage: null,
+    progress: 0,
+    attemptId: null,
+    updatedAt: now,
+  });
   if (changed === 0) return null;
   await requeueJob(deps, row.id, priority);
   if (row.status === ConversionStatus.PROCESSING) {
-    await publish(deps, { conversionId: row.id, userId: row.user.id, status: 'PENDING', stage: null, progress: 0, message: 'The conversion lost its job and was queued again', at: now.toISOString(), final: false, error: null });
+    await publish(deps, {
+      conversionId: row.id,
+      userId: row.user.id,
+      status: 'PENDING',
+      stage: null,
+      progress: 0,
+      message: 'The conversion lost its job and was queued again',
+      at: now.toISOString(),
+      final: false,
+      error: null,
+    });
   }
   return state === 'succeeded' ? 'requeued_succeeded' : 'requeued_missing';
 }
 
 async function publish(deps: ReconcilerDeps, payload: ProgressPayload): Promise<void> {
-  await deps.pubsub.publish(topicChannel(deps.config.redisPrefix, Topic.CONVERSION_PROGRESS, payload.conversionId), payload).catch((error: Error) => {
-    deps.logger.warn('Reconciler: could not publish', { conversionId: payload.conversionId, error: error.message });
-  });
+  await deps.pubsub
+    .publish(topicChannel(deps.config.redisPrefix, Topic.CONVERSION_PROGRESS, payload.conversionId), payload)
+    .catch((error: Error) => {
+      deps.logger.warn('Reconciler: could not publish', { conversionId: payload.conversionId, error: error.message });
+    });
 }
 
 /**
@@ -153,7 +208,9 @@ async function reconcileStorage(deps: ReconcilerDeps, em: EntityManager, nowMs: 
   if (!deps.storage.list) return;
   const root = storageKeys.dir('x').split('/')[0];
   const cutoffMs = nowMs - deps.config.reconcileGraceMs;
-  const folders = (await deps.storage.list(root)).filter((entry) => entry.folder && UUID.test(entry.name) && entry.modifiedAt.getTime() <= cutoffMs);
+  const folders = (await deps.storage.list(root)).filter(
+    (entry) => entry.folder && UUID.test(entry.name) && entry.modifiedAt.getTime() <= cutoffMs,
+  );
   for (let start = 0; start < folders.length; start += 500) {
     const ids = folders.slice(start, start + 500).map((entry) => entry.name);
     const rows = await em.find(Conversion, { id: { $in: ids } }, { fields: ['id', 'status'] });

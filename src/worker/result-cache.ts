@@ -134,7 +134,10 @@ export function createResultCache(options: ResultCacheOptions): ResultCache {
     } catch (error) {
       if (!unavailable) {
         unavailable = true;
-        logger.warn('Result cache unavailable; lookups count as misses until it answers again', { operation: what, error: (error as Error).message });
+        logger.warn('Result cache unavailable; lookups count as misses until it answers again', {
+          operation: what,
+          error: (error as Error).message,
+        });
       }
       return null;
     } finally {

@@ -49,7 +49,10 @@ export function createResultReuse(deps: { cache: ResultCache | null; storage: St
       attempt.log.info('Reusing the result of an identical conversion', { reusedFrom: sourceId });
       return { result: { ...source.result, files }, quality: source.quality, warnings: source.warnings, reusedFrom: sourceId };
     } catch (error) {
-      attempt.log.warn('Could not reuse the cached result; computing it instead', { reusedFrom: sourceId, error: (error as Error).message });
+      attempt.log.warn('Could not reuse the cached result; computing it instead', {
+        reusedFrom: sourceId,
+        error: (error as Error).message,
+      });
       await storage.deletePrefix(attemptKeys.dir(conversion.id, attempt.attemptId)).catch(() => undefined);
       return null;
     }

@@ -76,7 +76,12 @@ export interface RunInThreadOptions extends RunOptions {
 }
 
 /** The signature of a function that converts in some thread: {@link runInThread} or a pool's `run`. */
-export type RunPipeline = (audio: Uint8Array, request: ThreadRequest, pipelineOptions?: ThreadPipelineOptions, options?: RunOptions) => Promise<ThreadOutputs>;
+export type RunPipeline = (
+  audio: Uint8Array,
+  request: ThreadRequest,
+  pipelineOptions?: ThreadPipelineOptions,
+  options?: RunOptions,
+) => Promise<ThreadOutputs>;
 
 /**
  * An ArrayBuffer holding exactly `audio`'s bytes that can be transferred: the view's own buffer when
@@ -134,7 +139,13 @@ export class PipelineThread {
       this.worker.on('exit', (code) => {
         this.alive = false;
         const run = this.current;
-        if (run) this.finish(run, run.aborted ? this.abortError(run) : threadCrashed(this.crash ? `crashed: ${this.crash.message}` : `exited (code ${code}) during a run`, this.crash));
+        if (run)
+          this.finish(
+            run,
+            run.aborted
+              ? this.abortError(run)
+              : threadCrashed(this.crash ? `crashed: ${this.crash.message}` : `exited (code ${code}) during a run`, this.crash),
+          );
         resolve(code);
       });
     });
@@ -161,7 +172,12 @@ export class PipelineThread {
    * @throws the pipeline's AppError (ValidationError, AudioProcessingError...), the signal's AppError
    *   reason or AbortedError on abort, AudioProcessingError `THREAD_CRASHED` (retryable) when the thread dies.
    */
-  run(audio: Uint8Array, request: ThreadRequest, pipelineOptions: ThreadPipelineOptions = {}, options: RunOptions = {}): Promise<ThreadOutputs> {
+  run(
+    audio: Uint8Array,
+    request: ThreadRequest,
+    pipelineOptions: ThreadPipelineOptions = {},
+    options: RunOptions = {},
+  ): Promise<ThreadOutputs> {
     if (!this.alive) return Promise.reject(threadCrashed('is no longer running'));
     if (this.current) return Promise.reject(new Error('PipelineThread.run: the thread is busy.'));
     const { signal } = options;
@@ -261,7 +277,8 @@ export class PipelineThread {
       }
       if (stillWanted()) this.post({ type: 'provider-result', runId: run.runId, callId: message.callId, ok: true, value }, transfer);
     } catch (error) {
-      if (stillWanted()) this.post({ type: 'provider-result', runId: run.runId, callId: message.callId, ok: false, error: serializeError(error) });
+      if (stillWanted())
+        this.post({ type: 'provider-result', runId: run.runId, callId: message.callId, ok: false, error: serializeError(error) });
     } finally {
       run.calls.delete(message.callId);
     }
@@ -289,7 +306,12 @@ export class PipelineThread {
  * Converts `audio` in a new thread that exits afterwards; settles only once the thread has exited, so
  * a settled call never leaves a thread behind. See {@link PipelineThread.run} for the errors.
  */
-export async function runInThread(audio: Uint8Array, request: ThreadRequest, pipelineOptions: ThreadPipelineOptions = {}, options: RunInThreadOptions = {}): Promise<ThreadOutputs> {
+export async function runInThread(
+  audio: Uint8Array,
+  request: ThreadRequest,
+  pipelineOptions: ThreadPipelineOptions = {},
+  options: RunInThreadOptions = {},
+): Promise<ThreadOutputs> {
   if (options.signal?.aborted) {
     const reason: unknown = options.signal.reason;
     throw reason instanceof AppError ? reason : new AbortedError();

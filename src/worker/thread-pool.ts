@@ -79,7 +79,12 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
   };
 
   return {
-    async run(audio: Uint8Array, request: ThreadRequest, pipelineOptions: ThreadPipelineOptions = {}, runOptions: RunOptions = {}): Promise<ThreadOutputs> {
+    async run(
+      audio: Uint8Array,
+      request: ThreadRequest,
+      pipelineOptions: ThreadPipelineOptions = {},
+      runOptions: RunOptions = {},
+    ): Promise<ThreadOutputs> {
       if (closed) throw new AbortedError('The thread pool is closed.');
       const thread = take();
       thread.setRef(true);

@@ -98,7 +98,8 @@ export type ThreadMessage =
  * Parent → thread: start a run (one at a time per thread), abort it, or finish (the thread exits once
  * its current run, if any, is over).
  */
-export type ParentMessage = { type: 'run'; runId: number; input: ThreadInput } | { type: 'abort'; runId: number } | { type: 'close' } | ProviderResultMessage;
+export type ParentMessage =
+  { type: 'run'; runId: number; input: ThreadInput } | { type: 'abort'; runId: number } | { type: 'close' } | ProviderResultMessage;
 
 /**
  * `bytes` in a view that owns its whole ArrayBuffer, so the buffer can be transferred without taking
@@ -107,14 +108,21 @@ export type ParentMessage = { type: 'run'; runId: number; input: ThreadInput } |
  */
 export function ownedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const { buffer } = bytes;
-  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return bytes as Uint8Array<ArrayBuffer>;
+  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength)
+    return bytes as Uint8Array<ArrayBuffer>;
   return new Uint8Array(bytes);
 }
 
 /** A plain, cloneable description of any thrown value. Non-AppErrors become UNKNOWN_ERROR (not retryable). */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof AppError) {
-    const plain: SerializedError = { name: error.name, code: error.code, reason: error.reason, message: error.message, retryable: error.retryable };
+    const plain: SerializedError = {
+      name: error.name,
+      code: error.code,
+      reason: error.reason,
+      message: error.message,
+      retryable: error.retryable,
+    };
     if (error instanceof ValidationError) plain.issues = error.issues.map((issue) => ({ ...issue }));
     return plain;
   }

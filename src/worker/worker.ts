@@ -129,7 +129,12 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     },
   );
 
-  const limiter = createStartLimiter(services.redis, { limit: config.jobStartLimit, windowMs: config.jobStartWindowMs, key: redisKey(prefix, 'queue', 'starts'), logger: log });
+  const limiter = createStartLimiter(services.redis, {
+    limit: config.jobStartLimit,
+    windowMs: config.jobStartWindowMs,
+    key: redisKey(prefix, 'queue', 'starts'),
+    logger: log,
+  });
   const gate = createPriorityGate(config.workerConcurrency, (signal) => limiter.acquire(signal));
   const deadLetters = new DeadLetters(services.redis, prefix);
   /** Jobs this worker fetched whose handler has not settled: id → priority, and whether it got a slot. */
@@ -147,24 +152,37 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     await deadLetters.record({
       conversionId: job.data.conversionId,
       priority,
-      error: { code: error.code, ...(error.reason !== error.code ? { reason: error.reason } : {}), message: error.message, retryable: error.retryable },
+      error: {
+        code: error.code,
+        ...(error.reason !== error.code ? { reason: error.reason } : {}),
+        message: error.message,
+        retryable: error.retryable,
+      },
       attempts: Math.max(1, stacktraces?.length ?? 1),
       failedAt: failedAt.toISOString(),
     });
     services.metrics?.deadLetters.inc();
-    log.warn('Conversion job failed for good; added to the dead letters', { conversionId: job.data.conversionId, code: error.code, priority });
+    log.warn('Conversion job failed for good; added to the dead letters', {
+      conversionId: job.data.conversionId,
+      code: error.code,
+      priority,
+    });
   };
 
   for (const priority of PRIORITY_ORDER) {
     const queue = queues.of(priority);
     queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId, priority }));
     queue.on('succeeded', (job) => {
-      recordFinish(services.redis, prefix, 'succeeded', priority, job.id).catch((error: Error) => log.warn('Could not record a finish time', { jobId: job.id, error: error.message }));
+      recordFinish(services.redis, prefix, 'succeeded', priority, job.id).catch((error: Error) =>
+        log.warn('Could not record a finish time', { jobId: job.id, error: error.message }),
+      );
     });
     // Bee-Queue emits `failed` for retries too (then the job's status is `retrying`).
     queue.on('failed', (job, error) => {
       if ((job as { status?: string }).status !== 'failed') return;
-      onFinalFailure(priority, job, error).catch((recordError: Error) => log.warn('Could not record a failed job', { jobId: job.id, error: recordError.message }));
+      onFinalFailure(priority, job, error).catch((recordError: Error) =>
+        log.warn('Could not record a failed job', { jobId: job.id, error: recordError.message }),
+      );
     });
     // One more than the slots, so each level keeps a job at the gate while the slots are busy
     // (priority-gate.ts states the trade-off).
@@ -186,9 +204,13 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     });
   }
 
-  const stalledChecks = startStalledChecks(PRIORITY_ORDER.map((priority) => ({ key: priority, queue: queues.of(priority) })), options.stalledCheckIntervalMs ?? stallInterval, (error, priority) => {
-    if (!stopping) log.warn('Stalled-job check failed', { error: error.message, priority });
-  });
+  const stalledChecks = startStalledChecks(
+    PRIORITY_ORDER.map((priority) => ({ key: priority, queue: queues.of(priority) })),
+    options.stalledCheckIntervalMs ?? stallInterval,
+    (error, priority) => {
+      if (!stopping) log.warn('Stalled-job check failed', { error: error.message, priority });
+    },
+  );
 
   const sweep = startPeriodicTask({
     name: 'Queue retention sweep',
@@ -197,7 +219,14 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     intervalMs: config.queueSweepIntervalMs,
     logger: log,
     task: (): Promise<SweepResult> =>
-      sweepQueueRecords({ redis: services.redis, redisPrefix: prefix, keepCompletedSeconds: config.jobKeepCompletedSeconds, keepFailedSeconds: config.jobKeepFailedSeconds, deadLetters, logger: log }),
+      sweepQueueRecords({
+        redis: services.redis,
+        redisPrefix: prefix,
+        keepCompletedSeconds: config.jobKeepCompletedSeconds,
+        keepFailedSeconds: config.jobKeepFailedSeconds,
+        deadLetters,
+        logger: log,
+      }),
   });
   const reconciler: PeriodicTask = startPeriodicTask({
     name: 'Reconciler',
@@ -206,9 +235,23 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     intervalMs: config.reconcileIntervalMs,
     logger: log,
     task: (): Promise<ReconcileResult> =>
-      reconcile({ config, orm: services.orm, redis: services.redis, queue: services.queue, storage: services.storage, pubsub: services.pubsub, deadLetters, logger: log, metrics: services.metrics }),
+      reconcile({
+        config,
+        orm: services.orm,
+        redis: services.redis,
+        queue: services.queue,
+        storage: services.storage,
+        pubsub: services.pubsub,
+        deadLetters,
+        logger: log,
+        metrics: services.metrics,
+      }),
   });
-  log.info('Worker started', { concurrency: config.workerConcurrency, startLimit: config.jobStartLimit, startWindowMs: config.jobStartWindowMs });
+  log.info('Worker started', {
+    concurrency: config.workerConcurrency,
+    startLimit: config.jobStartLimit,
+    startWindowMs: config.jobStartWindowMs,
+  });
 
   const handBack = async (jobs: { id: string; priority: ConversionPriority }[]): Promise<void> => {
     for (const { id, priority } of jobs) {
@@ -258,4 +301,3 @@ export async function startWorker(services: Services, options: WorkerOptions = {
     stop: () => (stopped ??= stop()),
   };
 }
-

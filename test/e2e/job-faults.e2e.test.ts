@@ -27,7 +27,16 @@ import { Cleanup, POSTGRES_ADMIN_URL, createTestResources, type TestResources } 
 import { startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 import { eventually } from '../support/eventually.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
-import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, storedFiles, type ProgressRecorder, type WorkerEnv } from '../support/worker-harness.js';
+import {
+  attemptDirs,
+  enqueue,
+  insertPendingConversion,
+  loadConversion,
+  recordProgress,
+  storedFiles,
+  type ProgressRecorder,
+  type WorkerEnv,
+} from '../support/worker-harness.js';
 
 /** A completed conversion's files: its outputs (the upload is deleted once it completes). */
 const OUTPUTS = ['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav'];
@@ -49,7 +58,14 @@ beforeAll(async () => {
   services = await createServices(config, { role: 'api' });
   cleanup.add(() => services.close());
   env = { config, services, worker: null as never, storageDir: resources.storageDir };
-  workerEnv = { ...resources.env, JOB_STALL_INTERVAL_MS: '1000', JOB_MAX_STALLS: '2', JOB_START_LIMIT: '0', RESULT_CACHE_TTL_SECONDS: '0', WORKER_CONCURRENCY: '2' };
+  workerEnv = {
+    ...resources.env,
+    JOB_STALL_INTERVAL_MS: '1000',
+    JOB_MAX_STALLS: '2',
+    JOB_START_LIMIT: '0',
+    RESULT_CACHE_TTL_SECONDS: '0',
+    WORKER_CONCURRENCY: '2',
+  };
 }, 120_000);
 
 afterAll(() => cleanup.run(), 120_000);
@@ -71,10 +87,12 @@ function withOutputs(name: string, body: () => Promise<void>, timeoutMs: number)
 }
 
 async function rowState(id: string): Promise<{ status: string; attempt_id: string | null; stall_count: number }> {
-  const [row] = await (services.orm.em.fork() as EntityManager).getConnection().execute<{ status: string; attempt_id: string | null; stall_count: number }[]>(
-    'select "status", "attempt_id", "stall_count" from "conversions" where "id" = ?',
-    [id],
-  );
+  const [row] = await (services.orm.em.fork() as EntityManager)
+    .getConnection()
+    .execute<{ status: string; attempt_id: string | null; stall_count: number }[]>(
+      'select "status", "attempt_id", "stall_count" from "conversions" where "id" = ?',
+      [id],
+    );
   return row;
 }
 
@@ -123,7 +141,10 @@ describe('a job that loses its worker every time', () => {
       const quota = new QuotaRepository(em);
       const charge = await quota.reserve(userId, new Date(), 'UTC', { dailyQuota: 10, monthlyQuota: 100 });
       await quota.attach(conversion.id, charge!);
-      const used = async () => (await em.getConnection().execute<{ day_used: number }[]>('select "day_used" from "quota_counters" where "user_id" = ?', [userId]))[0].day_used;
+      const used = async () =>
+        (
+          await em.getConnection().execute<{ day_used: number }[]>('select "day_used" from "quota_counters" where "user_id" = ?', [userId])
+        )[0].day_used;
       expect(await used()).toBe(1);
 
       const progress = await recordProgress(cleanup, env, conversion.id);
@@ -185,11 +206,17 @@ describe('a PostgreSQL outage during a batch of 20 jobs', () => {
       for (const { id } of batch) await enqueue(env, id);
 
       // Mid-batch: some jobs done, others running.
-      await eventually('the first completions', () => batch.filter(({ progress }) => finals(progress).length > 0).length, { until: (done) => done >= 3, timeoutMs: 120_000, intervalMs: 100 });
+      await eventually('the first completions', () => batch.filter(({ progress }) => finals(progress).length > 0).length, {
+        until: (done) => done >= 3,
+        timeoutMs: 120_000,
+        intervalMs: 100,
+      });
       const admin = knex({ client: 'pg', connection: POSTGRES_ADMIN_URL, pool: { min: 0, max: 1 } });
       try {
         await admin.raw(`alter database "${resources.databaseName}" allow_connections false`);
-        await admin.raw('select pg_terminate_backend("pid") from pg_stat_activity where "datname" = ? and "pid" <> pg_backend_pid()', [resources.databaseName]);
+        await admin.raw('select pg_terminate_backend("pid") from pg_stat_activity where "datname" = ? and "pid" <> pg_backend_pid()', [
+          resources.databaseName,
+        ]);
         // The fault: PostgreSQL refuses the database for 4 s (the length of the outage, not a wait for something).
         await new Promise((resolve) => setTimeout(resolve, 4000));
       } finally {
@@ -212,7 +239,9 @@ describe('a PostgreSQL outage during a batch of 20 jobs', () => {
       // The outage did reach the jobs (otherwise this proves nothing).
       const printed = a.output() + b.output();
       expect(printed).toMatch(/Database unavailable|Could not write progress|DATABASE_UNAVAILABLE/);
-      const retried = batch.filter(({ progress }) => progress.events.filter((event) => event.message === 'Processing started').length > 1).length;
+      const retried = batch.filter(
+        ({ progress }) => progress.events.filter((event) => event.message === 'Processing started').length > 1,
+      ).length;
       process.stdout.write(`postgres outage: 20/20 completed once; ${retried} jobs ran more than once\n`);
     },
     420_000,

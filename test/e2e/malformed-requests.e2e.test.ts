@@ -10,7 +10,24 @@ import { connect } from 'node:net';
 import { Cleanup, createTestResources, mintToken, uniqueSuffix, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, type ServiceProcess } from '../support/service-processes.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
-import { AWAIT_ACK, BOUNDARY, CONVERT_OPERATIONS, closing, field, filePart, malformedMultipart, malformedWsMessages, part, postMultipart, rawExchange, seededRandom, serves, stepSocket, uploadBody, wsExchange } from '../support/raw-requests.js';
+import {
+  AWAIT_ACK,
+  BOUNDARY,
+  CONVERT_OPERATIONS,
+  closing,
+  field,
+  filePart,
+  malformedMultipart,
+  malformedWsMessages,
+  part,
+  postMultipart,
+  rawExchange,
+  seededRandom,
+  serves,
+  stepSocket,
+  uploadBody,
+  wsExchange,
+} from '../support/raw-requests.js';
 import { eventually } from '../support/eventually.js';
 import { initOrm } from '../../src/platform/database.js';
 import { ENTITIES } from '../../src/modules/entities.js';
@@ -43,8 +60,16 @@ const wav = new Uint8Array(64);
 
 describe('malformed multipart bodies (hole 1)', () => {
   const cases: [string, Buffer, number][] = [
-    ['a malformed part header after operations', Buffer.concat([ops, Buffer.from(`--${BOUNDARY}\r\nbad header\r\n\r\nx\r\n--${BOUNDARY}--`)]), 400],
-    ['a malformed part header after map', Buffer.concat([ops, map, Buffer.from(`--${BOUNDARY}\r\nbad header\r\n\r\nx\r\n--${BOUNDARY}--`)]), 400],
+    [
+      'a malformed part header after operations',
+      Buffer.concat([ops, Buffer.from(`--${BOUNDARY}\r\nbad header\r\n\r\nx\r\n--${BOUNDARY}--`)]),
+      400,
+    ],
+    [
+      'a malformed part header after map',
+      Buffer.concat([ops, map, Buffer.from(`--${BOUNDARY}\r\nbad header\r\n\r\nx\r\n--${BOUNDARY}--`)]),
+      400,
+    ],
     ['a NUL byte in the file name', Buffer.concat([ops, map, filePart('0', 'a\u0000b.wav', wav), closing()]), 400],
     ['a NUL byte in a field name', Buffer.concat([ops, part('Content-Disposition: form-data; name="m\u0000ap"', '{}'), closing()]), 400],
     ['a body cut after operations', ops, 400],
@@ -56,22 +81,41 @@ describe('malformed multipart bodies (hole 1)', () => {
     ['only the closing boundary', closing(), 400],
     ['a preamble and nothing else', Buffer.from('just some text\r\n'), 400],
     ['a part with no Content-Disposition', Buffer.concat([part('Content-Type: text/plain', 'x'), closing()]), 400],
-    ['a header line of 20 kB', Buffer.concat([part(`Content-Disposition: form-data; name="operations"; x="${'a'.repeat(20_000)}"`, '{}'), closing()]), 400],
+    [
+      'a header line of 20 kB',
+      Buffer.concat([part(`Content-Disposition: form-data; name="operations"; x="${'a'.repeat(20_000)}"`, '{}'), closing()]),
+      400,
+    ],
     ['map before operations', Buffer.concat([map, ops, filePart('0', 'melody.wav', wav), closing()]), 400],
     ['a file before map', Buffer.concat([ops, filePart('0', 'melody.wav', wav), map, closing()]), 400],
     ['a third field', Buffer.concat([ops, map, field('extra', 'x'), closing()]), 400],
-    ['two files for one upload slot', Buffer.concat([ops, field('map', JSON.stringify({ 0: ['variables.input.audio'], 1: ['variables.input.audio'] })), closing()]), 400],
-    ['three files (audio and melody are the most)', Buffer.concat([ops, field('map', JSON.stringify({ 0: ['variables.input.audio'], 1: ['variables.input.melody'], 2: ['variables.input.lyrics'] })), closing()]), 413],
+    [
+      'two files for one upload slot',
+      Buffer.concat([ops, field('map', JSON.stringify({ 0: ['variables.input.audio'], 1: ['variables.input.audio'] })), closing()]),
+      400,
+    ],
+    [
+      'three files (audio and melody are the most)',
+      Buffer.concat([
+        ops,
+        field('map', JSON.stringify({ 0: ['variables.input.audio'], 1: ['variables.input.melody'], 2: ['variables.input.lyrics'] })),
+        closing(),
+      ]),
+      413,
+    ],
     ['operations that is not JSON', Buffer.concat([field('operations', '{'), map, closing()]), 400],
     ['a map that is not JSON', Buffer.concat([ops, field('map', '{'), closing()]), 400],
     ['a map entry that is not an array', Buffer.concat([ops, field('map', '{"0":"variables.input.audio"}'), closing()]), 400],
   ];
 
-  it.each(cases.map(([what, body, status]) => [what, body, status] as const))('%s is answered with a clean 4xx before any resolver runs, and the process keeps serving', async (_what, body, status) => {
-    const answer = await postMultipart(api.url!, body);
-    expect({ status: answer.status, code: answer.code }).toEqual({ status, code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' });
-    await expectServing();
-  });
+  it.each(cases.map(([what, body, status]) => [what, body, status] as const))(
+    '%s is answered with a clean 4xx before any resolver runs, and the process keeps serving',
+    async (_what, body, status) => {
+      const answer = await postMultipart(api.url!, body);
+      expect({ status: answer.status, code: answer.code }).toEqual({ status, code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' });
+      await expectServing();
+    },
+  );
 
   // Once a file part has begun, the resolver owns the upload: a cut inside it is its userError.
   it.each([
@@ -103,7 +147,11 @@ describe('malformed multipart bodies (hole 1)', () => {
     // Chunked, ending mid-form (inside the map field) with a valid terminating chunk.
     const chunked = `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nApollo-Require-Preflight: true\r\nTransfer-Encoding: chunked\r\n\r\n`;
     const cut = Buffer.concat([ops, map]).subarray(0, ops.length + 30);
-    const answer = await rawExchange(api.url!, chunked, Buffer.concat([Buffer.from(`${cut.length.toString(16)}\r\n`), cut, Buffer.from('\r\n0\r\n\r\n')]));
+    const answer = await rawExchange(
+      api.url!,
+      chunked,
+      Buffer.concat([Buffer.from(`${cut.length.toString(16)}\r\n`), cut, Buffer.from('\r\n0\r\n\r\n')]),
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     await expectServing();
   });
@@ -111,16 +159,27 @@ describe('malformed multipart bodies (hole 1)', () => {
 
 describe('map paths through inherited properties (hole 2)', () => {
   const inherited = Object.getOwnPropertyNames(Object.prototype);
-  const paths = inherited.flatMap((name) => [`variables.${name}`, `variables.${name}.call`, `variables.${name}.prototype`, `variables.input.${name}`, `variables.input.${name}.call`, `${name}.call`, `variables.input.prompt.${name}`]);
+  const paths = inherited.flatMap((name) => [
+    `variables.${name}`,
+    `variables.${name}.call`,
+    `variables.${name}.prototype`,
+    `variables.input.${name}`,
+    `variables.input.${name}.call`,
+    `${name}.call`,
+    `variables.input.prompt.${name}`,
+  ]);
 
-  e2e(`every inherited property of Object.prototype (${inherited.length} names, ${paths.length} paths) is refused with 400 and poisons nothing`, async () => {
-    for (const path of paths) {
-      const answer = await postMultipart(api.url!, uploadBody([path]));
-      expect({ path, status: answer.status, code: answer.code }).toEqual({ path, status: 400, code: 'BAD_REQUEST' });
-    }
-    // `variables.toString.call` used to break every later JWT check; `variables.hasOwnProperty.call` killed the process.
-    await expectServing();
-  });
+  e2e(
+    `every inherited property of Object.prototype (${inherited.length} names, ${paths.length} paths) is refused with 400 and poisons nothing`,
+    async () => {
+      for (const path of paths) {
+        const answer = await postMultipart(api.url!, uploadBody([path]));
+        expect({ path, status: answer.status, code: answer.code }).toEqual({ path, status: 400, code: 'BAD_REQUEST' });
+      }
+      // `variables.toString.call` used to break every later JWT check; `variables.hasOwnProperty.call` killed the process.
+      await expectServing();
+    },
+  );
 
   it.each([
     ['a path that is not under variables', 'query'],
@@ -130,7 +189,10 @@ describe('map paths through inherited properties (hole 2)', () => {
     ['an empty segment', 'variables..audio'],
     ['a path to a missing variable', 'variables.input.other'],
   ])('%s is refused with 400', async (_what, path) => {
-    const operations = JSON.stringify({ ...(JSON.parse(CONVERT_OPERATIONS) as object), variables: { ...(JSON.parse(CONVERT_OPERATIONS) as { variables: object }).variables, list: [null] } });
+    const operations = JSON.stringify({
+      ...(JSON.parse(CONVERT_OPERATIONS) as object),
+      variables: { ...(JSON.parse(CONVERT_OPERATIONS) as { variables: object }).variables, list: [null] },
+    });
     const answer = await postMultipart(api.url!, uploadBody([path], wav, operations));
     expect({ status: answer.status, code: answer.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
     await expectServing();
@@ -141,24 +203,29 @@ describe('a seeded fuzz of the multipart endpoint', () => {
   const SEED = 20_261_206;
   const CASES = 3000;
 
-  e2e(`${CASES} malformed bodies (seed ${SEED}) each get a clean answer below 500, and the process keeps serving`, async () => {
-    const random = seededRandom(SEED);
-    const statuses = new Map<number, number>();
-    for (let index = 0; index < CASES; index++) {
-      const { body, contentType, what } = malformedMultipart(random);
-      const answer = await postMultipart(api.url!, body, { contentType }).catch((error: Error) => {
-        throw new Error(`case ${index} (${what}): ${error.message} (${String((error.cause as Error)?.message)})`);
-      });
-      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-      // 200 only for a body that stayed valid by chance (the resolver then answers: no token, UNAUTHENTICATED).
-      const clean = (answer.status >= 400 && answer.status < 500 && answer.code !== null) || (answer.status === 200 && answer.text.startsWith('{'));
-      if (!clean) throw new Error(`case ${index} (${what}) got ${answer.status}: ${answer.text.slice(0, 300)}`);
-      if (index % 500 === 499) await expectServing();
-    }
-    await expectServing();
-    // The generator reaches both refusals and the resolver.
-    expect([...statuses.keys()].sort()).toEqual(expect.arrayContaining([400]));
-  }, 240_000);
+  e2e(
+    `${CASES} malformed bodies (seed ${SEED}) each get a clean answer below 500, and the process keeps serving`,
+    async () => {
+      const random = seededRandom(SEED);
+      const statuses = new Map<number, number>();
+      for (let index = 0; index < CASES; index++) {
+        const { body, contentType, what } = malformedMultipart(random);
+        const answer = await postMultipart(api.url!, body, { contentType }).catch((error: Error) => {
+          throw new Error(`case ${index} (${what}): ${error.message} (${String((error.cause as Error)?.message)})`);
+        });
+        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+        // 200 only for a body that stayed valid by chance (the resolver then answers: no token, UNAUTHENTICATED).
+        const clean =
+          (answer.status >= 400 && answer.status < 500 && answer.code !== null) || (answer.status === 200 && answer.text.startsWith('{'));
+        if (!clean) throw new Error(`case ${index} (${what}) got ${answer.status}: ${answer.text.slice(0, 300)}`);
+        if (index % 500 === 499) await expectServing();
+      }
+      await expectServing();
+      // The generator reaches both refusals and the resolver.
+      expect([...statuses.keys()].sort()).toEqual(expect.arrayContaining([400]));
+    },
+    240_000,
+  );
 });
 
 describe('WebSocket messages (hole 7 and a seeded fuzz)', () => {
@@ -174,39 +241,62 @@ describe('WebSocket messages (hole 7 and a seeded fuzz)', () => {
   e2e('an authenticated subscribe with 2 MiB of variables is refused with 1009, not executed', async () => {
     const token = mintToken(resources.jwtSecret, `ws-big-${uniqueSuffix()}`);
     const init = JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } });
-    const subscribe = JSON.stringify({ type: 'subscribe', id: '1', payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } } });
+    const subscribe = JSON.stringify({
+      type: 'subscribe',
+      id: '1',
+      payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } },
+    });
     expect(await wsExchange(api.url!, [init, AWAIT_ACK, subscribe])).toEqual({ closed: 1009, reason: expect.any(String) });
     // A message under the limit is still served on a new socket.
-    expect(await wsExchange(api.url!, [init, AWAIT_ACK, JSON.stringify({ type: 'subscribe', id: '1', payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(1000) } } })])).toEqual({ pong: true });
+    expect(
+      await wsExchange(api.url!, [
+        init,
+        AWAIT_ACK,
+        JSON.stringify({ type: 'subscribe', id: '1', payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(1000) } } }),
+      ]),
+    ).toEqual({ pong: true });
     await expectServing();
   });
 
   const SEED = 61_206;
   const CASES = 2000;
-  e2e(`${CASES} hostile graphql-ws conversations (seed ${SEED}) end cleanly (a protocol close code or a pong), and the process keeps serving`, async () => {
-    const random = seededRandom(SEED);
-    const token = mintToken(resources.jwtSecret, `ws-fuzz-${uniqueSuffix()}`);
-    const codes = new Map<string, number>();
-    for (let index = 0; index < CASES; index++) {
-      const { messages, what } = malformedWsMessages(random, token);
-      const outcome = await wsExchange(api.url!, messages);
-      const key = 'pong' in outcome ? 'pong' : String(outcome.closed);
-      codes.set(key, (codes.get(key) ?? 0) + 1);
-      if ('closed' in outcome && !CLEAN_CLOSES.has(outcome.closed)) throw new Error(`case ${index} (${what}) ended with ${outcome.closed} ${outcome.reason}`);
-      if (index % 100 === 99) await expectServing();
-    }
-    await expectServing();
-    expect([...codes.keys()]).toEqual(expect.arrayContaining(['pong', '4400']));
-  }, 240_000);
+  e2e(
+    `${CASES} hostile graphql-ws conversations (seed ${SEED}) end cleanly (a protocol close code or a pong), and the process keeps serving`,
+    async () => {
+      const random = seededRandom(SEED);
+      const token = mintToken(resources.jwtSecret, `ws-fuzz-${uniqueSuffix()}`);
+      const codes = new Map<string, number>();
+      for (let index = 0; index < CASES; index++) {
+        const { messages, what } = malformedWsMessages(random, token);
+        const outcome = await wsExchange(api.url!, messages);
+        const key = 'pong' in outcome ? 'pong' : String(outcome.closed);
+        codes.set(key, (codes.get(key) ?? 0) + 1);
+        if ('closed' in outcome && !CLEAN_CLOSES.has(outcome.closed))
+          throw new Error(`case ${index} (${what}) ended with ${outcome.closed} ${outcome.reason}`);
+        if (index % 100 === 99) await expectServing();
+      }
+      await expectServing();
+      expect([...codes.keys()]).toEqual(expect.arrayContaining(['pong', '4400']));
+    },
+    240_000,
+  );
 });
 
 describe('history cursors (hole 9)', () => {
   e2e('a cursor naming 30 February is BAD_USER_INPUT, not a database error, and the process keeps serving', async () => {
-    const after = Buffer.from(`v1|2026-02-30T00:00:00.000000Z|${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`, 'utf8').toString('base64url');
+    const after = Buffer.from(`v1|2026-02-30T00:00:00.000000Z|${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`, 'utf8').toString(
+      'base64url',
+    );
     const response = await fetch(`${api.url!}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${mintToken(resources.jwtSecret, `cursor-${uniqueSuffix()}`)}` },
-      body: JSON.stringify({ query: 'query($after: String) { history(first: 2, after: $after) { edges { cursor } } }', variables: { after } }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${mintToken(resources.jwtSecret, `cursor-${uniqueSuffix()}`)}`,
+      },
+      body: JSON.stringify({
+        query: 'query($after: String) { history(first: 2, after: $after) { edges { cursor } } }',
+        variables: { after },
+      }),
     });
     const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -216,7 +306,11 @@ describe('history cursors (hole 9)', () => {
 
 describe('credentials on an open WebSocket (hole 4)', () => {
   async function graphql<T>(query: string, variables: Record<string, unknown>, token: string): Promise<T> {
-    const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(`${api.url!}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await response.json()) as { data: T; errors?: unknown };
     expect(body.errors).toBeUndefined();
     return body.data;
@@ -232,7 +326,10 @@ describe('credentials on an open WebSocket (hole 4)', () => {
     const socket = await stepSocket(api.url!);
     cleanup.add(() => socket.close());
     await socket.init({ authorization: `Bearer ${created.createApiKey.key}` });
-    expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ data: [expect.objectContaining({ quota: expect.any(Object) })], errors: [] });
+    expect(await socket.run('{ quota { daily { limit } } }')).toEqual({
+      data: [expect.objectContaining({ quota: expect.any(Object) })],
+      errors: [],
+    });
 
     await graphql('mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: created.createApiKey.apiKey.id }, admin);
     expect(await socket.run('mutation { createApiKey(name: "undo", userId: "x", role: ADMIN) { key } }')).toEqual({ closed: 4403 });
@@ -255,7 +352,10 @@ describe('credentials on an open WebSocket (hole 4)', () => {
     const socket = await stepSocket(api.url!);
     cleanup.add(() => socket.close());
     await socket.init({ authorization: `Bearer ${token}` });
-    expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ data: [expect.objectContaining({ quota: expect.any(Object) })], errors: [] });
+    expect(await socket.run('{ quota { daily { limit } } }')).toEqual({
+      data: [expect.objectContaining({ quota: expect.any(Object) })],
+      errors: [],
+    });
     // Waits for the clock to pass the token's exp (a condition, not a timed assertion).
     await eventually('the token has expired', () => Math.floor(Date.now() / 1000) > issuedAt + lifetimeSeconds, { timeoutMs: 10_000 });
     expect(await socket.run('{ quota { daily { limit } } }')).toEqual({ closed: 4403 });
@@ -267,7 +367,11 @@ describe('metric labels from client-chosen operation names (hole 3)', () => {
   e2e('500 anonymous operations with 500 names add no label value to /metrics: they are all "other"', async () => {
     const names = Array.from({ length: 500 }, (_, index) => `Op${index}_${uniqueSuffix()}`);
     for (const name of names) {
-      const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `query ${name} { __typename }` }) });
+      const response = await fetch(`${api.url!}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `query ${name} { __typename }` }),
+      });
       await response.arrayBuffer();
     }
     const metrics = await (await fetch(`${api.url!}/metrics`)).text();
@@ -279,27 +383,53 @@ describe('metric labels from client-chosen operation names (hole 3)', () => {
 });
 
 describe('cost follows database work (hole 5)', () => {
-  e2e('330 aliases of history(first: 0) { totalCount } are refused before any query runs, and first: null costs the default page', async () => {
-    const token = mintToken(resources.jwtSecret, `cost-${uniqueSuffix()}`);
-    const post = async (query: string) => {
-      const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
-      return { status: response.status, body: (await response.json()) as { errors?: { extensions?: { code?: string } }[]; extensions?: { cost?: { complexity: number } } } };
-    };
-    const aliases = await post(`{ ${Array.from({ length: 330 }, (_, index) => `a${index}: history(first: 0) { totalCount }`).join(' ')} }`);
-    expect({ status: aliases.status, code: aliases.body.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'QUERY_TOO_COMPLEX' });
-    const nullPage = await post('{ history(first: null) { edges { node { id } } } }');
-    const defaultPage = await post('{ history(first: 20) { edges { node { id } } } }');
-    expect(nullPage.body.extensions?.cost?.complexity).toBe(defaultPage.body.extensions?.cost?.complexity);
-    await expectServing();
-  });
+  e2e(
+    '330 aliases of history(first: 0) { totalCount } are refused before any query runs, and first: null costs the default page',
+    async () => {
+      const token = mintToken(resources.jwtSecret, `cost-${uniqueSuffix()}`);
+      const post = async (query: string) => {
+        const response = await fetch(`${api.url!}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query }),
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as {
+            errors?: { extensions?: { code?: string } }[];
+            extensions?: { cost?: { complexity: number } };
+          },
+        };
+      };
+      const aliases = await post(
+        `{ ${Array.from({ length: 330 }, (_, index) => `a${index}: history(first: 0) { totalCount }`).join(' ')} }`,
+      );
+      expect({ status: aliases.status, code: aliases.body.errors?.[0]?.extensions?.code }).toEqual({
+        status: 400,
+        code: 'QUERY_TOO_COMPLEX',
+      });
+      const nullPage = await post('{ history(first: null) { edges { node { id } } } }');
+      const defaultPage = await post('{ history(first: 20) { edges { node { id } } } }');
+      expect(nullPage.body.extensions?.cost?.complexity).toBe(defaultPage.body.extensions?.cost?.complexity);
+      await expectServing();
+    },
+  );
 });
 
 describe('hardening of a production process', () => {
   e2e('every answer carries the security headers, and an unknown path is a JSON 404, not a framework page', async () => {
     for (const path of ['/health/live', '/graphql', '/metrics', '/no-such-path', '/files/nothing']) {
-      const response = await fetch(`${api.url!}${path}`, path === '/graphql' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' } : {});
+      const response = await fetch(
+        `${api.url!}${path}`,
+        path === '/graphql' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' } : {},
+      );
       const text = await response.text();
-      expect({ path, nosniff: response.headers.get('x-content-type-options'), frame: response.headers.get('x-frame-options'), csp: response.headers.get('content-security-policy') }).toEqual({
+      expect({
+        path,
+        nosniff: response.headers.get('x-content-type-options'),
+        frame: response.headers.get('x-frame-options'),
+        csp: response.headers.get('content-security-policy'),
+      }).toEqual({
         path,
         nosniff: 'nosniff',
         frame: 'DENY',
@@ -310,12 +440,19 @@ describe('hardening of a production process', () => {
       expect(response.headers.get('strict-transport-security')).toBeNull();
     }
     const missing = await fetch(`${api.url!}/no-such-path`);
-    expect({ status: missing.status, body: await missing.json() }).toEqual({ status: 404, body: { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] } });
+    expect({ status: missing.status, body: await missing.json() }).toEqual({
+      status: 404,
+      body: { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] },
+    });
   });
 
   e2e('with introspection off, a misspelt field gets no "Did you mean" suggestion, over HTTP or WebSocket', async () => {
     const token = mintToken(resources.jwtSecret, `spell-${uniqueSuffix()}`);
-    const response = await fetch(`${api.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ histor { totalCount } }' }) });
+    const response = await fetch(`${api.url!}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ histor { totalCount } }' }),
+    });
     const body = (await response.json()) as { errors: { message: string }[] };
     expect(body.errors[0].message).toMatch(/Cannot query field "histor"/);
     expect(body.errors[0].message).not.toMatch(/Did you mean/);
@@ -342,7 +479,18 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
   let small: ServiceProcess;
   const MAX_UPLOAD = 1024 * 1024;
   beforeAll(async () => {
-    small = await startApiProcess(own, { name: 'api-small', env: { ...resources.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', REQUEST_TIMEOUT_SECONDS: '3', MAX_UPLOAD_BYTES: String(MAX_UPLOAD), WS_MAX_CONNECTIONS_PER_USER: '2', WS_IDLE_TIMEOUT_SECONDS: '2' } });
+    small = await startApiProcess(own, {
+      name: 'api-small',
+      env: {
+        ...resources.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        REQUEST_TIMEOUT_SECONDS: '3',
+        MAX_UPLOAD_BYTES: String(MAX_UPLOAD),
+        WS_MAX_CONNECTIONS_PER_USER: '2',
+        WS_IDLE_TIMEOUT_SECONDS: '2',
+      },
+    });
   }, 90_000);
   afterAll(() => own.run(), 60_000);
 
@@ -350,7 +498,11 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
     `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nApollo-Require-Preflight: true\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${length}\r\n\r\n`;
 
   async function quotaUsed(token: string): Promise<number> {
-    const response = await fetch(`${small.url!}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ quota { daily { used } } }' }) });
+    const response = await fetch(`${small.url!}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ quota { daily { used } } }' }),
+    });
     return ((await response.json()) as { data: { quota: { daily: { used: number } } } }).data.quota.daily.used;
   }
 
@@ -371,7 +523,10 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
         socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(uploadHead(token, 300_000)), start])));
       });
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-      await eventually('the quota unit of the cut upload is given back', () => quotaUsed(token), { until: (used) => used === 0, timeoutMs: 30_000 });
+      await eventually('the quota unit of the cut upload is given back', () => quotaUsed(token), {
+        until: (used) => used === 0,
+        timeoutMs: 30_000,
+      });
       expect(small.running()).toBe(true);
       expect(await serves(small.url!, resources.jwtSecret, `alive-${uniqueSuffix()}`)).toEqual({ live: 200, quota: 200, errors: null });
     },
@@ -407,7 +562,16 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
           resolve({ answer: Buffer.concat(chunks).toString('latin1'), sent });
         });
         socket.on('connect', () => {
-          socket.write(Buffer.concat([Buffer.from(uploadHead(token, declared)), ops, map, Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="0"; filename="big.wav"\r\nContent-Type: audio/wav\r\n\r\n`)]));
+          socket.write(
+            Buffer.concat([
+              Buffer.from(uploadHead(token, declared)),
+              ops,
+              map,
+              Buffer.from(
+                `--${BOUNDARY}\r\nContent-Disposition: form-data; name="0"; filename="big.wav"\r\nContent-Type: audio/wav\r\n\r\n`,
+              ),
+            ]),
+          );
           pump();
         });
       });
@@ -442,12 +606,16 @@ describe('slow and oversize uploads, WebSocket caps (a process with small limits
       // Once one closes, the user may connect again.
       two.close();
       await two.closed();
-      await eventually('a freed connection slot is admitted', async () => {
-        const again = await stepSocket(small.url!);
-        own.add(() => again.close());
-        await again.init({ authorization: `Bearer ${token}` });
-        return true;
-      }, { timeoutMs: 10_000 });
+      await eventually(
+        'a freed connection slot is admitted',
+        async () => {
+          const again = await stepSocket(small.url!);
+          own.add(() => again.close());
+          await again.init({ authorization: `Bearer ${token}` });
+          return true;
+        },
+        { timeoutMs: 10_000 },
+      );
     },
     60_000,
   );

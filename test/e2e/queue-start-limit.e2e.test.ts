@@ -35,7 +35,13 @@ const workers: ServiceProcess[] = [];
 
 beforeAll(async () => {
   resources = await createTestResources(cleanup, { storageLabel: 'mv-e2e-limit-' });
-  const env = { ...resources.env, JOB_START_LIMIT: String(LIMIT), JOB_START_WINDOW_MS: String(WINDOW_MS), WORKER_CONCURRENCY: '3', DAILY_QUOTA: '100' };
+  const env = {
+    ...resources.env,
+    JOB_START_LIMIT: String(LIMIT),
+    JOB_START_WINDOW_MS: String(WINDOW_MS),
+    WORKER_CONCURRENCY: '3',
+    DAILY_QUOTA: '100',
+  };
   api = await startApiProcess(cleanup, { name: 'api', env });
   orm = await initOrm(resources.databaseUrl, ENTITIES);
   cleanup.add(() => orm.close(true));
@@ -53,19 +59,34 @@ describe('the start limiter across two worker processes', () => {
     const melody = shortMelody();
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i++) {
-      const response = await uploadConversion({ url: api.url! }, { token, file: melody, input: { prompt: `limited song number ${i} for two workers` } });
+      const response = await uploadConversion(
+        { url: api.url! },
+        { token, file: melody, input: { prompt: `limited song number ${i} for two workers` } },
+      );
       const id = response.body.data?.convertMelody.conversion?.id;
       if (!id) throw new Error(`${JSON.stringify(response.body)}\n${outputs()}`);
       ids.push(conversionUuidFromId(id)!);
     }
-    const started = await Promise.all([1, 2].map((n) => startServiceProcess(cleanup, { name: `worker-${n}`, mode: 'worker', env: { ...resources.env, JOB_START_LIMIT: String(LIMIT), JOB_START_WINDOW_MS: String(WINDOW_MS), WORKER_CONCURRENCY: '3' } })));
+    const started = await Promise.all(
+      [1, 2].map((n) =>
+        startServiceProcess(cleanup, {
+          name: `worker-${n}`,
+          mode: 'worker',
+          env: { ...resources.env, JOB_START_LIMIT: String(LIMIT), JOB_START_WINDOW_MS: String(WINDOW_MS), WORKER_CONCURRENCY: '3' },
+        }),
+      ),
+    );
     workers.push(...started);
 
     const em = () => orm.em.fork() as EntityManager;
-    await eventually(() => `all ${JOBS} completed\n${outputs()}`, () => em().count(Conversion, { id: { $in: ids }, status: ConversionStatus.COMPLETED }), {
-      until: (completed) => completed === JOBS,
-      timeoutMs: 240_000,
-    });
+    await eventually(
+      () => `all ${JOBS} completed\n${outputs()}`,
+      () => em().count(Conversion, { id: { $in: ids }, status: ConversionStatus.COMPLETED }),
+      {
+        until: (completed) => completed === JOBS,
+        timeoutMs: 240_000,
+      },
+    );
     const rows = await em().find(Conversion, { id: { $in: ids } }, { orderBy: { startedAt: 'asc' } });
     const starts = rows.map((row) => row.startedAt!.getTime());
     // Any LIMIT + 1 consecutive starts span at least one window (less the stamping slack).

@@ -72,7 +72,11 @@ describe('a worker process whose Redis is killed mid-job and restarted empty', (
   it('stays up without escaped errors, finishes the interrupted conversion and a new one, and stops cleanly', async () => {
     const interrupted = await insertPendingConversion(env);
     await enqueue(env, interrupted.id);
-    await eventually(withOutput('the first conversion is PROCESSING'), () => statusOf(interrupted.id), { until: (status) => status === ConversionStatus.PROCESSING, timeoutMs: 60_000, intervalMs: 100 });
+    await eventually(withOutput('the first conversion is PROCESSING'), () => statusOf(interrupted.id), {
+      until: (status) => status === ConversionStatus.PROCESSING,
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
 
     await redis.kill();
     // The fault: an outage of several stall intervals, so the worker's heartbeats, stalled checks,
@@ -80,10 +84,18 @@ describe('a worker process whose Redis is killed mid-job and restarted empty', (
     await new Promise((resolve) => setTimeout(resolve, 3 * STALL_INTERVAL_MS));
     await redis.start();
 
-    await eventually(withOutput('the interrupted conversion is COMPLETED'), () => statusOf(interrupted.id), { until: (status) => status === ConversionStatus.COMPLETED, timeoutMs: 180_000, intervalMs: 100 });
+    await eventually(withOutput('the interrupted conversion is COMPLETED'), () => statusOf(interrupted.id), {
+      until: (status) => status === ConversionStatus.COMPLETED,
+      timeoutMs: 180_000,
+      intervalMs: 100,
+    });
     const after = await insertPendingConversion(env);
     await enqueue(env, after.id);
-    await eventually(withOutput('the conversion queued after the restart is COMPLETED'), () => statusOf(after.id), { until: (status) => status === ConversionStatus.COMPLETED, timeoutMs: 180_000, intervalMs: 100 });
+    await eventually(withOutput('the conversion queued after the restart is COMPLETED'), () => statusOf(after.id), {
+      until: (status) => status === ConversionStatus.COMPLETED,
+      timeoutMs: 180_000,
+      intervalMs: 100,
+    });
 
     expect(worker.running()).toBe(true);
     expect(escaped).toEqual([]);

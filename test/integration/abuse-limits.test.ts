@@ -23,8 +23,6 @@ import { insertConversion } from '../support/read-side-harness.js';
 import { followProgress, progressClient } from '../support/progress-client.js';
 import { eventually } from '../support/eventually.js';
 
-
-
 const QUOTA = '{ quota { enforced daily { limit used } } }';
 
 /** A second API instance on the same database, Redis prefix and secrets as `api` (another replica). */
@@ -33,10 +31,14 @@ const QUOTA = '{ quota { enforced daily { limit used } } }';
  * are left, until the next one has begun (half a second in), so that a test's requests share one window.
  */
 async function clearOfWindowBoundary(): Promise<void> {
-  await eventually('at least 10 s of the current rate-limit window are left', () => {
-    const intoMinute = Date.now() % 60_000;
-    return intoMinute >= 500 && intoMinute <= 50_000;
-  }, { timeoutMs: 11_000, intervalMs: 100 });
+  await eventually(
+    'at least 10 s of the current rate-limit window are left',
+    () => {
+      const intoMinute = Date.now() % 60_000;
+      return intoMinute >= 500 && intoMinute <= 50_000;
+    },
+    { timeoutMs: 11_000, intervalMs: 100 },
+  );
 }
 
 async function replicaOf(cleanup: Cleanup, api: ApiEnv): Promise<{ url: string }> {
@@ -47,8 +49,20 @@ async function replicaOf(cleanup: Cleanup, api: ApiEnv): Promise<{ url: string }
   return { url: await server.start(0, '127.0.0.1') };
 }
 
-async function rawPost(url: string, body: string, token?: string): Promise<{ status: number; headers: Headers; body: { errors?: { message: string; extensions?: Record<string, unknown> }[]; data?: unknown; extensions?: Record<string, unknown> } }> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
+async function rawPost(
+  url: string,
+  body: string,
+  token?: string,
+): Promise<{
+  status: number;
+  headers: Headers;
+  body: { errors?: { message: string; extensions?: Record<string, unknown> }[]; data?: unknown; extensions?: Record<string, unknown> };
+}> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
   return { status: response.status, headers: response.headers, body: (await response.json()) as never };
 }
 
@@ -58,23 +72,38 @@ describe('query depth, complexity and document limits', () => {
   let token: string;
 
   beforeAll(async () => {
-    api = await startApi(cleanup, { GRAPHQL_MAX_DEPTH: '4', GRAPHQL_MAX_COMPLEXITY: '300', GRAPHQL_MAX_QUERY_BYTES: '1024', RATE_LIMIT_PER_MINUTE: '0' });
+    api = await startApi(cleanup, {
+      GRAPHQL_MAX_DEPTH: '4',
+      GRAPHQL_MAX_COMPLEXITY: '300',
+      GRAPHQL_MAX_QUERY_BYTES: '1024',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
     token = api.token(`user-${uniqueSuffix()}`);
   });
   afterAll(() => cleanup.run());
 
   it('answers an accepted operation with its cost in extensions', async () => {
-    const result = await rawPost(api.url, JSON.stringify({ query: '{ history(first: 2) { edges { node { id status prompt } } } }' }), token);
+    const result = await rawPost(
+      api.url,
+      JSON.stringify({ query: '{ history(first: 2) { edges { node { id status prompt } } } }' }),
+      token,
+    );
     expect({ status: result.status, errors: result.body.errors }).toEqual({ status: 200, errors: undefined });
     // history: 1 + its database query (50) + first (2) × (edges: 1 + node: (1 + 3 fields)) = 61; three fields deep below history.
     expect(result.body.extensions).toEqual({ cost: { complexity: 61, maxComplexity: 300, depth: 4, maxDepth: 4 } });
   });
 
   it('refuses an operation deeper than GRAPHQL_MAX_DEPTH with QUERY_TOO_DEEP before executing it', async () => {
-    const result = await rawPost(api.url, JSON.stringify({ query: '{ history(first: 1) { edges { node { input { fileName } } } } }' }), token);
+    const result = await rawPost(
+      api.url,
+      JSON.stringify({ query: '{ history(first: 1) { edges { node { input { fileName } } } } }' }),
+      token,
+    );
     expect(result.status).toBe(400);
     expect(result.body.data).toBeUndefined();
-    expect(result.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP', depth: 5, maxDepth: 4 }) })]);
+    expect(result.body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP', depth: 5, maxDepth: 4 }) }),
+    ]);
   });
 
   it('counts depth through fragments', async () => {
@@ -85,10 +114,16 @@ describe('query depth, complexity and document limits', () => {
   });
 
   it('refuses an operation costlier than GRAPHQL_MAX_COMPLEXITY with QUERY_TOO_COMPLEX and the computed cost', async () => {
-    const result = await rawPost(api.url, JSON.stringify({ query: 'query($n: Int) { history(first: $n) { edges { node { id status prompt } } } }', variables: { n: 100 } }), token);
+    const result = await rawPost(
+      api.url,
+      JSON.stringify({ query: 'query($n: Int) { history(first: $n) { edges { node { id status prompt } } } }', variables: { n: 100 } }),
+      token,
+    );
     expect(result.status).toBe(400);
     expect(result.body.data).toBeUndefined();
-    expect(result.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', complexity: 551, maxComplexity: 300 }) })]);
+    expect(result.body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', complexity: 551, maxComplexity: 300 }) }),
+    ]);
   });
 
   it('refuses a batched (JSON array) request with 400 BATCHING_NOT_SUPPORTED', async () => {
@@ -104,7 +139,9 @@ describe('query depth, complexity and document limits', () => {
     expect(result.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_LARGE');
 
     const client = progressClient(cleanup, api.url, token);
-    const errors = await new Promise<unknown>((resolve) => client.subscribe({ query }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
+    const errors = await new Promise<unknown>((resolve) =>
+      client.subscribe({ query }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }),
+    );
     expect(errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_LARGE' }) })]);
   });
 
@@ -156,7 +193,11 @@ describe('the per-user rate limit', () => {
     await clearOfWindowBoundary();
     for (let index = 0; index < 5; index++) expect((await rawPost(api.url, JSON.stringify({ query: '{ __typename }' }))).status).toBe(200);
     const refused = await rawPost(api.url, JSON.stringify({ query: '{ __typename }' }));
-    expect({ status: refused.status, code: refused.body.errors?.[0]?.extensions?.code, limit: refused.body.errors?.[0]?.extensions?.limit }).toEqual({ status: 429, code: 'RATE_LIMITED', limit: 5 });
+    expect({
+      status: refused.status,
+      code: refused.body.errors?.[0]?.extensions?.code,
+      limit: refused.body.errors?.[0]?.extensions?.limit,
+    }).toEqual({ status: 429, code: 'RATE_LIMITED', limit: 5 });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await rawPost(api.url, JSON.stringify({ query: QUOTA }), api.token(`user-${uniqueSuffix()}`))).status).toBe(200);
   });
@@ -169,7 +210,8 @@ describe('the per-user rate limit', () => {
     const refused = await uploadConversion(api, { token: user, file: { bytes: toneWav(0.5, 16_000, 0.3), name: 'short.wav' } });
     expect(refused.body.data?.convertMelody.userErrors[0]?.code).toBe('TOO_SHORT');
     // 1 (the upload) + DECODE_REFUSAL_COST used: limit - 1 - DECODE_REFUSAL_COST = 4 operations left.
-    for (let left = limit - 1 - DECODE_REFUSAL_COST; left > 0; left--) expect((await rawPost(api.url, JSON.stringify({ query: QUOTA }), user)).status).toBe(200);
+    for (let left = limit - 1 - DECODE_REFUSAL_COST; left > 0; left--)
+      expect((await rawPost(api.url, JSON.stringify({ query: QUOTA }), user)).status).toBe(200);
     const over = await rawPost(api.url, JSON.stringify({ query: QUOTA }), user);
     expect({ status: over.status, code: over.body.errors?.[0]?.extensions?.code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
   });
@@ -185,7 +227,9 @@ describe('the open-subscription limit', () => {
     const userId = `user-${uniqueSuffix()}`;
     const token = api.token(userId);
     const em = () => api.services.orm.em.fork() as EntityManager;
-    const rows = await Promise.all([0, 1, 2].map(() => insertConversion(em(), { userId, status: ConversionStatus.PROCESSING, progress: 30 })));
+    const rows = await Promise.all(
+      [0, 1, 2].map(() => insertConversion(em(), { userId, status: ConversionStatus.PROCESSING, progress: 30 })),
+    );
     const ids = rows.map((row) => conversionGlobalId(row.id));
 
     const first = followProgress(progressClient(cleanup, api.url, token), ids[0]!);
@@ -195,17 +239,26 @@ describe('the open-subscription limit', () => {
     await second.waitFor(() => true, 10_000);
 
     const third = followProgress(progressClient(cleanup, api.url, token), ids[2]!);
-    expect(await third.failure(10_000)).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBSCRIPTION_LIMIT', limit: 2 }) })]);
+    expect(await third.failure(10_000)).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBSCRIPTION_LIMIT', limit: 2 }) }),
+    ]);
 
     // Another user has slots of their own.
     const otherId = `user-${uniqueSuffix()}`;
     const otherRow = await insertConversion(em(), { userId: otherId, status: ConversionStatus.PENDING });
-    await followProgress(progressClient(cleanup, replica.url, api.token(otherId)), conversionGlobalId(otherRow.id)).waitFor(() => true, 10_000);
+    await followProgress(progressClient(cleanup, replica.url, api.token(otherId)), conversionGlobalId(otherRow.id)).waitFor(
+      () => true,
+      10_000,
+    );
 
     // Closing the replica's socket completes its subscription and gives the slot back.
     await secondClient.dispose();
     const key = `${api.config.redisPrefix}:subscriptions:${userId}`;
-    await eventually('the slot is given back', () => api.services.redis.zcard(key), { until: (open) => open === 1, timeoutMs: 5000, intervalMs: 100 });
+    await eventually('the slot is given back', () => api.services.redis.zcard(key), {
+      until: (open) => open === 1,
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
     const again = followProgress(progressClient(cleanup, api.url, token), ids[2]!);
     expect(await again.waitFor(() => true, 10_000)).toMatchObject({ status: 'PROCESSING' });
   });
@@ -234,7 +287,9 @@ describe('introspection', () => {
     expect(http.body.errors?.[0]?.message).toMatch(/introspection/i);
 
     const client = progressClient(cleanup, api.url, token);
-    const errors = await new Promise<unknown>((resolve) => client.subscribe({ query }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
+    const errors = await new Promise<unknown>((resolve) =>
+      client.subscribe({ query }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }),
+    );
     expect(errors).toEqual(expect.arrayContaining([expect.objectContaining({ message: expect.stringMatching(/introspection/i) })]));
     // Ordinary operations still work.
     expect((await postGraphQL(api, QUOTA, {}, token)).body.errors).toBeUndefined();

@@ -69,14 +69,22 @@ async function seed(em: EntityManager): Promise<void> {
   await conn.execute('insert into "users" ("id", "daily_quota") values (?, null), (?, 20), (?, null)', [U1, U2, U3]);
   for (const row of ROWS) {
     const id = randomUUID();
-    const error = row.status === 'FAILED' ? JSON.stringify(row.code ? { code: row.code, message: 'failed', retryable: false } : { message: 'no code' }) : null;
+    const error =
+      row.status === 'FAILED'
+        ? JSON.stringify(row.code ? { code: row.code, message: 'failed', retryable: false } : { message: 'no code' })
+        : null;
     await conn.execute(
       `insert into "conversions" ("id", "user_id", "status", "prompt", "genre", "mood", "voice", "input_key", "input", "error", "processing_ms", "created_at")
        values (?, ?, ?, 'a song about the sea at night', ?, ?, 'high', ?, '{}', ?::jsonb, ?, ?)`,
       [id, row.user, row.status, row.genre, row.mood, `conversions/${id}/input`, error, row.ms ?? null, at(row.offset).toISOString()],
     );
     if (row.rating) {
-      await conn.execute('insert into "feedback" ("id", "conversion_id", "rating", "created_at") values (?, ?, ?, ?)', [randomUUID(), id, row.rating.value, at(row.rating.offset).toISOString()]);
+      await conn.execute('insert into "feedback" ("id", "conversion_id", "rating", "created_at") values (?, ?, ?, ?)', [
+        randomUUID(),
+        id,
+        row.rating.value,
+        at(row.rating.offset).toISOString(),
+      ]);
     }
   }
   const day = dateOf(NOW);
@@ -90,14 +98,23 @@ async function seed(em: EntityManager): Promise<void> {
 
 function analyticsService(overrides: Partial<ReadSideEnv['config']> = {}): AnalyticsService {
   const { services } = env;
-  return new AnalyticsService({ em: services.orm.em.fork() as EntityManager, redis: services.redis, queue: services.queue, config: { ...services.config, ...overrides } });
+  return new AnalyticsService({
+    em: services.orm.em.fork() as EntityManager,
+    redis: services.redis,
+    queue: services.queue,
+    config: { ...services.config, ...overrides },
+  });
 }
 
 function contextAs(role: Role | null) {
   return createContext(env.services, { requestId: randomUUID(), user: role ? { id: `caller-${role}`, role } : null });
 }
 
-async function runAs<T = Record<string, unknown>>(role: Role | null, source: string, variableValues: Record<string, unknown> = {}): Promise<ExecutionResult<T>> {
+async function runAs<T = Record<string, unknown>>(
+  role: Role | null,
+  source: string,
+  variableValues: Record<string, unknown> = {},
+): Promise<ExecutionResult<T>> {
   return (await execute({ schema, document: parse(source), variableValues, contextValue: contextAs(role) })) as ExecutionResult<T>;
 }
 
@@ -123,9 +140,20 @@ describe('analytics over a window', () => {
     expect(view.summary.p99).toBeCloseTo(3970, 6);
     expect(view.summary).toMatchObject({ min: 1000, max: 4000 });
     expect(view.summary.average).toBeCloseTo(2500, 6);
-    expect(view.peakHours).toEqual([{ hour: 12, count: 4 }, { hour: 11, count: 3 }]);
-    expect(view.topGenres).toEqual([{ key: 'pop', count: 3 }, { key: 'jazz', count: 2 }, { key: 'rock', count: 2 }]);
-    expect(view.topMoods).toEqual([{ key: 'happy', count: 3 }, { key: 'calm', count: 2 }, { key: 'sad', count: 2 }]);
+    expect(view.peakHours).toEqual([
+      { hour: 12, count: 4 },
+      { hour: 11, count: 3 },
+    ]);
+    expect(view.topGenres).toEqual([
+      { key: 'pop', count: 3 },
+      { key: 'jazz', count: 2 },
+      { key: 'rock', count: 2 },
+    ]);
+    expect(view.topMoods).toEqual([
+      { key: 'happy', count: 3 },
+      { key: 'calm', count: 2 },
+      { key: 'sad', count: 2 },
+    ]);
     expect(view.errors).toEqual([{ key: 'AUDIO_PROCESSING_ERROR', count: 1 }]);
     expect(view.ratings.count).toBe(2);
     expect(view.ratings.average).toBeCloseTo(4.5, 9);
@@ -142,7 +170,16 @@ describe('analytics over a window', () => {
 
   test('the last day adds rows 8, 10 and 11, with error codes (a missing code counts as UNKNOWN_ERROR) and ratings', async () => {
     const view = await analyticsService().analytics('LAST_DAY', NOW);
-    expect(view.summary).toMatchObject({ total: 10, completed: 5, failed: 3, cancelled: 1, inFlight: 1, successRate: 0.625, min: 1000, max: 10000 });
+    expect(view.summary).toMatchObject({
+      total: 10,
+      completed: 5,
+      failed: 3,
+      cancelled: 1,
+      inFlight: 1,
+      successRate: 0.625,
+      min: 1000,
+      max: 10000,
+    });
     // 1000, 2000, 3000, 4000, 10000 ms.
     expect(view.summary.p50).toBeCloseTo(3000, 6);
     expect(view.summary.p95).toBeCloseTo(8800, 6);
@@ -163,7 +200,12 @@ describe('analytics over a window', () => {
     const month = await analyticsService().analytics('LAST_30_DAYS', NOW);
     expect(month.summary).toMatchObject({ total: 13, completed: 7, failed: 4, max: 10000 });
     expect(month.summary.successRate).toBeCloseTo(7 / 11, 9);
-    expect(month.topGenres).toEqual([{ key: 'pop', count: 6 }, { key: 'rock', count: 4 }, { key: 'jazz', count: 2 }, { key: 'classical', count: 1 }]);
+    expect(month.topGenres).toEqual([
+      { key: 'pop', count: 6 },
+      { key: 'rock', count: 4 },
+      { key: 'jazz', count: 2 },
+      { key: 'classical', count: 1 },
+    ]);
     expect(month.ratings).toMatchObject({ count: 5, distribution: [0, 1, 1, 1, 2] });
   });
 
@@ -179,10 +221,17 @@ describe('analytics over a window', () => {
     expect(daily.reduce((sum, d) => sum + d.total, 0)).toBe(13);
   });
 
-  test('quota utilisation reads the current day and month: own limits count, yesterday\'s counter does not', async () => {
+  test("quota utilisation reads the current day and month: own limits count, yesterday's counter does not", async () => {
     const { quota } = await analyticsService().analytics('LAST_DAY', NOW);
     // Today: U1 10/10 (default), U2 5/20 (own limit); U3's counter is from yesterday.
-    expect(quota).toMatchObject({ usersToday: 2, unitsToday: 15, usersAtDailyLimit: 1, usersThisMonth: 3, unitsThisMonth: 55, usersAtMonthlyLimit: 0 });
+    expect(quota).toMatchObject({
+      usersToday: 2,
+      unitsToday: 15,
+      usersAtDailyLimit: 1,
+      usersThisMonth: 3,
+      unitsThisMonth: 55,
+      usersAtMonthlyLimit: 0,
+    });
     expect(quota.averageDailyUtilisation).toBeCloseTo((1 + 0.25) / 2, 9);
     expect(quota.averageMonthlyUtilisation).toBeCloseTo((0.2 + 0.05 + 0.3) / 3, 9);
   });
@@ -190,8 +239,14 @@ describe('analytics over a window', () => {
 
 describe('per-user figures', () => {
   test.each([
-    [U1, { total: 6, completed: 5, failed: 0, successRate: 1, favouriteGenre: 'pop', favouriteMood: 'happy', ratings: 4, averageRating: 4.25 }],
-    [U2, { total: 4, completed: 2, failed: 2, successRate: 0.5, favouriteGenre: 'rock', favouriteMood: 'happy', ratings: 1, averageRating: 2 }],
+    [
+      U1,
+      { total: 6, completed: 5, failed: 0, successRate: 1, favouriteGenre: 'pop', favouriteMood: 'happy', ratings: 4, averageRating: 4.25 },
+    ],
+    [
+      U2,
+      { total: 4, completed: 2, failed: 2, successRate: 0.5, favouriteGenre: 'rock', favouriteMood: 'happy', ratings: 1, averageRating: 2 },
+    ],
     [U3, { total: 4, completed: 1, failed: 2, favouriteGenre: 'jazz', favouriteMood: 'sad', ratings: 0, averageRating: null }],
   ])('user %s over all time', async (user, expected) => {
     const view = await analyticsService().userStats(user, null, NOW);
@@ -199,14 +254,28 @@ describe('per-user figures', () => {
     if (user === U3) expect(view.successRate).toBeCloseTo(1 / 3, 9);
   });
 
-  test('a window limits a user\'s figures; an unknown user answers zeros and nulls', async () => {
-    expect(await analyticsService().userStats(U1, 'LAST_HOUR', NOW)).toMatchObject({ total: 3, completed: 2, failed: 0, successRate: 1, ratings: 2, averageRating: 4.5 });
-    expect(await analyticsService().userStats('nobody', null, NOW)).toMatchObject({ total: 0, successRate: null, favouriteGenre: null, favouriteMood: null, averageRating: null, ratings: 0 });
+  test("a window limits a user's figures; an unknown user answers zeros and nulls", async () => {
+    expect(await analyticsService().userStats(U1, 'LAST_HOUR', NOW)).toMatchObject({
+      total: 3,
+      completed: 2,
+      failed: 0,
+      successRate: 1,
+      ratings: 2,
+      averageRating: 4.5,
+    });
+    expect(await analyticsService().userStats('nobody', null, NOW)).toMatchObject({
+      total: 0,
+      successRate: null,
+      favouriteGenre: null,
+      favouriteMood: null,
+      averageRating: null,
+      ratings: 0,
+    });
   });
 });
 
 describe('health verdict', () => {
-  test('the last hour\'s error rate of exactly 20 % does not alert; a lower threshold does', async () => {
+  test("the last hour's error rate of exactly 20 % does not alert; a lower threshold does", async () => {
     const calm = await analyticsService().health(NOW);
     expect(calm.health.errorRateLastHour).toBeCloseTo(0.2, 9);
     expect(calm.health.averageLatencySecondsLastHour).toBeCloseTo(2.5, 9);
@@ -223,8 +292,16 @@ describe('health verdict', () => {
     const thresholds = { alertErrorRate: 0.2, alertBacklogJobs: 50, alertLatencySeconds: 180 };
     const queue = (waiting: number, delayed: number) => ({ waiting, delayed, active: 9, completed: 0, failed: 0 });
     const none = { completed: 0, failed: 0, averageMs: null };
-    expect(assessHealth({ database: up, redis: up, queue: queue(40, 10), verdict: 'OK' }, none, thresholds)).toMatchObject({ verdict: 'OK', issues: [], backlog: 50, errorRateLastHour: null });
-    expect(assessHealth({ database: up, redis: up, queue: queue(40, 11), verdict: 'OK' }, none, thresholds)).toMatchObject({ verdict: 'DEGRADED', issues: [{ code: 'BACKLOG_HIGH', value: 51, threshold: 50 }] });
+    expect(assessHealth({ database: up, redis: up, queue: queue(40, 10), verdict: 'OK' }, none, thresholds)).toMatchObject({
+      verdict: 'OK',
+      issues: [],
+      backlog: 50,
+      errorRateLastHour: null,
+    });
+    expect(assessHealth({ database: up, redis: up, queue: queue(40, 11), verdict: 'OK' }, none, thresholds)).toMatchObject({
+      verdict: 'DEGRADED',
+      issues: [{ code: 'BACKLOG_HIGH', value: 51, threshold: 50 }],
+    });
     const down = { reachable: false, latencyMs: null, error: 'unreachable' };
     const report = assessHealth({ database: down, redis: up, queue: queue(40, 11), verdict: 'DOWN' }, none, thresholds);
     expect(report.verdict).toBe('DOWN');
@@ -238,34 +315,50 @@ describe('GraphQL access', () => {
   const USER_STATS = `query U($id: ID!) { userStats(userId: $id) { total successRate favouriteGenre favouriteMood averageRating } }`;
 
   test('admins get analytics and user figures through the schema (30 days from the real now include rows 1–14)', async () => {
-    const result = await runAs<{ analytics: { conversions: { total: number }; daily: unknown[]; circuitBreakers: unknown[]; window: string } }>(Role.ADMIN, ANALYTICS, { w: 'LAST_30_DAYS' });
+    const result = await runAs<{
+      analytics: { conversions: { total: number }; daily: unknown[]; circuitBreakers: unknown[]; window: string };
+    }>(Role.ADMIN, ANALYTICS, { w: 'LAST_30_DAYS' });
     expect(result.errors).toBeUndefined();
     expect(result.data!.analytics.window).toBe('LAST_30_DAYS');
     expect(result.data!.analytics.conversions.total).toBe(13);
     expect(result.data!.analytics.daily).toHaveLength(30);
     expect(result.data!.analytics.circuitBreakers).toEqual([]);
     const user = await runAs(Role.ADMIN, USER_STATS, { id: U2 });
-    expect(user.data).toEqual({ userStats: { total: 4, successRate: 0.5, favouriteGenre: 'rock', favouriteMood: 'happy', averageRating: 2 } });
+    expect(user.data).toEqual({
+      userStats: { total: 4, successRate: 0.5, favouriteGenre: 'rock', favouriteMood: 'happy', averageRating: 2 },
+    });
   });
 
   test('other roles get FORBIDDEN and nobody gets UNAUTHENTICATED, for the queries and the subscription', async () => {
-    for (const [role, code] of [[Role.USER, 'FORBIDDEN'], [Role.PARTNER, 'FORBIDDEN'], [null, 'UNAUTHENTICATED']] as const) {
+    for (const [role, code] of [
+      [Role.USER, 'FORBIDDEN'],
+      [Role.PARTNER, 'FORBIDDEN'],
+      [null, 'UNAUTHENTICATED'],
+    ] as const) {
       expect((await runAs(role, ANALYTICS)).errors?.[0].extensions?.code).toBe(code);
       expect((await runAs(role, USER_STATS, { id: U1 })).errors?.[0].extensions?.code).toBe(code);
-      const sub = (await subscribe({ schema, document: parse('subscription { serviceStatsUpdated { tick } }'), contextValue: contextAs(role) })) as ExecutionResult;
+      const sub = (await subscribe({
+        schema,
+        document: parse('subscription { serviceStatsUpdated { tick } }'),
+        contextValue: contextAs(role),
+      })) as ExecutionResult;
       expect(sub.errors?.[0].extensions?.code).toBe(code);
     }
   });
 });
 
 describe('serviceStatsUpdated', () => {
-  const SUBSCRIPTION = 'subscription { serviceStatsUpdated { tick computedAt queue { waiting delayed } health { verdict backlog issues { code } } circuitBreakers { name } } }';
+  const SUBSCRIPTION =
+    'subscription { serviceStatsUpdated { tick computedAt queue { waiting delayed } health { verdict backlog issues { code } } circuitBreakers { name } } }';
 
   test('two dashboards each get at most one event per second, and each tick is computed once for both', async () => {
     const ticker = statsTickerFor(env.services);
     expect(ticker.active).toBe(false);
     const before = ticker.computations;
-    const open = async () => (await subscribe({ schema, document: parse(SUBSCRIPTION), contextValue: contextAs(Role.ADMIN) })) as AsyncGenerator<ExecutionResult<{ serviceStatsUpdated: { tick: number; health: { verdict: string } } }>>;
+    const open = async () =>
+      (await subscribe({ schema, document: parse(SUBSCRIPTION), contextValue: contextAs(Role.ADMIN) })) as AsyncGenerator<
+        ExecutionResult<{ serviceStatsUpdated: { tick: number; health: { verdict: string } } }>
+      >;
     const a = await open();
     const b = await open();
     expect(ticker.subscriberCount).toBe(2);

@@ -51,8 +51,26 @@ describe('convertMelody with a good upload', () => {
     const payload = body.data!.convertMelody;
     expect(payload.userErrors).toEqual([]);
     const conversion = payload.conversion!;
-    expect(conversion).toMatchObject({ status: 'PENDING', stage: null, progress: 0, genre: 'ballad', mood: 'calm', voice: 'low', seed: 7, userLyrics: null, retryCount: 0, result: null });
-    expect(conversion.input).toMatchObject({ fileName: 'hum-mum.flac', format: 'flac', codec: 'flac', sampleRate: 16000, channels: 1, sizeBytes: melody.bytes.length });
+    expect(conversion).toMatchObject({
+      status: 'PENDING',
+      stage: null,
+      progress: 0,
+      genre: 'ballad',
+      mood: 'calm',
+      voice: 'low',
+      seed: 7,
+      userLyrics: null,
+      retryCount: 0,
+      result: null,
+    });
+    expect(conversion.input).toMatchObject({
+      fileName: 'hum-mum.flac',
+      format: 'flac',
+      codec: 'flac',
+      sampleRate: 16000,
+      channels: 1,
+      sizeBytes: melody.bytes.length,
+    });
     expect(conversion.input.durationSeconds).toBeCloseTo(MELODY_SECONDS, 1);
     // 5 s + 0.1 × 11.6 s, rounded up.
     expect(payload.estimatedSeconds).toBe(7);
@@ -99,7 +117,9 @@ describe('convertMelody with a good upload', () => {
   it('makes one conversion, one job and one file when requests with the same key race', async () => {
     const token = api.token('dave');
     const before = await leftovers(api);
-    const results = await Promise.all([1, 2, 3].map(() => uploadConversion(api, { token, file: melody, input: { idempotencyKey: 'race' } })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => uploadConversion(api, { token, file: melody, input: { idempotencyKey: 'race' } })),
+    );
     const ids = new Set(results.map((r) => r.body.data?.convertMelody.conversion?.id));
     expect(ids.size).toBe(1);
     expect([...ids][0]).toBeTruthy();
@@ -142,7 +162,9 @@ describe('convertMelody with bad input', () => {
   });
 
   it('refuses a multipart upload without Apollo-Require-Preflight with HTTP 400 (CSRF prevention)', async () => {
-    const { status, body } = await leavesNothing(() => uploadConversion(api, { token: api.token('frank'), file: melody, preflight: false }));
+    const { status, body } = await leavesNothing(() =>
+      uploadConversion(api, { token: api.token('frank'), file: melody, preflight: false }),
+    );
     expect(status).toBe(400);
     expect(body.errors?.[0].message).toMatch(/Cross-Site Request Forgery/);
   });
@@ -150,10 +172,16 @@ describe('convertMelody with bad input', () => {
   it('answers a malformed multipart request with HTTP 400', async () => {
     const { status } = await leavesNothing(async () => {
       const boundary = 'xxBOUNDARYxx';
-      const body = [`--${boundary}`, 'Content-Disposition: form-data; name="operations"', '', '{not json', `--${boundary}--`, ''].join('\r\n');
+      const body = [`--${boundary}`, 'Content-Disposition: form-data; name="operations"', '', '{not json', `--${boundary}--`, ''].join(
+        '\r\n',
+      );
       const response = await fetch(`${api.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'apollo-require-preflight': 'true', authorization: `Bearer ${api.token('frank')}` },
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'apollo-require-preflight': 'true',
+          authorization: `Bearer ${api.token('frank')}`,
+        },
         body,
       });
       await response.text();
@@ -168,12 +196,28 @@ describe('convertMelody with bad input', () => {
   });
 
   it.each([
-    ['a PNG named .wav', { bytes: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Array(200).fill(7)]), name: 'melody.wav', type: 'audio/wav' }, 'UNSUPPORTED_FORMAT'],
-    ['a text file named .mp3', { bytes: new TextEncoder().encode('just some words, not audio at all\n'.repeat(20)), name: 'song.mp3', type: 'audio/mpeg' }, 'UNSUPPORTED_FORMAT'],
+    [
+      'a PNG named .wav',
+      {
+        bytes: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Array(200).fill(7)]),
+        name: 'melody.wav',
+        type: 'audio/wav',
+      },
+      'UNSUPPORTED_FORMAT',
+    ],
+    [
+      'a text file named .mp3',
+      { bytes: new TextEncoder().encode('just some words, not audio at all\n'.repeat(20)), name: 'song.mp3', type: 'audio/mpeg' },
+      'UNSUPPORTED_FORMAT',
+    ],
     ['an empty file', { bytes: new Uint8Array(0), name: 'empty.wav' }, 'EMPTY_FILE'],
     ['half a second of sound', { bytes: tone(0.5, 0.5), name: 'short.wav' }, 'TOO_SHORT'],
     ['two seconds of silence', { bytes: tone(2, 0), name: 'silent.wav' }, 'SILENT'],
-    ['FLAC magic followed by garbage', { bytes: Uint8Array.from([0x66, 0x4c, 0x61, 0x43, ...Array.from({ length: 20000 }, (_, i) => (i * 7919) & 0xff)]), name: 'bad.flac' }, 'CORRUPT_FILE'],
+    [
+      'FLAC magic followed by garbage',
+      { bytes: Uint8Array.from([0x66, 0x4c, 0x61, 0x43, ...Array.from({ length: 20000 }, (_, i) => (i * 7919) & 0xff)]), name: 'bad.flac' },
+      'CORRUPT_FILE',
+    ],
   ])('answers %s with a userError on `audio` and keeps nothing', async (_what, file, codes) => {
     const { body } = await leavesNothing(() => uploadConversion(api, { token: api.token('grace'), file }));
     const payload = body.data!.convertMelody;
@@ -184,13 +228,19 @@ describe('convertMelody with bad input', () => {
   });
 
   it('answers a short prompt with PROMPT_TOO_SHORT on `prompt` without storing the upload', async () => {
-    const { body } = await leavesNothing(() => uploadConversion(api, { token: api.token('heidi'), file: melody, input: { prompt: 'too short' } }));
+    const { body } = await leavesNothing(() =>
+      uploadConversion(api, { token: api.token('heidi'), file: melody, input: { prompt: 'too short' } }),
+    );
     expect(body.data!.convertMelody).toMatchObject({ conversion: null, userErrors: [{ code: 'PROMPT_TOO_SHORT', field: 'prompt' }] });
   });
 
   it('lists every text problem at once, each on its field', async () => {
     const { body } = await leavesNothing(() =>
-      uploadConversion(api, { token: api.token('heidi'), file: melody, input: { prompt: 'x'.repeat(501), genre: '', voice: 'soprano', seed: -1 } }),
+      uploadConversion(api, {
+        token: api.token('heidi'),
+        file: melody,
+        input: { prompt: 'x'.repeat(501), genre: '', voice: 'soprano', seed: -1 },
+      }),
     );
     const errors = body.data!.convertMelody.userErrors.map((e) => [e.code, e.field]);
     expect(errors).toEqual([
@@ -202,8 +252,12 @@ describe('convertMelody with bad input', () => {
   });
 
   it('answers an over-long idempotency key with INVALID_IDEMPOTENCY_KEY', async () => {
-    const { body } = await leavesNothing(() => uploadConversion(api, { token: api.token('heidi'), file: melody, input: { idempotencyKey: 'k'.repeat(201) } }));
-    expect(body.data!.convertMelody.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotencyKey' })]);
+    const { body } = await leavesNothing(() =>
+      uploadConversion(api, { token: api.token('heidi'), file: melody, input: { idempotencyKey: 'k'.repeat(201) } }),
+    );
+    expect(body.data!.convertMelody.userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotencyKey' }),
+    ]);
   });
 
   it('keeps serving after the rejected uploads (no stalled connection or parser)', async () => {

@@ -85,7 +85,9 @@ describe('convertMelody with a melody file', () => {
     expect(report.melody.source).toBe('file');
     expect(report.melody.notes.map((note) => note.midi)).toEqual([60, 62, 64, 65, 67, 65, 64, 62]);
     // The exported score is the given melody.
-    expect(readMelodyFile(await api.services.storage.read(done.result!.files.midi)).notes.map((note) => note.midi)).toEqual([60, 62, 64, 65, 67, 65, 64, 62]);
+    expect(readMelodyFile(await api.services.storage.read(done.result!.files.midi)).notes.map((note) => note.midi)).toEqual([
+      60, 62, 64, 65, 67, 65, 64, 62,
+    ]);
     // Deleted with the input once the conversion completed.
     expect(await api.services.storage.stat(storageKeys.melody(id))).toBeFalsy();
     expect(await api.services.storage.stat(storageKeys.input(id))).toBeFalsy();
@@ -131,7 +133,13 @@ describe('convertMelody with a melody file', () => {
 
   it('reads the melody part also when it comes before the audio part of the request', async () => {
     const melody = melodyMidi([64, 64, 65, 67]);
-    const { body } = await uploadConversion(api, { token: api.token('mel'), file: recording, melody, melodyFirst: true, input: { seed: 11 } });
+    const { body } = await uploadConversion(api, {
+      token: api.token('mel'),
+      file: recording,
+      melody,
+      melodyFirst: true,
+      input: { seed: 11 },
+    });
     expect(body.data!.convertMelody.userErrors).toEqual([]);
     const id = conversionUuidFromId(body.data!.convertMelody.conversion!.id)!;
     const done = await finished(id);

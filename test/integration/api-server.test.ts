@@ -119,7 +119,13 @@ describe('GET /files/* (signed links)', () => {
   });
 
   it('serves the result links a COMPLETED conversion presents', async () => {
-    const files = { vocalsWav: key, vocalsCompressed: `conversions/${id}/vocals.mp3`, midi: `conversions/${id}/score.mid`, musicXml: `conversions/${id}/score.musicxml`, report: `conversions/${id}/report.json` };
+    const files = {
+      vocalsWav: key,
+      vocalsCompressed: `conversions/${id}/vocals.mp3`,
+      midi: `conversions/${id}/score.mid`,
+      musicXml: `conversions/${id}/score.musicxml`,
+      report: `conversions/${id}/report.json`,
+    };
     const row = api.services.orm.em.fork().create(Conversion, {
       id,
       user: 'zoe',
@@ -129,7 +135,16 @@ describe('GET /files/* (signed links)', () => {
       mood: 'calm',
       voice: 'high',
       inputKey: `conversions/${id}/input`,
-      input: { fileName: 'x.wav', format: 'wav', codec: 'pcm_s16le', durationSeconds: 4, sampleRate: 44100, channels: 1, sizeBytes: 1000, bitrate: null },
+      input: {
+        fileName: 'x.wav',
+        format: 'wav',
+        codec: 'pcm_s16le',
+        durationSeconds: 4,
+        sampleRate: 44100,
+        channels: 1,
+        sizeBytes: 1000,
+        bitrate: null,
+      },
       result: {
         files,
         compressedFormat: 'mp3',
@@ -150,7 +165,9 @@ describe('GET /files/* (signed links)', () => {
 });
 
 /** Opens a graphql-ws connection and sends `connection_init`; resolves with the first message or the close. */
-function handshake(payload: Record<string, unknown> | undefined): Promise<{ message?: { type: string }; close?: { code: number; reason: string } }> {
+function handshake(
+  payload: Record<string, unknown> | undefined,
+): Promise<{ message?: { type: string }; close?: { code: number; reason: string } }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${api.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     socket.once('error', reject);
@@ -193,9 +210,17 @@ describe('the rest of the HTTP surface', () => {
   });
 
   it('echoes a well-formed X-Request-Id and makes one otherwise', async () => {
-    const given = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-12345678' }, body: '{"query":"{ __typename }"}' });
+    const given = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-12345678' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(given.headers.get('x-request-id')).toBe('req-12345678');
-    const made = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'bad id!' }, body: '{"query":"{ __typename }"}' });
+    const made = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'bad id!' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
@@ -205,33 +230,63 @@ describe('errors in production', () => {
 
   it('hide the message, stack and path of unexpected errors', () => {
     const internal = new Error('connect ECONNREFUSED /var/run/postgresql/.s.PGSQL.5432');
-    const formatted = formatClientError({ message: internal.message, path: ['conversion'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at /work/main/src/x.ts:1'] } }, wrap(internal), true);
+    const formatted = formatClientError(
+      {
+        message: internal.message,
+        path: ['conversion'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at /work/main/src/x.ts:1'] },
+      },
+      wrap(internal),
+      true,
+    );
     expect(formatted).toEqual({ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   });
 
   it('keep the code and message of client errors but drop any stack trace', () => {
-    const formatted = formatClientError({ message: 'A valid bearer token is required.', extensions: { code: 'UNAUTHENTICATED', stacktrace: ['at x'] } }, new GraphQLError('A valid bearer token is required.'), true);
+    const formatted = formatClientError(
+      { message: 'A valid bearer token is required.', extensions: { code: 'UNAUTHENTICATED', stacktrace: ['at x'] } },
+      new GraphQLError('A valid bearer token is required.'),
+      true,
+    );
     expect(formatted).toEqual({ message: 'A valid bearer token is required.', extensions: { code: 'UNAUTHENTICATED' } });
   });
 
   it('show AppErrors with their stable code, reason and retryable flag', () => {
     const original = new AppError('STORAGE_ERROR', 'Could not read from storage.', { reason: 'NOT_FOUND', retryable: false });
-    const formatted = formatClientError({ message: original.message, path: ['conversion'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['x'] } }, wrap(original), true);
-    expect(formatted).toEqual({ message: 'Could not read from storage.', path: ['conversion'], extensions: { code: 'STORAGE_ERROR', reason: 'NOT_FOUND', retryable: false } });
+    const formatted = formatClientError(
+      { message: original.message, path: ['conversion'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['x'] } },
+      wrap(original),
+      true,
+    );
+    expect(formatted).toEqual({
+      message: 'Could not read from storage.',
+      path: ['conversion'],
+      extensions: { code: 'STORAGE_ERROR', reason: 'NOT_FOUND', retryable: false },
+    });
   });
 
-  it.each([true, false])('show API errors with their own code and nothing else (production: %s); not found is NOT_FOUND, not a validation error', (production) => {
-    const cases: [Error, Record<string, unknown>][] = [
-      [new NotFoundError('No conversion with this id.'), { code: 'NOT_FOUND' }],
-      [new UnavailableError('The queue is down.'), { code: 'SERVICE_UNAVAILABLE', retryable: true }],
-      [new BadUserInputError('"after" is not a cursor of this connection.', { reason: 'INVALID_CURSOR' }), { code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' }],
-    ];
-    for (const [original, extensions] of cases) {
-      // graphql-js copies the original's extensions onto the GraphQLError it wraps it in; Apollo adds a stack trace outside production.
-      const formatted = formatClientError({ message: original.message, path: ['conversion'], extensions: { ...extensions, stacktrace: ['x'] } }, wrap(original), production);
-      expect(formatted).toEqual({ message: original.message, path: ['conversion'], extensions });
-    }
-  });
+  it.each([true, false])(
+    'show API errors with their own code and nothing else (production: %s); not found is NOT_FOUND, not a validation error',
+    (production) => {
+      const cases: [Error, Record<string, unknown>][] = [
+        [new NotFoundError('No conversion with this id.'), { code: 'NOT_FOUND' }],
+        [new UnavailableError('The queue is down.'), { code: 'SERVICE_UNAVAILABLE', retryable: true }],
+        [
+          new BadUserInputError('"after" is not a cursor of this connection.', { reason: 'INVALID_CURSOR' }),
+          { code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' },
+        ],
+      ];
+      for (const [original, extensions] of cases) {
+        // graphql-js copies the original's extensions onto the GraphQLError it wraps it in; Apollo adds a stack trace outside production.
+        const formatted = formatClientError(
+          { message: original.message, path: ['conversion'], extensions: { ...extensions, stacktrace: ['x'] } },
+          wrap(original),
+          production,
+        );
+        expect(formatted).toEqual({ message: original.message, path: ['conversion'], extensions });
+      }
+    },
+  );
 
   it('are answered without a landing page and without stack traces by a production server', async () => {
     const prod = new Cleanup();
@@ -239,7 +294,11 @@ describe('errors in production', () => {
       const production = await startApi(prod, { NODE_ENV: 'production' });
       const page = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });
       expect(await page.text()).not.toMatch(/sandbox/i);
-      const response = await fetch(`${production.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ nope }"}' });
+      const response = await fetch(`${production.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ nope }"}',
+      });
       const body = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
       expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(body.errors[0].extensions.stacktrace).toBeUndefined();

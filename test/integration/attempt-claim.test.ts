@@ -9,7 +9,16 @@ import { randomUUID } from 'node:crypto';
 import { Conversion, ConversionStatus, type ResultData } from '../../src/modules/conversion/conversion.entity.js';
 import { attemptKeys } from '../../src/worker/attempt-outputs.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
-import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
+import {
+  attemptDirs,
+  enqueue,
+  insertPendingConversion,
+  loadConversion,
+  recordProgress,
+  startWorkerEnv,
+  storedFiles,
+  type WorkerEnv,
+} from '../support/worker-harness.js';
 import { eventually } from '../support/eventually.js';
 import { Cleanup } from '../support/service-harness.js';
 
@@ -52,13 +61,27 @@ describe('a run whose row is taken over by another attempt', () => {
     takeOver = async (id, when) => {
       if (when !== 'after') return;
       await env.services.storage.write(otherFile, new Uint8Array([1, 2, 3]));
-      const files: ResultData['files'] = { vocalsWav: otherFile, vocalsCompressed: otherFile, midi: otherFile, musicXml: otherFile, report: otherFile };
-      await (env.services.orm.em.fork() as EntityManager).nativeUpdate(Conversion, { id }, { status: ConversionStatus.COMPLETED, attemptId: other, result: { files } as ResultData });
+      const files: ResultData['files'] = {
+        vocalsWav: otherFile,
+        vocalsCompressed: otherFile,
+        midi: otherFile,
+        musicXml: otherFile,
+        report: otherFile,
+      };
+      await (env.services.orm.em.fork() as EntityManager).nativeUpdate(
+        Conversion,
+        { id },
+        { status: ConversionStatus.COMPLETED, attemptId: other, result: { files } as ResultData },
+      );
     };
     const progress = await recordProgress(cleanup, env, conversion.id);
     const before = await succeededJobs(env);
     await enqueue(env, conversion.id);
-    await eventually('its job has succeeded and the worker is idle', async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0, { timeoutMs: 60_000 });
+    await eventually(
+      'its job has succeeded and the worker is idle',
+      async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0,
+      { timeoutMs: 60_000 },
+    );
 
     const row = await loadConversion(env, conversion.id);
     expect(row).toMatchObject({ status: ConversionStatus.COMPLETED, attemptId: other });
@@ -77,7 +100,11 @@ describe('a run whose row is taken over by another attempt', () => {
     const progress = await recordProgress(cleanup, env, conversion.id);
     const before = await succeededJobs(env);
     await enqueue(env, conversion.id);
-    await eventually('its job has succeeded and the worker is idle', async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0, { timeoutMs: 60_000 });
+    await eventually(
+      'its job has succeeded and the worker is idle',
+      async () => (await succeededJobs(env)) > before && env.worker.processor.running() === 0,
+      { timeoutMs: 60_000 },
+    );
 
     const row = await loadConversion(env, conversion.id);
     expect(row).toMatchObject({ status: ConversionStatus.PROCESSING, attemptId: other, result: null });

@@ -9,7 +9,15 @@
 import BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/platform/redis.js';
-import { beeKey, beeQueueSettings, handBackJob, jobState, removeFinishedJob, retryScriptsOnNoScript, startStalledChecks } from '../../src/worker/bee-queue.adapter.js';
+import {
+  beeKey,
+  beeQueueSettings,
+  handBackJob,
+  jobState,
+  removeFinishedJob,
+  retryScriptsOnNoScript,
+  startStalledChecks,
+} from '../../src/worker/bee-queue.adapter.js';
 import { eventually } from '../support/eventually.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
@@ -33,7 +41,12 @@ beforeAll(async () => {
 afterAll(() => cleanup.run());
 
 /** A queue named `name` in `mode` that the cleanup closes; `settings` are added to the adapter's. */
-async function openQueue(name: string, mode: 'producer' | 'worker', settings: Partial<BeeQueue.QueueSettings> = {}, guard = true): Promise<BeeQueue<Data>> {
+async function openQueue(
+  name: string,
+  mode: 'producer' | 'worker',
+  settings: Partial<BeeQueue.QueueSettings> = {},
+  guard = true,
+): Promise<BeeQueue<Data>> {
   const queue = new BeeQueue<Data>(name, { ...beeQueueSettings(config, mode), ...settings });
   if (guard) retryScriptsOnNoScript(queue);
   queue.on('error', () => undefined);
@@ -57,7 +70,9 @@ describe('Bee-Queue behind its adapter', () => {
 
     const worker = await openQueue(name, 'worker', { removeOnSuccess: false });
     worker.process(async () => 'done');
-    await eventually('the job succeeded', async () => (await jobState(redis, config, name, 'job-1')) === 'succeeded', { timeoutMs: 10_000 });
+    await eventually('the job succeeded', async () => (await jobState(redis, config, name, 'job-1')) === 'succeeded', {
+      timeoutMs: 10_000,
+    });
     expect(await redis.sismember(beeKey(config.redisPrefix, name, 'succeeded'), 'job-1')).toBe(1);
 
     // The retention sweep's removal: only while the record is in the finished set.
@@ -74,7 +89,9 @@ describe('Bee-Queue behind its adapter', () => {
     const worker = await openQueue(name, 'worker', { removeOnSuccess: false });
     worker.process(() => new Promise<void>((resolve) => (release = resolve)));
     cleanup.add(() => release());
-    await eventually('the worker holds the job', async () => (await jobState(redis, config, name, 'held')) === 'active', { timeoutMs: 10_000 });
+    await eventually('the worker holds the job', async () => (await jobState(redis, config, name, 'held')) === 'active', {
+      timeoutMs: 10_000,
+    });
     await enqueue(producer, 'next');
 
     expect(await handBackJob(redis, config.redisPrefix, name, 'held')).toBe(true);
@@ -110,7 +127,9 @@ describe('Bee-Queue behind its adapter', () => {
     const errors: Error[] = [];
     const checks = startStalledChecks([{ key: 'only', queue }], stallInterval, (error) => errors.push(error));
     cleanup.add(() => checks.stop());
-    await eventually('the stalled job is waiting again', async () => (await jobState(redis, config, name, 'orphan')) === 'waiting', { timeoutMs: 10_000 });
+    await eventually('the stalled job is waiting again', async () => (await jobState(redis, config, name, 'orphan')) === 'waiting', {
+      timeoutMs: 10_000,
+    });
     await checks.stop();
     expect(errors).toEqual([]);
   });

@@ -18,9 +18,15 @@ const PROMPT = 'a romantic ballad about summer nights by the sea';
 
 async function convert(out: string, extra: string[] = []): Promise<{ report: ConversionReport; midi: Uint8Array }> {
   const io = { stdout: new PassThrough(), stderr: new PassThrough() };
-  const code = await convertCommand([join(MELODY_FIXTURE_DIR, 'voice-la.flac'), '--prompt', PROMPT, '--out', out, '--seed', '7', '--quiet', ...extra], io);
+  const code = await convertCommand(
+    [join(MELODY_FIXTURE_DIR, 'voice-la.flac'), '--prompt', PROMPT, '--out', out, '--seed', '7', '--quiet', ...extra],
+    io,
+  );
   expect(code).toBe(EXIT_OK);
-  return { report: JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as ConversionReport, midi: new Uint8Array(await readFile(join(out, 'score.mid'))) };
+  return {
+    report: JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as ConversionReport,
+    midi: new Uint8Array(await readFile(join(out, 'score.mid'))),
+  };
 }
 
 describe('convert --melody', () => {
@@ -39,7 +45,22 @@ describe('convert --melody', () => {
     const exported = readMelodyFile(first.midi).notes;
     const corrected = exported.map((note) => ({ ...note, midi: note.midi + 2 }));
     const file = join(dir, 'corrected.mid');
-    await writeFile(file, writeMidi({ notes: corrected.map((n) => ({ ...n, syllable: 'la', continuation: false, syllabic: 'single' as const, phonemes: [], stressed: false, phraseIndex: 0 })), tempo: first.report.melody.tempo, key: null }));
+    await writeFile(
+      file,
+      writeMidi({
+        notes: corrected.map((n) => ({
+          ...n,
+          syllable: 'la',
+          continuation: false,
+          syllabic: 'single' as const,
+          phonemes: [],
+          stressed: false,
+          phraseIndex: 0,
+        })),
+        tempo: first.report.melody.tempo,
+        key: null,
+      }),
+    );
 
     const second = await convert(join(dir, 'second'), ['--melody', file]);
     expect(second.report.melody.source).toBe('file');

@@ -60,22 +60,25 @@ describe('convertMelody on recorded melodies', () => {
     ['cello-low', 'low'],
   ];
 
-  it.each(cases)('%s sung by the %s voice is in tune (≥ 95 %% of frames within 50 cents) and at -14 LUFS with true peak ≤ -1 dBTP', async (name, voice) => {
-    const out = await convertMelody(request(await fixture(name), { voice }), ports);
-    expect(out.report.quality.pitchAccuracy).toBeGreaterThanOrEqual(0.95);
-    // Measure the delivered WAV independently of the pipeline's own report.
-    const wav = decodeWav(out.vocalsWav);
-    expect(wav.sampleRate).toBe(44100);
-    const loudness = measureLoudness(wav.channels, wav.sampleRate);
-    expect(Math.abs(loudness.integratedLufs - -14)).toBeLessThanOrEqual(0.5);
-    expect(loudness.truePeakDbtp).toBeLessThanOrEqual(-1 + 0.05); // 16-bit rounding of the file
-    expect(out.report.voice.id).toBe(voice);
-    expectOneSyllablePerNote(out);
-    expect(out.vocalsCompressed.bytes.length).toBeGreaterThan(1000);
-    // The MP3 decodes back to about the same length as the WAV.
-    const mp3 = await ports.decoder.decode(out.vocalsCompressed.bytes, { format: 'mp3', maxSeconds: 600 });
-    expect(mp3.channels[0].length / mp3.sampleRate).toBeCloseTo(wav.channels[0].length / wav.sampleRate, 1);
-  });
+  it.each(cases)(
+    '%s sung by the %s voice is in tune (≥ 95 %% of frames within 50 cents) and at -14 LUFS with true peak ≤ -1 dBTP',
+    async (name, voice) => {
+      const out = await convertMelody(request(await fixture(name), { voice }), ports);
+      expect(out.report.quality.pitchAccuracy).toBeGreaterThanOrEqual(0.95);
+      // Measure the delivered WAV independently of the pipeline's own report.
+      const wav = decodeWav(out.vocalsWav);
+      expect(wav.sampleRate).toBe(44100);
+      const loudness = measureLoudness(wav.channels, wav.sampleRate);
+      expect(Math.abs(loudness.integratedLufs - -14)).toBeLessThanOrEqual(0.5);
+      expect(loudness.truePeakDbtp).toBeLessThanOrEqual(-1 + 0.05); // 16-bit rounding of the file
+      expect(out.report.voice.id).toBe(voice);
+      expectOneSyllablePerNote(out);
+      expect(out.vocalsCompressed.bytes.length).toBeGreaterThan(1000);
+      // The MP3 decodes back to about the same length as the WAV.
+      const mp3 = await ports.decoder.decode(out.vocalsCompressed.bytes, { format: 'mp3', maxSeconds: 600 });
+      expect(mp3.channels[0].length / mp3.sampleRate).toBeCloseTo(wav.channels[0].length / wav.sampleRate, 1);
+    },
+  );
 
   it('writes MIDI and MusicXML that independent parsers read back with the sung notes and syllables', async () => {
     const out = await convertMelody(request(await fixture('piano-waltz')), ports);
@@ -87,28 +90,41 @@ describe('convertMelody on recorded melodies', () => {
     const notes = midi.tracks.flatMap((t) => t.notes);
     expect(notes).toHaveLength(sung.length);
     expect(notes.map((n) => n.midi)).toEqual(sung.map((n) => Math.round(n.midi)));
-    const lyricTexts = (midi.header as unknown as { meta: { type: string; text: string }[] }).meta.filter((m) => m.type === 'lyrics').map((m) => m.text);
+    const lyricTexts = (midi.header as unknown as { meta: { type: string; text: string }[] }).meta
+      .filter((m) => m.type === 'lyrics')
+      .map((m) => m.text);
     expect(lyricTexts).toHaveLength(sung.length);
     lyricTexts.forEach((text, i) => {
       if (sung[i].continuation) expect(text).toBe('+');
       else expect(text.replace(/-$/, '')).toBe(sung[i].syllable);
     });
 
-    const xml = new XMLParser({ ignoreAttributes: false, isArray: (name) => ['measure', 'note', 'lyric'].includes(name) }).parse(out.musicXml);
+    const xml = new XMLParser({ ignoreAttributes: false, isArray: (name) => ['measure', 'note', 'lyric'].includes(name) }).parse(
+      out.musicXml,
+    );
     const measures = xml['score-partwise'].part.measure as { note?: { rest?: unknown; lyric?: { text?: string }[] }[] }[];
-    const texts = measures.flatMap((m) => m.note ?? []).flatMap((n) => n.lyric ?? []).map((l) => l.text).filter((t) => t !== undefined).map(String);
+    const texts = measures
+      .flatMap((m) => m.note ?? [])
+      .flatMap((n) => n.lyric ?? [])
+      .map((l) => l.text)
+      .filter((t) => t !== undefined)
+      .map(String);
     expect(texts).toEqual(sung.filter((n) => !n.continuation).map((n) => n.syllable));
   });
 
-  it('gives the same lyrics for the same seed and different ones for another seed', async () => {
-    const audio = await fixture('voice-la');
-    const a = await convertMelody(request(audio, { seed: 11 }), ports);
-    const b = await convertMelody(request(audio, { seed: 11 }), ports);
-    const c = await convertMelody(request(audio, { seed: 12 }), ports);
-    expect(b.report.lyrics.text).toBe(a.report.lyrics.text);
-    expect(c.report.lyrics.text).not.toBe(a.report.lyrics.text);
-    expect(Buffer.from(b.vocalsWav).equals(Buffer.from(a.vocalsWav))).toBe(true);
-  }, 3 * CONVERSION_MS);
+  it(
+    'gives the same lyrics for the same seed and different ones for another seed',
+    async () => {
+      const audio = await fixture('voice-la');
+      const a = await convertMelody(request(audio, { seed: 11 }), ports);
+      const b = await convertMelody(request(audio, { seed: 11 }), ports);
+      const c = await convertMelody(request(audio, { seed: 12 }), ports);
+      expect(b.report.lyrics.text).toBe(a.report.lyrics.text);
+      expect(c.report.lyrics.text).not.toBe(a.report.lyrics.text);
+      expect(Buffer.from(b.vocalsWav).equals(Buffer.from(a.vocalsWav))).toBe(true);
+    },
+    3 * CONVERSION_MS,
+  );
 
   it('extends user lyrics with too few syllables over several notes, without a warning', async () => {
     const out = await convertMelody(request(await fixture('piano-waltz'), { lyrics: 'Summer night\nby the sea' }), ports);
@@ -136,7 +152,13 @@ describe('convertMelody on recorded melodies', () => {
     for (let i = 1; i < events.length; i++) expect(events[i].percent).toBeGreaterThanOrEqual(events[i - 1].percent);
     expect(events.at(-1)!.percent).toBe(100);
     const atStart = (stage: string) => events.find((e) => e.stage === stage)!.percent;
-    expect([atStart('pitch_extraction'), atStart('lyrics'), atStart('synthesis'), atStart('quality_check'), atStart('finalization')]).toEqual([15, 40, 70, 90, 95]);
+    expect([
+      atStart('pitch_extraction'),
+      atStart('lyrics'),
+      atStart('synthesis'),
+      atStart('quality_check'),
+      atStart('finalization'),
+    ]).toEqual([15, 40, 70, 90, 95]);
   });
 
   /** piano-waltz four times over (56 s) as a WAV: long enough (1.5–2 s to convert) that every abort below lands mid-run. */
@@ -150,52 +172,79 @@ describe('convertMelody on recorded melodies', () => {
 
   // Measured in a plain Node process on the compiled pipeline, from when each abort was due (not
   // from when its timer managed to fire: a step that blocked the event loop would delay both).
-  it('stops within 200 ms of an abort, wherever in the run it lands', async () => {
-    ensureDistBuilt();
-    const dir = await mkdtemp(join(tmpdir(), 'mv-abort-'));
-    try {
-      const file = join(dir, 'long.wav');
-      await writeFile(file, await longMelody());
-      const delays = [0, 100, 250, 400, 600, 800, 1000];
-      const { stdout } = await run(process.execPath, [fileURLToPath(new URL('../support/abort-latency.mjs', import.meta.url)), file, ...delays.map(String)]);
-      const results = JSON.parse(stdout) as { delay: number; stoppedAfterMs: number; error: string }[];
-      expect(results.map((r) => r.error)).toEqual(delays.map(() => 'ABORTED'));
-      for (const r of results) expect({ delay: r.delay, late: r.stoppedAfterMs <= 200 }).toEqual({ delay: r.delay, late: true });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 2 * CONVERSION_MS);
+  it(
+    'stops within 200 ms of an abort, wherever in the run it lands',
+    async () => {
+      ensureDistBuilt();
+      const dir = await mkdtemp(join(tmpdir(), 'mv-abort-'));
+      try {
+        const file = join(dir, 'long.wav');
+        await writeFile(file, await longMelody());
+        const delays = [0, 100, 250, 400, 600, 800, 1000];
+        const { stdout } = await run(process.execPath, [
+          fileURLToPath(new URL('../support/abort-latency.mjs', import.meta.url)),
+          file,
+          ...delays.map(String),
+        ]);
+        const results = JSON.parse(stdout) as { delay: number; stoppedAfterMs: number; error: string }[];
+        expect(results.map((r) => r.error)).toEqual(delays.map(() => 'ABORTED'));
+        for (const r of results) expect({ delay: r.delay, late: r.stoppedAfterMs <= 200 }).toEqual({ delay: r.delay, late: true });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    2 * CONVERSION_MS,
+  );
 
-  it('gives the same outputs when it yields between every slice of its long steps as when it yields every 10 ms', async () => {
-    const audio = await fixture('voice-la');
-    let yields = 0;
-    // No clock: the pipeline then yields between every two slices of work.
-    const everySlice = { decoder: ports.decoder, encoder: ports.encoder, yieldControl: () => new Promise<void>((resolve) => { yields++; setImmediate(resolve); }) };
-    const sliced = await convertMelody(request(audio), everySlice);
-    const timed = await convertMelody(request(audio), ports);
-    // Decoding, analysis, singing, the quality checks and WAV encoding all yield in slices.
-    expect(yields).toBeGreaterThan(300);
-    expect(Buffer.from(sliced.vocalsWav).equals(Buffer.from(timed.vocalsWav))).toBe(true);
-    expect(Buffer.from(sliced.midi).equals(Buffer.from(timed.midi))).toBe(true);
-    expect(sliced.musicXml).toBe(timed.musicXml);
-    expect({ ...sliced.report, timings: null }).toEqual({ ...timed.report, timings: null });
-  }, 2 * CONVERSION_MS);
+  it(
+    'gives the same outputs when it yields between every slice of its long steps as when it yields every 10 ms',
+    async () => {
+      const audio = await fixture('voice-la');
+      let yields = 0;
+      // No clock: the pipeline then yields between every two slices of work.
+      const everySlice = {
+        decoder: ports.decoder,
+        encoder: ports.encoder,
+        yieldControl: () =>
+          new Promise<void>((resolve) => {
+            yields++;
+            setImmediate(resolve);
+          }),
+      };
+      const sliced = await convertMelody(request(audio), everySlice);
+      const timed = await convertMelody(request(audio), ports);
+      // Decoding, analysis, singing, the quality checks and WAV encoding all yield in slices.
+      expect(yields).toBeGreaterThan(300);
+      expect(Buffer.from(sliced.vocalsWav).equals(Buffer.from(timed.vocalsWav))).toBe(true);
+      expect(Buffer.from(sliced.midi).equals(Buffer.from(timed.midi))).toBe(true);
+      expect(sliced.musicXml).toBe(timed.musicXml);
+      expect({ ...sliced.report, timings: null }).toEqual({ ...timed.report, timings: null });
+    },
+    2 * CONVERSION_MS,
+  );
 
   it('does no work at all for a signal that is already aborted', async () => {
     const events: ProgressEvent[] = [];
-    const error = await convertMelody(request(await fixture('voice-la')), ports, { signal: AbortSignal.abort(), onProgress: (e) => events.push(e) }).catch((e: unknown) => e);
+    const error = await convertMelody(request(await fixture('voice-la')), ports, {
+      signal: AbortSignal.abort(),
+      onProgress: (e) => events.push(e),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AbortedError);
     expect(events.map((e) => e.stage)).toEqual(['validation']);
   });
 
   it('rejects a bad request before decoding anything, with every issue listed', async () => {
-    const error = (await convertMelody(request(await fixture('voice-la'), { prompt: 'short', voice: 'tenor', seed: -1 }), ports).catch((e: unknown) => e)) as ValidationError;
+    const error = (await convertMelody(request(await fixture('voice-la'), { prompt: 'short', voice: 'tenor', seed: -1 }), ports).catch(
+      (e: unknown) => e,
+    )) as ValidationError;
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.issues.map((i) => i.code).sort()).toEqual(['INVALID_SEED', 'PROMPT_TOO_SHORT', 'UNKNOWN_VOICE']);
   });
 
   it('rejects a file that is not audio with UNSUPPORTED_FORMAT', async () => {
-    const error = (await convertMelody(request(new TextEncoder().encode('<html>not a song</html>'.repeat(50))), ports).catch((e: unknown) => e)) as ValidationError;
+    const error = (await convertMelody(request(new TextEncoder().encode('<html>not a song</html>'.repeat(50))), ports).catch(
+      (e: unknown) => e,
+    )) as ValidationError;
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.reason).toBe('UNSUPPORTED_FORMAT');
   });

@@ -40,10 +40,17 @@ async function probe(path: string): Promise<{ status: number; body: Record<strin
 describe('health probes', () => {
   it('reports live, ready and the details when every dependency is up', async () => {
     expect(await probe('/health/live')).toEqual({ status: 200, body: { status: 'ok' } });
-    expect(await probe('/health/ready')).toEqual({ status: 200, body: { status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } } });
+    expect(await probe('/health/ready')).toEqual({
+      status: 200,
+      body: { status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } },
+    });
     const details = await probe('/health');
     expect(details.status).toBe(200);
-    expect(details.body).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true }, migrations: { ok: true } }, queue: { waiting: 0, active: 0 } });
+    expect(details.body).toMatchObject({
+      status: 'ok',
+      checks: { postgres: { ok: true }, redis: { ok: true }, migrations: { ok: true } },
+      queue: { waiting: 0, active: 0 },
+    });
   });
 
   it('turns 503 while Redis is unreachable and 200 once it is back, and stays live', async () => {
@@ -53,30 +60,51 @@ describe('health probes', () => {
     expect((await probe('/health')).body).toMatchObject({ checks: { redis: { ok: false, error: expect.any(String) } } });
     expect((await probe('/health/live')).status).toBe(200);
     await api.services.redis.connect();
-    await eventually('readiness turns 200', () => probe('/health/ready'), { until: (answer) => answer.status === 200, timeoutMs: 15_000, intervalMs: 100 });
+    await eventually('readiness turns 200', () => probe('/health/ready'), {
+      until: (answer) => answer.status === 200,
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
   });
 
   it('turns 503 while PostgreSQL refuses this database and 200 once it takes connections again', async () => {
     await admin.raw(`alter database "${databaseName}" allow_connections false`);
     await admin.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [databaseName]);
     const started = Date.now();
-    await eventually('readiness turns 503', () => probe('/health/ready'), { until: (answer) => answer.status === 503, timeoutMs: 15_000, intervalMs: 100 });
+    await eventually('readiness turns 503', () => probe('/health/ready'), {
+      until: (answer) => answer.status === 503,
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     // The probe answers within its check timeout, not after the pool's connection timeout.
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await probe('/health/ready')).body).toMatchObject({ checks: { postgres: 'down', redis: 'ok' } });
     expect((await probe('/health/live')).status).toBe(200);
     await admin.raw(`alter database "${databaseName}" allow_connections true`);
-    await eventually('readiness turns 200', () => probe('/health/ready'), { until: (answer) => answer.status === 200, timeoutMs: 15_000, intervalMs: 100 });
+    await eventually('readiness turns 200', () => probe('/health/ready'), {
+      until: (answer) => answer.status === 200,
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
   });
 
   it('turns 503 while a migration is pending', async () => {
     const connection = api.services.orm.em.getConnection();
-    const [last] = await connection.execute<{ id: number; name: string; executed_at: Date }[]>('select * from mikro_orm_migrations order by id desc limit 1');
+    const [last] = await connection.execute<{ id: number; name: string; executed_at: Date }[]>(
+      'select * from mikro_orm_migrations order by id desc limit 1',
+    );
     await connection.execute('delete from mikro_orm_migrations where id = ?', [last.id]);
     try {
-      expect(await probe('/health/ready')).toEqual({ status: 503, body: { status: 'unavailable', checks: { postgres: 'ok', redis: 'ok', migrations: 'down' } } });
+      expect(await probe('/health/ready')).toEqual({
+        status: 503,
+        body: { status: 'unavailable', checks: { postgres: 'ok', redis: 'ok', migrations: 'down' } },
+      });
     } finally {
-      await connection.execute('insert into mikro_orm_migrations (id, name, executed_at) values (?, ?, ?)', [last.id, last.name, last.executed_at]);
+      await connection.execute('insert into mikro_orm_migrations (id, name, executed_at) values (?, ?, ?)', [
+        last.id,
+        last.name,
+        last.executed_at,
+      ]);
     }
     expect((await probe('/health/ready')).status).toBe(200);
   });
@@ -116,28 +144,43 @@ describe('GET /metrics', () => {
 
   it('counts and times GraphQL operations by name and outcome, and HTTP requests by route', async () => {
     const before = await scrape();
-    const count = (families: typeof before, labels: Record<string, string>) => sampleValue(families, 'melody_graphql_operations_total', labels) ?? 0;
+    const count = (families: typeof before, labels: Record<string, string>) =>
+      sampleValue(families, 'melody_graphql_operations_total', labels) ?? 0;
     // `Quota` is a documented operation (schema/operations): its own label.
     await postGraphQL(api, 'query Quota { __typename }');
     await postGraphQL(api, 'query Quota { __typename }');
     await postGraphQL(api, 'query ProbeBroken { notAField }');
     await probe('/health/ready');
     const after = await scrape();
-    expect(count(after, { operation: 'Quota', type: 'query', outcome: 'ok' }) - count(before, { operation: 'Quota', type: 'query', outcome: 'ok' })).toBe(2);
+    expect(
+      count(after, { operation: 'Quota', type: 'query', outcome: 'ok' }) -
+        count(before, { operation: 'Quota', type: 'query', outcome: 'ok' }),
+    ).toBe(2);
     expect(sampleValue(after, 'melody_graphql_operation_duration_seconds_count', { operation: 'Quota', type: 'query' })).toBe(2);
     // An operation that fails validation never resolves: it is counted as an error without a type.
-    expect(count(after, { operation: 'anonymous', outcome: 'error' }) - count(before, { operation: 'anonymous', outcome: 'error' })).toBe(1);
-    expect((sampleValue(after, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0) - (sampleValue(before, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0)).toBe(2);
-    expect(sampleValue(after, 'melody_http_requests_total', { method: 'GET', route: '/health/ready', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(count(after, { operation: 'anonymous', outcome: 'error' }) - count(before, { operation: 'anonymous', outcome: 'error' })).toBe(
+      1,
+    );
+    expect(
+      (sampleValue(after, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0) -
+        (sampleValue(before, 'melody_http_requests_total', { method: 'POST', route: '/graphql', status: '200' }) ?? 0),
+    ).toBe(2);
+    expect(
+      sampleValue(after, 'melody_http_requests_total', { method: 'GET', route: '/health/ready', status: '200' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('labels operations by name only for documented operations: any other name is "other", so clients cannot grow /metrics', async () => {
     const before = await scrape();
-    const count = (families: typeof before, labels: Record<string, string>) => sampleValue(families, 'melody_graphql_operations_total', labels) ?? 0;
+    const count = (families: typeof before, labels: Record<string, string>) =>
+      sampleValue(families, 'melody_graphql_operations_total', labels) ?? 0;
     const names = Array.from({ length: 50 }, (_, index) => `Probe${index}`);
     for (const name of names) await postGraphQL(api, `query ${name} { __typename }`);
     const after = await scrape();
-    expect(count(after, { operation: 'other', type: 'query', outcome: 'ok' }) - count(before, { operation: 'other', type: 'query', outcome: 'ok' })).toBe(names.length);
+    expect(
+      count(after, { operation: 'other', type: 'query', outcome: 'ok' }) -
+        count(before, { operation: 'other', type: 'query', outcome: 'ok' }),
+    ).toBe(names.length);
     const text = await (await fetch(`${api.url}/metrics`)).text();
     for (const name of names) expect(text).not.toContain(`operation="${name}"`);
   });
@@ -154,7 +197,11 @@ describe('with METRICS_TOKEN set', () => {
   it('answers /metrics and the detailed /health only with the token, and keeps the probes open', async () => {
     for (const path of ['/metrics', '/health']) {
       const without = await fetch(`${guarded.url}${path}`);
-      expect({ path, status: without.status, code: ((await without.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code }).toEqual({ path, status: 401, code: 'UNAUTHENTICATED' });
+      expect({
+        path,
+        status: without.status,
+        code: ((await without.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
+      }).toEqual({ path, status: 401, code: 'UNAUTHENTICATED' });
       const wrong = await fetch(`${guarded.url}${path}`, { headers: { authorization: 'Bearer operators-only-tokeN' } });
       expect({ path, status: wrong.status }).toEqual({ path, status: 401 });
       await wrong.arrayBuffer();
@@ -181,11 +228,24 @@ describe('a worker process with METRICS_PORT', () => {
     const worker = await startServiceProcess(cleanup, {
       name: 'worker-metrics',
       mode: 'worker',
-      env: { NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: api.config.redisUrl, REDIS_PREFIX: api.config.redisPrefix, STORAGE_DIR: api.storageDir, JWT_SECRET: api.config.jwtSecret, METRICS_PORT: String(port), HOST: '127.0.0.1' },
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: api.config.redisUrl,
+        REDIS_PREFIX: api.config.redisPrefix,
+        STORAGE_DIR: api.storageDir,
+        JWT_SECRET: api.config.jwtSecret,
+        METRICS_PORT: String(port),
+        HOST: '127.0.0.1',
+      },
     });
     const base = `http://127.0.0.1:${port}`;
     // "Worker started" (what the harness waits for) comes just before the metrics server listens.
-    await eventually('the worker\'s metrics server is live', async () => (await fetch(`${base}/health/live`)).status, { until: (status) => status === 200, timeoutMs: 15_000, intervalMs: 100 });
+    await eventually("the worker's metrics server is live", async () => (await fetch(`${base}/health/live`)).status, {
+      until: (status) => status === 200,
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     const env = { config: api.config, services: api.services, worker: null as never, storageDir: api.storageDir } satisfies WorkerEnv;
     const conversion = await insertPendingConversion(env);
@@ -193,11 +253,15 @@ describe('a worker process with METRICS_PORT', () => {
     await enqueue(env, conversion.id);
     expect(await progress.final(60_000)).toMatchObject({ status: 'COMPLETED' });
     // The job's counters are updated just after the final event is published.
-    const families = await eventually('the completed job is counted', async () => parsePrometheusText(await (await fetch(`${base}/metrics`)).text()), {
-      until: (now) => sampleValue(now, 'melody_jobs_completed_total', { outcome: 'COMPLETED' }) === 1,
-      timeoutMs: 5000,
-      intervalMs: 100,
-    });
+    const families = await eventually(
+      'the completed job is counted',
+      async () => parsePrometheusText(await (await fetch(`${base}/metrics`)).text()),
+      {
+        until: (now) => sampleValue(now, 'melody_jobs_completed_total', { outcome: 'COMPLETED' }) === 1,
+        timeoutMs: 5000,
+        intervalMs: 100,
+      },
+    );
     expect(sampleValue(families, 'melody_jobs_completed_total', { outcome: 'COMPLETED', role: 'worker' })).toBe(1);
     for (const stage of ['VALIDATION', 'PITCH_EXTRACTION', 'LYRICS', 'SYNTHESIS', 'QUALITY_CHECK', 'FINALIZATION', 'job']) {
       expect([stage, sampleValue(families, 'melody_job_duration_seconds_count', { stage })]).toEqual([stage, 1]);
@@ -209,7 +273,9 @@ describe('a worker process with METRICS_PORT', () => {
 
 describe('the strict exposition parser', () => {
   it('accepts well-formed text and reads escaped label values', () => {
-    const families = parsePrometheusText('# HELP a_total A.\n# TYPE a_total counter\na_total{x="q\\"uo\\\\te\\n"} 3\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1.5\nh_count 2\n');
+    const families = parsePrometheusText(
+      '# HELP a_total A.\n# TYPE a_total counter\na_total{x="q\\"uo\\\\te\\n"} 3\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1.5\nh_count 2\n',
+    );
     expect(sampleValue(families, 'a_total', { x: 'q"uo\\te\n' })).toBe(3);
   });
 

@@ -33,7 +33,10 @@ describe('readiness with a Redis that stops and restarts', () => {
     expect(await ready()).toEqual({ status: 200, body: { status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } } });
     await redis.kill();
     await eventually('readiness turns 503', ready, { until: (answer) => answer.status === 503, timeoutMs: 20_000, intervalMs: 100 });
-    expect(await ready()).toEqual({ status: 503, body: { status: 'unavailable', checks: { postgres: 'ok', redis: 'down', migrations: 'ok' } } });
+    expect(await ready()).toEqual({
+      status: 503,
+      body: { status: 'unavailable', checks: { postgres: 'ok', redis: 'down', migrations: 'ok' } },
+    });
     expect((await fetch(`${api.url}/health/live`)).status).toBe(200);
     await redis.start();
     await eventually('readiness turns 200 again', ready, { until: (answer) => answer.status === 200, timeoutMs: 20_000, intervalMs: 100 });

@@ -12,7 +12,17 @@ import { join, resolve } from 'node:path';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
-import { CONVERT_MUTATION, leftovers, postGraphQL, startApi, uploadConversion, type ApiEnv, type ConvertPayload, type GraphQLResponse, type Leftovers } from '../support/api-harness.js';
+import {
+  CONVERT_MUTATION,
+  leftovers,
+  postGraphQL,
+  startApi,
+  uploadConversion,
+  type ApiEnv,
+  type ConvertPayload,
+  type GraphQLResponse,
+  type Leftovers,
+} from '../support/api-harness.js';
 import { Cleanup, uniqueSuffix } from '../support/service-harness.js';
 import { progressClient } from '../support/progress-client.js';
 import { eventually } from '../support/eventually.js';
@@ -69,7 +79,12 @@ async function checkAcceptedAndClean(response: GraphQLResponse<ConvertPayload>, 
   expect(during.files).toEqual([...before.files, storageKeys.input(id)].sort());
   expect({ jobs: during.jobs, waiting: during.waiting }).toEqual({ jobs: before.jobs + 1, waiting: before.waiting + 1 });
 
-  const cancel = await postGraphQL<{ cancelConversion: { conversion: { status: string }; userErrors: unknown[] } }>(api, CANCEL, { id: payload.conversion!.id }, token);
+  const cancel = await postGraphQL<{ cancelConversion: { conversion: { status: string }; userErrors: unknown[] } }>(
+    api,
+    CANCEL,
+    { id: payload.conversion!.id },
+    token,
+  );
   expect(cancel.body.data!.cancelConversion).toEqual({ conversion: { status: 'CANCELLED' }, userErrors: [] });
   await api.services.orm.em.getConnection().execute('delete from "conversions" where "id" = ?', [id]);
   expect(traces(await leftovers(api))).toEqual(traces(before));
@@ -111,64 +126,77 @@ async function expectOversizeRefused(token: string, before: Leftovers, bytes: Ui
     expect(CLOSED_EARLY).toContain(outcome.closed);
   }
   const expected = traces(before);
-  await eventually(`nothing is left behind (before: ${JSON.stringify(expected)})`, async () => JSON.stringify(traces(await leftovers(api))), {
-    until: (now) => now === JSON.stringify(expected),
-    timeoutMs: 60_000,
-  });
+  await eventually(
+    `nothing is left behind (before: ${JSON.stringify(expected)})`,
+    async () => JSON.stringify(traces(await leftovers(api))),
+    {
+      until: (now) => now === JSON.stringify(expected),
+      timeoutMs: 60_000,
+    },
+  );
   const { body } = await postGraphQL<{ quota: { daily: { used: number } } }>(api, '{ quota { daily { used } } }', {}, token);
   expect(body.data?.quota.daily.used).toBe(0);
 }
 
 describe('the hostile audio corpus through the convertMelody mutation', () => {
-  it.each(HOSTILE_AUDIO.map((item) => [item.id, item.what, item] as const))('%s (%s) gets its stated answer and leaves nothing behind', async (_id, _what, item) => {
-    const token = api.token(`hostile-${item.id}-${uniqueSuffix()}`);
-    const before = await leftovers(api);
-    if (!item.expected.accepted && item.expected.code === 'FILE_TOO_LARGE') {
-      await expectOversizeRefused(token, before, bytesOf(item), item.fileName);
-      await expectAlive();
-      return;
-    }
-    const response = await uploadConversion(api, { token, file: { bytes: bytesOf(item), name: item.fileName } });
-    expectAnswer(response, item.expected, 'audio');
-    if (item.expected.accepted) {
-      const row = await checkAcceptedAndClean(response, token, before);
-      if (item.id === 'path-traversal-name') {
-        expect(row.input.fileName).toBe('passwd.wav');
-        // Nothing was written where the raw name points, relative to the storage directory or its input.
-        for (const base of [api.storageDir, join(api.storageDir, 'conversions', row.id)]) {
-          await expect(access(resolve(base, item.fileName))).rejects.toMatchObject({ code: 'ENOENT' });
-        }
+  it.each(HOSTILE_AUDIO.map((item) => [item.id, item.what, item] as const))(
+    '%s (%s) gets its stated answer and leaves nothing behind',
+    async (_id, _what, item) => {
+      const token = api.token(`hostile-${item.id}-${uniqueSuffix()}`);
+      const before = await leftovers(api);
+      if (!item.expected.accepted && item.expected.code === 'FILE_TOO_LARGE') {
+        await expectOversizeRefused(token, before, bytesOf(item), item.fileName);
+        await expectAlive();
+        return;
       }
-    } else {
-      expect(traces(await leftovers(api))).toEqual(traces(before));
-    }
-    await expectAlive();
-  }, 180_000);
+      const response = await uploadConversion(api, { token, file: { bytes: bytesOf(item), name: item.fileName } });
+      expectAnswer(response, item.expected, 'audio');
+      if (item.expected.accepted) {
+        const row = await checkAcceptedAndClean(response, token, before);
+        if (item.id === 'path-traversal-name') {
+          expect(row.input.fileName).toBe('passwd.wav');
+          // Nothing was written where the raw name points, relative to the storage directory or its input.
+          for (const base of [api.storageDir, join(api.storageDir, 'conversions', row.id)]) {
+            await expect(access(resolve(base, item.fileName))).rejects.toMatchObject({ code: 'ENOENT' });
+          }
+        }
+      } else {
+        expect(traces(await leftovers(api))).toEqual(traces(before));
+      }
+      await expectAlive();
+    },
+    180_000,
+  );
 });
 
 describe('the hostile text corpus through the convertMelody mutation', () => {
-  it.each(HOSTILE_TEXT.map((item) => [item.id, item.what, item] as const))('%s (%s) gets its stated answer and leaves nothing behind', async (_id, _what, item) => {
-    const token = api.token(`text-${item.id}-${uniqueSuffix()}`);
-    const before = await leftovers(api);
-    const response = await uploadConversion(api, { token, file: { bytes: melodyWav(), name: 'melody.wav' }, input: item.input });
-    const field = Object.keys(item.input).find((key) => key === 'prompt' || key === 'lyrics') ?? null;
-    expectAnswer(response, item.expected, field);
-    if (item.expected.accepted) {
-      const row = await checkAcceptedAndClean(response, token, before);
-      expect({ prompt: row.prompt, lyrics: row.lyrics }).toEqual(item.clean);
-      // eslint-disable-next-line no-control-regex -- the point is that none are stored
-      for (const text of [row.prompt, row.lyrics ?? '']) expect(text).not.toMatch(/[<>\u0000-\u0009\u000b-\u001f\u007f]/);
-    } else {
-      expect(traces(await leftovers(api))).toEqual(traces(before));
-    }
-    await expectAlive();
-  }, 60_000);
+  it.each(HOSTILE_TEXT.map((item) => [item.id, item.what, item] as const))(
+    '%s (%s) gets its stated answer and leaves nothing behind',
+    async (_id, _what, item) => {
+      const token = api.token(`text-${item.id}-${uniqueSuffix()}`);
+      const before = await leftovers(api);
+      const response = await uploadConversion(api, { token, file: { bytes: melodyWav(), name: 'melody.wav' }, input: item.input });
+      const field = Object.keys(item.input).find((key) => key === 'prompt' || key === 'lyrics') ?? null;
+      expectAnswer(response, item.expected, field);
+      if (item.expected.accepted) {
+        const row = await checkAcceptedAndClean(response, token, before);
+        expect({ prompt: row.prompt, lyrics: row.lyrics }).toEqual(item.clean);
+        // eslint-disable-next-line no-control-regex -- the point is that none are stored
+        for (const text of [row.prompt, row.lyrics ?? '']) expect(text).not.toMatch(/[<>\u0000-\u0009\u000b-\u001f\u007f]/);
+      } else {
+        expect(traces(await leftovers(api))).toEqual(traces(before));
+      }
+      await expectAlive();
+    },
+    60_000,
+  );
 });
 
 /** A multipart body written byte by byte, so the `operations` field can carry bytes that are not UTF-8. */
 function rawMultipart(operations: Buffer, file: { bytes: Uint8Array; name: string }): { body: Buffer; contentType: string } {
   const boundary = `----hostile${uniqueSuffix()}`;
-  const part = (headers: string, content: Buffer | Uint8Array) => Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n')]);
+  const part = (headers: string, content: Buffer | Uint8Array) =>
+    Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n')]);
   const body = Buffer.concat([
     part('Content-Disposition: form-data; name="operations"', operations),
     part('Content-Disposition: form-data; name="map"', Buffer.from(JSON.stringify({ 0: ['variables.input.audio'] }))),
@@ -179,7 +207,11 @@ function rawMultipart(operations: Buffer, file: { bytes: Uint8Array; name: strin
 }
 
 async function send(body: Buffer | string, contentType: string, token: string): Promise<GraphQLResponse<ConvertPayload>> {
-  const response = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType, 'apollo-require-preflight': 'true', authorization: `Bearer ${token}` }, body });
+  const response = await fetch(`${api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, 'apollo-require-preflight': 'true', authorization: `Bearer ${token}` },
+    body,
+  });
   const text = await response.text();
   let parsed: GraphQLResponse<ConvertPayload>['body'];
   try {
@@ -193,7 +225,10 @@ async function send(body: Buffer | string, contentType: string, token: string): 
 /** `{"query": …, "variables": {"input": {…, "prompt": "…<bytes>…"}}}` with `bytes` spliced in raw. */
 function operationsWithRawPrompt(bytes: number[]): Buffer {
   const marker = 'RAW_BYTES_HERE';
-  const json = JSON.stringify({ query: CONVERT_MUTATION, variables: { input: { prompt: `a song about the sea ${marker} at night`, genre: 'ballad', mood: 'calm', audio: null } } });
+  const json = JSON.stringify({
+    query: CONVERT_MUTATION,
+    variables: { input: { prompt: `a song about the sea ${marker} at night`, genre: 'ballad', mood: 'calm', audio: null } },
+  });
   const [head, tail] = json.split(marker);
   return Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]);
 }
@@ -234,7 +269,12 @@ describe('hostile requests', () => {
       id: 'oversized-multipart-document',
       what: 'a convertMelody upload whose operations document is 17 kB',
       send: (token) => {
-        const operations = Buffer.from(JSON.stringify({ query: `${CONVERT_MUTATION}\n# ${'x'.repeat(17 * 1024)}`, variables: { input: { prompt: GOOD_PROMPT, genre: 'pop', mood: 'calm', audio: null } } }));
+        const operations = Buffer.from(
+          JSON.stringify({
+            query: `${CONVERT_MUTATION}\n# ${'x'.repeat(17 * 1024)}`,
+            variables: { input: { prompt: GOOD_PROMPT, genre: 'pop', mood: 'calm', audio: null } },
+          }),
+        );
         const { body, contentType } = rawMultipart(operations, { bytes: melodyWav(), name: 'melody.wav' });
         return send(body, contentType, token);
       },
@@ -244,7 +284,12 @@ describe('hostile requests', () => {
     {
       id: 'deep-query',
       what: 'a query 6 fields deep (limit 5 here: no path of the schema reaches the default 10)',
-      send: (token) => send(JSON.stringify({ query: '{ history(first: 1) { edges { node { result { melody { key } } } } } }' }), 'application/json', token),
+      send: (token) =>
+        send(
+          JSON.stringify({ query: '{ history(first: 1) { edges { node { result { melody { key } } } } } }' }),
+          'application/json',
+          token,
+        ),
       status: 400,
       code: 'QUERY_TOO_DEEP',
     },
@@ -258,21 +303,39 @@ describe('hostile requests', () => {
     {
       id: 'deep-variables',
       what: 'variables nested 100,000 arrays deep',
-      send: (token) => send(`{"query":"query($n: Int) { history(first: $n) { edges { node { id } } } }","variables":{"n":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`, 'application/json', token),
+      send: (token) =>
+        send(
+          `{"query":"query($n: Int) { history(first: $n) { edges { node { id } } } }","variables":{"n":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`,
+          'application/json',
+          token,
+        ),
       status: 400,
       code: 'BAD_USER_INPUT',
     },
     {
       id: 'wrong-variable-type',
       what: 'a convertMelody JSON request whose audio variable is null (not an upload)',
-      send: (token) => send(JSON.stringify({ query: CONVERT_MUTATION, variables: { input: { prompt: GOOD_PROMPT, genre: 'pop', mood: 'calm', audio: null } } }), 'application/json', token),
+      send: (token) =>
+        send(
+          JSON.stringify({
+            query: CONVERT_MUTATION,
+            variables: { input: { prompt: GOOD_PROMPT, genre: 'pop', mood: 'calm', audio: null } },
+          }),
+          'application/json',
+          token,
+        ),
       status: 400,
       code: 'BAD_USER_INPUT',
     },
     {
       id: 'deep-list-argument',
       what: 'a query argument of 3,000 nested lists (within the size limit)',
-      send: (token) => send(JSON.stringify({ query: `{ history(first: ${'['.repeat(3000)}1${']'.repeat(3000)}) { edges { node { id } } } }` }), 'application/json', token),
+      send: (token) =>
+        send(
+          JSON.stringify({ query: `{ history(first: ${'['.repeat(3000)}1${']'.repeat(3000)}) { edges { node { id } } } }` }),
+          'application/json',
+          token,
+        ),
       status: 400,
       code: 'QUERY_TOO_DEEP',
     },
@@ -290,10 +353,14 @@ describe('hostile requests', () => {
         const one = { query: CONVERT_MUTATION, variables: { input: { prompt: GOOD_PROMPT, genre: 'pop', mood: 'calm', audio: null } } };
         const operations = Buffer.from(JSON.stringify([one, one]));
         const boundary = `----hostile${uniqueSuffix()}`;
-        const part = (headers: string, content: Buffer | Uint8Array) => Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n')]);
+        const part = (headers: string, content: Buffer | Uint8Array) =>
+          Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n')]);
         const body = Buffer.concat([
           part('Content-Disposition: form-data; name="operations"', operations),
-          part('Content-Disposition: form-data; name="map"', Buffer.from(JSON.stringify({ 0: ['0.variables.input.audio', '1.variables.input.audio'] }))),
+          part(
+            'Content-Disposition: form-data; name="map"',
+            Buffer.from(JSON.stringify({ 0: ['0.variables.input.audio', '1.variables.input.audio'] })),
+          ),
           part('Content-Disposition: form-data; name="0"; filename="melody.wav"\r\nContent-Type: audio/wav', melodyWav()),
           Buffer.from(`--${boundary}--\r\n`),
         ]);
@@ -306,7 +373,12 @@ describe('hostile requests', () => {
 
   it('refuses the brace bomb over graphql-ws too, before parsing, and the socket keeps serving', async () => {
     const client = progressClient(cleanup, api.url, api.token(`ws-${uniqueSuffix()}`));
-    const errors = await new Promise<unknown>((resolve) => client.subscribe({ query: `subscription ${nestedBraces(2000)}` }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }));
+    const errors = await new Promise<unknown>((resolve) =>
+      client.subscribe(
+        { query: `subscription ${nestedBraces(2000)}` },
+        { next: () => undefined, error: resolve, complete: () => resolve('completed') },
+      ),
+    );
     expect(errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP', nesting: 2001 }) })]);
     const next = await new Promise<unknown>((resolve) => {
       let data: unknown;
@@ -316,16 +388,21 @@ describe('hostile requests', () => {
     await expectAlive();
   });
 
-  it.each(cases.map((c) => [c.id, c.what, c] as const))('%s (%s) is refused with its stated code and leaves nothing behind', async (_id, _what, c) => {
-    const token = api.token(`request-${c.id}-${uniqueSuffix()}`);
-    const before = await leftovers(api);
-    const response = await c.send(token);
-    expect(response.status).toBe(c.status);
-    const code = response.status === 200 ? response.body.data?.convertMelody.userErrors[0]?.code : response.body.errors?.[0]?.extensions?.code;
-    expect({ code, body: code === c.code ? null : response.body }).toEqual({ code: c.code, body: null });
-    expect(traces(await leftovers(api))).toEqual(traces(before));
-    await expectAlive();
-  }, 60_000);
+  it.each(cases.map((c) => [c.id, c.what, c] as const))(
+    '%s (%s) is refused with its stated code and leaves nothing behind',
+    async (_id, _what, c) => {
+      const token = api.token(`request-${c.id}-${uniqueSuffix()}`);
+      const before = await leftovers(api);
+      const response = await c.send(token);
+      expect(response.status).toBe(c.status);
+      const code =
+        response.status === 200 ? response.body.data?.convertMelody.userErrors[0]?.code : response.body.errors?.[0]?.extensions?.code;
+      expect({ code, body: code === c.code ? null : response.body }).toEqual({ code: c.code, body: null });
+      expect(traces(await leftovers(api))).toEqual(traces(before));
+      await expectAlive();
+    },
+    60_000,
+  );
 });
 
 describe('accepted hostile input through a worker', () => {
@@ -345,7 +422,11 @@ describe('accepted hostile input through a worker', () => {
     const markup = HOSTILE_TEXT.find((item) => item.id === 'prompt-lyrics-control-markup')!;
     const traversal = HOSTILE_AUDIO.find((item) => item.id === 'path-traversal-name')!;
     const token = env.token(`worker-${uniqueSuffix()}`);
-    const response = await uploadConversion(env, { token, file: { bytes: bytesOf(traversal), name: traversal.fileName }, input: markup.input });
+    const response = await uploadConversion(env, {
+      token,
+      file: { bytes: bytesOf(traversal), name: traversal.fileName },
+      input: markup.input,
+    });
     expect(response.body.data!.convertMelody.userErrors).toEqual([]);
     const id = conversionUuidFromId(response.body.data!.convertMelody.conversion!.id)!;
 
@@ -360,7 +441,10 @@ describe('accepted hostile input through a worker', () => {
     const files = (await leftovers(env)).files;
     expect(files.length).toBeGreaterThan(1);
     for (const file of files) expect(file.startsWith(`${storageKeys.dir(id)}/`)).toBe(true);
-    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { input: { fileName: string }; lyrics: { text: string } };
+    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as {
+      input: { fileName: string };
+      lyrics: { text: string };
+    };
     expect(report.input.fileName).toBe('passwd.wav');
     expect(report.lyrics.text).not.toMatch(/[<>]/);
   }, 180_000);

@@ -19,7 +19,12 @@ function request(audio: Uint8Array, extra: Partial<ConvertRequest> = {}): Conver
 }
 
 /** What convertMelody answered, in the table's terms, plus the outputs of an accepted run. */
-async function verdictOf(req: ConvertRequest): Promise<{ verdict: HostileVerdict; warnings: string[]; issues: string[]; report?: Awaited<ReturnType<typeof convertMelody>>['report'] }> {
+async function verdictOf(req: ConvertRequest): Promise<{
+  verdict: HostileVerdict;
+  warnings: string[];
+  issues: string[];
+  report?: Awaited<ReturnType<typeof convertMelody>>['report'];
+}> {
   try {
     const out = await convertMelody(req, ports);
     const warnings = out.report.warnings.map((w) => w.code);
@@ -42,24 +47,32 @@ function expectVerdict(actual: Awaited<ReturnType<typeof verdictOf>>, expected: 
 describe('the hostile audio corpus through convertMelody', () => {
   const items = HOSTILE_AUDIO.filter((item) => !item.serviceOnly);
 
-  it.each(items.map((item) => [item.id, item.what, item] as const))('%s (%s) gets its stated answer', async (_id, _what, item) => {
-    const result = await verdictOf(request(await item.bytes(), { fileName: item.fileName }));
-    expectVerdict(result, item.expected);
-    if (item.expected.accepted) {
-      // A real conversion came out: notes were found and the vocals have a measured loudness.
-      expect(result.report!.melody.noteCount).toBeGreaterThan(0);
-      expect(result.report!.quality.integratedLufs).not.toBeNull();
-    }
-  }, 120_000);
+  it.each(items.map((item) => [item.id, item.what, item] as const))(
+    '%s (%s) gets its stated answer',
+    async (_id, _what, item) => {
+      const result = await verdictOf(request(await item.bytes(), { fileName: item.fileName }));
+      expectVerdict(result, item.expected);
+      if (item.expected.accepted) {
+        // A real conversion came out: notes were found and the vocals have a measured loudness.
+        expect(result.report!.melody.noteCount).toBeGreaterThan(0);
+        expect(result.report!.quality.integratedLufs).not.toBeNull();
+      }
+    },
+    120_000,
+  );
 });
 
 describe('the hostile text corpus through convertMelody', () => {
-  it.each(HOSTILE_TEXT.map((item) => [item.id, item.what, item] as const))('%s (%s) gets its stated answer', async (_id, _what, item) => {
-    const result = await verdictOf(request(melodyWav(), { fileName: 'melody.wav', ...item.input }));
-    expectVerdict(result, item.expected);
-    if (item.clean?.lyrics !== undefined) {
-      // The sung text is the cleaned lyrics: no markup or control characters reach the score.
-      expect(result.report!.lyrics.text.replace(/\s+/g, ' ').trim()).toBe(item.clean.lyrics);
-    }
-  }, 120_000);
+  it.each(HOSTILE_TEXT.map((item) => [item.id, item.what, item] as const))(
+    '%s (%s) gets its stated answer',
+    async (_id, _what, item) => {
+      const result = await verdictOf(request(melodyWav(), { fileName: 'melody.wav', ...item.input }));
+      expectVerdict(result, item.expected);
+      if (item.clean?.lyrics !== undefined) {
+        // The sung text is the cleaned lyrics: no markup or control characters reach the score.
+        expect(result.report!.lyrics.text.replace(/\s+/g, ' ').trim()).toBe(item.clean.lyrics);
+      }
+    },
+    120_000,
+  );
 });

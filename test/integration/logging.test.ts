@@ -76,11 +76,20 @@ describe('request-scoped logs', () => {
     }
   });
 
-  it('stamp a job\'s lines with its conversion id', async () => {
+  it("stamp a job's lines with its conversion id", async () => {
     lines.length = 0;
     const conversionId = randomUUID();
-    const processor = createConversionProcessor({ config, orm: services.orm, storage: services.storage, pubsub: services.pubsub, logger: services.logger.child({ component: 'worker' }) });
-    await expect(processor.process({ id: conversionId, data: { conversionId }, options: {} })).resolves.toEqual({ conversionId, status: 'SKIPPED' });
+    const processor = createConversionProcessor({
+      config,
+      orm: services.orm,
+      storage: services.storage,
+      pubsub: services.pubsub,
+      logger: services.logger.child({ component: 'worker' }),
+    });
+    await expect(processor.process({ id: conversionId, data: { conversionId }, options: {} })).resolves.toEqual({
+      conversionId,
+      status: 'SKIPPED',
+    });
     const entries = parsed();
     expect(entries.length).toBeGreaterThan(0);
     for (const entry of entries) expect(entry).toMatchObject({ conversionId, jobId: conversionId });
@@ -93,7 +102,10 @@ describe('redaction', () => {
   it.each(['production', 'test'] as const)('removes tokens, credentials and link signatures from %s lines', (env) => {
     const captured: string[] = [];
     const logger = capturingLogger({ env, logLevel: 'info' }, captured);
-    const link = signedPath({ urlSigningSecret: 'x'.repeat(32), signedUrlTtlSeconds: 60, publicUrl: 'http://localhost' }, 'conversions/abc/vocals.wav');
+    const link = signedPath(
+      { urlSigningSecret: 'x'.repeat(32), signedUrlTtlSeconds: 60, publicUrl: 'http://localhost' },
+      'conversions/abc/vocals.wav',
+    );
     const sig = new URL(link, 'http://localhost').searchParams.get('sig')!;
     logger.child({ requestId: 'req-1' }).warn(`Request with Bearer ${token} failed`, {
       headers: { authorization: `Bearer ${token}`, accept: 'audio/wav' },
@@ -110,7 +122,8 @@ describe('redaction', () => {
     expect(line).toContain('conversions/abc/vocals.wav');
     expect(line).toContain('audio/wav');
     expect(line).toContain('req-1');
-    if (env === 'production') expect(JSON.parse(line)).toMatchObject({ level: 'warn', message: 'Request with Bearer [redacted] failed', requestId: 'req-1' });
+    if (env === 'production')
+      expect(JSON.parse(line)).toMatchObject({ level: 'warn', message: 'Request with Bearer [redacted] failed', requestId: 'req-1' });
     else expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} warn +\[api\] Request with Bearer \[redacted\] failed /);
   });
 });

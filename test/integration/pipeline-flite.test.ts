@@ -16,7 +16,11 @@ import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 
 const MELODY = new Uint8Array(readFileSync(join(MELODY_FIXTURE_DIR, 'voice-la.flac')));
 const REQUEST = { audio: MELODY, fileName: 'voice-la.flac', prompt: 'a summer night by the sea', genre: 'pop', mood: 'happy', seed: 3 };
-const ports = (flite: boolean): ConvertPorts => ({ decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), flite: flite ? loadFliteProgram() : undefined });
+const ports = (flite: boolean): ConvertPorts => ({
+  decoder: createFfmpegDecoder(),
+  encoder: createFfmpegEncoder(),
+  flite: flite ? loadFliteProgram() : undefined,
+});
 
 describe('the pipeline with the flite engine', () => {
   it.each(['high', 'low'])('sings with flite by default (%s voice) at -14 LUFS, under -1 dBTP and on pitch', async (voice) => {
@@ -35,9 +39,16 @@ describe('the pipeline with the flite engine', () => {
     // (module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (memory (export "memory") 1)
     //   (func (export "_start") i32.const 1 call 0)): a program that exits with 1 at once.
     const hex = [
-      '0061736d01000000', '01080260017f00600000',
-      '0224011677617369', '5f736e617073686f', '745f707265766965', '7731', '0970726f635f65786974', '0000',
-      '03020101', '0503010001',
+      '0061736d01000000',
+      '01080260017f00600000',
+      '0224011677617369',
+      '5f736e617073686f',
+      '745f707265766965',
+      '7731',
+      '0970726f635f65786974',
+      '0000',
+      '03020101',
+      '0503010001',
       '071302066d656d6f72790200065f737461727400' + '01',
       '0a080106004101' + '10000b',
     ].join('');

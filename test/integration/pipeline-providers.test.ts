@@ -11,7 +11,16 @@ import { convertMelody, STAGES, type ConversionOutputs, type ConvertPorts, type 
 import { decodeWav, encodeWav } from '../../src/audio/decode/wav.js';
 import { measureLoudness } from '../../src/audio/loudness/loudness.js';
 import { countLineSyllables } from '../../src/audio/lyrics/lyrics.js';
-import type { LyricsDraft, LyricsProvider, LyricsRequest, ProviderCallOptions, Providers, VocalEngine, VocalRequest, VocalTake } from '../../src/audio/providers.js';
+import type {
+  LyricsDraft,
+  LyricsProvider,
+  LyricsRequest,
+  ProviderCallOptions,
+  Providers,
+  VocalEngine,
+  VocalRequest,
+  VocalTake,
+} from '../../src/audio/providers.js';
 import { AbortedError, AppError } from '../../src/audio/errors.js';
 import { createFfmpegDecoder } from '../../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../../src/platform/ffmpeg-encoder.js';
@@ -62,13 +71,18 @@ function vocalEngine(reply: (request: VocalRequest) => VocalTake | Promise<Vocal
   };
 }
 
-const takeOf = (options: TakeOptions = {}) => (request: VocalRequest): VocalTake => ({ wav: renderTake(request, options), source: 'expert-music-ai:v2' });
+const takeOf =
+  (options: TakeOptions = {}) =>
+  (request: VocalRequest): VocalTake => ({ wav: renderTake(request, options), source: 'expert-music-ai:v2' });
 
 function ports(providers?: Providers): ConvertPorts {
   return { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now(), providers };
 }
 
-async function convert(providers: Providers, extra: { lyrics?: string; onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): Promise<ConversionOutputs> {
+async function convert(
+  providers: Providers,
+  extra: { lyrics?: string; onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {},
+): Promise<ConversionOutputs> {
   return convertMelody(
     { audio: MELODY, fileName: 'melody.wav', prompt: PROMPT, genre: 'ballad', mood: 'romantic', seed: 7, lyrics: extra.lyrics },
     ports(providers),
@@ -126,7 +140,10 @@ describe('convertMelody with a lyrics provider', () => {
 
   it('repairs a reply with a far too long line, extra lines and a section label, and says what it repaired', async () => {
     const long = 'Underneath the everlasting shimmering constellations we remember everything tonight';
-    const provider = lyricsProvider((request) => ({ lines: ['[Chorus]', long, lineOfSyllables(request.phrases[1].syllables), 'One more line', 'And another one'], source: 'llm:x' }));
+    const provider = lyricsProvider((request) => ({
+      lines: ['[Chorus]', long, lineOfSyllables(request.phrases[1].syllables), 'One more line', 'And another one'],
+      source: 'llm:x',
+    }));
     const out = await convert({ lyrics: provider });
     expect(out.report.lyrics.source).toBe('provider');
     const repaired = warning(out, 'LYRICS_PROVIDER_REPAIRED');
@@ -171,21 +188,24 @@ describe('convertMelody with a lyrics provider', () => {
   it.each([
     ['AI_SERVICE_ERROR', 'CIRCUIT_OPEN'],
     ['TIMEOUT_ERROR', 'TIMEOUT'],
-  ] as const)('falls back to the embedded writer when the provider fails with %s (%s), naming the provider and the reason', async (code, reason) => {
-    const provider = lyricsProvider(() => {
-      throw remoteError(reason, code);
-    });
-    const out = await convert({ lyrics: provider });
-    const fallback = warning(out, 'LYRICS_PROVIDER_FALLBACK');
-    expect(fallback).toBeDefined();
-    expect(fallback!.message).toContain('"llm"');
-    expect(fallback!.message).toContain(reason);
-    expect(fallback!.message).toContain(code);
-    expect(out.report.lyrics.source).toBe('writer');
-    expectOneSyllablePerNote(out);
-  });
+  ] as const)(
+    'falls back to the embedded writer when the provider fails with %s (%s), naming the provider and the reason',
+    async (code, reason) => {
+      const provider = lyricsProvider(() => {
+        throw remoteError(reason, code);
+      });
+      const out = await convert({ lyrics: provider });
+      const fallback = warning(out, 'LYRICS_PROVIDER_FALLBACK');
+      expect(fallback).toBeDefined();
+      expect(fallback!.message).toContain('"llm"');
+      expect(fallback!.message).toContain(reason);
+      expect(fallback!.message).toContain(code);
+      expect(out.report.lyrics.source).toBe('writer');
+      expectOneSyllablePerNote(out);
+    },
+  );
 
-  it('fails with the provider\'s own error when fallback is off', async () => {
+  it("fails with the provider's own error when fallback is off", async () => {
     const failure = remoteError('RETRIES_EXHAUSTED');
     const provider = lyricsProvider(() => {
       throw failure;
@@ -200,7 +220,7 @@ describe('convertMelody with a lyrics provider', () => {
     await expect(convert({ lyrics: provider })).rejects.toBeInstanceOf(TypeError);
   });
 
-  it('aligns the user\'s own lyrics without asking the provider', async () => {
+  it("aligns the user's own lyrics without asking the provider", async () => {
     const provider = lyricsProvider((request) => ({ lines: fittingLines(request), source: 'llm:x' }));
     const out = await convert({ lyrics: provider }, { lyrics: 'Summer night by the sea\nwe sing until the morning' });
     expect(provider.requests).toHaveLength(0);
@@ -240,14 +260,17 @@ describe('convertMelody with a vocal engine', () => {
     ['three semitones sharp', { shiftSemitones: 3 }, 'PITCH'],
     ['white noise', { kind: 'noise' }, 'PITCH'],
     ['silence', { kind: 'silence' }, 'SILENT'],
-  ] as [string, TakeOptions, string][])('rejects a take of %s with VOCALS_PROVIDER_REJECTED (%s) and sings with the embedded voice', async (_what, options, reason) => {
-    const out = await convert({ vocals: vocalEngine(takeOf(options)) });
-    const rejected = warning(out, 'VOCALS_PROVIDER_REJECTED');
-    expect(rejected?.message).toContain(`(${reason})`);
-    expect(rejected?.stage).toBe('synthesis');
-    expect(out.report.voice.engine).toBe('embedded');
-    expect(out.report.quality.pitchAccuracy).toBeGreaterThanOrEqual(0.95);
-  });
+  ] as [string, TakeOptions, string][])(
+    'rejects a take of %s with VOCALS_PROVIDER_REJECTED (%s) and sings with the embedded voice',
+    async (_what, options, reason) => {
+      const out = await convert({ vocals: vocalEngine(takeOf(options)) });
+      const rejected = warning(out, 'VOCALS_PROVIDER_REJECTED');
+      expect(rejected?.message).toContain(`(${reason})`);
+      expect(rejected?.stage).toBe('synthesis');
+      expect(out.report.voice.engine).toBe('embedded');
+      expect(out.report.quality.pitchAccuracy).toBeGreaterThanOrEqual(0.95);
+    },
+  );
 
   it('rejects a take that is not a WAV file (BAD_WAV)', async () => {
     const out = await convert({ vocals: vocalEngine(() => ({ wav: new TextEncoder().encode('<html>Bad gateway</html>'), source: 'x' })) });
@@ -272,21 +295,26 @@ describe('convertMelody with a vocal engine', () => {
 });
 
 describe('convertMelody aborted during a provider call', () => {
-  it.each(['lyrics', 'vocals'] as const)('rejects with AbortedError while the %s provider has not answered, and aborts the call\'s signal', async (kind) => {
-    const controller = new AbortController();
-    let callSignal: AbortSignal | undefined;
-    // A provider that never answers and ignores its signal: the pipeline must not wait for it.
-    const hang = (options?: ProviderCallOptions): Promise<never> => {
-      callSignal = options?.signal;
-      setTimeout(() => controller.abort(), 50);
-      return new Promise<never>(() => {});
-    };
-    const providers: Providers =
-      kind === 'lyrics' ? { lyrics: { name: 'llm', writeLyrics: (_r, o) => hang(o) } } : { vocals: { name: 'expert-music-ai', sing: (_r, o) => hang(o) } };
-    const error = await convert(providers, { signal: controller.signal }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AbortedError);
-    expect(callSignal?.aborted).toBe(true);
-  });
+  it.each(['lyrics', 'vocals'] as const)(
+    "rejects with AbortedError while the %s provider has not answered, and aborts the call's signal",
+    async (kind) => {
+      const controller = new AbortController();
+      let callSignal: AbortSignal | undefined;
+      // A provider that never answers and ignores its signal: the pipeline must not wait for it.
+      const hang = (options?: ProviderCallOptions): Promise<never> => {
+        callSignal = options?.signal;
+        setTimeout(() => controller.abort(), 50);
+        return new Promise<never>(() => {});
+      };
+      const providers: Providers =
+        kind === 'lyrics'
+          ? { lyrics: { name: 'llm', writeLyrics: (_r, o) => hang(o) } }
+          : { vocals: { name: 'expert-music-ai', sing: (_r, o) => hang(o) } };
+      const error = await convert(providers, { signal: controller.signal }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AbortedError);
+      expect(callSignal?.aborted).toBe(true);
+    },
+  );
 
   it('rethrows an abort even with fallback on when the provider rejects because of it', async () => {
     const controller = new AbortController();

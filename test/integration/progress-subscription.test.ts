@@ -25,7 +25,15 @@ import { startWorker } from '../../src/worker/worker.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
-import { createReadSideEnv, createReplicaServices, insertConversion, resultFor, run, startSubscription, type ReadSideEnv } from '../support/read-side-harness.js';
+import {
+  createReadSideEnv,
+  createReplicaServices,
+  insertConversion,
+  resultFor,
+  run,
+  startSubscription,
+  type ReadSideEnv,
+} from '../support/read-side-harness.js';
 import { eventually } from '../support/eventually.js';
 import { Cleanup, mintToken, REDIS_URL } from '../support/service-harness.js';
 
@@ -125,11 +133,23 @@ async function subscriberCount(channel: string): Promise<number> {
 describe('conversionProgress through the schema', () => {
   it('gives a late joiner the current state first, then the published events in order, then completes after the final one', async () => {
     const user = newUser();
-    const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PROCESSING, progress: 30, stage: 'PITCH_EXTRACTION' });
+    const row = await insertConversion(em(), {
+      userId: user,
+      status: ConversionStatus.PROCESSING,
+      progress: 30,
+      stage: 'PITCH_EXTRACTION',
+    });
     const iterator = await subscribeOk(user, conversionGlobalId(row.id));
 
     const first = await eventOf(iterator);
-    expect(first).toMatchObject({ conversionId: conversionGlobalId(row.id), status: 'PROCESSING', stage: 'PITCH_EXTRACTION', progress: 30, final: false, error: null });
+    expect(first).toMatchObject({
+      conversionId: conversionGlobalId(row.id),
+      status: 'PROCESSING',
+      stage: 'PITCH_EXTRACTION',
+      progress: 30,
+      final: false,
+      error: null,
+    });
     expect(first.conversion).toMatchObject({ id: conversionGlobalId(row.id), status: 'PROCESSING', progress: 30 });
 
     // A forged event for the same conversion from someone else is never delivered.
@@ -142,8 +162,15 @@ describe('conversionProgress through the schema', () => {
     ];
     for (const step of steps) await worker.publish(channelOf(row.id), payload(row, user, step));
     // The worker stores the result, then publishes the final event.
-    await em().nativeUpdate(Conversion, { id: row.id }, { status: ConversionStatus.COMPLETED, progress: 100, stage: 'FINALIZATION', result: resultFor(row.id), updatedAt: new Date() });
-    await worker.publish(channelOf(row.id), payload(row, user, { status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, message: 'Done', final: true }));
+    await em().nativeUpdate(
+      Conversion,
+      { id: row.id },
+      { status: ConversionStatus.COMPLETED, progress: 100, stage: 'FINALIZATION', result: resultFor(row.id), updatedAt: new Date() },
+    );
+    await worker.publish(
+      channelOf(row.id),
+      payload(row, user, { status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, message: 'Done', final: true }),
+    );
 
     for (const step of steps) expect(await eventOf(iterator)).toMatchObject({ ...step, status: 'PROCESSING', final: false });
     const last = await eventOf(iterator);
@@ -155,7 +182,7 @@ describe('conversionProgress through the schema', () => {
     expect(await subscriberCount(channelOf(row.id))).toBe(0);
   });
 
-  it('never shows progress going back within a run, but starts again from a retry\'s figure', async () => {
+  it("never shows progress going back within a run, but starts again from a retry's figure", async () => {
     const user = newUser();
     const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PROCESSING, progress: 20 });
     const iterator = await subscribeOk(user, conversionGlobalId(row.id));
@@ -187,7 +214,7 @@ describe('conversionProgress through the schema', () => {
     [ConversionStatus.COMPLETED, null],
     [ConversionStatus.FAILED, 'AUDIO_PROCESSING_ERROR'],
     [ConversionStatus.CANCELLED, null],
-  ])('sends a %s conversion\'s final state at once and completes', async (status, errorCode) => {
+  ])("sends a %s conversion's final state at once and completes", async (status, errorCode) => {
     const user = newUser();
     const row = await insertConversion(em(), { userId: user, status });
     const iterator = await subscribeOk(user, conversionGlobalId(row.id));
@@ -197,7 +224,7 @@ describe('conversionProgress through the schema', () => {
     expect((await nextWithin(iterator)).done).toBe(true);
   });
 
-  it('fails with NOT_FOUND for another user\'s conversion exactly as for a missing one, and leaves nothing subscribed', async () => {
+  it("fails with NOT_FOUND for another user's conversion exactly as for a missing one, and leaves nothing subscribed", async () => {
     const owner = newUser();
     const row = await insertConversion(em(), { userId: owner, status: ConversionStatus.PROCESSING });
     const intruder = newUser();
@@ -231,7 +258,9 @@ describe('conversionProgress through the schema', () => {
     const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PROCESSING, progress: 55, stage: 'SYNTHESIS' });
     const iterator = await subscribeOk(user, conversionGlobalId(row.id));
     expect(await eventOf(iterator)).toMatchObject({ status: 'PROCESSING', progress: 55 });
-    const cancel = await run(schema, env, user, 'mutation($id: ID!) { cancelConversion(id: $id) { userErrors { code } } }', { id: conversionGlobalId(row.id) });
+    const cancel = await run(schema, env, user, 'mutation($id: ID!) { cancelConversion(id: $id) { userErrors { code } } }', {
+      id: conversionGlobalId(row.id),
+    });
     expect(cancel.data).toEqual({ cancelConversion: { userErrors: [] } });
     const last = await eventOf(iterator);
     expect(last).toMatchObject({ status: 'CANCELLED', final: true, progress: 55, stage: 'SYNTHESIS', error: { code: 'ABORTED' } });
@@ -283,8 +312,14 @@ describe('joining while events are in flight (subscribe first, then read the row
       payload(row, user, { stage: 'SYNTHESIS', progress: 50, at: new Date(written).toISOString() }),
       payload(row, user, { stage: 'SYNTHESIS', progress: 60, at: new Date(written + 1000).toISOString() }),
     ]);
-    await worker.publish(channelOf(row.id), payload(row, user, { stage: 'QUALITY_CHECK', progress: 90, at: new Date(written + 2000).toISOString() }));
-    await worker.publish(channelOf(row.id), payload(row, user, { status: 'COMPLETED', progress: 100, final: true, at: new Date(written + 3000).toISOString() }));
+    await worker.publish(
+      channelOf(row.id),
+      payload(row, user, { stage: 'QUALITY_CHECK', progress: 90, at: new Date(written + 2000).toISOString() }),
+    );
+    await worker.publish(
+      channelOf(row.id),
+      payload(row, user, { status: 'COMPLETED', progress: 100, final: true, at: new Date(written + 3000).toISOString() }),
+    );
 
     const seen: [string, number][] = [];
     for await (const event of stream) seen.push([event.status, event.progress]);
@@ -300,7 +335,13 @@ describe('joining while events are in flight (subscribe first, then read the row
     const user = newUser();
     const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PROCESSING, progress: 80, stage: 'QUALITY_CHECK' });
     const stream = await openWithEarlyEvents(user, row, [
-      payload(row, user, { status: 'FAILED', progress: 80, final: true, error: { code: 'AUDIO_PROCESSING_ERROR', message: 'boom', retryable: false }, at: new Date(row.updatedAt.getTime() - 5).toISOString() }),
+      payload(row, user, {
+        status: 'FAILED',
+        progress: 80,
+        final: true,
+        error: { code: 'AUDIO_PROCESSING_ERROR', message: 'boom', retryable: false },
+        at: new Date(row.updatedAt.getTime() - 5).toISOString(),
+      }),
     ]);
     const seen: [string, boolean][] = [];
     for await (const event of stream) seen.push([event.status, event.final]);
@@ -357,7 +398,12 @@ describe('conversionProgress over graphql-ws on real API servers', () => {
 
   it('delivers to a subscriber on server B what a worker publishes and what a cancel on server A ends (Redis fan-out)', async () => {
     const user = newUser();
-    const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PROCESSING, progress: 20, stage: 'PITCH_EXTRACTION' });
+    const row = await insertConversion(em(), {
+      userId: user,
+      status: ConversionStatus.PROCESSING,
+      progress: 20,
+      stage: 'PITCH_EXTRACTION',
+    });
     const id = conversionGlobalId(row.id);
     const events = wsClient(serverB, user).iterate<{ conversionProgress: ProgressEventData }>({ query: PROGRESS, variables: { id } });
 
@@ -365,11 +411,23 @@ describe('conversionProgress over graphql-ws on real API servers', () => {
     expect(first.value.data!.conversionProgress).toMatchObject({ status: 'PROCESSING', progress: 20, conversion: { id } });
 
     await worker.publish(channelOf(row.id), payload(row, user, { stage: 'LYRICS', progress: 35, message: 'Writing lyrics' }));
-    expect((await nextWithin(events)).value.data!.conversionProgress).toMatchObject({ stage: 'LYRICS', progress: 35, message: 'Writing lyrics' });
+    expect((await nextWithin(events)).value.data!.conversionProgress).toMatchObject({
+      stage: 'LYRICS',
+      progress: 35,
+      message: 'Writing lyrics',
+    });
 
-    const cancelled = await post(serverA, user, 'mutation($id: ID!) { cancelConversion(id: $id) { conversion { status } userErrors { code } } }', { id });
+    const cancelled = await post(
+      serverA,
+      user,
+      'mutation($id: ID!) { cancelConversion(id: $id) { conversion { status } userErrors { code } } }',
+      { id },
+    );
     // extensions (the operation's cost) aside.
-    expect({ data: cancelled.data, errors: cancelled.errors }).toEqual({ data: { cancelConversion: { conversion: { status: 'CANCELLED' }, userErrors: [] } }, errors: undefined });
+    expect({ data: cancelled.data, errors: cancelled.errors }).toEqual({
+      data: { cancelConversion: { conversion: { status: 'CANCELLED' }, userErrors: [] } },
+      errors: undefined,
+    });
 
     const last = (await nextWithin(events)).value.data!.conversionProgress;
     expect(last).toMatchObject({ status: 'CANCELLED', final: true, conversion: { status: 'CANCELLED' } });
@@ -388,7 +446,15 @@ describe('conversionProgress over graphql-ws on real API servers', () => {
 
     const steps = [10, 40, 70].map((progress) => payload(row, user, { progress }));
     for (const step of steps) await worker.publish(channelOf(row.id), step);
-    await worker.publish(channelOf(row.id), payload(row, user, { status: 'FAILED', final: true, progress: 70, error: { code: 'TIMEOUT_ERROR', message: 'Too slow', retryable: false } }));
+    await worker.publish(
+      channelOf(row.id),
+      payload(row, user, {
+        status: 'FAILED',
+        final: true,
+        progress: 70,
+        error: { code: 'TIMEOUT_ERROR', message: 'Too slow', retryable: false },
+      }),
+    );
 
     for (const events of [onA, onB]) {
       const received: [string, number][] = [];
@@ -407,7 +473,7 @@ describe('conversionProgress over graphql-ws on real API servers', () => {
     }
   });
 
-  it('answers another user\'s id with the same NOT_FOUND error as a missing id over the WebSocket', async () => {
+  it("answers another user's id with the same NOT_FOUND error as a missing id over the WebSocket", async () => {
     const owner = newUser();
     const row = await insertConversion(em(), { userId: owner, status: ConversionStatus.PROCESSING });
     const intruder = wsClient(serverB, newUser());
@@ -456,7 +522,13 @@ describe('with a real worker running the pipeline', () => {
     const atPitch = () => seen.findIndex((event) => event.status === 'PROCESSING' && event.stage === 'PITCH_EXTRACTION');
     await eventually('the run reaches PITCH_EXTRACTION', atPitch, { until: (at) => at >= 0, timeoutMs: 30_000, intervalMs: 20 });
     expect(seen.slice(0, atPitch()).filter((event) => event.final)).toEqual([]);
-    const cancel = await run(schema, env, user, 'mutation($id: ID!) { cancelConversion(id: $id) { conversion { status } userErrors { code } } }', { id: conversionGlobalId(row.id) });
+    const cancel = await run(
+      schema,
+      env,
+      user,
+      'mutation($id: ID!) { cancelConversion(id: $id) { conversion { status } userErrors { code } } }',
+      { id: conversionGlobalId(row.id) },
+    );
     expect(cancel.data).toEqual({ cancelConversion: { conversion: { status: 'CANCELLED' }, userErrors: [] } });
 
     const end = await eventually('the subscription ends after the final event', () => ended, { timeoutMs: 10_000, intervalMs: 20 });
@@ -470,7 +542,11 @@ describe('with a real worker running the pipeline', () => {
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
 
     // The worker stops the run (through its AbortSignal) and leaves the row and the storage as the cancel did.
-    await eventually('the worker has stopped the run', () => worker.processor.running(), { until: (running) => running === 0, timeoutMs: 5000, intervalMs: 20 });
+    await eventually('the worker has stopped the run', () => worker.processor.running(), {
+      until: (running) => running === 0,
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
     const stored = await em().findOneOrFail(Conversion, row.id);
     expect(stored).toMatchObject({ status: ConversionStatus.CANCELLED, result: null });
     const left = await readdir(join(env.config.storageDir, ...storageKeys.dir(row.id).split('/'))).catch(() => []);

@@ -35,7 +35,10 @@ const token = (userId: string, role: Role = Role.USER) => mintToken(api.config.j
 /** Uploads through the API; returns the conversion's UUID. */
 async function convert(prompt: string, options: { priority?: ConversionPriority; role?: Role; userId?: string } = {}): Promise<string> {
   const response = await uploadConversion(api, {
-    token: token(options.userId ?? `user-${randomUUID()}`, options.role ?? (options.priority === ConversionPriority.HIGH ? Role.PARTNER : Role.USER)),
+    token: token(
+      options.userId ?? `user-${randomUUID()}`,
+      options.role ?? (options.priority === ConversionPriority.HIGH ? Role.PARTNER : Role.USER),
+    ),
     file: melody,
     input: { prompt, ...(options.priority ? { priority: options.priority } : {}) },
   });
@@ -72,7 +75,10 @@ describe('priorities', () => {
     const normal = await convert('a plain song for the normal queue', { priority: ConversionPriority.NORMAL });
     const high = await convert('an urgent anthem for the high queue', { priority: ConversionPriority.HIGH });
     // All three fetched by this worker and waiting at its gate (Bee-Queue lists them as active).
-    await eventually('the three jobs wait at the gate', async () => (await api.services.queue.checkHealth()).active, { until: (active) => active === 4, timeoutMs: 60_000 });
+    await eventually('the three jobs wait at the gate', async () => (await api.services.queue.checkHealth()).active, {
+      until: (active) => active === 4,
+      timeoutMs: 60_000,
+    });
     hold.release('busy-first');
     // One slot: the four runs end one after another, however long each takes on this machine.
     const rows = await waitForEach(api.services.orm, [busy, low, normal, high]);
@@ -84,16 +90,27 @@ describe('priorities', () => {
 
   it('refuses HIGH to a USER with PRIORITY_NOT_ALLOWED and leaves nothing behind', async () => {
     const before = await leftovers(api);
-    const response = await uploadConversion(api, { token: token(`user-${randomUUID()}`), file: melody, input: { prompt: 'a song that wants to jump the queue', priority: 'HIGH' } });
+    const response = await uploadConversion(api, {
+      token: token(`user-${randomUUID()}`),
+      file: melody,
+      input: { prompt: 'a song that wants to jump the queue', priority: 'HIGH' },
+    });
     expect(response.body.data?.convertMelody.conversion).toBeNull();
-    expect(response.body.data?.convertMelody.userErrors).toEqual([{ code: 'PRIORITY_NOT_ALLOWED', field: 'priority', message: expect.any(String) }]);
+    expect(response.body.data?.convertMelody.userErrors).toEqual([
+      { code: 'PRIORITY_NOT_ALLOWED', field: 'priority', message: expect.any(String) },
+    ]);
     expect(await leftovers(api)).toEqual(before);
   });
 
   it('shows the priority on the conversion (default NORMAL)', async () => {
     const userId = `user-${randomUUID()}`;
     const id = await convert('a default priority song for the record', { userId });
-    const response = await postGraphQL<{ conversion: { priority: string } }>(api, 'query ($id: ID!) { conversion(id: $id) { priority } }', { id }, token(userId));
+    const response = await postGraphQL<{ conversion: { priority: string } }>(
+      api,
+      'query ($id: ID!) { conversion(id: $id) { priority } }',
+      { id },
+      token(userId),
+    );
     expect(response.body.data?.conversion.priority).toBe('NORMAL');
     await waitForStatus(api.services.orm, id);
   }, 120_000);
@@ -108,7 +125,16 @@ interface DeadLettersData {
   deadLetters: {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: { cursor: string; node: { conversionId: string; priority: string; attempts: number; error: { code: string; reason: string | null; retryable: boolean }; conversion: { status: string } | null } }[];
+    edges: {
+      cursor: string;
+      node: {
+        conversionId: string;
+        priority: string;
+        attempts: number;
+        error: { code: string; reason: string | null; retryable: boolean };
+        conversion: { status: string } | null;
+      };
+    }[];
   };
 }
 
@@ -128,12 +154,21 @@ describe('dead letters', () => {
     const failed = await waitForStatus(api.services.orm, doomed, ConversionStatus.FAILED);
     expect(failed.error).toMatchObject({ code: 'STORAGE_ERROR' });
 
-    await eventually('the dead letter is recorded', async () => (await new DeadLetters(api.services.redis, api.config.redisPrefix).get(doomed)) !== null, { timeoutMs: 10_000 });
+    await eventually(
+      'the dead letter is recorded',
+      async () => (await new DeadLetters(api.services.redis, api.config.redisPrefix).get(doomed)) !== null,
+      { timeoutMs: 10_000 },
+    );
     const listed = await postGraphQL<DeadLettersData>(api, DEAD_LETTERS, { first: 10 }, admin);
     expect(listed.body.errors).toBeUndefined();
     expect(listed.body.data!.deadLetters.totalCount).toBe(1);
     expect(listed.body.data!.deadLetters.edges.map((edge) => edge.node)).toEqual([
-      expect.objectContaining({ priority: 'LOW', attempts: 1, error: expect.objectContaining({ code: 'STORAGE_ERROR' }), conversion: expect.objectContaining({ status: 'FAILED' }) }),
+      expect.objectContaining({
+        priority: 'LOW',
+        attempts: 1,
+        error: expect.objectContaining({ code: 'STORAGE_ERROR' }),
+        conversion: expect.objectContaining({ status: 'FAILED' }),
+      }),
     ]);
     expect(conversionUuidFromId(listed.body.data!.deadLetters.edges[0].node.conversionId)).toBe(doomed);
 
@@ -149,8 +184,13 @@ describe('dead letters', () => {
     expect(notFailed.body.data!.requeueDeadLetter.userErrors.map((e) => e.code)).toEqual(['NOT_FAILED']);
 
     await api.services.storage.write(inputKey, input);
-    const requeued = await postGraphQL<{ requeueDeadLetter: { conversion: { status: string; retryCount: number; priority: string }; userErrors: unknown[] } }>(api, REQUEUE, { id: doomed }, admin);
-    expect(requeued.body.data!.requeueDeadLetter).toEqual({ conversion: expect.objectContaining({ status: 'PENDING', retryCount: 0, priority: 'LOW' }), userErrors: [] });
+    const requeued = await postGraphQL<{
+      requeueDeadLetter: { conversion: { status: string; retryCount: number; priority: string }; userErrors: unknown[] };
+    }>(api, REQUEUE, { id: doomed }, admin);
+    expect(requeued.body.data!.requeueDeadLetter).toEqual({
+      conversion: expect.objectContaining({ status: 'PENDING', retryCount: 0, priority: 'LOW' }),
+      userErrors: [],
+    });
     const done = await waitForStatus(api.services.orm, doomed);
     expect(done.error).toBeNull();
     const after = await postGraphQL<DeadLettersData>(api, DEAD_LETTERS, {}, admin);
@@ -167,7 +207,13 @@ describe('dead letters', () => {
     // Two share a millisecond, to page across a tie.
     const times = [base, base + 1000, base + 1000, base + 2000, base + 3000];
     for (let i = 0; i < ids.length; i++) {
-      await letters.record({ conversionId: ids[i], priority: ConversionPriority.NORMAL, error: { code: 'UNKNOWN_ERROR', message: 'x', retryable: false }, attempts: 1, failedAt: new Date(times[i]).toISOString() });
+      await letters.record({
+        conversionId: ids[i],
+        priority: ConversionPriority.NORMAL,
+        error: { code: 'UNKNOWN_ERROR', message: 'x', retryable: false },
+        attempts: 1,
+        failedAt: new Date(times[i]).toISOString(),
+      });
     }
     cleanup.add(() => letters.removeOlderThan(Number.MAX_SAFE_INTEGER));
     const seen: string[] = [];
@@ -195,7 +241,11 @@ describe('retention sweep', () => {
     // A young completed job (finished "now") and an old and a young failed job with dead letters.
     const young = await convert('a young song the sweep must keep');
     await waitForStatus(api.services.orm, young);
-    await eventually('its finish time is recorded', async () => (await redis.zscore(finishedKey(prefix, 'succeeded'), `NORMAL:${young}`)) !== null, { timeoutMs: 10_000 });
+    await eventually(
+      'its finish time is recorded',
+      async () => (await redis.zscore(finishedKey(prefix, 'succeeded'), `NORMAL:${young}`)) !== null,
+      { timeoutMs: 10_000 },
+    );
     await redis.zadd(finishedKey(prefix, 'succeeded'), now, `NORMAL:${young}`);
     const oldFailed = randomUUID();
     const youngFailed = randomUUID();
@@ -206,11 +256,24 @@ describe('retention sweep', () => {
       await redis.hset(beeKey(prefix, QUEUE_NAMES.LOW, 'jobs'), id, '{}');
       await redis.sadd(beeKey(prefix, QUEUE_NAMES.LOW, 'failed'), id);
       await recordFinish(redis, prefix, 'failed', ConversionPriority.LOW, id, at);
-      await letters.record({ conversionId: id, priority: ConversionPriority.LOW, error: { code: 'AI_SERVICE_ERROR', message: 'x', retryable: true }, attempts: 4, failedAt: new Date(at).toISOString() });
+      await letters.record({
+        conversionId: id,
+        priority: ConversionPriority.LOW,
+        error: { code: 'AI_SERVICE_ERROR', message: 'x', retryable: true },
+        attempts: 4,
+        failedAt: new Date(at).toISOString(),
+      });
     }
     const oldCompleted = succeeded.filter((_, i) => i % 2 === 0).map((member) => member.slice(member.indexOf(':') + 1));
 
-    const result = await sweepQueueRecords({ redis, redisPrefix: prefix, keepCompletedSeconds: 5, keepFailedSeconds: 2, deadLetters: letters, nowMs: now });
+    const result = await sweepQueueRecords({
+      redis,
+      redisPrefix: prefix,
+      keepCompletedSeconds: 5,
+      keepFailedSeconds: 2,
+      deadLetters: letters,
+      nowMs: now,
+    });
     expect(result).toEqual({ completed: oldCompleted.length, failed: 1, deadLetters: 1 });
     for (const id of oldCompleted) expect(await api.services.queue.getJob(id)).toBeNull();
     expect(await api.services.queue.getJob(young)).not.toBeNull();
@@ -233,12 +296,22 @@ describe('reconciler', () => {
     await hold.held('busy-third');
     // A row whose job vanished while it looked PROCESSING.
     const vanished = await convert('a song whose job vanished from Redis');
-    await eventually('the worker holds it', () => jobState(api.services.redis, api.config, QUEUE_NAMES.NORMAL, vanished), { until: (state) => state === 'active', timeoutMs: 60_000 });
+    await eventually('the worker holds it', () => jobState(api.services.redis, api.config, QUEUE_NAMES.NORMAL, vanished), {
+      until: (state) => state === 'active',
+      timeoutMs: 60_000,
+    });
     await api.services.queue.removeJob(vanished);
-    await em().nativeUpdate(Conversion, { id: vanished }, { status: ConversionStatus.PROCESSING, attemptId: randomUUID(), updatedAt: new Date(Date.now() - 60_000) });
+    await em().nativeUpdate(
+      Conversion,
+      { id: vanished },
+      { status: ConversionStatus.PROCESSING, attemptId: randomUUID(), updatedAt: new Date(Date.now() - 60_000) },
+    );
     // A row committed without a job: the API crashed before enqueueing (the job is removed as it lands).
     const orphan = await convert('a song whose enqueue never happened', { priority: ConversionPriority.LOW });
-    await eventually('the worker holds it', () => jobState(api.services.redis, api.config, QUEUE_NAMES.LOW, orphan), { until: (state) => state === 'active', timeoutMs: 60_000 });
+    await eventually('the worker holds it', () => jobState(api.services.redis, api.config, QUEUE_NAMES.LOW, orphan), {
+      until: (state) => state === 'active',
+      timeoutMs: 60_000,
+    });
     await api.services.queue.removeJob(orphan);
     await em().nativeUpdate(Conversion, { id: orphan }, { updatedAt: new Date(Date.now() - 60_000) });
 
@@ -253,7 +326,8 @@ describe('reconciler', () => {
     hold.release('busy-third');
     for (const id of [busy, vanished, orphan]) await waitForStatus(api.services.orm, id);
     // The held copies of the deleted jobs ran too, but the pipeline ran once per conversion.
-    for (const prompt of ['a song whose job vanished from Redis', 'a song whose enqueue never happened']) expect(hold.finished.get(prompt)).toBe(1);
+    for (const prompt of ['a song whose job vanished from Redis', 'a song whose enqueue never happened'])
+      expect(hold.finished.get(prompt)).toBe(1);
   }, 180_000);
 
   it('removes storage folders of conversions that do not exist, older than the grace, and keeps young ones', async () => {

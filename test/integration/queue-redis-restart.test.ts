@@ -104,7 +104,10 @@ describe('a Redis restart during a batch', () => {
     if (!id) throw new Error(JSON.stringify(response.body));
     const uuid = conversionUuidFromId(id)!;
     const em = () => api.services.orm.em.fork() as EntityManager;
-    await eventually('the new conversion completed', async () => (await em().findOneOrFail(Conversion, { id: uuid })).status, { until: (status) => status === ConversionStatus.COMPLETED, timeoutMs: 120_000 });
+    await eventually('the new conversion completed', async () => (await em().findOneOrFail(Conversion, { id: uuid })).status, {
+      until: (status) => status === ConversionStatus.COMPLETED,
+      timeoutMs: 120_000,
+    });
     expect(hold.finished.get(prompt)).toBe(1);
   }, 180_000);
 });

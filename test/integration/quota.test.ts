@@ -14,7 +14,14 @@ import { QuotaRepository } from '../../src/modules/quota/quota.repository.js';
 import { Role } from '../../src/modules/user/user.entity.js';
 import { Cleanup } from '../support/service-harness.js';
 import { postGraphQL, startApi, type ApiEnv, type GraphQLResponse } from '../support/api-harness.js';
-import { enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, type WorkerEnv } from '../support/worker-harness.js';
+import {
+  enqueue,
+  insertPendingConversion,
+  loadConversion,
+  recordProgress,
+  startWorkerEnv,
+  type WorkerEnv,
+} from '../support/worker-harness.js';
 
 /** `seconds` of a 440 Hz tone as a 16-bit WAV: a valid melody upload. */
 function tone(seconds: number, sampleRate = 22050): Uint8Array {
@@ -48,20 +55,37 @@ const CONVERT = `mutation Convert($input: ConvertMelodyInput!) {
   }
 }`;
 
-async function convert(api: ApiEnv, token: string, file: Uint8Array | null = WAV, input: Record<string, unknown> = {}): Promise<GraphQLResponse<Payload>> {
+async function convert(
+  api: ApiEnv,
+  token: string,
+  file: Uint8Array | null = WAV,
+  input: Record<string, unknown> = {},
+): Promise<GraphQLResponse<Payload>> {
   const form = new FormData();
-  const variables = { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', ...input, audio: null } };
+  const variables = {
+    input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', ...input, audio: null },
+  };
   form.append('operations', JSON.stringify({ query: CONVERT, variables }));
   form.append('map', JSON.stringify({ 0: ['variables.input.audio'] }));
   if (file) form.append('0', new Blob([file], { type: 'audio/wav' }), 'melody.wav');
-  const response = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${token}` }, body: form });
+  const response = await fetch(`${api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${token}` },
+    body: form,
+  });
   return { status: response.status, body: (await response.json()) as GraphQLResponse<Payload>['body'] };
 }
 
-const QUOTA = '{ quota { enforced timeZone daily { used limit remaining windowStart resetsAt } monthly { used limit remaining windowStart resetsAt } } }';
+const QUOTA =
+  '{ quota { enforced timeZone daily { used limit remaining windowStart resetsAt } monthly { used limit remaining windowStart resetsAt } } }';
 
 async function quotaOf(api: ApiEnv, userId: string) {
-  const { body } = await postGraphQL<{ quota: { enforced: boolean; timeZone: string; daily: QuotaWindow; monthly: QuotaWindow } }>(api, QUOTA, {}, api.token(userId));
+  const { body } = await postGraphQL<{ quota: { enforced: boolean; timeZone: string; daily: QuotaWindow; monthly: QuotaWindow } }>(
+    api,
+    QUOTA,
+    {},
+    api.token(userId),
+  );
   expect(body.errors).toBeUndefined();
   return body.data!.quota;
 }
@@ -77,7 +101,9 @@ async function setUserQuota(api: ApiEnv, userId: string, daily: number | null, m
 }
 
 async function conversionCount(api: ApiEnv, userId: string): Promise<number> {
-  const rows = await api.services.orm.em.getConnection().execute<{ n: string }[]>('select count(*)::text as n from "conversions" where "user_id" = ?', [userId]);
+  const rows = await api.services.orm.em
+    .getConnection()
+    .execute<{ n: string }[]>('select count(*)::text as n from "conversions" where "user_id" = ?', [userId]);
   return Number(rows[0].n);
 }
 
@@ -110,7 +136,12 @@ describe('convertMelody with quotas (HTTP, real services)', () => {
       expect(p.quota.daily).toMatchObject({ used: 3, limit: 3, remaining: 0, resetsAt: quota.daily.resetsAt });
     }
     expect(await conversionCount(api, user)).toBe(3);
-    expect(quota).toMatchObject({ enforced: true, timeZone: 'UTC', daily: { used: 3, limit: 3, remaining: 0 }, monthly: { used: 3, limit: 100, remaining: 97 } });
+    expect(quota).toMatchObject({
+      enforced: true,
+      timeZone: 'UTC',
+      daily: { used: 3, limit: 3, remaining: 0 },
+      monthly: { used: 3, limit: 100, remaining: 97 },
+    });
     const now = new Date();
     expect(quota.daily.resetsAt).toBe(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)).toISOString());
     expect(quota.monthly.resetsAt).toBe(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString());
@@ -158,7 +189,9 @@ describe('convertMelody with quotas (HTTP, real services)', () => {
     expect(cancel.body.errors).toBeUndefined();
     expect(cancel.body.data!.cancelConversion.conversion!.status).toBe('CANCELLED');
     expect((await quotaOf(api, user)).daily).toMatchObject({ used: 0, remaining: 1 });
-    const uuid = (await api.services.orm.em.getConnection().execute<{ id: string }[]>('select "id" from "conversions" where "user_id" = ?', [user]))[0].id;
+    const uuid = (
+      await api.services.orm.em.getConnection().execute<{ id: string }[]>('select "id" from "conversions" where "user_id" = ?', [user])
+    )[0].id;
     expect(await new QuotaRepository(api.services.orm.em.fork() as EntityManager).refundConversion(uuid)).toBe(false);
     expect((await convert(api, api.token(user))).body.data!.convertMelody.conversion).not.toBeNull();
   });
@@ -176,7 +209,12 @@ describe('convertMelody with quotas (HTTP, real services)', () => {
       const dayFull = (await convert(api, token)).body.data!.convertMelody;
       expect(dayFull.userErrors[0].code).toBe('QUOTA_EXCEEDED');
       expect(dayFull.userErrors[0].message).toContain('2026-01-31T00:00:00.000Z');
-      expect(dayFull.quota.daily).toMatchObject({ used: 2, remaining: 0, windowStart: '2026-01-30T00:00:00.000Z', resetsAt: '2026-01-31T00:00:00.000Z' });
+      expect(dayFull.quota.daily).toMatchObject({
+        used: 2,
+        remaining: 0,
+        windowStart: '2026-01-30T00:00:00.000Z',
+        resetsAt: '2026-01-31T00:00:00.000Z',
+      });
 
       now = new Date(Date.UTC(2026, 0, 31, 0, 0, 0, 0)); // next day, same month: 1 monthly unit left
       await ok();
@@ -184,13 +222,23 @@ describe('convertMelody with quotas (HTTP, real services)', () => {
       expect(monthFull.userErrors[0].code).toBe('QUOTA_EXCEEDED');
       expect(monthFull.userErrors[0].message).toContain('2026-02-01T00:00:00.000Z');
       expect(monthFull.quota.daily).toMatchObject({ used: 1, remaining: 1 });
-      expect(monthFull.quota.monthly).toMatchObject({ used: 3, remaining: 0, windowStart: '2026-01-01T00:00:00.000Z', resetsAt: '2026-02-01T00:00:00.000Z' });
+      expect(monthFull.quota.monthly).toMatchObject({
+        used: 3,
+        remaining: 0,
+        windowStart: '2026-01-01T00:00:00.000Z',
+        resetsAt: '2026-02-01T00:00:00.000Z',
+      });
 
       now = new Date(Date.UTC(2026, 1, 1, 0, 0, 0, 0)); // a new month
       const fresh = (await convert(api, token)).body.data!.convertMelody;
       expect(fresh.conversion).not.toBeNull();
       expect(fresh.quota.daily).toMatchObject({ used: 1, remaining: 1 });
-      expect(fresh.quota.monthly).toMatchObject({ used: 1, remaining: 2, windowStart: '2026-02-01T00:00:00.000Z', resetsAt: '2026-03-01T00:00:00.000Z' });
+      expect(fresh.quota.monthly).toMatchObject({
+        used: 1,
+        remaining: 2,
+        windowStart: '2026-02-01T00:00:00.000Z',
+        resetsAt: '2026-03-01T00:00:00.000Z',
+      });
     } finally {
       useConversionService(api.services, new ConversionService(api.services));
     }
@@ -203,8 +251,17 @@ describe('convertMelody with quotas (HTTP, real services)', () => {
     const quota = new QuotaService(em, { dailyQuota: 1, monthlyQuota: 10, quotaTimeZone: 'America/New_York' }, () => now);
     expect((await quota.reserve('new-yorker')).ok).toBe(true);
     const view = await quota.view('new-yorker');
-    expect(view.daily).toMatchObject({ used: 1, remaining: 0, windowStart: new Date('2026-02-28T05:00:00Z'), resetsAt: new Date('2026-03-01T05:00:00Z') });
-    expect(view.monthly).toMatchObject({ used: 1, windowStart: new Date('2026-02-01T05:00:00Z'), resetsAt: new Date('2026-03-01T05:00:00Z') });
+    expect(view.daily).toMatchObject({
+      used: 1,
+      remaining: 0,
+      windowStart: new Date('2026-02-28T05:00:00Z'),
+      resetsAt: new Date('2026-03-01T05:00:00Z'),
+    });
+    expect(view.monthly).toMatchObject({
+      used: 1,
+      windowStart: new Date('2026-02-01T05:00:00Z'),
+      resetsAt: new Date('2026-03-01T05:00:00Z'),
+    });
     expect((await quota.reserve('new-yorker')).ok).toBe(false);
     now = new Date(Date.UTC(2026, 2, 1, 5, 0, 0));
     expect((await quota.reserve('new-yorker')).ok).toBe(true);
@@ -241,7 +298,8 @@ describe('refunds by the worker', () => {
     return conversion;
   }
 
-  const used = async (on: WorkerEnv, userId: string) => (await new QuotaService(on.services.orm.em.fork() as EntityManager, on.config).view(userId)).daily.used;
+  const used = async (on: WorkerEnv, userId: string) =>
+    (await new QuotaService(on.services.orm.em.fork() as EntityManager, on.config).view(userId)).daily.used;
 
   it('gives the unit back when the conversion fails for a server-side reason (TIMEOUT_ERROR)', async () => {
     const conversion = await chargedConversion(env, 'timed-out');
@@ -253,7 +311,7 @@ describe('refunds by the worker', () => {
     expect(await used(env, 'timed-out')).toBe(0);
   });
 
-  it('keeps the unit when the conversion fails on the user\'s input (VALIDATION_ERROR)', async () => {
+  it("keeps the unit when the conversion fails on the user's input (VALIDATION_ERROR)", async () => {
     // On the worker with the configured timeout: under the 0.3 s one, a busy machine may not finish
     // decoding and validating in time, and the outcome would be TIMEOUT_ERROR (seen under load).
     const conversion = await chargedConversion(patientEnv, 'bad-input', encodeWav([new Float32Array(22050 * 2)], 22050));

@@ -63,7 +63,12 @@ async function historyPage(userId: string, variables: Record<string, unknown>): 
 }
 
 /** Walks every page of `first` rows; `between` runs after each page (to insert rows while paging). */
-async function walkHistory(userId: string, first: number, variables: Record<string, unknown> = {}, between?: (page: number) => Promise<void>): Promise<string[]> {
+async function walkHistory(
+  userId: string,
+  first: number,
+  variables: Record<string, unknown> = {},
+  between?: (page: number) => Promise<void>,
+): Promise<string[]> {
   const ids: string[] = [];
   let after: string | null = null;
   for (let page = 0; page < 100; page++) {
@@ -108,7 +113,12 @@ describe('history', () => {
     const user = newUser();
     for (let i = 0; i < 5; i++) await insertConversion(em(), { userId: user, createdAt: new Date(Date.UTC(2026, 10, 2, 0, 0, i)) });
     const first = await historyPage(user, { first: 2 });
-    expect(first.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: first.edges[0].cursor, endCursor: first.edges[1].cursor });
+    expect(first.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: first.edges[0].cursor,
+      endCursor: first.edges[1].cursor,
+    });
     const second = await historyPage(user, { first: 2, after: first.pageInfo.endCursor });
     expect(second.pageInfo.hasPreviousPage).toBe(true);
     const last = await historyPage(user, { first: 2, after: second.pageInfo.endCursor });
@@ -122,10 +132,22 @@ describe('history', () => {
 
   it('filters by status across pages and counts only that status', async () => {
     const user = newUser();
-    const statuses = [ConversionStatus.COMPLETED, ConversionStatus.FAILED, ConversionStatus.COMPLETED, ConversionStatus.PENDING, ConversionStatus.COMPLETED, ConversionStatus.COMPLETED, ConversionStatus.CANCELLED];
+    const statuses = [
+      ConversionStatus.COMPLETED,
+      ConversionStatus.FAILED,
+      ConversionStatus.COMPLETED,
+      ConversionStatus.PENDING,
+      ConversionStatus.COMPLETED,
+      ConversionStatus.COMPLETED,
+      ConversionStatus.CANCELLED,
+    ];
     const rows = [];
-    for (let i = 0; i < statuses.length; i++) rows.push(await insertConversion(em(), { userId: user, status: statuses[i], createdAt: new Date(Date.UTC(2026, 10, 3, 0, 0, i)) }));
-    const completed = rows.filter((row) => row.status === ConversionStatus.COMPLETED).reverse().map((row) => conversionGlobalId(row.id));
+    for (let i = 0; i < statuses.length; i++)
+      rows.push(await insertConversion(em(), { userId: user, status: statuses[i], createdAt: new Date(Date.UTC(2026, 10, 3, 0, 0, i)) }));
+    const completed = rows
+      .filter((row) => row.status === ConversionStatus.COMPLETED)
+      .reverse()
+      .map((row) => conversionGlobalId(row.id));
     expect(await walkHistory(user, 3, { status: 'COMPLETED' })).toEqual(completed);
     expect((await historyPage(user, { first: 1, status: 'COMPLETED' })).totalCount).toBe(4);
     expect((await historyPage(user, { status: 'FAILED' })).edges.map((edge) => edge.node.status)).toEqual(['FAILED']);
@@ -144,14 +166,21 @@ describe('history', () => {
     }
   });
 
-  it.each(['2026-02-30T00:00:00.000000Z', '2025-02-29T12:00:00.000000Z', '2026-13-01T00:00:00.000000Z', '2026-00-10T00:00:00.000000Z', '2026-04-31T00:00:00.000000Z', '0000-01-01T00:00:00.000000Z', '2026-01-01T24:00:00.000000Z', '2026-01-01T23:60:00.000000Z', '2026-01-01T23:59:60.000000Z'])(
-    'rejects a well-formed cursor with the impossible instant %s with BAD_USER_INPUT, not a database error',
-    async (createdAt) => {
-      const after = Buffer.from(`v1|${createdAt}|${randomUUID()}`, 'utf8').toString('base64url');
-      const result = await run(schema, env, newUser(), HISTORY, { after });
-      expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    },
-  );
+  it.each([
+    '2026-02-30T00:00:00.000000Z',
+    '2025-02-29T12:00:00.000000Z',
+    '2026-13-01T00:00:00.000000Z',
+    '2026-00-10T00:00:00.000000Z',
+    '2026-04-31T00:00:00.000000Z',
+    '0000-01-01T00:00:00.000000Z',
+    '2026-01-01T24:00:00.000000Z',
+    '2026-01-01T23:60:00.000000Z',
+    '2026-01-01T23:59:60.000000Z',
+  ])('rejects a well-formed cursor with the impossible instant %s with BAD_USER_INPUT, not a database error', async (createdAt) => {
+    const after = Buffer.from(`v1|${createdAt}|${randomUUID()}`, 'utf8').toString('base64url');
+    const result = await run(schema, env, newUser(), HISTORY, { after });
+    expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
 
   it('accepts a cursor on a leap day', async () => {
     const after = Buffer.from(`v1|2024-02-29T23:59:59.999999Z|${randomUUID()}`, 'utf8').toString('base64url');
@@ -201,11 +230,15 @@ describe('conversion and node', () => {
     const globalId = conversionGlobalId(row.id);
     expect(globalId).not.toContain(row.id);
 
-    const viaNode = await run<{ node: { __typename: string; id: string; status: string; genre: string } }>(schema, env, user, NODE, { id: globalId });
+    const viaNode = await run<{ node: { __typename: string; id: string; status: string; genre: string } }>(schema, env, user, NODE, {
+      id: globalId,
+    });
     expect(viaNode.errors).toBeUndefined();
     expect(viaNode.data!.node).toEqual({ __typename: 'Conversion', id: globalId, status: 'COMPLETED', genre: 'pop' });
 
-    const viaConversion = await run<{ conversion: { id: string; result: { vocalsUrl: string } } }>(schema, env, user, CONVERSION, { id: viaNode.data!.node.id });
+    const viaConversion = await run<{ conversion: { id: string; result: { vocalsUrl: string } } }>(schema, env, user, CONVERSION, {
+      id: viaNode.data!.node.id,
+    });
     expect(viaConversion.data!.conversion.id).toBe(globalId);
     expect(viaConversion.data!.conversion.result.vocalsUrl).toMatch(/\/files\/conversions\/.+\/vocals\.wav\?expires=\d+&sig=[0-9a-f]{64}$/);
 
@@ -217,14 +250,20 @@ describe('conversion and node', () => {
 
   it('answers null for malformed ids rather than failing', async () => {
     const user = newUser();
-    for (const id of ['', 'x', '%%%', Buffer.from('User:abc').toString('base64'), Buffer.from('Conversion:not-a-uuid').toString('base64')]) {
+    for (const id of [
+      '',
+      'x',
+      '%%%',
+      Buffer.from('User:abc').toString('base64'),
+      Buffer.from('Conversion:not-a-uuid').toString('base64'),
+    ]) {
       expect((await run(schema, env, user, CONVERSION, { id })).data).toEqual({ conversion: null });
       expect((await run(schema, env, user, NODE, { id })).data).toEqual({ node: null });
     }
   });
 });
 
-describe('isolation: another user\'s id answers exactly as a missing one', () => {
+describe("isolation: another user's id answers exactly as a missing one", () => {
   let owner: string;
   let intruder: string;
   let completedId: string;
@@ -248,17 +287,19 @@ describe('isolation: another user\'s id answers exactly as a missing one', () =>
     }
   });
 
-  it('history shows only the caller\'s own conversions', async () => {
+  it("history shows only the caller's own conversions", async () => {
     const page = await historyPage(intruder, { first: 100 });
     expect(page.totalCount).toBe(1);
     expect(page.edges.map((edge) => edge.node.id)).not.toContain(completedId);
   });
 
-  it('cancelConversion gives the same NOT_FOUND and leaves the owner\'s conversion alone', async () => {
+  it("cancelConversion gives the same NOT_FOUND and leaves the owner's conversion alone", async () => {
     const theirs = await run(schema, env, intruder, CANCEL, { id: pendingId });
     const missing = await run(schema, env, intruder, CANCEL, { id: missingId });
     expect(theirs).toEqual(missing);
-    expect(theirs.data).toEqual({ cancelConversion: { conversion: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: 'No conversion with this id.' }] } });
+    expect(theirs.data).toEqual({
+      cancelConversion: { conversion: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: 'No conversion with this id.' }] },
+    });
     const still = await run<{ conversion: { status: string } }>(schema, env, owner, CONVERSION, { id: pendingId });
     expect(still.data!.conversion.status).toBe('PENDING');
   });
@@ -267,7 +308,12 @@ describe('isolation: another user\'s id answers exactly as a missing one', () =>
     const theirs = await run(schema, env, intruder, FEEDBACK, { input: { conversionId: completedId, rating: 1 } });
     const missing = await run(schema, env, intruder, FEEDBACK, { input: { conversionId: missingId, rating: 1 } });
     expect(theirs).toEqual(missing);
-    expect(theirs.data).toEqual({ submitFeedback: { feedback: null, userErrors: [{ code: 'NOT_FOUND', field: 'conversionId', message: 'No conversion with this id.' }] } });
+    expect(theirs.data).toEqual({
+      submitFeedback: {
+        feedback: null,
+        userErrors: [{ code: 'NOT_FOUND', field: 'conversionId', message: 'No conversion with this id.' }],
+      },
+    });
     expect(await em().count(Feedback, { conversion: conversionUuidFromId(completedId)! })).toBe(0);
   });
 });
@@ -282,7 +328,7 @@ describe('cancelConversion', () => {
     return messages;
   }
 
-  it('removes a PENDING conversion\'s job and files, marks it CANCELLED and publishes the cancel and a final event', async () => {
+  it("removes a PENDING conversion's job and files, marks it CANCELLED and publishes the cancel and a final event", async () => {
     const user = newUser();
     const row = await insertConversion(em(), { userId: user, status: ConversionStatus.PENDING });
     const { storage, queue, config } = env.services;
@@ -294,11 +340,17 @@ describe('cancelConversion', () => {
 
     const result = await run(schema, env, user, CANCEL, { id: conversionGlobalId(row.id) });
 
-    expect(result.data).toEqual({ cancelConversion: { conversion: { id: conversionGlobalId(row.id), status: 'CANCELLED', error: { code: 'ABORTED' } }, userErrors: [] } });
+    expect(result.data).toEqual({
+      cancelConversion: { conversion: { id: conversionGlobalId(row.id), status: 'CANCELLED', error: { code: 'ABORTED' } }, userErrors: [] },
+    });
     expect(await queue.getJob(row.id)).toBeNull();
     expect((await queue.checkHealth()).waiting).toBe(0);
     expect(await storage.stat(storageKeys.input(row.id))).toBeNull();
-    await eventually('one final event and one cancel are published', () => ({ progress: progress.length, cancels: cancels.length }), { until: (n) => n.progress === 1 && n.cancels === 1, timeoutMs: 3000, intervalMs: 20 });
+    await eventually('one final event and one cancel are published', () => ({ progress: progress.length, cancels: cancels.length }), {
+      until: (n) => n.progress === 1 && n.cancels === 1,
+      timeoutMs: 3000,
+      intervalMs: 20,
+    });
     expect(progress[0]).toMatchObject({ conversionId: row.id, userId: user, status: 'CANCELLED', final: true });
     expect(cancels[0].conversionId).toBe(row.id);
     const stored = await em().findOneOrFail(Conversion, row.id);
@@ -314,23 +366,38 @@ describe('cancelConversion', () => {
     const cancels = await listen<CancelPayload>(topicChannel(config.redisPrefix, Topic.CONVERSION_CANCEL, row.id));
     const progress = await listen<ProgressPayload>(topicChannel(config.redisPrefix, Topic.CONVERSION_PROGRESS, row.id));
 
-    const result = await run<{ cancelConversion: { conversion: { status: string } } }>(schema, env, user, CANCEL, { id: conversionGlobalId(row.id) });
+    const result = await run<{ cancelConversion: { conversion: { status: string } } }>(schema, env, user, CANCEL, {
+      id: conversionGlobalId(row.id),
+    });
 
     expect(result.data!.cancelConversion.conversion.status).toBe('CANCELLED');
-    await eventually('one cancel and one final event are published', () => ({ cancels: cancels.length, progress: progress.length }), { until: (n) => n.cancels === 1 && n.progress === 1, timeoutMs: 3000, intervalMs: 20 });
+    await eventually('one cancel and one final event are published', () => ({ cancels: cancels.length, progress: progress.length }), {
+      until: (n) => n.cancels === 1 && n.progress === 1,
+      timeoutMs: 3000,
+      intervalMs: 20,
+    });
     expect(progress[0]).toMatchObject({ status: 'CANCELLED', progress: 40, final: true, error: { code: 'ABORTED' } });
     expect(await storage.stat(storageKeys.output(row.id, 'vocals.wav'))).toBeNull();
     expect(await storage.stat(storageKeys.input(row.id))).toBeNull();
   });
 
-  it.each([ConversionStatus.COMPLETED, ConversionStatus.FAILED, ConversionStatus.CANCELLED])('refuses a %s conversion with NOT_CANCELLABLE and changes nothing', async (status) => {
-    const user = newUser();
-    const row = await insertConversion(em(), { userId: user, status });
-    const result = await run<{ cancelConversion: { conversion: { status: string }; userErrors: { code: string }[] } }>(schema, env, user, CANCEL, { id: conversionGlobalId(row.id) });
-    expect(result.data!.cancelConversion.userErrors.map((error) => error.code)).toEqual(['NOT_CANCELLABLE']);
-    expect(result.data!.cancelConversion.conversion.status).toBe(status);
-    expect(await em().findOneOrFail(Conversion, row.id)).toMatchObject({ status });
-  });
+  it.each([ConversionStatus.COMPLETED, ConversionStatus.FAILED, ConversionStatus.CANCELLED])(
+    'refuses a %s conversion with NOT_CANCELLABLE and changes nothing',
+    async (status) => {
+      const user = newUser();
+      const row = await insertConversion(em(), { userId: user, status });
+      const result = await run<{ cancelConversion: { conversion: { status: string }; userErrors: { code: string }[] } }>(
+        schema,
+        env,
+        user,
+        CANCEL,
+        { id: conversionGlobalId(row.id) },
+      );
+      expect(result.data!.cancelConversion.userErrors.map((error) => error.code)).toEqual(['NOT_CANCELLABLE']);
+      expect(result.data!.cancelConversion.conversion.status).toBe(status);
+      expect(await em().findOneOrFail(Conversion, row.id)).toMatchObject({ status });
+    },
+  );
 });
 
 describe('submitFeedback', () => {
@@ -339,16 +406,34 @@ describe('submitFeedback', () => {
     const row = await insertConversion(em(), { userId: user, status: ConversionStatus.COMPLETED });
     const conversionId = conversionGlobalId(row.id);
 
-    const first = await run<{ submitFeedback: { feedback: { id: string; rating: number; comment: string | null; favorite: boolean } } }>(schema, env, user, FEEDBACK, {
-      input: { conversionId, rating: 4, comment: 'Lovely voice', favorite: true },
+    const first = await run<{ submitFeedback: { feedback: { id: string; rating: number; comment: string | null; favorite: boolean } } }>(
+      schema,
+      env,
+      user,
+      FEEDBACK,
+      {
+        input: { conversionId, rating: 4, comment: 'Lovely voice', favorite: true },
+      },
+    );
+    expect(first.data!.submitFeedback).toEqual({
+      feedback: { id: expect.any(String), rating: 4, comment: 'Lovely voice', favorite: true },
+      userErrors: [],
     });
-    expect(first.data!.submitFeedback).toEqual({ feedback: { id: expect.any(String), rating: 4, comment: 'Lovely voice', favorite: true }, userErrors: [] });
 
     // Omitted comment and favourite keep their values; the same row is updated.
-    const second = await run<{ submitFeedback: { feedback: { id: string } } }>(schema, env, user, FEEDBACK, { input: { conversionId, rating: 2 } });
-    expect(second.data!.submitFeedback.feedback).toEqual({ id: first.data!.submitFeedback.feedback.id, rating: 2, comment: 'Lovely voice', favorite: true });
+    const second = await run<{ submitFeedback: { feedback: { id: string } } }>(schema, env, user, FEEDBACK, {
+      input: { conversionId, rating: 2 },
+    });
+    expect(second.data!.submitFeedback.feedback).toEqual({
+      id: first.data!.submitFeedback.feedback.id,
+      rating: 2,
+      comment: 'Lovely voice',
+      favorite: true,
+    });
     // null clears the comment.
-    const third = await run<{ submitFeedback: { feedback: { comment: string | null } } }>(schema, env, user, FEEDBACK, { input: { conversionId, rating: 5, comment: null, favorite: false } });
+    const third = await run<{ submitFeedback: { feedback: { comment: string | null } } }>(schema, env, user, FEEDBACK, {
+      input: { conversionId, rating: 5, comment: null, favorite: false },
+    });
     expect(third.data!.submitFeedback.feedback).toMatchObject({ rating: 5, comment: null, favorite: false });
     expect(await em().count(Feedback, { conversion: row.id })).toBe(1);
 
@@ -360,24 +445,38 @@ describe('submitFeedback', () => {
     const user = newUser();
     const conversionId = conversionGlobalId((await insertConversion(em(), { userId: user, status: ConversionStatus.COMPLETED })).id);
     for (const rating of [0, 6, -3]) {
-      const result = await run<{ submitFeedback: { userErrors: { code: string; field: string }[] } }>(schema, env, user, FEEDBACK, { input: { conversionId, rating } });
+      const result = await run<{ submitFeedback: { userErrors: { code: string; field: string }[] } }>(schema, env, user, FEEDBACK, {
+        input: { conversionId, rating },
+      });
       expect(result.data!.submitFeedback.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_RATING', field: 'rating' })]);
     }
-    const tooLong = await run<{ submitFeedback: { userErrors: { code: string; field: string }[] } }>(schema, env, user, FEEDBACK, { input: { conversionId, rating: 3, comment: 'a'.repeat(2001) } });
+    const tooLong = await run<{ submitFeedback: { userErrors: { code: string; field: string }[] } }>(schema, env, user, FEEDBACK, {
+      input: { conversionId, rating: 3, comment: 'a'.repeat(2001) },
+    });
     expect(tooLong.data!.submitFeedback.userErrors).toEqual([expect.objectContaining({ code: 'COMMENT_TOO_LONG', field: 'comment' })]);
     expect(await em().count(Feedback, { conversion: conversionUuidFromId(conversionId)! })).toBe(0);
     // 2,000 characters are fine, counted as characters (an emoji is one, though two UTF-16 units).
-    const exact = await run<{ submitFeedback: { feedback: { comment: string } } }>(schema, env, user, FEEDBACK, { input: { conversionId, rating: 3, comment: '🎵'.repeat(2000) } });
+    const exact = await run<{ submitFeedback: { feedback: { comment: string } } }>(schema, env, user, FEEDBACK, {
+      input: { conversionId, rating: 3, comment: '🎵'.repeat(2000) },
+    });
     expect([...exact.data!.submitFeedback.feedback.comment]).toHaveLength(2000);
   });
 
-  it.each([ConversionStatus.PENDING, ConversionStatus.PROCESSING, ConversionStatus.FAILED, ConversionStatus.CANCELLED])('refuses a %s conversion with NOT_COMPLETED', async (status) => {
-    const user = newUser();
-    const row = await insertConversion(em(), { userId: user, status });
-    const result = await run<{ submitFeedback: { feedback: unknown; userErrors: { code: string }[] } }>(schema, env, user, FEEDBACK, { input: { conversionId: conversionGlobalId(row.id), rating: 5 } });
-    expect(result.data!.submitFeedback).toEqual({ feedback: null, userErrors: [expect.objectContaining({ code: 'NOT_COMPLETED', field: 'conversionId' })] });
-    expect(await em().count(Feedback, { conversion: row.id })).toBe(0);
-  });
+  it.each([ConversionStatus.PENDING, ConversionStatus.PROCESSING, ConversionStatus.FAILED, ConversionStatus.CANCELLED])(
+    'refuses a %s conversion with NOT_COMPLETED',
+    async (status) => {
+      const user = newUser();
+      const row = await insertConversion(em(), { userId: user, status });
+      const result = await run<{ submitFeedback: { feedback: unknown; userErrors: { code: string }[] } }>(schema, env, user, FEEDBACK, {
+        input: { conversionId: conversionGlobalId(row.id), rating: 5 },
+      });
+      expect(result.data!.submitFeedback).toEqual({
+        feedback: null,
+        userErrors: [expect.objectContaining({ code: 'NOT_COMPLETED', field: 'conversionId' })],
+      });
+      expect(await em().count(Feedback, { conversion: row.id })).toBe(0);
+    },
+  );
 });
 
 describe('quota', () => {
@@ -386,7 +485,12 @@ describe('quota', () => {
     const now = new Date();
     const quota = new QuotaService(em(), { dailyQuota: 10, monthlyQuota: 100 }, () => now);
     for (let i = 0; i < 2; i++) expect((await quota.reserve(user)).ok).toBe(true);
-    const result = await run<{ quota: Record<string, unknown> }>(schema, env, user, `{ quota { enforced daily { used limit remaining windowStart resetsAt } monthly { used limit remaining resetsAt } } }`);
+    const result = await run<{ quota: Record<string, unknown> }>(
+      schema,
+      env,
+      user,
+      `{ quota { enforced daily { used limit remaining windowStart resetsAt } monthly { used limit remaining resetsAt } } }`,
+    );
     expect(result.errors).toBeUndefined();
     const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
     expect(result.data!.quota).toEqual({
@@ -402,8 +506,20 @@ describe('quota', () => {
     const clock = () => new Date(Date.UTC(2026, 0, 31, 23, 59, 59, 999));
     expect((await new QuotaService(em(), { dailyQuota: 5, monthlyQuota: 5 }, clock).reserve(user)).ok).toBe(true);
     const view = await new QuotaService(em(), { dailyQuota: 0, monthlyQuota: 0 }, clock).view(user);
-    expect(view.daily).toEqual({ used: 1, limit: 0, remaining: 0, windowStart: new Date(Date.UTC(2026, 0, 31)), resetsAt: new Date(Date.UTC(2026, 1, 1)) });
-    expect(view.monthly).toEqual({ used: 1, limit: 0, remaining: 0, windowStart: new Date(Date.UTC(2026, 0, 1)), resetsAt: new Date(Date.UTC(2026, 1, 1)) });
+    expect(view.daily).toEqual({
+      used: 1,
+      limit: 0,
+      remaining: 0,
+      windowStart: new Date(Date.UTC(2026, 0, 31)),
+      resetsAt: new Date(Date.UTC(2026, 1, 1)),
+    });
+    expect(view.monthly).toEqual({
+      used: 1,
+      limit: 0,
+      remaining: 0,
+      windowStart: new Date(Date.UTC(2026, 0, 1)),
+      resetsAt: new Date(Date.UTC(2026, 1, 1)),
+    });
   });
 });
 
@@ -411,18 +527,30 @@ describe('stats', () => {
   it('shows the queue counts from Bee-Queue and a healthy database and Redis', async () => {
     const user = newUser();
     const before = await env.services.queue.checkHealth();
-    for (let i = 0; i < 2; i++) await enqueueConversion(env.services.queue, { conversionId: randomUUID() }, { retries: 0, backoffMs: 1000 });
+    for (let i = 0; i < 2; i++)
+      await enqueueConversion(env.services.queue, { conversionId: randomUUID() }, { retries: 0, backoffMs: 1000 });
     const source = `{ stats { verdict checkedAt queue { waiting active completed failed delayed } database { reachable latencyMs error } redis { reachable latencyMs error } } }`;
     // Admins only (test/integration/roles-api-keys.test.ts covers the roles over HTTP).
     const refused = await run(schema, env, user, source);
     expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     const contextValue = createContext(env.services, { requestId: randomUUID(), user: { id: user, role: Role.ADMIN } });
     const result = (await execute({ schema, document: parse(source), contextValue })) as ExecutionResult<{
-      stats: { queue: Record<string, number>; database: { reachable: boolean }; redis: { reachable: boolean; latencyMs: number }; verdict: string };
+      stats: {
+        queue: Record<string, number>;
+        database: { reachable: boolean };
+        redis: { reachable: boolean; latencyMs: number };
+        verdict: string;
+      };
     }>;
     expect(result.errors).toBeUndefined();
     const stats = result.data!.stats;
-    expect(stats.queue).toEqual({ waiting: before.waiting + 2, active: before.active, completed: before.succeeded, failed: before.failed, delayed: before.delayed });
+    expect(stats.queue).toEqual({
+      waiting: before.waiting + 2,
+      active: before.active,
+      completed: before.succeeded,
+      failed: before.failed,
+      delayed: before.delayed,
+    });
     expect(stats.database.reachable).toBe(true);
     expect(stats.redis.reachable).toBe(true);
     expect(stats.redis.latencyMs).toBeGreaterThanOrEqual(0);
@@ -435,8 +563,16 @@ describe('stats', () => {
     const deadRedis = createRedis('redis://127.0.0.1:1', { maxRetriesPerRequest: null, lazyConnect: true, disconnectTimeout: 10 });
     cleanup.add(() => deadRedis.disconnect());
     const started = Date.now();
-    const view = await new StatsService({ em: em(), redis: deadRedis, queue: { checkHealth: () => new Promise(() => undefined) } }, 300).view();
+    const view = await new StatsService(
+      { em: em(), redis: deadRedis, queue: { checkHealth: () => new Promise(() => undefined) } },
+      300,
+    ).view();
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(view).toMatchObject({ verdict: 'DEGRADED', queue: null, database: { reachable: true }, redis: { reachable: false, latencyMs: null } });
+    expect(view).toMatchObject({
+      verdict: 'DEGRADED',
+      queue: null,
+      database: { reachable: true },
+      redis: { reachable: false, latencyMs: null },
+    });
   });
 });

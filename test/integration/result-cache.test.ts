@@ -20,7 +20,16 @@ import { Conversion, ConversionStatus } from '../../src/modules/conversion/conve
 import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
 import { createResultCache } from '../../src/worker/result-cache.js';
 import { runInThread, type RunPipeline } from '../../src/worker/run-in-thread.js';
-import { attemptDirs, enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
+import {
+  attemptDirs,
+  enqueue,
+  insertPendingConversion,
+  loadConversion,
+  recordProgress,
+  startWorkerEnv,
+  storedFiles,
+  type WorkerEnv,
+} from '../support/worker-harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { Cleanup } from '../support/service-harness.js';
 
@@ -50,7 +59,8 @@ const CONVERSION_MS = 90_000;
 /** Converts one conversion through the worker and returns its final event and row. */
 async function convert(cleanup: Cleanup, env: WorkerEnv, options: { seed?: number; fileName?: string; userId?: string } = {}) {
   const conversion = await insertPendingConversion(env, { fileName: options.fileName, userId: options.userId });
-  if (options.seed !== undefined) await (env.services.orm.em.fork() as EntityManager).nativeUpdate(Conversion, { id: conversion.id }, { seed: options.seed });
+  if (options.seed !== undefined)
+    await (env.services.orm.em.fork() as EntityManager).nativeUpdate(Conversion, { id: conversion.id }, { seed: options.seed });
   const progress = await recordProgress(cleanup, env, conversion.id);
   await enqueue(env, conversion.id);
   const final = await progress.final(CONVERSION_MS);
@@ -58,7 +68,11 @@ async function convert(cleanup: Cleanup, env: WorkerEnv, options: { seed?: numbe
 }
 
 async function counter(env: WorkerEnv, name: 'cacheHits' | 'cacheMisses'): Promise<number> {
-  const values = (await env.services.metrics!.registry.getSingleMetric(name === 'cacheHits' ? 'melody_cache_hits_total' : 'melody_cache_misses_total')!.get()).values;
+  const values = (
+    await env.services
+      .metrics!.registry.getSingleMetric(name === 'cacheHits' ? 'melody_cache_hits_total' : 'melody_cache_misses_total')!
+      .get()
+  ).values;
   return values.find((value) => value.labels.cache === 'result')?.value ?? 0;
 }
 
@@ -83,33 +97,42 @@ describe('the same audio bytes with the same options from the same user', () => 
   let first: Awaited<ReturnType<typeof convert>>;
   let second: Awaited<ReturnType<typeof convert>>;
 
-  it('reuse the first result: reused_from set, its own copy of the files, the pipeline not run again', async () => {
-    first = await convert(cleanup, env, { userId: owner });
-    expect(first.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
-    expect(pipeline.runs).toEqual([7]);
-    expect(await counter(env, 'cacheMisses')).toBe(1);
+  it(
+    'reuse the first result: reused_from set, its own copy of the files, the pipeline not run again',
+    async () => {
+      first = await convert(cleanup, env, { userId: owner });
+      expect(first.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
+      expect(pipeline.runs).toEqual([7]);
+      expect(await counter(env, 'cacheMisses')).toBe(1);
 
-    second = await convert(cleanup, env, { userId: owner, fileName: 'second-take.flac' });
-    expect(second.final).toMatchObject({ status: 'COMPLETED', final: true, progress: 100 });
-    expect(second.events.filter((event) => event.final)).toHaveLength(1);
-    expect(second.events.map((event) => event.message)).toContain('Reused the result of an identical conversion');
-    expect(pipeline.runs).toEqual([7]);
-    expect(await counter(env, 'cacheHits')).toBe(1);
+      second = await convert(cleanup, env, { userId: owner, fileName: 'second-take.flac' });
+      expect(second.final).toMatchObject({ status: 'COMPLETED', final: true, progress: 100 });
+      expect(second.events.filter((event) => event.final)).toHaveLength(1);
+      expect(second.events.map((event) => event.message)).toContain('Reused the result of an identical conversion');
+      expect(pipeline.runs).toEqual([7]);
+      expect(await counter(env, 'cacheHits')).toBe(1);
 
-    const { row } = second;
-    expect(row.status).toBe(ConversionStatus.COMPLETED);
-    expect(row.reusedFrom).toBe(first.id);
-    expect(row.result).toEqual({ ...first.row.result, files: expect.any(Object) as unknown });
-    expect(row.quality).toEqual(first.row.quality);
-    expect(row.warnings).toEqual(first.row.warnings);
-    for (const key of Object.values(row.result!.files)) expect(key.startsWith(`${storageKeys.dir(second.id)}/${row.attemptId}/`)).toBe(true);
-    expect(await storedFiles(env, second.id)).toEqual(OUTPUTS);
-    const secondWav = await env.services.storage.read(row.result!.files.vocalsWav);
-    expect(Buffer.compare(Buffer.from(secondWav), Buffer.from(await env.services.storage.read(first.row.result!.files.vocalsWav)))).toBe(0);
-    // The copied report names this conversion's upload, not the first one's.
-    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { input: { fileName: string } };
-    expect(report.input.fileName).toBe('second-take.flac');
-  }, 2 * CONVERSION_MS);
+      const { row } = second;
+      expect(row.status).toBe(ConversionStatus.COMPLETED);
+      expect(row.reusedFrom).toBe(first.id);
+      expect(row.result).toEqual({ ...first.row.result, files: expect.any(Object) as unknown });
+      expect(row.quality).toEqual(first.row.quality);
+      expect(row.warnings).toEqual(first.row.warnings);
+      for (const key of Object.values(row.result!.files))
+        expect(key.startsWith(`${storageKeys.dir(second.id)}/${row.attemptId}/`)).toBe(true);
+      expect(await storedFiles(env, second.id)).toEqual(OUTPUTS);
+      const secondWav = await env.services.storage.read(row.result!.files.vocalsWav);
+      expect(Buffer.compare(Buffer.from(secondWav), Buffer.from(await env.services.storage.read(first.row.result!.files.vocalsWav)))).toBe(
+        0,
+      );
+      // The copied report names this conversion's upload, not the first one's.
+      const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as {
+        input: { fileName: string };
+      };
+      expect(report.input.fileName).toBe('second-take.flac');
+    },
+    2 * CONVERSION_MS,
+  );
 
   it('with another seed are computed again', async () => {
     const other = await convert(cleanup, env, { userId: owner, seed: 8 });
@@ -118,38 +141,46 @@ describe('the same audio bytes with the same options from the same user', () => 
     expect(other.row.result!.lyrics).not.toBe(first.row.result!.lyrics);
   });
 
-  it("keep the reused copy served after the first conversion's files are deleted; the stale entry is then a miss", async () => {
-    await env.services.storage.deletePrefix(storageKeys.dir(first.id));
-    for (const key of Object.values(second.row.result!.files)) {
-      const response = await fetch(`${filesUrl}${signedPath(env.config, key)}`);
-      const body = new Uint8Array(await response.arrayBuffer());
-      expect([key, response.status]).toEqual([key, 200]);
-      expect(body.byteLength).toBeGreaterThan(0);
-    }
-    // The cache still names the first conversion, whose files are gone: computed, and remembered anew.
-    const third = await convert(cleanup, env, { userId: owner });
-    expect(third.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
-    expect(pipeline.runs).toEqual([7, 8, 7]);
-    const fourth = await convert(cleanup, env, { userId: owner });
-    expect(fourth.row.reusedFrom).toBe(third.id);
-    expect(pipeline.runs).toEqual([7, 8, 7]);
-    expect(await attemptDirs(env, fourth.id)).toEqual([fourth.row.attemptId]);
-  }, 2 * CONVERSION_MS);
+  it(
+    "keep the reused copy served after the first conversion's files are deleted; the stale entry is then a miss",
+    async () => {
+      await env.services.storage.deletePrefix(storageKeys.dir(first.id));
+      for (const key of Object.values(second.row.result!.files)) {
+        const response = await fetch(`${filesUrl}${signedPath(env.config, key)}`);
+        const body = new Uint8Array(await response.arrayBuffer());
+        expect([key, response.status]).toEqual([key, 200]);
+        expect(body.byteLength).toBeGreaterThan(0);
+      }
+      // The cache still names the first conversion, whose files are gone: computed, and remembered anew.
+      const third = await convert(cleanup, env, { userId: owner });
+      expect(third.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
+      expect(pipeline.runs).toEqual([7, 8, 7]);
+      const fourth = await convert(cleanup, env, { userId: owner });
+      expect(fourth.row.reusedFrom).toBe(third.id);
+      expect(pipeline.runs).toEqual([7, 8, 7]);
+      expect(await attemptDirs(env, fourth.id)).toEqual([fourth.row.attemptId]);
+    },
+    2 * CONVERSION_MS,
+  );
 
-  it("from another user are computed afresh: the first user's result, warnings and upload stay theirs", async () => {
-    const runsBefore = pipeline.runs.length;
-    const hitsBefore = await counter(env, 'cacheHits');
-    const stranger = `stranger-${randomUUID()}`;
-    const theirs = await convert(cleanup, env, { userId: stranger });
-    expect(theirs.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
-    expect(theirs.events.map((event) => event.message)).not.toContain('Reused the result of an identical conversion');
-    expect(pipeline.runs).toHaveLength(runsBefore + 1);
-    expect(await counter(env, 'cacheHits')).toBe(hitsBefore);
-    // Within the second user, reuse works as for the first.
-    const again = await convert(cleanup, env, { userId: stranger });
-    expect(again.row.reusedFrom).toBe(theirs.id);
-    expect(pipeline.runs).toHaveLength(runsBefore + 1);
-  }, 2 * CONVERSION_MS);
+  it(
+    "from another user are computed afresh: the first user's result, warnings and upload stay theirs",
+    async () => {
+      const runsBefore = pipeline.runs.length;
+      const hitsBefore = await counter(env, 'cacheHits');
+      const stranger = `stranger-${randomUUID()}`;
+      const theirs = await convert(cleanup, env, { userId: stranger });
+      expect(theirs.row).toMatchObject({ status: ConversionStatus.COMPLETED, reusedFrom: null });
+      expect(theirs.events.map((event) => event.message)).not.toContain('Reused the result of an identical conversion');
+      expect(pipeline.runs).toHaveLength(runsBefore + 1);
+      expect(await counter(env, 'cacheHits')).toBe(hitsBefore);
+      // Within the second user, reuse works as for the first.
+      const again = await convert(cleanup, env, { userId: stranger });
+      expect(again.row.reusedFrom).toBe(theirs.id);
+      expect(pipeline.runs).toHaveLength(runsBefore + 1);
+    },
+    2 * CONVERSION_MS,
+  );
 });
 
 describe('with the result cache off (RESULT_CACHE_TTL_SECONDS=0)', () => {
@@ -157,17 +188,24 @@ describe('with the result cache off (RESULT_CACHE_TTL_SECONDS=0)', () => {
   const pipeline = countingPipeline();
   let env: WorkerEnv;
   beforeAll(async () => {
-    env = await startWorkerEnv(cleanup, { env: { RESULT_CACHE_TTL_SECONDS: '0', JOB_START_LIMIT: '0' }, worker: { processor: { runPipeline: pipeline.run } } });
+    env = await startWorkerEnv(cleanup, {
+      env: { RESULT_CACHE_TTL_SECONDS: '0', JOB_START_LIMIT: '0' },
+      worker: { processor: { runPipeline: pipeline.run } },
+    });
   });
   afterAll(() => cleanup.run());
 
-  it('every conversion is computed and nothing is stored in Redis', async () => {
-    await convert(cleanup, env);
-    const again = await convert(cleanup, env);
-    expect(again.row.reusedFrom).toBeNull();
-    expect(pipeline.runs).toEqual([7, 7]);
-    expect(await env.services.redis.keys(`${env.config.redisPrefix}:result-cache:*`)).toEqual([]);
-  }, 2 * CONVERSION_MS);
+  it(
+    'every conversion is computed and nothing is stored in Redis',
+    async () => {
+      await convert(cleanup, env);
+      const again = await convert(cleanup, env);
+      expect(again.row.reusedFrom).toBeNull();
+      expect(pipeline.runs).toEqual([7, 7]);
+      expect(await env.services.redis.keys(`${env.config.redisPrefix}:result-cache:*`)).toEqual([]);
+    },
+    2 * CONVERSION_MS,
+  );
 });
 
 describe('with the result cache on a Redis that dies', () => {
@@ -185,24 +223,38 @@ describe('with the result cache on a Redis that dies', () => {
     cleanup.add(() => cacheRedis.disconnect());
     env = await startWorkerEnv(cleanup, {
       env: CACHE_ENV,
-      worker: { processor: { runPipeline: pipeline.run, resultCache: createResultCache({ redis: cacheRedis, prefix: 'mvtest-cache', ttlSeconds: 3600, logger: createLogger(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error' }), 'worker') }) } },
+      worker: {
+        processor: {
+          runPipeline: pipeline.run,
+          resultCache: createResultCache({
+            redis: cacheRedis,
+            prefix: 'mvtest-cache',
+            ttlSeconds: 3600,
+            logger: createLogger(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error' }), 'worker'),
+          }),
+        },
+      },
     });
   });
   afterAll(() => cleanup.run());
 
-  it('hits while it is up; once killed, lookups are misses and the jobs complete', async () => {
-    const owner = `owner-${randomUUID()}`;
-    await convert(cleanup, env, { userId: owner });
-    expect((await convert(cleanup, env, { userId: owner })).row.reusedFrom).not.toBeNull();
-    expect(pipeline.runs).toEqual([7]);
+  it(
+    'hits while it is up; once killed, lookups are misses and the jobs complete',
+    async () => {
+      const owner = `owner-${randomUUID()}`;
+      await convert(cleanup, env, { userId: owner });
+      expect((await convert(cleanup, env, { userId: owner })).row.reusedFrom).not.toBeNull();
+      expect(pipeline.runs).toEqual([7]);
 
-    await server.kill();
-    const missesBefore = await counter(env, 'cacheMisses');
-    const third = await convert(cleanup, env, { userId: owner });
-    const fourth = await convert(cleanup, env, { userId: owner });
-    expect([third.row.status, fourth.row.status]).toEqual([ConversionStatus.COMPLETED, ConversionStatus.COMPLETED]);
-    expect([third.row.reusedFrom, fourth.row.reusedFrom]).toEqual([null, null]);
-    expect(pipeline.runs).toEqual([7, 7, 7]);
-    expect(await counter(env, 'cacheMisses')).toBe(missesBefore + 2);
-  }, 4 * CONVERSION_MS);
+      await server.kill();
+      const missesBefore = await counter(env, 'cacheMisses');
+      const third = await convert(cleanup, env, { userId: owner });
+      const fourth = await convert(cleanup, env, { userId: owner });
+      expect([third.row.status, fourth.row.status]).toEqual([ConversionStatus.COMPLETED, ConversionStatus.COMPLETED]);
+      expect([third.row.reusedFrom, fourth.row.reusedFrom]).toEqual([null, null]);
+      expect(pipeline.runs).toEqual([7, 7, 7]);
+      expect(await counter(env, 'cacheMisses')).toBe(missesBefore + 2);
+    },
+    4 * CONVERSION_MS,
+  );
 });

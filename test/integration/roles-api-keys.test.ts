@@ -15,7 +15,11 @@ interface Body<T> {
 }
 
 async function post<T>(api: ApiEnv, query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<Body<T>> {
-  const response = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await response.json()) as Body<T>;
 }
 
@@ -27,7 +31,10 @@ const CREATE_KEY = `mutation($u: String!, $n: String!, $r: Role) {
 const REVOKE_KEY = 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }';
 
 interface CreatedKey {
-  createApiKey: { key: string; apiKey: { id: string; userId: string; role: string; name: string; prefix: string; revokedAt: string | null } };
+  createApiKey: {
+    key: string;
+    apiKey: { id: string; userId: string; role: string; name: string; prefix: string; revokedAt: string | null };
+  };
 }
 
 const codes = (body: Body<unknown>) => (body.errors ?? []).map((e) => e.extensions?.code);
@@ -71,7 +78,9 @@ describe('roles and API keys', () => {
       expect(codes((await postGraphQL(api, query, variables, user)).body)).toEqual(['FORBIDDEN']);
       expect(codes((await postGraphQL(api, query, variables, api.token('partner', Role.PARTNER))).body)).toEqual(['FORBIDDEN']);
     }
-    const rows = await api.services.orm.em.getConnection().execute<{ n: string }[]>('select count(*)::text as n from "api_keys" where "user_id" = ?', ['mallory']);
+    const rows = await api.services.orm.em
+      .getConnection()
+      .execute<{ n: string }[]>('select count(*)::text as n from "api_keys" where "user_id" = ?', ['mallory']);
     expect(rows[0].n).toBe('0');
     expect((await postGraphQL<{ quota: { daily: { limit: number } } }>(api, WHO, {}, user)).body.data!.quota.daily.limit).toBe(10);
   });
@@ -81,7 +90,9 @@ describe('roles and API keys', () => {
     expect(created.key).toMatch(/^mvk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(created.apiKey).toMatchObject({ userId: 'partner-a', role: 'PARTNER', name: 'key of partner-a', revokedAt: null });
     expect(created.key.startsWith(`${created.apiKey.prefix}_`)).toBe(true);
-    const rows = await api.services.orm.em.getConnection().execute<Record<string, unknown>[]>('select * from "api_keys" where "id" = ?', [created.apiKey.id]);
+    const rows = await api.services.orm.em
+      .getConnection()
+      .execute<Record<string, unknown>[]>('select * from "api_keys" where "id" = ?', [created.apiKey.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0].key_hash).toBe(createHash('sha256').update(created.key).digest('hex'));
     // The secret is everything after the prefix (it may itself contain '_': base64url).
@@ -111,7 +122,12 @@ describe('roles and API keys', () => {
     const headers = { authorization: `Bearer ${created.key}` };
     expect((await post(api, WHO, {}, headers)).errors).toBeUndefined();
 
-    const revoked = await postGraphQL<{ revokeApiKey: { id: string; revokedAt: string | null } }>(api, REVOKE_KEY, { id: created.apiKey.id }, admin);
+    const revoked = await postGraphQL<{ revokeApiKey: { id: string; revokedAt: string | null } }>(
+      api,
+      REVOKE_KEY,
+      { id: created.apiKey.id },
+      admin,
+    );
     expect(revoked.body.errors).toBeUndefined();
     expect(revoked.body.data!.revokeApiKey.revokedAt).not.toBeNull();
     expect(codes(await post(api, WHO, {}, headers))).toEqual(['UNAUTHENTICATED']);
@@ -126,7 +142,7 @@ describe('roles and API keys', () => {
     expect(codes((await postGraphQL(api, REVOKE_KEY, { id: '00000000-0000-4000-8000-000000000000' }, admin)).body)).toEqual(['NOT_FOUND']);
   });
 
-  it('lets an admin change a user\'s limits, and null restores the defaults', async () => {
+  it("lets an admin change a user's limits, and null restores the defaults", async () => {
     const set = await postGraphQL<{ setUserQuota: { userId: string; quota: { daily: { limit: number }; monthly: { limit: number } } } }>(
       api,
       'mutation { setUserQuota(userId: "vip", daily: 50, monthly: 500) { userId quota { daily { limit } monthly { limit } } } }',
@@ -141,6 +157,8 @@ describe('roles and API keys', () => {
       admin,
     );
     expect(back.body.data!.setUserQuota.quota).toEqual({ daily: { limit: 10 }, monthly: { limit: 100 } });
-    expect(codes((await postGraphQL(api, 'mutation { setUserQuota(userId: "vip", daily: -1) { userId } }', {}, admin)).body)).toEqual(['BAD_USER_INPUT']);
+    expect(codes((await postGraphQL(api, 'mutation { setUserQuota(userId: "vip", daily: -1) { userId } }', {}, admin)).body)).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 });

@@ -15,7 +15,14 @@ import { ConversionStatus } from '../../src/modules/conversion/conversion.entity
 import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
 import { startServiceProcess } from '../support/service-processes.js';
 import { Cleanup, createTestResources, freePort, mintToken, type TestResources } from '../support/service-harness.js';
-import { enqueue, insertPendingConversion, loadConversion, recordProgress, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
+import {
+  enqueue,
+  insertPendingConversion,
+  loadConversion,
+  recordProgress,
+  storedFiles,
+  type WorkerEnv,
+} from '../support/worker-harness.js';
 
 const cleanup = new Cleanup();
 let resources: TestResources;
@@ -47,7 +54,9 @@ it('a worker sent SIGTERM during a conversion finishes it, then exits 0', async 
   const row = await loadConversion(env, conversion.id);
   expect(row.status).toBe(ConversionStatus.COMPLETED);
   expect(progress.events.at(-1)).toMatchObject({ status: 'COMPLETED', final: true });
-  expect(await storedFiles(env, conversion.id)).toEqual(expect.arrayContaining(['vocals.wav', 'score.mid', 'score.musicxml', 'report.json']));
+  expect(await storedFiles(env, conversion.id)).toEqual(
+    expect.arrayContaining(['vocals.wav', 'score.mid', 'score.musicxml', 'report.json']),
+  );
   // Completed: the upload is deleted.
   expect(await storedFiles(env, conversion.id)).not.toContain('input');
   const counts = await services.queue.checkHealth();
@@ -63,8 +72,17 @@ it('an API sent SIGTERM finishes the request in flight, closes WebSockets with 1
   const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
   cleanup.add(() => socket.terminate());
   await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${mintToken(resources.jwtSecret, 'user-shutdown')}` } })));
-    socket.once('message', (data) => ((JSON.parse(String(data)) as { type: string }).type === 'connection_ack' ? resolve() : reject(new Error(String(data)))));
+    socket.once('open', () =>
+      socket.send(
+        JSON.stringify({
+          type: 'connection_init',
+          payload: { authorization: `Bearer ${mintToken(resources.jwtSecret, 'user-shutdown')}` },
+        }),
+      ),
+    );
+    socket.once('message', (data) =>
+      (JSON.parse(String(data)) as { type: string }).type === 'connection_ack' ? resolve() : reject(new Error(String(data))),
+    );
     socket.once('error', reject);
   });
   const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
@@ -72,7 +90,10 @@ it('an API sent SIGTERM finishes the request in flight, closes WebSockets with 1
   // A request whose body is still arriving when the signal comes. It asks for `100 Continue`, which
   // Node's server sends as it hands the request to the app: from then on the request is in flight.
   const body = JSON.stringify({ query: 'query InFlight { __typename }' });
-  const request = httpRequest(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), expect: '100-continue' } });
+  const request = httpRequest(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), expect: '100-continue' },
+  });
   const continued = new Promise<void>((resolve) => request.once('continue', () => resolve()));
   const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
     request.once('error', reject);

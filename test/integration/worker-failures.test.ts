@@ -12,7 +12,15 @@ import { ConversionStatus } from '../../src/modules/conversion/conversion.entity
 import { enqueueConversion } from '../../src/modules/conversion/conversion-job.js';
 import { startWorker } from '../../src/worker/worker.js';
 import type { ProgressPayload } from '../../src/platform/pubsub.js';
-import { enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, storedFiles, type WorkerEnv } from '../support/worker-harness.js';
+import {
+  enqueue,
+  insertPendingConversion,
+  loadConversion,
+  recordProgress,
+  startWorkerEnv,
+  storedFiles,
+  type WorkerEnv,
+} from '../support/worker-harness.js';
 import { Cleanup } from '../support/service-harness.js';
 
 /** Disk storage whose `write` of `vocals.wav` fails with a retryable STORAGE_ERROR a set number of times per conversion. */
@@ -109,53 +117,61 @@ describe('a conversion that meets a retryable storage failure', () => {
   });
   afterAll(() => cleanup.run());
 
-  it('is retried with exponential backoff and then completes, with the retries counted on the row', async () => {
-    const conversion = await insertPendingConversion(env);
-    storage.failures.set(conversion.id, 2);
-    const progress = await recordProgress(cleanup, env, conversion.id);
-    await enqueue(env, conversion.id);
-    const final = await progress.final(3 * RUN_MS);
+  it(
+    'is retried with exponential backoff and then completes, with the retries counted on the row',
+    async () => {
+      const conversion = await insertPendingConversion(env);
+      storage.failures.set(conversion.id, 2);
+      const progress = await recordProgress(cleanup, env, conversion.id);
+      await enqueue(env, conversion.id);
+      const final = await progress.final(3 * RUN_MS);
 
-    expect(final).toMatchObject({ status: 'COMPLETED', final: true });
-    const row = await loadConversion(env, conversion.id);
-    expect(row.status).toBe(ConversionStatus.COMPLETED);
-    expect(row.retryCount).toBe(2);
-    expect(row.error).toBeNull();
-    // Completed after retries: its outputs, and no longer its upload.
-    expect(await storedFiles(env, conversion.id)).toEqual(['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav']);
+      expect(final).toMatchObject({ status: 'COMPLETED', final: true });
+      const row = await loadConversion(env, conversion.id);
+      expect(row.status).toBe(ConversionStatus.COMPLETED);
+      expect(row.retryCount).toBe(2);
+      expect(row.error).toBeNull();
+      // Completed after retries: its outputs, and no longer its upload.
+      expect(await storedFiles(env, conversion.id)).toEqual(['report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav']);
 
-    // Between the attempts: a PENDING event naming the error, then the next start after the backoff.
-    const retrying = progress.events.filter((e) => e.status === 'PENDING');
-    expect(retrying).toHaveLength(2);
-    for (const event of retrying) {
-      expect(event.final).toBe(false);
-      expect(event.error).toMatchObject({ code: 'STORAGE_ERROR', retryable: true });
-      expect(event.message).toMatch(/^Retrying in [\d.]+ s after STORAGE_ERROR/);
-    }
-    const starts = progress.events.map((e, i) => ({ e, at: progress.arrivals[i] })).filter(({ e }) => e.message === 'Processing started');
-    expect(starts).toHaveLength(3);
-    const firstWait = starts[1].at - storage.failedAt[0];
-    const secondWait = starts[2].at - storage.failedAt[1];
-    expect(firstWait).toBeGreaterThanOrEqual(BACKOFF_MS - 20);
-    expect(secondWait).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 20);
-    process.stdout.write(`retry waits: ${firstWait.toFixed(0)} ms, ${secondWait.toFixed(0)} ms (backoff ${BACKOFF_MS} ms doubling)\n`);
-  }, 4 * RUN_MS);
+      // Between the attempts: a PENDING event naming the error, then the next start after the backoff.
+      const retrying = progress.events.filter((e) => e.status === 'PENDING');
+      expect(retrying).toHaveLength(2);
+      for (const event of retrying) {
+        expect(event.final).toBe(false);
+        expect(event.error).toMatchObject({ code: 'STORAGE_ERROR', retryable: true });
+        expect(event.message).toMatch(/^Retrying in [\d.]+ s after STORAGE_ERROR/);
+      }
+      const starts = progress.events.map((e, i) => ({ e, at: progress.arrivals[i] })).filter(({ e }) => e.message === 'Processing started');
+      expect(starts).toHaveLength(3);
+      const firstWait = starts[1].at - storage.failedAt[0];
+      const secondWait = starts[2].at - storage.failedAt[1];
+      expect(firstWait).toBeGreaterThanOrEqual(BACKOFF_MS - 20);
+      expect(secondWait).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 20);
+      process.stdout.write(`retry waits: ${firstWait.toFixed(0)} ms, ${secondWait.toFixed(0)} ms (backoff ${BACKOFF_MS} ms doubling)\n`);
+    },
+    4 * RUN_MS,
+  );
 
-  it('fails with the error once its retries are used up, leaving no outputs', async () => {
-    const conversion = await insertPendingConversion(env);
-    storage.failures.set(conversion.id, Number.POSITIVE_INFINITY);
-    const progress = await recordProgress(cleanup, env, conversion.id);
-    await enqueueConversion(env.services.queue, { conversionId: conversion.id }, { retries: 1, backoffMs: 50 });
-    const final = await progress.final(2 * RUN_MS);
+  it(
+    'fails with the error once its retries are used up, leaving no outputs',
+    async () => {
+      const conversion = await insertPendingConversion(env);
+      storage.failures.set(conversion.id, Number.POSITIVE_INFINITY);
+      const progress = await recordProgress(cleanup, env, conversion.id);
+      await enqueueConversion(env.services.queue, { conversionId: conversion.id }, { retries: 1, backoffMs: 50 });
+      const final = await progress.final(2 * RUN_MS);
 
-    expect(final).toMatchObject({ status: 'FAILED', final: true, error: { code: 'STORAGE_ERROR' } });
-    const row = await loadConversion(env, conversion.id);
-    expect(row.status).toBe(ConversionStatus.FAILED);
-    expect(row.retryCount).toBe(1);
-    expect(row.error?.code).toBe('STORAGE_ERROR');
-    expect(progress.events.filter((e) => e.message === 'Processing started')).toHaveLength(2);
-    expect(await storedFiles(env, conversion.id)).toEqual(['input']);
-  }, 3 * RUN_MS);
+      expect(final).toMatchObject({ status: 'FAILED', final: true, error: { code: 'STORAGE_ERROR' } });
+      const row = await loadConversion(env, conversion.id);
+      expect(row.status).toBe(ConversionStatus.FAILED);
+      expect(row.retryCount).toBe(1);
+      expect(row.error?.code).toBe('STORAGE_ERROR');
+      expect(progress.events.filter((e) => e.message === 'Processing started')).toHaveLength(2);
+      expect(await storedFiles(env, conversion.id)).toEqual(['input']);
+    },
+    3 * RUN_MS,
+  );
 });
 
 describe('stopping a worker', () => {
@@ -188,28 +204,32 @@ describe('stopping a worker', () => {
     expect((await env.services.queue.checkHealth()).waiting).toBe(1);
   }, 180_000);
 
-  it('past its bound, puts the running conversion back to PENDING and another worker completes it', async () => {
-    const env = await startWorkerEnv(cleanup, { worker: { stallIntervalMs: 1000 } });
-    // The harness's worker is stopped: this test's workers are started with the bounds it needs.
-    await env.worker.stop();
-    const conversion = await insertPendingConversion(env);
-    const progress = await recordProgress(cleanup, env, conversion.id);
-    await enqueue(env, conversion.id);
-    // This worker takes the job; it is stopped in the middle of the run with a 0.2 s bound.
-    const first = await startWorker(env.services, { stallIntervalMs: 1000, stopTimeoutMs: 200 });
-    cleanup.add(() => first.stop());
-    await progress.waitFor((e) => e.stage === 'PITCH_EXTRACTION', 30_000);
-    await first.stop();
-    const back = await loadConversion(env, conversion.id);
-    expect(back.status).toBe(ConversionStatus.PENDING);
-    expect(await storedFiles(env, conversion.id)).toEqual(['input']);
-    expect(progress.events.at(-1)).toMatchObject({ status: 'PENDING', final: false });
+  it(
+    'past its bound, puts the running conversion back to PENDING and another worker completes it',
+    async () => {
+      const env = await startWorkerEnv(cleanup, { worker: { stallIntervalMs: 1000 } });
+      // The harness's worker is stopped: this test's workers are started with the bounds it needs.
+      await env.worker.stop();
+      const conversion = await insertPendingConversion(env);
+      const progress = await recordProgress(cleanup, env, conversion.id);
+      await enqueue(env, conversion.id);
+      // This worker takes the job; it is stopped in the middle of the run with a 0.2 s bound.
+      const first = await startWorker(env.services, { stallIntervalMs: 1000, stopTimeoutMs: 200 });
+      cleanup.add(() => first.stop());
+      await progress.waitFor((e) => e.stage === 'PITCH_EXTRACTION', 30_000);
+      await first.stop();
+      const back = await loadConversion(env, conversion.id);
+      expect(back.status).toBe(ConversionStatus.PENDING);
+      expect(await storedFiles(env, conversion.id)).toEqual(['input']);
+      expect(progress.events.at(-1)).toMatchObject({ status: 'PENDING', final: false });
 
-    // A new worker finds the job stalled (no heartbeat for a stall interval) and runs it again.
-    const second = await startWorker(env.services, { stallIntervalMs: 1000 });
-    cleanup.add(() => second.stop());
-    const final = await progress.final(RUN_MS);
-    expect(final.status).toBe('COMPLETED');
-    expect((await loadConversion(env, conversion.id)).status).toBe(ConversionStatus.COMPLETED);
-  }, 3 * RUN_MS);
+      // A new worker finds the job stalled (no heartbeat for a stall interval) and runs it again.
+      const second = await startWorker(env.services, { stallIntervalMs: 1000 });
+      cleanup.add(() => second.stop());
+      const final = await progress.final(RUN_MS);
+      expect(final.status).toBe('COMPLETED');
+      expect((await loadConversion(env, conversion.id)).status).toBe(ConversionStatus.COMPLETED);
+    },
+    3 * RUN_MS,
+  );
 });

@@ -72,7 +72,14 @@ describe('the conversion worker', () => {
     const final = await progress.final(60_000).finally(() => clearInterval(ticker));
     const jobMs = performance.now() - enqueuedAt;
 
-    expect(final).toMatchObject({ conversionId: conversion.id, status: 'COMPLETED', stage: 'FINALIZATION', progress: 100, final: true, error: null });
+    expect(final).toMatchObject({
+      conversionId: conversion.id,
+      status: 'COMPLETED',
+      stage: 'FINALIZATION',
+      progress: 100,
+      final: true,
+      error: null,
+    });
     const row = await loadConversion(env, conversion.id);
     expect(row.status).toBe(ConversionStatus.COMPLETED);
     expect(row.progress).toBe(100);
@@ -104,7 +111,11 @@ describe('the conversion worker', () => {
     const seconds = wav.channels[0].length / wav.sampleRate;
     expect(seconds).toBeGreaterThan(FIXTURE_SECONDS - 1.2);
     expect(seconds).toBeLessThan(FIXTURE_SECONDS + 1.5);
-    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as { melody: { noteCount: number }; seed: number; voice: { id: string } };
+    const report = JSON.parse(new TextDecoder().decode(await env.services.storage.read(row.result!.files.report))) as {
+      melody: { noteCount: number };
+      seed: number;
+      voice: { id: string };
+    };
     expect(report.melody.noteCount).toBe(row.result?.melody.noteCount);
     // The row's request reached the pipeline (the bigint seed column comes back as a JS bigint).
     expect(report.seed).toBe(7);
@@ -124,7 +135,9 @@ describe('the conversion worker', () => {
     // The pipeline ran off this event loop: timers stayed on time (a stage on this thread blocks > 300 ms).
     expect(worstLag).toBeLessThan(200);
     // Figures for the report (not asserted): job time from enqueue to the final event, events seen.
-    process.stdout.write(`worker job: ${jobMs.toFixed(0)} ms enqueue→final, pipeline ${row.processingMs} ms, ${events.length} events, worst timer lag ${worstLag.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `worker job: ${jobMs.toFixed(0)} ms enqueue→final, pipeline ${row.processingMs} ms, ${events.length} events, worst timer lag ${worstLag.toFixed(0)} ms\n`,
+    );
   });
 
   it('gives one result when the same job runs twice: the second run finds the row COMPLETED and changes nothing', async () => {
@@ -209,7 +222,9 @@ describe('the conversion worker', () => {
     expect(row.status).toBe(ConversionStatus.CANCELLED);
     expect(row.result).toBeNull();
     expect(await storedFiles(env, conversion.id)).toEqual([]);
-    process.stdout.write(`cancel: final event ${finalAfterMs.toFixed(0)} ms, run stopped ${(run.settled! - cancelledAt).toFixed(0)} ms after the cancel\n`);
+    process.stdout.write(
+      `cancel: final event ${finalAfterMs.toFixed(0)} ms, run stopped ${(run.settled! - cancelledAt).toFixed(0)} ms after the cancel\n`,
+    );
   });
 
   it('ran every job so far in one warm thread, one after another', () => {
@@ -224,16 +239,34 @@ describe('the conversion worker', () => {
     await progress.waitFor((e) => e.stage === 'LYRICS', 30_000);
     // What cancelConversion does: mark the row, then publish the cancel and the final event.
     const em = env.services.orm.em.fork();
-    const marked = await em.getConnection().execute<{ affectedRows: number }>(
-      `update "conversions" set "status" = 'CANCELLED', "completed_at" = now() where "id" = ? and "status" in ('PENDING', 'PROCESSING')`,
-      [conversion.id],
-      'run',
-    );
+    const marked = await em
+      .getConnection()
+      .execute<{ affectedRows: number }>(
+        `update "conversions" set "status" = 'CANCELLED', "completed_at" = now() where "id" = ? and "status" in ('PENDING', 'PROCESSING')`,
+        [conversion.id],
+        'run',
+      );
     expect(marked.affectedRows).toBe(1);
-    const finalByMutation: ProgressPayload = { conversionId: conversion.id, userId: 'x', status: 'CANCELLED', stage: null, progress: 0, message: 'Cancelled', at: new Date().toISOString(), final: true, error: null };
-    await env.services.pubsub.publish(topicChannel(env.config.redisPrefix, Topic.CONVERSION_CANCEL, conversion.id), { conversionId: conversion.id, at: finalByMutation.at });
+    const finalByMutation: ProgressPayload = {
+      conversionId: conversion.id,
+      userId: 'x',
+      status: 'CANCELLED',
+      stage: null,
+      progress: 0,
+      message: 'Cancelled',
+      at: new Date().toISOString(),
+      final: true,
+      error: null,
+    };
+    await env.services.pubsub.publish(topicChannel(env.config.redisPrefix, Topic.CONVERSION_CANCEL, conversion.id), {
+      conversionId: conversion.id,
+      at: finalByMutation.at,
+    });
     await env.services.pubsub.publish(topicChannel(env.config.redisPrefix, Topic.CONVERSION_PROGRESS, conversion.id), finalByMutation);
-    await eventually('the worker has stopped the run', () => env.worker.processor.running(), { until: (running) => running === 0, timeoutMs: 5000 });
+    await eventually('the worker has stopped the run', () => env.worker.processor.running(), {
+      until: (running) => running === 0,
+      timeoutMs: 5000,
+    });
     await progress.settled();
 
     const row = await loadConversion(env, conversion.id);

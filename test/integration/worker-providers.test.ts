@@ -9,7 +9,14 @@
  */
 import type { ConversionReport } from '../../src/audio/pipeline.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
-import { enqueue, insertPendingConversion, loadConversion, recordProgress, startWorkerEnv, type WorkerEnv } from '../support/worker-harness.js';
+import {
+  enqueue,
+  insertPendingConversion,
+  loadConversion,
+  recordProgress,
+  startWorkerEnv,
+  type WorkerEnv,
+} from '../support/worker-harness.js';
 import { Cleanup } from '../support/service-harness.js';
 import { lineOfSyllables, renderTake } from '../support/provider-replies.js';
 import { json, startScriptedServer, type Behaviour, type RecordedRequest, type ScriptedServer } from './providers/scripted-server.js';
@@ -27,7 +34,11 @@ function phraseSyllables(request: RecordedRequest): number[] {
 /** An OpenAI-style chat completion whose content is `{"lines": [...]}`, one fitting line per phrase. */
 function llmAnswer(request: RecordedRequest): Behaviour {
   const lines = phraseSyllables(request).map((syllables, i) => lineOfSyllables(syllables, i * 3));
-  return json(200, { id: 'chatcmpl-test', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify({ lines }) }, finish_reason: 'stop' }] });
+  return json(200, {
+    id: 'chatcmpl-test',
+    object: 'chat.completion',
+    choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify({ lines }) }, finish_reason: 'stop' }],
+  });
 }
 
 /** The JSON part `request` of a multipart upload (read from the raw body, as the engine would). */
@@ -49,15 +60,25 @@ function vocalEngine(): (request: RecordedRequest) => Behaviour {
       take = renderTake(multipartRequest(request));
       return json(202, { id: 'job-1', status: 'queued' });
     }
-    if (request.method === 'GET' && request.url === '/v1/vocals/job-1') return json(200, { status: take ? 'succeeded' : 'failed', progress: 1 });
-    if (request.method === 'GET' && request.url === '/v1/vocals/job-1/audio' && take) return { status: 200, headers: { 'content-type': 'audio/wav' }, body: take };
+    if (request.method === 'GET' && request.url === '/v1/vocals/job-1')
+      return json(200, { status: take ? 'succeeded' : 'failed', progress: 1 });
+    if (request.method === 'GET' && request.url === '/v1/vocals/job-1/audio' && take)
+      return { status: 200, headers: { 'content-type': 'audio/wav' }, body: take };
     return json(404, { error: 'not found' });
   };
 }
 
 /** A worker whose default provider host is configured by `env`; retries are quick so a failing provider falls back fast. */
 async function workerWith(env: Record<string, string>): Promise<WorkerEnv> {
-  return startWorkerEnv(cleanup, { env: { MELODY_VOCALS_RETRIES: '1', MELODY_VOCALS_RETRY_BASE_MS: '1', MELODY_VOCALS_TIMEOUT: '30000', EXPERT_MUSIC_AI_POLL_MS: '20', ...env } });
+  return startWorkerEnv(cleanup, {
+    env: {
+      MELODY_VOCALS_RETRIES: '1',
+      MELODY_VOCALS_RETRY_BASE_MS: '1',
+      MELODY_VOCALS_TIMEOUT: '30000',
+      EXPERT_MUSIC_AI_POLL_MS: '20',
+      ...env,
+    },
+  });
 }
 
 async function convertAndWait(env: WorkerEnv): Promise<{ row: Awaited<ReturnType<typeof loadConversion>>; report: ConversionReport }> {
@@ -75,10 +96,15 @@ describe('the worker with remote providers', () => {
   let llm: ScriptedServer;
   let engine: ScriptedServer;
 
-  it('completes a conversion with the LLM\'s lyrics sung by the remote engine', async () => {
+  it("completes a conversion with the LLM's lyrics sung by the remote engine", async () => {
     llm = await startScriptedServer(cleanup, llmAnswer);
     engine = await startScriptedServer(cleanup, vocalEngine());
-    const env = await workerWith({ LLM_API_URL: `${llm.url}/v1/chat/completions`, LLM_MODEL: 'test-model', LLM_API_KEY: 'sk-test', EXPERT_MUSIC_AI_URL: engine.url });
+    const env = await workerWith({
+      LLM_API_URL: `${llm.url}/v1/chat/completions`,
+      LLM_MODEL: 'test-model',
+      LLM_API_KEY: 'sk-test',
+      EXPERT_MUSIC_AI_URL: engine.url,
+    });
     const { row, report } = await convertAndWait(env);
 
     expect(row.status).toBe(ConversionStatus.COMPLETED);
@@ -90,7 +116,11 @@ describe('the worker with remote providers', () => {
     expect(row.result!.lyricsInfo.source).toBe('provider');
     expect(report.lyrics.provider).toBe('llm:test-model');
 
-    expect(engine.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/vocals', 'GET /v1/vocals/job-1', 'GET /v1/vocals/job-1/audio']);
+    expect(engine.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /v1/vocals',
+      'GET /v1/vocals/job-1',
+      'GET /v1/vocals/job-1/audio',
+    ]);
     expect(multipartRequest(engine.requests[0]).notes).toHaveLength(report.melody.noteCount);
     expect(report.voice.engine).toBe('expert-music-ai');
     expect(row.quality!.pitchAccuracy).toBeGreaterThanOrEqual(0.9);
@@ -118,7 +148,12 @@ describe('the worker with remote providers', () => {
 
   it('shares one breaker between the jobs of the process: once the failures open it, the next job falls back with CIRCUIT_OPEN without contacting the LLM', async () => {
     const down = await startScriptedServer(cleanup, () => json(503, { error: { message: 'overloaded' } }));
-    const env = await workerWith({ LLM_API_URL: `${down.url}/v1/chat/completions`, MELODY_VOCALS_RETRIES: '0', BREAKER_FAILURE_THRESHOLD: '1', BREAKER_HALF_OPEN_AFTER_MS: '600000' });
+    const env = await workerWith({
+      LLM_API_URL: `${down.url}/v1/chat/completions`,
+      MELODY_VOCALS_RETRIES: '0',
+      BREAKER_FAILURE_THRESHOLD: '1',
+      BREAKER_HALF_OPEN_AFTER_MS: '600000',
+    });
     const first = await convertAndWait(env);
     expect(down.requests).toHaveLength(1);
     expect(first.row.warnings.find((w) => w.code === 'LYRICS_PROVIDER_FALLBACK')?.message).not.toContain('CIRCUIT_OPEN');

@@ -34,7 +34,14 @@ export async function startApi(cleanup: Cleanup, env: Record<string, string> = {
   const server = await createApiServer(services);
   cleanup.add(() => server.stop());
   const url = await server.start(0, '127.0.0.1');
-  return { config, services, server, url, storageDir: resources.storageDir, token: (userId, role = Role.USER) => mintToken(config.jwtSecret, userId, role) };
+  return {
+    config,
+    services,
+    server,
+    url,
+    storageDir: resources.storageDir,
+    token: (userId, role = Role.USER) => mintToken(config.jwtSecret, userId, role),
+  };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -54,7 +61,12 @@ async function readResponse<T>(response: Response): Promise<GraphQLResponse<T>> 
 }
 
 /** A JSON GraphQL POST. */
-export async function postGraphQL<T = Record<string, unknown>>(api: Pick<ApiEnv, 'url'>, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GraphQLResponse<T>> {
+export async function postGraphQL<T = Record<string, unknown>>(
+  api: Pick<ApiEnv, 'url'>,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GraphQLResponse<T>> {
   const response = await fetch(`${api.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -88,7 +100,16 @@ export interface ConvertPayload {
       userLyrics: string | null;
       retryCount: number;
       result: unknown;
-      input: { fileName: string; format: string; codec: string; durationSeconds: number; sampleRate: number; channels: number; sizeBytes: number; bitrate: number | null };
+      input: {
+        fileName: string;
+        format: string;
+        codec: string;
+        durationSeconds: number;
+        sampleRate: number;
+        channels: number;
+        sizeBytes: number;
+        bitrate: number | null;
+      };
       warnings: { code: string }[];
       createdAt: string;
     } | null;
@@ -111,17 +132,36 @@ export interface UploadFile {
  */
 export async function uploadConversion(
   api: Pick<ApiEnv, 'url'>,
-  options: { token?: string; file: UploadFile | null; melody?: UploadFile; melodyFirst?: boolean; input?: Record<string, unknown>; preflight?: boolean },
+  options: {
+    token?: string;
+    file: UploadFile | null;
+    melody?: UploadFile;
+    melodyFirst?: boolean;
+    input?: Record<string, unknown>;
+    preflight?: boolean;
+  },
 ): Promise<GraphQLResponse<ConvertPayload>> {
-  const input = { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', ...options.input, audio: null, ...(options.melody ? { melody: null } : {}) };
+  const input = {
+    prompt: 'a song about the sea at night, slow and calm',
+    genre: 'ballad',
+    mood: 'calm',
+    ...options.input,
+    audio: null,
+    ...(options.melody ? { melody: null } : {}),
+  };
   const form = new FormData();
   form.append('operations', JSON.stringify({ query: CONVERT_MUTATION, variables: { input } }));
-  form.append('map', JSON.stringify(options.melody ? { 0: ['variables.input.audio'], 1: ['variables.input.melody'] } : { 0: ['variables.input.audio'] }));
+  form.append(
+    'map',
+    JSON.stringify(options.melody ? { 0: ['variables.input.audio'], 1: ['variables.input.melody'] } : { 0: ['variables.input.audio'] }),
+  );
   const appendMelody = () => {
-    if (options.melody) form.append('1', new Blob([options.melody.bytes], { type: options.melody.type ?? 'application/octet-stream' }), options.melody.name);
+    if (options.melody)
+      form.append('1', new Blob([options.melody.bytes], { type: options.melody.type ?? 'application/octet-stream' }), options.melody.name);
   };
   if (options.melodyFirst) appendMelody();
-  if (options.file) form.append('0', new Blob([options.file.bytes], { type: options.file.type ?? 'application/octet-stream' }), options.file.name);
+  if (options.file)
+    form.append('0', new Blob([options.file.bytes], { type: options.file.type ?? 'application/octet-stream' }), options.file.name);
   if (!options.melodyFirst) appendMelody();
   const headers: Record<string, string> = {};
   if (options.preflight ?? true) headers['apollo-require-preflight'] = 'true';

@@ -162,10 +162,15 @@ export function ensureDistBuilt(): { built: boolean; ms: number } {
         result = runTsc(true);
       }
     }
-    if (result.status !== 0 && result.status !== 2) throw new Error(`tsc -p tsconfig.build.json emitted nothing (exit ${result.status}):\n${result.output}`);
-    if (result.status === 2) process.stderr.write(`[e2e] tsc reported type errors (outputs written anyway; \`npm run typecheck\` fails on them):\n${result.output.slice(0, 4000)}\n`);
+    if (result.status !== 0 && result.status !== 2)
+      throw new Error(`tsc -p tsconfig.build.json emitted nothing (exit ${result.status}):\n${result.output}`);
+    if (result.status === 2)
+      process.stderr.write(
+        `[e2e] tsc reported type errors (outputs written anyway; \`npm run typecheck\` fails on them):\n${result.output.slice(0, 4000)}\n`,
+      );
     const after = staleOutputs();
-    if (after.missing.length > 0) throw new Error(`tsc did not emit ${after.missing.map((item) => relative(ROOT, item.output)).join(', ')}`);
+    if (after.missing.length > 0)
+      throw new Error(`tsc did not emit ${after.missing.map((item) => relative(ROOT, item.output)).join(', ')}`);
     // tsc (incremental) skips re-emitting modules whose source text is unchanged: mark those fresh.
     const now = new Date();
     for (const item of after.older) utimesSync(item.output, now, now);

@@ -22,7 +22,11 @@ export interface EventuallyOptions<T> {
  * so a failure says what was waited for and how far it got.
  * @param what the condition in words, read as "waiting until <what>"; a function is called only on failure.
  */
-export async function eventually<T>(what: string | (() => string), probe: () => T | Promise<T>, options: EventuallyOptions<T> = {}): Promise<T> {
+export async function eventually<T>(
+  what: string | (() => string),
+  probe: () => T | Promise<T>,
+  options: EventuallyOptions<T> = {},
+): Promise<T> {
   const { timeoutMs = 30_000, intervalMs = 50, until = Boolean } = options;
   const started = Date.now();
   let last: { value: T } | { error: unknown } | undefined;
@@ -37,7 +41,12 @@ export async function eventually<T>(what: string | (() => string), probe: () => 
     if (Date.now() - started >= timeoutMs) break;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  const seen = last === undefined ? 'nothing' : 'error' in last ? `error ${describe(last.error)}` : `value ${inspect(last.value, { depth: 2, maxArrayLength: 20, maxStringLength: 500, breakLength: Infinity })}`;
+  const seen =
+    last === undefined
+      ? 'nothing'
+      : 'error' in last
+        ? `error ${describe(last.error)}`
+        : `value ${inspect(last.value, { depth: 2, maxArrayLength: 20, maxStringLength: 500, breakLength: Infinity })}`;
   throw new Error(`Timed out after ${timeoutMs} ms waiting until ${typeof what === 'string' ? what : what()}; last ${seen}`);
 }
 

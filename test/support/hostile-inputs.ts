@@ -48,7 +48,12 @@ const SOURCE_RATE = 44_100;
 
 /** A 4 s sung-vowel melody (8 notes of the twinkle tune around G4) at `rate`, -6 dBFS peak. */
 export function melodySamples(rate = SOURCE_RATE, options: { amplitude?: number; seconds?: number } = {}): Float32Array {
-  return renderMelody(twinkle(67, 0.4).slice(0, 8), { sampleRate: rate, timbre: 'voice', amplitude: options.amplitude ?? 0.5, duration: options.seconds ?? 4 }).samples;
+  return renderMelody(twinkle(67, 0.4).slice(0, 8), {
+    sampleRate: rate,
+    timbre: 'voice',
+    amplitude: options.amplitude ?? 0.5,
+    duration: options.seconds ?? 4,
+  }).samples;
 }
 
 let melodyWavCache: Uint8Array | undefined;
@@ -86,7 +91,22 @@ export function encodeWith(encoding: CorpusEncoding, wav: Uint8Array = melodyWav
       const dir = await mkdtemp(join(tmpdir(), 'mv-hostile-'));
       try {
         const output = join(dir, `out.${ENCODER_ARGS[encoding].extension}`);
-        const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'wav', '-i', 'pipe:0', '-map_metadata', '-1', '-bitexact', ...ENCODER_ARGS[encoding].args, '-y', output];
+        const args = [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'error',
+          '-f',
+          'wav',
+          '-i',
+          'pipe:0',
+          '-map_metadata',
+          '-1',
+          '-bitexact',
+          ...ENCODER_ARGS[encoding].args,
+          '-y',
+          output,
+        ];
         const run = await runFfmpeg(ffmpegPath(), args, wav, { timeoutMs: 60_000, maxOutputBytes: 1024 * 1024 });
         if (run.exitCode !== 0) throw new Error(`ffmpeg could not make ${encoding}: ${run.log}`);
         return new Uint8Array(await readFile(output));
@@ -148,7 +168,10 @@ export function toneWav(seconds: number, rate: number, amplitude: number, channe
     previous = current;
     current = next;
   }
-  return encodeWav(Array.from({ length: channels }, () => samples), rate);
+  return encodeWav(
+    Array.from({ length: channels }, () => samples),
+    rate,
+  );
 }
 
 /** The melody driven 12 dB into full-scale clipping (a third of its samples at ±1). */
@@ -188,7 +211,9 @@ export async function makeTruncatedHead(encoding: CorpusEncoding | 'wav'): Promi
 
 /** The committed fixtures this module can regenerate (name → bytes), for `make-hostile-fixtures`. */
 export function committedMakers(): Record<string, () => Promise<Uint8Array>> {
-  return Object.fromEntries(Object.entries(TRUNCATED_HEAD).map(([encoding, name]) => [name, () => makeTruncatedHead(encoding as CorpusEncoding | 'wav')]));
+  return Object.fromEntries(
+    Object.entries(TRUNCATED_HEAD).map(([encoding, name]) => [name, () => makeTruncatedHead(encoding as CorpusEncoding | 'wav')]),
+  );
 }
 
 const ALL_ENCODINGS: (CorpusEncoding | 'wav')[] = ['wav', 'mp3', 'm4a', 'aac', 'ogg-vorbis', 'ogg-opus', 'flac'];
@@ -196,27 +221,23 @@ const ALL_ENCODINGS: (CorpusEncoding | 'wav')[] = ['wav', 'mp3', 'm4a', 'aac', '
 /** Every audio item of the corpus. */
 export const HOSTILE_AUDIO: HostileAudioItem[] = [
   { id: 'empty', what: 'zero bytes', fileName: 'empty.wav', bytes: async () => new Uint8Array(0), expected: rejected('EMPTY_FILE') },
-  ...ALL_ENCODINGS.map(
-    (encoding): HostileAudioItem => ({
-      id: `truncated-head-${encoding}`,
-      what: `a ${encoding} file cut after its first ${HEAD_BYTES} bytes (headers and at most a few frames)`,
-      fileName: `melody.${extensionOf(encoding)}`,
-      bytes: () => hostileFixture(TRUNCATED_HEAD[encoding]),
-      expected: rejected('TRUNCATED_FILE'),
-    }),
-  ),
-  ...ALL_ENCODINGS.map(
-    (encoding): HostileAudioItem => ({
-      id: `truncated-60pc-${encoding}`,
-      what: `the 4 s melody as ${encoding}, cut after 60 % of its bytes`,
-      fileName: `melody.${extensionOf(encoding)}`,
-      // 60 %: Ogg Opus pages hold ~1 s each, so a cut at half leaves 0.99 s of whole pages (TOO_SHORT).
-      bytes: async () => cut(encoding === 'wav' ? melodyWav() : await encodeWith(encoding), 0.6),
-      // MP4 writes its index (moov) last: without it nothing can be decoded.
-      expected: encoding === 'm4a' ? rejected('TRUNCATED_FILE') : accepted('TRUNCATED_FILE'),
-      why: encoding === 'm4a' ? undefined : 'the 2 s or more that survive are a usable melody; the warning says the file was cut off',
-    }),
-  ),
+  ...ALL_ENCODINGS.map((encoding): HostileAudioItem => ({
+    id: `truncated-head-${encoding}`,
+    what: `a ${encoding} file cut after its first ${HEAD_BYTES} bytes (headers and at most a few frames)`,
+    fileName: `melody.${extensionOf(encoding)}`,
+    bytes: () => hostileFixture(TRUNCATED_HEAD[encoding]),
+    expected: rejected('TRUNCATED_FILE'),
+  })),
+  ...ALL_ENCODINGS.map((encoding): HostileAudioItem => ({
+    id: `truncated-60pc-${encoding}`,
+    what: `the 4 s melody as ${encoding}, cut after 60 % of its bytes`,
+    fileName: `melody.${extensionOf(encoding)}`,
+    // 60 %: Ogg Opus pages hold ~1 s each, so a cut at half leaves 0.99 s of whole pages (TOO_SHORT).
+    bytes: async () => cut(encoding === 'wav' ? melodyWav() : await encodeWith(encoding), 0.6),
+    // MP4 writes its index (moov) last: without it nothing can be decoded.
+    expected: encoding === 'm4a' ? rejected('TRUNCATED_FILE') : accepted('TRUNCATED_FILE'),
+    why: encoding === 'm4a' ? undefined : 'the 2 s or more that survive are a usable melody; the warning says the file was cut off',
+  })),
   {
     id: 'valid-audio-named-txt',
     what: 'the melody as FLAC, named .txt',
@@ -241,9 +262,27 @@ export const HOSTILE_AUDIO: HostileAudioItem[] = [
     expected: accepted('TRUNCATED_FILE'),
     why: 'only the bytes present are read (nothing is sized from the header); the 4 s there are a usable melody, and the warning says the file is shorter than it claims',
   },
-  { id: 'sixty-megabytes', what: 'a 60 MB WAV (6 min of tone)', fileName: 'big.wav', bytes: async () => sixtyMegabyteWav(), expected: rejected('FILE_TOO_LARGE') },
-  { id: 'zip-named-wav', what: 'a ZIP archive named .wav', fileName: 'melody.wav', bytes: () => hostileFixture('archive-named.wav'), expected: rejected('UNSUPPORTED_FORMAT') },
-  { id: 'png-named-wav', what: 'a PNG image named .wav', fileName: 'melody.wav', bytes: () => hostileFixture('image-named.wav'), expected: rejected('UNSUPPORTED_FORMAT') },
+  {
+    id: 'sixty-megabytes',
+    what: 'a 60 MB WAV (6 min of tone)',
+    fileName: 'big.wav',
+    bytes: async () => sixtyMegabyteWav(),
+    expected: rejected('FILE_TOO_LARGE'),
+  },
+  {
+    id: 'zip-named-wav',
+    what: 'a ZIP archive named .wav',
+    fileName: 'melody.wav',
+    bytes: () => hostileFixture('archive-named.wav'),
+    expected: rejected('UNSUPPORTED_FORMAT'),
+  },
+  {
+    id: 'png-named-wav',
+    what: 'a PNG image named .wav',
+    fileName: 'melody.wav',
+    bytes: () => hostileFixture('image-named.wav'),
+    expected: rejected('UNSUPPORTED_FORMAT'),
+  },
   {
     id: 'decompression-bomb',
     what: 'a 53 kB FLAC that decodes to one hour of 44.1 kHz audio (test/fixtures/formats/silence-1h-bomb.flac)',
@@ -251,9 +290,27 @@ export const HOSTILE_AUDIO: HostileAudioItem[] = [
     bytes: () => formatFixture('silence-1h-bomb.flac'),
     expected: rejected('TOO_LONG'),
   },
-  { id: 'too-long-301s', what: '301 s of tone (16 kHz WAV)', fileName: 'long.wav', bytes: async () => toneWav(301, 16_000, 0.3), expected: rejected('TOO_LONG') },
-  { id: 'too-short-half-second', what: '0.5 s of tone', fileName: 'short.wav', bytes: async () => toneWav(0.5, SOURCE_RATE, 0.3), expected: rejected('TOO_SHORT') },
-  { id: 'pure-silence', what: '4 s of digital silence', fileName: 'silence.wav', bytes: async () => toneWav(4, SOURCE_RATE, 0), expected: rejected('SILENT') },
+  {
+    id: 'too-long-301s',
+    what: '301 s of tone (16 kHz WAV)',
+    fileName: 'long.wav',
+    bytes: async () => toneWav(301, 16_000, 0.3),
+    expected: rejected('TOO_LONG'),
+  },
+  {
+    id: 'too-short-half-second',
+    what: '0.5 s of tone',
+    fileName: 'short.wav',
+    bytes: async () => toneWav(0.5, SOURCE_RATE, 0.3),
+    expected: rejected('TOO_SHORT'),
+  },
+  {
+    id: 'pure-silence',
+    what: '4 s of digital silence',
+    fileName: 'silence.wav',
+    bytes: async () => toneWav(4, SOURCE_RATE, 0),
+    expected: rejected('SILENT'),
+  },
   {
     id: 'full-scale-clipping',
     what: 'the melody driven into full-scale clipping',
@@ -268,11 +325,20 @@ export const HOSTILE_AUDIO: HostileAudioItem[] = [
     fileName: 'surround.wav',
     bytes: async () => {
       const samples = melodySamples();
-      return encodeWav(Array.from({ length: 6 }, () => samples), SOURCE_RATE);
+      return encodeWav(
+        Array.from({ length: 6 }, () => samples),
+        SOURCE_RATE,
+      );
     },
     expected: rejected('TOO_MANY_CHANNELS'),
   },
-  { id: 'eight-kilohertz', what: 'the melody at 8 kHz', fileName: 'phone.wav', bytes: async () => encodeWav([melodySamples(8000)], 8000), expected: rejected('SAMPLE_RATE_TOO_LOW') },
+  {
+    id: 'eight-kilohertz',
+    what: 'the melody at 8 kHz',
+    fileName: 'phone.wav',
+    bytes: async () => encodeWav([melodySamples(8000)], 8000),
+    expected: rejected('SAMPLE_RATE_TOO_LOW'),
+  },
   {
     id: 'path-traversal-name',
     what: 'the melody as WAV named ../../etc/passwd.wav',
@@ -324,4 +390,3 @@ export const HOSTILE_TEXT: HostileTextItem[] = [
     clean: { prompt: 'a song about the sea at night & the [31m moon', lyrics: 'twinkle twinkle little star' },
   },
 ];
-

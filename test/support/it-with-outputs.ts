@@ -13,7 +13,13 @@ export function lastOutputs(processes: (ServiceProcess | null | undefined)[], li
 }
 
 /** `it(name, body, timeoutMs)`, appending {@link lastOutputs} of `processes()` (read at failure time) to a failure's message. */
-export function itWithOutputs(name: string, processes: () => (ServiceProcess | null | undefined)[], body: () => Promise<void>, timeoutMs?: number, lines = 40): void {
+export function itWithOutputs(
+  name: string,
+  processes: () => (ServiceProcess | null | undefined)[],
+  body: () => Promise<void>,
+  timeoutMs?: number,
+  lines = 40,
+): void {
   it(
     name,
     async () => {

@@ -24,7 +24,12 @@ export interface ProgressEvent {
   at: string;
   final: boolean;
   error: { code: string; message: string; retryable: boolean } | null;
-  conversion: { id: string; status: string; progress: number; result: { vocalsUrl: string; compressedAudioUrl: string; lyrics: string } | null } | null;
+  conversion: {
+    id: string;
+    status: string;
+    progress: number;
+    result: { vocalsUrl: string; compressedAudioUrl: string; lyrics: string } | null;
+  } | null;
 }
 
 /** A graphql-ws client of `httpUrl`'s `/graphql` with `token` in `connectionParams`; disposed of by the cleanup. */
@@ -67,7 +72,11 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: () => string)
 export function followProgress(client: Client, id: string): FollowedProgress {
   const events: ProgressEvent[] = [];
   const errors: unknown[] = [];
-  const waiters: { predicate: (event: ProgressEvent) => boolean; resolve: (event: ProgressEvent) => void; reject: (error: Error) => void }[] = [];
+  const waiters: {
+    predicate: (event: ProgressEvent) => boolean;
+    resolve: (event: ProgressEvent) => void;
+    reject: (error: Error) => void;
+  }[] = [];
   let settle!: { resolve: () => void; reject: (error: unknown) => void };
   const ended = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   // Either outcome is observed by completion() or failure(); never an unhandled rejection.

@@ -160,7 +160,8 @@ function checkHistogram(family: MetricFamily): void {
   }
   for (const [key, entry] of series) {
     const sorted = [...entry.buckets].sort((a, b) => a.le - b.le);
-    for (let i = 1; i < sorted.length; i++) if (sorted[i].value < sorted[i - 1].value) throw new Error(`${family.name}${key}: buckets not cumulative`);
+    for (let i = 1; i < sorted.length; i++)
+      if (sorted[i].value < sorted[i - 1].value) throw new Error(`${family.name}${key}: buckets not cumulative`);
     const inf = sorted.at(-1);
     if (!inf || inf.le !== Number.POSITIVE_INFINITY) throw new Error(`${family.name}${key}: no +Inf bucket`);
     if (entry.count !== inf.value) throw new Error(`${family.name}${key}: +Inf bucket ${inf.value} ≠ count ${entry.count}`);

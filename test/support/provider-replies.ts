@@ -10,7 +10,26 @@ import type { LyricsRequest, VocalNote } from '../../src/audio/providers.js';
 import { renderMelody } from './signals.js';
 
 /** One-syllable dictionary words, cycled to build lines of an exact syllable count. */
-const MONOSYLLABLES = ['we', 'sing', 'of', 'warm', 'nights', 'by', 'the', 'sea', 'and', 'dream', 'in', 'light', 'so', 'bright', 'the', 'waves', 'come', 'home'];
+const MONOSYLLABLES = [
+  'we',
+  'sing',
+  'of',
+  'warm',
+  'nights',
+  'by',
+  'the',
+  'sea',
+  'and',
+  'dream',
+  'in',
+  'light',
+  'so',
+  'bright',
+  'the',
+  'waves',
+  'come',
+  'home',
+];
 
 /** A line of exactly `syllables` one-syllable words, starting `offset` words into the cycle. */
 export function lineOfSyllables(syllables: number, offset = 0): string {
@@ -37,7 +56,10 @@ export interface TakeOptions {
 }
 
 /** A 24-bit WAV take of the request's notes (see {@link TakeOptions}). */
-export function renderTake(request: { notes: readonly Pick<VocalNote, 'midi' | 'start' | 'duration'>[] }, options: TakeOptions = {}): Uint8Array {
+export function renderTake(
+  request: { notes: readonly Pick<VocalNote, 'midi' | 'start' | 'duration'>[] },
+  options: TakeOptions = {},
+): Uint8Array {
   const rate = options.sampleRate ?? 48_000;
   const notes = request.notes.map((n) => ({ start: n.start, end: n.start + n.duration, midi: n.midi + (options.shiftSemitones ?? 0) }));
   let samples: Float32Array;
@@ -51,5 +73,9 @@ export function renderTake(request: { notes: readonly Pick<VocalNote, 'midi' | '
       for (let i = 0; i < samples.length; i++) samples[i] = Math.max(-1, Math.min(1, 0.2 * gaussian(random)));
     }
   }
-  return encodeWav(Array.from({ length: options.channels ?? 2 }, () => samples), rate, { bitDepth: 24 });
+  return encodeWav(
+    Array.from({ length: options.channels ?? 2 }, () => samples),
+    rate,
+    { bitDepth: 24 },
+  );
 }

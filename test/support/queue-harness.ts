@@ -72,7 +72,12 @@ export async function row(orm: Orm, id: string): Promise<Conversion> {
 }
 
 /** Waits until the row has `status` (default COMPLETED). */
-export async function waitForStatus(orm: Orm, id: string, status: ConversionStatus = ConversionStatus.COMPLETED, timeoutMs = 90_000): Promise<Conversion> {
+export async function waitForStatus(
+  orm: Orm,
+  id: string,
+  status: ConversionStatus = ConversionStatus.COMPLETED,
+  timeoutMs = 90_000,
+): Promise<Conversion> {
   return eventually(`${id} is ${status}`, () => row(orm, id), { until: (last) => last.status === status, timeoutMs });
 }
 
@@ -82,14 +87,23 @@ export async function waitForStatus(orm: Orm, id: string, status: ConversionStat
  * real pipeline run on a busy machine), not on the whole batch, whose length is the machine's speed
  * times the batch. Returns the rows in the order of `ids`.
  */
-export async function waitForEach(orm: Orm, ids: string[], status: ConversionStatus = ConversionStatus.COMPLETED, stepTimeoutMs = 90_000): Promise<Conversion[]> {
+export async function waitForEach(
+  orm: Orm,
+  ids: string[],
+  status: ConversionStatus = ConversionStatus.COMPLETED,
+  stepTimeoutMs = 90_000,
+): Promise<Conversion[]> {
   const rows = () => (orm.em.fork() as EntityManager).find(Conversion, { id: { $in: ids } });
   const reached = (list: Conversion[]) => list.filter((row) => row.status === status).length;
   let done = 0;
   let last: Conversion[] = [];
   while (done < ids.length) {
     const before = done;
-    last = await eventually(`another of ${ids.length} conversions is ${status} (${before} are)`, rows, { until: (found) => reached(found) > before, timeoutMs: stepTimeoutMs, intervalMs: 100 });
+    last = await eventually(`another of ${ids.length} conversions is ${status} (${before} are)`, rows, {
+      until: (found) => reached(found) > before,
+      timeoutMs: stepTimeoutMs,
+      intervalMs: 100,
+    });
     done = reached(last);
   }
   return ids.map((id) => last.find((row) => row.id === id)!);

@@ -34,7 +34,12 @@ export function closing(boundary = BOUNDARY): Buffer {
 
 /** A complete, valid upload body of `convertMelody` whose map sends `paths` to file `0`. */
 export function uploadBody(paths: string[], fileBytes: Uint8Array = new Uint8Array(64), operations = CONVERT_OPERATIONS): Buffer {
-  return Buffer.concat([field('operations', operations), field('map', JSON.stringify({ 0: paths })), filePart('0', 'melody.wav', fileBytes), closing()]);
+  return Buffer.concat([
+    field('operations', operations),
+    field('map', JSON.stringify({ 0: paths })),
+    filePart('0', 'melody.wav', fileBytes),
+    closing(),
+  ]);
 }
 
 export interface RawAnswer {
@@ -58,7 +63,10 @@ export async function postMultipart(url: string, body: Buffer, options: { conten
   const text = await response.text();
   let code: string | null = null;
   try {
-    const parsed = JSON.parse(text) as { errors?: { extensions?: { code?: string } }[]; data?: { convertMelody?: { userErrors?: { code: string }[] } } };
+    const parsed = JSON.parse(text) as {
+      errors?: { extensions?: { code?: string } }[];
+      data?: { convertMelody?: { userErrors?: { code: string }[] } };
+    };
     code = parsed.errors?.[0]?.extensions?.code ?? parsed.data?.convertMelody?.userErrors?.[0]?.code ?? null;
   } catch {
     // Not JSON: `code` stays null and the test shows `text`.
@@ -127,9 +135,21 @@ export function malformedMultipart(random: () => number): { body: Buffer; conten
     '',
   ];
   const parts: Buffer[] = [
-    field('operations', random() < 0.9 ? CONVERT_OPERATIONS : pick(['{', '[]', 'null', '"x"', '{"query":1}', '[{"variables":{"a":null}}]'])),
-    field('map', random() < 0.8 ? JSON.stringify({ 0: [pick(mapPaths)] }) : pick(['{', '[]', '{"0":"x"}', '{"0":[1]}', '{"0":[]}', '{"0":["a"],"1":["b"]}', 'null'])),
-    filePart(pick(['0', '1', '']), pick(['melody.wav', 'a\u0000b.wav', '../../x', '"', '']), new Uint8Array(Math.floor(random() * 256)).map(() => Math.floor(random() * 256))),
+    field(
+      'operations',
+      random() < 0.9 ? CONVERT_OPERATIONS : pick(['{', '[]', 'null', '"x"', '{"query":1}', '[{"variables":{"a":null}}]']),
+    ),
+    field(
+      'map',
+      random() < 0.8
+        ? JSON.stringify({ 0: [pick(mapPaths)] })
+        : pick(['{', '[]', '{"0":"x"}', '{"0":[1]}', '{"0":[]}', '{"0":["a"],"1":["b"]}', 'null']),
+    ),
+    filePart(
+      pick(['0', '1', '']),
+      pick(['melody.wav', 'a\u0000b.wav', '../../x', '"', '']),
+      new Uint8Array(Math.floor(random() * 256)).map(() => Math.floor(random() * 256)),
+    ),
   ];
   const what: string[] = [];
   let boundary = BOUNDARY;
@@ -146,13 +166,24 @@ export function malformedMultipart(random: () => number): { body: Buffer; conten
       case 1: {
         const copy = Buffer.from(body);
         const n = 1 + Math.floor(random() * 4);
-        for (let i = 0; i < n && copy.length > 0; i++) copy[Math.floor(random() * copy.length)] = pick([0, 13, 10, 34, 45, 59, 61, 255, Math.floor(random() * 256)]);
+        for (let i = 0; i < n && copy.length > 0; i++)
+          copy[Math.floor(random() * copy.length)] = pick([0, 13, 10, 34, 45, 59, 61, 255, Math.floor(random() * 256)]);
         body = copy;
         what.push(`${n} bytes flipped`);
         break;
       }
       case 2: {
-        const insert = pick(['\u0000', '\r\n', '\r\n\r\n', `--${boundary}\r\n`, `\r\n--${boundary}--`, 'bad header\r\n', 'Content-Disposition: form-data; name="map"\r\n', '"', ';']);
+        const insert = pick([
+          '\u0000',
+          '\r\n',
+          '\r\n\r\n',
+          `--${boundary}\r\n`,
+          `\r\n--${boundary}--`,
+          'bad header\r\n',
+          'Content-Disposition: form-data; name="map"\r\n',
+          '"',
+          ';',
+        ]);
         body = Buffer.concat([body.subarray(0, at), Buffer.from(insert, 'latin1'), body.subarray(at)]);
         what.push(`inserted ${JSON.stringify(insert)} at ${at}`);
         break;
@@ -180,7 +211,12 @@ export function malformedMultipart(random: () => number): { body: Buffer; conten
         what.push('preamble and a boundary with no end');
         break;
       default:
-        body = Buffer.concat([parts[0], parts[1], part(`Content-Disposition: form-data; name="0"; filename="${pick(['a\u0000.wav', 'é.wav', '\r.wav'])}"`, 'x'), closing()]);
+        body = Buffer.concat([
+          parts[0],
+          parts[1],
+          part(`Content-Disposition: form-data; name="0"; filename="${pick(['a\u0000.wav', 'é.wav', '\r.wav'])}"`, 'x'),
+          closing(),
+        ]);
         what.push('odd file name');
     }
   }
@@ -242,14 +278,61 @@ export function malformedWsMessages(random: () => number, token: string): { mess
   const id = pick(['1', '', 'x'.repeat(300), '__proto__', 'constructor', '1']);
   const candidates: (() => string | Buffer)[] = [
     () => JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
-    () => JSON.stringify({ type: 'connection_init', payload: pick([null, 1, 'x', [], { authorization: 'Bearer x.y.z' }, { authorization: { toString: 1 } }, { __proto__: { a: 1 } }]) }),
-    () => JSON.stringify({ type: 'subscribe', id, payload: { query: pick(['{ __typename }', 'subscription { x }', '{', '{ quota { daily { used } } }', `{ ${'a { '.repeat(50)}b${' }'.repeat(50)} }`]) } }),
-    () => JSON.stringify({ type: 'subscribe', id, payload: pick([null, 1, 'x', [], { query: 1 }, { query: '{ __typename }', variables: 'x' }, { query: '{ __typename }', extensions: [] }]) }),
+    () =>
+      JSON.stringify({
+        type: 'connection_init',
+        payload: pick([null, 1, 'x', [], { authorization: 'Bearer x.y.z' }, { authorization: { toString: 1 } }, { __proto__: { a: 1 } }]),
+      }),
+    () =>
+      JSON.stringify({
+        type: 'subscribe',
+        id,
+        payload: {
+          query: pick([
+            '{ __typename }',
+            'subscription { x }',
+            '{',
+            '{ quota { daily { used } } }',
+            `{ ${'a { '.repeat(50)}b${' }'.repeat(50)} }`,
+          ]),
+        },
+      }),
+    () =>
+      JSON.stringify({
+        type: 'subscribe',
+        id,
+        payload: pick([
+          null,
+          1,
+          'x',
+          [],
+          { query: 1 },
+          { query: '{ __typename }', variables: 'x' },
+          { query: '{ __typename }', extensions: [] },
+        ]),
+      }),
     () => JSON.stringify({ type: 'complete', id }),
     () => JSON.stringify({ type: pick(['next', 'error', 'pong', 'ping', 'connection_ack', 'unknown', '', 1, null]) }),
-    () => pick(['{', '', 'null', '[]', '"x"', '1', '{"type":', '{"type":"subscribe"}', '{"id":1,"type":"complete"}', `${'['.repeat(5000)}${']'.repeat(5000)}`]),
+    () =>
+      pick([
+        '{',
+        '',
+        'null',
+        '[]',
+        '"x"',
+        '1',
+        '{"type":',
+        '{"type":"subscribe"}',
+        '{"id":1,"type":"complete"}',
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+      ]),
     () => Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))),
-    () => JSON.stringify({ type: 'subscribe', id, payload: { query: '{ __typename }', variables: JSON.parse(`${'{"a":'.repeat(200)}1${'}'.repeat(200)}`) as unknown } }),
+    () =>
+      JSON.stringify({
+        type: 'subscribe',
+        id,
+        payload: { query: '{ __typename }', variables: JSON.parse(`${'{"a":'.repeat(200)}1${'}'.repeat(200)}`) as unknown },
+      }),
   ];
   const count = 1 + Math.floor(random() * 4);
   const chosen = Array.from({ length: count }, () => Math.floor(random() * candidates.length));
@@ -322,7 +405,8 @@ export async function stepSocket(url: string): Promise<StepSocket> {
         socket.send(JSON.stringify({ type: 'subscribe', id, payload: { query } }));
       });
     },
-    closed: () => (closedWith !== null ? Promise.resolve(closedWith) : new Promise((resolve) => socket.once('close', (code) => resolve(code)))),
+    closed: () =>
+      closedWith !== null ? Promise.resolve(closedWith) : new Promise((resolve) => socket.once('close', (code) => resolve(code))),
     close: () => socket.close(1000),
   };
 }

@@ -66,7 +66,9 @@ export async function insertConversion(em: EntityManager, seed: ConversionSeed):
     id,
     user: seed.userId,
     status,
-    stage: seed.stage ?? (status === ConversionStatus.PROCESSING ? 'PITCH_EXTRACTION' : status === ConversionStatus.COMPLETED ? 'FINALIZATION' : null),
+    stage:
+      seed.stage ??
+      (status === ConversionStatus.PROCESSING ? 'PITCH_EXTRACTION' : status === ConversionStatus.COMPLETED ? 'FINALIZATION' : null),
     progress: seed.progress ?? (status === ConversionStatus.COMPLETED ? 100 : status === ConversionStatus.PROCESSING ? 30 : 0),
     prompt: 'a song about the sea at night, slow and calm',
     genre: 'pop',
@@ -75,7 +77,8 @@ export async function insertConversion(em: EntityManager, seed: ConversionSeed):
     inputKey: `conversions/${id}/input`,
     input: INPUT,
     result: status === ConversionStatus.COMPLETED ? resultFor(id) : null,
-    quality: status === ConversionStatus.COMPLETED ? { pitchAccuracy: 0.97, lyricsQuality: 0.8, integratedLufs: -16, truePeakDbtp: -1.2 } : null,
+    quality:
+      status === ConversionStatus.COMPLETED ? { pitchAccuracy: 0.97, lyricsQuality: 0.8, integratedLufs: -16, truePeakDbtp: -1.2 } : null,
     error: status === ConversionStatus.FAILED ? { code: 'AUDIO_PROCESSING_ERROR', message: 'The decoder failed.', retryable: false } : null,
     createdAt: seed.createdAt ?? new Date(),
     completedAt: finished ? new Date() : null,
@@ -131,8 +134,7 @@ export async function startSubscription<T = Record<string, unknown>>(
   variableValues: Record<string, unknown> = {},
 ): Promise<AsyncGenerator<ExecutionResult<T>> | ExecutionResult<T>> {
   return (await subscribe({ schema, document: parse(source), variableValues, contextValue: contextFor(env, userId) })) as
-    | AsyncGenerator<ExecutionResult<T>>
-    | ExecutionResult<T>;
+    AsyncGenerator<ExecutionResult<T>> | ExecutionResult<T>;
 }
 
 /** Another process's worth of services on the same database, Redis prefix and storage (its own connections). */

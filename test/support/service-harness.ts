@@ -156,7 +156,10 @@ export interface TestResources {
   env: Record<string, string>;
 }
 
-export async function createTestResources(cleanup: Cleanup, options: { storageLabel?: string; jwtSecret?: string } = {}): Promise<TestResources> {
+export async function createTestResources(
+  cleanup: Cleanup,
+  options: { storageLabel?: string; jwtSecret?: string } = {},
+): Promise<TestResources> {
   const storageDir = await createStorageDir(cleanup, options.storageLabel);
   const prefix = createTestPrefix(cleanup);
   const database = reserveTestDatabase(cleanup);

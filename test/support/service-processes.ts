@@ -15,7 +15,9 @@ import { eventually } from './eventually.js';
 import { freePort, type Cleanup } from './service-harness.js';
 
 /** The repository root: two folders up from test/support, three when this runs compiled from dist/test/support (bench scripts). */
-const ROOT = ((up2: string) => (existsSync(join(up2, 'package.json')) ? up2 : resolve(up2, '..')))(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'));
+const ROOT = ((up2: string) => (existsSync(join(up2, 'package.json')) ? up2 : resolve(up2, '..')))(
+  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'),
+);
 /** The built entry point (test/support/dist-build.global-setup.ts keeps it current). */
 export const MAIN_SCRIPT = join(ROOT, 'dist', 'src', 'main.js');
 
@@ -180,8 +182,11 @@ export async function startServiceProcess(cleanup: Cleanup, options: StartOption
   // `readyTimeoutMs` to the next, and fails after one without readiness or progress.
   const readiness = async () => (exitedYet ? 'exited' : (serves ? await live() : started) ? 'ready' : null);
   let outcome: 'ready' | 'exited' | null = null;
-  for (let cpu = cpuTime(child.pid); outcome === null; ) {
-    outcome = await eventually(serves ? 'it answers /health/live with 200' : 'it logs "Worker started"', readiness, { timeoutMs: readyTimeoutMs, intervalMs: 100 }).catch(() => null);
+  for (let cpu = cpuTime(child.pid); outcome === null;) {
+    outcome = await eventually(serves ? 'it answers /health/live with 200' : 'it logs "Worker started"', readiness, {
+      timeoutMs: readyTimeoutMs,
+      intervalMs: 100,
+    }).catch(() => null);
     const now = cpuTime(child.pid);
     if (outcome === null && (now === null || cpu === null || now <= cpu)) {
       throw failed(serves ? 'did not answer /health/live in time' : 'did not log "Worker started" in time');
@@ -218,7 +223,10 @@ export function pidExists(pid: number): boolean {
  * Starts an API process on a free port (PORT, HOST and PUBLIC_URL set to match). A port taken by
  * someone else between choosing it and listening (EADDRINUSE) is retried with another, up to 3 times.
  */
-export async function startApiProcess(cleanup: Cleanup, options: { name: string; env: Record<string, string>; readyTimeoutMs?: number }): Promise<ServiceProcess> {
+export async function startApiProcess(
+  cleanup: Cleanup,
+  options: { name: string; env: Record<string, string>; readyTimeoutMs?: number },
+): Promise<ServiceProcess> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {

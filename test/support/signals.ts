@@ -160,7 +160,8 @@ export function repeatedTwinkle(seconds: number, bases: readonly number[]): Trut
   const phrase = twinkle(0, 0.5);
   const length = phrase[phrase.length - 1].end + 0.6;
   for (let offset = 0, i = 0; offset + length < seconds - 0.5; offset += length, i++) {
-    for (const note of phrase) notes.push({ start: note.start + offset, end: note.end + offset, midi: note.midi + bases[i % bases.length] });
+    for (const note of phrase)
+      notes.push({ start: note.start + offset, end: note.end + offset, midi: note.midi + bases[i % bases.length] });
   }
   return notes;
 }

@@ -86,8 +86,10 @@ export function sing(notes: SungNote[], options: SingOptions = {}): SungTake {
         semitones -= note.scoopSemitones * (1 - intoVowel / (note.scoopSeconds ?? 0.1));
       }
       const toEnd = note.end - t;
-      if (note.fallSemitones && toEnd < (note.fallSeconds ?? 0.1)) semitones -= note.fallSemitones * (1 - toEnd / (note.fallSeconds ?? 0.1));
-      if (options.vibrato && intoVowel > 0.1) semitones += (options.vibrato.depthCents / 100) * Math.sin(2 * Math.PI * options.vibrato.rateHz * t);
+      if (note.fallSemitones && toEnd < (note.fallSeconds ?? 0.1))
+        semitones -= note.fallSemitones * (1 - toEnd / (note.fallSeconds ?? 0.1));
+      if (options.vibrato && intoVowel > 0.1)
+        semitones += (options.vibrato.depthCents / 100) * Math.sin(2 * Math.PI * options.vibrato.rateHz * t);
       const f0 = 440 * 2 ** ((semitones - 69) / 12);
       phase += (2 * Math.PI * f0) / rate;
       // 10 ms ramps at the syllable's edges.

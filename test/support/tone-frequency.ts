@@ -3,7 +3,12 @@
  * crossing (each placed by linear interpolation) divided by the number of periods between them.
  * Accurate to well under 0.1 Hz for a clean sine of a second or more; meant for checking decoders.
  */
-export function toneFrequencyHz(samples: Float32Array, sampleRate: number, fromSeconds = 0, toSeconds = samples.length / sampleRate): number {
+export function toneFrequencyHz(
+  samples: Float32Array,
+  sampleRate: number,
+  fromSeconds = 0,
+  toSeconds = samples.length / sampleRate,
+): number {
   const start = Math.max(1, Math.floor(fromSeconds * sampleRate));
   const end = Math.min(samples.length, Math.floor(toSeconds * sampleRate));
   let first = -1;

@@ -61,7 +61,10 @@ export async function fixtureBytes(name = FIXTURE_NAME): Promise<Uint8Array> {
  * Inserts a user and a PENDING conversion whose upload (`audio`, default the voice-la fixture) is in
  * storage at its input key, as `convertMelody` leaves them before enqueueing.
  */
-export async function insertPendingConversion(env: WorkerEnv, options: { audio?: Uint8Array; userId?: string; fileName?: string } = {}): Promise<Conversion> {
+export async function insertPendingConversion(
+  env: WorkerEnv,
+  options: { audio?: Uint8Array; userId?: string; fileName?: string } = {},
+): Promise<Conversion> {
   const em = env.services.orm.em.fork() as EntityManager;
   const userId = options.userId ?? `user-${randomUUID()}`;
   await em.getConnection().execute('insert into "users" ("id") values (?) on conflict do nothing', [userId]);
@@ -78,7 +81,16 @@ export async function insertPendingConversion(env: WorkerEnv, options: { audio?:
     voice: 'high',
     seed: 7,
     inputKey: storageKeys.input(id),
-    input: { fileName: options.fileName ?? 'voice-la.flac', format: 'flac', codec: 'flac', durationSeconds: FIXTURE_SECONDS, sampleRate: 16000, channels: 1, sizeBytes: audio.byteLength, bitrate: null },
+    input: {
+      fileName: options.fileName ?? 'voice-la.flac',
+      format: 'flac',
+      codec: 'flac',
+      durationSeconds: FIXTURE_SECONDS,
+      sampleRate: 16000,
+      channels: 1,
+      sizeBytes: audio.byteLength,
+      bitrate: null,
+    },
   });
   await em.persistAndFlush(conversion);
   return conversion;
@@ -139,7 +151,15 @@ export async function recordProgress(cleanup: Cleanup, env: WorkerEnv, conversio
     const seen = events.find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`No matching progress event within ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => [e.status, e.stage, e.progress]))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `No matching progress event within ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => [e.status, e.stage, e.progress]))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       waiters.push({
         predicate,
         resolve: (event) => {
@@ -173,7 +193,10 @@ export async function recordProgress(cleanup: Cleanup, env: WorkerEnv, conversio
  */
 export async function storedFiles(env: WorkerEnv, conversionId: string): Promise<string[]> {
   try {
-    const entries = await readdir(join(env.storageDir, ...storageKeys.dir(conversionId).split('/')), { recursive: true, withFileTypes: true });
+    const entries = await readdir(join(env.storageDir, ...storageKeys.dir(conversionId).split('/')), {
+      recursive: true,
+      withFileTypes: true,
+    });
     return entries
       .filter((entry) => entry.isFile())
       .map((entry) => entry.name)

@@ -87,7 +87,9 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeOptions = {}
   const audio = await options.decoder.decode(bytes, { format, maxSeconds, signal: options.signal });
   throwIfAborted(options.signal);
   if (audio.channels.length === 0 || audio.channels[0].length === 0) {
-    throw new ValidationError([{ code: 'CORRUPT_FILE', message: `The ${format.toUpperCase()} file contains no decodable audio.`, value: 0 }]);
+    throw new ValidationError([
+      { code: 'CORRUPT_FILE', message: `The ${format.toUpperCase()} file contains no decodable audio.`, value: 0 },
+    ]);
   }
   return audio;
 }

@@ -63,7 +63,8 @@ export function detectFormat(bytes: Uint8Array): AudioFormat | null {
 export function skipId3v2(bytes: Uint8Array): number {
   let start = 0;
   while (start + 10 <= bytes.length && ascii(bytes, start, 'ID3') && bytes[start + 3] < 0x05) {
-    const size = ((bytes[start + 6] & 0x7f) << 21) | ((bytes[start + 7] & 0x7f) << 14) | ((bytes[start + 8] & 0x7f) << 7) | (bytes[start + 9] & 0x7f);
+    const size =
+      ((bytes[start + 6] & 0x7f) << 21) | ((bytes[start + 7] & 0x7f) << 14) | ((bytes[start + 8] & 0x7f) << 7) | (bytes[start + 9] & 0x7f);
     const footer = bytes[start + 5] & 0x10 ? 10 : 0;
     start += 10 + size + footer;
   }
@@ -140,7 +141,9 @@ export function adtsFrameLength(bytes: Uint8Array, offset: number): number {
 
 function sameAdtsStream(bytes: Uint8Array, a: number, b: number): boolean {
   // Profile, sampling frequency index and channel configuration are fixed for a stream.
-  return bytes[a + 1] === bytes[b + 1] && (bytes[a + 2] & 0xfd) === (bytes[b + 2] & 0xfd) && (bytes[a + 3] & 0xc0) === (bytes[b + 3] & 0xc0);
+  return (
+    bytes[a + 1] === bytes[b + 1] && (bytes[a + 2] & 0xfd) === (bytes[b + 2] & 0xfd) && (bytes[a + 3] & 0xc0) === (bytes[b + 3] & 0xc0)
+  );
 }
 
 /**
@@ -170,8 +173,12 @@ export function isStreamableMp4(bytes: Uint8Array): boolean {
     if (ascii(bytes, offset + 4, 'moov')) return true;
     if (ascii(bytes, offset + 4, 'mdat')) return false;
     if (size === 1 && offset + 16 <= bytes.length) {
-      size = (bytes[offset + 8] * 2 ** 24 + (bytes[offset + 9] << 16) + (bytes[offset + 10] << 8) + bytes[offset + 11]) * 2 ** 32
-        + ((bytes[offset + 12] << 24) >>> 0) + (bytes[offset + 13] << 16) + (bytes[offset + 14] << 8) + bytes[offset + 15];
+      size =
+        (bytes[offset + 8] * 2 ** 24 + (bytes[offset + 9] << 16) + (bytes[offset + 10] << 8) + bytes[offset + 11]) * 2 ** 32 +
+        ((bytes[offset + 12] << 24) >>> 0) +
+        (bytes[offset + 13] << 16) +
+        (bytes[offset + 14] << 8) +
+        bytes[offset + 15];
     }
     if (size < 8) return false; // size 0 means "to end of file": nothing follows it
     offset += size;

@@ -98,9 +98,10 @@ export function createWavStreamReader(options: WavStreamReaderOptions = {}): Wav
     if (options.maxSeconds !== undefined) maxFrames = Math.ceil((options.maxSeconds + 1) * rate);
     if (options.maxFrames !== undefined) maxFrames = Math.min(maxFrames, Math.max(0, Math.floor(options.maxFrames)));
     const hint = typeof options.capacityHintFrames === 'function' ? options.capacityHintFrames(h) : options.capacityHintFrames;
-    let initial = hint !== null && hint !== undefined && Number.isFinite(hint) && hint > 0
-      ? Math.ceil(hint * HINT_HEADROOM) + HINT_SLACK_FRAMES
-      : Math.ceil(WAV_STREAM_DEFAULT_CAPACITY_SECONDS * rate);
+    let initial =
+      hint !== null && hint !== undefined && Number.isFinite(hint) && hint > 0
+        ? Math.ceil(hint * HINT_HEADROOM) + HINT_SLACK_FRAMES
+        : Math.ceil(WAV_STREAM_DEFAULT_CAPACITY_SECONDS * rate);
     initial = Math.min(initial, maxFrames);
     capacity = initial;
     for (let c = 0; c < h.channels; c++) channels.push(new Float32Array(capacity));
@@ -148,7 +149,7 @@ export function createWavStreamReader(options: WavStreamReaderOptions = {}): Wav
         for (let i = frames; i < end; i++, p += blockAlign) out[i] = view.getInt16(p, true) / 32768;
       } else if (bits === 24) {
         for (let i = frames; i < end; i++, p += blockAlign) {
-          const x = (view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getUint8(p + 2) << 16)) << 8 >> 8;
+          const x = ((view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getUint8(p + 2) << 16)) << 8) >> 8;
           out[i] = x / 8388608;
         }
       } else if (bits === 32) {

@@ -105,7 +105,8 @@ export function readWavHeader(bytes: Uint8Array): WavHeader {
       if (riff !== 'RIFF' && size === UNKNOWN_SIZE && ds64DataSize !== null) declaredDataSize = ds64DataSize;
       if (fmt) break; // everything after the samples (LIST, id3…) is of no interest
     } else if (body + size > bytes.length) {
-      if (dataOffset < 0) throw issue('TRUNCATED_FILE', `The WAV file is cut off inside its "${id.trim()}" chunk, before the audio data.`, bytes.length);
+      if (dataOffset < 0)
+        throw issue('TRUNCATED_FILE', `The WAV file is cut off inside its "${id.trim()}" chunk, before the audio data.`, bytes.length);
       break;
     } else if (id === 'fmt ') {
       fmt = parseFmt(view, body, size);
@@ -154,13 +155,22 @@ function parseFmt(view: DataView, body: number, size: number): WavFormat {
   }
   if (channels === 0) throw issue('CORRUPT_FILE', 'The WAV header declares zero channels.', 0);
   if (channels > MAX_WAV_CHANNELS) {
-    throw issue('TOO_MANY_CHANNELS', `The WAV header declares ${channels} channels; no more than ${MAX_WAV_CHANNELS} can be read.`, channels, MAX_WAV_CHANNELS);
+    throw issue(
+      'TOO_MANY_CHANNELS',
+      `The WAV header declares ${channels} channels; no more than ${MAX_WAV_CHANNELS} can be read.`,
+      channels,
+      MAX_WAV_CHANNELS,
+    );
   }
   if (sampleRate < WAV_SAMPLE_RATE_RANGE.min || sampleRate > WAV_SAMPLE_RATE_RANGE.max) {
     throw issue('CORRUPT_FILE', `The WAV header declares an implausible sample rate of ${sampleRate} Hz.`, sampleRate);
   }
   if (formatTag !== FORMAT_PCM && formatTag !== FORMAT_IEEE_FLOAT) {
-    throw issue('UNSUPPORTED_CODEC', `The WAV file uses codec 0x${formatTag.toString(16).padStart(4, '0')}, which is not plain PCM or float.`, formatTag);
+    throw issue(
+      'UNSUPPORTED_CODEC',
+      `The WAV file uses codec 0x${formatTag.toString(16).padStart(4, '0')}, which is not plain PCM or float.`,
+      formatTag,
+    );
   }
   let containerBits = containerBitsClaimed;
   const bytesPerSample = Math.ceil(containerBits / 8);
@@ -170,11 +180,20 @@ function parseFmt(view: DataView, body: number, size: number): WavFormat {
     const fromAlign = blockAlign / channels;
     if (Number.isInteger(fromAlign) && [1, 2, 3, 4, 8].includes(fromAlign)) containerBits = fromAlign * 8;
     else if ([1, 2, 3, 4, 8].includes(bytesPerSample)) blockAlign = channels * bytesPerSample;
-    else throw issue('CORRUPT_FILE', `The WAV header is inconsistent (${channels} channels, ${containerBitsClaimed} bits, block of ${blockAlign} bytes).`, blockAlign);
+    else
+      throw issue(
+        'CORRUPT_FILE',
+        `The WAV header is inconsistent (${channels} channels, ${containerBitsClaimed} bits, block of ${blockAlign} bytes).`,
+        blockAlign,
+      );
   }
   const ok = formatTag === FORMAT_PCM ? [8, 16, 24, 32].includes(containerBits) : [32, 64].includes(containerBits);
   if (!ok) {
-    throw issue('UNSUPPORTED_CODEC', `The WAV file uses ${containerBits}-bit ${formatTag === FORMAT_PCM ? 'integer' : 'float'} samples, which are not supported.`, containerBits);
+    throw issue(
+      'UNSUPPORTED_CODEC',
+      `The WAV file uses ${containerBits}-bit ${formatTag === FORMAT_PCM ? 'integer' : 'float'} samples, which are not supported.`,
+      containerBits,
+    );
   }
   if (validBits > containerBits) validBits = containerBits;
   return { formatTag, extensible, channels, sampleRate, blockAlign, containerBits, validBits };
@@ -221,7 +240,16 @@ export function* decodeWavSliced(bytes: Uint8Array, options: WavDecodeOptions = 
 
   for (let c = 0; c < channelCount; c++) {
     for (let from = 0; from < frames; from += SLICE_SAMPLES) {
-      readSamples(view, channels[c], from, Math.min(frames, from + SLICE_SAMPLES), c * step + from * blockAlign, blockAlign, containerBits, isFloat);
+      readSamples(
+        view,
+        channels[c],
+        from,
+        Math.min(frames, from + SLICE_SAMPLES),
+        c * step + from * blockAlign,
+        blockAlign,
+        containerBits,
+        isFloat,
+      );
       yield;
     }
   }
@@ -239,7 +267,16 @@ export function* decodeWavSliced(bytes: Uint8Array, options: WavDecodeOptions = 
 }
 
 /** Reads frames [from, to) of one channel into `out`, the first sample at byte `p` of `view`, one every `blockAlign` bytes. */
-function readSamples(view: DataView, out: Float32Array, from: number, to: number, p: number, blockAlign: number, containerBits: number, isFloat: boolean): void {
+function readSamples(
+  view: DataView,
+  out: Float32Array,
+  from: number,
+  to: number,
+  p: number,
+  blockAlign: number,
+  containerBits: number,
+  isFloat: boolean,
+): void {
   if (isFloat && containerBits === 32) {
     for (let i = from; i < to; i++, p += blockAlign) {
       const x = view.getFloat32(p, true);
@@ -255,7 +292,7 @@ function readSamples(view: DataView, out: Float32Array, from: number, to: number
   } else if (containerBits === 24) {
     for (let i = from; i < to; i++, p += blockAlign) {
       // Little-endian 24-bit two's complement: assemble, then sign-extend through the top byte.
-      const x = (view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getUint8(p + 2) << 16)) << 8 >> 8;
+      const x = ((view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getUint8(p + 2) << 16)) << 8) >> 8;
       out[i] = x / 8388608;
     }
   } else if (containerBits === 32) {
@@ -298,7 +335,8 @@ export function* encodeWavSliced(channels: Float32Array[], sampleRate: number, o
   if (channelCount === 0 || channelCount > 0xffff) throw new AudioProcessingError(`Cannot write a WAV file with ${channelCount} channels.`);
   const frames = channels[0].length;
   if (channels.some((ch) => ch.length !== frames)) throw new AudioProcessingError('All channels must have the same length.');
-  if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 0xffffffff) throw new AudioProcessingError(`Invalid sample rate ${sampleRate}.`);
+  if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 0xffffffff)
+    throw new AudioProcessingError(`Invalid sample rate ${sampleRate}.`);
 
   const isFloat = bitDepth === '32f' || bitDepth === '64f';
   const bits = bitDepth === '32f' ? 32 : bitDepth === '64f' ? 64 : bitDepth;
@@ -308,7 +346,8 @@ export function* encodeWavSliced(channels: Float32Array[], sampleRate: number, o
   const extensible = options.extensible ?? channelCount > 2;
   const fmtSize = extensible ? 40 : isFloat ? 18 : 16;
   const headerBytes = 12 + 8 + fmtSize + 8;
-  if (headerBytes - 8 + dataBytes + (dataBytes & 1) > 0xffffffff) throw new AudioProcessingError('The audio is too long for a WAV file (4 GiB limit).');
+  if (headerBytes - 8 + dataBytes + (dataBytes & 1) > 0xffffffff)
+    throw new AudioProcessingError('The audio is too long for a WAV file (4 GiB limit).');
 
   const out = new Uint8Array(headerBytes + dataBytes + (dataBytes & 1));
   const view = new DataView(out.buffer);
@@ -341,7 +380,15 @@ export function* encodeWavSliced(channels: Float32Array[], sampleRate: number, o
 
   for (let c = 0; c < channelCount; c++) {
     for (let from = 0; from < frames; from += SLICE_SAMPLES) {
-      writeSamples(view, channels[c], from, Math.min(frames, from + SLICE_SAMPLES), headerBytes + c * step + from * blockAlign, blockAlign, bitDepth);
+      writeSamples(
+        view,
+        channels[c],
+        from,
+        Math.min(frames, from + SLICE_SAMPLES),
+        headerBytes + c * step + from * blockAlign,
+        blockAlign,
+        bitDepth,
+      );
       yield;
     }
   }
@@ -349,7 +396,15 @@ export function* encodeWavSliced(channels: Float32Array[], sampleRate: number, o
 }
 
 /** Writes samples [from, to) of one channel, the first at byte `p`, one every `blockAlign` bytes. */
-function writeSamples(view: DataView, input: Float32Array, from: number, to: number, p: number, blockAlign: number, bitDepth: WavSampleFormat): void {
+function writeSamples(
+  view: DataView,
+  input: Float32Array,
+  from: number,
+  to: number,
+  p: number,
+  blockAlign: number,
+  bitDepth: WavSampleFormat,
+): void {
   const bits = bitDepth === '32f' ? 32 : bitDepth === '64f' ? 64 : bitDepth;
   if (bitDepth === '32f') {
     for (let i = from; i < to; i++, p += blockAlign) view.setFloat32(p, input[i], true);

@@ -39,7 +39,12 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
 }
 
 /** {@link resample} as a sliced computation (see sliced.ts): yields between blocks of output samples; same result. */
-export function* resampleSliced(samples: Float32Array, fromRate: number, toRate: number, options: ResampleOptions = {}): Sliced<Float32Array> {
+export function* resampleSliced(
+  samples: Float32Array,
+  fromRate: number,
+  toRate: number,
+  options: ResampleOptions = {},
+): Sliced<Float32Array> {
   if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
     throw new RangeError(`sample rates must be positive integers, got ${fromRate} → ${toRate}`);
   }
@@ -82,7 +87,17 @@ export function* resampleSliced(samples: Float32Array, fromRate: number, toRate:
  * Output samples [from, to) of the polyphase filter (a plain function, not a loop in the generator:
  * V8 runs loops inside generators about three times slower).
  */
-function filterOutputs(samples: Float32Array, out: Float32Array, from: number, to: number, up: number, down: number, phases: number, bank: Float64Array, taps: number): void {
+function filterOutputs(
+  samples: Float32Array,
+  out: Float32Array,
+  from: number,
+  to: number,
+  up: number,
+  down: number,
+  phases: number,
+  bank: Float64Array,
+  taps: number,
+): void {
   const inLength = samples.length;
   const exact = phases === up;
   const halfTaps = taps / 2;

@@ -90,13 +90,7 @@ export function noteFMeasure(reference: NoteLike[], estimated: NoteLike[], optio
 }
 
 /** Searches an augmenting path from reference `root`; `visited` marks estimates per root. */
-function augment(
-  root: number,
-  edges: number[][],
-  matchOfEstimate: Int32Array,
-  matchOfReference: Int32Array,
-  visited: Int32Array,
-): boolean {
+function augment(root: number, edges: number[][], matchOfEstimate: Int32Array, matchOfReference: Int32Array, visited: Int32Array): boolean {
   // Depth-first search with an explicit stack of (reference, next edge position).
   const stackRef: number[] = [root];
   const stackPos: number[] = [0];

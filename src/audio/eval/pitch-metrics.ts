@@ -10,17 +10,34 @@
  */
 
 /** Share (0..1) of voiced reference frames whose nearest estimate is voiced and within `toleranceCents`. NaN without voiced reference frames. */
-export function rawPitchAccuracy(refTimes: ArrayLike<number>, refHz: ArrayLike<number>, estTimes: ArrayLike<number>, estHz: ArrayLike<number>, toleranceCents = 50): number {
+export function rawPitchAccuracy(
+  refTimes: ArrayLike<number>,
+  refHz: ArrayLike<number>,
+  estTimes: ArrayLike<number>,
+  estHz: ArrayLike<number>,
+  toleranceCents = 50,
+): number {
   return accuracy(refTimes, refHz, estTimes, estHz, toleranceCents, false);
 }
 
 /** Like {@link rawPitchAccuracy} but octave errors are forgiven: the cents difference is folded to ±600 first. */
-export function rawChromaAccuracy(refTimes: ArrayLike<number>, refHz: ArrayLike<number>, estTimes: ArrayLike<number>, estHz: ArrayLike<number>, toleranceCents = 50): number {
+export function rawChromaAccuracy(
+  refTimes: ArrayLike<number>,
+  refHz: ArrayLike<number>,
+  estTimes: ArrayLike<number>,
+  estHz: ArrayLike<number>,
+  toleranceCents = 50,
+): number {
   return accuracy(refTimes, refHz, estTimes, estHz, toleranceCents, true);
 }
 
 /** Share (0..1) of voiced reference frames that the estimate marks voiced. NaN without voiced reference frames. */
-export function voicingRecall(refTimes: ArrayLike<number>, refHz: ArrayLike<number>, estTimes: ArrayLike<number>, estHz: ArrayLike<number>): number {
+export function voicingRecall(
+  refTimes: ArrayLike<number>,
+  refHz: ArrayLike<number>,
+  estTimes: ArrayLike<number>,
+  estHz: ArrayLike<number>,
+): number {
   let voiced = 0;
   let hits = 0;
   const nearest = nearestIndexer(estTimes);
@@ -34,7 +51,12 @@ export function voicingRecall(refTimes: ArrayLike<number>, refHz: ArrayLike<numb
 }
 
 /** Share (0..1) of unvoiced reference frames that the estimate marks voiced. NaN without unvoiced reference frames. */
-export function voicingFalseAlarm(refTimes: ArrayLike<number>, refHz: ArrayLike<number>, estTimes: ArrayLike<number>, estHz: ArrayLike<number>): number {
+export function voicingFalseAlarm(
+  refTimes: ArrayLike<number>,
+  refHz: ArrayLike<number>,
+  estTimes: ArrayLike<number>,
+  estHz: ArrayLike<number>,
+): number {
   let unvoiced = 0;
   let alarms = 0;
   const nearest = nearestIndexer(estTimes);
@@ -47,7 +69,14 @@ export function voicingFalseAlarm(refTimes: ArrayLike<number>, refHz: ArrayLike<
   return unvoiced === 0 ? NaN : alarms / unvoiced;
 }
 
-function accuracy(refTimes: ArrayLike<number>, refHz: ArrayLike<number>, estTimes: ArrayLike<number>, estHz: ArrayLike<number>, toleranceCents: number, chroma: boolean): number {
+function accuracy(
+  refTimes: ArrayLike<number>,
+  refHz: ArrayLike<number>,
+  estTimes: ArrayLike<number>,
+  estHz: ArrayLike<number>,
+  toleranceCents: number,
+  chroma: boolean,
+): number {
   let voiced = 0;
   let hits = 0;
   const nearest = nearestIndexer(estTimes);

@@ -69,7 +69,7 @@ export function estimateKey(notes: NoteEvent[], options: KeyOptions = {}): KeyEs
 
   const histogram = new Float64Array(12);
   notes.forEach((n, i) => {
-    const pc = (((Math.round(n.midi - offset) % 12) + 12) % 12);
+    const pc = ((Math.round(n.midi - offset) % 12) + 12) % 12;
     histogram[pc] += weights[i];
   });
   const correlations = keyCorrelations(histogram, options);

@@ -85,7 +85,13 @@ export function measureIntegratedLoudness(channels: Float32Array[], sampleRate: 
  * K-weights `x` into `energies` as accumulateKWeightedEnergy does, pushing it to the streaming
  * accumulator a slice at a time: the same numbers to the last bit.
  */
-function* accumulateSliced(x: Float32Array, sampleRate: number, segmentLength: number, weight: number, energies: Float64Array): Sliced<void> {
+function* accumulateSliced(
+  x: Float32Array,
+  sampleRate: number,
+  segmentLength: number,
+  weight: number,
+  energies: Float64Array,
+): Sliced<void> {
   // Only whole segments count, as in accumulateKWeightedEnergy.
   const whole = Math.floor(x.length / segmentLength) * segmentLength;
   const accumulator = createKWeightedEnergyAccumulator(sampleRate, segmentLength, weight, energies);
@@ -135,7 +141,11 @@ export function measureLoudness(channels: Float32Array[], sampleRate: number, op
 }
 
 /** {@link measureLoudness} as a sliced computation (see sliced.ts); same result. */
-export function* measureLoudnessSliced(channels: Float32Array[], sampleRate: number, options: LoudnessOptions = {}): Sliced<LoudnessReport> {
+export function* measureLoudnessSliced(
+  channels: Float32Array[],
+  sampleRate: number,
+  options: LoudnessOptions = {},
+): Sliced<LoudnessReport> {
   const levels = yield* measureLevelsSliced(channels, options.clipThresholdDbfs ?? -0.1);
   const integratedLufs = yield* measureIntegratedLoudnessSliced(channels, sampleRate);
   const truePeak = yield* truePeakAmplitudeSliced(channels, sampleRate);

@@ -46,7 +46,15 @@
  * the per-sample envelope and gain curve took 8 (a 5-minute mono 44.1 kHz input: ~7 MB instead of 106 MB).
  * The true-peak searches on the input and the output each hold one more 4-byte value per 16 samples.
  */
-import { channelWeights, energyToLufs, gatedLoudness, measureIntegratedLoudnessSliced, ABSOLUTE_GATE_LUFS, BLOCK_SECONDS, STEP_SECONDS } from './loudness.js';
+import {
+  channelWeights,
+  energyToLufs,
+  gatedLoudness,
+  measureIntegratedLoudnessSliced,
+  ABSOLUTE_GATE_LUFS,
+  BLOCK_SECONDS,
+  STEP_SECONDS,
+} from './loudness.js';
 import { createKWeightedEnergyAccumulator } from './k-weighting.js';
 import { truePeakAmplitudeSliced, truePeakBlockEnvelopeSliced } from './true-peak.js';
 import { toDb } from './levels.js';
@@ -120,14 +128,24 @@ export function normalizeLoudness(channels: Float32Array[], sampleRate: number, 
 }
 
 /** {@link normalizeLoudness} as a sliced computation (see sliced.ts); same result. */
-export function* normalizeLoudnessSliced(channels: Float32Array[], sampleRate: number, options: NormalizeOptions = {}): Sliced<NormalizedAudio> {
+export function* normalizeLoudnessSliced(
+  channels: Float32Array[],
+  sampleRate: number,
+  options: NormalizeOptions = {},
+): Sliced<NormalizedAudio> {
   const target = options.targetLufs ?? DEFAULT_TARGET_LUFS;
   const ceilingDb = options.maxTruePeakDbtp ?? DEFAULT_MAX_TRUE_PEAK_DBTP;
   const ceiling = Math.pow(10, ceilingDb / 20);
   const measured = yield* measureIntegratedLoudnessSliced(channels, sampleRate);
   if (!Number.isFinite(measured)) {
     const copies = options.inPlace ? channels : channels.map((x) => Float32Array.from(x));
-    return { channels: copies, gainDb: 0, limited: false, integratedLufs: measured, truePeakDbtp: toDb(yield* truePeakAmplitudeSliced(copies, sampleRate)) };
+    return {
+      channels: copies,
+      gainDb: 0,
+      limited: false,
+      integratedLufs: measured,
+      truePeakDbtp: toDb(yield* truePeakAmplitudeSliced(copies, sampleRate)),
+    };
   }
 
   let gainDb = target - measured;
@@ -340,7 +358,12 @@ export function applyBlockGains(channels: Float32Array[], gain: number, blockGai
 }
 
 /** {@link applyBlockGains} as a sliced computation (see sliced.ts); the same samples, range by range. */
-function applyBlockGainsSliced(channels: Float32Array[], gain: number, blockGains: Float64Array, into?: Float32Array[]): Sliced<Float32Array[]> {
+function applyBlockGainsSliced(
+  channels: Float32Array[],
+  gain: number,
+  blockGains: Float64Array,
+  into?: Float32Array[],
+): Sliced<Float32Array[]> {
   return mapSamplesSliced(channels, into, (x, from, to, out) => applyBlockGainsInto(x, from, to, gain, blockGains, out, from));
 }
 
@@ -356,7 +379,12 @@ export function measureBlockGainedLoudness(channels: Float32Array[], sampleRate:
 }
 
 /** {@link measureBlockGainedLoudness} as a sliced computation (see sliced.ts), yielding after each chunk; same result. */
-function* measureBlockGainedLoudnessSliced(channels: Float32Array[], sampleRate: number, gain: number, blockGains: Float64Array): Sliced<number> {
+function* measureBlockGainedLoudnessSliced(
+  channels: Float32Array[],
+  sampleRate: number,
+  gain: number,
+  blockGains: Float64Array,
+): Sliced<number> {
   const length = channels.length ? channels[0].length : 0;
   if (length === 0) return -Infinity;
   const step = Math.max(1, Math.round(STEP_SECONDS * sampleRate));
@@ -387,5 +415,3 @@ function* measureBlockGainedLoudnessSliced(channels: Float32Array[], sampleRate:
   }
   return gatedLoudness(energies, stepsPerBlock, blockLength);
 }
-
-

@@ -220,9 +220,30 @@ function interiorPeak4(x: Float32Array, from: number, to: number, interpolator: 
   let high = 0;
   let low = 0;
   for (let i = from; i < to; i++) {
-    const u0 = x[i + 8], v0 = x[i - 7], u1 = x[i + 7], v1 = x[i - 6], u2 = x[i + 6], v2 = x[i - 5], u3 = x[i + 5], v3 = x[i - 4];
-    const u4 = x[i + 4], v4 = x[i - 3], u5 = x[i + 3], v5 = x[i - 2], u6 = x[i + 2], v6 = x[i - 1], u7 = x[i + 1], v7 = x[i];
-    const s0 = u0 + v0, s1 = u1 + v1, s2 = u2 + v2, s3 = u3 + v3, s4 = u4 + v4, s5 = u5 + v5, s6 = u6 + v6, s7 = u7 + v7;
+    const u0 = x[i + 8],
+      v0 = x[i - 7],
+      u1 = x[i + 7],
+      v1 = x[i - 6],
+      u2 = x[i + 6],
+      v2 = x[i - 5],
+      u3 = x[i + 5],
+      v3 = x[i - 4];
+    const u4 = x[i + 4],
+      v4 = x[i - 3],
+      u5 = x[i + 3],
+      v5 = x[i - 2],
+      u6 = x[i + 2],
+      v6 = x[i - 1],
+      u7 = x[i + 1],
+      v7 = x[i];
+    const s0 = u0 + v0,
+      s1 = u1 + v1,
+      s2 = u2 + v2,
+      s3 = u3 + v3,
+      s4 = u4 + v4,
+      s5 = u5 + v5,
+      s6 = u6 + v6,
+      s7 = u7 + v7;
     const sum = e0 * s0 + e1 * s1 + e2 * s2 + e3 * s3 + e4 * s4 + e5 * s5 + e6 * s6 + e7 * s7;
     const difference =
       o0 * (u0 - v0) + o1 * (u1 - v1) + o2 * (u2 - v2) + o3 * (u3 - v3) + o4 * (u4 - v4) + o5 * (u5 - v5) + o6 * (u6 - v6) + o7 * (u7 - v7);
@@ -246,8 +267,14 @@ function interiorPeak2(x: Float32Array, from: number, to: number, interpolator: 
   let low = 0;
   for (let i = from; i < to; i++) {
     const y =
-      m0 * (x[i + 8] + x[i - 7]) + m1 * (x[i + 7] + x[i - 6]) + m2 * (x[i + 6] + x[i - 5]) + m3 * (x[i + 5] + x[i - 4]) +
-      m4 * (x[i + 4] + x[i - 3]) + m5 * (x[i + 3] + x[i - 2]) + m6 * (x[i + 2] + x[i - 1]) + m7 * (x[i + 1] + x[i]);
+      m0 * (x[i + 8] + x[i - 7]) +
+      m1 * (x[i + 7] + x[i - 6]) +
+      m2 * (x[i + 6] + x[i - 5]) +
+      m3 * (x[i + 5] + x[i - 4]) +
+      m4 * (x[i + 4] + x[i - 3]) +
+      m5 * (x[i + 3] + x[i - 2]) +
+      m6 * (x[i + 2] + x[i - 1]) +
+      m7 * (x[i + 1] + x[i]);
     if (y > high) high = y;
     if (y < low) low = y;
   }
@@ -287,7 +314,14 @@ function interiorEnvelope(x: Float32Array, from: number, to: number, interpolato
  * Sample maxima of blocks [from, to) of `blockLength` samples into `sampleMax`, raising `out` to them
  * (a plain function: V8 runs loops inside generators about three times slower).
  */
-function raiseToBlockMaxima(x: Float32Array, from: number, to: number, blockLength: number, sampleMax: Float32Array, out: Float32Array): void {
+function raiseToBlockMaxima(
+  x: Float32Array,
+  from: number,
+  to: number,
+  blockLength: number,
+  sampleMax: Float32Array,
+  out: Float32Array,
+): void {
   const length = x.length;
   for (let b = from; b < to; b++) {
     const end = Math.min(length, (b + 1) * blockLength);
@@ -371,12 +405,18 @@ function blockMaxima(x: Float32Array, from: number, to: number, blockMax: Float3
  * maxima). Consecutive blocks that cannot be skipped are interpolated as one run (at most MAX_RUN
  * blocks, so the running maximum keeps being refreshed). Advances `scan.block` and raises `scan.peak`.
  */
-function scanBlocks(x: Float32Array, blockMax: Float32Array, blockCount: number, interpolator: Interpolator, scan: { block: number; peak: number }): void {
+function scanBlocks(
+  x: Float32Array,
+  blockMax: Float32Array,
+  blockCount: number,
+  interpolator: Interpolator,
+  scan: { block: number; peak: number },
+): void {
   const gain = interpolator.bound * BOUND_MARGIN;
   const last = x.length - 1;
   let b = scan.block;
   let peak = scan.peak;
-  for (let work = 0; b < blockCount && work < SLICE_BLOCKS; ) {
+  for (let work = 0; b < blockCount && work < SLICE_BLOCKS;) {
     if (gain * Math.max(b > 0 ? blockMax[b - 1] : 0, blockMax[b], blockMax[b + 1]) <= peak) {
       b++;
       work++;
@@ -436,7 +476,6 @@ export function truePeakEnvelope(channels: Float32Array[], sampleRate: number): 
   }
   return out;
 }
-
 
 export interface BlockEnvelopeOptions {
   /**
@@ -513,7 +552,7 @@ export function* truePeakBlockEnvelopeSliced(
     }
     if (!interpolator) continue;
     let work = 0;
-    for (let b = 0; b < blockCount; ) {
+    for (let b = 0; b < blockCount;) {
       if (work >= sliceBlocks) {
         work = 0;
         yield;
@@ -551,7 +590,14 @@ export function* truePeakBlockEnvelopeSliced(
  */
 
 /** 4× block maxima of the interpolated values (see interiorPeak4 for the arithmetic). */
-function interiorBlockPeaks4(x: Float32Array, firstBlock: number, endBlock: number, blockLength: number, interpolator: Interpolator, out: Float32Array): void {
+function interiorBlockPeaks4(
+  x: Float32Array,
+  firstBlock: number,
+  endBlock: number,
+  blockLength: number,
+  interpolator: Interpolator,
+  out: Float32Array,
+): void {
   const f = interpolator.folded;
   const [m0, m1, m2, m3, m4, m5, m6, m7] = f.half;
   const [e0, e1, e2, e3, e4, e5, e6, e7] = f.even;
@@ -561,12 +607,40 @@ function interiorBlockPeaks4(x: Float32Array, firstBlock: number, endBlock: numb
     let low = 0;
     const to = (b + 1) * blockLength;
     for (let i = b * blockLength; i < to; i++) {
-      const u0 = x[i + 8], v0 = x[i - 7], u1 = x[i + 7], v1 = x[i - 6], u2 = x[i + 6], v2 = x[i - 5], u3 = x[i + 5], v3 = x[i - 4];
-      const u4 = x[i + 4], v4 = x[i - 3], u5 = x[i + 3], v5 = x[i - 2], u6 = x[i + 2], v6 = x[i - 1], u7 = x[i + 1], v7 = x[i];
-      const s0 = u0 + v0, s1 = u1 + v1, s2 = u2 + v2, s3 = u3 + v3, s4 = u4 + v4, s5 = u5 + v5, s6 = u6 + v6, s7 = u7 + v7;
+      const u0 = x[i + 8],
+        v0 = x[i - 7],
+        u1 = x[i + 7],
+        v1 = x[i - 6],
+        u2 = x[i + 6],
+        v2 = x[i - 5],
+        u3 = x[i + 5],
+        v3 = x[i - 4];
+      const u4 = x[i + 4],
+        v4 = x[i - 3],
+        u5 = x[i + 3],
+        v5 = x[i - 2],
+        u6 = x[i + 2],
+        v6 = x[i - 1],
+        u7 = x[i + 1],
+        v7 = x[i];
+      const s0 = u0 + v0,
+        s1 = u1 + v1,
+        s2 = u2 + v2,
+        s3 = u3 + v3,
+        s4 = u4 + v4,
+        s5 = u5 + v5,
+        s6 = u6 + v6,
+        s7 = u7 + v7;
       const sum = e0 * s0 + e1 * s1 + e2 * s2 + e3 * s3 + e4 * s4 + e5 * s5 + e6 * s6 + e7 * s7;
       const difference =
-        o0 * (u0 - v0) + o1 * (u1 - v1) + o2 * (u2 - v2) + o3 * (u3 - v3) + o4 * (u4 - v4) + o5 * (u5 - v5) + o6 * (u6 - v6) + o7 * (u7 - v7);
+        o0 * (u0 - v0) +
+        o1 * (u1 - v1) +
+        o2 * (u2 - v2) +
+        o3 * (u3 - v3) +
+        o4 * (u4 - v4) +
+        o5 * (u5 - v5) +
+        o6 * (u6 - v6) +
+        o7 * (u7 - v7);
       const half = m0 * s0 + m1 * s1 + m2 * s2 + m3 * s3 + m4 * s4 + m5 * s5 + m6 * s6 + m7 * s7;
       const early = 0.5 * (sum + difference);
       const late = 0.5 * (sum - difference);
@@ -583,7 +657,14 @@ function interiorBlockPeaks4(x: Float32Array, firstBlock: number, endBlock: numb
 }
 
 /** 2× block maxima: only the symmetric half-sample phase (see interiorPeak2). */
-function interiorBlockPeaks2(x: Float32Array, firstBlock: number, endBlock: number, blockLength: number, interpolator: Interpolator, out: Float32Array): void {
+function interiorBlockPeaks2(
+  x: Float32Array,
+  firstBlock: number,
+  endBlock: number,
+  blockLength: number,
+  interpolator: Interpolator,
+  out: Float32Array,
+): void {
   const [m0, m1, m2, m3, m4, m5, m6, m7] = interpolator.folded.half;
   for (let b = firstBlock; b < endBlock; b++) {
     let high = 0;
@@ -591,8 +672,14 @@ function interiorBlockPeaks2(x: Float32Array, firstBlock: number, endBlock: numb
     const to = (b + 1) * blockLength;
     for (let i = b * blockLength; i < to; i++) {
       const y =
-        m0 * (x[i + 8] + x[i - 7]) + m1 * (x[i + 7] + x[i - 6]) + m2 * (x[i + 6] + x[i - 5]) + m3 * (x[i + 5] + x[i - 4]) +
-        m4 * (x[i + 4] + x[i - 3]) + m5 * (x[i + 3] + x[i - 2]) + m6 * (x[i + 2] + x[i - 1]) + m7 * (x[i + 1] + x[i]);
+        m0 * (x[i + 8] + x[i - 7]) +
+        m1 * (x[i + 7] + x[i - 6]) +
+        m2 * (x[i + 6] + x[i - 5]) +
+        m3 * (x[i + 5] + x[i - 4]) +
+        m4 * (x[i + 4] + x[i - 3]) +
+        m5 * (x[i + 3] + x[i - 2]) +
+        m6 * (x[i + 2] + x[i - 1]) +
+        m7 * (x[i + 1] + x[i]);
       if (y > high) high = y;
       if (y < low) low = y;
     }

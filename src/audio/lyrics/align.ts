@@ -19,7 +19,15 @@
  */
 import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { scoreLyrics } from './checks.js';
-import { fitSyllablesToNotes, MAX_SYLLABLES_PER_NOTE, normalizePhrases, noteStrengths, syllabifyLine, type LineSyllable, type NoteSpan } from './fit.js';
+import {
+  fitSyllablesToNotes,
+  MAX_SYLLABLES_PER_NOTE,
+  normalizePhrases,
+  noteStrengths,
+  syllabifyLine,
+  type LineSyllable,
+  type NoteSpan,
+} from './fit.js';
 import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, SectionKind } from './lyrics-result.js';
 import { sanitizeText } from './sanitize.js';
 
@@ -177,7 +185,18 @@ export function alignLyrics(text: string, notes: NoteEvent[], phrases: Phrase[],
   const result: LyricsResult = {
     sections: [],
     sungNotes: [],
-    quality: { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0, grammaticality: 0, moodAgreement: 0, plausibility: 0 },
+    quality: {
+      score: 0,
+      syllableFit: 0,
+      stressAlignment: 0,
+      rhyme: 0,
+      promptCoverage: 0,
+      chorusRepeats: 0,
+      variety: 0,
+      grammaticality: 0,
+      moodAgreement: 0,
+      plausibility: 0,
+    },
     warnings,
     scheme: null,
     source: 'user',
@@ -193,12 +212,24 @@ export function alignLyrics(text: string, notes: NoteEvent[], phrases: Phrase[],
   const totalNotes = safeNotes.length;
 
   if (units.length === 0) {
-    warnings.push({ code: 'LYRICS_EMPTY', message: 'The lyrics have no singable words; the melody is sung on "ah".', syllables: 0, notes: totalNotes });
+    warnings.push({
+      code: 'LYRICS_EMPTY',
+      message: 'The lyrics have no singable words; the melody is sung on "ah".',
+      syllables: 0,
+      notes: totalNotes,
+    });
     const lines: LyricLine[] = [];
     for (const span of spans) {
       const fit = fitSyllablesToNotes([], safeNotes, span, strengths);
       result.sungNotes.push(...fit.sung);
-      lines.push({ text: 'Ah', phraseIndex: span.phraseIndex, rhymeWord: 'ah', firstNote: span.firstNote, noteCount: span.noteCount, syllableCount: 1 });
+      lines.push({
+        text: 'Ah',
+        phraseIndex: span.phraseIndex,
+        rhymeWord: 'ah',
+        firstNote: span.firstNote,
+        noteCount: span.noteCount,
+        syllableCount: 1,
+      });
     }
     result.sections = [{ kind: 'verse', lines }];
     result.quality = scoreLyrics(result, { promptWords: options.promptWords, tempo: options.tempo, scheme: null });
@@ -206,12 +237,14 @@ export function alignLyrics(text: string, notes: NoteEvent[], phrases: Phrase[],
   }
 
   let copies = 1;
-  const needsMore = (c: number) => c * units.length < spans.length || (c * parsed.lines < spans.length && c * textSyllables < 0.5 * totalNotes);
+  const needsMore = (c: number) =>
+    c * units.length < spans.length || (c * parsed.lines < spans.length && c * textSyllables < 0.5 * totalNotes);
   while (needsMore(copies) && copies <= spans.length) copies++;
   if (copies > 1) {
     const one = units;
     units = [];
-    for (let c = 0; c < copies; c++) units.push(...one.map((u) => ({ ...u, line: u.line + c * parsed.lines, section: u.section + c * 1000 })));
+    for (let c = 0; c < copies; c++)
+      units.push(...one.map((u) => ({ ...u, line: u.line + c * parsed.lines, section: u.section + c * 1000 })));
     warnings.push({
       code: 'LYRICS_REPEATED',
       message: `The lyrics (${parsed.lines} line(s), ${textSyllables} syllables) are short for ${spans.length} phrases and ${totalNotes} notes, so they are sung ${copies} times.`,

@@ -47,14 +47,19 @@ export function lineFits(syllables: number, notes: number): boolean {
  * - `SYLLABLE_MISMATCH` the sung notes do not cover every note with one syllable or a continuation,
  *   a phrase starts with a continuation, or a line's syllables do not fit its notes (see `lineFits`).
  */
-export function checkLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes'>, options: CheckOptions = {}): { ok: boolean; issues: LyricsIssue[] } {
+export function checkLyrics(
+  result: Pick<LyricsResult, 'sections' | 'sungNotes'>,
+  options: CheckOptions = {},
+): { ok: boolean; issues: LyricsIssue[] } {
   const issues: LyricsIssue[] = [];
   const lines = allLines(result).filter((l) => sanitizeText(l.text).trim().length > 0);
   const texts = lines.map((l) => sanitizeText(l.text));
   const repeated = texts.find((t) => REPEATED_RUN.test(t));
-  if (repeated !== undefined) issues.push({ code: 'REPEATED_CHARACTERS', message: `A line repeats one character four or more times: "${repeated.slice(0, 60)}".` });
+  if (repeated !== undefined)
+    issues.push({ code: 'REPEATED_CHARACTERS', message: `A line repeats one character four or more times: "${repeated.slice(0, 60)}".` });
   const chars = texts.join(' ').replace(/\s+/g, ' ').trim().length;
-  if (chars < MIN_LYRICS_CHARACTERS) issues.push({ code: 'TOO_SHORT', message: `The lyrics have ${chars} characters; at least ${MIN_LYRICS_CHARACTERS} are needed.` });
+  if (chars < MIN_LYRICS_CHARACTERS)
+    issues.push({ code: 'TOO_SHORT', message: `The lyrics have ${chars} characters; at least ${MIN_LYRICS_CHARACTERS} are needed.` });
   if (lines.length < 2) issues.push({ code: 'SINGLE_LINE', message: `The lyrics have ${lines.length} line(s); at least 2 are needed.` });
 
   const allowed = new Set<string>();
@@ -62,7 +67,8 @@ export function checkLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes'>
   for (const w of tokenizeWords(sanitizeText(options.prompt ?? ''))) allowed.add(w.key);
   const unknown = new Set<string>();
   for (const t of texts) for (const w of tokenizeWords(t)) if (!allowed.has(w.key) && !isKnownWord(w.key)) unknown.add(w.key);
-  if (unknown.size) issues.push({ code: 'UNKNOWN_WORDS', message: `Words not in the dictionary or the prompt: ${[...unknown].slice(0, 10).join(', ')}.` });
+  if (unknown.size)
+    issues.push({ code: 'UNKNOWN_WORDS', message: `Words not in the dictionary or the prompt: ${[...unknown].slice(0, 10).join(', ')}.` });
 
   const mismatches = syllableMismatches(result, options.noteCount);
   if (mismatches.length) issues.push({ code: 'SYLLABLE_MISMATCH', message: mismatches.slice(0, 5).join(' ') });
@@ -196,7 +202,9 @@ function stressAlignment(sung: readonly SungNote[], lines: readonly LyricLine[],
 }
 
 function lineKey(text: string): string {
-  return tokenizeWords(sanitizeText(text)).map((w) => w.key).join(' ');
+  return tokenizeWords(sanitizeText(text))
+    .map((w) => w.key)
+    .join(' ');
 }
 
 /**
@@ -238,7 +246,9 @@ export function scoreLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes' 
   }
 
   const firstChorus = choruses[0];
-  const considered = result.sections.filter((s) => s.kind !== 'chorus' || s === firstChorus).flatMap((s) => s.lines.map((l) => lineKey(l.text)));
+  const considered = result.sections
+    .filter((s) => s.kind !== 'chorus' || s === firstChorus)
+    .flatMap((s) => s.lines.map((l) => lineKey(l.text)));
   const variety = considered.length ? new Set(considered).size / considered.length : 1;
 
   const stress = stressAlignment(result.sungNotes, lines, options.tempo);
@@ -248,7 +258,8 @@ export function scoreLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes' 
   const mood = options.mood ? moodAgreement(texts, options.mood) : 1;
   const f = FORM_WEIGHTS;
   const t = TOPIC_WEIGHTS;
-  const form = f.syllableFit * syllableFit + f.stressAlignment * stress + f.rhyme * rhyme + f.chorusRepeats * chorusRepeats + f.variety * variety;
+  const form =
+    f.syllableFit * syllableFit + f.stressAlignment * stress + f.rhyme * rhyme + f.chorusRepeats * chorusRepeats + f.variety * variety;
   const topic = 0.5 + t.moodAgreement * mood + t.promptCoverage * promptCoverage;
   const score = form * grammar * (1 - PLAUSIBILITY_WEIGHT + PLAUSIBILITY_WEIGHT * sense) * topic;
   const clamp = (x: number) => Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));

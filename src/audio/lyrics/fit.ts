@@ -310,7 +310,15 @@ export function planMelisma(weights: readonly number[], rel: ArrayLike<number>):
 
 /** Neutral vowel sung on a line that has no words, so no note is ever left without a syllable. */
 const VOCALISE: LineSyllable = {
-  text: 'ah', phonemes: ['AA'], stress: 1, wordIndex: 0, syllableInWord: 0, wordSyllables: 1, wordKey: 'ah', weight: 1, known: true,
+  text: 'ah',
+  phonemes: ['AA'],
+  stress: 1,
+  wordIndex: 0,
+  syllableInWord: 0,
+  wordSyllables: 1,
+  wordKey: 'ah',
+  weight: 1,
+  known: true,
 };
 
 /**
@@ -347,7 +355,10 @@ export function fitSyllablesToNotes(
   const rel = relativeStrengths(strengths, first, n);
   const sung: SungNote[] = [];
   if (s <= n) {
-    const plan = planMelisma(syllables.map((x) => x.weight), rel);
+    const plan = planMelisma(
+      syllables.map((x) => x.weight),
+      rel,
+    );
     for (let k = 0; k < s; k++) {
       const stop = k + 1 < s ? plan.starts[k + 1] : n;
       const head = sungFrom(notes[first + plan.starts[k]], [syllables[k]], span.phraseIndex);

@@ -118,7 +118,25 @@ function prepositionsFor(noun: NounItem): string[] | null {
   if (noun.cls === 'artifact') return noun.name || noun.prompt ? ['in', 'by', 'near'] : null;
   return PREPOSITIONS[noun.cls] ?? null;
 }
-const THING_OBJECT_CLASSES = new Set(['artifact', 'nature', 'plant', 'word', 'feeling', 'state', 'time', 'place', 'weather', 'body', 'matter', 'food', 'event', 'quality', 'mind', 'act', 'thing']);
+const THING_OBJECT_CLASSES = new Set([
+  'artifact',
+  'nature',
+  'plant',
+  'word',
+  'feeling',
+  'state',
+  'time',
+  'place',
+  'weather',
+  'body',
+  'matter',
+  'food',
+  'event',
+  'quality',
+  'mind',
+  'act',
+  'thing',
+]);
 /** What can do something in a song line besides a person: the weather, nature, time, places (`the rain falls`). */
 const SUBJECT_THING_CLASSES = new Set(['weather', 'nature', 'time', 'plant']);
 const BEINGS = new Set(['being']);
@@ -177,7 +195,12 @@ export function finite(verb: VerbItem, subject: { third: boolean; plural: boolea
 }
 
 /** Article or determiner for a noun phrase; '' for none. */
-function determiner(noun: NounItem, plural: boolean, random: () => number, opts: { definiteOnly?: boolean; indefinite?: boolean; possessive?: boolean }): string {
+function determiner(
+  noun: NounItem,
+  plural: boolean,
+  random: () => number,
+  opts: { definiteOnly?: boolean; indefinite?: boolean; possessive?: boolean },
+): string {
   if (noun.name) return '';
   const count = COUNT_CLASSES.has(noun.cls);
   if (opts.indefinite) return plural ? pick(['', 'some'], random) : count ? 'a' : pick(['', 'some'], random);
@@ -217,7 +240,11 @@ export class LineGrammar {
   }
 
   /** A noun phrase; null when the source has no fitting noun. */
-  np(accept: ReadonlySet<string>, end: boolean, opts: { definiteOnly?: boolean; indefinite?: boolean; adjective?: number } = {}): { tokens: Token[]; noun: NounItem; plural: boolean } | null {
+  np(
+    accept: ReadonlySet<string>,
+    end: boolean,
+    opts: { definiteOnly?: boolean; indefinite?: boolean; adjective?: number } = {},
+  ): { tokens: Token[]; noun: NounItem; plural: boolean } | null {
     const r = this.random;
     let wantPlural = chance(0.3, r);
     let noun = this.source.noun(accept, end, wantPlural);
@@ -243,7 +270,13 @@ export class LineGrammar {
     if (!preps) return null;
     let prep = pick(preps, this.random);
     // `without the love` reads oddly; feelings and states after with/without take a possessive or nothing.
-    if ((prep === 'with' || prep === 'without' || prep === 'in') && /feeling|state/.test(got.noun.cls) && got.tokens[0].text === 'the' && got.tokens.length === 2) got.tokens.shift();
+    if (
+      (prep === 'with' || prep === 'without' || prep === 'in') &&
+      /feeling|state/.test(got.noun.cls) &&
+      got.tokens[0].text === 'the' &&
+      got.tokens.length === 2
+    )
+      got.tokens.shift();
     if (prep === 'until' && got.noun.cls !== 'time') prep = 'in';
     return [{ text: prep }, ...got.tokens];
   }
@@ -289,7 +322,9 @@ export class LineGrammar {
       const clash = (who === 'I' && p !== 'you') || (who === 'we' && p !== 'you') || (who === 'you' && p === 'you');
       return [{ text: clash ? (who === 'you' ? 'me' : 'you') : p }];
     }
-    const got = this.np(person ? BEINGS : (fits ?? (verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, { adjective: 0.3 });
+    const got = this.np(person ? BEINGS : (fits ?? (verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, {
+      adjective: 0.3,
+    });
     return got?.tokens ?? null;
   }
 
@@ -305,7 +340,11 @@ export class LineGrammar {
       const frames = subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive;
       const tail = this.tail(end, 0.75);
       if (!tail) return null;
-      const verb = this.source.verb(frames, end && tail.length === 0, tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base');
+      const verb = this.source.verb(
+        frames,
+        end && tail.length === 0,
+        tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base',
+      );
       if (!verb) return null;
       return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...tail];
     }
@@ -314,7 +353,11 @@ export class LineGrammar {
       const subject = this.subject('person');
       if (!subject) return null;
       const personObject = chance(0.35, r);
-      const verb = this.source.verb(personObject ? FRAME.personPerson : FRAME.personThing, false, tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base');
+      const verb = this.source.verb(
+        personObject ? FRAME.personPerson : FRAME.personThing,
+        false,
+        tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base',
+      );
       if (!verb) return null;
       const withTail = chance(0.35, r);
       const obj = this.object(personObject, end && !withTail, verb, subject);
@@ -349,7 +392,8 @@ export class LineGrammar {
       // Subj Modal V [Obj] [Tail] — tense-neutral.
       const subject = this.subject('person');
       if (!subject) return null;
-      const modal = tense === 'past' ? pick(['could', 'would', 'could not', 'would not'], r) : pick(['will', 'can', 'cannot', 'will not', 'must'], r);
+      const modal =
+        tense === 'past' ? pick(['could', 'would', 'could not', 'would not'], r) : pick(['will', 'can', 'cannot', 'will not', 'must'], r);
       const transitive = chance(0.55, r);
       if (transitive) {
         const verb = this.source.verb(FRAME.personThing, false, 'base');

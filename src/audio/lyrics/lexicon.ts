@@ -13,8 +13,24 @@ export type LexPos = 'n' | 'v' | 'a';
 
 /** Noun classes, from the WordNet lexicographer file of the word's first sense (see the build script). */
 export type NounClass =
-  | 'act' | 'being' | 'artifact' | 'quality' | 'body' | 'mind' | 'word' | 'event' | 'feeling' | 'food'
-  | 'place' | 'nature' | 'weather' | 'plant' | 'thing' | 'state' | 'matter' | 'time';
+  | 'act'
+  | 'being'
+  | 'artifact'
+  | 'quality'
+  | 'body'
+  | 'mind'
+  | 'word'
+  | 'event'
+  | 'feeling'
+  | 'food'
+  | 'place'
+  | 'nature'
+  | 'weather'
+  | 'plant'
+  | 'thing'
+  | 'state'
+  | 'matter'
+  | 'time';
 
 /** Verb frame bits (WordNet sentence frames of the two commonest senses). */
 export const FRAME = {

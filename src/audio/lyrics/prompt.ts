@@ -38,7 +38,34 @@ export interface PromptAnalysis {
 }
 
 /** Words that talk about the song rather than what it is about. */
-const META = new Set(['song', 'songs', 'lyric', 'lyrics', 'track', 'tune', 'ballad', 'anthem', 'piece', 'story', 'something', 'thing', 'things', 'kind', 'lot', 'way', 'someone', 'somebody', 'anyone', 'anybody', 'everyone', 'everybody', 'nobody', 'anything', 'everything', 'nothing']);
+const META = new Set([
+  'song',
+  'songs',
+  'lyric',
+  'lyrics',
+  'track',
+  'tune',
+  'ballad',
+  'anthem',
+  'piece',
+  'story',
+  'something',
+  'thing',
+  'things',
+  'kind',
+  'lot',
+  'way',
+  'someone',
+  'somebody',
+  'anyone',
+  'anybody',
+  'everyone',
+  'everybody',
+  'nobody',
+  'anything',
+  'everything',
+  'nothing',
+]);
 
 interface Term {
   text: string;
@@ -49,7 +76,8 @@ interface Term {
 function termsOf(text: string): Term[] {
   const out: Term[] = [];
   for (const sentence of nlp(text).json() as { terms: { text: string; normal: string; tags: string[] }[] }[]) {
-    for (const t of sentence.terms) out.push({ text: t.text.replace(/[^\p{L}\p{M}'-]/gu, ''), normal: t.normal.replace(/[^a-z'-]/g, ''), tags: new Set(t.tags) });
+    for (const t of sentence.terms)
+      out.push({ text: t.text.replace(/[^\p{L}\p{M}'-]/gu, ''), normal: t.normal.replace(/[^a-z'-]/g, ''), tags: new Set(t.tags) });
   }
   return out;
 }
@@ -76,7 +104,16 @@ function verbTerm(word: string): PromptTerm | null {
     forms = [c.PresentTense, c.PastTense, c.Gerund].map((f) => (f ?? '').toLowerCase());
     if (forms.some((f) => !f || !isKnownWord(f))) return null;
   }
-  return { lemma: word, pos: 'v', plural: false, lex, forms, cls: lex?.cls ?? 'move', frames: lex?.frames ?? FRAME.personIntransitive, related: lex?.related ?? [] };
+  return {
+    lemma: word,
+    pos: 'v',
+    plural: false,
+    lex,
+    forms,
+    cls: lex?.cls ?? 'move',
+    frames: lex?.frames ?? FRAME.personIntransitive,
+    related: lex?.related ?? [],
+  };
 }
 
 /**
@@ -96,7 +133,8 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
   const push = (t: PromptTerm | null, topical: boolean): void => {
     if (!t) return;
     if (t.pos === 'v') lastVerb = { lemma: t.lemma, at };
-    else if ((t.pos === 'n' || t.pos === 'name') && lastVerb && at - lastVerb.at <= 4 && !objects.has(lastVerb.lemma)) objects.set(lastVerb.lemma, t.lemma);
+    else if ((t.pos === 'n' || t.pos === 'name') && lastVerb && at - lastVerb.at <= 4 && !objects.has(lastVerb.lemma))
+      objects.set(lastVerb.lemma, t.lemma);
     if (seen.has(`${t.pos}:${t.lemma}`)) return;
     seen.add(`${t.pos}:${t.lemma}`);
     out.push(t);
@@ -111,19 +149,34 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
     if (t.tags.has('ProperNoun') || t.tags.has('Person') || t.tags.has('Place') || t.tags.has('WeekDay') || t.tags.has('Month')) {
       // Names: consecutive proper nouns form one name, kept as the user wrote it.
       let name = t.text;
-      while (i + 1 < terms.length && (terms[i + 1].tags.has('ProperNoun') || terms[i + 1].tags.has('Place')) && /^\p{Lu}/u.test(terms[i + 1].text)) name += ` ${terms[++i].text}`;
+      while (
+        i + 1 < terms.length &&
+        (terms[i + 1].tags.has('ProperNoun') || terms[i + 1].tags.has('Place')) &&
+        /^\p{Lu}/u.test(terms[i + 1].text)
+      )
+        name += ` ${terms[++i].text}`;
       if (!/^\p{Lu}/u.test(name) || !name.split(' ').every((w) => isKnownWord(w) || /^\p{L}+$/u.test(w))) continue;
       const cls = t.tags.has('Place') || t.tags.has('City') || t.tags.has('Country') ? 'place' : 'being';
       push({ lemma: name, pos: 'name', plural: false, lex: null, forms: [], cls, frames: 0, related: [] }, afterAbout || !subject);
       continue;
     }
-    if (!isKnownWord(t.normal) || /^(all|every|some|many|much|more|most|very|just|really|about|into|with|without|from|over|under|down|up|out|off|inside|outside|away|back)$/.test(t.normal)) continue;
+    if (
+      !isKnownWord(t.normal) ||
+      /^(all|every|some|many|much|more|most|very|just|really|about|into|with|without|from|over|under|down|up|out|off|inside|outside|away|back)$/.test(
+        t.normal,
+      )
+    )
+      continue;
     // Pronouns and possessives (`his`, `her`, `my`) are not topics, whatever the tagger calls them.
     if (t.tags.has('Pronoun') || t.tags.has('Possessive') || t.tags.has('Preposition') || t.tags.has('Determiner')) continue;
     const prevIsDet = prev && (prev.tags.has('Determiner') || prev.tags.has('Possessive') || prev.tags.has('Adjective'));
     if (t.tags.has('Noun') || (t.tags.has('Verb') && prevIsDet && lexicon().byKey.has(`n:${t.normal}`))) {
       const plural = t.tags.has('Plural');
-      const known = plural ? lexicon().byForm.get(t.normal)?.find((w) => w.pos === 'n' && w.forms[0] === t.normal) : undefined;
+      const known = plural
+        ? lexicon()
+            .byForm.get(t.normal)
+            ?.find((w) => w.pos === 'n' && w.forms[0] === t.normal)
+        : undefined;
       const lemma = known ? known.word : plural ? singularOf(t.normal) : t.normal;
       if (META.has(lemma) || !isKnownWord(lemma)) continue;
       const cls = t.tags.has('Actor') || t.tags.has('Person') ? 'being' : t.tags.has('Place') ? 'place' : 'thing';

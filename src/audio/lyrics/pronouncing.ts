@@ -242,7 +242,7 @@ export function splitSpelling(word: string, count: number): string[] {
   const a = chars.map(baseLetter);
   const n = a.length;
   let groups: Group[] = [];
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     if (letterIsVowel(a, i)) {
       let j = i + 1;
       while (j < n && letterIsVowel(a, j)) j++;
@@ -296,7 +296,11 @@ export function splitSpelling(word: string, count: number): string[] {
     }
     let longest = -1;
     for (let k = 0; k < groups.length; k++) {
-      if (groups[k].end - groups[k].start >= 2 && (longest < 0 || groups[k].end - groups[k].start > groups[longest].end - groups[longest].start)) longest = k;
+      if (
+        groups[k].end - groups[k].start >= 2 &&
+        (longest < 0 || groups[k].end - groups[k].start > groups[longest].end - groups[longest].start)
+      )
+        longest = k;
     }
     if (longest < 0) break;
     const g = groups[longest];
@@ -351,15 +355,60 @@ export function splitSpelling(word: string, count: number): string[] {
 /* ------------------------------------------------------------------ letter-to-sound fallback */
 
 const VOWEL_DIGRAPHS: Record<string, string> = {
-  ee: 'IY', ea: 'IY', ie: 'IY', ei: 'EY', ai: 'EY', ay: 'EY', oa: 'OW', oe: 'OW', oo: 'UW', ou: 'AW',
-  ow: 'OW', oi: 'OY', oy: 'OY', au: 'AO', aw: 'AO', ew: 'UW', ue: 'UW', ui: 'UW', eu: 'UW', ey: 'IY',
+  ee: 'IY',
+  ea: 'IY',
+  ie: 'IY',
+  ei: 'EY',
+  ai: 'EY',
+  ay: 'EY',
+  oa: 'OW',
+  oe: 'OW',
+  oo: 'UW',
+  ou: 'AW',
+  ow: 'OW',
+  oi: 'OY',
+  oy: 'OY',
+  au: 'AO',
+  aw: 'AO',
+  ew: 'UW',
+  ue: 'UW',
+  ui: 'UW',
+  eu: 'UW',
+  ey: 'IY',
 };
 const LONG_VOWEL: Record<string, string> = { a: 'EY', e: 'IY', i: 'AY', o: 'OW', u: 'UW', y: 'AY' };
 const SHORT_VOWEL: Record<string, string> = { a: 'AE', e: 'EH', i: 'IH', o: 'AA', u: 'AH', y: 'IH' };
 const CONSONANT_SOUNDS: Record<string, string[]> = {
-  b: ['B'], c: ['K'], d: ['D'], f: ['F'], g: ['G'], h: ['HH'], j: ['JH'], k: ['K'], l: ['L'], m: ['M'],
-  n: ['N'], p: ['P'], q: ['K'], r: ['R'], s: ['S'], t: ['T'], v: ['V'], w: ['W'], x: ['K', 'S'], y: ['Y'], z: ['Z'],
-  ch: ['CH'], sh: ['SH'], th: ['TH'], ph: ['F'], wh: ['W'], ck: ['K'], gh: [], qu: ['K', 'W'], ng: ['NG'],
+  b: ['B'],
+  c: ['K'],
+  d: ['D'],
+  f: ['F'],
+  g: ['G'],
+  h: ['HH'],
+  j: ['JH'],
+  k: ['K'],
+  l: ['L'],
+  m: ['M'],
+  n: ['N'],
+  p: ['P'],
+  q: ['K'],
+  r: ['R'],
+  s: ['S'],
+  t: ['T'],
+  v: ['V'],
+  w: ['W'],
+  x: ['K', 'S'],
+  y: ['Y'],
+  z: ['Z'],
+  ch: ['CH'],
+  sh: ['SH'],
+  th: ['TH'],
+  ph: ['F'],
+  wh: ['W'],
+  ck: ['K'],
+  gh: [],
+  qu: ['K', 'W'],
+  ng: ['NG'],
 };
 
 /**

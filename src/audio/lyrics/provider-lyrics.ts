@@ -64,7 +64,10 @@ function spansOf(analysis: Pick<MelodyAnalysis, 'notes' | 'phrases'>): NoteSpan[
  * What a lyrics provider is asked for this melody: one slot per phrase (syllables = notes, stress
  * letters, seconds), plus the sanitised prompt, genre, mood, seed, key and tempo.
  */
-export function buildLyricsRequest(text: LyricsRequestText, analysis: Pick<MelodyAnalysis, 'notes' | 'phrases' | 'key' | 'tempo'>): LyricsRequest {
+export function buildLyricsRequest(
+  text: LyricsRequestText,
+  analysis: Pick<MelodyAnalysis, 'notes' | 'phrases' | 'key' | 'tempo'>,
+): LyricsRequest {
   const spans = spansOf(analysis);
   const strengths = noteStrengths(analysis.notes, spans, analysis.tempo);
   const phrases: LyricsPhraseSlot[] = spans.map((span) => {
@@ -111,7 +114,10 @@ function trimLine(line: string, maxSyllables: number): string {
   const words = line.trim().split(/\s+/);
   let kept = 1;
   while (kept < words.length && countLineSyllables(words.slice(0, kept + 1).join(' ')) <= maxSyllables) kept++;
-  return words.slice(0, kept).join(' ').replace(/[,;:\u2014\u2013-]+$/u, '');
+  return words
+    .slice(0, kept)
+    .join(' ')
+    .replace(/[,;:\u2014\u2013-]+$/u, '');
 }
 
 /** Steps 1–4 of the module comment: the reply's text made to one content line per phrase. */
@@ -175,7 +181,11 @@ function unknownWordShare(text: string, prompt: string, promptWords: readonly st
  * Repairs, aligns and checks a provider's reply against the melody (rules in the module comment).
  * Pure and deterministic; never throws for any reply shape.
  */
-export function fitProviderLyrics(draft: LyricsDraft, analysis: Pick<MelodyAnalysis, 'notes' | 'phrases' | 'tempo'>, options: FitProviderOptions): ProviderLyricsVerdict {
+export function fitProviderLyrics(
+  draft: LyricsDraft,
+  analysis: Pick<MelodyAnalysis, 'notes' | 'phrases' | 'tempo'>,
+  options: FitProviderOptions,
+): ProviderLyricsVerdict {
   const spans = spansOf(analysis);
   const lines = Array.isArray(draft?.lines) ? draft.lines : [];
   const { text, repairs } = repairDraft(lines, spans);
@@ -183,7 +193,11 @@ export function fitProviderLyrics(draft: LyricsDraft, analysis: Pick<MelodyAnaly
 
   const unknown = unknownWordShare(text, options.prompt, options.promptWords);
   if (unknown > MAX_UNKNOWN_WORD_SHARE) {
-    return { accepted: false, reason: 'GARBAGE', message: `${Math.round(unknown * 100)} % of the words are in neither the dictionary nor the prompt.` };
+    return {
+      accepted: false,
+      reason: 'GARBAGE',
+      message: `${Math.round(unknown * 100)} % of the words are in neither the dictionary nor the prompt.`,
+    };
   }
 
   const aligned = alignLyrics(text, analysis.notes, analysis.phrases, { tempo: analysis.tempo, promptWords: options.promptWords });

@@ -17,18 +17,20 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
  */
 export function sanitizeText(raw: unknown, maxLength = MAX_TEXT_LENGTH): string {
   if (typeof raw !== 'string') return '';
-  return raw
-    .slice(0, maxLength)
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
-    .replace(/<!--[\s\S]*?-->/g, ' ')
-    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<\/?[a-zA-Z!][^<>]{0,500}>/g, ' ')
-    .replace(/&(#39|[a-z]{2,6});/gi, (m, name: string) => ENTITIES[name.toLowerCase()] ?? ' ')
-    .replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n')
-    // eslint-disable-next-line no-control-regex -- removing control characters is the point
-    .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, ' ')
-    .replace(/[\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF\uFFFD\uFFFC]/g, '')
-    .normalize('NFKC');
+  return (
+    raw
+      .slice(0, maxLength)
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
+      .replace(/<!--[\s\S]*?-->/g, ' ')
+      .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
+      .replace(/<\/?[a-zA-Z!][^<>]{0,500}>/g, ' ')
+      .replace(/&(#39|[a-z]{2,6});/gi, (m, name: string) => ENTITIES[name.toLowerCase()] ?? ' ')
+      .replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n')
+      // eslint-disable-next-line no-control-regex -- removing control characters is the point
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, ' ')
+      .replace(/[\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF\uFFFD\uFFFC]/g, '')
+      .normalize('NFKC')
+  );
 }
 
 /** A word as written in the text plus its dictionary key. */
@@ -39,8 +41,28 @@ export interface TextWord {
   key: string;
 }
 
-const SMALL_NUMBERS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
-  'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const SMALL_NUMBERS = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 
 /** Spells 0–99 as words (`42` → `forty two`) so digits in lyrics can be sung; larger numbers are dropped. */
@@ -74,7 +96,8 @@ export function tokenizeWords(text: string): TextWord[] {
 }
 
 /** Function words and request boilerplate that never count as a prompt's content. */
-const STOP_WORDS = new Set(`a about above after again against all also am an and any are as at be because been before being below
+const STOP_WORDS = new Set(
+  `a about above after again against all also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having he her here hers
 herself him himself his how i if in into is it its itself just let me more most my myself no nor not now of off on once only or
 other our ours ourselves out over own same she should so some such than that the their theirs them themselves then there these
@@ -82,7 +105,8 @@ they this those through to too under until up very was we were what when where w
 your yours yourself yourselves i'm it's don't can't won't isn't let's i'll you're we're they're that's there's what's
 song songs lyric lyrics write written writing make makes making please want wants need needs like style genre mood sing singing
 track tune music verse chorus bridge something thing things kind sort really much many way get got give us also one two three
-ok okay yes yeah hey hi hello thanks thank`.split(/\s+/));
+ok okay yes yeah hey hi hello thanks thank`.split(/\s+/),
+);
 
 /** Runs of four or more identical characters (`aaaa`, `!!!!`). */
 export const REPEATED_RUN = /(.)\1{3,}/su;

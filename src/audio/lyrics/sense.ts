@@ -13,8 +13,24 @@ interface TaggedTerm {
   tags: Set<string>;
 }
 
-const SUBJECT_PRONOUNS: Record<string, 'plain' | 'third'> = { i: 'plain', you: 'plain', we: 'plain', they: 'plain', he: 'third', she: 'third', it: 'third' };
-const BE_AGREES: Record<string, string[]> = { i: ['am', 'was'], you: ['are', 'were'], we: ['are', 'were'], they: ['are', 'were'], he: ['is', 'was'], she: ['is', 'was'], it: ['is', 'was'] };
+const SUBJECT_PRONOUNS: Record<string, 'plain' | 'third'> = {
+  i: 'plain',
+  you: 'plain',
+  we: 'plain',
+  they: 'plain',
+  he: 'third',
+  she: 'third',
+  it: 'third',
+};
+const BE_AGREES: Record<string, string[]> = {
+  i: ['am', 'was'],
+  you: ['are', 'were'],
+  we: ['are', 'were'],
+  they: ['are', 'were'],
+  he: ['is', 'was'],
+  she: ['is', 'was'],
+  it: ['is', 'was'],
+};
 
 function tag(line: string): TaggedTerm[] {
   const out: TaggedTerm[] = [];
@@ -51,19 +67,40 @@ function judge(line: string): number {
   const has = (t: TaggedTerm, ...tags: string[]) => tags.some((x) => t.tags.has(x));
   // A subject pronoun followed by a verb form is a clause even where the tagger reads the verb as a
   // noun (`I miss you`: compromise tags `miss` as a title).
-  const afterPronoun = terms.some((t, i) => SUBJECT_PRONOUNS[t.text] && terms[i + 1] && (has(terms[i + 1], 'Verb') || lexicon().byForm.get(terms[i + 1].text)?.some((w) => w.pos === 'v')));
-  const finite = afterPronoun || terms.some((t) => (has(t, 'Verb') && !has(t, 'Gerund', 'Infinitive')) || has(t, 'Copula', 'Modal', 'Auxiliary'));
+  const afterPronoun = terms.some(
+    (t, i) =>
+      SUBJECT_PRONOUNS[t.text] &&
+      terms[i + 1] &&
+      (has(terms[i + 1], 'Verb') ||
+        lexicon()
+          .byForm.get(terms[i + 1].text)
+          ?.some((w) => w.pos === 'v')),
+  );
+  const finite =
+    afterPronoun || terms.some((t) => (has(t, 'Verb') && !has(t, 'Gerund', 'Infinitive')) || has(t, 'Copula', 'Modal', 'Auxiliary'));
   const imperative = has(terms[0], 'Verb', 'Imperative') && !has(terms[0], 'Gerund');
   let score: number;
   if (finite || imperative) score = 1;
-  else if ((has(terms[0], 'Preposition', 'Gerund') || terms.some((t) => has(t, 'Gerund'))) && terms.length >= 3 && terms.some((t) => has(t, 'Noun'))) score = 0.7;
+  else if (
+    (has(terms[0], 'Preposition', 'Gerund') || terms.some((t) => has(t, 'Gerund'))) &&
+    terms.length >= 3 &&
+    terms.some((t) => has(t, 'Noun'))
+  )
+    score = 0.7;
   else if (has(terms[0], 'Determiner', 'Possessive') && terms.length >= 3) score = 0.6;
   else score = 0.25;
   for (let i = 0; i < terms.length; i++) {
     const t = terms[i];
     const next = terms[i + 1];
     const after = terms[i + 2];
-    if (next && after && next.text === 'and' && ((has(t, 'Adjective') && has(after, 'Noun') && !has(after, 'Adjective')) || (has(t, 'Noun') && !has(t, 'Pronoun') && has(after, 'Adjective') && !has(after, 'Noun')))) score *= 0.2;
+    if (
+      next &&
+      after &&
+      next.text === 'and' &&
+      ((has(t, 'Adjective') && has(after, 'Noun') && !has(after, 'Adjective')) ||
+        (has(t, 'Noun') && !has(t, 'Pronoun') && has(after, 'Adjective') && !has(after, 'Noun')))
+    )
+      score *= 0.2;
     if (next && (t.text === 'a' || t.text === 'an')) {
       if (has(next, 'Plural')) score *= 0.5;
       const vowel = startsWithVowelSound(next.text);
@@ -169,10 +206,22 @@ const PREPOSITION_FITS: Record<string, ReadonlySet<string>> = (() => {
     in: set(...where, 'feeling', 'state', 'body', 'being', 'mind'),
     into: set(...where, 'being', 'body'),
     through: set(...where, 'feeling', 'state', 'event', 'body'),
-    across: set(...where), around: set(...where, 'being'), by: set(...where, 'being'), near: set(...where, 'being'), beside: set(...where, 'being'),
-    beyond: set(...where), toward: set(...where, 'being'), towards: set(...where, 'being'), beneath: set(...where), among: set(...where, 'being'),
-    along: set(...where), down: set(...where), inside: set(...where, 'body', 'mind'),
-    until: set('time', 'event'), after: set('time', 'event', 'act'), before: set('time', 'event', 'act', 'being'),
+    across: set(...where),
+    around: set(...where, 'being'),
+    by: set(...where, 'being'),
+    near: set(...where, 'being'),
+    beside: set(...where, 'being'),
+    beyond: set(...where),
+    toward: set(...where, 'being'),
+    towards: set(...where, 'being'),
+    beneath: set(...where),
+    among: set(...where, 'being'),
+    along: set(...where),
+    down: set(...where),
+    inside: set(...where, 'body', 'mind'),
+    until: set('time', 'event'),
+    after: set('time', 'event', 'act'),
+    before: set('time', 'event', 'act', 'being'),
   };
 })();
 
@@ -205,7 +254,13 @@ export function linePlausibility(line: string, promptWords: ReadonlySet<string> 
     }
     // The head noun of a prepositional phrase: the first noun after the preposition and its determiners/adjectives.
     let j = i - 1;
-    while (j >= 0 && (FUNCTION_WORDS.has(words[j]) ? /^(the|a|an|my|your|our|his|her|their|this|these|those|all|some)$/.test(words[j]) : !nounsOf(words[j]).length)) j--;
+    while (
+      j >= 0 &&
+      (FUNCTION_WORDS.has(words[j])
+        ? /^(the|a|an|my|your|our|his|her|their|this|these|those|all|some)$/.test(words[j])
+        : !nounsOf(words[j]).length)
+    )
+      j--;
     const fits = j >= 0 ? PREPOSITION_FITS[words[j]] : undefined;
     const nouns = nounsOf(w);
     const isHead = nouns.length && !(words[i + 1] && nounsOf(words[i + 1]).length && !FUNCTION_WORDS.has(words[i + 1]));

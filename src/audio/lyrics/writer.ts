@@ -23,8 +23,28 @@ import { createRandom } from '../random.js';
 import { runSliced, type Sliced } from '../sliced.js';
 import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
-import { fitSyllablesToNotes, normalizePhrases, noteStrengths, planMelisma, relativeStrengths, syllabifyLine, wordWeights, type NoteSpan } from './fit.js';
-import { LineGrammar, renderTokens, startsWithVowelSound, type AdjItem, type GrammarSource, type NounItem, type StanzaVoice, type Token, type VerbForm, type VerbItem } from './grammar.js';
+import {
+  fitSyllablesToNotes,
+  normalizePhrases,
+  noteStrengths,
+  planMelisma,
+  relativeStrengths,
+  syllabifyLine,
+  wordWeights,
+  type NoteSpan,
+} from './fit.js';
+import {
+  LineGrammar,
+  renderTokens,
+  startsWithVowelSound,
+  type AdjItem,
+  type GrammarSource,
+  type NounItem,
+  type StanzaVoice,
+  type Token,
+  type VerbForm,
+  type VerbItem,
+} from './grammar.js';
 import { PERSON_ADJS, SONG_ADJS, SONG_NOUNS, SONG_VERBS } from './song-words.js';
 import { lexicon, valence, type LexWord } from './lexicon.js';
 import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, RhymeScheme, SectionKind } from './lyrics-result.js';
@@ -145,12 +165,41 @@ function moodFactor(word: string, mood: MoodProfile, moodIds: ReadonlySet<number
  * feeling verbs over abstractions and office verbs (`dispute`, `hinder`).
  */
 const NOUN_WEIGHTS: Record<string, number> = {
-  nature: 2, weather: 2, place: 1.6, time: 1.8, body: 0.9, plant: 1.4, artifact: 0.6, being: 1.2, feeling: 1.6, word: 0.9, food: 0.5,
-  matter: 0.6, event: 0.4, act: 0.3, quality: 0.4, mind: 0.5, state: 0.7, thing: 0.5,
+  nature: 2,
+  weather: 2,
+  place: 1.6,
+  time: 1.8,
+  body: 0.9,
+  plant: 1.4,
+  artifact: 0.6,
+  being: 1.2,
+  feeling: 1.6,
+  word: 0.9,
+  food: 0.5,
+  matter: 0.6,
+  event: 0.4,
+  act: 0.3,
+  quality: 0.4,
+  mind: 0.5,
+  state: 0.7,
+  thing: 0.5,
 };
 const VERB_WEIGHTS: Record<string, number> = {
-  move: 2, feel: 2, sense: 2, weather: 2, body: 1.5, say: 1.1, mind: 1.1, touch: 1.2, change: 0.7, have: 0.4, make: 0.4, consume: 0.3, be: 0.5,
-  social: 0.2, fight: 0.4,
+  move: 2,
+  feel: 2,
+  sense: 2,
+  weather: 2,
+  body: 1.5,
+  say: 1.1,
+  mind: 1.1,
+  touch: 1.2,
+  change: 0.7,
+  have: 0.4,
+  make: 0.4,
+  consume: 0.3,
+  be: 0.5,
+  social: 0.2,
+  fight: 0.4,
 };
 /** Noun classes that make good line ends (images one can see or feel); others end lines less often. */
 const IMAGE_CLASSES = new Set(['nature', 'weather', 'time', 'place', 'body', 'feeling', 'plant', 'being']);
@@ -190,7 +239,7 @@ function staticWeights(): Float64Array {
   const out = new Float64Array(words.length);
   for (const w of words) {
     if ((w.pos === 'a' && NOT_ADJECTIVES.has(w.word)) || (w.pos === 'n' && NOT_NOUNS.has(w.word))) continue;
-    const cls = (w.pos === 'a' ? 1 : (w.pos === 'n' ? NOUN_WEIGHTS[w.cls] : VERB_WEIGHTS[w.cls]) ?? 1);
+    const cls = w.pos === 'a' ? 1 : ((w.pos === 'n' ? NOUN_WEIGHTS[w.cls] : VERB_WEIGHTS[w.cls]) ?? 1);
     out[w.id] = Math.pow(w.tags, 1.2) * cls;
   }
   staticCache = out;
@@ -240,7 +289,11 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
 
   const nouns = top('n', POOL_SIZE.n, nounItem).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
   const verbs = top('v', POOL_SIZE.v, verbItem).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
-  const adjs = top('a', POOL_SIZE.a, (w): AdjItem => ({ key: `a:${w.word}`, word: w.word })).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
+  const adjs = top('a', POOL_SIZE.a, (w): AdjItem => ({ key: `a:${w.word}`, word: w.word })).map(({ item, weight }) => ({
+    item,
+    weight,
+    rhymes: new Map<string, string>(),
+  }));
   for (const [id, weight] of promptIds) if (weight < 40) relativeKeys.add(`${lex.words[id].pos}:${lex.words[id].word}`);
 
   // The prompt's own words, in the vocabulary or not, with the highest weights.
@@ -260,12 +313,22 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
         existing.weight = Math.max(existing.weight, weight);
         existing.item = { ...existing.item, plural, pluralOnly: t.plural && !!plural };
         existing.item.prompt = true;
-      } else nouns.push({ item: { key, singular: t.lemma, plural, cls: t.cls, name: false, pluralOnly: t.plural && !!plural, prompt: true }, weight, rhymes: new Map() });
+      } else
+        nouns.push({
+          item: { key, singular: t.lemma, plural, cls: t.cls, name: false, pluralOnly: t.plural && !!plural, prompt: true },
+          weight,
+          rhymes: new Map(),
+        });
     } else if (t.pos === 'v') {
       key = `v:${t.lemma}`;
       const existing = verbs.find((n) => n.item.key === key);
       if (existing) existing.weight = Math.max(existing.weight, weight);
-      else verbs.push({ item: { key, cls: t.cls, base: t.lemma, s3: t.forms[0], past: t.forms[1], ger: t.forms[2], frames: t.frames }, weight, rhymes: new Map() });
+      else
+        verbs.push({
+          item: { key, cls: t.cls, base: t.lemma, s3: t.forms[0], past: t.forms[1], ger: t.forms[2], frames: t.frames },
+          weight,
+          rhymes: new Map(),
+        });
     } else {
       key = `a:${t.lemma}`;
       const existing = adjs.find((n) => n.item.key === key);
@@ -302,7 +365,19 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     if (item) objects.set(`v:${verb}`, item.item);
   }
   const attributiveAdjs = adjs.filter((a) => !PREDICATIVE_ONLY.has(a.item.word));
-  return { nouns, verbs, adjs, adverbs: mood.adverbs, promptKeys, relativeKeys, subjectKey, families: counts, personAdjs, objects, attributiveAdjs };
+  return {
+    nouns,
+    verbs,
+    adjs,
+    adverbs: mood.adverbs,
+    promptKeys,
+    relativeKeys,
+    subjectKey,
+    families: counts,
+    personAdjs,
+    objects,
+    attributiveAdjs,
+  };
 }
 
 /* ------------------------------------------------------------------ word source */
@@ -460,7 +535,11 @@ class WordSource implements GrammarSource {
   }
 
   adj(end: boolean, person = false, attributive = false): AdjItem | null {
-    const list = attributive ? this.pools.attributiveAdjs : person && this.pools.personAdjs.length ? this.pools.personAdjs : this.pools.adjs;
+    const list = attributive
+      ? this.pools.attributiveAdjs
+      : person && this.pools.personAdjs.length
+        ? this.pools.personAdjs
+        : this.pools.adjs;
     if (!end) return this.choose(list, null);
     return this.choose(
       this.endList(list, 'adj', (p) => this.fits(p.item.word, p.rhymes.get(p.item.word))),
@@ -562,7 +641,7 @@ function halve(notes: readonly NoteEvent[], s: NoteSpan): NoteSpan[] {
 
 function lineSpans(notes: readonly NoteEvent[], phrases: readonly Phrase[]): NoteSpan[] {
   let spans = normalizePhrases(notes.length, phrases).map((s) => ({ ...s }));
-  for (let i = 0; i < spans.length && spans.length > 1; ) {
+  for (let i = 0; i < spans.length && spans.length > 1;) {
     if (spans[i].noteCount >= MIN_LINE_NOTES) {
       i++;
       continue;
@@ -645,12 +724,18 @@ interface Echo {
  * score's stress measure (stressed syllables starting on the stronger half of the notes); null when a
  * syllable would be held across the start of a phrase joined into the span.
  */
-function stressFit(ctx: WriterContext, weights: readonly number[], span: NoteSpan, rel: Float64Array): { cost: number; stressed: number; aligned: number } | null {
+function stressFit(
+  ctx: WriterContext,
+  weights: readonly number[],
+  span: NoteSpan,
+  rel: Float64Array,
+): { cost: number; stressed: number; aligned: number } | null {
   const plan = planMelisma(weights, rel);
   // Over two phrases joined into one line, no syllable may be held across the second phrase's start.
   if (weights.length < span.noteCount) {
     const onsets = new Set(plan.starts);
-    for (let i = span.firstNote + 1; i < span.firstNote + span.noteCount; i++) if (ctx.phraseStarts.has(i) && !onsets.has(i - span.firstNote)) return null;
+    for (let i = span.firstNote + 1; i < span.firstNote + span.noteCount; i++)
+      if (ctx.phraseStarts.has(i) && !onsets.has(i - span.firstNote)) return null;
   }
   let stressed = 0;
   let aligned = 0;
@@ -662,7 +747,15 @@ function stressFit(ctx: WriterContext, weights: readonly number[], span: NoteSpa
   return { cost: plan.cost, stressed, aligned };
 }
 
-function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], weights: readonly number[], span: NoteSpan, rel: Float64Array, needRhyme: string | null, echoes: readonly Echo[] = []): Candidate | null {
+function scoreCandidate(
+  ctx: WriterContext,
+  tokens: readonly Token[],
+  weights: readonly number[],
+  span: NoteSpan,
+  rel: Float64Array,
+  needRhyme: string | null,
+  echoes: readonly Echo[] = [],
+): Candidate | null {
   const words = tokens.filter((t) => t.text !== ',');
   const syllables = weights.length;
   const fit = stressFit(ctx, weights, span, rel);
@@ -726,7 +819,17 @@ function scoreCandidate(ctx: WriterContext, tokens: readonly Token[], weights: r
  * on a strong note; otherwise it goes on (up to twice the attempts) looking for one that does.
  * `echoes`: the later choruses' spans the line will be sung on too.
  */
-function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, cap: number, need: RhymeNeed, opener: string | null, must: string | null, moodNeeded = false, echoes: readonly Echo[] = []): Candidate | null {
+function searchLine(
+  ctx: WriterContext,
+  grammar: LineGrammar,
+  span: NoteSpan,
+  cap: number,
+  need: RhymeNeed,
+  opener: string | null,
+  must: string | null,
+  moodNeeded = false,
+  echoes: readonly Echo[] = [],
+): Candidate | null {
   const carries = (c: Candidate | null): c is Candidate => !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0);
   const n = Math.min(span.noteCount, cap);
   const lo = Math.max(1, Math.ceil(span.noteCount / 2));
@@ -763,7 +866,9 @@ function searchLine(ctx: WriterContext, grammar: LineGrammar, span: NoteSpan, ca
         const c = scoreCandidate(ctx, variant, weights, span, rel, rhymeNeeded, echoes);
         if (c && LEAD_INS.includes(variant[0].text) && tokens[0].text !== variant[0].text) {
           // Lead-ins wear quickly (`So … / So … / So …`): the same one costs most.
-          c.score -= 3 * ((ctx.used.get('lead:and') ?? 0) + (ctx.used.get('lead:so') ?? 0) + (ctx.used.get('lead:oh') ?? 0)) + 5 * (ctx.used.get(`lead:${variant[0].text}`) ?? 0);
+          c.score -=
+            3 * ((ctx.used.get('lead:and') ?? 0) + (ctx.used.get('lead:so') ?? 0) + (ctx.used.get('lead:oh') ?? 0)) +
+            5 * (ctx.used.get(`lead:${variant[0].text}`) ?? 0);
         }
         consider(c);
       }
@@ -796,7 +901,8 @@ function stressMisses(weights: readonly number[], rel: Float64Array): number {
 /** `a`/`an` set again by the next word's first sound after words were put in or taken out. */
 function fixArticles(tokens: Token[]): Token[] {
   for (let i = 0; i + 1 < tokens.length; i++) {
-    if (tokens[i].text === 'a' || tokens[i].text === 'an') tokens[i] = { text: startsWithVowelSound(tokens[i + 1].text.split(' ')[0]) ? 'an' : 'a' };
+    if (tokens[i].text === 'a' || tokens[i].text === 'an')
+      tokens[i] = { text: startsWithVowelSound(tokens[i + 1].text.split(' ')[0]) ? 'an' : 'a' };
   }
   return tokens;
 }
@@ -816,10 +922,22 @@ const RETUNED_KEPT = 2;
  * Returns up to RETUNED_KEPT variants with `lo`..`n` syllables, fewest stressed syllables on weak notes
  * first (a syllable held over notes is judged by the melisma plan).
  */
-function retune(ctx: WriterContext, tokens: readonly Token[], n: number, lo: number, rel: Float64Array, leadIn: boolean): { tokens: Token[]; weights: number[] }[] {
+function retune(
+  ctx: WriterContext,
+  tokens: readonly Token[],
+  n: number,
+  lo: number,
+  rel: Float64Array,
+  leadIn: boolean,
+): { tokens: Token[]; weights: number[] }[] {
   const bases: Token[][] = [[...tokens]];
   for (let i = 1; i + 1 < tokens.length; i++) {
-    if (tokens[i].key?.startsWith('a:') && tokens[i + 1].key && !tokens[i + 1].key?.startsWith('a:') && NOUN_DETERMINERS.has(tokens[i - 1].text)) {
+    if (
+      tokens[i].key?.startsWith('a:') &&
+      tokens[i + 1].key &&
+      !tokens[i + 1].key?.startsWith('a:') &&
+      NOUN_DETERMINERS.has(tokens[i - 1].text)
+    ) {
       bases.push(fixArticles([...tokens.slice(0, i), ...tokens.slice(i + 1)]));
     }
   }
@@ -836,7 +954,8 @@ function retune(ctx: WriterContext, tokens: readonly Token[], n: number, lo: num
     add(base, baseWeights);
     const deficit = n - have;
     if (deficit === 0 || deficit > 3) continue;
-    const withLead = (t: Token[], lead: string): Token[] => (lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...t] : [{ text: lead }, ...t]);
+    const withLead = (t: Token[], lead: string): Token[] =>
+      lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...t] : [{ text: lead }, ...t];
     if (deficit === 1) for (const lead of leads) add(withLead(base, lead));
     // An adjective of `size` syllables at each free noun, chosen for where its stressed syllable lands.
     for (const size of [deficit, deficit - 1]) {
@@ -859,7 +978,8 @@ function retune(ctx: WriterContext, tokens: readonly Token[], n: number, lo: num
     }
   }
   // Least cost of stressed syllables on weak notes and held notes first (the line score's terms), then as derived.
-  const cost = (v: { misses: number; weights: number[] }): number => MISS_PENALTY * v.misses + HOLD_PENALTY * ctx.genre.holdPenalty * (rel.length - v.weights.length);
+  const cost = (v: { misses: number; weights: number[] }): number =>
+    MISS_PENALTY * v.misses + HOLD_PENALTY * ctx.genre.holdPenalty * (rel.length - v.weights.length);
   out.sort((x, y) => cost(x) - cost(y));
   return out.slice(0, RETUNED_KEPT);
 }
@@ -890,14 +1010,33 @@ function voices(plan: readonly PlannedSection[], random: () => number): StanzaVo
   });
 }
 
-function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths: Float64Array, analysis: PromptAnalysis, pools: Pools, scheme: RhymeScheme, seed: number): Sliced<LyricsResult> {
+function* writeVariant(
+  request: WriteLyricsRequest,
+  spans: NoteSpan[],
+  strengths: Float64Array,
+  analysis: PromptAnalysis,
+  pools: Pools,
+  scheme: RhymeScheme,
+  seed: number,
+): Sliced<LyricsResult> {
   const mood = moodProfile(request.mood);
   const genre = genreProfile(request.genre);
   const random = createRandom(seed);
   const used = new Map<string, number>();
   const songEnds = new Set<string>();
   const phraseStarts = new Set(request.phrases.map((p) => p.firstNote));
-  const ctx: WriterContext = { random, pools, source: new WordSource(random, pools, used), mood, genre, strengths, used, pending: new Set(pools.promptKeys), valenceSum: 0, phraseStarts };
+  const ctx: WriterContext = {
+    random,
+    pools,
+    source: new WordSource(random, pools, used),
+    mood,
+    genre,
+    strengths,
+    used,
+    pending: new Set(pools.promptKeys),
+    valenceSum: 0,
+    phraseStarts,
+  };
   const plan = planSections(spans.length);
   const stanzaVoices = voices(plan, random);
   const sectionSpans: NoteSpan[][] = [];
@@ -947,7 +1086,8 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
       }
       let rhyme = groupRhyme.get(g);
       if (rhyme === undefined && model) rhyme = rhymeOf(model.rhymeWord);
-      const need: RhymeNeed = rhyme !== undefined ? { rhyme } : (groupSize.get(g) ?? 1) > 1 ? { family: Math.min(8, (groupSize.get(g) ?? 1) + 5) } : null;
+      const need: RhymeNeed =
+        rhyme !== undefined ? { rhyme } : (groupSize.get(g) ?? 1) > 1 ? { family: Math.min(8, (groupSize.get(g) ?? 1) + 5) } : null;
       const cap = si === firstChorus ? chorusCap[li] : span.noteCount;
       const isHook = si === hookSection && li === 0;
       const opener = si === verseIndexes[1] && li === 0 ? 'now' : null;
@@ -997,7 +1137,14 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
     const lines: LyricLine[] = [];
     for (const w of written[si]) {
       if (!w) continue;
-      lines.push({ text: w.text, phraseIndex: w.span.phraseIndex, rhymeWord: w.rhymeWord, firstNote: w.span.firstNote, noteCount: w.span.noteCount, syllableCount: w.syllables });
+      lines.push({
+        text: w.text,
+        phraseIndex: w.span.phraseIndex,
+        rhymeWord: w.rhymeWord,
+        firstNote: w.span.firstNote,
+        noteCount: w.span.noteCount,
+        syllableCount: w.syllables,
+      });
       sungNotes.push(...w.sung);
     }
     sections.push({ kind: s.kind, lines });
@@ -1008,7 +1155,18 @@ function* writeVariant(request: WriteLyricsRequest, spans: NoteSpan[], strengths
 }
 
 function emptyQuality(): LyricsResult['quality'] {
-  return { score: 0, syllableFit: 0, stressAlignment: 0, rhyme: 0, promptCoverage: 0, chorusRepeats: 0, variety: 0, grammaticality: 0, moodAgreement: 0, plausibility: 0 };
+  return {
+    score: 0,
+    syllableFit: 0,
+    stressAlignment: 0,
+    rhyme: 0,
+    promptCoverage: 0,
+    chorusRepeats: 0,
+    variety: 0,
+    grammaticality: 0,
+    moodAgreement: 0,
+    plausibility: 0,
+  };
 }
 
 /** The prompt words coverage is measured on: lemmas of nouns, verbs, adjectives and names. */
@@ -1053,10 +1211,17 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
     const seed = (baseSeed + Math.imul(v, 0x9e3779b9)) >>> 0;
     const result = yield* writeVariant(safe, spans, strengths, analysis, pools, scheme, seed);
     const check = checkLyrics(result, { prompt: safe.prompt, noteCount: notes.length });
-    const carried = moodCarried(result.sections.flatMap((s) => s.lines.map((l) => l.text)), safe.mood);
+    const carried = moodCarried(
+      result.sections.flatMap((s) => s.lines.map((l) => l.text)),
+      safe.mood,
+    );
     if (check.ok) passed++;
     // Ranked by: passes the checks, then carries the mood, then the quality score.
-    const rank = (x: { issues: string[]; carried: boolean; result: LyricsResult }) => [x.issues.length ? 0 : 1, x.carried ? 1 : 0, x.result.quality.score];
+    const rank = (x: { issues: string[]; carried: boolean; result: LyricsResult }) => [
+      x.issues.length ? 0 : 1,
+      x.carried ? 1 : 0,
+      x.result.quality.score,
+    ];
     const candidate = { result, issues: check.issues.map((i) => i.code), carried };
     if (!best || compareRanks(rank(candidate), rank(best)) > 0) best = candidate;
     if (!best.issues.length && best.carried && passed >= wanted) break;

@@ -306,7 +306,9 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
     if (last && gap <= transitionFrames) {
       // The pitch on each side is read from the nearest surely voiced frames: next to a breathy stretch
       // pYIN may keep an f0 for a few frames with almost no voiced mass, often a semitone off.
-      const before = surePitch(last[1] - 1, Math.max(last[0], last[1] - SURE_PITCH_REACH) - 1, -1) ?? medianOf(midi, Math.max(last[0], last[1] - 3), last[1]);
+      const before =
+        surePitch(last[1] - 1, Math.max(last[0], last[1] - SURE_PITCH_REACH) - 1, -1) ??
+        medianOf(midi, Math.max(last[0], last[1] - 3), last[1]);
       const after = surePitch(start, Math.min(end, start + SURE_PITCH_REACH), 1) ?? medianOf(midi, start, Math.min(end, start + 3));
       // Octave-apart sides (a tracker error) count as the same pitch.
       const apart = Math.abs(before - after);
@@ -315,7 +317,8 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       // vowel, the voice coming back at the level it left) does not split the syllable. A longer gap is
       // bridged only when no onset at all falls near it and the level holds.
       let reattack = false;
-      for (let k = Math.max(0, last[1] - 2); k < Math.min(frameCount, start + 4) && !reattack; k++) reattack = onsetAt[k] === 1 && voiceFollows(k);
+      for (let k = Math.max(0, last[1] - 2); k < Math.min(frameCount, start + 4) && !reattack; k++)
+        reattack = onsetAt[k] === 1 && voiceFollows(k);
       const sameSyllable = gap <= bridgeFrames && !reattack && (apart < 1 || Math.abs(apart - 12) < 1);
       if (sameSyllable || (onsetIn(last[1] - 2, start + 4) < 0 && sustained(last[1], start))) {
         // The gap stays NaN here and is filled after octave correction (step 2).
@@ -414,7 +417,12 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       let loud = -Infinity;
       for (let k = b.start; k < until + breakReach; k++) loud = Math.max(loud, levelAt(k));
       for (let k = b.start; k < until; k++) {
-        if (!(midi[k] === midi[k]) ? levelAt(k) <= loud - BREAK_DROP_DB : pitch.voicedProbability[k] < WEAK_VOICING && levelAt(k) <= loud - ATTACK_DIP_DB) last = k;
+        if (
+          !(midi[k] === midi[k])
+            ? levelAt(k) <= loud - BREAK_DROP_DB
+            : pitch.voicedProbability[k] < WEAK_VOICING && levelAt(k) <= loud - ATTACK_DIP_DB
+        )
+          last = k;
       }
       if (last < 0) {
         // The consonant may keep the voice going (a voiced /l/, /m/, /d/): then the syllable's attack,

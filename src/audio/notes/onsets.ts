@@ -142,7 +142,15 @@ interface BandFilters {
  * Band energies of frames [first, end) into `energy` (four per frame), continuing the filters `f`.
  * A plain function, not a loop in the generator: V8 runs loops inside generators about three times slower.
  */
-function filterFrames(samples: Float32Array, decimation: number, hopDecimated: number, f: BandFilters, energy: Float64Array, first: number, end: number): void {
+function filterFrames(
+  samples: Float32Array,
+  decimation: number,
+  hopDecimated: number,
+  f: BandFilters,
+  energy: Float64Array,
+  first: number,
+  end: number,
+): void {
   const bands = 4;
   const decimatedLength = Math.floor(samples.length / decimation);
   const invDecimation = 1 / decimation;

@@ -158,10 +158,7 @@ export function* trackPitchSliced(audio: MonoAudio, options: PitchOptions = {}):
   if (frameCount === 0) return { hopSeconds: o.hopSeconds, times, hz, voicedProbability };
 
   const rate = o.analysisRate;
-  const x =
-    audio.sampleRate === rate
-      ? audio.samples
-      : yield* resampleSliced(audio.samples, audio.sampleRate, rate, RESAMPLING);
+  const x = audio.sampleRate === rate ? audio.samples : yield* resampleSliced(audio.samples, audio.sampleRate, rate, RESAMPLING);
 
   const candidates = yield* findCandidates(x, rate, frameCount, o);
   applyLoudnessPrior(candidates, o);

@@ -35,7 +35,11 @@ const VOWELS = new Set(['AA', 'AE', 'AH', 'AO', 'AW', 'AY', 'EH', 'ER', 'EY', 'I
 const OBSTRUENTS = new Set(['S', 'SH', 'Z', 'ZH', 'F', 'V', 'TH', 'DH', 'CH', 'JH', 'HH']);
 
 /** Estimates clarity of `samples` (mono) given when each phoneme sounds (as {@link SingResult.phonemes}). */
-export function vowelClarity(samples: Float32Array, sampleRate: number, phonemes: readonly { phoneme: string; start: number; end: number }[]): ClarityEstimate {
+export function vowelClarity(
+  samples: Float32Array,
+  sampleRate: number,
+  phonemes: readonly { phoneme: string; start: number; end: number }[],
+): ClarityEstimate {
   const analyser = createAnalyser(sampleRate);
   const vowels: { symbol: string; cepstrum: Float64Array; highShare: number; start: number; end: number }[] = [];
   for (const p of phonemes) {
@@ -63,7 +67,8 @@ export function vowelClarity(samples: Float32Array, sampleRate: number, phonemes
       tested++;
       const ownDistance = distance(v.cepstrum, own.sum, own.count - 1, v.cepstrum);
       let nearestOther = Infinity;
-      for (const [symbol, entry] of sums) if (symbol !== v.symbol) nearestOther = Math.min(nearestOther, distance(v.cepstrum, entry.sum, entry.count, null));
+      for (const [symbol, entry] of sums)
+        if (symbol !== v.symbol) nearestOther = Math.min(nearestOther, distance(v.cepstrum, entry.sum, entry.count, null));
       if (ownDistance < nearestOther) correct++;
     }
   }
@@ -115,7 +120,10 @@ function createAnalyser(rate: number) {
   // Triangular mel filters, 100 Hz – 8 kHz (mel = 2595 log10(1 + f / 700)).
   const mel = (f: number) => 2595 * Math.log10(1 + f / 700);
   const hz = (m: number) => 700 * (Math.pow(10, m / 2595) - 1);
-  const edges = Array.from({ length: BANDS + 2 }, (_, i) => (hz(mel(100) + ((mel(Math.min(8000, rate / 2)) - mel(100)) * i) / (BANDS + 1)) * FRAME) / rate);
+  const edges = Array.from(
+    { length: BANDS + 2 },
+    (_, i) => (hz(mel(100) + ((mel(Math.min(8000, rate / 2)) - mel(100)) * i) / (BANDS + 1)) * FRAME) / rate,
+  );
   const bins = FRAME / 2 + 1;
   const weights = Array.from({ length: BANDS }, (_, b) => {
     const w = new Float64Array(bins);

@@ -112,7 +112,8 @@ export function* checkVocalsSliced(
   const clipped = levels.samplePeakDbfs >= -0.1 || levels.clippedRatio > 0;
 
   if (silent) warnings.push({ code: 'SILENT_OUTPUT', message: 'The rendered vocals are silent.' });
-  if (clipped) warnings.push({ code: 'CLIPPED_OUTPUT', message: `The rendered vocals clip (peak ${levels.samplePeakDbfs.toFixed(2)} dBFS).` });
+  if (clipped)
+    warnings.push({ code: 'CLIPPED_OUTPUT', message: `The rendered vocals clip (peak ${levels.samplePeakDbfs.toFixed(2)} dBFS).` });
   if (Number.isFinite(normalized.integratedLufs) && Math.abs(normalized.integratedLufs - targetLufs) > 0.5) {
     warnings.push({
       code: 'LOUDNESS_TARGET_MISSED',
@@ -120,7 +121,10 @@ export function* checkVocalsSliced(
     });
   }
   if (Number.isFinite(pitchAccuracy) && pitchAccuracy < 0.9) {
-    warnings.push({ code: 'LOW_PITCH_ACCURACY', message: `Only ${(pitchAccuracy * 100).toFixed(0)} % of the sung frames are within 50 cents of their note.` });
+    warnings.push({
+      code: 'LOW_PITCH_ACCURACY',
+      message: `Only ${(pitchAccuracy * 100).toFixed(0)} % of the sung frames are within 50 cents of their note.`,
+    });
   }
   return {
     samples: out,

@@ -19,7 +19,16 @@ export interface ReportWarning {
 
 /** `report.json`: everything a person or a dashboard wants to know about one conversion. */
 export interface ConversionReport {
-  input: { fileName: string | null; format: string; codec: string; sampleRate: number; channels: number; bitrate: number | null; durationSeconds: number; sizeBytes: number };
+  input: {
+    fileName: string | null;
+    format: string;
+    codec: string;
+    sampleRate: number;
+    channels: number;
+    bitrate: number | null;
+    durationSeconds: number;
+    sizeBytes: number;
+  };
   melody: {
     /** `transcription`: the notes found in the recording; `file`: the notes of the melody file given instead. */
     source: 'transcription' | 'file';
@@ -51,7 +60,17 @@ export interface ConversionReport {
    * quality/clarity.ts): `vowelSeparation` 0..1, the share of vowels told apart by their spectra,
    * `consonantContrastDb`, how far fricatives and bursts stand out above their vowels; null for a remote take.
    */
-  quality: { pitchAccuracy: number | null; clarity: { vowelSeparation: number | null; consonantContrastDb: number | null } | null; integratedLufs: number | null; truePeakDbtp: number | null; targetLufs: number; gainDb: number; limited: boolean; silent: boolean; clipped: boolean };
+  quality: {
+    pitchAccuracy: number | null;
+    clarity: { vowelSeparation: number | null; consonantContrastDb: number | null } | null;
+    integratedLufs: number | null;
+    truePeakDbtp: number | null;
+    targetLufs: number;
+    gainDb: number;
+    limited: boolean;
+    silent: boolean;
+    clipped: boolean;
+  };
   warnings: ReportWarning[];
   /** Milliseconds per stage (0 when no clock was given). */
   timings: Record<ConversionStage, number>;
@@ -128,10 +147,19 @@ export function buildReport(parts: {
       qualityScore: Number(lyrics.quality.score.toFixed(3)),
       quality: lyrics.quality,
     },
-    voice: { id: parts.vocals.voice, engine: parts.vocals.engine, synthesizer: parts.vocals.synthesizer, transposeSemitones: parts.vocals.transposeSemitones, outOfRangeNotes: parts.vocals.outOfRange },
+    voice: {
+      id: parts.vocals.voice,
+      engine: parts.vocals.engine,
+      synthesizer: parts.vocals.synthesizer,
+      transposeSemitones: parts.vocals.transposeSemitones,
+      outOfRangeNotes: parts.vocals.outOfRange,
+    },
     quality: {
       pitchAccuracy: finiteOrNull(quality.pitchAccuracy, 4),
-      clarity: parts.vocals.clarity && { vowelSeparation: finiteOrNull(parts.vocals.clarity.vowelSeparation, 3), consonantContrastDb: finiteOrNull(parts.vocals.clarity.consonantContrastDb, 1) },
+      clarity: parts.vocals.clarity && {
+        vowelSeparation: finiteOrNull(parts.vocals.clarity.vowelSeparation, 3),
+        consonantContrastDb: finiteOrNull(parts.vocals.clarity.consonantContrastDb, 1),
+      },
       integratedLufs: finiteOrNull(quality.integratedLufs),
       truePeakDbtp: finiteOrNull(quality.truePeakDbtp),
       targetLufs: parts.targetLufs,

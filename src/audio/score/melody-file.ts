@@ -190,7 +190,8 @@ export function readMusicXmlMelody(xml: string): MelodyFile {
       if (!/<rest[\s/>]/.test(body) && step && octave && step in STEPS) {
         const midi = 12 * (Number(octave) + 1) + STEPS[step] + Number(tag(body, 'alter') ?? 0);
         const previous = notes[notes.length - 1];
-        const tiedFromPrevious = /<tie\s[^>]*type="stop"/.test(body) && previous && previous.midi === midi && Math.abs(previous.end - time) < 1e-6;
+        const tiedFromPrevious =
+          /<tie\s[^>]*type="stop"/.test(body) && previous && previous.midi === midi && Math.abs(previous.end - time) < 1e-6;
         if (tiedFromPrevious) previous.end = time + duration;
         else if (duration > 0) notes.push({ start: time, end: time + duration, midi, confidence: 1 });
       }

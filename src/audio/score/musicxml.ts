@@ -116,7 +116,9 @@ export function writeMusicXml(score: Score, options: MusicXmlOptions = {}): stri
     for (const event of measure.events) {
       if (event.kind === 'rest') {
         if (onlyRest) {
-          out.push(`      <note><rest measure="yes"/><duration>${event.durationTicks / ticksPerDivision}</duration><voice>1</voice></note>`);
+          out.push(
+            `      <note><rest measure="yes"/><duration>${event.durationTicks / ticksPerDivision}</duration><voice>1</voice></note>`,
+          );
           continue;
         }
         for (const piece of splitRest(event.startTick - measure.startTick, event.durationTicks, values)) {

@@ -16,5 +16,9 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\
  * runs of spaces collapse to one, and the ends are trimmed. XML escaping is the writer's job.
  */
 export function cleanScoreText(text: string): string {
-  return text.replace(/[\t\n\r]/g, ' ').replace(FORBIDDEN, '').replace(/ {2,}/g, ' ').trim();
+  return text
+    .replace(/[\t\n\r]/g, ' ')
+    .replace(FORBIDDEN, '')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }

@@ -222,7 +222,8 @@ export function renderSpectrogramImage(spec: Spectrogram, options: SpectrogramIm
   }
   if (log && !(minHz > 0 && minHz < spec.maxHz)) throw new RangeError(`minHz must be in (0, ${spec.maxHz}), got ${minHz}`);
   const levels = options.levels ?? 256;
-  if (!Number.isInteger(levels) || levels < 2 || levels > 256) throw new RangeError(`levels must be an integer from 2 to 256, got ${levels}`);
+  if (!Number.isInteger(levels) || levels < 2 || levels > 256)
+    throw new RangeError(`levels must be an integer from 2 to 256, got ${levels}`);
   // Colour-map entry of each quantised level.
   const entry = new Uint8Array(levels);
   for (let i = 0; i < levels; i++) entry[i] = Math.round((i * 255) / (levels - 1));

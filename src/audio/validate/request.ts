@@ -30,12 +30,34 @@ export type CleanRequest = { [K in RequestTextField]-?: K extends 'lyrics' ? str
  */
 export function validateRequest(request: RequestText): CleanRequest {
   // Broken encoding first: sanitising would otherwise quietly drop what the client meant to send.
-  const issues: ValidationIssue[] = textEncodingIssues({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics });
-  const prompt = sanitizeText(request.prompt ?? '', 20_000).replace(/\s+/g, ' ').trim();
-  if (prompt.length < 10) issues.push({ code: 'PROMPT_TOO_SHORT', message: `The prompt has ${prompt.length} characters; write at least 10.`, value: prompt.length, limit: 10 });
-  if (prompt.length > 500) issues.push({ code: 'PROMPT_TOO_LONG', message: `The prompt has ${prompt.length} characters; the limit is 500.`, value: prompt.length, limit: 500 });
+  const issues: ValidationIssue[] = textEncodingIssues({
+    prompt: request.prompt,
+    genre: request.genre,
+    mood: request.mood,
+    lyrics: request.lyrics,
+  });
+  const prompt = sanitizeText(request.prompt ?? '', 20_000)
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (prompt.length < 10)
+    issues.push({
+      code: 'PROMPT_TOO_SHORT',
+      message: `The prompt has ${prompt.length} characters; write at least 10.`,
+      value: prompt.length,
+      limit: 10,
+    });
+  if (prompt.length > 500)
+    issues.push({
+      code: 'PROMPT_TOO_LONG',
+      message: `The prompt has ${prompt.length} characters; the limit is 500.`,
+      value: prompt.length,
+      limit: 500,
+    });
   const word = (raw: unknown, code: string, what: string): string => {
-    const clean = sanitizeText(raw ?? '', 200).replace(/\s+/g, ' ').trim().toLowerCase();
+    const clean = sanitizeText(raw ?? '', 200)
+      .replace(/\s+/g, ' ')
+      .trim()
+      .toLowerCase();
     if (clean.length < 1 || clean.length > 40) issues.push({ code, message: `The ${what} must be 1–40 characters.`, value: clean.length });
     return clean;
   };
@@ -44,17 +66,30 @@ export function validateRequest(request: RequestText): CleanRequest {
   let lyrics: string | null = null;
   if (request.lyrics !== undefined && request.lyrics !== null && request.lyrics.trim() !== '') {
     if (request.lyrics.length > MAX_LYRICS_CHARACTERS) {
-      issues.push({ code: 'LYRICS_TOO_LONG', message: `The lyrics have ${request.lyrics.length} characters; the limit is ${MAX_LYRICS_CHARACTERS}.`, value: request.lyrics.length, limit: MAX_LYRICS_CHARACTERS });
+      issues.push({
+        code: 'LYRICS_TOO_LONG',
+        message: `The lyrics have ${request.lyrics.length} characters; the limit is ${MAX_LYRICS_CHARACTERS}.`,
+        value: request.lyrics.length,
+        limit: MAX_LYRICS_CHARACTERS,
+      });
     } else {
       // Removed control characters and markup leave runs of spaces: tidy each line, keeping the line
       // breaks (they are the user's phrasing).
-      lyrics = sanitizeText(request.lyrics, MAX_LYRICS_CHARACTERS).split('\n').map((line) => line.replace(/\s+/g, ' ').trim()).join('\n').trim();
+      lyrics = sanitizeText(request.lyrics, MAX_LYRICS_CHARACTERS)
+        .split('\n')
+        .map((line) => line.replace(/\s+/g, ' ').trim())
+        .join('\n')
+        .trim();
       if (lyrics === '') lyrics = null;
     }
   }
   const voice = request.voice ?? DEFAULT_VOICE;
   if (!Object.hasOwn(VOICES, voice)) {
-    issues.push({ code: 'UNKNOWN_VOICE', message: `Unknown voice "${String(voice).slice(0, 40)}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: String(voice).slice(0, 40) });
+    issues.push({
+      code: 'UNKNOWN_VOICE',
+      message: `Unknown voice "${String(voice).slice(0, 40)}"; choose one of ${Object.keys(VOICES).join(', ')}.`,
+      value: String(voice).slice(0, 40),
+    });
   }
   const seed = request.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {

@@ -99,7 +99,11 @@ const EXTENSIONS: Record<AudioFormat, string[]> = {
  * (errors); `EXTENSION_MISMATCH` (warning) when `fileName` is given and its extension names another
  * format than the bytes hold: the bytes win.
  */
-export function validateBytes(bytes: Uint8Array, limits?: Partial<ValidationLimits>, options: { fileName?: string } = {}): BytesValidationReport {
+export function validateBytes(
+  bytes: Uint8Array,
+  limits?: Partial<ValidationLimits>,
+  options: { fileName?: string } = {},
+): BytesValidationReport {
   const l = withDefaults(limits);
   const errors: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
@@ -247,11 +251,19 @@ export interface ValidateAndDecodeOptions {
  * @throws ValidationError carrying every blocking issue when any check fails, including decoder
  *   rejections (`CORRUPT_FILE`, `TRUNCATED_FILE`…); AbortedError / AudioProcessingError as decodeAudio.
  */
-export async function validateAndDecode(bytes: Uint8Array, options: ValidateAndDecodeOptions = {}): Promise<{ audio: DecodedAudio; report: ValidationReport }> {
+export async function validateAndDecode(
+  bytes: Uint8Array,
+  options: ValidateAndDecodeOptions = {},
+): Promise<{ audio: DecodedAudio; report: ValidationReport }> {
   const limits = withDefaults(options.limits);
   const before = validateBytes(bytes, limits, { fileName: options.fileName });
   if (!before.ok) throw new ValidationError(before.errors);
-  const audio = await decodeAudio(bytes, { decoder: options.decoder, maxSeconds: limits.maxDurationSeconds, signal: options.signal, pause: options.pause });
+  const audio = await decodeAudio(bytes, {
+    decoder: options.decoder,
+    maxSeconds: limits.maxDurationSeconds,
+    signal: options.signal,
+    pause: options.pause,
+  });
   const after = validateAudio(audio, await driveSliced(measureLevelsSliced(audio.channels, limits.clipDbfs), options.pause), limits);
   if (!after.ok) throw new ValidationError(after.errors);
   return { audio, report: report([], [...before.warnings, ...after.warnings]) };

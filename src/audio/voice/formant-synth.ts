@@ -63,7 +63,12 @@ const FRICATION_LOWPASS_HZ = 9000;
  * `start + tau` to `end − tau`; the tracks move linearly between neighbouring holds, which gives
  * coarticulated formant transitions (long tau) and quick but smooth amplitude changes (short tau).
  */
-export function buildControlTracks(segments: readonly Segment[], pitchMidi: Float32Array, voice: VoiceProfile, step: number): ControlTracks {
+export function buildControlTracks(
+  segments: readonly Segment[],
+  pitchMidi: Float32Array,
+  voice: VoiceProfile,
+  step: number,
+): ControlTracks {
   const count = pitchMidi.length;
   const scale = voice.formantScale;
   const bandScale = 1 + 0.6 * (scale - 1);
@@ -94,8 +99,24 @@ export function buildControlTracks(segments: readonly Segment[], pitchMidi: Floa
   const [nasalZero] = nasal.rasterize(count, step, [NASAL_POLE_HZ * scale]);
   const [band1Hz, band1Bw, band1Gain, band2Hz, band2Bw, band2Gain] = bands.rasterize(count, step, [5000, 3000, 0, 8000, 3000, 0]);
   return {
-    count, midi: pitchMidi, voicing, aspiration, frication, f1, f2, f3, b1, b2, b3, nasalZero,
-    band1Hz, band1Bw, band1Gain, band2Hz, band2Bw, band2Gain,
+    count,
+    midi: pitchMidi,
+    voicing,
+    aspiration,
+    frication,
+    f1,
+    f2,
+    f3,
+    b1,
+    b2,
+    b3,
+    nasalZero,
+    band1Hz,
+    band1Bw,
+    band1Gain,
+    band2Hz,
+    band2Bw,
+    band2Gain,
   };
 }
 
@@ -288,7 +309,13 @@ export function* renderFormantsSliced(tracks: ControlTracks, voice: VoiceProfile
   const lastPoint = tracks.count - 1;
   // Coefficients are recomputed only when their inputs change (held vowels keep them for a while).
   let hz1 = 440 * Math.pow(2, (tracks.midi[0] - 69) / 12);
-  let lastF1 = NaN, lastB1 = NaN, lastF2 = NaN, lastB2 = NaN, lastF3 = NaN, lastB3 = NaN, lastZero = NaN;
+  let lastF1 = NaN,
+    lastB1 = NaN,
+    lastF2 = NaN,
+    lastB2 = NaN,
+    lastF3 = NaN,
+    lastB3 = NaN,
+    lastZero = NaN;
   let boostStep = 0;
   for (let block = 0; block < blocks; block++) {
     if (block % BLOCKS_PER_SLICE === BLOCKS_PER_SLICE - 1) yield;
@@ -358,7 +385,15 @@ export function* renderFormantsSliced(tracks: ControlTracks, voice: VoiceProfile
     c[C_INC + 1] = (hz1 / rate - hz0 / rate) / CONTROL_BLOCK;
 
     const begin = block * CONTROL_BLOCK;
-    synthesizeBlock(out, begin, Math.min(length, begin + CONTROL_BLOCK), source.table(Math.max(tracks.midi[k0], tracks.midi[k1])), c, state, params);
+    synthesizeBlock(
+      out,
+      begin,
+      Math.min(length, begin + CONTROL_BLOCK),
+      source.table(Math.max(tracks.midi[k0], tracks.midi[k1])),
+      c,
+      state,
+      params,
+    );
   }
   return out;
 }
@@ -430,35 +465,77 @@ interface BlockParams {
 const INT_SCALE = 1 / 2147483648;
 
 /** Renders samples [begin, end) of one control block into `out`. */
-function synthesizeBlock(out: Float32Array, begin: number, end: number, table: Float32Array, c: Float64Array, s: Float64Array, p: BlockParams): void {
+function synthesizeBlock(
+  out: Float32Array,
+  begin: number,
+  end: number,
+  table: Float32Array,
+  c: Float64Array,
+  s: Float64Array,
+  p: BlockParams,
+): void {
   let phase = s[S_PHASE];
   let periodRate = s[S_PERIOD_RATE];
   let periodGain = s[S_PERIOD_GAIN];
   let noise = s[S_NOISE] | 0;
-  let zx1 = s[S_ZX], zx2 = s[S_ZX + 1];
-  let np1 = s[S_RES], np2 = s[S_RES + 1];
-  let f11 = s[S_RES + 2], f12 = s[S_RES + 3];
-  let f21 = s[S_RES + 4], f22 = s[S_RES + 5];
-  let f31 = s[S_RES + 6], f32 = s[S_RES + 7];
-  let r41 = s[S_RES + 8], r42 = s[S_RES + 9];
-  let r51 = s[S_RES + 10], r52 = s[S_RES + 11];
-  let dcX = s[S_DC], dcY = s[S_DC + 1];
-  let hx1 = s[S_BYPASS], hx2 = s[S_BYPASS + 1], hy1 = s[S_BYPASS + 2], hy2 = s[S_BYPASS + 3];
+  let zx1 = s[S_ZX],
+    zx2 = s[S_ZX + 1];
+  let np1 = s[S_RES],
+    np2 = s[S_RES + 1];
+  let f11 = s[S_RES + 2],
+    f12 = s[S_RES + 3];
+  let f21 = s[S_RES + 4],
+    f22 = s[S_RES + 5];
+  let f31 = s[S_RES + 6],
+    f32 = s[S_RES + 7];
+  let r41 = s[S_RES + 8],
+    r42 = s[S_RES + 9];
+  let r51 = s[S_RES + 10],
+    r52 = s[S_RES + 11];
+  let dcX = s[S_DC],
+    dcY = s[S_DC + 1];
+  let hx1 = s[S_BYPASS],
+    hx2 = s[S_BYPASS + 1],
+    hy1 = s[S_BYPASS + 2],
+    hy2 = s[S_BYPASS + 3];
 
-  const npA = c[C_NP], npB = c[C_NP + 1], npC = c[C_NP + 2];
-  const f1A = c[C_F1], f1B = c[C_F1 + 1], f1C = c[C_F1 + 2];
-  const f2A = c[C_F2], f2B = c[C_F2 + 1], f2C = c[C_F2 + 2];
-  const f3A = c[C_F3], f3B = c[C_F3 + 1], f3C = c[C_F3 + 2];
-  const r4A = c[C_F4], r4B = c[C_F4 + 1], r4C = c[C_F4 + 2];
-  const r5A = c[C_F5], r5B = c[C_F5 + 1], r5C = c[C_F5 + 2];
+  const npA = c[C_NP],
+    npB = c[C_NP + 1],
+    npC = c[C_NP + 2];
+  const f1A = c[C_F1],
+    f1B = c[C_F1 + 1],
+    f1C = c[C_F1 + 2];
+  const f2A = c[C_F2],
+    f2B = c[C_F2 + 1],
+    f2C = c[C_F2 + 2];
+  const f3A = c[C_F3],
+    f3B = c[C_F3 + 1],
+    f3C = c[C_F3 + 2];
+  const r4A = c[C_F4],
+    r4B = c[C_F4 + 1],
+    r4C = c[C_F4 + 2];
+  const r5A = c[C_F5],
+    r5B = c[C_F5 + 1],
+    r5C = c[C_F5 + 2];
   const bypassGain = c[C_BYPASS_GAIN];
-  const hb0 = c[C_BYPASS], hb1 = c[C_BYPASS + 1], hb2 = c[C_BYPASS + 2], ha1 = c[C_BYPASS + 3], ha2 = c[C_BYPASS + 4];
-  const nzA = c[C_NZ], nzB = c[C_NZ + 1], nzC = c[C_NZ + 2];
-  const inc0 = c[C_INC], dinc = c[C_INC + 1];
-  const av0 = c[C_AV], dav = c[C_AV + 1];
-  const ah0 = c[C_AH], dah = c[C_AH + 1];
-  const af0 = c[C_AF], daf = c[C_AF + 1];
-  const boost0 = c[C_BOOST], dboost = c[C_BOOST + 1];
+  const hb0 = c[C_BYPASS],
+    hb1 = c[C_BYPASS + 1],
+    hb2 = c[C_BYPASS + 2],
+    ha1 = c[C_BYPASS + 3],
+    ha2 = c[C_BYPASS + 4];
+  const nzA = c[C_NZ],
+    nzB = c[C_NZ + 1],
+    nzC = c[C_NZ + 2];
+  const inc0 = c[C_INC],
+    dinc = c[C_INC + 1];
+  const av0 = c[C_AV],
+    dav = c[C_AV + 1];
+  const ah0 = c[C_AH],
+    dah = c[C_AH + 1];
+  const af0 = c[C_AF],
+    daf = c[C_AF + 1];
+  const boost0 = c[C_BOOST],
+    dboost = c[C_BOOST + 1];
   const fundamental = p.fundamental;
   const openQuotient = p.openQuotient;
   const dc = p.dc;
@@ -469,9 +546,13 @@ function synthesizeBlock(out: Float32Array, begin: number, end: number, table: F
     if (phase >= 1) {
       phase -= Math.floor(phase);
       // Two Box–Muller deviates from four xorshift draws.
-      noise ^= noise << 13; noise ^= noise >>> 17; noise ^= noise << 5;
+      noise ^= noise << 13;
+      noise ^= noise >>> 17;
+      noise ^= noise << 5;
       const u1 = Math.max(0.5 + 0.5 * noise * INT_SCALE, 1e-12);
-      noise ^= noise << 13; noise ^= noise >>> 17; noise ^= noise << 5;
+      noise ^= noise << 13;
+      noise ^= noise >>> 17;
+      noise ^= noise << 5;
       const radius = Math.sqrt(-2 * Math.log(u1));
       const angle = Math.PI * noise * INT_SCALE;
       periodRate = 1 + p.jitter * radius * Math.cos(angle);
@@ -484,25 +565,43 @@ function synthesizeBlock(out: Float32Array, begin: number, end: number, table: F
     const h0 = fundamental[index];
     const pulse = t0 + (table[index + 1] - t0) * frac + (boost0 + dboost * j) * (h0 + (fundamental[index + 1] - h0) * frac);
     let x = pulse * (av0 + dav * j) * periodGain;
-    noise ^= noise << 13; noise ^= noise >>> 17; noise ^= noise << 5;
+    noise ^= noise << 13;
+    noise ^= noise >>> 17;
+    noise ^= noise << 5;
     x += noise * INT_SCALE * (ah0 + dah * j) * (phase < openQuotient ? 1 : 0.35);
 
     // Bypass: the excitation's top octaves, high-passed above F5 (Klatt's bypass path). It stands in
     // for the tract's poles above F5, which a five-formant cascade lacks: an all-pole tract's
     // spectrum never falls below its 0 Hz gain between formants, a truncated cascade does.
     let h = hb0 * x + hb1 * hx1 + hb2 * hx2 - ha1 * hy1 - ha2 * hy2;
-    hx2 = hx1; hx1 = x; hy2 = hy1; hy1 = h;
+    hx2 = hx1;
+    hx1 = x;
+    hy2 = hy1;
+    hy1 = h;
     h *= bypassGain;
 
     // Nasal zero and pole, then F1 … F5 in cascade.
     let y = nzA * x + nzB * zx1 + nzC * zx2;
-    zx2 = zx1; zx1 = x;
-    y = npA * y + npB * np1 + npC * np2; np2 = np1; np1 = y;
-    y = f1A * y + f1B * f11 + f1C * f12; f12 = f11; f11 = y;
-    y = f2A * y + f2B * f21 + f2C * f22; f22 = f21; f21 = y;
-    y = f3A * y + f3B * f31 + f3C * f32; f32 = f31; f31 = y;
-    y = r4A * y + r4B * r41 + r4C * r42; r42 = r41; r41 = y;
-    y = r5A * y + r5B * r51 + r5C * r52; r52 = r51; r51 = y;
+    zx2 = zx1;
+    zx1 = x;
+    y = npA * y + npB * np1 + npC * np2;
+    np2 = np1;
+    np1 = y;
+    y = f1A * y + f1B * f11 + f1C * f12;
+    f12 = f11;
+    f11 = y;
+    y = f2A * y + f2B * f21 + f2C * f22;
+    f22 = f21;
+    f21 = y;
+    y = f3A * y + f3B * f31 + f3C * f32;
+    f32 = f31;
+    f31 = y;
+    y = r4A * y + r4B * r41 + r4C * r42;
+    r42 = r41;
+    r41 = y;
+    y = r5A * y + r5B * r51 + r5C * r52;
+    r52 = r51;
+    r51 = y;
     y += h;
 
     dcY = y - dcX + dc * dcY;
@@ -512,42 +611,83 @@ function synthesizeBlock(out: Float32Array, begin: number, end: number, table: F
 
   if (af0 > 0 || daf !== 0) {
     // Parallel frication branch: noise through two band-passes, added after the cascade.
-    const g1 = c[C_BAND1], a11 = c[C_BAND1 + 1], a12 = c[C_BAND1 + 2];
-    const g2 = c[C_BAND2], a21 = c[C_BAND2 + 1], a22 = c[C_BAND2 + 2];
-    let x1 = s[S_BAND], x2 = s[S_BAND + 1], p1 = s[S_BAND + 2], p2 = s[S_BAND + 3];
-    let q1 = s[S_BAND + 6], q2 = s[S_BAND + 7];
-    const lb0 = c[C_FRIC_LP], lb1 = c[C_FRIC_LP + 1], lb2 = c[C_FRIC_LP + 2], la1 = c[C_FRIC_LP + 3], la2 = c[C_FRIC_LP + 4];
-    let lx1 = s[S_FRIC_LP], lx2 = s[S_FRIC_LP + 1], ly1 = s[S_FRIC_LP + 2], ly2 = s[S_FRIC_LP + 3];
+    const g1 = c[C_BAND1],
+      a11 = c[C_BAND1 + 1],
+      a12 = c[C_BAND1 + 2];
+    const g2 = c[C_BAND2],
+      a21 = c[C_BAND2 + 1],
+      a22 = c[C_BAND2 + 2];
+    let x1 = s[S_BAND],
+      x2 = s[S_BAND + 1],
+      p1 = s[S_BAND + 2],
+      p2 = s[S_BAND + 3];
+    let q1 = s[S_BAND + 6],
+      q2 = s[S_BAND + 7];
+    const lb0 = c[C_FRIC_LP],
+      lb1 = c[C_FRIC_LP + 1],
+      lb2 = c[C_FRIC_LP + 2],
+      la1 = c[C_FRIC_LP + 3],
+      la2 = c[C_FRIC_LP + 4];
+    let lx1 = s[S_FRIC_LP],
+      lx2 = s[S_FRIC_LP + 1],
+      ly1 = s[S_FRIC_LP + 2],
+      ly2 = s[S_FRIC_LP + 3];
     for (let n = begin, j = 0; n < end; n++, j++) {
-      noise ^= noise << 13; noise ^= noise >>> 17; noise ^= noise << 5;
+      noise ^= noise << 13;
+      noise ^= noise >>> 17;
+      noise ^= noise << 5;
       const f = noise * INT_SCALE;
       const o1 = g1 * (f - x2) - a11 * p1 - a12 * p2;
       const o2 = g2 * (f - x2) - a21 * q1 - a22 * q2;
-      x2 = x1; x1 = f;
-      p2 = p1; p1 = o1;
-      q2 = q1; q1 = o2;
+      x2 = x1;
+      x1 = f;
+      p2 = p1;
+      p1 = o1;
+      q2 = q1;
+      q1 = o2;
       // Low-pass: tames the band-passes' 6 dB/octave skirts so hiss stays below ~10 kHz.
       const v = (af0 + daf * j) * (o1 + o2);
       const l = lb0 * v + lb1 * lx1 + lb2 * lx2 - la1 * ly1 - la2 * ly2;
-      lx2 = lx1; lx1 = v; ly2 = ly1; ly1 = l;
+      lx2 = lx1;
+      lx1 = v;
+      ly2 = ly1;
+      ly1 = l;
       out[n] += l;
     }
-    s[S_FRIC_LP] = lx1; s[S_FRIC_LP + 1] = lx2; s[S_FRIC_LP + 2] = ly1; s[S_FRIC_LP + 3] = ly2;
-    s[S_BAND] = x1; s[S_BAND + 1] = x2; s[S_BAND + 2] = p1; s[S_BAND + 3] = p2;
-    s[S_BAND + 6] = q1; s[S_BAND + 7] = q2;
+    s[S_FRIC_LP] = lx1;
+    s[S_FRIC_LP + 1] = lx2;
+    s[S_FRIC_LP + 2] = ly1;
+    s[S_FRIC_LP + 3] = ly2;
+    s[S_BAND] = x1;
+    s[S_BAND + 1] = x2;
+    s[S_BAND + 2] = p1;
+    s[S_BAND + 3] = p2;
+    s[S_BAND + 6] = q1;
+    s[S_BAND + 7] = q2;
   }
 
   s[S_PHASE] = phase;
   s[S_PERIOD_RATE] = periodRate;
   s[S_PERIOD_GAIN] = periodGain;
   s[S_NOISE] = noise;
-  s[S_ZX] = zx1; s[S_ZX + 1] = zx2;
-  s[S_RES] = np1; s[S_RES + 1] = np2;
-  s[S_RES + 2] = f11; s[S_RES + 3] = f12;
-  s[S_RES + 4] = f21; s[S_RES + 5] = f22;
-  s[S_RES + 6] = f31; s[S_RES + 7] = f32;
-  s[S_RES + 8] = r41; s[S_RES + 9] = r42;
-  s[S_RES + 10] = r51; s[S_RES + 11] = r52;
-  s[S_DC] = dcX; s[S_DC + 1] = dcY;
-  s[S_BYPASS] = hx1; s[S_BYPASS + 1] = hx2; s[S_BYPASS + 2] = hy1; s[S_BYPASS + 3] = hy2;
+  s[S_ZX] = zx1;
+  s[S_ZX + 1] = zx2;
+  s[S_RES] = np1;
+  s[S_RES + 1] = np2;
+  s[S_RES + 2] = f11;
+  s[S_RES + 3] = f12;
+  s[S_RES + 4] = f21;
+  s[S_RES + 5] = f22;
+  s[S_RES + 6] = f31;
+  s[S_RES + 7] = f32;
+  s[S_RES + 8] = r41;
+  s[S_RES + 9] = r42;
+  s[S_RES + 10] = r51;
+  s[S_RES + 11] = r52;
+  s[S_DC] = dcX;
+  s[S_DC + 1] = dcY;
+  s[S_BYPASS] = hx1;
+  s[S_BYPASS + 1] = hx2;
+  s[S_BYPASS + 2] = hy1;
+  s[S_BYPASS + 3] = hy2;
 }

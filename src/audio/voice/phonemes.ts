@@ -9,15 +9,7 @@
  * and adjusted by ear and by spectrogram for a sung (sustained) rather than a spoken vowel.
  */
 
-export type PhonemeClass =
-  | 'vowel'
-  | 'nasal'
-  | 'liquid'
-  | 'glide'
-  | 'fricative'
-  | 'aspirate'
-  | 'plosive'
-  | 'affricate';
+export type PhonemeClass = 'vowel' | 'nasal' | 'liquid' | 'glide' | 'fricative' | 'aspirate' | 'plosive' | 'affricate';
 
 /** A noise band of the parallel frication branch: centre Hz, bandwidth Hz, linear gain. */
 export type NoiseBand = readonly [centreHz: number, bandwidthHz: number, gain: number];
@@ -86,13 +78,34 @@ function consonant(symbol: string, init: ConsonantInit): PhonemeSpec {
 }
 
 // Noise spectra of the places of articulation (male reference, Hz).
-const S_BANDS: [NoiseBand, NoiseBand] = [[6000, 2600, 1], [8800, 3000, 0.7]];
-const SH_BANDS: [NoiseBand, NoiseBand] = [[2700, 1000, 1], [4600, 2600, 0.55]];
-const F_BANDS: [NoiseBand, NoiseBand] = [[4200, 6000, 0.45], [8500, 5000, 0.35]];
-const TH_BANDS: [NoiseBand, NoiseBand] = [[5200, 5000, 0.45], [8200, 5000, 0.35]];
-const LABIAL_BURST: [NoiseBand, NoiseBand] = [[900, 1400, 0.8], [2500, 3000, 0.3]];
-const ALVEOLAR_BURST: [NoiseBand, NoiseBand] = [[4400, 2400, 1], [6800, 3000, 0.6]];
-const VELAR_BURST: [NoiseBand, NoiseBand] = [[2100, 700, 1], [3400, 1500, 0.45]];
+const S_BANDS: [NoiseBand, NoiseBand] = [
+  [6000, 2600, 1],
+  [8800, 3000, 0.7],
+];
+const SH_BANDS: [NoiseBand, NoiseBand] = [
+  [2700, 1000, 1],
+  [4600, 2600, 0.55],
+];
+const F_BANDS: [NoiseBand, NoiseBand] = [
+  [4200, 6000, 0.45],
+  [8500, 5000, 0.35],
+];
+const TH_BANDS: [NoiseBand, NoiseBand] = [
+  [5200, 5000, 0.45],
+  [8200, 5000, 0.35],
+];
+const LABIAL_BURST: [NoiseBand, NoiseBand] = [
+  [900, 1400, 0.8],
+  [2500, 3000, 0.3],
+];
+const ALVEOLAR_BURST: [NoiseBand, NoiseBand] = [
+  [4400, 2400, 1],
+  [6800, 3000, 0.6],
+];
+const VELAR_BURST: [NoiseBand, NoiseBand] = [
+  [2100, 700, 1],
+  [3400, 1500, 0.45],
+];
 
 const TABLE: Record<string, PhonemeSpec> = {
   IY: vowel('IY', [280, 2250, 2950]),
@@ -111,33 +124,208 @@ const TABLE: Record<string, PhonemeSpec> = {
   OW: vowel('OW', [540, 960, 2450], [380, 830, 2300]),
   OY: vowel('OY', [560, 880, 2450], [400, 1900, 2600]),
 
-  M: consonant('M', { cls: 'nasal', voiced: true, formants: [280, 1000, 2200], bandwidths: [90, 280, 380], voicing: 0.6, nasalZeroHz: 1100, seconds: 0.07 }),
-  N: consonant('N', { cls: 'nasal', voiced: true, formants: [280, 1600, 2600], bandwidths: [90, 280, 380], voicing: 0.6, nasalZeroHz: 1700, seconds: 0.065 }),
-  NG: consonant('NG', { cls: 'nasal', voiced: true, formants: [280, 2000, 2700], bandwidths: [90, 280, 380], voicing: 0.6, nasalZeroHz: 2800, seconds: 0.065 }),
+  M: consonant('M', {
+    cls: 'nasal',
+    voiced: true,
+    formants: [280, 1000, 2200],
+    bandwidths: [90, 280, 380],
+    voicing: 0.6,
+    nasalZeroHz: 1100,
+    seconds: 0.07,
+  }),
+  N: consonant('N', {
+    cls: 'nasal',
+    voiced: true,
+    formants: [280, 1600, 2600],
+    bandwidths: [90, 280, 380],
+    voicing: 0.6,
+    nasalZeroHz: 1700,
+    seconds: 0.065,
+  }),
+  NG: consonant('NG', {
+    cls: 'nasal',
+    voiced: true,
+    formants: [280, 2000, 2700],
+    bandwidths: [90, 280, 380],
+    voicing: 0.6,
+    nasalZeroHz: 2800,
+    seconds: 0.065,
+  }),
 
   L: consonant('L', { cls: 'liquid', voiced: true, formants: [360, 1050, 2850], bandwidths: [80, 160, 220], voicing: 0.8, seconds: 0.06 }),
   R: consonant('R', { cls: 'liquid', voiced: true, formants: [420, 1150, 1600], bandwidths: [80, 120, 150], voicing: 0.85, seconds: 0.06 }),
   W: consonant('W', { cls: 'glide', voiced: true, formants: [300, 650, 2200], bandwidths: [70, 100, 160], voicing: 0.8, seconds: 0.055 }),
   Y: consonant('Y', { cls: 'glide', voiced: true, formants: [270, 2250, 3000], bandwidths: [70, 110, 160], voicing: 0.8, seconds: 0.05 }),
 
-  S: consonant('S', { cls: 'fricative', voiced: false, formants: [320, 1700, 2600], voicing: 0, frication: 0.55, bands: S_BANDS, seconds: 0.09 }),
-  Z: consonant('Z', { cls: 'fricative', voiced: true, formants: [320, 1700, 2600], voicing: 0.4, frication: 0.35, bands: S_BANDS, seconds: 0.07 }),
-  SH: consonant('SH', { cls: 'fricative', voiced: false, formants: [320, 1900, 2500], voicing: 0, frication: 0.6, bands: SH_BANDS, seconds: 0.09 }),
-  ZH: consonant('ZH', { cls: 'fricative', voiced: true, formants: [320, 1900, 2500], voicing: 0.4, frication: 0.4, bands: SH_BANDS, seconds: 0.07 }),
-  F: consonant('F', { cls: 'fricative', voiced: false, formants: [320, 1000, 2250], voicing: 0, frication: 0.16, bands: F_BANDS, seconds: 0.08 }),
-  V: consonant('V', { cls: 'fricative', voiced: true, formants: [320, 1000, 2250], voicing: 0.5, frication: 0.12, bands: F_BANDS, seconds: 0.055 }),
-  TH: consonant('TH', { cls: 'fricative', voiced: false, formants: [320, 1400, 2500], voicing: 0, frication: 0.16, bands: TH_BANDS, seconds: 0.075 }),
-  DH: consonant('DH', { cls: 'fricative', voiced: true, formants: [320, 1400, 2500], voicing: 0.55, frication: 0.08, bands: TH_BANDS, seconds: 0.045 }),
+  S: consonant('S', {
+    cls: 'fricative',
+    voiced: false,
+    formants: [320, 1700, 2600],
+    voicing: 0,
+    frication: 0.55,
+    bands: S_BANDS,
+    seconds: 0.09,
+  }),
+  Z: consonant('Z', {
+    cls: 'fricative',
+    voiced: true,
+    formants: [320, 1700, 2600],
+    voicing: 0.4,
+    frication: 0.35,
+    bands: S_BANDS,
+    seconds: 0.07,
+  }),
+  SH: consonant('SH', {
+    cls: 'fricative',
+    voiced: false,
+    formants: [320, 1900, 2500],
+    voicing: 0,
+    frication: 0.6,
+    bands: SH_BANDS,
+    seconds: 0.09,
+  }),
+  ZH: consonant('ZH', {
+    cls: 'fricative',
+    voiced: true,
+    formants: [320, 1900, 2500],
+    voicing: 0.4,
+    frication: 0.4,
+    bands: SH_BANDS,
+    seconds: 0.07,
+  }),
+  F: consonant('F', {
+    cls: 'fricative',
+    voiced: false,
+    formants: [320, 1000, 2250],
+    voicing: 0,
+    frication: 0.16,
+    bands: F_BANDS,
+    seconds: 0.08,
+  }),
+  V: consonant('V', {
+    cls: 'fricative',
+    voiced: true,
+    formants: [320, 1000, 2250],
+    voicing: 0.5,
+    frication: 0.12,
+    bands: F_BANDS,
+    seconds: 0.055,
+  }),
+  TH: consonant('TH', {
+    cls: 'fricative',
+    voiced: false,
+    formants: [320, 1400, 2500],
+    voicing: 0,
+    frication: 0.16,
+    bands: TH_BANDS,
+    seconds: 0.075,
+  }),
+  DH: consonant('DH', {
+    cls: 'fricative',
+    voiced: true,
+    formants: [320, 1400, 2500],
+    voicing: 0.55,
+    frication: 0.08,
+    bands: TH_BANDS,
+    seconds: 0.045,
+  }),
   HH: consonant('HH', { cls: 'aspirate', voiced: false, formants: null, voicing: 0, aspiration: 0.45, seconds: 0.06 }),
 
-  P: consonant('P', { cls: 'plosive', voiced: false, formants: [250, 850, 2200], voicing: 0, frication: 0.6, bands: LABIAL_BURST, aspiration: 0.7, seconds: 0, closure: 0.05, burst: 0.008, voiceOnset: 0.035 }),
-  B: consonant('B', { cls: 'plosive', voiced: true, formants: [250, 850, 2200], voicing: 0.12, frication: 0.35, bands: LABIAL_BURST, seconds: 0, closure: 0.045, burst: 0.006, voiceOnset: 0.004 }),
-  T: consonant('T', { cls: 'plosive', voiced: false, formants: [280, 1750, 2600], voicing: 0, frication: 0.55, bands: ALVEOLAR_BURST, aspiration: 0.7, seconds: 0, closure: 0.045, burst: 0.01, voiceOnset: 0.035 }),
-  D: consonant('D', { cls: 'plosive', voiced: true, formants: [280, 1750, 2600], voicing: 0.12, frication: 0.4, bands: ALVEOLAR_BURST, seconds: 0, closure: 0.04, burst: 0.008, voiceOnset: 0.005 }),
-  K: consonant('K', { cls: 'plosive', voiced: false, formants: [280, 1950, 2500], voicing: 0, frication: 0.8, bands: VELAR_BURST, aspiration: 0.7, seconds: 0, closure: 0.05, burst: 0.012, voiceOnset: 0.04 }),
-  G: consonant('G', { cls: 'plosive', voiced: true, formants: [280, 1950, 2500], voicing: 0.12, frication: 0.4, bands: VELAR_BURST, seconds: 0, closure: 0.045, burst: 0.01, voiceOnset: 0.006 }),
-  CH: consonant('CH', { cls: 'affricate', voiced: false, formants: [300, 1900, 2500], voicing: 0, frication: 0.6, bands: SH_BANDS, seconds: 0.06, closure: 0.04 }),
-  JH: consonant('JH', { cls: 'affricate', voiced: true, formants: [300, 1900, 2500], voicing: 0.4, frication: 0.4, bands: SH_BANDS, seconds: 0.05, closure: 0.035 }),
+  P: consonant('P', {
+    cls: 'plosive',
+    voiced: false,
+    formants: [250, 850, 2200],
+    voicing: 0,
+    frication: 0.6,
+    bands: LABIAL_BURST,
+    aspiration: 0.7,
+    seconds: 0,
+    closure: 0.05,
+    burst: 0.008,
+    voiceOnset: 0.035,
+  }),
+  B: consonant('B', {
+    cls: 'plosive',
+    voiced: true,
+    formants: [250, 850, 2200],
+    voicing: 0.12,
+    frication: 0.35,
+    bands: LABIAL_BURST,
+    seconds: 0,
+    closure: 0.045,
+    burst: 0.006,
+    voiceOnset: 0.004,
+  }),
+  T: consonant('T', {
+    cls: 'plosive',
+    voiced: false,
+    formants: [280, 1750, 2600],
+    voicing: 0,
+    frication: 0.55,
+    bands: ALVEOLAR_BURST,
+    aspiration: 0.7,
+    seconds: 0,
+    closure: 0.045,
+    burst: 0.01,
+    voiceOnset: 0.035,
+  }),
+  D: consonant('D', {
+    cls: 'plosive',
+    voiced: true,
+    formants: [280, 1750, 2600],
+    voicing: 0.12,
+    frication: 0.4,
+    bands: ALVEOLAR_BURST,
+    seconds: 0,
+    closure: 0.04,
+    burst: 0.008,
+    voiceOnset: 0.005,
+  }),
+  K: consonant('K', {
+    cls: 'plosive',
+    voiced: false,
+    formants: [280, 1950, 2500],
+    voicing: 0,
+    frication: 0.8,
+    bands: VELAR_BURST,
+    aspiration: 0.7,
+    seconds: 0,
+    closure: 0.05,
+    burst: 0.012,
+    voiceOnset: 0.04,
+  }),
+  G: consonant('G', {
+    cls: 'plosive',
+    voiced: true,
+    formants: [280, 1950, 2500],
+    voicing: 0.12,
+    frication: 0.4,
+    bands: VELAR_BURST,
+    seconds: 0,
+    closure: 0.045,
+    burst: 0.01,
+    voiceOnset: 0.006,
+  }),
+  CH: consonant('CH', {
+    cls: 'affricate',
+    voiced: false,
+    formants: [300, 1900, 2500],
+    voicing: 0,
+    frication: 0.6,
+    bands: SH_BANDS,
+    seconds: 0.06,
+    closure: 0.04,
+  }),
+  JH: consonant('JH', {
+    cls: 'affricate',
+    voiced: true,
+    formants: [300, 1900, 2500],
+    voicing: 0.4,
+    frication: 0.4,
+    bands: SH_BANDS,
+    seconds: 0.05,
+    closure: 0.035,
+  }),
 };
 
 /** Symbols outside the 39-phoneme CMU set that other ARPAbet dialects use, mapped to ours. */

@@ -95,7 +95,11 @@ export function buildPitchContour(notes: readonly TimedNote[], count: number, st
       }
     }
     if (flutterDepth > 0) {
-      value += flutterDepth * (Math.sin(2 * Math.PI * 12.7 * t + flutterPhase[0]) + Math.sin(2 * Math.PI * 7.1 * t + flutterPhase[1]) + Math.sin(2 * Math.PI * 4.7 * t + flutterPhase[2]));
+      value +=
+        flutterDepth *
+        (Math.sin(2 * Math.PI * 12.7 * t + flutterPhase[0]) +
+          Math.sin(2 * Math.PI * 7.1 * t + flutterPhase[1]) +
+          Math.sin(2 * Math.PI * 4.7 * t + flutterPhase[2]));
     }
     midi[k] = value;
   }

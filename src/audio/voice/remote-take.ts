@@ -78,7 +78,10 @@ export function buildVocalRequest(score: Score, prepared: PreparedScore, context
  * is defined: the note's MIDI number inside each note, away from its onset and release (see the margins
  * above), 0 elsewhere. Covers the last note's end plus the voice's release tail.
  */
-export function intendedPitchOf(notes: readonly { start: number; end: number; midi: number }[]): { times: Float64Array; midi: Float32Array } {
+export function intendedPitchOf(notes: readonly { start: number; end: number; midi: number }[]): {
+  times: Float64Array;
+  midi: Float32Array;
+} {
   const duration = notes.length ? Math.max(...notes.map((n) => n.end)) + TAIL_SECONDS : 0;
   const frames = notes.length ? Math.floor(duration / HOP) + 1 : 0;
   const times = new Float64Array(frames);
@@ -111,19 +114,30 @@ export interface RejectedTake {
  * Decodes and judges a remote take (rules in the module comment). Pure; never throws for bad bytes.
  * @param sampleRate the output rate the take is resampled to, Hz.
  */
-export function checkTake(wav: Uint8Array, intended: { times: Float64Array; midi: Float32Array }, sampleRate: number): AcceptedTake | RejectedTake {
+export function checkTake(
+  wav: Uint8Array,
+  intended: { times: Float64Array; midi: Float32Array },
+  sampleRate: number,
+): AcceptedTake | RejectedTake {
   let decoded;
   try {
     decoded = decodeWav(wav, { maxSeconds: intended.times.length * HOP + MAX_EXTRA_SECONDS });
   } catch (error) {
-    if (error instanceof ValidationError) return { ok: false, reason: 'BAD_WAV', message: `The take is not a readable WAV file: ${error.message}` };
+    if (error instanceof ValidationError)
+      return { ok: false, reason: 'BAD_WAV', message: `The take is not a readable WAV file: ${error.message}` };
     throw error;
   }
-  if (decoded.channels.length === 0 || decoded.channels[0].length === 0) return { ok: false, reason: 'SILENT', message: 'The take has no samples.' };
+  if (decoded.channels.length === 0 || decoded.channels[0].length === 0)
+    return { ok: false, reason: 'SILENT', message: 'The take has no samples.' };
   const mono = mixdown(decoded.channels);
   const samples = resample(mono, decoded.sampleRate, sampleRate);
   const levels = measureLevels([samples]);
-  if (!(levels.meanDbfs >= SILENCE_DBFS)) return { ok: false, reason: 'SILENT', message: `The take is silent (mean level ${Number.isFinite(levels.meanDbfs) ? levels.meanDbfs.toFixed(1) : '-∞'} dBFS).` };
+  if (!(levels.meanDbfs >= SILENCE_DBFS))
+    return {
+      ok: false,
+      reason: 'SILENT',
+      message: `The take is silent (mean level ${Number.isFinite(levels.meanDbfs) ? levels.meanDbfs.toFixed(1) : '-∞'} dBFS).`,
+    };
   const pitchAccuracy = sungPitchAccuracy(samples, sampleRate, intended);
   if (!(pitchAccuracy >= MIN_TAKE_PITCH_ACCURACY)) {
     return {

@@ -82,7 +82,16 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
     const breath = (options.breath ?? true) && (before === null || before.phraseIndex !== piece[0].phraseIndex);
     const rendering = singScoreSliced(
       { ...score, notes: shifted },
-      { ...options, voice: voiceId, sampleRate, pitch: 'exact', transpose: semitones, peakNormalize: false, breath, seed: (seed + index * 7919) >>> 0 },
+      {
+        ...options,
+        voice: voiceId,
+        sampleRate,
+        pitch: 'exact',
+        transpose: semitones,
+        peakNormalize: false,
+        breath,
+        seed: (seed + index * 7919) >>> 0,
+      },
     );
     const sung = await driveSliced(rendering, control.pause);
     const at = Math.round(offset * sampleRate);
@@ -100,5 +109,14 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
   }
   if (control.signal?.aborted) throw new AbortedError();
   if (options.peakNormalize ?? true) await driveSliced(normalizePeakSliced(samples, PEAK), control.pause);
-  return { samples, sampleRate, voice: voiceId, engine: options.engine ?? 'formant', transposeSemitones: semitones, outOfRange, intendedPitch: { times, midi }, phonemes };
+  return {
+    samples,
+    sampleRate,
+    voice: voiceId,
+    engine: options.engine ?? 'formant',
+    transposeSemitones: semitones,
+    outOfRange,
+    intendedPitch: { times, midi },
+    phonemes,
+  };
 }

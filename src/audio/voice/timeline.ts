@@ -94,7 +94,8 @@ interface Group {
  */
 export function planTimeline(input: readonly PlannedNoteInput[], options: TimelineOptions): Timeline {
   const notes = input.map((n) => ({ ...n }));
-  for (let i = 0; i + 1 < notes.length; i++) if (notes[i].end > notes[i + 1].start) notes[i].end = Math.max(notes[i].start + 0.01, notes[i + 1].start);
+  for (let i = 0; i + 1 < notes.length; i++)
+    if (notes[i].end > notes[i + 1].start) notes[i].end = Math.max(notes[i].start + 0.01, notes[i + 1].start);
 
   const groups: Group[] = [];
   for (let i = 0; i < notes.length; i++) {
@@ -230,30 +231,62 @@ export function planTimeline(input: readonly PlannedNoteInput[], options: Timeli
 export function consonantSeconds(symbol: string, position: 'onset' | 'coda'): number {
   const spec = phonemeSpec(symbol);
   if (!spec) return 0;
-  if (spec.cls === 'plosive') return (spec.closure ?? 0) + (spec.burst ?? 0) + (position === 'onset' ? spec.voiceOnset ?? 0 : 0.012);
+  if (spec.cls === 'plosive') return (spec.closure ?? 0) + (spec.burst ?? 0) + (position === 'onset' ? (spec.voiceOnset ?? 0) : 0.012);
   if (spec.cls === 'affricate') return (spec.closure ?? 0) + spec.seconds;
   return spec.seconds;
 }
 
 function silentSegment(start: number, end: number): Segment {
   return {
-    start, end, kind: 'silence', phoneme: '', formants: null, bandwidths: [90, 120, 180],
-    voicing: 0, aspiration: 0, frication: 0, bands: null, nasalZeroHz: 0, amplitudeTau: 0.02, formantTau: 0,
+    start,
+    end,
+    kind: 'silence',
+    phoneme: '',
+    formants: null,
+    bandwidths: [90, 120, 180],
+    voicing: 0,
+    aspiration: 0,
+    frication: 0,
+    bands: null,
+    nasalZeroHz: 0,
+    amplitudeTau: 0.02,
+    formantTau: 0,
   };
 }
 
 function breathSegment(start: number, end: number): Segment {
   return {
-    start, end, kind: 'breath', phoneme: 'breath', formants: BREATH_FORMANTS, bandwidths: [250, 300, 350],
-    voicing: 0, aspiration: 0.4, frication: 0, bands: null, nasalZeroHz: 0, amplitudeTau: 0.4 * (end - start), formantTau: 0.5 * (end - start),
+    start,
+    end,
+    kind: 'breath',
+    phoneme: 'breath',
+    formants: BREATH_FORMANTS,
+    bandwidths: [250, 300, 350],
+    voicing: 0,
+    aspiration: 0.4,
+    frication: 0,
+    bands: null,
+    nasalZeroHz: 0,
+    amplitudeTau: 0.4 * (end - start),
+    formantTau: 0.5 * (end - start),
   };
 }
 
 function nucleusSegment(spec: PhonemeSpec, start: number, end: number, formants: PhonemeSpec['formants'], level: number): Segment {
   return {
-    start, end, kind: 'vowel', phoneme: spec.symbol, formants, bandwidths: spec.bandwidths,
-    voicing: spec.voicing * level, aspiration: spec.aspiration, frication: 0, bands: null, nasalZeroHz: spec.nasalZeroHz,
-    amplitudeTau: 0.012, formantTau: spec.cls === 'vowel' ? 0.04 : 0.02,
+    start,
+    end,
+    kind: 'vowel',
+    phoneme: spec.symbol,
+    formants,
+    bandwidths: spec.bandwidths,
+    voicing: spec.voicing * level,
+    aspiration: spec.aspiration,
+    frication: 0,
+    bands: null,
+    nasalZeroHz: spec.nasalZeroHz,
+    amplitudeTau: 0.012,
+    formantTau: spec.cls === 'vowel' ? 0.04 : 0.02,
   };
 }
 
@@ -262,9 +295,19 @@ function pushConsonant(segments: Segment[], symbol: string, start: number, end: 
   const spec = phonemeSpec(symbol);
   if (!spec || end - start < 1e-4) return;
   const base: Segment = {
-    start, end, kind: 'consonant', phoneme: symbol, formants: spec.formants, bandwidths: spec.bandwidths,
-    voicing: spec.voicing, aspiration: spec.aspiration, frication: spec.frication, bands: spec.bands,
-    nasalZeroHz: spec.nasalZeroHz, amplitudeTau: 0.01, formantTau: 0.5 * (end - start),
+    start,
+    end,
+    kind: 'consonant',
+    phoneme: symbol,
+    formants: spec.formants,
+    bandwidths: spec.bandwidths,
+    voicing: spec.voicing,
+    aspiration: spec.aspiration,
+    frication: spec.frication,
+    bands: spec.bands,
+    nasalZeroHz: spec.nasalZeroHz,
+    amplitudeTau: 0.01,
+    formantTau: 0.5 * (end - start),
   };
   if (spec.cls !== 'plosive' && spec.cls !== 'affricate') {
     segments.push(spec.cls === 'fricative' ? { ...base, amplitudeTau: 0.012 } : base);
@@ -273,24 +316,52 @@ function pushConsonant(segments: Segment[], symbol: string, start: number, end: 
   const scale = (end - start) / consonantSeconds(symbol, position);
   const closureEnd = start + (spec.closure ?? 0) * scale;
   const closure: Segment = {
-    ...base, end: closureEnd, phoneme: `${symbol}:closure`, voicing: spec.voiced ? 0.12 : 0, aspiration: 0, frication: 0,
-    amplitudeTau: 0.006, formantTau: 0.5 * (closureEnd - start),
+    ...base,
+    end: closureEnd,
+    phoneme: `${symbol}:closure`,
+    voicing: spec.voiced ? 0.12 : 0,
+    aspiration: 0,
+    frication: 0,
+    amplitudeTau: 0.006,
+    formantTau: 0.5 * (closureEnd - start),
   };
   segments.push(closure);
   if (spec.cls === 'affricate') {
-    segments.push({ ...base, start: closureEnd, phoneme: `${symbol}:frication`, aspiration: 0, amplitudeTau: 0.004, formantTau: 0.5 * (end - closureEnd) });
+    segments.push({
+      ...base,
+      start: closureEnd,
+      phoneme: `${symbol}:frication`,
+      aspiration: 0,
+      amplitudeTau: 0.004,
+      formantTau: 0.5 * (end - closureEnd),
+    });
     return;
   }
   const burstEnd = Math.min(end, closureEnd + Math.max(0.004, (spec.burst ?? 0) * scale));
   const coda = position === 'coda';
   segments.push({
-    ...base, start: closureEnd, end: burstEnd, phoneme: `${symbol}:burst`, voicing: spec.voiced ? 0.2 : 0, aspiration: 0,
-    frication: spec.frication * (coda ? 0.6 : 1), amplitudeTau: 0.0015, formantTau: 0.5 * (burstEnd - closureEnd),
+    ...base,
+    start: closureEnd,
+    end: burstEnd,
+    phoneme: `${symbol}:burst`,
+    voicing: spec.voiced ? 0.2 : 0,
+    aspiration: 0,
+    frication: spec.frication * (coda ? 0.6 : 1),
+    amplitudeTau: 0.0015,
+    formantTau: 0.5 * (burstEnd - closureEnd),
   });
   if (end - burstEnd > 1e-4) {
     segments.push({
-      ...base, start: burstEnd, end, phoneme: `${symbol}:aspiration`, formants: null, voicing: spec.voiced ? 0.5 : 0,
-      aspiration: spec.voiced ? 0.1 : spec.aspiration * (coda ? 0.5 : 1), frication: spec.frication * 0.15, amplitudeTau: 0.005, formantTau: 0.5 * (end - burstEnd),
+      ...base,
+      start: burstEnd,
+      end,
+      phoneme: `${symbol}:aspiration`,
+      formants: null,
+      voicing: spec.voiced ? 0.5 : 0,
+      aspiration: spec.voiced ? 0.1 : spec.aspiration * (coda ? 0.5 : 1),
+      frication: spec.frication * 0.15,
+      amplitudeTau: 0.005,
+      formantTau: 0.5 * (end - burstEnd),
     });
   }
 }

@@ -118,18 +118,29 @@ export function prepareScore(score: Score, options: SingOptions = {}): PreparedS
   const voiceId = options.voice ?? DEFAULT_VOICE;
   const voice = VOICES[voiceId];
   if (!voice) {
-    throw new ValidationError([{ code: 'UNKNOWN_VOICE', message: `Unknown voice "${voiceId}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: voiceId }]);
+    throw new ValidationError([
+      { code: 'UNKNOWN_VOICE', message: `Unknown voice "${voiceId}"; choose one of ${Object.keys(VOICES).join(', ')}.`, value: voiceId },
+    ]);
   }
   const sampleRate = options.sampleRate ?? 44100;
   if (!(sampleRate >= 8000 && sampleRate <= 192000)) {
-    throw new ValidationError([{ code: 'BAD_SAMPLE_RATE', message: 'The sample rate must be between 8000 and 192000 Hz.', value: sampleRate }]);
+    throw new ValidationError([
+      { code: 'BAD_SAMPLE_RATE', message: 'The sample rate must be between 8000 and 192000 Hz.', value: sampleRate },
+    ]);
   }
   const valid = score.notes
     .filter((n) => Number.isFinite(n.start) && Number.isFinite(n.end) && Number.isFinite(n.midi) && n.end > n.start && n.start >= 0)
     .sort((a, b) => a.start - b.start);
   const notes = options.pitch === 'exact' ? valid : snapToSemitones(valid);
   if (typeof options.transpose === 'number') {
-    return { voiceId, voice, sampleRate, notes, semitones: options.transpose, outOfRange: countOutOfRange(notes, options.transpose, voice.range) };
+    return {
+      voiceId,
+      voice,
+      sampleRate,
+      notes,
+      semitones: options.transpose,
+      outOfRange: countOutOfRange(notes, options.transpose, voice.range),
+    };
   }
   const { semitones, outOfRange } = transposeToRange(notes, voice);
   return { voiceId, voice, sampleRate, notes, semitones, outOfRange };
@@ -163,8 +174,19 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
   let steadyVoiceAt: (k: number) => boolean;
   let phonemes = timeline.segments.filter((s) => s.kind !== 'silence').map((s) => ({ phoneme: s.phoneme, start: s.start, end: s.end }));
   if (options.engine === 'flite') {
-    if (!options.flite) throw new ValidationError([{ code: 'ENGINE_UNAVAILABLE', message: 'The flite engine needs the Flite program; none was given.', value: 'flite' }]);
-    const sung = yield* singWithFliteSliced(timeline, { program: options.flite, voice: voice.fliteVoice, sampleRate, length, seed, contour: contour.midi, step });
+    if (!options.flite)
+      throw new ValidationError([
+        { code: 'ENGINE_UNAVAILABLE', message: 'The flite engine needs the Flite program; none was given.', value: 'flite' },
+      ]);
+    const sung = yield* singWithFliteSliced(timeline, {
+      program: options.flite,
+      voice: voice.fliteVoice,
+      sampleRate,
+      length,
+      seed,
+      contour: contour.midi,
+      step,
+    });
     samples = sung.samples;
     steadyVoiceAt = (k) => sung.voicedFrames(k * step);
     phonemes = sung.phonemes;

@@ -42,7 +42,10 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     name: 'Baritone',
     range: { low: 45, high: 64 },
     formantScale: 1,
-    upperFormants: [[3300, 250], [3900, 300]],
+    upperFormants: [
+      [3300, 250],
+      [3900, 300],
+    ],
     bypass: { hz: 4500, gain: -1 },
     tiltHz: 3000,
     glottalOpening: 0.4,
@@ -56,7 +59,10 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     name: 'Soprano',
     range: { low: 57, high: 79 },
     formantScale: 1.17,
-    upperFormants: [[3900, 300], [4650, 350]],
+    upperFormants: [
+      [3900, 300],
+      [4650, 350],
+    ],
     bypass: { hz: 5200, gain: -1 },
     tiltHz: 3500,
     glottalOpening: 0.42,
@@ -84,7 +90,10 @@ export interface Transposition<T> {
  * median pitch inside the range (always possible: every range spans at least an octave), then keeps
  * the most notes in range, then brings the median closest to the range's centre.
  */
-export function transposeToRange<T extends Pick<NoteEvent, 'midi' | 'start' | 'end'>>(notes: readonly T[], voice: VoiceProfile): Transposition<T> {
+export function transposeToRange<T extends Pick<NoteEvent, 'midi' | 'start' | 'end'>>(
+  notes: readonly T[],
+  voice: VoiceProfile,
+): Transposition<T> {
   if (notes.length === 0) return { notes: [], semitones: 0, outOfRange: 0 };
   const median = weightedMedian(notes);
   const { low, high } = voice.range;

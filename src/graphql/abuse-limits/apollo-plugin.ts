@@ -24,7 +24,13 @@ export function abuseLimitsPlugin<C extends { user: AuthUser | null; logger: Log
       let cost: OperationCost | null = null;
       return {
         async didResolveOperation({ document, request, operationName, contextValue }) {
-          if (limiter) await enforceRateLimit(limiter, contextValue.user, contextValue.logger, anonymousLimiter ? { limiter: anonymousLimiter, clientIp: contextValue.clientIp ?? null } : undefined);
+          if (limiter)
+            await enforceRateLimit(
+              limiter,
+              contextValue.user,
+              contextValue.logger,
+              anonymousLimiter ? { limiter: anonymousLimiter, clientIp: contextValue.clientIp ?? null } : undefined,
+            );
           cost = checkOperationCost(schema, config, document, request.variables, operationName);
         },
         async willSendResponse({ response }) {

@@ -51,5 +51,8 @@ export function documentNesting(query: string): number {
 export function nestingError(query: string): GraphQLError | null {
   const nesting = documentNesting(query);
   if (nesting <= MAX_DOCUMENT_NESTING) return null;
-  return limitError(`The document nests ${nesting} levels of brackets; the limit is ${MAX_DOCUMENT_NESTING}.`, 'QUERY_TOO_DEEP', 400, { nesting, maxNesting: MAX_DOCUMENT_NESTING });
+  return limitError(`The document nests ${nesting} levels of brackets; the limit is ${MAX_DOCUMENT_NESTING}.`, 'QUERY_TOO_DEEP', 400, {
+    nesting,
+    maxNesting: MAX_DOCUMENT_NESTING,
+  });
 }

@@ -15,7 +15,16 @@
  * - Variables that cannot be coerced to their declared types are 400 `BAD_USER_INPUT` (the complexity
  *   check coerces them before Apollo would, and must answer the same way).
  */
-import { GraphQLError, Kind, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 // The CommonJS build: its ESM build imports `graphql/index.mjs`, a second copy of graphql next to the
 // CommonJS one our schema is made with ("Cannot use GraphQLObjectType from another module or realm").
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity/cjs';
@@ -34,7 +43,8 @@ export function operationDepth(document: DocumentNode, operationName?: string | 
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation) return 0;
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const depthOf = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
     let deepest = 0;
     for (const selection of selectionSet.selections) {
@@ -115,18 +125,34 @@ function estimatorFor(schema: GraphQLSchema): ComplexityEstimator {
  * Measures `document` and throws when it is too deep or too complex.
  * @throws GraphQLError QUERY_TOO_DEEP / QUERY_TOO_COMPLEX (HTTP 400) with the measured figure in extensions.
  */
-export function checkOperationCost(schema: GraphQLSchema, config: AbuseLimitsConfig, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): OperationCost {
+export function checkOperationCost(
+  schema: GraphQLSchema,
+  config: AbuseLimitsConfig,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName?: string | null,
+): OperationCost {
   const depth = operationDepth(document, operationName);
   if (depth > config.maxQueryDepth) {
-    throw limitError(`The operation is ${depth} fields deep; the limit is ${config.maxQueryDepth}.`, 'QUERY_TOO_DEEP', 400, { depth, maxDepth: config.maxQueryDepth });
+    throw limitError(`The operation is ${depth} fields deep; the limit is ${config.maxQueryDepth}.`, 'QUERY_TOO_DEEP', 400, {
+      depth,
+      maxDepth: config.maxQueryDepth,
+    });
   }
   let complexity: number;
   try {
-    complexity = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [estimatorFor(schema)] });
+    complexity = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: [estimatorFor(schema)],
+    });
   } catch (error) {
     // getComplexity coerces the variables (getVariableValues) and throws the coercion error: the
     // client's mistake, answered as Apollo answers it at execution, not as a 500.
-    if (error instanceof GraphQLError) throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    if (error instanceof GraphQLError)
+      throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
     throw error;
   }
   if (complexity > config.maxQueryComplexity) {

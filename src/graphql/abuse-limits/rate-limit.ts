@@ -25,8 +25,17 @@ export function rateLimitedError(decision: RateDecision): GraphQLError {
 }
 
 /** Applies the rate limit to `user`, or for a caller without a credential the anonymous limit to `clientIp`; fails open if Redis fails. @throws RATE_LIMITED */
-export async function enforceRateLimit(limiter: RateLimiter, user: AuthUser | null, logger: Logger, anonymous?: { limiter: RateLimiter; clientIp: string | null }): Promise<void> {
-  const target = user ? { limiter, key: user.id } : anonymous && anonymous.clientIp ? { limiter: anonymous.limiter, key: `anonymous:${anonymous.clientIp}` } : null;
+export async function enforceRateLimit(
+  limiter: RateLimiter,
+  user: AuthUser | null,
+  logger: Logger,
+  anonymous?: { limiter: RateLimiter; clientIp: string | null },
+): Promise<void> {
+  const target = user
+    ? { limiter, key: user.id }
+    : anonymous && anonymous.clientIp
+      ? { limiter: anonymous.limiter, key: `anonymous:${anonymous.clientIp}` }
+      : null;
   if (!target || target.limiter.limitPerMinute <= 0) return;
   let decision: RateDecision;
   try {

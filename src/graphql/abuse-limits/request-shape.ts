@@ -23,13 +23,23 @@ export function requestShapeGuard(config: Pick<Config, 'maxQueryBytes'>) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const body: unknown = req.body;
     if (Array.isArray(body)) {
-      refuse(res, 400, 'BATCHING_NOT_SUPPORTED', 'Batched operations (a JSON array of operations) are not supported; send one operation per request.');
+      refuse(
+        res,
+        400,
+        'BATCHING_NOT_SUPPORTED',
+        'Batched operations (a JSON array of operations) are not supported; send one operation per request.',
+      );
       return;
     }
     const fromBody = body && typeof body === 'object' ? (body as { query?: unknown }).query : undefined;
     const query = typeof fromBody === 'string' ? fromBody : typeof req.query?.query === 'string' ? req.query.query : undefined;
     if (query !== undefined && Buffer.byteLength(query, 'utf8') > config.maxQueryBytes) {
-      refuse(res, 413, 'QUERY_TOO_LARGE', `The GraphQL document is ${Buffer.byteLength(query, 'utf8')} bytes; the limit is ${config.maxQueryBytes}.`);
+      refuse(
+        res,
+        413,
+        'QUERY_TOO_LARGE',
+        `The GraphQL document is ${Buffer.byteLength(query, 'utf8')} bytes; the limit is ${config.maxQueryBytes}.`,
+      );
       return;
     }
     const tooDeep = query === undefined ? null : nestingError(query);

@@ -53,7 +53,16 @@ export class SubscriptionLeases {
   async acquire(ctx: object, id: string, userId: string, limit: number): Promise<boolean> {
     const lease: Lease = { key: redisKey(this.redisPrefix, 'subscriptions', userId), member: `${randomUUID()}` };
     const now = Date.now();
-    const granted = (await this.redis.eval(LEASE_SCRIPT, 1, lease.key, String(now), String(now + SUBSCRIPTION_LEASE_MS), String(limit), lease.member, String(SUBSCRIPTION_LEASE_MS * 2))) as number;
+    const granted = (await this.redis.eval(
+      LEASE_SCRIPT,
+      1,
+      lease.key,
+      String(now),
+      String(now + SUBSCRIPTION_LEASE_MS),
+      String(limit),
+      lease.member,
+      String(SUBSCRIPTION_LEASE_MS * 2),
+    )) as number;
     if (!granted) return false;
     const map = this.leases.get(ctx) ?? new Map<string, Lease>();
     this.leases.set(ctx, map);

@@ -10,7 +10,17 @@
  * its message handler and closes the socket with 4500 Internal Server Error; answering the ExecutionArgs
  * from `onSubscribe` makes graphql-ws skip its own parse and validate, so each document is parsed once.
  */
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Redis } from 'ioredis';
 import type { AuthUser } from '../../platform/auth.js';
 import type { Logger } from '../../platform/logger.js';
@@ -24,7 +34,16 @@ import { SubscriptionLeases } from './subscription-leases.js';
 /** `error` without graphql-js's field suggestions ("Did you mean …?"), which name parts of the schema. */
 function withoutSuggestions(error: GraphQLError): GraphQLError {
   const message = error.message.replace(/ Did you mean .+\?$/, '');
-  return message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: error.extensions });
+  return message === error.message
+    ? error
+    : new GraphQLError(message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        path: error.path,
+        originalError: error.originalError,
+        extensions: error.extensions,
+      });
 }
 
 export class WsLimits {
@@ -48,7 +67,12 @@ export class WsLimits {
   }
 
   /** graphql-ws `onSubscribe`: checks, then execution args (graphql-ws fills in the context), or the errors. */
-  async onSubscribe(ctx: object, id: string, payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }, user: AuthUser | null): Promise<ExecutionArgs | GraphQLError[]> {
+  async onSubscribe(
+    ctx: object,
+    id: string,
+    payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null },
+    user: AuthUser | null,
+  ): Promise<ExecutionArgs | GraphQLError[]> {
     try {
       if (Buffer.byteLength(payload.query ?? '', 'utf8') > this.config.maxQueryBytes) {
         return [limitError(`The GraphQL document is longer than ${this.config.maxQueryBytes} bytes.`, 'QUERY_TOO_LARGE', 413)];
@@ -69,10 +93,22 @@ export class WsLimits {
       const operation = getOperationAST(document, payload.operationName ?? undefined);
       if (operation?.operation === 'subscription' && user && this.config.maxSubscriptionsPerUser > 0) {
         if (!(await this.leases.acquire(ctx, id, user.id, this.config.maxSubscriptionsPerUser))) {
-          return [limitError(`You already have ${this.config.maxSubscriptionsPerUser} open subscriptions, the limit; complete one first.`, 'SUBSCRIPTION_LIMIT', 429, { limit: this.config.maxSubscriptionsPerUser })];
+          return [
+            limitError(
+              `You already have ${this.config.maxSubscriptionsPerUser} open subscriptions, the limit; complete one first.`,
+              'SUBSCRIPTION_LIMIT',
+              429,
+              { limit: this.config.maxSubscriptionsPerUser },
+            ),
+          ];
         }
       }
-      return { schema: this.schema, document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? undefined } as ExecutionArgs;
+      return {
+        schema: this.schema,
+        document,
+        operationName: payload.operationName ?? undefined,
+        variableValues: payload.variables ?? undefined,
+      } as ExecutionArgs;
     } catch (error) {
       if (error instanceof GraphQLError) return [error];
       throw error;

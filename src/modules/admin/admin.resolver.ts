@@ -13,7 +13,8 @@ function checkUserId(userId: string): void {
 
 function checkLimit(value: number | null | undefined, field: string): number | null {
   if (value === null || value === undefined) return null;
-  if (!Number.isInteger(value) || value < 0 || value > 10_000_000) throw new BadUserInputError(`${field} must be a whole number from 0 to 10000000, or null for the default.`, { field });
+  if (!Number.isInteger(value) || value < 0 || value > 10_000_000)
+    throw new BadUserInputError(`${field} must be a whole number from 0 to 10000000, or null for the default.`, { field });
   return value;
 }
 
@@ -23,7 +24,9 @@ function presentKey(record: ApiKeyRecord): ApiKey {
 
 @Resolver()
 export class AdminResolver {
-  @Mutation(() => UserQuota, { description: "Sets a user's daily and monthly conversion limits (null: back to DAILY_QUOTA / MONTHLY_QUOTA). Admins only." })
+  @Mutation(() => UserQuota, {
+    description: "Sets a user's daily and monthly conversion limits (null: back to DAILY_QUOTA / MONTHLY_QUOTA). Admins only.",
+  })
   async setUserQuota(
     @Arg('userId', () => String) userId: string,
     @Arg('daily', () => Int, { nullable: true }) daily: number | null,
@@ -32,12 +35,18 @@ export class AdminResolver {
   ): Promise<UserQuota> {
     requireAdmin(ctx);
     checkUserId(userId);
-    const view = await new QuotaService(ctx.em, ctx.services.config).setLimits(userId, checkLimit(daily, 'daily'), checkLimit(monthly, 'monthly'));
+    const view = await new QuotaService(ctx.em, ctx.services.config).setLimits(
+      userId,
+      checkLimit(daily, 'daily'),
+      checkLimit(monthly, 'monthly'),
+    );
     ctx.logger.info('Quota limits set', { targetUserId: userId, daily, monthly });
     return Object.assign(new UserQuota(), { userId, quota: presentQuota(view) });
   }
 
-  @Mutation(() => CreateApiKeyPayload, { description: 'Issues an API key acting as `userId` with `role` (default PARTNER). The key is returned once. Admins only.' })
+  @Mutation(() => CreateApiKeyPayload, {
+    description: 'Issues an API key acting as `userId` with `role` (default PARTNER). The key is returned once. Admins only.',
+  })
   async createApiKey(
     @Arg('userId', () => String) userId: string,
     @Arg('name', () => String) name: string,

@@ -3,7 +3,11 @@ import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Role } from '../user/user.entity.js';
 import { Quota } from '../quota/quota.types.js';
 
-registerEnumType(Role, { name: 'Role', description: 'What a caller may do: USER (own conversions), PARTNER (an integration, same rights as USER), ADMIN (stats and admin mutations).' });
+registerEnumType(Role, {
+  name: 'Role',
+  description:
+    'What a caller may do: USER (own conversions), PARTNER (an integration, same rights as USER), ADMIN (stats and admin mutations).',
+});
 
 export { Role };
 
@@ -39,7 +43,10 @@ export class CreateApiKeyPayload {
   @Field(() => ApiKey)
   apiKey!: ApiKey;
 
-  @Field({ description: 'The whole key: send it as `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Stored only as a hash; it cannot be shown again.' })
+  @Field({
+    description:
+      'The whole key: send it as `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Stored only as a hash; it cannot be shown again.',
+  })
   key!: string;
 }
 

@@ -12,7 +12,14 @@ export const MAX_DEAD_LETTER_PAGE = 100;
 
 function service(ctx: GraphQLContext): DeadLetterService {
   const { services } = ctx;
-  return new DeadLetterService({ em: ctx.em, redis: services.redis, queue: services.queue, pubsub: services.pubsub, config: services.config, logger: ctx.logger });
+  return new DeadLetterService({
+    em: ctx.em,
+    redis: services.redis,
+    queue: services.queue,
+    pubsub: services.pubsub,
+    config: services.config,
+    logger: ctx.logger,
+  });
 }
 
 @Resolver()
@@ -37,7 +44,12 @@ export class DeadLetterResolver {
         conversionId: conversionGlobalId(entry.conversionId),
         conversion: row ? presentConversion(row, ctx.services.config) : null,
         priority: entry.priority,
-        error: { code: entry.error.code, reason: entry.error.reason ?? null, message: entry.error.message, retryable: entry.error.retryable },
+        error: {
+          code: entry.error.code,
+          reason: entry.error.reason ?? null,
+          message: entry.error.message,
+          retryable: entry.error.retryable,
+        },
         attempts: entry.attempts,
         failedAt: new Date(entry.failedAt),
       });
@@ -45,7 +57,12 @@ export class DeadLetterResolver {
     });
     return {
       edges,
-      pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: Boolean(after), startCursor: page.cursors[0] ?? null, endCursor: page.cursors.at(-1) ?? null },
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: Boolean(after),
+        startCursor: page.cursors[0] ?? null,
+        endCursor: page.cursors.at(-1) ?? null,
+      },
       totalCount: page.totalCount,
     };
   }
@@ -54,7 +71,10 @@ export class DeadLetterResolver {
     description:
       'Queues a dead-lettered conversion again: FAILED → PENDING (error cleared, retry and stall counts reset), a new job in its priority queue, the dead letter removed. Not charged to the quota again. userErrors: NOT_FOUND, NOT_FAILED (not FAILED now), NOT_DEAD_LETTER (failed on bad input, or already re-queued). Admins only.',
   })
-  async requeueDeadLetter(@Arg('conversionId', () => ID) conversionId: string, @Ctx() ctx: GraphQLContext): Promise<RequeueDeadLetterPayload> {
+  async requeueDeadLetter(
+    @Arg('conversionId', () => ID) conversionId: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RequeueDeadLetterPayload> {
     requireAdmin(ctx);
     const outcome = await service(ctx).requeue(conversionId);
     return Object.assign(new RequeueDeadLetterPayload(), {

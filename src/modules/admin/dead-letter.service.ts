@@ -61,34 +61,80 @@ export class DeadLetterService {
     const row = uuid ? await this.deps.em.findOne(Conversion, { id: uuid }) : null;
     if (!uuid || !row) return { ok: false, code: 'NOT_FOUND', message: 'No conversion with this id.', conversion: null };
     if (row.status !== ConversionStatus.FAILED) {
-      return { ok: false, code: 'NOT_FAILED', message: `The conversion is ${row.status}; only FAILED ones can be re-queued.`, conversion: row };
+      return {
+        ok: false,
+        code: 'NOT_FAILED',
+        message: `The conversion is ${row.status}; only FAILED ones can be re-queued.`,
+        conversion: row,
+      };
     }
     const letter = await this.letters.get(uuid);
-    if (!letter) return { ok: false, code: 'NOT_DEAD_LETTER', message: 'The conversion is not in the dead-letter list (bad input is not re-queued).', conversion: row };
+    if (!letter)
+      return {
+        ok: false,
+        code: 'NOT_DEAD_LETTER',
+        message: 'The conversion is not in the dead-letter list (bad input is not re-queued).',
+        conversion: row,
+      };
 
     const now = new Date();
     const previous = { error: row.error, completedAt: row.completedAt, retryCount: row.retryCount };
     const changed = await this.deps.em.nativeUpdate(
       Conversion,
       { id: uuid, status: ConversionStatus.FAILED },
-      { status: ConversionStatus.PENDING, stage: null, progress: 0, error: null, retryCount: 0, stallCount: 0, attemptId: null, completedAt: null, processingMs: null, updatedAt: now },
+      {
+        status: ConversionStatus.PENDING,
+        stage: null,
+        progress: 0,
+        error: null,
+        retryCount: 0,
+        stallCount: 0,
+        attemptId: null,
+        completedAt: null,
+        processingMs: null,
+        updatedAt: now,
+      },
     );
     if (changed === 0) {
       const current = await this.deps.em.refreshOrFail(row);
-      return { ok: false, code: 'NOT_FAILED', message: `The conversion is ${current.status}; only FAILED ones can be re-queued.`, conversion: current };
+      return {
+        ok: false,
+        code: 'NOT_FAILED',
+        message: `The conversion is ${current.status}; only FAILED ones can be re-queued.`,
+        conversion: current,
+      };
     }
     try {
       await requeueJob(this.deps, uuid, row.priority);
     } catch (error) {
-      this.deps.logger.warn('requeueDeadLetter: could not queue the job; the conversion stays FAILED', { conversionId: uuid, error: (error as Error).message });
-      await this.deps.em.nativeUpdate(Conversion, { id: uuid, status: ConversionStatus.PENDING }, { status: ConversionStatus.FAILED, ...previous, updatedAt: new Date() });
+      this.deps.logger.warn('requeueDeadLetter: could not queue the job; the conversion stays FAILED', {
+        conversionId: uuid,
+        error: (error as Error).message,
+      });
+      await this.deps.em.nativeUpdate(
+        Conversion,
+        { id: uuid, status: ConversionStatus.PENDING },
+        { status: ConversionStatus.FAILED, ...previous, updatedAt: new Date() },
+      );
       throw UnavailableError.queue();
     }
     await this.letters.remove(uuid);
-    const payload: ProgressPayload = { conversionId: uuid, userId: row.user.id, status: 'PENDING', stage: null, progress: 0, message: 'Queued again by an administrator', at: now.toISOString(), final: false, error: null };
-    await this.deps.pubsub.publish(topicChannel(this.deps.config.redisPrefix, Topic.CONVERSION_PROGRESS, uuid), payload).catch((error: Error) => {
-      this.deps.logger.warn('requeueDeadLetter: could not publish', { conversionId: uuid, error: error.message });
-    });
+    const payload: ProgressPayload = {
+      conversionId: uuid,
+      userId: row.user.id,
+      status: 'PENDING',
+      stage: null,
+      progress: 0,
+      message: 'Queued again by an administrator',
+      at: now.toISOString(),
+      final: false,
+      error: null,
+    };
+    await this.deps.pubsub
+      .publish(topicChannel(this.deps.config.redisPrefix, Topic.CONVERSION_PROGRESS, uuid), payload)
+      .catch((error: Error) => {
+        this.deps.logger.warn('requeueDeadLetter: could not publish', { conversionId: uuid, error: error.message });
+      });
     this.deps.logger.info('Dead letter re-queued', { conversionId: uuid, priority: row.priority, code: letter.error.code });
     return { ok: true, conversion: await this.deps.em.refreshOrFail(row) };
   }

@@ -66,7 +66,11 @@ export class DeadLetters {
 
   /** Adds (or replaces) the entry of `entry.conversionId`. */
   async record(entry: DeadLetter): Promise<void> {
-    await this.redis.multi().zadd(this.indexKey, Date.parse(entry.failedAt), entry.conversionId).hset(this.entriesKey, entry.conversionId, JSON.stringify(entry)).exec();
+    await this.redis
+      .multi()
+      .zadd(this.indexKey, Date.parse(entry.failedAt), entry.conversionId)
+      .hset(this.entriesKey, entry.conversionId, JSON.stringify(entry))
+      .exec();
   }
 
   async get(conversionId: string): Promise<DeadLetter | null> {
@@ -116,7 +120,11 @@ export class DeadLetters {
   async removeOlderThan(cutoffMs: number): Promise<number> {
     const ids = await this.redis.zrangebyscore(this.indexKey, '-inf', `(${cutoffMs}`);
     if (ids.length === 0) return 0;
-    await this.redis.multi().zrem(this.indexKey, ...ids).hdel(this.entriesKey, ...ids).exec();
+    await this.redis
+      .multi()
+      .zrem(this.indexKey, ...ids)
+      .hdel(this.entriesKey, ...ids)
+      .exec();
     return ids.length;
   }
 }

@@ -5,7 +5,10 @@ import { PageInfo } from '../conversion/conversion-connection.types.js';
 
 @ObjectType({ description: 'Why a dead-lettered job failed (the error model).' })
 export class DeadLetterError {
-  @Field({ description: 'AUDIO_PROCESSING_ERROR, AI_SERVICE_ERROR, TIMEOUT_ERROR, STORAGE_ERROR or UNKNOWN_ERROR (VALIDATION_ERROR never dead-letters).' })
+  @Field({
+    description:
+      'AUDIO_PROCESSING_ERROR, AI_SERVICE_ERROR, TIMEOUT_ERROR, STORAGE_ERROR or UNKNOWN_ERROR (VALIDATION_ERROR never dead-letters).',
+  })
   code!: string;
 
   @Field(() => String, { nullable: true, description: 'A finer-grained code when there is one, e.g. JOB_TIMEOUT.' })
@@ -18,7 +21,10 @@ export class DeadLetterError {
   retryable!: boolean;
 }
 
-@ObjectType({ description: 'A conversion whose job failed for good, kept for JOB_KEEP_FAILED_SECONDS (30 days) so an admin can look at it and re-queue it.' })
+@ObjectType({
+  description:
+    'A conversion whose job failed for good, kept for JOB_KEEP_FAILED_SECONDS (30 days) so an admin can look at it and re-queue it.',
+})
 export class DeadLetter {
   @Field(() => ID, { description: "The conversion's global id (pass it to requeueDeadLetter)." })
   conversionId!: string;
@@ -60,7 +66,9 @@ export class DeadLetterConnection {
   totalCount!: number;
 }
 
-@ObjectType({ description: 'The answer to requeueDeadLetter: the conversion, queued again, or userErrors: NOT_FOUND, NOT_FAILED, NOT_DEAD_LETTER.' })
+@ObjectType({
+  description: 'The answer to requeueDeadLetter: the conversion, queued again, or userErrors: NOT_FOUND, NOT_FAILED, NOT_DEAD_LETTER.',
+})
 export class RequeueDeadLetterPayload {
   @Field(() => ConversionObject, { nullable: true, description: 'The conversion after the call; null for NOT_FOUND.' })
   conversion!: ConversionObject | null;

@@ -92,7 +92,10 @@ export class ApiKeyService {
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
     // Best effort bookkeeping, at most once a minute per key.
     await this.em
-      .execute(`update "api_keys" set "last_used_at" = now() where "prefix" = ? and ("last_used_at" is null or "last_used_at" < now() - interval '1 minute')`, [match[1]])
+      .execute(
+        `update "api_keys" set "last_used_at" = now() where "prefix" = ? and ("last_used_at" is null or "last_used_at" < now() - interval '1 minute')`,
+        [match[1]],
+      )
       .catch(() => undefined);
     return { id: rows[0].user_id, role: rows[0].role };
   }

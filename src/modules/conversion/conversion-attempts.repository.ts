@@ -6,7 +6,16 @@
  * caller tells apart with {@link ConversionAttemptsRepository.readState}.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Conversion, ConversionStatus, type ErrorData, type QualityData, type ResultData, type StageName, type StageTimestamps, type WarningData } from './conversion.entity.js';
+import {
+  Conversion,
+  ConversionStatus,
+  type ErrorData,
+  type QualityData,
+  type ResultData,
+  type StageName,
+  type StageTimestamps,
+  type WarningData,
+} from './conversion.entity.js';
 
 /** What the claim found and did. */
 export interface AttemptClaim {
@@ -49,10 +58,19 @@ export class ConversionAttemptsRepository {
    * stall when another attempt held it PROCESSING (unless that attempt is `released`: it handed the
    * job back itself). @returns null when the row was neither.
    */
-  async claim(conversionId: string, attemptId: string, released: string | null, stage: StageName, stageTimestamps: StageTimestamps, startedAt: Date): Promise<AttemptClaim | null> {
+  async claim(
+    conversionId: string,
+    attemptId: string,
+    released: string | null,
+    stage: StageName,
+    stageTimestamps: StageTimestamps,
+    startedAt: Date,
+  ): Promise<AttemptClaim | null> {
     const at = startedAt.toISOString();
-    const rows = await this.em.getConnection().execute<{ previous_status: ConversionStatus; previous_attempt: string | null; stall_count: number; stalled: boolean }[]>(
-      `update "conversions" c set
+    const rows = await this.em
+      .getConnection()
+      .execute<{ previous_status: ConversionStatus; previous_attempt: string | null; stall_count: number; stalled: boolean }[]>(
+        `update "conversions" c set
          "status" = 'PROCESSING', "attempt_id" = ?, "stall_count" = c."stall_count" + (case when o."stalled" then 1 else 0 end),
          "stage" = ?, "progress" = 0, "stage_timestamps" = ?::jsonb, "started_at" = ?, "completed_at" = null, "error" = null, "updated_at" = ?
        from (
@@ -61,26 +79,45 @@ export class ConversionAttemptsRepository {
        ) o
        where c."id" = o."id"
        returning o."status" as "previous_status", o."attempt_id" as "previous_attempt", c."stall_count" as "stall_count", o."stalled" as "stalled"`,
-      [attemptId, stage, JSON.stringify(stageTimestamps), at, at, released, conversionId],
-    );
+        [attemptId, stage, JSON.stringify(stageTimestamps), at, at, released, conversionId],
+      );
     const row = rows[0];
     if (!row) return null;
-    return { previousStatus: row.previous_status, previousAttempt: row.previous_attempt, stallCount: Number(row.stall_count), stalled: row.stalled === true };
+    return {
+      previousStatus: row.previous_status,
+      previousAttempt: row.previous_attempt,
+      stallCount: Number(row.stall_count),
+      stalled: row.stalled === true,
+    };
   }
 
   /** The row's status and holder as they are in the database now (never the identity map's copy). */
   async readState(conversionId: string): Promise<{ status: ConversionStatus; attemptId: string | null } | null> {
-    const rows = await this.em.getConnection().execute<{ status: ConversionStatus; attempt_id: string | null }[]>('select "status", "attempt_id" from "conversions" where "id" = ?', [conversionId]);
+    const rows = await this.em
+      .getConnection()
+      .execute<{ status: ConversionStatus; attempt_id: string | null }[]>(
+        'select "status", "attempt_id" from "conversions" where "id" = ?',
+        [conversionId],
+      );
     return rows[0] ? { status: rows[0].status, attemptId: rows[0].attempt_id } : null;
   }
 
   /** Writes the attempt's progress. */
-  writeProgress(conversionId: string, attemptId: string, data: { stage: StageName; progress: number; stageTimestamps: StageTimestamps; updatedAt: Date }): Promise<number> {
+  writeProgress(
+    conversionId: string,
+    attemptId: string,
+    data: { stage: StageName; progress: number; stageTimestamps: StageTimestamps; updatedAt: Date },
+  ): Promise<number> {
     return this.em.nativeUpdate(Conversion, this.held(conversionId, attemptId), data);
   }
 
   /** Ends the row COMPLETED with `completion`. */
-  complete(conversionId: string, attemptId: string, completion: Completion, ended: { stageTimestamps: StageTimestamps; processingMs: number; completedAt: Date }): Promise<number> {
+  complete(
+    conversionId: string,
+    attemptId: string,
+    completion: Completion,
+    ended: { stageTimestamps: StageTimestamps; processingMs: number; completedAt: Date },
+  ): Promise<number> {
     return this.em.nativeUpdate(Conversion, this.held(conversionId, attemptId), {
       status: ConversionStatus.COMPLETED,
       stage: 'FINALIZATION',
@@ -103,11 +140,20 @@ export class ConversionAttemptsRepository {
    */
   resetToPending(conversionId: string, attemptId: string, retry?: { retryCount: number; error: ErrorData }): Promise<number> {
     const reset = { status: ConversionStatus.PENDING, stage: null, progress: 0, updatedAt: new Date() };
-    return this.em.nativeUpdate(Conversion, this.held(conversionId, attemptId), retry ? { ...reset, retryCount: retry.retryCount, error: retry.error } : reset);
+    return this.em.nativeUpdate(
+      Conversion,
+      this.held(conversionId, attemptId),
+      retry ? { ...reset, retryCount: retry.retryCount, error: retry.error } : reset,
+    );
   }
 
   /** Ends the row FAILED with `error`. */
-  fail(conversionId: string, attemptId: string, error: ErrorData, ended: { stageTimestamps: StageTimestamps; processingMs: number; completedAt: Date }): Promise<number> {
+  fail(
+    conversionId: string,
+    attemptId: string,
+    error: ErrorData,
+    ended: { stageTimestamps: StageTimestamps; processingMs: number; completedAt: Date },
+  ): Promise<number> {
     return this.em.nativeUpdate(Conversion, this.held(conversionId, attemptId), {
       status: ConversionStatus.FAILED,
       error,
@@ -131,7 +177,10 @@ export class ConversionAttemptsRepository {
   async findStoredResult(sourceId: string, userId: string): Promise<StoredResult | null> {
     const rows = await this.em
       .getConnection()
-      .execute<StoredResult[]>('select "status", "result", "quality", "warnings" from "conversions" where "id" = ? and "user_id" = ?', [sourceId, userId]);
+      .execute<StoredResult[]>('select "status", "result", "quality", "warnings" from "conversions" where "id" = ? and "user_id" = ?', [
+        sourceId,
+        userId,
+      ]);
     return rows[0] ?? null;
   }
 

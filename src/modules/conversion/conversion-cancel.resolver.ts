@@ -9,7 +9,7 @@ import { ConversionCancelService } from './conversion-cancel.service.js';
 export class ConversionCancelResolver {
   @Mutation(() => CancelConversionPayload, {
     description:
-      'Cancels one of your PENDING or PROCESSING conversions: the job is dequeued or its worker aborts it, its files are deleted, it becomes CANCELLED and subscribers get a final event. userErrors: NOT_FOUND (also for other users\' ids), NOT_CANCELLABLE (already finished).',
+      "Cancels one of your PENDING or PROCESSING conversions: the job is dequeued or its worker aborts it, its files are deleted, it becomes CANCELLED and subscribers get a final event. userErrors: NOT_FOUND (also for other users' ids), NOT_CANCELLABLE (already finished).",
   })
   async cancelConversion(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<CancelConversionPayload> {
     const user = requireUser(ctx);

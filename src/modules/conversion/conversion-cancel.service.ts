@@ -61,7 +61,12 @@ export class ConversionCancelService {
     if (!found) return { ok: false, code: 'NOT_FOUND', message: NOT_FOUND_MESSAGE, conversion: null };
     const previous = found.status;
     if (!ACTIVE.includes(previous)) {
-      return { ok: false, code: 'NOT_CANCELLABLE', message: `The conversion is already ${previous} and can no longer be cancelled.`, conversion: found };
+      return {
+        ok: false,
+        code: 'NOT_CANCELLABLE',
+        message: `The conversion is already ${previous} and can no longer be cancelled.`,
+        conversion: found,
+      };
     }
     const now = new Date();
     const updated = await this.deps.em.nativeUpdate(
@@ -72,11 +77,19 @@ export class ConversionCancelService {
     const conversion = await this.deps.em.refreshOrFail(found);
     if (updated === 0) {
       // The worker finished (or another cancel won) between our read and our update.
-      return { ok: false, code: 'NOT_CANCELLABLE', message: `The conversion is already ${conversion.status} and can no longer be cancelled.`, conversion };
+      return {
+        ok: false,
+        code: 'NOT_CANCELLABLE',
+        message: `The conversion is already ${conversion.status} and can no longer be cancelled.`,
+        conversion,
+      };
     }
     const log = { conversionId: conversion.id, previousStatus: previous };
     await this.bestEffort('publish the cancel request', log, () =>
-      this.deps.pubsub.publish(topicChannel(this.deps.redisPrefix, Topic.CONVERSION_CANCEL, conversion.id), { conversionId: conversion.id, at: now.toISOString() } satisfies CancelPayload),
+      this.deps.pubsub.publish(topicChannel(this.deps.redisPrefix, Topic.CONVERSION_CANCEL, conversion.id), {
+        conversionId: conversion.id,
+        at: now.toISOString(),
+      } satisfies CancelPayload),
     );
     // A PROCESSING job stays in Bee-Queue: the worker aborts it and settles it itself.
     if (previous === ConversionStatus.PENDING) {
@@ -86,7 +99,10 @@ export class ConversionCancelService {
     }
     await this.bestEffort('delete the files', log, () => this.deps.storage.deletePrefix(storageKeys.dir(conversion.id)));
     await this.bestEffort('publish the final event', log, () =>
-      this.deps.pubsub.publish(topicChannel(this.deps.redisPrefix, Topic.CONVERSION_PROGRESS, conversion.id), finalCancelledEvent(conversion, userId, now)),
+      this.deps.pubsub.publish(
+        topicChannel(this.deps.redisPrefix, Topic.CONVERSION_PROGRESS, conversion.id),
+        finalCancelledEvent(conversion, userId, now),
+      ),
     );
     this.deps.logger.info('Conversion cancelled', log);
     return { ok: true, conversion };

@@ -13,7 +13,10 @@ export class PageInfo {
   @Field(() => String, { nullable: true, description: 'Cursor of the first edge; null on an empty page.' })
   startCursor!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Cursor of the last edge: pass it as `after` for the next page. Null on an empty page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the last edge: pass it as `after` for the next page. Null on an empty page.',
+  })
   endCursor!: string | null;
 }
 
@@ -26,7 +29,7 @@ export class ConversionEdge {
   node!: ConversionObject;
 }
 
-@ObjectType({ description: 'A page of the caller\'s conversions, newest first.' })
+@ObjectType({ description: "A page of the caller's conversions, newest first." })
 export class ConversionConnection {
   @Field(() => [ConversionEdge])
   edges!: ConversionEdge[];

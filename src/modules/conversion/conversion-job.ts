@@ -16,7 +16,6 @@ export type { ConversionJobData, JobQueue } from '../../platform/job-queue.js';
 
 export const CONVERSION_QUEUE = 'conversions';
 
-
 /** Storage keys of a conversion's files. */
 export const storageKeys = {
   dir: (conversionId: string) => `conversions/${conversionId}`,
@@ -48,7 +47,11 @@ export function jobPolicy(config: { jobRetries: number; jobBackoffMs: number }):
  * treats a job whose row is already finished as done. The active OpenTelemetry context goes into
  * `traceContext` unless the caller gave one.
  */
-export async function enqueueConversion(queue: JobQueue, data: Parameters<JobQueue['createJob']>[0], policy: ConversionJobPolicy): Promise<void> {
+export async function enqueueConversion(
+  queue: JobQueue,
+  data: Parameters<JobQueue['createJob']>[0],
+  policy: ConversionJobPolicy,
+): Promise<void> {
   // The enqueuing request's trace continues in the worker (no-op without an OpenTelemetry SDK).
   const traceContext = data.traceContext ?? injectTraceContext();
   const job = queue.createJob(traceContext ? { ...data, traceContext } : data);
@@ -70,7 +73,14 @@ function member(priority: ConversionPriority, jobId: string): string {
 }
 
 /** Records that the job `jobId` of `priority` finished with `outcome` at `atMs` (epoch ms). */
-export async function recordFinish(redis: Pick<Redis, 'zadd'>, redisPrefix: string, outcome: FinishOutcome, priority: ConversionPriority, jobId: string, atMs = Date.now()): Promise<void> {
+export async function recordFinish(
+  redis: Pick<Redis, 'zadd'>,
+  redisPrefix: string,
+  outcome: FinishOutcome,
+  priority: ConversionPriority,
+  jobId: string,
+  atMs = Date.now(),
+): Promise<void> {
   await redis.zadd(finishedKey(redisPrefix, outcome), atMs, member(priority, jobId));
 }
 
@@ -86,7 +96,11 @@ export async function forgetFinish(redis: Pick<Redis, 'zrem'>, redisPrefix: stri
  * new run alone.
  */
 export async function requeueJob(
-  deps: { queue: Pick<ConversionQueuePort, 'removeJob' | 'of'>; redis: Pick<Redis, 'zrem'>; config: Pick<Config, 'redisPrefix' | 'jobRetries' | 'jobBackoffMs'> },
+  deps: {
+    queue: Pick<ConversionQueuePort, 'removeJob' | 'of'>;
+    redis: Pick<Redis, 'zrem'>;
+    config: Pick<Config, 'redisPrefix' | 'jobRetries' | 'jobBackoffMs'>;
+  },
   conversionId: string,
   priority: ConversionPriority,
 ): Promise<void> {

@@ -13,7 +13,8 @@ import { ConversionQueryService, HISTORY_DEFAULT_PAGE, HISTORY_MAX_PAGE } from '
 export class ConversionQueryResolver {
   @Query(() => ConversionObject, {
     nullable: true,
-    description: 'One of your conversions by id (`Conversion.id`; a raw UUID works too). Null when there is none, including when the id is someone else\'s.',
+    description:
+      "One of your conversions by id (`Conversion.id`; a raw UUID works too). Null when there is none, including when the id is someone else's.",
   })
   async conversion(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ConversionObject | null> {
     const user = requireUser(ctx);
@@ -23,7 +24,7 @@ export class ConversionQueryResolver {
 
   @Query(() => NodeInterface, {
     nullable: true,
-    description: 'Any object by its opaque global id (Relay). Null for unknown, malformed or other users\' ids.',
+    description: "Any object by its opaque global id (Relay). Null for unknown, malformed or other users' ids.",
   })
   async node(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ConversionObject | null> {
     const user = requireUser(ctx);
@@ -36,17 +37,24 @@ export class ConversionQueryResolver {
   })
   async history(
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: HISTORY_DEFAULT_PAGE, description: `Page size, 0..${HISTORY_MAX_PAGE}; null means ${HISTORY_DEFAULT_PAGE}.` })
+    @Arg('first', () => Int, {
+      nullable: true,
+      defaultValue: HISTORY_DEFAULT_PAGE,
+      description: `Page size, 0..${HISTORY_MAX_PAGE}; null means ${HISTORY_DEFAULT_PAGE}.`,
+    })
     first: number | null,
     @Arg('after', () => String, { nullable: true, description: '`pageInfo.endCursor` of the previous page.' }) after: string | null,
-    @Arg('status', () => ConversionStatus, { nullable: true, description: 'Only conversions in this status.' }) status: ConversionStatus | null,
+    @Arg('status', () => ConversionStatus, { nullable: true, description: 'Only conversions in this status.' })
+    status: ConversionStatus | null,
   ): Promise<ConversionConnection> {
     const user = requireUser(ctx);
     // A bad `first` or `after` throws HistoryArgumentError, a BAD_USER_INPUT (src/graphql/client-errors.ts answers it).
     const page = await new ConversionQueryService(ctx.em).history(user.id, { first, after, status });
     const now = Date.now();
     return Object.assign(new ConversionConnection(), {
-      edges: page.edges.map((edge) => Object.assign(new ConversionEdge(), { cursor: edge.cursor, node: presentConversion(edge.node, ctx.services.config, now) })),
+      edges: page.edges.map((edge) =>
+        Object.assign(new ConversionEdge(), { cursor: edge.cursor, node: presentConversion(edge.node, ctx.services.config, now) }),
+      ),
       pageInfo: Object.assign(new PageInfo(), page.pageInfo),
       countTotal: page.totalCount,
     });

@@ -67,7 +67,10 @@ export interface WarningData {
 
 /** One conversion request and everything known about it: the row is the truth users see. */
 @Entity({ tableName: 'conversions' })
-@Index({ name: 'conversions_user_created_idx', expression: 'create index "conversions_user_created_idx" on "conversions" ("user_id", "created_at" desc, "id" desc)' })
+@Index({
+  name: 'conversions_user_created_idx',
+  expression: 'create index "conversions_user_created_idx" on "conversions" ("user_id", "created_at" desc, "id" desc)',
+})
 @Index({ name: 'conversions_created_idx', properties: ['createdAt'] })
 @Index({ name: 'conversions_status_idx', properties: ['status'] })
 @Unique({ name: 'conversions_user_idempotency_key_unique', properties: ['user', 'idempotencyKey'] })

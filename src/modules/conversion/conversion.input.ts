@@ -12,7 +12,8 @@ import type { ConvertMelodyRequest } from './conversion.service.js';
 @InputType({ description: 'A melody recording and what the song should be about.' })
 export class ConvertMelodyInput implements ConvertMelodyRequest {
   @Field(() => GraphQLUpload, {
-    description: 'The recording (GraphQL multipart request): WAV, MP3, M4A, AAC, OGG or FLAC, 1 s to 5 min, at most MAX_UPLOAD_BYTES (default 50 MB).',
+    description:
+      'The recording (GraphQL multipart request): WAV, MP3, M4A, AAC, OGG or FLAC, 1 s to 5 min, at most MAX_UPLOAD_BYTES (default 50 MB).',
   })
   audio!: Promise<FileUpload>;
 
@@ -43,13 +44,15 @@ export class ConvertMelodyInput implements ConvertMelodyRequest {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Up to 200 characters. The same key from the same user returns the first conversion made with it instead of starting another.',
+    description:
+      'Up to 200 characters. The same key from the same user returns the first conversion made with it instead of starting another.',
   })
   idempotencyKey?: string | null;
 
   @Field(() => ConversionPriority, {
     nullable: true,
-    description: 'Which queue the job waits in: HIGH jobs start before NORMAL ones, NORMAL before LOW. Default NORMAL; HIGH is for PARTNER and ADMIN callers (others get userError PRIORITY_NOT_ALLOWED).',
+    description:
+      'Which queue the job waits in: HIGH jobs start before NORMAL ones, NORMAL before LOW. Default NORMAL; HIGH is for PARTNER and ADMIN callers (others get userError PRIORITY_NOT_ALLOWED).',
   })
   priority?: ConversionPriority | null;
 }

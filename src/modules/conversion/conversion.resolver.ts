@@ -33,7 +33,10 @@ export class ConversionResolver {
     description:
       'Uploads a melody (GraphQL multipart request; send the `Apollo-Require-Preflight: true` header) and queues its conversion. Problems with the input come back as `userErrors`, never as errors, and leave nothing behind.',
   })
-  async convertMelody(@Arg('input', () => ConvertMelodyInput) input: ConvertMelodyInput, @Ctx() ctx: GraphQLContext): Promise<ConvertMelodyPayload> {
+  async convertMelody(
+    @Arg('input', () => ConvertMelodyInput) input: ConvertMelodyInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ConvertMelodyPayload> {
     const user = requireUser(ctx);
     const service = conversionService(ctx);
     const outcome = await service.convertMelody(ctx.em, user, input, ctx.logger);

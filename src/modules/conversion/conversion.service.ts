@@ -116,7 +116,10 @@ export function estimateSeconds(recordingSeconds: number): number {
  * keys never contain it.
  */
 export function sanitizeFileName(raw: string | null | undefined): string {
-  const base = String(raw ?? '').split(/[/\\]/).pop() ?? '';
+  const base =
+    String(raw ?? '')
+      .split(/[/\\]/)
+      .pop() ?? '';
   const clean = base
     .normalize('NFC')
     .replace(/[^\p{L}\p{N} ._()-]/gu, '_')
@@ -129,7 +132,8 @@ export function sanitizeFileName(raw: string | null | undefined): string {
 
 function userErrorsFrom(error: ValidationError, fallbackField: string | null): UserErrorData[] {
   // INVALID_TEXT_ENCODING names its field in `value` (one code for every text field).
-  const fieldOf = (issue: ValidationError['issues'][number]) => (issue.code === INVALID_TEXT_ENCODING ? String(issue.value) : FIELD_OF_CODE[issue.code] ?? fallbackField);
+  const fieldOf = (issue: ValidationError['issues'][number]) =>
+    issue.code === INVALID_TEXT_ENCODING ? String(issue.value) : (FIELD_OF_CODE[issue.code] ?? fallbackField);
   return error.issues.map((issue) => ({ code: issue.code, field: fieldOf(issue), message: issue.message }));
 }
 
@@ -139,7 +143,10 @@ function userErrorsFrom(error: ValidationError, fallbackField: string | null): U
  */
 async function readMelodyUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<MelodyUpload> {
   const tooLargeError = (): MelodyUpload => ({ ok: false, userError: userErrorsFrom(fileTooLarge(maxBytes), 'melody')[0] });
-  const interrupted: MelodyUpload = { ok: false, userError: { code: 'UPLOAD_INTERRUPTED', field: 'melody', message: 'The melody file did not arrive completely; please send it again.' } };
+  const interrupted: MelodyUpload = {
+    ok: false,
+    userError: { code: 'UPLOAD_INTERRUPTED', field: 'melody', message: 'The melody file did not arrive completely; please send it again.' },
+  };
   let file: FileUpload;
   let stream: NodeJS.ReadableStream;
   try {
@@ -176,7 +183,12 @@ async function readMelodyUpload(upload: Promise<FileUpload>, maxBytes: number): 
 
 function fileTooLarge(maxBytes: number): ValidationError {
   return new ValidationError([
-    { code: 'FILE_TOO_LARGE', message: `The file is larger than ${Math.round((maxBytes / (1024 * 1024)) * 10) / 10} MB, the upload limit.`, value: null, limit: maxBytes },
+    {
+      code: 'FILE_TOO_LARGE',
+      message: `The file is larger than ${Math.round((maxBytes / (1024 * 1024)) * 10) / 10} MB, the upload limit.`,
+      value: null,
+      limit: maxBytes,
+    },
   ]);
 }
 
@@ -193,7 +205,10 @@ export class ConversionService {
   /** The instant quotas are judged at (injectable for tests crossing day and month boundaries). */
   readonly clock: () => Date;
 
-  constructor(private readonly services: Services, options: { decoder?: CompressedDecoder; clock?: () => Date } = {}) {
+  constructor(
+    private readonly services: Services,
+    options: { decoder?: CompressedDecoder; clock?: () => Date } = {},
+  ) {
     this.decoder = options.decoder ?? createFfmpegDecoder();
     this.rateLimiter = new RateLimiter(services.redis, services.config.redisPrefix, services.config.rateLimitPerMinute);
     this.clock = options.clock ?? (() => new Date());
@@ -211,7 +226,11 @@ export class ConversionService {
     const quota = this.quota(em);
     const reservation = await quota.reserve(user.id);
     if (!reservation.ok) {
-      return { ok: false, userErrors: [userErrorOf(new QuotaExceededError(quotaExceededMessage(reservation.view)))], quota: reservation.view };
+      return {
+        ok: false,
+        userErrors: [userErrorOf(new QuotaExceededError(quotaExceededMessage(reservation.view)))],
+        quota: reservation.view,
+      };
     }
     let kept = false;
     try {
@@ -220,7 +239,9 @@ export class ConversionService {
       return outcome;
     } finally {
       if (!kept) {
-        await quota.release(user.id, reservation.charge).catch((error: Error) => logger.error('Could not give a quota unit back', { error: error.message }));
+        await quota
+          .release(user.id, reservation.charge)
+          .catch((error: Error) => logger.error('Could not give a quota unit back', { error: error.message }));
       }
     }
   }
@@ -233,12 +254,21 @@ export class ConversionService {
   ): Promise<{ done: true; outcome: ConvertMelodyOutcome } | { done: false; clean: CleanRequest; priority: ConversionPriority }> {
     // 1. Idempotency.
     const idempotencyKey = request.idempotencyKey ?? null;
-    if (idempotencyKey !== null && (idempotencyKey.length < 1 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\p{Cc}]/u.test(idempotencyKey))) {
+    if (
+      idempotencyKey !== null &&
+      (idempotencyKey.length < 1 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\p{Cc}]/u.test(idempotencyKey))
+    ) {
       return {
         done: true,
         outcome: {
           ok: false,
-          userErrors: [{ code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotencyKey', message: `The idempotency key must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters.` }],
+          userErrors: [
+            {
+              code: 'INVALID_IDEMPOTENCY_KEY',
+              field: 'idempotencyKey',
+              message: `The idempotency key must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters.`,
+            },
+          ],
         },
       };
     }
@@ -250,10 +280,29 @@ export class ConversionService {
     // 2. Text fields and priority.
     const priority = request.priority ?? ConversionPriority.NORMAL;
     if (priority === ConversionPriority.HIGH && !HIGH_PRIORITY_ROLES.has(user.role)) {
-      return { done: true, outcome: { ok: false, userErrors: [{ code: 'PRIORITY_NOT_ALLOWED', field: 'priority', message: 'HIGH priority is for partner integrations and administrators; use NORMAL or LOW.' }] } };
+      return {
+        done: true,
+        outcome: {
+          ok: false,
+          userErrors: [
+            {
+              code: 'PRIORITY_NOT_ALLOWED',
+              field: 'priority',
+              message: 'HIGH priority is for partner integrations and administrators; use NORMAL or LOW.',
+            },
+          ],
+        },
+      };
     }
     try {
-      const clean = validateRequest({ prompt: request.prompt, genre: request.genre, mood: request.mood, lyrics: request.lyrics, voice: request.voice, seed: request.seed });
+      const clean = validateRequest({
+        prompt: request.prompt,
+        genre: request.genre,
+        mood: request.mood,
+        lyrics: request.lyrics,
+        voice: request.voice,
+        seed: request.seed,
+      });
       return { done: false, clean, priority };
     } catch (error) {
       if (error instanceof ValidationError) return { done: true, outcome: { ok: false, userErrors: userErrorsFrom(error, null) } };
@@ -284,13 +333,25 @@ export class ConversionService {
     } catch (error) {
       logger.debug('convertMelody: no file in the request', { error: (error as Error).message });
       await melodyUpload;
-      return { ok: false, userErrors: [{ code: 'NO_FILE', field: 'audio', message: 'The request carries no audio file: send it as the `audio` part of a multipart request.' }] };
+      return {
+        ok: false,
+        userErrors: [
+          {
+            code: 'NO_FILE',
+            field: 'audio',
+            message: 'The request carries no audio file: send it as the `audio` part of a multipart request.',
+          },
+        ],
+      };
     }
     const id = randomUUID();
     const inputKey = storageKeys.input(id);
     const fileName = sanitizeFileName(file.filename);
     const storage = this.services.storage;
-    const removeFiles = () => storage.deletePrefix(storageKeys.dir(id)).catch((error: Error) => logger.warn('Could not remove upload', { conversionId: id, error: error.message }));
+    const removeFiles = () =>
+      storage
+        .deletePrefix(storageKeys.dir(id))
+        .catch((error: Error) => logger.warn('Could not remove upload', { conversionId: id, error: error.message }));
     let input: InputMetadata;
     let warnings: WarningData[];
     try {
@@ -301,8 +362,22 @@ export class ConversionService {
       const checked = await this.decodeSlots.run(user.id, async () => {
         const bytes = await storage.read(inputKey);
         try {
-          const { audio, report } = await validateAndDecode(bytes, { decoder: this.decoder, limits: { maxFileBytes: this.services.config.maxUploadBytes }, fileName });
-          return { audio: { format: audio.format, codec: audio.codec, sampleRate: audio.sampleRate, channels: audio.channels.length, bitrate: audio.bitrate, seconds: durationSeconds(audio) }, report };
+          const { audio, report } = await validateAndDecode(bytes, {
+            decoder: this.decoder,
+            limits: { maxFileBytes: this.services.config.maxUploadBytes },
+            fileName,
+          });
+          return {
+            audio: {
+              format: audio.format,
+              codec: audio.codec,
+              sampleRate: audio.sampleRate,
+              channels: audio.channels.length,
+              bitrate: audio.bitrate,
+              seconds: durationSeconds(audio),
+            },
+            report,
+          };
         } catch (error) {
           if (error instanceof ValidationError) await this.chargeRefusal(user.id, logger);
           throw error;
@@ -341,9 +416,15 @@ export class ConversionService {
     } catch (error) {
       await removeFiles();
       if (error instanceof ValidationError) return { ok: false, userErrors: userErrorsFrom(error, 'audio') };
-      if (httpStatusOf(error) === 413) return { ok: false, userErrors: userErrorsFrom(fileTooLarge(this.services.config.maxUploadBytes), 'audio') };
+      if (httpStatusOf(error) === 413)
+        return { ok: false, userErrors: userErrorsFrom(fileTooLarge(this.services.config.maxUploadBytes), 'audio') };
       if (httpStatusOf(error) !== undefined) {
-        return { ok: false, userErrors: [{ code: 'UPLOAD_INTERRUPTED', field: 'audio', message: 'The upload did not arrive completely; please send it again.' }] };
+        return {
+          ok: false,
+          userErrors: [
+            { code: 'UPLOAD_INTERRUPTED', field: 'audio', message: 'The upload did not arrive completely; please send it again.' },
+          ],
+        };
       }
       throw error;
     }
@@ -381,23 +462,43 @@ export class ConversionService {
     try {
       await this.enqueue(id, priority);
     } catch (error) {
-      logger.error('convertMelody: could not queue the job; removing the conversion', { conversionId: id, error: (error as Error).message });
-      await repository.delete(id).catch((deleteError: Error) => logger.error('Could not remove an unqueued conversion', { conversionId: id, error: deleteError.message }));
+      logger.error('convertMelody: could not queue the job; removing the conversion', {
+        conversionId: id,
+        error: (error as Error).message,
+      });
+      await repository
+        .delete(id)
+        .catch((deleteError: Error) =>
+          logger.error('Could not remove an unqueued conversion', { conversionId: id, error: deleteError.message }),
+        );
       await removeFiles();
       throw UnavailableError.queue();
     }
-    logger.info('Conversion queued', { conversionId: id, format: input.format, durationSeconds: input.durationSeconds, sizeBytes: input.sizeBytes });
+    logger.info('Conversion queued', {
+      conversionId: id,
+      format: input.format,
+      durationSeconds: input.durationSeconds,
+      sizeBytes: input.sizeBytes,
+    });
     return { ok: true, conversion, warnings, estimatedSeconds: estimateSeconds(input.durationSeconds), reused: false };
   }
 
   /** Counts a refused decode against the user's rate limit ({@link DECODE_REFUSAL_COST}); fails open like the limiter itself. */
   private async chargeRefusal(userId: string, logger: Logger): Promise<void> {
     if (this.rateLimiter.limitPerMinute <= 0) return;
-    await this.rateLimiter.hit(userId, DECODE_REFUSAL_COST).catch((error: Error) => logger.warn('Could not charge a refused upload to the rate limit', { error: error.message }));
+    await this.rateLimiter
+      .hit(userId, DECODE_REFUSAL_COST)
+      .catch((error: Error) => logger.warn('Could not charge a refused upload to the rate limit', { error: error.message }));
   }
 
   private reused(conversion: Conversion): ConvertMelodyOutcome {
-    return { ok: true, conversion, warnings: conversion.warnings, estimatedSeconds: estimateSeconds(conversion.input.durationSeconds), reused: true };
+    return {
+      ok: true,
+      conversion,
+      warnings: conversion.warnings,
+      estimatedSeconds: estimateSeconds(conversion.input.durationSeconds),
+      reused: true,
+    };
   }
 
   /**
@@ -443,7 +544,9 @@ export class ConversionService {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        enqueueConversion(this.services.queue.of(priority), { conversionId }, jobPolicy(this.services.config)).then(() => this.services.metrics?.jobsEnqueued.inc()),
+        enqueueConversion(this.services.queue.of(priority), { conversionId }, jobPolicy(this.services.config)).then(() =>
+          this.services.metrics?.jobsEnqueued.inc(),
+        ),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Queueing took longer than ${ENQUEUE_TIMEOUT_MS} ms.`)), ENQUEUE_TIMEOUT_MS);
         }),

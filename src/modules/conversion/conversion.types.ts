@@ -28,7 +28,8 @@ export { ConversionPriority, ConversionStatus };
 
 registerEnumType(ConversionPriority, {
   name: 'ConversionPriority',
-  description: 'Which queue a conversion waits in: HIGH jobs start before NORMAL ones, NORMAL before LOW (first come, first served within a level).',
+  description:
+    'Which queue a conversion waits in: HIGH jobs start before NORMAL ones, NORMAL before LOW (first come, first served within a level).',
 });
 
 registerEnumType(ConversionStatus, {
@@ -113,7 +114,9 @@ export class LyricsInfo {
   @Field({ description: 'Who wrote the lyrics: the service or the user.' }) source!: string;
 }
 
-@ObjectType('ConversionResult', { description: 'The outputs of a completed conversion. URLs are signed when read and expire at `urlsExpireAt`.' })
+@ObjectType('ConversionResult', {
+  description: 'The outputs of a completed conversion. URLs are signed when read and expire at `urlsExpireAt`.',
+})
 export class ConversionResultObject {
   @Field({ description: 'The sung vocals, 44.1 kHz 16-bit mono WAV (audio/wav).' })
   vocalsUrl!: string;
@@ -148,7 +151,10 @@ export class ConversionResultObject {
 
 @ObjectType({ description: 'Quality measurements of the delivered vocals.' })
 export class Quality {
-  @Field(() => Float, { nullable: true, description: 'Share (0..1) of sung frames within 50 cents of the melody; null when nothing voiced was found.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Share (0..1) of sung frames within 50 cents of the melody; null when nothing voiced was found.',
+  })
   pitchAccuracy!: number | null;
 
   @Field(() => Float, { description: '0..1' })
@@ -175,7 +181,10 @@ export class Warning {
 
 @ObjectType({ description: 'Why a conversion failed.' })
 export class ConversionError {
-  @Field({ description: 'Stable machine code: VALIDATION_ERROR, AUDIO_PROCESSING_ERROR, AI_SERVICE_ERROR, TIMEOUT_ERROR, STORAGE_ERROR, ABORTED or UNKNOWN_ERROR.' })
+  @Field({
+    description:
+      'Stable machine code: VALIDATION_ERROR, AUDIO_PROCESSING_ERROR, AI_SERVICE_ERROR, TIMEOUT_ERROR, STORAGE_ERROR, ABORTED or UNKNOWN_ERROR.',
+  })
   code!: string;
 
   @Field()
@@ -263,7 +272,10 @@ export class ConversionObject implements NodeInterface {
   completedAt!: Date | null;
 }
 
-@ObjectType({ description: 'A problem with the input: a stable code, the input field it concerns (null for the request as a whole) and a message for people.' })
+@ObjectType({
+  description:
+    'A problem with the input: a stable code, the input field it concerns (null for the request as a whole) and a message for people.',
+})
 export class UserError {
   @Field({
     description:
@@ -286,13 +298,18 @@ export class ConvertMelodyPayload {
   @Field(() => [Warning], { description: 'Warnings about the upload (e.g. EXTENSION_MISMATCH, LOW_SAMPLE_RATE, CLIPPING).' })
   warnings!: Warning[];
 
-  @Field(() => Int, { nullable: true, description: 'Rough seconds until the conversion completes once started: 5 s + 0.1 × the recording length.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Rough seconds until the conversion completes once started: 5 s + 0.1 × the recording length.',
+  })
   estimatedSeconds!: number | null;
 
   @Field(() => [UserError])
   userErrors!: UserError[];
 
-  @Field(() => Quota, { description: 'Your quota after this call (a unit taken by a queued conversion, or given back when nothing was queued).' })
+  @Field(() => Quota, {
+    description: 'Your quota after this call (a unit taken by a queued conversion, or given back when nothing was queued).',
+  })
   quota!: Quota;
 }
 
@@ -318,7 +335,9 @@ function toStageTimestamps(raw: StageTimestamps | null | undefined): StageTimest
   const out = new StageTimestampsObject();
   for (const [stage, field] of Object.entries(STAGE_FIELDS) as [StageName, keyof StageTimestampsObject][]) {
     const times = raw?.[stage];
-    out[field] = times?.startedAt ? { startedAt: new Date(times.startedAt), finishedAt: times.finishedAt ? new Date(times.finishedAt) : null } : null;
+    out[field] = times?.startedAt
+      ? { startedAt: new Date(times.startedAt), finishedAt: times.finishedAt ? new Date(times.finishedAt) : null }
+      : null;
   }
   return out;
 }

@@ -10,14 +10,20 @@ import { SubmitFeedbackInput } from './feedback.input.js';
 export class FeedbackResolver {
   @Mutation(() => SubmitFeedbackPayload, {
     description:
-      'Rates one of your COMPLETED conversions (1–5, optional comment ≤ 2,000 characters, optional favourite). Submitting again updates the rating. userErrors: NOT_FOUND (also for other users\' ids), NOT_COMPLETED, INVALID_RATING, COMMENT_TOO_LONG.',
+      "Rates one of your COMPLETED conversions (1–5, optional comment ≤ 2,000 characters, optional favourite). Submitting again updates the rating. userErrors: NOT_FOUND (also for other users' ids), NOT_COMPLETED, INVALID_RATING, COMMENT_TOO_LONG.",
   })
-  async submitFeedback(@Arg('input', () => SubmitFeedbackInput) input: SubmitFeedbackInput, @Ctx() ctx: GraphQLContext): Promise<SubmitFeedbackPayload> {
+  async submitFeedback(
+    @Arg('input', () => SubmitFeedbackInput) input: SubmitFeedbackInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<SubmitFeedbackPayload> {
     const user = requireUser(ctx);
     const outcome = await new FeedbackService(ctx.em).submit(user.id, input);
-    return Object.assign(new SubmitFeedbackPayload(), outcome.ok
-      ? { feedback: presentFeedback(outcome.feedback), userErrors: [] }
-      : { feedback: null, userErrors: outcome.problems.map((p) => ({ code: p.code, field: p.field, message: p.message })) });
+    return Object.assign(
+      new SubmitFeedbackPayload(),
+      outcome.ok
+        ? { feedback: presentFeedback(outcome.feedback), userErrors: [] }
+        : { feedback: null, userErrors: outcome.problems.map((p) => ({ code: p.code, field: p.field, message: p.message })) },
+    );
   }
 
   @FieldResolver(() => FeedbackObject, { nullable: true, description: 'Your rating of this conversion, if you gave one.' })

@@ -57,7 +57,11 @@ export class FeedbackService {
     // Whitespace-only comments are no comment.
     const comment = command.comment == null ? command.comment : command.comment.trim() === '' ? null : command.comment;
     if (comment && [...comment].length > MAX_COMMENT_CHARS) {
-      problems.push({ code: 'COMMENT_TOO_LONG', field: 'comment', message: `The comment may be at most ${MAX_COMMENT_CHARS} characters long.` });
+      problems.push({
+        code: 'COMMENT_TOO_LONG',
+        field: 'comment',
+        message: `The comment may be at most ${MAX_COMMENT_CHARS} characters long.`,
+      });
     }
     if (problems.length > 0) return { ok: false, problems };
 
@@ -65,7 +69,10 @@ export class FeedbackService {
     const conversion = uuid ? await this.conversions.findOwned(userId, uuid) : null;
     if (!conversion) return { ok: false, problems: [{ code: 'NOT_FOUND', field: 'conversionId', message: 'No conversion with this id.' }] };
     if (conversion.status !== ConversionStatus.COMPLETED) {
-      return { ok: false, problems: [{ code: 'NOT_COMPLETED', field: 'conversionId', message: 'Only completed conversions can be rated.' }] };
+      return {
+        ok: false,
+        problems: [{ code: 'NOT_COMPLETED', field: 'conversionId', message: 'Only completed conversions can be rated.' }],
+      };
     }
     const feedback = await this.feedback.upsert(
       { conversionId: conversion.id, rating: command.rating, comment, favorite: command.favorite ?? undefined },

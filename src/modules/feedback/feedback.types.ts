@@ -3,7 +3,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { UserError } from '../conversion/conversion.types.js';
 import type { Feedback } from './feedback.entity.js';
 
-@ObjectType('Feedback', { description: 'The caller\'s rating of one of their completed conversions.' })
+@ObjectType('Feedback', { description: "The caller's rating of one of their completed conversions." })
 export class FeedbackObject {
   @Field(() => ID)
   id!: string;

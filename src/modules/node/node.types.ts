@@ -10,6 +10,6 @@ import { Field, ID, InterfaceType } from 'type-graphql';
   resolveType: () => 'Conversion',
 })
 export abstract class NodeInterface {
-  @Field(() => ID, { description: 'Opaque global id: pass it to `node` or the type\'s own query; never parse it.' })
+  @Field(() => ID, { description: "Opaque global id: pass it to `node` or the type's own query; never parse it." })
   id!: string;
 }

@@ -12,7 +12,10 @@ import { conversionGlobalId } from '../node/global-id.js';
 import { openProgressStream } from './progress.service.js';
 import { ConversionProgressEvent } from './progress.types.js';
 
-async function subscribe({ args, context }: SubscribeResolverData<unknown, { id: string }, GraphQLContext>): Promise<AsyncIterable<ProgressPayload>> {
+async function subscribe({
+  args,
+  context,
+}: SubscribeResolverData<unknown, { id: string }, GraphQLContext>): Promise<AsyncIterable<ProgressPayload>> {
   const user = requireUser(context);
   const { services } = context;
   // A missing or foreign id rejects with ProgressNotFoundError (NOT_FOUND).

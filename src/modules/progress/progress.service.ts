@@ -108,7 +108,9 @@ class Inbox<T> {
 
 function isPayload(value: unknown): value is ProgressPayload {
   const v = value as ProgressPayload;
-  return typeof v === 'object' && v !== null && typeof v.conversionId === 'string' && typeof v.status === 'string' && typeof v.at === 'string';
+  return (
+    typeof v === 'object' && v !== null && typeof v.conversionId === 'string' && typeof v.status === 'string' && typeof v.at === 'string'
+  );
 }
 
 /**
@@ -116,15 +118,22 @@ function isPayload(value: unknown): value is ProgressPayload {
  * @throws ProgressNotFoundError when it is missing, malformed or not the caller's; nothing stays subscribed then.
  * @returns an async iterator whose `return()` unsubscribes at once, even while it waits for an event.
  */
-export async function openProgressStream(deps: ProgressStreamDeps, userId: string, id: string): Promise<AsyncIterableIterator<ProgressPayload>> {
+export async function openProgressStream(
+  deps: ProgressStreamDeps,
+  userId: string,
+  id: string,
+): Promise<AsyncIterableIterator<ProgressPayload>> {
   const uuid = conversionUuidFromId(id);
   if (!uuid) throw new ProgressNotFoundError();
   const inbox = new Inbox<ProgressPayload>();
   // 1. Subscribe, and wait for Redis to confirm, before reading the row.
-  const subscriptionId = await deps.pubsub.subscribe(topicChannel(deps.redisPrefix, Topic.CONVERSION_PROGRESS, uuid), (message: unknown) => {
-    // Ownership is checked again on delivery: only this user's events for this conversion pass.
-    if (isPayload(message) && message.conversionId === uuid && message.userId === userId) inbox.push(message);
-  });
+  const subscriptionId = await deps.pubsub.subscribe(
+    topicChannel(deps.redisPrefix, Topic.CONVERSION_PROGRESS, uuid),
+    (message: unknown) => {
+      // Ownership is checked again on delivery: only this user's events for this conversion pass.
+      if (isPayload(message) && message.conversionId === uuid && message.userId === userId) inbox.push(message);
+    },
+  );
   let unsubscribed = false;
   const dispose = () => {
     inbox.close();

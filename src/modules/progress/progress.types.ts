@@ -7,7 +7,7 @@ import { ConversionError, ConversionObject, ConversionStage, ConversionStatus } 
     'A step of one conversion: the first event is its current state (for late joiners), then every stage change and progress step, then one final event (COMPLETED, FAILED or CANCELLED) after which the subscription completes.',
 })
 export class ConversionProgressEvent {
-  @Field(() => ID, { description: 'The conversion\'s global id (same as `Conversion.id`).' })
+  @Field(() => ID, { description: "The conversion's global id (same as `Conversion.id`)." })
   conversionId!: string;
 
   @Field(() => ConversionStatus)

@@ -7,7 +7,9 @@
 import type { PubSub } from 'type-graphql';
 
 function unused(): never {
-  throw new Error('Subscriptions subscribe through the context\'s RedisPubSub (see src/modules/progress/progress.service.ts), not the schema\'s pubSub.');
+  throw new Error(
+    "Subscriptions subscribe through the context's RedisPubSub (see src/modules/progress/progress.service.ts), not the schema's pubSub.",
+  );
 }
 
 export const SCHEMA_PUBSUB: PubSub = { publish: unused, subscribe: unused };

@@ -85,7 +85,11 @@ export class QuotaRepository {
 
   /** Records on the conversion which periods paid for it (so a later refund finds them). */
   async attach(conversionId: string, charge: QuotaCharge): Promise<void> {
-    await this.em.execute('update "conversions" set "quota_day" = ?::date, "quota_month" = ?::date where "id" = ?', [charge.day, charge.month, conversionId]);
+    await this.em.execute('update "conversions" set "quota_day" = ?::date, "quota_month" = ?::date where "id" = ?', [
+      charge.day,
+      charge.month,
+      conversionId,
+    ]);
   }
 
   /**

@@ -4,7 +4,10 @@ import type { QuotaView } from './quota.service.js';
 
 @ObjectType({ description: 'Use of one quota window (a day or a calendar month in the quota time zone).' })
 export class QuotaWindow {
-  @Field(() => Int, { description: 'Conversions started in this window, minus those given back (failed for a server-side reason, or cancelled before processing).' })
+  @Field(() => Int, {
+    description:
+      'Conversions started in this window, minus those given back (failed for a server-side reason, or cancelled before processing).',
+  })
   used!: number;
 
   @Field(() => Int)

@@ -129,7 +129,12 @@ export class AnalyticsRepository {
    * Peak hours, top genres and top moods in ONE pass over the window (`GROUPING SETS`), ordered and
    * cut as {@link peakHours} and {@link top} do; what `analytics` uses (a third of the work on large windows).
    */
-  async breakdowns(start: Date, end: Date, hoursLimit: number, topLimit: number): Promise<{ peakHours: HourRow[]; topGenres: CountRow[]; topMoods: CountRow[] }> {
+  async breakdowns(
+    start: Date,
+    end: Date,
+    hoursLimit: number,
+    topLimit: number,
+  ): Promise<{ peakHours: HourRow[]; topGenres: CountRow[]; topMoods: CountRow[] }> {
     const rows = await this.em.execute<{ hour: unknown; genre: string | null; mood: string | null; g: unknown; count: unknown }[]>(
       `select hour, genre, mood, grouping(hour, genre, mood) as g, count(*) as count
        from (select extract(hour from "created_at" at time zone 'UTC')::int as hour, "genre" as genre, "mood" as mood
@@ -137,11 +142,22 @@ export class AnalyticsRepository {
        group by grouping sets ((hour), (genre), (mood))`,
       [start.toISOString(), end.toISOString()],
     );
-    const byCount = <T extends { count: number }>(tie: (a: T, b: T) => number) => (a: T, b: T) => b.count - a.count || tie(a, b);
+    const byCount =
+      <T extends { count: number }>(tie: (a: T, b: T) => number) =>
+      (a: T, b: T) =>
+        b.count - a.count || tie(a, b);
     // grouping() bits: hour 4, genre 2, mood 1; a 0 bit marks the column grouped by.
-    const peakHours = rows.filter((r) => int(r.g) === 3).map((r) => ({ hour: int(r.hour), count: int(r.count) })).sort(byCount((a, b) => a.hour - b.hour)).slice(0, hoursLimit);
+    const peakHours = rows
+      .filter((r) => int(r.g) === 3)
+      .map((r) => ({ hour: int(r.hour), count: int(r.count) }))
+      .sort(byCount((a, b) => a.hour - b.hour))
+      .slice(0, hoursLimit);
     const pick = (bits: number, key: (r: (typeof rows)[number]) => string | null) =>
-      rows.filter((r) => int(r.g) === bits).map((r) => ({ key: key(r) ?? '', count: int(r.count) })).sort(byCount((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))).slice(0, topLimit);
+      rows
+        .filter((r) => int(r.g) === bits)
+        .map((r) => ({ key: key(r) ?? '', count: int(r.count) }))
+        .sort(byCount((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)))
+        .slice(0, topLimit);
     return { peakHours, topGenres: pick(5, (r) => r.genre), topMoods: pick(6, (r) => r.mood) };
   }
 

@@ -16,7 +16,11 @@ function presentHealth(health: HealthReport): ServiceHealth {
 }
 
 function presentStats(view: StatsView): Stats {
-  return Object.assign(new Stats(), { ...view, verdict: HealthVerdictEnum[view.verdict], circuitBreakers: presentCircuitBreakers(view.circuitBreakers) });
+  return Object.assign(new Stats(), {
+    ...view,
+    verdict: HealthVerdictEnum[view.verdict],
+    circuitBreakers: presentCircuitBreakers(view.circuitBreakers),
+  });
 }
 
 function service(ctx: GraphQLContext): AnalyticsService {
@@ -35,7 +39,10 @@ export class AnalyticsResolver {
     description:
       'Service-wide figures over a window (conversions created in it): totals and success rate, processing-time percentiles, peak UTC hours, top genres and moods, errors by code, ratings; plus quota use today and this month, the last 30 days, queue counts and the health verdict. Admins only (FORBIDDEN otherwise).',
   })
-  async analytics(@Arg('window', () => AnalyticsWindow, { defaultValue: AnalyticsWindow.LAST_DAY }) window: AnalyticsWindow, @Ctx() ctx: GraphQLContext): Promise<Analytics> {
+  async analytics(
+    @Arg('window', () => AnalyticsWindow, { defaultValue: AnalyticsWindow.LAST_DAY }) window: AnalyticsWindow,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Analytics> {
     requireAdmin(ctx);
     const view = await service(ctx).analytics(window);
     const { successRate, p50, p95, p99, min, max, average, total, completed, failed, cancelled, inFlight } = view.summary;
@@ -60,7 +67,8 @@ export class AnalyticsResolver {
   }
 
   @Query(() => UserStats, {
-    description: 'One user\'s figures: favourite genre and mood, success rate, average rating; over all their conversions, or those created in `window`. Admins only. An unknown user answers zeros and nulls.',
+    description:
+      "One user's figures: favourite genre and mood, success rate, average rating; over all their conversions, or those created in `window`. Admins only. An unknown user answers zeros and nulls.",
   })
   async userStats(
     @Arg('userId', () => ID) userId: string,

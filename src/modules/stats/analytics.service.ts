@@ -5,7 +5,16 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.js';
-import { AnalyticsRepository, type CountRow, type DailyRow, type HourRow, type QuotaUsageRow, type RatingRow, type UserFiguresRow, type WindowSummaryRow } from './analytics.repository.js';
+import {
+  AnalyticsRepository,
+  type CountRow,
+  type DailyRow,
+  type HourRow,
+  type QuotaUsageRow,
+  type RatingRow,
+  type UserFiguresRow,
+  type WindowSummaryRow,
+} from './analytics.repository.js';
 import { StatsService, type CircuitBreakerView, type HealthVerdict, type StatsDeps, type StatsView } from './stats.service.js';
 
 export type AnalyticsWindowName = 'LAST_HOUR' | 'LAST_DAY' | 'LAST_7_DAYS' | 'LAST_30_DAYS';
@@ -73,7 +82,11 @@ export interface UserStatsView extends UserFiguresRow {
   successRate: number | null;
 }
 
-export type AnalyticsConfig = Pick<Config, 'alertErrorRate' | 'alertBacklogJobs' | 'alertLatencySeconds' | 'dailyQuota' | 'monthlyQuota' | 'quotaTimeZone'> & Partial<Pick<Config, 'redisPrefix'>>;
+export type AnalyticsConfig = Pick<
+  Config,
+  'alertErrorRate' | 'alertBacklogJobs' | 'alertLatencySeconds' | 'dailyQuota' | 'monthlyQuota' | 'quotaTimeZone'
+> &
+  Partial<Pick<Config, 'redisPrefix'>>;
 
 export function successRate(completed: number, failed: number): number | null {
   return completed + failed === 0 ? null : completed / (completed + failed);
@@ -86,19 +99,36 @@ export function assessHealth(
   config: Pick<Config, 'alertErrorRate' | 'alertBacklogJobs' | 'alertLatencySeconds'>,
 ): HealthReport {
   const issues: HealthIssue[] = [];
-  if (!stats.database.reachable) issues.push({ code: 'DATABASE_DOWN', message: 'PostgreSQL does not answer.', value: null, threshold: null });
-  if (!stats.redis.reachable || !stats.queue) issues.push({ code: 'REDIS_DOWN', message: 'Redis or the queue does not answer.', value: null, threshold: null });
+  if (!stats.database.reachable)
+    issues.push({ code: 'DATABASE_DOWN', message: 'PostgreSQL does not answer.', value: null, threshold: null });
+  if (!stats.redis.reachable || !stats.queue)
+    issues.push({ code: 'REDIS_DOWN', message: 'Redis or the queue does not answer.', value: null, threshold: null });
   const errorRate = lastHour.completed + lastHour.failed === 0 ? null : lastHour.failed / (lastHour.completed + lastHour.failed);
   if (errorRate !== null && errorRate > config.alertErrorRate) {
-    issues.push({ code: 'ERROR_RATE_HIGH', message: `${(errorRate * 100).toFixed(1)} % of the last hour's conversions failed (threshold ${(config.alertErrorRate * 100).toFixed(1)} %).`, value: errorRate, threshold: config.alertErrorRate });
+    issues.push({
+      code: 'ERROR_RATE_HIGH',
+      message: `${(errorRate * 100).toFixed(1)} % of the last hour's conversions failed (threshold ${(config.alertErrorRate * 100).toFixed(1)} %).`,
+      value: errorRate,
+      threshold: config.alertErrorRate,
+    });
   }
   const backlog = stats.queue ? stats.queue.waiting + stats.queue.delayed : null;
   if (backlog !== null && backlog > config.alertBacklogJobs) {
-    issues.push({ code: 'BACKLOG_HIGH', message: `${backlog} jobs wait in the queue (threshold ${config.alertBacklogJobs}).`, value: backlog, threshold: config.alertBacklogJobs });
+    issues.push({
+      code: 'BACKLOG_HIGH',
+      message: `${backlog} jobs wait in the queue (threshold ${config.alertBacklogJobs}).`,
+      value: backlog,
+      threshold: config.alertBacklogJobs,
+    });
   }
   const latency = lastHour.averageMs === null ? null : lastHour.averageMs / 1000;
   if (latency !== null && latency > config.alertLatencySeconds) {
-    issues.push({ code: 'LATENCY_HIGH', message: `Conversions took ${latency.toFixed(1)} s on average in the last hour (threshold ${config.alertLatencySeconds} s).`, value: latency, threshold: config.alertLatencySeconds });
+    issues.push({
+      code: 'LATENCY_HIGH',
+      message: `Conversions took ${latency.toFixed(1)} s on average in the last hour (threshold ${config.alertLatencySeconds} s).`,
+      value: latency,
+      threshold: config.alertLatencySeconds,
+    });
   }
   const verdict: HealthVerdict = stats.verdict === 'DOWN' ? 'DOWN' : issues.length > 0 ? 'DEGRADED' : stats.verdict;
   return { verdict, issues, errorRateLastHour: errorRate, averageLatencySecondsLastHour: latency, backlog };
@@ -112,9 +142,7 @@ export function dailyStart(now: Date, days = DAILY_DAYS): Date {
 export class AnalyticsService {
   private readonly repository: AnalyticsRepository;
 
-  constructor(
-    private readonly deps: StatsDeps & { em: EntityManager; config: AnalyticsConfig },
-  ) {
+  constructor(private readonly deps: StatsDeps & { em: EntityManager; config: AnalyticsConfig }) {
     this.repository = new AnalyticsRepository(deps.em);
   }
 
@@ -122,7 +150,9 @@ export class AnalyticsService {
   async health(now = new Date()): Promise<{ stats: StatsView; health: HealthReport }> {
     const [stats, lastHour] = await Promise.all([
       new StatsService({ ...this.deps, redisPrefix: this.deps.config.redisPrefix }).view(),
-      this.repository.healthFigures(new Date(now.getTime() - WINDOW_MS.LAST_HOUR), now).catch(() => ({ completed: 0, failed: 0, averageMs: null })),
+      this.repository
+        .healthFigures(new Date(now.getTime() - WINDOW_MS.LAST_HOUR), now)
+        .catch(() => ({ completed: 0, failed: 0, averageMs: null })),
     ]);
     return { stats, health: assessHealth(stats, lastHour, this.deps.config) };
   }

@@ -13,7 +13,8 @@ export enum AnalyticsWindow {
 
 registerEnumType(AnalyticsWindow, {
   name: 'AnalyticsWindow',
-  description: 'A window ending now (exclusive) and starting 1 hour, 24 hours, 7 days or 30 days before (inclusive); conversions belong to it by their creation time.',
+  description:
+    'A window ending now (exclusive) and starting 1 hour, 24 hours, 7 days or 30 days before (inclusive); conversions belong to it by their creation time.',
 });
 
 export enum HealthIssueCode {
@@ -27,7 +28,7 @@ export enum HealthIssueCode {
 registerEnumType(HealthIssueCode, {
   name: 'HealthIssueCode',
   description:
-    'ERROR_RATE_HIGH: failed / (completed + failed) of the last hour > ALERT_ERROR_RATE (0.2). BACKLOG_HIGH: waiting + delayed jobs > ALERT_BACKLOG_JOBS (50). LATENCY_HIGH: mean processing time of the last hour\'s completed conversions > ALERT_LATENCY_SECONDS (180).',
+    "ERROR_RATE_HIGH: failed / (completed + failed) of the last hour > ALERT_ERROR_RATE (0.2). BACKLOG_HIGH: waiting + delayed jobs > ALERT_BACKLOG_JOBS (50). LATENCY_HIGH: mean processing time of the last hour's completed conversions > ALERT_LATENCY_SECONDS (180).",
 });
 
 @ObjectType({ description: 'Processing time of COMPLETED conversions, ms (continuous percentiles); null when there were none.' })
@@ -47,10 +48,11 @@ export class ConversionTotals {
   @Field(() => Int) failed!: number;
   @Field(() => Int) cancelled!: number;
   @Field(() => Int, { description: 'PENDING or PROCESSING.' }) inFlight!: number;
-  @Field(() => Float, { nullable: true, description: 'completed / (completed + failed), 0–1; null when none finished.' }) successRate!: number | null;
+  @Field(() => Float, { nullable: true, description: 'completed / (completed + failed), 0–1; null when none finished.' }) successRate!:
+    number | null;
 }
 
-@ObjectType({ description: 'Conversions created in one UTC hour of day (summed over the window\'s days).' })
+@ObjectType({ description: "Conversions created in one UTC hour of day (summed over the window's days)." })
 export class HourCount {
   @Field(() => Int, { description: '0–23, UTC.' }) hour!: number;
   @Field(() => Int) count!: number;
@@ -73,11 +75,13 @@ export class RatingStats {
 export class QuotaUtilisation {
   @Field(() => Int, { description: 'Users who used at least one unit today.' }) usersToday!: number;
   @Field(() => Int) unitsToday!: number;
-  @Field(() => Float, { nullable: true, description: 'Mean of used / limit (0–1) over usersToday.' }) averageDailyUtilisation!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Mean of used / limit (0–1) over usersToday.' }) averageDailyUtilisation!:
+    number | null;
   @Field(() => Int) usersAtDailyLimit!: number;
   @Field(() => Int) usersThisMonth!: number;
   @Field(() => Int) unitsThisMonth!: number;
-  @Field(() => Float, { nullable: true, description: 'Mean of used / limit (0–1) over usersThisMonth.' }) averageMonthlyUtilisation!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Mean of used / limit (0–1) over usersThisMonth.' }) averageMonthlyUtilisation!:
+    number | null;
   @Field(() => Int) usersAtMonthlyLimit!: number;
 }
 
@@ -124,17 +128,19 @@ export class Analytics {
   @Field(() => QueueCounts, { nullable: true }) queue!: QueueCounts | null;
   @Field(() => Stats, { description: 'Dependency probes as in `stats`.' }) stats!: Stats;
   @Field(() => ServiceHealth) health!: ServiceHealth;
-  @Field(() => [CircuitBreaker], { description: 'Circuit breakers of every live process, as in `stats`.' }) circuitBreakers!: CircuitBreaker[];
+  @Field(() => [CircuitBreaker], { description: 'Circuit breakers of every live process, as in `stats`.' })
+  circuitBreakers!: CircuitBreaker[];
 }
 
-@ObjectType({ description: 'One user\'s figures over their conversions (all time, or the window).' })
+@ObjectType({ description: "One user's figures over their conversions (all time, or the window)." })
 export class UserStats {
   @Field(() => ID) userId!: string;
   @Field(() => Int) total!: number;
   @Field(() => Int) completed!: number;
   @Field(() => Int) failed!: number;
   @Field(() => Float, { nullable: true }) successRate!: number | null;
-  @Field(() => String, { nullable: true, description: 'Most requested; ties go to the alphabetically first.' }) favouriteGenre!: string | null;
+  @Field(() => String, { nullable: true, description: 'Most requested; ties go to the alphabetically first.' }) favouriteGenre!:
+    string | null;
   @Field(() => String, { nullable: true }) favouriteMood!: string | null;
   @Field(() => Float, { nullable: true }) averageRating!: number | null;
   @Field(() => Int) ratings!: number;
@@ -142,9 +148,11 @@ export class UserStats {
 
 @ObjectType({ description: 'Queue and health figures pushed to dashboards, computed once per interval per API process.' })
 export class ServiceStatsUpdate {
-  @Field(() => Int, { description: 'Tick number since this process\'s ticker started; every subscriber of a tick sees the same number.' }) tick!: number;
+  @Field(() => Int, { description: "Tick number since this process's ticker started; every subscriber of a tick sees the same number." })
+  tick!: number;
   @Field(() => Date) computedAt!: Date;
   @Field(() => QueueCounts, { nullable: true }) queue!: QueueCounts | null;
   @Field(() => ServiceHealth) health!: ServiceHealth;
-  @Field(() => [CircuitBreaker], { description: 'Circuit breakers of every live process, as in `stats`.' }) circuitBreakers!: CircuitBreaker[];
+  @Field(() => [CircuitBreaker], { description: 'Circuit breakers of every live process, as in `stats`.' })
+  circuitBreakers!: CircuitBreaker[];
 }

@@ -28,7 +28,13 @@ function parseEntry(value: string): CircuitBreakerView | null {
   try {
     const entry = JSON.parse(value) as Partial<PublishedBreaker>;
     const updatedAt = new Date(entry.updatedAt ?? '');
-    if (typeof entry.name !== 'string' || typeof entry.process !== 'string' || !STATES.has(entry.state ?? '') || Number.isNaN(updatedAt.getTime())) return null;
+    if (
+      typeof entry.name !== 'string' ||
+      typeof entry.process !== 'string' ||
+      !STATES.has(entry.state ?? '') ||
+      Number.isNaN(updatedAt.getTime())
+    )
+      return null;
     const changedAt = entry.changedAt ? new Date(entry.changedAt) : null;
     return {
       name: entry.name,

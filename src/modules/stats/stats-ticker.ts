@@ -137,7 +137,12 @@ export function statsTickerFor(services: Services): StatsTicker {
   if (!ticker) {
     ticker = new StatsTicker(
       async () => {
-        const service = new AnalyticsService({ em: services.orm.em.fork() as EntityManager, redis: services.redis, queue: services.queue, config: services.config });
+        const service = new AnalyticsService({
+          em: services.orm.em.fork() as EntityManager,
+          redis: services.redis,
+          queue: services.queue,
+          config: services.config,
+        });
         const { stats, health } = await service.health();
         return { computedAt: new Date(), queue: stats.queue, health, circuitBreakers: stats.circuitBreakers };
       },

@@ -86,7 +86,9 @@ export class StatsService {
       probe(() => this.deps.em.execute('select 1'), this.timeoutMs),
       probe(() => this.deps.redis.ping(), this.timeoutMs),
       withDeadline(this.deps.queue.checkHealth(), this.timeoutMs).catch(() => null),
-      redisPrefix === undefined ? [] : withDeadline(new CircuitBreakerRepository(this.deps.redis, redisPrefix).list(), this.timeoutMs).catch(() => []),
+      redisPrefix === undefined
+        ? []
+        : withDeadline(new CircuitBreakerRepository(this.deps.redis, redisPrefix).list(), this.timeoutMs).catch(() => []),
     ]);
     const queue: QueueCounts | null = counts
       ? { waiting: counts.waiting, active: counts.active, completed: counts.succeeded, failed: counts.failed, delayed: counts.delayed }

@@ -10,7 +10,8 @@ export enum HealthVerdictEnum {
 
 registerEnumType(HealthVerdictEnum, {
   name: 'HealthVerdict',
-  description: 'OK: database and Redis answer. DEGRADED: Redis is away (reads work; no new jobs or live progress). DOWN: the database is away.',
+  description:
+    'OK: database and Redis answer. DEGRADED: Redis is away (reads work; no new jobs or live progress). DOWN: the database is away.',
 });
 
 export enum CircuitBreakerStateEnum {
@@ -21,7 +22,8 @@ export enum CircuitBreakerStateEnum {
 
 registerEnumType(CircuitBreakerStateEnum, {
   name: 'CircuitBreakerState',
-  description: 'CLOSED: calls go through. OPEN: calls fail fast without contacting the provider (BREAKER_FAILURE_THRESHOLD consecutive failures). HALF_OPEN: after BREAKER_HALF_OPEN_AFTER_MS, one trial call decides.',
+  description:
+    'CLOSED: calls go through. OPEN: calls fail fast without contacting the provider (BREAKER_FAILURE_THRESHOLD consecutive failures). HALF_OPEN: after BREAKER_HALF_OPEN_AFTER_MS, one trial call decides.',
 });
 
 @ObjectType({ description: 'A circuit breaker around a remote provider, in one worker process (each process has its own).' })
@@ -31,7 +33,8 @@ export class CircuitBreaker {
   @Field({ description: '`<hostname>:<pid>` of the process that owns it.' }) process!: string;
   @Field(() => Int, { description: 'Consecutive failed attempts counted now.' }) consecutiveFailures!: number;
   @Field(() => Date, { nullable: true, description: 'Last state change; null if none since the process started.' }) changedAt!: Date | null;
-  @Field(() => Date, { description: 'When the process last reported it (every 10 s; entries older than 60 s are dropped).' }) updatedAt!: Date;
+  @Field(() => Date, { description: 'When the process last reported it (every 10 s; entries older than 60 s are dropped).' })
+  updatedAt!: Date;
 }
 
 /** The GraphQL objects for breaker views. */
@@ -72,6 +75,9 @@ export class Stats {
   @Field(() => Date)
   checkedAt!: Date;
 
-  @Field(() => [CircuitBreaker], { description: 'Circuit breakers around remote providers, one entry per breaker and worker process (published to Redis); empty when no provider is configured or Redis did not answer.' })
+  @Field(() => [CircuitBreaker], {
+    description:
+      'Circuit breakers around remote providers, one entry per breaker and worker process (published to Redis); empty when no provider is configured or Redis did not answer.',
+  })
   circuitBreakers!: CircuitBreaker[];
 }

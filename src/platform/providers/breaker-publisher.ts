@@ -52,7 +52,12 @@ export interface BreakerPublisher {
  * Starts publishing `host`'s breakers to `redis` under `prefix` (writes once at once). The worker
  * calls it after creating its provider host and awaits `stop()` on shutdown, before closing Redis.
  */
-export function publishBreakerStates(host: Pick<ProviderHost, 'breakers' | 'onBreakerChange'>, redis: Pick<Redis, 'hset' | 'hdel'>, prefix: string, options: BreakerPublisherOptions = {}): BreakerPublisher {
+export function publishBreakerStates(
+  host: Pick<ProviderHost, 'breakers' | 'onBreakerChange'>,
+  redis: Pick<Redis, 'hset' | 'hdel'>,
+  prefix: string,
+  options: BreakerPublisherOptions = {},
+): BreakerPublisher {
   const processId = options.processId ?? `${hostname()}:${process.pid}`;
   const now = options.now ?? Date.now;
   const key = breakersKey(prefix);
@@ -66,7 +71,8 @@ export function publishBreakerStates(host: Pick<ProviderHost, 'breakers' | 'onBr
     if (stopped || statuses.length === 0) return;
     const updatedAt = new Date(now()).toISOString();
     const fields: Record<string, string> = {};
-    for (const status of statuses) fields[fieldOf(status.name)] = JSON.stringify({ ...status, process: processId, updatedAt } satisfies PublishedBreaker);
+    for (const status of statuses)
+      fields[fieldOf(status.name)] = JSON.stringify({ ...status, process: processId, updatedAt } satisfies PublishedBreaker);
     try {
       await redis.hset(key, fields);
     } catch (error) {

@@ -100,7 +100,10 @@ export function createProviderHost(config: ProviderHostConfig, deps: ProviderHos
 
   // close() aborts the calls in flight: every call also listens to this signal.
   const closing = new AbortController();
-  const withClosing = async <T>(options: ProviderCallOptions | undefined, call: (options: ProviderCallOptions) => Promise<T>): Promise<T> => {
+  const withClosing = async <T>(
+    options: ProviderCallOptions | undefined,
+    call: (options: ProviderCallOptions) => Promise<T>,
+  ): Promise<T> => {
     const linked = linkSignals(closing.signal, options?.signal);
     try {
       return await call({ ...options, signal: linked.signal });
@@ -110,7 +113,12 @@ export function createProviderHost(config: ProviderHostConfig, deps: ProviderHos
   };
 
   const lyricsClient = config.llmApiUrl
-    ? createLlmLyricsProvider({ url: config.llmApiUrl, model: config.llmModel, apiKey: config.llmApiKey, caller: callerFor(LYRICS_BREAKER) })
+    ? createLlmLyricsProvider({
+        url: config.llmApiUrl,
+        model: config.llmModel,
+        apiKey: config.llmApiKey,
+        caller: callerFor(LYRICS_BREAKER),
+      })
     : null;
   const vocalsClient = config.expertMusicAiUrl
     ? createRemoteVocalEngine({
@@ -123,8 +131,14 @@ export function createProviderHost(config: ProviderHostConfig, deps: ProviderHos
       })
     : null;
 
-  const lyrics: LyricsProvider | null = lyricsClient && { name: lyricsClient.name, writeLyrics: (request, options) => withClosing(options, (o) => lyricsClient.writeLyrics(request, o)) };
-  const vocals: VocalEngine | null = vocalsClient && { name: vocalsClient.name, sing: (request, options) => withClosing(options, (o) => vocalsClient.sing(request, o)) };
+  const lyrics: LyricsProvider | null = lyricsClient && {
+    name: lyricsClient.name,
+    writeLyrics: (request, options) => withClosing(options, (o) => lyricsClient.writeLyrics(request, o)),
+  };
+  const vocals: VocalEngine | null = vocalsClient && {
+    name: vocalsClient.name,
+    sing: (request, options) => withClosing(options, (o) => vocalsClient.sing(request, o)),
+  };
 
   return {
     lyrics,

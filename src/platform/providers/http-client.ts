@@ -32,7 +32,9 @@ async function readBody(response: Response, maxBytes: number): Promise<Uint8Arra
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
-    throw new AttemptFault('BAD_RESPONSE', `The answer is ${declared} bytes, more than the ${maxBytes} accepted.`, { status: response.status });
+    throw new AttemptFault('BAD_RESPONSE', `The answer is ${declared} bytes, more than the ${maxBytes} accepted.`, {
+      status: response.status,
+    });
   }
   if (!response.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -65,19 +67,27 @@ export async function httpRequest(request: HttpRequest, signal: AbortSignal): Pr
   let response: Response;
   let body: Uint8Array;
   try {
-    response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: 'error' });
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal,
+      redirect: 'error',
+    });
     body = await readBody(response, request.maxBytes);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (error instanceof AttemptFault) throw error;
     const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+    const detail =
+      typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
     throw new AttemptFault('NETWORK', `${request.method} ${new URL(request.url).pathname} failed: ${detail}`, { cause: error });
   }
   const { status } = response;
   if (status >= 200 && status < 300) return { status, headers: response.headers, body };
   const message = describeAnswer(status, body);
-  if (status === 429 || status >= 500) throw new AttemptFault('STATUS', message, { status, retryAfter: response.headers.get('retry-after') });
+  if (status === 429 || status >= 500)
+    throw new AttemptFault('STATUS', message, { status, retryAfter: response.headers.get('retry-after') });
   if (status >= 400) throw new AttemptFault('REJECTED', message, { status });
   throw new AttemptFault('BAD_RESPONSE', `Unexpected ${message}`, { status });
 }

@@ -108,42 +108,77 @@ export function createRemoteVocalEngine(options: RemoteVocalEngineOptions): Voca
       const idempotencyKey = randomUUID();
       const document = JSON.stringify(vocalRequestDocument(request));
       try {
-        const started = await caller.run(async (attemptSignal) => {
-          // A fresh form per attempt: a body is consumed by the request that sends it.
-          const form = new FormData();
-          form.append('melody', new Blob([request.melody], { type: 'application/octet-stream' }), request.fileName ?? 'melody');
-          form.append('request', new Blob([document], { type: 'application/json' }), 'request.json');
-          const answer = await httpRequest({ method: 'POST', url: `${baseUrl}/v1/vocals`, headers: { ...auth, 'idempotency-key': idempotencyKey }, body: form, maxBytes: MAX_AUDIO_BYTES }, attemptSignal);
-          if (answer.status === 200) return { kind: 'sung' as const, wav: wavOrFault(answer.body) };
-          if (answer.status !== 202) throw new AttemptFault('BAD_RESPONSE', `Unexpected HTTP ${answer.status} to the upload.`, { status: answer.status });
-          const doc = parseJson(answer.body) as { id?: unknown };
-          if (typeof doc?.id !== 'string' || !JOB_ID.test(doc.id)) throw new AttemptFault('BAD_RESPONSE', 'The 202 answer has no usable job id.');
-          return { kind: 'queued' as const, id: doc.id, status: parseJobStatus(doc) };
-        }, { signal });
+        const started = await caller.run(
+          async (attemptSignal) => {
+            // A fresh form per attempt: a body is consumed by the request that sends it.
+            const form = new FormData();
+            form.append('melody', new Blob([request.melody], { type: 'application/octet-stream' }), request.fileName ?? 'melody');
+            form.append('request', new Blob([document], { type: 'application/json' }), 'request.json');
+            const answer = await httpRequest(
+              {
+                method: 'POST',
+                url: `${baseUrl}/v1/vocals`,
+                headers: { ...auth, 'idempotency-key': idempotencyKey },
+                body: form,
+                maxBytes: MAX_AUDIO_BYTES,
+              },
+              attemptSignal,
+            );
+            if (answer.status === 200) return { kind: 'sung' as const, wav: wavOrFault(answer.body) };
+            if (answer.status !== 202)
+              throw new AttemptFault('BAD_RESPONSE', `Unexpected HTTP ${answer.status} to the upload.`, { status: answer.status });
+            const doc = parseJson(answer.body) as { id?: unknown };
+            if (typeof doc?.id !== 'string' || !JOB_ID.test(doc.id))
+              throw new AttemptFault('BAD_RESPONSE', 'The 202 answer has no usable job id.');
+            return { kind: 'queued' as const, id: doc.id, status: parseJobStatus(doc) };
+          },
+          { signal },
+        );
         if (started.kind === 'sung') return { wav: started.wav, source: name };
 
         const jobUrl = `${baseUrl}/v1/vocals/${encodeURIComponent(started.id)}`;
         let status = started.status;
         while (status.status === 'queued' || status.status === 'running') {
           await wait(pollMs, signal);
-          status = await caller.run(async (attemptSignal) => {
-            const answer = await httpRequest({ method: 'GET', url: jobUrl, headers: { ...auth, accept: 'application/json' }, maxBytes: MAX_JSON_BYTES }, attemptSignal);
-            return parseJobStatus(parseJson(answer.body));
-          }, { signal });
+          status = await caller.run(
+            async (attemptSignal) => {
+              const answer = await httpRequest(
+                { method: 'GET', url: jobUrl, headers: { ...auth, accept: 'application/json' }, maxBytes: MAX_JSON_BYTES },
+                attemptSignal,
+              );
+              return parseJobStatus(parseJson(answer.body));
+            },
+            { signal },
+          );
         }
         if (status.status === 'failed') {
           const error = status.error ?? { code: 'UNKNOWN', message: 'no reason given', retryable: false };
-          throw new ProviderError(caller.name, 'REMOTE_JOB_FAILED', `The remote vocal job ${started.id} failed: ${error.code}: ${error.message}`, { retryable: error.retryable, attempts: 1 });
+          throw new ProviderError(
+            caller.name,
+            'REMOTE_JOB_FAILED',
+            `The remote vocal job ${started.id} failed: ${error.code}: ${error.message}`,
+            { retryable: error.retryable, attempts: 1 },
+          );
         }
-        const wav = await caller.run(async (attemptSignal) => {
-          const answer = await httpRequest({ method: 'GET', url: `${jobUrl}/audio`, headers: { ...auth, accept: 'audio/wav' }, maxBytes: MAX_AUDIO_BYTES }, attemptSignal);
-          return wavOrFault(answer.body);
-        }, { signal });
+        const wav = await caller.run(
+          async (attemptSignal) => {
+            const answer = await httpRequest(
+              { method: 'GET', url: `${jobUrl}/audio`, headers: { ...auth, accept: 'audio/wav' }, maxBytes: MAX_AUDIO_BYTES },
+              attemptSignal,
+            );
+            return wavOrFault(answer.body);
+          },
+          { signal },
+        );
         return { wav, source: name };
       } catch (error) {
         // The job's own deadline, not the caller, stopped it: a timeout.
         if (deadline.signal.aborted && !callOptions.signal?.aborted && error instanceof AbortedError) {
-          throw new ProviderError(caller.name, 'PROVIDER_TIMEOUT', `The remote vocal job did not finish within ${timeoutMs} ms.`, { retryable: true, attempts: 1, cause: error });
+          throw new ProviderError(caller.name, 'PROVIDER_TIMEOUT', `The remote vocal job did not finish within ${timeoutMs} ms.`, {
+            retryable: true,
+            attempts: 1,
+            cause: error,
+          });
         }
         throw error;
       } finally {

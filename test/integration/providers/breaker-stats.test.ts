@@ -33,7 +33,15 @@ afterAll(async () => {
   await cleanup.run();
 });
 
-const LYRICS: LyricsRequest = { prompt: 'a song about the sea', genre: 'pop', mood: 'happy', seed: 1, phrases: [{ syllables: 3, stresses: 'SwS', seconds: 1 }], key: null, tempo: null };
+const LYRICS: LyricsRequest = {
+  prompt: 'a song about the sea',
+  genre: 'pop',
+  mood: 'happy',
+  seed: 1,
+  phrases: [{ syllables: 3, stresses: 'SwS', seconds: 1 }],
+  key: null,
+  tempo: null,
+};
 const logger = { info: () => undefined, warn: () => undefined } as never;
 
 interface BreakerRow {
@@ -57,7 +65,12 @@ const STATS = `{ stats { verdict circuitBreakers { name state process consecutiv
 
 test('stats lists the breakers every process published: an OPEN one opened by a failing provider, stale ones dropped, stopped ones gone', async () => {
   const server = await startScriptedServer(cleanup, sequence(json(503, { error: 'down' })));
-  const config = loadConfig({ LLM_API_URL: server.url, MELODY_VOCALS_RETRIES: '0', BREAKER_FAILURE_THRESHOLD: '2', BREAKER_HALF_OPEN_AFTER_MS: '600000' });
+  const config = loadConfig({
+    LLM_API_URL: server.url,
+    MELODY_VOCALS_RETRIES: '0',
+    BREAKER_FAILURE_THRESHOLD: '2',
+    BREAKER_HALF_OPEN_AFTER_MS: '600000',
+  });
   const redis = env.services.redis;
   const key = breakersKey(env.prefix);
 
@@ -74,14 +87,24 @@ test('stats lists the breakers every process published: an OPEN one opened by a 
 
   for (let i = 0; i < 2; i += 1) await expect(hostA.lyrics!.writeLyrics(LYRICS)).rejects.toMatchObject({ code: 'AI_SERVICE_ERROR' });
   expect(hostA.breakers()[0].state).toBe('OPEN');
-  await eventually('worker-a published its OPEN breaker', async () => (await redis.hget(key, 'lyrics:llm@worker-a:101'))?.includes('"OPEN"') ?? false, { timeoutMs: 10_000, intervalMs: 25 });
+  await eventually(
+    'worker-a published its OPEN breaker',
+    async () => (await redis.hget(key, 'lyrics:llm@worker-a:101'))?.includes('"OPEN"') ?? false,
+    { timeoutMs: 10_000, intervalMs: 25 },
+  );
 
   // A dead process's entry, last refreshed 2 minutes ago.
   const old = new Date(Date.now() - 120_000).toISOString();
-  await redis.hset(key, 'lyrics:llm@dead-host:9', JSON.stringify({ name: 'lyrics:llm', state: 'OPEN', consecutiveFailures: 7, changedAt: old, process: 'dead-host:9', updatedAt: old }));
+  await redis.hset(
+    key,
+    'lyrics:llm@dead-host:9',
+    JSON.stringify({ name: 'lyrics:llm', state: 'OPEN', consecutiveFailures: 7, changedAt: old, process: 'dead-host:9', updatedAt: old }),
+  );
 
   const { stats } = await asAdmin<{ stats: { verdict: string; circuitBreakers: BreakerRow[] } }>(STATS);
-  expect(stats.circuitBreakers.map(({ name, state, process, consecutiveFailures }) => ({ name, state, process, consecutiveFailures }))).toEqual([
+  expect(
+    stats.circuitBreakers.map(({ name, state, process, consecutiveFailures }) => ({ name, state, process, consecutiveFailures })),
+  ).toEqual([
     { name: 'lyrics:llm', state: 'OPEN', process: 'worker-a:101', consecutiveFailures: 2 },
     { name: 'lyrics:llm', state: 'CLOSED', process: 'worker-b:202', consecutiveFailures: 0 },
   ]);
@@ -94,13 +117,19 @@ test('stats lists the breakers every process published: an OPEN one opened by a 
 
   // The heartbeat refreshes updatedAt without a state change.
   const firstUpdate = new Date(open.updatedAt).getTime();
-  await eventually('the heartbeat refreshed updatedAt', async () => {
-    const entry = JSON.parse((await redis.hget(key, 'lyrics:llm@worker-a:101')) ?? '{}') as { updatedAt?: string };
-    return entry.updatedAt !== undefined && Date.parse(entry.updatedAt) > firstUpdate;
-  }, { timeoutMs: 10_000, intervalMs: 25 });
+  await eventually(
+    'the heartbeat refreshed updatedAt',
+    async () => {
+      const entry = JSON.parse((await redis.hget(key, 'lyrics:llm@worker-a:101')) ?? '{}') as { updatedAt?: string };
+      return entry.updatedAt !== undefined && Date.parse(entry.updatedAt) > firstUpdate;
+    },
+    { timeoutMs: 10_000, intervalMs: 25 },
+  );
 
   // analytics shows the same list.
-  const { analytics } = await asAdmin<{ analytics: { circuitBreakers: { process: string; state: string }[] } }>(`{ analytics(window: LAST_HOUR) { circuitBreakers { process state } } }`);
+  const { analytics } = await asAdmin<{ analytics: { circuitBreakers: { process: string; state: string }[] } }>(
+    `{ analytics(window: LAST_HOUR) { circuitBreakers { process state } } }`,
+  );
   expect(analytics.circuitBreakers).toEqual([
     { process: 'worker-a:101', state: 'OPEN' },
     { process: 'worker-b:202', state: 'CLOSED' },

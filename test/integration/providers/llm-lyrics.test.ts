@@ -31,7 +31,11 @@ const REQUEST: LyricsRequest = {
 };
 
 function chat(content: unknown): Behaviour {
-  return json(200, { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+  return json(200, {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+  });
 }
 
 async function provider(handler: Handler, retries = 1) {
@@ -53,7 +57,13 @@ test('sends an OpenAI-style chat-completions request built from the phrases, wit
   expect(req.url).toBe('/v1/chat/completions');
   expect(req.headers.authorization).toBe('Bearer sk-test-123');
   expect(req.headers['content-type']).toBe('application/json');
-  const body = JSON.parse(req.body.toString('utf8')) as { model: string; temperature: number; seed: number; response_format: unknown; messages: { role: string; content: string }[] };
+  const body = JSON.parse(req.body.toString('utf8')) as {
+    model: string;
+    temperature: number;
+    seed: number;
+    response_format: unknown;
+    messages: { role: string; content: string }[];
+  };
   expect(body).toMatchObject({ model: 'test-model', seed: 42, response_format: { type: 'json_object' } });
   expect(typeof body.temperature).toBe('number');
   expect(body.messages.map((m) => m.role)).toEqual(['system', 'user']);

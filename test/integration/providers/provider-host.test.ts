@@ -19,14 +19,24 @@ afterEach(async () => {
   await cleanup.run();
 });
 
-const LYRICS: LyricsRequest = { prompt: 'a song about the sea', genre: 'pop', mood: 'happy', seed: 1, phrases: [{ syllables: 3, stresses: 'SwS', seconds: 1 }], key: null, tempo: null };
+const LYRICS: LyricsRequest = {
+  prompt: 'a song about the sea',
+  genre: 'pop',
+  mood: 'happy',
+  seed: 1,
+  phrases: [{ syllables: 3, stresses: 'SwS', seconds: 1 }],
+  key: null,
+  tempo: null,
+};
 
 /** A logger that keeps what it is told (the host's only output besides the gauge). */
 function recordingLogger() {
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) => {
-    lines.push({ level, message, fields });
-  };
+  const log =
+    (level: string) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      lines.push({ level, message, fields });
+    };
   return { lines, logger: { info: log('info'), warn: log('warn') } as never };
 }
 
@@ -74,7 +84,11 @@ test('configured breakers are exported as 0 (closed) at once, then 2 (open), 1 (
   for (let i = 0; i < 2; i += 1) await expect(host.lyrics!.writeLyrics(LYRICS)).rejects.toMatchObject({ code: 'AI_SERVICE_ERROR' });
   expect(await gauge(metrics, LYRICS_BREAKER)).toBe(2);
   expect(await gauge(metrics, VOCALS_BREAKER)).toBe(0);
-  expect(lines).toContainEqual({ level: 'warn', message: 'Circuit breaker opened', fields: { breaker: LYRICS_BREAKER, state: 'OPEN', consecutiveFailures: 2 } });
+  expect(lines).toContainEqual({
+    level: 'warn',
+    message: 'Circuit breaker opened',
+    fields: { breaker: LYRICS_BREAKER, state: 'OPEN', consecutiveFailures: 2 },
+  });
 
   await server.waitFor(() => host.breakers()[0].state === 'HALF_OPEN');
   expect(await gauge(metrics, LYRICS_BREAKER)).toBe(1);
@@ -84,7 +98,11 @@ test('configured breakers are exported as 0 (closed) at once, then 2 (open), 1 (
   await expect(host.lyrics!.writeLyrics(LYRICS)).resolves.toMatchObject({ lines: ['la la la'] });
   expect(await gauge(metrics, LYRICS_BREAKER)).toBe(0);
   expect(lines.some((l) => l.level === 'info' && l.message === 'Circuit breaker closed')).toBe(true);
-  expect(changes.map((c) => `${c.name}:${c.state}`)).toEqual([`${LYRICS_BREAKER}:OPEN`, `${LYRICS_BREAKER}:HALF_OPEN`, `${LYRICS_BREAKER}:CLOSED`]);
+  expect(changes.map((c) => `${c.name}:${c.state}`)).toEqual([
+    `${LYRICS_BREAKER}:OPEN`,
+    `${LYRICS_BREAKER}:HALF_OPEN`,
+    `${LYRICS_BREAKER}:CLOSED`,
+  ]);
   expect(server.requests.every((r) => r.url === '/v1/chat/completions')).toBe(true);
 });
 

@@ -42,9 +42,19 @@ const REQUEST: VocalRequest = {
 
 async function engine(handler: Handler, options: { retries?: number; timeoutMs?: number; pollMs?: number } = {}) {
   const server = await startScriptedServer(cleanup, handler);
-  const caller = createResilientCaller('vocals:expert-music-ai', { retries: options.retries ?? 2, timeoutMs: options.timeoutMs ?? 10_000, sleep: async () => undefined });
+  const caller = createResilientCaller('vocals:expert-music-ai', {
+    retries: options.retries ?? 2,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    sleep: async () => undefined,
+  });
   cleanup.add(() => caller.close());
-  const vocals = createRemoteVocalEngine({ baseUrl: server.url, apiKey: 'emai-key', pollMs: options.pollMs ?? 20, timeoutMs: options.timeoutMs ?? 10_000, caller });
+  const vocals = createRemoteVocalEngine({
+    baseUrl: server.url,
+    apiKey: 'emai-key',
+    pollMs: options.pollMs ?? 20,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    caller,
+  });
   return { server, vocals };
 }
 
@@ -89,7 +99,11 @@ test('asynchronous: 202 {id, status}, polled until succeeded, then the audio is 
   const { server, vocals } = await engine(
     engineRoutes({
       upload: () => json(202, { id: 'job-1', status: 'queued' }),
-      status: (poll) => json(200, poll === 1 ? { status: 'queued' } : poll === 2 ? { status: 'running', progress: 0.5 } : { status: 'succeeded', progress: 1 }),
+      status: (poll) =>
+        json(
+          200,
+          poll === 1 ? { status: 'queued' } : poll === 2 ? { status: 'running', progress: 0.5 } : { status: 'succeeded', progress: 1 },
+        ),
       audio: () => WAV(),
     }),
   );
@@ -105,7 +119,7 @@ test('asynchronous: 202 {id, status}, polled until succeeded, then the audio is 
   expect(server.requests.every((r) => r.headers.authorization === 'Bearer emai-key')).toBe(true);
 });
 
-test('a failed remote job ends AI_SERVICE_ERROR/REMOTE_JOB_FAILED with the engine\'s retryable flag and reason', async () => {
+test("a failed remote job ends AI_SERVICE_ERROR/REMOTE_JOB_FAILED with the engine's retryable flag and reason", async () => {
   const { vocals } = await engine(
     engineRoutes({
       upload: () => json(202, { id: 'job-1', status: 'queued' }),
@@ -119,7 +133,10 @@ test('a failed remote job ends AI_SERVICE_ERROR/REMOTE_JOB_FAILED with the engin
 });
 
 test('a 200 that is not a WAV file is a BAD_RESPONSE (retried, then final)', async () => {
-  const { server, vocals } = await engine(engineRoutes({ upload: () => ({ status: 200, headers: { 'content-type': 'audio/wav' }, body: 'this is not audio' }) }), { retries: 1 });
+  const { server, vocals } = await engine(
+    engineRoutes({ upload: () => ({ status: 200, headers: { 'content-type': 'audio/wav' }, body: 'this is not audio' }) }),
+    { retries: 1 },
+  );
   await expect(vocals.sing(REQUEST)).rejects.toMatchObject({ code: 'AI_SERVICE_ERROR', reason: 'BAD_RESPONSE', retryable: true });
   expect(server.requests).toHaveLength(2);
 });
@@ -139,7 +156,10 @@ test('a succeeded job whose audio is not a WAV file is a BAD_RESPONSE', async ()
 test('an unknown status or a 202 without an id is a BAD_RESPONSE', async () => {
   const first = await engine(engineRoutes({ upload: () => json(202, { status: 'queued' }) }), { retries: 0 });
   await expect(first.vocals.sing(REQUEST)).rejects.toMatchObject({ reason: 'BAD_RESPONSE' });
-  const second = await engine(engineRoutes({ upload: () => json(202, { id: 'job-1', status: 'queued' }), status: () => json(200, { status: 'thinking' }) }), { retries: 0 });
+  const second = await engine(
+    engineRoutes({ upload: () => json(202, { id: 'job-1', status: 'queued' }), status: () => json(200, { status: 'thinking' }) }),
+    { retries: 0 },
+  );
   await expect(second.vocals.sing(REQUEST)).rejects.toMatchObject({ reason: 'BAD_RESPONSE' });
 });
 
@@ -171,7 +191,9 @@ test('a job that never finishes is cut off by the timeout: TIMEOUT_ERROR/PROVIDE
 
 test('a caller abort while polling ends with AbortedError', async () => {
   const controller = new AbortController();
-  const { server, vocals } = await engine(engineRoutes({ upload: () => json(202, { id: 'job-1', status: 'queued' }), status: () => json(200, { status: 'running' }) }));
+  const { server, vocals } = await engine(
+    engineRoutes({ upload: () => json(202, { id: 'job-1', status: 'queued' }), status: () => json(200, { status: 'running' }) }),
+  );
   const pending = vocals.sing(REQUEST, { signal: controller.signal });
   await server.waitFor(() => server.requests.length >= 3);
   controller.abort();

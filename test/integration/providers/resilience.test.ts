@@ -5,7 +5,14 @@
  * random, never timed; the breaker's half-open delay is a real (short) timer waited for by polling.
  */
 import { AbortedError } from '../../../src/audio/errors.js';
-import { AttemptFault, ProviderError, createResilientCaller, type ResilienceOptions, type RetryDecision, type ResilientCaller } from '../../../src/platform/resilience.js';
+import {
+  AttemptFault,
+  ProviderError,
+  createResilientCaller,
+  type ResilienceOptions,
+  type RetryDecision,
+  type ResilientCaller,
+} from '../../../src/platform/resilience.js';
 import { httpRequest } from '../../../src/platform/providers/http-client.js';
 import { Cleanup, freePort } from '../../support/service-harness.js';
 import { json, sequence, startScriptedServer, type Handler, type ScriptedServer } from './scripted-server.js';
@@ -46,14 +53,17 @@ async function rig(handler: Handler, options: ResilienceOptions = {}): Promise<R
   });
   cleanup.add(() => caller.close());
   const call = (signal?: AbortSignal) =>
-    caller.run(async (attemptSignal) => {
-      const answer = await httpRequest({ method: 'GET', url: `${server.url}/thing`, maxBytes: 10_000 }, attemptSignal);
-      try {
-        return JSON.parse(Buffer.from(answer.body).toString('utf8')) as unknown;
-      } catch {
-        throw new AttemptFault('BAD_RESPONSE', 'not JSON');
-      }
-    }, { signal });
+    caller.run(
+      async (attemptSignal) => {
+        const answer = await httpRequest({ method: 'GET', url: `${server.url}/thing`, maxBytes: 10_000 }, attemptSignal);
+        try {
+          return JSON.parse(Buffer.from(answer.body).toString('utf8')) as unknown;
+        } catch {
+          throw new AttemptFault('BAD_RESPONSE', 'not JSON');
+        }
+      },
+      { signal },
+    );
   return { server, caller, slept, retries, call };
 }
 
@@ -96,7 +106,14 @@ describe('retries', () => {
   test('when every attempt gets a 503 the call fails RETRIES_EXHAUSTED (retryable) after 1 + MELODY_VOCALS_RETRIES requests', async () => {
     const r = await rig(sequence(json(503, { error: 'busy' })));
     const error = await failure(r.call());
-    expect(error).toMatchObject({ code: 'AI_SERVICE_ERROR', reason: 'RETRIES_EXHAUSTED', retryable: true, status: 503, attempts: 4, provider: 'test:provider' });
+    expect(error).toMatchObject({
+      code: 'AI_SERVICE_ERROR',
+      reason: 'RETRIES_EXHAUSTED',
+      retryable: true,
+      status: 503,
+      attempts: 4,
+      provider: 'test:provider',
+    });
     expect(r.server.requests).toHaveLength(4);
     expect(r.slept).toEqual([1000, 2000, 4000]);
   });
@@ -117,7 +134,10 @@ describe('retries', () => {
 
   test('Retry-After as an HTTP date is honoured relative to the injected clock', async () => {
     const now = Date.parse('2026-12-20T10:00:00Z');
-    const r = await rig(sequence(json(503, {}, { 'retry-after': 'Sun, 20 Dec 2026 10:00:12 GMT' }), OK), { now: () => now, timeoutMs: 30_000 });
+    const r = await rig(sequence(json(503, {}, { 'retry-after': 'Sun, 20 Dec 2026 10:00:12 GMT' }), OK), {
+      now: () => now,
+      timeoutMs: 30_000,
+    });
     await r.call();
     expect(r.slept).toEqual([12_000]);
   });

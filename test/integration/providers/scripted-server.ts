@@ -71,7 +71,14 @@ export async function startScriptedServer(cleanup: Cleanup, handler: Handler): P
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    const record: RecordedRequest = { n: requests.length + 1, method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.alloc(0), closedByClient: false };
+    const record: RecordedRequest = {
+      n: requests.length + 1,
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.alloc(0),
+      closedByClient: false,
+    };
     requests.push(record);
     res.on('close', () => {
       if (!res.writableFinished) record.closedByClient = true;

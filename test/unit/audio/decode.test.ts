@@ -4,7 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adtsFrameLength, describeNonAudio, detectFormat, detectOggCodec, isStreamableMp4, mpegFrameLength } from '../../../src/audio/decode/sniff.js';
+import {
+  adtsFrameLength,
+  describeNonAudio,
+  detectFormat,
+  detectOggCodec,
+  isStreamableMp4,
+  mpegFrameLength,
+} from '../../../src/audio/decode/sniff.js';
 import { decodeWav, encodeWav, MAX_WAV_CHANNELS, type WavSampleFormat } from '../../../src/audio/decode/wav.js';
 import { decodeAudio, toMonoAudio, type CompressedDecoder, type CompressedDecodeOptions } from '../../../src/audio/decode/decode.js';
 import { readDeclaredLength } from '../../../src/audio/decode/declared-length.js';
@@ -176,8 +183,12 @@ describe('readDeclaredLength', () => {
 
   it('sees that an Ogg, M4A, MP3 or ADTS file was cut short from its structure alone', () => {
     const files = [
-      ['tone-440hz-mono-opus.ogg', 'ogg'], ['tone-440hz-stereo-faststart.m4a', 'm4a'], ['tone-440hz-stereo.m4a', 'm4a'],
-      ['tone-440hz-stereo-bare.mp3', 'mp3'], ['tone-440hz-mono.mp3', 'mp3'], ['tone-440hz-mono.aac', 'aac'],
+      ['tone-440hz-mono-opus.ogg', 'ogg'],
+      ['tone-440hz-stereo-faststart.m4a', 'm4a'],
+      ['tone-440hz-stereo.m4a', 'm4a'],
+      ['tone-440hz-stereo-bare.mp3', 'mp3'],
+      ['tone-440hz-mono.mp3', 'mp3'],
+      ['tone-440hz-mono.aac', 'aac'],
     ] as const;
     for (const [file, format] of files) {
       const whole = fixture(file);
@@ -203,7 +214,15 @@ describe('encodeWav and decodeWav', () => {
   it.each(cases)('round-trips stereo $codec within one quantisation step, keeping channel order', ({ depth, codec, bits, tolerance }) => {
     for (const extensible of [false, true]) {
       const decoded = decodeWav(encodeWav([left, right], rate, { bitDepth: depth, extensible }));
-      expect(decoded).toMatchObject({ format: 'wav', codec, sampleRate: rate, bitsPerSample: bits, bitrate: rate * 2 * bits, truncated: false, capped: false });
+      expect(decoded).toMatchObject({
+        format: 'wav',
+        codec,
+        sampleRate: rate,
+        bitsPerSample: bits,
+        bitrate: rate * 2 * bits,
+        truncated: false,
+        capped: false,
+      });
       expect(decoded.channels).toHaveLength(2);
       expect(decoded.channels[0].length).toBe(left.length);
       let worst = 0;
@@ -246,7 +265,13 @@ describe('decodeWav on unusual and damaged files', () => {
 
   it('skips unknown chunks, odd-sized chunks with and without their pad byte, and trailing metadata', () => {
     for (const pad of [true, false]) {
-      const wav = riff([{ id: 'junk', body: ascii('abc'), pad }, fmt, { id: 'bext', body: ascii('x'), pad }, { id: 'data', body: samples }, { id: 'LIST', body: ascii('INFOabcd') }]);
+      const wav = riff([
+        { id: 'junk', body: ascii('abc'), pad },
+        fmt,
+        { id: 'bext', body: ascii('x'), pad },
+        { id: 'data', body: samples },
+        { id: 'LIST', body: ascii('INFOabcd') },
+      ]);
       const decoded = decodeWav(wav);
       expect(decoded.channels[0].length).toBe(100);
       expect(decoded.channels[0][57]).toBe(value(57, 0));
@@ -264,7 +289,11 @@ describe('decodeWav on unusual and damaged files', () => {
   });
 
   it('reads to the end when a streaming writer left the data size as 0xFFFFFFFF or 0', () => {
-    for (const [riffSize, dataSize] of [[0xffffffff, 0xffffffff], [0, 0], [36, 0xffffffff]]) {
+    for (const [riffSize, dataSize] of [
+      [0xffffffff, 0xffffffff],
+      [0, 0],
+      [36, 0xffffffff],
+    ]) {
       const decoded = decodeWav(riff([fmt, { id: 'data', body: samples, size: dataSize }], riffSize));
       expect(decoded.channels[0].length).toBe(100);
       expect(decoded.truncated).toBe(false);
@@ -304,16 +333,22 @@ describe('decodeWav on unusual and damaged files', () => {
     ['zero channels', fmtBody(0, 44100, 16, 1, 2), 'CORRUPT_FILE'],
     ['a sample rate of 0 Hz', fmtBody(1, 0, 16), 'CORRUPT_FILE'],
     ['a sample rate of 4 GHz', fmtBody(1, 4_000_000_000, 16), 'CORRUPT_FILE'],
-    ['12-bit samples in a 3-byte block (trusted: 3-byte samples)', fmtBody(1, 8000, 12, 1, 3), 400 / 3 | 0],
+    ['12-bit samples in a 3-byte block (trusted: 3-byte samples)', fmtBody(1, 8000, 12, 1, 3), (400 / 3) | 0],
     ['16-bit stereo in a 5-byte block (trusted: 4-byte frames)', fmtBody(2, 8000, 16, 1, 5), 100],
     ['40-bit stereo in a 7-byte block', fmtBody(2, 8000, 40, 1, 7), 'CORRUPT_FILE'],
     ['IMA ADPCM (codec 0x11)', fmtBody(1, 8000, 4, 0x11, 256), 'UNSUPPORTED_CODEC'],
     ['20-bit float', fmtBody(1, 8000, 20, 3), 'UNSUPPORTED_CODEC'],
-  ])('answers a header claiming %s with a clear error or a sane reading, never an allocation by the claim', async (_name, body, outcome) => {
-    const wav = riff([{ id: 'fmt ', body }, { id: 'data', body: samples }]);
-    if (typeof outcome === 'number') expect(decodeWav(wav).channels[0].length).toBe(outcome);
-    else expect(await reasonOf(() => decodeWav(wav))).toBe(outcome);
-  });
+  ])(
+    'answers a header claiming %s with a clear error or a sane reading, never an allocation by the claim',
+    async (_name, body, outcome) => {
+      const wav = riff([
+        { id: 'fmt ', body },
+        { id: 'data', body: samples },
+      ]);
+      if (typeof outcome === 'number') expect(decodeWav(wav).channels[0].length).toBe(outcome);
+      else expect(await reasonOf(() => decodeWav(wav))).toBe(outcome);
+    },
+  );
 
   it.each([
     ['fewer than 12 bytes', ascii('RIFF\x10\0\0\0WA'), 'TRUNCATED_FILE'],
@@ -321,7 +356,14 @@ describe('decodeWav on unusual and damaged files', () => {
     ['no data chunk after the format chunk', riff([fmt]), 'TRUNCATED_FILE'],
     ['a data chunk header with no samples', riff([fmt, { id: 'data', body: new Uint8Array(0), size: 400 }]), 'TRUNCATED_FILE'],
     ['no format chunk at all', riff([{ id: 'data', body: samples }]), 'CORRUPT_FILE'],
-    ['a fmt chunk of 8 bytes', riff([{ id: 'fmt ', body: new Uint8Array(8) }, { id: 'data', body: samples }]), 'CORRUPT_FILE'],
+    [
+      'a fmt chunk of 8 bytes',
+      riff([
+        { id: 'fmt ', body: new Uint8Array(8) },
+        { id: 'data', body: samples },
+      ]),
+      'CORRUPT_FILE',
+    ],
   ])('rejects a WAV with %s', async (_name, wav, reason) => {
     expect(await reasonOf(() => decodeWav(wav))).toBe(reason);
   });
@@ -353,7 +395,9 @@ describe('decodeWav on unusual and damaged files', () => {
 
 describe('decodeAudio', () => {
   /** A stand-in decoder that records what it was asked and returns a fixed result. */
-  function fakeDecoder(result: (options: CompressedDecodeOptions) => DecodedAudio): CompressedDecoder & { calls: CompressedDecodeOptions[] } {
+  function fakeDecoder(
+    result: (options: CompressedDecodeOptions) => DecodedAudio,
+  ): CompressedDecoder & { calls: CompressedDecodeOptions[] } {
     const calls: CompressedDecodeOptions[] = [];
     return {
       calls,
@@ -363,7 +407,14 @@ describe('decodeAudio', () => {
       },
     };
   }
-  const oneSecond = (format: DecodedAudio['format']): DecodedAudio => ({ format, codec: 'x', sampleRate: 8000, channels: [new Float32Array(8000)], bitrate: 1, bitsPerSample: null });
+  const oneSecond = (format: DecodedAudio['format']): DecodedAudio => ({
+    format,
+    codec: 'x',
+    sampleRate: 8000,
+    channels: [new Float32Array(8000)],
+    bitrate: 1,
+    bitsPerSample: null,
+  });
 
   it('rejects zero bytes as EMPTY_FILE', async () => {
     expect(await reasonOf(() => decodeAudio(new Uint8Array(0)))).toBe('EMPTY_FILE');
@@ -390,7 +441,10 @@ describe('decodeAudio', () => {
     // The MP3 fixture is handed over as MP3 whatever name it arrived under: names never reach decodeAudio.
     await decodeAudio(fixture('tone-440hz-mono.mp3'), { decoder });
     await decodeAudio(fixture('tone-440hz-mono-opus.ogg'), { decoder, maxSeconds: 60 });
-    expect(decoder.calls.map((c) => [c.format, c.maxSeconds])).toEqual([['mp3', 300], ['ogg', 60]]);
+    expect(decoder.calls.map((c) => [c.format, c.maxSeconds])).toEqual([
+      ['mp3', 300],
+      ['ogg', 60],
+    ]);
   });
 
   it('says clearly that no decoder is configured for a compressed file', async () => {
@@ -400,7 +454,10 @@ describe('decodeAudio', () => {
   });
 
   it('passes WAV codecs it cannot read to the decoder, and reports them as UNSUPPORTED_CODEC without one', async () => {
-    const adpcm = riff([{ id: 'fmt ', body: fmtBody(1, 8000, 4, 0x11, 256) }, { id: 'data', body: new Uint8Array(512) }]);
+    const adpcm = riff([
+      { id: 'fmt ', body: fmtBody(1, 8000, 4, 0x11, 256) },
+      { id: 'data', body: new Uint8Array(512) },
+    ]);
     const decoder = fakeDecoder((o) => oneSecond(o.format));
     expect((await decodeAudio(adpcm, { decoder })).format).toBe('wav');
     expect(decoder.calls[0].format).toBe('wav');

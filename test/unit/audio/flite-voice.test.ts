@@ -18,8 +18,17 @@ const flite = loadFliteProgram();
 
 function note(start: number, end: number, midi: number, phonemes: string[], extra: Partial<SungNote> = {}): SungNote {
   return {
-    start, end, midi, confidence: 1, syllable: phonemes.join('').toLowerCase(), continuation: false,
-    syllabic: 'single', phonemes, stressed: true, phraseIndex: 0, ...extra,
+    start,
+    end,
+    midi,
+    confidence: 1,
+    syllable: phonemes.join('').toLowerCase(),
+    continuation: false,
+    syllabic: 'single',
+    phonemes,
+    stressed: true,
+    phraseIndex: 0,
+    ...extra,
   };
 }
 
@@ -89,7 +98,23 @@ describe('the in-memory WASI host', () => {
     const first = runFlite(flite, request);
     runFlite(flite, { voice: 'awb', phones: ['pau', 'w', 'er', 'l', 'd', 'pau'], f0Hz: 120 });
     const again = runFlite(flite, request);
-    const fresh = runWasiProgram(flite.module, { args: ['-voice', 'slt', '--setf', 'int_f0_target_mean=300.00', '--setf', 'int_f0_target_stddev=0', '--setf', 'duration_stretch=1.3', '-psdur', '-o', '/out/speech.wav', '-p', 'pau s iy pau'] });
+    const fresh = runWasiProgram(flite.module, {
+      args: [
+        '-voice',
+        'slt',
+        '--setf',
+        'int_f0_target_mean=300.00',
+        '--setf',
+        'int_f0_target_stddev=0',
+        '--setf',
+        'duration_stretch=1.3',
+        '-psdur',
+        '-o',
+        '/out/speech.wav',
+        '-p',
+        'pau s iy pau',
+      ],
+    });
     const freshWav = decodeWav(fresh.files.get('speech.wav') as Uint8Array).channels[0];
     expect(Buffer.from(again.samples.buffer).equals(Buffer.from(first.samples.buffer))).toBe(true);
     expect(Buffer.from(freshWav.buffer).equals(Buffer.from(first.samples.buffer))).toBe(true);
@@ -106,7 +131,7 @@ describe('the in-memory WASI host', () => {
 });
 
 describe('the flite singing engine', () => {
-  it.each(['high', 'low'])('keeps at least 95 %% of the %s voice\'s voiced frames within 50 cents of the notes', (voice) => {
+  it.each(['high', 'low'])("keeps at least 95 %% of the %s voice's voiced frames within 50 cents of the notes", (voice) => {
     const sung = sing(voice);
     expect(sung.engine).toBe('flite');
     expect(sung.voice).toBe(voice);
@@ -135,7 +160,7 @@ describe('the flite singing engine', () => {
     }
   });
 
-  it('would notice a click: a step inserted at a join stands far above the signal\'s own steps', () => {
+  it("would notice a click: a step inserted at a join stands far above the signal's own steps", () => {
     const sung = sing('high');
     const samples = sung.samples.slice();
     // In the middle of the longest held vowel, where PSOLA joins grains.

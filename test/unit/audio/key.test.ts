@@ -29,7 +29,10 @@ describe('estimateKey', () => {
 
   it('names the key of natural and harmonic minor scales with a held tonic on every tonic', () => {
     const names = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
-    for (const steps of [[0, 2, 3, 5, 7, 8, 10, 12], [0, 2, 3, 5, 7, 8, 11, 12]]) {
+    for (const steps of [
+      [0, 2, 3, 5, 7, 8, 10, 12],
+      [0, 2, 3, 5, 7, 8, 11, 12],
+    ]) {
       for (let tonic = 0; tonic < 12; tonic++) {
         const up = transpose(steps, 57 + tonic);
         const key = estimateKey(line([...up, ...up.slice(0, -1).reverse()], [...up.map(() => 1), 1, 1, 1, 1, 1, 1, 4]))!;
@@ -53,7 +56,9 @@ describe('estimateKey', () => {
   it('finds C major for the twinkle melody and D minor for a D minor arpeggio line', () => {
     const twinkle = [60, 60, 67, 67, 69, 69, 67, 65, 65, 64, 64, 62, 62, 60];
     expect(estimateKey(line(twinkle, [1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2]))!.label).toBe('C major');
-    expect(estimateKey(line([62, 65, 69, 74, 72, 70, 69, 67, 65, 64, 61, 62], [2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 1, 4]))!.label).toBe('D minor');
+    expect(estimateKey(line([62, 65, 69, 74, 72, 70, 69, 67, 65, 64, 61, 62], [2, 1, 1, 2, 1, 1, 2, 1, 1, 1, 1, 4]))!.label).toBe(
+      'D minor',
+    );
   });
 
   it('gives the same key to a melody sung 40 cents sharp (tuning offset removed)', () => {

@@ -79,7 +79,10 @@ function segments(parts: [number, number][], sampleRate: number): Float32Array {
 /** |H(e^{jω})| in dB of a biquad at `hz`. */
 function digitalGainDb(f: Biquad, hz: number, sampleRate: number): number {
   const w = (2 * Math.PI * hz) / sampleRate;
-  const re = (b0: number, b1: number, b2: number): [number, number] => [b0 + b1 * Math.cos(w) + b2 * Math.cos(2 * w), -b1 * Math.sin(w) - b2 * Math.sin(2 * w)];
+  const re = (b0: number, b1: number, b2: number): [number, number] => [
+    b0 + b1 * Math.cos(w) + b2 * Math.cos(2 * w),
+    -b1 * Math.sin(w) - b2 * Math.sin(2 * w),
+  ];
   const [nr, ni] = re(f.b0, f.b1, f.b2);
   const [dr, di] = re(1, f.a1, f.a2);
   return 10 * Math.log10((nr * nr + ni * ni) / (dr * dr + di * di));
@@ -117,13 +120,18 @@ describe('K-weighting filters', () => {
     expect(rlb.n1).toBeCloseTo(0, 10);
   });
 
-  it.each([8000, 16000, 22050, 32000, 44100, 96000])('at %d Hz follow the analog prototype to 1e-8 dB (bilinear transform with pre-warping)', (rate) => {
-    const [pre, rlb] = kWeightingFilters(rate);
-    for (const hz of [20, 100, 997, 1681.97, 3000, 0.45 * rate]) {
-      expect(Math.abs(digitalGainDb(pre, hz, rate) - prewarpedAnalogGainDb(K_WEIGHTING_PROTOTYPES.prefilter, hz, rate))).toBeLessThan(1e-8);
-      expect(Math.abs(digitalGainDb(rlb, hz, rate) - prewarpedAnalogGainDb(K_WEIGHTING_PROTOTYPES.rlb, hz, rate))).toBeLessThan(1e-8);
-    }
-  });
+  it.each([8000, 16000, 22050, 32000, 44100, 96000])(
+    'at %d Hz follow the analog prototype to 1e-8 dB (bilinear transform with pre-warping)',
+    (rate) => {
+      const [pre, rlb] = kWeightingFilters(rate);
+      for (const hz of [20, 100, 997, 1681.97, 3000, 0.45 * rate]) {
+        expect(Math.abs(digitalGainDb(pre, hz, rate) - prewarpedAnalogGainDb(K_WEIGHTING_PROTOTYPES.prefilter, hz, rate))).toBeLessThan(
+          1e-8,
+        );
+        expect(Math.abs(digitalGainDb(rlb, hz, rate) - prewarpedAnalogGainDb(K_WEIGHTING_PROTOTYPES.rlb, hz, rate))).toBeLessThan(1e-8);
+      }
+    },
+  );
 
   it('at 44.1 kHz weigh 1 kHz within 0.01 dB of the 48 kHz filters', () => {
     const gain = (rate: number): number => kWeightingFilters(rate).reduce((db, f) => db + digitalGainDb(f, 1000, rate), 0);
@@ -135,9 +143,35 @@ describe('integrated loudness: EBU Tech 3341 minimum requirements (cases 1-6), �
   const stereoCases: [string, [number, number][], number][] = [
     ['case 1: 1 kHz at -23 dBFS, 20 s', [[-23, 20]], -23],
     ['case 2: 1 kHz at -33 dBFS, 20 s', [[-33, 20]], -33],
-    ['case 3: -36/-23/-36 dBFS for 10/60/10 s', [[-36, 10], [-23, 60], [-36, 10]], -23],
-    ['case 4: -72/-36/-23/-36/-72 dBFS for 10/10/60/10/10 s', [[-72, 10], [-36, 10], [-23, 60], [-36, 10], [-72, 10]], -23],
-    ['case 5: -26/-20/-26 dBFS for 20/20.1/20 s', [[-26, 20], [-20, 20.1], [-26, 20]], -23],
+    [
+      'case 3: -36/-23/-36 dBFS for 10/60/10 s',
+      [
+        [-36, 10],
+        [-23, 60],
+        [-36, 10],
+      ],
+      -23,
+    ],
+    [
+      'case 4: -72/-36/-23/-36/-72 dBFS for 10/10/60/10/10 s',
+      [
+        [-72, 10],
+        [-36, 10],
+        [-23, 60],
+        [-36, 10],
+        [-72, 10],
+      ],
+      -23,
+    ],
+    [
+      'case 5: -26/-20/-26 dBFS for 20/20.1/20 s',
+      [
+        [-26, 20],
+        [-20, 20.1],
+        [-26, 20],
+      ],
+      -23,
+    ],
   ];
 
   for (const rate of [48000, 44100]) {
@@ -183,8 +217,22 @@ describe('integrated loudness: gating and edge cases', () => {
       const edges = [0.75, 0.5, 0.25].reduce((sum, share) => sum + share + (1 - share) * quiet, 0);
       return 10 * Math.log10((97 + 2 * edges) / 103);
     };
-    const withSilence = segments([[-200, 30], [-23, 10], [-200, 30]], rate);
-    const withQuiet = segments([[-43, 30], [-23, 10], [-43, 30]], rate);
+    const withSilence = segments(
+      [
+        [-200, 30],
+        [-23, 10],
+        [-200, 30],
+      ],
+      rate,
+    );
+    const withQuiet = segments(
+      [
+        [-43, 30],
+        [-23, 10],
+        [-43, 30],
+      ],
+      rate,
+    );
     expect(Math.abs(measureIntegratedLoudness([withSilence], rate) - (toneOnly + edgeOffset(0)))).toBeLessThan(0.005);
     expect(Math.abs(measureIntegratedLoudness([withQuiet], rate) - (toneOnly + edgeOffset(0.01)))).toBeLessThan(0.005);
   });
@@ -277,8 +325,23 @@ describe('true peak', () => {
     const edgeEnd = quietSine.slice();
     edgeEnd[edgeEnd.length - 1] = 0.9;
     edgeEnd[edgeEnd.length - 3] = -0.9;
-    const bursts = segments([[-40, 1], [-6, 0.01], [-40, 1]], rate);
-    for (const channels of [[noise], [melody], [quietSine], [edgeStart], [edgeEnd], [bursts], [melody, edgeEnd.subarray(0, melody.length)]]) {
+    const bursts = segments(
+      [
+        [-40, 1],
+        [-6, 0.01],
+        [-40, 1],
+      ],
+      rate,
+    );
+    for (const channels of [
+      [noise],
+      [melody],
+      [quietSine],
+      [edgeStart],
+      [edgeEnd],
+      [bursts],
+      [melody, edgeEnd.subarray(0, melody.length)],
+    ]) {
       expect(measureTruePeak(channels, rate)).toBe(measureTruePeak(channels, rate, { prune: false }));
     }
     for (const rate2x of [96000]) {
@@ -327,7 +390,12 @@ describe('true peak', () => {
 describe('loudness normalisation', () => {
   it('brings a voice-like melody to -14 LUFS (±0.5 LU) with the true peak at or under -1 dBTP, leaving the input untouched', () => {
     const rate = 44100;
-    const voice = renderMelody(twinkle().slice(0, 7), { sampleRate: rate, timbre: 'voice', amplitude: 0.1, vibrato: { rateHz: 5.5, depthCents: 30 } }).samples;
+    const voice = renderMelody(twinkle().slice(0, 7), {
+      sampleRate: rate,
+      timbre: 'voice',
+      amplitude: 0.1,
+      vibrato: { rateHz: 5.5, depthCents: 30 },
+    }).samples;
     const before = voice.slice();
     const result = normalizeLoudness([voice], rate);
     const measured = measureIntegratedLoudness(result.channels, rate);
@@ -475,7 +543,7 @@ describe('block-resolution limiter pieces', () => {
     for (const maxPiece of [1, 100, step, 3 * step + 17, melody.length]) {
       const pieces = new Float64Array(whole.length);
       const accumulator = createKWeightedEnergyAccumulator(rate, step, 1.41, pieces);
-      for (let from = 0; from < melody.length; ) {
+      for (let from = 0; from < melody.length;) {
         const to = Math.min(melody.length, from + 1 + Math.floor(random() * maxPiece));
         accumulator.push(melody.subarray(from, to));
         from = to;
@@ -489,7 +557,14 @@ describe('block-resolution limiter pieces', () => {
     const randomGains = (length: number): Float64Array =>
       Float64Array.from({ length: Math.ceil(length / LIMITER_BLOCK_LENGTH) }, () => (random() < 0.1 ? 0.2 + 0.8 * random() : 1));
     const melody = renderMelody(twinkle().slice(0, 4), { sampleRate: 44100, timbre: 'voice' }).samples;
-    const quiet = segments([[-200, 2], [-23, 3], [-45, 2]], 48000);
+    const quiet = segments(
+      [
+        [-200, 2],
+        [-23, 3],
+        [-45, 2],
+      ],
+      48000,
+    );
     const surround = [0, 1, 2, 3, 4, 5].map((c) => tone(-30 + c, 1.3, 48000, 300 + 100 * c));
     const cases: [Float32Array[], number, number][] = [
       [[melody], 44100, 2.5],
@@ -509,11 +584,14 @@ describe('block-resolution limiter pieces', () => {
     }
   });
 
-  it('applies at every sample at most the gain that sample\'s own true peak requires, and lets go between peaks', () => {
+  it("applies at every sample at most the gain that sample's own true peak requires, and lets go between peaks", () => {
     const rate = 44100;
     const x = clicks(3, rate);
     const dense = renderMelody(twinkle().slice(0, 3), { sampleRate: rate, timbre: 'bright', amplitude: 0.9 }).samples;
-    for (const [channels, gain] of [[[x], 4], [[dense, x.subarray(0, dense.length)], 2.5]] as [Float32Array[], number][]) {
+    for (const [channels, gain] of [
+      [[x], 4],
+      [[dense, x.subarray(0, dense.length)], 2.5],
+    ] as [Float32Array[], number][]) {
       const threshold = 0.87;
       const perSample = truePeakEnvelope(channels, rate);
       const blocks = truePeakBlockEnvelope(channels, rate, LIMITER_BLOCK_LENGTH);
@@ -534,7 +612,14 @@ describe('block-resolution limiter pieces', () => {
     // Between clicks the gain recovers (0.1 s release): 50 ms before each next click it is back above 0.98.
     const gain = 4;
     const curve = new Float64Array(Math.ceil(x.length / LIMITER_BLOCK_LENGTH));
-    limiterBlockGains(truePeakBlockEnvelope([x], rate, LIMITER_BLOCK_LENGTH), gain, 0.87, 7, 1 - Math.exp(-LIMITER_BLOCK_LENGTH / (0.1 * rate)), curve);
+    limiterBlockGains(
+      truePeakBlockEnvelope([x], rate, LIMITER_BLOCK_LENGTH),
+      gain,
+      0.87,
+      7,
+      1 - Math.exp(-LIMITER_BLOCK_LENGTH / (0.1 * rate)),
+      curve,
+    );
     const applied = applyBlockGains([new Float32Array(x.length).fill(1)], 1, curve)[0];
     for (let t = 0.7; t < 3; t += 0.5) expect(applied[Math.round(t * rate)]).toBeGreaterThan(0.98);
   });

@@ -41,11 +41,25 @@ const REQUESTS: [string, string, string][] = [
   ['dancing all night at a summer festival with friends', 'pop', 'happy'],
   ['my grandmother Rosa and her garden in Lisbon', 'folk', 'nostalgic'],
 ];
-const SONGS = REQUESTS.flatMap(([prompt, genre, mood]) => [1, 2, 3].map((seed) => ({ prompt, genre, mood, seed, result: writeLyrics(request(prompt, genre, mood, seed)) })));
+const SONGS = REQUESTS.flatMap(([prompt, genre, mood]) =>
+  [1, 2, 3].map((seed) => ({ prompt, genre, mood, seed, result: writeLyrics(request(prompt, genre, mood, seed)) })),
+);
 
-const plurals = new Set(lexicon().words.filter((w) => w.pos === 'n' && w.forms[0] && w.forms[0] !== w.word).map((w) => w.forms[0]));
-const thirdPersonForms = new Set(lexicon().words.filter((w) => w.pos === 'v' && w.forms[0] !== w.word).map((w) => w.forms[0]));
-const pastForms = new Set(lexicon().words.filter((w) => w.pos === 'v' && w.forms[1] !== w.word).map((w) => w.forms[1]));
+const plurals = new Set(
+  lexicon()
+    .words.filter((w) => w.pos === 'n' && w.forms[0] && w.forms[0] !== w.word)
+    .map((w) => w.forms[0]),
+);
+const thirdPersonForms = new Set(
+  lexicon()
+    .words.filter((w) => w.pos === 'v' && w.forms[0] !== w.word)
+    .map((w) => w.forms[0]),
+);
+const pastForms = new Set(
+  lexicon()
+    .words.filter((w) => w.pos === 'v' && w.forms[1] !== w.word)
+    .map((w) => w.forms[1]),
+);
 
 describe('lyric grammar', () => {
   it('conjugates be and verbs to agree with the subject in the tense', () => {
@@ -60,7 +74,7 @@ describe('lyric grammar', () => {
     expect(finite(walk, { third: true, plural: true }, 'past')).toBe('walked');
   });
 
-  it('writes a/an by the next word\'s first sound and never an article before a plural', () => {
+  it("writes a/an by the next word's first sound and never an article before a plural", () => {
     expect(startsWithVowelSound('hour')).toBe(true);
     expect(startsWithVowelSound('house')).toBe(false);
     for (const s of SONGS) {
@@ -82,7 +96,10 @@ describe('lyric grammar', () => {
         for (let i = 0; i + 1 < w.length; i++) {
           if (!['i', 'you', 'we', 'they'].includes(w[i])) continue;
           const next = w[i + 1];
-          expect({ line, bad: next === 'is' || (w[i] !== 'i' && next === 'was') || (w[i] === 'i' && next === 'are') }).toEqual({ line, bad: false });
+          expect({ line, bad: next === 'is' || (w[i] !== 'i' && next === 'was') || (w[i] === 'i' && next === 'are') }).toEqual({
+            line,
+            bad: false,
+          });
           const baseToo = lexicon().byKey.has(`v:${next}`) || lexicon().byKey.has(`n:${next}`);
           expect({ line, bad: thirdPersonForms.has(next) && !baseToo }).toEqual({ line, bad: false });
         }
@@ -94,9 +111,18 @@ describe('lyric grammar', () => {
     for (const s of SONGS) {
       const verses = s.result.sections.filter((x) => x.kind === 'verse');
       expect(verses.length).toBeGreaterThanOrEqual(2);
-      for (const line of verses[0].lines.map((l) => l.text)) expect({ line, present: words(line).some((w) => ['am', 'is', 'are'].includes(w)) }).toEqual({ line, present: false });
+      for (const line of verses[0].lines.map((l) => l.text))
+        expect({ line, present: words(line).some((w) => ['am', 'is', 'are'].includes(w)) }).toEqual({ line, present: false });
       for (const line of verses[1].lines.map((l) => l.text)) {
-        const past = words(line).some((w) => w === 'was' || w === 'were' || (pastForms.has(w) && !lexicon().byForm.get(w)?.some((x) => x.word === w || x.forms[0] === w)));
+        const past = words(line).some(
+          (w) =>
+            w === 'was' ||
+            w === 'were' ||
+            (pastForms.has(w) &&
+              !lexicon()
+                .byForm.get(w)
+                ?.some((x) => x.word === w || x.forms[0] === w)),
+        );
         expect({ line, past }).toEqual({ line, past: false });
       }
       expect(words(verses[1].lines[0].text)[0]).toBe('now');
@@ -206,9 +232,21 @@ describe('honest lyrics score', () => {
   });
 
   it.each([
-    [['Angry and tide', 'Like a pride', 'Sight', 'Wandering in the broken night'], 'an angry song about broken promises from politicians', 'angry'],
-    [['Love the lost June', 'Endless moon', 'Rain', 'In the sad city of the lane'], 'a sad song about rain in the city and a lost love', 'sad'],
-    [['Summer and flame', 'Happy game', 'Night', 'Dancing in the magical sight'], 'dancing all night at a summer festival with friends', 'happy'],
+    [
+      ['Angry and tide', 'Like a pride', 'Sight', 'Wandering in the broken night'],
+      'an angry song about broken promises from politicians',
+      'angry',
+    ],
+    [
+      ['Love the lost June', 'Endless moon', 'Rain', 'In the sad city of the lane'],
+      'a sad song about rain in the city and a lost love',
+      'sad',
+    ],
+    [
+      ['Summer and flame', 'Happy game', 'Night', 'Dancing in the magical sight'],
+      'dancing all night at a summer festival with friends',
+      'happy',
+    ],
   ])('scores salad like "%s" below 0.5', (texts, prompt, mood) => {
     const q = scored(texts as string[], prompt as string, mood as string);
     expect(q.score).toBeLessThan(0.5);
@@ -226,13 +264,21 @@ describe('honest lyrics score', () => {
   });
 
   it('scores the same form lower when its lines are implausible', () => {
-    const plain = scored(['We are dancing in the rain', 'Hold my hand until the night', 'We walk along the river', 'I remember you in the light'], 'dancing in the rain', 'happy');
-    const odd = scored(['We are dancing in the bread', 'Hold my cape until the hello', 'We walk along the deposit', 'I remember you in the plinth'], 'dancing in the rain', 'happy');
+    const plain = scored(
+      ['We are dancing in the rain', 'Hold my hand until the night', 'We walk along the river', 'I remember you in the light'],
+      'dancing in the rain',
+      'happy',
+    );
+    const odd = scored(
+      ['We are dancing in the bread', 'Hold my cape until the hello', 'We walk along the deposit', 'I remember you in the plinth'],
+      'dancing in the rain',
+      'happy',
+    );
     expect(odd.plausibility).toBeLessThan(plain.plausibility);
     expect(odd.score).toBeLessThan(plain.score);
   });
 
-  it('scores the writer\'s own songs above salad on the same requests', () => {
+  it("scores the writer's own songs above salad on the same requests", () => {
     for (const s of SONGS) expect(s.result.quality.score).toBeGreaterThan(0.5);
     for (const s of SONGS) expect(s.result.quality.grammaticality).toBeGreaterThan(0.7);
     for (const s of SONGS) expect(s.result.quality.plausibility).toBeGreaterThan(0.8);
@@ -240,7 +286,7 @@ describe('honest lyrics score', () => {
 });
 
 describe('mood carried by short songs', () => {
-  it('judges a song by the mean valence of its sung lines: the mood\'s sign, or at most 2 either way without one', () => {
+  it("judges a song by the mean valence of its sung lines: the mood's sign, or at most 2 either way without one", () => {
     expect(moodCarried(['I cannot hold my love', 'The rain is cold'], 'sad')).toBe(true);
     expect(moodCarried(['Carry my love', 'I am rainy', 'Carry my love'], 'sad')).toBe(false);
     expect(moodCarried(['We win the game', 'We win the game'], 'nostalgic')).toBe(false);
@@ -248,9 +294,14 @@ describe('mood carried by short songs', () => {
     expect(moodCarried(['We walk home'], 'happy')).toBe(false);
   });
 
-  it('keeps the mood on two-phrase melodies even when the prompt\'s own words pull the other way', () => {
+  it("keeps the mood on two-phrase melodies even when the prompt's own words pull the other way", () => {
     const short = {
-      notes: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((b, i) => ({ start: b * 0.6, end: b * 0.6 + (i % 7 === 0 || i === 6 || i === 14 ? 1.1 : 0.5), midi: 60 + (i % 5), confidence: 0.9 })),
+      notes: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((b, i) => ({
+        start: b * 0.6,
+        end: b * 0.6 + (i % 7 === 0 || i === 6 || i === 14 ? 1.1 : 0.5),
+        midi: 60 + (i % 5),
+        confidence: 0.9,
+      })),
       phrases: [
         { start: 0, end: 4.1, firstNote: 0, noteCount: 7 },
         { start: 4.8, end: 9.6, firstNote: 7, noteCount: 8 },

@@ -19,9 +19,7 @@ import { planSections, writeLyrics } from '../../../src/audio/lyrics/writer.js';
 import { createRandom } from '../../../src/audio/random.js';
 import type { NoteEvent, Phrase, TempoEstimate } from '../../../src/audio/types.js';
 
-const ARPABET = new Set(
-  'AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH'.split(' '),
-);
+const ARPABET = new Set('AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH'.split(' '));
 
 /**
  * A melody built by hand: one phrase per entry of `counts`, at `bpm`. Inside a phrase notes are
@@ -140,7 +138,15 @@ describe('prompt sanitizing', () => {
 
 describe('lyrics writer', () => {
   const { notes, phrases, tempo } = melody([7, 8, 6, 9, 7, 8, 6, 9, 7, 8, 6, 9]);
-  const request = { prompt: 'A song about my old dog and the ocean at night', genre: 'pop', mood: 'nostalgic', notes, phrases, tempo, seed: 11 };
+  const request = {
+    prompt: 'A song about my old dog and the ocean at night',
+    genre: 'pop',
+    mood: 'nostalgic',
+    notes,
+    phrases,
+    tempo,
+    seed: 11,
+  };
 
   it('gives every note exactly one syllable or a continuation, never a continuation first in a phrase', () => {
     const result = writeLyrics(request);
@@ -162,7 +168,13 @@ describe('lyrics writer', () => {
     const a = writeLyrics(request);
     const b = writeLyrics({ ...request });
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
-    const texts = new Set([1, 2, 3, 4].map((seed) => allLines(writeLyrics({ ...request, seed })).map((l) => l.text).join('\n')));
+    const texts = new Set(
+      [1, 2, 3, 4].map((seed) =>
+        allLines(writeLyrics({ ...request, seed }))
+          .map((l) => l.text)
+          .join('\n'),
+      ),
+    );
     expect(texts.size).toBeGreaterThan(1);
   });
 
@@ -253,7 +265,15 @@ describe('lyrics writer', () => {
   it('plans verses, choruses and a bridge over the phrases', () => {
     expect(planSections(12).map((s) => s.kind)).toEqual(['chorus', 'verse', 'chorus']);
     expect(planSections(16).map((s) => s.kind)).toEqual(['verse', 'chorus', 'verse', 'chorus']);
-    expect(planSections(26).map((s) => `${s.kind}${s.count}`)).toEqual(['verse4', 'chorus4', 'verse4', 'chorus4', 'bridge4', 'chorus4', 'outro2']);
+    expect(planSections(26).map((s) => `${s.kind}${s.count}`)).toEqual([
+      'verse4',
+      'chorus4',
+      'verse4',
+      'chorus4',
+      'bridge4',
+      'chorus4',
+      'outro2',
+    ]);
   });
 
   it('writes two lines for a melody that is a single phrase, and nothing for no notes', () => {
@@ -276,7 +296,9 @@ describe('lyrics writer', () => {
   ])('survives a hostile prompt: %s', (_name, prompt) => {
     const result = writeLyrics({ ...request, prompt });
     expectEveryNoteSung(result, notes, phrases);
-    const text = allLines(result).map((l) => l.text).join(' ');
+    const text = allLines(result)
+      .map((l) => l.text)
+      .join(' ');
     // eslint-disable-next-line no-control-regex -- asserting that control characters are gone
     expect(text).not.toMatch(/[<>&\uFFFD\u0000-\u001f]/);
     expect(checkLyrics(result, { prompt }).ok).toBe(true);
@@ -302,7 +324,9 @@ describe('lyrics writer', () => {
     }
     expectEveryNoteSung(result as LyricsResult, big.notes, big.phrases);
     times.sort((a, b) => a - b);
-    process.stdout.write(`writeLyrics, 300 notes / ${counts.length} phrases: median ${times[2].toFixed(0)} ms, max ${times[4].toFixed(0)} ms\n`);
+    process.stdout.write(
+      `writeLyrics, 300 notes / ${counts.length} phrases: median ${times[2].toFixed(0)} ms, max ${times[4].toFixed(0)} ms\n`,
+    );
   });
 });
 
@@ -319,7 +343,9 @@ describe('lyric checks', () => {
   });
 
   it('rejects runs of four identical characters', () => {
-    expect(checkLyrics(withText(['Hold on to the aaaa', 'Shine like the morning'])).issues.map((i) => i.code)).toContain('REPEATED_CHARACTERS');
+    expect(checkLyrics(withText(['Hold on to the aaaa', 'Shine like the morning'])).issues.map((i) => i.code)).toContain(
+      'REPEATED_CHARACTERS',
+    );
   });
 
   it('rejects lyrics shorter than 10 characters', () => {

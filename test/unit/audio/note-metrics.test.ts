@@ -10,7 +10,10 @@ describe('noteFMeasure', () => {
 
   it('accepts onsets within 100 ms and pitches within 50 cents by default, and ignores offsets', () => {
     const ref = [note(0, 60), note(0.5, 62)];
-    const est = [{ start: 0.1, end: 5, midi: 60.5 }, { start: 0.4, end: 0.41, midi: 61.5 }];
+    const est = [
+      { start: 0.1, end: 5, midi: 60.5 },
+      { start: 0.4, end: 0.41, midi: 61.5 },
+    ];
     expect(noteFMeasure(ref, est).f).toBe(1);
   });
 
@@ -44,7 +47,10 @@ describe('noteFMeasure', () => {
     const est = [note(-0.08, 60), note(0.04, 60)];
     const result = noteFMeasure(ref, est);
     expect(result.matched).toBe(2);
-    expect(result.pairs).toEqual([[0, 0], [1, 1]]);
+    expect(result.pairs).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
   });
 
   it('gives zeros rather than NaN for empty inputs', () => {

@@ -17,8 +17,23 @@ const RATE = 16000;
 /** Notes with rests, short and long values, a repeated note and a fast run. */
 function mixedMelody(): TruthNote[] {
   const spec: [number | null, number][] = [
-    [60, 0.4], [62, 0.2], [64, 0.2], [65, 0.6], [null, 0.3], [67, 0.3], [67, 0.3], [69, 0.25], [71, 0.25],
-    [72, 0.8], [null, 0.5], [72, 0.15], [71, 0.15], [69, 0.15], [67, 0.5], [64, 0.3], [60, 1.0],
+    [60, 0.4],
+    [62, 0.2],
+    [64, 0.2],
+    [65, 0.6],
+    [null, 0.3],
+    [67, 0.3],
+    [67, 0.3],
+    [69, 0.25],
+    [71, 0.25],
+    [72, 0.8],
+    [null, 0.5],
+    [72, 0.15],
+    [71, 0.15],
+    [69, 0.15],
+    [67, 0.5],
+    [64, 0.3],
+    [60, 1.0],
   ];
   const notes: TruthNote[] = [];
   let t = 0.25;
@@ -73,7 +88,11 @@ function expectWellFormed(notes: NoteEvent[]): void {
 
 describe('segmentNotes on tracks built from truth', () => {
   const timbres = ['voice', 'hum', 'bright', 'sine'] as const;
-  const melodies: [string, () => TruthNote[]][] = [['twinkle (repeated notes with short gaps)', () => twinkle()], ['a melody with rests', mixedMelody], ['a legato line', legatoMelody]];
+  const melodies: [string, () => TruthNote[]][] = [
+    ['twinkle (repeated notes with short gaps)', () => twinkle()],
+    ['a melody with rests', mixedMelody],
+    ['a legato line', legatoMelody],
+  ];
 
   for (const timbre of timbres) {
     for (const [name, make] of melodies) {
@@ -90,7 +109,10 @@ describe('segmentNotes on tracks built from truth', () => {
 
   it('keeps vibrato of ±100 cents at 5.5 and 7 Hz inside one note and centres it within 15 cents', () => {
     for (const rateHz of [5.5, 7]) {
-      const truth = [{ start: 0.2, end: 1.8, midi: 64 }, { start: 2.0, end: 3.2, midi: 67 }];
+      const truth = [
+        { start: 0.2, end: 1.8, midi: 64 },
+        { start: 2.0, end: 3.2, midi: 67 },
+      ];
       const notes = segmentRendered(truth, { timbre: 'voice', vibrato: { rateHz, depthCents: 100, delay: 0.1 } });
       expect(notes).toHaveLength(2);
       expect(Math.abs(notes[0].midi - 64)).toBeLessThan(0.15);
@@ -120,7 +142,12 @@ describe('segmentNotes on tracks built from truth', () => {
     const repeatedStarts = truth.filter((n, i) => i > 0 && truth[i - 1].midi === n.midi).map((n) => n.start);
     for (const timbre of ['voice', 'hum', 'sine'] as const) {
       const rendered = renderMelody(truth, { sampleRate: RATE, timbre, vibrato: { rateHz: 5.5, depthCents: 50, delay: 0.1 } });
-      reattack(rendered.samples, RATE, truth.slice(1).map((n) => n.start), 0.5);
+      reattack(
+        rendered.samples,
+        RATE,
+        truth.slice(1).map((n) => n.start),
+        0.5,
+      );
       const notes = segmentNotes(trackFromTruth(rendered, { jitterCents: 10 }), rendered);
       expect(noteFMeasure(truth, notes).f).toBeGreaterThanOrEqual(0.9);
       // Without the audio (no onsets) the same track merges every repeated pair: the split comes from the onset.
@@ -157,7 +184,12 @@ describe('segmentNotes on tracks built from truth', () => {
   });
 
   it('returns no notes for an empty or unvoiced track', () => {
-    const silent = { hopSeconds: 0.01, times: new Float64Array(100).map((_, k) => k * 0.01), hz: new Float32Array(100), voicedProbability: new Float32Array(100) };
+    const silent = {
+      hopSeconds: 0.01,
+      times: new Float64Array(100).map((_, k) => k * 0.01),
+      hz: new Float32Array(100),
+      voicedProbability: new Float32Array(100),
+    };
     expect(segmentNotes(silent, null)).toEqual([]);
     const empty = { hopSeconds: 0.01, times: new Float64Array(0), hz: new Float32Array(0), voicedProbability: new Float32Array(0) };
     expect(segmentNotes(empty, { sampleRate: RATE, samples: new Float32Array(0) })).toEqual([]);
@@ -219,7 +251,12 @@ describe('segmentNotes end to end (audio → trackPitch → segmentNotes)', () =
   it('scores F ≥ 0.9 on legato repeated notes split only by re-attacks', () => {
     const truth = legatoRepeats();
     const rendered = renderMelody(truth, { sampleRate: RATE, timbre: 'voice' });
-    reattack(rendered.samples, RATE, truth.slice(1).map((n) => n.start), 0.5);
+    reattack(
+      rendered.samples,
+      RATE,
+      truth.slice(1).map((n) => n.start),
+      0.5,
+    );
     expect(noteFMeasure(truth, segmentNotes(trackPitch(rendered), rendered)).f).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -6,7 +6,12 @@ const toNotes = (list: { start: number; end: number; midi: number }[]): NoteEven
 
 /** Back-to-back notes of `seconds` each from `start`, with `gap` seconds of silence after each. */
 function run(count: number, start: number, seconds: number, gap = 0.05): NoteEvent[] {
-  return Array.from({ length: count }, (_, i) => ({ start: start + i * (seconds + gap), end: start + i * (seconds + gap) + seconds, midi: 60 + (i % 7), confidence: 0.9 }));
+  return Array.from({ length: count }, (_, i) => ({
+    start: start + i * (seconds + gap),
+    end: start + i * (seconds + gap) + seconds,
+    midi: 60 + (i % 7),
+    confidence: 0.9,
+  }));
 }
 
 function expectPartition(phrases: Phrase[], notes: NoteEvent[]): void {

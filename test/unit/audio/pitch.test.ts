@@ -193,7 +193,11 @@ describe('trackPitch accuracy on clean melodies', () => {
   it('follows legato steps and octave leaps, missing at most the frame on each change', () => {
     // Measured 0.915 (2-semitone steps every 100 ms: the frame centred on each change reads
     // between the notes) and 0.972 raw / 0.981 chroma (octave and two-octave leaps every 400 ms).
-    const steps = Array.from({ length: 40 }, (_, i) => ({ start: 0.3 + i * 0.1, end: 0.4 + i * 0.1, midi: 60 + [0, 2, 4, 5, 7, 5, 4, 2][i % 8] }));
+    const steps = Array.from({ length: 40 }, (_, i) => ({
+      start: 0.3 + i * 0.1,
+      end: 0.4 + i * 0.1,
+      midi: 60 + [0, 2, 4, 5, 7, 5, 4, 2][i % 8],
+    }));
     const legato = render(steps, { timbre: 'hum' });
     expect(rpa(legato, track(legato))).toBeGreaterThanOrEqual(0.89);
     const leaps = [0, 12, 0, 12, -12, 0, 7, 19, 7].map((d, i) => ({ start: 0.3 + i * 0.4, end: 0.7 + i * 0.4, midi: 57 + d }));
@@ -205,7 +209,10 @@ describe('trackPitch accuracy on clean melodies', () => {
 describe('trackPitch robustness', () => {
   it('keeps accuracy ≥ 0.97 under breath noise at -30 dB and leaves the rests between notes unvoiced', () => {
     // Measured 0.992 (voice) and 1.000 (hum); no rest frame voiced.
-    for (const options of [{ timbre: 'voice', noiseDb: -30 }, { timbre: 'hum', noiseDb: -30 }] as RenderOptions[]) {
+    for (const options of [
+      { timbre: 'voice', noiseDb: -30 },
+      { timbre: 'hum', noiseDb: -30 },
+    ] as RenderOptions[]) {
       const melody = render(twinkle(58), options);
       const pitch = track(melody);
       expect(rpa(melody, pitch)).toBeGreaterThanOrEqual(0.97);
@@ -219,7 +226,10 @@ describe('trackPitch robustness', () => {
   it('keeps accuracy ≥ 0.95 in a reverberant room (RT60 0.5 s) and unvoices tails that fade 20 dB', () => {
     // Measured 0.991 (voice) and 0.988 (bright). Tails in 60 ms gaps are still loud and stay voiced
     // (they repeat the note); the long rests are silent again 0.25 s after the note.
-    for (const [start, timbre] of [[60, 'voice'], [52, 'bright']] as const) {
+    for (const [start, timbre] of [
+      [60, 'voice'],
+      [52, 'bright'],
+    ] as const) {
       const melody = render(twinkle(start), { timbre });
       const wet = reverberate(melody.samples, melody.sampleRate, 0.5, 0.5);
       const pitch = track(melody, wet);

@@ -30,7 +30,8 @@ function melody(counts: number[]): { notes: NoteEvent[]; phrases: Phrase[]; temp
 
 const PROMPT = 'a song about summer nights by the sea';
 const TEXT = { prompt: PROMPT, genre: 'pop', mood: 'happy', seed: 3 };
-const fit = (lines: string[], counts = [6, 6]) => fitProviderLyrics({ lines, source: 'llm:t' }, melody(counts), { prompt: PROMPT, promptWords: ['summer', 'nights', 'sea'] });
+const fit = (lines: string[], counts = [6, 6]) =>
+  fitProviderLyrics({ lines, source: 'llm:t' }, melody(counts), { prompt: PROMPT, promptWords: ['summer', 'nights', 'sea'] });
 
 describe('buildLyricsRequest', () => {
   it('asks for one slot per phrase: notes as syllables, a stress letter per note (the long last note strong), the phrase length', () => {
@@ -53,11 +54,14 @@ describe('fitProviderLyrics', () => {
     if (!verdict.accepted) return;
     expect(verdict.repairs).toEqual([]);
     expect(verdict.result.source).toBe('provider');
-    expect(verdict.result.sections.flatMap((s) => s.lines.map((l) => l.text))).toEqual(['We sing of warm summer nights', 'And dream by the sea']);
+    expect(verdict.result.sections.flatMap((s) => s.lines.map((l) => l.text))).toEqual([
+      'We sing of warm summer nights',
+      'And dream by the sea',
+    ]);
     expect(verdict.result.sungNotes).toHaveLength(12);
   });
 
-  it('trims a line over 1.5 times its phrase at a word boundary to at most the phrase\'s notes, and leaves a slightly long line to the alignment', () => {
+  it("trims a line over 1.5 times its phrase at a word boundary to at most the phrase's notes, and leaves a slightly long line to the alignment", () => {
     const verdict = fit(['We sing of warm nights by the sea and dream of light so bright', 'We sing of warm summer nights by']);
     expect(verdict.accepted).toBe(true);
     if (!verdict.accepted) return;
@@ -76,7 +80,7 @@ describe('fitProviderLyrics', () => {
     expect(short.accepted).toBe(true);
     if (!short.accepted) return;
     expect(short.result.sections.flatMap((s) => s.lines.map((l) => l.text))).toEqual(Array(3).fill('We sing of warm summer nights'));
-    expect(short.repairs).toEqual(['2 phrase(s) without a line were filled by repeating the reply\'s lines']);
+    expect(short.repairs).toEqual(["2 phrase(s) without a line were filled by repeating the reply's lines"]);
   });
 
   it.each([
@@ -100,8 +104,11 @@ describe('fitProviderLyrics', () => {
     if (!verdict.accepted) expect(verdict.reason).toBe('TOO_LONG');
   });
 
-  it('counts the prompt\'s words as known, so a name from the prompt is not garbage', () => {
-    const verdict = fitProviderLyrics({ lines: ['Zyxlandia we sing of warm', 'Zyxlandia by the sea'], source: 'x' }, melody([6, 6]), { prompt: 'a song about Zyxlandia by the sea', promptWords: [] });
+  it("counts the prompt's words as known, so a name from the prompt is not garbage", () => {
+    const verdict = fitProviderLyrics({ lines: ['Zyxlandia we sing of warm', 'Zyxlandia by the sea'], source: 'x' }, melody([6, 6]), {
+      prompt: 'a song about Zyxlandia by the sea',
+      promptWords: [],
+    });
     expect(verdict.accepted).toBe(true);
   });
 });
@@ -112,7 +119,7 @@ describe('remote takes', () => {
     { start: 1.0, end: 1.5, midi: 72 },
   ];
 
-  it('holds a take to each note\'s pitch inside the note, away from its onset and release, on the 10 ms grid', () => {
+  it("holds a take to each note's pitch inside the note, away from its onset and release, on the 10 ms grid", () => {
     const intended = intendedPitchOf(notes);
     expect(intended.times[10]).toBeCloseTo(0.1, 10);
     expect(intended.times.length).toBe(Math.floor((1.5 + 0.35) / 0.01) + 1);

@@ -37,15 +37,25 @@ describe('textEncodingIssues', () => {
 
 describe('validateRequest', () => {
   it('refuses a prompt with non-UTF-8 bytes with INVALID_TEXT_ENCODING first, even though the cleaned prompt would be long enough', () => {
-    expect(issuesOf({ ...GOOD, prompt: 'a song about the sea \uFFFD( at night' })).toEqual([{ code: 'INVALID_TEXT_ENCODING', value: 'prompt' }]);
+    expect(issuesOf({ ...GOOD, prompt: 'a song about the sea \uFFFD( at night' })).toEqual([
+      { code: 'INVALID_TEXT_ENCODING', value: 'prompt' },
+    ]);
   });
 
   it('lists the encoding issue before the other problems of the request', () => {
-    expect(issuesOf({ ...GOOD, prompt: 'short\uFFFD', lyrics: 'la \uD800' }).map((i) => i.code)).toEqual(['INVALID_TEXT_ENCODING', 'INVALID_TEXT_ENCODING', 'PROMPT_TOO_SHORT']);
+    expect(issuesOf({ ...GOOD, prompt: 'short\uFFFD', lyrics: 'la \uD800' }).map((i) => i.code)).toEqual([
+      'INVALID_TEXT_ENCODING',
+      'INVALID_TEXT_ENCODING',
+      'PROMPT_TOO_SHORT',
+    ]);
   });
 
   it('still accepts (and cleans) control characters and markup, tidying the spaces they leave line by line', () => {
-    const clean = validateRequest({ ...GOOD, prompt: '<b>a song</b> about\u0007 the sea at night', lyrics: '<i>la</i> la\u0000 la \r\n\r\n  <br>  da\tda ' });
+    const clean = validateRequest({
+      ...GOOD,
+      prompt: '<b>a song</b> about\u0007 the sea at night',
+      lyrics: '<i>la</i> la\u0000 la \r\n\r\n  <br>  da\tda ',
+    });
     expect(clean.prompt).toBe('a song about the sea at night');
     expect(clean.lyrics).toBe('la la la\n\nda da');
   });

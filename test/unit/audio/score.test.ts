@@ -29,7 +29,18 @@ function sung(start: number, end: number, midi: number, syllable: string, syllab
 
 /** A melisma note holding the previous syllable. */
 function held(start: number, end: number, midi: number): SungNote {
-  return { start, end, midi, confidence: 0.7, syllable: '', continuation: true, syllabic: 'single', phonemes: [], stressed: false, phraseIndex: 0 };
+  return {
+    start,
+    end,
+    midi,
+    confidence: 0.7,
+    syllable: '',
+    continuation: true,
+    syllabic: 'single',
+    phonemes: [],
+    stressed: false,
+    phraseIndex: 0,
+  };
 }
 
 /**
@@ -403,7 +414,7 @@ describe('writeMusicXml', () => {
     expect(measures).toHaveLength(4);
     const root = doc['score-partwise'] as XmlNode;
     expect(root['@_version']).toBe('4.0');
-    expect(((root.work as XmlNode)['work-title'] as string)).toBe('Summer love');
+    expect((root.work as XmlNode)['work-title'] as string).toBe('Summer love');
     expect(((root['part-list'] as XmlNode)['score-part'] as XmlNode)['part-name']).toBe('Voice');
   });
 
@@ -422,7 +433,19 @@ describe('writeMusicXml', () => {
   it('carries syllabic marks and shows a melisma as an extension without new text', () => {
     const { notes } = readMusicXml(writeMusicXml(summerScore()));
     const onsets = notes.filter((n) => !n.rest && !n.tieStop);
-    expect(onsets.map((n) => n.lyric?.syllabic ?? null)).toEqual(['begin', 'end', 'single', null, null, 'single', 'single', 'begin', 'middle', 'end', 'single']);
+    expect(onsets.map((n) => n.lyric?.syllabic ?? null)).toEqual([
+      'begin',
+      'end',
+      'single',
+      null,
+      null,
+      'single',
+      'single',
+      'begin',
+      'middle',
+      'end',
+      'single',
+    ]);
     const extendTypes = onsets.map((n) => ((n.lyric?.extend as XmlNode[] | undefined) ?? []).map((e) => e['@_type']).join());
     expect(extendTypes.slice(2, 5)).toEqual(['start', 'continue', 'stop']);
     expect(onsets[3].lyric?.text).toBeUndefined();

@@ -10,8 +10,16 @@ const RATE = 22050;
 
 function note(start: number, end: number, midi: number, phonemes: string[], phraseIndex: number): SungNote {
   return {
-    start, end, midi, confidence: 1, syllable: phonemes.join('').toLowerCase(), continuation: false,
-    syllabic: 'single', phonemes, stressed: true, phraseIndex,
+    start,
+    end,
+    midi,
+    confidence: 1,
+    syllable: phonemes.join('').toLowerCase(),
+    continuation: false,
+    syllabic: 'single',
+    phonemes,
+    stressed: true,
+    phraseIndex,
   };
 }
 

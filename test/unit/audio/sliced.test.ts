@@ -21,9 +21,23 @@ import { renderMelody, repeatedTwinkle } from '../../support/signals.js';
 
 const RATE = 44100;
 /** 20 s of a voice-like melody: long enough for every step to run in many slices. */
-const MELODY = renderMelody(repeatedTwinkle(20, [60, 64, 57]), { sampleRate: RATE, duration: 20, timbre: 'voice', vibrato: { rateHz: 5.5, depthCents: 40 }, noiseDb: -50, seed: 3 });
+const MELODY = renderMelody(repeatedTwinkle(20, [60, 64, 57]), {
+  sampleRate: RATE,
+  duration: 20,
+  timbre: 'voice',
+  vibrato: { rateHz: 5.5, depthCents: 40 },
+  noiseDb: -50,
+  seed: 3,
+});
 /** The same melody an octave and a bit up and louder, so the two interleaved runs differ. */
-const OTHER = renderMelody(repeatedTwinkle(20, [67, 62]), { sampleRate: RATE, duration: 20, timbre: 'bright', amplitude: 0.9, noiseDb: -45, seed: 4 });
+const OTHER = renderMelody(repeatedTwinkle(20, [67, 62]), {
+  sampleRate: RATE,
+  duration: 20,
+  timbre: 'bright',
+  amplitude: 0.9,
+  noiseDb: -45,
+  seed: 4,
+});
 
 /** A value as text, typed arrays by their bytes, so that equal text means equal to the last bit (NaN and -0 included). */
 function bits(value: unknown): string {
@@ -68,12 +82,20 @@ const mono = (samples: Float32Array) => ({ sampleRate: RATE, samples });
 
 describe('sliced computations', () => {
   it('track pitch in many slices, with the same track as trackPitch', () => {
-    const slices = expectSameWhenInterleaved([mono(MELODY.samples), mono(OTHER.samples)], (a) => trackPitchSliced(a), (a) => trackPitch(a));
+    const slices = expectSameWhenInterleaved(
+      [mono(MELODY.samples), mono(OTHER.samples)],
+      (a) => trackPitchSliced(a),
+      (a) => trackPitch(a),
+    );
     expect(slices).toBeGreaterThan(40);
   });
 
   it('resample in many slices, with the same samples as resample', () => {
-    const slices = expectSameWhenInterleaved([MELODY.samples, OTHER.samples], (x) => resampleSliced(x, RATE, 8000), (x) => resample(x, RATE, 8000));
+    const slices = expectSameWhenInterleaved(
+      [MELODY.samples, OTHER.samples],
+      (x) => resampleSliced(x, RATE, 8000),
+      (x) => resample(x, RATE, 8000),
+    );
     expect(slices).toBeGreaterThan(10);
   });
 
@@ -108,12 +130,21 @@ describe('sliced computations', () => {
   });
 
   it('check sung vocals in place in many slices, with the same result as checkVocals', () => {
-    const intended = { times: MELODY.truthTimes, midi: Float32Array.from(MELODY.truthHz, (hz) => (hz > 0 ? 69 + 12 * Math.log2(hz / 440) : 0)) };
-    expect(bits(runSliced(sungPitchAccuracySliced(MELODY.samples, RATE, intended)))).toBe(bits(sungPitchAccuracy(MELODY.samples, RATE, intended)));
+    const intended = {
+      times: MELODY.truthTimes,
+      midi: Float32Array.from(MELODY.truthHz, (hz) => (hz > 0 ? 69 + 12 * Math.log2(hz / 440) : 0)),
+    };
+    expect(bits(runSliced(sungPitchAccuracySliced(MELODY.samples, RATE, intended)))).toBe(
+      bits(sungPitchAccuracy(MELODY.samples, RATE, intended)),
+    );
     // In place: each run gets its own copy.
     const copies = () => [Float32Array.from(MELODY.samples), Float32Array.from(OTHER.samples)] as const;
     const [a, b] = copies();
-    const { a: first, b: second, slices } = interleave(checkVocalsSliced(a, RATE, { intended, inPlace: true }), checkVocalsSliced(b, RATE, { targetLufs: -8, inPlace: true }));
+    const {
+      a: first,
+      b: second,
+      slices,
+    } = interleave(checkVocalsSliced(a, RATE, { intended, inPlace: true }), checkVocalsSliced(b, RATE, { targetLufs: -8, inPlace: true }));
     const [c, d] = copies();
     expect(bits(first)).toBe(bits(checkVocals(c, RATE, { intended, inPlace: true })));
     expect(bits(second)).toBe(bits(checkVocals(d, RATE, { targetLufs: -8, inPlace: true })));
@@ -121,7 +152,11 @@ describe('sliced computations', () => {
   });
 
   it('find onsets and notes in many slices, with the same envelope and notes', () => {
-    const slices = expectSameWhenInterleaved([mono(MELODY.samples), mono(OTHER.samples)], (a) => computeOnsetEnvelopeSliced(a), (a) => computeOnsetEnvelope(a));
+    const slices = expectSameWhenInterleaved(
+      [mono(MELODY.samples), mono(OTHER.samples)],
+      (a) => computeOnsetEnvelopeSliced(a),
+      (a) => computeOnsetEnvelope(a),
+    );
     expect(slices).toBeGreaterThan(5);
     const tracks = [trackPitch(mono(MELODY.samples)), trackPitch(mono(OTHER.samples))] as const;
     const noteSlices = expectSameWhenInterleaved(
@@ -134,7 +169,14 @@ describe('sliced computations', () => {
   });
 
   it('analyse a melody step by step and slice by slice, with the same analysis as analyzeMelody', () => {
-    const audio: DecodedAudio = { format: 'wav', codec: 'pcm_f32le', sampleRate: RATE, channels: [MELODY.samples], bitrate: null, bitsPerSample: 32 };
+    const audio: DecodedAudio = {
+      format: 'wav',
+      codec: 'pcm_f32le',
+      sampleRate: RATE,
+      channels: [MELODY.samples],
+      bitrate: null,
+      bitsPerSample: 32,
+    };
     const steps = analysisSteps(audio);
     const names: string[] = [];
     let pauses = 0;
@@ -158,20 +200,35 @@ describe('sliced computations', () => {
       );
       expect(slices).toBeGreaterThan(10);
       const wavs = [encodeWav(channels, RATE, { bitDepth }), encodeWav([OTHER.samples], RATE, { bitDepth })] as const;
-      expectSameWhenInterleaved([wavs[0], wavs[1]], (bytes) => decodeWavSliced(bytes), (bytes) => decodeWav(bytes));
+      expectSameWhenInterleaved(
+        [wavs[0], wavs[1]],
+        (bytes) => decodeWavSliced(bytes),
+        (bytes) => decodeWav(bytes),
+      );
     }
   });
 
   it('sing a score in many slices, with the same voice as singScore', () => {
     const sung = (notes: { start: number; end: number; midi: number }[], phraseIndex: number): SungNote[] =>
       notes.map((n, i) => ({
-        ...n, confidence: 1, syllable: i % 2 ? 'la' : 'lo', continuation: false, syllabic: 'single', phonemes: i % 2 ? ['L', 'AA'] : ['L', 'OW'], stressed: i % 2 === 0, phraseIndex,
+        ...n,
+        confidence: 1,
+        syllable: i % 2 ? 'la' : 'lo',
+        continuation: false,
+        syllabic: 'single',
+        phonemes: i % 2 ? ['L', 'AA'] : ['L', 'OW'],
+        stressed: i % 2 === 0,
+        phraseIndex,
       }));
     const scores: [Score, Score] = [
       { tempo: null, key: null, notes: sung(repeatedTwinkle(12, [60]), 0) },
       { tempo: null, key: null, notes: sung(repeatedTwinkle(8, [55, 62]), 1) },
     ];
-    const slices = expectSameWhenInterleaved(scores, (s) => singScoreSliced(s, { voice: 'high', seed: 9 }), (s) => singScore(s, { voice: 'high', seed: 9 }));
+    const slices = expectSameWhenInterleaved(
+      scores,
+      (s) => singScoreSliced(s, { voice: 'high', seed: 9 }),
+      (s) => singScore(s, { voice: 'high', seed: 9 }),
+    );
     expect(slices).toBeGreaterThan(50);
   });
 });

@@ -74,18 +74,21 @@ describe('segmentNotes: sung note boundaries', () => {
 });
 
 describe('segmentNotes on sung takes: gaps inside a syllable and consonants between syllables', () => {
-  it.each([0.04, 0.03])('keeps a syllable whole across a %f s breathy gap in its vowel and splits the same pitch at a consonant between syllables', (gap) => {
-    // At 30 ms pYIN keeps an f0 through the gap with almost no voiced mass, a semitone off.
-    const notes: SungNote[] = [
-      { start: 0.3, end: 0.9, midi: 62, vowel: 'a', consonant: null, midGapSeconds: gap },
-      { start: 0.9, end: 1.4, midi: 62, vowel: 'o', consonant: 'unvoiced' },
-      { start: 1.4, end: 1.9, midi: 62, vowel: 'e', consonant: 'voiced' },
-      { start: 1.9, end: 2.6, midi: 65, vowel: 'a', consonant: 'voiced', midGapSeconds: gap },
-      { start: 2.6, end: 3.2, midi: 65, vowel: 'i', consonant: 'unvoiced', midGapSeconds: gap },
-    ];
-    const take = sing(notes, { seed: 7, vibrato: { depthCents: 50, rateHz: 5.5 } });
-    const found = segmentNotes(trackPitch(take), take);
-    expect(found.map((note) => Math.round(note.midi))).toEqual([62, 62, 62, 65, 65]);
-    expect(noteFMeasure(take.truth, found).f).toBe(1);
-  });
+  it.each([0.04, 0.03])(
+    'keeps a syllable whole across a %f s breathy gap in its vowel and splits the same pitch at a consonant between syllables',
+    (gap) => {
+      // At 30 ms pYIN keeps an f0 through the gap with almost no voiced mass, a semitone off.
+      const notes: SungNote[] = [
+        { start: 0.3, end: 0.9, midi: 62, vowel: 'a', consonant: null, midGapSeconds: gap },
+        { start: 0.9, end: 1.4, midi: 62, vowel: 'o', consonant: 'unvoiced' },
+        { start: 1.4, end: 1.9, midi: 62, vowel: 'e', consonant: 'voiced' },
+        { start: 1.9, end: 2.6, midi: 65, vowel: 'a', consonant: 'voiced', midGapSeconds: gap },
+        { start: 2.6, end: 3.2, midi: 65, vowel: 'i', consonant: 'unvoiced', midGapSeconds: gap },
+      ];
+      const take = sing(notes, { seed: 7, vibrato: { depthCents: 50, rateHz: 5.5 } });
+      const found = segmentNotes(trackPitch(take), take);
+      expect(found.map((note) => Math.round(note.midi))).toEqual([62, 62, 62, 65, 65]);
+      expect(noteFMeasure(take.truth, found).f).toBe(1);
+    },
+  );
 });

@@ -20,7 +20,10 @@ function phrase(start: number, spec: [number, number, Vowel, SungNote['consonant
   });
 }
 
-function transcribe(notes: SungNote[], options: SingOptions = {}): { notes: NoteEvent[]; truth: { start: number; end: number; midi: number }[] } {
+function transcribe(
+  notes: SungNote[],
+  options: SingOptions = {},
+): { notes: NoteEvent[]; truth: { start: number; end: number; midi: number }[] } {
   const take = sing(notes, options);
   return { notes: segmentNotes(trackPitch(take), take), truth: take.truth };
 }
@@ -68,12 +71,16 @@ describe('segmentNotes on sung takes', () => {
   });
 
   it('reads a note scooped into and falling out of as its held pitch, with its onset where the scoop starts', () => {
-    const notes = phrase(0.3, [
-      [62, 0.5, 'a', 'voiced'],
-      [66, 0.5, 'e', 'voiced'],
-      [69, 0.7, 'a', 'voiced'],
-      [64, 0.6, 'o', 'voiced'],
-    ], { scoopSemitones: 1.5, scoopSeconds: 0.12, fallSemitones: 2, fallSeconds: 0.1 });
+    const notes = phrase(
+      0.3,
+      [
+        [62, 0.5, 'a', 'voiced'],
+        [66, 0.5, 'e', 'voiced'],
+        [69, 0.7, 'a', 'voiced'],
+        [64, 0.6, 'o', 'voiced'],
+      ],
+      { scoopSemitones: 1.5, scoopSeconds: 0.12, fallSemitones: 2, fallSeconds: 0.1 },
+    );
     const result = transcribe(notes);
     const match = noteFMeasure(result.truth, result.notes);
     expect(match.f).toBe(1);
@@ -94,14 +101,33 @@ describe('segmentNotes on sung takes', () => {
   });
 
   it('never makes a note of the breaths between phrases', () => {
-    const notes = [...phrase(0.3, [[62, 0.4, 'a', null], [64, 0.4, 'e', 'voiced'], [66, 0.6, 'a', 'voiced']]), ...phrase(2.3, [[66, 0.4, 'o', 'unvoiced'], [64, 0.4, 'a', 'voiced'], [62, 0.8, 'u', 'voiced']])];
+    const notes = [
+      ...phrase(0.3, [
+        [62, 0.4, 'a', null],
+        [64, 0.4, 'e', 'voiced'],
+        [66, 0.6, 'a', 'voiced'],
+      ]),
+      ...phrase(2.3, [
+        [66, 0.4, 'o', 'unvoiced'],
+        [64, 0.4, 'a', 'voiced'],
+        [62, 0.8, 'u', 'voiced'],
+      ]),
+    ];
     const result = transcribe(notes, { breaths: [[1.8, 2.2]], breathDb: -12, seed: 3 });
     expect(result.notes.filter((note) => note.start > 1.75 && note.end < 2.25)).toEqual([]);
     expect(noteFMeasure(result.truth, result.notes).f).toBe(1);
   });
 
   it('follows a singer whose tuning drifts by +60 cents over the take instead of snapping to a fixed grid', () => {
-    const notes = phrase(0.3, [60, 62, 64, 65, 67, 65, 64, 62, 60].map((midi, i): [number, number, Vowel, SungNote['consonant']] => [midi, 0.45, (['a', 'e', 'o'] as const)[i % 3], 'voiced']));
+    const notes = phrase(
+      0.3,
+      [60, 62, 64, 65, 67, 65, 64, 62, 60].map((midi, i): [number, number, Vowel, SungNote['consonant']] => [
+        midi,
+        0.45,
+        (['a', 'e', 'o'] as const)[i % 3],
+        'voiced',
+      ]),
+    );
     const result = transcribe(notes, { driftCents: 60 });
     const match = noteFMeasure(result.truth, result.notes, { pitchToleranceCents: 20 });
     expect(match.f).toBe(1);
@@ -115,7 +141,8 @@ describe('segmentNotes on sung takes', () => {
     const hop = 0.01;
     const frames = 200;
     const hz = new Float32Array(frames);
-    const midiAt = (k: number): number => (k >= 30 && k < 80 ? 55 : k >= 80 && k < 95 ? 67 : k >= 110 && k < 148 ? 57 : k >= 148 && k < 160 ? 57 + 19.02 : NaN);
+    const midiAt = (k: number): number =>
+      k >= 30 && k < 80 ? 55 : k >= 80 && k < 95 ? 67 : k >= 110 && k < 148 ? 57 : k >= 148 && k < 160 ? 57 + 19.02 : NaN;
     for (let k = 0; k < frames; k++) {
       const midi = midiAt(k);
       hz[k] = Number.isNaN(midi) ? 0 : 440 * 2 ** ((midi - 69) / 12);
@@ -132,7 +159,13 @@ describe('segmentNotes on sung takes', () => {
   });
 
   it('gives clean sung notes confidence above LOW_CONFIDENCE and flags a wavering, creaky note below it', () => {
-    const take = sing(phrase(0.3, [[60, 0.6, 'a', null], [64, 0.6, 'o', 'voiced'], [67, 0.8, 'a', 'voiced']]));
+    const take = sing(
+      phrase(0.3, [
+        [60, 0.6, 'a', null],
+        [64, 0.6, 'o', 'voiced'],
+        [67, 0.8, 'a', 'voiced'],
+      ]),
+    );
     const clean = segmentNotes(trackPitch(take), take);
     expect(clean).toHaveLength(3);
     for (const note of clean) expect(note.confidence).toBeGreaterThanOrEqual(LOW_CONFIDENCE);
@@ -140,7 +173,15 @@ describe('segmentNotes on sung takes', () => {
     const frames = 100;
     const hz = new Float32Array(frames);
     for (let k = 20; k < 60; k++) hz[k] = 220 * 2 ** (((k % 2 ? 40 : -40) + (k % 3) * 10) / 1200);
-    const creaky = segmentNotes({ hopSeconds: 0.01, times: Float64Array.from({ length: frames }, (_, k) => k * 0.01), hz, voicedProbability: Float32Array.from(hz, (f) => (f > 0 ? 0.6 : 0.05)) }, null);
+    const creaky = segmentNotes(
+      {
+        hopSeconds: 0.01,
+        times: Float64Array.from({ length: frames }, (_, k) => k * 0.01),
+        hz,
+        voicedProbability: Float32Array.from(hz, (f) => (f > 0 ? 0.6 : 0.05)),
+      },
+      null,
+    );
     expect(creaky).toHaveLength(1);
     expect(creaky[0].confidence).toBeLessThan(LOW_CONFIDENCE);
   });

@@ -8,7 +8,12 @@ import type { NoteEvent } from '../../../src/audio/types.js';
 
 /** Notes at the given onsets (seconds), each lasting 80 % of the gap to the next (0.3 s for the last). */
 function notesAt(onsets: number[]): NoteEvent[] {
-  return onsets.map((start, i) => ({ start, end: start + 0.8 * ((onsets[i + 1] ?? start + 0.375) - start), midi: 60 + (i % 5), confidence: 0.9 }));
+  return onsets.map((start, i) => ({
+    start,
+    end: start + 0.8 * ((onsets[i + 1] ?? start + 0.375) - start),
+    midi: 60 + (i % 5),
+    confidence: 0.9,
+  }));
 }
 
 /** Onsets of a rhythm given in beats, at `bpm`, starting at 0.5 s, optionally with Gaussian timing jitter. */
@@ -42,10 +47,17 @@ describe('estimateTempo', () => {
   it('finds 90, 120 and 150 BPM within ±2 % from rendered isochronous melodies (audio → notes → tempo)', () => {
     for (const bpm of [90, 120, 150]) {
       const beat = 60 / bpm;
-      const truth = Array.from({ length: 16 }, (_, i) => ({ start: 0.3 + i * beat, end: 0.3 + i * beat + 0.85 * beat, midi: 60 + [0, 2, 4, 5, 7, 5, 4, 2][i % 8] }));
+      const truth = Array.from({ length: 16 }, (_, i) => ({
+        start: 0.3 + i * beat,
+        end: 0.3 + i * beat + 0.85 * beat,
+        midi: 60 + [0, 2, 4, 5, 7, 5, 4, 2][i % 8],
+      }));
       const rendered = renderMelody(truth, { sampleRate: 16000, timbre: 'hum' });
       const envelope = computeOnsetEnvelope(rendered);
-      const tempo = estimateTempo(segmentNotes(trackFromTruth(rendered, { jitterCents: 10 }), rendered, { onsetEnvelope: envelope }), envelope)!;
+      const tempo = estimateTempo(
+        segmentNotes(trackFromTruth(rendered, { jitterCents: 10 }), rendered, { onsetEnvelope: envelope }),
+        envelope,
+      )!;
       expect(Math.abs(tempo.bpm / bpm - 1)).toBeLessThanOrEqual(0.02);
     }
   });

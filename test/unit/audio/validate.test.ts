@@ -4,7 +4,13 @@
  */
 import { encodeWav } from '../../../src/audio/decode/wav.js';
 import type { CompressedDecoder } from '../../../src/audio/decode/decode.js';
-import { DEFAULT_VALIDATION_LIMITS, validateAndDecode, validateAudio, validateBytes, type ValidationLimits } from '../../../src/audio/validate/validate.js';
+import {
+  DEFAULT_VALIDATION_LIMITS,
+  validateAndDecode,
+  validateAudio,
+  validateBytes,
+  type ValidationLimits,
+} from '../../../src/audio/validate/validate.js';
 import { measureLevels } from '../../../src/audio/loudness/levels.js';
 import { ValidationError } from '../../../src/audio/errors.js';
 import type { DecodedAudio, ValidationReport } from '../../../src/audio/types.js';
@@ -31,7 +37,15 @@ function tone(seconds: number, { rate = RATE, amplitude = 0.5, channels = 1, hz 
 }
 
 function decoded(channels: Float32Array[], overrides: Partial<DecodedAudio> = {}): DecodedAudio {
-  return { format: 'wav', codec: 'pcm_s16le', sampleRate: RATE, channels, bitrate: RATE * 16 * channels.length, bitsPerSample: 16, ...overrides };
+  return {
+    format: 'wav',
+    codec: 'pcm_s16le',
+    sampleRate: RATE,
+    channels,
+    bitrate: RATE * 16 * channels.length,
+    bitsPerSample: 16,
+    ...overrides,
+  };
 }
 
 function check(audio: DecodedAudio, limits?: Partial<ValidationLimits>): ValidationReport {
@@ -78,7 +92,11 @@ describe('validateBytes', () => {
     big.set(wav.subarray(0, 44));
     const report = validateBytes(big);
     expect(codes(report.errors)).toEqual(['FILE_TOO_LARGE']);
-    expect(report.errors[0]).toMatchObject({ value: 60 * 1024 * 1024, limit: 50 * 1024 * 1024, message: 'The file is 60 MB; uploads must be at most 50 MB.' });
+    expect(report.errors[0]).toMatchObject({
+      value: 60 * 1024 * 1024,
+      limit: 50 * 1024 * 1024,
+      message: 'The file is 60 MB; uploads must be at most 50 MB.',
+    });
     expect(validateBytes(wav, { maxFileBytes: 1000 }).errors[0].code).toBe('FILE_TOO_LARGE');
   });
 
@@ -115,14 +133,18 @@ describe('validateAudio', () => {
 
   it('rejects 0.5 s as TOO_SHORT with a human message and the measured seconds', () => {
     const report = check(decoded(tone(0.5)));
-    expect(report.errors).toEqual([{ code: 'TOO_SHORT', message: 'The recording is 0.5 s long; melodies must be at least 1 s.', value: 0.5, limit: 1 }]);
+    expect(report.errors).toEqual([
+      { code: 'TOO_SHORT', message: 'The recording is 0.5 s long; melodies must be at least 1 s.', value: 0.5, limit: 1 },
+    ]);
     expect(check(decoded(tone(1))).ok).toBe(true);
   });
 
   it('rejects 301 s as TOO_LONG but accepts 300 s plus encoder padding (300.05 s)', () => {
     const rate = 16000;
     const long = check(decoded(tone(301, { rate }), { sampleRate: rate }));
-    expect(long.errors).toEqual([{ code: 'TOO_LONG', message: 'The recording is 301 s long; melodies can be at most 300 s.', value: 301, limit: 300 }]);
+    expect(long.errors).toEqual([
+      { code: 'TOO_LONG', message: 'The recording is 301 s long; melodies can be at most 300 s.', value: 301, limit: 300 },
+    ]);
     expect(codes(check(decoded(tone(300.05, { rate }), { sampleRate: rate })).errors)).toEqual([]);
     expect(codes(check(decoded(tone(300.2, { rate }), { sampleRate: rate })).errors)).toEqual(['TOO_LONG']);
   });
@@ -146,8 +168,14 @@ describe('validateAudio', () => {
   });
 
   it('rejects 6 channels as TOO_MANY_CHANNELS (default max 2) and honours a configured maximum', () => {
-    expect(check(decoded(tone(2, { channels: 6 }))).errors).toEqual([expect.objectContaining({ code: 'TOO_MANY_CHANNELS', value: 6, limit: 2 })]);
-    expect(check(decoded(tone(2, { channels: 2 })), { maxChannels: 1 }).errors[0]).toMatchObject({ code: 'TOO_MANY_CHANNELS', value: 2, limit: 1 });
+    expect(check(decoded(tone(2, { channels: 6 }))).errors).toEqual([
+      expect.objectContaining({ code: 'TOO_MANY_CHANNELS', value: 6, limit: 2 }),
+    ]);
+    expect(check(decoded(tone(2, { channels: 2 })), { maxChannels: 1 }).errors[0]).toMatchObject({
+      code: 'TOO_MANY_CHANNELS',
+      value: 2,
+      limit: 1,
+    });
     expect(check(decoded(tone(2, { channels: 6 })), { maxChannels: 8 }).ok).toBe(true);
   });
 
@@ -163,7 +191,9 @@ describe('validateAudio', () => {
 
   it('rejects digital silence as SILENT with a null level (-Infinity has no JSON form)', () => {
     const report = check(decoded([new Float32Array(RATE * 2)]));
-    expect(report.errors).toEqual([{ code: 'SILENT', message: 'The recording is completely silent; check the microphone.', value: null, limit: -60 }]);
+    expect(report.errors).toEqual([
+      { code: 'SILENT', message: 'The recording is completely silent; check the microphone.', value: null, limit: -60 },
+    ]);
   });
 
   it('rejects a tone whose mean level is -63 dBFS as SILENT but accepts one at -57 dBFS', () => {
@@ -208,7 +238,12 @@ describe('validateAudio', () => {
   });
 
   it('lists every error at once: 0.5 s of silence at 8 kHz in 6 channels', () => {
-    const report = check(decoded(Array.from({ length: 6 }, () => new Float32Array(4000)), { sampleRate: 8000 }));
+    const report = check(
+      decoded(
+        Array.from({ length: 6 }, () => new Float32Array(4000)),
+        { sampleRate: 8000 },
+      ),
+    );
     expect(codes(report.errors).sort()).toEqual(['SAMPLE_RATE_TOO_LOW', 'SILENT', 'TOO_MANY_CHANNELS', 'TOO_SHORT']);
   });
 });
@@ -251,11 +286,15 @@ describe('validateAndDecode', () => {
     ['6 channels', () => encodeWav(tone(2, { channels: 6 }), RATE), ['TOO_MANY_CHANNELS']],
     ['8 kHz', () => encodeWav(tone(2, { rate: 8000 }), 8000), ['SAMPLE_RATE_TOO_LOW']],
     ['a WAV cut inside its header', () => encodeWav(tone(2), RATE).subarray(0, 30), ['TRUNCATED_FILE']],
-    ['a WAV header claiming 65535 channels', () => {
-      const wav = encodeWav(tone(2), RATE);
-      new DataView(wav.buffer).setUint16(22, 65535, true);
-      return wav;
-    }, ['TOO_MANY_CHANNELS']],
+    [
+      'a WAV header claiming 65535 channels',
+      () => {
+        const wav = encodeWav(tone(2), RATE);
+        new DataView(wav.buffer).setUint16(22, 65535, true);
+        return wav;
+      },
+      ['TOO_MANY_CHANNELS'],
+    ],
     ['zero bytes', () => new Uint8Array(0), ['EMPTY_FILE']],
   ])('throws a ValidationError for %s', async (_name, make, expected) => {
     expect(await blocking(make())).toEqual(expected);

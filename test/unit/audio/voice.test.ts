@@ -12,8 +12,17 @@ const RATE = 44100;
 
 function note(start: number, end: number, midi: number, phonemes: string[], extra: Partial<SungNote> = {}): SungNote {
   return {
-    start, end, midi, confidence: 1, syllable: phonemes.join('').toLowerCase(), continuation: false,
-    syllabic: 'single', phonemes, stressed: true, phraseIndex: 0, ...extra,
+    start,
+    end,
+    midi,
+    confidence: 1,
+    syllable: phonemes.join('').toLowerCase(),
+    continuation: false,
+    syllabic: 'single',
+    phonemes,
+    stressed: true,
+    phraseIndex: 0,
+    ...extra,
   };
 }
 
@@ -90,14 +99,32 @@ function highPassRms(samples: Float32Array, from: number, to: number): number {
 
 /** A melody over an octave and a half with mixed syllables and lengths (seconds), starting at `base`. */
 function melody(base: number): SungNote[] {
-  const syllables = [['L', 'AA'], ['M', 'IY'], ['S', 'OW'], ['T', 'EY', 'K'], ['D', 'R', 'IY', 'M'], ['S', 'T', 'AA', 'R'], ['HH', 'UW'], ['W', 'ER', 'L', 'D'], ['B', 'L', 'UW'], ['N', 'AY', 'T'], ['F', 'AY', 'ER'], ['K', 'IH', 'S']];
+  const syllables = [
+    ['L', 'AA'],
+    ['M', 'IY'],
+    ['S', 'OW'],
+    ['T', 'EY', 'K'],
+    ['D', 'R', 'IY', 'M'],
+    ['S', 'T', 'AA', 'R'],
+    ['HH', 'UW'],
+    ['W', 'ER', 'L', 'D'],
+    ['B', 'L', 'UW'],
+    ['N', 'AY', 'T'],
+    ['F', 'AY', 'ER'],
+    ['K', 'IH', 'S'],
+  ];
   const steps = [0, 2, 4, 5, 7, 9, 11, 12, 14, 16, 17, 19, 17, 14, 12, 7, 4, 0, -1, -3];
   const lengths = [0.35, 0.5, 0.3, 0.7, 0.45];
   const notes: SungNote[] = [];
   let t = 0.4;
   steps.forEach((step, i) => {
     const length = lengths[i % lengths.length];
-    notes.push(note(t, t + length - (i % 3 === 0 ? 0.06 : 0), base + step, syllables[i % syllables.length], { phraseIndex: Math.floor(i / 7), stressed: i % 2 === 0 }));
+    notes.push(
+      note(t, t + length - (i % 3 === 0 ? 0.06 : 0), base + step, syllables[i % syllables.length], {
+        phraseIndex: Math.floor(i / 7),
+        stressed: i % 2 === 0,
+      }),
+    );
     t += length + (i % 7 === 6 ? 0.5 : 0);
   });
   return notes;
@@ -161,7 +188,10 @@ describe('singScore', () => {
         const notes = melody(base);
         const result = singScore(score(notes.slice(0, 6)), { voice });
         expect(Math.abs(result.transposeSemitones % 12)).toBe(0);
-        const shifted = notes.slice(0, 6).map((n) => n.midi + result.transposeSemitones).sort((a, b) => a - b);
+        const shifted = notes
+          .slice(0, 6)
+          .map((n) => n.midi + result.transposeSemitones)
+          .sort((a, b) => a - b);
         const median = shifted[Math.floor(shifted.length / 2)];
         expect(median).toBeGreaterThanOrEqual(range.low);
         expect(median).toBeLessThanOrEqual(range.high);
@@ -201,7 +231,11 @@ describe('singScore', () => {
 
   it('starts the vibrato only after its delay', () => {
     const notes = [note(0.2, 2.2, 60, ['AA'])];
-    const { samples } = singScore(score(notes), { voice: 'high', vibrato: { rateHz: 5.5, depthCents: 50, delaySeconds: 0.8 }, transpose: 0 });
+    const { samples } = singScore(score(notes), {
+      voice: 'high',
+      vibrato: { rateHz: 5.5, depthCents: 50, delaySeconds: 0.8 },
+      transpose: 0,
+    });
     const spread = (from: number, to: number) => {
       const values: number[] = [];
       for (let t = from; t < to; t += 0.01) values.push(cents(estimateF0(samples, t - 0.015, t + 0.015), 60));
@@ -223,8 +257,12 @@ describe('singScore', () => {
   it('joins notes without clicks: high-pass energy near joins stays within that inside notes', () => {
     // Legato vowels with leaps, a rest, and a re-attack: the joins that could click.
     const notes = [
-      note(0.3, 0.8, 57, ['AA']), note(0.8, 1.3, 64, ['AA']), note(1.3, 1.8, 60, ['IY']),
-      note(2.2, 2.7, 67, ['AA']), note(2.7, 2.9, 55, ['OW']), note(2.9, 3.5, 62, ['AA']),
+      note(0.3, 0.8, 57, ['AA']),
+      note(0.8, 1.3, 64, ['AA']),
+      note(1.3, 1.8, 60, ['IY']),
+      note(2.2, 2.7, 67, ['AA']),
+      note(2.7, 2.9, 55, ['OW']),
+      note(2.9, 3.5, 62, ['AA']),
     ];
     for (const voice of ['low', 'high']) {
       const { samples } = singScore(score(notes), { voice, transpose: 0, portamento: false });
@@ -239,7 +277,8 @@ describe('singScore', () => {
       // And no single-sample jump larger than the largest inside a note.
       const jump = (from: number, to: number) => {
         let max = 0;
-        for (let i = Math.round(from * RATE) + 1; i < Math.round(to * RATE); i++) max = Math.max(max, Math.abs(samples[i] - samples[i - 1]));
+        for (let i = Math.round(from * RATE) + 1; i < Math.round(to * RATE); i++)
+          max = Math.max(max, Math.abs(samples[i] - samples[i - 1]));
         return max;
       };
       const insideJump = Math.max(...notes.map((n) => jump(n.start + 0.06, n.end - 0.06)));
@@ -293,7 +332,12 @@ describe('singScore', () => {
   it('glides between legato notes with portamento and jumps without it', () => {
     const notes = [note(0.3, 1.0, 60, ['AA']), note(1.0, 1.7, 67, ['AA'])];
     const at = (portamento: boolean, t: number) => {
-      const { samples } = singScore(score(notes), { voice: 'high', transpose: 0, vibrato: false, portamento: portamento ? { seconds: 0.2 } : false });
+      const { samples } = singScore(score(notes), {
+        voice: 'high',
+        transpose: 0,
+        vibrato: false,
+        portamento: portamento ? { seconds: 0.2 } : false,
+      });
       return cents(estimateF0(samples, t - 0.01, t + 0.01 + 1 / 200), 60) / 100;
     };
     // Half-way through a 0.2 s glide centred on the onset, the pitch is between the notes.
@@ -313,7 +357,10 @@ describe('singScore', () => {
     const result = singScore(score(notes), { voice: 'high', transpose: 0, vibrato: false });
     expect(result.phonemes.map((p) => p.phoneme).filter((p) => p !== 'breath')).toEqual(['L', 'AA', 'V']);
     expect(result.phonemes.find((p) => p.phoneme === 'V')!.start).toBeGreaterThan(1.5);
-    for (const n of notes) expect(Math.abs(cents(estimateF0(result.samples, (n.start + n.end) / 2 - 0.04, (n.start + n.end) / 2 + 0.04), n.midi))).toBeLessThan(30);
+    for (const n of notes)
+      expect(Math.abs(cents(estimateF0(result.samples, (n.start + n.end) / 2 - 0.04, (n.start + n.end) / 2 + 0.04), n.midi))).toBeLessThan(
+        30,
+      );
   });
 
   it('puts vowel formants where expected: IY bright (F2 high), UW dark, AA with a high F1', () => {
@@ -398,7 +445,9 @@ describe('singScore', () => {
       }
       const result = singScore(score(notes), { voice: trial % 2 ? 'low' : 'high', seed: trial, portamento: random() < 0.5 });
       const p = result.phonemes;
-      for (let i = 0; i < p.length; i++) if (p[i].end <= p[i].start || (i > 0 && p[i].start < p[i - 1].end - 1e-9)) problems.push(`trial ${trial}: ${p[i].phoneme} at ${p[i].start}`);
+      for (let i = 0; i < p.length; i++)
+        if (p[i].end <= p[i].start || (i > 0 && p[i].start < p[i - 1].end - 1e-9))
+          problems.push(`trial ${trial}: ${p[i].phoneme} at ${p[i].start}`);
       let finite = true;
       for (let i = 0; i < result.samples.length; i++) if (!Number.isFinite(result.samples[i])) finite = false;
       if (!finite) problems.push(`trial ${trial}: non-finite samples`);

@@ -5,7 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createWavStreamReader, WAV_STREAM_DEFAULT_CAPACITY_SECONDS, type WavStreamReaderOptions } from '../../../src/audio/decode/wav-stream.js';
+import {
+  createWavStreamReader,
+  WAV_STREAM_DEFAULT_CAPACITY_SECONDS,
+  type WavStreamReaderOptions,
+} from '../../../src/audio/decode/wav-stream.js';
 import { decodeWav, encodeWav, type WavSampleFormat } from '../../../src/audio/decode/wav.js';
 import { readOggLastGranule } from '../../../src/audio/decode/declared-length.js';
 import { AppError } from '../../../src/audio/errors.js';
@@ -35,7 +39,11 @@ function channelsOf(count: number, frames: number): Float32Array[] {
  * A WAV stream as ffmpeg writes it on a pipe (`-f wav -acodec pcm_f32le pipe:1`): RIFF and data sizes
  * 0xFFFFFFFF, WAVE_FORMAT_EXTENSIBLE; optionally a LIST chunk between `fmt ` and `data`.
  */
-function ffmpegLikeStream(channels: Float32Array[], rate: number, options: { bitDepth?: WavSampleFormat; list?: boolean; tail?: Uint8Array } = {}): Uint8Array {
+function ffmpegLikeStream(
+  channels: Float32Array[],
+  rate: number,
+  options: { bitDepth?: WavSampleFormat; list?: boolean; tail?: Uint8Array } = {},
+): Uint8Array {
   const file = encodeWav(channels, rate, { bitDepth: options.bitDepth ?? '32f', extensible: true });
   const view = new DataView(file.buffer);
   view.setUint32(4, 0xffffffff, true);
@@ -44,7 +52,9 @@ function ffmpegLikeStream(channels: Float32Array[], rate: number, options: { bit
   const dataEnd = file.length - ((file.length - dataAt - 8) & 1);
   const head = file.subarray(0, dataAt);
   // LIST/INFO with one odd-sized ISFT entry: 17 bytes of body, then the RIFF pad byte.
-  const list = options.list ? concat(ascii('LIST'), Uint8Array.of(17, 0, 0, 0), ascii('INFOISFT'), Uint8Array.of(5, 0, 0, 0), ascii('Lavf\0'), Uint8Array.of(0)) : new Uint8Array(0);
+  const list = options.list
+    ? concat(ascii('LIST'), Uint8Array.of(17, 0, 0, 0), ascii('INFOISFT'), Uint8Array.of(5, 0, 0, 0), ascii('Lavf\0'), Uint8Array.of(0))
+    : new Uint8Array(0);
   return concat(head, list, file.subarray(dataAt, dataEnd), options.tail ?? new Uint8Array(0));
 }
 

@@ -18,7 +18,25 @@ describe('melody-vocals convert', () => {
   it('writes the vocals, the score, the lyrics and the report, and prints a summary', async () => {
     const out = join(dir, 'song');
     const io = captureIo();
-    const code = await main(['convert', melody, '--prompt', 'a happy song about a dog on the beach', '--genre', 'pop', '--mood', 'happy', '--voice', 'low', '--seed', '3', '--out', out], io);
+    const code = await main(
+      [
+        'convert',
+        melody,
+        '--prompt',
+        'a happy song about a dog on the beach',
+        '--genre',
+        'pop',
+        '--mood',
+        'happy',
+        '--voice',
+        'low',
+        '--seed',
+        '3',
+        '--out',
+        out,
+      ],
+      io,
+    );
     expect(io.err()).not.toMatch(/^error/m);
     expect(code).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['lyrics.txt', 'report.json', 'score.mid', 'score.musicxml', 'vocals.mp3', 'vocals.wav']);
@@ -50,7 +68,12 @@ describe('melody-vocals convert', () => {
     ['a text file named .wav', ['--prompt', 'a happy song about a dog on the beach'], 'UNSUPPORTED_FORMAT', true],
     ['a prompt that is too short', ['--prompt', 'dogs'], 'PROMPT_TOO_SHORT', false],
     ['an unknown voice', ['--prompt', 'a happy song about a dog on the beach', '--voice', 'tenor'], 'UNKNOWN_VOICE', false],
-    ['a missing lyrics file', ['--prompt', 'a happy song about a dog on the beach', '--lyrics', '/nonexistent/lyrics.txt'], 'FILE_NOT_FOUND', false],
+    [
+      'a missing lyrics file',
+      ['--prompt', 'a happy song about a dog on the beach', '--lyrics', '/nonexistent/lyrics.txt'],
+      'FILE_NOT_FOUND',
+      false,
+    ],
   ])('rejects %s with exit code 2 and writes nothing', async (_what, args, code, textInput) => {
     const input = textInput ? join(dir, 'not-audio.wav') : melody;
     if (textInput) await writeFile(input, 'this is not a recording\n'.repeat(100));
@@ -64,11 +87,16 @@ describe('melody-vocals convert', () => {
   it('sings with the formant engine when asked with --engine formant, and refuses an unknown engine', async () => {
     const out = join(dir, 'formant');
     const io = captureIo();
-    const code = await main(['convert', melody, '--prompt', 'a happy song about a dog on the beach', '--engine', 'formant', '--quiet', '--out', out], io);
+    const code = await main(
+      ['convert', melody, '--prompt', 'a happy song about a dog on the beach', '--engine', 'formant', '--quiet', '--out', out],
+      io,
+    );
     expect(code).toBe(0);
     expect(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')).voice.synthesizer).toBe('formant');
     const bad = captureIo();
-    expect(await main(['convert', melody, '--prompt', 'a happy song about a dog on the beach', '--engine', 'espeak', '--out', out], bad)).toBe(64);
+    expect(
+      await main(['convert', melody, '--prompt', 'a happy song about a dog on the beach', '--engine', 'espeak', '--out', out], bad),
+    ).toBe(64);
     expect(bad.err()).toContain('--engine must be flite or formant');
   });
 
@@ -77,6 +105,8 @@ describe('melody-vocals convert', () => {
     expect(await main(['convert', melody, '--out', join(dir, 'x')], io)).toBe(64);
     expect(io.err()).toContain('--prompt is required');
     expect(await main(['convert', melody, '--prompt', 'a happy song about a dog'], io)).toBe(64);
-    expect(await main(['convert', melody, '--prompt', 'a happy song about a dog', '--out', join(dir, 'y'), '--format', 'wma'], io)).toBe(64);
+    expect(await main(['convert', melody, '--prompt', 'a happy song about a dog', '--out', join(dir, 'y'), '--format', 'wma'], io)).toBe(
+      64,
+    );
   });
 });

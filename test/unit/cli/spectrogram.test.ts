@@ -72,7 +72,23 @@ describe('melody-vocals --spectrogram', () => {
     const { path } = await writeTwinkle('song.wav');
     const out = join(dir, 'song');
     const io = captureIo();
-    const code = await main(['convert', path, '--prompt', 'a little star in the night sky', '--voice', 'high', '--seed', '2', '--spectrogram', '--quiet', '--out', out], io);
+    const code = await main(
+      [
+        'convert',
+        path,
+        '--prompt',
+        'a little star in the night sky',
+        '--voice',
+        'high',
+        '--seed',
+        '2',
+        '--spectrogram',
+        '--quiet',
+        '--out',
+        out,
+      ],
+      io,
+    );
     expect(io.err()).toBe('');
     expect(code).toBe(0);
     expect(io.out()).toContain(join(out, 'spectrogram.png'));

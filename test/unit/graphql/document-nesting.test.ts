@@ -31,7 +31,12 @@ describe('documentNesting', () => {
     const query = `{ ${'a { '.repeat(2000)}b${' }'.repeat(2000)} }`;
     const error = nestingError(query);
     expect(error).toBeInstanceOf(GraphQLError);
-    expect(error!.extensions).toMatchObject({ code: 'QUERY_TOO_DEEP', nesting: 2001, maxNesting: MAX_DOCUMENT_NESTING, http: { status: 400 } });
+    expect(error!.extensions).toMatchObject({
+      code: 'QUERY_TOO_DEEP',
+      nesting: 2001,
+      maxNesting: MAX_DOCUMENT_NESTING,
+      http: { status: 400 },
+    });
     expect(nestingError('{ a { b } }')).toBeNull();
   });
 

@@ -43,20 +43,39 @@ describe('placeUpload', () => {
     expect(batch[1].variables.input.audio).toBeInstanceOf(Upload);
   });
 
-  it.each(Object.getOwnPropertyNames(Object.prototype))('refuses every path through the inherited %s, and Object.prototype is untouched', (name) => {
-    const before = Object.getOwnPropertyNames(Object.prototype).map((key) => [key, (Object.prototype as Record<string, unknown>)[key]]);
-    for (const path of [`variables.${name}`, `variables.${name}.call`, `variables.input.${name}`, `variables.input.${name}.call`, `${name}.call`, `variables.input.prompt.${name}`]) {
-      expect(() => placeUpload(operations(), path, new Upload())).toThrow(MultipartError);
-    }
-    expect(Object.getOwnPropertyNames(Object.prototype).map((key) => [key, (Object.prototype as Record<string, unknown>)[key]])).toEqual(before);
-  });
-
-  it.each(['query', 'variables', 'variables.input', 'variables.input.prompt', 'variables.input.prompt.length', 'variables.list.2', 'variables.list.01', 'variables..audio', 'variables.input.other'])(
-    'refuses %s',
-    (path) => {
-      expect(() => placeUpload(operations(), path, new Upload())).toThrow(MultipartError);
+  it.each(Object.getOwnPropertyNames(Object.prototype))(
+    'refuses every path through the inherited %s, and Object.prototype is untouched',
+    (name) => {
+      const before = Object.getOwnPropertyNames(Object.prototype).map((key) => [key, (Object.prototype as Record<string, unknown>)[key]]);
+      for (const path of [
+        `variables.${name}`,
+        `variables.${name}.call`,
+        `variables.input.${name}`,
+        `variables.input.${name}.call`,
+        `${name}.call`,
+        `variables.input.prompt.${name}`,
+      ]) {
+        expect(() => placeUpload(operations(), path, new Upload())).toThrow(MultipartError);
+      }
+      expect(Object.getOwnPropertyNames(Object.prototype).map((key) => [key, (Object.prototype as Record<string, unknown>)[key]])).toEqual(
+        before,
+      );
     },
   );
+
+  it.each([
+    'query',
+    'variables',
+    'variables.input',
+    'variables.input.prompt',
+    'variables.input.prompt.length',
+    'variables.list.2',
+    'variables.list.01',
+    'variables..audio',
+    'variables.input.other',
+  ])('refuses %s', (path) => {
+    expect(() => placeUpload(operations(), path, new Upload())).toThrow(MultipartError);
+  });
 
   it('refuses an own __proto__ key from JSON without touching any prototype', () => {
     const ops = JSON.parse('{"variables":{"__proto__":null}}') as object;

@@ -14,7 +14,8 @@ import { loadConfig } from '../../../src/platform/config.js';
 let schema: GraphQLSchema;
 const defaults = loadConfig({ NODE_ENV: 'test' });
 const unlimited = { ...defaults, maxQueryComplexity: 1e9, maxQueryDepth: 1000 };
-const cost = (query: string, variables: Record<string, unknown> = {}) => checkOperationCost(schema, unlimited, parse(query), variables).complexity;
+const cost = (query: string, variables: Record<string, unknown> = {}) =>
+  checkOperationCost(schema, unlimited, parse(query), variables).complexity;
 
 beforeAll(async () => {
   schema = await buildAppSchema();
@@ -26,7 +27,9 @@ describe('operation cost', () => {
     expect(one).toBeGreaterThanOrEqual(2 * DATABASE_QUERY_COST);
     const aliases = `{ ${Array.from({ length: 330 }, (_, index) => `a${index}: history(first: 0) { totalCount }`).join(' ')} }`;
     expect(cost(aliases)).toBe(330 * one);
-    expect(() => checkOperationCost(schema, defaults, parse(aliases), {})).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }) as GraphQLError);
+    expect(() => checkOperationCost(schema, defaults, parse(aliases), {})).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }) as GraphQLError,
+    );
   });
 
   it('costs first: null (and no first) as the default page of 20, not as one row', () => {
@@ -39,7 +42,9 @@ describe('operation cost', () => {
 
   it('charges a database query per row for a per-row resolver (feedback)', () => {
     // Per row: feedback (1 + its query) + rating (1), against id (1).
-    expect(cost("{ history(first: 10) { edges { node { feedback { rating } } } } }") - cost("{ history(first: 10) { edges { node { id } } } }")).toBe(10 * (DATABASE_QUERY_COST + 1));
+    expect(
+      cost('{ history(first: 10) { edges { node { feedback { rating } } } } }') - cost('{ history(first: 10) { edges { node { id } } } }'),
+    ).toBe(10 * (DATABASE_QUERY_COST + 1));
   });
 
   it('does not exempt introspection: aliased schema dumps are refused, one standard introspection query fits', () => {
@@ -47,7 +52,9 @@ describe('operation cost', () => {
     expect(standard).toBeGreaterThan(100);
     expect(standard).toBeLessThan(defaults.maxQueryComplexity);
     const aliased = `{ ${Array.from({ length: 60 }, (_, index) => `s${index}: __schema { types { name fields { name } } }`).join(' ')} }`;
-    expect(() => checkOperationCost(schema, defaults, parse(aliased), {})).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }) as GraphQLError);
+    expect(() => checkOperationCost(schema, defaults, parse(aliased), {})).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }) as GraphQLError,
+    );
     expect(cost('{ __typename }')).toBe(0);
   });
 

@@ -18,15 +18,20 @@ interface LintMessage {
 /** The lint messages `source` would get at `filePath` (relative to the repository root). */
 function lintAs(filePath: string, source: string): Promise<LintMessage[]> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [eslintBin, '--stdin', '--stdin-filename', filePath, '--format', 'json'], { cwd: root }, (error, stdout, stderr) => {
-      // eslint exits 1 when it found problems: the JSON on stdout is still the answer.
-      if (error && error.code !== 1) {
-        reject(new Error(`eslint failed: ${stderr || error.message}`));
-        return;
-      }
-      const [result] = JSON.parse(stdout) as { messages: LintMessage[] }[];
-      resolve(result.messages);
-    });
+    const child = execFile(
+      process.execPath,
+      [eslintBin, '--stdin', '--stdin-filename', filePath, '--format', 'json'],
+      { cwd: root },
+      (error, stdout, stderr) => {
+        // eslint exits 1 when it found problems: the JSON on stdout is still the answer.
+        if (error && error.code !== 1) {
+          reject(new Error(`eslint failed: ${stderr || error.message}`));
+          return;
+        }
+        const [result] = JSON.parse(stdout) as { messages: LintMessage[] }[];
+        resolve(result.messages);
+      },
+    );
     child.stdin!.end(source);
   });
 }

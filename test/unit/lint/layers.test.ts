@@ -16,10 +16,22 @@ async function layerErrors(filePath: string, source: string): Promise<string[]> 
 describe('the layer lint rule', () => {
   it.each([
     ['src/platform/fixture.ts', "import { Role } from '../modules/user/user.entity.js';", 'src/platform must not import src/modules'],
-    ['src/platform/providers/fixture.ts', "import { startWorker } from '../../worker/worker.js';", 'src/platform must not import src/worker'],
+    [
+      'src/platform/providers/fixture.ts',
+      "import { startWorker } from '../../worker/worker.js';",
+      'src/platform must not import src/worker',
+    ],
     ['src/platform/fixture.ts', "import { createServices } from '../services.js';", 'composition root'],
-    ['src/modules/conversion/fixture.ts', "import { QUEUE_NAMES } from '../../worker/conversion-queues.js';", 'src/modules must not import src/worker'],
-    ['src/modules/conversion/fixture.ts', "import { createApiServer } from '../../graphql/server.js';", 'src/modules must not import src/graphql'],
+    [
+      'src/modules/conversion/fixture.ts',
+      "import { QUEUE_NAMES } from '../../worker/conversion-queues.js';",
+      'src/modules must not import src/worker',
+    ],
+    [
+      'src/modules/conversion/fixture.ts',
+      "import { createApiServer } from '../../graphql/server.js';",
+      'src/modules must not import src/graphql',
+    ],
     ['src/worker/fixture.ts', "import { createApiServer } from '../graphql/server.js';", 'src/worker must not import src/graphql'],
     ['src/graphql/fixture.ts', "export { startWorker } from '../worker/worker.js';", 'src/graphql must not import src/worker'],
     ['src/cli/fixture.ts', "import type { RunningWorker } from '../worker/worker.js';", 'src/cli must not import src/worker'],
@@ -31,7 +43,10 @@ describe('the layer lint rule', () => {
 
   it.each([
     ['src/platform/fixture.ts', "import { loadConfig } from './config.js';"],
-    ['src/modules/conversion/fixture.ts', "import { storageKeys } from './conversion-job.js';\nimport { redisKey } from '../../platform/redis.js';"],
+    [
+      'src/modules/conversion/fixture.ts',
+      "import { storageKeys } from './conversion-job.js';\nimport { redisKey } from '../../platform/redis.js';",
+    ],
     ['src/worker/fixture.ts', "import { ENTITIES } from '../modules/entities.js';\nimport { Topic } from '../platform/pubsub.js';"],
     ['src/graphql/fixture.ts', "import { requireUser } from '../modules/graphql-context.js';"],
     ['src/services.ts', "import { startWorker } from './worker/worker.js';\nimport { createApiServer } from './graphql/server.js';"],

@@ -37,7 +37,15 @@ function makeWithFfmpeg(dir: string, name: string, args: string[]): Uint8Array {
 }
 
 describe('ffmpeg decoder on every compressed format', () => {
-  const cases: { file: string; format: AudioFormat; codec: string; rate: number; channels: number; bits: number | null; kbps: [number, number] }[] = [
+  const cases: {
+    file: string;
+    format: AudioFormat;
+    codec: string;
+    rate: number;
+    channels: number;
+    bits: number | null;
+    kbps: [number, number];
+  }[] = [
     { file: 'tone-440hz-mono.mp3', format: 'mp3', codec: 'mp3', rate: 44100, channels: 1, bits: null, kbps: [95, 97] },
     { file: 'tone-440hz-stereo-bare.mp3', format: 'mp3', codec: 'mp3', rate: 44100, channels: 2, bits: null, kbps: [95, 97] },
     { file: 'tone-440hz-8khz.mp3', format: 'mp3', codec: 'mp3', rate: 8000, channels: 1, bits: null, kbps: [23, 25] },
@@ -73,7 +81,16 @@ describe('ffmpeg decoder on every compressed format', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mv-test-'));
     try {
       // 40 s of AAC is far beyond ffmpeg's 32 kB read buffer, so a pipe alone would fail ("Invalid data").
-      const bytes = makeWithFfmpeg(dir, 'long.m4a', ['-f', 'lavfi', '-i', 'aevalsrc=0.5*sin(2*PI*440*t):s=44100:d=40', '-c:a', 'aac', '-b:a', '64k']);
+      const bytes = makeWithFfmpeg(dir, 'long.m4a', [
+        '-f',
+        'lavfi',
+        '-i',
+        'aevalsrc=0.5*sin(2*PI*440*t):s=44100:d=40',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '64k',
+      ]);
       const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('melody-vocals-decode-')).length;
       const before = leftovers();
       const audio = await decoder.decode(bytes, { format: 'm4a', maxSeconds: 300 });
@@ -140,13 +157,16 @@ describe('ffmpeg decoder on damaged and hostile input', () => {
     expect(['CORRUPT_FILE', 'TRUNCATED_FILE']).toContain(reason);
   });
 
-  it.each(['mp3', 'm4a', 'aac', 'ogg', 'flac'] as const)('rejects 4 kB of noise forced through the %s demuxer as CORRUPT_FILE or TRUNCATED_FILE', async (format) => {
-    const noise = new Uint8Array(4096);
-    let state = 12345;
-    for (let i = 0; i < noise.length; i++) noise[i] = (state = (state * 1103515245 + 12345) >>> 0) >>> 24;
-    const reason = await rejection(decoder.decode(noise, { format, maxSeconds: 300 }));
-    expect(['CORRUPT_FILE', 'TRUNCATED_FILE']).toContain(reason);
-  });
+  it.each(['mp3', 'm4a', 'aac', 'ogg', 'flac'] as const)(
+    'rejects 4 kB of noise forced through the %s demuxer as CORRUPT_FILE or TRUNCATED_FILE',
+    async (format) => {
+      const noise = new Uint8Array(4096);
+      let state = 12345;
+      for (let i = 0; i < noise.length; i++) noise[i] = (state = (state * 1103515245 + 12345) >>> 0) >>> 24;
+      const reason = await rejection(decoder.decode(noise, { format, maxSeconds: 300 }));
+      expect(['CORRUPT_FILE', 'TRUNCATED_FILE']).toContain(reason);
+    },
+  );
 
   it('stops a one-hour FLAC decompression bomb (53 kB) at the time cap and says so', async () => {
     const started = Date.now();
@@ -178,7 +198,9 @@ describe('ffmpeg decoder on damaged and hostile input', () => {
     const pending = decoder.decode(fixture('silence-1h-bomb.flac'), { format: 'flac', maxSeconds: 300, signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
     expect(await rejection(pending)).toBe('ABORTED');
-    expect(await rejection(decoder.decode(fixture('tone-440hz-mono.mp3'), { format: 'mp3', maxSeconds: 300, signal: controller.signal }))).toBe('ABORTED');
+    expect(
+      await rejection(decoder.decode(fixture('tone-440hz-mono.mp3'), { format: 'mp3', maxSeconds: 300, signal: controller.signal })),
+    ).toBe('ABORTED');
   });
 
   it('reports a missing ffmpeg binary as an AudioProcessingError, not as a bad file', async () => {
@@ -199,14 +221,28 @@ describe('parseFfmpegInputInfo', () => {
       '    Stream #0:0(und): Audio: pcm_f32le ([3][0][0][0] / 0x0003), 48000 Hz, 5.1, flt, 9216 kb/s (default)',
     ].join('\n');
     expect(parseFfmpegInputInfo(log)).toEqual({
-      codec: 'aac', sampleRate: 48000, channels: 6, streamBitrate: 128_000, containerBitrate: 130_000, durationSeconds: 62.5, bitsPerSample: null,
+      codec: 'aac',
+      sampleRate: 48000,
+      channels: 6,
+      streamBitrate: 128_000,
+      containerBitrate: 130_000,
+      durationSeconds: 62.5,
+      bitsPerSample: null,
     });
   });
 
   it('reads the bit depth of a 24-bit FLAC and an explicit channel count', () => {
-    const log = "Input #0, flac, from 'pipe:0':\n  Duration: N/A, bitrate: N/A\n    Stream #0:0: Audio: flac, 96000 Hz, 3 channels, s32 (24 bit)\n";
+    const log =
+      "Input #0, flac, from 'pipe:0':\n  Duration: N/A, bitrate: N/A\n    Stream #0:0: Audio: flac, 96000 Hz, 3 channels, s32 (24 bit)\n";
     const info = parseFfmpegInputInfo(log);
-    expect(info).toMatchObject({ codec: 'flac', sampleRate: 96000, channels: 3, bitsPerSample: 24, durationSeconds: null, streamBitrate: null });
+    expect(info).toMatchObject({
+      codec: 'flac',
+      sampleRate: 96000,
+      channels: 3,
+      bitsPerSample: 24,
+      durationSeconds: null,
+      streamBitrate: null,
+    });
   });
 });
 
@@ -244,11 +280,26 @@ describe('validateAndDecode with the real decoder on the hostile inputs the serv
   });
 
   it.each([
-    'tone-440hz-mono.mp3', 'tone-440hz-stereo-bare.mp3', 'tone-440hz-stereo.m4a', 'tone-440hz-stereo-faststart.m4a', 'tone-440hz-mono.aac',
-    'tone-440hz-mono-vorbis.ogg', 'tone-440hz-mono-opus.ogg', 'tone-440hz-22khz.flac',
+    'tone-440hz-mono.mp3',
+    'tone-440hz-stereo-bare.mp3',
+    'tone-440hz-stereo.m4a',
+    'tone-440hz-stereo-faststart.m4a',
+    'tone-440hz-mono.aac',
+    'tone-440hz-mono-vorbis.ogg',
+    'tone-440hz-mono-opus.ogg',
+    'tone-440hz-22khz.flac',
   ])('answers cuts of %s at 0.2 % to 95 % of its length with a verdict, never a crash or a hang', async (file) => {
     const whole = fixture(file);
-    const allowed = new Set(['OK', 'TRUNCATED_FILE', 'CORRUPT_FILE', 'TOO_SHORT', 'LOW_BITRATE', 'LOW_SAMPLE_RATE', 'UNSUPPORTED_FORMAT', 'SILENT']);
+    const allowed = new Set([
+      'OK',
+      'TRUNCATED_FILE',
+      'CORRUPT_FILE',
+      'TOO_SHORT',
+      'LOW_BITRATE',
+      'LOW_SAMPLE_RATE',
+      'UNSUPPORTED_FORMAT',
+      'SILENT',
+    ]);
     const started = Date.now();
     for (const fraction of [0.002, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95]) {
       // +37 keeps the cut off frame boundaries (see the next test for a cut exactly on one).

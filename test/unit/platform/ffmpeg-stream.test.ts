@@ -15,9 +15,32 @@ const demuxers: Record<string, string> = { mp3: 'mp3', m4a: 'mov', ogg: 'ogg', f
 
 /** The same command the decoder runs, for a file fed on stdin. */
 const decodeArgs = (format: AudioFormat) => [
-  '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-protocol_whitelist', 'pipe',
-  '-f', demuxers[format], '-i', 'pipe:0', '-map', '0:a:0', '-vn', '-sn', '-dn', '-t', '301',
-  '-map_metadata', '-1', '-bitexact', '-f', 'wav', '-acodec', 'pcm_f32le', 'pipe:1',
+  '-hide_banner',
+  '-nostdin',
+  '-nostats',
+  '-loglevel',
+  'info',
+  '-protocol_whitelist',
+  'pipe',
+  '-f',
+  demuxers[format],
+  '-i',
+  'pipe:0',
+  '-map',
+  '0:a:0',
+  '-vn',
+  '-sn',
+  '-dn',
+  '-t',
+  '301',
+  '-map_metadata',
+  '-1',
+  '-bitexact',
+  '-f',
+  'wav',
+  '-acodec',
+  'pcm_f32le',
+  'pipe:1',
 ];
 
 describe('the ffmpeg decoder reading stdout as a stream', () => {

@@ -31,7 +31,10 @@ describe('signed file links', () => {
     expect(verifySignedRequest(config, key, String(Number(expires) + 3600), sig, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     const flipped = (sig![0] === 'a' ? 'b' : 'a') + sig!.slice(1);
     expect(verifySignedRequest(config, key, expires, flipped, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
-    expect(verifySignedRequest({ urlSigningSecret: 'other-secret' }, key, expires, sig, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifySignedRequest({ urlSigningSecret: 'other-secret' }, key, expires, sig, NOW)).toEqual({
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    });
   });
 
   it('answers malformed or missing parameters and invalid keys without computing anything else', () => {

@@ -136,15 +136,25 @@ describe('DiskStorage', () => {
     await storage.deletePrefix('conversions/none');
   });
 
-  it.each(['../escape', 'a/../../escape', '/etc/passwd', 'a//b', '.hidden', 'a/.tmp', 'a\\..\\b', '', 'a/', 'x'.repeat(513), 'nul\0byte', '%2e%2e/x'])(
-    'refuses the key %j without touching the disk',
-    async (key) => {
-      expect(isValidKey(key)).toBe(false);
-      expect(await reason(storage.write(key, bytes(1)))).toBe('INVALID_KEY');
-      expect(await reason(storage.read(key))).toBe('INVALID_KEY');
-      expect(await reason(storage.deletePrefix(key))).toBe('INVALID_KEY');
-      expect(await filesUnder(root)).toEqual([]);
-      await expect(stat(join(root, 'escape'))).rejects.toThrow();
-    },
-  );
+  it.each([
+    '../escape',
+    'a/../../escape',
+    '/etc/passwd',
+    'a//b',
+    '.hidden',
+    'a/.tmp',
+    'a\\..\\b',
+    '',
+    'a/',
+    'x'.repeat(513),
+    'nul\0byte',
+    '%2e%2e/x',
+  ])('refuses the key %j without touching the disk', async (key) => {
+    expect(isValidKey(key)).toBe(false);
+    expect(await reason(storage.write(key, bytes(1)))).toBe('INVALID_KEY');
+    expect(await reason(storage.read(key))).toBe('INVALID_KEY');
+    expect(await reason(storage.deletePrefix(key))).toBe('INVALID_KEY');
+    expect(await filesUnder(root)).toEqual([]);
+    await expect(stat(join(root, 'escape'))).rejects.toThrow();
+  });
 });

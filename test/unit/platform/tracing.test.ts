@@ -13,7 +13,20 @@ import express from 'express';
 import winston from 'winston';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { context, propagation, trace, ROOT_CONTEXT, TraceFlags, type Context, type ContextManager, type Span, type SpanContext, type TextMapPropagator, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  ROOT_CONTEXT,
+  TraceFlags,
+  type Context,
+  type ContextManager,
+  type Span,
+  type SpanContext,
+  type TextMapPropagator,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { enqueueConversion, type ConversionJobData } from '../../../src/modules/conversion/conversion-job.js';
 import { injectTraceContext } from '../../../src/platform/tracing.js';
 import { withJobTelemetry } from '../../../src/worker/job-telemetry.js';
@@ -37,7 +50,12 @@ class AsyncContextManager implements ContextManager {
   active(): Context {
     return this.storage.getStore() ?? ROOT_CONTEXT;
   }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return this.storage.run(ctx, () => fn.apply(thisArg, args));
   }
   bind<T>(_ctx: Context, target: T): T {
@@ -69,8 +87,19 @@ const traceparentPropagator: TextMapPropagator = {
 };
 
 function recordingSpan(name: string, parent: SpanContext | undefined): Span {
-  const spanContext: SpanContext = { traceId: parent?.traceId ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED };
-  const entry: Recorded = { name, traceId: spanContext.traceId, spanId: spanContext.spanId, parentSpanId: parent?.spanId ?? null, ended: false, failed: false };
+  const spanContext: SpanContext = {
+    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    traceFlags: TraceFlags.SAMPLED,
+  };
+  const entry: Recorded = {
+    name,
+    traceId: spanContext.traceId,
+    spanId: spanContext.spanId,
+    parentSpanId: parent?.spanId ?? null,
+    ended: false,
+    failed: false,
+  };
   recorded.push(entry);
   const span: Span = {
     spanContext: () => spanContext,
@@ -137,7 +166,7 @@ describe('with a propagator, context manager and tracer registered', () => {
     recorded.length = 0;
   });
 
-  it('carries a GraphQL operation\'s span into the job it enqueues, and the job and stage spans continue that trace', async () => {
+  it("carries a GraphQL operation's span into the job it enqueues, and the job and stage spans continue that trace", async () => {
     const jobs: ConversionJobData[] = [];
     const queue = queueOf(jobs);
     const apollo = new ApolloServer<{ logger: winston.Logger }>({
@@ -190,13 +219,24 @@ describe('with a propagator, context manager and tracer registered', () => {
     expect(job).toMatchObject({ traceId: request.traceId, parentSpanId: request.spanId, ended: true, failed: false });
     expect(activeInJob).toMatchObject({ traceId: request.traceId, spanId: job.spanId });
     const stages = recorded.filter((span) => span.name.startsWith('conversion.stage'));
-    expect(stages.map((span) => span.name)).toEqual(['conversion.stage VALIDATION', 'conversion.stage PITCH_EXTRACTION', 'conversion.stage SYNTHESIS']);
+    expect(stages.map((span) => span.name)).toEqual([
+      'conversion.stage VALIDATION',
+      'conversion.stage PITCH_EXTRACTION',
+      'conversion.stage SYNTHESIS',
+    ]);
     for (const stage of stages) expect(stage).toMatchObject({ traceId: request.traceId, parentSpanId: job.spanId, ended: true });
 
     const values = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values;
     expect(await values('melody_jobs_completed_total')).toEqual([expect.objectContaining({ labels: { outcome: 'COMPLETED' }, value: 1 })]);
-    const counts = (await values('melody_job_duration_seconds')).filter((v) => (v as { metricName?: string }).metricName === 'melody_job_duration_seconds_count');
-    expect(counts.map((v) => [v.labels.stage, v.value]).sort()).toEqual([['PITCH_EXTRACTION', 1], ['SYNTHESIS', 1], ['VALIDATION', 1], ['job', 1]]);
+    const counts = (await values('melody_job_duration_seconds')).filter(
+      (v) => (v as { metricName?: string }).metricName === 'melody_job_duration_seconds_count',
+    );
+    expect(counts.map((v) => [v.labels.stage, v.value]).sort()).toEqual([
+      ['PITCH_EXTRACTION', 1],
+      ['SYNTHESIS', 1],
+      ['VALIDATION', 1],
+      ['job', 1],
+    ]);
   });
 
   it('marks a failed job span and counts a retry apart from a final failure', async () => {
@@ -211,7 +251,10 @@ describe('with a propagator, context manager and tracer registered', () => {
     await fail(new AppError('ABORTED', 'worker stopped', { reason: 'WORKER_SHUTDOWN', retryable: true }), true);
     await fail(new AppError('AUDIO_PROCESSING_ERROR', 'no notes', { retryable: false }), false);
     const values = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.map((v) => [v.labels, v.value]);
-    expect(await values('melody_jobs_retried_total')).toEqual([[{ reason: 'STORAGE_ERROR' }, 1], [{ reason: 'WORKER_SHUTDOWN' }, 1]]);
+    expect(await values('melody_jobs_retried_total')).toEqual([
+      [{ reason: 'STORAGE_ERROR' }, 1],
+      [{ reason: 'WORKER_SHUTDOWN' }, 1],
+    ]);
     expect(await values('melody_jobs_failed_total')).toEqual([[{ code: 'AUDIO_PROCESSING_ERROR' }, 1]]);
     expect(recorded.filter((span) => span.name === 'conversion.job').map((span) => span.failed)).toEqual([true, true, true]);
     // Each job started its own trace (no traceContext in the job data).

@@ -10,7 +10,13 @@ import { knex } from '@mikro-orm/knex';
 import { ConnectionException, DriverException } from '@mikro-orm/core';
 import { Redis } from 'ioredis';
 import { AppError, AudioProcessingError, ValidationError } from '../../../src/audio/errors.js';
-import { DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE, isDatabaseUnavailable, isRedisUnavailable, toErrorModel } from '../../../src/worker/infrastructure-errors.js';
+import {
+  DATABASE_UNAVAILABLE,
+  REDIS_UNAVAILABLE,
+  isDatabaseUnavailable,
+  isRedisUnavailable,
+  toErrorModel,
+} from '../../../src/worker/infrastructure-errors.js';
 import { jobTimeoutError, toJobError, workerLostError } from '../../../src/worker/conversion-attempt.js';
 import { POSTGRES_ADMIN_URL, freePort } from '../../support/service-harness.js';
 
@@ -32,11 +38,26 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe('errors of the model keep their code and retryable flag', () => {
   it.each([
     ['a validation failure', new ValidationError([{ code: 'TOO_SHORT', message: 'Too short.' }]), 'VALIDATION_ERROR', false],
-    ['an audio processing failure', new AudioProcessingError('Decoder crashed.', { reason: 'DECODER_CRASH' }), 'AUDIO_PROCESSING_ERROR', false],
-    ['a retryable provider failure', new AppError('AI_SERVICE_ERROR', 'Provider down.', { reason: 'HTTP_503', retryable: true }), 'AI_SERVICE_ERROR', true],
+    [
+      'an audio processing failure',
+      new AudioProcessingError('Decoder crashed.', { reason: 'DECODER_CRASH' }),
+      'AUDIO_PROCESSING_ERROR',
+      false,
+    ],
+    [
+      'a retryable provider failure',
+      new AppError('AI_SERVICE_ERROR', 'Provider down.', { reason: 'HTTP_503', retryable: true }),
+      'AI_SERVICE_ERROR',
+      true,
+    ],
     ['the job timeout', jobTimeoutError(300), 'TIMEOUT_ERROR', false],
     ['a job that lost its worker too often', workerLostError(3), 'AUDIO_PROCESSING_ERROR', false],
-    ['a missing input file', new AppError('STORAGE_ERROR', 'No such file in storage.', { reason: 'NOT_FOUND', retryable: false, cause: errno('ENOENT', 'open') }), 'STORAGE_ERROR', false],
+    [
+      'a missing input file',
+      new AppError('STORAGE_ERROR', 'No such file in storage.', { reason: 'NOT_FOUND', retryable: false, cause: errno('ENOENT', 'open') }),
+      'STORAGE_ERROR',
+      false,
+    ],
   ])('%s', (_, error, code, retryable) => {
     const mapped = toJobError(error);
     expect(mapped).toBe(error);
@@ -62,7 +83,12 @@ describe('PostgreSQL unavailable → STORAGE_ERROR, DATABASE_UNAVAILABLE, retrya
 
   it('a refused connection (nothing listens on the port)', async () => {
     const port = await freePort();
-    const db = knex({ client: 'pg', connection: `postgres://postgres@127.0.0.1:${port}/postgres`, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 5000 });
+    const db = knex({
+      client: 'pg',
+      connection: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      pool: { min: 0, max: 1 },
+      acquireConnectionTimeout: 5000,
+    });
     try {
       const error = await rejection(db.raw('select 1'));
       expect(toErrorModel(error)).toMatchObject({ code: 'STORAGE_ERROR', reason: DATABASE_UNAVAILABLE, retryable: true });
@@ -73,7 +99,10 @@ describe('PostgreSQL unavailable → STORAGE_ERROR, DATABASE_UNAVAILABLE, retrya
 
   it.each([
     ["MikroORM's ConnectionException", new ConnectionException(new Error('connect failed'))],
-    ['a database that does not allow connections (55000)', Object.assign(new DriverException(new Error('database "mv_test_x" is not currently accepting connections')), { code: '55000' })],
+    [
+      'a database that does not allow connections (55000)',
+      Object.assign(new DriverException(new Error('database "mv_test_x" is not currently accepting connections')), { code: '55000' }),
+    ],
     ['pg: Connection terminated unexpectedly', new Error('Connection terminated unexpectedly')],
     ['pg: a client that is not queryable', new Error('Client has encountered a connection error and is not queryable')],
     ['knex: no connection from the pool', new Error('Knex: Timeout acquiring a connection. The pool is probably full.')],
@@ -106,7 +135,13 @@ describe('Redis unavailable → STORAGE_ERROR, REDIS_UNAVAILABLE, retryable', ()
   });
 
   it.each([
-    ['MaxRetriesPerRequestError', Object.assign(new Error('Reached the max retries per request limit (which is 2). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' })],
+    [
+      'MaxRetriesPerRequestError',
+      Object.assign(
+        new Error('Reached the max retries per request limit (which is 2). Refer to "maxRetriesPerRequest" option for details.'),
+        { name: 'MaxRetriesPerRequestError' },
+      ),
+    ],
     ['Connection is closed', new Error('Connection is closed.')],
     ['no offline queue', new Error("Stream isn't writeable and enableOfflineQueue options is false")],
   ])('%s', (_, error) => {
@@ -152,9 +187,18 @@ describe('everything else', () => {
   });
 
   it('our own ABORTED (never a job outcome) and plain bugs are UNKNOWN_ERROR, not retryable, with a generic message', () => {
-    expect(toErrorModel(new AppError('ABORTED', 'stopped', { reason: 'X' }))).toMatchObject({ code: 'UNKNOWN_ERROR', reason: 'X', retryable: false });
+    expect(toErrorModel(new AppError('ABORTED', 'stopped', { reason: 'X' }))).toMatchObject({
+      code: 'UNKNOWN_ERROR',
+      reason: 'X',
+      retryable: false,
+    });
     const bug = toErrorModel(new TypeError("Cannot read properties of undefined (reading 'x') at /srv/app/secret/path.js"));
-    expect(bug).toMatchObject({ code: 'UNKNOWN_ERROR', reason: 'UNKNOWN_ERROR', retryable: false, message: 'The conversion failed unexpectedly.' });
+    expect(bug).toMatchObject({
+      code: 'UNKNOWN_ERROR',
+      reason: 'UNKNOWN_ERROR',
+      retryable: false,
+      message: 'The conversion failed unexpectedly.',
+    });
     expect(toErrorModel('a string')).toMatchObject({ code: 'UNKNOWN_ERROR', retryable: false });
     expect(toErrorModel(null)).toMatchObject({ code: 'UNKNOWN_ERROR', retryable: false });
   });

@@ -11,7 +11,13 @@ import { AbortedError, AppError, ValidationError } from '../../../src/audio/erro
 import { runInThread } from '../../../src/worker/run-in-thread.js';
 import { MELODY_FIXTURE_DIR } from '../../support/melody-fixtures.js';
 
-const REQUEST = { fileName: 'voice-la.flac', prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 7 };
+const REQUEST = {
+  fileName: 'voice-la.flac',
+  prompt: 'a romantic ballad about summer nights by the sea',
+  genre: 'ballad',
+  mood: 'romantic',
+  seed: 7,
+};
 
 async function fixture(): Promise<Uint8Array> {
   return new Uint8Array(await readFile(join(MELODY_FIXTURE_DIR, 'voice-la.flac')));
@@ -46,7 +52,14 @@ describe('runInThread', () => {
     expect(out.report.melody.noteCount).toBeGreaterThan(10);
     // The thread loads the Flite program itself: the default engine sings.
     expect(out.report.voice.synthesizer).toBe('flite');
-    expect([...new Set(events.map((e) => e.stage))]).toEqual(['validation', 'pitch_extraction', 'lyrics', 'synthesis', 'quality_check', 'finalization']);
+    expect([...new Set(events.map((e) => e.stage))]).toEqual([
+      'validation',
+      'pitch_extraction',
+      'lyrics',
+      'synthesis',
+      'quality_check',
+      'finalization',
+    ]);
     for (let i = 1; i < events.length; i++) expect(events[i].percent).toBeGreaterThanOrEqual(events[i - 1].percent);
     expect(events.at(-1)?.percent).toBe(100);
     // Generous for a loaded CI machine; the pipeline on this thread blocks for whole stages (> 300 ms).
@@ -68,13 +81,18 @@ describe('runInThread', () => {
     const controller = new AbortController();
     let threadId = -1;
     const started = performance.now();
-    const promise = runInThread(await fixture(), REQUEST, {}, {
-      signal: controller.signal,
-      onThreadStart: (id) => (threadId = id),
-      onProgress: (e) => {
-        if (e.stage === 'pitch_extraction') controller.abort(new AppError('TIMEOUT_ERROR', 'too slow', { reason: 'JOB_TIMEOUT' }));
+    const promise = runInThread(
+      await fixture(),
+      REQUEST,
+      {},
+      {
+        signal: controller.signal,
+        onThreadStart: (id) => (threadId = id),
+        onProgress: (e) => {
+          if (e.stage === 'pitch_extraction') controller.abort(new AppError('TIMEOUT_ERROR', 'too slow', { reason: 'JOB_TIMEOUT' }));
+        },
       },
-    });
+    );
     const error = await promise.catch((e: unknown) => e);
     expect(threadId).toBeGreaterThan(0);
     expect(error).toBeInstanceOf(AppError);

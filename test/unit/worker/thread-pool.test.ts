@@ -10,7 +10,13 @@ import { AbortedError, ValidationError } from '../../../src/audio/errors.js';
 import { createThreadPool, type ThreadPool } from '../../../src/worker/thread-pool.js';
 import { MELODY_FIXTURE_DIR } from '../../support/melody-fixtures.js';
 
-const REQUEST = { fileName: 'voice-la.flac', prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 7 };
+const REQUEST = {
+  fileName: 'voice-la.flac',
+  prompt: 'a romantic ballad about summer nights by the sea',
+  genre: 'ballad',
+  mood: 'romantic',
+  seed: 7,
+};
 const NOT_AUDIO = new TextEncoder().encode('not audio; '.repeat(100));
 
 async function fixture(): Promise<Uint8Array> {
@@ -34,7 +40,12 @@ describe('the pipeline thread pool', () => {
     const { pool: threads, started } = pool();
     await expect(threads.run(NOT_AUDIO, REQUEST)).rejects.toBeInstanceOf(ValidationError);
     const controller = new AbortController();
-    const aborted = threads.run(await fixture(), REQUEST, {}, { signal: controller.signal, onProgress: (e) => e.stage === 'pitch_extraction' && controller.abort() });
+    const aborted = threads.run(
+      await fixture(),
+      REQUEST,
+      {},
+      { signal: controller.signal, onProgress: (e) => e.stage === 'pitch_extraction' && controller.abort() },
+    );
     await expect(aborted).rejects.toBeInstanceOf(AbortedError);
     const out = await threads.run(await fixture(), REQUEST);
     expect(out.report.melody.noteCount).toBeGreaterThan(10);
@@ -76,7 +87,9 @@ describe('the pipeline thread pool', () => {
       timings.push(performance.now() - start);
     }
     const warm = Math.min(timings[1], timings[2]);
-    process.stdout.write(`pool: first run ${timings[0].toFixed(0)} ms (new thread), then ${timings[1].toFixed(0)} and ${timings[2].toFixed(0)} ms (warm)\n`);
+    process.stdout.write(
+      `pool: first run ${timings[0].toFixed(0)} ms (new thread), then ${timings[1].toFixed(0)} and ${timings[2].toFixed(0)} ms (warm)\n`,
+    );
     expect(warm).toBeLessThan(timings[0]);
   });
 });

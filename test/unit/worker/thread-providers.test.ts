@@ -11,7 +11,13 @@ import { createThreadPool } from '../../../src/worker/thread-pool.js';
 import { fittingLines, renderTake } from '../../support/provider-replies.js';
 import { renderMelody, twinkle } from '../../support/signals.js';
 
-const REQUEST = { fileName: 'melody.wav', prompt: 'a romantic ballad about summer nights by the sea', genre: 'ballad', mood: 'romantic', seed: 7 };
+const REQUEST = {
+  fileName: 'melody.wav',
+  prompt: 'a romantic ballad about summer nights by the sea',
+  genre: 'ballad',
+  mood: 'romantic',
+  seed: 7,
+};
 
 /** A fresh copy each time: a run transfers (detaches) the bytes it is given. */
 function melody(): Uint8Array {
@@ -20,7 +26,7 @@ function melody(): Uint8Array {
 }
 
 describe('provider calls from a pipeline thread', () => {
-  it('answers a thread pool run\'s lyrics and vocals calls with the pool\'s providers, transferring the take', async () => {
+  it("answers a thread pool run's lyrics and vocals calls with the pool's providers, transferring the take", async () => {
     const sent: VocalRequest[] = [];
     const signals: AbortSignal[] = [];
     const providers: Providers = {
@@ -68,7 +74,7 @@ describe('provider calls from a pipeline thread', () => {
     }
   });
 
-  it('rebuilds a provider failure in the thread, which falls back with the reason, or fails the run with the provider\'s code and reason when fallback is off', async () => {
+  it("rebuilds a provider failure in the thread, which falls back with the reason, or fails the run with the provider's code and reason when fallback is off", async () => {
     const failing: LyricsProvider = {
       name: 'llm',
       writeLyrics: async () => {
@@ -109,7 +115,9 @@ describe('provider calls from a pipeline thread', () => {
     };
     const thread = new PipelineThread();
     try {
-      const error = await thread.run(melody(), REQUEST, {}, { providers: { vocals: hanging }, signal: controller.signal }).catch((e: unknown) => e);
+      const error = await thread
+        .run(melody(), REQUEST, {}, { providers: { vocals: hanging }, signal: controller.signal })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AbortedError);
       expect(callSignal?.aborted).toBe(true);
       // The thread obeyed the abort itself (it was not terminated) and takes the next run.

@@ -42,7 +42,6 @@ export interface FliteSpeech {
   segments: FliteSegment[];
 }
 
-
 /** Phones Flite's US English phone set knows (cmu_us_*: radio phone set plus `pau`). */
 export const FLITE_PHONES: ReadonlySet<string> = new Set(
   'aa ae ah ao aw ax axr ay b ch d dh eh er ey f g hh ih iy jh k l m n ng ow oy p r s sh t th uh uw v w y z zh pau'.split(' '),
@@ -53,7 +52,8 @@ const RUNNERS = new WeakMap<WebAssembly.Module, (options: ProgramOptions) => Pro
 
 /** Speaks a phone string at a flat pitch and returns the samples and when each phone ends. */
 export function runFlite(program: FliteProgram, request: FliteRequest): FliteSpeech {
-  for (const phone of request.phones) if (!FLITE_PHONES.has(phone)) throw new AudioProcessingError(`Flite does not know the phone "${phone}".`, { reason: 'FLITE_FAILED' });
+  for (const phone of request.phones)
+    if (!FLITE_PHONES.has(phone)) throw new AudioProcessingError(`Flite does not know the phone "${phone}".`, { reason: 'FLITE_FAILED' });
   const f0 = Math.min(1000, Math.max(50, request.f0Hz));
   let runner = RUNNERS.get(program.module);
   if (!runner) {
@@ -62,17 +62,24 @@ export function runFlite(program: FliteProgram, request: FliteRequest): FliteSpe
   }
   const run = runner({
     args: [
-      '-voice', request.voice,
-      '--setf', `int_f0_target_mean=${f0.toFixed(2)}`,
-      '--setf', 'int_f0_target_stddev=0',
-      '--setf', 'duration_stretch=1.3',
+      '-voice',
+      request.voice,
+      '--setf',
+      `int_f0_target_mean=${f0.toFixed(2)}`,
+      '--setf',
+      'int_f0_target_stddev=0',
+      '--setf',
+      'duration_stretch=1.3',
       '-psdur',
-      '-o', '/out/speech.wav',
-      '-p', request.phones.join(' '),
+      '-o',
+      '/out/speech.wav',
+      '-p',
+      request.phones.join(' '),
     ],
   });
   const wav = run.files.get('speech.wav');
-  if (run.exitCode !== 0 || !wav || wav.length <= 44) throw new AudioProcessingError(`Flite produced no speech (exit code ${run.exitCode}).`, { reason: 'FLITE_FAILED' });
+  if (run.exitCode !== 0 || !wav || wav.length <= 44)
+    throw new AudioProcessingError(`Flite produced no speech (exit code ${run.exitCode}).`, { reason: 'FLITE_FAILED' });
   const audio = decodeWav(wav);
   const segments = parseSegments(run.stdout);
   return { samples: audio.channels[0], sampleRate: audio.sampleRate, segments };

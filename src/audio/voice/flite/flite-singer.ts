@@ -101,7 +101,9 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
     const source = resample(speech.samples, speech.sampleRate, sampleRate);
     const segments = speech.segments.slice(1, 1 + call.units.length);
     if (segments.length !== call.units.length || segments.some((s, i) => s.phone !== call.units[i].phone)) {
-      throw new AudioProcessingError(`Flite answered ${speech.segments.length} phones for ${call.units.length + 2} asked.`, { reason: 'FLITE_FAILED' });
+      throw new AudioProcessingError(`Flite answered ${speech.segments.length} phones for ${call.units.length + 2} asked.`, {
+        reason: 'FLITE_FAILED',
+      });
     }
     fitConsonants(call.units, segments);
     const warp = buildWarp(call.units, segments, source, sampleRate);
@@ -152,19 +154,32 @@ function groupCalls(segments: readonly Segment[]): Call[] {
     }
     if (segment.kind === 'silence') {
       if (segment.end - segment.start >= CALL_GAP) flush();
-      else if (current.units.length) current.units.push({ phone: 'pau', kind: 'silence', start: segment.start, end: segment.end, glide: 0 });
+      else if (current.units.length)
+        current.units.push({ phone: 'pau', kind: 'silence', start: segment.start, end: segment.end, glide: 0 });
       continue;
     }
     const base = segment.phoneme.split(':')[0].toLowerCase();
     const previous = current.units[current.units.length - 1];
     const part = segment.phoneme.includes(':') && !segment.phoneme.endsWith(':closure');
-    const offglide = segment.kind === 'vowel' && previous?.kind === 'vowel' && previous.phone === base && DIPHTHONGS.has(base) && previous.end === segment.start && previous.glide === 0;
+    const offglide =
+      segment.kind === 'vowel' &&
+      previous?.kind === 'vowel' &&
+      previous.phone === base &&
+      DIPHTHONGS.has(base) &&
+      previous.end === segment.start &&
+      previous.glide === 0;
     if (previous && previous.phone === base && (part || offglide)) {
       if (offglide) previous.glide = segment.end - segment.start;
       previous.end = segment.end;
       continue;
     }
-    current.units.push({ phone: base, kind: segment.kind === 'vowel' ? 'vowel' : 'consonant', start: segment.start, end: segment.end, glide: 0 });
+    current.units.push({
+      phone: base,
+      kind: segment.kind === 'vowel' ? 'vowel' : 'consonant',
+      start: segment.start,
+      end: segment.end,
+      glide: 0,
+    });
   }
   flush();
   return calls;
@@ -319,7 +334,13 @@ interface SourceAnalysis {
  * where the period is `fs / f0`), one mark per period from the largest sample of the stretch's first
  * period; elsewhere a mark every 5 ms.
  */
-function analyseSource(source: Float32Array, rate: number, f0: number, units: readonly Unit[], segments: readonly { start: number; end: number }[]): SourceAnalysis {
+function analyseSource(
+  source: Float32Array,
+  rate: number,
+  f0: number,
+  units: readonly Unit[],
+  segments: readonly { start: number; end: number }[],
+): SourceAnalysis {
   const period = rate / f0;
   const voicedAt = new Uint8Array(source.length);
   units.forEach((unit, i) => {
@@ -357,7 +378,15 @@ function analyseSource(source: Float32Array, rate: number, f0: number, units: re
 }
 
 /** Overlap-adds the grains of one call into `out` along the warp and the sung contour. */
-function renderCall(out: Float32Array, source: Float32Array, analysis: SourceAnalysis, warp: Warp, units: readonly Unit[], options: FliteSingOptions, random: () => number): void {
+function renderCall(
+  out: Float32Array,
+  source: Float32Array,
+  analysis: SourceAnalysis,
+  warp: Warp,
+  units: readonly Unit[],
+  options: FliteSingOptions,
+  random: () => number,
+): void {
   const rate = options.sampleRate;
   const hop = UNVOICED_HOP * rate;
   const hint = { i: 0 };
@@ -459,7 +488,9 @@ function addBreath(out: Float32Array, segment: Segment, rate: number, random: ()
  */
 function addAir(out: Float32Array, rate: number, random: () => number): void {
   if (rate < 24000) return;
-  const c = Float64Array.from([highpass(4000, 0.54, rate), highpass(4000, 1.31, rate), highpass(8000, 0.54, rate), highpass(8000, 1.31, rate)].flat());
+  const c = Float64Array.from(
+    [highpass(4000, 0.54, rate), highpass(4000, 1.31, rate), highpass(8000, 0.54, rate), highpass(8000, 1.31, rate)].flat(),
+  );
   const state = new Float64Array(16);
   const w = (2 * Math.PI * 4000) / rate;
   const follow = onePole(100, rate);
@@ -511,4 +542,3 @@ function highpass(hz: number, q: number, rate: number): Biquad {
   const a0 = 1 + alpha;
   return [(1 + cos) / 2 / a0, -(1 + cos) / a0, (1 + cos) / 2 / a0, (-2 * cos) / a0, (1 - alpha) / a0];
 }
-

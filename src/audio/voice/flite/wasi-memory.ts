@@ -152,7 +152,11 @@ function buildImports(module: WebAssembly.Module, current: () => RunState): WebA
     args_sizes_get: (argcPtr: number, bufSizePtr: number) => {
       const { args } = current();
       view().setUint32(argcPtr, args.length, true);
-      view().setUint32(bufSizePtr, args.reduce((sum, a) => sum + a.length, 0), true);
+      view().setUint32(
+        bufSizePtr,
+        args.reduce((sum, a) => sum + a.length, 0),
+        true,
+      );
       return ERRNO.SUCCESS;
     },
     args_get: (argvPtr: number, bufPtr: number) => {
@@ -171,7 +175,8 @@ function buildImports(module: WebAssembly.Module, current: () => RunState): WebA
     },
     fd_close: (fd: number) => (current().open.delete(fd) || fd <= PREOPEN_FD ? ERRNO.SUCCESS : ERRNO.BADF),
     fd_fdstat_get: (fd: number, ptr: number) => {
-      const type = fd <= 2 ? FILETYPE.CHARACTER_DEVICE : fd === PREOPEN_FD ? FILETYPE.DIRECTORY : current().open.has(fd) ? FILETYPE.REGULAR_FILE : 0;
+      const type =
+        fd <= 2 ? FILETYPE.CHARACTER_DEVICE : fd === PREOPEN_FD ? FILETYPE.DIRECTORY : current().open.has(fd) ? FILETYPE.REGULAR_FILE : 0;
       if (!type) return ERRNO.BADF;
       const v = view();
       v.setUint8(ptr, type);
@@ -225,7 +230,17 @@ function buildImports(module: WebAssembly.Module, current: () => RunState): WebA
       view().setUint32(nwrittenPtr, written, true);
       return ERRNO.SUCCESS;
     },
-    path_open: (dirFd: number, _dirFlags: number, pathPtr: number, pathLen: number, oflags: number, _rightsBase: bigint, _rightsInheriting: bigint, _fdFlags: number, fdPtr: number) => {
+    path_open: (
+      dirFd: number,
+      _dirFlags: number,
+      pathPtr: number,
+      pathLen: number,
+      oflags: number,
+      _rightsBase: bigint,
+      _rightsInheriting: bigint,
+      _fdFlags: number,
+      fdPtr: number,
+    ) => {
       if (dirFd !== PREOPEN_FD) return ERRNO.BADF;
       const name = new TextDecoder().decode(bytesAt(pathPtr, pathLen));
       const run = current();
