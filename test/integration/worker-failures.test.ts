@@ -11,7 +11,6 @@ import { DiskStorage, type Storage, type WriteOptions, type WriteSource } from '
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { enqueueConversion } from '../../src/modules/conversion/conversion-job.js';
 import { startWorker } from '../../src/worker/worker.js';
-import type { ProgressPayload } from '../../src/platform/pubsub.js';
 import {
   enqueue,
   insertPendingConversion,
@@ -83,15 +82,11 @@ describe('a conversion that runs past JOB_TIMEOUT_SECONDS', () => {
     const progress = await recordProgress(cleanup, env, conversion.id);
     await enqueue(env, conversion.id);
     const final = await progress.final(15_000);
-    // Timed from the claim, where the job's timer starts (with the 'Processing started' event), not from
-    // the enqueue: how soon a worker picks the job up is not what is timed, and on a busy machine that
-    // alone took over 2.5 s.
-    const arrivalOf = (event: ProgressPayload | undefined) => progress.arrivals[progress.events.indexOf(event!)];
-    const elapsed = arrivalOf(final) - arrivalOf(progress.events.find((e) => e.message === 'Processing started'));
-
+    // How soon an abort lands is a speed figure, checked where it can be measured alone (the abort-latency
+    // check of convert-pipeline.test.ts, docs/benchmarks.md "Abort latency"), not by a wall-clock bound
+    // here, which a busy machine broke (issue 18). What this test pins is the outcome: the run was
+    // stopped (no outputs, no thread still running) and ended as a non-retryable TIMEOUT_ERROR.
     expect(final).toMatchObject({ status: 'FAILED', final: true, error: { code: 'TIMEOUT_ERROR', retryable: false } });
-    // The timeout, plus the pipeline's next abort check (≤ 200 ms), plus the bookkeeping.
-    expect(elapsed).toBeLessThan(2500);
     const row = await loadConversion(env, conversion.id);
     expect(row.status).toBe(ConversionStatus.FAILED);
     expect(row.error).toMatchObject({ code: 'TIMEOUT_ERROR', retryable: false });
