@@ -1,40 +1,10 @@
 /**
  * The purity rule of eslint.config.js, run for real: source text is linted as if it sat at a path
- * inside the repository (`eslint --stdin --stdin-filename`), so the rule's file globs apply exactly as
+ * inside the repository (test/support/lint-as.ts), so the rule's file globs apply exactly as
  * they do to committed files. Proves that an import from src/audio into an outer layer fails lint, and
  * that the same import is allowed where the layer direction permits it.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const eslintBin = fileURLToPath(new URL('../../../node_modules/eslint/bin/eslint.js', import.meta.url));
-
-interface LintMessage {
-  ruleId: string | null;
-  message: string;
-}
-
-/** The lint messages `source` would get at `filePath` (relative to the repository root). */
-function lintAs(filePath: string, source: string): Promise<LintMessage[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [eslintBin, '--stdin', '--stdin-filename', filePath, '--format', 'json'],
-      { cwd: root },
-      (error, stdout, stderr) => {
-        // eslint exits 1 when it found problems: the JSON on stdout is still the answer.
-        if (error && error.code !== 1) {
-          reject(new Error(`eslint failed: ${stderr || error.message}`));
-          return;
-        }
-        const [result] = JSON.parse(stdout) as { messages: LintMessage[] }[];
-        resolve(result.messages);
-      },
-    );
-    child.stdin!.end(source);
-  });
-}
+import { lintAs } from '../../support/lint-as.js';
 
 const importing = (specifier: string) => `import { thing } from '${specifier}';\nexport const used = thing;\n`;
 

@@ -3,14 +3,11 @@
  * an import that points the wrong way fails lint, one that points the right way passes. Linted as
  * text under the path it would have, with the project's own configuration.
  */
-import { ESLint } from 'eslint';
-
-const eslint = new ESLint({ cwd: process.cwd() });
+import { lintAs } from '../../support/lint-as.js';
 
 /** The messages of the layer rule for `source` placed at `filePath`. */
 async function layerErrors(filePath: string, source: string): Promise<string[]> {
-  const [result] = await eslint.lintText(source, { filePath });
-  return (result?.messages ?? []).filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message);
+  return (await lintAs(filePath, source)).filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message);
 }
 
 describe('the layer lint rule', () => {
