@@ -60,21 +60,13 @@ import { estimateTempo } from './tempo/tempo.js';
 import { findPhrases } from './phrases/phrases.js';
 import { validateRequest, type CleanRequest } from './validate/request.js';
 import { buildReport, lyricsText, type CheckedVocals, type ConversionReport, type ReportWarning } from './quality/report.js';
+import { STAGES, type ConversionStage } from './stages.js';
 
 /** The report's types are part of what the pipeline returns (ConversionOutputs.report). */
 export type { ConversionReport, ReportWarning } from './quality/report.js';
 
-/** Stages in the order they run, with the progress range (percent) each covers. */
-export const STAGES = {
-  validation: [0, 5],
-  pitch_extraction: [15, 30],
-  lyrics: [40, 60],
-  synthesis: [70, 90],
-  quality_check: [90, 95],
-  finalization: [95, 100],
-} as const satisfies Record<string, readonly [number, number]>;
-
-export type ConversionStage = keyof typeof STAGES;
+/** The stages are defined in stages.ts; the pipeline's callers get them from here too. */
+export { STAGES, type ConversionStage } from './stages.js';
 
 export interface ProgressEvent {
   stage: ConversionStage;

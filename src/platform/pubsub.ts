@@ -4,6 +4,7 @@
  * (ISO date strings, no class instances).
  */
 import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { StageName } from '../audio/stages.js';
 import { createRedis } from './redis.js';
 
 export enum Topic {
@@ -24,7 +25,7 @@ export interface ProgressPayload {
   /** The owner: subscriptions check it again on delivery. */
   userId: string;
   status: 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-  stage: 'VALIDATION' | 'PITCH_EXTRACTION' | 'LYRICS' | 'SYNTHESIS' | 'QUALITY_CHECK' | 'FINALIZATION' | null;
+  stage: StageName | null;
   /** 0..100 */
   progress: number;
   message: string;

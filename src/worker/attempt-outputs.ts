@@ -4,21 +4,12 @@
  * other's files), writing the thread's outputs there, the row's result from them, and the pipeline
  * request from the row.
  */
-import type { ConvertRequest, ConversionStage } from '../audio/pipeline.js';
+import type { ConvertRequest } from '../audio/pipeline.js';
+import { stageName } from '../audio/stages.js';
 import type { Storage } from '../platform/storage.js';
-import type { Conversion, QualityData, ResultData, StageName, WarningData } from '../modules/conversion/conversion.entity.js';
+import type { Conversion, QualityData, ResultData, WarningData } from '../modules/conversion/conversion.entity.js';
 import { storageKeys } from '../modules/conversion/conversion-job.js';
 import type { ThreadOutputs, ThreadRequest } from './thread-protocol.js';
-
-/** Pipeline stage → the stage name the service shows. */
-export const STAGE_NAMES: Record<ConversionStage, StageName> = {
-  validation: 'VALIDATION',
-  pitch_extraction: 'PITCH_EXTRACTION',
-  lyrics: 'LYRICS',
-  synthesis: 'SYNTHESIS',
-  quality_check: 'QUALITY_CHECK',
-  finalization: 'FINALIZATION',
-};
 
 /** Output files a conversion may have, by storage name (the compressed one in either format). */
 export const OUTPUT_NAMES = ['vocals.wav', 'vocals.mp3', 'vocals.opus', 'score.mid', 'score.musicxml', 'report.json'] as const;
@@ -88,7 +79,7 @@ export function resultOf(
       integratedLufs: finiteOrNull(report.quality.integratedLufs),
       truePeakDbtp: finiteOrNull(report.quality.truePeakDbtp),
     },
-    warnings: report.warnings.map((w) => ({ code: w.code, message: w.message, stage: STAGE_NAMES[w.stage] })),
+    warnings: report.warnings.map((w) => ({ code: w.code, message: w.message, stage: stageName(w.stage) })),
   };
 }
 

@@ -7,8 +7,8 @@
 import type { ProgressEvent } from '../audio/pipeline.js';
 import type { Logger } from '../platform/logger.js';
 import { Topic, topicChannel, type ProgressPayload } from '../platform/pubsub.js';
-import type { StageName, StageTimestamps } from '../modules/conversion/conversion.entity.js';
-import { STAGE_NAMES } from './attempt-outputs.js';
+import { stageName, type StageName } from '../audio/stages.js';
+import type { StageTimestamps } from '../modules/conversion/conversion.entity.js';
 import type { JobPubSub } from './conversion-attempt.js';
 
 /** Publishes a conversion's progress events. */
@@ -140,7 +140,7 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
     },
     onProgress(event) {
       const at = new Date().toISOString();
-      const next = STAGE_NAMES[event.stage];
+      const next = stageName(event.stage);
       const changed = next !== stage;
       if (changed) enter(next, at);
       progress = Math.max(progress, Math.round(event.percent));

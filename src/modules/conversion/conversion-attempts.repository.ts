@@ -6,13 +6,13 @@
  * caller tells apart with {@link ConversionAttemptsRepository.readState}.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { StageName } from '../../audio/stages.js';
 import {
   Conversion,
   ConversionStatus,
   type ErrorData,
   type QualityData,
   type ResultData,
-  type StageName,
   type StageTimestamps,
   type WarningData,
 } from './conversion.entity.js';

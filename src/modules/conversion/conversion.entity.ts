@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BigIntType, Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
 import { User } from '../user/user.entity.js';
+import type { StageName } from '../../audio/stages.js';
 
 /** Which queue a conversion's job waits in; HIGH jobs start before NORMAL ones, NORMAL before LOW. */
 export enum ConversionPriority {
@@ -16,9 +17,6 @@ export enum ConversionStatus {
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
 }
-
-/** Pipeline stages as the service shows them (same names as src/audio/pipeline.ts, upper case). */
-export type StageName = 'VALIDATION' | 'PITCH_EXTRACTION' | 'LYRICS' | 'SYNTHESIS' | 'QUALITY_CHECK' | 'FINALIZATION';
 
 /** When each stage started and finished (ISO strings). */
 export type StageTimestamps = Partial<Record<StageName, { startedAt: string; finishedAt?: string }>>;

@@ -15,10 +15,10 @@ import {
   type ErrorData,
   type InputMetadata,
   type QualityData,
-  type StageName,
   type StageTimestamps,
   type WarningData,
 } from './conversion.entity.js';
+import { isStageName, stageField, StageName, type StageField } from '../../audio/stages.js';
 import { conversionGlobalId } from '../node/global-id.js';
 import { NodeInterface } from '../node/node.types.js';
 import { Quota } from '../quota/quota.types.js';
@@ -37,17 +37,8 @@ registerEnumType(ConversionStatus, {
   description: 'Where a conversion is in its life: PENDING (queued), PROCESSING, then COMPLETED, FAILED or CANCELLED.',
 });
 
-/** Pipeline stages as the API shows them (the pipeline's `STAGES`, upper case). */
-export enum ConversionStage {
-  VALIDATION = 'VALIDATION',
-  PITCH_EXTRACTION = 'PITCH_EXTRACTION',
-  LYRICS = 'LYRICS',
-  SYNTHESIS = 'SYNTHESIS',
-  QUALITY_CHECK = 'QUALITY_CHECK',
-  FINALIZATION = 'FINALIZATION',
-}
-
-registerEnumType(ConversionStage, { name: 'ConversionStage', description: 'A step of the conversion pipeline, in the order they run.' });
+// The GraphQL enum `ConversionStage` is the service's stage names (src/audio/stages.ts).
+registerEnumType(StageName, { name: 'ConversionStage', description: 'A step of the conversion pipeline, in the order they run.' });
 
 @ObjectType({ description: 'When one stage started and, once done, finished.' })
 export class StageTiming {
@@ -59,7 +50,7 @@ export class StageTiming {
 }
 
 @ObjectType('StageTimestamps', { description: 'Start and end of every stage that has started; null for stages not reached.' })
-export class StageTimestampsObject {
+export class StageTimestampsObject implements Record<StageField, StageTiming | null> {
   @Field(() => StageTiming, { nullable: true }) validation!: StageTiming | null;
   @Field(() => StageTiming, { nullable: true }) pitchExtraction!: StageTiming | null;
   @Field(() => StageTiming, { nullable: true }) lyrics!: StageTiming | null;
@@ -175,8 +166,8 @@ export class Warning {
   @Field()
   message!: string;
 
-  @Field(() => ConversionStage, { nullable: true })
-  stage!: ConversionStage | null;
+  @Field(() => StageName, { nullable: true })
+  stage!: StageName | null;
 }
 
 @ObjectType({ description: 'Why a conversion failed.' })
@@ -208,8 +199,8 @@ export class ConversionObject implements NodeInterface {
   @Field(() => ConversionStatus)
   status!: ConversionStatus;
 
-  @Field(() => ConversionStage, { nullable: true, description: 'The stage running now, or the last one reached.' })
-  stage!: ConversionStage | null;
+  @Field(() => StageName, { nullable: true, description: 'The stage running now, or the last one reached.' })
+  stage!: StageName | null;
 
   @Field(() => Int, { description: 'Percent done, 0..100, never decreasing.' })
   progress!: number;
@@ -316,26 +307,15 @@ export class ConvertMelodyPayload {
 /** Turns a storage key into a signed link (see src/platform/signed-url.ts). */
 export type FileUrlSigner = (key: string) => string;
 
-const STAGE_FIELDS: Record<StageName, keyof StageTimestampsObject> = {
-  VALIDATION: 'validation',
-  PITCH_EXTRACTION: 'pitchExtraction',
-  LYRICS: 'lyrics',
-  SYNTHESIS: 'synthesis',
-  QUALITY_CHECK: 'qualityCheck',
-  FINALIZATION: 'finalization',
-};
-
-const STAGE_NAMES = new Set<string>(Object.values(ConversionStage));
-
-function toStage(value: string | null | undefined): ConversionStage | null {
-  return value && STAGE_NAMES.has(value) ? (value as ConversionStage) : null;
+function toStage(value: string | null | undefined): StageName | null {
+  return isStageName(value) ? value : null;
 }
 
 function toStageTimestamps(raw: StageTimestamps | null | undefined): StageTimestampsObject {
   const out = new StageTimestampsObject();
-  for (const [stage, field] of Object.entries(STAGE_FIELDS) as [StageName, keyof StageTimestampsObject][]) {
+  for (const stage of Object.values(StageName)) {
     const times = raw?.[stage];
-    out[field] = times?.startedAt
+    out[stageField(stage)] = times?.startedAt
       ? { startedAt: new Date(times.startedAt), finishedAt: times.finishedAt ? new Date(times.finishedAt) : null }
       : null;
   }

@@ -7,7 +7,7 @@ import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type Subscri
 import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import type { ProgressPayload } from '../../platform/pubsub.js';
 import { ConversionQueryRepository } from '../conversion/conversion-query.repository.js';
-import { ConversionObject, ConversionStage, ConversionStatus, presentConversion } from '../conversion/conversion.types.js';
+import { ConversionObject, ConversionStatus, presentConversion } from '../conversion/conversion.types.js';
 import { conversionGlobalId } from '../node/global-id.js';
 import { openProgressStream } from './progress.service.js';
 import { ConversionProgressEvent } from './progress.types.js';
@@ -43,7 +43,7 @@ export class ProgressResolver {
       uuid: event.conversionId,
       userId: event.userId,
       status: event.status as ConversionStatus,
-      stage: (event.stage as ConversionStage | null) ?? null,
+      stage: event.stage ?? null,
       progress: Math.round(event.progress),
       message: event.message,
       at: new Date(event.at),

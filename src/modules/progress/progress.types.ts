@@ -1,6 +1,7 @@
 /** One event of the `conversionProgress` subscription. */
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { ConversionError, ConversionObject, ConversionStage, ConversionStatus } from '../conversion/conversion.types.js';
+import { StageName } from '../../audio/stages.js';
+import { ConversionError, ConversionObject, ConversionStatus } from '../conversion/conversion.types.js';
 
 @ObjectType({
   description:
@@ -13,8 +14,8 @@ export class ConversionProgressEvent {
   @Field(() => ConversionStatus)
   status!: ConversionStatus;
 
-  @Field(() => ConversionStage, { nullable: true })
-  stage!: ConversionStage | null;
+  @Field(() => StageName, { nullable: true })
+  stage!: StageName | null;
 
   @Field(() => Int, { description: 'Percent done, 0..100.' })
   progress!: number;
