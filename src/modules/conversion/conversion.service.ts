@@ -14,7 +14,7 @@
  * 3. the upload, streamed to `conversions/<id>/input` with `MAX_UPLOAD_BYTES` counted on the way
  *    (memory holds one chunk at a time), then read back and run through `validateAndDecode` with the
  *    ffmpeg decoder, the same checks the worker's pipeline starts with; an optional `melody` file
- *    (MIDI or MusicXML, at most {@link MAX_MELODY_BYTES}) is read alongside (whatever the order of the
+ *    (MIDI or MusicXML, at most `MAX_MELODY_BYTES`, conversion-upload.ts) is read alongside (whatever the order of the
  *    parts), checked with `readMelodyFile` and stored at `conversions/<id>/melody`;
  * 4. one transaction: the user row if missing, the PENDING conversion. A concurrent request with the
  *    same idempotency key loses on the unique constraint and returns the winner's conversion;
@@ -23,7 +23,6 @@
  *    caller gets SERVICE_UNAVAILABLE (retryable).
  */
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import type { FileUpload } from 'graphql-upload-minimal';
 import { RateLimiter } from '../../platform/rate-limiter.js';
 import { DecodeSlots } from './decode-slots.js';
@@ -31,7 +30,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { validateRequest, type CleanRequest, type RequestText } from '../../audio/validate/request.js';
 import { validateAndDecode } from '../../audio/validate/validate.js';
 import { readMelodyFile } from '../../audio/score/melody-file.js';
-import { INVALID_TEXT_ENCODING } from '../../audio/validate/request-text.js';
 import { durationSeconds } from '../../audio/decode/decode.js';
 import type { CompressedDecoder } from '../../audio/decode/decode.js';
 import { ValidationError } from '../../audio/errors.js';
@@ -45,6 +43,8 @@ import { enqueueConversion, jobPolicy, storageKeys } from './conversion-job.js';
 import { ConversionPriority, type Conversion, type InputMetadata, type WarningData } from './conversion.entity.js';
 import { ConversionRepository, IdempotencyConflictError } from './conversion.repository.js';
 import { QuotaService, quotaExceededMessage, type QuotaCharge, type QuotaView } from '../quota/quota.service.js';
+import { fileTooLarge, httpStatusOf, MAX_MELODY_BYTES, readMelodyUpload, receiveUpload, sanitizeFileName } from './conversion-upload.js';
+import { userErrorsFrom } from './conversion-user-errors.js';
 
 /** The pipeline's request as the API receives it: uploads instead of bytes, plus how to queue it. */
 export type ConvertMelodyRequest = RequestText & {
@@ -62,24 +62,6 @@ const HIGH_PRIORITY_ROLES: ReadonlySet<Role> = new Set([Role.PARTNER, Role.ADMIN
 export type ConvertMelodyOutcome =
   | { ok: true; conversion: Conversion; warnings: WarningData[]; estimatedSeconds: number; reused: boolean }
   | { ok: false; userErrors: UserErrorData[]; quota?: QuotaView };
-
-/** Which input field each validation code is about. */
-const FIELD_OF_CODE: Record<string, string> = {
-  PROMPT_TOO_SHORT: 'prompt',
-  PROMPT_TOO_LONG: 'prompt',
-  INVALID_GENRE: 'genre',
-  INVALID_MOOD: 'mood',
-  LYRICS_TOO_LONG: 'lyrics',
-  UNKNOWN_VOICE: 'voice',
-  INVALID_SEED: 'seed',
-  INVALID_IDEMPOTENCY_KEY: 'idempotencyKey',
-};
-
-/** Largest melody file, bytes (1 MB: a MIDI or MusicXML melody is a few kB). */
-export const MAX_MELODY_BYTES = 1024 * 1024;
-
-/** The melody part of a request, read into memory, or why it could not be. */
-type MelodyUpload = { ok: true; bytes: Uint8Array; fileName: string } | { ok: false; userError: UserErrorData };
 
 /** Longest idempotency key (the column is varchar(200)). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
@@ -108,94 +90,6 @@ export const DECODE_REFUSAL_COST = 10;
  */
 export function estimateSeconds(recordingSeconds: number): number {
   return Math.ceil(5 + 0.1 * Math.max(0, recordingSeconds));
-}
-
-/**
- * A display-safe version of a client-supplied file name: its last path segment only, control and
- * unusual characters replaced, no leading dots, at most 120 characters. Informational only: storage
- * keys never contain it.
- */
-export function sanitizeFileName(raw: string | null | undefined): string {
-  const base =
-    String(raw ?? '')
-      .split(/[/\\]/)
-      .pop() ?? '';
-  const clean = base
-    .normalize('NFC')
-    .replace(/[^\p{L}\p{N} ._()-]/gu, '_')
-    .replace(/\s+/g, ' ')
-    .replace(/^[.\s]+/, '')
-    .trim()
-    .slice(0, 120);
-  return clean === '' ? 'upload' : clean;
-}
-
-function userErrorsFrom(error: ValidationError, fallbackField: string | null): UserErrorData[] {
-  // INVALID_TEXT_ENCODING names its field in `value` (one code for every text field).
-  const fieldOf = (issue: ValidationError['issues'][number]) =>
-    issue.code === INVALID_TEXT_ENCODING ? String(issue.value) : (FIELD_OF_CODE[issue.code] ?? fallbackField);
-  return error.issues.map((issue) => ({ code: issue.code, field: fieldOf(issue), message: issue.message }));
-}
-
-/**
- * Reads the melody part into memory with {@link MAX_MELODY_BYTES} counted on the way; past the cap the
- * rest is drained and dropped so the multipart parser can go on to the other parts. Never rejects.
- */
-async function readMelodyUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<MelodyUpload> {
-  const tooLargeError = (): MelodyUpload => ({ ok: false, userError: userErrorsFrom(fileTooLarge(maxBytes), 'melody')[0] });
-  const interrupted: MelodyUpload = {
-    ok: false,
-    userError: { code: 'UPLOAD_INTERRUPTED', field: 'melody', message: 'The melody file did not arrive completely; please send it again.' },
-  };
-  let file: FileUpload;
-  let stream: NodeJS.ReadableStream;
-  try {
-    file = await upload;
-  } catch (error) {
-    if (httpStatusOf(error) === 413) return tooLargeError();
-    return { ok: false, userError: { code: 'NO_FILE', field: 'melody', message: 'The melody part of the request carries no file.' } };
-  }
-  try {
-    // Throws the part's error when it failed before being read (multipart-upload.ts).
-    stream = file.createReadStream() as unknown as NodeJS.ReadableStream;
-  } catch (error) {
-    return httpStatusOf(error) === 413 ? tooLargeError() : interrupted;
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let tooLarge = false;
-  return new Promise<MelodyUpload>((resolve) => {
-    stream.on('data', (chunk: Uint8Array) => {
-      size += chunk.length;
-      if (size > maxBytes) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    stream.on('limit', () => (tooLarge = true));
-    stream.on('error', (error: Error) => resolve(httpStatusOf(error) === 413 || tooLarge ? tooLargeError() : interrupted));
-    stream.on('end', () => {
-      if (tooLarge || (stream as { truncated?: boolean }).truncated) resolve(tooLargeError());
-      else resolve({ ok: true, bytes: Buffer.concat(chunks), fileName: sanitizeFileName(file.filename) });
-    });
-    // Destroyed without an error or an end: settles anyway (a second resolve is ignored).
-    stream.on('close', () => resolve(interrupted));
-  });
-}
-
-function fileTooLarge(maxBytes: number): ValidationError {
-  return new ValidationError([
-    {
-      code: 'FILE_TOO_LARGE',
-      message: `The file is larger than ${Math.round((maxBytes / (1024 * 1024)) * 10) / 10} MB, the upload limit.`,
-      value: null,
-      limit: maxBytes,
-    },
-  ]);
-}
-
-/** Errors of graphql-upload-minimal carry an HTTP status (413 when the file passed maxFileSize). */
-function httpStatusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown })?.status;
-  return typeof status === 'number' ? status : undefined;
 }
 
 export class ConversionService {
@@ -355,7 +249,7 @@ export class ConversionService {
     let input: InputMetadata;
     let warnings: WarningData[];
     try {
-      const sizeBytes = await this.receive(file, inputKey).catch(async (error: unknown) => {
+      const sizeBytes = await receiveUpload(storage, file, inputKey, this.services.config.maxUploadBytes).catch(async (error: unknown) => {
         await melodyUpload;
         throw error;
       });
@@ -499,39 +393,6 @@ export class ConversionService {
       estimatedSeconds: estimateSeconds(conversion.input.durationSeconds),
       reused: true,
     };
-  }
-
-  /**
-   * Streams the upload into storage. The busboy file stream is piped through a PassThrough so that,
-   * whatever happens to the write, the rest of the upload can still be drained (a destroyed busboy
-   * stream would stall the multipart parser and leave the request hanging).
-   * @returns bytes stored. @throws ValidationError FILE_TOO_LARGE; the upload's own errors.
-   */
-  private async receive(file: FileUpload, key: string): Promise<number> {
-    const maxBytes = this.services.config.maxUploadBytes;
-    const upload = file.createReadStream() as unknown as NodeJS.ReadableStream & { truncated?: boolean; destroyed?: boolean };
-    const pass = new PassThrough();
-    let limitHit = false;
-    const onLimit = () => {
-      limitHit = true;
-      pass.destroy(fileTooLarge(maxBytes));
-    };
-    const onError = (error: Error) => pass.destroy(error);
-    upload.on('limit', onLimit);
-    upload.on('error', onError);
-    upload.pipe(pass);
-    try {
-      const { size } = await this.services.storage.write(key, pass, { maxBytes });
-      if (limitHit || upload.truncated) throw fileTooLarge(maxBytes);
-      return size;
-    } catch (error) {
-      upload.unpipe(pass);
-      if (!upload.destroyed) upload.resume();
-      throw error;
-    } finally {
-      upload.off('limit', onLimit);
-      upload.off('error', onError);
-    }
   }
 
   /**
