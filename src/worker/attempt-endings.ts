@@ -117,17 +117,7 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
       .resetToPending(conversionId, attempt.attemptId)
       .catch((error: Error) => log.warn('Could not put the conversion back to PENDING', { error: error.message }));
     await publisher
-      .publish({
-        conversionId,
-        userId,
-        status: 'PENDING',
-        stage: null,
-        progress: 0,
-        message: 'The worker stopped; the conversion will resume on another worker',
-        at: new Date().toISOString(),
-        final: false,
-        error: null,
-      })
+      .publishPending({ conversionId, userId }, 'The worker stopped; the conversion will resume on another worker', null)
       .catch(() => undefined);
     throw new AppError('ABORTED', 'The worker shut down during the conversion.', { reason: SHUTDOWN, retryable: true, cause: thrown });
   }
@@ -144,17 +134,7 @@ export function createAttemptEndings(deps: { storage: Storage; publisher: Progre
       });
     if (reset === 0) return await afterLostWrite(attempt);
     await publisher
-      .publish({
-        conversionId,
-        userId,
-        status: 'PENDING',
-        stage: null,
-        progress: 0,
-        message,
-        at: new Date().toISOString(),
-        final: false,
-        error: errorData(error),
-      })
+      .publishPending({ conversionId, userId }, message, errorData(error))
       .catch((publishError: Error) => log.warn('Could not publish the retry', { error: publishError.message }));
     log.warn('Conversion failed; will retry', { code: error.code, reason: error.reason, retriesLeft, delayMs });
     throw error;

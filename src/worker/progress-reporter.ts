@@ -9,6 +9,7 @@ import type { Logger } from '../platform/logger.js';
 import { Topic, topicChannel, type ProgressPayload } from '../platform/pubsub.js';
 import { stageName, type StageName } from '../audio/stages.js';
 import type { StageTimestamps } from '../modules/conversion/conversion.entity.js';
+import type { ProgressWrite } from '../modules/conversion/conversion-attempts.repository.js';
 import type { JobPubSub } from './conversion-attempt.js';
 
 /** Publishes a conversion's progress events. */
@@ -16,6 +17,8 @@ export interface ProgressPublisher {
   publish(payload: ProgressPayload): Promise<void>;
   /** Publishes an event whose loss must not undo what the row already says (logged instead of thrown). */
   publishFinal(payload: ProgressPayload, log: Logger): Promise<void>;
+  /** Publishes that the conversion is back to PENDING (handed back or to be retried), with why and the error if any. */
+  publishPending(conversion: { conversionId: string; userId: string }, message: string, error: ProgressPayload['error']): Promise<void>;
 }
 
 export function createProgressPublisher(pubsub: Pick<JobPubSub, 'publish'>, redisPrefix: string): ProgressPublisher {
@@ -27,6 +30,18 @@ export function createProgressPublisher(pubsub: Pick<JobPubSub, 'publish'>, redi
       publish(payload).catch((error: Error) => {
         log.warn('Could not publish the final event', { status: payload.status, error: error.message });
       }),
+    publishPending: ({ conversionId, userId }, message, error) =>
+      publish({
+        conversionId,
+        userId,
+        status: 'PENDING',
+        stage: null,
+        progress: 0,
+        message,
+        at: new Date().toISOString(),
+        final: false,
+        error,
+      }),
   };
 }
 
@@ -37,7 +52,7 @@ export interface ProgressReporterOptions {
   startedAt: Date;
   publisher: ProgressPublisher;
   /** Writes the progress to the row; resolves with the rows changed (0: the attempt lost the row). */
-  write(data: { stage: StageName; progress: number; stageTimestamps: StageTimestamps; updatedAt: Date }): Promise<number>;
+  write(data: ProgressWrite): Promise<number>;
   /** Called after a write that changed nothing (find out why and stop the run). */
   onLostWrite(): Promise<void>;
   /** The run's signal: nothing is written once it is aborted. */

@@ -37,6 +37,21 @@ export interface Completion {
   reusedFrom: string | null;
 }
 
+/** An attempt's progress as written to its row. */
+export interface ProgressWrite {
+  stage: StageName;
+  progress: number;
+  stageTimestamps: StageTimestamps;
+  updatedAt: Date;
+}
+
+/** How an attempt ended, as written to its row with the completion or the failure. */
+export interface AttemptEnd {
+  stageTimestamps: StageTimestamps;
+  processingMs: number;
+  completedAt: Date;
+}
+
 /** A COMPLETED (or not) conversion's stored result, as read for reuse. */
 export interface StoredResult {
   status: ConversionStatus;
@@ -103,21 +118,12 @@ export class ConversionAttemptsRepository {
   }
 
   /** Writes the attempt's progress. */
-  writeProgress(
-    conversionId: string,
-    attemptId: string,
-    data: { stage: StageName; progress: number; stageTimestamps: StageTimestamps; updatedAt: Date },
-  ): Promise<number> {
+  writeProgress(conversionId: string, attemptId: string, data: ProgressWrite): Promise<number> {
     return this.em.nativeUpdate(Conversion, this.held(conversionId, attemptId), data);
   }
 
   /** Ends the row COMPLETED with `completion`. */
-  complete(
-    conversionId: string,
-    attemptId: string,
-    completion: Completion,
-    ended: { stageTimestamps: StageTimestamps; processingMs: number; completedAt: Date },
-  ): Promise<number> {
+  complete(conversionId: string, attemptId: string, completion: Completion, ended: AttemptEnd): Promise<number> {
     return this.em.nativeUpdate(Conversion, this.held(conversionId, attemptId), {
       status: ConversionStatus.COMPLETED,
       stage: 'FINALIZATION',
@@ -148,12 +154,7 @@ export class ConversionAttemptsRepository {
   }
 
   /** Ends the row FAILED with `error`. */
-  fail(
-    conversionId: string,
-    attemptId: string,
-    error: ErrorData,
-    ended: { stageTimestamps: StageTimestamps; processingMs: number; completedAt: Date },
-  ): Promise<number> {
+  fail(conversionId: string, attemptId: string, error: ErrorData, ended: AttemptEnd): Promise<number> {
     return this.em.nativeUpdate(Conversion, this.held(conversionId, attemptId), {
       status: ConversionStatus.FAILED,
       error,
