@@ -45,6 +45,21 @@ function fakes(retries: number) {
 const conversion = { retryCount: 0 } as Conversion;
 const progress = {} as ProgressReporter;
 
+/** The PENDING event of conversion c1 (owner u1) with `message` and `error`, published at any time. */
+function pendingEvent(message: string, error: ProgressPayload['error']): ProgressPayload {
+  return {
+    conversionId: 'c1',
+    userId: 'u1',
+    status: 'PENDING',
+    stage: null,
+    progress: 0,
+    message,
+    at: expect.any(String),
+    final: false,
+    error,
+  };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<AppError> {
   try {
     await promise;
@@ -65,16 +80,7 @@ test('a worker shutting down hands the job back: the row reset without a retry c
   expect(deleted).toEqual(['conversions/c1/a1']);
   expect(published).toHaveLength(1);
   expect(published[0].channel).toBe('mv:conversion-progress:c1');
-  expect(published[0].payload).toMatchObject({
-    conversionId: 'c1',
-    userId: 'u1',
-    status: 'PENDING',
-    stage: null,
-    progress: 0,
-    message: 'The worker stopped; the conversion will resume on another worker',
-    final: false,
-    error: null,
-  });
+  expect(published[0].payload).toEqual(pendingEvent('The worker stopped; the conversion will resume on another worker', null));
   expect(Number.isNaN(Date.parse(published[0].payload.at))).toBe(false);
 });
 
@@ -88,14 +94,5 @@ test('a retryable failure with retries left counts a retry and publishes one PEN
   const storedError = { code: 'STORAGE_ERROR', message: 'The disk is full.', retryable: true };
   expect(resets).toEqual([['c1', 'a1', { retryCount: 1, error: storedError }]]);
   expect(published).toHaveLength(1);
-  expect(published[0].payload).toMatchObject({
-    conversionId: 'c1',
-    userId: 'u1',
-    status: 'PENDING',
-    stage: null,
-    progress: 0,
-    message: 'Retrying in 1.5 s after STORAGE_ERROR: The disk is full.',
-    final: false,
-    error: storedError,
-  });
+  expect(published[0].payload).toEqual(pendingEvent('Retrying in 1.5 s after STORAGE_ERROR: The disk is full.', storedError));
 });
