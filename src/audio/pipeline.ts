@@ -44,6 +44,7 @@ import {
 } from './lyrics/lyrics.js';
 import { prepareScore, type SingingEngine } from './voice/voice.js';
 import type { FliteProgram } from './voice/flite/flite-run.js';
+import { releaseFlite } from './voice/flite/flite-run.js';
 import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';
 import { buildVocalRequest, checkTake, intendedPitchOf, transposedNotes } from './voice/remote-take.js';
 import type { LyricsProvider, ProviderCallOptions, Providers, VocalEngine } from './providers.js';
@@ -573,6 +574,7 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
       synthesizer = 'formant';
       sung = await sing(synthesizer);
     }
+    if (run.ports.flite) releaseFlite(run.ports.flite);
     const clarity = vowelClarity(sung.samples, sung.sampleRate, sung.phonemes);
     raw = {
       samples: sung.samples,
