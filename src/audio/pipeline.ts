@@ -30,7 +30,7 @@ import type { MelodyAnalysis, Score } from './types.js';
 import { AbortedError, AppError, ValidationError } from './errors.js';
 import { validateAndDecode, type ValidationLimits } from './validate/validate.js';
 import type { CompressedDecoder } from './decode/decode.js';
-import { encodeWavSliced } from './decode/wav.js';
+import { encodeWav16OverSliced } from './decode/wav.js';
 import { analysisSteps, type AnalysisStep } from './analyze.js';
 import {
   alignLyrics,
@@ -613,7 +613,8 @@ async function singAndCheck(run: Run, score: Score, clean: CleanRequest, request
   });
   for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
   await run.checkpoint();
-  const wav = await run.drive(encodeWavSliced([samples], vocals.sampleRate, { bitDepth: 16 }));
+  // The normalised floats are not needed once written: the WAV takes their memory (encodeWav16OverSliced).
+  const wav = await run.drive(encodeWav16OverSliced(samples, vocals.sampleRate));
   run.progress(
     'quality_check',
     1,
