@@ -4,7 +4,8 @@
  */
 import type { Score } from './types.js';
 import { AppError } from './errors.js';
-import { encodeWavSliced } from './decode/wav.js';
+import { encodeWav16OverSliced } from './decode/wav.js';
+import { releaseFlite } from './voice/flite/flite-run.js';
 import { prepareScore, type SingingEngine } from './voice/voice.js';
 import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';
 import { buildVocalRequest, checkTake, intendedPitchOf, transposedNotes } from './voice/remote-take.js';
@@ -132,6 +133,8 @@ export async function singAndCheck(
       synthesizer = 'formant';
       sung = await sing(synthesizer);
     }
+    // The song is sung: let go of Flite's instance (35–60 MB) before the quality check and the encoding.
+    if (run.ports.flite) releaseFlite(run.ports.flite);
     const clarity = vowelClarity(sung.samples, sung.sampleRate, sung.phonemes);
     raw = {
       samples: sung.samples,
@@ -170,7 +173,8 @@ export async function singAndCheck(
   });
   for (const w of quality.warnings) run.warnings.push({ code: w.code, message: w.message, stage: 'quality_check' });
   await run.checkpoint();
-  const wav = await run.drive(encodeWavSliced([samples], vocals.sampleRate, { bitDepth: 16 }));
+  // The normalised floats are not needed once written: the WAV takes their memory (encodeWav16OverSliced).
+  const wav = await run.drive(encodeWav16OverSliced(samples, vocals.sampleRate));
   run.progress(
     'quality_check',
     1,

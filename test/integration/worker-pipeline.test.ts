@@ -68,8 +68,10 @@ describe('the conversion worker', () => {
       last = now;
     }, 20);
     const enqueuedAt = performance.now();
+    const loopBefore = performance.eventLoopUtilization();
     await enqueue(env, conversion.id);
     const final = await progress.final(60_000).finally(() => clearInterval(ticker));
+    const loop = performance.eventLoopUtilization(loopBefore);
     const jobMs = performance.now() - enqueuedAt;
 
     expect(final).toMatchObject({
@@ -132,11 +134,13 @@ describe('the conversion worker', () => {
       expect(Date.parse(events[i].at)).toBeGreaterThanOrEqual(Date.parse(events[i - 1].at));
     }
     expect([...new Set(events.map((e) => e.stage))]).toEqual(STAGES);
-    // The pipeline ran off this event loop: timers stayed on time (a stage on this thread blocks > 300 ms).
-    expect(worstLag).toBeLessThan(200);
+    // The pipeline ran off this event loop: this thread was idle most of the job. Run here, the pipeline's
+    // seconds of work would keep the loop busy (utilisation near 1); the share does not depend on how fast
+    // or loaded the machine is, unlike a timer's lateness, which is only reported below.
+    expect(loop.utilization).toBeLessThan(0.5);
     // Figures for the report (not asserted): job time from enqueue to the final event, events seen.
     process.stdout.write(
-      `worker job: ${jobMs.toFixed(0)} ms enqueue→final, pipeline ${row.processingMs} ms, ${events.length} events, worst timer lag ${worstLag.toFixed(0)} ms\n`,
+      `worker job: ${jobMs.toFixed(0)} ms enqueue→final, pipeline ${row.processingMs} ms, ${events.length} events, worst timer lag ${worstLag.toFixed(0)} ms, event loop busy ${(100 * loop.utilization).toFixed(0)} %\n`,
     );
   });
 

@@ -2,13 +2,14 @@
  * Pronunciations for the lyrics stages: syllables, lexical stress, rhymes and display hyphenation.
  *
  * Source: the CMU Pronouncing Dictionary (npm `cmu-pronouncing-dictionary`, ~135k words, ARPAbet with
- * stress digits 0 = unstressed, 1 = primary, 2 = secondary). The module is imported once per process
- * (ESM module cache); loading it costs ~170 ms and ~21 MB of heap, measured with Node 20.
+ * stress digits 0 = unstressed, 1 = primary, 2 = secondary), written by scripts/build-pronouncing.ts as one
+ * sorted string (cmu-dictionary.data.ts) that lookups binary-search in place: the package's own form, a
+ * 4.7 MB object literal, cost each process ~60 MB of resident memory and ~0.5 s to parse.
  *
  * Words missing from the dictionary (names, invented words in user lyrics) get a rough letter-to-sound
  * guess so they can still be sung; those results carry `known: false`.
  */
-import { dictionary } from 'cmu-pronouncing-dictionary';
+import { CMU_DICTIONARY_DATA } from './cmu-dictionary.data.js';
 
 /** Lexical stress of a syllable as the CMU dictionary writes it. */
 export type Stress = 0 | 1 | 2;
@@ -61,9 +62,42 @@ export function normalizeWord(word: string): string {
     .replace(/^'+|'+$/g, '');
 }
 
-function rawLookup(key: string): string | undefined {
-  // Own-property check: the dictionary is a plain object, so `constructor` or `__proto__` must not hit Object.prototype.
-  return Object.prototype.hasOwnProperty.call(dictionary, key) ? dictionary[key] : undefined;
+/** Start of each line of {@link CMU_DICTIONARY_DATA}, built on the first lookup (135 000 entries, ~0.5 MB). */
+let lineStarts: Int32Array | null = null;
+
+function dictionaryLines(): Int32Array {
+  if (lineStarts) return lineStarts;
+  const data = CMU_DICTIONARY_DATA;
+  let count = 1;
+  for (let i = data.indexOf('\n'); i >= 0; i = data.indexOf('\n', i + 1)) count++;
+  const starts = new Int32Array(count);
+  for (let line = 1, i = data.indexOf('\n'); i >= 0; i = data.indexOf('\n', i + 1)) starts[line++] = i + 1;
+  lineStarts = starts;
+  return starts;
+}
+
+/**
+ * The dictionary's entry for an exact key (`'bout`, `read(2)`), by binary search over its sorted lines
+ * (`word PHONES`): a plain string search, so no key can reach an object's prototype.
+ */
+export function dictionaryEntry(key: string): string | undefined {
+  const data = CMU_DICTIONARY_DATA;
+  const starts = dictionaryLines();
+  let low = 0;
+  let high = starts.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const start = starts[middle];
+    const space = data.indexOf(' ', start);
+    const word = data.slice(start, space);
+    if (word === key) {
+      const end = middle + 1 < starts.length ? starts[middle + 1] - 1 : data.length;
+      return data.slice(space + 1, end);
+    }
+    if (word < key) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
 }
 
 /**
@@ -77,7 +111,7 @@ export function lookupPhones(word: string): string[] | null {
   if (word.trim().endsWith("'") && key.endsWith('in')) candidates.push(`${key}g`);
   if (key.includes("'")) candidates.push(key.replace(/'/g, ''));
   for (const candidate of candidates) {
-    const entry = rawLookup(candidate);
+    const entry = dictionaryEntry(candidate);
     if (entry) return entry.split(' ');
   }
   return null;
