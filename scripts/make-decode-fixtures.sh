@@ -38,6 +38,11 @@ ff -f lavfi -i "$(tone 44100 1 2)" -c:a aac -b:a 96k -map_metadata -1 -bitexact 
 ff -f lavfi -i "$(tone 44100 1 2)" -c:a libvorbis -q:a 2 -map_metadata -1 -bitexact "$OUT/tone-440hz-mono-vorbis.ogg"
 # Ogg Opus (always 48 kHz inside), mono.
 ff -f lavfi -i "$(tone 48000 1 2)" -c:a libopus -b:a 48k -map_metadata -1 -bitexact "$OUT/tone-440hz-mono-opus.ogg"
+# WebM with Opus, as browsers' MediaRecorder writes it (Chrome, Edge): 48 kHz mono. The first has the
+# Duration and Cues a file muxer writes; the second is written as a live stream (-live 1: no Duration,
+# no Cues, clusters of unknown size), as a recorder writes it while recording.
+ff -f lavfi -i "$(tone 48000 1 2)" -c:a libopus -b:a 48k -map_metadata -1 -bitexact "$OUT/tone-440hz-mono-opus.webm"
+ff -f lavfi -i "$(tone 48000 1 2)" -c:a libopus -b:a 48k -map_metadata -1 -bitexact -f webm -live 1 "$OUT/tone-440hz-mono-opus-live.webm"
 # FLAC 16-bit, 22.05 kHz mono (lossless: kept small by the lower rate).
 ff -f lavfi -i "$(tone 22050 1 2)" -c:a flac -sample_fmt s16 -map_metadata -1 -bitexact "$OUT/tone-440hz-22khz.flac"
 # Six channels (5.1) in Ogg Vorbis: validation must reject it (max 2 channels by default).

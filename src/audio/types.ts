@@ -4,9 +4,9 @@
  */
 
 /** Container/stream formats we accept, detected from the bytes (never from the file name). */
-export type AudioFormat = 'wav' | 'mp3' | 'm4a' | 'aac' | 'ogg' | 'flac';
+export type AudioFormat = 'wav' | 'mp3' | 'm4a' | 'aac' | 'ogg' | 'flac' | 'webm';
 
-export const AUDIO_FORMATS: readonly AudioFormat[] = ['wav', 'mp3', 'm4a', 'aac', 'ogg', 'flac'];
+export const AUDIO_FORMATS: readonly AudioFormat[] = ['wav', 'mp3', 'm4a', 'aac', 'ogg', 'flac', 'webm'];
 
 /** PCM audio as the decoder hands it over: one Float32Array per channel, samples in [-1, 1]. */
 export interface DecodedAudio {

@@ -13,7 +13,7 @@ export type { CliIo } from './cli-io.js';
 const USAGE = () => `Usage:
   melody-vocals analyze FILE [--json] [--spectrogram OUT.png] [--max-size-mb N] [--min-duration S] [--max-duration S]
       Find the notes, key, tempo, phrases and loudness of a melody recording
-      (WAV, MP3, M4A, AAC, OGG, FLAC); --spectrogram also draws its spectrogram
+      (WAV, MP3, M4A, AAC, OGG, FLAC, WebM); --spectrogram also draws its spectrogram
       with the notes found outlined.
 ${CONVERT_USAGE}  melody-vocals --help | --version
 `;

@@ -39,7 +39,15 @@ export const DEFAULT_FFMPEG_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 
 /** ffmpeg demuxer for each sniffed container: forcing it skips probing entirely. */
-const DEMUXERS: Record<AudioFormat, string> = { wav: 'wav', mp3: 'mp3', m4a: 'mov', aac: 'aac', ogg: 'ogg', flac: 'flac' };
+const DEMUXERS: Record<AudioFormat, string> = {
+  wav: 'wav',
+  mp3: 'mp3',
+  m4a: 'mov',
+  aac: 'aac',
+  ogg: 'ogg',
+  flac: 'flac',
+  webm: 'matroska',
+};
 const LOSSLESS_CODECS = new Set(['flac', 'alac', 'wavpack', 'tta', 'ape']);
 /** Keep this much of ffmpeg's log from the start (stream info) and the end (the final error). */
 const LOG_HEAD_BYTES = 32 * 1024;
@@ -284,7 +292,7 @@ function toDecodedAudio(
   const seconds = frames / pcm.sampleRate;
   // -t stops at maxSeconds + 1: reaching it (less one 1024-sample codec frame of slack) means there is more.
   const capped = seconds >= maxSeconds + 1 - 0.05;
-  const headerSeconds = declared.seconds ?? (format === 'flac' || format === 'm4a' ? info.durationSeconds : null);
+  const headerSeconds = declared.seconds ?? (format === 'flac' || format === 'm4a' || format === 'webm' ? info.durationSeconds : null);
   // Slack for encoder delay and padding that ffmpeg trims (up to ~0.21 s for 8 kHz MP3: 1105 + 575 samples).
   const shortOfHeader = headerSeconds !== null && seconds < headerSeconds - Math.max(0.25, 0.02 * headerSeconds);
   const afterHeader = run.log.slice(Math.max(0, run.log.indexOf('Output #0')));

@@ -4,9 +4,11 @@
  * idempotency key never makes a second one (also when two requests race); and every kind of bad input
  * is answered with a userError or an HTTP 4xx and leaves no row, no job and no file behind.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWav } from '../../src/audio/decode/wav.js';
+import { ffmpegPath } from '../../src/platform/ffmpeg-decoder.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { storageKeys } from '../../src/modules/conversion/conversion-job.js';
@@ -98,6 +100,41 @@ describe('convertMelody with a good upload', () => {
     expect(after.jobs).toBe(before.jobs + 1);
     expect(after.waiting).toBe(before.waiting + 1);
     expect(after.files).toEqual([...before.files, `conversions/${id}/input`].sort());
+  });
+
+  it('accepts a browser recording: Opus in WebM as MediaRecorder writes it (no duration, clusters of unknown size)', async () => {
+    // The melody as Chrome's recorder would send it: 48 kHz Opus, WebM written as a live stream.
+    const webm = execFileSync(
+      ffmpegPath(),
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-i',
+        MELODY,
+        '-ar',
+        '48000',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        '64k',
+        '-f',
+        'webm',
+        '-live',
+        '1',
+        'pipe:1',
+      ],
+      { maxBuffer: 16 << 20 },
+    );
+    const file = { bytes: new Uint8Array(webm), name: 'recording.webm', type: 'audio/webm;codecs=opus' };
+    const { status, body } = await uploadConversion(api, { token: api.token('alice'), file, input: { seed: 3 } });
+    expect(status).toBe(200);
+    expect(body.data!.convertMelody.userErrors).toEqual([]);
+    const conversion = body.data!.convertMelody.conversion!;
+    expect(conversion.status).toBe('PENDING');
+    expect(conversion.input).toMatchObject({ fileName: 'recording.webm', format: 'webm', codec: 'opus', sampleRate: 48000, channels: 1 });
+    expect(conversion.input.durationSeconds).toBeCloseTo(MELODY_SECONDS, 0);
+    expect(body.data!.convertMelody.warnings.map((w: { code: string }) => w.code)).not.toContain('EXTENSION_MISMATCH');
   });
 
   it('returns the same conversion for a repeated idempotency key and queues nothing more', async () => {

@@ -23,6 +23,8 @@ const UNKNOWN: DeclaredLength = { seconds: null, complete: null };
  * - OGG: complete when the last page is whole and carries the end-of-stream flag (RFC 3533 §6).
  * - M4A: complete when the top-level boxes fit in the file and include `moov` (ISO/IEC 14496-12).
  * - AAC (ADTS): no duration; complete as for MP3 frames.
+ * - WebM: complete when every element's declared size fits in the file and the last one ends exactly at
+ *   its end (a browser's recording has clusters of unknown size: their blocks are checked one by one).
  * - WAV: unknown here (the WAV reader checks its own sizes).
  */
 export function readDeclaredLength(bytes: Uint8Array, format: AudioFormat): DeclaredLength {
@@ -37,6 +39,8 @@ export function readDeclaredLength(bytes: Uint8Array, format: AudioFormat): Decl
       return { seconds: null, complete: mp4BoxesComplete(bytes) };
     case 'aac':
       return { seconds: null, complete: framesEndCleanly(bytes, adtsFrameLength) };
+    case 'webm':
+      return { seconds: null, complete: ebmlEndsCleanly(bytes) };
     default:
       return UNKNOWN;
   }
@@ -109,6 +113,53 @@ function framesEndCleanly(bytes: Uint8Array, frameLength: (b: Uint8Array, o: num
 
 /** Largest possible Ogg page: 27-byte header, 255 lacing values, 255 × 255 bytes of payload. */
 const MAX_OGG_PAGE = 27 + 255 + 255 * 255;
+
+/** EBML IDs (with their length marker) that are walked into rather than skipped: Segment and Cluster. */
+const EBML_SEGMENT = 0x18538067;
+const EBML_CLUSTER = 0x1f43b675;
+
+/** An EBML variable-length integer at `offset` (RFC 8794 §4): its length and value (the marker kept for IDs). */
+function readVint(bytes: Uint8Array, offset: number, keepMarker: boolean): { length: number; value: number; unknown: boolean } | null {
+  if (offset >= bytes.length) return null;
+  const first = bytes[offset];
+  let length = 1;
+  while (length <= 8 && !(first & (0x80 >> (length - 1)))) length++;
+  if (length > 8 || offset + length > bytes.length) return null;
+  let value = keepMarker ? first : first & (0xff >> length);
+  let allOnes = value === 0xff >> length;
+  for (let i = 1; i < length; i++) {
+    value = value * 256 + bytes[offset + i];
+    if (bytes[offset + i] !== 0xff) allOnes = false;
+  }
+  return { length, value, unknown: !keepMarker && allOnes };
+}
+
+/**
+ * Walks a WebM/Matroska file's elements: the EBML header and the Segment's children are skipped by their
+ * sizes, the Segment and each Cluster are entered (a recorder writes both with an unknown size, RFC 9559
+ * §6.2), so every block is visited. False when an element's size runs past the end of the file or the
+ * bytes end inside an element's header: the file was cut. Null when the structure cannot be read.
+ */
+function ebmlEndsCleanly(bytes: Uint8Array): boolean | null {
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (bytes[offset] === 0) return null; // not a valid EBML ID: padding or damage, not a cut
+    const id = readVint(bytes, offset, true);
+    if (id && id.length > 4) return null;
+    const size = id && readVint(bytes, offset + id.length, false);
+    if (!id || !size) return false; // the bytes end inside an element's header
+    const body = offset + id.length + size.length;
+    if (id.value === EBML_SEGMENT || id.value === EBML_CLUSTER) {
+      if (!size.unknown && body + size.value > bytes.length) return false;
+      offset = body;
+      continue;
+    }
+    if (size.unknown) return null;
+    if (body + size.value > bytes.length) return false;
+    offset = body + size.value;
+  }
+  return true;
+}
 
 function oggEndsCleanly(bytes: Uint8Array): boolean {
   for (let i = bytes.length - 27; i >= 0 && i >= bytes.length - MAX_OGG_PAGE; i--) {

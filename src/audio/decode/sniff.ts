@@ -29,6 +29,8 @@ export function ascii(bytes: Uint8Array, offset: number, text: string): boolean 
  * - AAC: ADTS frames (sync 0xFFF, layer 0, ISO/IEC 13818-7), two in a row as for MP3.
  * - OGG: `OggS` capture pattern (RFC 3533); use {@link detectOggCodec} for the codec inside.
  * - FLAC: `fLaC` stream marker, possibly after an ID3v2 tag.
+ * - WebM (and Matroska audio): the EBML magic `1A 45 DF A3` with the DocType `webm` or `matroska` in
+ *   the EBML header (what browsers' MediaRecorder writes: Opus in WebM).
  * @returns the format, or null for anything else (text, images, archives, unknown or too few bytes).
  */
 export function detectFormat(bytes: Uint8Array): AudioFormat | null {
@@ -37,6 +39,7 @@ export function detectFormat(bytes: Uint8Array): AudioFormat | null {
   if (ascii(bytes, 0, 'fLaC')) return 'flac';
   if (ascii(bytes, 0, 'OggS')) return 'ogg';
   if (ascii(bytes, 4, 'ftyp')) return 'm4a';
+  if (isWebm(bytes)) return 'webm';
 
   const start = skipId3v2(bytes);
   const hadId3 = start > 0;
@@ -54,6 +57,23 @@ export function detectFormat(bytes: Uint8Array): AudioFormat | null {
   // A tag followed by bytes we cannot read as frames within the search window: still an MP3 container,
   // the decoder will say whether any audio is in it.
   return hadId3 && bytes.length - start < 4 ? 'mp3' : null;
+}
+
+/**
+ * EBML magic, then the DocType element (ID 0x4282) within the EBML header saying `webm` or `matroska`
+ * (Matroska specification, RFC 9559 §5.1). The header is a few dozen bytes; only it is searched.
+ */
+function isWebm(bytes: Uint8Array): boolean {
+  if (!(bytes[0] === 0x1a && bytes[1] === 0x45 && bytes[2] === 0xdf && bytes[3] === 0xa3)) return false;
+  const end = Math.min(bytes.length - 3, 64);
+  for (let i = 4; i < end; i++) {
+    if (bytes[i] !== 0x42 || bytes[i + 1] !== 0x82) continue;
+    // A one-byte size (VINT 1xxxxxxx) as every muxer writes for a short string.
+    const size = bytes[i + 2] & 0x80 ? bytes[i + 2] & 0x7f : -1;
+    if (size === 4 && ascii(bytes, i + 3, 'webm')) return true;
+    if (size === 8 && ascii(bytes, i + 3, 'matroska')) return true;
+  }
+  return false;
 }
 
 /**

@@ -91,6 +91,7 @@ const EXTENSIONS: Record<AudioFormat, string[]> = {
   aac: ['aac', 'adts'],
   ogg: ['ogg', 'oga', 'opus'],
   flac: ['flac'],
+  webm: ['webm', 'weba', 'mka'],
 };
 
 /**

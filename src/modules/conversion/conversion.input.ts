@@ -13,7 +13,7 @@ import type { ConvertMelodyRequest } from './conversion.service.js';
 export class ConvertMelodyInput implements ConvertMelodyRequest {
   @Field(() => GraphQLUpload, {
     description:
-      'The recording (GraphQL multipart request): WAV, MP3, M4A, AAC, OGG or FLAC, 1 s to 5 min, at most MAX_UPLOAD_BYTES (default 50 MB).',
+      'The recording (GraphQL multipart request): WAV, MP3, M4A, AAC, OGG (Vorbis or Opus), FLAC or WebM (what browsers record), 1 s to 5 min, at most MAX_UPLOAD_BYTES (default 50 MB).',
   })
   audio!: Promise<FileUpload>;
 

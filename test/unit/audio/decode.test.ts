@@ -96,8 +96,23 @@ describe('detectFormat', () => {
     ['tone-440hz-mono-vorbis.ogg', 'ogg'],
     ['tone-440hz-mono-opus.ogg', 'ogg'],
     ['tone-440hz-22khz.flac', 'flac'],
+    ['tone-440hz-mono-opus.webm', 'webm'],
+    ['tone-440hz-mono-opus-live.webm', 'webm'],
   ])('recognises %s as %s from its bytes', (file, format) => {
     expect(detectFormat(fixture(file))).toBe(format);
+  });
+
+  it('takes an EBML file for WebM only when its DocType says webm or matroska', () => {
+    const webm = fixture('tone-440hz-mono-opus-live.webm');
+    const at = Buffer.from(webm.subarray(0, 64)).indexOf('webm');
+    expect(at).toBeGreaterThan(4);
+    const other = Uint8Array.from(webm);
+    other.set(ascii('wxbm'), at);
+    expect(detectFormat(other)).toBeNull();
+    expect(describeNonAudio(other)).toBe('a Matroska/WebM file');
+    // The same header with the 8-byte DocType "matroska" (a .mka file).
+    const mka = concat(webm.subarray(0, at - 1), Uint8Array.of(0x88), ascii('matroska'), webm.subarray(at + 4));
+    expect(detectFormat(mka)).toBe('webm');
   });
 
   it('recognises RIFF, RF64 and BW64 WAVE headers', () => {
@@ -181,9 +196,11 @@ describe('readDeclaredLength', () => {
     expect(readDeclaredLength(fixture('silence-1h-bomb.flac'), 'flac').seconds).toBe(3600);
   });
 
-  it('sees that an Ogg, M4A, MP3 or ADTS file was cut short from its structure alone', () => {
+  it('sees that an Ogg, M4A, MP3, ADTS or WebM file was cut short from its structure alone', () => {
     const files = [
       ['tone-440hz-mono-opus.ogg', 'ogg'],
+      ['tone-440hz-mono-opus.webm', 'webm'],
+      ['tone-440hz-mono-opus-live.webm', 'webm'],
       ['tone-440hz-stereo-faststart.m4a', 'm4a'],
       ['tone-440hz-stereo.m4a', 'm4a'],
       ['tone-440hz-stereo-bare.mp3', 'mp3'],
@@ -194,6 +211,22 @@ describe('readDeclaredLength', () => {
       const whole = fixture(file);
       expect(readDeclaredLength(whole, format).complete).toBe(true);
       expect(readDeclaredLength(whole.subarray(0, whole.length - 100), format).complete).toBe(false);
+    }
+  });
+
+  it('finds a cut at any byte of a recorder-style WebM (clusters of unknown size), and no cut in the whole file', () => {
+    const whole = fixture('tone-440hz-mono-opus-live.webm');
+    // Every cut point that does not fall exactly between two elements is a cut the structure shows.
+    let seenAsCut = 0;
+    for (let end = 8; end < whole.length; end += 7) if (readDeclaredLength(whole.subarray(0, end), 'webm').complete === false) seenAsCut++;
+    const tried = Math.ceil((whole.length - 8) / 7);
+    expect(seenAsCut / tried).toBeGreaterThan(0.95);
+    expect(readDeclaredLength(whole, 'webm')).toEqual({ seconds: null, complete: true });
+    const damaged = Uint8Array.from(whole);
+    for (let at = 4; at < whole.length; at += 97) {
+      damaged.set(whole);
+      damaged[at] = 0; // damage, not a cut: the walk answers, never throws or loops
+      expect(() => readDeclaredLength(damaged, 'webm')).not.toThrow();
     }
   });
 });

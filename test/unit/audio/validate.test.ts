@@ -62,7 +62,7 @@ describe('DEFAULT_VALIDATION_LIMITS', () => {
       minDurationSeconds: 1,
       maxDurationSeconds: 300,
       durationToleranceSeconds: 0.1,
-      allowedFormats: ['wav', 'mp3', 'm4a', 'aac', 'ogg', 'flac'],
+      allowedFormats: ['wav', 'mp3', 'm4a', 'aac', 'ogg', 'flac', 'webm'],
       minSampleRate: 16000,
       recommendedSampleRate: 44100,
       maxChannels: 2,

@@ -54,6 +54,9 @@ describe('ffmpeg decoder on every compressed format', () => {
     { file: 'tone-440hz-mono.aac', format: 'aac', codec: 'aac', rate: 44100, channels: 1, bits: null, kbps: [30, 100] },
     { file: 'tone-440hz-mono-vorbis.ogg', format: 'ogg', codec: 'vorbis', rate: 44100, channels: 1, bits: null, kbps: [20, 100] },
     { file: 'tone-440hz-mono-opus.ogg', format: 'ogg', codec: 'opus', rate: 48000, channels: 1, bits: null, kbps: [40, 80] },
+    { file: 'tone-440hz-mono-opus.webm', format: 'webm', codec: 'opus', rate: 48000, channels: 1, bits: null, kbps: [40, 80] },
+    // As a browser's MediaRecorder writes it: no Duration, no Cues, clusters of unknown size.
+    { file: 'tone-440hz-mono-opus-live.webm', format: 'webm', codec: 'opus', rate: 48000, channels: 1, bits: null, kbps: [40, 80] },
     { file: 'tone-440hz-22khz.flac', format: 'flac', codec: 'flac', rate: 22050, channels: 1, bits: 16, kbps: [60, 120] },
     { file: 'tone-440hz-6ch-vorbis.ogg', format: 'ogg', codec: 'vorbis', rate: 44100, channels: 6, bits: null, kbps: [20, 200] },
   ];
@@ -124,6 +127,8 @@ describe('ffmpeg decoder on damaged and hostile input', () => {
     ['tone-440hz-stereo-faststart.m4a', 'm4a'],
     ['tone-440hz-mono.aac', 'aac'],
     ['tone-440hz-mono-opus.ogg', 'ogg'],
+    ['tone-440hz-mono-opus.webm', 'webm'],
+    ['tone-440hz-mono-opus-live.webm', 'webm'],
   ] as const)('decodes the first half of %s and flags it as truncated', async (file, format) => {
     const whole = fixture(file);
     const audio = await decoder.decode(whole.subarray(0, whole.length >> 1), { format, maxSeconds: 300 });
@@ -152,12 +157,13 @@ describe('ffmpeg decoder on damaged and hostile input', () => {
     ['aac', 'tone-440hz-mono.aac'],
     ['ogg', 'tone-440hz-mono-opus.ogg'],
     ['flac', 'tone-440hz-22khz.flac'],
+    ['webm', 'tone-440hz-mono-opus-live.webm'],
   ] as const)('rejects the first 40 bytes of a %s file with a clear validation error', async (format, file) => {
     const reason = await rejection(decoder.decode(fixture(file).subarray(0, 40), { format, maxSeconds: 300 }));
     expect(['CORRUPT_FILE', 'TRUNCATED_FILE']).toContain(reason);
   });
 
-  it.each(['mp3', 'm4a', 'aac', 'ogg', 'flac'] as const)(
+  it.each(['mp3', 'm4a', 'aac', 'ogg', 'flac', 'webm'] as const)(
     'rejects 4 kB of noise forced through the %s demuxer as CORRUPT_FILE or TRUNCATED_FILE',
     async (format) => {
       const noise = new Uint8Array(4096);
@@ -288,6 +294,7 @@ describe('validateAndDecode with the real decoder on the hostile inputs the serv
     'tone-440hz-mono-vorbis.ogg',
     'tone-440hz-mono-opus.ogg',
     'tone-440hz-22khz.flac',
+    'tone-440hz-mono-opus-live.webm',
   ])('answers cuts of %s at 0.2 % to 95 % of its length with a verdict, never a crash or a hang', async (file) => {
     const whole = fixture(file);
     const allowed = new Set([
