@@ -33,7 +33,8 @@
  *    notes touching a neighbour are the scoop into it or the fall out of it and join
  *    it; short unsure notes on their own (breaths, noises) are dropped (absorbScoops). A short note
  *    within APPROACH_SEMITONES of a much longer note it runs into, on the way to it and with no attack
- *    between them, is the singer settling into that note, however steady, and joins it too.
+ *    between them, is the singer settling into that note, however steady, and joins it too; so does a
+ *    short tail less than DRIFT_SEMITONES off the note it ends (the held pitch drifting).
  */
 import { hzToMidi } from '../pitch-math.js';
 import { runSliced, type Sliced } from '../sliced.js';
@@ -137,6 +138,15 @@ const APPROACH_SECONDS = 0.22;
 const APPROACH_SEMITONES = 1.5;
 const APPROACH_HOST_RATIO = 1.5;
 const APPROACH_ATTACK_REACH = 3;
+/**
+ * Step 7c: a note shorter than DRIFT_SECONDS that continues a note at least APPROACH_HOST_RATIO times
+ * as long, within DRIFT_SEMITONES of it (less than any step of a tuned melody), with no attack at their
+ * junction, is the held note's pitch sagging or rising at its end and joins it. On SSVD train&valid
+ * held notes that drift 0.5–0.7 semitone near their end were split in two (mergeSemitones is 0.5);
+ * raising mergeSemitones instead gained nothing (the merged note's median lands between the two).
+ */
+const DRIFT_SECONDS = 0.3;
+const DRIFT_SEMITONES = 0.8;
 /**
  * A note after a rest starts at the first frame within REST_ATTACK_DB of the loudest level of its first
  * REST_ATTACK_SECONDS (step 4). SSVD's annotated sung onsets follow our first voiced frame by a median
@@ -580,6 +590,18 @@ function absorbScoops(notes: NoteEvent[], hop: number, attackNear: (t: number) =
       !a || !b || !touching(a, note) || !touching(note, b) || (note.midi - a.midi) * (b.midi - note.midi) > 0;
     if (next && touching(note, next) && between(previous, next) && approach(next, next.start)) {
       notes[i + 1] = { ...next, start: note.start };
+      continue;
+    }
+    // A short tail a little off the held note before it, with no new attack: that note drifting.
+    if (
+      previous &&
+      touching(previous, note) &&
+      note.end - note.start < DRIFT_SECONDS &&
+      Math.abs(previous.midi - note.midi) <= DRIFT_SEMITONES &&
+      previous.end - previous.start >= APPROACH_HOST_RATIO * (note.end - note.start) &&
+      !attackNear(note.start)
+    ) {
+      previous.end = note.end;
       continue;
     }
     if (note.end - note.start >= SCOOP_SECONDS || note.confidence >= SCOOP_CONFIDENCE) {

@@ -98,6 +98,20 @@ describe('segmentNotes: sung approaches into a note and attacks after a rest (is
     expect(notes.map((note) => Math.round(note.midi))).toEqual([67, 66, 67]);
   });
 
+  it('keeps a held note whole when its last 0.28 s drift 0.75 semitone sharp (no new attack)', () => {
+    const drift = (k: number): number => (k < 30 || k >= 128 ? NaN : k < 100 ? 62 : 62.75);
+    const notes = segmentNotes(trackOf(drift, 150), null);
+    expect(notes).toHaveLength(1);
+    expect(Math.round(notes[0].midi)).toBe(62);
+    expect(notes[0].end).toBeCloseTo(1.275, 5);
+  });
+
+  it('keeps a short note a semitone above the end of a held one (a tuned step, not a drift)', () => {
+    const step = (k: number): number => (k < 30 || k >= 128 ? NaN : k < 100 ? 62 : 63);
+    const notes = segmentNotes(trackOf(step, 150), null);
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 63]);
+  });
+
   it('starts a note after a rest where its voice reaches its level, not at the first quiet voiced frame', () => {
     // Voiced from frame 30, but 24 dB under the note for its first 40 ms (the voice fading in).
     const level = (k: number): number => (k < 30 || k >= 120 ? -60 : k < 34 ? -30 : -6);
