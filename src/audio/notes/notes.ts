@@ -21,7 +21,8 @@
  * 4. Glides: a short segment that travels a semitone or more towards the next note is merged into
  *    it, and each boundary is moved back towards where the contour starts leaving the previous
  *    note's pitch (by at most MAX_BOUNDARY_BACK_SECONDS). In singing the new note starts after the
- *    consonant: at a voicing break, or at the syllable's attack after a dip in level.
+ *    consonant: at a voicing break, or at the syllable's attack after a dip in level. A note after a
+ *    rest starts where its level comes within REST_ATTACK_DB of its first REST_ATTACK_SECONDS' peak.
  * 5. Repeated notes: a segment is split at an onset (energy re-attack, see onsets.ts) followed by
  *    voice that lies at least `minNoteSeconds` and 0.1 s inside it, unless the part before the onset is shorter than
  *    0.2 s and 4 dB quieter than what follows (a sung voiced consonant leading into its vowel).
@@ -30,7 +31,10 @@
  * 7. A short note a whole number of harmonics away from the note it touches is the tracker's
  *    octave error on breathy or creaky voice and joins that note (absorbOctaveJumps). Short unsure
  *    notes touching a neighbour are the scoop into it or the fall out of it and join
- *    it; short unsure notes on their own (breaths, noises) are dropped (absorbScoops).
+ *    it; short unsure notes on their own (breaths, noises) are dropped (absorbScoops). A short note
+ *    within APPROACH_SEMITONES of a much longer note it runs into, on the way to it and with no attack
+ *    between them, is the singer settling into that note, however steady, and joins it too; so does a
+ *    short tail less than DRIFT_SEMITONES off the note it ends (the held pitch drifting).
  */
 import { hzToMidi } from '../pitch-math.js';
 import { runSliced, type Sliced } from '../sliced.js';
@@ -118,6 +122,40 @@ const OCTAVE_JUMP_SECONDS = 0.25;
 /** Notes shorter than this (s) and less confident than SCOOP_CONFIDENCE are scoops, falls or noises (step 7). */
 const SCOOP_SECONDS = 0.15;
 const SCOOP_CONFIDENCE = 0.8;
+/**
+ * Step 7b: a note shorter than APPROACH_SECONDS, within APPROACH_SEMITONES of the next note, which it
+ * runs into and which is at least APPROACH_HOST_RATIO times as long, with no attack (an onset followed by
+ * voice) within APPROACH_ATTACK_REACH frames of their junction, and on the way from the note before to
+ * it, is the singer settling into that note (a scoop held for a moment, sure and steady, so step 7's
+ * confidence test does not see it) and joins it. On SSVD train&valid the largest class of recoverable
+ * pitch errors was a 0.14–0.2 s note about a semitone off at the start of an annotated note. The attack
+ * test keeps a real short note that a new syllable or a re-struck note starts (piano, tongued and sung
+ * consonant changes); "on the way" keeps a neighbour note (67 66 67). The same rule for a short note
+ * at the end of a longer one (the voice sagging out of it) merged a legato scale step (72 71 69 in
+ * notes.test.ts) and helped only one half of SSVD: not kept.
+ */
+const APPROACH_SECONDS = 0.22;
+const APPROACH_SEMITONES = 1.5;
+const APPROACH_HOST_RATIO = 1.5;
+const APPROACH_ATTACK_REACH = 3;
+/**
+ * Step 7c: a note shorter than DRIFT_SECONDS that continues a note at least APPROACH_HOST_RATIO times
+ * as long, within DRIFT_SEMITONES of it (less than any step of a tuned melody), with no attack at their
+ * junction, is the held note's pitch sagging or rising at its end and joins it. On SSVD train&valid
+ * held notes that drift 0.5–0.7 semitone near their end were split in two (mergeSemitones is 0.5);
+ * raising mergeSemitones instead gained nothing (the merged note's median lands between the two).
+ */
+const DRIFT_SECONDS = 0.3;
+const DRIFT_SEMITONES = 0.8;
+/**
+ * A note after a rest starts at the first frame within REST_ATTACK_DB of the loudest level of its first
+ * REST_ATTACK_SECONDS (step 4). SSVD's annotated sung onsets follow our first voiced frame by a median
+ * 25 ms; 80 ms keeps a sung voiced consonant (the voice fixture's "l", quieter than its vowel for
+ * 70–150 ms) with its note, which the fixture's truth starts there; 6–8 dB moved the fixtures' onsets
+ * late (F at 50 ms −0.02 to −0.09).
+ */
+const REST_ATTACK_SECONDS = 0.08;
+const REST_ATTACK_DB = 10;
 /** A short note touching no other is dropped as a breath or noise only below this confidence. */
 const NOISE_CONFIDENCE = 0.6;
 /** Reach (s) after a note boundary in which a voicing break moves the new note's onset (step 4). */
@@ -445,6 +483,20 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       b.stableStart = Math.max(b.stableStart, b.start);
     }
 
+    // A note after a rest starts where its voice reaches its level (REST_ATTACK_DB under the loudest frame
+    // of its first REST_ATTACK_SECONDS), not at the first frame pYIN calls voiced: its window sees the
+    // periodicity of a sung attack's first quiet periods 20–40 ms before the note sounds.
+    if (envelope) {
+      const first = segments[0];
+      const look = Math.min(first.end, first.start + Math.round(REST_ATTACK_SECONDS / hop));
+      let loud = -Infinity;
+      for (let k = first.start; k < look; k++) loud = Math.max(loud, levelAt(k));
+      let k = first.start;
+      while (k < look && k < first.end - minFrames && levelAt(k) < loud - REST_ATTACK_DB) k++;
+      first.start = k;
+      first.stableStart = Math.max(first.stableStart, k);
+    }
+
     // Step 5: onsets inside a steady segment split repeated notes, unless what lies before the onset
     // is the voiced consonant that leads into it.
     const edge = Math.max(minFrames, Math.round(ONSET_EDGE_SECONDS / hop));
@@ -461,7 +513,15 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
       pushNote(notes, pitch, clean, folded, runStart, start, segment.end, stableStart, minFrames);
     }
   }
-  return absorbScoops(absorbOctaveJumps(notes, hop), hop);
+  // An attack (an onset followed by voice) within APPROACH_ATTACK_REACH frames of time t.
+  const attackNear = (t: number): boolean => {
+    const centre = Math.round((t - t0) / hop);
+    for (let k = Math.max(0, centre - APPROACH_ATTACK_REACH); k <= Math.min(frameCount - 1, centre + APPROACH_ATTACK_REACH); k++) {
+      if (onsetAt[k] && voiceFollows(k)) return true;
+    }
+    return false;
+  };
+  return absorbScoops(absorbOctaveJumps(notes, hop), hop, attackNear);
 }
 
 /**
@@ -507,19 +567,47 @@ function absorbOctaveJumps(notes: NoteEvent[], hop: number): NoteEvent[] {
  * pitch, so the note's pitch is its stable part. A short note that touches nothing and is less sure
  * than NOISE_CONFIDENCE is a breath or a noise between phrases and is dropped. Thresholds chosen on
  * SSVD train&valid (0.8 and 0.15 s: note F +0.004, sequence accuracy +0.03 over 0.6 and 0.12 s) with
- * no loss on the melody fixtures.
+ * no loss on the melody fixtures. Before that, step 7b (APPROACH_*): a short note a little off a much
+ * longer neighbour it runs into, with no attack at the junction (`attackNear(t)`: an onset followed by
+ * voice within APPROACH_ATTACK_REACH frames of t), joins it whatever its confidence.
  */
-function absorbScoops(notes: NoteEvent[], hop: number): NoteEvent[] {
+function absorbScoops(notes: NoteEvent[], hop: number, attackNear: (t: number) => boolean): NoteEvent[] {
   const touching = (a: NoteEvent, b: NoteEvent): boolean => b.start - a.end <= 1.5 * hop;
   const out: NoteEvent[] = [];
   for (let i = 0; i < notes.length; i++) {
     const note = notes[i];
+    const next = notes[i + 1];
+    const previous = out[out.length - 1];
+    // Whatever its confidence, a short note sung a little off the note it runs into, with no attack
+    // between them, is the singer's approach to that note.
+    const approach = (host: NoteEvent, junction: number): boolean =>
+      note.end - note.start < APPROACH_SECONDS &&
+      Math.abs(host.midi - note.midi) <= APPROACH_SEMITONES &&
+      host.end - host.start >= APPROACH_HOST_RATIO * (note.end - note.start) &&
+      !attackNear(junction);
+    // On the way from the note before to the next one (a neighbour note, 67 66 67, is a real note).
+    const between = (a: NoteEvent | undefined, b: NoteEvent | undefined): boolean =>
+      !a || !b || !touching(a, note) || !touching(note, b) || (note.midi - a.midi) * (b.midi - note.midi) > 0;
+    if (next && touching(note, next) && between(previous, next) && approach(next, next.start)) {
+      notes[i + 1] = { ...next, start: note.start };
+      continue;
+    }
+    // A short tail a little off the held note before it, with no new attack: that note drifting.
+    if (
+      previous &&
+      touching(previous, note) &&
+      note.end - note.start < DRIFT_SECONDS &&
+      Math.abs(previous.midi - note.midi) <= DRIFT_SEMITONES &&
+      previous.end - previous.start >= APPROACH_HOST_RATIO * (note.end - note.start) &&
+      !attackNear(note.start)
+    ) {
+      previous.end = note.end;
+      continue;
+    }
     if (note.end - note.start >= SCOOP_SECONDS || note.confidence >= SCOOP_CONFIDENCE) {
       out.push({ ...note });
       continue;
     }
-    const next = notes[i + 1];
-    const previous = out[out.length - 1];
     if (next && touching(note, next) && next.end - next.start >= SCOOP_SECONDS) {
       notes[i + 1] = { ...next, start: note.start };
     } else if (previous && touching(previous, note) && previous.end - previous.start >= SCOOP_SECONDS) {

@@ -1,8 +1,10 @@
 /**
- * Where sung notes begin and when a held sung note is split (issue 12, second pass): the boundary of a
+ * Where sung notes begin and when a held sung note is split (issue 12, second and third passes): the boundary of a
  * slow portamento, the attack of the new syllable after it, a tracker octave error at a swell of a held
  * note, and end to end on synthetic takes a breathy gap inside a syllable (one note) against a consonant
- * between two syllables on the same pitch (two notes). Contour-level cases build the tracker's output and
+ * between two syllables on the same pitch (two notes); third pass: a short note on the way into a longer
+ * one joins it unless attacked or a neighbour note, and a note after a rest starts where its voice reaches
+ * its level. Contour-level cases build the tracker's output and
  * the onset envelope by hand, so each checks one rule of segmentNotes.
  */
 import { sing, type SungNote } from '../../support/singer.js';
@@ -70,6 +72,56 @@ describe('segmentNotes: sung note boundaries', () => {
     const notes = segmentNotes(trackOf(midi, 300), null, { onsetEnvelope: envelopeOf(level, 300) });
     expect(notes).toHaveLength(1);
     expect(Math.round(notes[0].midi)).toBe(62);
+  });
+});
+
+describe('segmentNotes: sung approaches into a note and attacks after a rest (issue 12, third pass)', () => {
+  /** 61 for frames [30, 48) (0.18 s, steady and confident), then 62 to frame 120. */
+  const approach = (k: number): number => (k < 30 || k >= 120 ? NaN : k < 48 ? 61 : 62);
+
+  it('joins a short steady note a semitone under the longer note it runs into (the singer settling into it)', () => {
+    const notes = segmentNotes(trackOf(approach, 150), null);
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62]);
+    expect(notes[0].start).toBeCloseTo(0.295, 5);
+  });
+
+  it('keeps that short note when the next one is attacked at their junction (a re-struck or new syllable)', () => {
+    // The level dips 14 dB for 40 ms and the next note attacks at frame 48.
+    const level = (k: number): number => (k < 30 || k >= 120 ? -60 : k >= 44 && k < 48 ? -20 : -6);
+    const notes = segmentNotes(trackOf(approach, 150), null, { onsetEnvelope: envelopeOf(level, 150) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([61, 62]);
+  });
+
+  it('keeps a short neighbour note between two notes of one pitch (67 66 67 is a melody, not an approach)', () => {
+    const neighbour = (k: number): number => (k < 30 || k >= 160 ? NaN : k < 70 ? 67 : k < 90 ? 66 : 67);
+    const notes = segmentNotes(trackOf(neighbour, 180), null);
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([67, 66, 67]);
+  });
+
+  it('keeps a held note whole when its last 0.28 s drift 0.75 semitone sharp (no new attack)', () => {
+    const drift = (k: number): number => (k < 30 || k >= 128 ? NaN : k < 100 ? 62 : 62.75);
+    const notes = segmentNotes(trackOf(drift, 150), null);
+    expect(notes).toHaveLength(1);
+    expect(Math.round(notes[0].midi)).toBe(62);
+    expect(notes[0].end).toBeCloseTo(1.275, 5);
+  });
+
+  it('keeps a short note a semitone above the end of a held one (a tuned step, not a drift)', () => {
+    const step = (k: number): number => (k < 30 || k >= 128 ? NaN : k < 100 ? 62 : 63);
+    const notes = segmentNotes(trackOf(step, 150), null);
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 63]);
+  });
+
+  it('starts a note after a rest where its voice reaches its level, not at the first quiet voiced frame', () => {
+    // Voiced from frame 30, but 24 dB under the note for its first 40 ms (the voice fading in).
+    const level = (k: number): number => (k < 30 || k >= 120 ? -60 : k < 34 ? -30 : -6);
+    const notes = segmentNotes(
+      trackOf((k) => (k < 30 || k >= 120 ? NaN : 62), 150),
+      null,
+      { onsetEnvelope: envelopeOf(level, 150) },
+    );
+    expect(notes).toHaveLength(1);
+    expect(notes[0].start).toBeCloseTo(0.335, 5);
   });
 });
 
