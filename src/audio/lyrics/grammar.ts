@@ -15,10 +15,11 @@
  * through `GrammarSource`.
  */
 import { FRAME } from './lexicon.js';
-import { ENCLOSURES, LANDMARKS, OPENINGS, SONG_VERBS, VERB_OBJECTS, WAYS } from './song-words.js';
+import { ENCLOSURES, HANDLING_VERBS, LANDMARKS, OPENINGS, SONG_VERBS, VERB_OBJECTS, WAYS } from './song-words.js';
 import { isVowelPhone, pronounce } from './pronouncing.js';
 
-export type Tense = 'present' | 'past';
+/** A stanza's time: verse 1 tells the past, the chorus and verse 2 speak now, the bridge looks ahead (`will`). */
+export type Tense = 'present' | 'past' | 'future';
 
 export interface NounItem {
   /** Identity for repetition and prompt bookkeeping (`n:rain`, `name:Lisbon`). */
@@ -54,14 +55,22 @@ export interface AdjItem {
 /** Where the words come from; `end` is true for the word that will end the line (it must meet the rhyme). */
 export interface GrammarSource {
   random(): number;
-  noun(classes: ReadonlySet<string>, end: boolean, plural: boolean): NounItem | null;
+  /** `handled`: the noun is the object of a verb that handles it (hold, carry): small things only. */
+  noun(classes: ReadonlySet<string>, end: boolean, plural: boolean, handled?: boolean): NounItem | null;
   verb(frames: number, end: boolean, form: VerbForm): VerbItem | null;
   /** The noun the prompt gives this verb as its object (`ride` → `bicycle`), or null. */
   objectOf(verbKey: string, end: boolean): NounItem | null;
   /** `person`: the adjective describes a person (`we are lonely`), so only feeling words fit. */
-  adj(end: boolean, person?: boolean, attributive?: boolean): AdjItem | null;
+  /** `noun`: the noun an attributive adjective stands before (the prompt's own pairs come first: `the quiet lake`). */
+  adj(end: boolean, person?: boolean, attributive?: boolean, noun?: NounItem): AdjItem | null;
   /** A line-ending adverbial that suits the mood (`tonight`, `alone`), or null. */
   adverb(end: boolean): string | null;
+  /** The noun the line being written must hold (the hook's subject), or null. */
+  mustNoun(): NounItem | null;
+  /** A weighted pick (mood, repetition) among the song's verbs of these base forms, or null when it uses none. */
+  verbAmong(bases: readonly string[]): VerbItem | null;
+  /** Whether a word may end the line (it meets the rhyme and is not an end word to avoid). */
+  fitsEnd(form: string): boolean;
 }
 
 export type VerbForm = 'base' | 's3' | 'past' | 'ger';
@@ -115,7 +124,15 @@ function prepositionsFor(noun: NounItem): string[] | null {
   if (OPENINGS.has(w)) return ['through', 'by'];
   if (WAYS.has(w)) return ['down', 'along', 'on', 'across'];
   if (LANDMARKS.has(w)) return ['by', 'near', 'beside'];
-  if (noun.cls === 'artifact') return noun.name || noun.prompt ? ['in', 'by', 'near'] : null;
+  // The prompt's own things (and its nouns of unknown class: `forest`, `traffic`) are places of the song.
+  if (noun.name && noun.cls === 'artifact') return ['in', 'by', 'near'];
+  // Of a prompt's thing one cannot tell whether one is in it (`in the bookshop`, not `in the bicycle`): by it, near it.
+  if (noun.cls === 'artifact') return noun.prompt ? ['by', 'near'] : null;
+  if (noun.prompt && noun.cls === 'thing') return ['in', 'by', 'near'];
+  // A day or month by name: `on Sunday`, `until Monday`.
+  if (noun.name && noun.cls === 'time') return ['on', 'until'];
+  // The prompt's own events and acts are times a story happens at (`after the war`, `before the game`).
+  if (noun.prompt && (noun.cls === 'act' || noun.cls === 'event')) return ['after', 'before', 'since'];
   return PREPOSITIONS[noun.cls] ?? null;
 }
 const THING_OBJECT_CLASSES = new Set([
@@ -166,6 +183,9 @@ const OBJECTS_BY_VERB_CLASS: Record<string, ReadonlySet<string>> = {
 };
 
 const NO_OBJECTS: ReadonlySet<string> = new Set();
+/** Verbs that carry a line about a named thing (the hook's subject): remembering, missing, seeing, holding it. */
+const ABOUT_VERBS =
+  'remember miss see find love know forget watch hold need lose leave keep follow reach win meet call hear mourn regret'.split(' ');
 
 export function startsWithVowelSound(word: string): boolean {
   const phones = pronounce(word).phones;
@@ -182,6 +202,7 @@ function chance(p: number, random: () => number): boolean {
 
 /** Present/past form of `be` for a subject. */
 export function beFor(subject: { third: boolean; plural: boolean; pronoun?: string }, tense: Tense): string {
+  if (tense === 'future') return 'will be';
   if (subject.pronoun === 'I') return tense === 'past' ? 'was' : 'am';
   const singular = subject.third && !subject.plural;
   if (tense === 'past') return singular ? 'was' : 'were';
@@ -191,7 +212,14 @@ export function beFor(subject: { third: boolean; plural: boolean; pronoun?: stri
 /** Finite verb form agreeing with the subject in the tense. */
 export function finite(verb: VerbItem, subject: { third: boolean; plural: boolean }, tense: Tense): string {
   if (tense === 'past') return verb.past;
+  if (tense === 'future') return `will ${verb.base}`;
   return subject.third && !subject.plural ? verb.s3 : verb.base;
+}
+
+/** The verb form a finite verb takes before its rhyme is checked (`will` + the base form in the future). */
+function formFor(subject: { third: boolean; plural: boolean }, tense: Tense): VerbForm {
+  if (tense === 'past') return 'past';
+  return tense === 'present' && subject.third && !subject.plural ? 's3' : 'base';
 }
 
 /** Article or determiner for a noun phrase; '' for none. */
@@ -243,19 +271,19 @@ export class LineGrammar {
   np(
     accept: ReadonlySet<string>,
     end: boolean,
-    opts: { definiteOnly?: boolean; indefinite?: boolean; adjective?: number } = {},
+    opts: { definiteOnly?: boolean; indefinite?: boolean; adjective?: number; handled?: boolean } = {},
   ): { tokens: Token[]; noun: NounItem; plural: boolean } | null {
     const r = this.random;
     let wantPlural = chance(0.3, r);
-    let noun = this.source.noun(accept, end, wantPlural);
+    let noun = this.source.noun(accept, end, wantPlural, opts.handled);
     // Mass nouns (rain, love, silence) stay singular; a line end then needs the singular form to rhyme.
     if (noun && wantPlural && !COUNT_CLASSES.has(noun.cls)) {
       wantPlural = false;
-      if (end) noun = this.source.noun(accept, end, false);
+      if (end) noun = this.source.noun(accept, end, false, opts.handled);
     }
     if (!noun) return null;
     const plural = (wantPlural || !!noun.pluralOnly) && !!noun.plural && !noun.name;
-    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false, false, true) : null;
+    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false, false, true, noun) : null;
     const det = determiner(noun, plural, r, opts);
     // A bare singular count noun reads as a telegram (`I see light`): give it `the`.
     const fixedDet = !det && !plural && !noun.name && COUNT_CLASSES.has(noun.cls) ? 'the' : det;
@@ -322,15 +350,91 @@ export class LineGrammar {
       const clash = (who === 'I' && p !== 'you') || (who === 'we' && p !== 'you') || (who === 'you' && p === 'you');
       return [{ text: clash ? (who === 'you' ? 'me' : 'you') : p }];
     }
+    const handled = !!verb && (HANDLING_VERBS.has(verb.base) || (!SONG_VERBS.has(verb.base) && /touch|make|consume|body/.test(verb.cls)));
     const got = this.np(person ? BEINGS : (fits ?? (verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, {
       adjective: 0.3,
+      handled,
     });
     return got?.tokens ?? null;
+  }
+
+  /**
+   * A clause about the noun the line must hold (the hook's subject), as the object of a verb that can
+   * take it (`I remember the war`, `We miss the lighthouse`, `You hold my bicycle`) or the head of a
+   * phrase after an intransitive clause (`We dance at the wedding`); null when neither fits.
+   */
+  private aboutClause(must: NounItem, end: boolean, tense: Tense): Token[] | null {
+    const r = this.random;
+    const plural = !!must.pluralOnly && !!must.plural && !must.name;
+    const word = plural ? must.plural : must.singular;
+    const who = chance(0.6, r) ? this.voice.pronoun : pick(['I', 'we', 'you'] as const, r);
+    const subject: Subject = { tokens: [{ text: who }], third: false, plural: who !== 'I', person: true, pronoun: who };
+    // How the singer stands to it: plainly, still, able or not, never (`we still miss`, `I cannot forget`).
+    const how = r();
+    const aux =
+      how < 0.45 || (tense === 'future' && how < 0.75)
+        ? null
+        : tense === 'future'
+          ? 'will not'
+          : how < 0.6
+            ? 'still'
+            : how < 0.75
+              ? pick(tense === 'past' ? ['could'] : ['can', 'will'], r)
+              : pick(tense === 'past' ? ['could not', 'never'] : ['cannot', 'will not', 'never'], r);
+    const verbText = (verb: VerbItem): Token[] => {
+      const finiteForm = aux === null || aux === 'still' || aux === 'never' ? finite(verb, subject, tense) : verb.base;
+      return [...(aux ? aux.split(' ').map((text) => ({ text })) : []), { text: finiteForm, key: verb.key }];
+    };
+    // A possessive agrees with the singer (`we miss our garden`, not `we lose my love`).
+    const own = { I: 'my', we: 'our', you: 'your' }[who];
+    const feeling = /feeling|state|mind/.test(must.cls);
+    const det = (): string =>
+      must.name
+        ? ''
+        : feeling
+          ? chance(0.6, r)
+            ? own
+            : ''
+          : chance(0.3, r) && must.cls !== 'being'
+            ? own
+            : chance(0.25, r)
+              ? plural
+                ? 'these'
+                : 'this'
+              : 'the';
+    const preps = prepositionsFor(must);
+    if (preps && chance(0.35, r)) {
+      const verb = this.source.verb(FRAME.personIntransitive, false, tense === 'past' ? 'past' : 'base');
+      if (!verb || (end && !this.source.fitsEnd(word))) return null;
+      const d = det();
+      return [
+        ...subject.tokens,
+        ...verbText(verb),
+        { text: pick(preps, r) },
+        ...phrase(d === 'this' || d === 'these' || feeling ? 'the' : d, null, must, plural),
+      ];
+    }
+    // A prompt's thing of unknown class (`traffic`) is seen, missed, remembered: taken as an object one does not handle.
+    const cls = must.cls === 'thing' ? 'artifact' : must.cls;
+    const handleable = cls !== 'artifact' || !must.prompt;
+    const verb = this.source.verbAmong(ABOUT_VERBS.filter((b) => VERB_OBJECTS[b]?.has(cls) && (handleable || !HANDLING_VERBS.has(b))));
+    if (!verb) return null;
+    const withTail = chance(0.35, r);
+    if (end && !withTail && !this.source.fitsEnd(word)) return null;
+    const adj = !must.name && chance(0.3, r) ? this.source.adj(false, false, true, must) : null;
+    const tail = withTail ? this.tail(end, 1) : [];
+    if (!tail || (withTail && !tail.length)) return null;
+    return [...subject.tokens, ...verbText(verb), ...phrase(det(), adj, must, plural), ...tail];
   }
 
   /** One clause in the stanza's tense; `end` when the clause ends the line. */
   clause(end: boolean, tense: Tense = this.voice.tense): Token[] | null {
     const r = this.random;
+    const must = this.source.mustNoun();
+    if (must && chance(0.45, r)) {
+      const about = this.aboutClause(must, end, tense);
+      if (about) return about;
+    }
     const roll = r();
     const t = (subject: Subject, verb: VerbItem) => finite(verb, subject, tense);
     if (roll < 0.2) {
@@ -340,11 +444,7 @@ export class LineGrammar {
       const frames = subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive;
       const tail = this.tail(end, 0.75);
       if (!tail) return null;
-      const verb = this.source.verb(
-        frames,
-        end && tail.length === 0,
-        tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base',
-      );
+      const verb = this.source.verb(frames, end && tail.length === 0, formFor(subject, tense));
       if (!verb) return null;
       return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...tail];
     }
@@ -353,11 +453,7 @@ export class LineGrammar {
       const subject = this.subject('person');
       if (!subject) return null;
       const personObject = chance(0.35, r);
-      const verb = this.source.verb(
-        personObject ? FRAME.personPerson : FRAME.personThing,
-        false,
-        tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base',
-      );
+      const verb = this.source.verb(personObject ? FRAME.personPerson : FRAME.personThing, false, formFor(subject, tense));
       if (!verb) return null;
       const withTail = chance(0.35, r);
       const obj = this.object(personObject, end && !withTail, verb, subject);
@@ -424,7 +520,7 @@ export class LineGrammar {
     if (!tail) return null;
     const verb = this.source.verb(FRAME.thingIntransitive, end && tail.length === 0, 'ger');
     if (!verb) return null;
-    const keep = tense === 'past' ? 'kept' : subject.third && !subject.plural ? 'keeps' : 'keep';
+    const keep = tense === 'past' ? 'kept' : tense === 'future' ? 'will keep' : subject.third && !subject.plural ? 'keeps' : 'keep';
     return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...tail];
   }
 
@@ -448,6 +544,21 @@ export class LineGrammar {
     return [{ text: verb.base, key: verb.key }, ...obj, ...tail];
   }
 
+  /** Lines are noun-phrase fragments about the line's must-hold noun (a short hook that has no room for a clause). */
+  fragments = false;
+
+  /** A lyrical fragment naming a thing: `Oh, the lighthouse`, `My bicycle tonight`, `The last day`. */
+  private fragment(must: NounItem): Token[] | null {
+    const r = this.random;
+    const plural = !!must.pluralOnly && !!must.plural && !must.name;
+    const own = { I: 'my', we: 'our', you: 'your' }[this.voice.pronoun];
+    const det = must.name ? '' : chance(0.5, r) ? own : 'the';
+    const head = phrase(det, null, must, plural);
+    const adverb = chance(0.5, r) ? this.source.adverb(true) : null;
+    const lead: Token[] = chance(0.5, r) ? [{ text: 'oh' }, { text: ',' }] : [];
+    return [...lead, ...head, ...(adverb ? adverb.split(' ').map((text) => ({ text })) : [])];
+  }
+
   /**
    * A whole line: mostly one clause; sometimes two joined by a conjunction (longer phrases), a fronted
    * prepositional phrase, an imperative or a time word that moves the story (`now`, `tonight`).
@@ -456,6 +567,8 @@ export class LineGrammar {
    */
   line(long: boolean, opener: string | null): Token[] | null {
     const r = this.random;
+    const must = this.fragments ? this.source.mustNoun() : null;
+    if (must) return this.fragment(must);
     let tokens: Token[] | null;
     const roll = r();
     if (long && roll < 0.55) {

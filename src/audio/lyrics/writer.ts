@@ -9,7 +9,7 @@
  * 3. Phrases become lines (tiny phrases joined to a neighbour, very long ones split) and sections
  *    (verse / chorus / verse / bridge / chorus, `planSections`); rhyme groups follow the genre's scheme.
  *    Each stanza has one tense and voice: verse 1 tells what happened (past), the chorus and verse 2
- *    speak now (verse 2 opens on `now`), the bridge looks ahead.
+ *    speak now (verse 2 opens on `now`), the bridge looks ahead (`will`).
  * 4. Each line is a search over sentences of the grammar (grammar.ts) whose syllable count fits the
  *    phrase (one syllable per note, melisma only when nothing fits exactly), its last word meeting the
  *    rhyme; candidates are scored by the melisma plan's stress cost on the notes, prompt words, mood,
@@ -45,7 +45,7 @@ import {
   type VerbForm,
   type VerbItem,
 } from './grammar.js';
-import { PERSON_ADJS, SONG_ADJS, SONG_NOUNS, SONG_VERBS } from './song-words.js';
+import { BIG_THINGS, OPENINGS, PERSON_ADJS, SONG_ADJS, SONG_NOUNS, SONG_VERBS, WAYS } from './song-words.js';
 import { lexicon, valence, type LexWord } from './lexicon.js';
 import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, RhymeScheme, SectionKind } from './lyrics-result.js';
 import { genreProfile, moodProfile, type GenreProfile, type MoodProfile } from './moods.js';
@@ -111,8 +111,14 @@ interface Pools {
   subjectKey: string | null;
   /** Rhyme part → how many distinct end forms share it across the pools. */
   families: Map<string, number>;
-  /** Adjectives that can describe a person (rated by AFINN, or the mood's, or the prompt's). */
+  /** Adjectives that can describe a person (`I am lonely`). */
   personAdjs: PoolWord<AdjItem>[];
+  /** Adjectives that can be said of a thing after `be` (`the lake is quiet`). */
+  thingAdjs: PoolWord<AdjItem>[];
+  /** Attributive adjectives a thing can have (not `the proud night`, `your faithful door`). */
+  attributiveThingAdjs: PoolWord<AdjItem>[];
+  /** Noun key → the adjective the prompt puts before it (`n:lake` → quiet). */
+  described: Map<string, AdjItem>;
   /** Verb key → noun the prompt gives it as object. */
   objects: Map<string, NounItem>;
   /** Adjectives that can stand before a noun. */
@@ -213,6 +219,20 @@ const NOT_ADJECTIVES = new Set(
 );
 /** Adjectives that only follow a verb (`I am alone`, never `the alone word`). */
 const PREDICATIVE_ONLY = new Set('alone alive afraid asleep awake aware ablaze adrift afloat aglow alike aloof ashamed'.split(' '));
+/** Adjectives that stand only before a noun (`the last day`, never `the day is last`). */
+const ATTRIBUTIVE_ONLY = new Set('last first final whole main only former latter mere utter very same other next'.split(' '));
+/** Adjectives that only a person can be (`we are proud`, not `the night is proud`). */
+const PERSON_ONLY_ADJS = new Set(
+  `proud brave lucky honest grateful faithful foolish wise handsome fearless desperate hopeless helpless reckless careless crazy weary
+  tired hungry thirsty angry afraid alone awake asleep restless lovesick homesick ready joyful jealous ashamed sorry glad`.split(/\s+/),
+);
+/**
+ * Weight factors of song nouns off the prompt's topic when the prompt has nouns of its own (see
+ * `buildPools`): times of day and year set any scene, the mood's images carry its feeling.
+ */
+const OFF_TOPIC_NOUN = 0.12;
+const OFF_TOPIC_MOOD = 0.4;
+const OFF_TOPIC_TIME = 0.6;
 /** Nouns WordNet lists that are adverbs in a line (`the today`). */
 const NOT_NOUNS = new Set(['today', 'tonight', 'tomorrow', 'yesterday', 'now', 'here', 'there', 'forever']);
 
@@ -274,7 +294,16 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     const song = w.pos === 'n' ? SONG_NOUNS.has(w.word) : w.pos === 'v' ? SONG_VERBS.has(w.word) : SONG_ADJS.has(w.word);
     if (promptIds.get(w.id) !== 40 && (!song || w.zipf < RARE_ZIPF)) return 0;
     const diction = w.pos === 'n' ? (genre.diction[w.cls] ?? 1) : w.pos === 'v' && mood.name === 'angry' && w.cls === 'fight' ? 4 : 1;
-    return base * diction * moodFactor(w.word, mood, moodIds, w.id) * (promptIds.get(w.id) ?? 1);
+    return base * diction * moodFactor(w.word, mood, moodIds, w.id) * (promptIds.get(w.id) ?? 1) * offTopic(w);
+  };
+  // A prompt that names things is sung about those things: a song noun that is neither the prompt's, nor
+  // one of its relatives, nor one of the mood's images is kept for rhymes and the scene (times of day),
+  // not offered as often as the prompt's own (`We miss a field` in a song about a bookshop).
+  const promptNouns = analysis.terms.filter((t) => t.pos === 'n' || t.pos === 'name').length;
+  const offTopic = (w: LexWord): number => {
+    if (w.pos !== 'n' || !promptNouns || promptIds.has(w.id)) return 1;
+    if (w.cls === 'time') return OFF_TOPIC_TIME;
+    return moodIds.has(w.id) ? OFF_TOPIC_MOOD : OFF_TOPIC_NOUN;
   };
   const top = <T>(pos: 'n' | 'v' | 'a', size: number, make: (w: LexWord) => T): { item: T; weight: number; w: LexWord }[] => {
     const scored: { weight: number; w: LexWord }[] = [];
@@ -358,13 +387,29 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
   for (const adv of mood.adverbs) note(adv);
   const counts = new Map<string, number>();
   for (const [r, set] of families) counts.set(r, set.size);
-  const personAdjs = adjs.filter((a) => PERSON_ADJS.has(a.item.word) || promptKeys.has(a.item.key));
+  // Only feeling and state words describe a person (`I am lonely`), the prompt's own adjectives included:
+  // `rainy`, `long` and `empty` describe the afternoon, the drive and the house, not the singer.
+  const personAdjs = adjs.filter((a) => PERSON_ADJS.has(a.item.word));
+  // The prompt's own adjectives outside the song words stand before their own noun only (`the quiet lake`,
+  // not `the long home`), through `described`.
+  const promptOnly = (a: PoolWord<AdjItem>) => promptKeys.has(a.item.key) && !SONG_ADJS.has(a.item.word);
+  // What a thing can be said to be (`the lake is quiet`): not a person's feelings (`the night is proud`),
+  // not adjectives that only stand before a noun (`the day is last`) or only after a verb of a person (`alone`).
+  const thingAdjs = adjs.filter(
+    (a) => !PERSON_ONLY_ADJS.has(a.item.word) && !ATTRIBUTIVE_ONLY.has(a.item.word) && !PREDICATIVE_ONLY.has(a.item.word) && !promptOnly(a),
+  );
   const objects = new Map<string, NounItem>();
   for (const [verb, noun] of analysis.objects) {
     const item = nouns.find((n) => n.item.key === `n:${noun}` || n.item.key === `name:${noun}`);
     if (item) objects.set(`v:${verb}`, item.item);
   }
-  const attributiveAdjs = adjs.filter((a) => !PREDICATIVE_ONLY.has(a.item.word));
+  const attributiveAdjs = adjs.filter((a) => !PREDICATIVE_ONLY.has(a.item.word) && !promptOnly(a));
+  const described = new Map<string, AdjItem>();
+  for (const [noun, adj] of analysis.described) {
+    const item = nouns.find((n) => n.item.key === `n:${noun}` || n.item.key === `name:${noun}`);
+    const a = adjs.find((x) => x.item.key === `a:${adj}`);
+    if (item && a && !PREDICATIVE_ONLY.has(adj)) described.set(item.item.key, a.item);
+  }
   return {
     nouns,
     verbs,
@@ -375,12 +420,26 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     subjectKey,
     families: counts,
     personAdjs,
+    thingAdjs,
+    attributiveThingAdjs: attributiveAdjs.filter((a) => !PERSON_ONLY_ADJS.has(a.item.word)),
+    described,
     objects,
     attributiveAdjs,
   };
 }
 
 /* ------------------------------------------------------------------ word source */
+
+/**
+ * Whether a noun can be the object of a verb that handles it (hold, carry, lift, swing): not a building,
+ * an opening, a way or a landmark (`carry your house`), and not a prompt's own thing of unknown size.
+ */
+function handleable(noun: NounItem): boolean {
+  if (noun.cls !== 'artifact') return true;
+  const w = noun.singular;
+  if (BIG_THINGS.has(w) || OPENINGS.has(w) || WAYS.has(w)) return false;
+  return !noun.prompt || SONG_NOUNS.has(w);
+}
 
 /** Rhyme constraint on a line's last word: a rhyme part, or a family at least this large. */
 type RhymeNeed = { rhyme: string } | { family: number } | null;
@@ -428,6 +487,7 @@ class WordSource implements GrammarSource {
   /** Force this key into the line (the hook's subject): the pools offer it first. */
   must: string | null = null;
   private readonly classCache = new Map<ReadonlySet<string>, PoolWord<NounItem>[]>();
+  private readonly handledCache = new Map<ReadonlySet<string>, PoolWord<NounItem>[]>();
 
   constructor(
     readonly random: () => number,
@@ -500,15 +560,18 @@ class WordSource implements GrammarSource {
 
   private readonly verbCache = new Map<number, PoolWord<VerbItem>[]>();
 
-  noun(classes: ReadonlySet<string>, end: boolean, plural: boolean): NounItem | null {
-    let list = this.classCache.get(classes);
+  noun(classes: ReadonlySet<string>, end: boolean, plural: boolean, handled = false): NounItem | null {
+    const cache = handled ? this.handledCache : this.classCache;
+    let list = cache.get(classes);
     if (!list) {
-      // The prompt's names go wherever a noun goes; its other nouns only where their class fits (not `read the house`).
-      list = this.pools.nouns.filter((n) => classes.has(n.item.cls) || (n.item.name && this.pools.promptKeys.has(n.item.key)));
-      this.classCache.set(classes, list);
+      // The prompt's nouns and names only where their class fits (not `read the house`, not `show Monday`);
+      // a verb that handles its object (hold, carry, lift) takes small things, not houses, roads or a
+      // prompt's thing of unknown size (`lift my factory`).
+      list = this.pools.nouns.filter((n) => classes.has(n.item.cls) && (!handled || handleable(n.item)));
+      cache.set(classes, list);
     }
     // The word a line must hold (the hook's subject) goes where a phrase head or a subject goes, whatever its class.
-    if (this.must && !end && this.random() < 0.3 && classes.has('place')) {
+    if (this.must && !end && !handled && this.random() < 0.3 && classes.has('place')) {
       const forced = this.pools.nouns.find((n) => n.item.key === this.must);
       if (forced) return forced.item;
     }
@@ -534,12 +597,18 @@ class WordSource implements GrammarSource {
     return this.choose(ends, null);
   }
 
-  adj(end: boolean, person = false, attributive = false): AdjItem | null {
+  adj(end: boolean, person = false, attributive = false, noun?: NounItem): AdjItem | null {
+    const own = attributive && noun ? this.pools.described.get(noun.key) : undefined;
+    if (own && !end && this.random() < 0.6) return own;
     const list = attributive
-      ? this.pools.attributiveAdjs
+      ? noun && noun.cls !== 'being'
+        ? this.pools.attributiveThingAdjs
+        : this.pools.attributiveAdjs
       : person && this.pools.personAdjs.length
         ? this.pools.personAdjs
-        : this.pools.adjs;
+        : this.pools.thingAdjs.length
+          ? this.pools.thingAdjs
+          : this.pools.adjs;
     if (!end) return this.choose(list, null);
     return this.choose(
       this.endList(list, 'adj', (p) => this.fits(p.item.word, p.rhymes.get(p.item.word))),
@@ -551,15 +620,43 @@ class WordSource implements GrammarSource {
    * An attributive adjective of `syllables` syllables whose metrical weights pass `ok` (where its
    * stress would land), not already in `line`; a weighted pick, null when none fits.
    */
-  fillAdjective(syllables: number, ok: (weights: readonly number[]) => boolean, line: readonly Token[]): AdjItem | null {
-    let sized = this.adjsBySize.get(syllables);
+  fillAdjective(syllables: number, ok: (weights: readonly number[]) => boolean, line: readonly Token[], nounKey?: string): AdjItem | null {
+    // A thing takes no person's adjective (`this proud playground`).
+    const thing = !!nounKey && this.pools.nouns.find((n) => n.item.key === nounKey)?.item.cls !== 'being';
+    const sizeKey = thing ? -syllables : syllables;
+    let sized = this.adjsBySize.get(sizeKey);
     if (!sized) {
-      sized = this.pools.attributiveAdjs.filter((p) => wordWeights(p.item.word).length === syllables);
-      this.adjsBySize.set(syllables, sized);
+      const from = thing ? this.pools.attributiveThingAdjs : this.pools.attributiveAdjs;
+      sized = from.filter((p) => wordWeights(p.item.word).length === syllables);
+      this.adjsBySize.set(sizeKey, sized);
     }
     return this.choose(sized, (p) => ok(wordWeights(p.item.word)) && !line.some((t) => t.key === p.item.key));
   }
   private readonly adjsBySize = new Map<number, PoolWord<AdjItem>[]>();
+
+  mustNoun(): NounItem | null {
+    if (!this.must) return null;
+    if (this.mustCache?.key !== this.must)
+      this.mustCache = { key: this.must, noun: this.pools.nouns.find((n) => n.item.key === this.must)?.item ?? null };
+    return this.mustCache.noun;
+  }
+  private mustCache: { key: string; noun: NounItem | null } | null = null;
+
+  verbAmong(bases: readonly string[]): VerbItem | null {
+    const key = bases.join(' ');
+    let list = this.verbLists.get(key);
+    if (!list) {
+      const wanted = new Set(bases);
+      list = this.pools.verbs.filter((p) => wanted.has(p.item.base));
+      this.verbLists.set(key, list);
+    }
+    return this.choose(list, null);
+  }
+  private readonly verbLists = new Map<string, PoolWord<VerbItem>[]>();
+
+  fitsEnd(form: string): boolean {
+    return this.fits(form, undefined);
+  }
 
   objectOf(verbKey: string, end: boolean): NounItem | null {
     const noun = this.pools.objects.get(verbKey);
@@ -795,6 +892,9 @@ function scoreCandidate(
       const v = Math.max(-3, Math.min(3, raw * ctx.mood.polarity));
       score += (v > 0 ? 0.8 : 2.5) * v + (ctx.valenceSum * ctx.mood.polarity <= 0 ? 2.5 * v : 0);
     }
+  } else {
+    // A mood without a sign (nostalgic) is bittersweet: strong words either way (`win`, `hate`) cost.
+    for (const raw of valences(text)) score -= 2 * Math.max(0, Math.abs(raw) - 2);
   }
   const last = words[words.length - 1].text.split(' ').pop() as string;
   const endRhyme = rhymeOf(last);
@@ -849,7 +949,7 @@ function searchLine(
     for (let a = 0; a < 2 * attempts; a++) {
       if (found >= ENOUGH_CANDIDATES || a >= attempts) {
         const settled = best as Candidate | null;
-        if (!settled || settled.misses === 0 || a >= attempts + (attempts >> 1)) break;
+        if (!settled || settled.misses === 0 || a >= (must ? 2 * attempts : attempts + (attempts >> 1))) break;
       }
       const tokens = grammar.line(long && ctx.random() < 0.8, opener);
       if (!tokens) continue;
@@ -879,6 +979,33 @@ function searchLine(
   ctx.source.need = null;
   ctx.source.must = null;
   return best;
+}
+
+/**
+ * A hook on notes too few for a clause about the subject (`bicycle` on four notes): a fragment naming
+ * it (`Oh, my bicycle`), so the chorus still says what the song is about.
+ */
+function hookFragment(
+  ctx: WriterContext,
+  grammar: LineGrammar,
+  span: NoteSpan,
+  cap: number,
+  need: RhymeNeed,
+  subject: string | null,
+  echoes: readonly Echo[],
+  moodNeeded: boolean,
+): Candidate | null {
+  if (!subject) return null;
+  grammar.fragments = true;
+  try {
+    return (
+      (moodNeeded ? searchLine(ctx, grammar, span, cap, need, null, subject, true, echoes) : null) ??
+      searchLine(ctx, grammar, span, cap, need, null, subject, false, echoes) ??
+      searchLine(ctx, grammar, span, cap, null, null, subject, false, echoes)
+    );
+  } finally {
+    grammar.fragments = false;
+  }
 }
 
 const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', 'all', 'a', 'an', 'some', 'every']);
@@ -966,7 +1093,12 @@ function retune(
         const t = base[i];
         if (i >= 1 && t.key?.startsWith('n:') && NOUN_DETERMINERS.has(base[i - 1].text)) {
           const at = offset;
-          const adj = ctx.source.fillAdjective(size, (weights) => weights.every((w, k) => w !== 1 || (rel[at + k] ?? 0) >= 0.5), base);
+          const adj = ctx.source.fillAdjective(
+            size,
+            (weights) => weights.every((w, k) => w !== 1 || (rel[at + k] ?? 0) >= 0.5),
+            base,
+            t.key,
+          );
           if (adj) {
             const grown = fixArticles([...base.slice(0, i), { text: adj.word, key: adj.key }, ...base.slice(i)]);
             if (shift) for (const lead of leads) add(withLead(grown, lead));
@@ -994,7 +1126,7 @@ interface WrittenLine {
   sung: SungNote[];
 }
 
-/** The voice of each section: verse 1 in the past, the rest in the present, pronouns from the seed. */
+/** The voice of each section: verse 1 in the past, the bridge in the future, the rest in the present, pronouns from the seed. */
 function voices(plan: readonly PlannedSection[], random: () => number): StanzaVoice[] {
   const pronouns = ['I', 'we', 'you'] as const;
   const main = pronouns[Math.floor(random() * 2)];
@@ -1006,7 +1138,8 @@ function voices(plan: readonly PlannedSection[], random: () => number): StanzaVo
       return { tense: past ? 'past' : 'present', pronoun: verses === 1 ? main : pronouns[Math.floor(random() * 3)] };
     }
     if (s.kind === 'chorus') return { tense: 'present', pronoun: main === 'I' ? 'we' : main };
-    return { tense: 'present', pronoun: pronouns[Math.floor(random() * 3)] };
+    // The bridge turns the story towards what will come (`We will walk …`, `There will be …`).
+    return { tense: s.kind === 'bridge' ? 'future' : 'present', pronoun: pronouns[Math.floor(random() * 3)] };
   });
 }
 
@@ -1106,9 +1239,13 @@ function* writeVariant(
               return other ? [{ span: other, rel: relativeStrengths(strengths, other.firstNote, other.noteCount) }] : [];
             })
           : [];
+      // The hook holds the subject (and, like any line while the song does not carry its mood yet, brings
+      // words of the mood when it can: a sad song about love must not open on `We find the love`).
+      const mustKey = isHook ? pools.subjectKey : pendingKey;
       const candidate =
-        (moodNeeded && !isHook ? searchLine(ctx, grammar, span, cap, need, opener, pendingKey, true, echoes) : null) ??
-        searchLine(ctx, grammar, span, cap, need, opener, isHook ? pools.subjectKey : pendingKey, false, echoes) ??
+        (moodNeeded ? searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes) : null) ??
+        searchLine(ctx, grammar, span, cap, need, opener, mustKey, false, echoes) ??
+        (isHook ? hookFragment(ctx, grammar, span, cap, need, pools.subjectKey, echoes, moodNeeded) : null) ??
         searchLine(ctx, grammar, span, cap, need, null, null) ??
         searchLine(ctx, grammar, { ...span, noteCount: span.noteCount * 2 }, cap, null, null, null);
       const text = candidate?.text ?? 'Oh, oh, oh';
@@ -1166,6 +1303,7 @@ function emptyQuality(): LyricsResult['quality'] {
     grammaticality: 0,
     moodAgreement: 0,
     plausibility: 0,
+    story: 0,
   };
 }
 
@@ -1205,7 +1343,7 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
   // A song of few lines is cheap to write: several variants are written and the best kept (short songs
   // have no later lines to make up for a line off the beat or out of the mood).
   const wanted = spans.length <= SMALL_SONG_LINES ? SMALL_SONG_VARIANTS : 1;
-  let best: { result: LyricsResult; issues: string[]; carried: boolean } | null = null;
+  let best: { result: LyricsResult; issues: string[]; carried: boolean; hooked: boolean } | null = null;
   let passed = 0;
   for (let v = 0; v < MAX_VARIANTS; v++) {
     const seed = (baseSeed + Math.imul(v, 0x9e3779b9)) >>> 0;
@@ -1216,15 +1354,17 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
       safe.mood,
     );
     if (check.ok) passed++;
-    // Ranked by: passes the checks, then carries the mood, then the quality score.
-    const rank = (x: { issues: string[]; carried: boolean; result: LyricsResult }) => [
+    // Ranked by: passes the checks, then its hook names the subject, then carries the mood, then the quality score.
+    const rank = (x: { issues: string[]; carried: boolean; hooked: boolean; result: LyricsResult }) => [
       x.issues.length ? 0 : 1,
+      x.hooked ? 1 : 0,
       x.carried ? 1 : 0,
       x.result.quality.score,
     ];
-    const candidate = { result, issues: check.issues.map((i) => i.code), carried };
+    const hooked = hookNames(result, analysis);
+    const candidate = { result, issues: check.issues.map((i) => i.code), carried, hooked };
     if (!best || compareRanks(rank(candidate), rank(best)) > 0) best = candidate;
-    if (!best.issues.length && best.carried && passed >= wanted) break;
+    if (!best.issues.length && best.carried && best.hooked && passed >= wanted) break;
   }
   const chosen = (best as { result: LyricsResult; issues: string[] }).result;
   if ((best as { issues: string[] }).issues.length) {
@@ -1234,6 +1374,16 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
     });
   }
   return chosen;
+}
+
+/** Whether the song's hook (the first chorus's first line, else the first line) holds the prompt's subject. */
+function hookNames(result: LyricsResult, analysis: PromptAnalysis): boolean {
+  const subject = analysis.subject;
+  if (!subject) return true;
+  const section = result.sections.find((s) => s.kind === 'chorus') ?? result.sections[0];
+  const hook = section?.lines[0]?.text.toLowerCase() ?? '';
+  const forms = [subject.lemma, ...subject.forms].filter(Boolean).map((f) => f.toLowerCase());
+  return (hook.match(/[a-z' ]+/g) ?? []).some((chunk) => forms.some((f) => ` ${chunk} `.includes(` ${f} `)));
 }
 
 function compareRanks(a: readonly number[], b: readonly number[]): number {
