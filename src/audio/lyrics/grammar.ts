@@ -489,7 +489,11 @@ export class LineGrammar {
       const subject = this.subject('person');
       if (!subject) return null;
       const modal =
-        tense === 'past' ? pick(['could', 'would', 'could not', 'would not'], r) : pick(['will', 'can', 'cannot', 'will not', 'must'], r);
+        tense === 'past'
+          ? pick(['could', 'would', 'could not', 'would not'], r)
+          : tense === 'future'
+            ? pick(['will', 'will not'], r)
+            : pick(['will', 'can', 'cannot', 'will not', 'must'], r);
       const transitive = chance(0.55, r);
       if (transitive) {
         const verb = this.source.verb(FRAME.personThing, false, 'base');

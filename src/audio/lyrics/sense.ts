@@ -32,12 +32,41 @@ const BE_AGREES: Record<string, string[]> = {
   it: ['is', 'was'],
 };
 
-function tag(line: string): TaggedTerm[] {
+/** compromise's parsed sentences: arrays of terms with their normal form and tags (`View.docs`). */
+type Parsed = { normal: string; tags: Set<string> }[][];
+
+function termsOf(sentence: Parsed[number]): TaggedTerm[] {
   const out: TaggedTerm[] = [];
-  for (const s of nlp(line).json() as { terms: { normal: string; tags: string[] }[] }[]) {
-    for (const t of s.terms) out.push({ text: t.normal.replace(/[^a-z']/g, ''), tags: new Set(t.tags) });
+  for (const t of sentence) {
+    const text = t.normal.replace(/[^a-z']/g, '');
+    if (text) out.push({ text, tags: new Set(t.tags) });
   }
-  return out.filter((t) => t.text);
+  return out;
+}
+
+function tag(line: string): TaggedTerm[] {
+  return (nlp(line).docs as Parsed).flatMap(termsOf);
+}
+
+/**
+ * Tags of many lines from one call of the tagger (a call costs about as much again as its words):
+ * lines without sentence punctuation are joined as sentences of one text and each sentence mapped back
+ * to its line; a line whose sentence does not map back cleanly is tagged alone.
+ */
+function tagMany(lines: readonly string[]): TaggedTerm[][] {
+  const out: (TaggedTerm[] | null)[] = lines.map(() => null);
+  const batch = lines.map((l, i) => ({ l, i })).filter(({ l }) => !/[.?!;:\u2026]/.test(l));
+  if (batch.length > 1) {
+    const docs = nlp(batch.map(({ l }) => `${l}.`).join('\n')).docs as Parsed;
+    if (docs.length === batch.length) {
+      batch.forEach(({ l, i }, k) => {
+        const terms = termsOf(docs[k]);
+        const words = (l.toLowerCase().match(/[a-z']+/g) ?? []).join(' ');
+        if (terms.map((t) => t.text).join(' ') === words) out[i] = terms;
+      });
+    }
+  }
+  return out.map((t, i) => t ?? tag(lines[i]));
 }
 
 /**
@@ -61,8 +90,8 @@ export function lineGrammaticality(line: string): number {
 /** Judgements by line text: tagging costs ~1 ms a line, and choruses and re-scored variants repeat lines. */
 const grammarCache = new Map<string, number>();
 
-function judge(line: string): number {
-  const terms = tag(line);
+function judge(line: string, tagged?: TaggedTerm[]): number {
+  const terms = tagged ?? tag(line);
   if (terms.length <= 1) return 0;
   const has = (t: TaggedTerm, ...tags: string[]) => tags.some((x) => t.tags.has(x));
   // A subject pronoun followed by a verb form is a clause even where the tagger reads the verb as a
@@ -126,6 +155,12 @@ function judge(line: string): number {
 export function grammaticality(lines: readonly string[]): number {
   const distinct = [...new Set(lines.map((l) => l.trim()).filter(Boolean))];
   if (!distinct.length) return 0;
+  const fresh = distinct.filter((l) => !grammarCache.has(l));
+  if (fresh.length > 1) {
+    const tagged = tagMany(fresh);
+    if (grammarCache.size > 20_000) grammarCache.clear();
+    fresh.forEach((l, i) => grammarCache.set(l, judge(l, tagged[i])));
+  }
   let sum = 0;
   for (const l of distinct) sum += lineGrammaticality(l);
   return sum / distinct.length;

@@ -485,7 +485,16 @@ class WordSource implements GrammarSource {
     return out;
   }
   /** Force this key into the line (the hook's subject): the pools offer it first. */
-  must: string | null = null;
+  get must(): string | null {
+    return this.mustValue;
+  }
+  set must(value: string | null) {
+    if (value !== this.mustValue) this.mustAt.clear();
+    this.mustValue = value;
+  }
+  private mustValue: string | null = null;
+  /** Where the must-hold key sits in each list offered so far (-1: not there). */
+  private readonly mustAt = new Map<readonly PoolWord<unknown>[], number>();
   private readonly classCache = new Map<ReadonlySet<string>, PoolWord<NounItem>[]>();
   private readonly handledCache = new Map<ReadonlySet<string>, PoolWord<NounItem>[]>();
 
@@ -513,7 +522,12 @@ class WordSource implements GrammarSource {
    */
   private choose<T extends { key: string }>(list: readonly PoolWord<T>[], ok: ((p: PoolWord<T>) => boolean) | null): T | null {
     if (this.must && this.random() < 0.8) {
-      const forced = list.find((p) => p.item.key === this.must);
+      let at = this.mustAt.get(list);
+      if (at === undefined) {
+        at = list.findIndex((p) => p.item.key === this.must);
+        this.mustAt.set(list, at);
+      }
+      const forced = at >= 0 ? list[at] : undefined;
       if (forced && (!ok || ok(forced))) return forced.item;
     }
     if (!ok) {
@@ -572,8 +586,8 @@ class WordSource implements GrammarSource {
     }
     // The word a line must hold (the hook's subject) goes where a phrase head or a subject goes, whatever its class.
     if (this.must && !end && !handled && this.random() < 0.3 && classes.has('place')) {
-      const forced = this.pools.nouns.find((n) => n.item.key === this.must);
-      if (forced) return forced.item;
+      const forced = this.mustNoun();
+      if (forced) return forced;
     }
     if (!end) return this.choose(list, null);
     const ends = this.endList(list, plural ? 'plural' : 'singular', (p) => {
@@ -942,6 +956,8 @@ function searchLine(
   };
   const passes: RhymeNeed[] = need ? [need, null] : [null];
   for (const pass of passes) {
+    // No other word of the pools has this rhyme (the one that set it is already sung): go straight to the next pass.
+    if (pass && 'rhyme' in pass && (ctx.pools.families.get(pass.rhyme) ?? 0) < 2) continue;
     ctx.source.need = pass;
     ctx.source.must = must;
     let found = 0;

@@ -367,7 +367,7 @@ describe('every song about its prompt', () => {
   it('does not say of the singer what the prompt says of a thing (`I am rainy`, `we are long`)', () => {
     for (const s of [...short, ...SONGS]) {
       const text = lines(s.result).join(' / ');
-      expect({ text, bad: /\b(i|we|you) (am|are|was|were) (rainy|long|empty|hot|broken)\b/i.test(text) }).toEqual({ text, bad: false });
+      expect({ text, bad: /\b(i|we|you) (am|are|was|were) (rainy|long|empty|hot)\b/i.test(text) }).toEqual({ text, bad: false });
     }
   });
 
