@@ -55,6 +55,8 @@ export interface GrammarSource {
   adverb(end: boolean): string | null;
   /** The noun the line being written must hold (the hook's subject), or null. */
   mustNoun(): NounItem | null;
+  /** Whether a word's valence (AFINN-165) has the sign opposite to the song's mood (`love` in a sad song). */
+  opposesMood(word: string): boolean;
   /** A weighted pick (mood, repetition) among the song's verbs of these base forms, or null when it uses none. */
   verbAmong(bases: readonly string[]): VerbItem | null;
   /** Whether a word may end the line (it meets the rhyme and is not an end word to avoid). */

@@ -14,7 +14,7 @@
  * person remembers something). Which words fill the slots (prompt, mood, rhyme) is the caller's choice
  * through `GrammarSource`.
  */
-import { FRAME } from './lexicon.js';
+import { FRAME, valence } from './lexicon.js';
 import { HANDLING_VERBS, SONG_VERBS, VERB_OBJECTS } from './song-words.js';
 import {
   COUNT_CLASSES,
@@ -160,7 +160,10 @@ export class LineGrammar {
     const who = chance(0.6, r) ? this.voice.pronoun : pick(['I', 'we', 'you'] as const, r);
     const subject: Subject = { tokens: [{ text: who }], third: false, plural: who !== 'I', person: true, pronoun: who };
     // How the singer stands to it: plainly, still, able or not, never (`we still miss`, `I cannot forget`).
-    const how = r();
+    // A subject whose valence is against the song's mood (`love` in a sad song) is sung as what is not
+    // or cannot be (`I cannot find my love`), with a verb of no valence of its own.
+    const against = this.source.opposesMood(word) && chance(0.8, r);
+    const how = against ? 1 : r();
     const aux =
       how < 0.45 || (tense === 'future' && how < 0.75)
         ? null
@@ -207,7 +210,9 @@ export class LineGrammar {
     // A prompt's thing of unknown class (`traffic`) is seen, missed, remembered: taken as an object one does not handle.
     const cls = must.cls === 'thing' ? 'artifact' : must.cls;
     const handleable = cls !== 'artifact' || !must.prompt;
-    const verb = this.source.verbAmong(ABOUT_VERBS.filter((b) => VERB_OBJECTS[b]?.has(cls) && (handleable || !HANDLING_VERBS.has(b))));
+    const verb = this.source.verbAmong(
+      ABOUT_VERBS.filter((b) => VERB_OBJECTS[b]?.has(cls) && (handleable || !HANDLING_VERBS.has(b)) && (!against || valence(b) === 0)),
+    );
     if (!verb) return null;
     const withTail = chance(0.35, r);
     if (end && !withTail && !this.source.fitsEnd(word)) return null;
@@ -346,7 +351,9 @@ export class LineGrammar {
     const r = this.random;
     const plural = !!must.pluralOnly && !!must.plural && !must.name;
     const own = { I: 'my', we: 'our', you: 'your' }[this.voice.pronoun];
-    const det = must.name ? '' : chance(0.5, r) ? own : 'the';
+    // Against the mood, what is missing (`No love tonight` in a sad song).
+    const against = !must.name && this.source.opposesMood(must.singular);
+    const det = must.name ? '' : against ? 'no' : chance(0.5, r) ? own : 'the';
     const head = phrase(det, null, must, plural);
     const adverb = chance(0.5, r) ? this.source.adverb(true) : null;
     const lead: Token[] = chance(0.5, r) ? [{ text: 'oh' }, { text: ',' }] : [];

@@ -243,10 +243,12 @@ export function hookFragment(
   subject: string | null,
   echoes: readonly Echo[],
   moodNeeded: boolean,
+  moodOnly = false,
 ): Candidate | null {
   if (!subject) return null;
   grammar.fragments = true;
   try {
+    if (moodOnly) return moodNeeded ? searchLine(ctx, grammar, span, cap, need, null, subject, true, echoes) : null;
     return (
       (moodNeeded ? searchLine(ctx, grammar, span, cap, need, null, subject, true, echoes) : null) ??
       searchLine(ctx, grammar, span, cap, need, null, subject, false, echoes) ??

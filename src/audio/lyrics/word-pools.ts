@@ -41,6 +41,8 @@ export interface Pools {
   attributiveThingAdjs: PoolWord<AdjItem>[];
   /** Noun key → the adjective the prompt puts before it (`n:lake` → quiet). */
   described: Map<string, AdjItem>;
+  /** The mood's sign (1, −1, or 0 for a mood without one). */
+  polarity: number;
   /** Verb key → noun the prompt gives it as object. */
   objects: Map<string, NounItem>;
   /** Adjectives that can stand before a noun. */
@@ -343,6 +345,7 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     thingAdjs,
     attributiveThingAdjs: attributiveAdjs.filter((a) => !PERSON_ONLY_ADJS.has(a.item.word)),
     described,
+    polarity: mood.polarity,
     objects,
     attributiveAdjs,
   };

@@ -3,6 +3,7 @@
  * picks, the line's end word meeting the rhyme, repetition discouraged, the hook's subject offered first.
  */
 import { wordWeights } from './fit.js';
+import { valence } from './lexicon.js';
 import type { AdjItem, GrammarSource, NounItem, Token, VerbForm, VerbItem } from './grammar.js';
 import { BIG_THINGS, OPENINGS, SONG_NOUNS, WAYS } from './song-words.js';
 import { rhymeOf, type PoolWord, type Pools } from './word-pools.js';
@@ -246,6 +247,10 @@ export class WordSource implements GrammarSource {
     return this.choose(list, null);
   }
   private readonly verbLists = new Map<string, PoolWord<VerbItem>[]>();
+
+  opposesMood(word: string): boolean {
+    return this.pools.polarity * valence(word) < 0;
+  }
 
   fitsEnd(form: string): boolean {
     return this.fits(form, undefined);

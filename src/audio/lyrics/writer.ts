@@ -186,6 +186,8 @@ function* writeVariant(
       const mustKey = isHook ? pools.subjectKey : pendingKey;
       const candidate =
         (moodNeeded ? searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes) : null) ??
+        // A hook whose clauses cannot carry the mood names its subject in a fragment that does (`No love tonight`).
+        (isHook && moodNeeded ? hookFragment(ctx, grammar, span, cap, need, pools.subjectKey, echoes, true, true) : null) ??
         searchLine(ctx, grammar, span, cap, need, opener, mustKey, false, echoes) ??
         (isHook ? hookFragment(ctx, grammar, span, cap, need, pools.subjectKey, echoes, moodNeeded) : null) ??
         searchLine(ctx, grammar, span, cap, need, null, null) ??
