@@ -7,7 +7,7 @@ import { countLineSyllables, noteStrengths, type NoteSpan } from './fit.js';
 import type { LyricLine, LyricsQuality, LyricsResult, LyricSection, RhymeScheme } from './lyrics-result.js';
 import { isKnownWord, normalizeWord, rhymePartOfWord } from './pronouncing.js';
 import { REPEATED_RUN, sanitizeText, tokenizeWords } from './sanitize.js';
-import { grammaticality, moodAgreement, plausibility } from './sense.js';
+import { grammaticality, moodAgreement, plausibility, storyProgression } from './sense.js';
 
 export interface LyricsIssue {
   code: 'REPEATED_CHARACTERS' | 'TOO_SHORT' | 'SINGLE_LINE' | 'UNKNOWN_WORDS' | 'SYLLABLE_MISMATCH';
@@ -166,7 +166,8 @@ export interface ScoreOptions {
 }
 
 /**
- * `score` = form × grammaticality × (0.5 + 0.5 × plausibility) × (0.5 + 0.25 × mood agreement + 0.25 × prompt coverage).
+ * `score` = form × grammaticality × (0.5 + 0.5 × plausibility) × (0.5 + 0.25 × mood agreement + 0.25 × prompt coverage)
+ * × (0.8 + 0.2 × story).
  * Form: how the words sit on the melody and as a song (weights sum to 1). Then whether they mean
  * something, as a factor: perfectly fitted, rhymed noun salad must not pass as good lyrics, and
  * neither prompt words nor mood words can make up for lines that are not English.
@@ -174,6 +175,8 @@ export interface ScoreOptions {
 export const FORM_WEIGHTS = { syllableFit: 0.3, stressAlignment: 0.25, rhyme: 0.2, chorusRepeats: 0.1, variety: 0.15 } as const;
 /** Share of the score that rides on plausibility (rare words, prepositions before nouns they cannot take; see sense.ts). */
 export const PLAUSIBILITY_WEIGHT = 0.5;
+/** Share of the score that rides on the verses moving the story on (see `storyProgression` in sense.ts). */
+export const STORY_WEIGHT = 0.2;
 /** Weights inside the topical factor (they sum to 1 with the 0.5 floor). */
 export const TOPIC_WEIGHTS = { moodAgreement: 0.25, promptCoverage: 0.25 } as const;
 
@@ -261,7 +264,12 @@ export function scoreLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes' 
   const form =
     f.syllableFit * syllableFit + f.stressAlignment * stress + f.rhyme * rhyme + f.chorusRepeats * chorusRepeats + f.variety * variety;
   const topic = 0.5 + t.moodAgreement * mood + t.promptCoverage * promptCoverage;
-  const score = form * grammar * (1 - PLAUSIBILITY_WEIGHT + PLAUSIBILITY_WEIGHT * sense) * topic;
+  const story = storyProgression(
+    result.sections.map((s) => ({ kind: s.kind, lines: s.lines.map((l) => sanitizeText(l.text)) })),
+    options.promptWords ?? [],
+  );
+  const score =
+    form * grammar * (1 - PLAUSIBILITY_WEIGHT + PLAUSIBILITY_WEIGHT * sense) * topic * (1 - STORY_WEIGHT + STORY_WEIGHT * story);
   const clamp = (x: number) => Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));
   return {
     score: clamp(score),
@@ -274,5 +282,6 @@ export function scoreLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes' 
     grammaticality: clamp(grammar),
     moodAgreement: clamp(mood),
     plausibility: clamp(sense),
+    story: clamp(story),
   };
 }

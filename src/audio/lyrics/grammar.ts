@@ -14,220 +14,38 @@
  * person remembers something). Which words fill the slots (prompt, mood, rhyme) is the caller's choice
  * through `GrammarSource`.
  */
-import { FRAME } from './lexicon.js';
-import { ENCLOSURES, LANDMARKS, OPENINGS, SONG_VERBS, VERB_OBJECTS, WAYS } from './song-words.js';
-import { isVowelPhone, pronounce } from './pronouncing.js';
+import { FRAME, valence } from './lexicon.js';
+import { HANDLING_VERBS, SONG_VERBS, VERB_OBJECTS } from './song-words.js';
+import {
+  COUNT_CLASSES,
+  PP_CLASSES,
+  prepositionsFor,
+  THING_OBJECT_CLASSES,
+  SUBJECT_THING_CLASSES,
+  BEINGS,
+  SCENE_CLASSES,
+  SUBJECT_ANY_CLASSES,
+  OBJECTS_BY_VERB_CLASS,
+  NO_OBJECTS,
+  ABOUT_VERBS,
+  pick,
+  chance,
+  beFor,
+  finite,
+  formFor,
+  determiner,
+  phrase,
+  type Tense,
+  type NounItem,
+  type VerbItem,
+  type GrammarSource,
+  type Token,
+  type StanzaVoice,
+  type Subject,
+} from './grammar-words.js';
 
-export type Tense = 'present' | 'past';
-
-export interface NounItem {
-  /** Identity for repetition and prompt bookkeeping (`n:rain`, `name:Lisbon`). */
-  key: string;
-  singular: string;
-  /** Plural form, '' when none (names, mass nouns without one). */
-  plural: string;
-  cls: string;
-  /** Proper name: no determiner, never pluralised. */
-  name: boolean;
-  /** Always sung in the plural (the prompt said `friends`, `broken promises`). */
-  pluralOnly?: boolean;
-  /** The prompt's own word: it may head a phrase whatever its class (`in the bookshop`). */
-  prompt?: boolean;
-}
-
-export interface VerbItem {
-  key: string;
-  /** Verb class (`move`, `feel`, `say` … see the lexicon): which objects it takes. */
-  cls: string;
-  base: string;
-  s3: string;
-  past: string;
-  ger: string;
-  frames: number;
-}
-
-export interface AdjItem {
-  key: string;
-  word: string;
-}
-
-/** Where the words come from; `end` is true for the word that will end the line (it must meet the rhyme). */
-export interface GrammarSource {
-  random(): number;
-  noun(classes: ReadonlySet<string>, end: boolean, plural: boolean): NounItem | null;
-  verb(frames: number, end: boolean, form: VerbForm): VerbItem | null;
-  /** The noun the prompt gives this verb as its object (`ride` → `bicycle`), or null. */
-  objectOf(verbKey: string, end: boolean): NounItem | null;
-  /** `person`: the adjective describes a person (`we are lonely`), so only feeling words fit. */
-  adj(end: boolean, person?: boolean, attributive?: boolean): AdjItem | null;
-  /** A line-ending adverbial that suits the mood (`tonight`, `alone`), or null. */
-  adverb(end: boolean): string | null;
-}
-
-export type VerbForm = 'base' | 's3' | 'past' | 'ger';
-
-/** A word of a generated line. */
-export interface Token {
-  text: string;
-  /** Lexicon/prompt key for content words (nouns, verbs, adjectives, names), else undefined. */
-  key?: string;
-}
-
-export interface StanzaVoice {
-  tense: Tense;
-  /** The stanza's main pronoun. */
-  pronoun: 'I' | 'we' | 'you';
-}
-
-interface Subject {
-  tokens: Token[];
-  /** 1st/2nd person or plural take the bare present (`I walk`, `they walk`); 3rd singular takes -s. */
-  third: boolean;
-  plural: boolean;
-  person: boolean;
-  pronoun?: 'I' | 'we' | 'you';
-}
-
-/** Nouns that take `a`/`an` in the singular; the others (rain, love, silence …) are treated as mass nouns. */
-const COUNT_CLASSES = new Set(['being', 'artifact', 'nature', 'plant', 'word', 'event', 'body', 'place', 'thing', 'act', 'time']);
-/** Prepositions that read naturally before a noun of each class. */
-const PREPOSITIONS: Record<string, string[]> = {
-  place: ['in', 'through', 'across', 'around'],
-  artifact: ['by', 'near', 'beside'],
-  nature: ['by', 'beyond', 'toward', 'beneath'],
-  plant: ['among', 'beneath', 'by'],
-  weather: ['in', 'through', 'into'],
-  time: ['in', 'through', 'until'],
-  being: ['with', 'for', 'without'],
-  event: ['after', 'before', 'at'],
-};
-/**
- * Classes whose nouns are things one can be in, move through, stand by … (PP heads). Feelings, words,
- * body parts and most objects are not (`without my hello`, `in the tear`, `by your shoe`): of the
- * artifacts only rooms, openings, ways and landmarks head a phrase, with their own prepositions.
- */
-const PP_CLASSES = new Set(Object.keys(PREPOSITIONS));
-
-/** Prepositions for a noun heading a phrase, by the word, then by its class; null when it heads none. */
-function prepositionsFor(noun: NounItem): string[] | null {
-  const w = noun.singular;
-  if (ENCLOSURES.has(w)) return ['in', 'in', 'inside'];
-  if (OPENINGS.has(w)) return ['through', 'by'];
-  if (WAYS.has(w)) return ['down', 'along', 'on', 'across'];
-  if (LANDMARKS.has(w)) return ['by', 'near', 'beside'];
-  if (noun.cls === 'artifact') return noun.name || noun.prompt ? ['in', 'by', 'near'] : null;
-  return PREPOSITIONS[noun.cls] ?? null;
-}
-const THING_OBJECT_CLASSES = new Set([
-  'artifact',
-  'nature',
-  'plant',
-  'word',
-  'feeling',
-  'state',
-  'time',
-  'place',
-  'weather',
-  'body',
-  'matter',
-  'food',
-  'event',
-  'quality',
-  'mind',
-  'act',
-  'thing',
-]);
-/** What can do something in a song line besides a person: the weather, nature, time, places (`the rain falls`). */
-const SUBJECT_THING_CLASSES = new Set(['weather', 'nature', 'time', 'plant']);
-const BEINGS = new Set(['being']);
-/** Where and when a scene happens: the nouns of a fronted phrase (`In the morning, …`, `By the river, …`). */
-const SCENE_CLASSES = new Set(['place', 'nature', 'weather', 'time', 'plant', 'artifact']);
-const SUBJECT_ANY_CLASSES = new Set([...SUBJECT_THING_CLASSES, 'being']);
-
-/**
- * What a verb's object can be, by the verb's class (WordNet lexicographer file of its first sense):
- * one crosses a place, holds a thing, tells a word, remembers nearly anything. Our own table; the
- * frames in the lexicon only say whether there is an object at all.
- */
-const OBJECTS_BY_VERB_CLASS: Record<string, ReadonlySet<string>> = {
-  sense: new Set(['nature', 'weather', 'place', 'artifact', 'plant', 'being', 'body', 'time', 'event', 'matter', 'word']),
-  feel: new Set(['being', 'place', 'time', 'nature', 'weather', 'feeling', 'word', 'artifact', 'body', 'plant', 'food']),
-  mind: new Set(['time', 'place', 'being', 'word', 'feeling', 'event', 'nature', 'weather', 'mind']),
-  move: new Set(['place', 'nature', 'artifact']),
-  touch: new Set(['artifact', 'body', 'plant', 'word', 'food', 'matter']),
-  say: new Set(['word']),
-  make: new Set(['artifact', 'word', 'food']),
-  consume: new Set(['food', 'matter']),
-  have: new Set(['artifact', 'body', 'feeling', 'word', 'time']),
-  change: new Set(['artifact', 'place', 'time', 'feeling', 'word', 'nature', 'matter']),
-  body: new Set(['body', 'matter']),
-  social: new Set(['being', 'place', 'event']),
-  fight: new Set(['being', 'event', 'feeling', 'word']),
-};
-
-const NO_OBJECTS: ReadonlySet<string> = new Set();
-
-export function startsWithVowelSound(word: string): boolean {
-  const phones = pronounce(word).phones;
-  return phones.length > 0 && isVowelPhone(phones[0]);
-}
-
-function pick<T>(items: readonly T[], random: () => number): T {
-  return items[Math.floor(random() * items.length) % items.length];
-}
-
-function chance(p: number, random: () => number): boolean {
-  return random() < p;
-}
-
-/** Present/past form of `be` for a subject. */
-export function beFor(subject: { third: boolean; plural: boolean; pronoun?: string }, tense: Tense): string {
-  if (subject.pronoun === 'I') return tense === 'past' ? 'was' : 'am';
-  const singular = subject.third && !subject.plural;
-  if (tense === 'past') return singular ? 'was' : 'were';
-  return singular ? 'is' : 'are';
-}
-
-/** Finite verb form agreeing with the subject in the tense. */
-export function finite(verb: VerbItem, subject: { third: boolean; plural: boolean }, tense: Tense): string {
-  if (tense === 'past') return verb.past;
-  return subject.third && !subject.plural ? verb.s3 : verb.base;
-}
-
-/** Article or determiner for a noun phrase; '' for none. */
-function determiner(
-  noun: NounItem,
-  plural: boolean,
-  random: () => number,
-  opts: { definiteOnly?: boolean; indefinite?: boolean; possessive?: boolean },
-): string {
-  if (noun.name) return '';
-  const count = COUNT_CLASSES.has(noun.cls);
-  if (opts.indefinite) return plural ? pick(['', 'some'], random) : count ? 'a' : pick(['', 'some'], random);
-  const options = ['the', 'the'];
-  if (opts.possessive !== false && /being|body|feeling|word|artifact|mind/.test(noun.cls)) options.push('my', 'your', 'our');
-  if (!opts.definiteOnly) {
-    if (plural) options.push('', 'these', 'all the');
-    else {
-      if (count) options.push('a');
-      if (random() < 0.3) options.push('this');
-      if (noun.cls === 'time') options.push('every');
-    }
-  }
-  return pick(options, random);
-}
-
-/** Tokens of a noun phrase, `a` turned into `an` before a vowel sound. */
-function phrase(det: string, adj: AdjItem | null, noun: NounItem, plural: boolean): Token[] {
-  const out: Token[] = [];
-  const head = plural && noun.plural ? noun.plural : noun.singular;
-  const next = adj ? adj.word : head;
-  if (det === 'a') out.push({ text: startsWithVowelSound(next.split(' ')[0]) ? 'an' : 'a' });
-  else if (det) for (const w of det.split(' ')) out.push({ text: w });
-  if (adj) out.push({ text: adj.word, key: adj.key });
-  out.push({ text: head, key: noun.key });
-  return out;
-}
+export { beFor, finite, startsWithVowelSound } from './grammar-words.js';
+export type { AdjItem, GrammarSource, NounItem, StanzaVoice, Tense, Token, VerbForm, VerbItem } from './grammar-words.js';
 
 export class LineGrammar {
   constructor(
@@ -243,19 +61,19 @@ export class LineGrammar {
   np(
     accept: ReadonlySet<string>,
     end: boolean,
-    opts: { definiteOnly?: boolean; indefinite?: boolean; adjective?: number } = {},
+    opts: { definiteOnly?: boolean; indefinite?: boolean; adjective?: number; handled?: boolean } = {},
   ): { tokens: Token[]; noun: NounItem; plural: boolean } | null {
     const r = this.random;
     let wantPlural = chance(0.3, r);
-    let noun = this.source.noun(accept, end, wantPlural);
+    let noun = this.source.noun(accept, end, wantPlural, opts.handled);
     // Mass nouns (rain, love, silence) stay singular; a line end then needs the singular form to rhyme.
     if (noun && wantPlural && !COUNT_CLASSES.has(noun.cls)) {
       wantPlural = false;
-      if (end) noun = this.source.noun(accept, end, false);
+      if (end) noun = this.source.noun(accept, end, false, opts.handled);
     }
     if (!noun) return null;
     const plural = (wantPlural || !!noun.pluralOnly) && !!noun.plural && !noun.name;
-    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false, false, true) : null;
+    const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false, false, true, noun) : null;
     const det = determiner(noun, plural, r, opts);
     // A bare singular count noun reads as a telegram (`I see light`): give it `the`.
     const fixedDet = !det && !plural && !noun.name && COUNT_CLASSES.has(noun.cls) ? 'the' : det;
@@ -322,15 +140,96 @@ export class LineGrammar {
       const clash = (who === 'I' && p !== 'you') || (who === 'we' && p !== 'you') || (who === 'you' && p === 'you');
       return [{ text: clash ? (who === 'you' ? 'me' : 'you') : p }];
     }
+    const handled = !!verb && (HANDLING_VERBS.has(verb.base) || (!SONG_VERBS.has(verb.base) && /touch|make|consume|body/.test(verb.cls)));
     const got = this.np(person ? BEINGS : (fits ?? (verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, {
       adjective: 0.3,
+      handled,
     });
     return got?.tokens ?? null;
+  }
+
+  /**
+   * A clause about the noun the line must hold (the hook's subject), as the object of a verb that can
+   * take it (`I remember the war`, `We miss the lighthouse`, `You hold my bicycle`) or the head of a
+   * phrase after an intransitive clause (`We dance at the wedding`); null when neither fits.
+   */
+  private aboutClause(must: NounItem, end: boolean, tense: Tense): Token[] | null {
+    const r = this.random;
+    const plural = !!must.pluralOnly && !!must.plural && !must.name;
+    const word = plural ? must.plural : must.singular;
+    const who = chance(0.6, r) ? this.voice.pronoun : pick(['I', 'we', 'you'] as const, r);
+    const subject: Subject = { tokens: [{ text: who }], third: false, plural: who !== 'I', person: true, pronoun: who };
+    // How the singer stands to it: plainly, still, able or not, never (`we still miss`, `I cannot forget`).
+    // A subject whose valence is against the song's mood (`love` in a sad song) is sung as what is not
+    // or cannot be (`I cannot find my love`), with a verb of no valence of its own.
+    const against = this.source.opposesMood(word) && chance(0.8, r);
+    const how = against ? 1 : r();
+    const aux =
+      how < 0.45 || (tense === 'future' && how < 0.75)
+        ? null
+        : tense === 'future'
+          ? 'will not'
+          : how < 0.6
+            ? 'still'
+            : how < 0.75
+              ? pick(tense === 'past' ? ['could'] : ['can', 'will'], r)
+              : pick(tense === 'past' ? ['could not', 'never'] : ['cannot', 'will not', 'never'], r);
+    const verbText = (verb: VerbItem): Token[] => {
+      const finiteForm = aux === null || aux === 'still' || aux === 'never' ? finite(verb, subject, tense) : verb.base;
+      return [...(aux ? aux.split(' ').map((text) => ({ text })) : []), { text: finiteForm, key: verb.key }];
+    };
+    // A possessive agrees with the singer (`we miss our garden`, not `we lose my love`).
+    const own = { I: 'my', we: 'our', you: 'your' }[who];
+    const feeling = /feeling|state|mind/.test(must.cls);
+    const det = (): string =>
+      must.name
+        ? ''
+        : feeling
+          ? chance(0.6, r)
+            ? own
+            : ''
+          : chance(0.3, r) && must.cls !== 'being'
+            ? own
+            : chance(0.25, r)
+              ? plural
+                ? 'these'
+                : 'this'
+              : 'the';
+    const preps = prepositionsFor(must);
+    if (preps && chance(0.35, r)) {
+      const verb = this.source.verb(FRAME.personIntransitive, false, tense === 'past' ? 'past' : 'base');
+      if (!verb || (end && !this.source.fitsEnd(word))) return null;
+      const d = det();
+      return [
+        ...subject.tokens,
+        ...verbText(verb),
+        { text: pick(preps, r) },
+        ...phrase(d === 'this' || d === 'these' || feeling ? 'the' : d, null, must, plural),
+      ];
+    }
+    // A prompt's thing of unknown class (`traffic`) is seen, missed, remembered: taken as an object one does not handle.
+    const cls = must.cls === 'thing' ? 'artifact' : must.cls;
+    const handleable = cls !== 'artifact' || !must.prompt;
+    const verb = this.source.verbAmong(
+      ABOUT_VERBS.filter((b) => VERB_OBJECTS[b]?.has(cls) && (handleable || !HANDLING_VERBS.has(b)) && (!against || valence(b) === 0)),
+    );
+    if (!verb) return null;
+    const withTail = chance(0.35, r);
+    if (end && !withTail && !this.source.fitsEnd(word)) return null;
+    const adj = !must.name && chance(0.3, r) ? this.source.adj(false, false, true, must) : null;
+    const tail = withTail ? this.tail(end, 1) : [];
+    if (!tail || (withTail && !tail.length)) return null;
+    return [...subject.tokens, ...verbText(verb), ...phrase(det(), adj, must, plural), ...tail];
   }
 
   /** One clause in the stanza's tense; `end` when the clause ends the line. */
   clause(end: boolean, tense: Tense = this.voice.tense): Token[] | null {
     const r = this.random;
+    const must = this.source.mustNoun();
+    if (must && chance(0.45, r)) {
+      const about = this.aboutClause(must, end, tense);
+      if (about) return about;
+    }
     const roll = r();
     const t = (subject: Subject, verb: VerbItem) => finite(verb, subject, tense);
     if (roll < 0.2) {
@@ -340,11 +239,7 @@ export class LineGrammar {
       const frames = subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive;
       const tail = this.tail(end, 0.75);
       if (!tail) return null;
-      const verb = this.source.verb(
-        frames,
-        end && tail.length === 0,
-        tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base',
-      );
+      const verb = this.source.verb(frames, end && tail.length === 0, formFor(subject, tense));
       if (!verb) return null;
       return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...tail];
     }
@@ -353,11 +248,7 @@ export class LineGrammar {
       const subject = this.subject('person');
       if (!subject) return null;
       const personObject = chance(0.35, r);
-      const verb = this.source.verb(
-        personObject ? FRAME.personPerson : FRAME.personThing,
-        false,
-        tense === 'past' ? 'past' : subject.third && !subject.plural ? 's3' : 'base',
-      );
+      const verb = this.source.verb(personObject ? FRAME.personPerson : FRAME.personThing, false, formFor(subject, tense));
       if (!verb) return null;
       const withTail = chance(0.35, r);
       const obj = this.object(personObject, end && !withTail, verb, subject);
@@ -393,7 +284,11 @@ export class LineGrammar {
       const subject = this.subject('person');
       if (!subject) return null;
       const modal =
-        tense === 'past' ? pick(['could', 'would', 'could not', 'would not'], r) : pick(['will', 'can', 'cannot', 'will not', 'must'], r);
+        tense === 'past'
+          ? pick(['could', 'would', 'could not', 'would not'], r)
+          : tense === 'future'
+            ? pick(['will', 'will not'], r)
+            : pick(['will', 'can', 'cannot', 'will not', 'must'], r);
       const transitive = chance(0.55, r);
       if (transitive) {
         const verb = this.source.verb(FRAME.personThing, false, 'base');
@@ -424,7 +319,7 @@ export class LineGrammar {
     if (!tail) return null;
     const verb = this.source.verb(FRAME.thingIntransitive, end && tail.length === 0, 'ger');
     if (!verb) return null;
-    const keep = tense === 'past' ? 'kept' : subject.third && !subject.plural ? 'keeps' : 'keep';
+    const keep = tense === 'past' ? 'kept' : tense === 'future' ? 'will keep' : subject.third && !subject.plural ? 'keeps' : 'keep';
     return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...tail];
   }
 
@@ -448,6 +343,23 @@ export class LineGrammar {
     return [{ text: verb.base, key: verb.key }, ...obj, ...tail];
   }
 
+  /** Lines are noun-phrase fragments about the line's must-hold noun (a short hook that has no room for a clause). */
+  fragments = false;
+
+  /** A lyrical fragment naming a thing: `Oh, the lighthouse`, `My bicycle tonight`, `The last day`. */
+  private fragment(must: NounItem): Token[] | null {
+    const r = this.random;
+    const plural = !!must.pluralOnly && !!must.plural && !must.name;
+    const own = { I: 'my', we: 'our', you: 'your' }[this.voice.pronoun];
+    // Against the mood, what is missing (`No love tonight` in a sad song).
+    const against = !must.name && this.source.opposesMood(must.singular);
+    const det = must.name ? '' : against ? 'no' : chance(0.5, r) ? own : 'the';
+    const head = phrase(det, null, must, plural);
+    const adverb = chance(0.5, r) ? this.source.adverb(true) : null;
+    const lead: Token[] = chance(0.5, r) ? [{ text: 'oh' }, { text: ',' }] : [];
+    return [...lead, ...head, ...(adverb ? adverb.split(' ').map((text) => ({ text })) : [])];
+  }
+
   /**
    * A whole line: mostly one clause; sometimes two joined by a conjunction (longer phrases), a fronted
    * prepositional phrase, an imperative or a time word that moves the story (`now`, `tonight`).
@@ -456,6 +368,8 @@ export class LineGrammar {
    */
   line(long: boolean, opener: string | null): Token[] | null {
     const r = this.random;
+    const must = this.fragments ? this.source.mustNoun() : null;
+    if (must) return this.fragment(must);
     let tokens: Token[] | null;
     const roll = r();
     if (long && roll < 0.55) {

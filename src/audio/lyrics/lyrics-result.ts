@@ -29,7 +29,7 @@ export interface LyricSection {
   lines: LyricLine[];
 }
 
-/** Each measure is 0..1, higher is better; `score` combines them (form × grammaticality × plausibility × topic, see checks.ts). */
+/** Each measure is 0..1, higher is better; `score` combines them (form × grammaticality × plausibility × topic × story, see checks.ts). */
 export interface LyricsQuality {
   score: number;
   /** Mean over lines of min(syllables, notes) / max(syllables, notes). */
@@ -53,6 +53,11 @@ export interface LyricsQuality {
    * preposition their class cannot take), floored at 0 (see sense.ts).
    */
   plausibility: number;
+  /**
+   * Whether the verses move the story on: per later verse or bridge, 0.7 × its share of content words
+   * new to the song's stanzas (prompt words aside) + 0.3 when it turns in time; 1 with one verse (see sense.ts).
+   */
+  story: number;
 }
 
 export interface LyricsWarning {

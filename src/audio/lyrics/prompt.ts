@@ -35,6 +35,8 @@ export interface PromptAnalysis {
   terms: PromptTerm[];
   /** Verb lemma → the lemma of the noun or name the prompt gives it as object (`ride a bicycle`). */
   objects: Map<string, string>;
+  /** Noun lemma → the adjective the prompt puts before it (`quiet lake`, `empty house`). */
+  described: Map<string, string>;
 }
 
 /** Words that talk about the song rather than what it is about. */
@@ -93,7 +95,29 @@ function nounTerm(word: string, plural: boolean, cls: string): PromptTerm | null
   let pl = lex?.forms[0] || '';
   if (!pl) pl = (nlp(word).nouns().toPlural().text() || '').toLowerCase();
   if (!isKnownWord(pl) || pl === word) pl = '';
-  return { lemma: word, pos: 'n', plural: plural && !!pl, lex, forms: [pl], cls: lex?.cls ?? cls, frames: 0, related: lex?.related ?? [] };
+  return {
+    lemma: word,
+    pos: 'n',
+    plural: plural && !!pl,
+    lex,
+    forms: [pl],
+    cls: lex?.cls ?? headClass(word) ?? cls,
+    frames: 0,
+    related: lex?.related ?? [],
+  };
+}
+
+/**
+ * Class of a compound the lexicon lacks, from its head (`thunderstorm` → storm: weather, `lighthouse`
+ * → house, `bookshop` → shop: artifact): the longest ending of at least 4 letters that is a lexicon
+ * noun after at least 3 letters; null when there is none.
+ */
+function headClass(word: string): string | null {
+  for (let i = 3; i + 4 <= word.length; i++) {
+    const head = lexicon().byKey.get(`n:${word.slice(i)}`);
+    if (head) return head.cls;
+  }
+  return null;
 }
 
 function verbTerm(word: string): PromptTerm | null {
@@ -129,9 +153,14 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
   let afterAbout = false;
   const objects = new Map<string, string>();
   let lastVerb: { lemma: string; at: number } | null = null;
+  let lastAdj: { lemma: string; at: number } | null = null;
+  const described = new Map<string, string>();
   let at = 0;
   const push = (t: PromptTerm | null, topical: boolean): void => {
     if (!t) return;
+    if (t.pos === 'a') lastAdj = { lemma: t.lemma, at };
+    else if ((t.pos === 'n' || t.pos === 'name') && lastAdj && lastAdj.at === at - 1 && !described.has(t.lemma))
+      described.set(t.lemma, lastAdj.lemma);
     if (t.pos === 'v') lastVerb = { lemma: t.lemma, at };
     else if ((t.pos === 'n' || t.pos === 'name') && lastVerb && at - lastVerb.at <= 4 && !objects.has(lastVerb.lemma))
       objects.set(lastVerb.lemma, t.lemma);
@@ -156,7 +185,13 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
       )
         name += ` ${terms[++i].text}`;
       if (!/^\p{Lu}/u.test(name) || !name.split(' ').every((w) => isKnownWord(w) || /^\p{L}+$/u.test(w))) continue;
-      const cls = t.tags.has('Place') || t.tags.has('City') || t.tags.has('Country') ? 'place' : 'being';
+      // Days and months are times (`on Monday`, `until Sunday`), not people one holds or shows.
+      const cls =
+        t.tags.has('WeekDay') || t.tags.has('Month')
+          ? 'time'
+          : t.tags.has('Place') || t.tags.has('City') || t.tags.has('Country')
+            ? 'place'
+            : 'being';
       push({ lemma: name, pos: 'name', plural: false, lex: null, forms: [], cls, frames: 0, related: [] }, afterAbout || !subject);
       continue;
     }
@@ -195,5 +230,5 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
   }
   const first = out.find((t) => t.pos === 'n' || t.pos === 'name') ?? null;
   // A prompt with only a verb (`dancing all night`) is about the act: the gerund is the subject.
-  return { subject: subject ?? first ?? out.find((t) => t.pos === 'v') ?? null, terms: out.slice(0, 8), objects };
+  return { subject: subject ?? first ?? out.find((t) => t.pos === 'v') ?? null, terms: out.slice(0, 8), objects, described };
 }

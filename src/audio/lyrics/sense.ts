@@ -32,12 +32,41 @@ const BE_AGREES: Record<string, string[]> = {
   it: ['is', 'was'],
 };
 
-function tag(line: string): TaggedTerm[] {
+/** compromise's parsed sentences: arrays of terms with their normal form and tags (`View.docs`). */
+type Parsed = { normal: string; tags: Set<string> }[][];
+
+function termsOf(sentence: Parsed[number]): TaggedTerm[] {
   const out: TaggedTerm[] = [];
-  for (const s of nlp(line).json() as { terms: { normal: string; tags: string[] }[] }[]) {
-    for (const t of s.terms) out.push({ text: t.normal.replace(/[^a-z']/g, ''), tags: new Set(t.tags) });
+  for (const t of sentence) {
+    const text = t.normal.replace(/[^a-z']/g, '');
+    if (text) out.push({ text, tags: new Set(t.tags) });
   }
-  return out.filter((t) => t.text);
+  return out;
+}
+
+function tag(line: string): TaggedTerm[] {
+  return (nlp(line).docs as Parsed).flatMap(termsOf);
+}
+
+/**
+ * Tags of many lines from one call of the tagger (a call costs about as much again as its words):
+ * lines without sentence punctuation are joined as sentences of one text and each sentence mapped back
+ * to its line; a line whose sentence does not map back cleanly is tagged alone.
+ */
+function tagMany(lines: readonly string[]): TaggedTerm[][] {
+  const out: (TaggedTerm[] | null)[] = lines.map(() => null);
+  const batch = lines.map((l, i) => ({ l, i })).filter(({ l }) => !/[.?!;:\u2026]/.test(l));
+  if (batch.length > 1) {
+    const docs = nlp(batch.map(({ l }) => `${l}.`).join('\n')).docs as Parsed;
+    if (docs.length === batch.length) {
+      batch.forEach(({ l, i }, k) => {
+        const terms = termsOf(docs[k]);
+        const words = (l.toLowerCase().match(/[a-z']+/g) ?? []).join(' ');
+        if (terms.map((t) => t.text).join(' ') === words) out[i] = terms;
+      });
+    }
+  }
+  return out.map((t, i) => t ?? tag(lines[i]));
 }
 
 /**
@@ -61,8 +90,8 @@ export function lineGrammaticality(line: string): number {
 /** Judgements by line text: tagging costs ~1 ms a line, and choruses and re-scored variants repeat lines. */
 const grammarCache = new Map<string, number>();
 
-function judge(line: string): number {
-  const terms = tag(line);
+function judge(line: string, tagged?: TaggedTerm[]): number {
+  const terms = tagged ?? tag(line);
   if (terms.length <= 1) return 0;
   const has = (t: TaggedTerm, ...tags: string[]) => tags.some((x) => t.tags.has(x));
   // A subject pronoun followed by a verb form is a clause even where the tagger reads the verb as a
@@ -126,6 +155,12 @@ function judge(line: string): number {
 export function grammaticality(lines: readonly string[]): number {
   const distinct = [...new Set(lines.map((l) => l.trim()).filter(Boolean))];
   if (!distinct.length) return 0;
+  const fresh = distinct.filter((l) => !grammarCache.has(l));
+  if (fresh.length > 1) {
+    const tagged = tagMany(fresh);
+    if (grammarCache.size > 20_000) grammarCache.clear();
+    fresh.forEach((l, i) => grammarCache.set(l, judge(l, tagged[i])));
+  }
   let sum = 0;
   for (const l of distinct) sum += lineGrammaticality(l);
   return sum / distinct.length;
@@ -277,4 +312,76 @@ export function plausibility(lines: readonly string[], promptWords: readonly str
   let sum = 0;
   for (const l of distinct) sum += linePlausibility(l, prompt);
   return sum / distinct.length;
+}
+
+/** Words that mark time moving on at the start of a stanza (`Now, …`, `Since then …`, `Tomorrow …`). */
+const TIME_TURNS = new Set(['now', 'then', 'since', 'today', 'tonight', 'tomorrow', 'someday', 'after', 'later', 'still', 'anymore']);
+const PAST_AUXILIARIES = new Set(['was', 'were', 'had', 'did', 'could', 'would']);
+const PRESENT_AUXILIARIES = new Set(['am', 'is', 'are', 'do', 'does', 'can', 'cannot', 'must']);
+
+/**
+ * The tense a stanza is told in, from its verbs: `past` (was, had, walked), `future` (will), `present`
+ * (am, walks), or null when it shows none. The most frequent wins; ties go to the earliest seen.
+ */
+export function stanzaTense(lines: readonly string[]): 'past' | 'present' | 'future' | null {
+  const counts = { past: 0, present: 0, future: 0 };
+  for (const w of lines
+    .join(' ')
+    .toLowerCase()
+    .match(/[a-z']+/g) ?? []) {
+    if (w === 'will' || w === "won't") counts.future++;
+    else if (PAST_AUXILIARIES.has(w)) counts.past++;
+    else if (PRESENT_AUXILIARIES.has(w)) counts.present++;
+    else {
+      const verbs = (lexicon().byForm.get(w) ?? []).filter((x) => x.pos === 'v');
+      if (verbs.some((x) => x.forms[1] === w && x.word !== w)) counts.past++;
+      else if (verbs.some((x) => x.forms[0] === w && x.word !== w)) counts.present++;
+    }
+  }
+  const best = (['past', 'present', 'future'] as const).reduce((a, b) => (counts[b] > counts[a] ? b : a));
+  return counts[best] > 0 ? best : null;
+}
+
+/** Content words of a stanza as rough lemmas (lower case, a plural or 3rd-person `s` taken off), function words out. */
+function contentWords(lines: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const w of lines
+    .join(' ')
+    .toLowerCase()
+    .match(/[a-z']+/g) ?? []) {
+    if (FUNCTION_WORDS.has(w) || w.length < 3) continue;
+    out.add(w.replace(/(?<=[^s])s$/, ''));
+  }
+  return out;
+}
+
+/**
+ * Whether a song's verses move its story on, 0..1: for each verse or bridge after the first verse, 0.7 ×
+ * the share of its content words not sung in the stanzas before it (the prompt's words left out: they
+ * recur on purpose) + 0.3 when it turns in time (another tense than the stanza before it, or it opens on
+ * `now`, `since`, `tomorrow` …). A verse 2 that reshuffles verse 1's words scores near 0; a song with one
+ * verse has nothing to move on and scores 1. Choruses repeat by design and are not judged.
+ */
+export function storyProgression(
+  stanzas: readonly { kind: string; lines: readonly string[] }[],
+  promptWords: readonly string[] = [],
+): number {
+  const prompt = new Set(promptWords.map((w) => w.toLowerCase().replace(/(?<=[^s])s$/, '')));
+  const told = stanzas.filter((s) => s.kind === 'verse' || s.kind === 'bridge');
+  const firstVerse = told.findIndex((s) => s.kind === 'verse');
+  if (firstVerse < 0 || told.length - firstVerse < 2) return 1;
+  const seen = new Set<string>();
+  for (const w of contentWords(told[firstVerse].lines)) seen.add(w);
+  let total = 0;
+  for (let i = firstVerse + 1; i < told.length; i++) {
+    const words = [...contentWords(told[i].lines)].filter((w) => !prompt.has(w));
+    const novelty = words.length ? words.filter((w) => !seen.has(w)).length / words.length : 0;
+    const before = stanzaTense(told[i - 1].lines);
+    const now = stanzaTense(told[i].lines);
+    const opener = (told[i].lines[0]?.toLowerCase().match(/[a-z']+/) ?? [''])[0];
+    const turns = (before !== null && now !== null && before !== now) || TIME_TURNS.has(opener);
+    total += 0.7 * novelty + (turns ? 0.3 : 0);
+    for (const w of contentWords(told[i].lines)) seen.add(w);
+  }
+  return total / (told.length - firstVerse - 1);
 }

@@ -132,8 +132,9 @@ export const VERB_OBJECTS: Readonly<Record<string, ReadonlySet<string>>> = {
   lift: objects(THING, PERSON),
   cross: objects(PLACE, SCENE),
   climb: objects(PLACE, SCENE),
-  ride: objects(THING, SCENE),
-  drive: objects(THING, PERSON),
+  // Only vehicles are ridden or driven; the prompt's own pair (`ride a bicycle`) comes through `objectOf`.
+  ride: objects(SCENE),
+  drive: objects(PERSON),
   sail: objects(SCENE),
   swim: objects(SCENE),
   fight: objects(PERSON, FEELING),
@@ -196,5 +197,17 @@ export const ENCLOSURES = new Set('house room kitchen car train station church t
 export const OPENINGS = new Set('door window gate'.split(' '));
 /** Ways one walks down or along (`down the road`). */
 export const WAYS = new Set('road street highway bridge alley path trail river shore'.split(' '));
+/** Things too big or fixed to hold, carry or throw (`carry your house`), besides openings and ways. */
+export const BIG_THINGS = new Set(
+  'house room kitchen station church tower bed wall fire porch yard table piano train ship car boat lighthouse garden'.split(' '),
+);
+/**
+ * Verbs that take their object in hand or move it (hold, carry, lift, swing …): their objects must be
+ * things one can handle (see the writer's `handleable`). Seeing, remembering, missing and finding take anything.
+ */
+export const HANDLING_VERBS = new Set(
+  `hold keep take give carry light burn break open close show save steal cover play share bring catch throw drop lift gather pour spill
+  push pull return turn kick hide move roll spin swing blow scatter change`.split(/\s+/),
+);
 /** Things one stands by (`by the fire`, `near the wall`). */
 export const LANDMARKS = new Set('table wall fire candle radio piano mirror porch yard'.split(' '));

@@ -4,7 +4,15 @@ import { beFor, finite, startsWithVowelSound, type VerbItem } from '../../../src
 import { lexicon, valence } from '../../../src/audio/lyrics/lexicon.js';
 import type { LyricsResult } from '../../../src/audio/lyrics/lyrics-result.js';
 import { analyzePrompt } from '../../../src/audio/lyrics/prompt.js';
-import { lineGrammaticality, linePlausibility, moodAgreement, moodCarried, valences } from '../../../src/audio/lyrics/sense.js';
+import {
+  lineGrammaticality,
+  linePlausibility,
+  moodAgreement,
+  moodCarried,
+  stanzaTense,
+  storyProgression,
+  valences,
+} from '../../../src/audio/lyrics/sense.js';
 import { writeLyrics, writeLyricsSliced, type WriteLyricsRequest } from '../../../src/audio/lyrics/writer.js';
 import type { NoteEvent, Phrase, TempoEstimate } from '../../../src/audio/types.js';
 
@@ -319,5 +327,151 @@ describe('mood carried by short songs', () => {
         expect({ prompt, seed, carried: moodCarried(lines(r), mood) }).toEqual({ prompt, seed, carried: true });
       }
     }
+  });
+});
+
+describe('every song about its prompt', () => {
+  const shapes = [
+    [5, 8, 4, 6],
+    [7, 9],
+    [4, 6, 5],
+  ];
+  const asked: [string, string, string][] = [
+    ['learning to ride a bicycle with my father', 'rock', 'sad'],
+    ['a lighthouse keeper alone through the winter', 'rock', 'angry'],
+    ['running through the forest to escape a storm', 'hip-hop', 'romantic'],
+    ['being stuck in traffic on a hot Monday morning', 'rock', 'romantic'],
+    ['a thunderstorm over the fields at harvest time', 'hip-hop', 'calm'],
+    ['falling in love in a bookshop on a rainy afternoon', 'pop', 'sad'],
+    ['the empty house after the children left', 'folk', 'romantic'],
+    ['a long drive home after losing my job', 'hip-hop', 'angry'],
+  ];
+  const short = asked.flatMap(([prompt, genre, mood]) =>
+    shapes.flatMap((shape) =>
+      [1, 2, 3].map((seed) => ({ prompt, seed, result: writeLyrics({ prompt, genre, mood, ...melody(shape), seed }) })),
+    ),
+  );
+
+  it("sings the prompt's subject in the hook of short songs too, whatever its length or class", () => {
+    for (const s of short) {
+      const subject = analyzePrompt(s.prompt).subject?.lemma ?? '';
+      const hook = (s.result.sections.find((x) => x.kind === 'chorus') ?? s.result.sections[0]).lines[0].text;
+      expect({ prompt: s.prompt, hook, named: new RegExp(`\\b${subject}`, 'i').test(hook) }).toEqual({
+        prompt: s.prompt,
+        hook,
+        named: true,
+      });
+    }
+  });
+
+  it('does not say of the singer what the prompt says of a thing (`I am rainy`, `we are long`)', () => {
+    for (const s of [...short, ...SONGS]) {
+      const text = lines(s.result).join(' / ');
+      expect({ text, bad: /\b(i|we|you) (am|are|was|were) (rainy|long|empty|hot)\b/i.test(text) }).toEqual({ text, bad: false });
+    }
+  });
+
+  it("keeps a prompt's own adjective before its own noun (`the small boat`, not `the small fog`)", () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      for (const shape of shapes) {
+        const r = writeLyrics({ prompt: 'a small boat lost in the fog', genre: 'ballad', mood: 'sad', ...melody(shape), seed });
+        for (const line of lines(r)) {
+          const w = words(line);
+          for (let i = 0; i + 1 < w.length; i++) {
+            if (
+              w[i] !== 'small' ||
+              !lexicon()
+                .byForm.get(w[i + 1])
+                ?.some((x) => x.pos === 'n')
+            )
+              continue;
+            expect({ line, noun: w[i + 1] }).toEqual({ line, noun: 'boat' });
+          }
+        }
+      }
+    }
+  });
+
+  it('hands only small things to verbs that handle them (not `carry your house`, `lift my factory`)', () => {
+    const asked2: [string, string, string][] = [
+      ['the factory closing in our small town', 'ballad', 'nostalgic'],
+      ['a garden my mother planted before she died', 'pop', 'hopeful'],
+      ['the empty house after the children left', 'folk', 'romantic'],
+    ];
+    for (const [prompt, genre, mood] of asked2) {
+      for (const seed of [1, 2, 3, 4, 5, 6]) {
+        const text = lines(writeLyrics({ prompt, genre, mood, ...melody([6, 8, 5, 7]), seed })).join(' / ');
+        const bad =
+          /\b(hold|holds|carry|carries|lift|lifts|swing|swings|throw|throws|catch|drop|push|pull)( (the|my|your|our|a|this))?( \w+)? (factory|garden|house|lighthouse|street|road|window)\b/i;
+        expect({ text, bad: bad.test(text) }).toEqual({ text, bad: false });
+      }
+    }
+  });
+});
+
+describe('a story that moves on', () => {
+  const form = melody([7, 8, 6, 9, 7, 8, 6, 9]);
+  const moved = [
+    'Verse 1:',
+    'I was waiting by the station',
+    'The rain was falling on the town',
+    'Chorus:',
+    'We remember the old train',
+    'Hold my hand and sing again',
+    'Verse 2:',
+    'Now the station is empty',
+    'My brother sells his tired car',
+    'Chorus:',
+    'We remember the old train',
+    'Hold my hand and sing again',
+  ];
+  const reshuffled = [...moved];
+  reshuffled[7] = 'The rain was falling by the station';
+  reshuffled[8] = 'I was waiting on the town';
+
+  function score(texts: string[]) {
+    const result = alignLyrics(texts.join('\n'), form.notes, form.phrases, { tempo: form.tempo });
+    return scoreLyrics(result, { promptWords: ['train'], tempo: form.tempo, scheme: 'AABB', mood: 'nostalgic' });
+  }
+
+  it('tells the tense a stanza is in from its verbs', () => {
+    expect(stanzaTense(['I was waiting by the station', 'The rain fell'])).toBe('past');
+    expect(stanzaTense(['Now the station is empty', 'My brother sells his car'])).toBe('present');
+    expect(stanzaTense(['We will walk again', 'There will be a light'])).toBe('future');
+    expect(stanzaTense(['Oh, the old road'])).toBeNull();
+  });
+
+  it('scores a verse 2 that reshuffles verse 1 below one that moves the story on', () => {
+    const sections = (texts: string[]) => [
+      { kind: 'verse', lines: texts.slice(1, 3) },
+      { kind: 'chorus', lines: texts.slice(4, 6) },
+      { kind: 'verse', lines: texts.slice(7, 9) },
+    ];
+    expect(storyProgression(sections(moved), ['train'])).toBeGreaterThan(0.8);
+    expect(storyProgression(sections(reshuffled), ['train'])).toBeLessThan(0.2);
+    const a = score(moved);
+    const b = score(reshuffled);
+    expect(a.story).toBeGreaterThan(b.story + 0.5);
+    expect(b.score).toBeLessThan(a.score);
+  });
+
+  it("writes verses that move on: the writer's second verse turns in time and brings new words", () => {
+    for (const s of SONGS)
+      expect({ prompt: s.prompt, seed: s.seed, story: s.result.quality.story > 0.6 }).toEqual({
+        prompt: s.prompt,
+        seed: s.seed,
+        story: true,
+      });
+  });
+
+  it('looks ahead in the bridge', () => {
+    for (const s of SONGS) {
+      const bridge = s.result.sections.find((x) => x.kind === 'bridge');
+      if (bridge)
+        expect({ lines: bridge.lines.map((l) => l.text), tense: stanzaTense(bridge.lines.map((l) => l.text)) }).toMatchObject({
+          tense: 'future',
+        });
+    }
+    expect(SONGS.some((s) => s.result.sections.some((x) => x.kind === 'bridge'))).toBe(true);
   });
 });

@@ -1,0 +1,368 @@
+/**
+ * One line's search: grammar derivations (grammar.ts) whose syllables fit the line's notes, set again
+ * so their stressed syllables meet strong notes (`retune`), scored on the notes, the prompt, the mood,
+ * repetition and the genre (`scoreCandidate`); the best is kept.
+ */
+import { planMelisma, relativeStrengths, wordWeights, type NoteSpan } from './fit.js';
+import { LineGrammar, renderTokens, startsWithVowelSound, type Token } from './grammar.js';
+import type { GenreProfile, MoodProfile } from './moods.js';
+import { pronounce, stripStress } from './pronouncing.js';
+import { valences } from './sense.js';
+import type { WordSource, RhymeNeed } from './word-source.js';
+import { rhymeOf, syllablesOf, type Pools } from './word-pools.js';
+
+/** Grammar derivations tried per line (per pass). */
+const ATTEMPTS_PER_LINE = 60;
+/** A line's search stops once this many derivations fit its notes exactly (one syllable per note). */
+const ENOUGH_CANDIDATES = 10;
+/** Phrases from this many notes up may hold two clauses. */
+const LONG_LINE_NOTES = 11;
+/** First word of a line, lower case. */
+export function words0(text: string): string {
+  return (text.toLowerCase().match(/[a-z']+/) ?? [''])[0];
+}
+
+/** Words a line may be led in with when it is one syllable short of its notes. */
+export const LEAD_INS = ['and', 'so', 'oh'];
+
+const LONG_VOWELS = new Set(['AA', 'AO', 'OW', 'UW', 'IY', 'EY', 'AY', 'AW', 'OY', 'ER']);
+
+export interface Candidate {
+  text: string;
+  /** Last word (what rhymes). */
+  endWord: string;
+  syllables: number;
+  score: number;
+  /** Content keys used. */
+  keys: string[];
+  /** Sum of the line's AFINN valence (negations flipped). */
+  valence: number;
+  /** Stressed syllables on weak notes (over the line's span and its echoes). */
+  misses: number;
+}
+
+export interface WriterContext {
+  random: () => number;
+  pools: Pools;
+  source: WordSource;
+  mood: MoodProfile;
+  genre: GenreProfile;
+  strengths: Float64Array;
+  used: Map<string, number>;
+  /** Prompt keys not used yet. */
+  pending: Set<string>;
+  /** Sum of the AFINN valence of the lines written so far. */
+  valenceSum: number;
+  /** First notes of the melody's phrases: a line sung over two phrases must start the second on a syllable. */
+  phraseStarts: ReadonlySet<number>;
+}
+
+/** Another span a line will be sung on (a later chorus), with its notes' relative strengths. */
+export interface Echo {
+  span: NoteSpan;
+  rel: Float64Array;
+}
+
+/**
+ * How a line's syllables (metrical weights) sit on a span: the melisma plan's cost and the quality
+ * score's stress measure (stressed syllables starting on the stronger half of the notes); null when a
+ * syllable would be held across the start of a phrase joined into the span.
+ */
+function stressFit(
+  ctx: WriterContext,
+  weights: readonly number[],
+  span: NoteSpan,
+  rel: Float64Array,
+): { cost: number; stressed: number; aligned: number } | null {
+  const plan = planMelisma(weights, rel);
+  // Over two phrases joined into one line, no syllable may be held across the second phrase's start.
+  if (weights.length < span.noteCount) {
+    const onsets = new Set(plan.starts);
+    for (let i = span.firstNote + 1; i < span.firstNote + span.noteCount; i++)
+      if (ctx.phraseStarts.has(i) && !onsets.has(i - span.firstNote)) return null;
+  }
+  let stressed = 0;
+  let aligned = 0;
+  for (let k = 0; k < weights.length; k++) {
+    if (weights[k] !== 1) continue;
+    stressed++;
+    if (rel[plan.starts[k]] >= 0.5) aligned++;
+  }
+  return { cost: plan.cost, stressed, aligned };
+}
+
+function scoreCandidate(
+  ctx: WriterContext,
+  tokens: readonly Token[],
+  weights: readonly number[],
+  span: NoteSpan,
+  rel: Float64Array,
+  needRhyme: string | null,
+  echoes: readonly Echo[] = [],
+): Candidate | null {
+  const words = tokens.filter((t) => t.text !== ',');
+  const syllables = weights.length;
+  const fit = stressFit(ctx, weights, span, rel);
+  if (!fit) return null;
+  let { cost, stressed, aligned } = fit;
+  let held = span.noteCount - syllables;
+  // A chorus line is sung again on the later choruses' spans: it must sit on those notes too.
+  for (const e of echoes) {
+    if (syllables > e.span.noteCount) continue;
+    const again = stressFit(ctx, weights, e.span, e.rel);
+    if (!again) return null;
+    cost += again.cost;
+    held += e.span.noteCount - syllables;
+    stressed += again.stressed;
+    aligned += again.aligned;
+  }
+  let score = -2 * cost + 2 * aligned - MISS_PENALTY * (stressed - aligned) - HOLD_PENALTY * ctx.genre.holdPenalty * held;
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const t of words) {
+    if (!t.key) continue;
+    keys.push(t.key);
+    if (seen.has(t.key)) return null;
+    seen.add(t.key);
+    if (ctx.pending.has(t.key)) score += 5;
+    else if (ctx.pools.promptKeys.has(t.key)) score += 0.8;
+    else if (ctx.pools.relativeKeys.has(t.key)) score += 0.6;
+    score -= 1.2 * (ctx.used.get(t.key) ?? 0);
+  }
+  const text = renderTokens(tokens);
+  let lineValence = 0;
+  for (const raw of valences(text)) lineValence += raw;
+  if (ctx.mood.polarity !== 0) {
+    // Words of the mood's sign (negation flips, as the mood measure does) are welcome, more so while
+    // the song so far does not carry the mood; words of the other sign cost more than they earn.
+    for (const raw of valences(text)) {
+      const v = Math.max(-3, Math.min(3, raw * ctx.mood.polarity));
+      score += (v > 0 ? 0.8 : 2.5) * v + (ctx.valenceSum * ctx.mood.polarity <= 0 ? 2.5 * v : 0);
+    }
+  } else {
+    // A mood without a sign (nostalgic) is bittersweet: strong words either way (`win`, `hate`) cost.
+    for (const raw of valences(text)) score -= 2 * Math.max(0, Math.abs(raw) - 2);
+  }
+  const last = words[words.length - 1].text.split(' ').pop() as string;
+  const endRhyme = rhymeOf(last);
+  if (needRhyme !== null && endRhyme !== needRhyme) score -= 4;
+  if (ctx.genre.openVowelBonus) {
+    const phones = pronounce(last).phones;
+    const vowel = [...phones].reverse().find((p) => /\d$/.test(p));
+    if (vowel && LONG_VOWELS.has(stripStress(vowel))) score += ctx.genre.openVowelBonus;
+  }
+  if (ctx.genre.internalRhymeBonus) {
+    const inner = words.slice(0, -1).filter((t) => t.key && rhymeOf(t.text) === endRhyme && t.text !== last);
+    if (inner.length) score += ctx.genre.internalRhymeBonus;
+  }
+  score += 0.8 * ctx.random();
+  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned };
+}
+
+/**
+ * Best line for a span of `span.noteCount` notes with at most `cap` syllables: grammar derivations
+ * whose syllables fit (exactly, or fewer down to half the notes, which are then held), scored.
+ * The search stops after ENOUGH_CANDIDATES exact fits once the best line puts every stressed syllable
+ * on a strong note; otherwise it goes on (up to twice the attempts) looking for one that does.
+ * `echoes`: the later choruses' spans the line will be sung on too.
+ */
+export function searchLine(
+  ctx: WriterContext,
+  grammar: LineGrammar,
+  span: NoteSpan,
+  cap: number,
+  need: RhymeNeed,
+  opener: string | null,
+  must: string | null,
+  moodNeeded = false,
+  echoes: readonly Echo[] = [],
+): Candidate | null {
+  const carries = (c: Candidate | null): c is Candidate => !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0);
+  const n = Math.min(span.noteCount, cap);
+  const lo = Math.max(1, Math.ceil(span.noteCount / 2));
+  const rel = relativeStrengths(ctx.strengths, span.firstNote, span.noteCount);
+  const long = n >= LONG_LINE_NOTES;
+  const rhymeNeeded = need && 'rhyme' in need ? need.rhyme : null;
+  let best: Candidate | null = null;
+  const consider = (c: Candidate | null): void => {
+    if (carries(c) && (!best || c.score > best.score)) best = c;
+  };
+  const passes: RhymeNeed[] = need ? [need, null] : [null];
+  for (const pass of passes) {
+    // No other word of the pools has this rhyme (the one that set it is already sung): go straight to the next pass.
+    if (pass && 'rhyme' in pass && (ctx.pools.families.get(pass.rhyme) ?? 0) < 2) continue;
+    ctx.source.need = pass;
+    ctx.source.must = must;
+    let found = 0;
+    const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 3 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
+    for (let a = 0; a < 2 * attempts; a++) {
+      if (found >= ENOUGH_CANDIDATES || a >= attempts) {
+        const settled = best as Candidate | null;
+        if (!settled || settled.misses === 0 || a >= (must ? 2 * attempts : attempts + (attempts >> 1))) break;
+      }
+      const tokens = grammar.line(long && ctx.random() < 0.8, opener);
+      if (!tokens) continue;
+      let syllables = 0;
+      for (const t of tokens) if (t.text !== ',') syllables += syllablesOf(t.text);
+      // Up to two syllables over: retune may take out an adjective.
+      if (syllables > n + 2 || syllables < lo) continue;
+      if (must && !tokens.some((t) => t.key === must)) continue;
+      // In the rhyming pass the line must end on the rhyme (a pronoun object or adverb may not meet it).
+      if (pass && 'rhyme' in pass && rhymeOf(tokens[tokens.length - 1].text) !== pass.rhyme) continue;
+      let exact = false;
+      for (const { tokens: variant, weights } of retune(ctx, tokens, n, lo, rel, !opener)) {
+        if (weights.length === n) exact = true;
+        const c = scoreCandidate(ctx, variant, weights, span, rel, rhymeNeeded, echoes);
+        if (c && LEAD_INS.includes(variant[0].text) && tokens[0].text !== variant[0].text) {
+          // Lead-ins wear quickly (`So … / So … / So …`): the same one costs most.
+          c.score -=
+            3 * ((ctx.used.get('lead:and') ?? 0) + (ctx.used.get('lead:so') ?? 0) + (ctx.used.get('lead:oh') ?? 0)) +
+            5 * (ctx.used.get(`lead:${variant[0].text}`) ?? 0);
+        }
+        consider(c);
+      }
+      if (exact) found++;
+    }
+    if (best) break;
+  }
+  ctx.source.need = null;
+  ctx.source.must = null;
+  return best;
+}
+
+/**
+ * A hook on notes too few for a clause about the subject (`bicycle` on four notes): a fragment naming
+ * it (`Oh, my bicycle`), so the chorus still says what the song is about.
+ */
+export function hookFragment(
+  ctx: WriterContext,
+  grammar: LineGrammar,
+  span: NoteSpan,
+  cap: number,
+  need: RhymeNeed,
+  subject: string | null,
+  echoes: readonly Echo[],
+  moodNeeded: boolean,
+  moodOnly = false,
+): Candidate | null {
+  if (!subject) return null;
+  grammar.fragments = true;
+  try {
+    if (moodOnly) return moodNeeded ? searchLine(ctx, grammar, span, cap, need, null, subject, true, echoes) : null;
+    return (
+      (moodNeeded ? searchLine(ctx, grammar, span, cap, need, null, subject, true, echoes) : null) ??
+      searchLine(ctx, grammar, span, cap, need, null, subject, false, echoes) ??
+      searchLine(ctx, grammar, span, cap, null, null, subject, false, echoes)
+    );
+  } finally {
+    grammar.fragments = false;
+  }
+}
+
+const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', 'all', 'a', 'an', 'some', 'every']);
+
+/** Metrical weights of a line's syllables (see `wordWeights`). */
+function lineWeights(tokens: readonly Token[]): number[] {
+  const out: number[] = [];
+  for (const t of tokens) if (t.text !== ',') for (const w of t.text.split(' ')) out.push(...wordWeights(w));
+  return out;
+}
+
+/** Stressed syllables that would start on weak notes (relative strength < 0.5) of a span of `rel.length` notes. */
+function stressMisses(weights: readonly number[], rel: Float64Array): number {
+  const starts = weights.length === rel.length ? null : planMelisma(weights, rel).starts;
+  let misses = 0;
+  for (let k = 0; k < weights.length; k++) if (weights[k] === 1 && rel[starts ? starts[k] : k] < 0.5) misses++;
+  return misses;
+}
+
+/** `a`/`an` set again by the next word's first sound after words were put in or taken out. */
+function fixArticles(tokens: Token[]): Token[] {
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (tokens[i].text === 'a' || tokens[i].text === 'an')
+      tokens[i] = { text: startsWithVowelSound(tokens[i + 1].text.split(' ')[0]) ? 'an' : 'a' };
+  }
+  return tokens;
+}
+
+/** Score lost per stressed syllable on a weak note (the quality score's stress measure), and per held note × the genre's hold penalty. */
+const MISS_PENALTY = 8;
+const HOLD_PENALTY = 2;
+/** Variants of a line kept for scoring, best by stress and held notes first. */
+const RETUNED_KEPT = 2;
+
+/**
+ * A derived line set again so its stressed syllables meet the span's strong notes: as derived, or
+ * without one of its adjectives before a noun, then filled back towards `n` syllables with an adjective
+ * before a noun whose stress lands on a strong note (`the road` → `the empty road` / `the alone…` never:
+ * only attributive adjectives) and/or a lead-in word as singers add (`and`, `so`, `oh`: `oh` is stressed,
+ * `and` is not, so they sit differently). Grammar is untouched: adjectives before nouns are optional.
+ * Returns up to RETUNED_KEPT variants with `lo`..`n` syllables, fewest stressed syllables on weak notes
+ * first (a syllable held over notes is judged by the melisma plan).
+ */
+function retune(
+  ctx: WriterContext,
+  tokens: readonly Token[],
+  n: number,
+  lo: number,
+  rel: Float64Array,
+  leadIn: boolean,
+): { tokens: Token[]; weights: number[] }[] {
+  const bases: Token[][] = [[...tokens]];
+  for (let i = 1; i + 1 < tokens.length; i++) {
+    if (
+      tokens[i].key?.startsWith('a:') &&
+      tokens[i + 1].key &&
+      !tokens[i + 1].key?.startsWith('a:') &&
+      NOUN_DETERMINERS.has(tokens[i - 1].text)
+    ) {
+      bases.push(fixArticles([...tokens.slice(0, i), ...tokens.slice(i + 1)]));
+    }
+  }
+  const out: { tokens: Token[]; misses: number; weights: number[] }[] = [];
+  const add = (t: Token[], w = lineWeights(t)): void => {
+    if (w.length > n || w.length < lo) return;
+    out.push({ tokens: t, misses: stressMisses(w, rel), weights: w });
+  };
+  const leads = leadIn && !LEAD_INS.includes(tokens[0].text) ? LEAD_INS : [];
+  for (const base of bases) {
+    const baseWeights = lineWeights(base);
+    const have = baseWeights.length;
+    if (have > n) continue;
+    add(base, baseWeights);
+    const deficit = n - have;
+    if (deficit === 0 || deficit > 3) continue;
+    const withLead = (t: Token[], lead: string): Token[] =>
+      lead === 'oh' ? [{ text: 'oh' }, { text: ',' }, ...t] : [{ text: lead }, ...t];
+    if (deficit === 1) for (const lead of leads) add(withLead(base, lead));
+    // An adjective of `size` syllables at each free noun, chosen for where its stressed syllable lands.
+    for (const size of [deficit, deficit - 1]) {
+      if (size < 1 || size > 2 || (size === deficit - 1 && !leads.length)) continue;
+      const shift = size === deficit ? 0 : 1;
+      let offset = shift;
+      for (let i = 0; i < base.length; i++) {
+        const t = base[i];
+        if (i >= 1 && t.key?.startsWith('n:') && NOUN_DETERMINERS.has(base[i - 1].text)) {
+          const at = offset;
+          const adj = ctx.source.fillAdjective(
+            size,
+            (weights) => weights.every((w, k) => w !== 1 || (rel[at + k] ?? 0) >= 0.5),
+            base,
+            t.key,
+          );
+          if (adj) {
+            const grown = fixArticles([...base.slice(0, i), { text: adj.word, key: adj.key }, ...base.slice(i)]);
+            if (shift) for (const lead of leads) add(withLead(grown, lead));
+            else add(grown);
+          }
+        }
+        if (t.text !== ',') offset += syllablesOf(t.text);
+      }
+    }
+  }
+  // Least cost of stressed syllables on weak notes and held notes first (the line score's terms), then as derived.
+  const cost = (v: { misses: number; weights: number[] }): number =>
+    MISS_PENALTY * v.misses + HOLD_PENALTY * ctx.genre.holdPenalty * (rel.length - v.weights.length);
+  out.sort((x, y) => cost(x) - cost(y));
+  return out.slice(0, RETUNED_KEPT);
+}
