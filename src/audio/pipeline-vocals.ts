@@ -4,7 +4,7 @@
  */
 import type { Score } from './types.js';
 import { AppError } from './errors.js';
-import { encodeWav16OverSliced } from './decode/wav.js';
+import { encodeWav16OverSliced } from './decode/wav-over.js';
 import { releaseFlite } from './voice/flite/flite-run.js';
 import { prepareScore, type SingingEngine } from './voice/voice.js';
 import { vowelClarity, type ClarityEstimate } from './quality/clarity.js';

@@ -1,5 +1,6 @@
 /** encodeWav16OverSliced: the pipeline's WAV written over the normalised floats' own memory. */
-import { encodeWav, encodeWav16OverSliced } from '../../../src/audio/decode/wav.js';
+import { encodeWav } from '../../../src/audio/decode/wav.js';
+import { encodeWav16OverSliced } from '../../../src/audio/decode/wav-over.js';
 import { createRandom } from '../../../src/audio/random.js';
 import { runSliced, SLICE_SAMPLES } from '../../../src/audio/sliced.js';
 
