@@ -22,6 +22,8 @@
  *    Replication", AES 112th convention, 2002), and soft aspiration noise follows the voiced envelope.
  * 5. Joins: each sounding stretch fades in and out over 5 ms; grains overlap-add, so there is no
  *    discontinuity inside a stretch.
+ * 6. High notes (above A4): a resonance follows the fundamental, as a soprano tunes her first formant
+ *    to f0 (see tuneFirstFormant).
  */
 import { AudioProcessingError } from '../../errors.js';
 import { createRandom } from '../../random.js';
@@ -529,6 +531,7 @@ function addAir(out: Float32Array, rate: number, random: () => number): void {
     out[n] = value - dc;
   }
 }
+
 /** Sung pitch (Hz) where the first-formant tuning starts, and where it reaches its full gain. */
 const TUNE_FROM_HZ = 440;
 const TUNE_FULL_HZ = 660;
@@ -542,8 +545,8 @@ const TUNE_BLOCK = 32;
  * High notes: a resonance that follows the sung fundamental, as a soprano raises her first formant to
  * f0 once f0 climbs past it (Sundberg, "Formant technique in a professional female singer", Acustica
  * 32, 1975). Flite's vowels keep their spoken formants, so above ~A4 a close vowel (IY, UW: F1 near
- * 300–400 Hz) had its fundamental 4 dB under its fourth harmonic, and pitch trackers read it an octave
- * low (ours and aubio's yinfft did, on a held F5). An RBJ peaking filter (Audio EQ Cookbook) at the
+ * 300–400 Hz) had its fundamental 4 dB under its fourth harmonic, and our pitch tracker read a held F5
+ * on IY an octave low (aubio's worst song also rose from 0.927 to 0.956 with this filter). An RBJ peaking filter (Audio EQ Cookbook) at the
  * contour's pitch, its gain rising from 0 dB at TUNE_FROM_HZ to TUNE_GAIN_DB at TUNE_FULL_HZ; below
  * TUNE_FROM_HZ the samples are left exactly as they were.
  */
