@@ -367,7 +367,7 @@ async function main(): Promise<void> {
           }
           test(file, 'festival singing mode (kal)', festivalLine(dir, line), line, 'festival');
         }
-      process.stderr.write(`${file}: ${JSON.stringify(perFixture['twins/default']?.[file] ?? {})}\n`);
+      process.stderr.write(`${file}: ${JSON.stringify(perFixture[`${SETS[0]}/${recognisers[0].name}`]?.[file] ?? {})}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
