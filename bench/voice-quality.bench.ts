@@ -6,9 +6,13 @@
  *
  * Intelligibility is a closed-set test: a speech recogniser (CMU pocketsphinx, Debian
  * `pocketsphinx` + `pocketsphinx-en-us`, run as `pocketsphinx_continuous` with a JSGF grammar whose
- * only sentences are the candidates) picks which of ten candidate lines each sung line is. The
- * candidates are the true line and the same line of the lyrics the writer makes with seeds 100, 101, …
- * (so they fit the same notes and share the writer's vocabulary). Chance is 0.10.
+ * only sentences are the candidates) picks which of ten candidate lines each sung line is. Two candidate
+ * sets, both scored: `twins` (as in earlier rounds), the true line and the same line of the lyrics the
+ * writer makes with seeds 100, 101, … (so they fit the same notes and share the writer's vocabulary);
+ * `open` (the issue's design), the true line and nine lines drawn (seeded) from the songs written for
+ * the other prompts. Chance is 0.10; a shuffled-audio control (a line's audio scored against another
+ * line's candidates) shows it. Each set is scored with every recogniser setting of
+ * closed-set-recogniser.ts (`default`; `frate50` and `tempo2`, fairer to slow material for every row).
  *
  * Engines: `flite` (the default, both voices), `formant` (both voices) and Festival's singing mode
  * (Debian `festival`, `text2wave -mode singing` with its SINGING XML; the `kal` diphone voice) on the
@@ -23,12 +27,15 @@
  * Run: npm run bench:voice [-- DIR] [--json] [--only=flite] (engines whose name starts so; the speech
  * ceiling and Festival always run) [--quick] (no speech or Festival rows) [--songs=N] (songs per
  * melody, default 3: with 3, ~70 lines, a 0.05 difference is 3–4 lines and within noise)
+ * [--first-song=N] (songs N, N+1, …: a held-out set) [--recognisers=default,frate50,tempo2] [--dump=DIR] (every
+ * tested line's 16 kHz WAV and candidates, for voice-recogniser-sweep.bench.ts)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeMelody } from '../src/audio/analyze.js';
+import { createRandom } from '../src/audio/random.js';
 import { encodeWav } from '../src/audio/decode/wav.js';
 import { resample } from '../src/audio/dsp/resample.js';
 import { writeLyrics } from '../src/audio/lyrics/writer.js';
@@ -42,6 +49,7 @@ import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
 import { loadFliteProgram } from '../src/platform/flite-program.js';
 import { runFlite } from '../src/audio/voice/flite/flite-run.js';
 import { MELODY_FIXTURE_DIR } from '../test/support/melody-fixtures.js';
+import { normalize, recognise, RECOGNISERS } from './closed-set-recogniser.js';
 
 const RATE = 44100;
 const CANDIDATES = 10;
@@ -59,31 +67,30 @@ const PROMPTS = [
   'walking home alone in the city rain',
   'dancing with my friends until the morning light',
 ];
-const MODEL = '/usr/share/pocketsphinx/model/en-us';
 
 interface Line {
   text: string;
+  /** The twins set: the true line first, then the same line of the lyrics for other seeds. */
   candidates: string[];
+  /** The open set: the true line first, then nine lines written for other prompts. */
+  open: string[];
   notes: SungNote[];
 }
+
+/** Seed of the open candidate set's draw. */
+const OPEN_SEED = 11;
 
 interface Row {
   engine: string;
   lines: number;
-  identified: number;
+  /** Lines identified per `set/recogniser` key. */
+  identified: Record<string, number>;
   pitchOwn: number[];
   pitchAubio: number[];
   clarity: number[];
   cpuMs: number;
   audioSeconds: number;
 }
-
-const normalize = (text: string) =>
-  text
-    .toLowerCase()
-    .replace(/[^a-z' ]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
 
 /** The sung lyrics (seed 1) and, per line, nine other lines the writer made for the same notes. */
 function linesOf(
@@ -106,6 +113,7 @@ function linesOf(
   const lines = all.map((line, i) => ({
     text: normalize(line.text),
     candidates: candidates[i],
+    open: [],
     notes: lyrics.sungNotes.slice(line.firstNote, line.firstNote + line.noteCount),
   }));
   // A line repeated earlier (a chorus) is the same test again: keep the first.
@@ -114,32 +122,6 @@ function linesOf(
     lyrics,
     lines: lines.filter((l) => l.notes.length && l.candidates.length === CANDIDATES && !seen.has(l.text) && seen.add(l.text)),
   };
-}
-
-/** Which candidate pocketsphinx hears in a 16 kHz mono WAV file, or null. */
-function recognise(dir: string, wav: string, candidates: readonly string[]): string | null {
-  const grammar = join(dir, 'lines.gram');
-  writeFileSync(grammar, `#JSGF V1.0;\ngrammar lines;\npublic <line> = ${candidates.map((c) => `( ${c} )`).join(' | ')};\n`);
-  const result = spawnSync(
-    'pocketsphinx_continuous',
-    [
-      '-infile',
-      wav,
-      '-hmm',
-      join(MODEL, 'en-us'),
-      '-dict',
-      join(MODEL, 'cmudict-en-us.dict'),
-      '-jsgf',
-      grammar,
-      '-samprate',
-      '16000',
-      '-logfn',
-      '/dev/null',
-    ],
-    { encoding: 'utf8' },
-  );
-  const heard = normalize(result.stdout ?? '');
-  return candidates.find((c) => c === heard) ?? null;
 }
 
 /** The share of intended frames aubio's yinfft finds within 50 cents (frames aubio calls unvoiced are left out). */
@@ -234,6 +216,34 @@ function festivalLine(dir: string, line: Line): string | null {
   return file;
 }
 
+/**
+ * The issue's candidate design ("open" set): for each line, nine distractors drawn (seeded) from the
+ * lines of the songs written for other prompts (and mostly other melodies), so they differ in
+ * words, length and rhythm, as ten unrelated candidate lyric lines do. The "twins" set (same notes,
+ * same syllable counts, other seeds) stays the harder default so earlier rows remain comparable.
+ */
+function openCandidates(songs: { prompt: number; lines: Line[] }[], seed: number): void {
+  const pool = songs.flatMap((s, song) => s.lines.map((l) => ({ text: l.text, prompt: s.prompt, song })));
+  const random = createRandom(seed);
+  for (const [index, song] of songs.entries()) {
+    const otherPrompts = [...new Set(pool.filter((p) => p.prompt !== song.prompt).map((p) => p.text))];
+    // With one prompt only (e.g. `--songs=1`), fall back to the other songs' lines.
+    const others = otherPrompts.length >= CANDIDATES ? otherPrompts : [...new Set(pool.filter((p) => p.song !== index).map((p) => p.text))];
+    for (const line of song.lines) {
+      const choice = others.filter((t) => t !== line.text);
+      const picked: string[] = [];
+      while (picked.length < CANDIDATES - 1 && choice.length) picked.push(choice.splice(Math.floor(random() * choice.length), 1)[0]);
+      // The true line's place among the candidates does not matter to the recogniser; keep it first.
+      line.open = [line.text, ...picked];
+    }
+  }
+}
+
+/** Rows are counted per candidate set and recogniser setting; keys like `twins/default`. */
+const SETS = ['twins', 'open'] as const;
+type CandidateSet = (typeof SETS)[number];
+const candidatesOf = (line: Line, set: CandidateSet) => (set === 'twins' ? line.candidates : line.open);
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
@@ -251,93 +261,117 @@ async function main(): Promise<void> {
   ];
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   if (only) engines.splice(0, engines.length, ...engines.filter((e) => e.name.startsWith(only)));
+  const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const chosen = option('recognisers')?.split(',');
+  const recognisers = RECOGNISERS.filter((r) => !chosen || chosen.includes(r.name));
+  if (!recognisers.length) throw new Error(`--recognisers= takes names among ${RECOGNISERS.map((r) => r.name).join(', ')}.`);
+  const dump = option('dump');
+  const manifest: { row: string; file: string; truth: string; twins: string[]; open: string[] }[] = [];
   const rows = new Map<string, Row>();
   const row = (name: string) =>
     rows.get(name) ??
     (rows
-      .set(name, { engine: name, lines: 0, identified: 0, pitchOwn: [], pitchAubio: [], clarity: [], cpuMs: 0, audioSeconds: 0 })
+      .set(name, { engine: name, lines: 0, identified: {}, pitchOwn: [], pitchAubio: [], clarity: [], cpuMs: 0, audioSeconds: 0 })
       .get(name) as Row);
-  const perFixture: Record<string, Record<string, string>> = {};
-  const tally = (file: string, name: string, hit: number, total: number) => {
-    const [h, t] = (perFixture[file][name] ?? '0/0').split('/').map(Number);
-    perFixture[file][name] = `${h + hit}/${t + total}`;
+  const perFixture: Record<string, Record<string, Record<string, string>>> = {};
+  const tally = (file: string, key: string, name: string, hit: number, total: number) => {
+    const byName = (perFixture[key] ??= {});
+    const r = (byName[file] ??= {});
+    const [h, t] = (r[name] ?? '0/0').split('/').map(Number);
+    r[name] = `${h + hit}/${t + total}`;
+  };
+  /** Recognises one line's audio with every candidate set and recogniser setting and counts it in `name`'s row. */
+  const test = (file: string, name: string, wav: string | null, line: Line, short: string) => {
+    const r = row(name);
+    r.lines++;
+    if (dump && wav) {
+      const kept = join(dump, `${manifest.length}.wav`);
+      writeFileSync(kept, readFileSync(wav));
+      manifest.push({ row: name, file, truth: line.text, twins: line.candidates, open: line.open });
+    }
+    for (const recogniser of recognisers)
+      for (const set of SETS) {
+        const key = `${set}/${recogniser.name}`;
+        const hit = wav !== null && recognise(dir, wav, candidatesOf(line, set), recogniser) === line.text ? 1 : 0;
+        r.identified[key] = (r.identified[key] ?? 0) + hit;
+        tally(file, key, short, hit, 1);
+      }
   };
   const quick = args.includes('--quick');
-  const songs = Number(args.find((a) => a.startsWith('--songs='))?.slice('--songs='.length) ?? SONGS);
+  const songs = Number(option('songs') ?? SONGS);
   if (!Number.isInteger(songs) || songs < 1) throw new Error('--songs= takes a whole number of songs per melody, at least 1.');
+  const firstSong = Number(option('first-song') ?? 1);
+  if (!Number.isInteger(firstSong) || firstSong < 1) throw new Error('--first-song= takes a whole number, at least 1.');
+  if (dump) mkdirSync(dump, { recursive: true });
   try {
+    // First every song's lines (cheap), so the open candidate set can draw on all of them.
+    const planned: { file: string; prompt: number; score: Score; lines: Line[] }[] = [];
     for (const file of files) {
       const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(folder, file))), {
         decoder: createFfmpegDecoder(),
         fileName: file,
       });
       const analysis = analyzeMelody(audio);
-      perFixture[file] = {};
-      for (let song = 1; song <= songs; song++) {
+      for (let song = firstSong; song < firstSong + songs; song++) {
         const { lyrics, lines } = linesOf(song, analysis.notes, analysis.phrases, analysis.tempo);
-        const score: Score = { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key };
-        for (const e of engines) {
-          const cpu = process.cpuUsage();
-          const sung = singScore(score, { engine: e.engine, flite, voice: e.voice, sampleRate: RATE, seed: 1 });
-          const used = process.cpuUsage(cpu);
-          const r = row(e.name);
-          r.cpuMs += (used.user + used.system) / 1000;
-          r.audioSeconds += sung.samples.length / RATE;
-          r.pitchOwn.push(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch));
-          r.pitchAubio.push(aubioAccuracy(dir, sung.samples, sung.intendedPitch));
-          r.clarity.push(vowelClarity(sung.samples, RATE, sung.phonemes).score);
-          let hit = 0;
-          lines.forEach((line, i) => {
-            const heard = recognise(dir, lineWav(dir, sung.samples, RATE, line, `line-${i}`), line.candidates);
-            if (heard === line.text) hit++;
-          });
-          r.lines += lines.length;
-          r.identified += hit;
-          tally(file, e.name, hit, lines.length);
+        planned.push({
+          file,
+          prompt: (song - 1) % PROMPTS.length,
+          score: { notes: lyrics.sungNotes, tempo: analysis.tempo, key: analysis.key },
+          lines,
+        });
+      }
+    }
+    openCandidates(planned, OPEN_SEED);
+    const everyLine = planned.flatMap((p) => p.lines);
+    for (const { file, score, lines } of planned) {
+      for (const [engineIndex, e] of engines.entries()) {
+        const cpu = process.cpuUsage();
+        const sung = singScore(score, { engine: e.engine, flite, voice: e.voice, sampleRate: RATE, seed: 1 });
+        const used = process.cpuUsage(cpu);
+        const r = row(e.name);
+        r.cpuMs += (used.user + used.system) / 1000;
+        r.audioSeconds += sung.samples.length / RATE;
+        r.pitchOwn.push(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch));
+        r.pitchAubio.push(aubioAccuracy(dir, sung.samples, sung.intendedPitch));
+        r.clarity.push(vowelClarity(sung.samples, RATE, sung.phonemes).score);
+        for (const [i, line] of lines.entries()) {
+          const wav = lineWav(dir, sung.samples, RATE, line, `line-${i}`);
+          test(file, e.name, wav, line, e.name.split(' ').slice(0, 2).join(' '));
+          if (engineIndex === 0 && !quick) {
+            // Shuffled-audio control: this line's audio against another line's candidates (the next
+            // line of all songs), scored as if it were that line. Expected at chance.
+            const other = everyLine[(everyLine.indexOf(line) + 1) % everyLine.length];
+            test(file, `control: ${e.name} audio of another line`, wav, other, 'shuffled');
+          }
         }
-        if (quick) continue;
-        const speech = row('flite slt speaking the line (a speech ceiling)');
-        let spoken = 0;
+      }
+      if (!quick)
         for (const line of lines) {
           const phones = ['pau', ...line.notes.flatMap((n) => n.phonemes.map((p) => p.toLowerCase())), 'pau'];
           const said = runFlite(flite, { voice: 'slt', phones, f0Hz: 180 });
           const speechFile = join(dir, 'speech.wav');
           writeFileSync(speechFile, encodeWav([said.samples], said.sampleRate, { bitDepth: 16 }));
-          if (recognise(dir, speechFile, line.candidates) === line.text) spoken++;
-        }
-        speech.lines += lines.length;
-        speech.identified += spoken;
-        tally(file, 'speech', spoken, lines.length);
-        for (const tempo of SLOWED) {
-          const slowed = row(`flite slt speaking the line ${(1.3 / tempo).toFixed(2)}x slower than natural (sox tempo)`);
-          let heard = 0;
-          for (const line of lines) {
-            const phones = ['pau', ...line.notes.flatMap((n) => n.phonemes.map((p) => p.toLowerCase())), 'pau'];
-            const said = runFlite(flite, { voice: 'slt', phones, f0Hz: 180 });
-            const speechFile = join(dir, 'speech.wav');
+          test(file, 'flite slt speaking the line (a speech ceiling)', speechFile, line, 'speech');
+          for (const tempo of SLOWED) {
             const slowFile = join(dir, 'slow.wav');
-            writeFileSync(speechFile, encodeWav([said.samples], said.sampleRate, { bitDepth: 16 }));
-            if (spawnSync('sox', [speechFile, slowFile, 'tempo', '-s', String(tempo)], { stdio: 'ignore' }).status !== 0) continue;
-            if (recognise(dir, slowFile, line.candidates) === line.text) heard++;
+            const ok = spawnSync('sox', [speechFile, slowFile, 'tempo', '-s', String(tempo)], { stdio: 'ignore' }).status === 0;
+            const times = (1.3 / tempo).toFixed(2);
+            test(
+              file,
+              `flite slt speaking the line ${times}x slower than natural (sox tempo)`,
+              ok ? slowFile : null,
+              line,
+              `speech ${times}x`,
+            );
           }
-          slowed.lines += lines.length;
-          slowed.identified += heard;
-          tally(file, `speech ${(1.3 / tempo).toFixed(2)}x`, heard, lines.length);
+          test(file, 'festival singing mode (kal)', festivalLine(dir, line), line, 'festival');
         }
-        const festival = row('festival singing mode (kal)');
-        let hit = 0;
-        for (const line of lines) {
-          const wav = festivalLine(dir, line);
-          if (wav && recognise(dir, wav, line.candidates) === line.text) hit++;
-        }
-        festival.lines += lines.length;
-        festival.identified += hit;
-        tally(file, 'festival', hit, lines.length);
-      }
-      process.stderr.write(`${file}: ${JSON.stringify(perFixture[file])}\n`);
+      process.stderr.write(`${file}: ${JSON.stringify(perFixture[`${SETS[0]}/${recognisers[0].name}`]?.[file] ?? {})}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (dump) writeFileSync(join(dump, 'manifest.json'), JSON.stringify(manifest));
   }
   const mean = (xs: number[]) =>
     xs.length ? xs.filter(Number.isFinite).reduce((a, b) => a + b, 0) / xs.filter(Number.isFinite).length : NaN;
@@ -348,26 +382,37 @@ async function main(): Promise<void> {
     return;
   }
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+  const share = (r: Row, key: string) => `${f((r.identified[key] ?? 0) / r.lines)} (${r.identified[key] ?? 0}/${r.lines})`;
   console.log(
     `Closed-set intelligibility (pocketsphinx en-us, ${CANDIDATES} candidates a line, chance 0.10) and pitch over ${files.length} melodies`,
   );
+  console.log('Candidate sets: twins = the same line of the lyrics for other seeds (same notes and syllable counts; the');
+  console.log("harder set, as in earlier rounds); open = 9 lines of other prompts' songs drawn at random (the issue's design).");
   console.log('');
+  const keys = recognisers.flatMap((r) => SETS.map((s) => `${s}/${r.name}`));
   console.log(
-    '| engine, voice | lines identified | pitch ≤ 50 c, own tracker (mean / worst) | pitch ≤ 50 c, aubio (mean / worst) | vowel clarity (mean) | voice CPU ms per s of audio |',
+    `| engine, voice | ${keys.map((k) => `lines identified, ${k}`).join(' | ')} | pitch ≤ 50 c, own tracker (mean / worst) | pitch ≤ 50 c, aubio (mean / worst) | vowel clarity (mean) | voice CPU ms per s of audio |`,
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`| --- | ${keys.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`);
   for (const r of list) {
     const sung = r.pitchOwn.length > 0;
     console.log(
-      `| ${r.engine} | ${f(r.identified / r.lines)} (${r.identified}/${r.lines}) | ${sung ? `${f(mean(r.pitchOwn))} / ${f(min(r.pitchOwn))}` : '–'} | ${sung ? `${f(mean(r.pitchAubio))} / ${f(min(r.pitchAubio))}` : '–'} | ${sung ? f(mean(r.clarity)) : '–'} | ${sung ? (r.cpuMs / r.audioSeconds).toFixed(1) : '–'} |`,
+      `| ${r.engine} | ${keys.map((k) => share(r, k)).join(' | ')} | ${sung ? `${f(mean(r.pitchOwn))} / ${f(min(r.pitchOwn))}` : '–'} | ${sung ? `${f(mean(r.pitchAubio))} / ${f(min(r.pitchAubio))}` : '–'} | ${sung ? f(mean(r.clarity)) : '–'} | ${sung ? (r.cpuMs / r.audioSeconds).toFixed(1) : '–'} |`,
     );
   }
-  console.log('');
-  console.log(
-    `Per melody: ${Object.entries(perFixture)
-      .map(([name, r]) => `${name} ${Object.values(r).join(' ')}`)
-      .join('; ')}`,
-  );
+  for (const key of keys) {
+    console.log('');
+    console.log(
+      `Per melody, ${key}: ${Object.entries(perFixture[key] ?? {})
+        .map(
+          ([name, r]) =>
+            `${name} ${Object.entries(r)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`,
+        )
+        .join('; ')}`,
+    );
+  }
 }
 
 await main();
