@@ -148,7 +148,7 @@ export async function singAndCheck(
   if (prepared.outOfRange > 0) {
     run.warnings.push({
       code: 'OUT_OF_VOICE_RANGE',
-      message: `${prepared.outOfRange} note${prepared.outOfRange === 1 ? '' : 's'} lie outside the ${clean.voice} voice's range even after transposition.`,
+      message: `${prepared.outOfRange} ${prepared.outOfRange === 1 ? 'note lies' : 'notes lie'} outside the ${clean.voice} voice's range even after transposition.`,
       stage: 'synthesis',
     });
   }
