@@ -2,6 +2,7 @@
  * Bearer tokens: HS256 JWTs whose `sub` is the user id and `role` one of {@link Role}. Tokens are
  * never logged; verification failures are one generic error so callers learn nothing from them.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 /** What a caller may do; a token's `role` claim and the user row's `role` column. */
@@ -36,6 +37,24 @@ function settingsOf(secret: string | JwtSettings): JwtSettings {
   return typeof secret === 'string' ? { secret } : secret;
 }
 
+/** One HMAC key object per secret, made on first use (a process has one or two secrets). */
+const SECRET_KEYS = new Map<string, KeyObject>();
+
+/**
+ * The secret as a `KeyObject`. Given a string, `jsonwebtoken` 9 builds the key on every call, and first
+ * tries to read the string as a PEM public key, failing with an exception: ~20 % of an API request's CPU
+ * under load (issue 16's profile). Handed a key object, it does neither.
+ */
+function secretKey(secret: string): KeyObject {
+  let key = SECRET_KEYS.get(secret);
+  if (!key) {
+    if (SECRET_KEYS.size >= 16) SECRET_KEYS.clear(); // tests make many; a process keeps a few
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    SECRET_KEYS.set(secret, key);
+  }
+  return key;
+}
+
 /** Signs a token for `userId` (for `npm run token` and tests), with the configured `iss`/`aud` if any. Default lifetime 30 days. */
 export function signToken(secret: string | JwtSettings, userId: string, role: Role = Role.USER, expiresInSeconds = 30 * 24 * 3600): string {
   const settings = settingsOf(secret);
@@ -55,7 +74,7 @@ export function signToken(secret: string | JwtSettings, userId: string, role: Ro
 export function verifyToken(secret: string | JwtSettings, token: string): AuthUser {
   const settings = settingsOf(secret);
   try {
-    const payload = jwt.verify(token, settings.secret, {
+    const payload = jwt.verify(token, secretKey(settings.secret), {
       algorithms: ['HS256'],
       ...(settings.issuer ? { issuer: settings.issuer } : {}),
       ...(settings.audience ? { audience: settings.audience } : {}),

@@ -10,6 +10,22 @@ describe('verifyToken', () => {
     expect(verifyToken(SECRET, signToken(SECRET, 'ada', Role.ADMIN))).toEqual({ id: 'ada', role: Role.ADMIN });
   });
 
+  it('refuses a token signed with another secret, also after both secrets were used (one key object per secret)', () => {
+    const other = `${SECRET}-other`;
+    expect(verifyToken(other, signToken(other, 'eve'))).toEqual({ id: 'eve', role: Role.USER });
+    expect(() => verifyToken(SECRET, signToken(other, 'eve'))).toThrow(AuthError);
+    expect(() => verifyToken(other, signToken(SECRET, 'ada'))).toThrow(AuthError);
+    expect(verifyToken(SECRET, signToken(SECRET, 'ada'))).toEqual({ id: 'ada', role: Role.USER });
+  });
+
+  it('refuses an unsigned token (alg none) and one signed with HS512', () => {
+    const [, body] = signToken(SECRET, 'ada').split('.');
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${body}.`;
+    expect(() => verifyToken(SECRET, none)).toThrow(AuthError);
+    const hs512 = jwt.sign({ role: 'ADMIN' }, SECRET, { algorithm: 'HS512', subject: 'ada', expiresIn: 60 });
+    expect(() => verifyToken(SECRET, hs512)).toThrow(AuthError);
+  });
+
   it('refuses a correctly signed token without exp: it would never expire', () => {
     const forever = jwt.sign({ role: Role.ADMIN }, SECRET, { algorithm: 'HS256', subject: 'ada' });
     expect(() => verifyToken(SECRET, forever)).toThrow(AuthError);
