@@ -293,6 +293,7 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       RATE_LIMIT_PER_MINUTE: '0',
       MAX_SUBSCRIPTIONS_PER_USER: '0',
+      WS_MAX_CONNECTIONS_PER_USER: '0',
     };
     const api = startChild(cleanup, [join(ROOT, 'dist', 'src', 'main.js'), 'api'], env);
     startChild(cleanup, ['-e', PLAIN_SERVER], { PORT: String(plainPort) });
