@@ -28,7 +28,14 @@ import {
   type LineSyllable,
   type NoteSpan,
 } from './fit.js';
-import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, SectionKind } from './lyrics-result.js';
+import {
+  emptyQuality,
+  type LyricLine,
+  type LyricSection,
+  type LyricsResult,
+  type LyricsWarning,
+  type SectionKind,
+} from './lyrics-result.js';
 import { sanitizeText } from './sanitize.js';
 
 export type { LyricsResult } from './lyrics-result.js';
@@ -185,19 +192,7 @@ export function alignLyrics(text: string, notes: NoteEvent[], phrases: Phrase[],
   const result: LyricsResult = {
     sections: [],
     sungNotes: [],
-    quality: {
-      score: 0,
-      syllableFit: 0,
-      stressAlignment: 0,
-      rhyme: 0,
-      promptCoverage: 0,
-      chorusRepeats: 0,
-      variety: 0,
-      grammaticality: 0,
-      moodAgreement: 0,
-      plausibility: 0,
-      story: 0,
-    },
+    quality: emptyQuality(),
     warnings,
     scheme: null,
     source: 'user',

@@ -60,6 +60,23 @@ export interface LyricsQuality {
   story: number;
 }
 
+/** Every quality term at 0: what a song not yet scored (or with no lines) carries. */
+export function emptyQuality(): LyricsQuality {
+  return {
+    score: 0,
+    syllableFit: 0,
+    stressAlignment: 0,
+    rhyme: 0,
+    promptCoverage: 0,
+    chorusRepeats: 0,
+    variety: 0,
+    grammaticality: 0,
+    moodAgreement: 0,
+    plausibility: 0,
+    story: 0,
+  };
+}
+
 export interface LyricsWarning {
   /** Stable machine code, e.g. `LYRICS_TOO_LONG`. */
   code: string;

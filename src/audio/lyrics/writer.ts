@@ -28,7 +28,14 @@ import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
 import { fitSyllablesToNotes, noteStrengths, relativeStrengths, syllabifyLine, type NoteSpan } from './fit.js';
 import { LineGrammar, type StanzaVoice } from './grammar.js';
-import type { LyricLine, LyricSection, LyricsResult, LyricsWarning, RhymeScheme } from './lyrics-result.js';
+import {
+  emptyQuality,
+  type LyricLine,
+  type LyricSection,
+  type LyricsResult,
+  type LyricsWarning,
+  type RhymeScheme,
+} from './lyrics-result.js';
 import { genreProfile, moodProfile } from './moods.js';
 import { analyzePrompt, type PromptAnalysis } from './prompt.js';
 import { sanitizeText } from './sanitize.js';
@@ -233,22 +240,6 @@ function* writeVariant(
   const draft: LyricsResult = { sections, sungNotes, quality: emptyQuality(), warnings: [], scheme, source: 'writer', seed };
   draft.quality = scoreLyrics(draft, { promptWords: promptWordsOf(analysis), tempo: request.tempo, scheme, mood: request.mood });
   return draft;
-}
-
-function emptyQuality(): LyricsResult['quality'] {
-  return {
-    score: 0,
-    syllableFit: 0,
-    stressAlignment: 0,
-    rhyme: 0,
-    promptCoverage: 0,
-    chorusRepeats: 0,
-    variety: 0,
-    grammaticality: 0,
-    moodAgreement: 0,
-    plausibility: 0,
-    story: 0,
-  };
 }
 
 /** The prompt words coverage is measured on: lemmas of nouns, verbs, adjectives and names. */
