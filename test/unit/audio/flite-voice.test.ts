@@ -11,26 +11,13 @@ import { vowelClarity } from '../../../src/audio/quality/clarity.js';
 import { loadFliteProgram } from '../../../src/platform/flite-program.js';
 import { decodeWav } from '../../../src/audio/decode/wav.js';
 import { ValidationError } from '../../../src/audio/errors.js';
-import type { Score, SungNote } from '../../../src/audio/types.js';
+import type { Score } from '../../../src/audio/types.js';
+import { sungNote } from '../../support/sung-note.js';
 
 const RATE = 44100;
 const flite = loadFliteProgram();
 
-function note(start: number, end: number, midi: number, phonemes: string[], extra: Partial<SungNote> = {}): SungNote {
-  return {
-    start,
-    end,
-    midi,
-    confidence: 1,
-    syllable: phonemes.join('').toLowerCase(),
-    continuation: false,
-    syllabic: 'single',
-    phonemes,
-    stressed: true,
-    phraseIndex: 0,
-    ...extra,
-  };
-}
+const note = sungNote;
 
 /** "Hold on to the summer night / and sing" with a melisma, legato notes and a rest between phrases. */
 const SONG: Score = {

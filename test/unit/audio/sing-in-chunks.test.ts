@@ -5,23 +5,12 @@
 import { singInChunks } from '../../../src/audio/voice/sing-in-chunks.js';
 import { singScore } from '../../../src/audio/voice/voice.js';
 import type { Score, SungNote } from '../../../src/audio/types.js';
+import { sungNote } from '../../support/sung-note.js';
 
 const RATE = 22050;
 
-function note(start: number, end: number, midi: number, phonemes: string[], phraseIndex: number): SungNote {
-  return {
-    start,
-    end,
-    midi,
-    confidence: 1,
-    syllable: phonemes.join('').toLowerCase(),
-    continuation: false,
-    syllabic: 'single',
-    phonemes,
-    stressed: true,
-    phraseIndex,
-  };
-}
+const note = (start: number, end: number, midi: number, phonemes: string[], phraseIndex: number): SungNote =>
+  sungNote(start, end, midi, phonemes, { phraseIndex });
 
 /**
  * Three pieces: 0.9 s of silence, "la la ro-" | 0.3 s rest inside the line | "man-tic" (same phrase) |

@@ -7,24 +7,11 @@ import { isVowel, splitSyllable } from '../../../src/audio/voice/phonemes.js';
 import { ValidationError } from '../../../src/audio/errors.js';
 import type { Score, SungNote } from '../../../src/audio/types.js';
 import { createRandom } from '../../../src/audio/random.js';
+import { sungNote } from '../../support/sung-note.js';
 
 const RATE = 44100;
 
-function note(start: number, end: number, midi: number, phonemes: string[], extra: Partial<SungNote> = {}): SungNote {
-  return {
-    start,
-    end,
-    midi,
-    confidence: 1,
-    syllable: phonemes.join('').toLowerCase(),
-    continuation: false,
-    syllabic: 'single',
-    phonemes,
-    stressed: true,
-    phraseIndex: 0,
-    ...extra,
-  };
-}
+const note = sungNote;
 
 function score(notes: SungNote[]): Score {
   return { notes, tempo: null, key: null };
