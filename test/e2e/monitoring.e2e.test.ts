@@ -155,7 +155,9 @@ describeWithProgram('prometheus', 'the Grafana dashboards against a real Prometh
           file: shortMelody(),
           input: { prompt: `a song about the monitoring stack, take ${i}`, genre: i ? 'folk' : 'pop', mood: 'happy' },
         },
-      );
+      ).catch((error: Error) => {
+        throw new Error(`upload ${i}: ${error.message} (${String((error.cause as Error | undefined)?.message)})\n${outputs()}`);
+      });
       const id = response.body.data?.convertMelody.conversion?.id;
       if (!id) throw new Error(`${JSON.stringify(response.body)}\n${outputs()}`);
       ids.push(id);
