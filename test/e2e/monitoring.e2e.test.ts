@@ -147,12 +147,15 @@ describeWithProgram('prometheus', 'the Grafana dashboards against a real Prometh
   it('evaluates every panel query: each parses, returns series and names only metrics the processes expose', async () => {
     const token = mintToken(resources.jwtSecret, `user-${randomUUID()}`);
     const ids: string[] = [];
+    // Rendered once, before the uploads: rendering blocks this process for seconds on a busy machine,
+    // long enough for the API to close the idle keep-alive socket that fetch would then write to (EPIPE).
+    const melody = shortMelody();
     for (let i = 0; i < CONVERSIONS; i++) {
       const response = await uploadConversion(
         { url: api.url! },
         {
           token,
-          file: shortMelody(),
+          file: melody,
           input: { prompt: `a song about the monitoring stack, take ${i}`, genre: i ? 'folk' : 'pop', mood: 'happy' },
         },
       ).catch((error: Error) => {
