@@ -5,7 +5,7 @@
  *
  * Set-up (thrown away at the end): a PRIVATE redis-server on a free port (so no other process's
  * commands are counted), a database `mv_test_<random>`, a storage directory, one API and one worker
- * process (`dist/`, WORKER_CONCURRENCY 2). First an idle window (IDLE_MS) measures the background
+ * process (`dist/`, WORKER_CONCURRENCY 2, or `--concurrency N`). First an idle window (IDLE_MS) measures the background
  * traffic (stalled checks, lock renewals, reconciler, stats ticker); then CONVERSIONS short melodies
  * (~6 s) are uploaded and converted. Per job = (run − idle rate × run time) / CONVERSIONS.
  * `--conversions N` changes the count; `--json` prints the raw figures.
@@ -24,6 +24,8 @@ import { eventually } from '../test/support/eventually.js';
 
 const argv = process.argv.slice(2);
 const CONVERSIONS = (argv.includes('--conversions') && Number(argv[argv.indexOf('--conversions') + 1])) || 10;
+/** The worker's WORKER_CONCURRENCY (`--concurrency N`), default 2. */
+const CONCURRENCY = (argv.includes('--concurrency') && Number(argv[argv.indexOf('--concurrency') + 1])) || 2;
 const IDLE_MS = 20_000;
 
 async function commandCalls(redis: Redis): Promise<Record<string, number>> {
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
     await startServiceProcess(cleanup, {
       name: 'worker',
       mode: 'worker',
-      env: { ...env, WORKER_CONCURRENCY: '2' },
+      env: { ...env, WORKER_CONCURRENCY: String(CONCURRENCY) },
       readyTimeoutMs: 60_000,
     });
     const redis = new Redis(privateRedis.url);
@@ -111,6 +113,8 @@ async function main(): Promise<void> {
     );
     const figures = {
       conversions: CONVERSIONS,
+      concurrency: CONCURRENCY,
+      jobsPerMinute: (CONVERSIONS / runSeconds) * 60,
       runSeconds,
       idle: {
         seconds: idleSeconds,
@@ -129,7 +133,9 @@ async function main(): Promise<void> {
     };
     if (argv.includes('--json')) console.log(JSON.stringify(figures, null, 2));
     else {
-      console.log(`${CONVERSIONS} conversions in ${runSeconds.toFixed(1)} s; idle window ${idleSeconds.toFixed(1)} s`);
+      console.log(
+        `${CONVERSIONS} conversions in ${runSeconds.toFixed(1)} s at WORKER_CONCURRENCY ${CONCURRENCY} (${figures.jobsPerMinute.toFixed(1)} jobs/min); idle window ${idleSeconds.toFixed(1)} s`,
+      );
       console.log(
         `idle: ${figures.idle.redisCommandsPerSecond.toFixed(1)} Redis commands/s, ${figures.idle.pgCommitsPerSecond.toFixed(2)} PostgreSQL commits/s`,
       );
