@@ -20,6 +20,8 @@ import { createRedis } from './redis.js';
 import { createPubSub } from './pubsub.js';
 import { DiskStorage, type Storage } from './storage.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { readSharedState } from './shared-state.js';
+import { checkHealth } from './health.js';
 import type { ConversionQueuePort } from './job-queue.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
@@ -88,6 +90,9 @@ export async function openServices(config: Config, options: OpenServicesOptions)
     const queue = await options.openQueue(config, (error) => logger.warn('Queue error', { error: error.message }));
     closers.push(() => queue.close(5000));
     metrics.setQueueDepthSource(() => queue.checkHealth());
+    metrics.setReadinessSource(() => checkHealth({ orm, redis }));
+    // Database size, Redis memory, ratings, genres, quota use: the same on every replica, so API processes report them.
+    if (options.role !== 'worker') metrics.setSharedStateSource(() => readSharedState(orm, redis, config.quotaTimeZone));
     let closed: Promise<void> | null = null;
     return {
       config,

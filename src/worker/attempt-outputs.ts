@@ -20,12 +20,16 @@ export const attemptKeys = {
   output: (conversionId: string, attemptId: string, name: string) => `${storageKeys.dir(conversionId)}/${attemptId}/${name}`,
 };
 
-/** Writes the thread's outputs under the attempt's keys; @returns the keys, as the row's `result.files`. */
+/**
+ * Writes the thread's outputs under the attempt's keys; `onWritten` gets each file's size, bytes (for
+ * `melody_storage_written_bytes_total`). @returns the keys, as the row's `result.files`.
+ */
 export async function writeOutputs(
   storage: Storage,
   conversionId: string,
   attemptId: string,
   outputs: ThreadOutputs,
+  onWritten: (bytes: number) => void = () => undefined,
 ): Promise<ResultData['files']> {
   const files: ResultData['files'] = {
     vocalsWav: attemptKeys.output(conversionId, attemptId, 'vocals.wav'),
@@ -34,11 +38,15 @@ export async function writeOutputs(
     musicXml: attemptKeys.output(conversionId, attemptId, 'score.musicxml'),
     report: attemptKeys.output(conversionId, attemptId, 'report.json'),
   };
-  await storage.write(files.vocalsWav, outputs.vocalsWav);
-  await storage.write(files.vocalsCompressed, outputs.vocalsCompressed.bytes);
-  await storage.write(files.midi, outputs.midi);
-  await storage.write(files.musicXml, new TextEncoder().encode(outputs.musicXml));
-  await storage.write(files.report, new TextEncoder().encode(`${JSON.stringify(outputs.report, null, 2)}\n`));
+  const write = async (key: string, bytes: Uint8Array) => {
+    await storage.write(key, bytes);
+    onWritten(bytes.byteLength);
+  };
+  await write(files.vocalsWav, outputs.vocalsWav);
+  await write(files.vocalsCompressed, outputs.vocalsCompressed.bytes);
+  await write(files.midi, outputs.midi);
+  await write(files.musicXml, new TextEncoder().encode(outputs.musicXml));
+  await write(files.report, new TextEncoder().encode(`${JSON.stringify(outputs.report, null, 2)}\n`));
   return files;
 }
 

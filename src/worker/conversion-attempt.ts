@@ -30,8 +30,11 @@ export interface AttemptJobData extends ConversionJobData {
 export interface ConversionJob {
   id: string;
   data: AttemptJobData;
-  /** Bee-Queue's job options: `retries` left and the `backoff` (its `delay` is the next wait, ms). */
-  options: { retries?: number; backoff?: { strategy?: string; delay?: number } };
+  /**
+   * Bee-Queue's job options: `retries` left, the `backoff` (its `delay` is the next wait, ms) and the
+   * `timestamp` of the enqueueing (ms since the epoch; the queue-wait histogram reads it).
+   */
+  options: { retries?: number; backoff?: { strategy?: string; delay?: number }; timestamp?: number };
 }
 
 /** How a job ended, as far as the row is concerned. */

@@ -308,7 +308,9 @@ export function createConversionProcessor(deps: ConversionProcessorDeps): Conver
       if (!completion) {
         const outputs = await runPipeline(audio, request, pipelineOptions, { signal, onProgress: progress.onProgress });
         throwIfStopped(signal);
-        const files = await writeOutputs(storage, conversionId, attemptId, outputs);
+        const files = await writeOutputs(storage, conversionId, attemptId, outputs, (bytes) =>
+          deps.metrics?.storageBytesWritten.inc({ kind: 'output' }, bytes),
+        );
         completion = { ...resultOf(outputs, files), reusedFrom: null };
       }
       throwIfStopped(signal);

@@ -21,9 +21,13 @@ export interface JobTelemetry {
 /** Starts the job's telemetry; `run` executes in the job span's context. */
 export async function withJobTelemetry<T>(
   metrics: Metrics | undefined,
-  job: { id: string; data: ConversionJobData },
+  job: { id: string; data: ConversionJobData; options?: { timestamp?: number } },
   run: (telemetry: JobTelemetry) => Promise<T>,
 ): Promise<T> {
+  // Bee-Queue stamps `options.timestamp` (ms since the epoch) when the job is saved; a retry keeps it,
+  // so a retried run's wait includes its backoff delay.
+  const enqueuedAt = Number(job.options?.timestamp);
+  if (Number.isFinite(enqueuedAt) && enqueuedAt > 0) metrics?.queueWait.observe(Math.max(0, Date.now() - enqueuedAt) / 1000);
   const parent = extractTraceContext(job.data.traceContext);
   const jobSpan = tracer().startSpan(
     'conversion.job',

@@ -171,7 +171,10 @@ export async function startWorker(services: Services, options: WorkerOptions = {
 
   for (const priority of PRIORITY_ORDER) {
     const queue = queues.of(priority);
-    queue.on('stalled', (jobId) => log.warn('Stalled job handed back to the queue', { jobId, priority }));
+    queue.on('stalled', (jobId) => {
+      services.metrics?.jobsStalled.inc();
+      log.warn('Stalled job handed back to the queue', { jobId, priority });
+    });
     queue.on('succeeded', (job) => {
       recordFinish(services.redis, prefix, 'succeeded', priority, job.id).catch((error: Error) =>
         log.warn('Could not record a finish time', { jobId: job.id, error: error.message }),

@@ -253,6 +253,7 @@ export class ConversionService {
         await melodyUpload;
         throw error;
       });
+      this.services.metrics?.storageBytesWritten.inc({ kind: 'input' }, sizeBytes);
       const checked = await this.decodeSlots.run(user.id, async () => {
         const bytes = await storage.read(inputKey);
         try {

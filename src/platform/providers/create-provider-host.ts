@@ -7,7 +7,7 @@ import type { LyricsProvider, ProviderCallOptions, VocalEngine } from '../../aud
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { BREAKER_STATE, type Metrics } from '../metrics.js';
-import { createResilientCaller, type ResilienceOptions, type ResilientCaller } from '../resilience.js';
+import { createResilientCaller, ProviderError, type ResilienceOptions, type ResilientCaller } from '../resilience.js';
 import { createLlmLyricsProvider } from './llm-lyrics.provider.js';
 import type { BreakerState, BreakerStatus, ProviderHost } from './provider-host.js';
 import { createRemoteVocalEngine } from './remote-vocal-engine.js';
@@ -35,7 +35,7 @@ export type ProviderHostConfig = Pick<
 export interface ProviderHostDeps {
   logger: Pick<Logger, 'info' | 'warn'>;
   /** Where breaker states are exported; none in hand-built test setups. */
-  metrics?: Pick<Metrics, 'circuitBreakerState'>;
+  metrics?: Pick<Metrics, 'circuitBreakerState' | 'providerFailures'>;
   /** Injected into every caller (tests): sleep, random, now, onRetry. */
   resilience?: Pick<ResilienceOptions, 'sleep' | 'random' | 'now' | 'onRetry'>;
 }
@@ -95,7 +95,22 @@ export function createProviderHost(config: ProviderHostConfig, deps: ProviderHos
       for (const listener of [...listeners]) listener(status);
     });
     callers.push(caller);
-    return caller;
+    // Calls that failed for good, by reason (a ProviderError's: CIRCUIT_OPEN, RETRIES_EXHAUSTED…); an abort is no failure.
+    const run: ResilientCaller['run'] = async (attempt, options) => {
+      try {
+        return await caller.run(attempt, options);
+      } catch (error) {
+        if (error instanceof ProviderError) metrics?.providerFailures.inc({ breaker: name, reason: error.reason });
+        throw error;
+      }
+    };
+    return {
+      name: caller.name,
+      run,
+      status: () => caller.status(),
+      onStateChange: (listener) => caller.onStateChange(listener),
+      close: () => caller.close(),
+    };
   };
 
   // close() aborts the calls in flight: every call also listens to this signal.
