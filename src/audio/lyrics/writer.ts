@@ -9,7 +9,8 @@
  * 3. Phrases become lines (tiny phrases joined to a neighbour, very long ones split) and sections
  *    (verse / chorus / verse / bridge / chorus, `planSections`); rhyme groups follow the genre's scheme.
  *    Each stanza has one tense and voice: verse 1 tells what happened (past), the chorus and verse 2
- *    speak now (verse 2 opens on `now`), the bridge looks ahead (`will`).
+ *    speak now (verse 2 opens on a turn in time, `now`, `later` …, at a place or time not sung yet:
+ *    `storyTurn`), the bridge looks ahead (`will`).
  * 4. Each line is a search over sentences of the grammar (grammar.ts) whose syllable count fits the
  *    phrase (one syllable per note, melisma only when nothing fits exactly), its last word meeting the
  *    rhyme; candidates are scored by the melisma plan's stress cost on the notes, prompt words, mood,
