@@ -63,6 +63,30 @@ export interface Echo {
   rel: Float64Array;
 }
 
+/** Melisma plans already made per span (its relative strengths), by the syllables' weights. */
+const plans = new WeakMap<Float64Array, Map<string, ReturnType<typeof planMelisma>>>();
+
+/**
+ * `planMelisma`, remembered per span and pattern of syllable weights: a line's candidates share few
+ * patterns (a search scores hundreds of lines on one span), and the plan depends on nothing else.
+ */
+function melismaPlan(weights: readonly number[], rel: Float64Array): ReturnType<typeof planMelisma> {
+  // One syllable a note is planned in one pass; only held notes need the dynamic programme.
+  if (weights.length === rel.length) return planMelisma(weights, rel);
+  let byWeights = plans.get(rel);
+  if (!byWeights) {
+    byWeights = new Map();
+    plans.set(rel, byWeights);
+  }
+  const key = weights.join(',');
+  let plan = byWeights.get(key);
+  if (!plan) {
+    plan = planMelisma(weights, rel);
+    byWeights.set(key, plan);
+  }
+  return plan;
+}
+
 /**
  * How a line's syllables (metrical weights) sit on a span: the melisma plan's cost and the quality
  * score's stress measure (stressed syllables starting on the stronger half of the notes); null when a
@@ -74,7 +98,7 @@ function stressFit(
   span: NoteSpan,
   rel: Float64Array,
 ): { cost: number; stressed: number; aligned: number } | null {
-  const plan = planMelisma(weights, rel);
+  const plan = melismaPlan(weights, rel);
   // Over two phrases joined into one line, no syllable may be held across the second phrase's start.
   if (weights.length < span.noteCount) {
     const onsets = new Set(plan.starts);
@@ -130,18 +154,19 @@ function scoreCandidate(
     score -= 1.2 * (ctx.used.get(t.key) ?? 0);
   }
   const text = renderTokens(tokens);
+  const lineValences = valences(text);
   let lineValence = 0;
-  for (const raw of valences(text)) lineValence += raw;
+  for (const raw of lineValences) lineValence += raw;
   if (ctx.mood.polarity !== 0) {
     // Words of the mood's sign (negation flips, as the mood measure does) are welcome, more so while
     // the song so far does not carry the mood; words of the other sign cost more than they earn.
-    for (const raw of valences(text)) {
+    for (const raw of lineValences) {
       const v = Math.max(-3, Math.min(3, raw * ctx.mood.polarity));
       score += (v > 0 ? 0.8 : 2.5) * v + (ctx.valenceSum * ctx.mood.polarity <= 0 ? 2.5 * v : 0);
     }
   } else {
     // A mood without a sign (nostalgic) is bittersweet: strong words either way (`win`, `hate`) cost.
-    for (const raw of valences(text)) score -= 2 * Math.max(0, Math.abs(raw) - 2);
+    for (const raw of lineValences) score -= 2 * Math.max(0, Math.abs(raw) - 2);
   }
   const last = words[words.length - 1].text.split(' ').pop() as string;
   const endRhyme = rhymeOf(last);
@@ -193,6 +218,8 @@ export function searchLine(
     if (pass && 'rhyme' in pass && (ctx.pools.families.get(pass.rhyme) ?? 0) < 2) continue;
     ctx.source.need = pass;
     ctx.source.must = must;
+    // No word of the pools can end this line on the rhyme: every derivation would fail at its last slot.
+    if (!grammar.fragments && !ctx.source.canEnd()) continue;
     let found = 0;
     const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 3 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
     for (let a = 0; a < 2 * attempts; a++) {
@@ -270,7 +297,7 @@ function lineWeights(tokens: readonly Token[]): number[] {
 
 /** Stressed syllables that would start on weak notes (relative strength < 0.5) of a span of `rel.length` notes. */
 function stressMisses(weights: readonly number[], rel: Float64Array): number {
-  const starts = weights.length === rel.length ? null : planMelisma(weights, rel).starts;
+  const starts = weights.length === rel.length ? null : melismaPlan(weights, rel).starts;
   let misses = 0;
   for (let k = 0; k < weights.length; k++) if (weights[k] === 1 && rel[starts ? starts[k] : k] < 0.5) misses++;
   return misses;

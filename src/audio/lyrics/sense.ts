@@ -316,6 +316,25 @@ export function plausibility(lines: readonly string[], promptWords: readonly str
 
 /** Words that mark time moving on at the start of a stanza (`Now, …`, `Since then …`, `Tomorrow …`). */
 const TIME_TURNS = new Set(['now', 'then', 'since', 'today', 'tonight', 'tomorrow', 'someday', 'after', 'later', 'still', 'anymore']);
+const DETERMINERS = new Set([
+  'a',
+  'an',
+  'the',
+  'my',
+  'your',
+  'our',
+  'his',
+  'her',
+  'their',
+  'its',
+  'this',
+  'these',
+  'that',
+  'those',
+  'every',
+  'some',
+  'no',
+]);
 const PAST_AUXILIARIES = new Set(['was', 'were', 'had', 'did', 'could', 'would']);
 const PRESENT_AUXILIARIES = new Set(['am', 'is', 'are', 'do', 'does', 'can', 'cannot', 'must']);
 
@@ -325,10 +344,19 @@ const PRESENT_AUXILIARIES = new Set(['am', 'is', 'are', 'do', 'does', 'can', 'ca
  */
 export function stanzaTense(lines: readonly string[]): 'past' | 'present' | 'future' | null {
   const counts = { past: 0, present: 0, future: 0 };
+  let previous = '';
+  let before = '';
   for (const w of lines
     .join(' ')
     .toLowerCase()
     .match(/[a-z']+/g) ?? []) {
+    // After a determiner (and an adjective) a verb form is a noun or an adjective, not a tense
+    // (`by the rose`, `your lost eye`, `your last lies`).
+    const inNounPhrase =
+      DETERMINERS.has(previous) || (DETERMINERS.has(before) && (lexicon().byForm.get(previous) ?? []).some((x) => x.pos === 'a'));
+    before = previous;
+    previous = w;
+    if (inNounPhrase) continue;
     if (w === 'will' || w === "won't") counts.future++;
     else if (PAST_AUXILIARIES.has(w)) counts.past++;
     else if (PRESENT_AUXILIARIES.has(w)) counts.present++;

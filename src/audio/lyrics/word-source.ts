@@ -37,6 +37,7 @@ export class WordSource implements GrammarSource {
   set need(value: RhymeNeed) {
     this.needValue = value;
     this.endLists.clear();
+    this.endable = null;
   }
   get avoidEnds(): ReadonlySet<string> {
     return this.avoidValue;
@@ -44,6 +45,31 @@ export class WordSource implements GrammarSource {
   set avoidEnds(value: ReadonlySet<string>) {
     this.avoidValue = value;
     this.endLists.clear();
+    this.endable = null;
+  }
+
+  /** Whether a word of the pools can end the line under the current rhyme need (cleared with it). */
+  private endable: boolean | null = null;
+
+  /**
+   * Whether any word of the pools can end the line under the current rhyme need: a noun (either
+   * number), a verb (any form), an adjective or an adverb that meets it and is not an end to avoid.
+   * When none can, every derivation fails at its last slot, so a search pass for it is skipped.
+   */
+  canEnd(): boolean {
+    if (!this.need) return true;
+    if (this.endable === null) {
+      const ok = (form: string, rhymes: Map<string, string>): boolean => !!form && this.fits(form, rhymes.get(form));
+      this.endable =
+        this.pools.nouns.some((p) => ok(p.item.singular, p.rhymes) || ok(p.item.plural, p.rhymes)) ||
+        this.pools.verbs.some(
+          (p) => ok(p.item.base, p.rhymes) || ok(p.item.s3, p.rhymes) || ok(p.item.past, p.rhymes) || ok(p.item.ger, p.rhymes),
+        ) ||
+        this.pools.adjs.some((p) => ok(p.item.word, p.rhymes)) ||
+        [...this.pools.objects.values()].some((n) => this.fits(n.singular, undefined)) ||
+        this.pools.adverbs.some((w) => this.fits(w, undefined));
+    }
+    return this.endable;
   }
 
   /** `list` filtered by `ok` once per line end, then the filtered list is reused. */
@@ -216,7 +242,7 @@ export class WordSource implements GrammarSource {
    */
   fillAdjective(syllables: number, ok: (weights: readonly number[]) => boolean, line: readonly Token[], nounKey?: string): AdjItem | null {
     // A thing takes no person's adjective (`this proud playground`).
-    const thing = !!nounKey && this.pools.nouns.find((n) => n.item.key === nounKey)?.item.cls !== 'being';
+    const thing = !!nounKey && this.nounByKey().get(nounKey)?.cls !== 'being';
     const sizeKey = thing ? -syllables : syllables;
     let sized = this.adjsBySize.get(sizeKey);
     if (!sized) {
@@ -227,11 +253,19 @@ export class WordSource implements GrammarSource {
     return this.choose(sized, (p) => ok(wordWeights(p.item.word)) && !line.some((t) => t.key === p.item.key));
   }
   private readonly adjsBySize = new Map<number, PoolWord<AdjItem>[]>();
+  private nounKeys: Map<string, NounItem> | null = null;
+  /** The pools' nouns by key (built on first use). */
+  private nounByKey(): Map<string, NounItem> {
+    if (!this.nounKeys) {
+      this.nounKeys = new Map();
+      for (const n of this.pools.nouns) if (!this.nounKeys.has(n.item.key)) this.nounKeys.set(n.item.key, n.item);
+    }
+    return this.nounKeys;
+  }
 
   mustNoun(): NounItem | null {
     if (!this.must) return null;
-    if (this.mustCache?.key !== this.must)
-      this.mustCache = { key: this.must, noun: this.pools.nouns.find((n) => n.item.key === this.must)?.item ?? null };
+    if (this.mustCache?.key !== this.must) this.mustCache = { key: this.must, noun: this.nounByKey().get(this.must) ?? null };
     return this.mustCache.noun;
   }
   private mustCache: { key: string; noun: NounItem | null } | null = null;

@@ -9,7 +9,8 @@
  * 3. Phrases become lines (tiny phrases joined to a neighbour, very long ones split) and sections
  *    (verse / chorus / verse / bridge / chorus, `planSections`); rhyme groups follow the genre's scheme.
  *    Each stanza has one tense and voice: verse 1 tells what happened (past), the chorus and verse 2
- *    speak now (verse 2 opens on `now`), the bridge looks ahead (`will`).
+ *    speak now (verse 2 opens on a turn in time, `now`, `later` …, at a place or time not sung yet:
+ *    `storyTurn`), the bridge looks ahead (`will`).
  * 4. Each line is a search over sentences of the grammar (grammar.ts) whose syllable count fits the
  *    phrase (one syllable per note, melisma only when nothing fits exactly), its last word meeting the
  *    rhyme; candidates are scored by the melisma plan's stress cost on the notes, prompt words, mood,
@@ -28,6 +29,7 @@ import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
 import { fitSyllablesToNotes, noteStrengths, relativeStrengths, syllabifyLine, type NoteSpan } from './fit.js';
 import { LineGrammar, type StanzaVoice } from './grammar.js';
+import { pick } from './grammar-words.js';
 import {
   emptyQuality,
   type LyricLine,
@@ -66,6 +68,11 @@ const MAX_VARIANTS = 4;
 /** Songs of at most this many lines are written SMALL_SONG_VARIANTS times and the best is kept. */
 const SMALL_SONG_LINES = 8;
 const SMALL_SONG_VARIANTS = 3;
+/**
+ * Weight of stress alignment beside the quality score when variants are ranked: the score counts it
+ * among many terms, and a short song (two or three lines) cannot make up a stress on a weak note later.
+ */
+const STRESS_RANK_WEIGHT = 0.5;
 
 interface WrittenLine {
   span: NoteSpan;
@@ -172,7 +179,12 @@ function* writeVariant(
         rhyme !== undefined ? { rhyme } : (groupSize.get(g) ?? 1) > 1 ? { family: Math.min(8, (groupSize.get(g) ?? 1) + 5) } : null;
       const cap = si === firstChorus ? chorusCap[li] : span.noteCount;
       const isHook = si === hookSection && li === 0;
-      const opener = si === verseIndexes[1] && li === 0 ? 'now' : null;
+      const turnLine = si === verseIndexes[1] && li === 0;
+      // Verse 2 moves the story on: its first line goes to a place or time not sung yet, after a turn in time
+      // (not `Tonight, in the mornings`: a time of its own takes `now` or `later`).
+      const turnKey = turnLine ? storyTurn(pools, used, random) : null;
+      const turnIsTime = !!turnKey && pools.nouns.some((p) => p.item.key === turnKey && p.item.cls === 'time');
+      const opener = turnLine ? pick(turnIsTime ? TIME_TURN_OPENERS : TURN_OPENERS, random) : null;
       // No end word twice in a song outside the chorus repeats.
       ctx.source.avoidEnds = section.kind === 'chorus' || ends.size >= 2 ? ends : new Set([...ends, ...songEnds]);
       // The hook holds the subject; other lines take a prompt word not yet sung, half of the time.
@@ -190,7 +202,7 @@ function* writeVariant(
           : [];
       // The hook holds the subject (and, like any line while the song does not carry its mood yet, brings
       // words of the mood when it can: a sad song about love must not open on `We find the love`).
-      const mustKey = isHook ? pools.subjectKey : pendingKey;
+      const mustKey = isHook ? pools.subjectKey : (turnKey ?? pendingKey);
       const candidate =
         (moodNeeded ? searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes) : null) ??
         // A hook whose clauses cannot carry the mood names its subject in a fragment that does (`No love tonight`).
@@ -242,6 +254,28 @@ function* writeVariant(
   return draft;
 }
 
+/** Words verse 2 opens on: the story has moved on in time (each is a time turn for `storyProgression`). */
+const TURN_OPENERS = ['now', 'today', 'tonight', 'later'];
+const TIME_TURN_OPENERS = ['now', 'later'];
+/** Noun classes of a story's turn: where or when the second verse takes place. */
+const TURN_CLASSES = new Set(['place', 'time']);
+/** Turn nouns drawn among (the heaviest by pool weight). */
+const TURN_CHOICES = 4;
+
+/**
+ * A place or time for verse 2 (`n:station`, `n:winter`) that the song has not sung yet: one of the
+ * prompt's own nouns or their WordNet relatives when the pools hold one, else one of the pools' places
+ * and times (weighted by the prompt, the mood and the genre); drawn among the heaviest; null when none.
+ */
+export function storyTurn(pools: Pools, used: ReadonlyMap<string, number>, random: () => number): string | null {
+  const fresh = pools.nouns.filter((p) => TURN_CLASSES.has(p.item.cls) && !p.item.name && !used.has(p.item.key));
+  const related = fresh.filter((p) => pools.relativeKeys.has(p.item.key) || pools.promptKeys.has(p.item.key));
+  const options = (related.length ? related : fresh)
+    .sort((a, b) => b.weight - a.weight || (a.item.key < b.item.key ? -1 : 1))
+    .slice(0, TURN_CHOICES);
+  return options.length ? options[Math.floor(random() * options.length)].item.key : null;
+}
+
 /** The prompt words coverage is measured on: lemmas of nouns, verbs, adjectives and names. */
 function promptWordsOf(analysis: PromptAnalysis): string[] {
   return analysis.terms.map((t) => t.lemma.toLowerCase());
@@ -289,12 +323,12 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
       safe.mood,
     );
     if (check.ok) passed++;
-    // Ranked by: passes the checks, then its hook names the subject, then carries the mood, then the quality score.
+    // Ranked by: passes the checks, then its hook names the subject, then carries the mood, then the quality score with stress alignment.
     const rank = (x: { issues: string[]; carried: boolean; hooked: boolean; result: LyricsResult }) => [
       x.issues.length ? 0 : 1,
       x.hooked ? 1 : 0,
       x.carried ? 1 : 0,
-      x.result.quality.score,
+      x.result.quality.score + STRESS_RANK_WEIGHT * x.result.quality.stressAlignment,
     ];
     const hooked = hookNames(result, analysis);
     const candidate = { result, issues: check.issues.map((i) => i.code), carried, hooked };

@@ -133,7 +133,7 @@ describe('lyric grammar', () => {
         );
         expect({ line, past }).toEqual({ line, past: false });
       }
-      expect(words(verses[1].lines[0].text)[0]).toBe('now');
+      expect(['now', 'today', 'tonight', 'later']).toContain(words(verses[1].lines[0].text)[0]);
     }
   });
 
@@ -439,6 +439,10 @@ describe('a story that moves on', () => {
     expect(stanzaTense(['Now the station is empty', 'My brother sells his car'])).toBe('present');
     expect(stanzaTense(['We will walk again', 'There will be a light'])).toBe('future');
     expect(stanzaTense(['Oh, the old road'])).toBeNull();
+    // A verb form after a determiner is a noun or an adjective, not a tense.
+    expect(stanzaTense(['We will be knowing by the rose', 'Touch your lost eye', 'You will be playing'])).toBe('future');
+    expect(stanzaTense(['Regret your last lies', 'Through the rain, the night will be high'])).toBe('future');
+    expect(stanzaTense(['The rain falls'])).toBe('present');
   });
 
   it('scores a verse 2 that reshuffles verse 1 below one that moves the story on', () => {
