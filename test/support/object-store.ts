@@ -7,6 +7,7 @@
  * `stop()` closes the listening socket and every open connection (the store "goes away" mid-job);
  * `start()` brings it back on the same port with the same contents.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import S3rver from 's3rver';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../src/platform/config.js';
 import { createS3Client } from '../../src/platform/storage-s3.js';
-import { uniqueSuffix, type Cleanup } from './service-harness.js';
+import type { Cleanup } from './service-harness.js';
 
 /** s3rver accepts any credentials it is configured with; these are its defaults. */
 const ACCESS_KEY = 'S3RVER';
@@ -71,7 +72,7 @@ export async function startObjectStore(cleanup: Cleanup): Promise<TestObjectStor
   process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
   process.env.AWS_SECRET_ACCESS_KEY = SECRET_KEY;
   const endpoint = `http://127.0.0.1:${port}`;
-  const bucket = `mv-test-${uniqueSuffix()}`;
+  const bucket = `mv-test-${randomBytes(6).toString('hex')}`;
   const config: S3Config = { endpoint, region: 'us-east-1', bucket, forcePathStyle: true };
   const client = createS3Client(config);
   cleanup.add(() => client.destroy());
