@@ -82,7 +82,9 @@ describe('the service on the s3 backend', () => {
 
     const token = mintToken(api.config.jwtSecret, user);
     const query = await postGraphQL<{ conversion: { result: { vocalsUrl: string } } }>(api, VOCALS_URL, { id }, token);
-    const url = query.body.data!.conversion.result.vocalsUrl;
+    // The link names PUBLIC_URL; this in-process API listens on a port of its own.
+    const link = new URL(query.body.data!.conversion.result.vocalsUrl);
+    const url = `${api.url}${link.pathname}${link.search}`;
     const whole = await fetch(url);
     expect(whole.status).toBe(200);
     expect(new Uint8Array(await whole.arrayBuffer())).toEqual(bytes);
