@@ -7,7 +7,11 @@
  * /proc, since start) and its resident size before the first upload; the event-loop delay while
  * uploading (prom-client's `melody_nodejs_eventloop_lag_max_seconds` / `_p99_seconds`, whose
  * histogram is reset at every scrape, so one scrape just before and one just after); the upload's
- * wall time. `--json` prints the raw figures.
+ * wall time. Two cases per backend: `whole` (the default 50 MiB cap: the upload is stored, then read
+ * back and decoded by the validation, which refuses 520 s as TOO_LONG, so the figures include the
+ * decode) and `streamed` (MAX_UPLOAD_BYTES 40 MiB: the upload is streamed to storage until the cap
+ * cuts it, then dropped — the streaming path and its abort alone, no decode). `--json` prints the
+ * raw figures.
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +26,7 @@ const SECONDS = 520;
 
 interface Figures {
   backend: string;
+  case: string;
   uploadBytes: number;
   rssBeforeMiB: number;
   peakRssMiB: number;
@@ -41,11 +46,18 @@ function metric(text: string, name: string): number {
   return line ? Number(line.split(' ').at(-1)) : NaN;
 }
 
-async function run(backend: 'fs' | 's3', wav: Uint8Array): Promise<Figures> {
+async function run(backend: 'fs' | 's3', streamedOnly: boolean, wav: Uint8Array): Promise<Figures> {
   const cleanup = new Cleanup();
   try {
     const resources = await createTestResources(cleanup, { storageLabel: 'mv-bench-storage-', storageBackend: backend });
-    const api = await startApiProcess(cleanup, { name: `api-${backend}`, env: { ...resources.env, LOG_LEVEL: 'warn' } });
+    const api = await startApiProcess(cleanup, {
+      name: `api-${backend}`,
+      env: {
+        ...resources.env,
+        LOG_LEVEL: 'warn',
+        ...(streamedOnly ? { MAX_UPLOAD_BYTES: String(40 * 1024 * 1024) } : {}),
+      },
+    });
     const token = mintToken(resources.jwtSecret, 'bench-user');
     const rssBefore = await kib(api.pid, 'VmRSS');
     await fetch(`${api.url}/metrics`).then((r) => r.text()); // resets the loop-delay histogram
@@ -61,6 +73,7 @@ async function run(backend: 'fs' | 's3', wav: Uint8Array): Promise<Figures> {
     const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
     return {
       backend,
+      case: streamedOnly ? 'streamed' : 'whole',
       uploadBytes: wav.byteLength,
       rssBeforeMiB: Math.round(rssBefore / 1024),
       peakRssMiB: Math.round((await kib(api.pid, 'VmHWM')) / 1024),
@@ -76,16 +89,18 @@ async function run(backend: 'fs' | 's3', wav: Uint8Array): Promise<Figures> {
 
 async function main(): Promise<void> {
   const wav = toneWav(SECONDS, 48_000, 0.3);
-  const results = [await run('fs', wav), await run('s3', wav)];
+  const results: Figures[] = [];
+  for (const streamedOnly of [true, false])
+    for (const backend of ['fs', 's3'] as const) results.push(await run(backend, streamedOnly, wav));
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
   console.log(`${UPLOADS} uploads of ${(wav.byteLength / 1e6).toFixed(1)} MB each, one at a time`);
-  console.log('backend  RSS before  peak RSS  loop delay max  p99  upload s        outcome');
+  console.log('backend case      RSS before  peak RSS  loop delay max  p99  upload s        outcome');
   for (const r of results) {
     console.log(
-      `${r.backend.padEnd(8)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
+      `${r.backend.padEnd(7)} ${r.case.padEnd(9)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
     );
   }
 }
