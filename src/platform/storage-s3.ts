@@ -172,7 +172,7 @@ export class S3Storage implements Storage {
     } catch (error) {
       // lib-storage aborts a begun multipart upload itself (leavePartsOnError: false); abort() again
       // also stops parts still in flight. An abort that fails (the store is down) leaves parts that
-      // the bucket's AbortIncompleteMultipartUpload lifecycle rule removes (docs/deploy.md).
+      // the bucket's AbortIncompleteMultipartUpload lifecycle rule removes (docs/decisions.md).
       await upload.abort().catch(() => undefined);
       counted.destroy();
       if (sourceError) throw sourceError;
