@@ -7,6 +7,11 @@
  *   sources are compiled for runInThread first.
  * - `e2e` (test/e2e): the tests start `node dist/src/main.js` processes, so dist/ is rebuilt first
  *   when any source under src/ or migrations/ is newer than its output (a no-op after `npm ci`).
+ * - `e2e-s3`: the service e2e suite (uploads, download links, bad uploads, cancel, files removed)
+ *   once more with every process on `STORAGE_BACKEND=s3`, against a loopback S3 server the test
+ *   starts (test/support/object-store.ts). Only this suite: the s3 backend's own cases (contract,
+ *   reconciler, result cache, an object store that stops mid-job) run in the default project, so the
+ *   second pass costs one suite's time, not the whole e2e run's.
  * @type {import('jest').Config}
  */
 const common = {
@@ -33,6 +38,14 @@ export default {
       ...common,
       displayName: 'e2e',
       roots: ['<rootDir>/test/e2e'],
+      globalSetup: '<rootDir>/test/support/dist-build.global-setup.ts',
+    },
+    {
+      ...common,
+      displayName: 'e2e-s3',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/service.e2e.test.ts'],
+      setupFiles: ['<rootDir>/test/support/s3-backend.setup.ts'],
       globalSetup: '<rootDir>/test/support/dist-build.global-setup.ts',
     },
   ],

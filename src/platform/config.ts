@@ -30,8 +30,20 @@ export interface Config {
   metricsToken: string | null;
   /** `JWT_AUDIENCE`: when set, bearer JWTs must carry this `aud` (and `npm run token` writes it). Default: not checked. */
   jwtAudience: string | null;
-  /** `STORAGE_DIR`: where uploads and outputs are kept. Default `<tmpdir>/melody-vocals-storage`. */
+  /**
+   * `STORAGE_BACKEND`: where uploads and outputs are kept: `fs` (a directory, `STORAGE_DIR`; one
+   * machine, or a volume every process mounts) or `s3` (a bucket of an S3-compatible object store,
+   * `S3_*`; many machines). Default `fs`.
+   */
+  storageBackend: 'fs' | 's3';
+  /** `STORAGE_DIR`: where uploads and outputs are kept with `STORAGE_BACKEND=fs`. Default `<tmpdir>/melody-vocals-storage`. */
   storageDir: string;
+  /**
+   * The object store of `STORAGE_BACKEND=s3` (null with `fs`). Credentials are not settings of ours:
+   * the AWS SDK's default chain finds them (`AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY`, a web
+   * identity token in Kubernetes, `AWS_PROFILE`…).
+   */
+  s3: S3Config | null;
   /** `URL_SIGNING_SECRET`: HMAC secret for file links. Default: derived from JWT_SECRET. */
   urlSigningSecret: string;
   /** `SIGNED_URL_TTL_SECONDS`: lifetime of file links. Default 3600. */
@@ -148,6 +160,25 @@ export interface Config {
   resultCacheTtlSeconds: number;
 }
 
+/** Settings of the s3 storage backend (src/platform/storage-s3.ts). */
+export interface S3Config {
+  /**
+   * `S3_ENDPOINT`: the store's http(s) URL, for anything but AWS itself (MinIO `http://minio:9000`,
+   * Ceph RGW, R2 `https://<account>.r2.cloudflarestorage.com`, GCS `https://storage.googleapis.com`).
+   * Default: unset (AWS S3 of `S3_REGION`).
+   */
+  endpoint: string | null;
+  /** `S3_REGION`: the bucket's region (SigV4 signs with it; most other stores accept any, R2 wants `auto`). Default `us-east-1`. */
+  region: string;
+  /** `S3_BUCKET`: the bucket (made beforehand; the service never creates it). Required with `STORAGE_BACKEND=s3`. */
+  bucket: string;
+  /**
+   * `S3_FORCE_PATH_STYLE`: address objects as `<endpoint>/<bucket>/<key>` instead of
+   * `<bucket>.<endpoint>/<key>`; MinIO and most self-hosted stores need `true`. Default `false`.
+   */
+  forcePathStyle: boolean;
+}
+
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
@@ -205,6 +236,30 @@ function httpUrl(env: Env, name: string): string | null {
   return raw;
 }
 
+/** `S3_*` when `STORAGE_BACKEND=s3`, null for `fs`. */
+function storageBackend(env: Env): Pick<Config, 'storageBackend' | 's3'> {
+  const backend = env.STORAGE_BACKEND?.trim() || 'fs';
+  if (backend === 'fs') return { storageBackend: 'fs', s3: null };
+  if (backend !== 's3') throw new ConfigError(`STORAGE_BACKEND must be fs or s3, got "${backend}".`);
+  const bucket = env.S3_BUCKET?.trim() ?? '';
+  // The S3 naming rules (3–63 lowercase letters, digits, "." and "-"), so a typo fails at start-up.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new ConfigError(
+      `S3_BUCKET must name a bucket (3-63 lowercase letters, digits, "." or "-") with STORAGE_BACKEND=s3, got "${bucket}".`,
+    );
+  const region = env.S3_REGION?.trim() || 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ConfigError(`S3_REGION must be a region name such as eu-west-1, got "${region}".`);
+  return {
+    storageBackend: 's3',
+    s3: {
+      endpoint: httpUrl(env, 'S3_ENDPOINT')?.replace(/\/+$/, '') ?? null,
+      region,
+      bucket,
+      forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', false),
+    },
+  };
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
@@ -227,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtIssuer: env.JWT_ISSUER?.trim() || null,
     metricsToken: env.METRICS_TOKEN?.trim() || null,
     jwtAudience: env.JWT_AUDIENCE?.trim() || null,
+    ...storageBackend(env),
     storageDir: resolve(env.STORAGE_DIR ?? join(tmpdir(), 'melody-vocals-storage')),
     urlSigningSecret: env.URL_SIGNING_SECRET ?? `${secret}:files`,
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),

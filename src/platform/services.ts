@@ -6,7 +6,7 @@
  * - `orm`: MikroORM (database created if missing, migrations applied). Work on `orm.em.fork()`.
  * - `redis`: ioredis for the service's own keys (caches, limiters); keys via `redisKey(config.redisPrefix, …)`.
  * - `pubsub`: graphql-redis-subscriptions on two more ioredis connections; channels via `topicChannel`.
- * - `storage`: {@link DiskStorage} at `STORAGE_DIR`.
+ * - `storage`: {@link DiskStorage} at `STORAGE_DIR`, or {@link S3Storage} on `S3_BUCKET` (`STORAGE_BACKEND`).
  * - `queue`: the {@link ConversionQueuePort} (job-queue.ts): producers of the conversion queues of
  *   every priority (it enqueues, reads counts and removes jobs, never processes); the worker makes its
  *   own processing queues.
@@ -19,6 +19,7 @@ import { initOrm, type Entities, type Orm } from './database.js';
 import { createRedis } from './redis.js';
 import { createPubSub } from './pubsub.js';
 import { DiskStorage, type Storage } from './storage.js';
+import { S3Storage } from './storage-s3.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readSharedState } from './shared-state.js';
 import { checkHealth } from './health.js';
@@ -60,6 +61,11 @@ export interface OpenServicesOptions {
   openQueue(config: Config, onError: (error: Error) => void): Promise<ConversionQueuePort>;
 }
 
+/** The storage backend `STORAGE_BACKEND` names. */
+export function createStorage(config: Pick<Config, 'storageBackend' | 'storageDir' | 's3'>): Storage {
+  return config.storageBackend === 's3' && config.s3 ? new S3Storage(config.s3) : new DiskStorage(config.storageDir);
+}
+
 /**
  * Builds every shared resource for a process of `role`. On failure, whatever was already opened is
  * closed again before the error is rethrown. Called by `createServices` (src/services.ts) only.
@@ -86,7 +92,8 @@ export async function openServices(config: Config, options: OpenServicesOptions)
     redis.on('error', (error) => logger.warn('Redis error', { error: error.message }));
     const pubsub = createPubSub(config.redisUrl, (error) => logger.warn('Redis pub/sub error', { error: error.message }));
     closers.push(() => pubsub.close());
-    const storage = new DiskStorage(config.storageDir);
+    const storage = createStorage(config);
+    closers.push(() => storage.close?.() ?? Promise.resolve());
     const queue = await options.openQueue(config, (error) => logger.warn('Queue error', { error: error.message }));
     closers.push(() => queue.close(5000));
     metrics.setQueueDepthSource(() => queue.checkHealth());

@@ -1,6 +1,7 @@
 /**
  * File storage behind a small interface, so the API, the worker and the files route never touch
- * paths directly and a remote store (S3…) can replace the disk later.
+ * paths directly: {@link DiskStorage} here (`STORAGE_BACKEND=fs`), S3Storage in storage-s3.ts
+ * (`STORAGE_BACKEND=s3`); both pass the same contract tests (test/unit/platform/storage.test.ts).
  *
  * Keys are relative, `/`-separated names such as `conversions/<uuid>/input`. Each segment is 1–128
  * characters of letters, digits, `.`, `_` and `-`, and must start with a letter or digit (so `.` and
@@ -65,6 +66,8 @@ export interface Storage {
    * reconciler's orphan sweep needs it, nothing else does.
    */
   list?(prefix: string): Promise<StoredEntry[]>;
+  /** Releases what the backend holds (connection pools); optional. */
+  close?(): Promise<void>;
 }
 
 /** One entry of {@link Storage.list}. */
@@ -96,7 +99,8 @@ function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 }
 
-function tooLarge(maxBytes: number): ValidationError {
+/** The ValidationError `FILE_TOO_LARGE` every backend throws past `maxBytes`. */
+export function tooLarge(maxBytes: number): ValidationError {
   return new ValidationError([
     {
       code: 'FILE_TOO_LARGE',
@@ -107,7 +111,8 @@ function tooLarge(maxBytes: number): ValidationError {
   ]);
 }
 
-function chunksOf(source: WriteSource): AsyncIterable<Uint8Array> {
+/** Any {@link WriteSource} as an async iterable of chunks. */
+export function chunksOf(source: WriteSource): AsyncIterable<Uint8Array> {
   if (source instanceof Uint8Array) {
     return (async function* one() {
       yield source;

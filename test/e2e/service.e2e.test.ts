@@ -28,7 +28,7 @@ import { postGraphQL, uploadConversion, type UploadFile } from '../support/api-h
 import { eventually } from '../support/eventually.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 import { followProgress, progressClient, type ProgressEvent } from '../support/progress-client.js';
-import { Cleanup, createTestResources, filesUnder, mintToken, queuedJobs, type TestResources } from '../support/service-harness.js';
+import { Cleanup, createTestResources, mintToken, queuedJobs, type TestResources } from '../support/service-harness.js';
 import { pidExists, startApiProcess, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
 
@@ -117,7 +117,7 @@ async function leftovers() {
     users: await countRows('users'),
     conversions: await countRows('conversions'),
     ...(await queuedJobs(redis, resources.prefix)),
-    files: await filesUnder(resources.storageDir),
+    files: await resources.storedFiles(),
   };
 }
 
@@ -491,7 +491,7 @@ describe('two API processes and a worker process', () => {
       expect((await stats(api1)).queue).toMatchObject({ active: 0, waiting: 0 });
       const row = (await conversionOn(api2, id, bob()))!;
       expect(row).toMatchObject({ status: 'CANCELLED', result: null, error: { code: 'ABORTED' } });
-      expect((await filesUnder(resources.storageDir)).filter((file) => file.includes(uuid))).toEqual([]);
+      expect((await resources.storedFiles()).filter((file) => file.includes(uuid))).toEqual([]);
       // Cancelling it again is a userError, not a second cancel.
       const again = await postGraphQL(
         endpoint(api2),

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/platform/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createApiServer, type ApiServer } from '../../src/graphql/server.js';
 import { Role } from '../../src/modules/user/user.entity.js';
-import { Cleanup, createTestResources, filesUnder, mintToken, queuedJobs } from './service-harness.js';
+import { Cleanup, createTestResources, mintToken, queuedJobs, type TestResources } from './service-harness.js';
 
 export interface ApiEnv {
   config: Config;
@@ -18,6 +18,10 @@ export interface ApiEnv {
   /** `http://127.0.0.1:<port>` */
   url: string;
   storageDir: string;
+  /** The test's bucket when the API runs on the s3 backend, else null. */
+  objectStore: TestResources['objectStore'];
+  /** Everything the storage holds (files or object keys), sorted. */
+  storedFiles(): Promise<string[]>;
   /** A valid bearer token for `userId`. */
   token(userId: string, role?: Role): string;
 }
@@ -26,8 +30,12 @@ export interface ApiEnv {
  * Starts the real API on a free port with its own database, Redis prefix and storage directory.
  * @param env extra environment, e.g. `{ MAX_UPLOAD_BYTES: '4096' }`.
  */
-export async function startApi(cleanup: Cleanup, env: Record<string, string> = {}): Promise<ApiEnv> {
-  const resources = await createTestResources(cleanup, { storageLabel: 'mv-api-test-' });
+export async function startApi(
+  cleanup: Cleanup,
+  env: Record<string, string> = {},
+  options: { storageBackend?: 'fs' | 's3' } = {},
+): Promise<ApiEnv> {
+  const resources = await createTestResources(cleanup, { storageLabel: 'mv-api-test-', storageBackend: options.storageBackend });
   const config = loadConfig({ ...resources.env, LOG_LEVEL: 'error', ...env });
   const services = await createServices(config, { role: 'api' });
   cleanup.add(() => services.close());
@@ -40,6 +48,8 @@ export async function startApi(cleanup: Cleanup, env: Record<string, string> = {
     server,
     url,
     storageDir: resources.storageDir,
+    objectStore: resources.objectStore,
+    storedFiles: resources.storedFiles,
     token: (userId, role = Role.USER) => mintToken(config.jwtSecret, userId, role),
   };
 }
@@ -170,9 +180,9 @@ export async function uploadConversion(
   return readResponse<ConvertPayload>(response);
 }
 
-/** Every file under the storage directory (relative paths, temp files included). */
-export async function storedFiles(api: ApiEnv): Promise<string[]> {
-  return filesUnder(api.storageDir);
+/** Everything in the API's storage (relative paths or object keys, temp files included). */
+export async function storedFiles(api: Pick<ApiEnv, 'storedFiles'>): Promise<string[]> {
+  return api.storedFiles();
 }
 
 /** Rows, queued jobs and stored files: what a rejected request must leave unchanged. */

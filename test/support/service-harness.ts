@@ -19,6 +19,7 @@ import { createRedis } from '../../src/platform/redis.js';
 import { signToken } from '../../src/platform/auth.js';
 import { Role } from '../../src/modules/user/user.entity.js';
 import { QUEUE_NAMES } from '../../src/worker/conversion-queues.js';
+import { startObjectStore, type TestObjectStore } from './object-store.js';
 
 /** The local PostgreSQL (user postgres, trust auth) as its maintenance database. */
 export const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -152,15 +153,34 @@ export interface TestResources {
   prefix: string;
   storageDir: string;
   jwtSecret: string;
-  /** NODE_ENV, DATABASE_URL, REDIS_URL, REDIS_PREFIX, STORAGE_DIR and JWT_SECRET for `loadConfig` or a child process. */
+  /**
+   * The test's own bucket on a loopback S3 server when the storage backend is s3 (see
+   * {@link testStorageBackend}); null with fs.
+   */
+  objectStore: TestObjectStore | null;
+  /**
+   * NODE_ENV, DATABASE_URL, REDIS_URL, REDIS_PREFIX, STORAGE_DIR and JWT_SECRET for `loadConfig` or a
+   * child process; with s3 also STORAGE_BACKEND, S3_* and the AWS_* credentials.
+   */
   env: Record<string, string>;
+  /** Everything the storage holds (relative paths or object keys, temp files included), sorted. */
+  storedFiles(): Promise<string[]>;
+}
+
+/**
+ * The storage backend service tests run on: `fs`, or `s3` when the test runner's environment has
+ * `TEST_STORAGE_BACKEND=s3` (the `s3` jest projects set it, jest.config.js) or a test asks for it.
+ */
+export function testStorageBackend(requested?: 'fs' | 's3'): 'fs' | 's3' {
+  return requested ?? (process.env.TEST_STORAGE_BACKEND === 's3' ? 's3' : 'fs');
 }
 
 export async function createTestResources(
   cleanup: Cleanup,
-  options: { storageLabel?: string; jwtSecret?: string } = {},
+  options: { storageLabel?: string; jwtSecret?: string; storageBackend?: 'fs' | 's3' } = {},
 ): Promise<TestResources> {
   const storageDir = await createStorageDir(cleanup, options.storageLabel);
+  const objectStore = testStorageBackend(options.storageBackend) === 's3' ? await startObjectStore(cleanup) : null;
   const prefix = createTestPrefix(cleanup);
   const database = reserveTestDatabase(cleanup);
   const jwtSecret = options.jwtSecret ?? randomSecret();
@@ -170,6 +190,8 @@ export async function createTestResources(
     prefix,
     storageDir,
     jwtSecret,
+    objectStore,
+    storedFiles: objectStore ? () => objectStore.keys() : () => filesUnder(storageDir),
     env: {
       NODE_ENV: 'test',
       DATABASE_URL: database.url,
@@ -179,6 +201,7 @@ export async function createTestResources(
       JWT_SECRET: jwtSecret,
       // Test processes make many anonymous requests from one address; the limit's own tests set it.
       ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0',
+      ...objectStore?.env,
     },
   };
 }

@@ -1,0 +1,114 @@
+/**
+ * `npm run bench:storage`: what a 50 MB upload costs the API process on each storage backend. A real
+ * API process (`node dist/src/main.js api`, no worker) with its own database and Redis prefix takes
+ * UPLOADS uploads of a ~50 MB WAV, one after another, first on `STORAGE_BACKEND=fs`, then on
+ * `STORAGE_BACKEND=s3` against s3rver on loopback (test/support/object-store.ts; it runs in this
+ * bench process, so its own memory does not count). Per backend: the API's peak RSS (VmHWM from
+ * /proc, since start) and its resident size before the first upload; the event-loop delay while
+ * uploading (prom-client's `melody_nodejs_eventloop_lag_max_seconds` / `_p99_seconds`, whose
+ * histogram is reset at every scrape, so one scrape just before and one just after); the upload's
+ * wall time. Two cases per backend: `whole` (the default 50 MiB cap: the upload is stored, then read
+ * back and decoded by the validation, which refuses 520 s as TOO_LONG, so the figures include the
+ * decode) and `streamed` (MAX_UPLOAD_BYTES 40 MiB: the upload is streamed to storage until the cap
+ * cuts it, then dropped — the streaming path and its abort alone, no decode). `--json` prints the
+ * raw figures.
+ */
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { toneWav } from '../test/support/hostile-inputs.js';
+import { uploadConversion } from '../test/support/api-harness.js';
+import { Cleanup, createTestResources, mintToken } from '../test/support/service-harness.js';
+import { startApiProcess } from '../test/support/service-processes.js';
+
+const UPLOADS = 3;
+/** 520 s of 48 kHz mono 16-bit: 49.9 MB, under the default 50 MiB cap. */
+const SECONDS = 520;
+
+interface Figures {
+  backend: string;
+  case: string;
+  uploadBytes: number;
+  rssBeforeMiB: number;
+  peakRssMiB: number;
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  uploadSeconds: number[];
+  outcome: string;
+}
+
+async function kib(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+}
+
+function metric(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').at(-1)) : NaN;
+}
+
+async function run(backend: 'fs' | 's3', streamedOnly: boolean, wav: Uint8Array): Promise<Figures> {
+  const cleanup = new Cleanup();
+  try {
+    const resources = await createTestResources(cleanup, { storageLabel: 'mv-bench-storage-', storageBackend: backend });
+    const api = await startApiProcess(cleanup, {
+      name: `api-${backend}`,
+      env: {
+        ...resources.env,
+        LOG_LEVEL: 'warn',
+        ...(streamedOnly ? { MAX_UPLOAD_BYTES: String(40 * 1024 * 1024) } : {}),
+      },
+    });
+    const token = mintToken(resources.jwtSecret, 'bench-user');
+    const rssBefore = await kib(api.pid, 'VmRSS');
+    await fetch(`${api.url}/metrics`).then((r) => r.text()); // resets the loop-delay histogram
+    const seconds: number[] = [];
+    let outcome = '';
+    for (let i = 0; i < UPLOADS; i += 1) {
+      const started = performance.now();
+      const reply = await uploadConversion({ url: api.url! }, { token, file: { bytes: wav, name: 'long.wav', type: 'audio/wav' } });
+      seconds.push(Math.round((performance.now() - started) / 10) / 100);
+      const payload = reply.body.data?.convertMelody;
+      outcome = payload?.conversion ? 'accepted' : `refused: ${payload?.userErrors.map((e) => e.code).join(',') ?? reply.status}`;
+    }
+    const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
+    return {
+      backend,
+      case: streamedOnly ? 'streamed' : 'whole',
+      uploadBytes: wav.byteLength,
+      rssBeforeMiB: Math.round(rssBefore / 1024),
+      peakRssMiB: Math.round((await kib(api.pid, 'VmHWM')) / 1024),
+      loopDelayMaxMs: Math.round(metric(metrics, 'melody_nodejs_eventloop_lag_max_seconds') * 1000),
+      loopDelayP99Ms: Math.round(metric(metrics, 'melody_nodejs_eventloop_lag_p99_seconds') * 1000),
+      uploadSeconds: seconds,
+      outcome,
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+async function main(): Promise<void> {
+  const wav = toneWav(SECONDS, 48_000, 0.3);
+  const results: Figures[] = [];
+  for (const streamedOnly of [true, false])
+    for (const backend of ['fs', 's3'] as const) results.push(await run(backend, streamedOnly, wav));
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify(results, null, 2));
+    return;
+  }
+  console.log(`${UPLOADS} uploads of ${(wav.byteLength / 1e6).toFixed(1)} MB each, one at a time`);
+  console.log('backend case      RSS before  peak RSS  loop delay max  p99  upload s        outcome');
+  for (const r of results) {
+    console.log(
+      `${r.backend.padEnd(7)} ${r.case.padEnd(9)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
+    );
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
