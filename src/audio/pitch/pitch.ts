@@ -151,6 +151,12 @@ const HARMONIC_LOCK_LAG_TOLERANCE = 0.03;
  * fixture's E5 over a ringing note repeats at 5× its period) and must not win.
  */
 const HARMONIC_LOCK_MAX_MULTIPLE = 3;
+/**
+ * Dips shallower than this (d′ above it) are not looked at for a harmonic lock: the threshold prior gives them under
+ * 2 % of its mass, and noise frames hold many such dips (the fractional re-read cost 35 % of the
+ * pitch stage's CPU without this bound).
+ */
+const HARMONIC_LOCK_CEILING = 0.5;
 
 /**
  * Band-limiting for the analysis signal: flat to 2 kHz (0.5 × the 8 kHz Nyquist; above the highest
@@ -391,7 +397,7 @@ function* findCandidates(x: Float32Array, rate: number, frames: number, o: Resol
       return best;
     };
     const harmonicLock = (i: number): boolean => {
-      if (dipValue[i] < o.harmonicLockFloor) return false;
+      if (dipValue[i] < o.harmonicLockFloor || dipValue[i] > HARMONIC_LOCK_CEILING) return false;
       for (let j = i + 1; j < dips; j++) {
         const ratio = dipTau[j] / dipTau[i];
         const whole = Math.round(ratio);
