@@ -11,6 +11,8 @@
  *  3. pYIN stage 1: integrate YIN's absolute-threshold rule (YIN step 4) over a Beta prior on the
  *     threshold; each dip of d′ becomes an f0 candidate carrying the prior mass of the thresholds that
  *     would have chosen it, refined by parabolic interpolation (YIN step 5).
+ *     A dip at a strong harmonic's period is passed over when a dip at 2× or 3× its lag is far
+ *     deeper (not in pYIN; see `harmonicLockRatio`).
  *  4. Voicing priors from loudness (not in pYIN): near-silence, frames whose centre has gone quiet
  *     (a note only at the segment's edge) and decaying reverberation tails are pushed to unvoiced.
  *  5. pYIN stage 2: Viterbi decoding over each frame's few candidates plus one unvoiced state, with
@@ -83,6 +85,25 @@ export interface PitchOptions {
    * to 0 over the next 10 dB: decaying reverberation tails end unvoiced. Default 20.
    */
   tailDropDb?: number;
+  /**
+   * Harmonic lock (not in pYIN): a dip of d′ at lag τ is passed over by YIN's threshold rule when
+   * a later dip at 2τ or 3τ (±3 %) is at most this share of its depth, both depths read at fractional
+   * lags. Default 0.3. A sung vowel whose second or third harmonic is strong (a formant on it) also
+   * repeats, roughly, at that harmonic's period: d′ dips to 0.1–0.4 there, below the lenient
+   * threshold prior, and YIN's first-dip rule read whole notes of SSVD at 2× or 3× f0 (0.8 % of the
+   * frames inside annotated notes, runs up to 1.5 s, too long for the note stage's octave fold); at
+   * the true period the voice dips far deeper. A truly periodic note dips about as deep at 2τ as at
+   * τ, so it is left alone. On SSVD 0.3–0.35 scored best (0.5 half the gain, 0.7 made octave-low
+   * errors); 0.35 re-read two more frames of the violin fixture's legato changes (two notes sounding
+   * together) than 0.3.
+   */
+  harmonicLockRatio?: number;
+  /**
+   * Dips shallower than this d′ are never passed over as a harmonic lock. Default 0.05: a clean
+   * periodic note's dip reads under it once read at its fractional lag (below 0.05 a ±100-cent
+   * vibrato at C#5 was read an octave low when the depth was read only from whole lags).
+   */
+  harmonicLockFloor?: number;
 }
 
 interface ResolvedOptions {
@@ -100,6 +121,8 @@ interface ResolvedOptions {
   silenceDbfs: number;
   relativeFloorDb: number;
   tailDropDb: number;
+  harmonicLockRatio: number;
+  harmonicLockFloor: number;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -117,7 +140,23 @@ const DEFAULTS: ResolvedOptions = {
   silenceDbfs: -70,
   relativeFloorDb: 40,
   tailDropDb: 20,
+  harmonicLockRatio: 0.3,
+  harmonicLockFloor: 0.05,
 };
+/** A later dip is at a whole multiple of a dip's lag when within this share of it (see harmonicLockRatio). */
+const HARMONIC_LOCK_LAG_TOLERANCE = 0.03;
+/**
+ * Multiples of a dip's lag looked at for a harmonic lock: 2× and 3× (SSVD's locked runs read f0 at
+ * 2× or 3×). Larger multiples are the common period of two notes sounding together (the piano waltz
+ * fixture's E5 over a ringing note repeats at 5× its period) and must not win.
+ */
+const HARMONIC_LOCK_MAX_MULTIPLE = 3;
+/**
+ * Dips shallower than this (d′ above it) are not looked at for a harmonic lock: the threshold prior gives them under
+ * 2 % of its mass, and noise frames hold many such dips (the fractional re-read cost 35 % of the
+ * pitch stage's CPU without this bound).
+ */
+const HARMONIC_LOCK_CEILING = 0.5;
 
 /**
  * Band-limiting for the analysis signal: flat to 2 kHz (0.5 × the 8 kHz Nyquist; above the highest
@@ -228,6 +267,7 @@ function* findCandidates(x: Float32Array, rate: number, frames: number, o: Resol
   const squares = new Float64Array(length + 1);
   const d = new Float64Array(tauMax + 2);
   const dn = new Float64Array(tauMax + 2);
+  const cumulative = new Float64Array(tauMax + 2);
 
   const slots = Math.max(1, Math.min(16, o.maxCandidates));
   const out: Candidates = {
@@ -289,6 +329,7 @@ function* findCandidates(x: Float32Array, rate: number, frames: number, o: Resol
       const value = Math.max(0, (squares[overlap] + (total - squares[tau]) - 2 * acf[tau]) / overlap);
       d[tau] = value;
       running += value;
+      cumulative[tau] = running;
       dn[tau] = running > 0 ? (value * tau) / running : 1;
     }
 
@@ -317,6 +358,60 @@ function* findCandidates(x: Float32Array, rate: number, frames: number, o: Resol
     }
     if (dips === 0) continue;
 
+    // A dip at a harmonic's period (T/2, T/3 of the true period T) that a later dip at a whole
+    // multiple of its lag undercuts by far is the harmonic, not the note (see harmonicLockRatio).
+    // Depths are compared at fractional lags: a high note's dip is narrower than one lag, and its
+    // depth read at whole lags (even through the parabola above) can be 0.05–0.2 too high, which
+    // made a clean C#5 (and bright reed and brass notes) look like a lock on the octave above.
+    // d′ at a fractional lag τ: r(τ) = (1/N)·Σ_k w_k·P_k·cos(2πkτ/N) from the power spectrum still in
+    // `spectrum` (the inverse transform leaves it), the energy sums and the cumulative mean
+    // interpolated between whole lags (they vary slowly with τ). Equal to dn at whole lags.
+    const fractionalDn = (tau: number): number => {
+      const theta = (2 * Math.PI * tau) / n;
+      const step = 2 * Math.cos(theta);
+      let previous = 1;
+      let current = Math.cos(theta);
+      let r = spectrum[0];
+      for (let k = 1; k < n / 2; k++) {
+        r += 2 * spectrum[2 * k] * current;
+        const following = step * current - previous;
+        previous = current;
+        current = following;
+      }
+      r = (r + spectrum[n] * Math.cos(Math.PI * tau)) / n;
+      const overlap = length - tau;
+      const squaresAt = (a: number): number => {
+        const whole = Math.floor(a);
+        return squares[whole] + (a - whole) * (squares[whole + 1] - squares[whole]);
+      };
+      const value = Math.max(0, (squaresAt(overlap) + (total - squaresAt(tau)) - 2 * r) / overlap);
+      const whole = Math.floor(tau);
+      const sum = cumulative[whole] + (tau - whole) * value;
+      return sum > 0 ? (value * tau) / sum : 1;
+    };
+    // The lowest d′ within half a lag of dip i, in steps of 0.1 lag.
+    const refinedDepth = (i: number): number => {
+      const centre = Math.round(dipTau[i]);
+      let best = dipValue[i];
+      for (let f = -5; f <= 5; f++) best = Math.min(best, fractionalDn(centre + f / 10));
+      return best;
+    };
+    const harmonicLock = (i: number): boolean => {
+      if (dipValue[i] < o.harmonicLockFloor || dipValue[i] > HARMONIC_LOCK_CEILING) return false;
+      for (let j = i + 1; j < dips; j++) {
+        const ratio = dipTau[j] / dipTau[i];
+        const whole = Math.round(ratio);
+        const multiple =
+          whole >= 2 && whole <= HARMONIC_LOCK_MAX_MULTIPLE && Math.abs(ratio - whole) <= HARMONIC_LOCK_LAG_TOLERANCE * whole;
+        // The whole-lag depths screen (cheap); the fractional ones decide.
+        if (multiple && dipValue[j] <= o.harmonicLockRatio * dipValue[i]) {
+          const own = refinedDepth(i);
+          return own >= o.harmonicLockFloor && refinedDepth(j) <= o.harmonicLockRatio * own;
+        }
+      }
+      return false;
+    };
+
     // pYIN stage 1: with thresholds s ~ Beta, YIN picks the first dip below s. Dip i therefore
     // receives the prior mass of s in (d′_i, min_{j<i} d′_j]; thresholds below every dip fall back
     // to the global minimum with probability p_a.
@@ -324,6 +419,7 @@ function* findCandidates(x: Float32Array, rate: number, frames: number, o: Resol
     let globalMin = 0;
     for (let i = 0; i < dips; i++) {
       dipMass[i] = 0;
+      if (dipValue[i] < prefixMin && harmonicLock(i)) continue; // no threshold picks it
       if (dipValue[i] < prefixMin) {
         dipMass[i] = thresholdCdf(prefixMin) - thresholdCdf(dipValue[i]);
         prefixMin = dipValue[i];

@@ -4,7 +4,7 @@
  * counting as misses). Bounds sit a little under the measured values (noted per test), so a
  * regression fails but run-to-run arithmetic noise does not.
  */
-import { trackPitch } from '../../../src/audio/pitch/pitch.js';
+import { trackPitch, type PitchOptions } from '../../../src/audio/pitch/pitch.js';
 import { rawChromaAccuracy, rawPitchAccuracy, voicingFalseAlarm } from '../../../src/audio/eval/pitch-metrics.js';
 import { getRealFft, nextPowerOfTwo } from '../../../src/audio/dsp/fft.js';
 import { createRandom, gaussian } from '../../../src/audio/random.js';
@@ -203,6 +203,50 @@ describe('trackPitch accuracy on clean melodies', () => {
     const leaps = [0, 12, 0, 12, -12, 0, 7, 19, 7].map((d, i) => ({ start: 0.3 + i * 0.4, end: 0.7 + i * 0.4, midi: 57 + d }));
     const leaping = render(leaps, { timbre: 'voice' });
     expect(rpa(leaping, track(leaping))).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('trackPitch on a vowel with one strong harmonic (issue 12)', () => {
+  /** One second of a steady vowel: harmonic h (1-based) has amplitude amplitudes[h − 1]; 22.05 kHz. */
+  function vowel(f0: number, amplitudes: number[]): Float32Array {
+    const rate = 22050;
+    return Float32Array.from({ length: rate }, (_, i) =>
+      amplitudes.reduce((sum, a, h) => sum + 0.2 * a * Math.sin(2 * Math.PI * f0 * (h + 1) * (i / rate) + 0.7 * h), 0),
+    );
+  }
+  /** Share of the voiced frames 0.1–0.9 s within 50 cents of f0. */
+  function onPitch(samples: Float32Array, f0: number, options: PitchOptions = {}): number {
+    const pitch = trackPitch({ sampleRate: 22050, samples }, options);
+    let voiced = 0;
+    let right = 0;
+    for (let k = 10; k < 90; k++) {
+      if (!(pitch.hz[k] > 0)) continue;
+      voiced++;
+      if (Math.abs(1200 * Math.log2(pitch.hz[k] / f0)) <= 50) right++;
+    }
+    return voiced >= 70 ? right / voiced : 0;
+  }
+
+  // A phone's weak low end and a formant on the 2nd or 3rd harmonic, 14 dB above the rest: the vowel
+  // also repeats, roughly, at that harmonic's period, and YIN's first dip under the threshold read it
+  // at 2× or 3× f0 for as long as it lasted (measured: every frame, before the harmonic-lock rule).
+  it.each<[string, number, number[]]>([
+    ['third', 175, [0.2, 0.2, 1, 0.1]],
+    ['third', 262, [0.2, 0.2, 1, 0.1]],
+    ['second', 175, [0.2, 1, 0.2, 0.1]],
+    ['second', 262, [0.2, 1, 0.2, 0.1]],
+  ])('reads f0, not its strong %s harmonic, on a %d Hz vowel', (_name, f0, amplitudes) => {
+    const samples = vowel(f0, amplitudes);
+    expect(onPitch(samples, f0)).toBeGreaterThanOrEqual(0.95);
+    // The same vowel with the rule switched off locks on the harmonic: the test sees the failure it guards.
+    expect(onPitch(samples, f0, { harmonicLockFloor: Infinity })).toBeLessThan(0.05);
+  });
+
+  it('does not read a plain periodic high vowel an octave low (its period dips as deep at 2× and 3× its lag)', () => {
+    // A plain periodic vowel at 523 Hz (narrow dips at 8 kHz): its period also dips at 2× and 3×,
+    // as deep, so nothing is passed over and no frame reads an octave low.
+    const f0 = 523.25;
+    expect(onPitch(vowel(f0, [1, 0.7, 0.9, 0.6, 0.5, 0.3]), f0)).toBeGreaterThanOrEqual(0.99);
   });
 });
 
