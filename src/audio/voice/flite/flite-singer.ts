@@ -188,8 +188,12 @@ function groupCalls(segments: readonly Segment[]): Call[] {
   return calls;
 }
 
-/** Consonant clusters get back up to this share of Flite's own length (when the vowel before can give the time). */
-const CONSONANT_KEEP = 1;
+/**
+ * Consonant clusters get back up to this share of Flite's own length (when the vowel before can give the
+ * time): 1.5, so consonants are sung half as long again as Flite speaks them, as singers lengthen them
+ * for diction (issue 11 round 4, docs/benchmarks.md: held-out lines, both voices).
+ */
+const CONSONANT_KEEP = 1.5;
 /** What a vowel keeps when it lends time to the consonants after it: share of its span, and seconds. */
 const VOWEL_KEEP = 0.35;
 const VOWEL_MIN = 0.06;
