@@ -3,7 +3,7 @@
  * reload or a late visit picks up where it is), one progress bar with the stage, its message and a
  * Cancel button. Failed: the error in words and what to do next. Completed: the Listen section.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
 import {
   AppCancelConversionDocument,
@@ -46,6 +46,11 @@ export function ConversionPage({ id }: { id: string }) {
   const { data, loading, error, refetch } = useQuery(AppConversionDocument, { variables: { id } });
   const conversion = data?.conversion;
   const running = conversion ? RUNNING.includes(conversion.status) : false;
+  // Once followed live, the bar stays (at 100 % or where it stopped) after the conversion ends.
+  const [followed, setFollowed] = useState(false);
+  useEffect(() => {
+    if (running) setFollowed(true);
+  }, [running]);
 
   if (loading && !data)
     return (
@@ -77,7 +82,7 @@ export function ConversionPage({ id }: { id: string }) {
       <p className="meta">
         {conversion.genre} · {conversion.mood} · {conversion.voice} voice · started {new Date(conversion.createdAt).toLocaleString()}
       </p>
-      {running && <Progress id={id} onFinal={() => void refetch()} />}
+      {(running || followed) && <Progress id={id} running={running} onFinal={() => void refetch()} />}
       {conversion.status === 'FAILED' && conversion.error && (
         <section className="failure" aria-labelledby="failure-title">
           <h2 id="failure-title">It did not work</h2>
@@ -104,19 +109,27 @@ export function ConversionPage({ id }: { id: string }) {
   );
 }
 
-function Progress({ id, onFinal }: { id: string; onFinal: () => void }) {
+function progressTitle(status: ConversionStatus | undefined, final: boolean): string {
+  if (final) return status === 'COMPLETED' ? 'Done' : status === 'CANCELLED' ? 'Stopped' : 'Stopped with an error';
+  return status === 'PROCESSING' ? 'Making your song' : 'Waiting for a free singer…';
+}
+
+function Progress({ id, running, onFinal }: { id: string; running: boolean; onFinal: () => void }) {
   const { data, error } = useSubscription(AppConversionProgressDocument, { variables: { id } });
   const [cancel, { loading: cancelling }] = useMutation(AppCancelConversionDocument);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const event = data?.conversionProgress;
+  // The parent's callback changes every render; the final event must call it once.
+  const onFinalRef = useRef(onFinal);
+  onFinalRef.current = onFinal;
   useEffect(() => {
-    if (event?.final) onFinal();
-  }, [event?.final, onFinal]);
+    if (event?.final) onFinalRef.current();
+  }, [event?.final]);
   const progress = event?.progress ?? 0;
   const stageIndex = event?.stage ? STAGES.findIndex((s) => s.stage === event.stage) : -1;
   return (
     <section className="progress" aria-labelledby="progress-title">
-      <h2 id="progress-title">{event?.status === 'PENDING' || !event ? 'Waiting for a free singer…' : 'Making your song'}</h2>
+      <h2 id="progress-title">{progressTitle(event?.status, event?.final ?? false)}</h2>
       <progress id="conversion-progress" max={100} value={progress} aria-label="Conversion progress" aria-valuetext={`${progress} %`} />
       <p className="progress-figure" aria-live="polite">
         <strong data-testid="progress-percent">{progress} %</strong>
@@ -134,19 +147,21 @@ function Progress({ id, onFinal }: { id: string; onFinal: () => void }) {
         ))}
       </ol>
       {error && <p role="alert">Live progress was interrupted ({error.message}). Reload the page to follow it again.</p>}
-      <button
-        type="button"
-        disabled={cancelling}
-        onClick={async () => {
-          setCancelError(null);
-          const answer = await cancel({ variables: { id } });
-          const problems = answer.data?.cancelConversion.userErrors ?? [];
-          if (problems.length) setCancelError(problems.map((p) => p.message).join(' '));
-          onFinal();
-        }}
-      >
-        {cancelling ? 'Cancelling…' : 'Cancel'}
-      </button>
+      {running && !event?.final && (
+        <button
+          type="button"
+          disabled={cancelling}
+          onClick={async () => {
+            setCancelError(null);
+            const answer = await cancel({ variables: { id } });
+            const problems = answer.data?.cancelConversion.userErrors ?? [];
+            if (problems.length) setCancelError(problems.map((p) => p.message).join(' '));
+            onFinal();
+          }}
+        >
+          {cancelling ? 'Cancelling…' : 'Cancel'}
+        </button>
+      )}
       {cancelError && <p role="alert">{cancelError}</p>}
     </section>
   );
