@@ -84,6 +84,8 @@ export interface TimedSyllable {
   text: string;
   start: number;
   end: number;
+  /** True when a word ends with this syllable (MusicXML `syllabic` single or end): a space follows it. */
+  endsWord: boolean;
 }
 
 /** One lyric line as sung: its text, first onset and last release (seconds) and its syllables in order. */
@@ -108,7 +110,13 @@ export function timedLines(lyrics: LyricsResult): TimedLine[] {
       for (const note of lyrics.sungNotes.slice(line.firstNote, line.firstNote + line.noteCount)) {
         const last = syllables[syllables.length - 1];
         if (note.continuation && last) last.end = round(note.end);
-        else syllables.push({ text: note.syllable, start: round(note.start), end: round(note.end) });
+        else
+          syllables.push({
+            text: note.syllable,
+            start: round(note.start),
+            end: round(note.end),
+            endsWord: note.syllabic === 'single' || note.syllabic === 'end',
+          });
       }
       return {
         text: line.text,

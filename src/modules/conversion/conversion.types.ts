@@ -110,6 +110,7 @@ export class SungSyllable {
   @Field({ description: 'The syllable as written, e.g. `sum`.' }) text!: string;
   @Field(() => Float, { description: 'Onset, seconds from the start of the vocals.' }) start!: number;
   @Field(() => Float, { description: 'Release of its last note (a melisma holds it over several), seconds.' }) end!: number;
+  @Field({ description: 'True when a word ends with this syllable (a space follows it when the line is shown).' }) endsWord!: boolean;
 }
 
 @ObjectType({ description: 'One lyric line as sung, with the time of each syllable (for karaoke display).' })
@@ -413,7 +414,10 @@ export function toConversionObject(row: Conversion, sign: FileUrlSigner, urlsExp
           lyrics: result.lyrics,
           melody: { ...result.melody },
           lyricsInfo: { ...result.lyricsInfo },
-          lines: (result.timedLines ?? []).map((line) => ({ ...line, syllables: line.syllables.map((s) => ({ ...s })) })),
+          lines: (result.timedLines ?? []).map((line) => ({
+            ...line,
+            syllables: line.syllables.map((s) => ({ ...s, endsWord: s.endsWord ?? true })),
+          })),
           notes: (result.notes ?? []).map((note) => ({ ...note })),
         }
       : null,

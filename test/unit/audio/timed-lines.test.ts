@@ -20,8 +20,8 @@ function lyricsOf(notes: LyricsResult['sungNotes'], lines: { text: string; first
 describe('timedLines', () => {
   it('gives each syllable its note onset and the release of its last note, line by line', () => {
     const notes = [
-      sungNote(0.5, 1, 60, ['S', 'AH', 'M'], { syllable: 'sum' }),
-      sungNote(1, 1.5, 62, ['M', 'ER'], { syllable: 'mer' }),
+      sungNote(0.5, 1, 60, ['S', 'AH', 'M'], { syllable: 'sum', syllabic: 'begin' }),
+      sungNote(1, 1.5, 62, ['M', 'ER'], { syllable: 'mer', syllabic: 'end' }),
       sungNote(1.5, 2.25, 64, [], { syllable: '', continuation: true }),
       sungNote(3, 3.5, 65, ['N', 'AY', 'T'], { syllable: 'night', phraseIndex: 1 }),
     ];
@@ -37,11 +37,11 @@ describe('timedLines', () => {
         start: 0.5,
         end: 2.25,
         syllables: [
-          { text: 'sum', start: 0.5, end: 1 },
-          { text: 'mer', start: 1, end: 2.25 },
+          { text: 'sum', start: 0.5, end: 1, endsWord: false },
+          { text: 'mer', start: 1, end: 2.25, endsWord: true },
         ],
       },
-      { text: 'Night', start: 3, end: 3.5, syllables: [{ text: 'night', start: 3, end: 3.5 }] },
+      { text: 'Night', start: 3, end: 3.5, syllables: [{ text: 'night', start: 3, end: 3.5, endsWord: true }] },
     ]);
   });
 });

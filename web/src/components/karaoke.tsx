@@ -2,13 +2,13 @@
  * The lyrics line by line, the syllable being sung highlighted from the player's clock
  * (`currentTime`, read every animation frame while playing: `timeupdate` alone fires only ~4× a second).
  */
-import { useEffect, useState, type RefObject } from 'react';
+import { Fragment, useEffect, useState, type RefObject } from 'react';
 
 export interface TimedLine {
   text: string;
   start: number;
   end: number;
-  syllables: { text: string; start: number; end: number }[];
+  syllables: { text: string; start: number; end: number; endsWord: boolean }[];
 }
 
 /** The player's current time, updated every frame while it plays. */
@@ -57,16 +57,18 @@ export function Karaoke({ lines, time, onSeek }: { lines: TimedLine[]; time: num
             {line.syllables.map((s, i) => {
               const state = time >= s.end ? 'sung' : time >= s.start ? 'singing' : 'ahead';
               return (
-                <button
-                  type="button"
-                  key={i}
-                  className={`syllable ${state}`}
-                  data-state={state}
-                  onClick={() => onSeek(s.start)}
-                  aria-label={`${s.text} at ${s.start.toFixed(1)} seconds`}
-                >
-                  {s.text}
-                </button>
+                <Fragment key={i}>
+                  <button
+                    type="button"
+                    className={`syllable ${state}`}
+                    data-state={state}
+                    onClick={() => onSeek(s.start)}
+                    aria-label={`${s.text} at ${s.start.toFixed(1)} seconds`}
+                  >
+                    {s.text}
+                  </button>
+                  {s.endsWord ? ' ' : ''}
+                </Fragment>
               );
             })}
           </li>

@@ -126,7 +126,8 @@ function Progress({ id, running, onFinal }: { id: string; running: boolean; onFi
     if (event?.final) onFinalRef.current();
   }, [event?.final]);
   const progress = event?.progress ?? 0;
-  const stageIndex = event?.stage ? STAGES.findIndex((s) => s.stage === event.stage) : -1;
+  const stageIndex =
+    event?.final && event.status === 'COMPLETED' ? STAGES.length : event?.stage ? STAGES.findIndex((s) => s.stage === event.stage) : -1;
   return (
     <section className="progress" aria-labelledby="progress-title">
       <h2 id="progress-title">{progressTitle(event?.status, event?.final ?? false)}</h2>
