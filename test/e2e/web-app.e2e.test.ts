@@ -3,7 +3,8 @@
  * playwright-core, against the real service: an API process and a worker process on a PostgreSQL
  * database, Redis prefix and storage directory of this test's own. Proves, as a user would see it:
  * sign-in with a pasted token; the prompt rule shown while typing and an API userError shown next to
- * its field; an uploaded fixture converted with the progress bar reaching 100 % (also after a reload
+ * its field; a take recorded from Chromium's fake microphone (level meter, playback) accepted as
+ * WebM/Opus; an uploaded fixture converted with the progress bar reaching 100 % (also after a reload
  * mid-way); the vocals play (a duration, a clock that advances) with the karaoke highlight moving;
  * the MIDI downloads; a rating is saved; the conversion is in the history with a link back; another
  * user cannot open it; a running conversion can be cancelled; and axe-core finds no serious or
@@ -40,6 +41,9 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
   // The test starts playback itself (no user gesture in an automated page).
   '--autoplay-policy=no-user-gesture-required',
+  // The microphone: Chromium's fake capture device (a beeping tone), allowed without a prompt.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
 ];
 const FIXTURE = join(MELODY_FIXTURE_DIR, 'voice-la.flac');
 const PROMPT = 'a summer night by the sea with old friends';
@@ -289,6 +293,41 @@ describeIfChromium('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('heading', { level: 2, name: 'Cancelled' }).waitFor({ timeout: 30_000 });
     await expectAccessible('conversion (cancelled)');
+  });
+
+  e2e('records from the microphone with a level meter, plays the take back and sends it (WebM/Opus accepted)', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Create' }).click();
+    await page.getByRole('button', { name: 'Record with the microphone' }).click();
+    const meter = page.getByRole('meter', { name: 'Input level' });
+    await meter.waitFor();
+    await eventually('the level meter moves', () => meter.evaluate((el) => (el as unknown as { value: number }).value), {
+      timeoutMs: 10_000,
+      until: (level) => level > 0.01,
+    });
+    // Recording until 3 s have been captured (the counter beside the meter), then stop.
+    await eventually('3 s are recorded', async () => parseFloat((await page.locator('.level span').textContent()) ?? '0'), {
+      timeoutMs: 20_000,
+      until: (seconds) => seconds >= 3,
+    });
+    await page.getByRole('button', { name: 'Stop recording' }).click();
+    const take = page.locator('.take audio');
+    await take.waitFor();
+    await expect(page.locator('#audio-chosen').textContent()).resolves.toMatch(/^Chosen: recording\.webm/);
+    await page.getByLabel('What the song is about').fill('a beeping robot learns to sing');
+    await page.getByRole('button', { name: 'Make the song' }).click();
+    await page.waitForURL(/\/conversions\//, { timeout: 30_000 });
+    await page.locator('#conversion-progress').waitFor();
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const answer = await postGraphQL<{ conversion: { input: { format: string; codec: string; durationSeconds: number } } }>(
+      { url: api.url! },
+      'query ($id: ID!) { conversion(id: $id) { input { format codec durationSeconds } } }',
+      { id },
+      alice(),
+    );
+    expect(answer.body.data?.conversion.input).toMatchObject({ format: 'webm', codec: 'opus' });
+    expect(answer.body.data!.conversion.input.durationSeconds).toBeGreaterThan(2);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Cancelled' }).waitFor({ timeout: 30_000 });
   });
 
   e2e('does not show one user’s conversion to another', async () => {

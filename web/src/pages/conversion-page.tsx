@@ -143,7 +143,7 @@ function Progress({ id, running, onFinal }: { id: string; running: boolean; onFi
             className={i < stageIndex ? 'done' : i === stageIndex ? 'active' : undefined}
             aria-current={i === stageIndex ? 'step' : undefined}
           >
-            {s.label}
+            {i + 1}. {s.label}
           </li>
         ))}
       </ol>
