@@ -7,7 +7,8 @@
  * WebM/Opus; an uploaded fixture converted with the progress bar reaching 100 % (also after a reload
  * mid-way); the vocals play (a duration, a clock that advances) with the karaoke highlight moving;
  * the MIDI downloads; a rating is saved; the conversion is in the history with a link back; another
- * user cannot open it; a running conversion can be cancelled; and axe-core finds no serious or
+ * user cannot open it; a running conversion can be cancelled; an admin's operations dashboard changes
+ * live while a conversion runs; and axe-core finds no serious or
  * critical accessibility violation on any page.
  *
  * Chromium is the Debian package (`.ci/apt-packages`); outside CI the suite is skipped when it is
@@ -21,10 +22,11 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { ffmpegPath } from '../../src/platform/ffmpeg-decoder.js';
-import { postGraphQL } from '../support/api-harness.js';
+import { postGraphQL, uploadConversion } from '../support/api-harness.js';
 import { eventually } from '../support/eventually.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
+import { Role } from '../../src/modules/user/user.entity.js';
 import { Cleanup, createTestResources, mintToken, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 import { ensureWebBuild } from '../support/web-build.js';
@@ -77,6 +79,7 @@ let conversionId = '';
 
 const alice = () => mintToken(resources.jwtSecret, 'alice');
 const bob = () => mintToken(resources.jwtSecret, 'bob');
+const operator = () => mintToken(resources.jwtSecret, 'operator', Role.ADMIN);
 
 function e2e(name: string, body: () => Promise<void>, timeoutMs = 120_000): void {
   itWithOutputs(name, () => [api, worker], body, timeoutMs);
@@ -329,6 +332,42 @@ describeIfChromium('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('heading', { level: 2, name: 'Cancelled' }).waitFor({ timeout: 30_000 });
   });
+
+  e2e(
+    'shows an admin a live operations dashboard that changes while a conversion runs',
+    async () => {
+      await signOut();
+      await signIn(operator());
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operations' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Operations' }).waitFor({ timeout: 30_000 });
+      const line = page.locator('p', { has: page.getByTestId('tick') });
+      await eventually('the first live update arrives', () => page.getByTestId('tick').textContent(), {
+        until: (t) => /^\d+$/.test(t ?? ''),
+      });
+      await expect(line.textContent()).resolves.toContain('0 running');
+      const upload = await uploadConversion(
+        { url: api.url! },
+        { token: alice(), file: { bytes: new Uint8Array(await readFile(FIXTURE)), name: 'voice-la.flac', type: 'audio/flac' } },
+      );
+      expect(upload.body.data?.convertMelody.userErrors).toEqual([]);
+      await eventually('the dashboard shows the conversion waiting or running', () => line.textContent(), {
+        timeoutMs: 60_000,
+        until: (text) => /[1-9]\d* (waiting|running)/.test(text ?? ''),
+      });
+      await page.locator('.u-over').waitFor(); // uPlot drew its chart
+      await eventually('the analytics count the conversions', () => page.getByTestId('total').textContent(), {
+        timeoutMs: 30_000,
+        until: (total) => Number(total) >= 3,
+      });
+      await expectAccessible('operations');
+      await screenshots('operations');
+      await eventually('the dashboard shows the queue empty again', () => line.textContent(), {
+        timeoutMs: 240_000,
+        until: (text) => (text ?? '').includes('0 waiting, 0 running'),
+      });
+    },
+    300_000,
+  );
 
   e2e('does not show one user’s conversion to another', async () => {
     await signOut();

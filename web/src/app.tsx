@@ -1,5 +1,5 @@
 /** The shell: sign-in (a token or API key), the header with navigation and the quota, the pages. */
-import { useMemo, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useMemo, useState, type FormEvent } from 'react';
 import { ApolloProvider } from '@apollo/client/react';
 import { createAppClient } from './apollo';
 import { claimsOf, storeCredential, storedCredential } from './auth';
@@ -9,6 +9,9 @@ import { CreatePage } from './pages/create-page';
 import { ConversionPage } from './pages/conversion-page';
 import { HistoryPage } from './pages/history-page';
 import { useRoute } from './router';
+
+/** The operations dashboard and its chart library, loaded only when an admin opens it. */
+const AdminPage = lazy(() => import('./pages/admin-page'));
 
 export function App() {
   const [credential, setCredential] = useState(storedCredential);
@@ -27,7 +30,8 @@ export function App() {
         }}
       />
     );
-  const who = claimsOf(credential).sub ?? 'API key';
+  const claims = claimsOf(credential);
+  const who = claims.sub ?? 'API key';
   return (
     <ApolloProvider client={app.client}>
       <a className="skip" href="#content">
@@ -40,6 +44,7 @@ export function App() {
           </Link>
           <Link href="/">Create</Link>
           <Link href="/history">History</Link>
+          {claims.role === 'ADMIN' && <Link href="/admin">Operations</Link>}
         </nav>
         <QuotaLeft />
         <p className="who">
@@ -65,6 +70,18 @@ function Page() {
       return <ConversionPage key={route.id} id={route.id} />;
     case 'history':
       return <HistoryPage />;
+    case 'admin':
+      return (
+        <Suspense
+          fallback={
+            <main aria-busy="true">
+              <p>Loading the dashboard…</p>
+            </main>
+          }
+        >
+          <AdminPage />
+        </Suspense>
+      );
     default:
       return (
         <main>

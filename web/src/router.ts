@@ -1,14 +1,16 @@
 /**
- * A small History-API router: the app has four routes, so a routing library would cost more bundle
+ * A small History-API router: the app has five routes, so a routing library would cost more bundle
  * than it saves. `navigate` pushes a path; `useRoute` re-renders on pushes and back/forward.
  */
 import { useEffect, useState } from 'react';
 
-export type Route = { name: 'create' } | { name: 'conversion'; id: string } | { name: 'history' } | { name: 'not-found' };
+export type Route =
+  { name: 'create' } | { name: 'conversion'; id: string } | { name: 'history' } | { name: 'admin' } | { name: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '') return { name: 'create' };
   if (pathname === '/history') return { name: 'history' };
+  if (pathname === '/admin') return { name: 'admin' };
   const match = /^\/conversions\/([^/]+)$/.exec(pathname);
   if (match) return { name: 'conversion', id: decodeURIComponent(match[1]) };
   return { name: 'not-found' };
