@@ -2,7 +2,7 @@
  * The product's web app (web/, built by `npm run build` into dist/web) served by the API at `/`, in
  * every environment, beside `/graphql` (where Apollo Sandbox stays in development):
  * - `/assets/*`: the hashed bundles, cached for a year (`immutable`: a new build has new names);
- * - any other GET that asks for HTML and is not an API path (`/`, `/conversions/…`, `/history`…):
+ * - a GET of one of the app's routes (`/`, `/conversions/<id>`, `/history`, `/admin`) that accepts HTML:
  *   `index.html`, `no-cache` (always revalidated, so a deploy is seen at once), with the app's own
  *   Content-Security-Policy: scripts, styles, media and connections (HTTP and graphql-ws) from this
  *   origin only, no inline script, no framing.
@@ -31,8 +31,11 @@ export const WEB_APP_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Paths that belong to the API, never to the app's client-side routes. */
-const API_PATHS = /^\/(graphql|files|health|metrics|assets)(\/|$)/;
+/**
+ * The app's client-side routes (web/src/router.ts): only these answer with index.html; any other path
+ * stays the API's JSON 404 (the app shows its own "not found" page for unknown in-app links).
+ */
+const APP_ROUTES = /^\/(history|admin|conversions\/[^/]+)?$/;
 
 /** dist/web of this checkout: the first folder above this module that holds package.json, + dist/web. */
 export function defaultWebAppDir(): string {
@@ -55,15 +58,9 @@ export function webAppRoutes(dir = defaultWebAppDir()): Router {
       setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=31536000, immutable'),
     }),
   );
-  router.get(/.*/, (req: Request, res: Response, next: NextFunction) => {
-    if (API_PATHS.test(req.path) || !req.accepts('html')) {
+  router.get(APP_ROUTES, (req: Request, res: Response, next: NextFunction) => {
+    if (!req.accepts('html')) {
       next();
-      return;
-    }
-    // A file of the build other than the bundles (favicon…): served as is, revalidated.
-    const name = req.path.slice(1);
-    if (name && !name.includes('..') && /^[\w.-]+$/.test(name) && existsSync(join(dir, name)) && name !== 'index.html') {
-      res.set('Cache-Control', 'no-cache').sendFile(join(dir, name));
       return;
     }
     res

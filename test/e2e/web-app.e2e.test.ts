@@ -169,7 +169,7 @@ describeIfChromium('the web app in Chromium', () => {
 
   afterAll(() => cleanup.run(), 60_000);
 
-  e2e('serves the app at / with a CSP, no-cache HTML and long-cached hashed assets', async () => {
+  e2e('serves the app at its routes with a CSP, no-cache HTML and long-cached hashed assets, and JSON 404 elsewhere', async () => {
     const html = await fetch(`${api.url}/history`, { headers: { accept: 'text/html' } });
     expect(html.status).toBe(200);
     expect(html.headers.get('cache-control')).toBe('no-cache');
@@ -178,6 +178,12 @@ describeIfChromium('the web app in Chromium', () => {
     const asset = await fetch(`${api.url}${script}`);
     await asset.arrayBuffer();
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    // Paths that are not the app's routes stay the API's JSON 404, even for a browser.
+    const unknown = await fetch(`${api.url}/no-such-page`, { headers: { accept: 'text/html' } });
+    expect({ status: unknown.status, type: unknown.headers.get('content-type') }).toEqual({
+      status: 404,
+      type: expect.stringContaining('application/json'),
+    });
   });
 
   e2e('signs in with a pasted token; shows the prompt rule while typing and an API userError next to its field', async () => {
@@ -239,6 +245,7 @@ describeIfChromium('the web app in Chromium', () => {
         page.locator('.karaoke .syllable').evaluateAll((els) => els.findIndex((el) => el.getAttribute('data-state') === 'singing'));
       const first = await eventually('a syllable is highlighted', singingAt, { timeoutMs: 20_000, until: (i) => i >= 0 });
       await eventually('the highlight moves on to a later syllable', singingAt, { timeoutMs: 20_000, until: (i) => i > first });
+      await screenshots('listening');
       const time = await audio.evaluate((el) => (el as unknown as MediaElement).currentTime);
       expect(time).toBeGreaterThan(0);
       await audio.evaluate((el) => (el as unknown as MediaElement).pause());
@@ -329,8 +336,9 @@ describeIfChromium('the web app in Chromium', () => {
     );
     expect(answer.body.data?.conversion.input).toMatchObject({ format: 'webm', codec: 'opus' });
     expect(answer.body.data!.conversion.input.durationSeconds).toBeGreaterThan(2);
-    await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.getByRole('heading', { level: 2, name: 'Cancelled' }).waitFor({ timeout: 30_000 });
+    // A beeping tone may or may not make a song: either way the page ends on the result or on the
+    // error in words with what to do next.
+    await page.locator('audio#vocals').or(page.getByText('What to do next:')).first().waitFor({ timeout: 100_000 });
   });
 
   e2e(
