@@ -21,6 +21,8 @@ COPY migrations ./migrations
 COPY bench ./bench
 # The benchmarks (part of the build project) import the deterministic signal generator from here.
 COPY test/support ./test/support
+# The web app (built into dist/web by the same `npm run build`; the API serves it at /).
+COPY web ./web
 RUN npm run build
 
 # --- runtime: production dependencies and the compiled service only, as a non-root user. --------
@@ -41,6 +43,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 COPY --from=build /app/dist/scripts ./dist/scripts
+COPY --from=build /app/dist/web ./dist/web
 COPY bin ./bin
 # Uploads and outputs. Created before VOLUME so a new named volume starts out owned by `node`.
 RUN mkdir -p /data && chown node:node /data

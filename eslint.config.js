@@ -60,7 +60,7 @@ function layerPatterns(layer) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**', 'src/generated/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/examples/**', 'src/generated/**', 'web/src/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

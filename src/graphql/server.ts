@@ -2,7 +2,8 @@
  * The API process's HTTP server: one port and one path (`/graphql`) for queries and mutations
  * (Apollo Server 5 on Express 5, GraphQL multipart uploads through multipart-upload.ts on busboy) and for
  * subscriptions (graphql-ws on the same HTTP server); plus `GET /files/*` (signed links) and
- * `GET /health/live`, `/health/ready`, `/health` and `/metrics` (see observability.ts).
+ * `GET /health/live`, `/health/ready`, `/health` and `/metrics` (see observability.ts), and the web app
+ * at `/` (web-app.ts).
  *
  * - CSRF prevention is on: a multipart upload must carry `Apollo-Require-Preflight` (or
  *   `X-Apollo-Operation-Name`). Uploads without it are refused with 400 *before* the body is parsed.
@@ -43,6 +44,7 @@ import { abuseLimitsPlugin } from './abuse-limits/apollo-plugin.js';
 import { enforceRateLimit } from './abuse-limits/rate-limit.js';
 import { requestShapeGuard } from './abuse-limits/request-shape.js';
 import { WsLimits } from './abuse-limits/ws-limits.js';
+import { webAppRoutes } from './web-app.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Largest JSON request body and largest WebSocket message, bytes (1 MiB; uploads have MAX_UPLOAD_BYTES). */
@@ -364,6 +366,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       },
     }),
   );
+  // The web app (dist/web) at `/` and its client-side routes; the Sandbox stays at /graphql.
+  app.use(webAppRoutes());
   // No framework HTML pages: an unknown path is a JSON 404 like every other answer.
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });

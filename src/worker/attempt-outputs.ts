@@ -80,6 +80,8 @@ export function resultOf(
         qualityScore: report.lyrics.qualityScore,
         source: report.lyrics.source,
       },
+      timedLines: report.lyrics.timedLines,
+      notes: report.melody.notes.map((n) => ({ start: n.start, end: n.end, midi: n.midi, lowConfidence: n.lowConfidence })),
     },
     quality: {
       pitchAccuracy: finiteOrNull(report.quality.pitchAccuracy),

@@ -52,6 +52,8 @@ export interface ConversionReport {
     syllableCount: number;
     qualityScore: number;
     quality: LyricsResult['quality'];
+    /** Each line with the time each of its syllables is sung (karaoke); see {@link timedLines}. */
+    timedLines: TimedLine[];
   };
   /** `engine`: who sang, `embedded` (the formant voice) or the remote engine's label, e.g. `expert-music-ai`. */
   voice: { id: string; engine: string; transposeSemitones: number; outOfRangeNotes: number; synthesizer: SingingEngine | null };
@@ -75,6 +77,54 @@ export interface ConversionReport {
   /** Milliseconds per stage (0 when no clock was given). */
   timings: Record<ConversionStage, number>;
   seed: number;
+}
+
+/** One sung syllable: its text and when it is sung, seconds from the start of the vocals. */
+export interface TimedSyllable {
+  text: string;
+  start: number;
+  end: number;
+  /** True when a word ends with this syllable (MusicXML `syllabic` single or end): a space follows it. */
+  endsWord: boolean;
+}
+
+/** One lyric line as sung: its text, first onset and last release (seconds) and its syllables in order. */
+export interface TimedLine {
+  text: string;
+  start: number;
+  end: number;
+  syllables: TimedSyllable[];
+}
+
+/**
+ * Each lyric line with its syllables' times, from the notes the lyrics were aligned to: a syllable
+ * starts at its note's onset and ends at the release of its last note (a melisma's continuation
+ * notes extend it). The singer keeps the notes' timing, so these are times in the vocals too.
+ */
+export function timedLines(lyrics: LyricsResult): TimedLine[] {
+  const round = (seconds: number) => Number(seconds.toFixed(3));
+  return lyrics.sections
+    .flatMap((s) => s.lines)
+    .map((line) => {
+      const syllables: TimedSyllable[] = [];
+      for (const note of lyrics.sungNotes.slice(line.firstNote, line.firstNote + line.noteCount)) {
+        const last = syllables[syllables.length - 1];
+        if (note.continuation && last) last.end = round(note.end);
+        else
+          syllables.push({
+            text: note.syllable,
+            start: round(note.start),
+            end: round(note.end),
+            endsWord: note.syllabic === 'single' || note.syllabic === 'end',
+          });
+      }
+      return {
+        text: line.text,
+        start: syllables[0]?.start ?? 0,
+        end: syllables[syllables.length - 1]?.end ?? 0,
+        syllables,
+      };
+    });
 }
 
 /** The lyrics as one text, lines separated by newlines, sections by blank lines. */
@@ -146,6 +196,7 @@ export function buildReport(parts: {
       syllableCount: lyrics.sungNotes.filter((n) => !n.continuation).length,
       qualityScore: Number(lyrics.quality.score.toFixed(3)),
       quality: lyrics.quality,
+      timedLines: timedLines(lyrics),
     },
     voice: {
       id: parts.vocals.voice,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BigIntType, Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
 import { User } from '../user/user.entity.js';
 import type { StageName } from '../../audio/stages.js';
+import type { TimedLine } from '../../audio/quality/report.js';
 
 /** Which queue a conversion's job waits in; HIGH jobs start before NORMAL ones, NORMAL before LOW. */
 export enum ConversionPriority {
@@ -42,6 +43,10 @@ export interface ResultData {
   lyrics: string;
   melody: { noteCount: number; phraseCount: number; key: string | null; tempoBpm: number | null; durationSeconds: number };
   lyricsInfo: { lineCount: number; syllableCount: number; genre: string; mood: string; qualityScore: number; source: string };
+  /** Each lyric line with its syllables' times (karaoke); absent in results stored before it was kept. */
+  timedLines?: TimedLine[];
+  /** The melody's notes (seconds, float MIDI); absent in results stored before they were kept. */
+  notes?: { start: number; end: number; midi: number; lowConfidence: boolean }[];
 }
 
 export interface QualityData {

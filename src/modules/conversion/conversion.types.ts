@@ -105,6 +105,31 @@ export class LyricsInfo {
   @Field({ description: 'Who wrote the lyrics: the service or the user.' }) source!: string;
 }
 
+@ObjectType({ description: 'One sung syllable and when it is sung.' })
+export class SungSyllable {
+  @Field({ description: 'The syllable as written, e.g. `sum`.' }) text!: string;
+  @Field(() => Float, { description: 'Onset, seconds from the start of the vocals.' }) start!: number;
+  @Field(() => Float, { description: 'Release of its last note (a melisma holds it over several), seconds.' }) end!: number;
+  @Field({ description: 'True when a word ends with this syllable (a space follows it when the line is shown).' }) endsWord!: boolean;
+}
+
+@ObjectType({ description: 'One lyric line as sung, with the time of each syllable (for karaoke display).' })
+export class SungLine {
+  @Field() text!: string;
+  @Field(() => Float, { description: 'Onset of the first syllable, seconds.' }) start!: number;
+  @Field(() => Float, { description: 'Release of the last syllable, seconds.' }) end!: number;
+  @Field(() => [SungSyllable]) syllables!: SungSyllable[];
+}
+
+@ObjectType({ description: 'A note of the melody the analysis found (or the melody file gave).' })
+export class MelodyNote {
+  @Field(() => Float, { description: 'Onset, seconds.' }) start!: number;
+  @Field(() => Float, { description: 'Release, seconds.' }) end!: number;
+  @Field(() => Float, { description: 'Centre pitch as a float MIDI number (69 = A4 = 440 Hz), before any transposition into the voice.' })
+  midi!: number;
+  @Field({ description: 'True when the transcription was unsure of it (worth checking).' }) lowConfidence!: boolean;
+}
+
 @ObjectType('ConversionResult', {
   description: 'The outputs of a completed conversion. URLs are signed when read and expire at `urlsExpireAt`.',
 })
@@ -138,6 +163,14 @@ export class ConversionResultObject {
 
   @Field(() => LyricsInfo)
   lyricsInfo!: LyricsInfo;
+
+  @Field(() => [SungLine], {
+    description: "The lyrics line by line with each syllable's time; empty for results made before times were kept.",
+  })
+  lines!: SungLine[];
+
+  @Field(() => [MelodyNote], { description: "The melody's notes in time order; empty for results made before notes were kept." })
+  notes!: MelodyNote[];
 }
 
 @ObjectType({ description: 'Quality measurements of the delivered vocals.' })
@@ -381,6 +414,11 @@ export function toConversionObject(row: Conversion, sign: FileUrlSigner, urlsExp
           lyrics: result.lyrics,
           melody: { ...result.melody },
           lyricsInfo: { ...result.lyricsInfo },
+          lines: (result.timedLines ?? []).map((line) => ({
+            ...line,
+            syllables: line.syllables.map((s) => ({ ...s, endsWord: s.endsWord ?? true })),
+          })),
+          notes: (result.notes ?? []).map((note) => ({ ...note })),
         }
       : null,
     quality: toQuality(row.quality),
