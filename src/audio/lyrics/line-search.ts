@@ -71,6 +71,17 @@ const plans = new WeakMap<Float64Array, Map<string, ReturnType<typeof planMelism
  * patterns (a search scores hundreds of lines on one span), and the plan depends on nothing else.
  */
 function melismaPlan(weights: readonly number[], rel: Float64Array): ReturnType<typeof planMelisma> {
+  // A variant's weights are planned by `retune` (its misses) and again by `scoreCandidate` on the same span.
+  const known = plansByWeights.get(weights);
+  if (known && known.rel === rel) return known.plan;
+  const plan = planOf(weights, rel);
+  plansByWeights.set(weights, { rel, plan });
+  return plan;
+}
+/** The plan of each weights array (one per variant of a derived line), with the span it was made for. */
+const plansByWeights = new WeakMap<readonly number[], { rel: Float64Array; plan: ReturnType<typeof planMelisma> }>();
+
+function planOf(weights: readonly number[], rel: Float64Array): ReturnType<typeof planMelisma> {
   // One syllable a note is planned in one pass; only held notes need the dynamic programme.
   if (weights.length === rel.length) return planMelisma(weights, rel);
   let byWeights = plans.get(rel);
@@ -291,9 +302,24 @@ const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', '
 /** Metrical weights of a line's syllables (see `wordWeights`). */
 function lineWeights(tokens: readonly Token[]): number[] {
   const out: number[] = [];
-  for (const t of tokens) if (t.text !== ',') for (const w of t.text.split(' ')) out.push(...wordWeights(w));
+  for (const t of tokens) {
+    if (t.text === ',') continue;
+    for (const w of tokenWeights(t.text)) out.push(w);
+  }
   return out;
 }
+
+/** Weights of a token's words (`the`, `let us`), by its text: a search weighs the same few hundred tokens thousands of times. */
+function tokenWeights(text: string): readonly number[] {
+  let w = tokenWeightCache.get(text);
+  if (!w) {
+    w = text.includes(' ') ? text.split(' ').flatMap((x) => wordWeights(x)) : wordWeights(text);
+    if (tokenWeightCache.size > 50_000) tokenWeightCache.clear();
+    tokenWeightCache.set(text, w);
+  }
+  return w;
+}
+const tokenWeightCache = new Map<string, readonly number[]>();
 
 /** Stressed syllables that would start on weak notes (relative strength < 0.5) of a span of `rel.length` notes. */
 function stressMisses(weights: readonly number[], rel: Float64Array): number {
