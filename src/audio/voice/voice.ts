@@ -35,7 +35,7 @@ export interface SingOptions {
   engine?: SingingEngine;
   /** The compiled Flite program (the `flite` engine's port, see src/platform/flite-program.ts). */
   flite?: FliteProgram;
-  /** Key of {@link VOICES}: `low` (baritone, MIDI 45–64) or `high` (soprano, MIDI 57–79). Default `high`. */
+  /** Key of {@link VOICES}: `low` (baritone, MIDI 45–64) or `high` (soprano, MIDI 53–74). Default `high`. */
   voice?: string;
   /** Output rate in Hz, 8000–192000. Default 44100. */
   sampleRate?: number;

@@ -57,7 +57,9 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
   high: {
     id: 'high',
     name: 'Soprano',
-    range: { low: 57, high: 79 },
+    // F3–D5, not A3–G5: the flite engine's `slt` is understood far better in the lower part of a
+    // soprano's range (issue 11 round 5, docs/benchmarks.md: 155 held-out lines, +15..+17 in every column).
+    range: { low: 53, high: 74 },
     formantScale: 1.17,
     upperFormants: [
       [3900, 300],
