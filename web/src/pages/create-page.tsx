@@ -127,44 +127,8 @@ export function CreatePage() {
           <FieldError id="prompt-error" message={errors.prompt} />
 
           <div className="row">
-            <div>
-              <label htmlFor="genre">Genre</label>
-              <input
-                id="genre"
-                name="genre"
-                list="genres"
-                value={genre}
-                maxLength={40}
-                onChange={(e) => setGenre(e.target.value)}
-                aria-describedby={describe('genre')}
-                aria-invalid={errors.genre ? true : undefined}
-              />
-              <datalist id="genres">
-                {GENRES.map((g) => (
-                  <option key={g} value={g} />
-                ))}
-              </datalist>
-              <FieldError id="genre-error" message={errors.genre} />
-            </div>
-            <div>
-              <label htmlFor="mood">Mood</label>
-              <input
-                id="mood"
-                name="mood"
-                list="moods"
-                value={mood}
-                maxLength={40}
-                onChange={(e) => setMood(e.target.value)}
-                aria-describedby={describe('mood')}
-                aria-invalid={errors.mood ? true : undefined}
-              />
-              <datalist id="moods">
-                {MOODS.map((m) => (
-                  <option key={m} value={m} />
-                ))}
-              </datalist>
-              <FieldError id="mood-error" message={errors.mood} />
-            </div>
+            <SuggestedInput name="genre" label="Genre" value={genre} onChange={setGenre} suggestions={GENRES} error={errors.genre} />
+            <SuggestedInput name="mood" label="Mood" value={mood} onChange={setMood} suggestions={MOODS} error={errors.mood} />
           </div>
 
           <fieldset className="inline" aria-describedby={describe('voice')}>
@@ -199,5 +163,38 @@ export function CreatePage() {
         </button>
       </form>
     </main>
+  );
+}
+
+/** A free-text field with suggestions (a datalist) and the API's error for it beneath. */
+function SuggestedInput(props: {
+  name: 'genre' | 'mood';
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  suggestions: readonly string[];
+  error: string | undefined;
+}) {
+  const { name, label, value, onChange, suggestions, error } = props;
+  return (
+    <div>
+      <label htmlFor={name}>{label}</label>
+      <input
+        id={name}
+        name={name}
+        list={`${name}s`}
+        value={value}
+        maxLength={40}
+        onChange={(e) => onChange(e.target.value)}
+        aria-describedby={error ? `${name}-error` : undefined}
+        aria-invalid={error ? true : undefined}
+      />
+      <datalist id={`${name}s`}>
+        {suggestions.map((s) => (
+          <option key={s} value={s} />
+        ))}
+      </datalist>
+      <FieldError id={`${name}-error`} message={error} />
+    </div>
   );
 }
