@@ -4,6 +4,10 @@
  * file is looked up, so probing tells nothing), 404 when a validly signed file is gone. Single byte
  * ranges (RFC 9110 §14) get 206 with `Content-Range`; unsatisfiable ones 416; a header with several
  * ranges or bad syntax is ignored and the whole file is sent, as the RFC allows.
+ *
+ * With `S3_DOWNLOADS=presigned` a valid link for a file that exists is answered `302 Found` to a
+ * presigned S3 GET that expires with the link (same content type, disposition and cache rule, signed
+ * into the URL); the store then serves the bytes and the ranges itself.
  */
 import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler, Response } from 'express';
@@ -61,6 +65,7 @@ function deny(res: Response, status: number, message: string): void {
 /** The handler, mounted at `/files`. */
 export function filesRoute(services: Services): RequestHandler {
   const { config, storage, logger } = services;
+  const presigned = config.s3?.downloads === 'presigned' && storage.presignRead ? storage.presignRead.bind(storage) : null;
   return async (req: Request, res: Response) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.set('Allow', 'GET, HEAD');
@@ -86,14 +91,29 @@ export function filesRoute(services: Services): RequestHandler {
         deny(res, 404, 'Not found.');
         return;
       }
+      const life = Math.max(0, check.expires - Math.floor(now / 1000));
+      const headers = {
+        'Content-Type': contentTypeOf(key),
+        'Cache-Control': `private, max-age=${life}`,
+        'Content-Disposition': `inline; filename="${key.split('/').pop()}"`,
+      };
+      if (presigned) {
+        const location = await presigned(key, {
+          expiresInSeconds: life,
+          contentType: headers['Content-Type'],
+          contentDisposition: headers['Content-Disposition'],
+          cacheControl: headers['Cache-Control'],
+        });
+        // The redirect itself is not cached: a new one is signed for whatever life the link has left.
+        res.status(302).set({ Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).end();
+        return;
+      }
       const range = parseRange(req.headers.range, info.size);
       res.set({
+        ...headers,
         'Accept-Ranges': 'bytes',
-        'Content-Type': contentTypeOf(key),
-        'Cache-Control': `private, max-age=${Math.max(0, check.expires - Math.floor(now / 1000))}`,
         'X-Content-Type-Options': 'nosniff',
         'Last-Modified': info.modifiedAt.toUTCString(),
-        'Content-Disposition': `inline; filename="${key.split('/').pop()}"`,
       });
       if (range === 'unsatisfiable') {
         res.status(416).set('Content-Range', `bytes */${info.size}`).end();

@@ -177,6 +177,19 @@ export interface S3Config {
    * `<bucket>.<endpoint>/<key>`; MinIO and most self-hosted stores need `true`. Default `false`.
    */
   forcePathStyle: boolean;
+  /**
+   * `S3_DOWNLOADS`: how a signed `/files/` link hands out the file. `proxy` (default): the API streams
+   * it from the bucket, so only the API and workers need to reach the store. `presigned`: the API
+   * checks the link as always, then answers `302` to a presigned S3 GET that expires when the link
+   * does, so the bytes come straight from the store (which clients must then be able to reach).
+   */
+  downloads: 'proxy' | 'presigned';
+  /**
+   * `S3_PUBLIC_ENDPOINT`: the store's URL as clients reach it, for `S3_DOWNLOADS=presigned` when it
+   * differs from `S3_ENDPOINT` (an in-cluster name such as `http://minio:9000` behind a public
+   * `https://files.example.com`). Presigned URLs are signed for this host. Default: `S3_ENDPOINT`.
+   */
+  publicEndpoint: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -249,13 +262,19 @@ function storageBackend(env: Env): Pick<Config, 'storageBackend' | 's3'> {
     );
   const region = env.S3_REGION?.trim() || 'us-east-1';
   if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ConfigError(`S3_REGION must be a region name such as eu-west-1, got "${region}".`);
+  const downloads = env.S3_DOWNLOADS?.trim() || 'proxy';
+  if (downloads !== 'proxy' && downloads !== 'presigned')
+    throw new ConfigError(`S3_DOWNLOADS must be proxy or presigned, got "${downloads}".`);
+  const endpoint = httpUrl(env, 'S3_ENDPOINT')?.replace(/\/+$/, '') ?? null;
   return {
     storageBackend: 's3',
     s3: {
-      endpoint: httpUrl(env, 'S3_ENDPOINT')?.replace(/\/+$/, '') ?? null,
+      endpoint,
       region,
       bucket,
       forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', false),
+      downloads,
+      publicEndpoint: httpUrl(env, 'S3_PUBLIC_ENDPOINT')?.replace(/\/+$/, '') ?? endpoint,
     },
   };
 }

@@ -31,6 +31,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '../audio/errors.js';
 import type { S3Config } from './config.js';
 import {
@@ -39,6 +40,7 @@ import {
   isValidKey,
   tooLarge,
   type ByteRange,
+  type PresignOptions,
   type Storage,
   type StoredEntry,
   type StoredObject,
@@ -126,14 +128,50 @@ export function createS3Client(config: S3Config): S3Client {
   return new S3Client(options);
 }
 
+/** SigV4's longest presigned life (7 days), in seconds. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
 /** Storage in a bucket of an S3-compatible object store (`STORAGE_BACKEND=s3`). */
 export class S3Storage implements Storage {
   readonly bucket: string;
   readonly client: S3Client;
+  /** Signs download URLs for the host clients reach (`S3_PUBLIC_ENDPOINT`); no request is ever sent with it. */
+  private readonly signer: S3Client | null;
+  presignRead?: (key: string, options: PresignOptions) => Promise<string>;
 
   constructor(config: S3Config, client: S3Client = createS3Client(config)) {
     this.bucket = config.bucket;
     this.client = client;
+    this.signer = null;
+    if (config.downloads === 'presigned') {
+      this.signer =
+        config.publicEndpoint && config.publicEndpoint !== config.endpoint
+          ? createS3Client({ ...config, endpoint: config.publicEndpoint })
+          : client;
+      this.presignRead = (key, options) => this.presign(key, options);
+    }
+  }
+
+  /**
+   * A presigned GET of `key` (offline: SigV4 over the request, with the credentials of the chain).
+   * The response headers are signed into the URL, so the store answers with our content type,
+   * disposition and cache rule.
+   */
+  private async presign(key: string, options: PresignOptions): Promise<string> {
+    assertValidKey(key);
+    const expiresIn = Math.max(1, Math.min(MAX_PRESIGN_SECONDS, Math.floor(options.expiresInSeconds)));
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ResponseContentType: options.contentType,
+      ResponseContentDisposition: options.contentDisposition,
+      ResponseCacheControl: options.cacheControl,
+    });
+    try {
+      return await getSignedUrl(this.signer ?? this.client, command, { expiresIn });
+    } catch (error) {
+      throw s3ErrorToAppError(error, 'Could not sign a download link.');
+    }
   }
 
   async write(key: string, source: WriteSource, options: WriteOptions = {}): Promise<{ key: string; size: number }> {
@@ -310,6 +348,7 @@ export class S3Storage implements Storage {
   /** Closes the client's pooled connections. */
   async close(): Promise<void> {
     this.client.destroy();
+    if (this.signer && this.signer !== this.client) this.signer.destroy();
   }
 
   private async newestUnder(prefix: string): Promise<Date | null> {

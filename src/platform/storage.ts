@@ -66,8 +66,22 @@ export interface Storage {
    * reconciler's orphan sweep needs it, nothing else does.
    */
   list?(prefix: string): Promise<StoredEntry[]>;
+  /**
+   * A URL at which a client can GET the object itself until `expiresInSeconds` from now (an S3
+   * presigned GET), answering with the given headers. Optional: only a backend that clients can reach
+   * directly has it (s3 with `S3_DOWNLOADS=presigned`); the files route streams the file otherwise.
+   */
+  presignRead?(key: string, options: PresignOptions): Promise<string>;
   /** Releases what the backend holds (connection pools); optional. */
   close?(): Promise<void>;
+}
+
+/** What {@link Storage.presignRead} signs into the URL. */
+export interface PresignOptions {
+  expiresInSeconds: number;
+  contentType: string;
+  contentDisposition: string;
+  cacheControl: string;
 }
 
 /** One entry of {@link Storage.list}. */

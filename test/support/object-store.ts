@@ -73,7 +73,7 @@ export async function startObjectStore(cleanup: Cleanup): Promise<TestObjectStor
   process.env.AWS_SECRET_ACCESS_KEY = SECRET_KEY;
   const endpoint = `http://127.0.0.1:${port}`;
   const bucket = `mv-test-${randomBytes(6).toString('hex')}`;
-  const config: S3Config = { endpoint, region: 'us-east-1', bucket, forcePathStyle: true };
+  const config: S3Config = { endpoint, region: 'us-east-1', bucket, forcePathStyle: true, downloads: 'proxy', publicEndpoint: endpoint };
   const client = createS3Client(config);
   cleanup.add(() => client.destroy());
   await client.send(new CreateBucketCommand({ Bucket: bucket }));

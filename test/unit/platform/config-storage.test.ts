@@ -17,9 +17,18 @@ describe('storage settings', () => {
 
   it('reads the s3 backend with its defaults (AWS endpoint, us-east-1, virtual-host addressing)', async () => {
     const config = loadConfig({ STORAGE_BACKEND: 's3', S3_BUCKET: 'melody-vocals' });
-    expect(config.s3).toEqual({ endpoint: null, region: 'us-east-1', bucket: 'melody-vocals', forcePathStyle: false });
+    expect(config.s3).toEqual({
+      endpoint: null,
+      region: 'us-east-1',
+      bucket: 'melody-vocals',
+      forcePathStyle: false,
+      downloads: 'proxy',
+      publicEndpoint: null,
+    });
     const storage = createStorage(config);
     expect(storage).toBeInstanceOf(S3Storage);
+    // Downloads go through the API unless presigned ones are asked for.
+    expect(storage.presignRead).toBeUndefined();
     await storage.close?.();
   });
 
@@ -30,8 +39,30 @@ describe('storage settings', () => {
       S3_REGION: 'eu-west-1',
       S3_BUCKET: 'mv.outputs-1',
       S3_FORCE_PATH_STYLE: 'true',
+      S3_DOWNLOADS: 'presigned',
+      S3_PUBLIC_ENDPOINT: 'https://files.example.com/',
     });
-    expect(config.s3).toEqual({ endpoint: 'http://minio:9000', region: 'eu-west-1', bucket: 'mv.outputs-1', forcePathStyle: true });
+    expect(config.s3).toEqual({
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+      bucket: 'mv.outputs-1',
+      forcePathStyle: true,
+      downloads: 'presigned',
+      publicEndpoint: 'https://files.example.com',
+    });
+  });
+
+  it('signs presigned downloads for S3_ENDPOINT when no public endpoint is given', async () => {
+    const config = loadConfig({
+      STORAGE_BACKEND: 's3',
+      S3_BUCKET: 'ok-bucket',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_DOWNLOADS: 'presigned',
+    });
+    expect(config.s3).toMatchObject({ downloads: 'presigned', publicEndpoint: 'http://minio:9000' });
+    const storage = createStorage(config);
+    expect(typeof storage.presignRead).toBe('function');
+    await storage.close?.();
   });
 
   it.each([
@@ -41,6 +72,11 @@ describe('storage settings', () => {
     [{ STORAGE_BACKEND: 's3', S3_BUCKET: 'ok-bucket', S3_ENDPOINT: 'minio:9000' }, 'S3_ENDPOINT'],
     [{ STORAGE_BACKEND: 's3', S3_BUCKET: 'ok-bucket', S3_REGION: 'EU West' }, 'S3_REGION'],
     [{ STORAGE_BACKEND: 's3', S3_BUCKET: 'ok-bucket', S3_FORCE_PATH_STYLE: 'maybe' }, 'S3_FORCE_PATH_STYLE'],
+    [{ STORAGE_BACKEND: 's3', S3_BUCKET: 'ok-bucket', S3_DOWNLOADS: 'redirect' }, 'S3_DOWNLOADS'],
+    [
+      { STORAGE_BACKEND: 's3', S3_BUCKET: 'ok-bucket', S3_DOWNLOADS: 'presigned', S3_PUBLIC_ENDPOINT: 'files.example.com' },
+      'S3_PUBLIC_ENDPOINT',
+    ],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
