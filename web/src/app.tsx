@@ -6,7 +6,7 @@ import { lazy, Suspense, useEffect, useMemo, useState, type FormEvent } from 're
 import { ApolloProvider } from '@apollo/client/react';
 import { createAppClient } from './apollo';
 import { claimsOf, isExpired, storeCredential, storedCredential } from './auth';
-import { completeSignIn, loadAppConfig, startSignIn, type AppConfig, type OidcSettings } from './oidc';
+import { loadAppConfig, type AppConfig, type OidcSettings } from './app-config';
 import { Link, PageHeading } from './components/common';
 import { QuotaLeft } from './components/quota';
 import { CreatePage } from './pages/create-page';
@@ -134,6 +134,7 @@ function SignInWithIssuer({ settings }: { settings: OidcSettings }) {
     setLeaving(true);
     setError(null);
     try {
+      const { startSignIn } = await import('./oidc');
       await startSignIn(settings, location.pathname + location.search);
     } catch (e) {
       setLeaving(false);
@@ -157,8 +158,8 @@ function SignInWithIssuer({ settings }: { settings: OidcSettings }) {
 }
 
 /** The code can be traded only once: every render of the callback page shares the one attempt. */
-let completing: ReturnType<typeof completeSignIn> | null = null;
-const completeOnce = (settings: OidcSettings) => (completing ??= completeSignIn(settings));
+let completing: Promise<{ accessToken: string; returnTo: string }> | null = null;
+const completeOnce = (settings: OidcSettings) => (completing ??= import('./oidc').then(({ completeSignIn }) => completeSignIn(settings)));
 
 /** `/auth/callback`: the issuer sent the user back with a code; trade it for the access token. */
 function SignInCallback({ settings, onSignIn }: { settings: OidcSettings | null; onSignIn: (credential: string) => void }) {

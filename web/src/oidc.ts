@@ -3,34 +3,13 @@
  * (RFC 7636) through `openid-client`, as a public client (no secret in a browser). The issuer and
  * client come from the API's `/app-config.json`; without them the app asks for a pasted token.
  * The code verifier and state live in sessionStorage between the redirect out and the callback.
+ * Loaded only when a sign-in starts or completes (a chunk of its own), so the app's first load stays small.
  */
 import * as oidc from 'openid-client';
-
-export interface OidcSettings {
-  issuer: string;
-  clientId: string;
-  scope: string;
-  audience: string;
-  roleClaim: string;
-}
-
-export interface AppConfig {
-  oidc: OidcSettings | null;
-}
+import type { OidcSettings } from './app-config';
 
 const PENDING = 'melody-vocals.sign-in';
 export const CALLBACK_PATH = '/auth/callback';
-
-/** The deployment's settings; no issuer when they cannot be read (the paste form still works). */
-export async function loadAppConfig(): Promise<AppConfig> {
-  try {
-    const response = await fetch('/app-config.json', { headers: { accept: 'application/json' } });
-    if (!response.ok) return { oidc: null };
-    return (await response.json()) as AppConfig;
-  } catch {
-    return { oidc: null };
-  }
-}
 
 async function discover(settings: OidcSettings): Promise<oidc.Configuration> {
   const issuer = new URL(settings.issuer);
