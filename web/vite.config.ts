@@ -25,6 +25,7 @@ export default defineConfig({
     proxy: {
       '/graphql': { target: api, ws: true, changeOrigin: true },
       '/files': { target: api, changeOrigin: true },
+      '/app-config.json': { target: api, changeOrigin: true },
     },
   },
 });

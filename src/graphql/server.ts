@@ -367,7 +367,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
     }),
   );
   // The web app (dist/web) at `/` and its client-side routes; the Sandbox stays at /graphql.
-  app.use(webAppRoutes());
+  app.use(webAppRoutes(undefined, services.config.oidc));
   // No framework HTML pages: an unknown path is a JSON 404 like every other answer.
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { ForbiddenError, UnauthenticatedError } from '../platform/api-errors.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthError, userFromAuthorizationHeader, verifyToken, type AuthUser, type JwtSettings } from '../platform/auth.js';
+import type { OidcConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
+import { isAsymmetricJwt, OidcVerifier } from '../platform/oidc.js';
 import type { Services } from '../platform/services.js';
 import { ApiKeyService, looksLikeApiKey } from './api-key/api-key.service.js';
 import { Role } from './user/user.entity.js';
@@ -63,13 +65,26 @@ export function userFromAuthorization(secret: string | JwtSettings, value: unkno
   }
 }
 
+/** One verifier (and so one key cache) per OIDC configuration, i.e. per process. */
+const VERIFIERS = new WeakMap<OidcConfig, OidcVerifier>();
+
+function oidcVerifier(settings: OidcConfig): OidcVerifier {
+  let verifier = VERIFIERS.get(settings);
+  if (!verifier) {
+    verifier = new OidcVerifier(settings);
+    VERIFIERS.set(settings, verifier);
+  }
+  return verifier;
+}
+
 /**
  * The caller of an HTTP request or graphql-ws connection: an API key (`Authorization: Bearer mvk_…`,
- * a bare `mvk_…` in connectionParams, or `X-Api-Key: mvk_…`) or else a JWT as in
+ * a bare `mvk_…` in connectionParams, or `X-Api-Key: mvk_…`), an access token of the OpenID Connect
+ * issuer (`OIDC_ISSUER`; an asymmetrically signed JWT) or else a JWT of our own as in
  * {@link userFromAuthorization}. Null for none or a bad/revoked one.
  */
 export async function authenticate(
-  services: Pick<Services, 'config' | 'orm'>,
+  services: Pick<Services, 'config' | 'orm'> & { logger?: Logger },
   authorization: unknown,
   apiKeyHeader?: unknown,
 ): Promise<AuthUser | null> {
@@ -77,6 +92,16 @@ export async function authenticate(
   const bearer = typeof authorization === 'string' ? authorization.trim().replace(/^Bearer\s+/i, '') : '';
   const key = looksLikeApiKey(bearer) ? bearer : typeof header === 'string' && header.trim() !== '' && !bearer ? header.trim() : null;
   if (key !== null) return new ApiKeyService(services.orm.em.fork() as EntityManager).authenticate(key);
+  const { oidc } = services.config;
+  if (oidc && bearer !== '' && isAsymmetricJwt(bearer)) {
+    try {
+      return await oidcVerifier(oidc).verify(bearer);
+    } catch (error) {
+      // The issuer or its keys could not be reached: the caller is not signed in, and operators see why.
+      if (!(error instanceof AuthError)) services.logger?.warn('OIDC verification failed', { error: (error as Error).message });
+      return null;
+    }
+  }
   const { jwtSecret, jwtIssuer, jwtAudience } = services.config;
   return userFromAuthorization({ secret: jwtSecret, issuer: jwtIssuer, audience: jwtAudience }, authorization);
 }

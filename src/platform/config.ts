@@ -31,6 +31,11 @@ export interface Config {
   /** `JWT_AUDIENCE`: when set, bearer JWTs must carry this `aud` (and `npm run token` writes it). Default: not checked. */
   jwtAudience: string | null;
   /**
+   * An OpenID Connect issuer whose access tokens the API accepts beside its own (`OIDC_*`), and
+   * which the web app signs in with (authorization code + PKCE). Null when `OIDC_ISSUER` is unset.
+   */
+  oidc: OidcConfig | null;
+  /**
    * `STORAGE_BACKEND`: where uploads and outputs are kept: `fs` (a directory, `STORAGE_DIR`; one
    * machine, or a volume every process mounts) or `s3` (a bucket of an S3-compatible object store,
    * `S3_*`; many machines). Default `fs`.
@@ -160,6 +165,24 @@ export interface Config {
   resultCacheTtlSeconds: number;
 }
 
+/** Settings of the OpenID Connect issuer (src/platform/oidc.ts). */
+export interface OidcConfig {
+  /** `OIDC_ISSUER`: the issuer URL; its `/.well-known/openid-configuration` names the JWKS. */
+  issuer: string;
+  /** `OIDC_AUDIENCE`: the `aud` the issuer puts in access tokens meant for this API (required with an issuer). */
+  audience: string;
+  /**
+   * `OIDC_ROLE_CLAIM`: the claim that carries the role (`USER`, `PARTNER`, `ADMIN`, any case; a string
+   * or a list, the highest wins); a dotted path reaches into objects (`realm_access.roles`).
+   * Default `role`. A token without it is a USER.
+   */
+  roleClaim: string;
+  /** `OIDC_CLIENT_ID`: the web app's public client at the issuer; null: the app offers no sign-in. */
+  clientId: string | null;
+  /** `OIDC_SCOPE`: what the web app asks for. Default `openid profile`. */
+  scope: string;
+}
+
 /** Settings of the s3 storage backend (src/platform/storage-s3.ts). */
 export interface S3Config {
   /**
@@ -249,6 +272,22 @@ function httpUrl(env: Env, name: string): string | null {
   return raw;
 }
 
+/** `OIDC_*`, or null without `OIDC_ISSUER`. */
+function oidcSettings(env: Env): OidcConfig | null {
+  const issuer = httpUrl(env, 'OIDC_ISSUER');
+  if (!issuer) return null;
+  const audience = env.OIDC_AUDIENCE?.trim() ?? '';
+  if (audience === '') throw new ConfigError('OIDC_AUDIENCE must be set with OIDC_ISSUER (the aud of access tokens meant for this API).');
+  const roleClaim = env.OIDC_ROLE_CLAIM?.trim() || 'role';
+  if (!/^[^\s]{1,200}$/.test(roleClaim)) throw new ConfigError(`OIDC_ROLE_CLAIM must name a claim, got "${roleClaim}".`);
+  const clientId = env.OIDC_CLIENT_ID?.trim() || null;
+  if (clientId !== null && !/^[\x21-\x7e]{1,200}$/.test(clientId))
+    throw new ConfigError('OIDC_CLIENT_ID must be printable ASCII without spaces.');
+  const scope = env.OIDC_SCOPE?.trim().replace(/\s+/g, ' ') || 'openid profile';
+  if (!scope.split(' ').includes('openid')) throw new ConfigError(`OIDC_SCOPE must include openid, got "${scope}".`);
+  return { issuer, audience, roleClaim, clientId, scope };
+}
+
 /** `S3_*` when `STORAGE_BACKEND=s3`, null for `fs`. */
 function storageBackend(env: Env): Pick<Config, 'storageBackend' | 's3'> {
   const backend = env.STORAGE_BACKEND?.trim() || 'fs';
@@ -301,6 +340,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtIssuer: env.JWT_ISSUER?.trim() || null,
     metricsToken: env.METRICS_TOKEN?.trim() || null,
     jwtAudience: env.JWT_AUDIENCE?.trim() || null,
+    oidc: oidcSettings(env),
     ...storageBackend(env),
     storageDir: resolve(env.STORAGE_DIR ?? join(tmpdir(), 'melody-vocals-storage')),
     urlSigningSecret: env.URL_SIGNING_SECRET ?? `${secret}:files`,

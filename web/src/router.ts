@@ -5,12 +5,18 @@
 import { useEffect, useState } from 'react';
 
 export type Route =
-  { name: 'create' } | { name: 'conversion'; id: string } | { name: 'history' } | { name: 'admin' } | { name: 'not-found' };
+  | { name: 'create' }
+  | { name: 'conversion'; id: string }
+  | { name: 'history' }
+  | { name: 'admin' }
+  | { name: 'sign-in-callback' }
+  | { name: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '') return { name: 'create' };
   if (pathname === '/history') return { name: 'history' };
   if (pathname === '/admin') return { name: 'admin' };
+  if (pathname === '/auth/callback') return { name: 'sign-in-callback' };
   const match = /^\/conversions\/([^/]+)$/.exec(pathname);
   if (match) return { name: 'conversion', id: decodeURIComponent(match[1]) };
   return { name: 'not-found' };
