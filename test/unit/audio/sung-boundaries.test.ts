@@ -175,4 +175,14 @@ describe('segmentNotes: a sung glide through a consonant starts the new note whe
     expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
     expect(notes[1].start).toBeLessThan(0.88);
   });
+
+  it('starts the new note at the end of a slow glide even when attacked sharply, after an 11 dB closure (a sung stop consonant)', () => {
+    // A 16-frame glide (0.80–0.96 s, within half a semitone of 65 from 0.94 s); the level closes to −17 dB
+    // at 0.86–0.90 s and the vowel attacks at 0.91 s, an 11 dB jump (under the 12 dB of SLOW_ATTACK_DIP_DB).
+    const stop = (k: number): number => (k < 20 || k >= 170 ? -60 : k >= 86 && k < 91 ? -17 : -6);
+    const notes = segmentNotes(trackOf(portamento(16), 200), null, { onsetEnvelope: envelopeOf(stop, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.92);
+    expect(notes[1].start).toBeLessThanOrEqual(0.96);
+  });
 });
