@@ -185,4 +185,22 @@ describe('segmentNotes: a sung glide through a consonant starts the new note whe
     expect(notes[1].start).toBeGreaterThanOrEqual(0.92);
     expect(notes[1].start).toBeLessThanOrEqual(0.96);
   });
+
+  /** −6 dB with a 4 dB dip at frames 83–89 and a gradual return (a shallow voiced consonant). */
+  const shallow = (k: number): number => (k < 20 || k >= 170 ? -60 : k >= 83 && k < 90 ? -10 : k >= 90 && k < 94 ? -10 + (k - 89) : -6);
+
+  it('starts the new note where the glide arrives after only a 4 dB dip when the voice stays surely voiced', () => {
+    const notes = segmentNotes(trackOf(glide, 200), null, { onsetEnvelope: envelopeOf(shallow, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.88);
+  });
+
+  it('keeps the boundary after a 4 dB dip when the voicing falters in the glide (a bow change)', () => {
+    const track = trackOf(glide, 200);
+    track.voicedProbability[86] = 0.3;
+    track.voicedProbability[87] = 0.3;
+    const notes = segmentNotes(track, null, { onsetEnvelope: envelopeOf(shallow, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeLessThan(0.88);
+  });
 });
