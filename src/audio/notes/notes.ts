@@ -220,7 +220,7 @@ const ARRIVAL_CLOSURE_DB = 10;
  * A glide of at least ARRIVAL_VOICED_SECONDS during which pYIN's voiced mass stays at ARRIVAL_VOICED or
  * more on every frame needs only an ARRIVAL_VOICED_DIP_DB dip: a voice keeps its periodicity through a
  * voiced consonant, while a bow change or a breath between blown notes costs the tracker its voicing for
- * a frame or two (at the moves that cost the fixtures: cello ≤ 0.32, violin 0.69–0.80). On SSVD
+ * a frame or two (at the moves that cost the fixtures: cello ≤ 0.32, violin ≤ 0.80). On SSVD
  * train&valid note F +0.002 (both halves up); 0.8 or 2 dB scored the same, 0.9 or 40 ms 0.001–0.002 less.
  */
 const ARRIVAL_VOICED = 0.85;
