@@ -144,3 +144,63 @@ describe('segmentNotes on sung takes: gaps inside a syllable and consonants betw
     },
   );
 });
+
+describe('segmentNotes: a sung glide through a consonant starts the new note where it arrives (issue 12, fifth pass)', () => {
+  /** 62 held from frame 20, a linear glide of 12 frames from frame 80 up to 65, 65 held to frame 170. */
+  const glide = portamento(12);
+  /** −6 dB, with the level sinking to −14 dB and coming back gradually over the glide (a sung consonant, no sharp attack). */
+  const consonant = (k: number): number =>
+    k < 20 || k >= 170 ? -60 : k < 82 ? -6 : k < 86 ? -6 - 2 * (k - 81) : k < 89 ? -14 : k < 95 ? -14 + 1.5 * (k - 88) : -6;
+
+  it('starts the new note at the end of the glide when the level dips 8 dB on the way', () => {
+    // The contour comes within half a semitone of 65 at frame 90 (0.90 s); without the rule the
+    // boundary sits in the middle of the glide, near 0.85 s.
+    const notes = segmentNotes(trackOf(glide, 200), null, { onsetEnvelope: envelopeOf(consonant, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.88);
+    expect(notes[1].start).toBeLessThanOrEqual(0.92);
+    expect(notes[0].end).toBeCloseTo(notes[1].start, 5);
+  });
+
+  it('keeps the boundary inside the glide when the level holds through it (a bowed or blown legato change)', () => {
+    const notes = segmentNotes(trackOf(glide, 200), null, { onsetEnvelope: envelopeOf((k) => (k < 20 || k >= 170 ? -60 : -6), 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeLessThan(0.88);
+  });
+
+  it('keeps the boundary inside the glide when the change is attacked sharply (a tongued or struck change)', () => {
+    // The same dip, but the level jumps back by 8 dB in one frame at frame 86.
+    const tongued = (k: number): number => (k < 20 || k >= 170 ? -60 : k >= 83 && k < 86 ? -14 : -6);
+    const notes = segmentNotes(trackOf(glide, 200), null, { onsetEnvelope: envelopeOf(tongued, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeLessThan(0.88);
+  });
+
+  it('starts the new note at the end of a slow glide even when attacked sharply, after an 11 dB closure (a sung stop consonant)', () => {
+    // A 16-frame glide (0.80–0.96 s, within half a semitone of 65 from 0.94 s); the level closes to −17 dB
+    // at 0.86–0.90 s and the vowel attacks at 0.91 s, an 11 dB jump (under the 12 dB of SLOW_ATTACK_DIP_DB).
+    const stop = (k: number): number => (k < 20 || k >= 170 ? -60 : k >= 86 && k < 91 ? -17 : -6);
+    const notes = segmentNotes(trackOf(portamento(16), 200), null, { onsetEnvelope: envelopeOf(stop, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.92);
+    expect(notes[1].start).toBeLessThanOrEqual(0.96);
+  });
+
+  /** −6 dB with a 4 dB dip at frames 83–89 and a gradual return (a shallow voiced consonant). */
+  const shallow = (k: number): number => (k < 20 || k >= 170 ? -60 : k >= 83 && k < 90 ? -10 : k >= 90 && k < 94 ? -10 + (k - 89) : -6);
+
+  it('starts the new note where the glide arrives after only a 4 dB dip when the voice stays surely voiced', () => {
+    const notes = segmentNotes(trackOf(glide, 200), null, { onsetEnvelope: envelopeOf(shallow, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.88);
+  });
+
+  it('keeps the boundary after a 4 dB dip when the voicing falters in the glide (a bow change)', () => {
+    const track = trackOf(glide, 200);
+    track.voicedProbability[86] = 0.3;
+    track.voicedProbability[87] = 0.3;
+    const notes = segmentNotes(track, null, { onsetEnvelope: envelopeOf(shallow, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeLessThan(0.88);
+  });
+});
