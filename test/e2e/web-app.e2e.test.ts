@@ -15,11 +15,9 @@
  * not installed. SCREENSHOTS_DIR=docs/screenshots also writes the README's screenshots.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { ffmpegPath } from '../../src/platform/ffmpeg-decoder.js';
 import { postGraphQL, uploadConversion } from '../support/api-harness.js';
@@ -30,17 +28,9 @@ import { Role } from '../../src/modules/user/user.entity.js';
 import { Cleanup, createTestResources, mintToken, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 import { ensureWebBuild } from '../support/web-build.js';
+import { describeIfChromium, launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+const CHROMIUM_EXTRA_FLAGS = [
   // The test starts playback itself (no user gesture in an automated page).
   '--autoplay-policy=no-user-gesture-required',
   // The microphone: Chromium's fake capture device (a beeping tone), allowed without a prompt.
@@ -52,10 +42,6 @@ const PROMPT = 'a summer night by the sea with old friends';
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const screenshotsDir = process.env.SCREENSHOTS_DIR;
-
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: CI installs it from .ci/apt-packages.`);
-const describeIfChromium = available ? describe : describe.skip;
 
 /** The parts of the page's DOM the test reads (the test's own tsconfig has no DOM library). */
 interface MediaElement {
@@ -72,7 +58,6 @@ const cleanup = new Cleanup();
 let resources: TestResources;
 let api: ServiceProcess;
 let worker: ServiceProcess;
-let context: BrowserContext;
 let page: Page;
 /** The conversion made by the upload case (its global id). */
 let conversionId = '';
@@ -154,17 +139,7 @@ describeIfChromium('the web app in Chromium', () => {
     resources = await createTestResources(cleanup, { storageLabel: 'mv-web-e2e-' });
     api = await startApiProcess(cleanup, { name: 'api', env: resources.env });
     worker = await startServiceProcess(cleanup, { name: 'worker', mode: 'worker', env: { ...resources.env, WORKER_CONCURRENCY: '1' } });
-    const profile = await mkdtemp(join(tmpdir(), 'mv-chromium-'));
-    cleanup.add(() => rm(profile, { recursive: true, force: true }));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: DESKTOP,
-      acceptDownloads: true,
-    });
-    cleanup.add(() => context.close());
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ page } = await launchChromium(cleanup, { args: CHROMIUM_EXTRA_FLAGS, viewport: DESKTOP, acceptDownloads: true }));
   }, 180_000);
 
   afterAll(() => cleanup.run(), 60_000);

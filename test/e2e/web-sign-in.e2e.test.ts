@@ -7,11 +7,8 @@
  * upload and the live progress over graphql-ws. The role comes from the token's claim: an admin sees
  * the operations dashboard, a user does not. A tampered state is refused at the callback.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../support/eventually.js';
 import { itWithOutputs } from '../support/it-with-outputs.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
@@ -19,21 +16,9 @@ import { oidcEnv, startOidcProvider, type TestOidcProvider } from '../support/oi
 import { Cleanup, createTestResources, freePort, type TestResources } from '../support/service-harness.js';
 import { startApiProcess, startServiceProcess, type ServiceProcess } from '../support/service-processes.js';
 import { ensureWebBuild } from '../support/web-build.js';
+import { describeIfChromium, launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-];
 const FIXTURE = join(MELODY_FIXTURE_DIR, 'voice-la.flac');
-
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: CI installs it from .ci/apt-packages.`);
-const describeIfChromium = available ? describe : describe.skip;
 
 const cleanup = new Cleanup();
 let resources: TestResources;
@@ -79,11 +64,7 @@ describeIfChromium('signing in to the web app through an OpenID provider', () =>
     api = await startApiProcess(cleanup, { name: 'api', env: { ...resources.env, ...oidcEnv(providerPort) } });
     provider = await startOidcProvider(cleanup, { port: providerPort, appOrigin: api.url! });
     worker = await startServiceProcess(cleanup, { name: 'worker', mode: 'worker', env: { ...resources.env, WORKER_CONCURRENCY: '1' } });
-    const profile = await mkdtemp(join(tmpdir(), 'mv-chromium-oidc-'));
-    cleanup.add(() => rm(profile, { recursive: true, force: true }));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
-    cleanup.add(() => context.close());
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchChromium(cleanup));
   }, 180_000);
 
   afterAll(() => cleanup.run(), 60_000);
