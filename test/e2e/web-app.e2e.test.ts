@@ -212,6 +212,25 @@ describeIfChromium('the web app in Chromium', () => {
       expect(duration).toBeGreaterThan(8); // voice-la is 10.7 s
       const syllables = page.locator('.karaoke .syllable');
       expect(await syllables.count()).toBeGreaterThan(5);
+      // The waveform: decoded in the page, most of its 400 columns carry sound (the song fills the file).
+      const waveform = page.getByRole('slider', { name: /Waveform of the vocals/ });
+      await waveform.waitFor({ timeout: 30_000 });
+      expect(Number(await waveform.getAttribute('data-columns'))).toBeGreaterThan(200);
+      // A click at its middle moves the player to the middle of the song; End to its end.
+      const box = (await waveform.boundingBox())!;
+      await waveform.click({ position: { x: box.width / 2, y: box.height / 2 } });
+      const middle = await eventually(
+        'the player moved to the clicked place',
+        () => audio.evaluate((el) => (el as unknown as MediaElement).currentTime),
+        {
+          until: (t) => t > 0,
+        },
+      );
+      expect(Math.abs(middle - duration / 2)).toBeLessThan(duration * 0.05);
+      await waveform.press('Home');
+      await eventually('Home moves the player to the start', () => audio.evaluate((el) => (el as unknown as MediaElement).currentTime), {
+        until: (t) => t === 0,
+      });
       await expectAccessible('conversion (completed)');
       await screenshots('conversion');
 

@@ -7,6 +7,7 @@ import { useMutation } from '@apollo/client/react';
 import { AppSubmitFeedbackDocument, type ConversionListeningFragment } from '../generated/graphql';
 import { Karaoke, usePlayerTime } from '../components/karaoke';
 import { PianoRoll } from '../components/piano-roll';
+import { Waveform } from '../components/waveform';
 
 type Result = NonNullable<ConversionListeningFragment['result']>;
 
@@ -19,6 +20,13 @@ export function Listen({ conversion, result }: { conversion: ConversionListening
       <section aria-labelledby="listen-title">
         <h2 id="listen-title">Listen</h2>
         <audio ref={audio} id="vocals" controls preload="metadata" src={result.compressedAudioUrl} aria-label="Sung vocals" />
+        <Waveform
+          url={result.compressedAudioUrl}
+          time={time}
+          onSeek={(seconds) => {
+            if (audio.current) audio.current.currentTime = seconds;
+          }}
+        />
         <Karaoke
           lines={result.lines}
           time={time}
