@@ -22,7 +22,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -323,6 +323,10 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       config.env === 'development'
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
+      // No field carries a cache hint, so Apollo's cache-control plugin only ever answered
+      // `Cache-Control: no-store`, at the price of a hook around every field it resolved; the /graphql
+      // route below sets that header itself.
+      ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(),
       observabilityPlugin(metrics),
       // The rate limit is applied in the context function instead (below), before the document is parsed.
@@ -344,6 +348,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       const requestId = requestIdFrom(req.headers['x-request-id']);
       res.locals.requestId = requestId;
       res.set('X-Request-Id', requestId);
+      res.set('Cache-Control', 'no-store');
       next();
     },
     graphqlSpan,

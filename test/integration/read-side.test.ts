@@ -19,6 +19,8 @@ import { StatsService } from '../../src/modules/stats/stats.service.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { enqueueConversion, storageKeys } from '../../src/modules/conversion/conversion-job.js';
+import { ConversionQueryRepository } from '../../src/modules/conversion/conversion-query.repository.js';
+import { presentConversion } from '../../src/modules/conversion/conversion.types.js';
 import { createReadSideEnv, insertConversion, run, type ReadSideEnv } from '../support/read-side-harness.js';
 import { eventually } from '../support/eventually.js';
 import { Cleanup, REDIS_URL } from '../support/service-harness.js';
@@ -246,6 +248,29 @@ describe('conversion and node', () => {
     expect(viaUuid.data!.conversion.id).toBe(globalId);
     // node() wants global ids only.
     expect((await run(schema, env, user, NODE, { id: row.id })).data).toEqual({ node: null });
+  });
+
+  it('presents a row read without the ORM (conversion, history) exactly as the ORM entity of the same row', async () => {
+    const user = newUser();
+    const completed = await insertConversion(em(), { userId: user, status: ConversionStatus.COMPLETED });
+    const failed = await insertConversion(em(), { userId: user, status: ConversionStatus.FAILED });
+    await em().nativeUpdate(
+      Conversion,
+      { id: completed.id },
+      { seed: 4_294_967_297, processingMs: 1234, startedAt: new Date(), lyrics: 'la la' },
+    );
+    const now = Date.now();
+    for (const id of [completed.id, failed.id]) {
+      const entity = await new ConversionQueryRepository(em()).findOwned(user, id);
+      const record = await new ConversionQueryRepository(em()).findOwnedRecord(user, id);
+      expect(entity).not.toBeNull();
+      expect(presentConversion(record!, env.config, now)).toEqual(presentConversion(entity!, env.config, now));
+      const page = await new ConversionQueryRepository(em()).page({ userId: user, limit: 10, after: null, status: null });
+      expect(presentConversion(page.find((row) => row.conversion.id === id)!.conversion, env.config, now)).toEqual(
+        presentConversion(entity!, env.config, now),
+      );
+    }
+    expect(await new ConversionQueryRepository(em()).findOwnedRecord(newUser(), completed.id)).toBeNull();
   });
 
   it('answers null for malformed ids rather than failing', async () => {

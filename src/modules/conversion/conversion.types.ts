@@ -11,7 +11,7 @@ import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphq
 import {
   ConversionPriority,
   ConversionStatus,
-  type Conversion,
+  type ConversionRecord,
   type ErrorData,
   type InputMetadata,
   type QualityData,
@@ -384,7 +384,7 @@ function toError(error: ErrorData | null): ConversionError | null {
  * The GraphQL view of a conversion row. `sign` turns storage keys into links; `urlsExpireAt` is when
  * those links stop working (now + SIGNED_URL_TTL_SECONDS).
  */
-export function toConversionObject(row: Conversion, sign: FileUrlSigner, urlsExpireAt: Date): ConversionObject {
+export function toConversionObject(row: ConversionRecord, sign: FileUrlSigner, urlsExpireAt: Date): ConversionObject {
   const result = row.result;
   const seed = row.seed === null || row.seed === undefined ? null : Number(row.seed);
   return Object.assign(new ConversionObject(), {
@@ -438,7 +438,7 @@ export function toConversionObject(row: Conversion, sign: FileUrlSigner, urlsExp
  * {@link toConversionObject} with links signed now by `config` (what resolvers call):
  * `presentConversion(row, ctx.services.config)`.
  */
-export function presentConversion(row: Conversion, config: SignedUrlConfig, now: number = Date.now()): ConversionObject {
+export function presentConversion(row: ConversionRecord, config: SignedUrlConfig, now: number = Date.now()): ConversionObject {
   const expires = (Math.floor(now / 1000) + config.signedUrlTtlSeconds) * 1000;
   return toConversionObject(row, (key) => signUrl(config, key, now), new Date(expires));
 }
