@@ -202,6 +202,10 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   const schema = options.schema ?? (await buildAppSchema());
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on res.send/res.json answers (GraphQL POSTs, JSON errors, probes): nothing revalidates
+  // them, and hashing every body cost a share of a GraphQL request's CPU (issue 16). Static files and
+  // /files keep their own validators.
+  app.set('etag', false);
   // A request (upload included) must arrive whole within REQUEST_TIMEOUT_SECONDS: a slower one is
   // answered 408 and closed (Node checks every connectionsCheckingInterval, 30 s by default).
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
@@ -337,11 +341,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
 
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://'), csp: config.env !== 'development' }));
   app.use(httpMetrics(metrics));
-  app.get('/health/live', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
-  });
-  app.use(observabilityRoutes(services));
-  app.use('/files', filesRoute(services));
+  // /graphql first: it takes nearly every request, and the other routes' paths never overlap it.
   app.use(
     GRAPHQL_PATH,
     (req, res, next) => {
@@ -371,6 +371,11 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       },
     }),
   );
+  app.get('/health/live', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  app.use(observabilityRoutes(services));
+  app.use('/files', filesRoute(services));
   // The web app (dist/web) at `/` and its client-side routes; the Sandbox stays at /graphql.
   app.use(webAppRoutes());
   // No framework HTML pages: an unknown path is a JSON 404 like every other answer.

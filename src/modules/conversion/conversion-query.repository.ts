@@ -5,6 +5,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { StageName } from '../../audio/stages.js';
+import { executePrepared } from '../../platform/database.js';
 import {
   Conversion,
   ConversionPriority,
@@ -90,10 +91,12 @@ export class ConversionQueryRepository {
 
   /** {@link findOwned} for presenting only: the row as a plain {@link ConversionRecord}, not a managed entity. */
   async findOwnedRecord(userId: string, conversionId: string): Promise<ConversionRecord | null> {
-    const rows = await this.em.execute<Record<string, unknown>[]>('select * from "conversions" where "id" = ? and "user_id" = ?', [
-      conversionId,
-      userId,
-    ]);
+    const rows = await executePrepared<Record<string, unknown>>(
+      this.em,
+      'conversion-owned',
+      'select * from "conversions" where "id" = ? and "user_id" = ?',
+      [conversionId, userId],
+    );
     return rows.length === 1 ? conversionFromRow(rows[0]!, this.parseDate) : null;
   }
 
@@ -118,7 +121,10 @@ export class ConversionQueryRepository {
       params.push(query.after.createdAt, query.after.id);
     }
     params.push(query.limit);
-    const rows = await this.em.execute<Record<string, unknown>[]>(
+    // One prepared statement per shape of the filter (status or not, cursor or not).
+    const rows = await executePrepared<Record<string, unknown>>(
+      this.em,
+      `history-page${query.status ? '-status' : ''}${query.after ? '-after' : ''}`,
       `select *, ${CURSOR_CREATED_AT} as "cursor_created_at" from "conversions" where ${where.join(' and ')} order by "created_at" desc, "id" desc limit ?`,
       params,
     );
