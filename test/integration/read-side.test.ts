@@ -13,6 +13,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { buildAppSchema } from '../../src/graphql/schema.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { Feedback } from '../../src/modules/feedback/feedback.entity.js';
+import { FeedbackRepository } from '../../src/modules/feedback/feedback.repository.js';
 import { conversionGlobalId, conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { QuotaService } from '../../src/modules/quota/quota.service.js';
 import { StatsService } from '../../src/modules/stats/stats.service.js';
@@ -464,6 +465,42 @@ describe('submitFeedback', () => {
 
     const shown = await run(schema, env, user, CONVERSION, { id: conversionId });
     expect((shown.data as { conversion: { feedback: unknown } }).conversion.feedback).toEqual({ rating: 5 });
+  });
+
+  it("shows each history row its own rating, loading the page's feedback in one query", async () => {
+    const user = newUser();
+    const rows = [];
+    for (let i = 0; i < 6; i++)
+      rows.push(
+        await insertConversion(em(), { userId: user, status: ConversionStatus.COMPLETED, createdAt: new Date(Date.now() - i * 1000) }),
+      );
+    for (const [index, rating] of [
+      [0, 5],
+      [3, 2],
+    ] as const) {
+      const rated = await run(schema, env, user, FEEDBACK, { input: { conversionId: conversionGlobalId(rows[index]!.id), rating } });
+      expect(rated.errors).toBeUndefined();
+    }
+    // Counts the loader's queries (ESM tests have no jest.spyOn global).
+    const original = FeedbackRepository.prototype.findByConversions;
+    let batches = 0;
+    FeedbackRepository.prototype.findByConversions = function (this: FeedbackRepository, ids: string[]) {
+      batches++;
+      return original.call(this, ids);
+    };
+    try {
+      const page = await run<{ history: { edges: { node: { id: string; feedback: { rating: number } | null } }[] } }>(
+        schema,
+        env,
+        user,
+        '{ history(first: 10) { edges { node { id feedback { rating } } } } }',
+      );
+      expect(page.errors).toBeUndefined();
+      expect(page.data!.history.edges.map((edge) => edge.node.feedback?.rating ?? null)).toEqual([5, null, null, 2, null, null]);
+      expect(batches).toBe(1);
+    } finally {
+      FeedbackRepository.prototype.findByConversions = original;
+    }
   });
 
   it('rejects ratings outside 1..5 with INVALID_RATING and comments over 2,000 characters with COMMENT_TOO_LONG', async () => {
