@@ -101,7 +101,13 @@ export async function executePrepared<T>(em: SqlEntityManager, name: string, sql
   const connection = await client.acquireConnection();
   try {
     return (await connection.query({ name, text: toPositional(sql), values: params })).rows as T[];
+  } catch (error) {
+    // 0A000 "cached plan must not change result type": a migration changed the columns a statement
+    // prepared earlier on this connection returns (`select *` during a rolling deploy). Answered by the
+    // plain path; the statements of the request path list their columns, so this stays a safety net.
+    if ((error as { code?: string }).code !== '0A000') throw error;
   } finally {
     await client.releaseConnection(connection);
   }
+  return em.execute<T[]>(sql, params);
 }

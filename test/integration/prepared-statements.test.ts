@@ -4,7 +4,9 @@
  * connection), and inside a transaction on the transaction's own connection.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executePrepared } from '../../src/platform/database.js';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { executePrepared, ormOptions } from '../../src/platform/database.js';
+import { ENTITIES } from '../../src/modules/entities.js';
 import { Cleanup, createTestDatabase } from '../support/service-harness.js';
 
 const SQL = 'select "n", now() as "at", ? :: text as "label" from generate_series(1, ?::int) as "n" where "n" > ? order by "n"';
@@ -38,5 +40,20 @@ describe('executePrepared', () => {
       expect(await executePrepared(orm.em.fork() as EntityManager, 'test-probe', read, [1])).toEqual([{ count: 0 }]);
     });
     expect(await executePrepared(orm.em.fork() as EntityManager, 'test-probe', read, [1])).toEqual([{ count: 1 }]);
+  });
+
+  it('still answers when a migration changed the columns a statement prepared on the connection returns', async () => {
+    const { url } = await createTestDatabase(cleanup);
+    // One connection, so the second call meets the statement the first one prepared (the database is
+    // already migrated; initOrm's migration lock would need a second connection).
+    const orm = await MikroORM.init(ormOptions(url, ENTITIES, { pool: { min: 1, max: 1 } }));
+    cleanup.add(() => orm.close(true));
+    const em = () => orm.em.fork() as EntityManager;
+    await em().execute('create table "prepared_columns" ("a" int)');
+    await em().execute('insert into "prepared_columns" ("a") values (1)');
+    const star = 'select * from "prepared_columns" where "a" = ?';
+    expect(await executePrepared(em(), 'test-star', star, [1])).toEqual([{ a: 1 }]);
+    await em().execute('alter table "prepared_columns" add column "b" int not null default 2');
+    expect(await executePrepared(em(), 'test-star', star, [1])).toEqual([{ a: 1, b: 2 }]);
   });
 });

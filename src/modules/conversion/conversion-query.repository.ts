@@ -34,11 +34,49 @@ export interface HistoryRow {
   cursor: HistoryCursor;
 }
 
+/**
+ * The columns {@link conversionFromRow} reads, listed rather than `*`: a prepared statement whose result
+ * columns change under it (a migration adding one during a rolling deploy) fails until re-prepared.
+ */
+const CONVERSION_COLUMNS = [
+  'id',
+  'user_id',
+  'status',
+  'stage',
+  'progress',
+  'stage_timestamps',
+  'idempotency_key',
+  'prompt',
+  'genre',
+  'mood',
+  'lyrics',
+  'voice',
+  'seed',
+  'input_key',
+  'input',
+  'result',
+  'quality',
+  'warnings',
+  'error',
+  'retry_count',
+  'processing_ms',
+  'created_at',
+  'updated_at',
+  'started_at',
+  'completed_at',
+  'attempt_id',
+  'stall_count',
+  'priority',
+  'reused_from',
+]
+  .map((column) => `"${column}"`)
+  .join(', ');
+
 /** PostgreSQL's microsecond ISO text of `created_at` in UTC: the exact sort key for cursors. */
 const CURSOR_CREATED_AT = `to_char("created_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * A `conversions` row (`select *`) as a {@link ConversionRecord}, column by column: what `em.map` gives
+ * A `conversions` row ({@link CONVERSION_COLUMNS}) as a {@link ConversionRecord}, column by column: what `em.map` gives
  * for reading, without its hydration, change-set snapshot and identity map, which cost about a third of
  * a `history(first: 20)` request's CPU (issue 16's profile) and buy nothing for a row that is only
  * presented. jsonb columns arrive parsed (pg); timestamps arrive as text (MikroORM's type parsers) and
@@ -94,7 +132,7 @@ export class ConversionQueryRepository {
     const rows = await executePrepared<Record<string, unknown>>(
       this.em,
       'conversion-owned',
-      'select * from "conversions" where "id" = ? and "user_id" = ?',
+      `select ${CONVERSION_COLUMNS} from "conversions" where "id" = ? and "user_id" = ?`,
       [conversionId, userId],
     );
     return rows.length === 1 ? conversionFromRow(rows[0]!, this.parseDate) : null;
@@ -125,7 +163,7 @@ export class ConversionQueryRepository {
     const rows = await executePrepared<Record<string, unknown>>(
       this.em,
       `history-page${query.status ? '-status' : ''}${query.after ? '-after' : ''}`,
-      `select *, ${CURSOR_CREATED_AT} as "cursor_created_at" from "conversions" where ${where.join(' and ')} order by "created_at" desc, "id" desc limit ?`,
+      `select ${CONVERSION_COLUMNS}, ${CURSOR_CREATED_AT} as "cursor_created_at" from "conversions" where ${where.join(' and ')} order by "created_at" desc, "id" desc limit ?`,
       params,
     );
     return rows.map((row) => {
