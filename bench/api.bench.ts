@@ -5,20 +5,31 @@
  * Set-up (all thrown away at the end): a database `mv_test_<random>`, a Redis prefix
  * `mvtest-<random>` and a storage directory; the API runs as a child process (`node dist/src/main.js
  * api`, so it has its own event loop and CPU); no worker runs, so enqueued jobs stay queued and the
- * API is measured alone. Rate and subscription limits are switched off for the run.
+ * API is measured alone. The per-user rate limit stays on at 1,000,000 operations a minute, so every request
+ * pays its Redis check without ever being refused (`--no-rate-limit` switches it off, as issue 16's first
+ * measurement did); the subscription and per-user socket limits are switched off for the run.
  *
  * Measured:
- * 1. `GET`-less JSON POSTs of `quota` and of `history(first: 20)` (the user holds 200 conversions):
- *    requests/s, p50 and p99, at CONCURRENCY requests in flight on keep-alive sockets for DURATION_MS.
+ * 1. JSON POSTs of `quota`, `conversion(id)` (a completed conversion with its signed result links) and
+ *    `history(first: 20)` (the user holds 200 conversions): requests/s, p50 and p99, at CONCURRENCY
+ *    requests in flight on keep-alive sockets for DURATION_MS, each printed as a share of the plain
+ *    server's requests/s in the same run next to issue 16's target. The load comes from wrk (Debian,
+ *    one thread, its own process) when it is installed, else from this process's own HTTP client
+ *    (`--load=node` forces that); every answer is checked (wrk: a Lua `response` hook counts any
+ *    non-200 or `"errors"` body).
  * 2. `convertMelody` with a 1 MB upload (11.9 s mono 44.1 kHz 16-bit WAV; the user's quota raised
  *    with `setUserQuota`): latency from the first byte sent to the payload, 4 in flight.
  * 3. `conversionProgress` fan-out: N subscribers (graphql-ws, 10 subscriptions per socket) on one
  *    conversion; events are published on Redis and the delivery latency (publish → client) is
  *    measured for every subscriber; N ramps 100, 500, 1000, 2000, 4000 and stops at the first level
  *    whose p99 is over 100 ms.
- * `--json` prints the raw figures.
+ * `--json` prints the raw figures; `--requests-only` stops after part 1 (`--only=LABEL` keeps the request rows
+ * whose label starts so, e.g. `--only=quota`); `--profile=DIR` runs the API
+ * under `node --cpu-prof --cpu-prof-dir=DIR` (the profile is written when it stops).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +67,27 @@ interface Figures {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time (user + system) the serving process spent per answered request, µs; robust to a busy machine. */
+  cpuUsPerRequest?: number;
 }
+
+/** CPU time (user + system) process `pid` has used, ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // Fields 14 and 15 of stat(5) (utime, stime), counted from field 3 after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -137,6 +168,71 @@ async function load(
   const elapsed = performance.now() - begin;
   agent.destroy();
   return summarise(label, latencies, errors, elapsed);
+}
+
+/** The wrk script: method, headers and body of every request; counts answers that are not 200 or carry `"errors"`. */
+function wrkScript(method: string, headers: Record<string, string | number>, body: Buffer | null, checkGraphql: boolean): string {
+  const lua = (value: string) => JSON.stringify(value); // a JSON string literal is a valid Lua string literal here (ASCII)
+  const lines = [`wrk.method = ${lua(method)}`];
+  for (const [name, value] of Object.entries(headers))
+    if (name !== 'content-length') lines.push(`wrk.headers[${lua(name)}] = ${lua(String(value))}`);
+  if (body) lines.push(`wrk.body = ${lua(body.toString('utf8'))}`);
+  lines.push(
+    'local threads = {}',
+    'function setup(thread) table.insert(threads, thread) end',
+    'function init(args) bad = 0 end',
+    checkGraphql
+      ? 'function response(status, headers, body) if status ~= 200 or string.find(body, \'"errors"\', 1, true) then bad = bad + 1 end end'
+      : 'function response(status, headers, body) if status ~= 200 then bad = bad + 1 end end',
+    'function done(summary, latency, requests)',
+    '  local total = 0',
+    '  for _, thread in ipairs(threads) do total = total + thread:get("bad") end',
+    '  io.write(string.format("BENCH requests=%d bad=%d seconds=%f p50us=%d p99us=%d\\n", summary.requests, total, summary.duration / 1e6, latency:percentile(50), latency:percentile(99)))',
+    'end',
+  );
+  return lines.join('\n');
+}
+
+/** Runs wrk (one thread, `concurrency` keep-alive connections) against `url` for `durationMs`. */
+function loadWithWrk(
+  label: string,
+  options: {
+    url: URL;
+    method: string;
+    headers: Record<string, string | number>;
+    body: Buffer | null;
+    concurrency: number;
+    durationMs: number;
+    checkGraphql: boolean;
+  },
+): Figures {
+  const dir = mkdtempSync(join(tmpdir(), 'mv-bench-wrk-'));
+  try {
+    const script = join(dir, 'request.lua');
+    writeFileSync(script, wrkScript(options.method, options.headers, options.body, options.checkGraphql));
+    const output = execFileSync(
+      'wrk',
+      ['-t1', `-c${options.concurrency}`, `-d${Math.round(options.durationMs / 1000)}s`, '-s', script, options.url.href],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const match = /BENCH requests=(\d+) bad=(\d+) seconds=([\d.]+) p50us=(\d+) p99us=(\d+)/.exec(output);
+    if (!match) throw new Error(`${label}: could not read wrk's output:\n${output}`);
+    const [requests, bad, seconds, p50us, p99us] = match.slice(1).map(Number) as [number, number, number, number, number];
+    if (bad > 0) console.error(`${label}: ${bad} of ${requests} answers were not a 200 without errors`);
+    return { label, requests: requests - bad, errors: bad, rps: (requests - bad) / seconds, p50: p50us / 1000, p99: p99us / 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function hasWrk(): boolean {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk --version exits with 1 after printing its version.
+    return (error as { status?: number }).status === 1;
+  }
 }
 
 function graphqlOk(status: number, body: string): boolean {
@@ -279,6 +375,10 @@ async function fanOut(
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  const requestsOnly = process.argv.includes('--requests-only');
+  const profileDir = process.argv.find((arg) => arg.startsWith('--profile='))?.slice('--profile='.length);
+  const useWrk = !process.argv.includes('--load=node') && hasWrk();
+  const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
   const cleanup = new Cleanup();
   process.once('SIGINT', () => void cleanup.run().finally(() => process.exit(130)));
   try {
@@ -291,12 +391,13 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'error',
       PORT: String(apiPort),
       HOST: '127.0.0.1',
-      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_PER_MINUTE: process.argv.includes('--no-rate-limit') ? '0' : '1000000',
       MAX_SUBSCRIPTIONS_PER_USER: '0',
       WS_MAX_CONNECTIONS_PER_USER: '0',
     };
-    const api = startChild(cleanup, [join(ROOT, 'dist', 'src', 'main.js'), 'api'], env);
-    startChild(cleanup, ['-e', PLAIN_SERVER], { PORT: String(plainPort) });
+    const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const api = startChild(cleanup, [...profileArgs, join(ROOT, 'dist', 'src', 'main.js'), 'api'], env);
+    const plainServer = startChild(cleanup, ['-e', PLAIN_SERVER], { PORT: String(plainPort) });
     const base = `http://127.0.0.1:${apiPort}`;
     await waitForHttp(`${base}/health/live`, 60_000, api);
     await waitForHttp(`http://127.0.0.1:${plainPort}/`, 10_000);
@@ -313,6 +414,11 @@ async function main(): Promise<void> {
         createdAt: new Date(Date.now() - i * 1000),
       });
     }
+    const completed = await insertConversion(orm.em.fork() as EntityManager, {
+      userId,
+      status: ConversionStatus.COMPLETED,
+      createdAt: new Date(Date.now() - 300_000),
+    });
 
     const graphqlUrl = new URL(`${base}/graphql`);
     const jsonHeaders = (body: Buffer, bearer = token) => ({
@@ -320,140 +426,188 @@ async function main(): Promise<void> {
       'content-length': body.length,
       authorization: `Bearer ${bearer}`,
     });
-    const quotaBody = Buffer.from(
-      JSON.stringify({ query: '{ quota { enforced daily { limit used remaining } monthly { limit used remaining } } }' }),
-    );
-    const historyBody = Buffer.from(
-      JSON.stringify({
-        query:
-          '{ history(first: 20) { edges { cursor node { id status progress prompt genre mood createdAt } } pageInfo { hasNextPage endCursor } } }',
-      }),
-    );
+    const graphqlBody = (query: string) => Buffer.from(JSON.stringify({ query }));
     const plainBody = Buffer.from('{}');
-    const rows: Figures[] = [];
-    // Warm-up (JIT, connection pools), not counted.
-    await load('warm-up', {
-      url: graphqlUrl,
-      method: 'POST',
-      headers: jsonHeaders(quotaBody),
-      body: quotaBody,
-      concurrency: CONCURRENCY,
-      durationMs: 1500,
-      ok: graphqlOk,
-    });
-    await load('warm-up', {
-      url: graphqlUrl,
-      method: 'POST',
-      headers: jsonHeaders(historyBody),
-      body: historyBody,
-      concurrency: CONCURRENCY,
-      durationMs: 1500,
-      ok: graphqlOk,
-    });
-    rows.push(
-      await load(`plain node:http, fixed JSON (c=${CONCURRENCY})`, {
-        url: new URL(`http://127.0.0.1:${plainPort}/`),
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': plainBody.length },
-        body: plainBody,
-        concurrency: CONCURRENCY,
-        durationMs: DURATION_MS,
-        ok: (status) => status === 200,
-      }),
-    );
-    rows.push(
-      await load(`quota (c=${CONCURRENCY})`, {
-        url: graphqlUrl,
-        method: 'POST',
-        headers: jsonHeaders(quotaBody),
-        body: quotaBody,
-        concurrency: CONCURRENCY,
-        durationMs: DURATION_MS,
-        ok: graphqlOk,
-      }),
-    );
-    rows.push(
-      await load(`history(first: 20) of 200 (c=${CONCURRENCY})`, {
-        url: graphqlUrl,
-        method: 'POST',
-        headers: jsonHeaders(historyBody),
-        body: historyBody,
-        concurrency: CONCURRENCY,
-        durationMs: DURATION_MS,
-        ok: graphqlOk,
-      }),
-    );
-
-    // convertMelody with a 1 MB WAV (11.9 s × 44100 × 2 bytes ≈ 1.05 MB).
-    const setQuota = Buffer.from(
-      JSON.stringify({ query: `mutation { setUserQuota(userId: "${userId}", daily: 100000, monthly: 1000000) { userId } }` }),
-    );
-    const quotaAnswer = await send(new Agent(), graphqlUrl, 'POST', jsonHeaders(setQuota, admin), setQuota);
-    if (!graphqlOk(quotaAnswer.status, quotaAnswer.body)) throw new Error(`setUserQuota failed: ${quotaAnswer.body.slice(0, 300)}`);
-    const seconds = 11.9;
-    const rendered = renderMelody(repeatedTwinkle(seconds, [60, 62, 57]), {
-      sampleRate: 44100,
-      duration: seconds,
-      timbre: 'voice',
-      vibrato: { rateHz: 5.5, depthCents: 40 },
-      noiseDb: -50,
-      seed: 7,
-    });
-    const wav = encodeWav([rendered.samples], 44100, { bitDepth: 16 });
-    const query =
-      'mutation($input: ConvertMelodyInput!) { convertMelody(input: $input) { conversion { id status } userErrors { code message } } }';
-    const { body: uploadBody, boundary } = multipartBody(
+    /** The request rows: label, body and issue 16's target (share of the plain server; p99 bound where it sets one). */
+    const operations = [
       {
-        query,
-        variables: { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', audio: null } },
+        label: 'quota',
+        body: graphqlBody('{ quota { enforced daily { limit used remaining } monthly { limit used remaining } } }'),
+        targetShare: 0.3,
+        targetP99: 20 as number | null,
       },
-      wav,
+      {
+        label: 'conversion(id)',
+        body: graphqlBody(
+          `{ conversion(id: "${conversionGlobalId(completed.id)}") { id status stage progress prompt genre mood createdAt ` +
+            'result { vocalsUrl compressedAudioUrl midiUrl musicXmlUrl reportUrl urlsExpireAt lyrics } quality { pitchAccuracy integratedLufs } } }',
+        ),
+        targetShare: 0.2,
+        targetP99: null,
+      },
+      {
+        label: 'history(first: 20)',
+        body: graphqlBody(
+          '{ history(first: 20) { edges { cursor node { id status progress prompt genre mood createdAt } } pageInfo { hasNextPage endCursor } } }',
+        ),
+        targetShare: 0.15,
+        targetP99: null,
+      },
+    ];
+    const run = async (
+      label: string,
+      url: URL,
+      headers: Record<string, string | number>,
+      body: Buffer,
+      durationMs: number,
+      graphql: boolean,
+    ): Promise<Figures> => {
+      if (graphql) {
+        // One checked answer first: wrk only counts bad answers, this says what they were.
+        const answer = await send(new Agent(), url, 'POST', headers, body);
+        if (!graphqlOk(answer.status, answer.body))
+          throw new Error(`${label}: unexpected answer ${answer.status} ${answer.body.slice(0, 300)}`);
+      }
+      const pid = graphql ? api.pid : plainServer.pid;
+      const cpuBefore = cpuMs(pid);
+      const figures = useWrk
+        ? loadWithWrk(label, { url, method: 'POST', headers, body, concurrency: CONCURRENCY, durationMs, checkGraphql: graphql })
+        : await load(label, {
+            url,
+            method: 'POST',
+            headers,
+            body,
+            concurrency: CONCURRENCY,
+            durationMs,
+            ok: graphql ? graphqlOk : (status) => status === 200,
+          });
+      return { ...figures, cpuUsPerRequest: ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, figures.requests) };
+    };
+    // Warm-up (JIT, connection pools), not counted.
+    for (const operation of operations)
+      if (!only || operation.label.startsWith(only))
+        await run('warm-up', graphqlUrl, jsonHeaders(operation.body), operation.body, 2000, true);
+    await run(
+      'warm-up',
+      new URL(`http://127.0.0.1:${plainPort}/`),
+      { 'content-type': 'application/json', 'content-length': plainBody.length },
+      plainBody,
+      2000,
+      false,
     );
-    rows.push(
-      await load(`convertMelody, ${(wav.length / 1e6).toFixed(2)} MB WAV upload (c=${UPLOAD_CONCURRENCY})`, {
-        url: graphqlUrl,
-        method: 'POST',
-        headers: {
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': uploadBody.length,
-          authorization: `Bearer ${token}`,
-          'apollo-require-preflight': 'true',
-        },
-        body: uploadBody,
-        concurrency: UPLOAD_CONCURRENCY,
-        count: UPLOADS,
-        ok: (status, body) => graphqlOk(status, body) && body.includes('"userErrors":[]') && body.includes('"PENDING"'),
-      }),
+    const generator = useWrk ? 'wrk -t1' : 'node client';
+    const plain = await run(
+      `plain node:http, fixed JSON (c=${CONCURRENCY}, ${generator})`,
+      new URL(`http://127.0.0.1:${plainPort}/`),
+      { 'content-type': 'application/json', 'content-length': plainBody.length },
+      plainBody,
+      DURATION_MS,
+      false,
     );
-
-    // conversionProgress fan-out.
-    const target = await insertConversion(orm.em.fork() as EntityManager, { userId, status: ConversionStatus.PROCESSING, progress: 30 });
-    const publisher = createRedis('redis://127.0.0.1:6379');
-    cleanup.add(() => publisher.quit());
-    const fan: FanOut[] = [];
-    for (const level of SUBSCRIBER_LEVELS) {
-      const result = await fanOut(
-        `ws://127.0.0.1:${apiPort}/graphql`,
-        token,
-        resources.prefix,
-        conversionGlobalId(target.id),
-        target.id,
-        userId,
-        level,
-        publisher,
+    const rows: Figures[] = [plain];
+    const shares: { label: string; share: number; cpuShare: number; targetShare: number; p99: number; targetP99: number | null }[] = [];
+    for (const operation of operations) {
+      if (only && !operation.label.startsWith(only)) continue;
+      const row = await run(
+        `${operation.label} (c=${CONCURRENCY}, ${generator})`,
+        graphqlUrl,
+        jsonHeaders(operation.body),
+        operation.body,
+        DURATION_MS,
+        true,
       );
-      fan.push(result);
-      if (!(result.p99 < 100) || result.deliveries < result.expected) break;
+      rows.push(row);
+      shares.push({
+        label: operation.label,
+        share: row.rps / plain.rps,
+        cpuShare: (plain.cpuUsPerRequest ?? NaN) / (row.cpuUsPerRequest ?? NaN),
+        targetShare: operation.targetShare,
+        p99: row.p99,
+        targetP99: operation.targetP99,
+      });
+    }
+    const fan: FanOut[] = [];
+    if (!requestsOnly) {
+      // convertMelody with a 1 MB WAV (11.9 s × 44100 × 2 bytes ≈ 1.05 MB).
+      const setQuota = Buffer.from(
+        JSON.stringify({ query: `mutation { setUserQuota(userId: "${userId}", daily: 100000, monthly: 1000000) { userId } }` }),
+      );
+      const quotaAnswer = await send(new Agent(), graphqlUrl, 'POST', jsonHeaders(setQuota, admin), setQuota);
+      if (!graphqlOk(quotaAnswer.status, quotaAnswer.body)) throw new Error(`setUserQuota failed: ${quotaAnswer.body.slice(0, 300)}`);
+      const seconds = 11.9;
+      const rendered = renderMelody(repeatedTwinkle(seconds, [60, 62, 57]), {
+        sampleRate: 44100,
+        duration: seconds,
+        timbre: 'voice',
+        vibrato: { rateHz: 5.5, depthCents: 40 },
+        noiseDb: -50,
+        seed: 7,
+      });
+      const wav = encodeWav([rendered.samples], 44100, { bitDepth: 16 });
+      const query =
+        'mutation($input: ConvertMelodyInput!) { convertMelody(input: $input) { conversion { id status } userErrors { code message } } }';
+      const { body: uploadBody, boundary } = multipartBody(
+        {
+          query,
+          variables: { input: { prompt: 'a song about the sea at night, slow and calm', genre: 'ballad', mood: 'calm', audio: null } },
+        },
+        wav,
+      );
+      rows.push(
+        await load(`convertMelody, ${(wav.length / 1e6).toFixed(2)} MB WAV upload (c=${UPLOAD_CONCURRENCY})`, {
+          url: graphqlUrl,
+          method: 'POST',
+          headers: {
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': uploadBody.length,
+            authorization: `Bearer ${token}`,
+            'apollo-require-preflight': 'true',
+          },
+          body: uploadBody,
+          concurrency: UPLOAD_CONCURRENCY,
+          count: UPLOADS,
+          ok: (status, body) => graphqlOk(status, body) && body.includes('"userErrors":[]') && body.includes('"PENDING"'),
+        }),
+      );
+
+      // conversionProgress fan-out.
+      const target = await insertConversion(orm.em.fork() as EntityManager, { userId, status: ConversionStatus.PROCESSING, progress: 30 });
+      const publisher = createRedis('redis://127.0.0.1:6379');
+      cleanup.add(() => publisher.quit());
+      for (const level of SUBSCRIBER_LEVELS) {
+        const result = await fanOut(
+          `ws://127.0.0.1:${apiPort}/graphql`,
+          token,
+          resources.prefix,
+          conversionGlobalId(target.id),
+          target.id,
+          userId,
+          level,
+          publisher,
+        );
+        fan.push(result);
+        if (!(result.p99 < 100) || result.deliveries < result.expected) break;
+      }
     }
 
     if (json) {
-      console.log(JSON.stringify({ rows, fan }, null, 2));
+      console.log(JSON.stringify({ rows, shares, fan }, null, 2));
     } else {
       const f = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '—');
-      console.log('| Load (loopback, keep-alive) | requests | errors | req/s | p50 ms | p99 ms |');
-      console.log('|---|---:|---:|---:|---:|---:|');
+      console.log('| Load (loopback, keep-alive) | requests | errors | req/s | p50 ms | p99 ms | server CPU µs/request |');
+      console.log('|---|---:|---:|---:|---:|---:|---:|');
       for (const row of rows)
-        console.log(`| ${row.label} | ${row.requests} | ${row.errors} | ${row.rps.toFixed(0)} | ${f(row.p50)} | ${f(row.p99)} |`);
+        console.log(
+          `| ${row.label} | ${row.requests} | ${row.errors} | ${row.rps.toFixed(0)} | ${f(row.p50)} | ${f(row.p99)} | ${row.cpuUsPerRequest === undefined ? '—' : f(row.cpuUsPerRequest)} |`,
+        );
+      console.log('');
+      console.log('| Operation | share of the plain server, req/s | target | p99 ms | p99 target | plain CPU per request ÷ this one |');
+      console.log('|---|---:|---:|---:|---:|---:|');
+      for (const row of shares)
+        console.log(
+          `| ${row.label} | ${(100 * row.share).toFixed(1)} % | ≥ ${(100 * row.targetShare).toFixed(0)} % ${row.share >= row.targetShare ? '(met)' : '(not met)'} | ${f(row.p99)} | ${row.targetP99 === null ? '—' : `≤ ${row.targetP99} ${row.p99 <= row.targetP99 ? '(met)' : '(not met)'}`} | ${(100 * row.cpuShare).toFixed(1)} % |`,
+        );
+      if (requestsOnly) return;
       console.log('');
       console.log(`| conversionProgress subscribers | deliveries (of ${EVENTS_PER_LEVEL} events each) | p50 ms | p99 ms | max ms |`);
       console.log('|---:|---:|---:|---:|---:|');

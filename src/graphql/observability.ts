@@ -90,7 +90,9 @@ export function observabilityPlugin(metrics: Metrics | undefined): ApolloServerP
           metrics?.graphqlOperations.inc({ operation: metricOperation, type, outcome });
           metrics?.graphqlDuration.observe({ operation: metricOperation, type }, seconds);
           if (hasErrors && span) recordSpanError(span, new Error(errors?.[0]?.message ?? 'GraphQL errors'));
-          contextValue.logger?.info('GraphQL operation', { operation, type, outcome, durationMs: Math.round(seconds * 1000) });
+          // Checked first: winston only drops a line below its level after building and piping it.
+          if (contextValue.logger?.isInfoEnabled())
+            contextValue.logger.info('GraphQL operation', { operation, type, outcome, durationMs: Math.round(seconds * 1000) });
         },
       };
     },

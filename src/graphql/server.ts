@@ -22,7 +22,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -202,6 +202,10 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   const schema = options.schema ?? (await buildAppSchema());
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on res.send/res.json answers (GraphQL POSTs, JSON errors, probes): nothing revalidates
+  // them, and hashing every body cost a share of a GraphQL request's CPU (issue 16). Static files and
+  // /files keep their own validators.
+  app.set('etag', false);
   // A request (upload included) must arrive whole within REQUEST_TIMEOUT_SECONDS: a slower one is
   // answered 408 and closed (Node checks every connectionsCheckingInterval, 30 s by default).
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
@@ -323,6 +327,10 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       config.env === 'development'
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
+      // No field carries a cache hint, so Apollo's cache-control plugin only ever answered
+      // `Cache-Control: no-store`, at the price of a hook around every field it resolved; the /graphql
+      // route below sets that header itself.
+      ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(),
       observabilityPlugin(metrics),
       // The rate limit is applied in the context function instead (below), before the document is parsed.
@@ -333,17 +341,14 @@ export async function createApiServer(services: Services, options: { schema?: Gr
 
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://'), csp: config.env !== 'development' }));
   app.use(httpMetrics(metrics));
-  app.get('/health/live', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
-  });
-  app.use(observabilityRoutes(services));
-  app.use('/files', filesRoute(services));
+  // /graphql first: it takes nearly every request, and the other routes' paths never overlap it.
   app.use(
     GRAPHQL_PATH,
     (req, res, next) => {
       const requestId = requestIdFrom(req.headers['x-request-id']);
       res.locals.requestId = requestId;
       res.set('X-Request-Id', requestId);
+      res.set('Cache-Control', 'no-store');
       next();
     },
     graphqlSpan,
@@ -366,6 +371,11 @@ export async function createApiServer(services: Services, options: { schema?: Gr
       },
     }),
   );
+  app.get('/health/live', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  app.use(observabilityRoutes(services));
+  app.use('/files', filesRoute(services));
   // The web app (dist/web) at `/` and its client-side routes; the Sandbox stays at /graphql.
   app.use(webAppRoutes(undefined, services.config.oidc));
   // No framework HTML pages: an unknown path is a JSON 404 like every other answer.

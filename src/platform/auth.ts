@@ -67,15 +67,48 @@ export function signToken(secret: string | JwtSettings, userId: string, role: Ro
   });
 }
 
+/** Largest number of verified tokens kept by {@link verifyToken} (a few hundred bytes each). */
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+interface VerifiedToken {
+  user: AuthUser;
+  /** The token's `exp`, ms since the epoch: the entry is never used at or after it. */
+  expiresAtMs: number;
+}
+
+/**
+ * Tokens that passed {@link verifyToken}, by secret, issuer, audience and token text, in insertion
+ * order (the oldest is dropped first). Verification is a pure function of those and the clock, and the
+ * clock only matters through `exp` (and `nbf`, which a token that already passed is past): an entry is
+ * used only before its `exp`, so a cached answer is the answer verifying again would give. Failures are
+ * not cached (a bad token costs a full verification every time, as before).
+ */
+const VERIFIED_TOKENS = new Map<string, VerifiedToken>();
+
+function cacheKey(settings: JwtSettings, token: string): string {
+  // The secret is in the key so that a rotated secret never finds entries verified with the old one.
+  return `${settings.secret}\u0000${settings.issuer ?? ''}\u0000${settings.audience ?? ''}\u0000${token}`;
+}
+
 /**
  * Verifies a raw token (no `Bearer ` prefix): HS256 with the secret, an `exp` (a token without one
- * would never expire), and the configured `iss` and `aud` when there are. @throws AuthError
+ * would never expire), and the configured `iss` and `aud` when there are. A token verified before is
+ * answered from a bounded cache until its `exp` (see {@link VERIFIED_TOKENS}). @throws AuthError
  */
-export function verifyToken(secret: string | JwtSettings, token: string): AuthUser {
+export function verifyToken(secret: string | JwtSettings, token: string, now: number = Date.now()): AuthUser {
   const settings = settingsOf(secret);
+  const key = cacheKey(settings, token);
+  const cached = VERIFIED_TOKENS.get(key);
+  if (cached) {
+    if (now < cached.expiresAtMs) return { ...cached.user };
+    VERIFIED_TOKENS.delete(key);
+  }
+  let user: AuthUser;
+  let expiresAtMs: number;
   try {
     const payload = jwt.verify(token, secretKey(settings.secret), {
       algorithms: ['HS256'],
+      clockTimestamp: Math.floor(now / 1000),
       ...(settings.issuer ? { issuer: settings.issuer } : {}),
       ...(settings.audience ? { audience: settings.audience } : {}),
     });
@@ -88,10 +121,14 @@ export function verifyToken(secret: string | JwtSettings, token: string): AuthUs
     )
       throw new AuthError();
     const role = typeof payload.role === 'string' && ROLES.has(payload.role) ? (payload.role as Role) : Role.USER;
-    return { id: payload.sub, role };
+    user = { id: payload.sub, role };
+    expiresAtMs = payload.exp * 1000;
   } catch {
     throw new AuthError();
   }
+  if (VERIFIED_TOKENS.size >= VERIFIED_TOKEN_CACHE_SIZE) VERIFIED_TOKENS.delete(VERIFIED_TOKENS.keys().next().value!);
+  VERIFIED_TOKENS.set(key, { user, expiresAtMs });
+  return { ...user };
 }
 
 /** Reads `Authorization: Bearer <token>`; null when the header is absent. @throws AuthError when present but bad. */

@@ -6,7 +6,7 @@
  * The entities are passed in (src/modules/entities.ts): the platform does not know the modules.
  */
 import 'reflect-metadata';
-import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, type Options, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityClass } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { migrationsList } from '../../migrations/index.js';
@@ -65,4 +65,49 @@ export async function initOrm(databaseUrl: string, entities: Entities, overrides
 export async function migrationsApplied(orm: Orm): Promise<boolean> {
   const pending = await orm.getMigrator().getPendingMigrations();
   return pending.length === 0;
+}
+
+/** The part of a node-postgres client {@link executePrepared} uses. */
+interface PgClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** `?` placeholders (em.execute's, knex's) as PostgreSQL's `$1`, `$2`, …; the SQL must have no other `?`. */
+const positional = new Map<string, string>();
+function toPositional(sql: string): string {
+  let text = positional.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    positional.set(sql, text);
+  }
+  return text;
+}
+
+/**
+ * `em.execute(sql, params)` for the hot read queries of the request path, as a named prepared
+ * statement: PostgreSQL parses and plans it once per pooled connection instead of once per request
+ * (a quota read spent ~0.1-0.3 ms of the database's CPU planning a 0.04 ms query, on the cores the API
+ * shares with it), and the rows come without knex's query builder and runner around the driver. The
+ * connection is taken from and given back to the ORM's own pool (knex's `acquireConnection` /
+ * `releaseConnection`; a connection that fails is marked for disposal by knex's own listeners, as for
+ * any query). Inside a transaction it is exactly `em.execute`, on the transaction's connection.
+ * `name` must be unique per `sql` text. Rows come as node-postgres gives them, with the ORM's type
+ * parsers (timestamps as text), as from `em.execute`.
+ */
+export async function executePrepared<T>(em: SqlEntityManager, name: string, sql: string, params: unknown[]): Promise<T[]> {
+  if (em.isInTransaction()) return em.execute<T[]>(sql, params);
+  const client = em.getKnex().client as { acquireConnection(): Promise<PgClient>; releaseConnection(connection: PgClient): Promise<void> };
+  const connection = await client.acquireConnection();
+  try {
+    return (await connection.query({ name, text: toPositional(sql), values: params })).rows as T[];
+  } catch (error) {
+    // 0A000 "cached plan must not change result type": a migration changed the columns a statement
+    // prepared earlier on this connection returns (`select *` during a rolling deploy). Answered by the
+    // plain path; the statements of the request path list their columns, so this stays a safety net.
+    if ((error as { code?: string }).code !== '0A000') throw error;
+  } finally {
+    await client.releaseConnection(connection);
+  }
+  return em.execute<T[]>(sql, params);
 }

@@ -3,6 +3,7 @@
  * Lua script (INCRBY + PEXPIRE, atomic), so every API replica shares the count. GraphQL operations
  * count 1 each (graphql/abuse-limits/rate-limit.ts); costlier events (an upload refused after decoding) count more.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKey } from './redis.js';
 
@@ -17,6 +18,8 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return {n, ttl}`;
+/** The script's SHA-1: every hit sends it (EVALSHA) instead of the script's text (EVAL), which Redis hashes on every call. */
+const RATE_SCRIPT_SHA = createHash('sha1').update(RATE_SCRIPT).digest('hex');
 
 export interface RateDecision {
   allowed: boolean;
@@ -30,7 +33,7 @@ export interface RateDecision {
 /** Per-user fixed-window rate limiter shared by every replica through Redis. */
 export class RateLimiter {
   constructor(
-    private readonly redis: Pick<Redis, 'eval'>,
+    private readonly redis: Pick<Redis, 'eval' | 'evalsha'>,
     private readonly prefix: string,
     readonly limitPerMinute: number,
   ) {}
@@ -39,10 +42,16 @@ export class RateLimiter {
   async hit(userId: string, units = 1): Promise<RateDecision> {
     const window = Math.floor(Date.now() / RATE_WINDOW_MS);
     const key = redisKey(this.prefix, 'ratelimit', userId, String(window));
-    const [count, ttl] = (await this.redis.eval(RATE_SCRIPT, 1, key, String(RATE_WINDOW_MS), String(Math.max(1, Math.floor(units))))) as [
-      number,
-      number,
-    ];
+    const args = [key, String(RATE_WINDOW_MS), String(Math.max(1, Math.floor(units)))];
+    let answer: unknown;
+    try {
+      answer = await this.redis.evalsha(RATE_SCRIPT_SHA, 1, ...args);
+    } catch (error) {
+      // A Redis that has not seen the script yet (or restarted, or ran SCRIPT FLUSH): EVAL runs and caches it.
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      answer = await this.redis.eval(RATE_SCRIPT, 1, ...args);
+    }
+    const [count, ttl] = answer as [number, number];
     return {
       allowed: count <= this.limitPerMinute,
       count,

@@ -13,12 +13,15 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { buildAppSchema } from '../../src/graphql/schema.js';
 import { Conversion, ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { Feedback } from '../../src/modules/feedback/feedback.entity.js';
+import { FeedbackRepository } from '../../src/modules/feedback/feedback.repository.js';
 import { conversionGlobalId, conversionUuidFromId } from '../../src/modules/node/global-id.js';
 import { QuotaService } from '../../src/modules/quota/quota.service.js';
 import { StatsService } from '../../src/modules/stats/stats.service.js';
 import { Topic, topicChannel, type CancelPayload, type ProgressPayload } from '../../src/platform/pubsub.js';
 import { createRedis } from '../../src/platform/redis.js';
 import { enqueueConversion, storageKeys } from '../../src/modules/conversion/conversion-job.js';
+import { ConversionQueryRepository } from '../../src/modules/conversion/conversion-query.repository.js';
+import { presentConversion } from '../../src/modules/conversion/conversion.types.js';
 import { createReadSideEnv, insertConversion, run, type ReadSideEnv } from '../support/read-side-harness.js';
 import { eventually } from '../support/eventually.js';
 import { Cleanup, REDIS_URL } from '../support/service-harness.js';
@@ -248,6 +251,29 @@ describe('conversion and node', () => {
     expect((await run(schema, env, user, NODE, { id: row.id })).data).toEqual({ node: null });
   });
 
+  it('presents a row read without the ORM (conversion, history) exactly as the ORM entity of the same row', async () => {
+    const user = newUser();
+    const completed = await insertConversion(em(), { userId: user, status: ConversionStatus.COMPLETED });
+    const failed = await insertConversion(em(), { userId: user, status: ConversionStatus.FAILED });
+    await em().nativeUpdate(
+      Conversion,
+      { id: completed.id },
+      { seed: 4_294_967_297, processingMs: 1234, startedAt: new Date(), lyrics: 'la la' },
+    );
+    const now = Date.now();
+    for (const id of [completed.id, failed.id]) {
+      const entity = await new ConversionQueryRepository(em()).findOwned(user, id);
+      const record = await new ConversionQueryRepository(em()).findOwnedRecord(user, id);
+      expect(entity).not.toBeNull();
+      expect(presentConversion(record!, env.config, now)).toEqual(presentConversion(entity!, env.config, now));
+      const page = await new ConversionQueryRepository(em()).page({ userId: user, limit: 10, after: null, status: null });
+      expect(presentConversion(page.find((row) => row.conversion.id === id)!.conversion, env.config, now)).toEqual(
+        presentConversion(entity!, env.config, now),
+      );
+    }
+    expect(await new ConversionQueryRepository(em()).findOwnedRecord(newUser(), completed.id)).toBeNull();
+  });
+
   it('answers null for malformed ids rather than failing', async () => {
     const user = newUser();
     for (const id of [
@@ -439,6 +465,42 @@ describe('submitFeedback', () => {
 
     const shown = await run(schema, env, user, CONVERSION, { id: conversionId });
     expect((shown.data as { conversion: { feedback: unknown } }).conversion.feedback).toEqual({ rating: 5 });
+  });
+
+  it("shows each history row its own rating, loading the page's feedback in one query", async () => {
+    const user = newUser();
+    const rows = [];
+    for (let i = 0; i < 6; i++)
+      rows.push(
+        await insertConversion(em(), { userId: user, status: ConversionStatus.COMPLETED, createdAt: new Date(Date.now() - i * 1000) }),
+      );
+    for (const [index, rating] of [
+      [0, 5],
+      [3, 2],
+    ] as const) {
+      const rated = await run(schema, env, user, FEEDBACK, { input: { conversionId: conversionGlobalId(rows[index]!.id), rating } });
+      expect(rated.errors).toBeUndefined();
+    }
+    // Counts the loader's queries (ESM tests have no jest.spyOn global).
+    const original = FeedbackRepository.prototype.findByConversions;
+    let batches = 0;
+    FeedbackRepository.prototype.findByConversions = function (this: FeedbackRepository, ids: string[]) {
+      batches++;
+      return original.call(this, ids);
+    };
+    try {
+      const page = await run<{ history: { edges: { node: { id: string; feedback: { rating: number } | null } }[] } }>(
+        schema,
+        env,
+        user,
+        '{ history(first: 10) { edges { node { id feedback { rating } } } } }',
+      );
+      expect(page.errors).toBeUndefined();
+      expect(page.data!.history.edges.map((edge) => edge.node.feedback?.rating ?? null)).toEqual([5, null, null, 2, null, null]);
+      expect(batches).toBe(1);
+    } finally {
+      FeedbackRepository.prototype.findByConversions = original;
+    }
   });
 
   it('rejects ratings outside 1..5 with INVALID_RATING and comments over 2,000 characters with COMMENT_TOO_LONG', async () => {

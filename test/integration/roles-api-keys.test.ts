@@ -117,6 +117,19 @@ describe('roles and API keys', () => {
     expect(stats.data!.stats.verdict).toBe('OK');
   });
 
+  it("records a key's first use in last_used_at, and answers every later request with it", async () => {
+    const created = await createKey('partner-touch');
+    const lastUsed = async () =>
+      (
+        await api.services.orm.em
+          .getConnection()
+          .execute<{ last_used_at: string | null }[]>('select "last_used_at" from "api_keys" where "id" = ?', [created.apiKey.id])
+      )[0]!.last_used_at;
+    expect(await lastUsed()).toBeNull();
+    for (let i = 0; i < 3; i++) expect((await post(api, WHO, {}, { 'x-api-key': created.key })).errors).toBeUndefined();
+    expect(await lastUsed()).not.toBeNull();
+  });
+
   it('rejects a revoked key at once, and a key whose secret is wrong', async () => {
     const created = await createKey('partner-c');
     const headers = { authorization: `Bearer ${created.key}` };

@@ -121,8 +121,48 @@ function estimatorFor(schema: GraphQLSchema): ComplexityEstimator {
   return estimator;
 }
 
+/** Most measurements kept per document (one per operation name and variables seen; cleared when full). */
+const MEASURES_PER_DOCUMENT = 64;
+
 /**
- * Measures `document` and throws when it is too deep or too complex.
+ * Depth and complexity already measured, by schema, document and (operation name, variables). Apollo
+ * hands every request of the same query text the same parsed `DocumentNode` (its document cache), so
+ * the second and later requests of a document skip both walks; both figures are pure functions of
+ * the schema, the document, the operation name and the variables, so the cached figure is the one a
+ * new walk would give. Only successful measurements are kept: a refused operation is measured again.
+ */
+const measured = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, { depth: number; complexity: number }>>>();
+
+function cachedMeasure(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+): { figures: { depth: number; complexity: number } | null; store: (figures: { depth: number; complexity: number }) => void } {
+  let byDocument = measured.get(schema);
+  if (!byDocument) measured.set(schema, (byDocument = new WeakMap()));
+  let byRequest = byDocument.get(document);
+  if (!byRequest) byDocument.set(document, (byRequest = new Map()));
+  let key: string;
+  try {
+    key = `${operationName ?? ''}\u0000${variables === undefined ? '' : JSON.stringify(variables)}`;
+  } catch {
+    // Variables JSON cannot describe (a cycle, a BigInt): measured every time.
+    return { figures: null, store: () => undefined };
+  }
+  const cache = byRequest;
+  return {
+    figures: cache.get(key) ?? null,
+    store: (figures) => {
+      if (cache.size >= MEASURES_PER_DOCUMENT) cache.clear();
+      cache.set(key, figures);
+    },
+  };
+}
+
+/**
+ * Measures `document` and throws when it is too deep or too complex. The figures of a document
+ * already measured with the same operation name and variables come from a cache (see {@link measured}).
  * @throws GraphQLError QUERY_TOO_DEEP / QUERY_TOO_COMPLEX (HTTP 400) with the measured figure in extensions.
  */
 export function checkOperationCost(
@@ -132,6 +172,8 @@ export function checkOperationCost(
   variables: Record<string, unknown> | undefined,
   operationName?: string | null,
 ): OperationCost {
+  const cached = cachedMeasure(schema, document, variables, operationName);
+  if (cached.figures) return withinLimits(config, cached.figures.depth, cached.figures.complexity);
   const depth = operationDepth(document, operationName);
   if (depth > config.maxQueryDepth) {
     throw limitError(`The operation is ${depth} fields deep; the limit is ${config.maxQueryDepth}.`, 'QUERY_TOO_DEEP', 400, {
@@ -154,6 +196,19 @@ export function checkOperationCost(
     if (error instanceof GraphQLError)
       throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
     throw error;
+  }
+  const cost = withinLimits(config, depth, complexity);
+  cached.store({ depth, complexity });
+  return cost;
+}
+
+/** The cost of an operation already known to be `depth` deep; @throws QUERY_TOO_DEEP / QUERY_TOO_COMPLEX over the limits. */
+function withinLimits(config: AbuseLimitsConfig, depth: number, complexity: number): OperationCost {
+  if (depth > config.maxQueryDepth) {
+    throw limitError(`The operation is ${depth} fields deep; the limit is ${config.maxQueryDepth}.`, 'QUERY_TOO_DEEP', 400, {
+      depth,
+      maxDepth: config.maxQueryDepth,
+    });
   }
   if (complexity > config.maxQueryComplexity) {
     throw limitError(`The operation's complexity is ${complexity}; the limit is ${config.maxQueryComplexity}.`, 'QUERY_TOO_COMPLEX', 400, {

@@ -6,7 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { BadUserInputError } from '../../platform/api-errors.js';
 import { conversionUuidFromId, fromGlobalId } from '../node/global-id.js';
-import type { Conversion, ConversionStatus } from './conversion.entity.js';
+import type { ConversionRecord, ConversionStatus } from './conversion.entity.js';
 import { ConversionQueryRepository } from './conversion-query.repository.js';
 import { decodeHistoryCursor, encodeHistoryCursor } from './history-cursor.js';
 
@@ -24,7 +24,7 @@ export interface HistoryArgs {
 }
 
 export interface HistoryPage {
-  edges: { cursor: string; node: Conversion }[];
+  edges: { cursor: string; node: ConversionRecord }[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   /** Conversions matching the filter across all pages (counted only when asked for). */
   totalCount: () => Promise<number>;
@@ -45,13 +45,13 @@ export class ConversionQueryService {
   }
 
   /** The caller's conversion named by a global id or a raw UUID; null when missing or not theirs. */
-  async findOwned(userId: string, id: string): Promise<Conversion | null> {
+  async findOwned(userId: string, id: string): Promise<ConversionRecord | null> {
     const uuid = conversionUuidFromId(id);
-    return uuid ? this.repository.findOwned(userId, uuid) : null;
+    return uuid ? this.repository.findOwnedRecord(userId, uuid) : null;
   }
 
   /** `node(id)`: only global ids are accepted here (Relay); null for anything else. */
-  async node(userId: string, globalId: string): Promise<Conversion | null> {
+  async node(userId: string, globalId: string): Promise<ConversionRecord | null> {
     const decoded = fromGlobalId(globalId);
     if (decoded?.type !== 'Conversion') return null;
     return this.findOwned(userId, globalId);

@@ -196,3 +196,10 @@ export class Conversion {
   @Property({ type: 'uuid', nullable: true })
   reusedFrom: string | null = null;
 }
+
+/**
+ * A conversion as the read side presents it: every field of the row, the owner by id only. A managed
+ * {@link Conversion} is one; so is the plain object the read queries map a row to without the ORM's
+ * hydration and identity map (conversion-query.repository.ts).
+ */
+export type ConversionRecord = Omit<Conversion, 'user' | typeof OptionalProps> & { user: { id: string } };

@@ -15,8 +15,9 @@ export interface FeedbackWrite {
 export class FeedbackRepository {
   constructor(private readonly em: EntityManager) {}
 
-  findByConversion(conversionId: string): Promise<Feedback | null> {
-    return this.em.findOne(Feedback, { conversion: conversionId });
+  /** The feedback on each of `conversionIds` that has one, in one query. */
+  findByConversions(conversionIds: string[]): Promise<Feedback[]> {
+    return this.em.find(Feedback, { conversion: { $in: conversionIds } });
   }
 
   /**

@@ -3,6 +3,7 @@ import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql'
 import { requireUser, type GraphQLContext } from '../graphql-context.js';
 import { ConversionObject } from '../conversion/conversion.types.js';
 import { FeedbackService } from './feedback.service.js';
+import { feedbackLoaderFor } from './feedback.loader.js';
 import { FeedbackObject, SubmitFeedbackPayload, presentFeedback } from './feedback.types.js';
 import { SubmitFeedbackInput } from './feedback.input.js';
 
@@ -30,7 +31,8 @@ export class FeedbackResolver {
   async feedback(@Root() conversion: ConversionObject, @Ctx() ctx: GraphQLContext): Promise<FeedbackObject | null> {
     // A ConversionObject only reaches a client through its owner's queries; check again all the same.
     if (!ctx.user || ctx.user.id !== conversion.userId) return null;
-    const row = await new FeedbackService(ctx.em).forConversion(conversion.uuid);
+    // Batched with the other rows of the same list (feedback.loader.ts).
+    const row = await feedbackLoaderFor(ctx, ctx.em).load(conversion.uuid);
     return row ? presentFeedback(row) : null;
   }
 }

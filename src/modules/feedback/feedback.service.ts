@@ -44,11 +44,6 @@ export class FeedbackService {
     this.conversions = new ConversionQueryRepository(em);
   }
 
-  /** The feedback on a conversion (the caller must already have been shown to own it). */
-  forConversion(conversionUuid: string): Promise<Feedback | null> {
-    return this.feedback.findByConversion(conversionUuid);
-  }
-
   async submit(userId: string, command: SubmitFeedbackCommand): Promise<SubmitFeedbackOutcome> {
     const problems: FeedbackProblem[] = [];
     if (!Number.isInteger(command.rating) || command.rating < 1 || command.rating > 5) {

@@ -11,6 +11,7 @@
  * from an earlier period counts as 0 and is restarted by the same statement (day and month rollover).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { executePrepared } from '../../platform/database.js';
 
 export interface QuotaLimitsDefaults {
   dailyQuota: number;
@@ -39,6 +40,18 @@ const PERIODS = `p as (
   select (?::timestamptz at time zone ?)::date as day,
          date_trunc('month', ?::timestamptz at time zone ?)::date as month
 )`;
+
+/** The statement of {@link QuotaRepository.read} (run prepared: it is on every `quota` request). */
+const READ_SQL = `with ${PERIODS}
+       select coalesce(u."daily_quota", ?) as daily_limit,
+              coalesce(u."monthly_quota", ?) as monthly_limit,
+              case when q."day_start" = p.day then q."day_used" else 0 end as day_used,
+              case when q."month_start" = p.month then q."month_used" else 0 end as month_used,
+              (p.day::timestamp at time zone ?) as day_starts_at,
+              ((p.day + 1)::timestamp at time zone ?) as day_resets_at,
+              (p.month::timestamp at time zone ?) as month_starts_at,
+              ((p.month + interval '1 month')::timestamp at time zone ?) as month_resets_at
+       from p left join "users" u on u."id" = ? left join "quota_counters" q on q."user_id" = ?`;
 
 export class QuotaRepository {
   constructor(private readonly em: EntityManager) {}
@@ -125,19 +138,20 @@ export class QuotaRepository {
   /** Limits, use in the current periods and their bounds as instants. */
   async read(userId: string, now: Date, timeZone: string, defaults: QuotaLimitsDefaults): Promise<QuotaRow> {
     const at = now.toISOString();
-    const rows = await this.em.execute<Record<string, unknown>[]>(
-      `with ${PERIODS}
-       select coalesce(u."daily_quota", ?) as daily_limit,
-              coalesce(u."monthly_quota", ?) as monthly_limit,
-              case when q."day_start" = p.day then q."day_used" else 0 end as day_used,
-              case when q."month_start" = p.month then q."month_used" else 0 end as month_used,
-              (p.day::timestamp at time zone ?) as day_starts_at,
-              ((p.day + 1)::timestamp at time zone ?) as day_resets_at,
-              (p.month::timestamp at time zone ?) as month_starts_at,
-              ((p.month + interval '1 month')::timestamp at time zone ?) as month_resets_at
-       from p left join "users" u on u."id" = ? left join "quota_counters" q on q."user_id" = ?`,
-      [at, timeZone, at, timeZone, defaults.dailyQuota, defaults.monthlyQuota, timeZone, timeZone, timeZone, timeZone, userId, userId],
-    );
+    const rows = await executePrepared<Record<string, unknown>>(this.em, 'quota-read', READ_SQL, [
+      at,
+      timeZone,
+      at,
+      timeZone,
+      defaults.dailyQuota,
+      defaults.monthlyQuota,
+      timeZone,
+      timeZone,
+      timeZone,
+      timeZone,
+      userId,
+      userId,
+    ]);
     const row = rows[0];
     return {
       dailyLimit: Number(row.daily_limit),

@@ -72,4 +72,21 @@ describe('operation cost', () => {
       }
     }
   });
+
+  it('measures a parsed document again for other variables, and applies the limits of the call to a figure it measured before', () => {
+    const document = parse('query($n: Int) { history(first: $n) { edges { node { id } } } }');
+    const small = checkOperationCost(schema, unlimited, document, { n: 1 });
+    const large = checkOperationCost(schema, unlimited, document, { n: 100 });
+    expect(large.complexity).toBeGreaterThan(small.complexity);
+    expect(checkOperationCost(schema, unlimited, document, { n: 1 })).toEqual(small);
+    expect(() => checkOperationCost(schema, { ...unlimited, maxQueryComplexity: small.complexity - 1 }, document, { n: 1 })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) }) as GraphQLError,
+    );
+    expect(() => checkOperationCost(schema, { ...unlimited, maxQueryDepth: small.depth - 1 }, document, { n: 1 })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_DEEP' }) }) as GraphQLError,
+    );
+    expect(() => checkOperationCost(schema, unlimited, document, { n: 'many' })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }) as GraphQLError,
+    );
+  });
 });

@@ -44,4 +44,29 @@ describe('verifyToken', () => {
     expect(() => verifyToken(settings, signToken({ ...settings, audience: 'other' }, 'ada'))).toThrow(AuthError);
     expect(verifyToken(SECRET, signToken(settings, 'ada'))).toEqual({ id: 'ada', role: Role.USER });
   });
+
+  it('answers a token verified before from the cache only until its exp, then refuses it', () => {
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const token = jwt.sign({ role: Role.PARTNER, exp }, SECRET, { algorithm: 'HS256', subject: 'ada' });
+    expect(verifyToken(SECRET, token, exp * 1000 - 2000)).toEqual({ id: 'ada', role: Role.PARTNER });
+    expect(verifyToken(SECRET, token, exp * 1000 - 1)).toEqual({ id: 'ada', role: Role.PARTNER });
+    expect(() => verifyToken(SECRET, token, exp * 1000)).toThrow(AuthError);
+    expect(() => verifyToken(SECRET, token, exp * 1000 + 60_000)).toThrow(AuthError);
+  });
+
+  it('does not let a cached token pass under another secret, issuer or audience', () => {
+    const settings = { secret: SECRET, issuer: 'melody-vocals', audience: 'api' };
+    const token = signToken(settings, 'ada');
+    expect(verifyToken(settings, token)).toEqual({ id: 'ada', role: Role.USER });
+    expect(() => verifyToken({ ...settings, secret: `${SECRET}-rotated` }, token)).toThrow(AuthError);
+    expect(() => verifyToken({ ...settings, issuer: 'someone-else' }, token)).toThrow(AuthError);
+    expect(() => verifyToken({ ...settings, audience: 'other' }, token)).toThrow(AuthError);
+  });
+
+  it('hands out a copy of the cached user, so a caller changing it changes nobody else', () => {
+    const token = signToken(SECRET, 'ada');
+    const first = verifyToken(SECRET, token);
+    first.role = Role.ADMIN;
+    expect(verifyToken(SECRET, token)).toEqual({ id: 'ada', role: Role.USER });
+  });
 });
