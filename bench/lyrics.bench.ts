@@ -13,7 +13,8 @@
  * - seed overlap: share of non-chorus lines of seed 1 also in seed 2 of the same request;
  * - frames: share of lines whose function-word skeleton (`_ in the _ _`) recurs in ≥ 2 % of all lines;
  * - one-word lines.
- * With `--out`, writes 10 sample songs in full as markdown: 7 on the fixtures, 3 on a 16-phrase melody.
+ * With `--out`, writes 10 sample songs in full as markdown: 7 on the fixtures, 3 on a 16-phrase melody;
+ * with `--frames`, prints the 12 commonest skeletons and the lines built on each.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -271,7 +272,11 @@ function summarize(songs: readonly Song[], write: Writer): Summary {
   const frameCounts = new Map<string, number>();
   for (const l of all) frameCounts.set(skeleton(l), (frameCounts.get(skeleton(l)) ?? 0) + 1);
   const recurring = all.filter((l) => (frameCounts.get(skeleton(l)) ?? 0) >= Math.max(3, 0.02 * all.length)).length;
-  if (process.argv.includes('--frames')) console.log([...frameCounts].sort((a, b) => b[1] - a[1]).slice(0, 12));
+  if (process.argv.includes('--frames')) {
+    // The commonest skeletons, each with the lines built on it.
+    for (const [frame, count] of [...frameCounts].sort((a, b) => b[1] - a[1]).slice(0, 12))
+      console.log(`${count} × ${frame}: ${[...new Set(all.filter((l) => skeleton(l) === frame))].join(' / ')}`);
+  }
   const long = longMelody();
   write({ prompt: 'warm-up', genre: 'pop', mood: 'happy', ...long, seed: 0 });
   const times: number[] = [];

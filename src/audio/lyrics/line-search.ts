@@ -55,6 +55,8 @@ export interface WriterContext {
   valenceSum: number;
   /** First notes of the melody's phrases: a line sung over two phrases must start the second on a syllable. */
   phraseStarts: ReadonlySet<number>;
+  /** Score lost per stressed syllable on a weak note (MISS_PENALTY, or SHORT_SONG_MISS_PENALTY in a short song). */
+  missPenalty: number;
 }
 
 /** Another span a line will be sung on (a later chorus), with its notes' relative strengths. */
@@ -151,7 +153,7 @@ function scoreCandidate(
     stressed += again.stressed;
     aligned += again.aligned;
   }
-  let score = -2 * cost + 2 * aligned - MISS_PENALTY * (stressed - aligned) - HOLD_PENALTY * ctx.genre.holdPenalty * held;
+  let score = -2 * cost + 2 * aligned - ctx.missPenalty * (stressed - aligned) - HOLD_PENALTY * ctx.genre.holdPenalty * held;
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const t of words) {
@@ -339,7 +341,14 @@ function fixArticles(tokens: Token[]): Token[] {
 }
 
 /** Score lost per stressed syllable on a weak note (the quality score's stress measure), and per held note × the genre's hold penalty. */
-const MISS_PENALTY = 8;
+export const MISS_PENALTY = 8;
+/**
+ * The miss penalty in a song of a few lines, whose variants are ranked by mood carried before score
+ * (writer.ts): there a stress on a weak note is a larger share of the song, and the ranking keeps the
+ * mood that a larger penalty would otherwise outweigh in a long song's single variant (10 failed the
+ * angry-mood test on the 20-phrase melody).
+ */
+export const SHORT_SONG_MISS_PENALTY = 10;
 const HOLD_PENALTY = 2;
 /** Variants of a line kept for scoring, best by stress and held notes first. */
 const RETUNED_KEPT = 2;
@@ -415,7 +424,7 @@ function retune(
   }
   // Least cost of stressed syllables on weak notes and held notes first (the line score's terms), then as derived.
   const cost = (v: { misses: number; weights: number[] }): number =>
-    MISS_PENALTY * v.misses + HOLD_PENALTY * ctx.genre.holdPenalty * (rel.length - v.weights.length);
+    ctx.missPenalty * v.misses + HOLD_PENALTY * ctx.genre.holdPenalty * (rel.length - v.weights.length);
   out.sort((x, y) => cost(x) - cost(y));
   return out.slice(0, RETUNED_KEPT);
 }

@@ -1,17 +1,12 @@
 /**
- * Whether lyric lines make sense, for the quality score: grammaticality from compromise's
- * part-of-speech tags (not from the writer's own grammar, so the writer cannot grade itself), and
+ * Whether lyric lines make sense, for the quality score: grammaticality from part-of-speech tags of the
+ * text (tag-line.ts, not the writer's own grammar, so the writer cannot grade itself), and
  * agreement of the words' AFINN-165 valence with the requested mood.
  */
-import nlp from 'compromise';
 import { lexicon, valence } from './lexicon.js';
 import { moodProfile } from './moods.js';
 import { startsWithVowelSound } from './grammar.js';
-
-interface TaggedTerm {
-  text: string;
-  tags: Set<string>;
-}
+import { tagLine, type TaggedTerm } from './tag-line.js';
 
 const SUBJECT_PRONOUNS: Record<string, 'plain' | 'third'> = {
   i: 'plain',
@@ -32,43 +27,6 @@ const BE_AGREES: Record<string, string[]> = {
   it: ['is', 'was'],
 };
 
-/** compromise's parsed sentences: arrays of terms with their normal form and tags (`View.docs`). */
-type Parsed = { normal: string; tags: Set<string> }[][];
-
-function termsOf(sentence: Parsed[number]): TaggedTerm[] {
-  const out: TaggedTerm[] = [];
-  for (const t of sentence) {
-    const text = t.normal.replace(/[^a-z']/g, '');
-    if (text) out.push({ text, tags: new Set(t.tags) });
-  }
-  return out;
-}
-
-function tag(line: string): TaggedTerm[] {
-  return (nlp(line).docs as Parsed).flatMap(termsOf);
-}
-
-/**
- * Tags of many lines from one call of the tagger (a call costs about as much again as its words):
- * lines without sentence punctuation are joined as sentences of one text and each sentence mapped back
- * to its line; a line whose sentence does not map back cleanly is tagged alone.
- */
-function tagMany(lines: readonly string[]): TaggedTerm[][] {
-  const out: (TaggedTerm[] | null)[] = lines.map(() => null);
-  const batch = lines.map((l, i) => ({ l, i })).filter(({ l }) => !/[.?!;:\u2026]/.test(l));
-  if (batch.length > 1) {
-    const docs = nlp(batch.map(({ l }) => `${l}.`).join('\n')).docs as Parsed;
-    if (docs.length === batch.length) {
-      batch.forEach(({ l, i }, k) => {
-        const terms = termsOf(docs[k]);
-        const words = (l.toLowerCase().match(/[a-z']+/g) ?? []).join(' ');
-        if (terms.map((t) => t.text).join(' ') === words) out[i] = terms;
-      });
-    }
-  }
-  return out.map((t, i) => t ?? tag(lines[i]));
-}
-
 /**
  * Grammaticality of one line, 0..1. A clause with a finite verb scores 1, a fragment that reads as a
  * phrase (`Dancing in the rain`, `Under the old bridge`) 0.7, a determiner-led noun phrase 0.6, other
@@ -87,15 +45,15 @@ export function lineGrammaticality(line: string): number {
   return g;
 }
 
-/** Judgements by line text: tagging costs ~1 ms a line, and choruses and re-scored variants repeat lines. */
+/** Judgements by line text: choruses and re-scored variants repeat lines. */
 const grammarCache = new Map<string, number>();
 
-function judge(line: string, tagged?: TaggedTerm[]): number {
-  const terms = tagged ?? tag(line);
+function judge(line: string): number {
+  const terms: TaggedTerm[] = tagLine(line);
   if (terms.length <= 1) return 0;
   const has = (t: TaggedTerm, ...tags: string[]) => tags.some((x) => t.tags.has(x));
   // A subject pronoun followed by a verb form is a clause even where the tagger reads the verb as a
-  // noun (`I miss you`: compromise tags `miss` as a title).
+  // noun (a word outside the lexicon, or one that is both: `I miss you`).
   const afterPronoun = terms.some(
     (t, i) =>
       SUBJECT_PRONOUNS[t.text] &&
@@ -155,12 +113,6 @@ function judge(line: string, tagged?: TaggedTerm[]): number {
 export function grammaticality(lines: readonly string[]): number {
   const distinct = [...new Set(lines.map((l) => l.trim()).filter(Boolean))];
   if (!distinct.length) return 0;
-  const fresh = distinct.filter((l) => !grammarCache.has(l));
-  if (fresh.length > 1) {
-    const tagged = tagMany(fresh);
-    if (grammarCache.size > 20_000) grammarCache.clear();
-    fresh.forEach((l, i) => grammarCache.set(l, judge(l, tagged[i])));
-  }
   let sum = 0;
   for (const l of distinct) sum += lineGrammaticality(l);
   return sum / distinct.length;

@@ -42,7 +42,16 @@ import { genreProfile, moodProfile } from './moods.js';
 import { analyzePrompt, type PromptAnalysis } from './prompt.js';
 import { sanitizeText } from './sanitize.js';
 import { moodCarried, valences } from './sense.js';
-import { hookFragment, LEAD_INS, searchLine, words0, type Echo, type WriterContext } from './line-search.js';
+import {
+  hookFragment,
+  LEAD_INS,
+  MISS_PENALTY,
+  searchLine,
+  SHORT_SONG_MISS_PENALTY,
+  words0,
+  type Echo,
+  type WriterContext,
+} from './line-search.js';
 import { lineSpans, planSections, type PlannedSection } from './song-form.js';
 import { poolsFor, rhymeOf, type Pools } from './word-pools.js';
 import { WordSource, type RhymeNeed } from './word-source.js';
@@ -65,14 +74,18 @@ export interface WriteLyricsRequest {
 }
 /** Variants tried when the output fails its own checks or does not carry the mood. */
 const MAX_VARIANTS = 4;
-/** Songs of at most this many lines are written SMALL_SONG_VARIANTS times and the best is kept. */
+/**
+ * Songs of at most this many lines are written SMALL_SONG_VARIANTS times and the best is kept (a song of
+ * two or three lines takes a few milliseconds; eight variants instead of three raise the fixtures' stress
+ * alignment, docs/benchmarks.md "Lyrics round 7").
+ */
 const SMALL_SONG_LINES = 8;
-const SMALL_SONG_VARIANTS = 3;
+const SMALL_SONG_VARIANTS = 8;
 /**
  * Weight of stress alignment beside the quality score when variants are ranked: the score counts it
  * among many terms, and a short song (two or three lines) cannot make up a stress on a weak note later.
  */
-const STRESS_RANK_WEIGHT = 0.5;
+const STRESS_RANK_WEIGHT = 1;
 
 interface WrittenLine {
   span: NoteSpan;
@@ -93,7 +106,8 @@ function voices(plan: readonly PlannedSection[], random: () => number): StanzaVo
       const past = verses === 1 && plan.filter((p) => p.kind === 'verse').length > 1;
       return { tense: past ? 'past' : 'present', pronoun: verses === 1 ? main : pronouns[Math.floor(random() * 3)] };
     }
-    if (s.kind === 'chorus') return { tense: 'present', pronoun: main === 'I' ? 'we' : main };
+    // The chorus speaks as verse 1 does (`I` or `we`): a chorus always in `we` put every hook on the same few frames.
+    if (s.kind === 'chorus') return { tense: 'present', pronoun: main };
     // The bridge turns the story towards what will come (`We will walk …`, `There will be …`).
     return { tense: s.kind === 'bridge' ? 'future' : 'present', pronoun: pronouns[Math.floor(random() * 3)] };
   });
@@ -125,6 +139,7 @@ function* writeVariant(
     pending: new Set(pools.promptKeys),
     valenceSum: 0,
     phraseStarts,
+    missPenalty: spans.length <= SMALL_SONG_LINES ? SHORT_SONG_MISS_PENALTY : MISS_PENALTY,
   };
   const plan = planSections(spans.length);
   const stanzaVoices = voices(plan, random);
@@ -314,7 +329,8 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
   const wanted = spans.length <= SMALL_SONG_LINES ? SMALL_SONG_VARIANTS : 1;
   let best: { result: LyricsResult; issues: string[]; carried: boolean; hooked: boolean } | null = null;
   let passed = 0;
-  for (let v = 0; v < MAX_VARIANTS; v++) {
+  // Up to the wanted variants and one more for a song whose variants fail their checks or mood.
+  for (let v = 0; v < Math.max(MAX_VARIANTS, wanted + 1); v++) {
     const seed = (baseSeed + Math.imul(v, 0x9e3779b9)) >>> 0;
     const result = yield* writeVariant(safe, spans, strengths, analysis, pools, scheme, seed);
     const check = checkLyrics(result, { prompt: safe.prompt, noteCount: notes.length });

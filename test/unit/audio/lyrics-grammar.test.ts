@@ -14,26 +14,10 @@ import {
   valences,
 } from '../../../src/audio/lyrics/sense.js';
 import { writeLyrics, writeLyricsSliced, type WriteLyricsRequest } from '../../../src/audio/lyrics/writer.js';
-import type { NoteEvent, Phrase, TempoEstimate } from '../../../src/audio/types.js';
+import { phraseMelody } from '../../support/phrase-melody.js';
 
-/** One phrase per entry of `counts`; every fourth note and the last of a phrase are long. */
-function melody(counts: number[], bpm = 100): { notes: NoteEvent[]; phrases: Phrase[]; tempo: TempoEstimate } {
-  const beat = 60 / bpm;
-  const notes: NoteEvent[] = [];
-  const phrases: Phrase[] = [];
-  let t = 0;
-  for (const count of counts) {
-    const first = notes.length;
-    for (let i = 0; i < count; i++) {
-      const d = i % 4 === 0 || i === count - 1 ? 2 * beat : beat / 2;
-      notes.push({ start: t, end: t + d * 0.95, midi: 60 + (i % 5), confidence: 0.9 });
-      t += d;
-    }
-    phrases.push({ start: notes[first].start, end: notes[notes.length - 1].end, firstNote: first, noteCount: count });
-    t += 2 * beat;
-  }
-  return { notes, phrases, tempo: { bpm, confidence: 0.9 } };
-}
+/** Long notes of two beats. */
+const melody = (counts: number[]) => phraseMelody(counts, { bpm: 100, longBeats: 2 });
 
 const song = melody([7, 8, 6, 9, 8, 8, 7, 9, 7, 8, 6, 9, 8, 7, 9, 8, 7, 8, 6, 9]);
 const lines = (r: LyricsResult) => r.sections.flatMap((s) => s.lines.map((l) => l.text));

@@ -4,26 +4,10 @@ import { analyzePrompt } from '../../../src/audio/lyrics/prompt.js';
 import { poolsFor, rhymeOf, type Pools } from '../../../src/audio/lyrics/word-pools.js';
 import { WordSource } from '../../../src/audio/lyrics/word-source.js';
 import { storyTurn, writeLyrics } from '../../../src/audio/lyrics/writer.js';
-import type { NoteEvent, Phrase, TempoEstimate } from '../../../src/audio/types.js';
+import { phraseMelody } from '../../support/phrase-melody.js';
 
-/** One phrase per entry of `counts`; every fourth note and the last of a phrase are long. */
-function melody(counts: number[], bpm = 96): { notes: NoteEvent[]; phrases: Phrase[]; tempo: TempoEstimate } {
-  const beat = 60 / bpm;
-  const notes: NoteEvent[] = [];
-  const phrases: Phrase[] = [];
-  let t = 0;
-  for (const count of counts) {
-    const first = notes.length;
-    for (let i = 0; i < count; i++) {
-      const d = i % 4 === 0 || i === count - 1 ? beat : beat / 2;
-      notes.push({ start: t, end: t + d * 0.95, midi: 60 + ((i * 2) % 7), confidence: 0.9 });
-      t += d;
-    }
-    phrases.push({ start: notes[first].start, end: notes[notes.length - 1].end, firstNote: first, noteCount: count });
-    t += 2 * beat;
-  }
-  return { notes, phrases, tempo: { bpm, confidence: 0.9 } };
-}
+/** Long notes of one beat, pitches stepping by two semitones within an octave. */
+const melody = (counts: number[]) => phraseMelody(counts, { bpm: 96, longBeats: 1, pitch: (i) => 60 + ((i * 2) % 7) });
 
 function pools(prompt: string, mood = 'sad', genre = 'folk'): Pools {
   return poolsFor(prompt, analyzePrompt(prompt), moodProfile(mood), genreProfile(genre));
