@@ -28,7 +28,9 @@
  * ceiling and Festival always run) [--quick] (no speech or Festival rows) [--songs=N] (songs per
  * melody, default 3: with 3, ~70 lines, a 0.05 difference is 3–4 lines and within noise)
  * [--first-song=N] (songs N, N+1, …: a held-out set) [--recognisers=default,frate50,tempo2] [--dump=DIR] (every
- * tested line's 16 kHz WAV and candidates, for voice-recogniser-sweep.bench.ts)
+ * tested line's 16 kHz WAV and candidates, for voice-recogniser-sweep.bench.ts) [--melodies=a,b] (sing
+ * only the melodies whose file name starts so; every melody's lines are still written, so each line's
+ * candidates are those of the full run and a subset's counts equal the full run's on those melodies)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -324,7 +326,9 @@ async function main(): Promise<void> {
     }
     openCandidates(planned, OPEN_SEED);
     const everyLine = planned.flatMap((p) => p.lines);
+    const melodies = option('melodies')?.split(',');
     for (const { file, score, lines } of planned) {
+      if (melodies && !melodies.some((m) => file.startsWith(m))) continue;
       for (const [engineIndex, e] of engines.entries()) {
         const cpu = process.cpuUsage();
         const sung = singScore(score, { engine: e.engine, flite, voice: e.voice, sampleRate: RATE, seed: 1 });

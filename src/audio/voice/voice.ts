@@ -186,6 +186,7 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
       seed,
       contour: contour.midi,
       step,
+      highNoteBreath: voice.fliteHighNoteBreath,
     });
     samples = sung.samples;
     steadyVoiceAt = (k) => sung.voicedFrames(k * step);

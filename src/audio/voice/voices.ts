@@ -34,6 +34,11 @@ export interface VoiceProfile {
   vibrato: { rateHz: number; depthCents: number; delaySeconds: number };
   /** The Flite voice the `flite` engine sings with: `slt` (US English female) or `awb` (male). */
   fliteVoice: 'slt' | 'awb';
+  /**
+   * The `flite` engine's breath noise on notes above G4, relative to the voiced sound (0 = none): it
+   * outlines the formants between a high voice's sparse harmonics (flite-singer.ts, BREATH_FROM_HZ).
+   */
+  fliteHighNoteBreath: number;
 }
 
 export const VOICES: Readonly<Record<string, VoiceProfile>> = {
@@ -53,6 +58,9 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     breathiness: 0.04,
     vibrato: { rateHz: 5.3, depthCents: 30, delaySeconds: 0.25 },
     fliteVoice: 'awb',
+    // None: its range ends at E4, below the breath, and its words are understood without it (issue 11
+    // round 4: 0.968–0.987 on 155 held-out lines); so its samples stay exactly as they were.
+    fliteHighNoteBreath: 0,
   },
   high: {
     id: 'high',
@@ -72,6 +80,8 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     breathiness: 0.07,
     vibrato: { rateHz: 5.6, depthCents: 35, delaySeconds: 0.25 },
     fliteVoice: 'slt',
+    // Issue 11 round 6 (docs/benchmarks.md): 155 held-out lines.
+    fliteHighNoteBreath: 0.35,
   },
 };
 

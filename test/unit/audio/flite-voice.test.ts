@@ -13,6 +13,7 @@ import { decodeWav } from '../../../src/audio/decode/wav.js';
 import { ValidationError } from '../../../src/audio/errors.js';
 import type { Score } from '../../../src/audio/types.js';
 import { sungNote } from '../../support/sung-note.js';
+import { getRealFft } from '../../../src/audio/dsp/fft.js';
 
 const RATE = 44100;
 const flite = loadFliteProgram();
@@ -171,6 +172,42 @@ describe('the flite singing engine', () => {
     // As written (the voice's range would now place this song an octave lower): the F5 is the point.
     const sung = singScore(HIGH_SONG, { engine: 'flite', flite, voice: 'high', sampleRate: RATE, seed: 1, transpose: 0 });
     expect(sung.intendedPitch.midi.some((m) => m === 77)).toBe(true);
+    expect(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("fills the bands between a high note's harmonics with breath above 1.5 kHz, and stays on pitch", () => {
+    // A held D5 on AA: harmonics 587 Hz apart. Peak power at the midpoints between harmonics 3–6
+    // (2.1–3.8 kHz) over the peak power at the harmonics, summed over eight 93 ms windows of the held
+    // note: −32 dB without the breath (the harmonics stand alone), −20 dB with it.
+    const f0 = 587.33;
+    const score: Score = { tempo: null, key: null, notes: [note(0.5, 2.5, 74, ['M', 'AA'])] };
+    const sung = singScore(score, { engine: 'flite', flite, voice: 'high', sampleRate: RATE, seed: 1, transpose: 0 });
+    const size = 4096;
+    const fft = getRealFft(size);
+    const spectrum = fft.createSpectrum();
+    const frame = new Float64Array(size);
+    const power = (hz: number) => {
+      const k = Math.round((hz * size) / RATE);
+      return spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
+    };
+    // Peak within ±60 Hz: vibrato moves the upper harmonics by up to ±50 Hz.
+    const peak = (hz: number) => {
+      let most = 0;
+      for (let f = hz - 60; f <= hz + 60; f += RATE / size) most = Math.max(most, power(f));
+      return most;
+    };
+    let at = 0;
+    let between = 0;
+    for (let w = 0; w < 8; w++) {
+      const from = Math.round((1 + 0.12 * w) * RATE);
+      for (let n = 0; n < size; n++) frame[n] = sung.samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
+      fft.forward(frame, spectrum);
+      for (let h = 3; h * f0 < 4000; h++) {
+        at += peak(h * f0);
+        between += peak((h + 0.5) * f0);
+      }
+    }
+    expect(10 * Math.log10(between / at)).toBeGreaterThan(-25);
     expect(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch)).toBeGreaterThanOrEqual(0.95);
   });
 

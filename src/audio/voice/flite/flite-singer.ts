@@ -24,6 +24,8 @@
  *    discontinuity inside a stretch.
  * 6. High notes (above A4): a resonance follows the fundamental, as a soprano tunes her first formant
  *    to f0 (see tuneFirstFormant).
+ * 7. High notes (above G4): breath noise with the voice's own spectral envelope above 1.5 kHz fills the
+ *    bands between sparse harmonics (see BREATH_FROM_HZ).
  */
 import { AudioProcessingError } from '../../errors.js';
 import { createRandom } from '../../random.js';
@@ -42,6 +44,11 @@ export interface FliteSingOptions {
   /** Sung pitch as float MIDI on a grid of `step` seconds (pitch-contour.ts). */
   contour: Float32Array;
   step: number;
+  /**
+   * Level of the envelope-shaped breath on high notes, relative to the voiced grains (0 = none, the
+   * default; see BREATH_FROM_HZ). The voice's `fliteHighNoteBreath`.
+   */
+  highNoteBreath?: number;
 }
 
 export interface FliteSinging {
@@ -411,6 +418,8 @@ function renderCall(
     const from = Math.max(0, Math.floor(start * rate));
     const to = Math.min(out.length, Math.ceil(end * rate));
     const buffer = new Float32Array(to - from);
+    // Envelope-shaped breath on high notes (see BREATH_GAIN), made only where a note reaches it.
+    let breath: Float32Array | null = null;
     let t = start * rate;
     while (t < to) {
       const s = warpAt(warp, t / rate, hint) * rate;
@@ -426,10 +435,19 @@ function renderCall(
         const midi = options.contour[Math.min(options.contour.length - 1, Math.max(0, Math.round(t / rate / options.step)))];
         // Period jitter of ±0.3 % (a healthy voice's cycle-to-cycle jitter is under 1 %: Baken &
         // Orlikoff, "Clinical Measurement of Speech and Voice", 2000), far inside the 50-cent tolerance.
-        advance = (rate / (440 * Math.pow(2, (midi - 69) / 12))) * (1 + 0.006 * (random() - 0.5));
+        const hz = 440 * Math.pow(2, (midi - 69) / 12);
+        advance = (rate / hz) * (1 + 0.006 * (random() - 0.5));
         centre = marks[nearest];
         half = sourcePeriod;
         gain = 1 + 0.04 * (random() - 0.5);
+        const share = Math.min(1, (hz - BREATH_FROM_HZ) / (BREATH_FULL_HZ - BREATH_FROM_HZ)) * (options.highNoteBreath ?? 0);
+        if (share > 0) {
+          // The same grain at a random place within the period and with a random sign: no harmonic
+          // adds up from period to period, so this is noise with the grain's spectral envelope.
+          breath ??= new Float32Array(buffer.length);
+          const sign = random() < 0.5 ? -1 : 1;
+          addGrain(breath, t - from + (random() - 0.5) * advance, source, centre, half, sign * share);
+        }
       } else {
         // Re-timed noise: jitter the source position only where the sound is being stretched, so
         // repeated grains do not buzz at the hop rate, while bursts at natural speed stay intact.
@@ -441,6 +459,7 @@ function renderCall(
       addGrain(buffer, t - from, source, centre, half, gain);
       t += advance;
     }
+    if (breath) addHighPassed(buffer, breath, BREATH_HIGHPASS_HZ, rate);
     // Fade the stretch's ends so it starts and stops without a step.
     const fade = Math.min(Math.round(EDGE_FADE * rate), buffer.length >> 1);
     for (let k = 0; k < fade; k++) {
@@ -449,6 +468,41 @@ function renderCall(
       buffer[buffer.length - 1 - k] *= w;
     }
     for (let k = 0; k < buffer.length; k++) out[from + k] += buffer[k];
+  }
+}
+
+/**
+ * High notes: sung pitch (Hz) where envelope-shaped breath starts, and where it reaches its full level
+ * (G4, D5; from E4 it also gained words but flipped more lines both ways on the lower notes). A voiced
+ * grain is added a second time once per period at a random place and with a random sign, at the
+ * voice's `highNoteBreath` of its level, and that stream is high-passed at BREATH_HIGHPASS_HZ. Why: at
+ * 400–600 Hz the harmonics sample the vowel's spectral envelope sparsely and the bands between them are
+ * empty (the spectrogram of a `high` line shows clean harmonics 450 Hz apart with nothing between; the
+ * `low` voice's are 220 Hz apart); an aperiodic part with the same envelope fills them (a soprano's voice
+ * carries more aspiration noise than speech), so the second and third formants are outlined between the
+ * harmonics (issue 11 round 6, docs/benchmarks.md). Above 1.5 kHz only: high-passed at 700 Hz, the same
+ * noise made aubio read held C5 and D5 notes an octave low (a clarinet-folk song fell to 0.87 of frames
+ * within 50 cents); the fundamental and second harmonic, which the trackers lean on, keep a clean band.
+ */
+const BREATH_FROM_HZ = 392;
+const BREATH_FULL_HZ = 587;
+const BREATH_HIGHPASS_HZ = 1500;
+
+/** Adds `signal` high-passed (RBJ second order, Q 0.707) at `hz` to `into`. */
+function addHighPassed(into: Float32Array, signal: Float32Array, hz: number, rate: number): void {
+  const [b0, b1, b2, a1, a2] = highpass(hz, Math.SQRT1_2, rate);
+  let x1 = 0;
+  let x2 = 0;
+  let y1 = 0;
+  let y2 = 0;
+  for (let n = 0; n < signal.length; n++) {
+    const x = signal[n];
+    const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+    x2 = x1;
+    x1 = x;
+    y2 = y1;
+    y1 = y;
+    into[n] += y;
   }
 }
 
@@ -536,7 +590,11 @@ function addAir(out: Float32Array, rate: number, random: () => number): void {
   }
 }
 
-/** Sung pitch (Hz) where the first-formant tuning starts, and where it reaches its full gain. */
+/**
+ * Sung pitch (Hz) where the first-formant tuning starts, and where it reaches its full gain. Starting
+ * at C5 instead (issue 11 round 6) gained lines but let aubio read a held B4 at its sixth harmonic
+ * (a song at 0.936 of frames within 50 cents): kept at A4.
+ */
 const TUNE_FROM_HZ = 440;
 const TUNE_FULL_HZ = 660;
 /** Full gain of the resonance at the fundamental, dB, and its Q. */
