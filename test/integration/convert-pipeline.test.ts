@@ -3,11 +3,7 @@
  * recorded fixture melodies: what the user gets back must be in tune, at the loudness target, with
  * one syllable or continuation per note, and the score files must agree with the sung notes.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Midi } from '@tonejs/midi';
@@ -19,9 +15,6 @@ import { decodeWav, encodeWav } from '../../src/audio/decode/wav.js';
 import { measureLoudness } from '../../src/audio/loudness/loudness.js';
 import { AbortedError, ValidationError } from '../../src/audio/errors.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
-import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
-
-const run = promisify(execFile);
 
 const ports = { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder(), clock: () => performance.now() };
 const PROMPT = 'a romantic ballad about summer nights by the sea';
@@ -170,30 +163,58 @@ describe('convertMelody on recorded melodies', () => {
     return encodeWav([repeated], decoded.sampleRate, { bitDepth: 16 });
   }
 
-  // Measured in a plain Node process on the compiled pipeline, from when each abort was due (not
-  // from when its timer managed to fire: a step that blocked the event loop would delay both).
+  // How soon an abort is noticed is a speed figure (≤ 200 ms), measured by `npm run bench:abort` in a
+  // plain process, not by a wall-clock bound here, which a busy machine broke (issue 18). What this test
+  // pins is the behaviour: wherever the abort lands, the run ends ABORTED at its next checkpoint (at most
+  // one more progress event, at most the next stage's opening), and an abort before the call starts no stage
+  // past validation.
   it(
-    'stops within 200 ms of an abort, wherever in the run it lands',
+    'stops at its next checkpoint after an abort, in whichever stage it lands',
     async () => {
-      ensureDistBuilt();
-      const dir = await mkdtemp(join(tmpdir(), 'mv-abort-'));
-      try {
-        const file = join(dir, 'long.wav');
-        await writeFile(file, await longMelody());
-        const delays = [0, 100, 250, 400, 600, 800, 1000];
-        const { stdout } = await run(process.execPath, [
-          fileURLToPath(new URL('../support/abort-latency.mjs', import.meta.url)),
-          file,
-          ...delays.map(String),
-        ]);
-        const results = JSON.parse(stdout) as { delay: number; stoppedAfterMs: number; error: string }[];
-        expect(results.map((r) => r.error)).toEqual(delays.map(() => 'ABORTED'));
-        for (const r of results) expect({ delay: r.delay, late: r.stoppedAfterMs <= 200 }).toEqual({ delay: r.delay, late: true });
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+      const audio = await longMelody();
+      const stages = ['validation', 'pitch_extraction', 'lyrics', 'synthesis', 'quality_check', 'finalization'];
+      for (const stage of stages) {
+        // Abort at the first and at a later progress event of `stage` (its start and its middle).
+        for (const nth of [1, 2]) {
+          const controller = new AbortController();
+          const events: ProgressEvent[] = [];
+          let abortedAfter = -1;
+          const outcome = await convertMelody(request(audio), ports, {
+            signal: controller.signal,
+            onProgress: (event) => {
+              events.push(event);
+              // (never at 100 %: the run has finished then, and completing is right)
+              if (abortedAfter < 0 && event.percent < 100 && events.filter((e) => e.stage === stage).length === nth) {
+                controller.abort();
+                abortedAfter = events.length;
+              }
+            },
+          }).then(
+            () => 'COMPLETED',
+            (error: { code?: string }) => error.code ?? String(error),
+          );
+          if (abortedAfter < 0) continue; // the stage reports fewer events than nth
+          // At most the one event the pipeline reports before its next checkpoint, and never past the start
+          // of the next stage (an abort that lands at the end of a stage is noticed as the next one opens).
+          const after = events.slice(abortedAfter);
+          const next = stages[stages.indexOf(stage) + 1];
+          expect({ stage, nth, outcome, after: after.length <= 1 && after.every((e) => e.stage === stage || e.stage === next) }).toEqual({
+            stage,
+            nth,
+            outcome: 'ABORTED',
+            after: true,
+          });
+        }
       }
+      const before = new AbortController();
+      before.abort();
+      const events: ProgressEvent[] = [];
+      await expect(
+        convertMelody(request(audio), ports, { signal: before.signal, onProgress: (e) => events.push(e) }),
+      ).rejects.toBeInstanceOf(AbortedError);
+      expect(events.filter((e) => e.stage !== 'validation')).toEqual([]);
     },
-    2 * CONVERSION_MS,
+    4 * CONVERSION_MS,
   );
 
   it(
