@@ -37,11 +37,15 @@
  *    within APPROACH_SEMITONES of a much longer note it runs into, on the way to it and with no attack
  *    between them, is the singer settling into that note, however steady, and joins it too; so does a
  *    short tail less than DRIFT_SEMITONES off the note it ends (the held pitch drifting).
+ * 8. Repeated notes sung legato on one pitch, whose consonant leaves no energy onset: a note is split
+ *    where the onset envelope's upper bands come back after a dip in their balance against the level,
+ *    weighed with the vowel's change and the clip's rhythm (syllable-onsets.ts).
  */
 import { hzToMidi } from '../pitch-math.js';
 import { runSliced, type Sliced } from '../sliced.js';
 import type { MonoAudio, NoteEvent, PitchTrack } from '../types.js';
 import { computeOnsetEnvelope, pickOnsets, type OnsetEnvelope } from './onsets.js';
+import { splitRepeatedSyllables } from './syllable-onsets.js';
 
 /**
  * Notes with a confidence below this are flagged as unsure in the report (`lowConfidence`) so the user
@@ -607,7 +611,7 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
     }
     return false;
   };
-  return absorbScoops(absorbOctaveJumps(notes, hop), hop, attackNear);
+  return splitRepeatedSyllables(absorbScoops(absorbOctaveJumps(notes, hop), hop, attackNear), envelope);
 }
 
 /**

@@ -25,6 +25,14 @@ export interface OnsetEnvelope {
   strength: Float32Array;
   /** Frame level in dB relative to the loudest frame (0 at the loudest, floored at −floorDb). */
   levelDb: Float32Array;
+  /**
+   * Each band's level in dB (smoothed over three frames, as the strength), four per frame (frame k's bands at
+   * 4k … 4k+3, low to high), relative to the loudest frame's total and floored like `levelDb`. The balance
+   * between the bands is a coarse spectral envelope: a nasal or a closure between two syllables sung on
+   * one pitch lowers the upper bands far more than the fundamental's (notes.ts, step 5). Optional, so an
+   * envelope built by hand (tests) may leave it out; the rules that read it are then skipped.
+   */
+  bandDb?: Float32Array;
 }
 
 export interface OnsetEnvelopeOptions {
@@ -61,7 +69,7 @@ export function* computeOnsetEnvelopeSliced(audio: MonoAudio, options: OnsetEnve
   const frames = samples.length ? Math.floor(samples.length / hopSamples) + 1 : 0;
   const bands = 4;
   const energy = new Float64Array(frames * bands);
-  if (frames === 0) return { hopSeconds, strength: new Float32Array(0), levelDb: new Float32Array(0) };
+  if (frames === 0) return { hopSeconds, strength: new Float32Array(0), levelDb: new Float32Array(0), bandDb: new Float32Array(0) };
 
   // Work at ≈ 11 kHz: averaging D input samples is a cheap anti-alias filter (first null at
   // fs/D) and cuts the per-sample cost by D; the top band then spans 3 kHz to ≈ 5.5 kHz plus
@@ -100,6 +108,8 @@ function envelopeFrom(energy: Float64Array, frames: number, bands: number, floor
   // fixture had 15 extra notes). Smoothed, the steady parts of the tuba and cello fixtures peak at 2.8 and
   // 2.5 dB.
   const bandDb = new Float64Array(frames * bands);
+  const bandLevels = new Float32Array(frames * bands);
+  const loudestDb = 10 * Math.log10(Math.max(loudest, floor));
   for (let k = 0; k < frames; k++) {
     const before = Math.max(0, k - 1) * bands;
     const here = k * bands;
@@ -107,6 +117,7 @@ function envelopeFrom(energy: Float64Array, frames: number, bands: number, floor
     for (let b = 0; b < bands; b++) {
       const smooth = 0.25 * energy[before + b] + 0.5 * energy[here + b] + 0.25 * energy[after + b];
       bandDb[here + b] = 10 * Math.log10(smooth + floor);
+      bandLevels[here + b] = bandDb[here + b] - loudestDb;
     }
   }
   const levelDb = new Float32Array(frames);
@@ -125,7 +136,7 @@ function envelopeFrom(energy: Float64Array, frames: number, bands: number, floor
     }
     strength[k] = sum / bands;
   }
-  return { hopSeconds, strength, levelDb };
+  return { hopSeconds, strength, levelDb, bandDb: bandLevels };
 }
 
 /** One-pole low-pass coefficients and states of the band filters of {@link computeOnsetEnvelope}. */

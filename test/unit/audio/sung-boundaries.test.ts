@@ -204,3 +204,77 @@ describe('segmentNotes: a sung glide through a consonant starts the new note whe
     expect(notes[1].start).toBeLessThan(0.88);
   });
 });
+
+describe('segmentNotes: repeated notes on one pitch split at a syllable onset the level barely shows (issue 12, sixth pass)', () => {
+  /**
+   * An onset envelope from four band levels per frame (dB, low to high: the fundamental's band first); the
+   * level is their power sum and the strength the mean band rise over two frames, as computeOnsetEnvelope
+   * makes them.
+   */
+  function envelopeOfBands(bandsAt: (k: number) => [number, number, number, number], frames: number): OnsetEnvelope {
+    const bandDb = new Float32Array(frames * 4);
+    const levelDb = new Float32Array(frames);
+    for (let k = 0; k < frames; k++) {
+      const bands = bandsAt(k);
+      bandDb.set(bands, 4 * k);
+      levelDb[k] = 10 * Math.log10(bands.reduce((sum, db) => sum + 10 ** (db / 10), 0));
+    }
+    const strength = Float32Array.from({ length: frames }, (_, k) => {
+      if (k < 2) return 0;
+      let rise = 0;
+      for (let b = 0; b < 4; b++) rise += Math.max(0, bandDb[4 * k + b] - bandDb[4 * (k - 2) + b]);
+      return rise / 4;
+    });
+    return { hopSeconds: HOP, strength, levelDb, bandDb };
+  }
+
+  /** 64 held from 0.2 s to 1.6 s, surely voiced throughout: the contour alone shows one note. */
+  const held = trackOf((k) => (k < 20 || k >= 160 ? NaN : 64), 180);
+  const silent: [number, number, number, number] = [-70, -70, -70, -70];
+  /** An open vowel: the fundamental's band loudest, the upper bands 10–16 dB under it. */
+  const vowel: [number, number, number, number] = [-6, -9, -16, -22];
+
+  /**
+   * "mi mi": the nasal between the syllables takes the upper bands down 9 dB for 60 ms from frame `from`, and
+   * they come back over the next 60 ms with the second vowel (a little brighter); the fundamental's band,
+   * and with it the level, moves by less than 1 dB, so no energy onset fires.
+   */
+  const nasalAt =
+    (from: number) =>
+    (k: number): [number, number, number, number] => {
+      if (k < 20 || k >= 160) return silent;
+      const back = Math.max(0, Math.min(6, k - from - 5));
+      const depth = k < from ? 0 : 9 - 1.5 * back;
+      const brighter = k < from ? 0 : 0.25 * back;
+      return [vowel[0] - depth / 12, vowel[1] - depth / 2, vowel[2] - depth + brighter, vowel[3] - depth + brighter];
+    };
+
+  it('splits a held note where the upper bands dip and return (a nasal between two syllables) with no energy onset', () => {
+    const envelope = envelopeOfBands(nasalAt(86), 180);
+    // Inside the note, away from its own attack, no energy onset reaches pickOnsets' 3 dB.
+    expect(Math.max(...envelope.strength.subarray(30, 160))).toBeLessThan(3);
+    const notes = segmentNotes(held, null, { onsetEnvelope: envelope });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([64, 64]);
+    // The second syllable's vowel comes back over frames 92–97 (0.92–0.97 s).
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.88);
+    expect(notes[1].start).toBeLessThanOrEqual(0.98);
+    expect(notes[0].end).toBeCloseTo(notes[1].start, 5);
+  });
+
+  it('keeps the note whole when every band swells and fades together (tremolo: the spectral balance holds)', () => {
+    const tremolo = (k: number): [number, number, number, number] => {
+      const swell = 3 * Math.sin((2 * Math.PI * 5 * k) / 100);
+      return k < 20 || k >= 160 ? silent : [vowel[0] + swell, vowel[1] + swell, vowel[2] + swell, vowel[3] + swell];
+    };
+    expect(segmentNotes(held, null, { onsetEnvelope: envelopeOfBands(tremolo, 180) })).toHaveLength(1);
+  });
+
+  it("keeps the note whole when the dip is the note's own leading consonant (its vowel arrives 0.15 s in)", () => {
+    expect(segmentNotes(held, null, { onsetEnvelope: envelopeOfBands(nasalAt(24), 180) })).toHaveLength(1);
+  });
+
+  it('keeps the note whole without the band levels (an envelope built without them)', () => {
+    const { bandDb: _unused, ...levelOnly } = envelopeOfBands(nasalAt(86), 180);
+    expect(segmentNotes(held, null, { onsetEnvelope: levelOnly })).toHaveLength(1);
+  });
+});
