@@ -456,7 +456,10 @@ function retune(
     out.push({ tokens: t, misses: stressMisses(w, rel), weights: w });
   };
   // A fragment has no clause for `and` or `so` to join (`So my garden`): only `oh` leads one in.
-  const leads = leadIn && !LEAD_INS.includes(tokens[0].text) ? (fragment ? FRAGMENT_LEAD_INS : LEAD_INS) : [];
+  // Nor `so` before a line that has one (`So I am so alone`).
+  const leads = (leadIn && !LEAD_INS.includes(tokens[0].text) ? (fragment ? FRAGMENT_LEAD_INS : LEAD_INS) : []).filter(
+    (lead) => !tokens.some((t) => t.text === lead),
+  );
   for (const base of bases) {
     const baseWeights = lineWeights(base);
     const have = baseWeights.length;
