@@ -241,6 +241,9 @@ export class LineGrammar {
       if (!tail) return null;
       const verb = this.source.verb(frames, end && tail.length === 0, formFor(subject, tense));
       if (!verb) return null;
+      // A person's deed towards the other: `I wait for you`, `we dance with you` (not when a place ends the line).
+      if (subject.person && subject.pronoun && !end && chance(0.35, r))
+        return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...towards(subject.pronoun, r), ...tail];
       return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...tail];
     }
     if (roll < 0.42) {
@@ -267,7 +270,7 @@ export class LineGrammar {
       if (!adj) return null;
       const tail = withTail ? this.tail(end, 1) : [];
       if (!tail) return null;
-      return [...subject.tokens, { text: beFor(subject, tense) }, { text: adj.word, key: adj.key }, ...tail];
+      return [...subject.tokens, { text: beFor(subject, tense) }, ...this.degree(subject), { text: adj.word, key: adj.key }, ...tail];
     }
     if (roll < 0.68) {
       // Subj be V_ing [Tail]
@@ -277,7 +280,13 @@ export class LineGrammar {
       if (!tail) return null;
       const verb = this.source.verb(subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive, end && tail.length === 0, 'ger');
       if (!verb) return null;
-      return [...subject.tokens, { text: beFor(subject, tense) }, { text: verb.ger, key: verb.key }, ...tail];
+      return [
+        ...subject.tokens,
+        { text: beFor(subject, tense) },
+        ...this.degree(subject, true),
+        { text: verb.ger, key: verb.key },
+        ...tail,
+      ];
     }
     if (roll < 0.8) {
       // Subj Modal V [Obj] [Tail] — tense-neutral.
@@ -323,6 +332,19 @@ export class LineGrammar {
     return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...tail];
   }
 
+  /**
+   * A word between `be` and its adjective or participle, a third of the time: `we are still free`, `I am
+   * so alone`, `we are all alone`, `I am always running`. Without one, `<place>, I am <adj>` was the
+   * commonest line frame of short songs (docs/benchmarks.md, lyrics round 8). No negations (`never`,
+   * `not`): they would flip the line's mood. `so` only before an adjective, `all` only after a plural subject.
+   */
+  private degree(subject: Subject, participle = false): Token[] {
+    const r = this.random;
+    if (!chance(DEGREE_SHARE, r)) return [];
+    const words = participle ? ['still', 'always'] : subject.plural && subject.pronoun !== 'you' ? ['still', 'so', 'all'] : ['still', 'so'];
+    return [{ text: pick(words, r) }];
+  }
+
   /** An imperative: `Hold my hand in the rain`, `Let me wander through the night`. */
   imperative(end: boolean): Token[] | null {
     const r = this.random;
@@ -332,6 +354,15 @@ export class LineGrammar {
       const verb = this.source.verb(FRAME.personIntransitive, end && tail.length === 0, 'base');
       if (!verb) return null;
       return [{ text: 'let' }, { text: pick(['me', 'us'], r) }, { text: verb.base, key: verb.key }, ...tail];
+    }
+    if (chance(0.3, r)) {
+      // A person asked for: `Hold me in the rain`, `Call us tonight` (a function word on the weak note after the verb).
+      const verb = this.source.verb(FRAME.personPerson, false, 'base');
+      const fits = verb && (VERB_OBJECTS[verb.base] ?? (SONG_VERBS.has(verb.base) ? NO_OBJECTS : undefined));
+      if (!verb || (fits && !fits.has('being'))) return null;
+      const tail = this.tail(end, 1);
+      if (!tail || !tail.length) return null;
+      return [{ text: verb.base, key: verb.key }, { text: pick(['me', 'us'], r) }, ...tail];
     }
     const verb = this.source.verb(FRAME.personThing, false, 'base');
     if (!verb) return null;
@@ -346,18 +377,46 @@ export class LineGrammar {
   /** Lines are noun-phrase fragments about the line's must-hold noun (a short hook that has no room for a clause). */
   fragments = false;
 
-  /** A lyrical fragment naming a thing: `Oh, the lighthouse`, `My bicycle tonight`, `The last day`. */
+  /** Where in [0, 1) the window of fragment shapes this song draws from starts (FRAGMENT_WINDOW wide; from the request's seed). */
+  fragmentLean = 0;
+
+  /** Width of that window: FRAGMENT_WINDOW, or 1 (every shape) when no shape of the window fits the notes. */
+  fragmentWindow = FRAGMENT_WINDOW;
+
+  /**
+   * A lyrical fragment naming a thing, in one of a few shapes a hook takes when it has no room for a
+   * clause: `Oh, the lighthouse`, `My bicycle tonight`, `My garden, my garden`, `Only the lake`, `Back to
+   * Lisbon`; against the mood, what is missing: `No love tonight`, `No love for me`, `No more love`,
+   * `Where is my love?`.
+   * Never a bare determiner and noun after a conjunction (`So my garden`: retune leads a fragment in
+   * with `oh` only).
+   */
   private fragment(must: NounItem): Token[] | null {
     const r = this.random;
     const plural = !!must.pluralOnly && !!must.plural && !must.name;
     const own = { I: 'my', we: 'our', you: 'your' }[this.voice.pronoun];
+    const adverbTokens = (): Token[] => {
+      const adverb = chance(0.5, r) ? this.source.adverb(true) : null;
+      return adverb ? adverb.split(' ').map((text) => ({ text })) : [];
+    };
+    // Each request's seed leans to a third of the shapes (`fragmentLean`): two seeds of one request then
+    // rarely write the same hook, which the best-ranked line of each would otherwise be.
+    const shape = (this.fragmentLean + this.fragmentWindow * r()) % 1;
     // Against the mood, what is missing (`No love tonight` in a sad song).
-    const against = !must.name && this.source.opposesMood(must.singular);
-    const det = must.name ? '' : against ? 'no' : chance(0.5, r) ? own : 'the';
+    if (!must.name && this.source.opposesMood(must.singular)) {
+      if (shape < 0.25) return [...phrase('no', null, must, plural), ...adverbTokens()];
+      if (shape < 0.5) return [...phrase('no', null, must, plural), { text: 'for' }, { text: this.voice.pronoun === 'we' ? 'us' : 'me' }];
+      if (shape < 0.75) return [{ text: 'no' }, { text: 'more' }, ...phrase('', null, must, plural)];
+      return [{ text: 'where' }, { text: plural ? 'are' : 'is' }, ...phrase(own, null, must, plural), { text: '?' }];
+    }
+    const det = must.name ? '' : chance(0.5, r) ? own : 'the';
     const head = phrase(det, null, must, plural);
-    const adverb = chance(0.5, r) ? this.source.adverb(true) : null;
+    // A place (or a name) one goes back to: `Back to the lake`, `Back to Lisbon`.
+    if (shape < 0.15 && (must.name || must.cls === 'place' || must.cls === 'nature')) return [{ text: 'back' }, { text: 'to' }, ...head];
+    if (shape < 0.3 && !must.name) return [...head, { text: ',' }, ...phrase(det, null, must, plural)];
+    if (shape < 0.45) return [{ text: 'only' }, ...head];
     const lead: Token[] = chance(0.5, r) ? [{ text: 'oh' }, { text: ',' }] : [];
-    return [...lead, ...head, ...(adverb ? adverb.split(' ').map((text) => ({ text })) : [])];
+    return [...lead, ...head, ...adverbTokens()];
   }
 
   /**
@@ -391,11 +450,23 @@ export class LineGrammar {
   }
 }
 
-/** A line's text from its tokens: commas attached, first letter capitalised, `i` as `I`. */
+/** `for you`, `with me`: a preposition and the other party of a pronoun subject (`I` → you, `you` → me). */
+function towards(pronoun: 'I' | 'we' | 'you', r: () => number): Token[] {
+  const other = pronoun === 'you' ? pick(['me', 'us'], r) : 'you';
+  return [{ text: pick(['for', 'with', 'to'], r) }, { text: other }];
+}
+
+/** Width of the window of fragment shapes one song draws from (see `fragmentLean`). */
+const FRAGMENT_WINDOW = 0.3;
+
+/** Share of `be` clauses with a word of degree or time before the adjective or participle (`still`, `so`). */
+const DEGREE_SHARE = 0.35;
+
+/** A line's text from its tokens: commas and question marks attached, first letter capitalised, `i` as `I`. */
 export function renderTokens(tokens: readonly Token[]): string {
   let out = '';
   for (const t of tokens) {
-    if (t.text === ',') out += ',';
+    if (t.text === ',' || t.text === '?') out += t.text;
     else out += (out ? ' ' : '') + (t.text === 'i' ? 'I' : t.text);
   }
   return out.charAt(0).toUpperCase() + out.slice(1);

@@ -17,6 +17,17 @@ const ATTEMPTS_PER_LINE = 60;
 const ENOUGH_CANDIDATES = 10;
 /** Phrases from this many notes up may hold two clauses. */
 const LONG_LINE_NOTES = 11;
+/** Punctuation tokens of a derived line (`,` and a question's `?`): no syllables, no word. */
+function isMark(text: string): boolean {
+  return text === ',' || text === '?';
+}
+
+/** The last word of a derived line (what rhymes), past any punctuation. */
+function lastWord(tokens: readonly Token[]): string {
+  for (let i = tokens.length - 1; i >= 0; i--) if (!isMark(tokens[i].text)) return tokens[i].text.split(' ').pop() as string;
+  return '';
+}
+
 /** First word of a line, lower case. */
 export function words0(text: string): string {
   return (text.toLowerCase().match(/[a-z']+/) ?? [''])[0];
@@ -24,6 +35,8 @@ export function words0(text: string): string {
 
 /** Words a line may be led in with when it is one syllable short of its notes. */
 export const LEAD_INS = ['and', 'so', 'oh'];
+/** The only lead-in a fragment takes (`Oh, my garden`, not `So my garden`). */
+const FRAGMENT_LEAD_INS = ['oh'];
 
 const LONG_VOWELS = new Set(['AA', 'AO', 'OW', 'UW', 'IY', 'EY', 'AY', 'AW', 'OY', 'ER']);
 
@@ -39,6 +52,8 @@ export interface Candidate {
   valence: number;
   /** Stressed syllables on weak notes (over the line's span and its echoes). */
   misses: number;
+  /** The line's shape: its closed-class words kept, every other word `_` (`in the _ i am _`; see `lineShape`). */
+  shape: string;
 }
 
 export interface WriterContext {
@@ -57,7 +72,52 @@ export interface WriterContext {
   phraseStarts: ReadonlySet<number>;
   /** Score lost per stressed syllable on a weak note (MISS_PENALTY, or SHORT_SONG_MISS_PENALTY in a short song). */
   missPenalty: number;
+  /** Shapes of the lines written so far in this song (chorus repeats not counted): a shape sung again costs. */
+  shapes: Map<string, number>;
+  /** This variant's taste in line shapes (from its seed, see `shapeTaste`): different seeds prefer different shapes. */
+  shapeSalt: number;
 }
+
+/**
+ * Closed-class words: pronouns, determiners, prepositions, auxiliaries, conjunctions and lead-ins. A line's
+ * shape keeps them and writes every other word as `_`: `In the desert, I am warm` and `In the night, we
+ * are free` are two fillings of one template frame.
+ */
+const CLOSED_CLASS = new Set(
+  `a an the my your our his her their its this that these those some every all no and but or so because when while if
+  then than as of in on at by for with without from to into through across around under over beneath beyond toward
+  among until after before near beside inside down along since i you we he she it they me us him them am is are was
+  were be been will would can cannot could must not now there here let oh do does did where`.split(/\s+/),
+);
+
+/** A line's shape (see CLOSED_CLASS), from its tokens (multi-word tokens such as `will not` split). */
+export function lineShape(tokens: readonly Token[]): string {
+  const out: string[] = [];
+  for (const t of tokens) {
+    if (isMark(t.text)) continue;
+    for (const w of t.text.toLowerCase().split(' ')) out.push(CLOSED_CLASS.has(w) ? w : '_');
+  }
+  return out.join(' ');
+}
+
+/**
+ * Score a variant gives a line for its shape, in [0, 1): a hash of the shape mixed with the variant's salt.
+ * Among lines that sit equally well on the notes, each seed then leans to shapes of its own, so songs of
+ * different seeds (and the two seeds of one request, whose best-ranked lines otherwise converge) do not
+ * all fall on the few shapes whose function words land on weak notes (docs/decisions.md, lyrics round 9).
+ */
+export function shapeTaste(shape: string, salt: number): number {
+  // FNV-1a over the shape, then one xorshift-multiply round with the salt.
+  let h = 0x811c9dc5 ^ salt;
+  for (let i = 0; i < shape.length; i++) h = Math.imul(h ^ shape.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h ^= h >>> 13;
+  return (h >>> 0) / 4294967296;
+}
+/** Weight of a variant's taste for a shape (`shapeTaste`) in a line's score: about a fifth of one stress miss. */
+export const SHAPE_TASTE_WEIGHT = 3;
+/** Score lost per earlier line of the song on the same shape (outside chorus repeats). */
+export const SHAPE_REPEAT_PENALTY = 3;
 
 /** Another span a line will be sung on (a later chorus), with its notes' relative strengths. */
 export interface Echo {
@@ -137,7 +197,7 @@ function scoreCandidate(
   needRhyme: string | null,
   echoes: readonly Echo[] = [],
 ): Candidate | null {
-  const words = tokens.filter((t) => t.text !== ',');
+  const words = tokens.filter((t) => !isMark(t.text));
   const syllables = weights.length;
   const fit = stressFit(ctx, weights, span, rel);
   if (!fit) return null;
@@ -193,8 +253,10 @@ function scoreCandidate(
     const inner = words.slice(0, -1).filter((t) => t.key && rhymeOf(t.text) === endRhyme && t.text !== last);
     if (inner.length) score += ctx.genre.internalRhymeBonus;
   }
+  const shape = lineShape(tokens);
+  score += SHAPE_TASTE_WEIGHT * shapeTaste(shape, ctx.shapeSalt) - SHAPE_REPEAT_PENALTY * (ctx.shapes.get(shape) ?? 0);
   score += 0.8 * ctx.random();
-  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned };
+  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned, shape };
 }
 
 /**
@@ -243,14 +305,14 @@ export function searchLine(
       const tokens = grammar.line(long && ctx.random() < 0.8, opener);
       if (!tokens) continue;
       let syllables = 0;
-      for (const t of tokens) if (t.text !== ',') syllables += syllablesOf(t.text);
+      for (const t of tokens) if (!isMark(t.text)) syllables += syllablesOf(t.text);
       // Up to two syllables over: retune may take out an adjective.
       if (syllables > n + 2 || syllables < lo) continue;
       if (must && !tokens.some((t) => t.key === must)) continue;
       // In the rhyming pass the line must end on the rhyme (a pronoun object or adverb may not meet it).
-      if (pass && 'rhyme' in pass && rhymeOf(tokens[tokens.length - 1].text) !== pass.rhyme) continue;
+      if (pass && 'rhyme' in pass && rhymeOf(lastWord(tokens)) !== pass.rhyme) continue;
       let exact = false;
-      for (const { tokens: variant, weights } of retune(ctx, tokens, n, lo, rel, !opener)) {
+      for (const { tokens: variant, weights } of retune(ctx, tokens, n, lo, rel, !opener, grammar.fragments)) {
         if (weights.length === n) exact = true;
         const c = scoreCandidate(ctx, variant, weights, span, rel, rhymeNeeded, echoes);
         if (c && LEAD_INS.includes(variant[0].text) && tokens[0].text !== variant[0].text) {
@@ -287,15 +349,21 @@ export function hookFragment(
 ): Candidate | null {
   if (!subject) return null;
   grammar.fragments = true;
+  const window = grammar.fragmentWindow;
   try {
     if (moodOnly) return moodNeeded ? searchLine(ctx, grammar, span, cap, need, null, subject, true, echoes) : null;
-    return (
+    const search = (): Candidate | null =>
       (moodNeeded ? searchLine(ctx, grammar, span, cap, need, null, subject, true, echoes) : null) ??
       searchLine(ctx, grammar, span, cap, need, null, subject, false, echoes) ??
-      searchLine(ctx, grammar, span, cap, null, null, subject, false, echoes)
-    );
+      searchLine(ctx, grammar, span, cap, null, null, subject, false, echoes);
+    // The song's window of shapes first (grammar.ts `fragmentLean`), then every shape: the hook must name the subject.
+    const found = search();
+    if (found) return found;
+    grammar.fragmentWindow = 1;
+    return search();
   } finally {
     grammar.fragments = false;
+    grammar.fragmentWindow = window;
   }
 }
 
@@ -305,7 +373,7 @@ const NOUN_DETERMINERS = new Set(['the', 'my', 'your', 'our', 'this', 'these', '
 function lineWeights(tokens: readonly Token[]): number[] {
   const out: number[] = [];
   for (const t of tokens) {
-    if (t.text === ',') continue;
+    if (isMark(t.text)) continue;
     for (const w of tokenWeights(t.text)) out.push(w);
   }
   return out;
@@ -369,6 +437,7 @@ function retune(
   lo: number,
   rel: Float64Array,
   leadIn: boolean,
+  fragment = false,
 ): { tokens: Token[]; weights: number[] }[] {
   const bases: Token[][] = [[...tokens]];
   for (let i = 1; i + 1 < tokens.length; i++) {
@@ -386,7 +455,11 @@ function retune(
     if (w.length > n || w.length < lo) return;
     out.push({ tokens: t, misses: stressMisses(w, rel), weights: w });
   };
-  const leads = leadIn && !LEAD_INS.includes(tokens[0].text) ? LEAD_INS : [];
+  // A fragment has no clause for `and` or `so` to join (`So my garden`): only `oh` leads one in.
+  // Nor `so` before a line that has one (`So I am so alone`).
+  const leads = (leadIn && !LEAD_INS.includes(tokens[0].text) ? (fragment ? FRAGMENT_LEAD_INS : LEAD_INS) : []).filter(
+    (lead) => !tokens.some((t) => t.text === lead),
+  );
   for (const base of bases) {
     const baseWeights = lineWeights(base);
     const have = baseWeights.length;
@@ -418,7 +491,7 @@ function retune(
             else add(grown);
           }
         }
-        if (t.text !== ',') offset += syllablesOf(t.text);
+        if (!isMark(t.text)) offset += syllablesOf(t.text);
       }
     }
   }

@@ -29,7 +29,8 @@ const BE_AGREES: Record<string, string[]> = {
 
 /**
  * Grammaticality of one line, 0..1. A clause with a finite verb scores 1, a fragment that reads as a
- * phrase (`Dancing in the rain`, `Under the old bridge`) 0.7, a determiner-led noun phrase 0.6, other
+ * phrase (`Dancing in the rain`, `Under the old bridge`) 0.7, a determiner-led noun phrase (also after `only`,
+ * `no`, or an `oh,` lead, which is judged on what follows) 0.6, other
  * verbless strings 0.25, a single word 0. Multiplied down for the errors a tagger can see: coordination
  * of an adjective with a noun (`Angry and tide`), a bare adjective + noun opening without a verb
  * (`Endless moon`), `a` before a plural or the wrong `a`/`an`, subject–verb disagreement (`I is`,
@@ -49,6 +50,9 @@ export function lineGrammaticality(line: string): number {
 const grammarCache = new Map<string, number>();
 
 function judge(line: string): number {
+  // A line led in by `oh,` is judged on what follows (`Oh, the lighthouse` is the fragment `the lighthouse`).
+  const rest = /^\s*oh\s*,\s*/i.exec(line);
+  if (rest && line.length > rest[0].length) return judge(line.slice(rest[0].length));
   const terms: TaggedTerm[] = tagLine(line);
   if (terms.length <= 1) return 0;
   const has = (t: TaggedTerm, ...tags: string[]) => tags.some((x) => t.tags.has(x));
@@ -74,7 +78,12 @@ function judge(line: string): number {
     terms.some((t) => has(t, 'Noun'))
   )
     score = 0.7;
-  else if (has(terms[0], 'Determiner', 'Possessive') && terms.length >= 3) score = 0.6;
+  else if (
+    (has(terms[0], 'Determiner', 'Possessive') && terms.length >= 3) ||
+    // `Only the lake`, `No more love`: a noun phrase after a focusing word.
+    (/^(only|no)$/.test(terms[0].text) && terms.length >= 3 && has(terms[terms.length - 1], 'Noun'))
+  )
+    score = 0.6;
   else score = 0.25;
   for (let i = 0; i < terms.length; i++) {
     const t = terms[i];

@@ -47,6 +47,7 @@ import {
   LEAD_INS,
   MISS_PENALTY,
   searchLine,
+  shapeTaste,
   SHORT_SONG_MISS_PENALTY,
   words0,
   type Echo,
@@ -86,6 +87,11 @@ const SMALL_SONG_VARIANTS = 8;
  * among many terms, and a short song (two or three lines) cannot make up a stress on a weak note later.
  */
 const STRESS_RANK_WEIGHT = 1;
+/**
+ * Weight of the variant's mean taste for its lines' shapes (`shapeTaste`, from the request's seed) in the
+ * ranking: two seeds of one request otherwise keep the same best-ranked hook and verse frames.
+ */
+const SHAPE_RANK_WEIGHT = 0.1;
 
 interface WrittenLine {
   span: NoteSpan;
@@ -121,6 +127,8 @@ function* writeVariant(
   pools: Pools,
   scheme: RhymeScheme,
   seed: number,
+  shapeSalt: number,
+  shapeTastes: number[],
 ): Sliced<LyricsResult> {
   const mood = moodProfile(request.mood);
   const genre = genreProfile(request.genre);
@@ -140,6 +148,8 @@ function* writeVariant(
     valenceSum: 0,
     phraseStarts,
     missPenalty: spans.length <= SMALL_SONG_LINES ? SHORT_SONG_MISS_PENALTY : MISS_PENALTY,
+    shapes: new Map(),
+    shapeSalt,
   };
   const plan = planSections(spans.length);
   const stanzaVoices = voices(plan, random);
@@ -169,6 +179,7 @@ function* writeVariant(
   for (const si of order) {
     const section = plan[si];
     const grammar = new LineGrammar(ctx.source, stanzaVoices[si]);
+    grammar.fragmentLean = (shapeSalt >>> 22) / 1024;
     const groups = schemeGroups(scheme, section.count);
     const groupSize = new Map<number, number>();
     for (const g of groups) groupSize.set(g, (groupSize.get(g) ?? 0) + 1);
@@ -231,6 +242,10 @@ function* writeVariant(
       const endWord = candidate?.endWord ?? 'oh';
       const leadIn = candidate && LEAD_INS.includes(words0(candidate.text)) ? `lead:${words0(candidate.text)}` : null;
       if (leadIn) used.set(leadIn, (used.get(leadIn) ?? 0) + 1);
+      if (candidate) {
+        ctx.shapes.set(candidate.shape, (ctx.shapes.get(candidate.shape) ?? 0) + 1);
+        shapeTastes.push(shapeTaste(candidate.shape, shapeSalt));
+      }
       for (const key of candidate?.keys ?? []) {
         ctx.pending.delete(key);
         used.set(key, (used.get(key) ?? 0) + 1);
@@ -324,15 +339,19 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
   const pools = poolsFor(safe.prompt, analysis, moodProfile(safe.mood), genreProfile(safe.genre));
   yield;
   const baseSeed = Number.isFinite(request.seed) ? Math.trunc(request.seed) >>> 0 : 0;
+  // The request's seed gives the song its taste in line shapes, the same in each of its variants.
+  const shapeSalt = Math.imul(baseSeed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0;
   // A song of few lines is cheap to write: several variants are written and the best kept (short songs
   // have no later lines to make up for a line off the beat or out of the mood).
   const wanted = spans.length <= SMALL_SONG_LINES ? SMALL_SONG_VARIANTS : 1;
-  let best: { result: LyricsResult; issues: string[]; carried: boolean; hooked: boolean } | null = null;
+  let best: { result: LyricsResult; issues: string[]; carried: boolean; hooked: boolean; taste: number } | null = null;
   let passed = 0;
   // Up to the wanted variants and one more for a song whose variants fail their checks or mood.
   for (let v = 0; v < Math.max(MAX_VARIANTS, wanted + 1); v++) {
     const seed = (baseSeed + Math.imul(v, 0x9e3779b9)) >>> 0;
-    const result = yield* writeVariant(safe, spans, strengths, analysis, pools, scheme, seed);
+    const tastes: number[] = [];
+    const result = yield* writeVariant(safe, spans, strengths, analysis, pools, scheme, seed, shapeSalt, tastes);
+    const taste = tastes.length ? tastes.reduce((a, b) => a + b, 0) / tastes.length : 0;
     const check = checkLyrics(result, { prompt: safe.prompt, noteCount: notes.length });
     const carried = moodCarried(
       result.sections.flatMap((s) => s.lines.map((l) => l.text)),
@@ -340,14 +359,14 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
     );
     if (check.ok) passed++;
     // Ranked by: passes the checks, then its hook names the subject, then carries the mood, then the quality score with stress alignment.
-    const rank = (x: { issues: string[]; carried: boolean; hooked: boolean; result: LyricsResult }) => [
+    const rank = (x: { issues: string[]; carried: boolean; hooked: boolean; result: LyricsResult; taste: number }) => [
       x.issues.length ? 0 : 1,
       x.hooked ? 1 : 0,
       x.carried ? 1 : 0,
-      x.result.quality.score + STRESS_RANK_WEIGHT * x.result.quality.stressAlignment,
+      x.result.quality.score + STRESS_RANK_WEIGHT * x.result.quality.stressAlignment + SHAPE_RANK_WEIGHT * x.taste,
     ];
     const hooked = hookNames(result, analysis);
-    const candidate = { result, issues: check.issues.map((i) => i.code), carried, hooked };
+    const candidate = { result, issues: check.issues.map((i) => i.code), carried, hooked, taste };
     if (!best || compareRanks(rank(candidate), rank(best)) > 0) best = candidate;
     if (!best.issues.length && best.carried && best.hooked && passed >= wanted) break;
   }
