@@ -26,7 +26,8 @@
  * subscription (÷ subscriptions), its CPU time per delivery, the bytes of one `next` message, the
  * executions and serialisations per event (from its /metrics), and `PUBSUB NUMSUB` of the channel
  * (subscriber connections in Redis: one per process). `--levels=1000,2000` and `--events=N` change
- * the ramp, `--only=after|before` runs one mode, `--json` prints raw figures.
+ * the ramp, `--only=after|before` runs one mode, `--json` prints raw figures, `--profile=DIR`
+ * runs the API under `node --cpu-prof --cpu-prof-dir=DIR`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -264,7 +265,9 @@ async function runMode(
     WS_MAX_CONNECTIONS_PER_USER: '0',
     SUBSCRIPTION_SHARED_RESULTS: mode === 'after' ? 'true' : 'false',
   };
-  const api = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js'), 'api'], {
+  const profileDir = arg('profile');
+  const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const api = spawn(process.execPath, [...profileArgs, join(ROOT, 'dist', 'src', 'main.js'), 'api'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -46,6 +46,7 @@ import { requestShapeGuard } from './abuse-limits/request-shape.js';
 import { WsLimits } from './abuse-limits/ws-limits.js';
 import { webAppRoutes } from './web-app.js';
 import { SharedSubscriptionResults, type SharedResultsStats } from './shared-subscription-results.js';
+import { batchWrites } from './ws-write-batching.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Largest JSON request body and largest WebSocket message, bytes (1 MiB; uploads have MAX_UPLOAD_BYTES). */
@@ -314,10 +315,9 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   wsServer.on('connection', (socket) => {
     wsConnections.opened(socket);
     // graphql-ws sends through `socket.send` (graphql-ws/use/ws); a `next` message carrying a shared
-    // result's token gets that result's JSON here, so each socket's message differs only in its id.
-    const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
-    socket.send = ((data: unknown, ...rest: unknown[]) =>
-      send(typeof data === 'string' ? sharedResults.expand(data) : data, ...rest)) as typeof socket.send;
+    // result's token gets that result's JSON here, so each socket's message differs only in its id,
+    // and the messages of one fan-out leave the socket in one write.
+    if (config.subscriptionSharedResults) batchWrites(socket, (data) => sharedResults.expand(data));
     socket.prependListener('message', (data: Buffer, isBinary: boolean) => {
       wsConnections.touch(socket);
       refuseBadClientMessages(socket, data, isBinary);

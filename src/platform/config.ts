@@ -85,7 +85,7 @@ export interface Config {
   wsIdleTimeoutSeconds: number;
   /** `MAX_SUBSCRIPTIONS_PER_USER`: subscriptions one user may hold open at once across replicas; 0 turns it off. Default 10. */
   maxSubscriptionsPerUser: number;
-  /** `SUBSCRIPTION_SHARED_RESULTS`: `true`/`false`; execute and serialise a subscription event once for every subscriber with the same document, variables and user (off: once per subscriber, for comparison). Default on. */
+  /** `SUBSCRIPTION_SHARED_RESULTS`: `true`/`false`; execute and serialise a subscription event once for every subscriber with the same document, variables and user, and write a socket's messages of one event in one write (off: once per subscriber and per message, for comparison). Default on. */
   subscriptionSharedResults: boolean;
   /** `GRAPHQL_INTROSPECTION`: `true`/`false`; schema introspection over HTTP and WebSocket. Default on, except off when NODE_ENV=production. */
   introspection: boolean;
