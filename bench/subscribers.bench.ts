@@ -16,11 +16,11 @@
  * socket, so 10,000 are 1,000 sockets), keeping the sockets of the previous level open; at each
  * level, once every subscription has its first event (the current state), EVENTS events are
  * published on the conversion's Redis channel at 10 a second, each carrying its publish time
- * (`message: "t=<ms since the epoch>"`, the same clock: one machine), and the time from publish to
+ * (`message: "<event number>@<ms since the epoch>"`, the same clock: one machine), and the time from publish to
  * the client's message handler is recorded for every delivery. The client is a bare
  * graphql-transport-ws client on `ws` that parses every message and checks its id, type and payload
  * (a delivery that is wrong, missing or doubled is counted, and the level fails). A ramp stops at the
- * first level whose p99 is over 100 ms or that lost a delivery.
+ * level that lost a delivery; "before" also stops at its first p99 over 100 ms.
  *
  * Reported per level: p50 / p99 / max publish→client, deliveries, the API's RSS over its RSS with no
  * subscription (÷ subscriptions), its CPU time per delivery, the bytes of one `next` message, the
@@ -354,7 +354,9 @@ async function runMode(
       };
       levels.push(result);
       console.error(`${mode} ${level}: p99 ${result.p99.toFixed(1)} ms, ${result.deliveries}/${result.expected}`);
-      if (!(result.p99 <= TARGET_P99_MS) || result.deliveries < result.expected || result.wrong > 0) break;
+      // "before" stops at its first miss (it only gets slower); "after" ramps on to 10,000 so that the
+      // figures (memory above all) are there for every level, unless a delivery was lost or wrong.
+      if ((mode === 'before' && !(result.p99 <= TARGET_P99_MS)) || result.deliveries < result.expected || result.wrong > 0) break;
     }
   } finally {
     load.close();
