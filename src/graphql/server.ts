@@ -24,7 +24,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Upload } from 'graphql-upload-minimal';
@@ -45,6 +45,8 @@ import { enforceRateLimit } from './abuse-limits/rate-limit.js';
 import { requestShapeGuard } from './abuse-limits/request-shape.js';
 import { WsLimits } from './abuse-limits/ws-limits.js';
 import { webAppRoutes } from './web-app.js';
+import { SharedSubscriptionResults, type SharedResultsStats } from './shared-subscription-results.js';
+import { batchWrites } from './ws-write-batching.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Largest JSON request body and largest WebSocket message, bytes (1 MiB; uploads have MAX_UPLOAD_BYTES). */
@@ -58,6 +60,8 @@ export interface ApiServer {
   start(port?: number, host?: string): Promise<string>;
   /** Stops accepting, closes WebSockets, drains in-flight requests and closes the HTTP server. */
   stop(): Promise<void>;
+  /** Shared executions and serialisations of subscription events so far (shared-subscription-results.ts). */
+  readonly subscriptionResults: Readonly<SharedResultsStats>;
 }
 
 const CSRF_MESSAGE =
@@ -235,10 +239,23 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   };
   // Subscription ids (per socket context) counted in the active-subscriptions gauge.
   const openSubscriptions = new WeakMap<object, Set<string>>();
+  // An event is executed once per (document, variables, user) and serialised once, whatever the
+  // number of subscribers it reaches.
+  const sharedResults = new SharedSubscriptionResults({
+    enabled: config.subscriptionSharedResults,
+    viewerKey: (context) => {
+      const user = (context as GraphQLContext).user;
+      return user ? `${user.role}:${user.id}` : '';
+    },
+    onExecution: () => metrics?.subscriptionExecutions.inc(),
+    onSerialisation: () => metrics?.subscriptionSerialisations.inc(),
+  });
   const wsCleanup = useServer<Record<string, unknown>, { user: AuthUser; requestId: string }>(
     {
       schema,
       isProd: production,
+      subscribe: sharedResults.subscribe,
+      jsonMessageReplacer: sharedResults.replacer,
       onConnect: async (ctx) => {
         const user = await authenticateSocket(ctx.connectionParams);
         // Returning false makes graphql-ws close the socket with 4403 Forbidden.
@@ -288,7 +305,8 @@ export async function createApiServer(services: Services, options: { schema?: Gr
         await wsLimits.onComplete(ctx, id);
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors?.length) return;
+        // A stand-in for the result's JSON, made once for all its subscribers (spliced in by the socket's send below).
+        if (!result.errors?.length) return sharedResults.payloadFor(result) as unknown as FormattedExecutionResult | undefined;
         return { ...result, errors: result.errors.map((error) => withoutHttp(formatClientError(error.toJSON(), error, production))) };
       },
     },
@@ -296,6 +314,10 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   );
   wsServer.on('connection', (socket) => {
     wsConnections.opened(socket);
+    // graphql-ws sends through `socket.send` (graphql-ws/use/ws); a `next` message carrying a shared
+    // result's token gets that result's JSON here, so each socket's message differs only in its id,
+    // and the messages of one fan-out leave the socket in one write.
+    if (config.subscriptionSharedResults) batchWrites(socket, (data) => sharedResults.expand(data));
     socket.prependListener('message', (data: Buffer, isBinary: boolean) => {
       wsConnections.touch(socket);
       refuseBadClientMessages(socket, data, isBinary);
@@ -393,6 +415,7 @@ export async function createApiServer(services: Services, options: { schema?: Gr
   let stopped: Promise<void> | null = null;
   return {
     httpServer,
+    subscriptionResults: sharedResults.stats,
     get url() {
       return url;
     },

@@ -85,6 +85,8 @@ export interface Config {
   wsIdleTimeoutSeconds: number;
   /** `MAX_SUBSCRIPTIONS_PER_USER`: subscriptions one user may hold open at once across replicas; 0 turns it off. Default 10. */
   maxSubscriptionsPerUser: number;
+  /** `SUBSCRIPTION_SHARED_RESULTS`: `true`/`false`; execute and serialise a subscription event once for every subscriber with the same document, variables and user, and write a socket's messages of one event in one write (off: once per subscriber and per message, for comparison). Default on. */
+  subscriptionSharedResults: boolean;
   /** `GRAPHQL_INTROSPECTION`: `true`/`false`; schema introspection over HTTP and WebSocket. Default on, except off when NODE_ENV=production. */
   introspection: boolean;
   /**
@@ -359,6 +361,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxConnectionsPerUser: integer(env, 'WS_MAX_CONNECTIONS_PER_USER', 10, 0, 10_000),
     wsIdleTimeoutSeconds: integer(env, 'WS_IDLE_TIMEOUT_SECONDS', 300, 0, 86_400),
     maxSubscriptionsPerUser: integer(env, 'MAX_SUBSCRIPTIONS_PER_USER', 10, 0, 100_000),
+    subscriptionSharedResults: flag(env, 'SUBSCRIPTION_SHARED_RESULTS', true),
     introspection: flag(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     metricsPort: env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),

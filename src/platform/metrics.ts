@@ -46,6 +46,9 @@ export interface Metrics {
   graphqlOperations: Counter<'operation' | 'type' | 'outcome'>;
   graphqlDuration: Histogram<'operation' | 'type'>;
   activeSubscriptions: Gauge;
+  /** Subscription events executed, and results serialised, once for all subscribers sharing them (src/graphql/shared-subscription-results.ts). */
+  subscriptionExecutions: Counter;
+  subscriptionSerialisations: Counter;
   /** Repairs made by the reconciler, by `kind` (requeued_missing, requeued_succeeded, failed_from_queue, storage_removed). */
   reconcilerRepairs: Counter<'kind'>;
   /** Jobs added to the dead-letter list. */
@@ -240,6 +243,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
     activeSubscriptions: new Gauge({ name: 'melody_active_subscriptions', help: 'GraphQL subscriptions open on this process.', registers }),
+    subscriptionExecutions: new Counter({
+      name: 'melody_subscription_executions_total',
+      help: 'Subscription events executed once for every subscriber with the same document, variables and user.',
+      registers,
+    }),
+    subscriptionSerialisations: new Counter({
+      name: 'melody_subscription_serialisations_total',
+      help: 'Subscription results serialised once for every subscriber sharing them.',
+      registers,
+    }),
     reconcilerRepairs: new Counter({
       name: 'melody_reconciler_repairs_total',
       help: 'Rows, jobs and files repaired by the reconciler, by kind.',
