@@ -18,9 +18,6 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig, ConfigError } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
 import { createServices, type ProcessRole, type Services } from './services.js';
-import { createApiServer, GRAPHQL_PATH } from './graphql/server.js';
-import { startWorker } from './worker/worker.js';
-import { startWorkerHttp } from './worker/worker-http.js';
 
 const MODES: readonly ProcessRole[] = ['api', 'worker', 'all'];
 const FORCED_EXIT_MS = 45_000;
@@ -69,7 +66,11 @@ export async function run(mode: ProcessRole): Promise<number> {
     services = await createServices(config, { role: mode, logger });
     const ready = services;
     stoppers.push(() => ready.close());
+    // Each role loads only its own code: an API process never loads the pipeline (the lyric writer's
+    // language data, the singing engines), a worker never loads Apollo (start-up time, issue 16).
     if (mode === 'worker' || mode === 'all') {
+      const { startWorker } = await import('./worker/worker.js');
+      const { startWorkerHttp } = await import('./worker/worker-http.js');
       const worker = await startWorker(ready);
       stoppers.push(() => worker.stop());
       if (mode === 'worker' && config.metricsPort !== null) {
@@ -80,6 +81,7 @@ export async function run(mode: ProcessRole): Promise<number> {
       }
     }
     if (mode === 'api' || mode === 'all') {
+      const { createApiServer, GRAPHQL_PATH } = await import('./graphql/server.js');
       const server = await createApiServer(ready);
       stoppers.push(() => server.stop());
       const url = await server.start(config.port, config.host);

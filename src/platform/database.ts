@@ -8,20 +8,22 @@
 import 'reflect-metadata';
 import { MikroORM, type Options, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityClass } from '@mikro-orm/core';
-import { Migrator } from '@mikro-orm/migrations';
-import { migrationsList } from '../../migrations/index.js';
+import { MIGRATION_NAMES } from '../../migrations/names.js';
 
 export type Orm = MikroORM;
 
 /** The ORM's entities, as the modules list them. */
 export type Entities = EntityClass<object>[];
 
+/** Where MikroORM's migrator records applied migrations (its default name, stated so we can read it). */
+const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
 export function ormOptions(databaseUrl: string, entities: Entities, overrides: Partial<Options> = {}): Options {
   return {
     clientUrl: databaseUrl,
     entities,
-    extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    // The migrator (and its list) is registered only when a migration is pending (`migrate`).
+    migrations: { tableName: MIGRATIONS_TABLE, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     // Fail on the first query rather than at start-up when the database is briefly away.
     connect: true,
     debug: false,
@@ -52,19 +54,47 @@ export async function initOrm(databaseUrl: string, entities: Entities, overrides
   // ensureDatabase has already opened a pool when the database existed (it reconnects itself only when
   // it created it); a second connect() would leak that pool until its idle timeout (30 s).
   if (!(await orm.isConnected())) await orm.connect();
-  // Several API and worker processes may start at once: one migrates, the others wait and then find
-  // nothing pending. The lock is transaction-scoped (released at commit, or if the process dies).
+  // Nothing pending (every start but a deployment's first): done, without loading the migrator.
+  if ((await pendingMigrations(orm)).length > 0) await migrate(orm);
+  return orm;
+}
+
+/**
+ * The known migrations the database has not applied, from the migrator's table (all of them when the
+ * table does not exist yet). One query; the migrator itself is not loaded.
+ */
+export async function pendingMigrations(orm: Orm): Promise<string[]> {
+  let rows: Array<{ name: string }>;
+  try {
+    rows = await orm.em.getConnection().execute<Array<{ name: string }>>(`select name from ${MIGRATIONS_TABLE}`);
+  } catch (error) {
+    // 42P01 undefined_table: a database no migration has touched.
+    if ((error as { code?: string }).code === '42P01') return [...MIGRATION_NAMES];
+    throw error;
+  }
+  const applied = new Set(rows.map((row) => row.name));
+  return MIGRATION_NAMES.filter((name) => !applied.has(name));
+}
+
+/**
+ * Applies the pending migrations under an advisory lock: several API and worker processes may start at
+ * once; one migrates, the others wait and then find nothing pending. The lock is transaction-scoped
+ * (released at commit, or if the process dies). MikroORM's migrator and the migration classes are
+ * loaded here, on first need.
+ */
+async function migrate(orm: Orm): Promise<void> {
+  const [{ Migrator }, { migrationsList }] = await Promise.all([import('@mikro-orm/migrations'), import('../../migrations/index.js')]);
+  orm.config.set('migrations', { ...orm.config.get('migrations'), migrationsList });
+  Migrator.register(orm);
   await orm.em.fork().transactional(async (em) => {
     await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
     await orm.getMigrator().up();
   });
-  return orm;
 }
 
 /** True when every known migration has been applied (used by the readiness probe). */
 export async function migrationsApplied(orm: Orm): Promise<boolean> {
-  const pending = await orm.getMigrator().getPendingMigrations();
-  return pending.length === 0;
+  return (await pendingMigrations(orm)).length === 0;
 }
 
 /** The part of a node-postgres client {@link executePrepared} uses. */

@@ -11,12 +11,11 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { AuthError, Role, type AuthUser } from './auth.js';
 import type { OidcConfig } from './config.js';
+import { highestRole } from './role-claim.js';
 
 /** Asymmetric algorithms only: a symmetric one would let anyone holding a public key forge tokens. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const ASYMMETRIC = new Set(ALGORITHMS);
-/** The highest of the roles a claim lists wins. */
-const RANK: Record<Role, number> = { [Role.USER]: 0, [Role.PARTNER]: 1, [Role.ADMIN]: 2 };
 
 export interface OidcVerifierOptions {
   /** How long an unknown `kid` must wait before the keys are fetched again (ms). Default 30 s. */
@@ -39,20 +38,7 @@ export function isAsymmetricJwt(token: string): boolean {
 
 /** The role named by `claim` in `payload`: a top-level claim of that exact name, else a dotted path. */
 export function roleFromClaims(payload: JWTPayload, claim: string): Role {
-  let value: unknown = payload[claim];
-  if (value === undefined && claim.includes('.')) {
-    value = claim
-      .split('.')
-      .reduce<unknown>((at, part) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined), payload);
-  }
-  const names = Array.isArray(value) ? value : [value];
-  let role = Role.USER;
-  for (const name of names) {
-    if (typeof name !== 'string') continue;
-    const candidate = name.toUpperCase() as Role;
-    if (candidate in RANK && RANK[candidate] > RANK[role]) role = candidate;
-  }
-  return role;
+  return (highestRole(payload, claim) as Role | undefined) ?? Role.USER;
 }
 
 /** Verifies access tokens of one issuer; one per process (it holds the key cache). */

@@ -19,7 +19,6 @@ import { initOrm, type Entities, type Orm } from './database.js';
 import { createRedis } from './redis.js';
 import { createPubSub } from './pubsub.js';
 import { DiskStorage, type Storage } from './storage.js';
-import { S3Storage } from './storage-s3.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readSharedState } from './shared-state.js';
 import { checkHealth } from './health.js';
@@ -61,9 +60,16 @@ export interface OpenServicesOptions {
   openQueue(config: Config, onError: (error: Error) => void): Promise<ConversionQueuePort>;
 }
 
-/** The storage backend `STORAGE_BACKEND` names. */
-export function createStorage(config: Pick<Config, 'storageBackend' | 'storageDir' | 's3'>): Storage {
-  return config.storageBackend === 's3' && config.s3 ? new S3Storage(config.s3) : new DiskStorage(config.storageDir);
+/**
+ * The storage backend `STORAGE_BACKEND` names. The S3 backend (and the AWS SDK under it) is loaded
+ * only when chosen: a process on the disk backend starts without it.
+ */
+export async function createStorage(config: Pick<Config, 'storageBackend' | 'storageDir' | 's3'>): Promise<Storage> {
+  if (config.storageBackend === 's3' && config.s3) {
+    const { S3Storage } = await import('./storage-s3.js');
+    return new S3Storage(config.s3);
+  }
+  return new DiskStorage(config.storageDir);
 }
 
 /**
@@ -92,7 +98,7 @@ export async function openServices(config: Config, options: OpenServicesOptions)
     redis.on('error', (error) => logger.warn('Redis error', { error: error.message }));
     const pubsub = createPubSub(config.redisUrl, (error) => logger.warn('Redis pub/sub error', { error: error.message }));
     closers.push(() => pubsub.close());
-    const storage = createStorage(config);
+    const storage = await createStorage(config);
     closers.push(() => storage.close?.() ?? Promise.resolve());
     const queue = await options.openQueue(config, (error) => logger.warn('Queue error', { error: error.message }));
     closers.push(() => queue.close(5000));

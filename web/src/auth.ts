@@ -3,6 +3,8 @@
  * deployment's OpenID Connect issuer (web/src/oidc.ts), or, where no issuer is configured, a bearer JWT
  * (`npm run token`) or a partner API key (`mvk_…`) pasted by the user.
  */
+import { highestRole } from '../../src/platform/role-claim.js';
+
 const KEY = 'melody-vocals.credential';
 
 export function storedCredential(): string | null {
@@ -24,12 +26,9 @@ export function authorizationOf(credential: string): string {
   return `Bearer ${bare}`;
 }
 
-const RANK: Record<string, number> = { USER: 0, PARTNER: 1, ADMIN: 2 };
-
 /**
  * The `sub`, role and expiry of a JWT, read without verifying (for display only; the API verifies).
- * The role is read from `roleClaim` as the API reads it (a top-level claim of that name, else a dotted
- * path; a string or a list, the highest role wins).
+ * The role is read from `roleClaim` by the rule the API decides with (src/platform/role-claim.ts).
  */
 export function claimsOf(credential: string, roleClaim = 'role'): { sub?: string; role?: string; exp?: number } {
   const parts = credential
@@ -40,14 +39,7 @@ export function claimsOf(credential: string, roleClaim = 'role'): { sub?: string
   try {
     const json = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/'));
     const claims = JSON.parse(json) as Record<string, unknown>;
-    let value: unknown = claims[roleClaim];
-    if (value === undefined && roleClaim.includes('.')) {
-      value = roleClaim
-        .split('.')
-        .reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), claims);
-    }
-    const roles = (Array.isArray(value) ? value : [value]).filter((r): r is string => typeof r === 'string').map((r) => r.toUpperCase());
-    const role = roles.filter((r) => r in RANK).sort((a, b) => RANK[b] - RANK[a])[0];
+    const role = highestRole(claims, roleClaim);
     return {
       sub: typeof claims.sub === 'string' ? claims.sub : undefined,
       role,

@@ -4,8 +4,10 @@
  */
 import type { ValidationIssue } from '../types.js';
 import { ValidationError } from '../errors.js';
-import { sanitizeText } from '../lyrics/lyrics.js';
-import { VOICES, DEFAULT_VOICE } from '../voice/voice.js';
+// The small modules, not lyrics.js and voice.js: the API validates requests without loading the
+// lyric writer's language data or the singing engines (its start-up time, issue 16).
+import { sanitizeText } from '../lyrics/sanitize-text.js';
+import { VOICES, DEFAULT_VOICE } from '../voice/voices.js';
 import type { ConvertRequest } from '../pipeline.js';
 import { textEncodingIssues } from './request-text.js';
 

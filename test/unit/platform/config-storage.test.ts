@@ -8,11 +8,11 @@ import { DiskStorage } from '../../../src/platform/storage.js';
 import { S3Storage } from '../../../src/platform/storage-s3.js';
 
 describe('storage settings', () => {
-  it('keeps the fs backend by default, with no s3 settings', () => {
+  it('keeps the fs backend by default, with no s3 settings', async () => {
     const config = loadConfig({ STORAGE_DIR: '/tmp/mv-config-test' });
     expect(config.storageBackend).toBe('fs');
     expect(config.s3).toBeNull();
-    expect(createStorage(config)).toBeInstanceOf(DiskStorage);
+    expect(await createStorage(config)).toBeInstanceOf(DiskStorage);
   });
 
   it('reads the s3 backend with its defaults (AWS endpoint, us-east-1, virtual-host addressing)', async () => {
@@ -25,7 +25,7 @@ describe('storage settings', () => {
       downloads: 'proxy',
       publicEndpoint: null,
     });
-    const storage = createStorage(config);
+    const storage = await createStorage(config);
     expect(storage).toBeInstanceOf(S3Storage);
     // Downloads go through the API unless presigned ones are asked for.
     expect(storage.presignRead).toBeUndefined();
@@ -60,7 +60,7 @@ describe('storage settings', () => {
       S3_DOWNLOADS: 'presigned',
     });
     expect(config.s3).toMatchObject({ downloads: 'presigned', publicEndpoint: 'http://minio:9000' });
-    const storage = createStorage(config);
+    const storage = await createStorage(config);
     expect(typeof storage.presignRead).toBe('function');
     await storage.close?.();
   });
