@@ -31,6 +31,8 @@
  * tested line's 16 kHz WAV and candidates, for voice-recogniser-sweep.bench.ts) [--melodies=a,b] (sing
  * only the melodies whose file name starts so; every melody's lines are still written, so each line's
  * candidates are those of the full run and a subset's counts equal the full run's on those melodies)
+ * [--isolate] (mute what a sung line's cut holds of the lines before and after it, as Festival's lines
+ * are padded with silence; see lineWav)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,11 +154,37 @@ function aubioAccuracy(dir: string, samples: Float32Array, intended: SingResult[
   return frames ? within / frames : NaN;
 }
 
-/** Cuts one line out of the song (from 0.5 s before its first note to 0.4 s after its last) as 16 kHz WAV. */
-function lineWav(dir: string, samples: Float32Array, rate: number, line: Line, name: string): string {
+/**
+ * Cuts one line out of the song (from 0.5 s before its first note to 0.4 s after its last) as 16 kHz WAV.
+ * With `isolate` (`--isolate`), what the cut holds of the neighbouring lines is muted (10 ms ramps), as
+ * Festival's lines are padded with silence: the span before the previous note's end (the last held note
+ * of the line before), and from the first phoneme that starts after this line's last note (the next
+ * line's onset consonants) on.
+ */
+function lineWav(
+  dir: string,
+  samples: Float32Array,
+  rate: number,
+  line: Line,
+  name: string,
+  isolate?: { notes: readonly SungNote[]; phonemes: readonly { start: number }[] },
+): string {
   const from = Math.max(0, Math.floor((line.notes[0].start - 0.5) * rate));
   const to = Math.min(samples.length, Math.ceil((line.notes[line.notes.length - 1].end + 0.4) * rate));
   const cut = samples.slice(from, to);
+  if (isolate) {
+    const first = isolate.notes.indexOf(line.notes[0]);
+    const previousEnd = first > 0 ? isolate.notes[first - 1].end : -Infinity;
+    const lastEnd = line.notes[line.notes.length - 1].end;
+    const nextOnset = isolate.phonemes.find((p) => p.start >= lastEnd - 1e-6)?.start ?? Infinity;
+    const ramp = Math.round(0.01 * rate);
+    const keepFrom = Math.max(0, Math.round(previousEnd * rate) - from);
+    const keepTo = Math.min(cut.length, Math.round(nextOnset * rate) - from);
+    for (let n = 0; n < cut.length; n++) {
+      const w = Math.min(1, Math.max(0, (n - keepFrom) / ramp), Math.max(0, (keepTo - n) / ramp));
+      cut[n] *= w;
+    }
+  }
   const pcm = rate === 16000 ? cut : resample(cut, rate, 16000);
   const file = join(dir, `${name}.wav`);
   writeFileSync(file, encodeWav([pcm], 16000, { bitDepth: 16 }));
@@ -268,6 +296,7 @@ async function main(): Promise<void> {
   const recognisers = RECOGNISERS.filter((r) => !chosen || chosen.includes(r.name));
   if (!recognisers.length) throw new Error(`--recognisers= takes names among ${RECOGNISERS.map((r) => r.name).join(', ')}.`);
   const dump = option('dump');
+  const isolate = args.includes('--isolate');
   const manifest: { row: string; file: string; truth: string; twins: string[]; open: string[] }[] = [];
   const rows = new Map<string, Row>();
   const row = (name: string) =>
@@ -340,7 +369,14 @@ async function main(): Promise<void> {
         r.pitchAubio.push(aubioAccuracy(dir, sung.samples, sung.intendedPitch));
         r.clarity.push(vowelClarity(sung.samples, RATE, sung.phonemes).score);
         for (const [i, line] of lines.entries()) {
-          const wav = lineWav(dir, sung.samples, RATE, line, `line-${i}`);
+          const wav = lineWav(
+            dir,
+            sung.samples,
+            RATE,
+            line,
+            `line-${i}`,
+            isolate ? { notes: score.notes, phonemes: sung.phonemes } : undefined,
+          );
           test(file, e.name, wav, line, e.name.split(' ').slice(0, 2).join(' '));
           if (engineIndex === 0 && !quick) {
             // Shuffled-audio control: this line's audio against another line's candidates (the next

@@ -24,7 +24,8 @@
  *    discontinuity inside a stretch.
  * 6. High notes (above A4): a resonance follows the fundamental, as a soprano tunes her first formant
  *    to f0 (see tuneFirstFormant).
- * 7. High notes (above G4): breath noise with the voice's own spectral envelope above 1.5 kHz fills the
+ * 7. High phrases (median above G4) are spoken by Flite a fifth lower and shifted up (see LOWER_FROM_HZ).
+ * 8. High notes (above G4): breath noise with the voice's own spectral envelope above 1.5 kHz fills the
  *    bands between sparse harmonics (see BREATH_FROM_HZ).
  */
 import { AudioProcessingError } from '../../errors.js';
@@ -105,7 +106,9 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
     if (call.breath) addBreath(out, call.breath, sampleRate, random);
     const sounding = call.units.filter((u) => u.kind !== 'silence');
     if (!sounding.length) continue;
-    const f0 = medianHz(options.contour, options.step, sounding);
+    const sungHz = medianHz(options.contour, options.step, sounding);
+    const f0 = sungHz > LOWER_FROM_HZ ? sungHz * LOWER_RATIO : sungHz;
+    const level = Math.pow(f0 / sungHz, LOWER_LEVEL_EXPONENT);
     const speech = runFlite(options.program, { voice: options.voice, phones: ['pau', ...call.units.map((u) => u.phone), 'pau'], f0Hz: f0 });
     const source = resample(speech.samples, speech.sampleRate, sampleRate);
     const segments = speech.segments.slice(1, 1 + call.units.length);
@@ -117,7 +120,7 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
     fitConsonants(call.units, segments);
     const warp = buildWarp(call.units, segments, source, sampleRate);
     const analysis = analyseSource(source, sampleRate, f0, call.units, segments);
-    renderCall(out, source, analysis, warp, call.units, options, random);
+    renderCall(out, source, analysis, warp, call.units, options, random, level);
     for (const unit of call.units) {
       // The held note: the vowel up to its tail (the transition out, and Flite's phrase-final decay).
       // Its first and last 25 ms are transitions (and a vowel after a pause fades in); a diphthong's
@@ -246,6 +249,32 @@ function fitConsonants(units: Unit[], segments: readonly { start: number; end: n
     i = j;
   }
 }
+
+/**
+ * High phrases are spoken lower and shifted up: a call whose median note is above G4 (392 Hz) is
+ * rendered by Flite a fifth lower (× 2^(−7/12) = 0.6674), and the PSOLA lays its grains (two source
+ * periods long, so each keeps the tract's response to one pulse) at the sung periods. Why: Flite's
+ * `slt` is a speaking voice (around 180 Hz); driven at 400–700 Hz its output is a few harmonics that
+ * sample the spectral envelope sparsely, and the grains cut from it are too short (2 × 1.7 ms at 587 Hz)
+ * to hold its formants. Spoken lower, each grain carries the envelope at a finer resolution and the
+ * upward shift keeps it (the formants stay put while the pitch moves: TD-PSOLA's property, Moulines &
+ * Charpentier 1990). An octave lower gained as many lines but lowered the worst song's pitch accuracy
+ * (0.957 against 0.976); issue 11 round 7, docs/benchmarks.md. The low voice (range up to E4) never
+ * reaches it, so its samples are unchanged.
+ */
+const LOWER_FROM_HZ = 392;
+const LOWER_RATIO = 0.6674;
+/**
+ * A lowered phrase's voiced grains (and its breath) are scaled by (render f0 / sung f0)^0.25, against
+ * the extra overlap of grains two source periods long laid at shorter sung periods. It does not hold
+ * the phrase's level exactly: Flite's own output level moves with f0 by up to 12 dB and not
+ * monotonically ("s aa m aa" by `slt`: −14.6 dB RMS at 196 Hz, −22.5 at 330–466, −26.3 at 587, −21.7
+ * at 698), so against the same phrase sung without lowering (beside a phrase on F♯4) one on G♯4 came
+ * out 1.5 dB louder, on B4 0.7 dB quieter, on D5 5.4 dB louder, on F5 0.7 dB quieter (without the
+ * scaling: +2.4, +0.2, +6.2, +0.2 dB). The song is normalised after the voice as before; the balance
+ * between phrases was not controlled before either (the same table, unlowered).
+ */
+const LOWER_LEVEL_EXPONENT = 0.25;
 
 /** Duration-weighted median pitch of the call's vowels, Hz. */
 function medianHz(contour: Float32Array, step: number, units: readonly Unit[]): number {
@@ -400,6 +429,7 @@ function renderCall(
   units: readonly Unit[],
   options: FliteSingOptions,
   random: () => number,
+  level: number,
 ): void {
   const rate = options.sampleRate;
   const hop = UNVOICED_HOP * rate;
@@ -439,14 +469,14 @@ function renderCall(
         advance = (rate / hz) * (1 + 0.006 * (random() - 0.5));
         centre = marks[nearest];
         half = sourcePeriod;
-        gain = 1 + 0.04 * (random() - 0.5);
+        gain = level * (1 + 0.04 * (random() - 0.5));
         const share = Math.min(1, (hz - BREATH_FROM_HZ) / (BREATH_FULL_HZ - BREATH_FROM_HZ)) * (options.highNoteBreath ?? 0);
         if (share > 0) {
           // The same grain at a random place within the period and with a random sign: no harmonic
           // adds up from period to period, so this is noise with the grain's spectral envelope.
           breath ??= new Float32Array(buffer.length);
           const sign = random() < 0.5 ? -1 : 1;
-          addGrain(breath, t - from + (random() - 0.5) * advance, source, centre, half, sign * share);
+          addGrain(breath, t - from + (random() - 0.5) * advance, source, centre, half, sign * share * level);
         }
       } else {
         // Re-timed noise: jitter the source position only where the sound is being stretched, so
