@@ -24,16 +24,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { renderMelody, repeatedTwinkle } from '../test/support/signals.js';
 import { Cleanup, createTestResources, freePort } from '../test/support/service-harness.js';
-import { encodeWav } from '../src/audio/decode/wav.js';
+import { benchMelodyWav } from './bench-melody.js';
 
 /** The built checkout whose CLI and API are timed: this one, or `--root=DIR` (another built checkout, for a before/after in one run). */
 const ROOT =
   process.argv.find((arg) => arg.startsWith('--root='))?.slice('--root='.length) ??
   join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'bin', 'melody-vocals.js');
-const RATE = 44100;
 const ANALYZE_TARGET_MS = 350;
 const READY_TARGET_MS = 2000;
 /** Packages of the service shell; the CLI must load none of them. */
@@ -126,16 +124,8 @@ function load(): string {
 }
 
 function writeMelody(dir: string, seconds: number): string {
-  const rendered = renderMelody(repeatedTwinkle(seconds, [60, 62, 57, 64, 59, 55, 65]), {
-    sampleRate: RATE,
-    duration: seconds,
-    timbre: 'voice',
-    vibrato: { rateHz: 5.5, depthCents: 40 },
-    noiseDb: -50,
-    seed: 5,
-  });
   const file = join(dir, `melody-${seconds}.wav`);
-  writeFileSync(file, encodeWav([rendered.samples], RATE, { bitDepth: 16 }));
+  writeFileSync(file, benchMelodyWav(seconds));
   return file;
 }
 

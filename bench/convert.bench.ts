@@ -13,15 +13,12 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { renderMelody, repeatedTwinkle, type TruthNote } from '../test/support/signals.js';
-import { encodeWav } from '../src/audio/decode/wav.js';
+import { benchMelodyWav } from './bench-melody.js';
 import { convertMelody } from '../src/audio/pipeline.js';
 import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../src/platform/ffmpeg-encoder.js';
 import { loadFliteProgram } from '../src/platform/flite-program.js';
 import type { SingingEngine } from '../src/audio/voice/voice.js';
-
-const RATE = 44100;
 
 interface ChildResult {
   engine: SingingEngine;
@@ -70,8 +67,6 @@ async function child(file: string, seconds: number, engine: SingingEngine): Prom
   process.stdout.write(JSON.stringify(result));
 }
 
-const melody = (seconds: number): TruthNote[] => repeatedTwinkle(seconds, [60, 62, 57, 64, 59, 55, 65]);
-
 async function parent(json: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mv-bench-convert-'));
   try {
@@ -79,16 +74,8 @@ async function parent(json: boolean): Promise<void> {
     const script = fileURLToPath(import.meta.url);
     const rows: ChildResult[] = [];
     for (const seconds of [30, 300]) {
-      const rendered = renderMelody(melody(seconds), {
-        sampleRate: RATE,
-        duration: seconds,
-        timbre: 'voice',
-        vibrato: { rateHz: 5.5, depthCents: 40 },
-        noiseDb: -50,
-        seed: 5,
-      });
       const file = join(dir, `melody-${seconds}.wav`);
-      writeFileSync(file, encodeWav([rendered.samples], RATE, { bitDepth: 16 }));
+      writeFileSync(file, benchMelodyWav(seconds));
       for (const engine of ['flite', 'formant']) {
         const command = pin ? 'taskset' : process.execPath;
         const childArgs = [script, '--child', file, String(seconds), engine];

@@ -12,13 +12,10 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { renderMelody, repeatedTwinkle } from '../test/support/signals.js';
-import { encodeWav } from '../src/audio/decode/wav.js';
+import { benchMelodyWav } from './bench-melody.js';
 import { convertMelody, type AudioEncoder, type ConvertPorts } from '../src/audio/pipeline.js';
 import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../src/platform/ffmpeg-encoder.js';
-
-const RATE = 44100;
 
 interface Stretch {
   /** Progress message at the start → at the end of the stretch. */
@@ -83,15 +80,7 @@ async function main(): Promise<void> {
   const inputs: { name: string; audio: Uint8Array }[] = files.length
     ? files.map((file) => ({ name: file, audio: new Uint8Array(readFileSync(file)) }))
     : [56, 300].map((seconds) => {
-        const rendered = renderMelody(repeatedTwinkle(seconds, [60, 64, 57, 62]), {
-          sampleRate: RATE,
-          duration: seconds,
-          timbre: 'voice',
-          vibrato: { rateHz: 5.5, depthCents: 40 },
-          noiseDb: -50,
-          seed: 5,
-        });
-        return { name: `${seconds} s voice-like melody`, audio: encodeWav([rendered.samples], RATE, { bitDepth: 16 }) };
+        return { name: `${seconds} s voice-like melody`, audio: benchMelodyWav(seconds, [60, 64, 57, 62]) };
       });
   console.log(
     `CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average at start ${loadavg()[0].toFixed(1)}; worst of ${runs} runs after one warm-up run`,
