@@ -28,7 +28,7 @@
  * under `node --cpu-prof --cpu-prof-dir=DIR` (the profile is written when it stops).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -39,6 +39,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { renderMelody, repeatedTwinkle } from '../test/support/signals.js';
+import { processCpuMs, percentile } from './bench-process.js';
 import { Cleanup, createTestResources, freePort, mintToken } from '../test/support/service-harness.js';
 import { insertConversion } from '../test/support/read-side-harness.js';
 import { encodeWav } from '../src/audio/decode/wav.js';
@@ -69,29 +70,6 @@ interface Figures {
   p99: number;
   /** CPU time (user + system) the serving process spent per answered request, µs; robust to a busy machine. */
   cpuUsPerRequest?: number;
-}
-
-/** CPU time (user + system) process `pid` has used, ms (Linux /proc; NaN elsewhere). */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // Fields 14 and 15 of stat(5) (utime, stime), counted from field 3 after the command name.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 function summarise(label: string, latencies: number[], errors: number, elapsedMs: number): Figures {
@@ -469,7 +447,7 @@ async function main(): Promise<void> {
           throw new Error(`${label}: unexpected answer ${answer.status} ${answer.body.slice(0, 300)}`);
       }
       const pid = graphql ? api.pid : plainServer.pid;
-      const cpuBefore = cpuMs(pid);
+      const cpuBefore = processCpuMs(pid);
       const figures = useWrk
         ? loadWithWrk(label, { url, method: 'POST', headers, body, concurrency: CONCURRENCY, durationMs, checkGraphql: graphql })
         : await load(label, {
@@ -481,7 +459,7 @@ async function main(): Promise<void> {
             durationMs,
             ok: graphql ? graphqlOk : (status) => status === 200,
           });
-      return { ...figures, cpuUsPerRequest: ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, figures.requests) };
+      return { ...figures, cpuUsPerRequest: ((processCpuMs(pid) - cpuBefore) * 1000) / Math.max(1, figures.requests) };
     };
     // Warm-up (JIT, connection pools), not counted.
     for (const operation of operations)

@@ -29,7 +29,7 @@
  * the ramp, `--only=after|before` runs one mode, `--json` prints raw figures, `--profile=DIR`
  * runs the API under `node --cpu-prof --cpu-prof-dir=DIR`.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -37,6 +37,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { processCpuMs, percentile } from './bench-process.js';
 import { Cleanup, createTestResources, freePort, mintToken } from '../test/support/service-harness.js';
 import { insertConversion } from '../test/support/read-side-harness.js';
 import { initOrm } from '../src/platform/database.js';
@@ -77,29 +78,10 @@ interface Level {
   numsub: number;
 }
 
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU time (user + system) of process `pid`, ms (Linux /proc). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
 /** Resident set size of process `pid`, bytes. */
 function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : NaN;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -306,7 +288,7 @@ async function runMode(
       const wrongBefore = load.wrong;
       const executions0 = await counter(`${base}/metrics`, 'melody_subscription_executions_total');
       const serialisations0 = await counter(`${base}/metrics`, 'melody_subscription_serialisations_total');
-      const cpu0 = cpuMs(api.pid!);
+      const cpu0 = processCpuMs(api.pid!);
       const started = now();
       for (let i = 0; i < EVENTS; i++) {
         // Paced against the start, not the previous send: 10 a second on average whatever the delays.
@@ -330,7 +312,7 @@ async function runMode(
       // Let the last event arrive everywhere (a backlog drains or shows as missing).
       const end = Date.now() + 30_000;
       while (load.latencies.length < expected && Date.now() < end) await sleep(50);
-      const cpu = cpuMs(api.pid!) - cpu0;
+      const cpu = processCpuMs(api.pid!) - cpu0;
       const executions = (await counter(`${base}/metrics`, 'melody_subscription_executions_total')) - executions0;
       const serialisations = (await counter(`${base}/metrics`, 'melody_subscription_serialisations_total')) - serialisations0;
       const sorted = Float64Array.from(load.latencies).sort();
