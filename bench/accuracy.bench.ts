@@ -42,6 +42,7 @@ import type { NoteEvent, PitchTrack } from '../src/audio/types.js';
 import { listSungClips, loadSungAudio } from '../test/support/sung-corpus.js';
 import { sing, type SingOptions, type SungNote, type Vowel } from '../test/support/singer.js';
 import { createRandom } from '../src/audio/random.js';
+import { median } from './bench-process.js';
 import { LOW_CONFIDENCE, segmentNotes, type NoteOptions } from '../src/audio/notes/notes.js';
 import { trackPitch } from '../src/audio/pitch/pitch.js';
 import {
@@ -134,13 +135,6 @@ function aubioNotes(file: string, buffer: number): NoteLike[] {
 function onsetLags(reference: NoteLike[], estimated: NoteLike[]): number[] {
   const match = noteFMeasure(reference, estimated, { onsetToleranceSeconds: LAG_WINDOW_SECONDS, pitchToleranceCents: 50 });
   return match.pairs.map(([r, e]) => estimated[e].start - reference[r].start);
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;

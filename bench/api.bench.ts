@@ -39,7 +39,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { renderMelody, repeatedTwinkle } from '../test/support/signals.js';
-import { processCpuMs, percentile } from './bench-process.js';
+import { percentile, processCpuMs, waitForHttp } from './bench-process.js';
 import { Cleanup, createTestResources, freePort, mintToken } from '../test/support/service-harness.js';
 import { insertConversion } from '../test/support/read-side-harness.js';
 import { encodeWav } from '../src/audio/decode/wav.js';
@@ -217,20 +217,6 @@ function graphqlOk(status: number, body: string): boolean {
   return status === 200 && !body.includes('"errors"');
 }
 
-async function waitForHttp(url: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`the process at ${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > end) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 function startChild(cleanup: Cleanup, args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   cleanup.add(
@@ -377,8 +363,8 @@ async function main(): Promise<void> {
     const api = startChild(cleanup, [...profileArgs, join(ROOT, 'dist', 'src', 'main.js'), 'api'], env);
     const plainServer = startChild(cleanup, ['-e', PLAIN_SERVER], { PORT: String(plainPort) });
     const base = `http://127.0.0.1:${apiPort}`;
-    await waitForHttp(`${base}/health/live`, 60_000, api);
-    await waitForHttp(`http://127.0.0.1:${plainPort}/`, 10_000);
+    await waitForHttp(`${base}/health/live`, { timeoutMs: 60_000, intervalMs: 200, exited: () => api.exitCode !== null });
+    await waitForHttp(`http://127.0.0.1:${plainPort}/`, { timeoutMs: 10_000, intervalMs: 200 });
 
     const orm = await initOrm(resources.databaseUrl, ENTITIES);
     cleanup.add(() => orm.close(true));

@@ -1,6 +1,6 @@
 /**
- * What the service benches read about a child process and their latencies: its CPU time from /proc
- * (robust to a busy machine, unlike wall time) and percentiles of sorted samples.
+ * What the benches read about a child process and their samples: its CPU time from /proc (robust to a
+ * busy machine, unlike wall time), when its HTTP server answers, and medians and percentiles.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -29,4 +29,35 @@ export function processCpuMs(pid: number | undefined): number {
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** The median of `values` (the mean of the middle two for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface WaitForHttpOptions {
+  timeoutMs: number;
+  /** Time between two requests, ms (100 unless given). */
+  intervalMs?: number;
+  /** True once the process serving `url` has exited: stop waiting at once. */
+  exited?: () => boolean;
+}
+
+/** Resolves at the first 2xx answer of `url`; rejects if the server's process exits or time runs out. */
+export async function waitForHttp(url: string, { timeoutMs, intervalMs = 100, exited }: WaitForHttpOptions): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    if (exited?.()) throw new Error(`the process serving ${url} exited before it answered`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > end) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }

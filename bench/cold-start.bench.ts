@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Cleanup, createTestResources, freePort } from '../test/support/service-harness.js';
 import { benchMelodyWav } from './bench-melody.js';
+import { median, waitForHttp } from './bench-process.js';
 
 /** The built checkout whose CLI and API are timed: this one, or `--root=DIR` (another built checkout, for a before/after in one run). */
 const ROOT =
@@ -111,12 +112,6 @@ function runChild(args: string[], env: Record<string, string> = {}): Promise<Chi
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 function load(): string {
   return loadavg()
     .map((value) => value.toFixed(2))
@@ -150,20 +145,6 @@ async function loadedModules(dir: string, preload: string, label: string, args: 
   return { command: label, modules: urls.length, servicePackages: [...found] };
 }
 
-async function waitReady(url: string, timeoutMs: number, exited: () => boolean): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    if (exited()) throw new Error('the API exited before it was ready');
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (performance.now() > end) throw new Error(`${url} not ready within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /**
  * Starts the API, times spawn → first 200 of /health/ready, then stops it (SIGTERM) and waits for its
  * exit; also the CPU time it had used by then (its start-up and the graceful stop), from the preload.
@@ -181,7 +162,7 @@ async function timeReady(env: Record<string, string>, preload: string): Promise<
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let readyMs = NaN;
   try {
-    await waitReady(`http://127.0.0.1:${port}/health/ready`, 120_000, () => child.exitCode !== null);
+    await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { timeoutMs: 120_000, intervalMs: 10, exited: () => child.exitCode !== null });
     readyMs = performance.now() - started;
   } finally {
     child.kill('SIGTERM');

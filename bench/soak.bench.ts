@@ -41,6 +41,7 @@ import { renderMelody, twinkle } from '../test/support/signals.js';
 import { encodeWav } from '../src/audio/decode/wav.js';
 import { Role } from '../src/modules/user/user.entity.js';
 import { conversionUuidFromId } from '../src/modules/node/global-id.js';
+import { percentile } from './bench-process.js';
 
 const args = process.argv.slice(2);
 const CONVERSIONS =
@@ -53,11 +54,6 @@ const DEADLINE_MS = 10 * 60_000;
 const WORKER_CONCURRENCY = 2;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** A private redis-server on `port` that can be killed and started again (empty, like the machine's). */
 class PrivateRedis {

@@ -29,7 +29,7 @@
  * the ramp, `--only=after|before` runs one mode, `--json` prints raw figures, `--profile=DIR`
  * runs the API under `node --cpu-prof --cpu-prof-dir=DIR`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -37,7 +37,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { processCpuMs, percentile } from './bench-process.js';
+import { percentile, processCpuMs, waitForHttp } from './bench-process.js';
 import { Cleanup, createTestResources, freePort, mintToken } from '../test/support/service-harness.js';
 import { insertConversion } from '../test/support/read-side-harness.js';
 import { initOrm } from '../src/platform/database.js';
@@ -93,21 +93,6 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
     if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await sleep(100);
   }
-}
-
-async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
-  await waitFor(
-    `${url} answers`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
-      try {
-        return (await fetch(url)).ok;
-      } catch {
-        return false;
-      }
-    },
-    timeoutMs,
-  );
 }
 
 /** A counter's value in the Prometheus text at `url` (0 when absent). */
@@ -263,7 +248,7 @@ async function runMode(
     });
   cleanup.add(stopApi);
   const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/health/live`, 60_000, api);
+  await waitForHttp(`${base}/health/live`, { timeoutMs: 60_000, exited: () => api.exitCode !== null });
 
   const orm = await initOrm(resources.databaseUrl, ENTITIES);
   const userId = `bench-${randomUUID().slice(0, 8)}`;

@@ -17,6 +17,7 @@ import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../src/platform/ffmpeg-encoder.js';
 import { runInThread } from '../src/worker/run-in-thread.js';
 import { createThreadPool } from '../src/worker/thread-pool.js';
+import { median } from './bench-process.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const file = process.argv[2] ?? join(ROOT, 'test', 'fixtures', 'melodies', 'voice-la.flac');
@@ -32,7 +33,6 @@ const request = {
 const ports = { decoder: createFfmpegDecoder(), encoder: createFfmpegEncoder() };
 const pool = createThreadPool();
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await work();
