@@ -10,19 +10,30 @@
  * wall time. Two cases per backend: `whole` (the default 50 MiB cap: the upload is stored, then read
  * back and decoded by the validation, which refuses 520 s as TOO_LONG, so the figures include the
  * decode) and `streamed` (MAX_UPLOAD_BYTES 40 MiB: the upload is streamed to storage until the cap
- * cuts it, then dropped — the streaming path and its abort alone, no decode). `--json` prints the
- * raw figures.
+ * cuts it, then dropped — the streaming path and its abort alone, no decode). A third case, `mp3`,
+ * uploads a ~48 MB MP3 (20 copies of a minute at 320 kb/s: 20 minutes) under the default cap: stored,
+ * read back, decoded by ffmpeg up to 5 minutes and 1 s, measured and refused as TOO_LONG — issue 16's
+ * "a 50 MB MP3 upload never blocks the event loop for more than 20 ms". `--backends=fs,s3` and
+ * `--cases=streamed,whole,mp3` choose the rows (all by default); `--json` prints the raw figures.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { toneWav } from '../test/support/hostile-inputs.js';
 import { uploadConversion } from '../test/support/api-harness.js';
 import { Cleanup, createTestResources, mintToken } from '../test/support/service-harness.js';
 import { startApiProcess } from '../test/support/service-processes.js';
+import { ffmpegPath } from '../src/platform/ffmpeg-decoder.js';
 
 const UPLOADS = 3;
 /** 520 s of 48 kHz mono 16-bit: 49.9 MB, under the default 50 MiB cap. */
 const SECONDS = 520;
+/** Copies of one minute of 320 kb/s MP3 in the `mp3` case: 20 minutes, ~48 MB. */
+const MP3_MINUTES = 20;
+
+type Case = 'streamed' | 'whole' | 'mp3';
+type Backend = 'fs' | 's3';
 
 interface Figures {
   backend: string;
@@ -46,7 +57,26 @@ function metric(text: string, name: string): number {
   return line ? Number(line.split(' ').at(-1)) : NaN;
 }
 
-async function run(backend: 'fs' | 's3', streamedOnly: boolean, wav: Uint8Array): Promise<Figures> {
+/**
+ * A minute of 48 kHz stereo tone encoded by ffmpeg at 320 kb/s without a Xing or ID3 header, repeated
+ * MP3_MINUTES times: a valid stream of frames (what a long recording from a phone app looks like).
+ */
+function longMp3(): Uint8Array {
+  const minute = toneWav(60, 48_000, 0.3, 2);
+  const args = ['-hide_banner', '-loglevel', 'error', '-f', 'wav', '-i', 'pipe:0', '-c:a', 'libmp3lame', '-b:a', '320k'];
+  args.push('-write_xing', '0', '-id3v2_version', '0', '-f', 'mp3', 'pipe:1');
+  const encoded = execFileSync(ffmpegPath(), args, { input: minute, maxBuffer: 64 * 1024 * 1024 });
+  return Buffer.concat(Array.from({ length: MP3_MINUTES }, () => encoded));
+}
+
+const FILES: Record<Case, { name: string; type: string }> = {
+  streamed: { name: 'long.wav', type: 'audio/wav' },
+  whole: { name: 'long.wav', type: 'audio/wav' },
+  mp3: { name: 'long.mp3', type: 'audio/mpeg' },
+};
+
+async function run(backend: Backend, kind: Case, bytes: Uint8Array): Promise<Figures> {
+  const streamedOnly = kind === 'streamed';
   const cleanup = new Cleanup();
   try {
     const resources = await createTestResources(cleanup, { storageLabel: 'mv-bench-storage-', storageBackend: backend });
@@ -65,7 +95,7 @@ async function run(backend: 'fs' | 's3', streamedOnly: boolean, wav: Uint8Array)
     let outcome = '';
     for (let i = 0; i < UPLOADS; i += 1) {
       const started = performance.now();
-      const reply = await uploadConversion({ url: api.url! }, { token, file: { bytes: wav, name: 'long.wav', type: 'audio/wav' } });
+      const reply = await uploadConversion({ url: api.url! }, { token, file: { bytes, ...FILES[kind] } });
       seconds.push(Math.round((performance.now() - started) / 10) / 100);
       const payload = reply.body.data?.convertMelody;
       outcome = payload?.conversion ? 'accepted' : `refused: ${payload?.userErrors.map((e) => e.code).join(',') ?? reply.status}`;
@@ -73,8 +103,8 @@ async function run(backend: 'fs' | 's3', streamedOnly: boolean, wav: Uint8Array)
     const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
     return {
       backend,
-      case: streamedOnly ? 'streamed' : 'whole',
-      uploadBytes: wav.byteLength,
+      case: kind,
+      uploadBytes: bytes.byteLength,
       rssBeforeMiB: Math.round(rssBefore / 1024),
       peakRssMiB: Math.round((await kib(api.pid, 'VmHWM')) / 1024),
       loopDelayMaxMs: Math.round(metric(metrics, 'melody_nodejs_eventloop_lag_max_seconds') * 1000),
@@ -87,20 +117,31 @@ async function run(backend: 'fs' | 's3', streamedOnly: boolean, wav: Uint8Array)
   }
 }
 
+function listOption<T extends string>(name: string, all: readonly T[]): T[] {
+  const given = process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  if (!given) return [...all];
+  const chosen = given.split(',');
+  const unknown = chosen.filter((value) => !all.includes(value as T));
+  if (unknown.length) throw new Error(`--${name}: unknown ${unknown.join(', ')} (one of ${all.join(', ')})`);
+  return chosen as T[];
+}
+
 async function main(): Promise<void> {
-  const wav = toneWav(SECONDS, 48_000, 0.3);
+  const backends = listOption<Backend>('backends', ['fs', 's3']);
+  const cases = listOption<Case>('cases', ['streamed', 'whole', 'mp3']);
+  const wav = cases.some((kind) => kind !== 'mp3') ? toneWav(SECONDS, 48_000, 0.3) : new Uint8Array(0);
+  const mp3 = cases.includes('mp3') ? longMp3() : new Uint8Array(0);
   const results: Figures[] = [];
-  for (const streamedOnly of [true, false])
-    for (const backend of ['fs', 's3'] as const) results.push(await run(backend, streamedOnly, wav));
+  for (const kind of cases) for (const backend of backends) results.push(await run(backend, kind, kind === 'mp3' ? mp3 : wav));
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
-  console.log(`${UPLOADS} uploads of ${(wav.byteLength / 1e6).toFixed(1)} MB each, one at a time`);
-  console.log('backend case      RSS before  peak RSS  loop delay max  p99  upload s        outcome');
+  console.log(`${UPLOADS} uploads of each file, one at a time (load average ${loadavg().map((v) => v.toFixed(2)).join(' ')} at the end)`);
+  console.log('backend case             RSS before  peak RSS  loop delay max  p99  upload s        outcome');
   for (const r of results) {
     console.log(
-      `${r.backend.padEnd(7)} ${r.case.padEnd(9)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
+      `${r.backend.padEnd(7)} ${`${r.case} ${(r.uploadBytes / 1e6).toFixed(1)} MB`.padEnd(16)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
     );
   }
 }

@@ -13,7 +13,8 @@
  *    back before returning, so only a queued conversion keeps it;
  * 3. the upload, streamed to `conversions/<id>/input` with `MAX_UPLOAD_BYTES` counted on the way
  *    (memory holds one chunk at a time), then read back and run through `validateAndDecode` with the
- *    ffmpeg decoder, the same checks the worker's pipeline starts with; an optional `melody` file
+ *    ffmpeg decoder, the same checks the worker's pipeline starts with (in 10 ms slices between which
+ *    the event loop serves other requests); an optional `melody` file
  *    (MIDI or MusicXML, at most `MAX_MELODY_BYTES`, conversion-upload.ts) is read alongside (whatever the order of the
  *    parts), checked with `readMelodyFile` and stored at `conversions/<id>/melody`;
  * 4. one transaction: the user row if missing, the PENDING conversion. A concurrent request with the
@@ -35,6 +36,7 @@ import type { CompressedDecoder } from '../../audio/decode/decode.js';
 import { ValidationError } from '../../audio/errors.js';
 import { QuotaExceededError, UnavailableError, userErrorOf, type UserErrorData } from '../../platform/api-errors.js';
 import { createFfmpegDecoder } from '../../platform/ffmpeg-decoder.js';
+import { timeSlicedPause } from '../../platform/time-slice.js';
 import type { AuthUser } from '../../platform/auth.js';
 import { Role } from '../user/user.entity.js';
 import type { Logger } from '../../platform/logger.js';
@@ -261,6 +263,9 @@ export class ConversionService {
             decoder: this.decoder,
             limits: { maxFileBytes: this.services.config.maxUploadBytes },
             fileName,
+            // Decoding a WAV and measuring 5 minutes of samples take a second or more: other requests
+            // are served between 10 ms slices of it.
+            pause: timeSlicedPause(),
           });
           return {
             audio: {
