@@ -164,11 +164,32 @@ export function createKWeightedEnergyAccumulator(
   const c1 = rlb.a1;
   const c2 = rlb.a2;
   const scale = weight * g * g;
-  const state = { x1: 0, x2: 0, y1: 0, y2: 0, z1: 0, z2: 0, sum: 0, filled: 0, segment: 0 };
+  // The state between calls lives in closure variables rather than an object: a property store after
+  // the hot loop has no type feedback when V8 compiles the loop on stack replacement, so the loop's
+  // optimised code deoptimised at the end of a call (`--trace-deopt`, "Insufficient type feedback for
+  // generic named access"). Closure variables are written without type feedback; an object literal
+  // would not help (each of its fields is a store that uses feedback).
+  let savedX1 = 0;
+  let savedX2 = 0;
+  let savedY1 = 0;
+  let savedY2 = 0;
+  let savedZ1 = 0;
+  let savedZ2 = 0;
+  let savedSum = 0;
+  let savedFilled = 0;
+  let savedSegment = 0;
   return {
     push(samples: Float32Array): void {
       // State in locals for the hot loop (V8 keeps them in registers), written back at the end.
-      let { x1, x2, y1, y2, z1, z2, sum, filled, segment } = state;
+      let x1 = savedX1;
+      let x2 = savedX2;
+      let y1 = savedY1;
+      let y2 = savedY2;
+      let z1 = savedZ1;
+      let z2 = savedZ2;
+      let sum = savedSum;
+      let filled = savedFilled;
+      let segment = savedSegment;
       const n = samples.length;
       let i = 0;
       while (i < n) {
@@ -200,7 +221,15 @@ export function createKWeightedEnergyAccumulator(
           }
         }
       }
-      Object.assign(state, { x1, x2, y1, y2, z1, z2, sum, filled, segment });
+      savedX1 = x1;
+      savedX2 = x2;
+      savedY1 = y1;
+      savedY2 = y2;
+      savedZ1 = z1;
+      savedZ2 = z2;
+      savedSum = sum;
+      savedFilled = filled;
+      savedSegment = segment;
     },
   };
 }

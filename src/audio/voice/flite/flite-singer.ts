@@ -579,10 +579,28 @@ function addBreath(out: Float32Array, segment: Segment, rate: number, random: ()
  */
 function addAir(out: Float32Array, rate: number, random: () => number): void {
   if (rate < 24000) return;
-  const c = Float64Array.from(
-    [highpass(4000, 0.54, rate), highpass(4000, 1.31, rate), highpass(8000, 0.54, rate), highpass(8000, 1.31, rate)].flat(),
-  );
-  const state = new Float64Array(16);
+  // Four biquads in cascade, their coefficients and states in locals (not arrays read and written per
+  // sample): the same operations in the same order, so the same samples, in less time.
+  const [a0, a1, a2, a3, a4] = highpass(4000, 0.54, rate);
+  const [b0, b1, b2, b3, b4] = highpass(4000, 1.31, rate);
+  const [c0, c1, c2, c3, c4] = highpass(8000, 0.54, rate);
+  const [d0, d1, d2, d3, d4] = highpass(8000, 1.31, rate);
+  let ax1 = 0,
+    ax2 = 0,
+    ay1 = 0,
+    ay2 = 0;
+  let bx1 = 0,
+    bx2 = 0,
+    by1 = 0,
+    by2 = 0;
+  let cx1 = 0,
+    cx2 = 0,
+    cy1 = 0,
+    cy2 = 0;
+  let dx1 = 0,
+    dx2 = 0,
+    dy1 = 0,
+    dy2 = 0;
   const w = (2 * Math.PI * 4000) / rate;
   const follow = onePole(100, rate);
   const hiss = onePole(2000, rate);
@@ -595,18 +613,29 @@ function addAir(out: Float32Array, rate: number, random: () => number): void {
   let dc = 0;
   // One pass, sample by sample, so no full-length intermediate arrays (a 5-minute song is 53 MB each).
   for (let n = 0; n < out.length; n++) {
-    let x = out[n];
-    for (let k = 0; k < 4; k++) {
-      if (k === 2) x *= 2 * Math.cos(w * n) * (1 + 0.1 * (random() - 0.5));
-      const o = 4 * k;
-      const q = 5 * k;
-      const y = c[q] * x + c[q + 1] * state[o] + c[q + 2] * state[o + 1] - c[q + 3] * state[o + 2] - c[q + 4] * state[o + 3];
-      state[o + 1] = state[o];
-      state[o] = x;
-      state[o + 3] = state[o + 2];
-      state[o + 2] = y;
-      x = y;
-    }
+    // High-pass at 4 kHz (two stages), ring-modulate by 4 kHz, high-pass at 8 kHz (two stages).
+    const x0 = out[n];
+    const ya = a0 * x0 + a1 * ax1 + a2 * ax2 - a3 * ay1 - a4 * ay2;
+    ax2 = ax1;
+    ax1 = x0;
+    ay2 = ay1;
+    ay1 = ya;
+    const yb = b0 * ya + b1 * bx1 + b2 * bx2 - b3 * by1 - b4 * by2;
+    bx2 = bx1;
+    bx1 = ya;
+    by2 = by1;
+    by1 = yb;
+    const shifted = yb * (2 * Math.cos(w * n) * (1 + 0.1 * (random() - 0.5)));
+    const yc = c0 * shifted + c1 * cx1 + c2 * cx2 - c3 * cy1 - c4 * cy2;
+    cx2 = cx1;
+    cx1 = shifted;
+    cy2 = cy1;
+    cy1 = yc;
+    const x = d0 * yc + d1 * dx1 + d2 * dx2 - d3 * dy1 - d4 * dy2;
+    dx2 = dx1;
+    dx1 = yc;
+    dy2 = dy1;
+    dy1 = x;
     // Aspiration that follows the voice's envelope (breathiness), noise in 2–5 kHz about 30 dB down, and a
     // one-pole high-pass at 60 Hz against Flite's low-frequency drift.
     envelope += follow * (Math.abs(out[n]) - envelope);
