@@ -162,6 +162,15 @@ const DRIFT_SEMITONES = 0.8;
  */
 const REST_ATTACK_SECONDS = 0.08;
 const REST_ATTACK_DB = 10;
+/**
+ * Step 6: a note's pitch is the median over its stable part (after the glide into it) only when that part is
+ * at least this fraction of the note; otherwise over the whole note. Step 4 can take a slow 0.2–0.3 s note
+ * that slides a semitone on its way to the next one for a glide into that next note, and step 5 then splits
+ * them again at the next syllable's onset: the first note's "stable part" is then its last few frames, the
+ * fall into the next note, 1–2 semitones off what was held (SSVD train&valid, issue 12 seventh pass: 49 notes
+ * missed with our frames over them on the annotated pitch; with 0.5 note F +0.0014, both halves up).
+ */
+const STABLE_MIN_FRACTION = 0.5;
 /** A short note touching no other is dropped as a breath or noise only below this confidence. */
 const NOISE_CONFIDENCE = 0.6;
 /** Reach (s) after a note boundary in which a voicing break moves the new note's onset (step 4). */
@@ -724,7 +733,9 @@ function pushNote(
 ): void {
   if (end - start < minFrames) return;
   const hop = pitch.hopSeconds;
-  const stable = end - stableStart >= minFrames / 2 ? stableStart : start;
+  // The note's pitch is that of its stable part, unless a later split (step 5) or boundary move left that part
+  // shorter than STABLE_MIN_FRACTION of the note: then the "glide" before it was the note.
+  const stable = end - stableStart >= Math.max(minFrames / 2, STABLE_MIN_FRACTION * (end - start)) ? stableStart : start;
   const centre = medianOf(clean, stable, end);
   let probability = 0;
   for (let k = start; k < end; k++) probability += pitch.voicedProbability[k];

@@ -278,3 +278,19 @@ describe('segmentNotes: repeated notes on one pitch split at a syllable onset th
     expect(segmentNotes(held, null, { onsetEnvelope: levelOnly })).toHaveLength(1);
   });
 });
+
+describe("segmentNotes: a note's pitch when its stable part is cut short (issue 12, seventh pass)", () => {
+  it('reads a slow note that slides on its way down to the next syllable at its held pitch, not at its fall', () => {
+    // 55 sliding to 54 over 0.2–0.44 s (held, a little flat by its end), a fall to 52 over 0.44–0.54 s, 52 held
+    // to 0.9 s; the level dips 8 dB before the second syllable's attack at 0.54 s. The least-squares cut lies in
+    // the fall; step 4 takes the sliding note for a glide into 52, step 5 splits them again at the attack. The
+    // first note's "stable part" is then only the last frames of the fall (52.8): its pitch is the whole note's.
+    const midi = (k: number): number => (k < 20 || k >= 90 ? NaN : k < 44 ? 55 - (k - 20) / 24 : k < 54 ? 54 - (2 * (k - 44)) / 10 : 52);
+    const level = (k: number): number => (k < 20 || k >= 90 ? -60 : k >= 50 && k < 54 ? -14 : -6);
+    const notes = segmentNotes(trackOf(midi, 110), null, { onsetEnvelope: envelopeOf(level, 110) });
+    expect(notes).toHaveLength(2);
+    expect(Math.abs(notes[0].midi - 54.5)).toBeLessThanOrEqual(0.3);
+    expect(notes[1].midi).toBeCloseTo(52, 1);
+    expect(Math.abs(notes[1].start - 0.54)).toBeLessThanOrEqual(0.02);
+  });
+});
