@@ -308,7 +308,7 @@ describe("trackPitch at a sung note's breathy end (issue 12, seventh pass)", () 
   /**
    * A 220 Hz vowel (8 harmonics, 1/h) from 0.2 s, held 0.5 s, then 0.12 s in which air noise grows linearly
    * to the vowel's level while the vowel fades by half (a sung note running out of breath), then silence or,
-   * `nextAt` seconds later, a second vowel at 247 Hz for 0.3 s.
+   * from `nextAt` seconds on, a second vowel at 247 Hz for 0.3 s.
    */
   function breathyEnd(nextAt: number | null): Float32Array {
     const x = new Float32Array(Math.round(1.4 * RATE));

@@ -294,3 +294,24 @@ describe("segmentNotes: a note's pitch when its stable part is cut short (issue 
     expect(Math.abs(notes[1].start - 0.54)).toBeLessThanOrEqual(0.02);
   });
 });
+
+describe('segmentNotes: confidence of a note that runs into a close neighbour (issue 12, seventh pass)', () => {
+  /** `first` held 0.2–0.6 s, then `second` to 1.0 s, legato (no gap) unless `gapFrames` unvoiced frames part them. */
+  const twoNotes = (first: number, second: number, gapFrames = 0) =>
+    trackOf((k) => (k < 20 || k >= 100 ? NaN : k < 60 ? first : k < 60 + gapFrames ? NaN : second), 120);
+
+  it('trusts a note that runs into a semitone neighbour less than one that runs into a third', () => {
+    const semitone = segmentNotes(twoNotes(62, 63), null);
+    const third = segmentNotes(twoNotes(62, 65), null);
+    expect(semitone.map((note) => Math.round(note.midi))).toEqual([62, 63]);
+    expect(third.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    for (const i of [0, 1]) expect(semitone[i].confidence).toBeCloseTo(0.8 * third[i].confidence, 5);
+  });
+
+  it('trusts a semitone step as a clean one when a rest parts the two notes', () => {
+    const parted = segmentNotes(twoNotes(62, 63, 10), null);
+    const third = segmentNotes(twoNotes(62, 65), null);
+    expect(parted).toHaveLength(2);
+    expect(parted[0].confidence).toBeCloseTo(third[0].confidence, 5);
+  });
+});
