@@ -97,7 +97,13 @@ const OCTAVE_WINDOW = 21;
 const SMOOTH_WINDOW = 5;
 const MAX_SEGMENT_SECONDS = 2;
 const GLIDE_TOLERANCE = 0.35;
-const MAX_GLIDE_SECONDS = 0.3;
+/**
+ * Step 4 takes a segment of at most this long (s) with no plateau, travelling a semitone or more towards the
+ * next note, for the glide into it. 0.3 s before issue 12's seventh pass: a sung portamento lasts 0.1–0.2 s,
+ * while a 0.2–0.3 s note that slides on its way to the next one is a note (SSVD train&valid: note F +0.0010,
+ * both halves up, 0.15 s the same; the melody fixtures and synthetic sung takes unchanged).
+ */
+const MAX_GLIDE_SECONDS = 0.2;
 /**
  * A boundary between two notes of different pitch moves back from the least-squares cut to where the
  * contour leaves the previous note's pitch by at most this much (s) (step 4). An instrument's legato
