@@ -278,3 +278,52 @@ describe('segmentNotes: repeated notes on one pitch split at a syllable onset th
     expect(segmentNotes(held, null, { onsetEnvelope: levelOnly })).toHaveLength(1);
   });
 });
+
+describe("segmentNotes: a note's pitch when its stable part is cut short (issue 12, seventh pass)", () => {
+  it('reads a slow note that slides on its way down to the next syllable at its held pitch, not at its fall', () => {
+    // 55 sliding to 54.2 over 0.2–0.32 s, a fall to 52 over 0.32–0.42 s, 52 held to 0.9 s; the level dips 8 dB
+    // before the second syllable's attack at 0.42 s. Step 4 takes the sliding note for a glide into 52, step 5
+    // splits them again at the attack. The first note's "stable part" is then only the last frames of the fall
+    // (52.8): its pitch is the whole note's.
+    const midi = (k: number): number =>
+      k < 20 || k >= 90 ? NaN : k < 32 ? 55 - (0.8 * (k - 20)) / 12 : k < 42 ? 54.2 - (2.2 * (k - 32)) / 10 : 52;
+    const level = (k: number): number => (k < 20 || k >= 90 ? -60 : k >= 38 && k < 42 ? -14 : -6);
+    const notes = segmentNotes(trackOf(midi, 110), null, { onsetEnvelope: envelopeOf(level, 110) });
+    expect(notes).toHaveLength(2);
+    expect(Math.abs(notes[0].midi - 54.5)).toBeLessThanOrEqual(0.3);
+    expect(notes[1].midi).toBeCloseTo(52, 1);
+    expect(Math.abs(notes[1].start - 0.41)).toBeLessThanOrEqual(0.02);
+  });
+});
+
+describe('segmentNotes: confidence of a note that runs into a close neighbour (issue 12, seventh pass)', () => {
+  /** `first` held 0.2–0.6 s, then `second` to 1.0 s, legato (no gap) unless `gapFrames` unvoiced frames part them. */
+  const twoNotes = (first: number, second: number, gapFrames = 0) =>
+    trackOf((k) => (k < 20 || k >= 100 ? NaN : k < 60 ? first : k < 60 + gapFrames ? NaN : second), 120);
+
+  it('trusts a note that runs into a semitone neighbour less than one that runs into a third', () => {
+    const semitone = segmentNotes(twoNotes(62, 63), null);
+    const third = segmentNotes(twoNotes(62, 65), null);
+    expect(semitone.map((note) => Math.round(note.midi))).toEqual([62, 63]);
+    expect(third.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    for (const i of [0, 1]) expect(semitone[i].confidence).toBeCloseTo(0.8 * third[i].confidence, 5);
+  });
+
+  it('trusts a semitone step as a clean one when a rest parts the two notes', () => {
+    const parted = segmentNotes(twoNotes(62, 63, 10), null);
+    const third = segmentNotes(twoNotes(62, 65), null);
+    expect(parted).toHaveLength(2);
+    expect(parted[0].confidence).toBeCloseTo(third[0].confidence, 5);
+  });
+});
+
+describe('segmentNotes: a slow note on its way to the next is not a glide (issue 12, seventh pass)', () => {
+  it('keeps a 0.24 s note that slides a semitone before falling into the next one as a note of its own', () => {
+    // 55 sliding to 54 over 0.2–0.44 s, a fall to 52 over 0.44–0.54 s, 52 held to 0.9 s, no dip in level: the
+    // first 0.26 s segment has no plateau and travels towards 52, but a sung glide into a note is over in 0.2 s.
+    const midi = (k: number): number => (k < 20 || k >= 90 ? NaN : k < 44 ? 55 - (k - 20) / 24 : k < 54 ? 54 - (2 * (k - 44)) / 10 : 52);
+    const notes = segmentNotes(trackOf(midi, 110), null);
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([54, 52]);
+    expect(notes[0].start).toBeCloseTo(0.195, 2);
+  });
+});
