@@ -8,6 +8,7 @@ import { LineGrammar, renderTokens, startsWithVowelSound, type Token } from './g
 import type { GenreProfile, MoodProfile } from './moods.js';
 import { pronounce, stripStress } from './pronouncing.js';
 import { valences } from './sense.js';
+import { repeatsRoot } from './selection.js';
 import type { WordSource, RhymeNeed } from './word-source.js';
 import { rhymeOf, syllablesOf, type Pools } from './word-pools.js';
 
@@ -226,6 +227,8 @@ function scoreCandidate(
     else if (ctx.pools.relativeKeys.has(t.key)) score += 0.6;
     score -= 1.2 * (ctx.used.get(t.key) ?? 0);
   }
+  // One root twice says one thing twice (`I will lose my lost smell`: selection.ts).
+  if (repeatsRoot(keys)) return null;
   const text = renderTokens(tokens);
   const lineValences = valences(text);
   let lineValence = 0;
