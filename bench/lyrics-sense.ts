@@ -295,6 +295,16 @@ export function adjacentEchoes(stanza: readonly string[], promptWords: ReadonlyS
   return n;
 }
 
+/**
+ * Filler words of a song: content roots, not the prompt's, in three or more of its distinct lines (`snow`
+ * ending four lines of a song about a war, `sky` in three).
+ */
+export function fillerWords(lines: readonly string[], promptWords: ReadonlySet<string>): string[] {
+  const counts = new Map<string, number>();
+  for (const line of new Set(lines)) for (const r of contentRoots(line)) if (!promptWords.has(r)) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return [...counts].filter(([, n]) => n >= 3).map(([r]) => r);
+}
+
 /** Whether a stanza sings both the singer (`I`, `me`, `my`) and a group (`we`, `us`, `our`). */
 export function mixedPerspective(stanza: readonly string[]): boolean {
   const words =

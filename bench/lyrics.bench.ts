@@ -21,7 +21,7 @@
  * - sense (lyrics-sense.ts, round 10): share of lines breaking a selectional preference by WordNet's
  *   senses (`black friend`, `cross for`, `Miss the rain`), share with one root twice (`lose my lost`),
  *   adjacent lines of a stanza echoing a non-prompt root, stanzas mixing `I` and `we`; the same and
- *   parse also on the 40 requests written once each on the 16-phrase melody (whole verses and choruses).
+ *   parse and filler words (a non-prompt root in 3+ distinct lines of a song) also on the 40 requests written once each on the 16-phrase melody (whole verses and choruses).
  * With `--out`, writes 10 sample songs in full as markdown: 7 on the fixtures, 3 on a 16-phrase melody;
  * with `--frames`, prints the 12 commonest skeletons and the lines built on each; with `--sense`, the lines
  * the sense checks count.
@@ -39,7 +39,7 @@ import { moodProfile } from '../src/audio/lyrics/moods.js';
 import { analyzePrompt } from '../src/audio/lyrics/prompt.js';
 import { valences } from '../src/audio/lyrics/sense.js';
 import { writeLyrics, type WriteLyricsRequest } from '../src/audio/lyrics/writer.js';
-import { adjacentEchoes, mixedPerspective, promptRoots, repeatedRoot, selectionViolation } from './lyrics-sense.js';
+import { adjacentEchoes, fillerWords, mixedPerspective, promptRoots, repeatedRoot, selectionViolation } from './lyrics-sense.js';
 import type { NoteEvent, Phrase, TempoEstimate } from '../src/audio/types.js';
 
 type Writer = (request: WriteLyricsRequest) => LyricsResult;
@@ -358,6 +358,8 @@ interface SenseFigures {
   repeatedRoot: number;
   echo: number;
   mixed: number;
+  /** Filler words (fillerWords) per song. */
+  filler: number;
 }
 
 /** The sense figures of lyrics round 10 (lyrics-sense.ts), on every sung line of `songs`. */
@@ -369,8 +371,10 @@ function senseFigures(songs: readonly Song[]): SenseFigures {
   let adjacent = 0;
   let stanzas = 0;
   let mixed = 0;
+  let filler = 0;
   for (const s of songs) {
     const words = promptRoots(s.prompt);
+    filler += fillerWords(lineTexts(s.result), words).length;
     for (const sec of s.result.sections) {
       const lines = sec.lines.map((l) => l.text);
       if (lines.length < 2) continue;
@@ -389,6 +393,7 @@ function senseFigures(songs: readonly Song[]): SenseFigures {
     repeatedRoot: rootBad.length / all.length,
     echo: adjacent ? echoes / adjacent : 0,
     mixed: stanzas ? mixed / stanzas : 0,
+    filler: filler / songs.length,
   };
 }
 
@@ -468,7 +473,7 @@ async function main(): Promise<void> {
     );
     const ls = longSongFigures(write);
     longRows.push(
-      `| ${name} | ${ls.parse.toFixed(2)} (${ls.lines} distinct lines) | ${ls.selection.toFixed(3)} | ${ls.repeatedRoot.toFixed(3)} | ${ls.echo.toFixed(3)} | ${ls.mixed.toFixed(3)} |`,
+      `| ${name} | ${ls.parse.toFixed(2)} (${ls.lines} distinct lines) | ${ls.selection.toFixed(3)} | ${ls.repeatedRoot.toFixed(3)} | ${ls.echo.toFixed(3)} | ${ls.mixed.toFixed(3)} | ${ls.filler.toFixed(2)} |`,
     );
     if (name === 'this branch') samples = songs.filter((x) => x.seedIndex === 0 && x.request % 4 === 0).slice(0, 7);
   }
@@ -483,8 +488,10 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   console.log('\nThe 40 requests once each (seed i + 1) on the 16-phrase melody:');
-  console.log('| writer | parse (link-parser) | selection violations | repeated root | adjacent echo | mixed I/we stanzas |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| writer | parse (link-parser) | selection violations | repeated root | adjacent echo | mixed I/we stanzas | filler words per song |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of longRows) console.log(r);
   if (out) {
     const long = songMelody();
