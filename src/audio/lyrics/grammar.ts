@@ -244,7 +244,9 @@ export class LineGrammar {
     const adj = !must.name && chance(0.3, r) ? this.source.adj(false, false, true, must) : null;
     const tail = withTail ? this.tail(end, 1) : [];
     if (!tail || (withTail && !tail.length)) return null;
-    return [...subject.tokens, ...verbText(verb), ...phrase(det(), adj, must, plural), ...tail];
+    // A feeling with an adjective takes a determiner (`we find our lost love`, not `we find lost love`).
+    const d = det() || (adj ? own : '');
+    return [...subject.tokens, ...verbText(verb), ...phrase(d, adj, must, plural), ...tail];
   }
 
   /** One clause in the stanza's tense; `end` when the clause ends the line. */

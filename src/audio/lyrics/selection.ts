@@ -7,6 +7,7 @@
  * "Lyrics round 10"): `the lost rain`, `my black friend`, `the night is high` and `Miss the rain` read as
  * nonsense to a person although each parses.
  */
+import nlp from 'compromise';
 import { lexicon } from './lexicon.js';
 import type { NounItem } from './grammar-words.js';
 
@@ -30,8 +31,8 @@ const ADJECTIVE_KINDS: [string, ReadonlySet<string>][] = [
   ['high low', classes('nature artifact place word matter body thing')],
   // Dry and wet: land, water, skin and things, not a time or a feeling (`the wild night was dry`).
   ['dry wet muddy dusty', classes('nature matter body place artifact plant weather food thing')],
-  // What can be lost or gone: not the weather or nature (`the lost rain`, `my lost ocean`).
-  ['lost', classes('being place time artifact feeling mind word state act event body thing')],
+  // What can be lost: not the weather or nature (`the lost rain`, `my lost ocean`), nor a sense (`my lost smell`).
+  ['lost', classes('being place time artifact feeling word state act event body thing')],
   // Holy things are places, words and days, not the snow (`the sacred snow`).
   ['sacred holy', classes('place word time artifact event feeling mind thing')],
   ['secret hidden', classes('word place artifact feeling mind being thing')],
@@ -57,6 +58,9 @@ const ADJECTIVE_KINDS: [string, ReadonlySet<string>][] = [
   ['stolen', classes('artifact time act feeling word thing')],
   ['wild', classes('being nature plant weather place feeling time')],
   ['wide', classes('nature place artifact body thing')],
+  ['rusty', classes('artifact matter')],
+  ['dirty', classes('artifact body place matter thing')],
+  ['naked', classes('being body plant nature')],
   ['narrow', classes('place artifact thing')],
 ];
 const ADJECTIVE_CLASSES = new Map<string, ReadonlySet<string>>();
@@ -96,9 +100,10 @@ export function takesFor(verb: { cls: string }): boolean {
 const rootCache = new Map<string, readonly string[]>();
 
 /**
- * Roots of a content word's key (`a:lost` → lost, lose; `v:lose` → lose; `n:dancer` → dancer): the
- * word, and the verbs any of whose forms it is (the lexicon's inflections: past, participle, gerund). Two
- * keys of a line sharing a root say one thing twice (`I will lose my lost smell`).
+ * Roots of a content word's key (`a:lost` → lost, lose; `a:fallen` → fallen, fall; `v:lose` → lose): the
+ * word, the verbs and nouns any of whose forms it is (the lexicon's inflections: past, gerund), and for an
+ * adjective the verb it is a participle of (compromise's infinitive of `have <word>`). Two keys of a line
+ * sharing a root say one thing twice (`I will lose my lost smell`).
  */
 export function rootsOf(key: string): readonly string[] {
   let roots = rootCache.get(key);
@@ -106,6 +111,10 @@ export function rootsOf(key: string): readonly string[] {
     const word = key.slice(key.indexOf(':') + 1).toLowerCase();
     const out = new Set([word]);
     for (const w of lexicon().byForm.get(word) ?? []) if (w.pos === 'v' || w.pos === 'n') out.add(w.word);
+    if (key.startsWith('a:') && /(en|ed|n|t)$/.test(word)) {
+      const verb = (nlp(`we have ${word}`).verbs().toInfinitive().text() as string).toLowerCase().replace(/^we have /, '');
+      if (verb && verb !== word && verb !== 'have' && !verb.includes(' ') && lexicon().byKey.has(`v:${verb}`)) out.add(verb);
+    }
     roots = [...out];
     rootCache.set(key, roots);
   }
