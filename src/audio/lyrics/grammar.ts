@@ -317,7 +317,7 @@ export class LineGrammar {
         { text: beFor(subject, tense) },
         ...this.degree(subject, true),
         { text: verb.ger, key: verb.key },
-        ...tail,
+        ...withFor(tail, verb),
       ];
     }
     if (roll < 0.8) {
@@ -361,7 +361,7 @@ export class LineGrammar {
     const verb = this.source.verb(FRAME.thingIntransitive, end && tail.length === 0, 'ger');
     if (!verb) return null;
     const keep = tense === 'past' ? 'kept' : tense === 'future' ? 'will keep' : subject.third && !subject.plural ? 'keeps' : 'keep';
-    return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...tail];
+    return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...withFor(tail, verb)];
   }
 
   /**
