@@ -17,9 +17,14 @@
  * - frames: share of lines whose function-word skeleton (`_ in the _ _`) recurs in ≥ 2 % of all lines;
  *   with 4 or more seeds also the same measure on each pair of seeds (80 songs, as the default bench),
  *   their mean and range: the whole-sample figure still jumps with skeletons near the 2 % line;
- * - one-word lines.
+ * - one-word lines;
+ * - sense (lyrics-sense.ts, round 10): share of lines breaking a selectional preference by WordNet's
+ *   senses (`black friend`, `cross for`, `Miss the rain`), share with one root twice (`lose my lost`),
+ *   adjacent lines of a stanza echoing a non-prompt root, stanzas mixing `I` and `we`; the same and
+ *   parse and filler words (a non-prompt root in 3+ distinct lines of a song) also on the 40 requests written once each on the 16-phrase melody (whole verses and choruses).
  * With `--out`, writes 10 sample songs in full as markdown: 7 on the fixtures, 3 on a 16-phrase melody;
- * with `--frames`, prints the 12 commonest skeletons and the lines built on each.
+ * with `--frames`, prints the 12 commonest skeletons and the lines built on each; with `--sense`, the lines
+ * the sense checks count.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +39,7 @@ import { moodProfile } from '../src/audio/lyrics/moods.js';
 import { analyzePrompt } from '../src/audio/lyrics/prompt.js';
 import { valences } from '../src/audio/lyrics/sense.js';
 import { writeLyrics, type WriteLyricsRequest } from '../src/audio/lyrics/writer.js';
+import { adjacentEchoes, fillerWords, mixedPerspective, promptRoots, repeatedRoot, selectionViolation } from './lyrics-sense.js';
 import type { NoteEvent, Phrase, TempoEstimate } from '../src/audio/types.js';
 
 type Writer = (request: WriteLyricsRequest) => LyricsResult;
@@ -246,6 +252,13 @@ interface Summary {
   meanLines: number;
   fiveMinuteMs: number;
   fiveMinuteCpuMs: number;
+  /** Share of lines breaking a selectional preference (lyrics-sense.ts), of lines with a root twice, and the other sense figures. */
+  selection: number;
+  repeatedRoot: number;
+  /** Adjacent line pairs (within a stanza, chorus repeats aside) sharing a content root not in the prompt, per pair. */
+  echo: number;
+  /** Share of stanzas of two or more lines that mix `I/me/my` with `we/us/our`. */
+  mixed: number;
 }
 
 function summarize(songs: readonly Song[], write: Writer): Summary {
@@ -301,6 +314,7 @@ function summarize(songs: readonly Song[], write: Writer): Summary {
     const lines = songs.filter((x) => x.seedIndex === j || x.seedIndex === j + 1).flatMap((x) => lineTexts(x.result));
     pairFrames.push(recurringLines(lines, skeletonCounts(lines)) / lines.length);
   }
+  const sense = senseFigures(songs);
   if (process.argv.includes('--frames')) {
     // The commonest skeletons, each with the lines built on it.
     for (const [frame, count] of [...frameCounts].sort((a, b) => b[1] - a[1]).slice(0, 12))
@@ -335,7 +349,71 @@ function summarize(songs: readonly Song[], write: Writer): Summary {
     meanLines: all.length / songs.length,
     fiveMinuteMs: times[2],
     fiveMinuteCpuMs: cpuTimes[2],
+    ...sense,
   };
+}
+
+interface SenseFigures {
+  selection: number;
+  repeatedRoot: number;
+  echo: number;
+  mixed: number;
+  /** Filler words (fillerWords) per song. */
+  filler: number;
+}
+
+/** The sense figures of lyrics round 10 (lyrics-sense.ts), on every sung line of `songs`. */
+function senseFigures(songs: readonly Song[]): SenseFigures {
+  const all = songs.flatMap((s) => lineTexts(s.result));
+  const selectionBad = all.filter((l) => selectionViolation(l) !== null);
+  const rootBad = all.filter((l) => repeatedRoot(l) !== null);
+  let echoes = 0;
+  let adjacent = 0;
+  let stanzas = 0;
+  let mixed = 0;
+  let filler = 0;
+  for (const s of songs) {
+    const words = promptRoots(s.prompt);
+    filler += fillerWords(lineTexts(s.result), words).length;
+    for (const sec of s.result.sections) {
+      const lines = sec.lines.map((l) => l.text);
+      if (lines.length < 2) continue;
+      stanzas++;
+      if (mixedPerspective(lines)) mixed++;
+      echoes += adjacentEchoes(lines, words);
+      adjacent += lines.length - 1;
+    }
+  }
+  if (process.argv.includes('--sense')) {
+    for (const l of new Set(selectionBad)) console.log(`selection: ${l} (${selectionViolation(l)})`);
+    for (const l of new Set(rootBad)) console.log(`root: ${l} (${repeatedRoot(l)})`);
+  }
+  return {
+    selection: selectionBad.length / all.length,
+    repeatedRoot: rootBad.length / all.length,
+    echo: adjacent ? echoes / adjacent : 0,
+    mixed: stanzas ? mixed / stanzas : 0,
+    filler: filler / songs.length,
+  };
+}
+
+/**
+ * The 40 requests written once each (seed i + 1) on the 16-phrase melody: songs of verses and choruses of
+ * four lines, where echoes between lines and a stanza's perspective can be seen (the fixtures' songs have
+ * 2–5 lines). Parse (link-parser, distinct lines) and the sense figures.
+ */
+function longSongFigures(write: Writer): SenseFigures & { parse: number; lines: number } {
+  const long = songMelody();
+  const songs: Song[] = PROMPTS.map((prompt, i) => {
+    const mood = MOODS[i % MOODS.length];
+    const genre = GENRES[(i * 3 + 1) % GENRES.length];
+    const seed = i + 1;
+    const result = write({ prompt, genre, mood, notes: long.notes, phrases: long.phrases, tempo: long.tempo, seed });
+    return { prompt, mood, genre, melody: long.name, seed, request: i, seedIndex: 0, result };
+  });
+  const distinct = [...new Set(songs.flatMap((s) => lineTexts(s.result)))];
+  const parsed = linkParses(distinct);
+  return { ...senseFigures(songs), parse: parsed.filter(Boolean).length / distinct.length, lines: distinct.length };
 }
 
 /** `; per pair mean 0.09 (0.07–0.13)` when there is more than one seed pair. */
@@ -366,6 +444,7 @@ async function main(): Promise<void> {
     `Human reference lines parsed by link-parser: ${human.filter(Boolean).length}/${human.length} = ${(human.filter(Boolean).length / human.length).toFixed(2)}`,
   );
   const rows: string[] = [];
+  const longRows: string[] = [];
   let samples: Song[] = [];
   for (const [name, write] of writers) {
     const songs: Song[] = [];
@@ -390,20 +469,30 @@ async function main(): Promise<void> {
     const s = summarize(songs, write);
     const moods = MOODS.map((m) => `${m} ${s.moodBy[m].toFixed(2)}`).join(', ');
     rows.push(
-      `| ${name} | ${s.parse.toFixed(2)} | ${s.moodAll.toFixed(2)} (${moods}) | ${s.about.toFixed(2)} / ${s.coverage.toFixed(2)} | ${s.stress.toFixed(2)} (${s.stress.toFixed(4)}) | ${s.overlap.toFixed(2)} | ${s.frames.toFixed(2)}${framesByPair(s.pairFrames)} | ${s.oneWord} | ${s.lines} (${s.meanLines.toFixed(1)}/song) | ${s.fiveMinuteMs.toFixed(0)} wall / ${s.fiveMinuteCpuMs.toFixed(0)} CPU |`,
+      `| ${name} | ${s.parse.toFixed(2)} | ${s.moodAll.toFixed(2)} (${moods}) | ${s.about.toFixed(2)} / ${s.coverage.toFixed(2)} | ${s.stress.toFixed(2)} (${s.stress.toFixed(4)}) | ${s.overlap.toFixed(2)} | ${s.frames.toFixed(2)}${framesByPair(s.pairFrames)} | ${s.oneWord} | ${s.lines} (${s.meanLines.toFixed(1)}/song) | ${s.fiveMinuteMs.toFixed(0)} wall / ${s.fiveMinuteCpuMs.toFixed(0)} CPU | ${s.selection.toFixed(3)} | ${s.repeatedRoot.toFixed(3)} | ${s.echo.toFixed(3)} | ${s.mixed.toFixed(3)} |`,
+    );
+    const ls = longSongFigures(write);
+    longRows.push(
+      `| ${name} | ${ls.parse.toFixed(2)} (${ls.lines} distinct lines) | ${ls.selection.toFixed(3)} | ${ls.repeatedRoot.toFixed(3)} | ${ls.echo.toFixed(3)} | ${ls.mixed.toFixed(3)} | ${ls.filler.toFixed(2)} |`,
     );
     if (name === 'this branch') samples = songs.filter((x) => x.seedIndex === 0 && x.request % 4 === 0).slice(0, 7);
   }
   console.log(
-    '\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5) |',
+    '\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5) | selection violations | repeated root | adjacent echo | mixed I/we stanzas |',
   );
   console.log(
     `${PROMPTS.length} requests × ${seeds} seeds = ${PROMPTS.length * seeds} songs per writer; load average at the start: ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')} on ${cpus().length} cores`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
+  console.log('\nThe 40 requests once each (seed i + 1) on the 16-phrase melody:');
+  console.log(
+    '| writer | parse (link-parser) | selection violations | repeated root | adjacent echo | mixed I/we stanzas | filler words per song |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of longRows) console.log(r);
   if (out) {
     const long = songMelody();
     for (const [k, i] of [3, 14, 38].entries()) {

@@ -85,6 +85,8 @@ export interface Subject {
   plural: boolean;
   person: boolean;
   pronoun?: 'I' | 'we' | 'you';
+  /** The subject's noun when it is not a pronoun (an adjective after `be` must suit it: `the night is high`). */
+  noun?: NounItem;
 }
 
 /** Nouns that take `a`/`an` in the singular; the others (rain, love, silence …) are treated as mass nouns. */

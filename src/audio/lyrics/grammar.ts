@@ -15,6 +15,7 @@
  * through `GrammarSource`.
  */
 import { FRAME, valence } from './lexicon.js';
+import { NOT_IMPERATIVE, takesFor } from './selection.js';
 import { HANDLING_VERBS, SONG_VERBS, VERB_OBJECTS } from './song-words.js';
 import {
   COUNT_CLASSES,
@@ -57,6 +58,25 @@ export class LineGrammar {
     return () => this.source.random();
   }
 
+  /**
+   * The stanza's first person (lyrics round 10): `I`, `me`, `my` in a stanza sung by `I` (or to `you`),
+   * `we`, `us`, `our` in one sung by `we`; a stanza never mixes them (`we were wise / Miss me`). The
+   * other party is `you`.
+   */
+  private get firstPerson(): 'I' | 'we' {
+    return this.voice.pronoun === 'we' ? 'we' : 'I';
+  }
+  private get firstObject(): 'me' | 'us' {
+    return this.voice.pronoun === 'we' ? 'us' : 'me';
+  }
+  private get firstPossessive(): 'my' | 'our' {
+    return this.voice.pronoun === 'we' ? 'our' : 'my';
+  }
+  /** A pronoun subject besides the stanza's own: the other party (`you`), or the singer in a stanza to `you`. */
+  private get otherPronoun(): 'I' | 'we' | 'you' {
+    return this.voice.pronoun === 'you' ? this.firstPerson : 'you';
+  }
+
   /** A noun phrase; null when the source has no fitting noun. */
   np(
     accept: ReadonlySet<string>,
@@ -74,7 +94,11 @@ export class LineGrammar {
     if (!noun) return null;
     const plural = (wantPlural || !!noun.pluralOnly) && !!noun.plural && !noun.name;
     const adj = !noun.name && chance(opts.adjective ?? 0.25, r) ? this.source.adj(false, false, true, noun) : null;
-    const det = determiner(noun, plural, r, opts);
+    let det = determiner(noun, plural, r, opts);
+    // One perspective per stanza: `my` in a stanza of `I`, `our` in one of `we` (never both: lyrics round 10).
+    if (det === 'my' || det === 'our') det = this.firstPossessive;
+    // The prompt's things are the song's own: `the garden`, not `a garden` (the prompt named one).
+    if (det === 'a' && noun.prompt && !opts.indefinite) det = 'the';
     // A bare singular count noun reads as a telegram (`I see light`): give it `the`.
     const fixedDet = !det && !plural && !noun.name && COUNT_CLASSES.has(noun.cls) ? 'the' : det;
     return { tokens: phrase(fixedDet, adj, noun, plural), noun, plural };
@@ -113,13 +137,13 @@ export class LineGrammar {
     const r = this.random;
     const usePronoun = kind === 'person' ? chance(0.75, r) : kind === 'any' ? chance(0.4, r) : false;
     if (usePronoun) {
-      const p = chance(0.8, r) ? this.voice.pronoun : pick(['I', 'we', 'you'] as const, r);
+      const p = chance(0.8, r) ? this.voice.pronoun : this.otherPronoun;
       return { tokens: [{ text: p }], third: false, plural: p !== 'I', person: true, pronoun: p };
     }
     const accept = kind === 'person' ? BEINGS : kind === 'any' ? SUBJECT_ANY_CLASSES : SUBJECT_THING_CLASSES;
     const got = this.np(accept, false, { definiteOnly: true, adjective: 0.35 });
     if (!got) return null;
-    return { tokens: got.tokens, third: true, plural: got.plural, person: got.noun.cls === 'being' };
+    return { tokens: got.tokens, third: true, plural: got.plural, person: got.noun.cls === 'being', noun: got.noun };
   }
 
   private object(person: boolean, end: boolean, verb?: VerbItem, subject?: Subject): Token[] | null {
@@ -133,12 +157,11 @@ export class LineGrammar {
     // A song verb that takes none of our objects (`listen`, `wonder`), or no person (`write`).
     if (fits && (fits.size === 0 || (person && !fits.has('being')))) return null;
     if (person && !end && chance(0.5, this.random)) {
-      const p = pick(['me', 'you', 'us'], this.random);
-      // Not `I hold me`: reflexive objects need `myself`, so a first-person subject takes `you`.
-      // Not `I hold me` or `we lift us`: those need `myself`/`ourselves`, so the object is the other party.
-      const who = subject?.pronoun ?? this.voice.pronoun;
-      const clash = (who === 'I' && p !== 'you') || (who === 'we' && p !== 'you') || (who === 'you' && p === 'you');
-      return [{ text: clash ? (who === 'you' ? 'me' : 'you') : p }];
+      // Not `I hold me` or `we lift us`: those need `myself`/`ourselves`, so a first-person subject takes
+      // `you`, and `you` takes the stanza's first person (`me` or `us`, never both in one stanza).
+      const who = subject?.pronoun;
+      const p = who === 'I' || who === 'we' ? 'you' : who === 'you' ? this.firstObject : pick([this.firstObject, 'you'], this.random);
+      return [{ text: p }];
     }
     const handled = !!verb && (HANDLING_VERBS.has(verb.base) || (!SONG_VERBS.has(verb.base) && /touch|make|consume|body/.test(verb.cls)));
     const got = this.np(person ? BEINGS : (fits ?? (verb && OBJECTS_BY_VERB_CLASS[verb.cls]) ?? THING_OBJECT_CLASSES), end, {
@@ -157,7 +180,7 @@ export class LineGrammar {
     const r = this.random;
     const plural = !!must.pluralOnly && !!must.plural && !must.name;
     const word = plural ? must.plural : must.singular;
-    const who = chance(0.6, r) ? this.voice.pronoun : pick(['I', 'we', 'you'] as const, r);
+    const who = chance(0.6, r) ? this.voice.pronoun : this.otherPronoun;
     const subject: Subject = { tokens: [{ text: who }], third: false, plural: who !== 'I', person: true, pronoun: who };
     // How the singer stands to it: plainly, still, able or not, never (`we still miss`, `I cannot forget`).
     // A subject whose valence is against the song's mood (`love` in a sad song) is sung as what is not
@@ -200,10 +223,12 @@ export class LineGrammar {
       const verb = this.source.verb(FRAME.personIntransitive, false, tense === 'past' ? 'past' : 'base');
       if (!verb || (end && !this.source.fitsEnd(word))) return null;
       const d = det();
+      const prep = pick(preps, r);
+      if (prep === 'for' && !takesFor(verb)) return null;
       return [
         ...subject.tokens,
         ...verbText(verb),
-        { text: pick(preps, r) },
+        { text: prep },
         ...phrase(d === 'this' || d === 'these' || feeling ? 'the' : d, null, must, plural),
       ];
     }
@@ -219,7 +244,9 @@ export class LineGrammar {
     const adj = !must.name && chance(0.3, r) ? this.source.adj(false, false, true, must) : null;
     const tail = withTail ? this.tail(end, 1) : [];
     if (!tail || (withTail && !tail.length)) return null;
-    return [...subject.tokens, ...verbText(verb), ...phrase(det(), adj, must, plural), ...tail];
+    // A feeling with an adjective takes a determiner (`we find our lost love`, not `we find lost love`).
+    const d = det() || (adj ? own : '');
+    return [...subject.tokens, ...verbText(verb), ...phrase(d, adj, must, plural), ...tail];
   }
 
   /** One clause in the stanza's tense; `end` when the clause ends the line. */
@@ -243,8 +270,13 @@ export class LineGrammar {
       if (!verb) return null;
       // A person's deed towards the other: `I wait for you`, `we dance with you` (not when a place ends the line).
       if (subject.person && subject.pronoun && !end && chance(0.35, r))
-        return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...towards(subject.pronoun, r), ...tail];
-      return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...tail];
+        return [
+          ...subject.tokens,
+          { text: t(subject, verb), key: verb.key },
+          ...towards(subject.pronoun, this.firstObject, verb, r),
+          ...tail,
+        ];
+      return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...withFor(tail, verb)];
     }
     if (roll < 0.42) {
       // Subj V_transitive Obj [Tail]
@@ -266,7 +298,7 @@ export class LineGrammar {
       const subject = this.subject('any');
       if (!subject) return null;
       const withTail = chance(0.4, r);
-      const adj = this.source.adj(end && !withTail, subject.person);
+      const adj = this.source.adj(end && !withTail, subject.person, false, subject.noun);
       if (!adj) return null;
       const tail = withTail ? this.tail(end, 1) : [];
       if (!tail) return null;
@@ -285,7 +317,7 @@ export class LineGrammar {
         { text: beFor(subject, tense) },
         ...this.degree(subject, true),
         { text: verb.ger, key: verb.key },
-        ...tail,
+        ...withFor(tail, verb),
       ];
     }
     if (roll < 0.8) {
@@ -310,7 +342,7 @@ export class LineGrammar {
       if (!tail) return null;
       const verb = this.source.verb(FRAME.personIntransitive, end && tail.length === 0, 'base');
       if (!verb) return null;
-      return [...subject.tokens, ...modal.split(' ').map((text) => ({ text })), { text: verb.base, key: verb.key }, ...tail];
+      return [...subject.tokens, ...modal.split(' ').map((text) => ({ text })), { text: verb.base, key: verb.key }, ...withFor(tail, verb)];
     }
     if (roll < 0.9) {
       // there be NP_indefinite PP
@@ -329,7 +361,7 @@ export class LineGrammar {
     const verb = this.source.verb(FRAME.thingIntransitive, end && tail.length === 0, 'ger');
     if (!verb) return null;
     const keep = tense === 'past' ? 'kept' : tense === 'future' ? 'will keep' : subject.third && !subject.plural ? 'keeps' : 'keep';
-    return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...tail];
+    return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...withFor(tail, verb)];
   }
 
   /**
@@ -353,19 +385,20 @@ export class LineGrammar {
       if (!tail) return null;
       const verb = this.source.verb(FRAME.personIntransitive, end && tail.length === 0, 'base');
       if (!verb) return null;
-      return [{ text: 'let' }, { text: pick(['me', 'us'], r) }, { text: verb.base, key: verb.key }, ...tail];
+      return [{ text: 'let' }, { text: this.firstObject }, { text: verb.base, key: verb.key }, ...withFor(tail, verb)];
     }
     if (chance(0.3, r)) {
       // A person asked for: `Hold me in the rain`, `Call us tonight` (a function word on the weak note after the verb).
       const verb = this.source.verb(FRAME.personPerson, false, 'base');
       const fits = verb && (VERB_OBJECTS[verb.base] ?? (SONG_VERBS.has(verb.base) ? NO_OBJECTS : undefined));
-      if (!verb || (fits && !fits.has('being'))) return null;
+      if (!verb || (fits && !fits.has('being')) || NOT_IMPERATIVE.has(verb.base)) return null;
       const tail = this.tail(end, 1);
       if (!tail || !tail.length) return null;
-      return [{ text: verb.base, key: verb.key }, { text: pick(['me', 'us'], r) }, ...tail];
+      return [{ text: verb.base, key: verb.key }, { text: this.firstObject }, ...tail];
     }
     const verb = this.source.verb(FRAME.personThing, false, 'base');
-    if (!verb) return null;
+    // Nobody is told to miss, want or lose something (`Miss the lost rain`, `Want a house`: selection.ts).
+    if (!verb || NOT_IMPERATIVE.has(verb.base)) return null;
     const withTail = chance(0.4, r);
     const obj = this.object(false, end && !withTail, verb);
     if (!obj) return null;
@@ -450,10 +483,18 @@ export class LineGrammar {
   }
 }
 
-/** `for you`, `with me`: a preposition and the other party of a pronoun subject (`I` → you, `you` → me). */
-function towards(pronoun: 'I' | 'we' | 'you', r: () => number): Token[] {
-  const other = pronoun === 'you' ? pick(['me', 'us'], r) : 'you';
-  return [{ text: pick(['for', 'with', 'to'], r) }, { text: other }];
+/**
+ * `for you`, `with me`: a preposition and the other party of a pronoun subject (`I` → you, `you` → the
+ * stanza's `me` or `us`); not `for` after a verb of moving or change (`we cross for you`: selection.ts).
+ */
+function towards(pronoun: 'I' | 'we' | 'you', first: 'me' | 'us', verb: VerbItem, r: () => number): Token[] {
+  const other = pronoun === 'you' ? first : 'you';
+  return [{ text: pick(takesFor(verb) ? ['for', 'with', 'to'] : ['with', 'to'], r) }, { text: other }];
+}
+
+/** A tail after an intransitive verb, its `for` turned to `with` after a verb of moving (`cross with my friend`). */
+function withFor(tail: Token[], verb: VerbItem): Token[] {
+  return tail[0]?.text === 'for' && !takesFor(verb) ? [{ text: 'with' }, ...tail.slice(1)] : tail;
 }
 
 /** Width of the window of fragment shapes one song draws from (see `fragmentLean`). */

@@ -8,6 +8,7 @@ import { LineGrammar, renderTokens, startsWithVowelSound, type Token } from './g
 import type { GenreProfile, MoodProfile } from './moods.js';
 import { pronounce, stripStress } from './pronouncing.js';
 import { valences } from './sense.js';
+import { repeatsRoot, rootsOf } from './selection.js';
 import type { WordSource, RhymeNeed } from './word-source.js';
 import { rhymeOf, syllablesOf, type Pools } from './word-pools.js';
 
@@ -76,7 +77,17 @@ export interface WriterContext {
   shapes: Map<string, number>;
   /** This variant's taste in line shapes (from its seed, see `shapeTaste`): different seeds prefer different shapes. */
   shapeSalt: number;
+  /** Roots of the previous line's words (the prompt's aside) in this stanza: an echo of one costs ECHO_PENALTY. */
+  previousRoots: Set<string>;
 }
+
+/**
+ * Score lost when a line repeats a (non-prompt) root of the line before it (`Through the night, … / In the
+ * night, …`), and per earlier use past the second of a word that is not the prompt's (`snow` ending four
+ * lines of a song about a war): lyrics round 10.
+ */
+const ECHO_PENALTY = 0;
+const FILLER_PENALTY = 2;
 
 /**
  * Closed-class words: pronouns, determiners, prepositions, auxiliaries, conjunctions and lead-ins. A line's
@@ -224,8 +235,15 @@ function scoreCandidate(
     if (ctx.pending.has(t.key)) score += 5;
     else if (ctx.pools.promptKeys.has(t.key)) score += 0.8;
     else if (ctx.pools.relativeKeys.has(t.key)) score += 0.6;
-    score -= 1.2 * (ctx.used.get(t.key) ?? 0);
+    const uses = ctx.used.get(t.key) ?? 0;
+    score -= 1.2 * uses;
+    if (!ctx.pools.promptKeys.has(t.key)) {
+      if (uses >= 2) score -= FILLER_PENALTY * (uses - 1);
+      if (ctx.previousRoots.size && rootsOf(t.key).some((r) => ctx.previousRoots.has(r))) score -= ECHO_PENALTY;
+    }
   }
+  // One root twice says one thing twice (`I will lose my lost smell`: selection.ts).
+  if (repeatsRoot(keys)) return null;
   const text = renderTokens(tokens);
   const lineValences = valences(text);
   let lineValence = 0;
@@ -296,7 +314,7 @@ export function searchLine(
     // No word of the pools can end this line on the rhyme: every derivation would fail at its last slot.
     if (!grammar.fragments && !ctx.source.canEnd()) continue;
     let found = 0;
-    const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? 3 * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
+    const attempts = must ? 3 * ATTEMPTS_PER_LINE : pass ? ('rhyme' in pass ? 4 : 3) * ATTEMPTS_PER_LINE : ATTEMPTS_PER_LINE;
     for (let a = 0; a < 2 * attempts; a++) {
       if (found >= ENOUGH_CANDIDATES || a >= attempts) {
         const settled = best as Candidate | null;

@@ -140,7 +140,7 @@ const NOT_ADJECTIVES = new Set(
   like near far next few less least`.split(/\s+/),
 );
 /** Adjectives that only follow a verb (`I am alone`, never `the alone word`). */
-const PREDICATIVE_ONLY = new Set('alone alive afraid asleep awake aware ablaze adrift afloat aglow alike aloof ashamed'.split(' '));
+const PREDICATIVE_ONLY = new Set('alone alive afraid asleep awake aware ablaze adrift afloat aglow alike aloof ashamed gone'.split(' '));
 /** Adjectives that stand only before a noun (`the last day`, never `the day is last`). */
 const ATTRIBUTIVE_ONLY = new Set('last first final whole main only former latter mere utter very same other next'.split(' '));
 /** Adjectives that only a person can be (`we are proud`, not `the night is proud`). */

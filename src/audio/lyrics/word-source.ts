@@ -5,7 +5,8 @@
 import { wordWeights } from './fit.js';
 import { valence } from './lexicon.js';
 import type { AdjItem, GrammarSource, NounItem, Token, VerbForm, VerbItem } from './grammar.js';
-import { BIG_THINGS, OPENINGS, SONG_NOUNS, WAYS } from './song-words.js';
+import { adjectiveSuits } from './selection.js';
+import { BIG_THINGS, OPENINGS, PERSON_ADJS, SONG_NOUNS, WAYS } from './song-words.js';
 import { rhymeOf, type PoolWord, type Pools } from './word-pools.js';
 
 /** Noun classes that make good line ends (images one can see or feel); others end lines less often. */
@@ -229,20 +230,43 @@ export class WordSource implements GrammarSource {
         : this.pools.thingAdjs.length
           ? this.pools.thingAdjs
           : this.pools.adjs;
-    if (!end) return this.choose(list, null);
+    // Only adjectives that can describe the noun (`the lost rain`, `my black friend`, `the night is high`: selection.ts).
+    const suits = noun ? (p: PoolWord<AdjItem>) => adjectiveSuits(p.item.word, noun, PERSON_ADJS) : null;
+    if (!end) return suits ? this.choose(this.suitingList(list, noun as NounItem, suits), null) : this.choose(list, null);
     return this.choose(
-      this.endList(list, 'adj', (p) => this.fits(p.item.word, p.rhymes.get(p.item.word))),
+      this.endList(
+        list,
+        noun ? `adj:${noun.key}` : 'adj',
+        (p) => (!suits || suits(p)) && this.fits(p.item.word, p.rhymes.get(p.item.word)),
+      ),
       null,
     );
   }
+
+  /** `list` narrowed to the adjectives that suit `noun`, once per list and noun. */
+  private suitingList(list: PoolWord<AdjItem>[], noun: NounItem, ok: (p: PoolWord<AdjItem>) => boolean): PoolWord<AdjItem>[] {
+    let byNoun = this.suiting.get(list);
+    if (!byNoun) {
+      byNoun = new Map();
+      this.suiting.set(list, byNoun);
+    }
+    let out = byNoun.get(noun.key);
+    if (!out) {
+      out = list.filter(ok);
+      byNoun.set(noun.key, out);
+    }
+    return out;
+  }
+  private readonly suiting = new Map<PoolWord<AdjItem>[], Map<string, PoolWord<AdjItem>[]>>();
 
   /**
    * An attributive adjective of `syllables` syllables whose metrical weights pass `ok` (where its
    * stress would land), not already in `line`; a weighted pick, null when none fits.
    */
   fillAdjective(syllables: number, ok: (weights: readonly number[]) => boolean, line: readonly Token[], nounKey?: string): AdjItem | null {
-    // A thing takes no person's adjective (`this proud playground`).
-    const thing = !!nounKey && this.nounByKey().get(nounKey)?.cls !== 'being';
+    // A thing takes no person's adjective (`this proud playground`), a person no colour (selection.ts).
+    const noun = nounKey ? this.nounByKey().get(nounKey) : undefined;
+    const thing = !!noun && noun.cls !== 'being';
     const sizeKey = thing ? -syllables : syllables;
     let sized = this.adjsBySize.get(sizeKey);
     if (!sized) {
@@ -250,7 +274,13 @@ export class WordSource implements GrammarSource {
       sized = from.filter((p) => wordWeights(p.item.word).length === syllables);
       this.adjsBySize.set(sizeKey, sized);
     }
-    return this.choose(sized, (p) => ok(wordWeights(p.item.word)) && !line.some((t) => t.key === p.item.key));
+    return this.choose(
+      sized,
+      (p) =>
+        ok(wordWeights(p.item.word)) &&
+        !line.some((t) => t.key === p.item.key) &&
+        (!noun || adjectiveSuits(p.item.word, noun, PERSON_ADJS)),
+    );
   }
   private readonly adjsBySize = new Map<number, PoolWord<AdjItem>[]>();
   private nounKeys: Map<string, NounItem> | null = null;

@@ -53,6 +53,7 @@ import {
   type Echo,
   type WriterContext,
 } from './line-search.js';
+import { rootsOf } from './selection.js';
 import { lineSpans, planSections, type PlannedSection } from './song-form.js';
 import { poolsFor, rhymeOf, type Pools } from './word-pools.js';
 import { WordSource, type RhymeNeed } from './word-source.js';
@@ -150,6 +151,7 @@ function* writeVariant(
     missPenalty: spans.length <= SMALL_SONG_LINES ? SHORT_SONG_MISS_PENALTY : MISS_PENALTY,
     shapes: new Map(),
     shapeSalt,
+    previousRoots: new Set(),
   };
   const plan = planSections(spans.length);
   const stanzaVoices = voices(plan, random);
@@ -186,6 +188,7 @@ function* writeVariant(
     const groupRhyme = new Map<number, string>();
     const groupEnds = new Map<number, Set<string>>();
     const repeatChorus = section.kind === 'chorus' && firstChorus >= 0 && si !== firstChorus;
+    ctx.previousRoots = new Set();
     for (let li = 0; li < section.count; li++) {
       const span = sectionSpans[si][li];
       const g = groups[li];
@@ -246,9 +249,11 @@ function* writeVariant(
         ctx.shapes.set(candidate.shape, (ctx.shapes.get(candidate.shape) ?? 0) + 1);
         shapeTastes.push(shapeTaste(candidate.shape, shapeSalt));
       }
+      ctx.previousRoots = new Set();
       for (const key of candidate?.keys ?? []) {
         ctx.pending.delete(key);
         used.set(key, (used.get(key) ?? 0) + 1);
+        if (!pools.promptKeys.has(key)) for (const r of rootsOf(key)) ctx.previousRoots.add(r);
       }
       if (!groupRhyme.has(g)) groupRhyme.set(g, rhyme ?? rhymeOf(endWord));
       ends.add(endWord);
