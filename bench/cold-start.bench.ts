@@ -162,7 +162,11 @@ async function timeReady(env: Record<string, string>, preload: string): Promise<
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let readyMs = NaN;
   try {
-    await waitForHttp(`http://127.0.0.1:${port}/health/ready`, { timeoutMs: 120_000, intervalMs: 10, exited: () => child.exitCode !== null });
+    await waitForHttp(`http://127.0.0.1:${port}/health/ready`, {
+      timeoutMs: 120_000,
+      intervalMs: 10,
+      exited: () => child.exitCode !== null,
+    });
     readyMs = performance.now() - started;
   } finally {
     child.kill('SIGTERM');

@@ -137,7 +137,11 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
-  console.log(`${UPLOADS} uploads of each file, one at a time (load average ${loadavg().map((v) => v.toFixed(2)).join(' ')} at the end)`);
+  console.log(
+    `${UPLOADS} uploads of each file, one at a time (load average ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')} at the end)`,
+  );
   console.log('backend case             RSS before  peak RSS  loop delay max  p99  upload s        outcome');
   for (const r of results) {
     console.log(
