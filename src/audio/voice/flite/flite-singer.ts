@@ -29,6 +29,7 @@
  *    bands between sparse harmonics (see BREATH_FROM_HZ).
  * 9. A vowel Flite starts faintly (after a pause) is timed from where it becomes audible, so it sounds on
  *    the beat (see VOWEL_ONSET_DB).
+ * 10. Held vowels: voiced grains are interpolated between neighbouring pitch marks (see renderCall).
  */
 import { AudioProcessingError } from '../../errors.js';
 import { createRandom } from '../../random.js';
@@ -457,7 +458,16 @@ function analyseSource(
   return { marks: Int32Array.from(marks), voiced: Uint8Array.from(voiced), period };
 }
 
-/** Overlap-adds the grains of one call into `out` along the warp and the sung contour. */
+/**
+ * Overlap-adds the grains of one call into `out` along the warp and the sung contour. A voiced grain
+ * between two voiced pitch marks is the two marks' grains weighted by the source position between them
+ * (waveform interpolation), not the nearest one alone. Why: a held vowel plays 30 ms of Flite's vowel
+ * over up to a second or more, so the source position creeps forward one source period every
+ * 0.1–0.2 s, and each switch from repeating one grain to repeating the next was a step in the waveform: a
+ * faint broadband tick at that rate through every long note (seen in the spectrogram of a misrecognised
+ * line, "we are walking"; 60–250 Hz, under the fundamental, rose from −45 to −31 dB of the frame's power at
+ * each switch; issue 11 round 8, docs/benchmarks.md).
+ */
 function renderCall(
   out: Float32Array,
   source: Float32Array,
@@ -523,7 +533,15 @@ function renderCall(
         half = hop;
         advance = hop;
       }
-      addGrain(buffer, t - from, source, centre, half, gain);
+      const next = markIndex + 1;
+      if (isVoiced && next < marks.length && voiced[markIndex] === 1 && voiced[next] === 1 && s >= marks[markIndex] && s <= marks[next]) {
+        // Between two voiced marks: both grains, weighted by where the source position lies (see
+        // renderCall's doc comment: a held vowel creeps through its source, and switching from one
+        // grain to the next at once clicks).
+        const w = (s - marks[markIndex]) / (marks[next] - marks[markIndex]);
+        addGrain(buffer, t - from, source, marks[markIndex], half, gain * (1 - w));
+        addGrain(buffer, t - from, source, marks[next], half, gain * w);
+      } else addGrain(buffer, t - from, source, centre, half, gain);
       t += advance;
     }
     if (breath) addHighPassed(buffer, breath, BREATH_HIGHPASS_HZ, rate);
