@@ -27,6 +27,9 @@
  * 7. High phrases (median above G4) are spoken by Flite a fifth lower and shifted up (see LOWER_FROM_HZ).
  * 8. High notes (above G4): breath noise with the voice's own spectral envelope above 1.5 kHz fills the
  *    bands between sparse harmonics (see BREATH_FROM_HZ).
+ * 9. A vowel Flite starts faintly (after a pause) is timed from where it becomes audible, so it sounds on
+ *    the beat (see VOWEL_ONSET_DB).
+ * 10. Held vowels: voiced grains are interpolated between neighbouring pitch marks (see renderCall).
  */
 import { AudioProcessingError } from '../../errors.js';
 import { createRandom } from '../../random.js';
@@ -304,16 +307,21 @@ function buildWarp(units: Unit[], segments: readonly { start: number; end: numbe
     src.push(s);
   };
   units.forEach((unit, i) => {
-    const { start: a, end: b } = segments[i];
+    const { start: spoken, end: b } = segments[i];
     const A = unit.start;
     const B = unit.end;
+    const held = unit.kind === 'vowel' && B - A > b - spoken;
+    const diphthong = unit.glide > 0;
+    // Hold the vowel where it is loudest (its steady part), reaching it and leaving it at natural speed;
+    // a diphthong glides to its second target late.
+    const peak = held
+      ? loudestPoint(source, rate, spoken + 0.2 * (b - spoken), diphthong ? spoken + 0.55 * (b - spoken) : b - 0.2 * (b - spoken))
+      : 0;
+    // A held vowel reaches its steady part in the time Flite takes from where the vowel becomes audible
+    // (see VOWEL_ONSET_DB): a faint lead-in is passed over quickly instead of sung from the beat.
+    const a = held ? audibleOnset(source, rate, spoken, peak) : spoken;
     add(A, a);
-    const d = b - a;
-    if (unit.kind === 'vowel' && B - A > d) {
-      // Hold the vowel where it is loudest (its steady part; Flite's vowels after a pause fade in),
-      // reaching it and leaving it at natural speed; a diphthong glides to its second target late.
-      const diphthong = unit.glide > 0;
-      const peak = loudestPoint(source, rate, a + 0.2 * d, diphthong ? a + 0.55 * d : b - 0.2 * d);
+    if (held) {
       const holdFrom = Math.max(a, peak - HOLD_HALF);
       const holdTo = Math.min(b, peak + HOLD_HALF);
       const tail = diphthong ? Math.max(unit.glide, b - holdTo) : b - holdTo;
@@ -332,6 +340,36 @@ function buildWarp(units: Unit[], segments: readonly { start: number; end: numbe
     add(B, b);
   });
   return { out, src };
+}
+
+/**
+ * A held vowel's lead-in (the stretch played at natural speed before its steady part) is timed from
+ * where Flite's vowel first comes within this many dB of its loudest 20 ms, not from its start. Why:
+ * Flite's `slt` starts a vowel after a pause (a word like "I" or "and" opening a phrase, or after a
+ * short rest inside one) with up to 120 ms some 22 dB under the vowel ("light / I move" at B♭3: −37 dB
+ * RMS, then −14 dB), and the lead-in played all of it from the beat, so the note came in late and faint:
+ * our tracker called its first 80 ms unvoiced (a trumpet-fanfare song at 0.960 of frames within 50 cents,
+ * the held-out lines' worst; issue 11 round 8, docs/benchmarks.md). Now the faint part is passed over
+ * quickly (where the sound before ends at the vowel's start, the warp runs from there) or skipped (a
+ * call's first phone), and the vowel sounds on the beat, as a singer's does.
+ */
+const VOWEL_ONSET_DB = 15;
+
+/**
+ * Where a vowel spoken from `from` (seconds of the source) first comes within VOWEL_ONSET_DB of its
+ * energy at `peak` (20 ms windows, 2 ms steps), less half a window; `from` itself if it starts loud.
+ */
+function audibleOnset(source: Float32Array, rate: number, from: number, peak: number): number {
+  const energy = (t: number) => {
+    let e = 0;
+    const c = Math.round(t * rate);
+    const half = Math.round(0.01 * rate);
+    for (let n = Math.max(0, c - half); n < Math.min(source.length, c + half); n++) e += source[n] * source[n];
+    return e;
+  };
+  const floor = energy(peak) * Math.pow(10, -VOWEL_ONSET_DB / 10);
+  for (let t = from + 0.01; t < peak; t += 0.002) if (energy(t) >= floor) return Math.max(from, t - 0.01);
+  return from;
 }
 
 /** Half-length of the source stretch a held vowel loops over, seconds. */
@@ -420,7 +458,16 @@ function analyseSource(
   return { marks: Int32Array.from(marks), voiced: Uint8Array.from(voiced), period };
 }
 
-/** Overlap-adds the grains of one call into `out` along the warp and the sung contour. */
+/**
+ * Overlap-adds the grains of one call into `out` along the warp and the sung contour. A voiced grain
+ * between two voiced pitch marks is the two marks' grains weighted by the source position between them
+ * (waveform interpolation), not the nearest one alone. Why: a held vowel plays 30 ms of Flite's vowel
+ * over up to a second or more, so the source position creeps forward one source period every
+ * 0.1–0.2 s, and each switch from repeating one grain to repeating the next was a step in the waveform: a
+ * faint broadband tick at that rate through every long note (seen in the spectrogram of a misrecognised
+ * line, "we are walking"; 60–250 Hz, under the fundamental, rose from −45 to −31 dB of the frame's power at
+ * each switch; issue 11 round 8, docs/benchmarks.md).
+ */
 function renderCall(
   out: Float32Array,
   source: Float32Array,
@@ -486,7 +533,15 @@ function renderCall(
         half = hop;
         advance = hop;
       }
-      addGrain(buffer, t - from, source, centre, half, gain);
+      const next = markIndex + 1;
+      if (isVoiced && next < marks.length && voiced[markIndex] === 1 && voiced[next] === 1 && s >= marks[markIndex] && s <= marks[next]) {
+        // Between two voiced marks: both grains, weighted by where the source position lies (see
+        // renderCall's doc comment: a held vowel creeps through its source, and switching from one
+        // grain to the next at once clicks).
+        const w = (s - marks[markIndex]) / (marks[next] - marks[markIndex]);
+        addGrain(buffer, t - from, source, marks[markIndex], half, gain * (1 - w));
+        addGrain(buffer, t - from, source, marks[next], half, gain * w);
+      } else addGrain(buffer, t - from, source, centre, half, gain);
       t += advance;
     }
     if (breath) addHighPassed(buffer, breath, BREATH_HIGHPASS_HZ, rate);
