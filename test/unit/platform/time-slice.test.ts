@@ -16,6 +16,20 @@ async function yieldedDuring(step: () => Promise<void>): Promise<boolean> {
   return ran;
 }
 
+/** How many times a zero-delay interval timer fired while `work` ran. */
+async function timerTurnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  const counter = setInterval(() => {
+    turns += 1;
+  }, 0);
+  try {
+    await work();
+  } finally {
+    clearInterval(counter);
+  }
+  return turns;
+}
+
 describe('timeSlicedPause', () => {
   it('resolves without a turn of the event loop while the slice lasts, and with one after it', async () => {
     let now = 0;
@@ -34,30 +48,15 @@ describe('timeSlicedPause', () => {
 
   it('lets the event loop run in the middle of a long WAV validation', async () => {
     const wav = toneWav(60, 48_000, 0.3);
-    let turns = 0;
-    const counter = setInterval(() => {
-      turns += 1;
-    }, 0);
-    try {
+    const turns = await timerTurnsDuring(async () => {
       const { audio } = await validateAndDecode(wav, { pause: timeSlicedPause(0) });
       expect(audio.channels[0]!.length).toBe(60 * 48_000);
-    } finally {
-      clearInterval(counter);
-    }
+    });
     expect(turns).toBeGreaterThan(10);
   });
 
   it('without a pause the same validation runs in one go (what the test above guards)', async () => {
     const wav = toneWav(60, 48_000, 0.3);
-    let turns = 0;
-    const counter = setInterval(() => {
-      turns += 1;
-    }, 0);
-    try {
-      await validateAndDecode(wav);
-    } finally {
-      clearInterval(counter);
-    }
-    expect(turns).toBe(0);
+    expect(await timerTurnsDuring(() => validateAndDecode(wav))).toBe(0);
   });
 });
