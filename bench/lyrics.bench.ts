@@ -22,6 +22,9 @@
  *   senses (`black friend`, `cross for`, `Miss the rain`), share with one root twice (`lose my lost`),
  *   adjacent lines of a stanza echoing a non-prompt root, stanzas mixing `I` and `we`; the same and
  *   parse and filler words (a non-prompt root in 3+ distinct lines of a song) also on the 40 requests written once each on the 16-phrase melody (whole verses and choruses).
+ * - scene ends (round 11), on the same 40 long songs: share of distinct lines whose last word is a pool word of
+ *   the prompt, a WordNet relative of one, or a mood image (`sceneEnds`); the prompt's and relatives' share; and
+ *   the share ending on any other pool word (a rhyme filler: `by the rose` in a song about fishing).
  * With `--out`, writes 10 sample songs in full as markdown: 7 on the fixtures, 3 on a 16-phrase melody;
  * with `--frames`, prints the 12 commonest skeletons and the lines built on each; with `--sense`, the lines
  * the sense checks count.
@@ -35,7 +38,8 @@ import { analyzeMelody } from '../src/audio/analyze.js';
 import { validateAndDecode } from '../src/audio/validate/validate.js';
 import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
 import type { LyricsResult } from '../src/audio/lyrics/lyrics-result.js';
-import { moodProfile } from '../src/audio/lyrics/moods.js';
+import { genreProfile, moodProfile } from '../src/audio/lyrics/moods.js';
+import { poolsFor } from '../src/audio/lyrics/word-pools.js';
 import { analyzePrompt } from '../src/audio/lyrics/prompt.js';
 import { valences } from '../src/audio/lyrics/sense.js';
 import { writeLyrics, type WriteLyricsRequest } from '../src/audio/lyrics/writer.js';
@@ -402,7 +406,7 @@ function senseFigures(songs: readonly Song[]): SenseFigures {
  * four lines, where echoes between lines and a stanza's perspective can be seen (the fixtures' songs have
  * 2–5 lines). Parse (link-parser, distinct lines) and the sense figures.
  */
-function longSongFigures(write: Writer): SenseFigures & { parse: number; lines: number } {
+function longSongFigures(write: Writer): SenseFigures & ReturnType<typeof sceneEnds> & { parse: number; lines: number } {
   const long = songMelody();
   const songs: Song[] = PROMPTS.map((prompt, i) => {
     const mood = MOODS[i % MOODS.length];
@@ -413,7 +417,45 @@ function longSongFigures(write: Writer): SenseFigures & { parse: number; lines: 
   });
   const distinct = [...new Set(songs.flatMap((s) => lineTexts(s.result)))];
   const parsed = linkParses(distinct);
-  return { ...senseFigures(songs), parse: parsed.filter(Boolean).length / distinct.length, lines: distinct.length };
+  return { ...senseFigures(songs), ...sceneEnds(songs), parse: parsed.filter(Boolean).length / distinct.length, lines: distinct.length };
+}
+
+/**
+ * Lyrics round 11: where the line ends (the rhyme words) come from, over each song's distinct lines. The
+ * last word is looked up among the forms of the request's word pools (this build's `poolsFor`, the same
+ * classifier for every writer): `scene` = a prompt word, a WordNet relative of one, or a mood image;
+ * `prompt` = a prompt word or a relative only; `filler` = a pool word of none of those (`rose`, `froze`
+ * in a song about fishing). Ends that are no pool word (pronouns, adverbs) count in the total only.
+ */
+function sceneEnds(songs: readonly Song[]): { sceneEnds: number; promptEnds: number; fillerEnds: number } {
+  let total = 0;
+  let scene = 0;
+  let prompt = 0;
+  let filler = 0;
+  for (const s of songs) {
+    const pools = poolsFor(s.prompt, analyzePrompt(s.prompt), moodProfile(s.mood), genreProfile(s.genre));
+    const keyOf = new Map<string, string>();
+    const add = (form: string, key: string): void => {
+      if (form && !keyOf.has(form.toLowerCase())) keyOf.set(form.toLowerCase(), key);
+    };
+    // The prompt's words first, so a form shared with a filler (a plural, a past) counts as the prompt's.
+    const ordered = <T extends { item: { key: string } }>(list: readonly T[]): T[] =>
+      [...list].sort((a, b) => Number(pools.promptKeys.has(b.item.key)) - Number(pools.promptKeys.has(a.item.key)));
+    for (const n of ordered(pools.nouns)) for (const f of [n.item.singular, n.item.plural]) add(f, n.item.key);
+    for (const v of ordered(pools.verbs)) for (const f of [v.item.base, v.item.s3, v.item.past, v.item.ger]) add(f, v.item.key);
+    for (const a of ordered(pools.adjs)) add(a.item.word, a.item.key);
+    for (const line of new Set(lineTexts(s.result))) {
+      const last = (line.toLowerCase().match(/[a-z']+/g) ?? []).pop() ?? '';
+      total++;
+      const key = keyOf.get(last);
+      if (!key) continue;
+      const own = pools.promptKeys.has(key) || pools.relativeKeys.has(key);
+      if (own) prompt++;
+      if (own || pools.sceneKeys.has(key)) scene++;
+      else filler++;
+    }
+  }
+  return { sceneEnds: scene / total, promptEnds: prompt / total, fillerEnds: filler / total };
 }
 
 /** `; per pair mean 0.09 (0.07–0.13)` when there is more than one seed pair. */
@@ -473,7 +515,7 @@ async function main(): Promise<void> {
     );
     const ls = longSongFigures(write);
     longRows.push(
-      `| ${name} | ${ls.parse.toFixed(2)} (${ls.lines} distinct lines) | ${ls.selection.toFixed(3)} | ${ls.repeatedRoot.toFixed(3)} | ${ls.echo.toFixed(3)} | ${ls.mixed.toFixed(3)} | ${ls.filler.toFixed(2)} |`,
+      `| ${name} | ${ls.parse.toFixed(2)} (${ls.lines} distinct lines) | ${ls.selection.toFixed(3)} | ${ls.repeatedRoot.toFixed(3)} | ${ls.echo.toFixed(3)} | ${ls.mixed.toFixed(3)} | ${ls.filler.toFixed(2)} | ${ls.sceneEnds.toFixed(3)} | ${ls.promptEnds.toFixed(3)} | ${ls.fillerEnds.toFixed(3)} |`,
     );
     if (name === 'this branch') samples = songs.filter((x) => x.seedIndex === 0 && x.request % 4 === 0).slice(0, 7);
   }
@@ -489,9 +531,9 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r);
   console.log('\nThe 40 requests once each (seed i + 1) on the 16-phrase melody:');
   console.log(
-    '| writer | parse (link-parser) | selection violations | repeated root | adjacent echo | mixed I/we stanzas | filler words per song |',
+    '| writer | parse (link-parser) | selection violations | repeated root | adjacent echo | mixed I/we stanzas | filler words per song | line ends from the scene | from the prompt (+ relatives) | rhyme fillers |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of longRows) console.log(r);
   if (out) {
     const long = songMelody();

@@ -10,7 +10,7 @@ import { pronounce, stripStress } from './pronouncing.js';
 import { valences } from './sense.js';
 import { repeatsRoot, rootsOf } from './selection.js';
 import type { WordSource, RhymeNeed } from './word-source.js';
-import { rhymeOf, syllablesOf, type Pools } from './word-pools.js';
+import { endSceneTaste, rhymeOf, syllablesOf, type Pools } from './word-pools.js';
 
 /** Grammar derivations tried per line (per pass). */
 const ATTEMPTS_PER_LINE = 60;
@@ -88,6 +88,12 @@ export interface WriterContext {
  */
 const ECHO_PENALTY = 0;
 const FILLER_PENALTY = 2;
+/**
+ * Weight of the end word's scene taste (word-pools.ts `endSceneTaste`: prompt 3 … filler −1.5) in a line's
+ * score: rhyme words from the prompt and its scene over rhyme fillers (`by the rose`), a preference, not a
+ * rule, so a line whose rhyme only a filler meets is still written.
+ */
+const END_SCENE_WEIGHT = 1;
 
 /**
  * Closed-class words: pronouns, determiners, prepositions, auxiliaries, conjunctions and lead-ins. A line's
@@ -261,7 +267,10 @@ function scoreCandidate(
   }
   const last = words[words.length - 1].text.split(' ').pop() as string;
   const endRhyme = rhymeOf(last);
+  // The line's end word (the rhyme) from the song's scene, not a filler of the rhyme (lyrics round 11); a
+  // scene word that misses the rhyme earns nothing, so a rhyme is never given up for it.
   if (needRhyme !== null && endRhyme !== needRhyme) score -= 4;
+  else score += END_SCENE_WEIGHT * endSceneTaste(ctx.pools, words[words.length - 1].key);
   if (ctx.genre.openVowelBonus) {
     const phones = pronounce(last).phones;
     const vowel = [...phones].reverse().find((p) => /\d$/.test(p));

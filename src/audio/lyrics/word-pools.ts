@@ -29,6 +29,11 @@ export interface Pools {
   /** Keys of the prompt's words, and of their relatives. */
   promptKeys: Set<string>;
   relativeKeys: Set<string>;
+  /**
+   * Keys of the pools' mood images (the mood's seeds and their WordNet relatives, moods.ts): with the
+   * prompt's words and relatives, the song's scene, which its line ends prefer (`endSceneTaste`).
+   */
+  sceneKeys: Set<string>;
   /** Key of the subject (`n:rain`, `name:Lisbon`), or null. */
   subjectKey: string | null;
   /** Rhyme part → how many distinct end forms share it across the pools. */
@@ -238,13 +243,15 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     return scored.slice(0, size).map(({ weight, w }) => ({ item: make(w), weight, w }));
   };
 
-  const nouns = top('n', POOL_SIZE.n, nounItem).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
-  const verbs = top('v', POOL_SIZE.v, verbItem).map(({ item, weight }) => ({ item, weight, rhymes: new Map<string, string>() }));
-  const adjs = top('a', POOL_SIZE.a, (w): AdjItem => ({ key: `a:${w.word}`, word: w.word })).map(({ item, weight }) => ({
-    item,
-    weight,
-    rhymes: new Map<string, string>(),
-  }));
+  const sceneKeys = new Set<string>();
+  const scene = <T extends { key: string }>(list: { item: T; weight: number; w: LexWord }[]): PoolWord<T>[] =>
+    list.map(({ item, weight, w }) => {
+      if (moodIds.has(w.id)) sceneKeys.add(item.key);
+      return { item, weight, rhymes: new Map<string, string>() };
+    });
+  const nouns = scene(top('n', POOL_SIZE.n, nounItem));
+  const verbs = scene(top('v', POOL_SIZE.v, verbItem));
+  const adjs = scene(top('a', POOL_SIZE.a, (w): AdjItem => ({ key: `a:${w.word}`, word: w.word })));
   for (const [id, weight] of promptIds) if (weight < 40) relativeKeys.add(`${lex.words[id].pos}:${lex.words[id].word}`);
 
   // The prompt's own words, in the vocabulary or not, with the highest weights.
@@ -339,6 +346,7 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     adverbs: mood.adverbs,
     promptKeys,
     relativeKeys,
+    sceneKeys,
     subjectKey,
     families: counts,
     personAdjs,
@@ -349,4 +357,17 @@ function buildPools(analysis: PromptAnalysis, mood: MoodProfile, genre: GenrePro
     objects,
     attributiveAdjs,
   };
+}
+
+/**
+ * How much a line's end word belongs to the song's scene (lyrics round 11): the prompt's own words 3, their
+ * WordNet relatives in the pools 2, the mood's images 1.5, a word of no such pool (a rhyme filler:
+ * `by the rose`, `we froze` in a song about fishing) −1.5; an end without a key (a pronoun, an adverb) 0.
+ */
+export function endSceneTaste(pools: Pools, key: string | undefined): number {
+  if (!key) return 0;
+  if (pools.promptKeys.has(key)) return 3;
+  if (pools.relativeKeys.has(key)) return 2;
+  if (pools.sceneKeys.has(key)) return 1.5;
+  return -1.5;
 }

@@ -7,7 +7,13 @@ import { valence } from './lexicon.js';
 import type { AdjItem, GrammarSource, NounItem, Token, VerbForm, VerbItem } from './grammar.js';
 import { adjectiveSuits } from './selection.js';
 import { BIG_THINGS, OPENINGS, PERSON_ADJS, SONG_NOUNS, WAYS } from './song-words.js';
-import { rhymeOf, type PoolWord, type Pools } from './word-pools.js';
+import { endSceneTaste, rhymeOf, type PoolWord, type Pools } from './word-pools.js';
+
+/** Weight factors at a line's end of a word of the song's scene and of any other word (lyrics round 11). */
+const SCENE_END_FACTOR = 3;
+const FILLER_END_FACTOR = 0.3;
+/** How much smaller a rhyme family a scene word may open than a filler (see `fits`). */
+const SCENE_FAMILY_SLACK = 3;
 
 /** Noun classes that make good line ends (images one can see or feel); others end lines less often. */
 const IMAGE_CLASSES = new Set(['nature', 'weather', 'time', 'place', 'body', 'feeling', 'plant', 'being']);
@@ -82,10 +88,17 @@ export class WordSource implements GrammarSource {
     }
     let out = byTag.get(tag);
     if (!out) {
-      // Images make better line ends than abstractions: their weight is raised at the end of a line.
+      // Images make better line ends than abstractions: their weight is raised at the end of a line; and the
+      // song's own words (the prompt's, their relatives, the mood's images) are offered as rhyme words far
+      // more often than fillers of the rhyme (lyrics round 11; the line's score weighs the same, line-search.ts).
       out = list.filter(ok).map((p) => {
         const cls = (p.item as { cls?: string }).cls;
-        return cls && IMAGE_CLASSES.has(cls) ? { ...p, weight: 2 * p.weight } : p;
+        // (Not when the rhyme is given, nor for a group of three or four: then any word that meets it is
+        // welcome, hip-hop's AAAA needs them all.)
+        const scene = endSceneTaste(this.pools, (p.item as { key?: string }).key) > 0;
+        const free = !this.need || ('family' in this.need && this.need.family < 8);
+        const own = !free ? 1 : scene ? SCENE_END_FACTOR : FILLER_END_FACTOR;
+        return { ...p, weight: (cls && IMAGE_CLASSES.has(cls) ? 2 : 1) * own * p.weight };
       });
       byTag.set(tag, out);
     }
@@ -111,12 +124,20 @@ export class WordSource implements GrammarSource {
     private readonly used: Map<string, number>,
   ) {}
 
-  private fits(form: string, rhyme: string | undefined): boolean {
+  /**
+   * Whether `form` may end the line: not an end to avoid, and on the rhyme or in a family large enough for
+   * the rhyme group; a word of the song's scene (`key`, lyrics round 11) may open a pair's family smaller by
+   * SCENE_FAMILY_SLACK, so a prompt word like `lake` can set the rhyme.
+   */
+  private fits(form: string, rhyme: string | undefined, key?: string): boolean {
     if (this.avoidEnds.has(form)) return false;
     const need = this.need;
     if (!need) return true;
     const r = rhyme ?? rhymeOf(form);
-    return 'rhyme' in need ? r === need.rhyme : (this.pools.families.get(r) ?? 0) >= need.family && (this.usedRhymes.get(r) ?? 0) < 6;
+    if ('rhyme' in need) return r === need.rhyme;
+    // Only for a pair (family 7, writer.ts): a group of three or four (hip-hop's AAAA) needs the larger family.
+    const slack = need.family < 8 && key !== undefined && endSceneTaste(this.pools, key) > 0 ? SCENE_FAMILY_SLACK : 0;
+    return (this.pools.families.get(r) ?? 0) >= need.family - slack && (this.usedRhymes.get(r) ?? 0) < 6;
   }
   /** Line ends per rhyme sound so far: a sound used four times is not picked for a new pair (not `snow`/`glow` all song long). */
   readonly usedRhymes = new Map<string, number>();
@@ -199,7 +220,7 @@ export class WordSource implements GrammarSource {
     if (!end) return this.choose(list, null);
     const ends = this.endList(list, plural ? 'plural' : 'singular', (p) => {
       const form = (plural || p.item.pluralOnly) && p.item.plural && !p.item.name ? p.item.plural : p.item.singular;
-      return this.fits(form, p.rhymes.get(form));
+      return this.fits(form, p.rhymes.get(form), p.item.key);
     });
     return this.choose(ends, null);
   }
@@ -213,7 +234,7 @@ export class WordSource implements GrammarSource {
     if (!end) return this.choose(list, null);
     const ends = this.endList(list, form, (p) => {
       const f = p.item[form];
-      return this.fits(f, p.rhymes.get(f));
+      return this.fits(f, p.rhymes.get(f), p.item.key);
     });
     return this.choose(ends, null);
   }
@@ -237,7 +258,7 @@ export class WordSource implements GrammarSource {
       this.endList(
         list,
         noun ? `adj:${noun.key}` : 'adj',
-        (p) => (!suits || suits(p)) && this.fits(p.item.word, p.rhymes.get(p.item.word)),
+        (p) => (!suits || suits(p)) && this.fits(p.item.word, p.rhymes.get(p.item.word), p.item.key),
       ),
       null,
     );
