@@ -25,14 +25,17 @@
  * step's CPU time.
  *
  * Run: npm run bench:voice [-- DIR] [--json] [--only=flite] (engines whose name starts so; the speech
- * ceiling and Festival always run) [--quick] (no speech or Festival rows) [--songs=N] (songs per
- * melody, default 3: with 3, ~70 lines, a 0.05 difference is 3–4 lines and within noise)
+ * ceiling and Festival always run) [--quick] (no speech or Festival rows) [--no-speech] (of the rows
+ * not sung by our engines, Festival only: no speech rows and no shuffled control, which cost the most
+ * recognition time) [--songs=N] (songs per melody, default 3: with 3, ~70 lines, a 0.05 difference is
+ * 3–4 lines and within noise)
  * [--first-song=N] (songs N, N+1, …: a held-out set) [--recognisers=default,frate50,tempo2] [--dump=DIR] (every
  * tested line's 16 kHz WAV and candidates, for voice-recogniser-sweep.bench.ts) [--melodies=a,b] (sing
  * only the melodies whose file name starts so; every melody's lines are still written, so each line's
  * candidates are those of the full run and a subset's counts equal the full run's on those melodies)
- * [--isolate] (mute what a sung line's cut holds of the lines before and after it, as Festival's lines
- * are padded with silence; see lineWav)
+ * [--no-isolate] (the cut of rounds 1–8: keep what a sung line's cut holds of the lines before and after
+ * it; by default it is muted, as Festival's lines are synthesised one at a time and padded with silence,
+ * see lineWav and docs/decisions.md, issue 11 round 8b; `--isolate` is still accepted and changes nothing)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -156,10 +159,10 @@ function aubioAccuracy(dir: string, samples: Float32Array, intended: SingResult[
 
 /**
  * Cuts one line out of the song (from 0.5 s before its first note to 0.4 s after its last) as 16 kHz WAV.
- * With `isolate` (`--isolate`), what the cut holds of the neighbouring lines is muted (10 ms ramps), as
- * Festival's lines are padded with silence: the span before the previous note's end (the last held note
- * of the line before), and from the first phoneme that starts after this line's last note (the next
- * line's onset consonants) on.
+ * With `isolate` (the default; `--no-isolate` turns it off), what the cut holds of the neighbouring
+ * lines is muted (10 ms ramps), as Festival's lines are padded with silence: the span before the
+ * previous note's end (the last held note of the line before), and from the first phoneme that starts
+ * after this line's last note (the next line's onset consonants) on.
  */
 function lineWav(
   dir: string,
@@ -296,7 +299,7 @@ async function main(): Promise<void> {
   const recognisers = RECOGNISERS.filter((r) => !chosen || chosen.includes(r.name));
   if (!recognisers.length) throw new Error(`--recognisers= takes names among ${RECOGNISERS.map((r) => r.name).join(', ')}.`);
   const dump = option('dump');
-  const isolate = args.includes('--isolate');
+  const isolate = !args.includes('--no-isolate');
   const manifest: { row: string; file: string; truth: string; twins: string[]; open: string[] }[] = [];
   const rows = new Map<string, Row>();
   const row = (name: string) =>
@@ -329,6 +332,7 @@ async function main(): Promise<void> {
       }
   };
   const quick = args.includes('--quick');
+  const noSpeech = args.includes('--no-speech');
   const songs = Number(option('songs') ?? SONGS);
   if (!Number.isInteger(songs) || songs < 1) throw new Error('--songs= takes a whole number of songs per melody, at least 1.');
   const firstSong = Number(option('first-song') ?? 1);
@@ -378,7 +382,7 @@ async function main(): Promise<void> {
             isolate ? { notes: score.notes, phonemes: sung.phonemes } : undefined,
           );
           test(file, e.name, wav, line, e.name.split(' ').slice(0, 2).join(' '));
-          if (engineIndex === 0 && !quick) {
+          if (engineIndex === 0 && !quick && !noSpeech) {
             // Shuffled-audio control: this line's audio against another line's candidates (the next
             // line of all songs), scored as if it were that line. Expected at chance.
             const other = everyLine[(everyLine.indexOf(line) + 1) % everyLine.length];
@@ -388,6 +392,8 @@ async function main(): Promise<void> {
       }
       if (!quick)
         for (const line of lines) {
+          test(file, 'festival singing mode (kal)', festivalLine(dir, line), line, 'festival');
+          if (noSpeech) continue;
           const phones = ['pau', ...line.notes.flatMap((n) => n.phonemes.map((p) => p.toLowerCase())), 'pau'];
           const said = runFlite(flite, { voice: 'slt', phones, f0Hz: 180 });
           const speechFile = join(dir, 'speech.wav');
@@ -405,7 +411,6 @@ async function main(): Promise<void> {
               `speech ${times}x`,
             );
           }
-          test(file, 'festival singing mode (kal)', festivalLine(dir, line), line, 'festival');
         }
       process.stderr.write(`${file}: ${JSON.stringify(perFixture[`${SETS[0]}/${recognisers[0].name}`]?.[file] ?? {})}\n`);
     }
