@@ -25,6 +25,19 @@ export function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time (user + system) of the children process `pid` has waited for, ms (stat(5)'s `cutime` and
+ * `cstime`: e.g. the ffmpeg processes a worker spawned and reaped); NaN where /proc cannot be read.
+ */
+export function processChildrenCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The `p`-th percentile (nearest rank) of ascending `sorted`; NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
