@@ -55,6 +55,12 @@ export interface Config {
   signedUrlTtlSeconds: number;
   /** `WORKER_CONCURRENCY`: jobs one worker process runs at once. Default 3. */
   workerConcurrency: number;
+  /**
+   * `PIPELINE_THREAD_HEAP_MB`: the most JavaScript heap one conversion's thread may use; a conversion
+   * that needs more fails with AUDIO_PROCESSING_ERROR (`THREAD_OUT_OF_MEMORY`, not retried) and the
+   * worker's other jobs go on. A 5-minute melody needs ~60 MB. Default 512 (64–16384).
+   */
+  pipelineThreadHeapMb: number;
   /** `JOB_TIMEOUT_SECONDS`: a conversion running longer fails with TIMEOUT_ERROR. Default 300. */
   jobTimeoutSeconds: number;
   /** `JOB_RETRIES`: retries of a job that failed with a retryable error (exponential backoff). Default 3. */
@@ -348,6 +354,7 @@ export function loadConfig(env: Env = process.env): Config {
     urlSigningSecret: env.URL_SIGNING_SECRET ?? `${secret}:files`,
     signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 3, 1, 64),
+    pipelineThreadHeapMb: integer(env, 'PIPELINE_THREAD_HEAP_MB', 512, 64, 16_384),
     jobTimeoutSeconds: integer(env, 'JOB_TIMEOUT_SECONDS', 300, 5, 24 * 3600),
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 10, 3_600_000),

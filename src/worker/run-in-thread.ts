@@ -51,6 +51,26 @@ export const PIPELINE_THREAD_SCRIPT: URL = fileURLToPath(import.meta.url).endsWi
 /** Default time a thread gets to stop a run by itself after an abort before it is terminated, ms. */
 export const DEFAULT_ABORT_GRACE_MS = 2000;
 
+/**
+ * Default cap on a pipeline thread's JavaScript heap (V8's old generation), MB. A 5-minute conversion
+ * peaks near 60 MB of heap (its audio lives in typed arrays outside the heap; docs/benchmarks.md), so
+ * this is ~8× what a real run needs. Without a cap a thread may grow to V8's default (~4 GB here)
+ * before Node stops it, enough to get a whole worker pod killed for memory with its other jobs.
+ */
+export const DEFAULT_THREAD_HEAP_MB = 512;
+
+/** How a pipeline thread is started. */
+export interface ThreadStartOptions {
+  /** The thread's entry module; default {@link PIPELINE_THREAD_SCRIPT}. */
+  threadScript?: URL | string;
+  /**
+   * Most heap (V8 old generation) the thread may use, MB; default {@link DEFAULT_THREAD_HEAP_MB}. A run
+   * that needs more ends with AUDIO_PROCESSING_ERROR `THREAD_OUT_OF_MEMORY` (not retryable: the same
+   * input would need the same again); the calling thread and the process's other runs go on.
+   */
+  maxHeapMb?: number;
+}
+
 export interface RunOptions {
   /** Called on the caller's thread for every progress event, in order (none after an abort). */
   onProgress?: (event: ProgressEvent) => void;
@@ -68,9 +88,7 @@ export interface RunOptions {
   providers?: Providers | null;
 }
 
-export interface RunInThreadOptions extends RunOptions {
-  /** The thread's entry module; default {@link PIPELINE_THREAD_SCRIPT}. */
-  threadScript?: URL | string;
+export interface RunInThreadOptions extends RunOptions, ThreadStartOptions {
   /** Called once with the thread's id when it starts (observability and tests). */
   onThreadStart?: (threadId: number) => void;
 }
@@ -102,8 +120,17 @@ function notConfigured(kind: 'lyrics' | 'vocals'): AppError {
 }
 
 function threadCrashed(detail: string, cause?: unknown): AppError {
-  // Retryable: a crash (e.g. out of memory while other conversions ran beside it) may not recur.
+  // Retryable: a crash (e.g. a native fault under memory pressure from other processes) may not recur.
   return new AppError('AUDIO_PROCESSING_ERROR', `The conversion thread ${detail}.`, { reason: 'THREAD_CRASHED', retryable: true, cause });
+}
+
+/** The thread reached its heap cap: the same input would need as much again, so it is not retried. */
+function threadOutOfMemory(maxHeapMb: number, cause: unknown): AppError {
+  return new AppError(
+    'AUDIO_PROCESSING_ERROR',
+    `The conversion needed more than the ${maxHeapMb} MB of memory a conversion may use, and was stopped.`,
+    { reason: 'THREAD_OUT_OF_MEMORY', retryable: false, cause },
+  );
 }
 
 interface ActiveRun {
@@ -128,9 +155,13 @@ export class PipelineThread {
   private crash: Error | null = null;
   private current: ActiveRun | null = null;
   private nextRunId = 1;
+  private readonly maxHeapMb: number;
 
-  constructor(threadScript: URL | string = PIPELINE_THREAD_SCRIPT) {
-    this.worker = new Worker(threadScript);
+  constructor(options: ThreadStartOptions = {}) {
+    this.maxHeapMb = options.maxHeapMb ?? DEFAULT_THREAD_HEAP_MB;
+    this.worker = new Worker(options.threadScript ?? PIPELINE_THREAD_SCRIPT, {
+      resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb },
+    });
     this.threadId = this.worker.threadId;
     this.worker.on('message', (message: ThreadMessage) => this.onMessage(message));
     // An uncaught exception or resource-limit crash inside the thread; 'exit' follows.
@@ -144,7 +175,9 @@ export class PipelineThread {
             run,
             run.aborted
               ? this.abortError(run)
-              : threadCrashed(this.crash ? `crashed: ${this.crash.message}` : `exited (code ${code}) during a run`, this.crash),
+              : (this.crash as NodeJS.ErrnoException | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+                ? threadOutOfMemory(this.maxHeapMb, this.crash)
+                : threadCrashed(this.crash ? `crashed: ${this.crash.message}` : `exited (code ${code}) during a run`, this.crash),
           );
         resolve(code);
       });
@@ -170,7 +203,8 @@ export class PipelineThread {
    * Converts `audio` on this thread.
    * @param audio The upload; its buffer is transferred when the view covers all of it (then unusable here).
    * @throws the pipeline's AppError (ValidationError, AudioProcessingError...), the signal's AppError
-   *   reason or AbortedError on abort, AudioProcessingError `THREAD_CRASHED` (retryable) when the thread dies.
+   *   reason or AbortedError on abort, AudioProcessingError `THREAD_CRASHED` (retryable) when the thread dies,
+   *   `THREAD_OUT_OF_MEMORY` (not retryable) when it reached its heap cap.
    */
   run(
     audio: Uint8Array,
@@ -316,7 +350,7 @@ export async function runInThread(
     const reason: unknown = options.signal.reason;
     throw reason instanceof AppError ? reason : new AbortedError();
   }
-  const thread = new PipelineThread(options.threadScript);
+  const thread = new PipelineThread(options);
   options.onThreadStart?.(thread.threadId);
   try {
     return await thread.run(audio, request, pipelineOptions, options);

@@ -14,12 +14,10 @@
  */
 import { AbortedError } from '../audio/errors.js';
 import type { Providers } from '../audio/providers.js';
-import { DEFAULT_ABORT_GRACE_MS, PIPELINE_THREAD_SCRIPT, PipelineThread, type RunOptions, type RunPipeline } from './run-in-thread.js';
+import { DEFAULT_ABORT_GRACE_MS, PipelineThread, type RunOptions, type RunPipeline, type ThreadStartOptions } from './run-in-thread.js';
 import type { ThreadOutputs, ThreadPipelineOptions, ThreadRequest } from './thread-protocol.js';
 
-export interface ThreadPoolOptions {
-  /** The thread's entry module; default {@link PIPELINE_THREAD_SCRIPT}. */
-  threadScript?: URL | string;
+export interface ThreadPoolOptions extends ThreadStartOptions {
   /** Runs one thread serves before it is retired; default 50. */
   maxRunsPerThread?: number;
   /** An idle thread is retired after this long, ms; default 60 000. */
@@ -55,7 +53,7 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
       clearTimeout(timer);
       if (thread.isAlive) return thread;
     }
-    const thread = new PipelineThread(options.threadScript ?? PIPELINE_THREAD_SCRIPT);
+    const thread = new PipelineThread({ threadScript: options.threadScript, maxHeapMb: options.maxHeapMb });
     options.onThreadStart?.(thread.threadId);
     return thread;
   };

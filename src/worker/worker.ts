@@ -96,7 +96,7 @@ export async function startWorker(services: Services, options: WorkerOptions = {
   const providers = options.providers ?? createProviderHost(config, { logger: log, metrics: services.metrics });
   // Every process's breaker states go to Redis, where `stats` reads them.
   const breakerPublisher = publishBreakerStates(providers, services.redis, prefix, { logger: log });
-  const threads = createThreadPool({ providers, ...options.threads });
+  const threads = createThreadPool({ providers, maxHeapMb: config.pipelineThreadHeapMb, ...options.threads });
   const processor = createConversionProcessor({
     config,
     runPipeline: threads.run,

@@ -113,4 +113,27 @@ describe('runInThread', () => {
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(3000);
   });
+
+  it('stops a thread that outgrows its heap cap with a non-retryable THREAD_OUT_OF_MEMORY, and the calling process goes on', async () => {
+    // A thread that keeps every object it makes, as a runaway step would: only the heap cap stops it.
+    const script = new URL(
+      'data:text/javascript,' + encodeURIComponent('const kept = []; for (;;) kept.push(new Array(10000).fill({ note: 1 }));'),
+    );
+    let threadId = -1;
+    const error = await runInThread(
+      new Uint8Array(8),
+      REQUEST,
+      {},
+      { threadScript: script, maxHeapMb: 64, onThreadStart: (id) => (threadId = id) },
+    ).catch((e: unknown) => e);
+    expect(threadId).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'AUDIO_PROCESSING_ERROR', reason: 'THREAD_OUT_OF_MEMORY', retryable: false });
+    expect((error as AppError).message).toContain('64 MB');
+    // This process's heap is not the thread's: still far below what the thread was allowed to reach.
+    expect(process.memoryUsage().heapUsed).toBeLessThan(2_000 * 1024 * 1024);
+    // And a real conversion still runs in a fresh thread afterwards.
+    const out = await runInThread(await fixture(), REQUEST);
+    expect(out.report.melody.noteCount).toBeGreaterThan(10);
+  });
 });
