@@ -14,15 +14,24 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** CPU time (user + system) process `pid` has used, ms (Linux /proc; NaN elsewhere). */
-export function processCpuMs(pid: number | undefined): number {
+/** Fields 3 onwards of /proc/`pid`/stat (stat(5)): index 0 is field 3, the process state. */
+function statFields(pid: number | undefined): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+}
+
+/** Sum of two stat(5) clock-tick fields (counted from 1) of `pid`, ms; NaN where /proc cannot be read. */
+function statTicksMs(pid: number | undefined, first: number, second: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // Fields 14 and 15 of stat(5) (utime, stime), counted from field 3 after the command name.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    const fields = statFields(pid);
+    return ((Number(fields[first - 3]) + Number(fields[second - 3])) * 1000) / CLOCK_TICKS;
   } catch {
     return NaN;
   }
+}
+
+/** CPU time (user + system) process `pid` has used, ms (Linux /proc, stat(5) `utime` + `stime`; NaN elsewhere). */
+export function processCpuMs(pid: number | undefined): number {
+  return statTicksMs(pid, 14, 15);
 }
 
 /**
@@ -30,12 +39,7 @@ export function processCpuMs(pid: number | undefined): number {
  * `cstime`: e.g. the ffmpeg processes a worker spawned and reaped); NaN where /proc cannot be read.
  */
 export function processChildrenCpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
+  return statTicksMs(pid, 16, 17);
 }
 
 /** The `p`-th percentile (nearest rank) of ascending `sorted`; NaN when empty. */
