@@ -327,3 +327,33 @@ describe('segmentNotes: a slow note on its way to the next is not a glide (issue
     expect(notes[0].start).toBeCloseTo(0.195, 2);
   });
 });
+
+describe("segmentNotes: a note whose pitch glides through the consonant starts at its syllable's attack (issue 12, eighth pass)", () => {
+  /** −6 dB, the consonant at −12 dB over 0.84–0.93 s, the vowel attacking at 0.94 s (a 6 dB rise). */
+  const consonant = (k: number): number => (k < 20 || k >= 170 ? -60 : k >= 84 && k < 94 ? -12 : -6);
+  /** 62 held, the pitch leaving at 0.80 s and still 1–3 semitones under 65 through the consonant, 65 from the vowel. */
+  const wander = (k: number): number => (k < 20 || k >= 170 ? NaN : k < 80 ? 62 : k < 94 ? 62 + (2 * (k - 80)) / 14 : 65);
+
+  it('starts the new note just before the vowel attack, not where the pitch began to move', () => {
+    // Without the rule the boundary sits where the contour leaves 62 (0.83 s), 110 ms before the vowel.
+    const notes = segmentNotes(trackOf(wander, 200), null, { onsetEnvelope: envelopeOf(consonant, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeGreaterThanOrEqual(0.89);
+    expect(notes[1].start).toBeLessThanOrEqual(0.94);
+    expect(notes[0].end).toBeCloseTo(notes[1].start, 5);
+  });
+
+  it('keeps the boundary where the pitch changed when the consonant is already sung on the new pitch', () => {
+    const atPitch = (k: number): number => (k < 20 || k >= 170 ? NaN : k < 80 ? 62 : 65);
+    const notes = segmentNotes(trackOf(atPitch, 200), null, { onsetEnvelope: envelopeOf(consonant, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeLessThanOrEqual(0.81);
+  });
+
+  it('keeps the boundary when the voice breaks in the consonant (step 4 places a boundary at a voicing break)', () => {
+    const broken = (k: number): number => (k >= 86 && k < 89 ? NaN : wander(k));
+    const notes = segmentNotes(trackOf(broken, 200), null, { onsetEnvelope: envelopeOf(consonant, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeLessThan(0.86);
+  });
+});
