@@ -15,6 +15,13 @@
  * read back, decoded by ffmpeg up to 5 minutes and 1 s, measured and refused as TOO_LONG — issue 16's
  * "a 50 MB MP3 upload never blocks the event loop for more than 20 ms". `--backends=fs,s3` and
  * `--cases=streamed,whole,mp3` choose the rows (all by default); `--json` prints the raw figures.
+ *
+ * `--decode=inline,process` (default both, in that order within each case and backend, so before and
+ * after come from the same run): where the API checks the upload, `DECODE_HELPER=inline` (in the API
+ * process, as before issue 16's decode helper) or `process` (the decode helper process). The loop
+ * delay is prom-client's, which is `perf_hooks.monitorEventLoopDelay` at 10 ms resolution in the API
+ * process (the helper's own loop is not counted: blocking it is its job); the helper's peak RSS is
+ * printed beside the API's.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -23,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { toneWav } from '../test/support/hostile-inputs.js';
 import { uploadConversion } from '../test/support/api-harness.js';
 import { Cleanup, createTestResources, mintToken } from '../test/support/service-harness.js';
-import { startApiProcess } from '../test/support/service-processes.js';
+import { childPids, startApiProcess } from '../test/support/service-processes.js';
 import { ffmpegPath } from '../src/platform/ffmpeg-decoder.js';
 
 const UPLOADS = 3;
@@ -33,11 +40,15 @@ const SECONDS = 520;
 const MP3_MINUTES = 20;
 
 type Case = 'streamed' | 'whole' | 'mp3';
+type Decode = 'inline' | 'process';
 type Backend = 'fs' | 's3';
 
 interface Figures {
   backend: string;
   case: string;
+  decode: Decode;
+  /** Peak RSS of the decode helper process, MiB (null with `inline`). */
+  helperPeakRssMiB: number | null;
   uploadBytes: number;
   rssBeforeMiB: number;
   peakRssMiB: number;
@@ -75,7 +86,7 @@ const FILES: Record<Case, { name: string; type: string }> = {
   mp3: { name: 'long.mp3', type: 'audio/mpeg' },
 };
 
-async function run(backend: Backend, kind: Case, bytes: Uint8Array): Promise<Figures> {
+async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Array): Promise<Figures> {
   const streamedOnly = kind === 'streamed';
   const cleanup = new Cleanup();
   try {
@@ -85,6 +96,7 @@ async function run(backend: Backend, kind: Case, bytes: Uint8Array): Promise<Fig
       env: {
         ...resources.env,
         LOG_LEVEL: 'warn',
+        DECODE_HELPER: decode,
         ...(streamedOnly ? { MAX_UPLOAD_BYTES: String(40 * 1024 * 1024) } : {}),
       },
     });
@@ -101,9 +113,12 @@ async function run(backend: Backend, kind: Case, bytes: Uint8Array): Promise<Fig
       outcome = payload?.conversion ? 'accepted' : `refused: ${payload?.userErrors.map((e) => e.code).join(',') ?? reply.status}`;
     }
     const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
+    const helper = childPids(api.pid)[0];
     return {
       backend,
       case: kind,
+      decode,
+      helperPeakRssMiB: helper === undefined ? null : Math.round((await kib(helper, 'VmHWM')) / 1024),
       uploadBytes: bytes.byteLength,
       rssBeforeMiB: Math.round(rssBefore / 1024),
       peakRssMiB: Math.round((await kib(api.pid, 'VmHWM')) / 1024),
@@ -129,10 +144,13 @@ function listOption<T extends string>(name: string, all: readonly T[]): T[] {
 async function main(): Promise<void> {
   const backends = listOption<Backend>('backends', ['fs', 's3']);
   const cases = listOption<Case>('cases', ['streamed', 'whole', 'mp3']);
+  const decodes = listOption<Decode>('decode', ['inline', 'process']);
   const wav = cases.some((kind) => kind !== 'mp3') ? toneWav(SECONDS, 48_000, 0.3) : new Uint8Array(0);
   const mp3 = cases.includes('mp3') ? longMp3() : new Uint8Array(0);
   const results: Figures[] = [];
-  for (const kind of cases) for (const backend of backends) results.push(await run(backend, kind, kind === 'mp3' ? mp3 : wav));
+  for (const kind of cases)
+    for (const backend of backends)
+      for (const decode of decodes) results.push(await run(backend, kind, decode, kind === 'mp3' ? mp3 : wav));
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(results, null, 2));
     return;
@@ -142,12 +160,13 @@ async function main(): Promise<void> {
       .map((v) => v.toFixed(2))
       .join(' ')} at the end)`,
   );
-  console.log('backend case             RSS before  peak RSS  loop delay max  p99  upload s        outcome');
+  console.log('backend case             decode   RSS before  peak RSS  helper peak  loop delay max  p99  upload s        outcome');
   for (const r of results) {
     console.log(
-      `${r.backend.padEnd(7)} ${`${r.case} ${(r.uploadBytes / 1e6).toFixed(1)} MB`.padEnd(16)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
+      `${r.backend.padEnd(7)} ${`${r.case} ${(r.uploadBytes / 1e6).toFixed(1)} MB`.padEnd(16)} ${r.decode.padEnd(8)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${(r.helperPeakRssMiB === null ? '-' : `${r.helperPeakRssMiB} MiB`).padStart(11)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
     );
   }
+  console.log('target (issue 16): loop delay max ≤ 20 ms during a 50 MB MP3 upload');
 }
 
 main().then(
