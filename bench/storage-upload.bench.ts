@@ -23,9 +23,9 @@
  * process (the helper's own loop is not counted: blocking it is its job); the helper's peak RSS is
  * printed beside the API's.
  */
-import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { loadavg, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { toneWav } from '../test/support/hostile-inputs.js';
 import { uploadConversion } from '../test/support/api-harness.js';
@@ -47,6 +47,13 @@ interface Figures {
   backend: string;
   case: string;
   decode: Decode;
+  /**
+   * Longest loop delay of an idle Node process (monitorEventLoopDelay, 10 ms resolution) over the same
+   * uploads: what the machine's scheduling alone costs any process then, ms.
+   */
+  controlDelayMaxMs: number;
+  /** Time the API process spent runnable but waiting for a CPU over the uploads (/proc schedstat), ms. */
+  apiRunQueueWaitMs: number;
   /** Peak RSS of the decode helper process, MiB (null with `inline`). */
   helperPeakRssMiB: number | null;
   uploadBytes: number;
@@ -61,6 +68,47 @@ interface Figures {
 async function kib(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+}
+
+/**
+ * `--nice=N` (root only for N < 0): the API's and the control's niceness, every thread of them (Linux
+ * nice is per thread; threads made later inherit it). On a machine other work keeps busy, a negative
+ * value lets the figures show what the API's own code blocks rather than how long the scheduler keeps
+ * a busy process off the CPU; both decode rows get the same.
+ */
+const NICE = (() => {
+  const given = process.argv.find((arg) => arg.startsWith('--nice='));
+  return given === undefined ? null : Number(given.slice('--nice='.length));
+})();
+
+async function renice(pid: number): Promise<void> {
+  if (NICE === null) return;
+  for (const task of await readdir(`/proc/${pid}/task`)) setPriority(Number(task), NICE);
+}
+
+/** [ns on CPU, ns runnable waiting for a CPU] of process `pid` so far. */
+async function schedstat(pid: number): Promise<[number, number]> {
+  const [onCpu, waiting] = (await readFile(`/proc/${pid}/schedstat`, 'utf8')).split(' ').map(Number);
+  return [onCpu, waiting];
+}
+
+const CONTROL_SCRIPT = `const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: 10 });
+h.enable();
+process.stdin.on('data', () => { process.stdout.write(String(h.max / 1e6) + '\\n'); h.reset(); });`;
+
+/** An idle Node process that measures its own loop delay; `read()` returns the max since the last read, ms. */
+function startControl(): { pid: number; read(): Promise<number>; stop(): void } {
+  const child = spawn(process.execPath, ['-e', CONTROL_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return {
+    pid: child.pid!,
+    read: () =>
+      new Promise<number>((resolve) => {
+        child.stdout.once('data', (data: Buffer) => resolve(Math.round(Number(String(data).trim()))));
+        child.stdin.write('\n');
+      }),
+    stop: () => child.kill(),
+  };
 }
 
 function metric(text: string, name: string): number {
@@ -103,6 +151,13 @@ async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Arr
     const token = mintToken(resources.jwtSecret, 'bench-user');
     const rssBefore = await kib(api.pid, 'VmRSS');
     await fetch(`${api.url}/metrics`).then((r) => r.text()); // resets the loop-delay histogram
+    const control = startControl();
+    cleanup.add(() => control.stop());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await renice(api.pid);
+    await renice(control.pid);
+    await control.read();
+    const schedBefore = await schedstat(api.pid);
     const seconds: number[] = [];
     let outcome = '';
     for (let i = 0; i < UPLOADS; i += 1) {
@@ -113,11 +168,15 @@ async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Arr
       outcome = payload?.conversion ? 'accepted' : `refused: ${payload?.userErrors.map((e) => e.code).join(',') ?? reply.status}`;
     }
     const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
+    const controlDelayMaxMs = await control.read();
+    const schedAfter = await schedstat(api.pid);
     const helper = childPids(api.pid)[0];
     return {
       backend,
       case: kind,
       decode,
+      controlDelayMaxMs,
+      apiRunQueueWaitMs: Math.round((schedAfter[1] - schedBefore[1]) / 1e6),
       helperPeakRssMiB: helper === undefined ? null : Math.round((await kib(helper, 'VmHWM')) / 1024),
       uploadBytes: bytes.byteLength,
       rssBeforeMiB: Math.round(rssBefore / 1024),
@@ -156,14 +215,16 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `${UPLOADS} uploads of each file, one at a time (load average ${loadavg()
+    `${UPLOADS} uploads of each file, one at a time${NICE === null ? '' : `, API and control at nice ${NICE}`} (load average ${loadavg()
       .map((v) => v.toFixed(2))
       .join(' ')} at the end)`,
   );
-  console.log('backend case             decode   RSS before  peak RSS  helper peak  loop delay max  p99  upload s        outcome');
+  console.log(
+    'backend case             decode   RSS before  peak RSS  helper peak  loop delay max  p99  idle control max  API run-queue wait  upload s        outcome',
+  );
   for (const r of results) {
     console.log(
-      `${r.backend.padEnd(7)} ${`${r.case} ${(r.uploadBytes / 1e6).toFixed(1)} MB`.padEnd(16)} ${r.decode.padEnd(8)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${(r.helperPeakRssMiB === null ? '-' : `${r.helperPeakRssMiB} MiB`).padStart(11)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
+      `${r.backend.padEnd(7)} ${`${r.case} ${(r.uploadBytes / 1e6).toFixed(1)} MB`.padEnd(16)} ${r.decode.padEnd(8)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${(r.helperPeakRssMiB === null ? '-' : `${r.helperPeakRssMiB} MiB`).padStart(11)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${`${r.controlDelayMaxMs} ms`.padStart(16)}  ${`${r.apiRunQueueWaitMs} ms`.padStart(18)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
     );
   }
   console.log('target (issue 16): loop delay max ≤ 20 ms during a 50 MB MP3 upload');
