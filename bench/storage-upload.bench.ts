@@ -24,8 +24,9 @@
  * printed beside the API's.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
-import { loadavg, setPriority } from 'node:os';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadavg, setPriority, tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { toneWav } from '../test/support/hostile-inputs.js';
 import { uploadConversion } from '../test/support/api-harness.js';
@@ -54,6 +55,12 @@ interface Figures {
   controlDelayMaxMs: number;
   /** Time the API process spent runnable but waiting for a CPU over the uploads (/proc schedstat), ms. */
   apiRunQueueWaitMs: number;
+  /**
+   * The longest the API's event loop ran without turning, counted in main-thread CPU time (the loop
+   * probe above, 5 ms ticks), ms; with the wall time of that same stretch.
+   */
+  loopBlockCpuMs: number;
+  loopBlockWallMs: number;
   /** Peak RSS of the decode helper process, MiB (null with `inline`). */
   helperPeakRssMiB: number | null;
   uploadBytes: number;
@@ -85,6 +92,29 @@ async function renice(pid: number): Promise<void> {
   if (NICE === null) return;
   for (const task of await readdir(`/proc/${pid}/task`)) setPriority(Number(task), NICE);
 }
+
+/**
+ * Loaded into the API process with `NODE_OPTIONS=--import` (not into its decode helper, which has an
+ * IPC channel): every 5 ms timer tick reads the main thread's own CPU time (/proc/thread-self/schedstat)
+ * and keeps the largest CPU time between two ticks, i.e. the longest the event loop ran without
+ * turning, counted in time on the CPU, so time the scheduler kept the process off the CPU is not in it.
+ * SIGUSR2 resets it; each new maximum is written to MV_LOOP_PROBE_FILE as `<cpu ms> <wall ms>`.
+ */
+const LOOP_PROBE = `import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+if (!process.send && process.env.MV_LOOP_PROBE_FILE) {
+  const file = process.env.MV_LOOP_PROBE_FILE;
+  const cpu = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  let lastCpu = cpu(), lastWall = performance.now(), max = 0;
+  const save = (wall) => writeFileSync(file, max.toFixed(2) + ' ' + wall.toFixed(2));
+  process.on('SIGUSR2', () => { max = 0; save(0); });
+  setInterval(() => {
+    const nowCpu = cpu(), nowWall = performance.now();
+    if (nowCpu - lastCpu > max) { max = nowCpu - lastCpu; save(nowWall - lastWall); }
+    lastCpu = nowCpu; lastWall = nowWall;
+  }, 5).unref();
+}
+`;
 
 /** [ns on CPU, ns runnable waiting for a CPU] of process `pid` so far. */
 async function schedstat(pid: number): Promise<[number, number]> {
@@ -138,6 +168,10 @@ async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Arr
   const streamedOnly = kind === 'streamed';
   const cleanup = new Cleanup();
   try {
+    const probeDir = await mkdtemp(join(tmpdir(), 'mv-loop-probe-'));
+    cleanup.add(() => rm(probeDir, { recursive: true, force: true }));
+    const probeFile = join(probeDir, 'max.txt');
+    await writeFile(join(probeDir, 'probe.mjs'), LOOP_PROBE);
     const resources = await createTestResources(cleanup, { storageLabel: 'mv-bench-storage-', storageBackend: backend });
     const api = await startApiProcess(cleanup, {
       name: `api-${backend}`,
@@ -145,6 +179,8 @@ async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Arr
         ...resources.env,
         LOG_LEVEL: 'warn',
         DECODE_HELPER: decode,
+        NODE_OPTIONS: `--import=${join(probeDir, 'probe.mjs')}`,
+        MV_LOOP_PROBE_FILE: probeFile,
         ...(streamedOnly ? { MAX_UPLOAD_BYTES: String(40 * 1024 * 1024) } : {}),
       },
     });
@@ -157,6 +193,8 @@ async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Arr
     await renice(api.pid);
     await renice(control.pid);
     await control.read();
+    process.kill(api.pid, 'SIGUSR2');
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const schedBefore = await schedstat(api.pid);
     const seconds: number[] = [];
     let outcome = '';
@@ -177,6 +215,7 @@ async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Arr
     const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
     const controlDelayMaxMs = await control.read();
     const schedAfter = await schedstat(api.pid);
+    const [loopBlockCpuMs, loopBlockWallMs] = (await readFile(probeFile, 'utf8')).split(' ').map((v) => Math.round(Number(v)));
     const helper = childPids(api.pid)[0];
     return {
       backend,
@@ -184,6 +223,8 @@ async function run(backend: Backend, kind: Case, decode: Decode, bytes: Uint8Arr
       decode,
       controlDelayMaxMs,
       apiRunQueueWaitMs: Math.round((schedAfter[1] - schedBefore[1]) / 1e6),
+      loopBlockCpuMs,
+      loopBlockWallMs,
       helperPeakRssMiB: helper === undefined ? null : Math.round((await kib(helper, 'VmHWM')) / 1024),
       uploadBytes: bytes.byteLength,
       rssBeforeMiB: Math.round(rssBefore / 1024),
@@ -227,11 +268,11 @@ async function main(): Promise<void> {
       .join(' ')} at the end)`,
   );
   console.log(
-    'backend case             decode   RSS before  peak RSS  helper peak  loop delay max  p99  idle control max  API run-queue wait  upload s        outcome',
+    'backend case             decode   RSS before  peak RSS  helper peak  loop delay max  p99  idle control max  API run-queue wait  longest loop run CPU (wall)  upload s        outcome',
   );
   for (const r of results) {
     console.log(
-      `${r.backend.padEnd(7)} ${`${r.case} ${(r.uploadBytes / 1e6).toFixed(1)} MB`.padEnd(16)} ${r.decode.padEnd(8)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${(r.helperPeakRssMiB === null ? '-' : `${r.helperPeakRssMiB} MiB`).padStart(11)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${`${r.controlDelayMaxMs} ms`.padStart(16)}  ${`${r.apiRunQueueWaitMs} ms`.padStart(18)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
+      `${r.backend.padEnd(7)} ${`${r.case} ${(r.uploadBytes / 1e6).toFixed(1)} MB`.padEnd(16)} ${r.decode.padEnd(8)} ${`${r.rssBeforeMiB} MiB`.padStart(10)}  ${`${r.peakRssMiB} MiB`.padStart(8)}  ${(r.helperPeakRssMiB === null ? '-' : `${r.helperPeakRssMiB} MiB`).padStart(11)}  ${`${r.loopDelayMaxMs} ms`.padStart(14)}  ${`${r.loopDelayP99Ms} ms`.padStart(6)}  ${`${r.controlDelayMaxMs} ms`.padStart(16)}  ${`${r.apiRunQueueWaitMs} ms`.padStart(18)}  ${`${r.loopBlockCpuMs} ms (${r.loopBlockWallMs} ms)`.padStart(28)}  ${r.uploadSeconds.join(' / ').padEnd(15)} ${r.outcome}`,
     );
   }
   console.log('target (issue 16): loop delay max ≤ 20 ms during a 50 MB MP3 upload');
