@@ -78,7 +78,7 @@ const LONG_LIVED_MS = 60_000;
 
 /**
  * The parent side of the decode helper. Events (for tests and observability): `start` (pid), `exit`
- * (pid, code, signal), `dispatch` (pid, job id).
+ * (pid, code, signal, unexpected: false when {@link DecodeHelper.close} stopped it), `dispatch` (pid, job id).
  */
 export class DecodeHelper extends EventEmitter implements UploadChecker {
   private helper: Helper | null = null;
@@ -227,7 +227,7 @@ export class DecodeHelper extends EventEmitter implements UploadChecker {
     });
     helper.markDead(crashed);
     for (const id of [...helper.jobs.keys()]) this.settle(helper, id, crashed);
-    this.emit('exit', helper.child.pid, code, signal);
+    this.emit('exit', helper.child.pid, code, signal, !this.closed);
     if (this.helper !== helper) return;
     this.helper = null;
     if (this.closed) return;

@@ -101,6 +101,9 @@ export async function openServices(config: Config, options: OpenServicesOptions)
         },
         logger,
       }).start();
+      helper.on('exit', (_pid: number, _code: number | null, _signal: string | null, unexpected: boolean) => {
+        if (unexpected) metrics.decodeHelperCrashes.inc();
+      });
       closers.push(() => helper.close());
       uploadChecker = helper;
     }

@@ -73,6 +73,8 @@ describe.each(['fs', 's3'] as const)('on the %s backend', (backend) => {
     });
     expect(next.body.data?.convertMelody.conversion?.input).toMatchObject({ format: 'wav' });
     expect(helper.pid).not.toBe(firstPid);
+    const metrics = await fetch(`${api.url}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(/^melody_decode_helper_crashes_total(\{[^}]*\})? 1$/m);
   }, 60_000);
 });
 
