@@ -63,6 +63,20 @@ export interface Config {
   pipelineThreadHeapMb: number;
   /** `JOB_TIMEOUT_SECONDS`: a conversion running longer fails with TIMEOUT_ERROR. Default 300. */
   jobTimeoutSeconds: number;
+  /**
+   * `DECODE_HELPER`: where an API process checks an upload (reads it back, decodes it, measures it)
+   * before accepting it. `process` (default): in a small helper process forked once at start
+   * (src/platform/decode-helper.ts), so neither ffmpeg's start nor a WAV's decode blocks the API's
+   * event loop; restarted if it dies. `inline`: in the API process itself, the decode in 10 ms slices
+   * (for comparison and debugging).
+   */
+  decodeHelper: 'process' | 'inline';
+  /**
+   * `DECODE_TIMEOUT_SECONDS`: longest check of one upload; ffmpeg is stopped after it and the request
+   * fails with TIMEOUT_ERROR `DECODE_TIMEOUT` (the helper gets 5 s more to answer before it is
+   * killed and restarted). Default 60.
+   */
+  decodeTimeoutSeconds: number;
   /** `JOB_RETRIES`: retries of a job that failed with a retryable error (exponential backoff). Default 3. */
   jobRetries: number;
   /** `JOB_BACKOFF_MS`: first retry delay; doubles each time. Default 5000. */
@@ -296,6 +310,12 @@ function oidcSettings(env: Env): OidcConfig | null {
   return { issuer, audience, roleClaim, clientId, scope };
 }
 
+function decodeHelper(env: Env): Config['decodeHelper'] {
+  const raw = env.DECODE_HELPER?.trim() || 'process';
+  if (raw !== 'process' && raw !== 'inline') throw new ConfigError(`DECODE_HELPER must be process or inline, got "${raw}".`);
+  return raw;
+}
+
 /** `S3_*` when `STORAGE_BACKEND=s3`, null for `fs`. */
 function storageBackend(env: Env): Pick<Config, 'storageBackend' | 's3'> {
   const backend = env.STORAGE_BACKEND?.trim() || 'fs';
@@ -357,6 +377,8 @@ export function loadConfig(env: Env = process.env): Config {
     pipelineThreadHeapMb: integer(env, 'PIPELINE_THREAD_HEAP_MB', 512, 64, 16_384),
     jobTimeoutSeconds: integer(env, 'JOB_TIMEOUT_SECONDS', 300, 5, 24 * 3600),
     jobRetries: integer(env, 'JOB_RETRIES', 3, 0, 20),
+    decodeHelper: decodeHelper(env),
+    decodeTimeoutSeconds: integer(env, 'DECODE_TIMEOUT_SECONDS', 60, 1, 3600),
     jobBackoffMs: integer(env, 'JOB_BACKOFF_MS', 5000, 10, 3_600_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT_SECONDS', 120, 2, 3600),

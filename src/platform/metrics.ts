@@ -24,6 +24,8 @@ export const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 export interface Metrics {
   registry: Registry;
   jobsEnqueued: Counter;
+  /** Decode helper processes that stopped without being asked to (each is replaced; decode-helper.ts). */
+  decodeHelperCrashes: Counter;
   /** Label `outcome`: COMPLETED | CANCELLED | SKIPPED. */
   jobsCompleted: Counter<'outcome'>;
   /** Label `code`: the error model's code (final failures only). */
@@ -168,6 +170,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const metrics: Metrics = {
     registry,
     jobsEnqueued: new Counter({ name: 'melody_jobs_enqueued_total', help: 'Conversion jobs enqueued by this process.', registers }),
+    decodeHelperCrashes: new Counter({
+      name: 'melody_decode_helper_crashes_total',
+      help: 'Decode helper processes of this API process that stopped without being asked to (each is replaced).',
+      registers,
+    }),
     jobsCompleted: new Counter({
       name: 'melody_jobs_completed_total',
       help: 'Conversion jobs that ended without an error, by outcome.',

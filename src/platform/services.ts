@@ -18,13 +18,17 @@ import { createLogger, type Logger } from './logger.js';
 import { initOrm, type Entities, type Orm } from './database.js';
 import { createRedis } from './redis.js';
 import { createPubSub } from './pubsub.js';
-import { DiskStorage, type Storage } from './storage.js';
+import { createStorage, type Storage } from './storage.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readSharedState } from './shared-state.js';
 import { checkHealth } from './health.js';
 import type { ConversionQueuePort } from './job-queue.js';
+import type { UploadChecker } from './upload-check.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
+
+/** Made here before storage.ts had it; kept for its importers. */
+export { createStorage };
 
 /** The conversion queues of all priorities (counts are sums; `removeJob` and `getJob` look in all three). */
 export type ConversionQueue = ConversionQueuePort;
@@ -38,6 +42,11 @@ export interface Services {
   storage: Storage;
   /** Producer-mode queues of conversion jobs, one per priority (`queue.of(priority)` to enqueue). */
   queue: ConversionQueue;
+  /**
+   * What checks stored uploads for `convertMelody`: the decode helper process (`DECODE_HELPER=process`,
+   * API processes only, forked first so the fork is cheap), else absent and the API checks inline.
+   */
+  uploadChecker?: UploadChecker;
   /**
    * This process's Prometheus metrics (`GET /metrics`). Made by {@link openServices}; optional so
    * hand-built services (tests) may leave it out, in which case nothing is counted.
@@ -61,18 +70,6 @@ export interface OpenServicesOptions {
 }
 
 /**
- * The storage backend `STORAGE_BACKEND` names. The S3 backend (and the AWS SDK under it) is loaded
- * only when chosen: a process on the disk backend starts without it.
- */
-export async function createStorage(config: Pick<Config, 'storageBackend' | 'storageDir' | 's3'>): Promise<Storage> {
-  if (config.storageBackend === 's3' && config.s3) {
-    const { S3Storage } = await import('./storage-s3.js');
-    return new S3Storage(config.s3);
-  }
-  return new DiskStorage(config.storageDir);
-}
-
-/**
  * Builds every shared resource for a process of `role`. On failure, whatever was already opened is
  * closed again before the error is rethrown. Called by `createServices` (src/services.ts) only.
  */
@@ -91,6 +88,25 @@ export async function openServices(config: Config, options: OpenServicesOptions)
     }
   };
   try {
+    // First, while this process is at its smallest: a fork copies the page tables of the whole process.
+    let uploadChecker: UploadChecker | undefined;
+    if (options.role !== 'worker' && config.decodeHelper === 'process') {
+      const { DecodeHelper } = await import('./decode-helper.js');
+      const helper = new DecodeHelper({
+        settings: {
+          storageBackend: config.storageBackend,
+          storageDir: config.storageDir,
+          s3: config.s3,
+          ffmpegTimeoutMs: config.decodeTimeoutSeconds * 1000,
+        },
+        logger,
+      }).start();
+      helper.on('exit', (_pid: number, _code: number | null, _signal: string | null, unexpected: boolean) => {
+        if (unexpected) metrics.decodeHelperCrashes.inc();
+      });
+      closers.push(() => helper.close());
+      uploadChecker = helper;
+    }
     const orm = await initOrm(config.databaseUrl, options.entities);
     closers.push(() => orm.close(true));
     const redis = createRedis(config.redisUrl);
@@ -115,6 +131,7 @@ export async function openServices(config: Config, options: OpenServicesOptions)
       pubsub,
       storage,
       queue,
+      uploadChecker,
       metrics,
       close: () => (closed ??= closeAll()),
     };

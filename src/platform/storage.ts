@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError, ValidationError } from '../audio/errors.js';
+import type { Config } from './config.js';
 
 /** What {@link Storage.stat} reports about a stored object. */
 export interface StoredObject {
@@ -282,4 +283,16 @@ export class DiskStorage implements Storage {
       throw storageError('Could not list storage.', error);
     }
   }
+}
+
+/**
+ * The storage backend `STORAGE_BACKEND` names. The S3 backend (and the AWS SDK under it) is loaded
+ * only when chosen: a process on the disk backend starts without it.
+ */
+export async function createStorage(config: Pick<Config, 'storageBackend' | 'storageDir' | 's3'>): Promise<Storage> {
+  if (config.storageBackend === 's3' && config.s3) {
+    const { S3Storage } = await import('./storage-s3.js');
+    return new S3Storage(config.s3);
+  }
+  return new DiskStorage(config.storageDir);
 }

@@ -3,7 +3,10 @@
  * - a worker sent SIGTERM in the middle of a conversion finishes it (row COMPLETED, outputs stored,
  *   the final event published, no job left waiting or active) and exits with 0: nothing is lost;
  * - an API sent SIGTERM finishes the request it is receiving, closes its WebSockets with 1001
- *   (going away), stops accepting connections and exits with 0.
+ *   (going away), stops accepting connections and exits with 0;
+ * - an API's decode helper process stops with it: on SIGTERM the API stops it before exiting, and an
+ *   API killed outright (SIGKILL) leaves no helper behind either (the helper exits when its IPC
+ *   channel closes).
  * (A worker whose running job outlasts the stop bound hands it back to the queue for another
  * worker: tested in-process in worker-failures.test.ts.)
  */
@@ -13,7 +16,8 @@ import { loadConfig, type Config } from '../../src/platform/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ConversionStatus } from '../../src/modules/conversion/conversion.entity.js';
 import { ensureDistBuilt } from '../support/dist-build.global-setup.js';
-import { startServiceProcess } from '../support/service-processes.js';
+import { childPids, processEnded, startApiProcess, startServiceProcess } from '../support/service-processes.js';
+import { eventually } from '../support/eventually.js';
 import { Cleanup, createTestResources, freePort, mintToken, type TestResources } from '../support/service-harness.js';
 import {
   enqueue,
@@ -117,4 +121,22 @@ it('an API sent SIGTERM finishes the request in flight, closes WebSockets with 1
   expect([response.status, answer.data, answer.errors]).toEqual([200, { __typename: 'Query' }, undefined]);
   expect(await exited).toBe(0);
   await expect(fetch(`${base}/health/live`)).rejects.toThrow();
+}, 120_000);
+
+it('an API stops its decode helper process when it stops, and a killed API leaves no helper behind', async () => {
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    const api = await startApiProcess(cleanup, { name: `api-helper-${signal}`, env: resources.env });
+    const [helper] = await eventually('the API has started its decode helper', () => childPids(api.pid), {
+      until: (pids) => pids.length === 1,
+    });
+    expect(processEnded(helper)).toBe(false);
+    if (signal === 'SIGTERM') {
+      // Stopped and reaped by the API before it exits.
+      expect([await api.stop(30_000), processEnded(helper)]).toEqual([0, true]);
+    } else {
+      api.child.kill('SIGKILL');
+      await api.exited;
+    }
+    await eventually(`the decode helper ${helper} has exited after the API's ${signal}`, () => processEnded(helper), { timeoutMs: 10_000 });
+  }
 }, 120_000);

@@ -1,5 +1,6 @@
 /**
- * Jest global setup: compiles `src/worker/pipeline-thread.ts` and every module it imports into
+ * Jest global setup: compiles `src/worker/pipeline-thread.ts` and `src/platform/decode-helper-process.ts`
+ * (a child process entry: the same holds for a forked `.ts`) and every module they import into
  * {@link THREAD_BUILD_DIR} (`node_modules/.cache/melody-vocals-thread`, same layout as `dist`) before
  * any test runs.
  *
@@ -23,6 +24,8 @@ import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const THREAD_ENTRY = join(ROOT, 'src', 'worker', 'pipeline-thread.ts');
+/** The API's decode helper process (src/platform/decode-helper.ts forks it), built into the same directory. */
+const DECODE_HELPER_ENTRY = join(ROOT, 'src', 'platform', 'decode-helper-process.ts');
 /** Must match the directory `src/worker/run-in-thread.ts` loads the thread from when run from source. */
 export const THREAD_BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'melody-vocals-thread');
 
@@ -90,4 +93,5 @@ export function buildThreadGraph(entry = THREAD_ENTRY, outDir = THREAD_BUILD_DIR
 
 export default function globalSetup(): void {
   buildThreadGraph();
+  buildThreadGraph(DECODE_HELPER_ENTRY);
 }

@@ -12,9 +12,11 @@
  *    left → QUOTA_EXCEEDED with the reset time. From here on any failure or rejection gives the unit
  *    back before returning, so only a queued conversion keeps it;
  * 3. the upload, streamed to `conversions/<id>/input` with `MAX_UPLOAD_BYTES` counted on the way
- *    (memory holds one chunk at a time), then read back and run through `validateAndDecode` with the
- *    ffmpeg decoder, the same checks the worker's pipeline starts with (in 10 ms slices between which
- *    the event loop serves other requests); an optional `melody` file
+ *    (memory holds one chunk at a time), then checked by the decode helper process
+ *    (platform/decode-helper.ts: it reads the file back and runs `validateAndDecode` with the ffmpeg
+ *    decoder, the same checks the worker's pipeline starts with, so this event loop never waits on a
+ *    decode or on ffmpeg's start; `DECODE_HELPER=inline` does it here, in 10 ms slices); at most
+ *    DECODE_CONCURRENCY checks at once per process, DECODE_SLOTS_PER_USER per user; an optional `melody` file
  *    (MIDI or MusicXML, at most `MAX_MELODY_BYTES`, conversion-upload.ts) is read alongside (whatever the order of the
  *    parts), checked with `readMelodyFile` and stored at `conversions/<id>/melody`;
  * 4. one transaction: the user row if missing, the PENDING conversion. A concurrent request with the
@@ -29,14 +31,12 @@ import { RateLimiter } from '../../platform/rate-limiter.js';
 import { DecodeSlots } from './decode-slots.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { validateRequest, type CleanRequest, type RequestText } from '../../audio/validate/request.js';
-import { validateAndDecode } from '../../audio/validate/validate.js';
 import { readMelodyFile } from '../../audio/score/melody-file.js';
-import { durationSeconds } from '../../audio/decode/decode.js';
 import type { CompressedDecoder } from '../../audio/decode/decode.js';
-import { ValidationError } from '../../audio/errors.js';
+import { AppError, ValidationError } from '../../audio/errors.js';
 import { QuotaExceededError, UnavailableError, userErrorOf, type UserErrorData } from '../../platform/api-errors.js';
 import { createFfmpegDecoder } from '../../platform/ffmpeg-decoder.js';
-import { timeSlicedPause } from '../../platform/time-slice.js';
+import { inlineUploadChecker, type UploadChecker } from '../../platform/upload-check.js';
 import type { AuthUser } from '../../platform/auth.js';
 import { Role } from '../user/user.entity.js';
 import type { Logger } from '../../platform/logger.js';
@@ -72,8 +72,9 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 const ENQUEUE_TIMEOUT_MS = 10_000;
 
 /**
- * Decodes running at once in one API process. Validation decodes the whole recording (up to 5 min:
- * ~50–120 MB of float samples), so concurrent uploads wait here rather than multiply that.
+ * Decodes running at once for one API process (in its decode helper). Validation decodes the whole
+ * recording (up to 5 min: ~50–120 MB of float samples), so concurrent uploads wait here rather than
+ * multiply that.
  */
 const DECODE_CONCURRENCY = 2;
 /** Decodes one user may run at once in one API process (decode-slots.ts): the other slot stays for others. */
@@ -95,7 +96,7 @@ export function estimateSeconds(recordingSeconds: number): number {
 }
 
 export class ConversionService {
-  private readonly decoder: CompressedDecoder;
+  private readonly checker: UploadChecker;
   private readonly decodeSlots = new DecodeSlots(DECODE_CONCURRENCY, DECODE_SLOTS_PER_USER);
   private readonly rateLimiter: RateLimiter;
   /** The instant quotas are judged at (injectable for tests crossing day and month boundaries). */
@@ -105,7 +106,11 @@ export class ConversionService {
     private readonly services: Services,
     options: { decoder?: CompressedDecoder; clock?: () => Date } = {},
   ) {
-    this.decoder = options.decoder ?? createFfmpegDecoder();
+    // The decode helper process when the services run one (DECODE_HELPER=process), else this process.
+    this.checker =
+      options.decoder || !services.uploadChecker
+        ? inlineUploadChecker(services.storage, options.decoder ?? createFfmpegDecoder())
+        : services.uploadChecker;
     this.rateLimiter = new RateLimiter(services.redis, services.config.redisPrefix, services.config.rateLimitPerMinute);
     this.clock = options.clock ?? (() => new Date());
   }
@@ -257,43 +262,26 @@ export class ConversionService {
       });
       this.services.metrics?.storageBytesWritten.inc({ kind: 'input' }, sizeBytes);
       const checked = await this.decodeSlots.run(user.id, async () => {
-        const bytes = await storage.read(inputKey);
         try {
-          const { audio, report } = await validateAndDecode(bytes, {
-            decoder: this.decoder,
-            limits: { maxFileBytes: this.services.config.maxUploadBytes },
-            fileName,
-            // Decoding a WAV and measuring 5 minutes of samples take a second or more: other requests
-            // are served between 10 ms slices of it.
-            pause: timeSlicedPause(),
-          });
-          return {
-            audio: {
-              format: audio.format,
-              codec: audio.codec,
-              sampleRate: audio.sampleRate,
-              channels: audio.channels.length,
-              bitrate: audio.bitrate,
-              seconds: durationSeconds(audio),
-            },
-            report,
-          };
+          return await this.checker.check({ key: inputKey, fileName, maxFileBytes: this.services.config.maxUploadBytes });
         } catch (error) {
-          if (error instanceof ValidationError) await this.chargeRefusal(user.id, logger);
+          // A file that crashes the checker costs its user like a refused one: it cost a process start.
+          if (error instanceof ValidationError || (error instanceof AppError && error.reason === 'DECODE_HELPER_CRASHED'))
+            await this.chargeRefusal(user.id, logger);
           throw error;
         }
       });
       input = {
         fileName,
-        format: checked.audio.format,
-        codec: checked.audio.codec,
-        durationSeconds: Math.round(checked.audio.seconds * 1000) / 1000,
-        sampleRate: checked.audio.sampleRate,
-        channels: checked.audio.channels,
+        format: checked.format,
+        codec: checked.codec,
+        durationSeconds: Math.round(checked.seconds * 1000) / 1000,
+        sampleRate: checked.sampleRate,
+        channels: checked.channels,
         sizeBytes,
-        bitrate: checked.audio.bitrate === null ? null : Math.round(checked.audio.bitrate),
+        bitrate: checked.bitrate === null ? null : Math.round(checked.bitrate),
       };
-      warnings = checked.report.warnings.map((issue) => ({ code: issue.code, message: issue.message, stage: 'VALIDATION' }));
+      warnings = checked.warnings.map((issue) => ({ code: issue.code, message: issue.message, stage: 'VALIDATION' }));
       if (melodyUpload) {
         const melody = await melodyUpload;
         if (!melody.ok) {
