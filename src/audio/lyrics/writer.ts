@@ -40,6 +40,7 @@ import {
   type LyricsWarning,
   type RhymeScheme,
 } from './lyrics-result.js';
+import { valence } from './lexicon.js';
 import { genreProfile, moodProfile } from './moods.js';
 import { analyzePrompt, type PromptAnalysis } from './prompt.js';
 import { sanitizeText } from './sanitize.js';
@@ -247,6 +248,9 @@ function* writeVariant(
       // words of the mood when it can: a sad song about love must not open on `We find the love`).
       const mustKey = isHook ? pools.subjectKey : (turnKey ?? sceneKey ?? pendingKey);
       const candidate =
+        (stillLine && mood.polarity !== 0
+          ? lastingFeeling(ctx, () => searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes))
+          : null) ??
         (moodNeeded ? searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes) : null) ??
         // A hook whose clauses cannot carry the mood names its subject in a fragment that does (`No love tonight`).
         (isHook && moodNeeded ? hookFragment(ctx, grammar, span, cap, need, pools.subjectKey, echoes, true, true) : null) ??
@@ -276,7 +280,7 @@ function* writeVariant(
         ctx.rootLines.set(r, (ctx.rootLines.get(r) ?? 0) + 1);
         if (ctx.rootLines.get(r) === 2) spentMore = true;
       }
-      if (spentMore) ctx.source.spent = spentKeys(pools, ctx.rootLines);
+      if (spentMore) ctx.source.spent = spentKeys(pools, ctx.rootLines, mood.polarity);
       if (!groupRhyme.has(g)) groupRhyme.set(g, rhyme ?? rhymeOf(endWord));
       ends.add(endWord);
       songEnds.add(endWord);
@@ -311,13 +315,34 @@ function* writeVariant(
   return draft;
 }
 
-/** Keys of the pools with a root in two or more of the song's lines so far (`WordSource.spent`). */
-function spentKeys(pools: Pools, rootLines: ReadonlyMap<string, number>): Set<string> {
+/**
+ * Keys of the pools with a root in two or more of the song's lines so far (`WordSource.spent`). Words that
+ * carry the mood (AFINN valence of its sign: `rage`, `cry` in an angry or sad song) stay: a song's mood
+ * rests on them, and the writer's mood-agreement test fell below 0.6 without them.
+ */
+function spentKeys(pools: Pools, rootLines: ReadonlyMap<string, number>, polarity: number): Set<string> {
   const out = new Set<string>();
   for (const list of [pools.nouns, pools.verbs, pools.adjs])
-    for (const p of list)
-      if (!pools.promptKeys.has(p.item.key) && rootsOf(p.item.key).some((r) => (rootLines.get(r) ?? 0) >= 2)) out.add(p.item.key);
+    for (const p of list) {
+      const key = p.item.key;
+      if (pools.promptKeys.has(key) || valence(key.slice(key.indexOf(':') + 1)) * polarity > 0) continue;
+      if (rootsOf(key).some((r) => (rootLines.get(r) ?? 0) >= 2)) out.add(key);
+    }
   return out;
+}
+
+/**
+ * Verse 2's `Still, …` line says what lasts, the feeling: searched as if the song did not carry its mood yet,
+ * so the line's own words must carry it (`Still, I cry`, not `Still, see me by the skies`). Null when none does.
+ */
+function lastingFeeling(ctx: WriterContext, search: () => ReturnType<typeof searchLine>): ReturnType<typeof searchLine> {
+  const sum = ctx.valenceSum;
+  ctx.valenceSum = 0;
+  try {
+    return search();
+  } finally {
+    ctx.valenceSum = sum;
+  }
 }
 
 /** Noun classes that say where or when a story is: verse 1's first line sets the scene with one. */
