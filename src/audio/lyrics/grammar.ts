@@ -478,6 +478,8 @@ export class LineGrammar {
     } else if (roll < 0.74) tokens = this.imperative(true);
     else tokens = this.clause(true);
     if (!tokens) return null;
+    // `Still, I am still alone` says the turn twice.
+    if (opener && tokens.some((t, i) => i > 0 && t.text === opener)) return null;
     if (opener && tokens[0].text !== opener) tokens = [{ text: opener }, { text: ',' }, ...tokens];
     return tokens;
   }

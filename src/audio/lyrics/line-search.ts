@@ -79,15 +79,27 @@ export interface WriterContext {
   shapeSalt: number;
   /** Roots of the previous line's words (the prompt's aside) in this stanza: an echo of one costs ECHO_PENALTY. */
   previousRoots: Set<string>;
+  /**
+   * Per root of a word that is not the prompt's: how many of the song's distinct lines hold it so far (chorus
+   * repeats not counted). A root in two lines already costs FILLER_ROOT_PENALTY in a third (lyrics round 12).
+   */
+  rootLines: Map<string, number>;
+  /** Roots of the prompt's own words (`lost` → lose): they may recur, the song is about them. */
+  promptRoots: ReadonlySet<string>;
 }
 
 /**
  * Score lost when a line repeats a (non-prompt) root of the line before it (`Through the night, … / In the
  * night, …`), and per earlier use past the second of a word that is not the prompt's (`snow` ending four
- * lines of a song about a war): lyrics round 10.
+ * lines of a song about a war): lyrics round 10. Round 10 wrote the echo penalty as 3 in its notes but
+ * committed 0; round 12 sets it, and counts a filler by its root in distinct lines (`sky` and `skies`,
+ * `fall` and `fallen` are one image), which is what a listener hears repeat: a root in two lines already
+ * costs FILLER_ROOT_PENALTY in a third (about one stress miss), so a third line takes another image when
+ * one fits the notes and the rhyme.
  */
-const ECHO_PENALTY = 0;
+const ECHO_PENALTY = 4;
 const FILLER_PENALTY = 2;
+const FILLER_ROOT_PENALTY = 7;
 /**
  * Weight of the end word's scene taste (word-pools.ts `endSceneTaste`: prompt 3 … filler −1.5) in a line's
  * score: rhyme words from the prompt and its scene over rhyme fillers (`by the rose`), a preference, not a
@@ -245,7 +257,9 @@ function scoreCandidate(
     score -= 1.2 * uses;
     if (!ctx.pools.promptKeys.has(t.key)) {
       if (uses >= 2) score -= FILLER_PENALTY * (uses - 1);
-      if (ctx.previousRoots.size && rootsOf(t.key).some((r) => ctx.previousRoots.has(r))) score -= ECHO_PENALTY;
+      const roots = rootsOf(t.key).filter((r) => !ctx.promptRoots.has(r));
+      if (ctx.previousRoots.size && roots.some((r) => ctx.previousRoots.has(r))) score -= ECHO_PENALTY;
+      if (roots.some((r) => (ctx.rootLines.get(r) ?? 0) >= 2)) score -= FILLER_ROOT_PENALTY;
     }
   }
   // One root twice says one thing twice (`I will lose my lost smell`: selection.ts).

@@ -139,6 +139,12 @@ export class WordSource implements GrammarSource {
     const slack = need.family < 8 && key !== undefined && endSceneTaste(this.pools, key) > 0 ? SCENE_FAMILY_SLACK : 0;
     return (this.pools.families.get(r) ?? 0) >= need.family - slack && (this.usedRhymes.get(r) ?? 0) < 6;
   }
+  /**
+   * Keys not drawn any more (the must-hold word aside): words whose root, not the prompt's, is already in two
+   * of the song's lines (lyrics round 12: `light` in a third line, where the line score's penalty did not
+   * stop a rhyme that only it met).
+   */
+  spent: ReadonlySet<string> = new Set();
   /** Line ends per rhyme sound so far: a sound used four times is not picked for a new pair (not `snow`/`glow` all song long). */
   readonly usedRhymes = new Map<string, number>();
 
@@ -176,6 +182,7 @@ export class WordSource implements GrammarSource {
           if (cum[mid] > r) hi = mid;
           else lo = mid + 1;
         }
+        if (this.spent.has(list[lo].item.key)) continue;
         const used = this.used.get(list[lo].item.key) ?? 0;
         if (used === 0 || this.random() < 1 / (1 + 3 * used)) return list[lo].item;
       }
@@ -185,7 +192,7 @@ export class WordSource implements GrammarSource {
     const weights = new Float64Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
-      if (!ok(p)) continue;
+      if (!ok(p) || this.spent.has(p.item.key)) continue;
       const w = p.weight / (1 + 3 * (this.used.get(p.item.key) ?? 0));
       weights[i] = w;
       total += w;

@@ -10,7 +10,9 @@
  *    (verse / chorus / verse / bridge / chorus, `planSections`); rhyme groups follow the genre's scheme.
  *    Each stanza has one tense and voice: verse 1 tells what happened (past), the chorus and verse 2
  *    speak now (verse 2 opens on a turn in time, `now`, `later` …, at a place or time not sung yet:
- *    `storyTurn`), the bridge looks ahead (`will`).
+ *    `storyTurn`), the bridge looks ahead (`will`). Verse 1's first line holds the prompt's own place or time
+ *    (`promptScene`); verse 2's last line says what lasts (`Still, …`). A root not the prompt's is sung in at
+ *    most two lines of a song (`WordSource.spent`), and no chorus ends two lines on one word.
  * 4. Each line is a search over sentences of the grammar (grammar.ts) whose syllable count fits the
  *    phrase (one syllable per note, melisma only when nothing fits exactly), its last word meeting the
  *    rhyme; candidates are scored by the melisma plan's stress cost on the notes, prompt words, mood,
@@ -38,6 +40,7 @@ import {
   type LyricsWarning,
   type RhymeScheme,
 } from './lyrics-result.js';
+import { valence } from './lexicon.js';
 import { genreProfile, moodProfile } from './moods.js';
 import { analyzePrompt, type PromptAnalysis } from './prompt.js';
 import { sanitizeText } from './sanitize.js';
@@ -152,6 +155,8 @@ function* writeVariant(
     shapes: new Map(),
     shapeSalt,
     previousRoots: new Set(),
+    rootLines: new Map(),
+    promptRoots: new Set([...pools.promptKeys].flatMap((k) => rootsOf(k))),
   };
   const plan = planSections(spans.length);
   const stanzaVoices = voices(plan, random);
@@ -209,13 +214,23 @@ function* writeVariant(
       const cap = si === firstChorus ? chorusCap[li] : span.noteCount;
       const isHook = si === hookSection && li === 0;
       const turnLine = si === verseIndexes[1] && li === 0;
+      // Verse 1 sets the scene: its first line holds where or when the prompt's story is (`the city`, `the lake`).
+      const sceneKey = si === verseIndexes[0] && li === 0 && verseIndexes.length > 1 ? promptScene(pools) : null;
+      // Verse 2's last line says what lasts after the turn (`Still, I am cold`), in a verse of three lines or more.
+      const stillLine = si === verseIndexes[1] && li === section.count - 1 && section.count >= 3;
       // Verse 2 moves the story on: its first line goes to a place or time not sung yet, after a turn in time
       // (not `Tonight, in the mornings`: a time of its own takes `now` or `later`).
       const turnKey = turnLine ? storyTurn(pools, used, random) : null;
       const turnIsTime = !!turnKey && pools.nouns.some((p) => p.item.key === turnKey && p.item.cls === 'time');
-      const opener = turnLine ? pick(turnIsTime ? TIME_TURN_OPENERS : TURN_OPENERS, random) : null;
-      // No end word twice in a song outside the chorus repeats.
-      ctx.source.avoidEnds = section.kind === 'chorus' || ends.size >= 2 ? ends : new Set([...ends, ...songEnds]);
+      const opener = turnLine ? pick(turnIsTime ? TIME_TURN_OPENERS : TURN_OPENERS, random) : stillLine ? 'still' : null;
+      // No end word twice in a song outside the chorus repeats, nor twice in one chorus (`by the sky / by the
+      // frozen sky` across its two rhyme pairs: lyrics round 12).
+      ctx.source.avoidEnds =
+        section.kind === 'chorus'
+          ? new Set([...groupEnds.values()].flatMap((e) => [...e]))
+          : ends.size >= 2
+            ? ends
+            : new Set([...ends, ...songEnds]);
       // The hook holds the subject; other lines take a prompt word not yet sung, half of the time.
       // (Not on a line that must rhyme with a given word: the forced word would rarely end the line.)
       const pendingKey = ctx.pending.size && !(need && 'rhyme' in need) && random() < 0.6 ? [...ctx.pending].sort()[0] : null;
@@ -231,8 +246,11 @@ function* writeVariant(
           : [];
       // The hook holds the subject (and, like any line while the song does not carry its mood yet, brings
       // words of the mood when it can: a sad song about love must not open on `We find the love`).
-      const mustKey = isHook ? pools.subjectKey : (turnKey ?? pendingKey);
+      const mustKey = isHook ? pools.subjectKey : (turnKey ?? sceneKey ?? pendingKey);
       const candidate =
+        (stillLine && mood.polarity !== 0
+          ? lastingFeeling(ctx, () => searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes))
+          : null) ??
         (moodNeeded ? searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes) : null) ??
         // A hook whose clauses cannot carry the mood names its subject in a fragment that does (`No love tonight`).
         (isHook && moodNeeded ? hookFragment(ctx, grammar, span, cap, need, pools.subjectKey, echoes, true, true) : null) ??
@@ -250,11 +268,19 @@ function* writeVariant(
         shapeTastes.push(shapeTaste(candidate.shape, shapeSalt));
       }
       ctx.previousRoots = new Set();
+      const lineRoots = new Set<string>();
       for (const key of candidate?.keys ?? []) {
         ctx.pending.delete(key);
         used.set(key, (used.get(key) ?? 0) + 1);
-        if (!pools.promptKeys.has(key)) for (const r of rootsOf(key)) ctx.previousRoots.add(r);
+        if (!pools.promptKeys.has(key)) for (const r of rootsOf(key)) if (!ctx.promptRoots.has(r)) lineRoots.add(r);
       }
+      let spentMore = false;
+      for (const r of lineRoots) {
+        ctx.previousRoots.add(r);
+        ctx.rootLines.set(r, (ctx.rootLines.get(r) ?? 0) + 1);
+        if (ctx.rootLines.get(r) === 2) spentMore = true;
+      }
+      if (spentMore) ctx.source.spent = spentKeys(pools, ctx.rootLines, mood.polarity);
       if (!groupRhyme.has(g)) groupRhyme.set(g, rhyme ?? rhymeOf(endWord));
       ends.add(endWord);
       songEnds.add(endWord);
@@ -287,6 +313,50 @@ function* writeVariant(
   const draft: LyricsResult = { sections, sungNotes, quality: emptyQuality(), warnings: [], scheme, source: 'writer', seed };
   draft.quality = scoreLyrics(draft, { promptWords: promptWordsOf(analysis), tempo: request.tempo, scheme, mood: request.mood });
   return draft;
+}
+
+/**
+ * Keys of the pools with a root in two or more of the song's lines so far (`WordSource.spent`). Words that
+ * carry the mood (AFINN valence of its sign: `rage`, `cry` in an angry or sad song) stay: a song's mood
+ * rests on them, and the writer's mood-agreement test fell below 0.6 without them.
+ */
+function spentKeys(pools: Pools, rootLines: ReadonlyMap<string, number>, polarity: number): Set<string> {
+  const out = new Set<string>();
+  for (const list of [pools.nouns, pools.verbs, pools.adjs])
+    for (const p of list) {
+      const key = p.item.key;
+      if (pools.promptKeys.has(key) || valence(key.slice(key.indexOf(':') + 1)) * polarity > 0) continue;
+      if (rootsOf(key).some((r) => (rootLines.get(r) ?? 0) >= 2)) out.add(key);
+    }
+  return out;
+}
+
+/**
+ * Verse 2's `Still, …` line says what lasts, the feeling: searched as if the song did not carry its mood yet,
+ * so the line's own words must carry it (`Still, I cry`, not `Still, see me by the skies`). Null when none does.
+ */
+function lastingFeeling(ctx: WriterContext, search: () => ReturnType<typeof searchLine>): ReturnType<typeof searchLine> {
+  const sum = ctx.valenceSum;
+  ctx.valenceSum = 0;
+  try {
+    return search();
+  } finally {
+    ctx.valenceSum = sum;
+  }
+}
+
+/** Noun classes that say where or when a story is: verse 1's first line sets the scene with one. */
+const SCENE_SETTING_CLASSES = new Set(['place', 'time', 'nature', 'weather']);
+
+/**
+ * The prompt's own place or time (`n:city`, `n:lake`, `n:night`), the subject's aside when the prompt has
+ * another; null when it names none. The heaviest by pool weight wins (ties by key: deterministic).
+ */
+export function promptScene(pools: Pools): string | null {
+  const own = pools.nouns.filter((p) => pools.promptKeys.has(p.item.key) && SCENE_SETTING_CLASSES.has(p.item.cls));
+  const other = own.filter((p) => p.item.key !== pools.subjectKey);
+  const chosen = (other.length ? other : own).sort((a, b) => b.weight - a.weight || (a.item.key < b.item.key ? -1 : 1))[0];
+  return chosen ? chosen.item.key : null;
 }
 
 /** Words verse 2 opens on: the story has moved on in time (each is a time turn for `storyProgression`). */
