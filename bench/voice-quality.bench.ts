@@ -30,15 +30,17 @@
  * recognition time) [--songs=N] (songs per melody, default 3: with 3, ~70 lines, a 0.05 difference is
  * 3–4 lines and within noise)
  * [--first-song=N] (songs N, N+1, …: a held-out set) [--recognisers=default,frate50,tempo2] [--dump=DIR] (every
- * tested line's 16 kHz WAV and candidates, for voice-recogniser-sweep.bench.ts) [--melodies=a,b] (sing
+ * tested line's 16 kHz WAV, candidates and notes, for voice-recogniser-sweep.bench.ts) [--melodies=a,b] (sing
  * only the melodies whose file name starts so; every melody's lines are still written, so each line's
  * candidates are those of the full run and a subset's counts equal the full run's on those melodies)
+ * [--plan=FILE] (the written songs and lines are saved to FILE, or read from it when it exists: the
+ * lyric writing, the slow part of a short run, is done once for a series of runs on the same tree)
  * [--no-isolate] (the cut of rounds 1–8: keep what a sung line's cut holds of the lines before and after
  * it; by default it is muted, as Festival's lines are synthesised one at a time and padded with silence,
  * see lineWav and docs/decisions.md, issue 11 round 8b; `--isolate` is still accepted and changes nothing)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeMelody } from '../src/audio/analyze.js';
@@ -272,6 +274,31 @@ function openCandidates(songs: { prompt: number; lines: Line[] }[], seed: number
   }
 }
 
+type Plan = { file: string; prompt: number; score: Score; lines: Line[] }[];
+
+/**
+ * `--plan=FILE`: the written songs (scores and lines with their candidates) as JSON, each line's notes
+ * as indices into its song's notes, so a later run reads them back with the same note objects (the
+ * muted cut finds a line's previous note by identity) instead of writing every melody's lyrics again.
+ */
+function writePlan(file: string, plan: Plan): void {
+  const saved = plan.map((p) => ({
+    ...p,
+    lines: p.lines.map(({ notes, ...line }) => ({ ...line, first: p.score.notes.indexOf(notes[0]), count: notes.length })),
+  }));
+  writeFileSync(file, JSON.stringify(saved));
+}
+
+function readPlan(file: string): Plan {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as (Omit<Plan[number], 'lines'> & {
+    lines: (Omit<Line, 'notes'> & { first: number; count: number })[];
+  })[];
+  return saved.map((p) => ({
+    ...p,
+    lines: p.lines.map(({ first, count, ...line }) => ({ ...line, notes: p.score.notes.slice(first, first + count) })),
+  }));
+}
+
 /** Rows are counted per candidate set and recogniser setting; keys like `twins/default`. */
 const SETS = ['twins', 'open'] as const;
 type CandidateSet = (typeof SETS)[number];
@@ -300,7 +327,15 @@ async function main(): Promise<void> {
   if (!recognisers.length) throw new Error(`--recognisers= takes names among ${RECOGNISERS.map((r) => r.name).join(', ')}.`);
   const dump = option('dump');
   const isolate = !args.includes('--no-isolate');
-  const manifest: { row: string; file: string; truth: string; twins: string[]; open: string[] }[] = [];
+  const manifest: {
+    row: string;
+    file: string;
+    truth: string;
+    twins: string[];
+    open: string[];
+    /** The line's notes, times in seconds from the cut's start (0.5 s before the first note). */
+    notes: { start: number; end: number; midi: number; phonemes: string[] }[];
+  }[] = [];
   const rows = new Map<string, Row>();
   const row = (name: string) =>
     rows.get(name) ??
@@ -321,7 +356,9 @@ async function main(): Promise<void> {
     if (dump && wav) {
       const kept = join(dump, `${manifest.length}.wav`);
       writeFileSync(kept, readFileSync(wav));
-      manifest.push({ row: name, file, truth: line.text, twins: line.candidates, open: line.open });
+      const origin = Math.max(0, line.notes[0].start - 0.5);
+      const notes = line.notes.map((n) => ({ start: n.start - origin, end: n.end - origin, midi: n.midi, phonemes: n.phonemes }));
+      manifest.push({ row: name, file, truth: line.text, twins: line.candidates, open: line.open, notes });
     }
     for (const recogniser of recognisers)
       for (const set of SETS) {
@@ -340,8 +377,9 @@ async function main(): Promise<void> {
   if (dump) mkdirSync(dump, { recursive: true });
   try {
     // First every song's lines (cheap), so the open candidate set can draw on all of them.
-    const planned: { file: string; prompt: number; score: Score; lines: Line[] }[] = [];
-    for (const file of files) {
+    const planFile = option('plan');
+    const planned: Plan = planFile && existsSync(planFile) ? readPlan(planFile) : [];
+    for (const file of planned.length ? [] : files) {
       const { audio } = await validateAndDecode(new Uint8Array(readFileSync(join(folder, file))), {
         decoder: createFfmpegDecoder(),
         fileName: file,
@@ -357,6 +395,7 @@ async function main(): Promise<void> {
         });
       }
     }
+    if (planFile && !existsSync(planFile)) writePlan(planFile, planned);
     openCandidates(planned, OPEN_SEED);
     const everyLine = planned.flatMap((p) => p.lines);
     const melodies = option('melodies')?.split(',');
