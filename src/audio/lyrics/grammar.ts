@@ -407,6 +407,9 @@ export class LineGrammar {
     return [{ text: verb.base, key: verb.key }, ...obj, ...tail];
   }
 
+  /** A line may be an imperative (`Hold me in the rain`): a chorus asks, a verse tells (the writer turns it off there). */
+  commands = true;
+
   /** Lines are noun-phrase fragments about the line's must-hold noun (a short hook that has no room for a clause). */
   fragments = false;
 
@@ -455,6 +458,9 @@ export class LineGrammar {
   /**
    * A whole line: mostly one clause; sometimes two joined by a conjunction (longer phrases), a fronted
    * prepositional phrase, an imperative or a time word that moves the story (`now`, `tonight`).
+   * A stanza told in the past gives no commands, nor one whose `commands` is off (lyrics round 13): `Follow
+   * the silver snow` between `we were alone` and `there were last moments` breaks the story it tells; its
+   * share goes to a clause.
    * @param long the phrase has room for two clauses.
    * @param opener a word to start the line with (`now` at verse 2), or null.
    */
@@ -475,7 +481,7 @@ export class LineGrammar {
       const pp = this.pp(false, SCENE_CLASSES);
       const clause = pp && this.clause(true);
       tokens = pp && clause ? [...pp, { text: ',' }, ...clause] : null;
-    } else if (roll < 0.74) tokens = this.imperative(true);
+    } else if (roll < 0.74 && this.commands && this.voice.tense !== 'past') tokens = this.imperative(true);
     else tokens = this.clause(true);
     if (!tokens) return null;
     // `Still, I am still alone` says the turn twice.

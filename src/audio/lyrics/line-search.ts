@@ -86,6 +86,11 @@ export interface WriterContext {
   rootLines: Map<string, number>;
   /** Roots of the prompt's own words (`lost` → lose): they may recur, the song is about them. */
   promptRoots: ReadonlySet<string>;
+  /**
+   * Keys of which a line must hold one, or null (any line): verse 2's `Still, …` line holds a word of the
+   * prompt (or a relative) or one of the mood's images (lyrics round 13).
+   */
+  holdOne?: ReadonlySet<string> | null;
 }
 
 /**
@@ -318,7 +323,9 @@ export function searchLine(
   moodNeeded = false,
   echoes: readonly Echo[] = [],
 ): Candidate | null {
-  const carries = (c: Candidate | null): c is Candidate => !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0);
+  const holdOne = ctx.holdOne;
+  const carries = (c: Candidate | null): c is Candidate =>
+    !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0) && (!holdOne || c.keys.some((k) => holdOne.has(k)));
   const n = Math.min(span.noteCount, cap);
   const lo = Math.max(1, Math.ceil(span.noteCount / 2));
   const rel = relativeStrengths(ctx.strengths, span.firstNote, span.noteCount);
@@ -354,6 +361,8 @@ export function searchLine(
       if (pass && 'rhyme' in pass && rhymeOf(lastWord(tokens)) !== pass.rhyme) continue;
       let exact = false;
       for (const { tokens: variant, weights } of retune(ctx, tokens, n, lo, rel, !opener, grammar.fragments)) {
+        // Retune may add an adjective: not the opener again (`Still, I bring all the still friends`).
+        if (opener && variant.some((t, i) => i > 0 && t.text === opener)) continue;
         if (weights.length === n) exact = true;
         const c = scoreCandidate(ctx, variant, weights, span, rel, rhymeNeeded, echoes);
         if (c && LEAD_INS.includes(variant[0].text) && tokens[0].text !== variant[0].text) {

@@ -3,7 +3,11 @@ import type { LyricsResult } from '../../../src/audio/lyrics/lyrics-result.js';
 import { genreProfile, moodProfile } from '../../../src/audio/lyrics/moods.js';
 import { analyzePrompt } from '../../../src/audio/lyrics/prompt.js';
 import { poolsFor } from '../../../src/audio/lyrics/word-pools.js';
+import { LineGrammar, renderTokens } from '../../../src/audio/lyrics/grammar.js';
+import { tagLine } from '../../../src/audio/lyrics/tag-line.js';
+import { WordSource } from '../../../src/audio/lyrics/word-source.js';
 import { promptScene, writeLyrics } from '../../../src/audio/lyrics/writer.js';
+import { createRandom } from '../../../src/audio/random.js';
 import { phraseMelody } from '../../support/phrase-melody.js';
 
 /**
@@ -86,5 +90,50 @@ describe('a long song as a small story (lyrics round 12)', () => {
     }
     expect(fillers / songs.length).toBeLessThanOrEqual(0.05);
     expect(echoes / pairs).toBeLessThanOrEqual(0.025);
+  });
+
+  it('gives no command in a stanza told in the past nor in any verse: verses tell, the chorus may ask (lyrics round 13)', () => {
+    // A line's own words after its opener (`Now, …`, `So …`): the tagger marks a bare verb first as an imperative.
+    const command = (line: string): boolean => {
+      const terms = tagLine(line.replace(/^((now|later|today|tonight|still|so|and|but|oh),?\s+)+/i, ''));
+      return terms.length > 0 && terms[0].tags.has('Imperative');
+    };
+    const grammarLines = (tense: 'past' | 'present'): string[] => {
+      const prompt = REQUESTS[2].prompt;
+      const pools = poolsFor(prompt, analyzePrompt(prompt), moodProfile('sad'), genreProfile('ballad'));
+      const grammar = new LineGrammar(new WordSource(createRandom(7), pools, new Map()), { tense, pronoun: 'we' });
+      const out: string[] = [];
+      for (let i = 0; i < 600; i++) {
+        const tokens = grammar.line(i % 2 === 0, null);
+        if (tokens) out.push(renderTokens(tokens));
+      }
+      return out;
+    };
+    expect(grammarLines('present').filter(command).length).toBeGreaterThan(10);
+    expect(grammarLines('past').filter(command)).toEqual([]);
+    const verses = songs.flatMap(({ song }) => texts(song, 'verse').flat());
+    expect(verses.filter(command)).toEqual([]);
+    const choruses = songs.flatMap(({ song }) => texts(song, 'chorus').flat());
+    expect(choruses.filter(command).length).toBeGreaterThan(0);
+  });
+
+  it('makes verse 2 `Still, …` line hold a word of the prompt, a relative or a mood image (lyrics round 13)', () => {
+    for (const { request, song } of songs) {
+      const pools = poolsFor(request.prompt, analyzePrompt(request.prompt), moodProfile(request.mood), genreProfile(request.genre));
+      const keys = new Set([...pools.promptKeys, ...pools.sceneKeys]);
+      const forms = new Set<string>();
+      for (const { item } of pools.nouns) if (keys.has(item.key)) forms.add(item.singular).add(item.plural);
+      for (const { item } of pools.verbs) if (keys.has(item.key)) for (const f of [item.base, item.s3, item.past, item.ger]) forms.add(f);
+      for (const { item } of pools.adjs) if (keys.has(item.key)) forms.add(item.word);
+      const lower = new Set([...forms].map((f) => f.toLowerCase()));
+      const verse2 = texts(song, 'verse')[1];
+      const still = verse2[verse2.length - 1];
+      const words =
+        still
+          .toLowerCase()
+          .replace(/^still,/, '')
+          .match(/[a-z']+/g) ?? [];
+      expect({ still, held: words.some((w) => lower.has(w)) }).toEqual({ still, held: true });
+    }
   });
 });
