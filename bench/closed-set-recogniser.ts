@@ -4,10 +4,29 @@
  * only sentences are the candidate lines, so it can only answer with one of them (or nothing).
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MODEL = '/usr/share/pocketsphinx/model/en-us';
+
+/** One line `bench:voice --dump=DIR` saved: `DIR/<its index>.wav` and this entry of `DIR/manifest.json`. */
+export interface DumpedLine {
+  /** The row that sang it (`flite high`, `festival`, …). */
+  row: string;
+  /** The melody fixture. */
+  file: string;
+  /** The line's text, and its two candidate sets (each including it). */
+  truth: string;
+  twins: string[];
+  open: string[];
+  /** The line's notes, times in seconds from the cut's start (0.5 s before the first note); not in dumps before round 9. */
+  notes?: { start: number; end: number; midi: number; phonemes: string[] }[];
+}
+
+/** The lines of a `bench:voice --dump=DIR` folder, in the order of their WAV files. */
+export function readDump(folder: string): DumpedLine[] {
+  return JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as DumpedLine[];
+}
 
 /** Lower case, letters, apostrophes and single spaces: how lines are compared with what was heard. */
 export const normalize = (text: string) =>

@@ -6,18 +6,10 @@
  * Run: npm run build && node dist/bench/voice-dump-lines.bench.js DIR [DIR...] [--rows=flite,festival]
  * (rows whose name starts so) [--recognisers=frate50,tempo2] [--misses] (only lines some column missed)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recognise, RECOGNISERS } from './closed-set-recogniser.js';
-
-interface Saved {
-  row: string;
-  file: string;
-  truth: string;
-  twins: string[];
-  open: string[];
-}
+import { readDump, recognise, RECOGNISERS } from './closed-set-recogniser.js';
 
 function main(): void {
   const argv = process.argv.slice(2);
@@ -30,7 +22,7 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'mv-dump-lines-'));
   try {
     for (const folder of folders) {
-      const saved = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Saved[];
+      const saved = readDump(folder);
       saved.forEach((line, i) => {
         if (rows && !rows.some((r) => line.row.startsWith(r))) return;
         const wav = join(folder, `${i}.wav`);

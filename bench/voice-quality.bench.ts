@@ -58,7 +58,7 @@ import { createFfmpegDecoder } from '../src/platform/ffmpeg-decoder.js';
 import { loadFliteProgram } from '../src/platform/flite-program.js';
 import { runFlite } from '../src/audio/voice/flite/flite-run.js';
 import { MELODY_FIXTURE_DIR } from '../test/support/melody-fixtures.js';
-import { normalize, recognise, RECOGNISERS } from './closed-set-recogniser.js';
+import { normalize, recognise, RECOGNISERS, type DumpedLine } from './closed-set-recogniser.js';
 
 const RATE = 44100;
 const CANDIDATES = 10;
@@ -327,15 +327,7 @@ async function main(): Promise<void> {
   if (!recognisers.length) throw new Error(`--recognisers= takes names among ${RECOGNISERS.map((r) => r.name).join(', ')}.`);
   const dump = option('dump');
   const isolate = !args.includes('--no-isolate');
-  const manifest: {
-    row: string;
-    file: string;
-    truth: string;
-    twins: string[];
-    open: string[];
-    /** The line's notes, times in seconds from the cut's start (0.5 s before the first note). */
-    notes: { start: number; end: number; midi: number; phonemes: string[] }[];
-  }[] = [];
+  const manifest: DumpedLine[] = [];
   const rows = new Map<string, Row>();
   const row = (name: string) =>
     rows.get(name) ??

@@ -8,18 +8,10 @@
  * Run: npm run build && node dist/bench/voice-recogniser-sweep.bench.js DIR [--rows=flite,festival,...]
  * (rows whose name starts so; default all) [--tempo=X] [-- ARGS...] (pocketsphinx arguments after `--`)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recognise, type Recogniser } from './closed-set-recogniser.js';
-
-interface Saved {
-  row: string;
-  file: string;
-  truth: string;
-  twins: string[];
-  open: string[];
-}
+import { readDump, recognise, type Recogniser } from './closed-set-recogniser.js';
 
 function main(): void {
   const argv = process.argv.slice(2);
@@ -34,7 +26,7 @@ function main(): void {
     .split(',');
   const tempo = Number(own.find((a) => a.startsWith('--tempo='))?.slice('--tempo='.length) ?? 0) || undefined;
   const recogniser: Recogniser = { name: `${tempo ? `tempo ${tempo} ` : ''}${args.join(' ')}`.trim() || 'default', args, tempo };
-  const saved = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Saved[];
+  const saved = readDump(folder);
   const dir = mkdtempSync(join(tmpdir(), 'mv-recogniser-sweep-'));
   const counts = new Map<string, { lines: number; twins: number; open: number }>();
   try {
