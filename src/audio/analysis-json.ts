@@ -3,6 +3,7 @@
  * Numbers are rounded to what is meaningful (ms for times, 0.01 Hz, 0.01 dB) to keep it compact;
  * non-finite levels (silence) become null.
  */
+import { formatSummary } from './decode/decode.js';
 import { LOW_CONFIDENCE } from './notes/notes.js';
 import type { DecodedAudio, LoudnessReport, MelodyAnalysis, ValidationReport } from './types.js';
 
@@ -40,11 +41,7 @@ export function toAnalysisJson(audio: DecodedAudio, validation: ValidationReport
     hz[i] = round(pitch.hz[i], 2);
   }
   return {
-    format: audio.format,
-    codec: audio.codec,
-    sampleRate: audio.sampleRate,
-    channels: audio.channels.length,
-    bitrate: audio.bitrate,
+    ...formatSummary(audio),
     durationSeconds: round(analysis.durationSeconds, 3),
     validation,
     key: analysis.key && { ...analysis.key, confidence: round(analysis.key.confidence, 3) },

@@ -9,9 +9,9 @@
  * ({@link inlineUploadChecker}). Both give the same answers and the same errors with the same stable
  * codes; errors cross the process boundary as {@link SerializedError} and come back as the same classes.
  */
-import type { AudioFormat, ValidationIssue } from '../audio/types.js';
+import type { ValidationIssue } from '../audio/types.js';
 import { validateAndDecode } from '../audio/validate/validate.js';
-import { durationSeconds, type CompressedDecoder } from '../audio/decode/decode.js';
+import { durationSeconds, formatSummary, type AudioFormatSummary, type CompressedDecoder } from '../audio/decode/decode.js';
 import { AbortedError, AppError, AudioProcessingError, ValidationError, type ErrorCode } from '../audio/errors.js';
 import type { Storage } from './storage.js';
 import { timeSlicedPause } from './time-slice.js';
@@ -27,15 +27,7 @@ export interface UploadCheckJob {
 }
 
 /** What the check found out about an accepted upload. */
-export interface UploadCheckResult {
-  format: AudioFormat;
-  /** Codec as ffmpeg names it (`mp3`, `aac`, `pcm_s16le`…). */
-  codec: string;
-  /** Hz. */
-  sampleRate: number;
-  channels: number;
-  /** bit/s, null when unknown. */
-  bitrate: number | null;
+export interface UploadCheckResult extends AudioFormatSummary {
   /** Decoded length, s (capped at the longest accepted recording + 1 s). */
   seconds: number;
   /** Non-blocking issues (`LOW_SAMPLE_RATE`, `CLIPPING`, `EXTENSION_MISMATCH`…). */
@@ -70,11 +62,7 @@ export async function checkStoredUpload(
     pause: options.pause,
   });
   return {
-    format: audio.format,
-    codec: audio.codec,
-    sampleRate: audio.sampleRate,
-    channels: audio.channels.length,
-    bitrate: audio.bitrate,
+    ...formatSummary(audio),
     seconds: durationSeconds(audio),
     warnings: report.warnings,
   };

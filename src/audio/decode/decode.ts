@@ -99,6 +99,30 @@ export function toMonoAudio(audio: DecodedAudio): MonoAudio {
   return { sampleRate: audio.sampleRate, samples: mixdown(audio.channels) };
 }
 
+/** What a decoded recording is, without its samples: what a report or a stored row says of the file. */
+export interface AudioFormatSummary {
+  format: AudioFormat;
+  /** Codec inside the container as ffmpeg names it (`mp3`, `aac`, `pcm_s16le`…). */
+  codec: string;
+  /** Hz. */
+  sampleRate: number;
+  /** Number of channels. */
+  channels: number;
+  /** bit/s, null when unknown. */
+  bitrate: number | null;
+}
+
+/** The format fields of `audio` (its samples left out). */
+export function formatSummary(audio: DecodedAudio): AudioFormatSummary {
+  return {
+    format: audio.format,
+    codec: audio.codec,
+    sampleRate: audio.sampleRate,
+    channels: audio.channels.length,
+    bitrate: audio.bitrate,
+  };
+}
+
 /** Duration of decoded audio in seconds. */
 export function durationSeconds(audio: DecodedAudio): number {
   return audio.channels.length ? audio.channels[0].length / audio.sampleRate : 0;
