@@ -1,7 +1,7 @@
 /**
  * A synthetic melody for the lyric writer's tests: one phrase per entry of `counts`, every fourth note
- * and the last of a phrase long, a rest of two beats between phrases. Shared by
- * test/unit/audio/lyrics-grammar.test.ts and test/unit/audio/lyrics-search.test.ts.
+ * and the last of a phrase long, a rest of two beats between phrases. Shared by the lyric writer's tests
+ * (test/unit/audio/lyrics-*.test.ts).
  */
 import type { NoteEvent, Phrase, TempoEstimate } from '../../src/audio/types.js';
 
@@ -41,3 +41,24 @@ export function phraseMelody(counts: number[], options: PhraseMelodyOptions): Ph
   }
   return { notes, phrases, tempo: { bpm, confidence: 0.9 } };
 }
+
+/** MIDI pitch of the i-th note of a phrase in {@link SIXTEEN_PHRASES}: a stepped line over C4–F♯4. */
+export const steppedPitch = (i: number): number => 60 + ((i * 2) % 7);
+
+/**
+ * The long song of the writer's sense tests (the shape of bench/lyrics.bench.ts's long song): 16 phrases
+ * of 7–9 notes at 96 BPM, long notes of one beat, on {@link steppedPitch}.
+ */
+export const SIXTEEN_PHRASES: PhraseMelody = phraseMelody([8, 7, 9, 8, 7, 8, 7, 9, 8, 8, 9, 7, 8, 7, 9, 8], {
+  bpm: 96,
+  longBeats: 1,
+  pitch: steppedPitch,
+});
+
+/** The four requests the scene and story tests write long songs for (lyrics rounds 11–13). */
+export const SCENE_REQUESTS = [
+  { prompt: 'my grandfather teaching me to fish on a quiet lake', genre: 'pop', mood: 'sad' },
+  { prompt: 'the night Maria left without a word', genre: 'rock', mood: 'confident' },
+  { prompt: 'a sad song about rain in the city and a lost love', genre: 'ballad', mood: 'sad' },
+  { prompt: 'dancing all night at a summer festival with friends', genre: 'folk', mood: 'happy' },
+] as const;

@@ -3,21 +3,13 @@ import { genreProfile, moodProfile } from '../../../src/audio/lyrics/moods.js';
 import { analyzePrompt } from '../../../src/audio/lyrics/prompt.js';
 import { endSceneTaste, poolsFor, type Pools } from '../../../src/audio/lyrics/word-pools.js';
 import { writeLyrics } from '../../../src/audio/lyrics/writer.js';
-import { phraseMelody } from '../../support/phrase-melody.js';
+import { SCENE_REQUESTS, SIXTEEN_PHRASES } from '../../support/phrase-melody.js';
 
 /**
  * Lyrics round 11: a long song's line ends (its rhyme words) come from the song's scene — the prompt's
  * words, their WordNet relatives, the mood's images — rather than from rhyme fillers (`by the rose`,
  * `we froze`, `I am wise` in a song about a grandfather teaching me to fish).
  */
-const pitch = (i: number) => 60 + ((i * 2) % 7);
-const sixteenPhrases = phraseMelody([8, 7, 9, 8, 7, 8, 7, 9, 8, 8, 9, 7, 8, 7, 9, 8], { bpm: 96, longBeats: 1, pitch });
-const REQUESTS = [
-  { prompt: 'my grandfather teaching me to fish on a quiet lake', genre: 'pop', mood: 'sad' },
-  { prompt: 'the night Maria left without a word', genre: 'rock', mood: 'confident' },
-  { prompt: 'a sad song about rain in the city and a lost love', genre: 'ballad', mood: 'sad' },
-  { prompt: 'dancing all night at a summer festival with friends', genre: 'folk', mood: 'happy' },
-];
 const SEEDS = [1, 2, 3, 4, 5, 6];
 
 const pickPools = (r: { prompt: string; genre: string; mood: string }): Pools =>
@@ -41,7 +33,7 @@ const distinctLines = (r: LyricsResult): string[] => [...new Set(r.sections.flat
 
 describe('rhyme words from the song scene (lyrics round 11)', () => {
   it('ranks the prompt, its relatives and the mood images over rhyme fillers', () => {
-    const pools = pickPools(REQUESTS[0]);
+    const pools = pickPools(SCENE_REQUESTS[0]);
     const relative = [...pools.relativeKeys][0];
     const scene = [...pools.sceneKeys].find((k) => !pools.promptKeys.has(k) && !pools.relativeKeys.has(k)) as string;
     expect(endSceneTaste(pools, 'n:lake')).toBeGreaterThan(endSceneTaste(pools, relative));
@@ -55,11 +47,11 @@ describe('rhyme words from the song scene (lyrics round 11)', () => {
   it('ends at least a third of a long song lines on words of its scene (0.24 without round 11, 0.45 with it)', () => {
     let ends = 0;
     let own = 0;
-    for (const request of REQUESTS) {
+    for (const request of SCENE_REQUESTS) {
       const pools = pickPools(request);
       const keys = keysByForm(pools);
       for (const seed of SEEDS) {
-        for (const line of distinctLines(writeLyrics({ ...request, ...sixteenPhrases, seed }))) {
+        for (const line of distinctLines(writeLyrics({ ...request, ...SIXTEEN_PHRASES, seed }))) {
           const key = keys.get((line.toLowerCase().match(/[a-z']+/g) ?? []).pop() ?? '');
           ends++;
           if (endSceneTaste(pools, key) > 0) own++;

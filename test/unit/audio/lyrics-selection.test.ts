@@ -3,16 +3,14 @@ import type { LyricsResult } from '../../../src/audio/lyrics/lyrics-result.js';
 import { adjectiveSuits, NOT_IMPERATIVE, repeatsRoot, rootsOf, takesFor } from '../../../src/audio/lyrics/selection.js';
 import { PERSON_ADJS } from '../../../src/audio/lyrics/song-words.js';
 import { writeLyrics } from '../../../src/audio/lyrics/writer.js';
-import { phraseMelody } from '../../support/phrase-melody.js';
+import { phraseMelody, SIXTEEN_PHRASES, steppedPitch } from '../../support/phrase-melody.js';
 
 /**
  * Lyrics round 10: lines a reader would not keep although they parse. The requests and melodies below
  * are those on which the round-9 writer wrote `Miss the lost rain`, `I will lose my lost smell` and `Let
  * us cross for my black friend` (and 60 more lines of the same kinds over these seeds).
  */
-const pitch = (i: number) => 60 + ((i * 2) % 7);
-const sixteenPhrases = phraseMelody([8, 7, 9, 8, 7, 8, 7, 9, 8, 8, 9, 7, 8, 7, 9, 8], { bpm: 96, longBeats: 1, pitch });
-const threePhrases = phraseMelody([5, 4, 6], { bpm: 96, longBeats: 1, pitch });
+const threePhrases = phraseMelody([5, 4, 6], { bpm: 96, longBeats: 1, pitch: steppedPitch });
 const REQUESTS = [
   { prompt: 'a sad song about rain in the city and a lost love', genre: 'ballad', mood: 'sad' },
   { prompt: 'the smell of bread in my grandmother kitchen', genre: 'hip-hop', mood: 'sad' },
@@ -26,7 +24,7 @@ const lines = (r: LyricsResult): string[] => r.sections.flatMap((s) => s.lines.m
 const songs: { request: string; seed: number; result: LyricsResult }[] = [];
 beforeAll(() => {
   for (const request of REQUESTS)
-    for (const melody of [sixteenPhrases, threePhrases])
+    for (const melody of [SIXTEEN_PHRASES, threePhrases])
       for (const seed of SEEDS) songs.push({ request: request.prompt, seed, result: writeLyrics({ ...request, ...melody, seed }) });
 });
 

@@ -8,7 +8,7 @@ import { tagLine } from '../../../src/audio/lyrics/tag-line.js';
 import { WordSource } from '../../../src/audio/lyrics/word-source.js';
 import { promptScene, writeLyrics } from '../../../src/audio/lyrics/writer.js';
 import { createRandom } from '../../../src/audio/random.js';
-import { phraseMelody } from '../../support/phrase-melody.js';
+import { SCENE_REQUESTS, SIXTEEN_PHRASES } from '../../support/phrase-melody.js';
 
 /**
  * Lyrics round 12: a long song reads as a small story. Verse 1 sets the scene (the prompt's place or time,
@@ -17,25 +17,17 @@ import { phraseMelody } from '../../support/phrase-melody.js';
  * chorus does not end two lines on one word. Measured with bench/lyrics-sense.ts (compromise's roots, not
  * the writer's). The same requests and melody as lyrics-scene.test.ts.
  */
-const pitch = (i: number) => 60 + ((i * 2) % 7);
-const sixteenPhrases = phraseMelody([8, 7, 9, 8, 7, 8, 7, 9, 8, 8, 9, 7, 8, 7, 9, 8], { bpm: 96, longBeats: 1, pitch });
-const REQUESTS = [
-  { prompt: 'my grandfather teaching me to fish on a quiet lake', genre: 'pop', mood: 'sad' },
-  { prompt: 'the night Maria left without a word', genre: 'rock', mood: 'confident' },
-  { prompt: 'a sad song about rain in the city and a lost love', genre: 'ballad', mood: 'sad' },
-  { prompt: 'dancing all night at a summer festival with friends', genre: 'folk', mood: 'happy' },
-];
 const SEEDS = [1, 2, 3, 4, 5, 6];
 
-const songs: { request: (typeof REQUESTS)[number]; song: LyricsResult }[] = REQUESTS.flatMap((request) =>
-  SEEDS.map((seed) => ({ request, song: writeLyrics({ ...request, ...sixteenPhrases, seed }) })),
+const songs: { request: (typeof SCENE_REQUESTS)[number]; song: LyricsResult }[] = SCENE_REQUESTS.flatMap((request) =>
+  SEEDS.map((seed) => ({ request, song: writeLyrics({ ...request, ...SIXTEEN_PHRASES, seed }) })),
 );
 const texts = (song: LyricsResult, kind?: string): string[][] =>
   song.sections.filter((s) => !kind || s.kind === kind).map((s) => s.lines.map((l) => l.text));
 
 describe('a long song as a small story (lyrics round 12)', () => {
   it('opens verse 1 on the prompt own place or time', () => {
-    const pools = poolsFor(REQUESTS[2].prompt, analyzePrompt(REQUESTS[2].prompt), moodProfile('sad'), genreProfile('ballad'));
+    const pools = poolsFor(SCENE_REQUESTS[2].prompt, analyzePrompt(SCENE_REQUESTS[2].prompt), moodProfile('sad'), genreProfile('ballad'));
     expect(promptScene(pools)).toBe('n:city');
     for (const { request, song } of songs) {
       const scene = promptScene(
@@ -99,7 +91,7 @@ describe('a long song as a small story (lyrics round 12)', () => {
       return terms.length > 0 && terms[0].tags.has('Imperative');
     };
     const grammarLines = (tense: 'past' | 'present'): string[] => {
-      const prompt = REQUESTS[2].prompt;
+      const prompt = SCENE_REQUESTS[2].prompt;
       const pools = poolsFor(prompt, analyzePrompt(prompt), moodProfile('sad'), genreProfile('ballad'));
       const grammar = new LineGrammar(new WordSource(createRandom(7), pools, new Map()), { tense, pronoun: 'we' });
       const out: string[] = [];
