@@ -4,7 +4,8 @@
  * note, and end to end on synthetic takes a breathy gap inside a syllable (one note) against a consonant
  * between two syllables on the same pitch (two notes); third pass: a short note on the way into a longer
  * one joins it unless attacked or a neighbour note, and a note after a rest starts where its voice reaches
- * its level. Contour-level cases build the tracker's output and
+ * its level; ninth pass: a short piece less than a semitone off the note it runs into or out of joins it
+ * even when attacked, a semitone step does not. Contour-level cases build the tracker's output and
  * the onset envelope by hand, so each checks one rule of segmentNotes.
  */
 import { sing, type SungNote } from '../../support/singer.js';
@@ -355,5 +356,33 @@ describe("segmentNotes: a note whose pitch glides through the consonant starts a
     const notes = segmentNotes(trackOf(broken, 200), null, { onsetEnvelope: envelopeOf(consonant, 200) });
     expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
     expect(notes[1].start).toBeLessThan(0.86);
+  });
+});
+
+describe('segmentNotes: a short piece less than a semitone off the note it runs into or out of (issue 12, ninth pass)', () => {
+  /** −6 dB with a 40 ms, 14 dB dip at 0.44–0.48 s: the syllable's consonant, then its attack at 0.48 s. */
+  const attacked = (k: number): number => (k < 30 || k >= 120 ? -60 : k >= 44 && k < 48 ? -20 : -6);
+
+  it('joins a 0.18 s scoop held 0.7 semitone under the note even when an onset lies at their junction', () => {
+    // 61.3 for 0.30–0.48 s, then 62 to 1.2 s; an attacked semitone step (61 → 62) stays two notes (third pass).
+    const scoop = (k: number): number => (k < 30 || k >= 120 ? NaN : k < 48 ? 61.3 : 62);
+    const notes = segmentNotes(trackOf(scoop, 150), null, { onsetEnvelope: envelopeOf(attacked, 150) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62]);
+    expect(notes[0].start).toBeCloseTo(0.295, 5);
+  });
+
+  it('joins a 0.2 s fall 0.7 semitone under the end of a held note, attacked or not', () => {
+    // 62 for 0.30–1.00 s, then 61.3 to 1.20 s, with a dip and an attack at 1.00 s.
+    const fall = (k: number): number => (k < 30 || k >= 120 ? NaN : k < 100 ? 62 : 61.3);
+    const level = (k: number): number => (k < 30 || k >= 120 ? -60 : k >= 96 && k < 100 ? -20 : -6);
+    const notes = segmentNotes(trackOf(fall, 150), null, { onsetEnvelope: envelopeOf(level, 150) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62]);
+    expect(notes[0].end).toBeCloseTo(1.195, 5);
+  });
+
+  it('keeps a 0.18 s note a whole semitone under the next one when it is attacked (a tuned step)', () => {
+    const step = (k: number): number => (k < 30 || k >= 120 ? NaN : k < 48 ? 61 : 62);
+    const notes = segmentNotes(trackOf(step, 150), null, { onsetEnvelope: envelopeOf(attacked, 150) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([61, 62]);
   });
 });
