@@ -5,7 +5,8 @@
  * between two syllables on the same pitch (two notes); third pass: a short note on the way into a longer
  * one joins it unless attacked or a neighbour note, and a note after a rest starts where its voice reaches
  * its level; ninth pass: a short piece less than a semitone off the note it runs into or out of joins it
- * even when attacked, a semitone step does not. Contour-level cases build the tracker's output and
+ * even when attacked, a semitone step does not, and a note after a rest that scoops in through its consonant
+ * starts at its vowel. Contour-level cases build the tracker's output and
  * the onset envelope by hand, so each checks one rule of segmentNotes.
  */
 import { sing, type SungNote } from '../../support/singer.js';
@@ -384,5 +385,25 @@ describe('segmentNotes: a short piece less than a semitone off the note it runs 
     const step = (k: number): number => (k < 30 || k >= 120 ? NaN : k < 48 ? 61 : 62);
     const notes = segmentNotes(trackOf(step, 150), null, { onsetEnvelope: envelopeOf(attacked, 150) });
     expect(notes.map((note) => Math.round(note.midi))).toEqual([61, 62]);
+  });
+});
+
+describe('segmentNotes: a note after a rest that scoops in through its consonant starts at its vowel (issue 12, ninth pass)', () => {
+  /** Silence, then from 0.30 s a consonant at −14 dB whose pitch rises from 60.5 towards 62, the vowel at −6 dB on 62 from 0.45 s. */
+  const scoopIn = (k: number): number => (k < 30 || k >= 120 ? NaN : k < 45 ? 60.5 + (1.5 * (k - 30)) / 15 : 62);
+  const level = (k: number): number => (k < 30 || k >= 120 ? -60 : k < 45 ? -14 : -6);
+
+  it('starts the note just before the vowel attack, not at the first voiced frame of the scoop', () => {
+    const notes = segmentNotes(trackOf(scoopIn, 150), null, { onsetEnvelope: envelopeOf(level, 150) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62]);
+    expect(notes[0].start).toBeGreaterThanOrEqual(0.38);
+    expect(notes[0].start).toBeLessThanOrEqual(0.45);
+  });
+
+  it('keeps the start at the first voiced frame when the consonant is already sung on the note (a hummed `m`)', () => {
+    const onPitch = (k: number): number => (k < 30 || k >= 120 ? NaN : 62);
+    const notes = segmentNotes(trackOf(onPitch, 150), null, { onsetEnvelope: envelopeOf(level, 150) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62]);
+    expect(notes[0].start).toBeLessThanOrEqual(0.3);
   });
 });
