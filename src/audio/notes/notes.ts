@@ -224,7 +224,7 @@ const SYLLABLE_ATTACK_AT_PITCH = 0.5;
  * Step 8b for a note after a rest: the voice comes in below (or above) the note and scoops into it through the
  * syllable's consonant, and the note starts this long (s) before the vowel's onset. A scoop from silence has
  * no previous note's vowel to fall from, and its onset fires later in the attack than a legato change's: on
- * SSVD train&valid (issue 12, ninth pass; 23 notes after a rest started 100–250 ms before their annotation,
+ * SSVD train&valid (issue 12, ninth pass; 29 notes after a rest started 100–250 ms before their annotation,
  * most with the pitch arriving and a second onset 0.1–0.2 s in) 0.02 / 0.03 / 0.04 / 0.05 s gained note F
  * +0.0008 / +0.0012 / +0.0014 / +0.0016 (both halves up each time).
  */
@@ -239,6 +239,8 @@ const SYLLABLE_ATTACK_SEMITONES = 0.5;
  * split an annotated note of their own pitch, 47 followed a touching note of another pitch, mostly 0.12–0.3 s
  * and 0.5–1.5 semitones off, with an onset at the junction. A bound of 0.9 semitone keeps every tuned
  * semitone step (sung-boundaries.test.ts: a 0.18 s attacked note a semitone under the next stays a note).
+ * Note F +0.0021 (24 joins, both halves up); up to 0.95 or 0.99 semitone +0.0028 / +0.0029, joining 3–6 more pieces that
+ * sit within 5–10 cents of a semitone.
  */
 const FRAGMENT_SECONDS = 0.25;
 const FRAGMENT_MIN_SEMITONES = 0.5;
