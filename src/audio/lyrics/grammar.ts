@@ -52,11 +52,12 @@ export class LineGrammar {
   constructor(
     private readonly source: GrammarSource,
     private readonly voice: StanzaVoice,
-  ) {}
-
-  private get random(): () => number {
-    return () => this.source.random();
+  ) {
+    this.random = () => source.random();
   }
+
+  /** The source's random numbers, as one function made once (a derivation asks for it dozens of times). */
+  private readonly random: () => number;
 
   /**
    * The stanza's first person (lyrics round 10): `I`, `me`, `my` in a stanza sung by `I` (or to `you`),

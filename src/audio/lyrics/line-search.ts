@@ -159,6 +159,26 @@ export interface Echo {
   rel: Float64Array;
 }
 
+/**
+ * `relativeStrengths` of a span, one array per request's strengths and span: the melisma plans remembered
+ * per array (`plans`) are then shared by a line's passes, its searches and the song's variants.
+ */
+export function spanStrengths(strengths: Float64Array, first: number, count: number): Float64Array {
+  let bySpan = spanRels.get(strengths);
+  if (!bySpan) {
+    bySpan = new Map();
+    spanRels.set(strengths, bySpan);
+  }
+  const key = first * 65536 + count;
+  let rel = bySpan.get(key);
+  if (!rel) {
+    rel = relativeStrengths(strengths, first, count);
+    bySpan.set(key, rel);
+  }
+  return rel;
+}
+const spanRels = new WeakMap<Float64Array, Map<number, Float64Array>>();
+
 /** Melisma plans already made per span (its relative strengths), by the syllables' weights. */
 const plans = new WeakMap<Float64Array, Map<string, ReturnType<typeof planMelisma>>>();
 
@@ -328,7 +348,7 @@ export function searchLine(
     !!c && (!moodNeeded || (ctx.valenceSum + c.valence) * ctx.mood.polarity > 0) && (!holdOne || c.keys.some((k) => holdOne.has(k)));
   const n = Math.min(span.noteCount, cap);
   const lo = Math.max(1, Math.ceil(span.noteCount / 2));
-  const rel = relativeStrengths(ctx.strengths, span.firstNote, span.noteCount);
+  const rel = spanStrengths(ctx.strengths, span.firstNote, span.noteCount);
   const long = n >= LONG_LINE_NOTES;
   const rhymeNeeded = need && 'rhyme' in need ? need.rhyme : null;
   let best: Candidate | null = null;

@@ -84,16 +84,34 @@ function termsOf(text: string): Term[] {
   return out;
 }
 
+/**
+ * compromise's answer for one word, remembered per process: each `nlp()` call costs a millisecond or more,
+ * a prompt asks for a few, and prompts share their words (`love`, `dancing`). The answers depend on the word alone.
+ */
+function remembered(kind: string, word: string, ask: () => string): string {
+  const key = `${kind}:${word}`;
+  let answer = wordAnswers.get(key);
+  if (answer === undefined) {
+    answer = ask();
+    if (wordAnswers.size >= 10_000) wordAnswers.clear();
+    wordAnswers.set(key, answer);
+  }
+  return answer;
+}
+const wordAnswers = new Map<string, string>();
+
 /** Singular of a plural noun the lexicon does not know: compromise on the phrase `the X`, which tags it as a noun. */
 function singularOf(plural: string): string {
-  const singular = nlp(`the ${plural}`).nouns().toSingular().text().replace(/^the /, '').toLowerCase();
+  const singular = remembered('singular', plural, () => nlp(`the ${plural}`).nouns().toSingular().text())
+    .replace(/^the /, '')
+    .toLowerCase();
   return singular && isKnownWord(singular) ? singular : plural;
 }
 
 function nounTerm(word: string, plural: boolean, cls: string): PromptTerm | null {
   const lex = lexicon().byKey.get(`n:${word}`) ?? null;
   let pl = lex?.forms[0] || '';
-  if (!pl) pl = (nlp(word).nouns().toPlural().text() || '').toLowerCase();
+  if (!pl) pl = (remembered('plural', word, () => nlp(word).nouns().toPlural().text()) || '').toLowerCase();
   if (!isKnownWord(pl) || pl === word) pl = '';
   return {
     lemma: word,
@@ -124,8 +142,10 @@ function verbTerm(word: string): PromptTerm | null {
   const lex = lexicon().byKey.get(`v:${word}`) ?? null;
   let forms = lex?.forms ?? [];
   if (!lex) {
-    const c = (nlp(word).verbs().conjugate()[0] ?? {}) as Record<string, string>;
-    forms = [c.PresentTense, c.PastTense, c.Gerund].map((f) => (f ?? '').toLowerCase());
+    forms = remembered('forms', word, () => {
+      const c = (nlp(word).verbs().conjugate()[0] ?? {}) as Record<string, string>;
+      return [c.PresentTense, c.PastTense, c.Gerund].map((f) => (f ?? '').toLowerCase()).join('\n');
+    }).split('\n');
     if (forms.some((f) => !f || !isKnownWord(f))) return null;
   }
   return {
@@ -217,7 +237,7 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
       const cls = t.tags.has('Actor') || t.tags.has('Person') ? 'being' : t.tags.has('Place') ? 'place' : 'thing';
       push(nounTerm(lemma, plural, cls), afterAbout || !subject);
     } else if (t.tags.has('Verb') && !t.tags.has('Auxiliary') && !t.tags.has('Copula')) {
-      const lemma = (nlp(t.normal).verbs().toInfinitive().text() || t.normal).toLowerCase();
+      const lemma = (remembered('infinitive', t.normal, () => nlp(t.normal).verbs().toInfinitive().text()) || t.normal).toLowerCase();
       if (/^(be|have|do|get|make|want|let|write|sing)$/.test(lemma)) continue;
       push(verbTerm(lemma), false);
     } else if (t.tags.has('Adjective')) {

@@ -28,6 +28,41 @@ function handleable(noun: NounItem): boolean {
   return !noun.prompt || SONG_NOUNS.has(w);
 }
 
+/** One word of a list as a line end: its form there and what `fits` asks of it, worked out once per request. */
+interface EndEntry<T> {
+  p: PoolWord<T>;
+  form: string;
+  rhyme: string;
+  /** Size of the rhyme's family in the pools. */
+  family: number;
+  /** A word of the song's scene (`endSceneTaste` > 0). */
+  scene: boolean;
+  /** The weights at a line end (see `endList`): with a free end (no rhyme given, a pair's family) and with a bound one. */
+  freeWord: PoolWord<T> | null;
+  boundWord: PoolWord<T> | null;
+}
+
+/**
+ * Lists drawn from one request's pools: the same for every variant of its song (a short song writes eight),
+ * so they are built once per pools, not once per variant's `WordSource`.
+ */
+interface PoolLists {
+  byClasses: Map<ReadonlySet<string>, PoolWord<NounItem>[]>;
+  handledByClasses: Map<ReadonlySet<string>, PoolWord<NounItem>[]>;
+  byFrames: Map<number, PoolWord<VerbItem>[]>;
+  /** Per list and end form (`plural`, `past`, `adj` …), its words as line ends (`EndEntry`). */
+  ends: Map<readonly PoolWord<unknown>[], Map<string, EndEntry<unknown>[]>>;
+}
+const poolLists = new WeakMap<Pools, PoolLists>();
+function listsOf(pools: Pools): PoolLists {
+  let lists = poolLists.get(pools);
+  if (!lists) {
+    lists = { byClasses: new Map(), handledByClasses: new Map(), byFrames: new Map(), ends: new Map() };
+    poolLists.set(pools, lists);
+  }
+  return lists;
+}
+
 /** Rhyme constraint on a line's last word: a rhyme part, or a family at least this large. */
 export type RhymeNeed = { rhyme: string } | { family: number } | null;
 
@@ -35,28 +70,55 @@ export type RhymeNeed = { rhyme: string } | { family: number } | null;
 export class WordSource implements GrammarSource {
   private needValue: RhymeNeed = null;
   private avoidValue: ReadonlySet<string> = new Set();
-  /** Lists already filtered for the current line end (cleared when the rhyme or the avoided ends change). */
-  private readonly endLists = new Map<unknown, unknown>();
+  /**
+   * Lists already filtered for a line end, per rhyme need (`needKey`): a line's searches go back and forth
+   * between its rhyme and none, so each need's lists are kept until the avoided ends or the rhyme counts
+   * change (then all are dropped), not rebuilt at each pass.
+   */
+  private readonly endListsByNeed = new Map<string, Map<unknown, unknown>>();
+  private endLists = new Map<unknown, unknown>();
+  /** Whether a word of the pools can end the line, per rhyme need (see `canEnd`). */
+  private readonly endableByNeed = new Map<string, boolean>();
 
   get need(): RhymeNeed {
     return this.needValue;
   }
   set need(value: RhymeNeed) {
     this.needValue = value;
-    this.endLists.clear();
-    this.endable = null;
+    this.selectEndLists();
   }
   get avoidEnds(): ReadonlySet<string> {
     return this.avoidValue;
   }
   set avoidEnds(value: ReadonlySet<string>) {
     this.avoidValue = value;
-    this.endLists.clear();
-    this.endable = null;
+    this.forgetEnds();
   }
 
-  /** Whether a word of the pools can end the line under the current rhyme need (cleared with it). */
-  private endable: boolean | null = null;
+  /** Counts a line end on `rhyme` (see `usedRhymes`). */
+  countRhyme(rhyme: string): void {
+    this.rhymeCounts.set(rhyme, (this.rhymeCounts.get(rhyme) ?? 0) + 1);
+    this.forgetEnds();
+  }
+
+  private get needKey(): string {
+    const need = this.needValue;
+    return !need ? '' : 'rhyme' in need ? `r${need.rhyme}` : `f${need.family}`;
+  }
+  private forgetEnds(): void {
+    this.endListsByNeed.clear();
+    this.endableByNeed.clear();
+    this.selectEndLists();
+  }
+  private selectEndLists(): void {
+    const key = this.needKey;
+    let lists = this.endListsByNeed.get(key);
+    if (!lists) {
+      lists = new Map();
+      this.endListsByNeed.set(key, lists);
+    }
+    this.endLists = lists;
+  }
 
   /**
    * Whether any word of the pools can end the line under the current rhyme need: a noun (either
@@ -65,9 +127,10 @@ export class WordSource implements GrammarSource {
    */
   canEnd(): boolean {
     if (!this.need) return true;
-    if (this.endable === null) {
+    let endable = this.endableByNeed.get(this.needKey);
+    if (endable === undefined) {
       const ok = (form: string, rhymes: Map<string, string>): boolean => !!form && this.fits(form, rhymes.get(form));
-      this.endable =
+      endable =
         this.pools.nouns.some((p) => ok(p.item.singular, p.rhymes) || ok(p.item.plural, p.rhymes)) ||
         this.pools.verbs.some(
           (p) => ok(p.item.base, p.rhymes) || ok(p.item.s3, p.rhymes) || ok(p.item.past, p.rhymes) || ok(p.item.ger, p.rhymes),
@@ -75,12 +138,23 @@ export class WordSource implements GrammarSource {
         this.pools.adjs.some((p) => ok(p.item.word, p.rhymes)) ||
         [...this.pools.objects.values()].some((n) => this.fits(n.singular, undefined)) ||
         this.pools.adverbs.some((w) => this.fits(w, undefined));
+      this.endableByNeed.set(this.needKey, endable);
     }
-    return this.endable;
+    return endable;
   }
 
-  /** `list` filtered by `ok` once per line end, then the filtered list is reused. */
-  private endList<T>(list: readonly PoolWord<T>[], tag: string, ok: (p: PoolWord<T>) => boolean): PoolWord<T>[] {
+  /**
+   * The words of `list` (`formOf`: each one's form at a line end; `tag` names that choice, and `suits`, if
+   * given) that may end the line (`fits`), once per line end, then the list is reused. What `fits` asks of a
+   * word (its rhyme, the rhyme's family, whether it is of the scene) is worked out once per request and
+   * list (`EndEntry`): a song's lines and variants filter the same lists again and again.
+   */
+  private endList<T extends { key: string }>(
+    list: readonly PoolWord<T>[],
+    tag: string,
+    formOf: (item: T) => string,
+    suits: ((p: PoolWord<T>) => boolean) | null = null,
+  ): PoolWord<T>[] {
     let byTag = this.endLists.get(list) as Map<string, PoolWord<T>[]> | undefined;
     if (!byTag) {
       byTag = new Map();
@@ -88,21 +162,78 @@ export class WordSource implements GrammarSource {
     }
     let out = byTag.get(tag);
     if (!out) {
-      // Images make better line ends than abstractions: their weight is raised at the end of a line; and the
-      // song's own words (the prompt's, their relatives, the mood's images) are offered as rhyme words far
-      // more often than fillers of the rhyme (lyrics round 11; the line's score weighs the same, line-search.ts).
-      out = list.filter(ok).map((p) => {
-        const cls = (p.item as { cls?: string }).cls;
-        // (Not when the rhyme is given, nor for a group of three or four: then any word that meets it is
-        // welcome, hip-hop's AAAA needs them all.)
-        const scene = endSceneTaste(this.pools, (p.item as { key?: string }).key) > 0;
-        const free = !this.need || ('family' in this.need && this.need.family < 8);
-        const own = !free ? 1 : scene ? SCENE_END_FACTOR : FILLER_END_FACTOR;
-        return { ...p, weight: (cls && IMAGE_CLASSES.has(cls) ? 2 : 1) * own * p.weight };
-      });
+      const entries = this.endEntries(list, tag, formOf, suits);
+      out = [];
+      // (Not when the rhyme is given, nor for a group of three or four: then any word that meets it is
+      // welcome, hip-hop's AAAA needs them all.)
+      const need = this.need;
+      const free = !need || ('family' in need && need.family < 8);
+      for (const e of entries) if (this.entryFits(e)) out.push(this.endWord(e, free));
       byTag.set(tag, out);
     }
     return out;
+  }
+
+  /** `fits` for an entry, from what it holds. */
+  private entryFits(e: EndEntry<unknown>): boolean {
+    if (this.avoidEnds.has(e.form)) return false;
+    const need = this.need;
+    if (!need) return true;
+    if ('rhyme' in need) return e.rhyme === need.rhyme;
+    const slack = need.family < 8 && e.scene ? SCENE_FAMILY_SLACK : 0;
+    return e.family >= need.family - slack && (this.rhymeCounts.get(e.rhyme) ?? 0) < 6;
+  }
+
+  /**
+   * An entry's word with its weight at a line end. Images make better line ends than abstractions: their
+   * weight is raised at the end of a line; and the song's own words (the prompt's, their relatives, the mood's
+   * images) are offered as rhyme words far more often than fillers of the rhyme (lyrics round 11; the line's
+   * score weighs the same, line-search.ts).
+   */
+  private endWord<T>(e: EndEntry<T>, free: boolean): PoolWord<T> {
+    const made = free ? e.freeWord : e.boundWord;
+    if (made) return made;
+    const cls = (e.p.item as { cls?: string }).cls;
+    const own = !free ? 1 : e.scene ? SCENE_END_FACTOR : FILLER_END_FACTOR;
+    const word = { ...e.p, weight: (cls && IMAGE_CLASSES.has(cls) ? 2 : 1) * own * e.p.weight };
+    if (free) e.freeWord = word;
+    else e.boundWord = word;
+    return word;
+  }
+
+  /** The entries of `list` for an end form (`tag`), built on first use for the request's pools. */
+  private endEntries<T extends { key: string }>(
+    list: readonly PoolWord<T>[],
+    tag: string,
+    formOf: (item: T) => string,
+    suits: ((p: PoolWord<T>) => boolean) | null,
+  ): EndEntry<T>[] {
+    const ends = listsOf(this.pools).ends;
+    let byTag = ends.get(list);
+    if (!byTag) {
+      byTag = new Map();
+      ends.set(list, byTag);
+    }
+    let entries = byTag.get(tag) as EndEntry<T>[] | undefined;
+    if (!entries) {
+      entries = [];
+      for (const p of list) {
+        if (suits && !suits(p)) continue;
+        const form = formOf(p.item);
+        const rhyme = p.rhymes.get(form) ?? rhymeOf(form);
+        entries.push({
+          p,
+          form,
+          rhyme,
+          family: this.pools.families.get(rhyme) ?? 0,
+          scene: endSceneTaste(this.pools, p.item.key) > 0,
+          freeWord: null,
+          boundWord: null,
+        });
+      }
+      byTag.set(tag, entries as EndEntry<unknown>[]);
+    }
+    return entries;
   }
   /** Force this key into the line (the hook's subject): the pools offer it first. */
   get must(): string | null {
@@ -115,14 +246,15 @@ export class WordSource implements GrammarSource {
   private mustValue: string | null = null;
   /** Where the must-hold key sits in each list offered so far (-1: not there). */
   private readonly mustAt = new Map<readonly PoolWord<unknown>[], number>();
-  private readonly classCache = new Map<ReadonlySet<string>, PoolWord<NounItem>[]>();
-  private readonly handledCache = new Map<ReadonlySet<string>, PoolWord<NounItem>[]>();
+  private readonly lists: PoolLists;
 
   constructor(
     readonly random: () => number,
     private readonly pools: Pools,
     private readonly used: Map<string, number>,
-  ) {}
+  ) {
+    this.lists = listsOf(pools);
+  }
 
   /**
    * Whether `form` may end the line: not an end to avoid, and on the rhyme or in a family large enough for
@@ -146,7 +278,10 @@ export class WordSource implements GrammarSource {
    */
   spent: ReadonlySet<string> = new Set();
   /** Line ends per rhyme sound so far: a sound used four times is not picked for a new pair (not `snow`/`glow` all song long). */
-  readonly usedRhymes = new Map<string, number>();
+  get usedRhymes(): ReadonlyMap<string, number> {
+    return this.rhymeCounts;
+  }
+  private readonly rhymeCounts = new Map<string, number>();
 
   private readonly cumulative = new Map<readonly PoolWord<unknown>[], Float64Array>();
 
@@ -207,10 +342,8 @@ export class WordSource implements GrammarSource {
     return null;
   }
 
-  private readonly verbCache = new Map<number, PoolWord<VerbItem>[]>();
-
   noun(classes: ReadonlySet<string>, end: boolean, plural: boolean, handled = false): NounItem | null {
-    const cache = handled ? this.handledCache : this.classCache;
+    const cache = handled ? this.lists.handledByClasses : this.lists.byClasses;
     let list = cache.get(classes);
     if (!list) {
       // The prompt's nouns and names only where their class fits (not `read the house`, not `show Monday`);
@@ -225,24 +358,20 @@ export class WordSource implements GrammarSource {
       if (forced) return forced;
     }
     if (!end) return this.choose(list, null);
-    const ends = this.endList(list, plural ? 'plural' : 'singular', (p) => {
-      const form = (plural || p.item.pluralOnly) && p.item.plural && !p.item.name ? p.item.plural : p.item.singular;
-      return this.fits(form, p.rhymes.get(form), p.item.key);
-    });
+    const ends = this.endList(list, plural ? 'plural' : 'singular', (item) =>
+      (plural || item.pluralOnly) && item.plural && !item.name ? item.plural : item.singular,
+    );
     return this.choose(ends, null);
   }
 
   verb(frames: number, end: boolean, form: VerbForm): VerbItem | null {
-    let list = this.verbCache.get(frames);
+    let list = this.lists.byFrames.get(frames);
     if (!list) {
       list = this.pools.verbs.filter((p) => (p.item.frames & frames) !== 0);
-      this.verbCache.set(frames, list);
+      this.lists.byFrames.set(frames, list);
     }
     if (!end) return this.choose(list, null);
-    const ends = this.endList(list, form, (p) => {
-      const f = p.item[form];
-      return this.fits(f, p.rhymes.get(f), p.item.key);
-    });
+    const ends = this.endList(list, form, (item) => item[form]);
     return this.choose(ends, null);
   }
 
@@ -262,11 +391,7 @@ export class WordSource implements GrammarSource {
     const suits = noun ? (p: PoolWord<AdjItem>) => adjectiveSuits(p.item.word, noun, PERSON_ADJS) : null;
     if (!end) return suits ? this.choose(this.suitingList(list, noun as NounItem, suits), null) : this.choose(list, null);
     return this.choose(
-      this.endList(
-        list,
-        noun ? `adj:${noun.key}` : 'adj',
-        (p) => (!suits || suits(p)) && this.fits(p.item.word, p.rhymes.get(p.item.word), p.item.key),
-      ),
+      this.endList(list, noun ? `adj:${noun.key}` : 'adj', (item) => item.word, suits),
       null,
     );
   }

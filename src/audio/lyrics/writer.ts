@@ -29,7 +29,7 @@ import { createRandom } from '../random.js';
 import { runSliced, type Sliced } from '../sliced.js';
 import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
-import { fitSyllablesToNotes, noteStrengths, relativeStrengths, syllabifyLine, type NoteSpan } from './fit.js';
+import { fitSyllablesToNotes, noteStrengths, syllabifyLine, type NoteSpan } from './fit.js';
 import { LineGrammar, type StanzaVoice } from './grammar.js';
 import { pick } from './grammar-words.js';
 import {
@@ -52,6 +52,7 @@ import {
   searchLine,
   shapeTaste,
   SHORT_SONG_MISS_PENALTY,
+  spanStrengths,
   words0,
   type Echo,
   type WriterContext,
@@ -248,7 +249,7 @@ function* writeVariant(
         si === firstChorus
           ? plan.flatMap((p, i) => {
               const other = p.kind === 'chorus' && i !== si ? sectionSpans[i][li] : undefined;
-              return other ? [{ span: other, rel: relativeStrengths(strengths, other.firstNote, other.noteCount) }] : [];
+              return other ? [{ span: other, rel: spanStrengths(strengths, other.firstNote, other.noteCount) }] : [];
             })
           : [];
       // The hook holds the subject (and, like any line while the song does not carry its mood yet, brings
@@ -294,7 +295,7 @@ function* writeVariant(
       if (!groupRhyme.has(g)) groupRhyme.set(g, rhyme ?? rhymeOf(endWord));
       ends.add(endWord);
       songEnds.add(endWord);
-      ctx.source.usedRhymes.set(rhymeOf(endWord), (ctx.source.usedRhymes.get(rhymeOf(endWord)) ?? 0) + 1);
+      ctx.source.countRhyme(rhymeOf(endWord));
       const syl = syllabifyLine(text);
       const fit = fitSyllablesToNotes(syl.syllables, request.notes, span, strengths);
       written[si][li] = { span, text, rhymeWord: endWord, syllables: syl.syllables.length, sung: fit.sung };
