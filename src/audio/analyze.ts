@@ -11,7 +11,20 @@ import { estimateKey } from './key/key.js';
 import { estimateTempo } from './tempo/tempo.js';
 import { findPhrases } from './phrases/phrases.js';
 import { measureLoudnessSliced } from './loudness/loudness.js';
+import type { LevelStats } from './loudness/levels.js';
 import { throwIfAborted } from './errors.js';
+
+/** Level at or above which the analysis counts a sample as clipped, dBFS (AnalyzeOptions.clipThresholdDbfs). */
+export const DEFAULT_CLIP_THRESHOLD_DBFS = -0.1;
+
+/**
+ * The analysis option that reuses validation's level scan of the same decoded samples
+ * (`validateAndDecode`'s `levels`) when it counted clipping at the analysis' default threshold; none
+ * otherwise (the analysis then scans at its own). Spares one pass over the input.
+ */
+export function reuseValidationLevels(levels: { clipDbfs: number; stats: LevelStats }): Pick<AnalyzeOptions, 'levels'> {
+  return levels.clipDbfs === DEFAULT_CLIP_THRESHOLD_DBFS ? { levels: levels.stats } : {};
+}
 
 /** The analysis steps, in order, as reported to `onStep`. */
 export type AnalysisStep = 'loudness' | 'pitch' | 'notes' | 'key' | 'tempo' | 'phrases';
@@ -20,6 +33,8 @@ export interface AnalyzeOptions {
   pitch?: PitchOptions;
   /** Level at or above which a sample counts as clipped, dBFS; default -0.1. */
   clipThresholdDbfs?: number;
+  /** The input's level figures at `clipThresholdDbfs`, when already measured (see {@link reuseValidationLevels}). */
+  levels?: LevelStats;
   /** Called before each step starts (used for progress bars and stage timing); analyzeMelody only. */
   onStep?: (step: AnalysisStep) => void;
   /** Checked between steps; an aborted signal throws `AbortedError`; analyzeMelody only. */
@@ -39,7 +54,10 @@ export function* analysisSteps(
   const durationSeconds = audio.channels.length ? audio.channels[0].length / audio.sampleRate : 0;
 
   yield 'loudness';
-  const loudness = yield* measureLoudnessSliced(audio.channels, audio.sampleRate, { clipThresholdDbfs: options.clipThresholdDbfs });
+  const loudness = yield* measureLoudnessSliced(audio.channels, audio.sampleRate, {
+    clipThresholdDbfs: options.clipThresholdDbfs ?? DEFAULT_CLIP_THRESHOLD_DBFS,
+    levels: options.levels,
+  });
 
   yield 'pitch';
   const mono: MonoAudio = { sampleRate: audio.sampleRate, samples: mixdown(audio.channels) };

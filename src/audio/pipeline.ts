@@ -29,7 +29,7 @@
 import type { MelodyAnalysis, Score } from './types.js';
 import { AbortedError, ValidationError } from './errors.js';
 import { validateAndDecode } from './validate/validate.js';
-import { analysisSteps, type AnalysisStep } from './analyze.js';
+import { analysisSteps, reuseValidationLevels, type AnalysisStep } from './analyze.js';
 import { writeMidi } from './score/midi.js';
 import { writeMusicXml } from './score/musicxml.js';
 import { toAnalysisJson, type AnalysisJson } from './analysis-json.js';
@@ -117,7 +117,11 @@ export async function convertMelody(
 /** Stages 1 and 2: decode and validate the upload, then find the notes. */
 async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ analysis: MelodyAnalysis; analysisJson: AnalysisJson }> {
   const { options, ports } = run;
-  const { audio, report: validation } = await run.timed('validation', () =>
+  const {
+    audio,
+    report: validation,
+    levels,
+  } = await run.timed('validation', () =>
     validateAndDecode(request.audio, {
       decoder: ports.decoder,
       limits: options.limits,
@@ -132,7 +136,7 @@ async function decodeAndAnalyse(run: Run, request: ConvertRequest): Promise<{ an
   run.progress('pitch_extraction', 0, 'Finding the notes');
   const stepFraction: Record<AnalysisStep, number> = { loudness: 0.05, pitch: 0.1, notes: 0.7, key: 0.85, tempo: 0.9, phrases: 0.95 };
   let analysis = await run.timed('pitch_extraction', async () => {
-    const steps = analysisSteps(audio);
+    const steps = analysisSteps(audio, reuseValidationLevels(levels));
     for (let next = steps.next(); ; next = steps.next()) {
       if (next.done) return next.value;
       if (next.value === undefined) {

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { analyzeMelody } from '../audio/analyze.js';
+import { analyzeMelody, reuseValidationLevels } from '../audio/analyze.js';
 import { toAnalysisJson } from '../audio/analysis-json.js';
 import { validateAndDecode } from '../audio/validate/validate.js';
 import { mixdown } from '../audio/dsp/mixdown.js';
@@ -27,8 +27,8 @@ export async function analyzeCommand(args: string[], io: CliIo): Promise<number>
   const path = positionals[0];
   const limits = limitsFromFlags(values);
   const bytes = await readInputFile(path, limits.maxFileBytes);
-  const { audio, report } = await validateAndDecode(bytes, { decoder: createFfmpegDecoder(), limits, fileName: basename(path) });
-  const analysis = analyzeMelody(audio);
+  const { audio, report, levels } = await validateAndDecode(bytes, { decoder: createFfmpegDecoder(), limits, fileName: basename(path) });
+  const analysis = analyzeMelody(audio, reuseValidationLevels(levels));
   const json = toAnalysisJson(audio, report, analysis);
   if (values.spectrogram !== undefined) {
     // Loaded only when asked for: the drawing brings the voice modules (semitone snapping) and the PNG

@@ -19,7 +19,7 @@
  */
 import type { LoudnessReport } from '../types.js';
 import { createKWeightedEnergyAccumulator } from './k-weighting.js';
-import { measureLevelsSliced, toDb } from './levels.js';
+import { measureLevelsSliced, toDb, type LevelStats } from './levels.js';
 import { truePeakAmplitudeSliced } from './true-peak.js';
 import { runSliced, SLICE_SAMPLES, type Sliced } from '../sliced.js';
 
@@ -39,6 +39,11 @@ const LOUDNESS_OFFSET = -0.691;
 export interface LoudnessOptions {
   /** Samples at or above this level count as clipped, dBFS; default -0.1. */
   clipThresholdDbfs?: number;
+  /**
+   * The {@link measureLevels} figures of these same channels at this same clip threshold, when the
+   * caller has them (validation measures them first): used instead of scanning the samples again.
+   */
+  levels?: LevelStats;
 }
 
 /**
@@ -146,7 +151,7 @@ export function* measureLoudnessSliced(
   sampleRate: number,
   options: LoudnessOptions = {},
 ): Sliced<LoudnessReport> {
-  const levels = yield* measureLevelsSliced(channels, options.clipThresholdDbfs ?? -0.1);
+  const levels = options.levels ?? (yield* measureLevelsSliced(channels, options.clipThresholdDbfs ?? -0.1));
   const integratedLufs = yield* measureIntegratedLoudnessSliced(channels, sampleRate);
   const truePeak = yield* truePeakAmplitudeSliced(channels, sampleRate);
   return {

@@ -133,6 +133,14 @@ function createAnalyser(rate: number) {
     }
     return w;
   });
+  // Bins each band's weights cover, and the DCT-II basis: both fixed for the analyser's life, so a
+  // frame's mel bands and cepstrum are plain multiply-adds (the cosines were ~40 % of the work when
+  // evaluated per frame). Same values, added in the same order.
+  const bandFrom = Int32Array.from({ length: BANDS }, (_, b) => Math.floor(edges[b]));
+  const bandTo = Int32Array.from({ length: BANDS }, (_, b) => Math.min(bins - 1, Math.ceil(edges[b + 2])));
+  const basis = new Float64Array(CEPSTRA * BANDS);
+  for (let c = 1; c <= CEPSTRA; c++)
+    for (let b = 0; b < BANDS; b++) basis[(c - 1) * BANDS + b] = Math.cos((Math.PI * c * (b + 0.5)) / BANDS);
   const highFrom = Math.round((3000 * FRAME) / rate);
   const highTo = Math.min(bins - 1, Math.round((8000 * FRAME) / rate));
   const power = new Float64Array(bins);
@@ -163,14 +171,16 @@ function createAnalyser(rate: number) {
         for (let b = 0; b < BANDS; b++) {
           let e = 0;
           const w = weights[b];
-          for (let k = Math.floor(edges[b]); k <= Math.min(bins - 1, Math.ceil(edges[b + 2])); k++) e += w[k] * power[k];
+          const to = bandTo[b];
+          for (let k = bandFrom[b]; k <= to; k++) e += w[k] * power[k];
           bands[b] = Math.log(e + 1e-12);
         }
         // DCT-II of the log band energies, coefficients 1..12.
-        for (let c = 1; c <= CEPSTRA; c++) {
+        for (let c = 0; c < CEPSTRA; c++) {
           let s = 0;
-          for (let b = 0; b < BANDS; b++) s += bands[b] * Math.cos((Math.PI * c * (b + 0.5)) / BANDS);
-          cepstrum[c - 1] += s;
+          const row = c * BANDS;
+          for (let b = 0; b < BANDS; b++) s += bands[b] * basis[row + b];
+          cepstrum[c] += s;
         }
         frames++;
       }

@@ -255,7 +255,7 @@ export interface ValidateAndDecodeOptions {
 export async function validateAndDecode(
   bytes: Uint8Array,
   options: ValidateAndDecodeOptions = {},
-): Promise<{ audio: DecodedAudio; report: ValidationReport }> {
+): Promise<{ audio: DecodedAudio; report: ValidationReport; levels: { clipDbfs: number; stats: LevelStats } }> {
   const limits = withDefaults(options.limits);
   const before = validateBytes(bytes, limits, { fileName: options.fileName });
   if (!before.ok) throw new ValidationError(before.errors);
@@ -265,7 +265,8 @@ export async function validateAndDecode(
     signal: options.signal,
     pause: options.pause,
   });
-  const after = validateAudio(audio, await driveSliced(measureLevelsSliced(audio.channels, limits.clipDbfs), options.pause), limits);
+  const stats = await driveSliced(measureLevelsSliced(audio.channels, limits.clipDbfs), options.pause);
+  const after = validateAudio(audio, stats, limits);
   if (!after.ok) throw new ValidationError(after.errors);
-  return { audio, report: report([], [...before.warnings, ...after.warnings]) };
+  return { audio, report: report([], [...before.warnings, ...after.warnings]), levels: { clipDbfs: limits.clipDbfs, stats } };
 }
