@@ -187,6 +187,7 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
       contour: contour.midi,
       step,
       highNoteBreath: voice.fliteHighNoteBreath,
+      formantStretch: voice.fliteFormantStretch,
     });
     samples = sung.samples;
     steadyVoiceAt = (k) => sung.voicedFrames(k * step);

@@ -39,6 +39,11 @@ export interface VoiceProfile {
    * outlines the formants between a high voice's sparse harmonics (flite-singer.ts, BREATH_FROM_HZ).
    */
   fliteHighNoteBreath: number;
+  /**
+   * The `flite` engine reads voiced grains this much slower than it lays them (1 = unchanged): every
+   * formant moves down by its inverse (flite-singer.ts, addGrain).
+   */
+  fliteFormantStretch: number;
 }
 
 export const VOICES: Readonly<Record<string, VoiceProfile>> = {
@@ -61,6 +66,7 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     // None: its range ends at E4, below the breath, and its words are understood without it (issue 11
     // round 4: 0.968–0.987 on 155 held-out lines); so its samples stay exactly as they were.
     fliteHighNoteBreath: 0,
+    fliteFormantStretch: 1,
   },
   high: {
     id: 'high',
@@ -82,6 +88,11 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     fliteVoice: 'slt',
     // Issue 11 round 6 (docs/benchmarks.md): 155 held-out lines.
     fliteHighNoteBreath: 0.35,
+    // Voiced grains read 4 % slower, so the spectrum moves down: `slt` holding few syllables for long
+    // (a melisma, a note of a second) lost lines that `awb` on the same notes kept (issue 11 round 10,
+    // docs/benchmarks.md: 155 held-out lines; 1.1 gained as much but blurred the vowels of a phrase
+    // around C5 by the quality report's measure, 1.2 lost twins).
+    fliteFormantStretch: 1.04,
   },
 };
 

@@ -14,6 +14,9 @@ import { ValidationError } from '../../../src/audio/errors.js';
 import type { Score } from '../../../src/audio/types.js';
 import { sungNote } from '../../support/sung-note.js';
 import { getRealFft } from '../../../src/audio/dsp/fft.js';
+import { singWithFliteSliced, type FliteSingOptions } from '../../../src/audio/voice/flite/flite-singer.js';
+import { planTimeline } from '../../../src/audio/voice/timeline.js';
+import { runSliced } from '../../../src/audio/sliced.js';
 
 const RATE = 44100;
 const flite = loadFliteProgram();
@@ -209,6 +212,52 @@ describe('the flite singing engine', () => {
     }
     expect(10 * Math.log10(between / at)).toBeGreaterThan(-25);
     expect(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("moves a held vowel's spectrum down with the formant stretch, and a stretch of 1 changes no sample", () => {
+    // "ma" held 1.5 s on A3 (220 Hz: harmonics dense enough to show the envelope), sung by the singer
+    // itself on a flat contour. The power-weighted mean frequency over 0.3–4 kHz of the held vowel falls
+    // a little more than the stretch alone moves it (0.91 at 1.04, 0.69 at 1.1): a stretched grain also
+    // carries its source's neighbouring pulses at the stretched spacing, a comb the sung harmonics
+    // sample off its peaks (harmonics 5–7 of this note 1–2 dB lower at 1.04, 11–13 dB at 1.1).
+    const notes = [note(0.3, 1.8, 57, ['M', 'AA'])];
+    const length = Math.round(2.2 * RATE);
+    const step = 32 / RATE;
+    const options: FliteSingOptions = {
+      program: flite,
+      voice: 'slt',
+      sampleRate: RATE,
+      length,
+      seed: 1,
+      contour: new Float32Array(Math.ceil(length / 32) + 1).fill(57),
+      step,
+    };
+    const render = (formantStretch?: number) =>
+      runSliced(singWithFliteSliced(planTimeline(notes, { breath: false, duration: 2.2 }), { ...options, formantStretch })).samples;
+    const size = 4096;
+    const fft = getRealFft(size);
+    const spectrum = fft.createSpectrum();
+    const frame = new Float64Array(size);
+    const meanHz = (samples: Float32Array) => {
+      let weighted = 0;
+      let total = 0;
+      for (let w = 0; w < 8; w++) {
+        const from = Math.round((0.7 + 0.1 * w) * RATE);
+        for (let n = 0; n < size; n++) frame[n] = samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
+        fft.forward(frame, spectrum);
+        for (let k = Math.round((300 * size) / RATE); k <= Math.round((4000 * size) / RATE); k++) {
+          const power = spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
+          weighted += power * ((k * RATE) / size);
+          total += power;
+        }
+      }
+      return weighted / total;
+    };
+    const plain = render();
+    expect(render(1)).toEqual(plain);
+    const ratio = meanHz(render(1.04)) / meanHz(plain);
+    expect(ratio).toBeGreaterThan(0.86);
+    expect(ratio).toBeLessThan(0.96);
   });
 
   it('keeps the vowels of a phrase around C5 apart: Flite speaks it a fifth lower and the grains are shifted up', () => {

@@ -30,6 +30,12 @@
  * 9. A vowel Flite starts faintly (after a pause) is timed from where it becomes audible, so it sounds on
  *    the beat (see VOWEL_ONSET_DB).
  * 10. Held vowels: voiced grains are interpolated between neighbouring pitch marks (see renderCall).
+ * 11. Formant stretch: a voice may read its voiced grains slower than it lays them, which compresses
+ *    their spectrum (the formants move down by the stretch's inverse while the pitch marks, so the
+ *    pitch, stay; the resampling half of TD-PSOLA's formant modification, Moulines & Charpentier 1990;
+ *    the grain's neighbouring pulses come along at the stretched spacing, a mild comb). The `high`
+ *    voice's 1.04 won back lines where `slt` holds few syllables for long (issue 11 round 10,
+ *    docs/benchmarks.md); why a 4 % move is enough is not shown (see there).
  */
 import { AudioProcessingError } from '../../errors.js';
 import { createRandom } from '../../random.js';
@@ -53,6 +59,11 @@ export interface FliteSingOptions {
    * default; see BREATH_FROM_HZ). The voice's `fliteHighNoteBreath`.
    */
   highNoteBreath?: number;
+  /**
+   * Voiced grains are read this much slower than they are laid (1 = as spoken, the default; 1.1 moves
+   * every formant down by 1/1.1; see addGrain and item 11 above). The voice's `fliteFormantStretch`.
+   */
+  formantStretch?: number;
 }
 
 export interface FliteSinging {
@@ -480,6 +491,7 @@ function renderCall(
 ): void {
   const rate = options.sampleRate;
   const hop = UNVOICED_HOP * rate;
+  const formantStretch = options.formantStretch ?? 1;
   const hint = { i: 0 };
   // Sounding stretches: consecutive non-silent units.
   const stretches: [number, number][] = [];
@@ -523,7 +535,7 @@ function renderCall(
           // adds up from period to period, so this is noise with the grain's spectral envelope.
           breath ??= new Float32Array(buffer.length);
           const sign = random() < 0.5 ? -1 : 1;
-          addGrain(breath, t - from + (random() - 0.5) * advance, source, centre, half, sign * share * level);
+          addGrain(breath, t - from + (random() - 0.5) * advance, source, centre, half, sign * share * level, formantStretch);
         }
       } else {
         // Re-timed noise: jitter the source position only where the sound is being stretched, so
@@ -534,14 +546,15 @@ function renderCall(
         advance = hop;
       }
       const next = markIndex + 1;
+      const stretch = isVoiced ? formantStretch : 1;
       if (isVoiced && next < marks.length && voiced[markIndex] === 1 && voiced[next] === 1 && s >= marks[markIndex] && s <= marks[next]) {
         // Between two voiced marks: both grains, weighted by where the source position lies (see
         // renderCall's doc comment: a held vowel creeps through its source, and switching from one
         // grain to the next at once clicks).
         const w = (s - marks[markIndex]) / (marks[next] - marks[markIndex]);
-        addGrain(buffer, t - from, source, marks[markIndex], half, gain * (1 - w));
-        addGrain(buffer, t - from, source, marks[next], half, gain * w);
-      } else addGrain(buffer, t - from, source, centre, half, gain);
+        addGrain(buffer, t - from, source, marks[markIndex], half, gain * (1 - w), stretch);
+        addGrain(buffer, t - from, source, marks[next], half, gain * w, stretch);
+      } else addGrain(buffer, t - from, source, centre, half, gain, stretch);
       t += advance;
     }
     if (breath) addHighPassed(buffer, breath, BREATH_HIGHPASS_HZ, rate);
@@ -591,18 +604,25 @@ function addHighPassed(into: Float32Array, signal: Float32Array, hz: number, rat
   }
 }
 
-/** Adds the source around `centre` (±`half` samples, Hann window) at fractional output position `at`. */
-function addGrain(buffer: Float32Array, at: number, source: Float32Array, centre: number, half: number, gain: number): void {
-  const first = Math.max(0, Math.ceil(at - half));
-  const last = Math.min(buffer.length - 1, Math.floor(at + half));
+/**
+ * Adds the source around `centre` (±`half` samples, Hann window) at fractional output position `at`.
+ * With `stretch` > 1 the grain is read that much slower (±`half` source samples laid over ±`half` ×
+ * `stretch` output samples, its level divided by `stretch` against the longer overlap), so its
+ * spectral envelope is compressed by 1/`stretch`; at 1 the arithmetic is exactly the unstretched grain's.
+ */
+function addGrain(buffer: Float32Array, at: number, source: Float32Array, centre: number, half: number, gain: number, stretch = 1): void {
+  const span = half * stretch;
+  const level = gain / stretch;
+  const first = Math.max(0, Math.ceil(at - span));
+  const last = Math.min(buffer.length - 1, Math.floor(at + span));
   for (let n = first; n <= last; n++) {
     const offset = n - at;
-    const position = centre + offset;
+    const position = centre + offset / stretch;
     const i = Math.floor(position);
     if (i < 0 || i + 1 >= source.length) continue;
     const frac = position - i;
     const value = source[i] + frac * (source[i + 1] - source[i]);
-    buffer[n] += gain * value * (0.5 + 0.5 * Math.cos((Math.PI * offset) / half));
+    buffer[n] += level * value * (0.5 + 0.5 * Math.cos((Math.PI * offset) / span));
   }
 }
 
