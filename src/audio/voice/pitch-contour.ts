@@ -20,6 +20,11 @@ export interface ContourOptions {
   vibrato: VibratoSettings | null;
   /** Glide length between legato notes, seconds (0.02 when portamento is off). */
   glideSeconds: number;
+  /**
+   * Glide length into a melisma note (the same vowel carried on), seconds, up to half of either note;
+   * default: `glideSeconds`, up to 0.4 of either note, as between syllables.
+   */
+  melismaGlideSeconds?: number;
   /** Flutter depth in cents, peak. */
   flutterCents: number;
   seed: number;
@@ -56,7 +61,12 @@ export function buildPitchContour(notes: readonly TimedNote[], count: number, st
   for (let i = 1; i < n; i++) {
     const previous = notes[i - 1];
     const note = notes[i];
-    if (note.legato) {
+    const melismaGlide = note.melisma ? options.melismaGlideSeconds : undefined;
+    if (melismaGlide !== undefined) {
+      const length = Math.min(melismaGlide, 0.5 * (previous.end - previous.start), 0.5 * (note.end - note.start));
+      glideStart[i] = note.start - length / 2;
+      glideEnd[i] = note.start + length / 2;
+    } else if (note.legato) {
       const length = Math.min(options.glideSeconds, 0.4 * (previous.end - previous.start), 0.4 * (note.end - note.start));
       glideStart[i] = note.start - length / 2;
       glideEnd[i] = note.start + length / 2;

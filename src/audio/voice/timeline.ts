@@ -40,6 +40,8 @@ export interface TimedNote {
   attack: number;
   /** The voice is still sounding when this note begins (melisma or no rest before it): glide into it. */
   legato: boolean;
+  /** The note continues the previous note's vowel (a melisma): no new syllable starts on it. */
+  melisma: boolean;
 }
 
 export interface PlannedNoteInput {
@@ -219,10 +221,11 @@ export function planTimeline(input: readonly PlannedNoteInput[], options: Timeli
     midi: note.midi,
     attack: note.start,
     legato: i > 0 && note.start - notes[i - 1].end < LEGATO_GAP,
+    melisma: false,
   }));
   for (const group of groups) {
     timed[group.first].attack = Math.min(group.onsetStart, group.start);
-    for (let i = group.first + 1; i <= group.last; i++) timed[i].legato = true;
+    for (let i = group.first + 1; i <= group.last; i++) timed[i].legato = timed[i].melisma = true;
   }
   return { segments, notes: timed };
 }

@@ -167,7 +167,9 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
   const vibrato = options.vibrato === false ? null : { ...voice.vibrato, ...(options.vibrato ?? {}) };
   const portamento = options.portamento ?? true;
   const glideSeconds = portamento === false ? 0.02 : portamento === true ? 0.08 : Math.max(0.02, portamento.seconds);
-  const contour = buildPitchContour(timeline.notes, count, step, { vibrato, glideSeconds, flutterCents: 4, seed });
+  // Only the flite engine has a melisma glide of its own (the formant engine's samples stay as they were).
+  const melismaGlideSeconds = options.engine === 'flite' ? voice.fliteMelismaGlideSeconds : undefined;
+  const contour = buildPitchContour(timeline.notes, count, step, { vibrato, glideSeconds, melismaGlideSeconds, flutterCents: 4, seed });
   yield;
   let samples: Float32Array;
   /** Whether the voice holds a steady voiced sound at control step `k` (where the intended pitch counts). */

@@ -44,6 +44,11 @@ export interface VoiceProfile {
    * formant moves down by its inverse (flite-singer.ts, addGrain).
    */
   fliteFormantStretch: number;
+  /**
+   * The `flite` engine's glide into a melisma note (one vowel carried over several notes), seconds (up
+   * to half of either note); unset = the portamento between syllables (pitch-contour.ts).
+   */
+  fliteMelismaGlideSeconds?: number;
 }
 
 export const VOICES: Readonly<Record<string, VoiceProfile>> = {
@@ -93,6 +98,10 @@ export const VOICES: Readonly<Record<string, VoiceProfile>> = {
     // docs/benchmarks.md: 155 held-out lines; 1.1 gained as much but blurred the vowels of a phrase
     // around C5 by the quality report's measure, 1.2 lost twins).
     fliteFormantStretch: 1.04,
+    // A melisma's notes joined by 0.2 s glides, not the 0.08 s between syllables, so a vowel held over
+    // several notes is less often heard as several syllables (issue 11 round 11, docs/benchmarks.md: 155
+    // held-out lines, +2 and +1 in the tempo2 columns; 0.3 cut the held note too short for the pitch test).
+    fliteMelismaGlideSeconds: 0.2,
   },
 };
 
