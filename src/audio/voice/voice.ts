@@ -165,11 +165,7 @@ export function* singScoreSliced(score: Score, options: SingOptions = {}): Slice
   const step = CONTROL_BLOCK / sampleRate;
   const count = Math.ceil(length / CONTROL_BLOCK) + 1;
   const vibrato = options.vibrato === false ? null : { ...voice.vibrato, ...(options.vibrato ?? {}) };
-  const portamento = options.portamento ?? true;
-  const glideSeconds = portamento === false ? 0.02 : portamento === true ? 0.08 : Math.max(0.02, portamento.seconds);
-  // Only the flite engine has a melisma glide of its own (the formant engine's samples stay as they were).
-  const melismaGlideSeconds = options.engine === 'flite' ? voice.fliteMelismaGlideSeconds : undefined;
-  const contour = buildPitchContour(timeline.notes, count, step, { vibrato, glideSeconds, melismaGlideSeconds, flutterCents: 4, seed });
+  const contour = buildPitchContour(timeline.notes, count, step, { vibrato, ...glideOptions(voice, options), flutterCents: 4, seed });
   yield;
   let samples: Float32Array;
   /** Whether the voice holds a steady voiced sound at control step `k` (where the intended pitch counts). */
@@ -243,6 +239,22 @@ export function normalizePeak(samples: Float32Array, target: number): void {
 }
 
 /** {@link normalizePeak} as a sliced computation (see sliced.ts), yielding every 8 chunks; same samples. */
+/**
+ * The glides of the sung pitch: 0.08 s between syllables (0.02 with portamento off, or the caller's
+ * length), and the flite engine's own glide into a melisma note where the voice has one (the formant
+ * engine's samples stay as they were). Portamento off or a caller's length turns that one off too, so
+ * `--no-portamento` sings every note change as a step.
+ */
+export function glideOptions(
+  voice: VoiceProfile,
+  options: Pick<SingOptions, 'portamento' | 'engine'>,
+): { glideSeconds: number; melismaGlideSeconds?: number } {
+  const portamento = options.portamento ?? true;
+  const glideSeconds = portamento === false ? 0.02 : portamento === true ? 0.08 : Math.max(0.02, portamento.seconds);
+  const melismaGlideSeconds = options.engine === 'flite' && portamento === true ? voice.fliteMelismaGlideSeconds : undefined;
+  return melismaGlideSeconds === undefined ? { glideSeconds } : { glideSeconds, melismaGlideSeconds };
+}
+
 export function* normalizePeakSliced(samples: Float32Array, target: number): Sliced<void> {
   const chunk = 8192;
   let peak = 0;

@@ -5,6 +5,7 @@
  */
 import { buildPitchContour, type ContourOptions } from '../../../src/audio/voice/pitch-contour.js';
 import type { TimedNote } from '../../../src/audio/voice/timeline.js';
+import { glideOptions, VOICES } from '../../../src/audio/voice/voice.js';
 
 const STEP = 0.005;
 const COUNT = 400;
@@ -43,5 +44,20 @@ describe('buildPitchContour in a melisma', () => {
     expect(at(midi, 0.85)).toBeCloseTo(71, 5);
     // Between syllables nothing changes.
     for (let t = 1.0; t < 1.9; t += STEP) expect(at(midi, t)).toBeCloseTo(at(before.midi, t), 5);
+  });
+});
+
+describe('glideOptions', () => {
+  const high = VOICES.high;
+  it("gives the flite engine's high voice its melisma glide with portamento on", () => {
+    expect(glideOptions(high, { engine: 'flite' })).toEqual({ glideSeconds: 0.08, melismaGlideSeconds: high.fliteMelismaGlideSeconds });
+    expect(high.fliteMelismaGlideSeconds).toBeGreaterThan(0.08);
+  });
+
+  it('turns the melisma glide off with portamento off, with a caller-set glide, for the formant engine and for low', () => {
+    expect(glideOptions(high, { engine: 'flite', portamento: false })).toEqual({ glideSeconds: 0.02 });
+    expect(glideOptions(high, { engine: 'flite', portamento: { seconds: 0.05 } })).toEqual({ glideSeconds: 0.05 });
+    expect(glideOptions(high, { engine: 'formant' })).toEqual({ glideSeconds: 0.08 });
+    expect(glideOptions(VOICES.low, { engine: 'flite' })).toEqual({ glideSeconds: 0.08 });
   });
 });
