@@ -61,13 +61,11 @@ export function buildPitchContour(notes: readonly TimedNote[], count: number, st
   for (let i = 1; i < n; i++) {
     const previous = notes[i - 1];
     const note = notes[i];
-    const melismaGlide = note.melisma ? options.melismaGlideSeconds : undefined;
-    if (melismaGlide !== undefined) {
-      const length = Math.min(melismaGlide, 0.5 * (previous.end - previous.start), 0.5 * (note.end - note.start));
-      glideStart[i] = note.start - length / 2;
-      glideEnd[i] = note.start + length / 2;
-    } else if (note.legato) {
-      const length = Math.min(options.glideSeconds, 0.4 * (previous.end - previous.start), 0.4 * (note.end - note.start));
+    if (note.legato) {
+      // Into a melisma note (always legato) the voice's own glide, up to half of either note, where it has one.
+      const melismaGlide = note.melisma ? options.melismaGlideSeconds : undefined;
+      const [seconds, share] = melismaGlide === undefined ? [options.glideSeconds, 0.4] : [melismaGlide, 0.5];
+      const length = Math.min(seconds, share * (previous.end - previous.start), share * (note.end - note.start));
       glideStart[i] = note.start - length / 2;
       glideEnd[i] = note.start + length / 2;
     } else {
