@@ -708,8 +708,6 @@ export function* segmentNotesSliced(pitch: PitchTrack, audio: MonoAudio | null, 
  * struck or re-sung short note a semitone or more away stays a note.
  */
 function joinOffStepFragments(notes: NoteEvent[], hop: number): NoteEvent[] {
-  const touching = (a: NoteEvent, b: NoteEvent): boolean => b.start - a.end <= 1.5 * hop;
-  const duration = (note: NoteEvent): number => note.end - note.start;
   const fragmentOf = (note: NoteEvent, host: NoteEvent): boolean => {
     const distance = Math.abs(note.midi - host.midi);
     return (
@@ -719,22 +717,49 @@ function joinOffStepFragments(notes: NoteEvent[], hop: number): NoteEvent[] {
       distance < FRAGMENT_MAX_SEMITONES
     );
   };
+  return joinIntoTouching(notes, hop, fragmentOf, 'next');
+}
+
+/**
+ * Joins each note for which `joins(note, host)` holds into the neighbour `host` it runs straight into or out
+ * of, which keeps its pitch and takes the note's time; `first` is the neighbour tried first. A note already
+ * joined into the next note is that note's start when the next note is tried in turn.
+ */
+function joinIntoTouching(
+  notes: NoteEvent[],
+  hop: number,
+  joins: (note: NoteEvent, host: NoteEvent) => boolean,
+  first: 'previous' | 'next',
+): NoteEvent[] {
+  const work = notes.slice();
   const out: NoteEvent[] = [];
-  for (let i = 0; i < notes.length; i++) {
-    const note = notes[i];
-    const next = notes[i + 1];
+  for (let i = 0; i < work.length; i++) {
+    const note = work[i];
+    const next = work[i + 1];
     const previous = out[out.length - 1];
-    if (next && touching(note, next) && fragmentOf(note, next)) {
-      notes[i + 1] = { ...next, start: note.start };
-      continue;
-    }
-    if (previous && touching(previous, note) && fragmentOf(note, previous)) {
+    const intoNext = (): boolean => {
+      if (!next || !touching(note, next, hop) || !joins(note, next)) return false;
+      work[i + 1] = { ...next, start: note.start };
+      return true;
+    };
+    const intoPrevious = (): boolean => {
+      if (!previous || !touching(previous, note, hop) || !joins(note, previous)) return false;
       previous.end = note.end;
-      continue;
-    }
+      return true;
+    };
+    if (first === 'next' ? intoNext() || intoPrevious() : intoPrevious() || intoNext()) continue;
     out.push({ ...note });
   }
   return out;
+}
+
+/** Whether `b` starts where `a` ends (within a frame and a half of `hop` seconds): no rest between them. */
+function touching(a: NoteEvent, b: NoteEvent, hop: number): boolean {
+  return b.start - a.end <= 1.5 * hop;
+}
+
+function duration(note: NoteEvent): number {
+  return note.end - note.start;
 }
 
 /**
@@ -792,9 +817,8 @@ function startAtSyllableAttacks(notes: NoteEvent[], onsetTimes: readonly number[
  * by CLOSE_STEP_FACTOR (after every step that reads confidence, so the segmentation does not change).
  */
 function doubtCloseSteps(notes: NoteEvent[], hop: number): NoteEvent[] {
-  const touching = (a: NoteEvent, b: NoteEvent): boolean => b.start - a.end <= 1.5 * hop;
   const close = (a: NoteEvent | undefined, b: NoteEvent | undefined): boolean =>
-    a !== undefined && b !== undefined && touching(a, b) && Math.abs(a.midi - b.midi) < CLOSE_STEP_SEMITONES;
+    a !== undefined && b !== undefined && touching(a, b, hop) && Math.abs(a.midi - b.midi) < CLOSE_STEP_SEMITONES;
   return notes.map((note, i) =>
     close(notes[i - 1], note) || close(note, notes[i + 1]) ? { ...note, confidence: note.confidence * CLOSE_STEP_FACTOR } : note,
   );
@@ -810,29 +834,13 @@ function doubtCloseSteps(notes: NoteEvent[], hop: number): NoteEvent[] {
  * two full notes and is kept.
  */
 function absorbOctaveJumps(notes: NoteEvent[], hop: number): NoteEvent[] {
-  const touching = (a: NoteEvent, b: NoteEvent): boolean => b.start - a.end <= 1.5 * hop;
-  const duration = (note: NoteEvent): number => note.end - note.start;
   const harmonicJump = (jump: NoteEvent, host: NoteEvent): boolean => {
     const d = jump.midi - host.midi;
     return HARMONIC_JUMPS.some((step) => Math.abs(d - step) <= OCTAVE_JUMP_TOLERANCE);
   };
-  const out: NoteEvent[] = [];
-  for (let i = 0; i < notes.length; i++) {
-    const note = notes[i];
-    const previous = out[out.length - 1];
-    const next = notes[i + 1];
-    const short = duration(note) < OCTAVE_JUMP_SECONDS;
-    if (short && previous && touching(previous, note) && duration(previous) > duration(note) && harmonicJump(note, previous)) {
-      previous.end = note.end;
-      continue;
-    }
-    if (short && next && touching(note, next) && duration(next) > duration(note) && harmonicJump(note, next)) {
-      notes[i + 1] = { ...next, start: note.start };
-      continue;
-    }
-    out.push({ ...note });
-  }
-  return out;
+  const tailOrHead = (note: NoteEvent, host: NoteEvent): boolean =>
+    duration(note) < OCTAVE_JUMP_SECONDS && duration(host) > duration(note) && harmonicJump(note, host);
+  return joinIntoTouching(notes, hop, tailOrHead, 'previous');
 }
 
 /**
@@ -848,7 +856,6 @@ function absorbOctaveJumps(notes: NoteEvent[], hop: number): NoteEvent[] {
  * voice within APPROACH_ATTACK_REACH frames of t), joins it whatever its confidence.
  */
 function absorbScoops(notes: NoteEvent[], hop: number, attackNear: (t: number) => boolean): NoteEvent[] {
-  const touching = (a: NoteEvent, b: NoteEvent): boolean => b.start - a.end <= 1.5 * hop;
   const out: NoteEvent[] = [];
   for (let i = 0; i < notes.length; i++) {
     const note = notes[i];
@@ -863,15 +870,15 @@ function absorbScoops(notes: NoteEvent[], hop: number, attackNear: (t: number) =
       !attackNear(junction);
     // On the way from the note before to the next one (a neighbour note, 67 66 67, is a real note).
     const between = (a: NoteEvent | undefined, b: NoteEvent | undefined): boolean =>
-      !a || !b || !touching(a, note) || !touching(note, b) || (note.midi - a.midi) * (b.midi - note.midi) > 0;
-    if (next && touching(note, next) && between(previous, next) && approach(next, next.start)) {
+      !a || !b || !touching(a, note, hop) || !touching(note, b, hop) || (note.midi - a.midi) * (b.midi - note.midi) > 0;
+    if (next && touching(note, next, hop) && between(previous, next) && approach(next, next.start)) {
       notes[i + 1] = { ...next, start: note.start };
       continue;
     }
     // A short tail a little off the held note before it, with no new attack: that note drifting.
     if (
       previous &&
-      touching(previous, note) &&
+      touching(previous, note, hop) &&
       note.end - note.start < DRIFT_SECONDS &&
       Math.abs(previous.midi - note.midi) <= DRIFT_SEMITONES &&
       previous.end - previous.start >= APPROACH_HOST_RATIO * (note.end - note.start) &&
@@ -884,9 +891,9 @@ function absorbScoops(notes: NoteEvent[], hop: number, attackNear: (t: number) =
       out.push({ ...note });
       continue;
     }
-    if (next && touching(note, next) && next.end - next.start >= SCOOP_SECONDS) {
+    if (next && touching(note, next, hop) && next.end - next.start >= SCOOP_SECONDS) {
       notes[i + 1] = { ...next, start: note.start };
-    } else if (previous && touching(previous, note) && previous.end - previous.start >= SCOOP_SECONDS) {
+    } else if (previous && touching(previous, note, hop) && previous.end - previous.start >= SCOOP_SECONDS) {
       previous.end = note.end;
     } else if (note.confidence >= NOISE_CONFIDENCE) {
       // A short note on its own that is steady enough is a staccato note, not a breath.
