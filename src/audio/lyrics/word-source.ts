@@ -168,20 +168,10 @@ export class WordSource implements GrammarSource {
       // welcome, hip-hop's AAAA needs them all.)
       const need = this.need;
       const free = !need || ('family' in need && need.family < 8);
-      for (const e of entries) if (this.entryFits(e)) out.push(this.endWord(e, free));
+      for (const e of entries) if (this.endFits(e.form, e.rhyme, e.family, e.scene)) out.push(this.endWord(e, free));
       byTag.set(tag, out);
     }
     return out;
-  }
-
-  /** `fits` for an entry, from what it holds. */
-  private entryFits(e: EndEntry<unknown>): boolean {
-    if (this.avoidEnds.has(e.form)) return false;
-    const need = this.need;
-    if (!need) return true;
-    if ('rhyme' in need) return e.rhyme === need.rhyme;
-    const slack = need.family < 8 && e.scene ? SCENE_FAMILY_SLACK : 0;
-    return e.family >= need.family - slack && (this.rhymeCounts.get(e.rhyme) ?? 0) < 6;
   }
 
   /**
@@ -256,20 +246,26 @@ export class WordSource implements GrammarSource {
     this.lists = listsOf(pools);
   }
 
+  /** Whether `form` may end the line (see `endFits`); its rhyme part, when the caller has it, is `rhyme`. */
+  private fits(form: string, rhyme: string | undefined): boolean {
+    if (!this.need) return !this.avoidEnds.has(form);
+    const r = rhyme ?? rhymeOf(form);
+    return this.endFits(form, r, this.pools.families.get(r) ?? 0, false);
+  }
+
   /**
-   * Whether `form` may end the line: not an end to avoid, and on the rhyme or in a family large enough for
-   * the rhyme group; a word of the song's scene (`key`, lyrics round 11) may open a pair's family smaller by
-   * SCENE_FAMILY_SLACK, so a prompt word like `lake` can set the rhyme.
+   * Whether a word may end the line: not an end to avoid, and on the rhyme or in a family (`family`, its
+   * size in the pools) large enough for the rhyme group; a word of the song's scene (`scene`, lyrics round 11)
+   * may open a pair's family smaller by SCENE_FAMILY_SLACK, so a prompt word like `lake` can set the rhyme.
    */
-  private fits(form: string, rhyme: string | undefined, key?: string): boolean {
+  private endFits(form: string, rhyme: string, family: number, scene: boolean): boolean {
     if (this.avoidEnds.has(form)) return false;
     const need = this.need;
     if (!need) return true;
-    const r = rhyme ?? rhymeOf(form);
-    if ('rhyme' in need) return r === need.rhyme;
+    if ('rhyme' in need) return rhyme === need.rhyme;
     // Only for a pair (family 7, writer.ts): a group of three or four (hip-hop's AAAA) needs the larger family.
-    const slack = need.family < 8 && key !== undefined && endSceneTaste(this.pools, key) > 0 ? SCENE_FAMILY_SLACK : 0;
-    return (this.pools.families.get(r) ?? 0) >= need.family - slack && (this.usedRhymes.get(r) ?? 0) < 6;
+    const slack = need.family < 8 && scene ? SCENE_FAMILY_SLACK : 0;
+    return family >= need.family - slack && (this.rhymeCounts.get(rhyme) ?? 0) < 6;
   }
   /**
    * Keys not drawn any more (the must-hold word aside): words whose root, not the prompt's, is already in two
