@@ -30,11 +30,21 @@
  * A synthetic sung-with-lyrics row (seeded takes from test/support/singer.ts, see syntheticSungRow) is printed
  * with the real-singing row.
  *
- * Run: npx tsc -p tsconfig.build.json && node dist/bench/accuracy.bench.js [--json] [--sung DIR] [--sung-only] [--sung-every K] [--notes-options JSON]
+ * Another system on the same clips: with `--compare-notes DIR` (and `--compare-label NAME` for its row) a folder
+ * of that system's note lists, one `<clip>.notes.tsv` per clip (`onset<TAB>offset<TAB>midi` in seconds and float
+ * MIDI, further columns ignored; bench/compare-notes.ts), is scored beside ours by the same code: the same
+ * reference moved by the same per-clip offset (measured on our frames, so both rows score against one
+ * reference), the same matching and the same means over clips. When the folder also holds `<clip>.f0.tsv`
+ * (`time<TAB>hz`, 0 = unvoiced), its raw pitch accuracy is scored from that track, and a second row moves the
+ * reference by the offset measured the same way on that system's own frames instead of ours. A clip without a
+ * note list scores as no notes. The other system runs outside this repository (docs/benchmarks.md says how).
+ *
+ * Run: npx tsc -p tsconfig.build.json && node dist/bench/accuracy.bench.js [--json] [--sung DIR] [--sung-only] [--sung-every K] [--notes-options JSON] [--compare-notes DIR [--compare-label NAME]]
  *   --json prints the whole result as JSON on stdout instead of the markdown tables.
  *   --sung-only skips the committed fixtures; --sung-every K scores every K-th clip only (quick iterations).
  */
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { noteFMeasure, noteSequenceAccuracy, type NoteLike } from '../src/audio/eval/note-metrics.js';
 import { rawPitchAccuracy } from '../src/audio/eval/pitch-metrics.js';
 import { computeOnsetEnvelope } from '../src/audio/notes/onsets.js';
@@ -43,6 +53,7 @@ import { listSungClips, loadSungAudio } from '../test/support/sung-corpus.js';
 import { sing, type SingOptions, type SungNote, type Vowel } from '../test/support/singer.js';
 import { createRandom } from '../src/audio/random.js';
 import { median } from './bench-process.js';
+import { loadComparedClip, medianOffsetOnTimes, type FrameTrack } from './compare-notes.js';
 import { LOW_CONFIDENCE, segmentNotes, type NoteOptions } from '../src/audio/notes/notes.js';
 import { trackPitch } from '../src/audio/pitch/pitch.js';
 import {
@@ -176,8 +187,19 @@ function medianOffset(reference: NoteLike[], pitch: PitchTrack): number {
   return diffs.length ? median(diffs) : 0;
 }
 
-function scoreSung(name: string, seconds: number, reference: NoteLike[], pitch: PitchTrack, notes: NoteEvent[], cpuMs: number): SungResult {
-  const offset = medianOffset(reference, pitch);
+/**
+ * Scores one clip's notes, and the f0 track `scored` for raw pitch accuracy, against its annotation moved by
+ * `offset` semitones (our row: {@link medianOffset} of our own track).
+ */
+function scoreSung(
+  name: string,
+  seconds: number,
+  reference: NoteLike[],
+  scored: FrameTrack,
+  notes: NoteEvent[],
+  cpuMs: number,
+  offset: number,
+): SungResult {
   const shifted = reference.map((note) => ({ ...note, midi: note.midi + offset }));
   const match = noteFMeasure(shifted, notes, { onsetToleranceSeconds: 0.1, pitchToleranceCents: 50 });
   // Reference f0 on a 10 ms grid: each annotated note's (shifted) pitch from its onset to its offset.
@@ -201,7 +223,7 @@ function scoreSung(name: string, seconds: number, reference: NoteLike[], pitch: 
     notePrecision: match.precision,
     noteRecall: match.recall,
     sequenceAccuracy: noteSequenceAccuracy(shifted, notes, 50),
-    rawPitchAccuracy: rawPitchAccuracy(refTimes, refHz, pitch.times, pitch.hz, 50),
+    rawPitchAccuracy: scored.hz.length ? rawPitchAccuracy(refTimes, refHz, scored.times, scored.hz, 50) : NaN,
     notes: notes.length,
     referenceNotes: reference.length,
     flagged: flaggedIndices.length,
@@ -211,9 +233,22 @@ function scoreSung(name: string, seconds: number, reference: NoteLike[], pitch: 
   };
 }
 
-/** Scores every (or every `every`-th) clip of a sung corpus folder, analysed exactly as analyzeMelody does. */
-async function runSung(dir: string, every: number, noteOptions: NoteOptions): Promise<SungResult[]> {
-  const results: SungResult[] = [];
+interface SungRun {
+  ours: SungResult[];
+  /** The compared system's clips scored against our row's reference (same offset), when `--compare-notes` is given. */
+  compared: SungResult[] | null;
+  /** The same, each clip's reference moved by the offset measured on the compared system's own f0 track (when it has one). */
+  comparedOwnOffset: SungResult[] | null;
+}
+
+/**
+ * Scores every (or every `every`-th) clip of a sung corpus folder, analysed exactly as analyzeMelody does, and the
+ * compared system's note lists from `compareDir` on the same clips.
+ */
+async function runSung(dir: string, every: number, noteOptions: NoteOptions, compareDir: string | undefined): Promise<SungRun> {
+  const ours: SungResult[] = [];
+  const compared: SungResult[] = [];
+  const comparedOwnOffset: SungResult[] = [];
   const clips = listSungClips(dir).filter((_, index) => index % every === 0);
   for (const clip of clips) {
     const audio = await loadSungAudio(clip);
@@ -222,9 +257,23 @@ async function runSung(dir: string, every: number, noteOptions: NoteOptions): Pr
     const onsetEnvelope = computeOnsetEnvelope(audio);
     const notes = segmentNotes(pitch, audio, { ...noteOptions, onsetEnvelope });
     const used = process.cpuUsage(start);
-    results.push(scoreSung(clip.name, audio.samples.length / audio.sampleRate, clip.notes, pitch, notes, (used.user + used.system) / 1000));
+    const seconds = audio.samples.length / audio.sampleRate;
+    const offset = medianOffset(clip.notes, pitch);
+    ours.push(scoreSung(clip.name, seconds, clip.notes, pitch, notes, (used.user + used.system) / 1000, offset));
+    if (!compareDir) continue;
+    const other = loadComparedClip(compareDir, clip.name);
+    // A compared note carries no confidence of ours: 1, so none is counted as flagged.
+    const otherNotes = other.notes.map((note) => ({ ...note, confidence: 1 }));
+    const track = other.f0 ?? { times: new Float64Array(0), hz: new Float64Array(0) };
+    compared.push(scoreSung(clip.name, seconds, clip.notes, track, otherNotes, 0, offset));
+    if (other.f0)
+      comparedOwnOffset.push(scoreSung(clip.name, seconds, clip.notes, track, otherNotes, 0, medianOffsetOnTimes(clip.notes, other.f0)));
   }
-  return results;
+  return {
+    ours,
+    compared: compareDir ? compared : null,
+    comparedOwnOffset: compareDir && comparedOwnOffset.length === compared.length ? comparedOwnOffset : null,
+  };
 }
 
 /**
@@ -276,6 +325,36 @@ function syntheticSungRow(noteOptions: NoteOptions): { takes: number; noteF: num
   return { takes: fs.length, noteF: mean(fs), sequenceAccuracy: mean(seqs) };
 }
 
+/** Means over clips (the figures printed), and the totals of notes and flags. */
+function summarizeSung(sung: SungResult[]) {
+  const sum = (f: (r: SungResult) => number): number => sung.reduce((a, r) => a + f(r), 0);
+  return {
+    clips: sung.length,
+    seconds: sum((r) => r.seconds),
+    noteF: mean(sung.map((r) => r.noteF)),
+    notePrecision: mean(sung.map((r) => r.notePrecision)),
+    noteRecall: mean(sung.map((r) => r.noteRecall)),
+    sequenceAccuracy: mean(sung.map((r) => r.sequenceAccuracy)),
+    rawPitchAccuracy: mean(sung.map((r) => r.rawPitchAccuracy)),
+    medianOffset: median(sung.map((r) => r.offset)),
+    flagged: sum((r) => r.flagged),
+    flaggedPrecision:
+      sum((r) => r.flaggedMatched) /
+      Math.max(
+        1,
+        sum((r) => r.flagged),
+      ),
+    unflaggedPrecision:
+      (sum((r) => r.notes * r.notePrecision) - sum((r) => r.flaggedMatched)) /
+      Math.max(
+        1,
+        sum((r) => r.notes - r.flagged),
+      ),
+    estimatedNotes: sum((r) => r.notes),
+    cpuSecondsPerAudioSecond: sum((r) => r.cpuMs) / 1000 / sum((r) => r.seconds),
+  };
+}
+
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : undefined;
@@ -290,33 +369,17 @@ async function main(): Promise<void> {
   const noteOptions = JSON.parse(argument('--notes-options') ?? '{}') as NoteOptions;
   const sungDir = argument('--sung') ?? process.env.SUNG_DIR;
   const sungEvery = Math.max(1, Number(argument('--sung-every') ?? 1));
-  const sung = sungDir ? await runSung(sungDir, sungEvery, noteOptions) : null;
-  const sungSummary = sung
+  const compareDir = argument('--compare-notes');
+  const compareLabel = argument('--compare-label') ?? (compareDir ? path.basename(path.resolve(compareDir)) : '');
+  const sungRun = sungDir ? await runSung(sungDir, sungEvery, noteOptions, compareDir) : null;
+  const sung = sungRun?.ours ?? null;
+  const sungSummary = sung ? { ...summarizeSung(sung), targets: SUNG_TARGETS } : null;
+  const comparedSummary = sungRun?.compared
     ? {
-        clips: sung.length,
-        seconds: sung.reduce((a, r) => a + r.seconds, 0),
-        noteF: mean(sung.map((r) => r.noteF)),
-        notePrecision: mean(sung.map((r) => r.notePrecision)),
-        noteRecall: mean(sung.map((r) => r.noteRecall)),
-        sequenceAccuracy: mean(sung.map((r) => r.sequenceAccuracy)),
-        rawPitchAccuracy: mean(sung.map((r) => r.rawPitchAccuracy)),
-        medianOffset: median(sung.map((r) => r.offset)),
-        flagged: sung.reduce((a, r) => a + r.flagged, 0),
-        flaggedPrecision:
-          sung.reduce((a, r) => a + r.flaggedMatched, 0) /
-          Math.max(
-            1,
-            sung.reduce((a, r) => a + r.flagged, 0),
-          ),
-        unflaggedPrecision:
-          (sung.reduce((a, r) => a + r.notes * r.notePrecision, 0) - sung.reduce((a, r) => a + r.flaggedMatched, 0)) /
-          Math.max(
-            1,
-            sung.reduce((a, r) => a + r.notes - r.flagged, 0),
-          ),
-        estimatedNotes: sung.reduce((a, r) => a + r.notes, 0),
-        cpuSecondsPerAudioSecond: sung.reduce((a, r) => a + r.cpuMs, 0) / 1000 / sung.reduce((a, r) => a + r.seconds, 0),
-        targets: SUNG_TARGETS,
+        label: compareLabel,
+        dir: compareDir,
+        sameOffset: summarizeSung(sungRun.compared),
+        ownOffset: sungRun.comparedOwnOffset ? summarizeSung(sungRun.comparedOwnOffset) : null,
       }
     : null;
   const synthetic = syntheticSungRow(noteOptions);
@@ -334,7 +397,26 @@ async function main(): Promise<void> {
     log(
       `| ours | ${g(sungSummary.noteF)} (${g(sungSummary.notePrecision)}/${g(sungSummary.noteRecall)}) | ${g(sungSummary.sequenceAccuracy)} | ${g(sungSummary.rawPitchAccuracy)} |`,
     );
+    if (comparedSummary) {
+      const c = comparedSummary.sameOffset;
+      log(
+        `| ${comparedSummary.label} | ${g(c.noteF)} (${g(c.notePrecision)}/${g(c.noteRecall)}) | ${g(c.sequenceAccuracy)} | ${g(c.rawPitchAccuracy)} |`,
+      );
+      const o = comparedSummary.ownOffset;
+      if (o)
+        log(
+          `| ${comparedSummary.label}, offset from its own frames | ${g(o.noteF)} (${g(o.notePrecision)}/${g(o.noteRecall)}) | ${g(o.sequenceAccuracy)} | ${g(o.rawPitchAccuracy)} |`,
+        );
+    }
     log(`| target (issue 12) | ≥ ${SUNG_TARGETS.noteF} | ≥ ${SUNG_TARGETS.sequenceAccuracy} | ≥ ${SUNG_TARGETS.rawPitchAccuracy} |`);
+    if (comparedSummary)
+      log(
+        `
+${comparedSummary.label}: note lists from ${comparedSummary.dir} (${comparedSummary.sameOffset.estimatedNotes} notes), scored like ours against the same reference` +
+          (comparedSummary.ownOffset
+            ? `; the second row moves the reference by the median offset of its own f0 frames (median ${comparedSummary.ownOffset.medianOffset.toFixed(2)}).`
+            : '.'),
+      );
     log(
       `\nConfidence: ${sungSummary.flagged} of ${sungSummary.estimatedNotes} notes flagged (< ${LOW_CONFIDENCE}); precision of flagged notes ${g(sungSummary.flaggedPrecision)}, ` +
         `of the others ${g(sungSummary.unflaggedPrecision)}. CPU ${(1 / sungSummary.cpuSecondsPerAudioSecond).toFixed(0)}× real time (pitch + onsets + notes).`,
@@ -349,7 +431,8 @@ async function main(): Promise<void> {
     }
   };
   if (process.argv.includes('--sung-only')) {
-    if (json) process.stdout.write(JSON.stringify({ synthetic, sung: sungSummary, sungClips: sung }, null, 2) + '\n');
+    if (json)
+      process.stdout.write(JSON.stringify({ synthetic, sung: sungSummary, sungClips: sung, compared: comparedSummary }, null, 2) + '\n');
     else printSung();
     return;
   }
@@ -446,6 +529,7 @@ async function main(): Promise<void> {
     synthetic,
     sung: sungSummary,
     sungClips: sung,
+    compared: comparedSummary,
   };
 
   if (json) {
