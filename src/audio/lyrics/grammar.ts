@@ -121,30 +121,51 @@ export class LineGrammar {
     )
       got.tokens.shift();
     if (prep === 'until' && got.noun.cls !== 'time') prep = 'in';
+    this.lastPhraseTime = got.noun.cls === 'time';
     return [{ text: prep }, ...got.tokens];
   }
 
+  /** Whether the last phrase `pp` made was of a time (`in the morning`), not a place (`by the river`). */
+  private lastPhraseTime = false;
+
   /**
    * An adverb or a prepositional phrase after a clause; `after` narrows the phrase to what can follow (lyrics round
-   * 15): a line whose fronted phrase has said where (`placed`) takes no second place (`In the daylight, we grew in the
-   * snow`), only an adverb; after a verb with its object, no person (`Touch me with my cat`, `Carry me for my little
-   * sailor`: the person is the object's place), and after a verb of a state with its object only a time (`lose love by
-   * the skies`: see `STATE_VERBS`).
+   * 15): after a verb with its object, no person (`Touch me with my cat`, `Carry me for my little sailor`: the person
+   * is the object's place), after a verb of a state with its object only a time (`lose love by the skies`: see
+   * `STATE_VERBS`); and a line whose fronted phrase has said where or when (`placed`) says the other one only (see
+   * `besidesPlaced`).
    */
   private tail(end: boolean, probability: number, after: { object?: boolean; state?: boolean } = {}): Token[] | null {
     const r = this.random;
     if (!chance(probability, r)) return [];
-    if (chance(0.2, r) || this.placed) {
+    if (chance(0.2, r)) {
       const adv = this.source.adverb(end);
       if (adv) return adv.split(' ').map((text) => ({ text }));
-      // A caller that wants a tail (probability 1) has not checked its last word against the rhyme: no tail, no line.
-      if (this.placed) return probability >= 1 ? null : [];
     }
-    return this.pp(end, after.state && after.object ? TIME_CLASSES : after.object ? OBJECT_PP_CLASSES : PP_CLASSES);
+    return this.pp(end, this.besidesPlaced(after.state && after.object ? TIME_CLASSES : after.object ? OBJECT_PP_CLASSES : PP_CLASSES));
   }
 
-  /** The line's fronted phrase (`By the lake, …`) has said where or when: its clause adds no place (see `tail`). */
-  private placed = false;
+  /**
+   * What the line's fronted phrase (`By the lake, …`, `In the morning, …`) has said, while its clause is written: a
+   * place or a time, or null. The clause then says the other one only: `In the morning, we walked by the river`, not
+   * a second place (`In the daylight, we grew in the snow`, `By the stone, the fog moves by the sky`) nor a second
+   * time (`Through the dawn, you could sink in the year`).
+   */
+  private placed: 'place' | 'time' | null = null;
+
+  /** Phrase classes without the kind the fronted phrase has said (a person, `with my friends`, is neither). */
+  private besidesPlaced(classes: ReadonlySet<string>): ReadonlySet<string> {
+    if (!this.placed) return classes;
+    let split = besidesCache.get(classes);
+    if (!split) {
+      split = {
+        place: new Set([...classes].filter((c) => c === 'time' || c === 'being')),
+        time: new Set([...classes].filter((c) => c !== 'time')),
+      };
+      besidesCache.set(classes, split);
+    }
+    return split[this.placed];
+  }
 
   private subject(kind: 'person' | 'thing' | 'any'): Subject | null {
     const r = this.random;
@@ -232,7 +253,7 @@ export class LineGrammar {
                 : 'this'
               : 'the';
     const preps = prepositionsFor(must);
-    if (preps && !this.placed && chance(0.35, r)) {
+    if (preps && (!this.placed || this.placed !== (must.cls === 'time' ? 'time' : 'place')) && chance(0.35, r)) {
       const verb = this.source.verb(FRAME.personIntransitive, false, tense === 'past' ? 'past' : 'base');
       if (!verb || (end && !this.source.fitsEnd(word))) return null;
       const d = det();
@@ -367,10 +388,9 @@ export class LineGrammar {
     }
     if (roll < 0.9) {
       // there be NP_indefinite PP
-      // Not after a fronted place (`By the lake, there was a girl in the snow`), and what there is is not a time
-      // (`there is a day by the rose`, `there are years in the snow`: lyrics round 15).
-      if (this.placed) return null;
-      const pp = placeOnly(this.pp(end));
+      // Where it is is not what a fronted phrase has said (`By the lake, there was a girl in the snow`), and what there
+      // is is not a time (`there is a day by the rose`, `there are years in the snow`: lyrics round 15).
+      const pp = placeOnly(this.pp(end, this.besidesPlaced(PP_CLASSES)));
       if (!pp) return null;
       const got = this.np(THERE_CLASSES, false, { indefinite: true, adjective: 0.5 });
       // Not where it is itself: `there is some rain in the rain`, `there was a sea beyond the sea`.
@@ -506,9 +526,9 @@ export class LineGrammar {
       // A fronted phrase says where or when, not which way: its clause's verb is not known yet (`Into the light, we
       // will not write`, `Toward the sun, I can read`), so a path's preposition becomes its place's (`In the light, …`).
       const pp = placeOnly(this.pp(false, SCENE_CLASSES));
-      this.placed = true;
+      this.placed = this.lastPhraseTime ? 'time' : 'place';
       const clause = pp && this.clause(true);
-      this.placed = false;
+      this.placed = null;
       tokens = pp && clause ? [...pp, { text: ',' }, ...clause] : null;
     } else if (roll < 0.74 && this.commands && this.voice.tense !== 'past') tokens = this.imperative(true);
     else tokens = this.clause(true);
@@ -552,6 +572,9 @@ const OBJECT_PP_CLASSES: ReadonlySet<string> = new Set([...PP_CLASSES].filter((c
 const TIME_CLASSES: ReadonlySet<string> = new Set(['time']);
 /** What `there is` can introduce: a person, nature, the weather, not a time (`there is a day by the rose`). */
 const THERE_CLASSES: ReadonlySet<string> = new Set([...SUBJECT_ANY_CLASSES].filter((c) => c !== 'time'));
+
+/** Phrase classes split by what a fronted phrase has said (`LineGrammar.besidesPlaced`), per class set. */
+const besidesCache = new Map<ReadonlySet<string>, { place: ReadonlySet<string>; time: ReadonlySet<string> }>();
 
 /** Width of the window of fragment shapes one song draws from (see `fragmentLean`). */
 const FRAGMENT_WINDOW = 0.3;
