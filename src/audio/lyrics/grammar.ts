@@ -15,7 +15,7 @@
  * through `GrammarSource`.
  */
 import { FRAME, valence } from './lexicon.js';
-import { NOT_IMPERATIVE, takesFor } from './selection.js';
+import { NOT_IMPERATIVE, prepositionAfter, STATE_VERBS, takesFor, takesProgressive } from './selection.js';
 import { HANDLING_VERBS, SONG_VERBS, VERB_OBJECTS } from './song-words.js';
 import {
   COUNT_CLASSES,
@@ -121,17 +121,50 @@ export class LineGrammar {
     )
       got.tokens.shift();
     if (prep === 'until' && got.noun.cls !== 'time') prep = 'in';
+    this.lastPhraseTime = got.noun.cls === 'time';
     return [{ text: prep }, ...got.tokens];
   }
 
-  private tail(end: boolean, probability: number): Token[] | null {
+  /** Whether the last phrase `pp` made was of a time (`in the morning`), not a place (`by the river`). */
+  private lastPhraseTime = false;
+
+  /**
+   * An adverb or a prepositional phrase after a clause; `after` narrows the phrase to what can follow (lyrics round
+   * 15): after a verb with its object, no person (`Touch me with my cat`, `Carry me for my little sailor`: the person
+   * is the object's place), after a verb of a state with its object only a time (`lose love by the skies`: see
+   * `STATE_VERBS`); and a line whose fronted phrase has said where or when (`placed`) says the other one only (see
+   * `besidesPlaced`).
+   */
+  private tail(end: boolean, probability: number, after: { object?: boolean; state?: boolean } = {}): Token[] | null {
     const r = this.random;
     if (!chance(probability, r)) return [];
     if (chance(0.2, r)) {
       const adv = this.source.adverb(end);
       if (adv) return adv.split(' ').map((text) => ({ text }));
     }
-    return this.pp(end);
+    return this.pp(end, this.besidesPlaced(after.state && after.object ? TIME_CLASSES : after.object ? OBJECT_PP_CLASSES : PP_CLASSES));
+  }
+
+  /**
+   * What the line's fronted phrase (`By the lake, …`, `In the morning, …`) has said, while its clause is written: a
+   * place or a time, or null. The clause then says the other one only: `In the morning, we walked by the river`, not
+   * a second place (`In the daylight, we grew in the snow`, `By the stone, the fog moves by the sky`) nor a second
+   * time (`Through the dawn, you could sink in the year`).
+   */
+  private placed: 'place' | 'time' | null = null;
+
+  /** Phrase classes without the kind the fronted phrase has said (a person, `with my friends`, is neither). */
+  private besidesPlaced(classes: ReadonlySet<string>): ReadonlySet<string> {
+    if (!this.placed) return classes;
+    let split = besidesCache.get(classes);
+    if (!split) {
+      split = {
+        place: new Set([...classes].filter((c) => c === 'time' || c === 'being')),
+        time: new Set([...classes].filter((c) => c !== 'time')),
+      };
+      besidesCache.set(classes, split);
+    }
+    return split[this.placed];
   }
 
   private subject(kind: 'person' | 'thing' | 'any'): Subject | null {
@@ -220,7 +253,7 @@ export class LineGrammar {
                 : 'this'
               : 'the';
     const preps = prepositionsFor(must);
-    if (preps && chance(0.35, r)) {
+    if (preps && (!this.placed || this.placed !== (must.cls === 'time' ? 'time' : 'place')) && chance(0.35, r)) {
       const verb = this.source.verb(FRAME.personIntransitive, false, tense === 'past' ? 'past' : 'base');
       if (!verb || (end && !this.source.fitsEnd(word))) return null;
       const d = det();
@@ -243,11 +276,11 @@ export class LineGrammar {
     const withTail = chance(0.35, r);
     if (end && !withTail && !this.source.fitsEnd(word)) return null;
     const adj = !must.name && chance(0.3, r) ? this.source.adj(false, false, true, must) : null;
-    const tail = withTail ? this.tail(end, 1) : [];
+    const tail = withTail ? this.tail(end, 1, { object: true, state: STATE_VERBS.has(verb.base) }) : [];
     if (!tail || (withTail && !tail.length)) return null;
     // A feeling with an adjective takes a determiner (`we find our lost love`, not `we find lost love`).
     const d = det() || (adj ? own : '');
-    return [...subject.tokens, ...verbText(verb), ...phrase(d, adj, must, plural), ...tail];
+    return [...subject.tokens, ...verbText(verb), ...phrase(d, adj, must, plural), ...withFor(tail, verb)];
   }
 
   /** One clause in the stanza's tense; `end` when the clause ends the line. */
@@ -269,13 +302,14 @@ export class LineGrammar {
       if (!tail) return null;
       const verb = this.source.verb(frames, end && tail.length === 0, formFor(subject, tense));
       if (!verb) return null;
-      // A person's deed towards the other: `I wait for you`, `we dance with you` (not when a place ends the line).
-      if (subject.person && subject.pronoun && !end && chance(0.35, r))
+      // A person's deed towards the other: `I wait for you`, `we dance with you` (not when a place ends the line;
+      // not before a phrase of its own, `I turn with you with your cat`, nor after a state: `I know to you`).
+      if (subject.person && subject.pronoun && !end && chance(0.35, r) && !tail.some((x) => x.key) && !STATE_VERBS.has(verb.base))
         return [
           ...subject.tokens,
           { text: t(subject, verb), key: verb.key },
           ...towards(subject.pronoun, this.firstObject, verb, r),
-          ...tail,
+          ...withFor(tail, verb),
         ];
       return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...withFor(tail, verb)];
     }
@@ -289,10 +323,10 @@ export class LineGrammar {
       const withTail = chance(0.35, r);
       const obj = this.object(personObject, end && !withTail, verb, subject);
       if (!obj) return null;
-      const tail = withTail ? this.tail(end, 1) : [];
+      const tail = withTail ? this.tail(end, 1, { object: true, state: STATE_VERBS.has(verb.base) }) : [];
       if (!tail) return null;
       if (withTail && tail.length === 0 && end && obj.length === 1) return null;
-      return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...obj, ...tail];
+      return [...subject.tokens, { text: t(subject, verb), key: verb.key }, ...obj, ...withFor(tail, verb)];
     }
     if (roll < 0.55) {
       // Subj be Adj [Tail]
@@ -303,7 +337,14 @@ export class LineGrammar {
       if (!adj) return null;
       const tail = withTail ? this.tail(end, 1) : [];
       if (!tail) return null;
-      return [...subject.tokens, { text: beFor(subject, tense) }, ...this.degree(subject), { text: adj.word, key: adj.key }, ...tail];
+      // `be` moves nowhere: `I was old by the sea`, not `toward the sea`.
+      return [
+        ...subject.tokens,
+        { text: beFor(subject, tense) },
+        ...this.degree(subject),
+        { text: adj.word, key: adj.key },
+        ...(placeOnly(tail) ?? []),
+      ];
     }
     if (roll < 0.68) {
       // Subj be V_ing [Tail]
@@ -312,7 +353,7 @@ export class LineGrammar {
       const tail = this.tail(end, 0.8);
       if (!tail) return null;
       const verb = this.source.verb(subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive, end && tail.length === 0, 'ger');
-      if (!verb) return null;
+      if (!verb || !takesProgressive(verb)) return null;
       return [
         ...subject.tokens,
         { text: beFor(subject, tense) },
@@ -347,10 +388,13 @@ export class LineGrammar {
     }
     if (roll < 0.9) {
       // there be NP_indefinite PP
-      const pp = this.pp(end);
+      // Where it is is not what a fronted phrase has said (`By the lake, there was a girl in the snow`), and what there
+      // is is not a time (`there is a day by the rose`, `there are years in the snow`: lyrics round 15).
+      const pp = placeOnly(this.pp(end, this.besidesPlaced(PP_CLASSES)));
       if (!pp) return null;
-      const got = this.np(SUBJECT_ANY_CLASSES, false, { indefinite: true, adjective: 0.5 });
-      if (!got || got.noun.name) return null;
+      const got = this.np(THERE_CLASSES, false, { indefinite: true, adjective: 0.5 });
+      // Not where it is itself: `there is some rain in the rain`, `there was a sea beyond the sea`.
+      if (!got || got.noun.name || pp.some((t) => t.key === got.noun.key)) return null;
       const be = beFor({ third: true, plural: got.plural }, tense);
       return [{ text: 'there' }, { text: be }, ...got.tokens, ...pp];
     }
@@ -360,7 +404,7 @@ export class LineGrammar {
     const tail = this.tail(end, 0.7);
     if (!tail) return null;
     const verb = this.source.verb(FRAME.thingIntransitive, end && tail.length === 0, 'ger');
-    if (!verb) return null;
+    if (!verb || !takesProgressive(verb)) return null;
     const keep = tense === 'past' ? 'kept' : tense === 'future' ? 'will keep' : subject.third && !subject.plural ? 'keeps' : 'keep';
     return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...withFor(tail, verb)];
   }
@@ -393,9 +437,9 @@ export class LineGrammar {
       const verb = this.source.verb(FRAME.personPerson, false, 'base');
       const fits = verb && (VERB_OBJECTS[verb.base] ?? (SONG_VERBS.has(verb.base) ? NO_OBJECTS : undefined));
       if (!verb || (fits && !fits.has('being')) || NOT_IMPERATIVE.has(verb.base)) return null;
-      const tail = this.tail(end, 1);
+      const tail = this.tail(end, 1, { object: true, state: STATE_VERBS.has(verb.base) });
       if (!tail || !tail.length) return null;
-      return [{ text: verb.base, key: verb.key }, { text: this.firstObject }, ...tail];
+      return [{ text: verb.base, key: verb.key }, { text: this.firstObject }, ...withFor(tail, verb)];
     }
     const verb = this.source.verb(FRAME.personThing, false, 'base');
     // Nobody is told to miss, want or lose something (`Miss the lost rain`, `Want a house`: selection.ts).
@@ -403,9 +447,9 @@ export class LineGrammar {
     const withTail = chance(0.4, r);
     const obj = this.object(false, end && !withTail, verb);
     if (!obj) return null;
-    const tail = withTail ? this.tail(end, 1) : [];
+    const tail = withTail ? this.tail(end, 1, { object: true, state: STATE_VERBS.has(verb.base) }) : [];
     if (!tail) return null;
-    return [{ text: verb.base, key: verb.key }, ...obj, ...tail];
+    return [{ text: verb.base, key: verb.key }, ...obj, ...withFor(tail, verb)];
   }
 
   /** A line may be an imperative (`Hold me in the rain`): a chorus asks, a verse tells (the writer turns it off there). */
@@ -479,8 +523,12 @@ export class LineGrammar {
       if (!second) return null;
       tokens = [...first, { text: ',' }, { text: conj }, ...second];
     } else if (roll < 0.64) {
-      const pp = this.pp(false, SCENE_CLASSES);
+      // A fronted phrase says where or when, not which way: its clause's verb is not known yet (`Into the light, we
+      // will not write`, `Toward the sun, I can read`), so a path's preposition becomes its place's (`In the light, …`).
+      const pp = placeOnly(this.pp(false, SCENE_CLASSES));
+      this.placed = this.lastPhraseTime ? 'time' : 'place';
       const clause = pp && this.clause(true);
+      this.placed = null;
       tokens = pp && clause ? [...pp, { text: ',' }, ...clause] : null;
     } else if (roll < 0.74 && this.commands && this.voice.tense !== 'past') tokens = this.imperative(true);
     else tokens = this.clause(true);
@@ -501,10 +549,32 @@ function towards(pronoun: 'I' | 'we' | 'you', first: 'me' | 'us', verb: VerbItem
   return [{ text: pick(takesFor(verb) ? ['for', 'with', 'to'] : ['with', 'to'], r) }, { text: other }];
 }
 
-/** A tail after an intransitive verb, its `for` turned to `with` after a verb of moving (`cross with my friend`). */
+/**
+ * A tail after its verb: `for` turned to `with` after a verb of moving (`cross with my friend`), a path's preposition to
+ * a place's after a verb that does not move (`touch me by the hill`, not `toward`: `prepositionAfter`).
+ */
 function withFor(tail: Token[], verb: VerbItem): Token[] {
-  return tail[0]?.text === 'for' && !takesFor(verb) ? [{ text: 'with' }, ...tail.slice(1)] : tail;
+  const first = tail[0]?.text;
+  if (first === undefined || tail[0].key !== undefined) return tail;
+  if (first === 'for' && !takesFor(verb)) return [{ text: 'with' }, ...tail.slice(1)];
+  const prep = prepositionAfter(first, verb);
+  return prep === first ? tail : [{ text: prep }, ...tail.slice(1)];
 }
+
+/** A phrase with a path's preposition turned to its place's (`into the rain` → `in the rain`: `prepositionAfter`). */
+function placeOnly(pp: Token[] | null): Token[] | null {
+  return pp && pp.length ? [{ text: prepositionAfter(pp[0].text, { cls: '' }) }, ...pp.slice(1)] : pp;
+}
+
+/** Classes of a phrase after a verb and its object: not a person (`Touch me with my cat`). */
+const OBJECT_PP_CLASSES: ReadonlySet<string> = new Set([...PP_CLASSES].filter((c) => c !== 'being'));
+/** Classes of a phrase after a verb of a state and its object: a time only (`I knew the music in the night`). */
+const TIME_CLASSES: ReadonlySet<string> = new Set(['time']);
+/** What `there is` can introduce: a person, nature, the weather, not a time (`there is a day by the rose`). */
+const THERE_CLASSES: ReadonlySet<string> = new Set([...SUBJECT_ANY_CLASSES].filter((c) => c !== 'time'));
+
+/** Phrase classes split by what a fronted phrase has said (`LineGrammar.besidesPlaced`), per class set. */
+const besidesCache = new Map<ReadonlySet<string>, { place: ReadonlySet<string>; time: ReadonlySet<string> }>();
 
 /** Width of the window of fragment shapes one song draws from (see `fragmentLean`). */
 const FRAGMENT_WINDOW = 0.3;

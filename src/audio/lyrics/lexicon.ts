@@ -58,6 +58,11 @@ export interface LexWord {
   tags: number;
   /** Nouns: [plural or '']; verbs: [3rd person singular, past, gerund]. */
   forms: string[];
+  /**
+   * Nouns: the plural is rarely said (SUBTLEX-US: under Zipf 3, or under 2 % of the noun's uses, people aside:
+   * `daylights`, `dawns`, `homes`; scripts/build-lexicon.ts `pluralSaid`). The writer sings such a noun in the singular.
+   */
+  rarePlural: boolean;
   /** Verbs: FRAME bits. */
   frames: number;
   /** Ids of WordNet relatives inside the vocabulary. */
@@ -87,7 +92,7 @@ export function lexicon(): Lexicon {
   const byForm = new Map<string, LexWord[]>();
   const lines = LEXICON_DATA.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const [pos, word, cls, tags, forms, frames, related, zipf] = lines[i].split(' ');
+    const [pos, word, cls, tags, forms, frames, related, zipf, rarePlural] = lines[i].split(' ');
     const w: LexWord = {
       id: i,
       pos: pos as LexPos,
@@ -98,6 +103,7 @@ export function lexicon(): Lexicon {
       frames: Number(frames),
       related: related ? related.split(',').map(Number) : [],
       zipf: Number(zipf ?? 0),
+      rarePlural: rarePlural === '1',
     };
     words.push(w);
     byKey.set(`${w.pos}:${word}`, w);

@@ -97,6 +97,47 @@ export function takesFor(verb: { cls: string }): boolean {
   return verb.cls !== 'move' && verb.cls !== 'weather' && verb.cls !== 'change';
 }
 
+/**
+ * Prepositions of a path (lyrics round 15): `toward the lake`, `into the snow`, `across the city` need a verb that moves
+ * along it (WordNet verb.motion, `move`). After any other verb the phrase says where, with the preposition of place
+ * each maps to: `Touch me by the hill`, not `Touch me toward the hill`; `I played records in the snow`, not `into`.
+ */
+const PATH_TO_PLACE: Readonly<Record<string, string>> = {
+  toward: 'by',
+  towards: 'by',
+  into: 'in',
+  across: 'through',
+  along: 'by',
+  beyond: 'by',
+  down: 'on',
+};
+
+/** The preposition a phrase after this verb takes: a path's own after a verb of motion, its place's after any other. */
+export function prepositionAfter(prep: string, verb: { cls: string }): string {
+  return verb.cls === 'move' ? prep : (PATH_TO_PLACE[prep] ?? prep);
+}
+
+/**
+ * Verbs of a state, not an action (lyrics round 15): they take no progressive (`we were knowing`, `I was seeing`), and
+ * with their object they take no place or weather after it (`You miss your war in the light`, `lose love by the skies`,
+ * `I forget my records in the snow`): one knows, misses or loses a thing, not somewhere. A time may follow (`I knew
+ * the music in the night`). Vendler's states among our verbs; WordNet's classes do not mark them (verb.cognition
+ * holds `know` and `read`, verb.perception `see` and `watch`).
+ */
+export const STATE_VERBS = new Set(
+  words(
+    'know believe understand remember forget recognize realize mean doubt own possess belong deserve need want prefer love hate like miss lose find see hear regret mourn envy fear',
+  ),
+);
+
+/** Whether a verb reads in the progressive (`we were dancing`, not `we were knowing`): not a verb of a state. */
+export function takesProgressive(verb: { base: string }): boolean {
+  return !STATE_VERBS.has(verb.base) || PROGRESSIVE_STATES.has(verb.base);
+}
+
+/** States that still read in the progressive, as something going on: `I was missing you`, `we were losing`, `they are mourning`. */
+const PROGRESSIVE_STATES = new Set(words('miss lose mourn'));
+
 const rootCache = new Map<string, readonly string[]>();
 
 /**

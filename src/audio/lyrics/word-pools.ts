@@ -76,8 +76,10 @@ export function syllablesOf(word: string): number {
   return n;
 }
 
+/** A lexicon noun as the grammar's item; a plural rarely said (`daylights`, `dawns`) is none (lyrics round 15). */
 function nounItem(w: LexWord): NounItem {
-  return { key: `n:${w.word}`, singular: w.word, plural: w.forms[0] && w.forms[0] !== w.word ? w.forms[0] : '', cls: w.cls, name: false };
+  const plural = w.forms[0] && w.forms[0] !== w.word && !w.rarePlural ? w.forms[0] : '';
+  return { key: `n:${w.word}`, singular: w.word, plural, cls: w.cls, name: false };
 }
 function verbItem(w: LexWord): VerbItem {
   return { key: `v:${w.word}`, cls: w.cls, base: w.word, s3: w.forms[0], past: w.forms[1], ger: w.forms[2], frames: w.frames };
