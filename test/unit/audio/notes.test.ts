@@ -132,9 +132,10 @@ describe('segmentNotes on tracks built from truth', () => {
     const score = noteFMeasure(truth, notes);
     expect(score.f).toBeGreaterThanOrEqual(0.9);
     expect(notes.length).toBe(truth.length);
-    // The 60 → 67 leap glides over 120 ms: the 67 starts with its glide, not after it.
+    // The 60 → 67 leap glides over 120 ms (3.35–3.47 s): the 67 starts inside its glide (in its middle, issue 12's
+    // eleventh pass), not after it.
     const leap = notes.find((n) => Math.abs(n.midi - 67) < 0.5 && n.start > 3)!;
-    expect(Math.abs(leap.start - 3.35)).toBeLessThan(0.05);
+    expect(Math.abs(leap.start - 3.41)).toBeLessThan(0.05);
   });
 
   it('splits legato repeated notes on an amplitude re-attack alone (−6 dB dip, no gap)', () => {

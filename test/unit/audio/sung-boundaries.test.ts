@@ -6,7 +6,8 @@
  * one joins it unless attacked or a neighbour note, and a note after a rest starts where its voice reaches
  * its level; ninth pass: a short piece less than a semitone off the note it runs into or out of joins it
  * even when attacked, a semitone step does not, and a note after a rest that scoops in through its consonant
- * starts at its vowel. Contour-level cases build the tracker's output and
+ * starts at its vowel; eleventh pass: a legato note change starts in the middle of its pitch transition. Contour-level
+ * cases build the tracker's output and
  * the onset envelope by hand, so each checks one rule of segmentNotes.
  */
 import { sing, type SungNote } from '../../support/singer.js';
@@ -352,11 +353,14 @@ describe("segmentNotes: a note whose pitch glides through the consonant starts a
     expect(notes[1].start).toBeLessThanOrEqual(0.81);
   });
 
-  it('keeps the boundary when the voice breaks in the consonant (step 4 places a boundary at a voicing break)', () => {
+  it('does not move the note to the vowel attack when the voice breaks in the consonant (step 4 places a boundary at a voicing break)', () => {
+    // Without the break the note would start 20 ms before the attack (0.92 s). With it, step 8b leaves the
+    // boundary where the contour leaves 62 (0.83 s), and step 8d moves it to the middle of the transition
+    // (0.88 s: halfway to 0.94 s, where the contour is within 0.3 semitone of 65), where the voice comes back.
     const broken = (k: number): number => (k >= 86 && k < 89 ? NaN : wander(k));
     const notes = segmentNotes(trackOf(broken, 200), null, { onsetEnvelope: envelopeOf(consonant, 200) });
     expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
-    expect(notes[1].start).toBeLessThan(0.86);
+    expect(notes[1].start).toBeLessThan(0.9);
   });
 });
 
@@ -405,5 +409,31 @@ describe('segmentNotes: a note after a rest that scoops in through its consonant
     const notes = segmentNotes(trackOf(onPitch, 150), null, { onsetEnvelope: envelopeOf(level, 150) });
     expect(notes.map((note) => Math.round(note.midi))).toEqual([62]);
     expect(notes[0].start).toBeLessThanOrEqual(0.3);
+  });
+});
+
+describe('segmentNotes: a legato note change starts in the middle of its pitch transition (issue 12, eleventh pass)', () => {
+  /**
+   * 62 held, then a 150 ms sung scoop up to 65: most of the step in the first 20 ms (0.80–0.81 s), the last
+   * semitone over the next 130 ms; within 0.3 semitone of 65 from frame 92 (0.915 s), 65 held to frame 170.
+   */
+  const scoop = (k: number): number =>
+    k < 20 || k >= 170 ? NaN : k < 80 ? 62 : k < 82 ? 62 + (k - 79) * 0.7 : k < 95 ? 64 + (k - 82) / 13 : 65;
+  const level = (k: number): number => (k < 20 || k >= 170 ? -60 : -6);
+
+  it('starts the new note halfway between where the contour leaves the old pitch and where the new pitch is stable', () => {
+    // The contour leaves 62 at 0.795 s (the boundary before step 8d, at the glide's start) and settles on 65 at
+    // 0.915 s: the new note starts in the middle, 0.855 s, and the note before ends there.
+    const notes = segmentNotes(trackOf(scoop, 200), null, { onsetEnvelope: envelopeOf(level, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(Math.abs(notes[1].start - 0.855)).toBeLessThanOrEqual(0.02);
+    expect(notes[0].end).toBeCloseTo(notes[1].start, 5);
+  });
+
+  it("keeps the boundary of a change whose pitch settles within 70 ms (an instrument's legato change)", () => {
+    const quick = (k: number): number => (k < 20 || k >= 170 ? NaN : k < 80 ? 62 : k < 87 ? 62 + (3 * (k - 80)) / 7 : 65);
+    const notes = segmentNotes(trackOf(quick, 200), null, { onsetEnvelope: envelopeOf(level, 200) });
+    expect(notes.map((note) => Math.round(note.midi))).toEqual([62, 65]);
+    expect(notes[1].start).toBeLessThanOrEqual(0.84);
   });
 });
