@@ -19,6 +19,20 @@ import { callProvider, fallBackOrThrow, label, type Run } from './pipeline-run.j
 
 const OUTPUT_RATE = 44100;
 
+/**
+ * Longest song (s) after which the thread keeps Flite's instance for its next song. Building a new
+ * instance costs 50–300 ms of CPU per conversion (more in the worker's threads than alone); keeping
+ * it holds its 35–60 MB until the next song. Memory was the reason to let go (the 5-minute song's peak,
+ * docs/decisions.md "memory of a 5-minute conversion"), and a short song's own buffers are a tenth of a
+ * 5-minute song's, so its peak stays far below that one's with the instance kept.
+ */
+export const KEEP_FLITE_UP_TO_SECONDS = 60;
+
+/** Whether a song `seconds` long leaves Flite's instance to the thread's next song ({@link KEEP_FLITE_UP_TO_SECONDS}). */
+export function keepsFlite(seconds: number): boolean {
+  return seconds <= KEEP_FLITE_UP_TO_SECONDS;
+}
+
 /** Mono vocals before normalisation, with the pitch accuracy when it is already measured. */
 interface RawVocals {
   samples: Float32Array;
@@ -133,8 +147,9 @@ export async function singAndCheck(
       synthesizer = 'formant';
       sung = await sing(synthesizer);
     }
-    // The song is sung: let go of Flite's instance (35–60 MB) before the quality check and the encoding.
-    if (run.ports.flite) releaseFlite(run.ports.flite);
+    // The song is sung: a long song lets go of Flite's instance (35–60 MB) before the quality check and
+    // the encoding; a short one leaves it to the thread's next song (see keepsFlite).
+    if (run.ports.flite && !keepsFlite(sung.samples.length / sung.sampleRate)) releaseFlite(run.ports.flite);
     const clarity = vowelClarity(sung.samples, sung.sampleRate, sung.phonemes);
     raw = {
       samples: sung.samples,

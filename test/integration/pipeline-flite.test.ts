@@ -2,7 +2,8 @@
  * convertMelody with the Flite program port and the real ffmpeg decoder and encoder: the default
  * engine is then `flite`, its vocals meet the loudness, true-peak and pitch targets, the report says
  * which engine and voice sang and how clear the words are; `engine: 'formant'` still sings with the
- * formant synthesizer, and without the port the formant engine is the default.
+ * formant synthesizer, and without the port the formant engine is the default. A short song leaves
+ * Flite's instance to the next song (no new instance, the same vocals); a long one lets go of it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { measureLoudness } from '../../src/audio/loudness/loudness.js';
 import { createFfmpegDecoder } from '../../src/platform/ffmpeg-decoder.js';
 import { createFfmpegEncoder } from '../../src/platform/ffmpeg-encoder.js';
 import { loadFliteProgram } from '../../src/platform/flite-program.js';
+import { releaseFlite } from '../../src/audio/voice/flite/flite-run.js';
+import { KEEP_FLITE_UP_TO_SECONDS, keepsFlite } from '../../src/audio/pipeline-vocals.js';
 import { MELODY_FIXTURE_DIR } from '../support/melody-fixtures.js';
 
 const MELODY = new Uint8Array(readFileSync(join(MELODY_FIXTURE_DIR, 'voice-la.flac')));
@@ -65,5 +68,33 @@ describe('the pipeline with the flite engine', () => {
     const without = await convertMelody(REQUEST, ports(false));
     expect(without.report.voice.synthesizer).toBe('formant');
     expect(Buffer.from(asked.vocalsWav).equals(Buffer.from(without.vocalsWav))).toBe(true);
+  });
+
+  it("leaves Flite's instance to the next short song, which sings exactly as a fresh instance does", async () => {
+    const { module } = loadFliteProgram();
+    releaseFlite({ module });
+    const first = await convertMelody(REQUEST, ports(true));
+    const Original = WebAssembly.Instance;
+    let built = 0;
+    WebAssembly.Instance = class extends Original {
+      constructor(...args: ConstructorParameters<typeof Original>) {
+        super(...args);
+        built++;
+      }
+    };
+    try {
+      const second = await convertMelody(REQUEST, ports(true));
+      expect(built).toBe(0);
+      expect(Buffer.from(second.vocalsWav).equals(Buffer.from(first.vocalsWav))).toBe(true);
+    } finally {
+      WebAssembly.Instance = Original;
+    }
+  });
+
+  it(`lets go of Flite's instance after a song longer than ${KEEP_FLITE_UP_TO_SECONDS} s`, () => {
+    expect(keepsFlite(30)).toBe(true);
+    expect(keepsFlite(KEEP_FLITE_UP_TO_SECONDS)).toBe(true);
+    expect(keepsFlite(KEEP_FLITE_UP_TO_SECONDS + 0.1)).toBe(false);
+    expect(keepsFlite(300)).toBe(false);
   });
 });

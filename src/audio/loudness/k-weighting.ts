@@ -159,77 +159,81 @@ export function createKWeightedEnergyAccumulator(
   energies: Float64Array,
 ): KWeightedEnergyAccumulator {
   const [pre, rlb] = kWeightingFilters(sampleRate);
-  const { b0, b1, b2, a1, a2 } = pre;
   const g = rlb.b0;
-  const c1 = rlb.a1;
-  const c2 = rlb.a2;
-  const scale = weight * g * g;
-  // The state between calls lives in closure variables rather than an object: a property store after
-  // the hot loop has no type feedback when V8 compiles the loop on stack replacement, so the loop's
-  // optimised code deoptimised at the end of a call (`--trace-deopt`, "Insufficient type feedback for
-  // generic named access"). Closure variables are written without type feedback; an object literal
-  // would not help (each of its fields is a store that uses feedback).
-  let savedX1 = 0;
-  let savedX2 = 0;
-  let savedY1 = 0;
-  let savedY2 = 0;
-  let savedZ1 = 0;
-  let savedZ2 = 0;
-  let savedSum = 0;
-  let savedFilled = 0;
-  let savedSegment = 0;
-  return {
-    push(samples: Float32Array): void {
-      // State in locals for the hot loop (V8 keeps them in registers), written back at the end.
-      let x1 = savedX1;
-      let x2 = savedX2;
-      let y1 = savedY1;
-      let y2 = savedY2;
-      let z1 = savedZ1;
-      let z2 = savedZ2;
-      let sum = savedSum;
-      let filled = savedFilled;
-      let segment = savedSegment;
-      const n = samples.length;
-      let i = 0;
-      while (i < n) {
-        const end = Math.min(n, i + segmentLength - filled);
-        filled += end - i;
-        for (; i < end; i++) {
-          const x = samples[i];
-          const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-          x2 = x1;
-          x1 = x;
-          const z = y - 2 * y1 + y2 - c1 * z1 - c2 * z2;
-          y2 = y1;
-          y1 = y;
-          z2 = z1;
-          z1 = z;
-          sum += z * z;
-        }
-        if (filled === segmentLength) {
-          energies[segment++] += scale * sum;
-          sum = 0;
-          filled = 0;
-          if (Math.abs(y1) < DENORMAL_FLOOR && Math.abs(y2) < DENORMAL_FLOOR) {
-            y1 = 0;
-            y2 = 0;
-          }
-          if (Math.abs(z1) < DENORMAL_FLOOR && Math.abs(z2) < DENORMAL_FLOOR) {
-            z1 = 0;
-            z2 = 0;
-          }
-        }
+  const coefficients = new Float64Array([pre.b0, pre.b1, pre.b2, pre.a1, pre.a2, rlb.a1, rlb.a2, weight * g * g, segmentLength]);
+  const state = new Float64Array(STATE_SLOTS);
+  return { push: (samples) => kWeightInto(samples, coefficients, state, energies) };
+}
+
+/** Slots of an accumulator's state: the two filters' x, y and z histories, then the open segment's sum, fill and index. */
+const STATE_SLOTS = 9;
+
+/**
+ * The accumulator's work, as a plain function over typed arrays: the coefficients (pre-filter b0, b1,
+ * b2, a1, a2, RLB a1, a2, the energy scale weight·g², the segment length) and the state between calls
+ * (x1, x2, y1, y2, z1, z2, sum, filled, segment) are read into locals for the hot loop and the state
+ * written back at the end. Written as a closure over the coefficients and over the state in closure
+ * variables, the loop ran 3–4× slower and boxed a number per operation (≈ 30 MB of garbage per pass
+ * over 30 s at 44.1 kHz; measured in V8 11.3, Node 20): reading captured numbers and writing captured
+ * state kept TurboFan from optimising it as it does this form. Same operations in the same order.
+ */
+function kWeightInto(samples: Float32Array, coefficients: Float64Array, state: Float64Array, energies: Float64Array): void {
+  const b0 = coefficients[0];
+  const b1 = coefficients[1];
+  const b2 = coefficients[2];
+  const a1 = coefficients[3];
+  const a2 = coefficients[4];
+  const c1 = coefficients[5];
+  const c2 = coefficients[6];
+  const scale = coefficients[7];
+  const segmentLength = coefficients[8];
+  let x1 = state[0];
+  let x2 = state[1];
+  let y1 = state[2];
+  let y2 = state[3];
+  let z1 = state[4];
+  let z2 = state[5];
+  let sum = state[6];
+  let filled = state[7];
+  let segment = state[8];
+  const n = samples.length;
+  let i = 0;
+  while (i < n) {
+    const end = Math.min(n, i + segmentLength - filled);
+    filled += end - i;
+    for (; i < end; i++) {
+      const x = samples[i];
+      const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1;
+      x1 = x;
+      const z = y - 2 * y1 + y2 - c1 * z1 - c2 * z2;
+      y2 = y1;
+      y1 = y;
+      z2 = z1;
+      z1 = z;
+      sum += z * z;
+    }
+    if (filled === segmentLength) {
+      energies[segment++] += scale * sum;
+      sum = 0;
+      filled = 0;
+      if (Math.abs(y1) < DENORMAL_FLOOR && Math.abs(y2) < DENORMAL_FLOOR) {
+        y1 = 0;
+        y2 = 0;
       }
-      savedX1 = x1;
-      savedX2 = x2;
-      savedY1 = y1;
-      savedY2 = y2;
-      savedZ1 = z1;
-      savedZ2 = z2;
-      savedSum = sum;
-      savedFilled = filled;
-      savedSegment = segment;
-    },
-  };
+      if (Math.abs(z1) < DENORMAL_FLOOR && Math.abs(z2) < DENORMAL_FLOOR) {
+        z1 = 0;
+        z2 = 0;
+      }
+    }
+  }
+  state[0] = x1;
+  state[1] = x2;
+  state[2] = y1;
+  state[3] = y2;
+  state[4] = z1;
+  state[5] = z2;
+  state[6] = sum;
+  state[7] = filled;
+  state[8] = segment;
 }

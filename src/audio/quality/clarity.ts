@@ -13,7 +13,7 @@
  *   in 3–8 kHz than in the vowel next to it, dB (median). Shaped fricatives give +10 dB or more; a flat
  *   block of noise or a missing consonant gives little.
  */
-import { getRealFft } from '../dsp/fft.js';
+import { getRealFft, type RealFft } from '../dsp/fft.js';
 
 export interface ClarityEstimate {
   /** Share 0..1 of vowel segments recognised by nearest centroid; NaN with fewer than two vowels to compare. */
@@ -146,47 +146,94 @@ function createAnalyser(rate: number) {
   const power = new Float64Array(bins);
   const bands = new Float64Array(BANDS);
 
+  const tables: AnalyserTables = {
+    rate,
+    fft,
+    spectrum,
+    frame,
+    window,
+    weights,
+    bandFrom,
+    bandTo,
+    basis,
+    highFrom,
+    highTo,
+    bins,
+    power,
+    bands,
+  };
   return {
     /** Mean cepstrum and high-band energy share of frames centred in [from, to] seconds; null when silent or out of range. */
-    average(samples: Float32Array, from: number, to: number): { cepstrum: Float64Array; highShare: number } | null {
-      const cepstrum = new Float64Array(CEPSTRA);
-      let frames = 0;
-      let high = 0;
-      let total = 0;
-      for (let t = from; t <= Math.max(from, to) + 1e-9; t += HOP_SECONDS) {
-        const start = Math.round(t * rate) - FRAME / 2;
-        if (start < 0 || start + FRAME > samples.length) continue;
-        let energy = 0;
-        for (let n = 0; n < FRAME; n++) {
-          frame[n] = samples[start + n] * window[n];
-          energy += frame[n] * frame[n];
-        }
-        if (energy < 1e-10) continue;
-        fft.forward(frame, spectrum);
-        for (let k = 0; k < bins; k++) {
-          power[k] = spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
-          total += power[k];
-          if (k >= highFrom && k <= highTo) high += power[k];
-        }
-        for (let b = 0; b < BANDS; b++) {
-          let e = 0;
-          const w = weights[b];
-          const to = bandTo[b];
-          for (let k = bandFrom[b]; k <= to; k++) e += w[k] * power[k];
-          bands[b] = Math.log(e + 1e-12);
-        }
-        // DCT-II of the log band energies, coefficients 1..12.
-        for (let c = 0; c < CEPSTRA; c++) {
-          let s = 0;
-          const row = c * BANDS;
-          for (let b = 0; b < BANDS; b++) s += bands[b] * basis[row + b];
-          cepstrum[c] += s;
-        }
-        frames++;
-      }
-      if (!frames) return null;
-      for (let c = 0; c < CEPSTRA; c++) cepstrum[c] /= frames;
-      return { cepstrum, highShare: total > 0 ? high / total : 0 };
-    },
+    average: (samples: Float32Array, from: number, to: number) => averageFrames(samples, from, to, tables),
   };
+}
+
+/** An analyser's fixed tables and scratch buffers (see createAnalyser). */
+interface AnalyserTables {
+  rate: number;
+  fft: RealFft;
+  spectrum: Float64Array;
+  frame: Float64Array;
+  window: Float64Array;
+  weights: Float64Array[];
+  bandFrom: Int32Array;
+  bandTo: Int32Array;
+  basis: Float64Array;
+  highFrom: number;
+  highTo: number;
+  bins: number;
+  power: Float64Array;
+  bands: Float64Array;
+}
+
+/**
+ * The analyser's `average`: a plain function reading the tables from an object, not a closure over
+ * them: as a closure over captured numbers it ran slower and boxed numbers in its loops (the same as
+ * the K-weighting loop, loudness/k-weighting.ts). Same operations in the same order.
+ */
+function averageFrames(
+  samples: Float32Array,
+  from: number,
+  to: number,
+  tables: AnalyserTables,
+): { cepstrum: Float64Array; highShare: number } | null {
+  const { rate, fft, spectrum, frame, window, weights, bandFrom, bandTo, basis, highFrom, highTo, bins, power, bands } = tables;
+  const cepstrum = new Float64Array(CEPSTRA);
+  let frames = 0;
+  let high = 0;
+  let total = 0;
+  for (let t = from; t <= Math.max(from, to) + 1e-9; t += HOP_SECONDS) {
+    const start = Math.round(t * rate) - FRAME / 2;
+    if (start < 0 || start + FRAME > samples.length) continue;
+    let energy = 0;
+    for (let n = 0; n < FRAME; n++) {
+      frame[n] = samples[start + n] * window[n];
+      energy += frame[n] * frame[n];
+    }
+    if (energy < 1e-10) continue;
+    fft.forward(frame, spectrum);
+    for (let k = 0; k < bins; k++) {
+      power[k] = spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
+      total += power[k];
+      if (k >= highFrom && k <= highTo) high += power[k];
+    }
+    for (let b = 0; b < BANDS; b++) {
+      let e = 0;
+      const w = weights[b];
+      const to = bandTo[b];
+      for (let k = bandFrom[b]; k <= to; k++) e += w[k] * power[k];
+      bands[b] = Math.log(e + 1e-12);
+    }
+    // DCT-II of the log band energies, coefficients 1..12.
+    for (let c = 0; c < CEPSTRA; c++) {
+      let s = 0;
+      const row = c * BANDS;
+      for (let b = 0; b < BANDS; b++) s += bands[b] * basis[row + b];
+      cepstrum[c] += s;
+    }
+    frames++;
+  }
+  if (!frames) return null;
+  for (let c = 0; c < CEPSTRA; c++) cepstrum[c] /= frames;
+  return { cepstrum, highShare: total > 0 ? high / total : 0 };
 }

@@ -1,6 +1,6 @@
 /**
- * The pipeline lets go of the thread's Flite instance once a song is sung (releaseFlite), so the quality
- * check and the encoding do not carry its 35–60 MB of memory; the next song builds a new instance.
+ * The pipeline lets go of the thread's Flite instance once a long song is sung (releaseFlite), so the
+ * quality check and the encoding do not carry its 35–60 MB of memory; the next song builds a new instance.
  */
 import { releaseFlite, runFlite, type FliteRequest } from '../../../src/audio/voice/flite/flite-run.js';
 import { loadFliteProgram } from '../../../src/platform/flite-program.js';
