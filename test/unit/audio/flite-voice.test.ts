@@ -214,6 +214,46 @@ describe('the flite singing engine', () => {
     expect(sungPitchAccuracy(sung.samples, RATE, sung.intendedPitch)).toBeGreaterThanOrEqual(0.95);
   });
 
+  it("tunes the first formant through a melisma at its highest note's strength, not each note's", () => {
+    // "ma" held over D5–B4 as a melisma against "ma ma" on the same notes: in the B4 part the fundamental
+    // over the second harmonic (peaks, six 93 ms windows) is 2.2 dB for the two syllables, where the
+    // tuning follows B4 (+3 dB at f0); in the melisma it keeps the D5's +8 dB: 6.6 dB (2.1 before
+    // issue 11 round 13).
+    const melisma: Score = {
+      tempo: null,
+      key: null,
+      notes: [note(0.5, 1.5, 74, ['M', 'AA']), note(1.5, 2.7, 71, [], { continuation: true })],
+    };
+    const syllables: Score = { tempo: null, key: null, notes: [note(0.5, 1.5, 74, ['M', 'AA']), note(1.5, 2.7, 71, ['M', 'AA'])] };
+    const f0 = 493.88;
+    const size = 4096;
+    const fft = getRealFft(size);
+    const spectrum = fft.createSpectrum();
+    const frame = new Float64Array(size);
+    const peak = (hz: number) => {
+      let most = 0;
+      for (let f = hz - 40; f <= hz + 40; f += RATE / size) {
+        const k = Math.round((f * size) / RATE);
+        most = Math.max(most, spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2);
+      }
+      return most;
+    };
+    const firstOverSecond = (score: Score) => {
+      const sung = singScore(score, { engine: 'flite', flite, voice: 'high', sampleRate: RATE, seed: 1, transpose: 0 });
+      let first = 0;
+      let second = 0;
+      for (let w = 0; w < 6; w++) {
+        const from = Math.round((1.85 + 0.1 * w) * RATE);
+        for (let n = 0; n < size; n++) frame[n] = sung.samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
+        fft.forward(frame, spectrum);
+        first += peak(f0);
+        second += peak(2 * f0);
+      }
+      return 10 * Math.log10(first / second);
+    };
+    expect(firstOverSecond(melisma) - firstOverSecond(syllables)).toBeGreaterThan(3);
+  });
+
   it("moves a held vowel's spectrum down with the formant stretch, and a stretch of 1 changes no sample", () => {
     // "ma" held 1.5 s on A3 (220 Hz: harmonics dense enough to show the envelope), sung by the singer
     // itself on a flat contour. The power-weighted mean frequency over 0.3–4 kHz of the held vowel falls

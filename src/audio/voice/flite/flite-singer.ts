@@ -23,7 +23,7 @@
  * 5. Joins: each sounding stretch fades in and out over 5 ms; grains overlap-add, so there is no
  *    discontinuity inside a stretch.
  * 6. High notes (above A4): a resonance follows the fundamental, as a soprano tunes her first formant
- *    to f0 (see tuneFirstFormant).
+ *    to f0 (see tuneFirstFormant); through a melisma its gain is the highest note's (see tuningLevelPitch).
  * 7. High phrases (median above G4) are spoken by Flite a fifth lower and shifted up (see LOWER_FROM_HZ).
  * 8. High notes (above G4): breath noise with the voice's own spectral envelope above 1.5 kHz fills the
  *    bands between sparse harmonics (see BREATH_FROM_HZ).
@@ -41,7 +41,7 @@ import { AudioProcessingError } from '../../errors.js';
 import { createRandom } from '../../random.js';
 import { resample } from '../../dsp/resample.js';
 import type { Sliced } from '../../sliced.js';
-import type { Segment, Timeline } from '../timeline.js';
+import type { Segment, TimedNote, Timeline } from '../timeline.js';
 import { runFlite, type FliteProgram, type FliteVoice } from './flite-run.js';
 
 export interface FliteSingOptions {
@@ -144,7 +144,7 @@ export function* singWithFliteSliced(timeline: Timeline, options: FliteSingOptio
     }
     yield;
   }
-  tuneFirstFormant(out, sampleRate, options.contour, options.step);
+  tuneFirstFormant(out, sampleRate, options.contour, tuningLevelPitch(options.contour, options.step, timeline.notes), options.step);
   addAir(out, sampleRate, random);
   voicedSpans.sort((a, b) => a[0] - b[0]);
   // Binary search: the last span starting at or before `time`.
@@ -743,10 +743,11 @@ const TUNE_BLOCK = 32;
  * 32, 1975). Flite's vowels keep their spoken formants, so above ~A4 a close vowel (IY, UW: F1 near
  * 300–400 Hz) had its fundamental 4 dB under its fourth harmonic, and our pitch tracker read a held F5
  * on IY an octave low (aubio's worst song also rose from 0.927 to 0.956 with this filter). An RBJ peaking filter (Audio EQ Cookbook) at the
- * contour's pitch, its gain rising from 0 dB at TUNE_FROM_HZ to TUNE_GAIN_DB at TUNE_FULL_HZ; below
- * TUNE_FROM_HZ the samples are left exactly as they were.
+ * contour's pitch, its gain rising from 0 dB at TUNE_FROM_HZ to TUNE_GAIN_DB at TUNE_FULL_HZ with
+ * `levelPitch` (the contour, but a melisma's highest note through the melisma: tuningLevelPitch); where
+ * that is below TUNE_FROM_HZ the samples are left exactly as they were.
  */
-function tuneFirstFormant(out: Float32Array, rate: number, contour: Float32Array, step: number): void {
+function tuneFirstFormant(out: Float32Array, rate: number, contour: Float32Array, levelPitch: Float32Array, step: number): void {
   // Direct form I; at 0 dB the peaking filter is the identity (b = a), so the state may stay x = y.
   let x1 = 0;
   let x2 = 0;
@@ -755,9 +756,10 @@ function tuneFirstFormant(out: Float32Array, rate: number, contour: Float32Array
   let resting = true;
   for (let from = 0; from < out.length; from += TUNE_BLOCK) {
     const to = Math.min(out.length, from + TUNE_BLOCK);
-    const midi = contour[Math.min(contour.length - 1, Math.round(from / rate / step))];
-    const hz = 440 * Math.pow(2, (midi - 69) / 12);
-    const share = Math.min(1, Math.max(0, (hz - TUNE_FROM_HZ) / (TUNE_FULL_HZ - TUNE_FROM_HZ)));
+    const k = Math.min(contour.length - 1, Math.round(from / rate / step));
+    const hz = 440 * Math.pow(2, (contour[k] - 69) / 12);
+    const levelHz = 440 * Math.pow(2, (levelPitch[k] - 69) / 12);
+    const share = Math.min(1, Math.max(0, (levelHz - TUNE_FROM_HZ) / (TUNE_FULL_HZ - TUNE_FROM_HZ)));
     if (share === 0 && resting) {
       // Below the tuning range with the filter at rest: the samples stay exactly as they were.
       x2 = y2 = to >= 2 ? out[to - 2] : 0;
@@ -784,6 +786,32 @@ function tuneFirstFormant(out: Float32Array, rate: number, contour: Float32Array
     // Back at rest once the last resonance has died away (at 0 dB only the transient differs from x).
     resting = share === 0 && Math.abs(y1 - x1) + Math.abs(y2 - x2) < 1e-6;
   }
+}
+
+/**
+ * The pitch (float MIDI, on the contour's grid) that sets the first-formant tuning's gain: the sung
+ * contour, except through a melisma (one vowel held over several notes, from its first note's start to
+ * its last note's end), where it is the melisma's highest note throughout. Why: with the gain following
+ * each note, a vowel held over D5–B4–C5 had its fundamental raised 8, 3 and 4.5 dB in turn, a change of
+ * spectrum at every note of one vowel; a singer who has tuned her first formant to the top of a run keeps
+ * that resonance through it. The resonance's frequency still follows the sung pitch. Issue 11 round 13
+ * (docs/benchmarks.md): 155 held-out lines, +1 in open/frate50 (one line) and no column lower; the same for the
+ * high-note breath lost a line in open/tempo2, so the breath still follows each note.
+ */
+function tuningLevelPitch(contour: Float32Array, step: number, notes: readonly TimedNote[]): Float32Array {
+  const level = Float32Array.from(contour);
+  let first = 0;
+  while (first < notes.length) {
+    let last = first;
+    while (last + 1 < notes.length && notes[last + 1].melisma) last++;
+    if (last > first) {
+      let top = -Infinity;
+      for (let i = first; i <= last; i++) top = Math.max(top, notes[i].midi);
+      level.fill(top, Math.max(0, Math.round(notes[first].start / step)), Math.min(level.length, Math.round(notes[last].end / step) + 1));
+    }
+    first = last + 1;
+  }
+  return level;
 }
 
 function onePole(cornerHz: number, rate: number): number {
