@@ -15,7 +15,16 @@
  * through `GrammarSource`.
  */
 import { FRAME, valence } from './lexicon.js';
-import { NOT_IMPERATIVE, prepositionAfter, STATE_VERBS, takesFor, takesProgressive } from './selection.js';
+import {
+  NOT_IMPERATIVE,
+  oneOfAKind,
+  prepositionAfter,
+  standsAlone,
+  STATE_VERBS,
+  takesFor,
+  takesProgressive,
+  thingMay,
+} from './selection.js';
 import { HANDLING_VERBS, SONG_VERBS, VERB_OBJECTS } from './song-words.js';
 import {
   COUNT_CLASSES,
@@ -100,6 +109,8 @@ export class LineGrammar {
     if (det === 'my' || det === 'our') det = this.firstPossessive;
     // The prompt's things are the song's own: `the garden`, not `a garden` (the prompt named one).
     if (det === 'a' && noun.prompt && !opts.indefinite) det = 'the';
+    // There is one sun, one sky: `the sun`, not `a sun`, `some sky` (lyrics round 16: `oneOfAKind`).
+    if (!plural && oneOfAKind(noun) && det !== 'the' && det !== 'my' && det !== 'our' && det !== 'your') det = 'the';
     // A bare singular count noun reads as a telegram (`I see light`): give it `the`.
     const fixedDet = !det && !plural && !noun.name && COUNT_CLASSES.has(noun.cls) ? 'the' : det;
     return { tokens: phrase(fixedDet, adj, noun, plural), noun, plural };
@@ -255,7 +266,7 @@ export class LineGrammar {
     const preps = prepositionsFor(must);
     if (preps && (!this.placed || this.placed !== (must.cls === 'time' ? 'time' : 'place')) && chance(0.35, r)) {
       const verb = this.source.verb(FRAME.personIntransitive, false, tense === 'past' ? 'past' : 'base');
-      if (!verb || (end && !this.source.fitsEnd(word))) return null;
+      if (!verb || !standsAlone(verb, subject.plural) || (end && !this.source.fitsEnd(word))) return null;
       const d = det();
       const prep = pick(preps, r);
       if (prep === 'for' && !takesFor(verb)) return null;
@@ -301,7 +312,8 @@ export class LineGrammar {
       const tail = this.tail(end, 0.75);
       if (!tail) return null;
       const verb = this.source.verb(frames, end && tail.length === 0, formFor(subject, tense));
-      if (!verb) return null;
+      // Not a thing doing a person's deed (`the stone cries`), nor a verb that needs its object without one (`we see`).
+      if (!verb || !standsAlone(verb, subject.plural) || (!subject.person && !thingMay(verb))) return null;
       // A person's deed towards the other: `I wait for you`, `we dance with you` (not when a place ends the line;
       // not before a phrase of its own, `I turn with you with your cat`, nor after a state: `I know to you`).
       if (subject.person && subject.pronoun && !end && chance(0.35, r) && !tail.some((x) => x.key) && !STATE_VERBS.has(verb.base))
@@ -353,7 +365,7 @@ export class LineGrammar {
       const tail = this.tail(end, 0.8);
       if (!tail) return null;
       const verb = this.source.verb(subject.person ? FRAME.personIntransitive : FRAME.thingIntransitive, end && tail.length === 0, 'ger');
-      if (!verb || !takesProgressive(verb)) return null;
+      if (!verb || !takesProgressive(verb) || !standsAlone(verb, subject.plural) || (!subject.person && !thingMay(verb))) return null;
       return [
         ...subject.tokens,
         { text: beFor(subject, tense) },
@@ -383,7 +395,7 @@ export class LineGrammar {
       const tail = this.tail(end, 0.8);
       if (!tail) return null;
       const verb = this.source.verb(FRAME.personIntransitive, end && tail.length === 0, 'base');
-      if (!verb) return null;
+      if (!verb || !standsAlone(verb, subject.plural)) return null;
       return [...subject.tokens, ...modal.split(' ').map((text) => ({ text })), { text: verb.base, key: verb.key }, ...withFor(tail, verb)];
     }
     if (roll < 0.9) {
@@ -394,7 +406,8 @@ export class LineGrammar {
       if (!pp) return null;
       const got = this.np(THERE_CLASSES, false, { indefinite: true, adjective: 0.5 });
       // Not where it is itself: `there is some rain in the rain`, `there was a sea beyond the sea`.
-      if (!got || got.noun.name || pp.some((t) => t.key === got.noun.key)) return null;
+      // Nor one of a kind: `there is a sun in the spring` (lyrics round 16).
+      if (!got || got.noun.name || oneOfAKind(got.noun) || pp.some((t) => t.key === got.noun.key)) return null;
       const be = beFor({ third: true, plural: got.plural }, tense);
       return [{ text: 'there' }, { text: be }, ...got.tokens, ...pp];
     }
@@ -404,7 +417,7 @@ export class LineGrammar {
     const tail = this.tail(end, 0.7);
     if (!tail) return null;
     const verb = this.source.verb(FRAME.thingIntransitive, end && tail.length === 0, 'ger');
-    if (!verb || !takesProgressive(verb)) return null;
+    if (!verb || !takesProgressive(verb) || !thingMay(verb) || !standsAlone(verb, subject.plural)) return null;
     const keep = tense === 'past' ? 'kept' : tense === 'future' ? 'will keep' : subject.third && !subject.plural ? 'keeps' : 'keep';
     return [...subject.tokens, { text: keep }, { text: verb.ger, key: verb.key }, ...withFor(tail, verb)];
   }
@@ -429,7 +442,7 @@ export class LineGrammar {
       const tail = this.tail(end, 0.9);
       if (!tail) return null;
       const verb = this.source.verb(FRAME.personIntransitive, end && tail.length === 0, 'base');
-      if (!verb) return null;
+      if (!verb || !standsAlone(verb, this.firstObject === 'us')) return null;
       return [{ text: 'let' }, { text: this.firstObject }, { text: verb.base, key: verb.key }, ...withFor(tail, verb)];
     }
     if (chance(0.3, r)) {

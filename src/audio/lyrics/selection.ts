@@ -138,6 +138,48 @@ export function takesProgressive(verb: { base: string }): boolean {
 /** States that still read in the progressive, as something going on: `I was missing you`, `we were losing`, `they are mourning`. */
 const PROGRESSIVE_STATES = new Set(words('miss lose mourn'));
 
+/**
+ * Nouns there is one of (lyrics round 16): `the sun`, never `a sun` (`There is a sun in the spring`, `we reach a quiet
+ * sky`). A short list: WordNet marks the sun and the moon as instances but not the sky or the world, and compromise
+ * tags none of them; these are the ones our pools hold (the plural `skies` still reads).
+ */
+export const ONE_OF_A_KIND = new Set(words('sun moon sky earth world horizon'));
+
+/** Whether a noun is one there is only one of (`ONE_OF_A_KIND`): it takes `the`, and `there is` does not introduce it. */
+export function oneOfAKind(noun: { singular: string; name?: boolean }): boolean {
+  return !noun.name && ONE_OF_A_KIND.has(noun.singular);
+}
+
+/**
+ * Verb classes of a person's deeds (lyrics round 16): WordNet's verb.communication, verb.social, verb.emotion,
+ * verb.cognition, verb.consumption, verb.possession and verb.competition (the lexicon's `say`, `social`, `feel`,
+ * `mind`, `consume`, `have`, `compete`). WordNet gives many of them the frame `Something ----s` (`cry`, `act`), so a
+ * thing could do them: `the stone cries`, `the new winter cries`, `the tree was screaming`.
+ */
+const PERSON_DEED_CLASSES = classes('say social feel mind consume have compete');
+/** Sounds a thing makes, though their class is a person's (verb.communication): `the hall echoes`, `the wind howls`. */
+const THING_SOUNDS = new Set(words('echo roar sound ring hum howl moan whisper sing'));
+
+/** Whether a thing (not a being) may be the subject of this verb: not of a person's deeds (`PERSON_DEED_CLASSES`). */
+export function thingMay(verb: { base: string; cls: string }): boolean {
+  return !PERSON_DEED_CLASSES.has(verb.cls) || THING_SOUNDS.has(verb.base);
+}
+
+/**
+ * Verbs that need their object (lyrics round 16): WordNet gives them the frame `Somebody ----s` for a sense we do not
+ * mean (`see`: understand, `meet`: assemble), so a clause could end on them: `Later, in the morning, we see`, `In the
+ * night, I could not meet`. They are written with an object only. A short list, of our verbs.
+ */
+const NEEDS_OBJECT = new Set(words('see meet find catch hold carry lift touch bring take reach greet need want'));
+
+/**
+ * Whether the verb reads without an object (`we wait`, not `we see`: `NEEDS_OBJECT`); `meet` does for a plural
+ * subject (`we meet in the rain`, not `I meet`).
+ */
+export function standsAlone(verb: { base: string }, plural = false): boolean {
+  return !NEEDS_OBJECT.has(verb.base) || (plural && verb.base === 'meet');
+}
+
 const rootCache = new Map<string, readonly string[]>();
 
 /**
