@@ -49,6 +49,12 @@ function melody(i: number): Uint8Array {
 }
 
 async function main(): Promise<void> {
+  // Rendered before anything starts: rendering takes the bench seconds (~6 s for 8 melodies under load) it must
+  // spend neither in the window nor between the API's readiness check and the first upload. A synchronous stall
+  // there kept the check's idle keep-alive socket in fetch's pool past the API's 5 s keep-alive timeout, so the
+  // first upload was written into a socket the API had already closed: EPIPE (docs/benchmarks.md, "Issue 16,
+  // the throughput bench's EPIPE").
+  const melodies = Array.from({ length: CONVERSIONS + CONCURRENCY }, (_, i) => melody(i));
   const cleanup = new Cleanup();
   try {
     const privateRedis = await startPrivateRedis(cleanup);
@@ -73,8 +79,6 @@ async function main(): Promise<void> {
     const completed = async () => Number((await db('conversions').where({ status: 'COMPLETED' }).count({ n: '*' }))[0].n);
     const failures = async () => db('conversions').whereIn('status', ['FAILED', 'CANCELLED']).select('id', 'status', 'error');
 
-    // Rendered before any upload: rendering a 30 s melody takes the bench seconds it must not spend in the window.
-    const melodies = Array.from({ length: CONVERSIONS + CONCURRENCY }, (_, i) => melody(i));
     const upload = async (i: number) => {
       const token = mintToken(resources.jwtSecret, `bench-${randomUUID()}`);
       const response = await uploadConversion(
