@@ -1,11 +1,7 @@
-import { createRandom } from '../../../src/audio/random.js';
-import { LineGrammar, renderTokens, type Tense, type Token } from '../../../src/audio/lyrics/grammar.js';
+import { grammarLines } from '../../support/grammar-lines.js';
+import { renderTokens, type Token } from '../../../src/audio/lyrics/grammar.js';
 import { lexicon } from '../../../src/audio/lyrics/lexicon.js';
-import { genreProfile, moodProfile } from '../../../src/audio/lyrics/moods.js';
-import { analyzePrompt } from '../../../src/audio/lyrics/prompt.js';
 import { oneOfAKind, standsAlone, thingMay } from '../../../src/audio/lyrics/selection.js';
-import { poolsFor } from '../../../src/audio/lyrics/word-pools.js';
-import { WordSource } from '../../../src/audio/lyrics/word-source.js';
 
 /**
  * Lyrics round 16: lines that read as nonsense to a listener though each phrase fits — `a sun`, a thing doing a
@@ -18,22 +14,7 @@ const REQUESTS = [
   { prompt: 'a sad song about rain in the city and a lost love', mood: 'sad', genre: 'ballad' },
   { prompt: 'a garden my mother planted before she died', mood: 'hopeful', genre: 'pop' },
 ];
-const TENSES: Tense[] = ['past', 'present', 'future'];
-
-const lines: Token[][] = REQUESTS.flatMap(({ prompt, mood, genre }) => {
-  const pools = poolsFor(prompt, analyzePrompt(prompt), moodProfile(mood), genreProfile(genre));
-  const out: Token[][] = [];
-  TENSES.forEach((tense, t) => {
-    for (const pronoun of ['I', 'we'] as const) {
-      const grammar = new LineGrammar(new WordSource(createRandom(21 + t), pools, new Map()), { tense, pronoun });
-      for (let i = 0; i < 400; i++) {
-        const tokens = grammar.line(i % 3 === 0, null);
-        if (tokens) out.push(tokens);
-      }
-    }
-  });
-  return out;
-});
+const lines: Token[][] = grammarLines(REQUESTS, 21);
 
 const lex = (key: string | undefined) => (key ? lexicon().byKey.get(key) : undefined);
 const offending = (test: (tokens: Token[]) => boolean): string[] => lines.filter(test).map(renderTokens);
