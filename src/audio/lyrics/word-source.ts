@@ -273,6 +273,11 @@ export class WordSource implements GrammarSource {
    * stop a rhyme that only it met).
    */
   spent: ReadonlySet<string> = new Set();
+  /**
+   * Keys never drawn (the must-hold word aside): people the song has no reason to name (`There is a father in
+   * the nights` in a song about summer nights; lyrics round 17, `strangerKeys`).
+   */
+  withheld: ReadonlySet<string> = new Set();
   /** Line ends per rhyme sound so far: a sound used four times is not picked for a new pair (not `snow`/`glow` all song long). */
   get usedRhymes(): ReadonlyMap<string, number> {
     return this.rhymeCounts;
@@ -313,7 +318,7 @@ export class WordSource implements GrammarSource {
           if (cum[mid] > r) hi = mid;
           else lo = mid + 1;
         }
-        if (this.spent.has(list[lo].item.key)) continue;
+        if (this.spent.has(list[lo].item.key) || this.withheld.has(list[lo].item.key)) continue;
         const used = this.used.get(list[lo].item.key) ?? 0;
         if (used === 0 || this.random() < 1 / (1 + 3 * used)) return list[lo].item;
       }
@@ -323,7 +328,7 @@ export class WordSource implements GrammarSource {
     const weights = new Float64Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
-      if (!ok(p) || this.spent.has(p.item.key)) continue;
+      if (!ok(p) || this.spent.has(p.item.key) || this.withheld.has(p.item.key)) continue;
       const w = p.weight / (1 + 3 * (this.used.get(p.item.key) ?? 0));
       weights[i] = w;
       total += w;
