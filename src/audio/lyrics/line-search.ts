@@ -55,6 +55,8 @@ export interface Candidate {
   misses: number;
   /** The line's shape: its closed-class words kept, every other word `_` (`in the _ i am _`; see `lineShape`). */
   shape: string;
+  /** The line's tokens (a hook sung again is set again from them on other notes: `refitLine`). */
+  tokens: readonly Token[];
 }
 
 export interface WriterContext {
@@ -91,7 +93,60 @@ export interface WriterContext {
    * prompt (or a relative) or one of the mood's images (lyrics round 13).
    */
   holdOne?: ReadonlySet<string> | null;
+  /** Only lines that meet the rhyme need are kept (no pass without it): the hook sung twice (lyrics round 17). */
+  rhymeOnly?: boolean;
+  /**
+   * Who and what the previous line of the verse sang of (`lineTies`), or null (a first line, a chorus): a line
+   * that goes on with one of them earns CONTINUITY_BONUS (lyrics round 17).
+   */
+  follows?: LineTies | null;
 }
+
+/**
+ * Who and what a line sings of: the persons it names (`I`/`me`/`my` as one, `we`/`us`/`our`, `you`/`your`;
+ * an imperative's `you` is not counted, only its object) and the roots of its nouns and names.
+ */
+export interface LineTies {
+  persons: ReadonlySet<string>;
+  roots: ReadonlySet<string>;
+}
+
+/** The person a pronoun or possessive names (`me` → `I`), or undefined for any other word. */
+const PERSON_OF: Readonly<Record<string, string>> = { i: 'I', me: 'I', my: 'I', we: 'we', us: 'we', our: 'we', you: 'you', your: 'you' };
+
+/** The persons and noun roots of a line's tokens (see `LineTies`). */
+export function lineTies(tokens: readonly Token[]): LineTies {
+  const persons = new Set<string>();
+  const roots = new Set<string>();
+  for (const t of tokens) {
+    if (t.key) {
+      if (t.key.startsWith('n:') || t.key.startsWith('name:')) for (const r of rootsOf(t.key)) roots.add(r);
+      continue;
+    }
+    for (const w of t.text.toLowerCase().split(' ')) {
+      const person = PERSON_OF[w];
+      if (person) persons.add(person);
+    }
+  }
+  return { persons, roots };
+}
+
+/**
+ * Whether a line goes on with the line before: it names one of its persons or holds one of its nouns (by root;
+ * with `among`, only a root among those counts).
+ */
+export function continues(before: LineTies, after: LineTies, among?: ReadonlySet<string>): boolean {
+  for (const p of after.persons) if (before.persons.has(p)) return true;
+  for (const r of after.roots) if (before.roots.has(r) && (!among || among.has(r))) return true;
+  return false;
+}
+
+/**
+ * Score a verse line earns for going on with the line before (`continues`): `In the city, we were cold / We
+ * could not find the lake`, not `So the summer is sweet / There is a father in the nights` (lyrics round 17).
+ * About half a stress miss: a line that sits better on the notes still wins.
+ */
+const CONTINUITY_BONUS = 8;
 
 /**
  * Score lost when a line repeats a (non-prompt) root of the line before it (`Through the night, … / In the
@@ -329,6 +384,8 @@ function scoreCandidate(
   }
   // One root twice says one thing twice (`I will lose my lost smell`: selection.ts).
   if (repeatsRoot(keys)) return null;
+  // A noun of the line before counts when it is the prompt's: another one is an echo (ECHO_PENALTY), not a story.
+  if (ctx.follows && continues(ctx.follows, lineTies(tokens), ctx.promptRoots)) score += CONTINUITY_BONUS;
   const text = renderTokens(tokens);
   const lineValences = tokenValences(tokens);
   let lineValence = 0;
@@ -358,7 +415,7 @@ function scoreCandidate(
   const shape = lineShape(tokens);
   score += SHAPE_TASTE_WEIGHT * shapeTaste(shape, ctx.shapeSalt) - SHAPE_REPEAT_PENALTY * (ctx.shapes.get(shape) ?? 0);
   score += 0.8 * ctx.random();
-  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned, shape };
+  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned, shape, tokens };
 }
 
 /** Whether a word's last vowel is long (LONG_VOWELS: the genre's open-vowel bonus), remembered per word. */
@@ -426,7 +483,8 @@ export function searchLine(
   const consider = (c: Candidate | null): void => {
     if (carries(c) && (!best || c.score > best.score)) best = c;
   };
-  const passes: RhymeNeed[] = need ? [need, null] : [null];
+  if (ctx.rhymeOnly && !need) return null;
+  const passes: RhymeNeed[] = need ? (ctx.rhymeOnly ? [need] : [need, null]) : [null];
   for (const pass of passes) {
     // No other word of the pools has this rhyme (the one that set it is already sung): go straight to the next pass.
     if (pass && 'rhyme' in pass && (ctx.pools.families.get(pass.rhyme) ?? 0) < 2) continue;
@@ -472,6 +530,40 @@ export function searchLine(
   ctx.source.must = null;
   return best;
 }
+
+/** Score lost per word a line sung again loses or gains when it is set again on other notes (`refitLine`). */
+const REFIT_CHANGE_COST = 2;
+
+/**
+ * A line sung again on other notes (the hook at the chorus's end, lyrics round 17), set to them as the line search
+ * sets its own lines: as it is when its syllables fit the span (one a note, or fewer, the others held), else by
+ * `retune` (an adjective out or in, a lead-in), also without its lead-in (`So`, `And`, `Oh,`); each way scored on
+ * the notes like any line, less REFIT_CHANGE_COST per word put in or taken out, so it keeps its words where the notes
+ * allow. Its last word stays. Null when no way fits the span.
+ */
+export function refitLine(ctx: WriterContext, tokens: readonly Token[], span: NoteSpan): Candidate | null {
+  const n = span.noteCount;
+  const lo = Math.max(1, Math.ceil(n / 2));
+  const rel = spanStrengths(ctx.strengths, span.firstNote, n);
+  const bases: Token[][] = [[...tokens]];
+  if (LEAD_INS.includes(tokens[0]?.text ?? '') && tokens.length > 2)
+    bases.push(tokens[0].text === 'oh' && tokens[1]?.text === ',' ? tokens.slice(2) : tokens.slice(1));
+  const fragment = !tokens.some((t) => t.key?.startsWith('v:')) && !tokens.some((t) => BE_FORMS.has(t.text));
+  const end = lastWord(tokens).toLowerCase();
+  const words = (t: readonly Token[]): number => t.filter((x) => !isMark(x.text)).length;
+  let best: Candidate | null = null;
+  for (const base of bases) {
+    for (const { tokens: variant, weights } of retune(ctx, base, n, lo, rel, true, fragment)) {
+      if (lastWord(variant).toLowerCase() !== end) continue;
+      const c = scoreCandidate(ctx, variant, weights, span, rel, null);
+      if (!c) continue;
+      c.score -= REFIT_CHANGE_COST * (words(tokens) - words(base) + Math.abs(words(variant) - words(base)));
+      if (!best || c.score > best.score) best = c;
+    }
+  }
+  return best;
+}
+const BE_FORMS = new Set(['am', 'is', 'are', 'was', 'were', 'be']);
 
 /**
  * A hook on notes too few for a clause about the subject (`bicycle` on four notes): a fragment naming

@@ -424,6 +424,11 @@ export class WordSource implements GrammarSource {
    * stop a rhyme that only it met).
    */
   spent: ReadonlySet<string> = new Set();
+  /**
+   * Keys never drawn (the must-hold word aside): people the song has no reason to name (`There is a father in
+   * the nights` in a song about summer nights; lyrics round 17, `strangerKeys`).
+   */
+  withheld: ReadonlySet<string> = new Set();
   /** Line ends per rhyme sound so far: a sound used four times is not picked for a new pair (not `snow`/`glow` all song long). */
   get usedRhymes(): ReadonlyMap<string, number> {
     return this.rhymeCounts;
@@ -462,7 +467,7 @@ export class WordSource implements GrammarSource {
           else lo = mid + 1;
         }
         const key = keys[lo];
-        if (this.spent.has(key)) continue;
+        if (this.spent.has(key) || this.withheld.has(key)) continue;
         const used = this.used.get(key) ?? 0;
         if (used === 0 || this.random() < 1 / (1 + 3 * used)) return list[lo].item;
       }
@@ -472,7 +477,7 @@ export class WordSource implements GrammarSource {
     const weights = new Float64Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
-      if (!ok(p) || this.spent.has(keys[i])) continue;
+      if (!ok(p) || this.spent.has(keys[i]) || this.withheld.has(keys[i])) continue;
       const w = p.weight / (1 + 3 * (this.used.get(keys[i]) ?? 0));
       weights[i] = w;
       total += w;
