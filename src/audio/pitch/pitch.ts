@@ -268,10 +268,12 @@ function* findCandidates(x: Float32Array, rate: number, frames: number, o: Resol
 /**
  * The state of {@link findCandidates}: the signal, its sizes and settings, the output and every scratch
  * buffer, made once per call. The frame-by-frame work lives in module-level functions over it
- * ({@link searchFrame} and its helpers), not in closures: V8 ran the closure form (a `frame` closure
- * over some twenty captured numbers, its helpers re-made for every frame) in a slow form inside a
- * conversion, boxing a heap number per arithmetic result (84 MB of garbage per 30 s conversion), and the
- * loop of a generator about three times slower than a plain function's.
+ * ({@link searchFrame} and its helpers), outside the generator (V8 runs loops inside generators about
+ * three times slower) and outside closures: the earlier closure form (a `frame` closure over some twenty
+ * captured numbers, its helpers re-made for every frame) left 84 MB of garbage per warm 30 s conversion
+ * (sampling heap profiler; 0.8 MB per call when the tracker ran alone), this form almost none, with the
+ * same arithmetic in the same order (tracks bit-identical; docs/benchmarks.md, issue 16 "pipeline CPU,
+ * third round").
  */
 interface CandidateSearch {
   x: Float32Array;
