@@ -54,6 +54,8 @@ interface PoolLists {
   ends: Map<readonly PoolWord<unknown>[], Map<string, EndEntry<unknown>[]>>;
   /** Per entries (`ends`) and rhyme need (`needKey`), the entries the need alone lets end a line (`NeedList`). */
   needLists: Map<readonly EndEntry<unknown>[], Map<string, NeedList<unknown>>>;
+  /** Per unfiltered entries, the subsets kept by a filter (`endEntries`'s `suits`), by the kept positions. */
+  keptEntries: Map<readonly EndEntry<unknown>[], Map<string, EndEntry<unknown>[]>>;
   /** Per entries, those of each rhyme part, in list order. */
   byRhyme: Map<readonly EndEntry<unknown>[], Map<string, EndEntry<unknown>[]>>;
   /** Adjectives of a list that suit a noun (`suitingList`), per list and noun key. */
@@ -80,6 +82,7 @@ function listsOf(pools: Pools): PoolLists {
       ends: new Map(),
       needLists: new Map(),
       byRhyme: new Map(),
+      keptEntries: new Map(),
       suiting: new Map(),
       adjsBySize: new Map(),
       sizedSuiting: new Map(),
@@ -139,6 +142,9 @@ const VERB_FORMS: Record<VerbForm, (item: VerbItem) => string> = {
   ger: (item) => item.ger,
 };
 const adjEnd = (item: AdjItem): string => item.word;
+
+/** The tag of a list's unfiltered end entries (no caller's tag is empty). */
+const UNFILTERED = '';
 
 /** Rhyme constraint on a line's last word: a rhyme part, or a family at least this large. */
 export type RhymeNeed = { rhyme: string } | { family: number } | null;
@@ -359,10 +365,29 @@ export class WordSource implements GrammarSource {
       ends.set(list, byTag);
     }
     let entries = byTag.get(tag) as EndEntry<T>[] | undefined;
+    if (!entries && suits) {
+      // The list's entries once, then those that suit, shared by every tag (an adjective list's nouns) that keeps the
+      // same ones: its need lists and their indexes are then built once for all of them.
+      const all = this.endEntries(list, UNFILTERED, formOf, null);
+      const kept: EndEntry<T>[] = [];
+      let signature = '';
+      for (let i = 0; i < all.length; i++) {
+        if (!suits(all[i].p)) continue;
+        kept.push(all[i]);
+        signature += `${i},`;
+      }
+      let bySignature = this.lists.keptEntries.get(all);
+      if (!bySignature) {
+        bySignature = new Map();
+        this.lists.keptEntries.set(all, bySignature);
+      }
+      entries = (bySignature.get(signature) as EndEntry<T>[] | undefined) ?? kept;
+      bySignature.set(signature, entries as EndEntry<unknown>[]);
+      byTag.set(tag, entries as EndEntry<unknown>[]);
+    }
     if (!entries) {
       entries = [];
       for (const p of list) {
-        if (suits && !suits(p)) continue;
         const form = formOf(p.item);
         const rhyme = p.rhymes.get(form) ?? rhymeOf(form);
         entries.push({
