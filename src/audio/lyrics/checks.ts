@@ -249,9 +249,12 @@ export function scoreLyrics(result: Pick<LyricsResult, 'sections' | 'sungNotes' 
   }
 
   const firstChorus = choruses[0];
+  // A chorus singing its hook (its first line) again is its form, not a line said twice (lyrics round 17).
   const considered = result.sections
     .filter((s) => s.kind !== 'chorus' || s === firstChorus)
-    .flatMap((s) => s.lines.map((l) => lineKey(l.text)));
+    .flatMap((s) =>
+      s.lines.filter((l, i) => s.kind !== 'chorus' || i === 0 || lineKey(l.text) !== lineKey(s.lines[0].text)).map((l) => lineKey(l.text)),
+    );
   const variety = considered.length ? new Set(considered).size / considered.length : 1;
 
   const stress = stressAlignment(result.sungNotes, lines, options.tempo);

@@ -7,7 +7,7 @@ import { planMelisma, relativeStrengths, wordWeights, type NoteSpan } from './fi
 import { LineGrammar, renderTokens, startsWithVowelSound, type Token } from './grammar.js';
 import type { GenreProfile, MoodProfile } from './moods.js';
 import { pronounce, stripStress } from './pronouncing.js';
-import { valences } from './sense.js';
+import { valencesOfWords, wordsOf } from './sense.js';
 import { repeatsRoot, rootsOf } from './selection.js';
 import type { WordSource, RhymeNeed } from './word-source.js';
 import { endSceneTaste, rhymeOf, syllablesOf, type Pools } from './word-pools.js';
@@ -55,6 +55,8 @@ export interface Candidate {
   misses: number;
   /** The line's shape: its closed-class words kept, every other word `_` (`in the _ i am _`; see `lineShape`). */
   shape: string;
+  /** The line's tokens (a hook sung again is set again from them on other notes: `refitLine`). */
+  tokens: readonly Token[];
 }
 
 export interface WriterContext {
@@ -91,7 +93,60 @@ export interface WriterContext {
    * prompt (or a relative) or one of the mood's images (lyrics round 13).
    */
   holdOne?: ReadonlySet<string> | null;
+  /** Only lines that meet the rhyme need are kept (no pass without it): the hook sung twice (lyrics round 17). */
+  rhymeOnly?: boolean;
+  /**
+   * Who and what the previous line of the verse sang of (`lineTies`), or null (a first line, a chorus): a line
+   * that goes on with one of them earns CONTINUITY_BONUS (lyrics round 17).
+   */
+  follows?: LineTies | null;
 }
+
+/**
+ * Who and what a line sings of: the persons it names (`I`/`me`/`my` as one, `we`/`us`/`our`, `you`/`your`;
+ * an imperative's `you` is not counted, only its object) and the roots of its nouns and names.
+ */
+export interface LineTies {
+  persons: ReadonlySet<string>;
+  roots: ReadonlySet<string>;
+}
+
+/** The person a pronoun or possessive names (`me` → `I`), or undefined for any other word. */
+const PERSON_OF: Readonly<Record<string, string>> = { i: 'I', me: 'I', my: 'I', we: 'we', us: 'we', our: 'we', you: 'you', your: 'you' };
+
+/** The persons and noun roots of a line's tokens (see `LineTies`). */
+export function lineTies(tokens: readonly Token[]): LineTies {
+  const persons = new Set<string>();
+  const roots = new Set<string>();
+  for (const t of tokens) {
+    if (t.key) {
+      if (t.key.startsWith('n:') || t.key.startsWith('name:')) for (const r of rootsOf(t.key)) roots.add(r);
+      continue;
+    }
+    for (const w of t.text.toLowerCase().split(' ')) {
+      const person = PERSON_OF[w];
+      if (person) persons.add(person);
+    }
+  }
+  return { persons, roots };
+}
+
+/**
+ * Whether a line goes on with the line before: it names one of its persons or holds one of its nouns (by root;
+ * with `among`, only a root among those counts).
+ */
+export function continues(before: LineTies, after: LineTies, among?: ReadonlySet<string>): boolean {
+  for (const p of after.persons) if (before.persons.has(p)) return true;
+  for (const r of after.roots) if (before.roots.has(r) && (!among || among.has(r))) return true;
+  return false;
+}
+
+/**
+ * Score a verse line earns for going on with the line before (`continues`): `In the city, we were cold / We
+ * could not find the lake`, not `So the summer is sweet / There is a father in the nights` (lyrics round 17).
+ * About half a stress miss: a line that sits better on the notes still wins.
+ */
+const CONTINUITY_BONUS = 8;
 
 /**
  * Score lost when a line repeats a (non-prompt) root of the line before it (`Through the night, … / In the
@@ -126,13 +181,30 @@ const CLOSED_CLASS = new Set(
 
 /** A line's shape (see CLOSED_CLASS), from its tokens (multi-word tokens such as `will not` split). */
 export function lineShape(tokens: readonly Token[]): string {
-  const out: string[] = [];
+  let out = '';
   for (const t of tokens) {
     if (isMark(t.text)) continue;
-    for (const w of t.text.toLowerCase().split(' ')) out.push(CLOSED_CLASS.has(w) ? w : '_');
+    const part = tokenShape(t.text);
+    out = out ? `${out} ${part}` : part;
   }
-  return out.join(' ');
+  return out;
 }
+
+/** A token's part of a line's shape (`will not` → `will not`, `river` → `_`), remembered per token text. */
+function tokenShape(text: string): string {
+  let shape = tokenShapes.get(text);
+  if (shape === undefined) {
+    shape = text
+      .toLowerCase()
+      .split(' ')
+      .map((w) => (CLOSED_CLASS.has(w) ? w : '_'))
+      .join(' ');
+    if (tokenShapes.size > 50_000) tokenShapes.clear();
+    tokenShapes.set(text, shape);
+  }
+  return shape;
+}
+const tokenShapes = new Map<string, string>();
 
 /**
  * Score a variant gives a line for its shape, in [0, 1): a hash of the shape mixed with the variant's salt.
@@ -179,8 +251,24 @@ export function spanStrengths(strengths: Float64Array, first: number, count: num
 }
 const spanRels = new WeakMap<Float64Array, Map<number, Float64Array>>();
 
-/** Melisma plans already made per span (its relative strengths), by the syllables' weights. */
-const plans = new WeakMap<Float64Array, Map<string, ReturnType<typeof planMelisma>>>();
+/** Melisma plans already made per span (its relative strengths), by the syllables' weights (`weightsKey`). */
+const plans = new WeakMap<Float64Array, Map<number | string, ReturnType<typeof planMelisma>>>();
+
+/**
+ * A pattern of syllable weights (each 0, 0.5 or 1) as a number: base-3 digits after a leading 1, exact up to
+ * 32 syllables; longer or other patterns as their text.
+ */
+function weightsKey(weights: readonly number[]): number | string {
+  if (weights.length > 32) return weights.join(',');
+  let key = 1;
+  for (const w of weights) {
+    if (w === 0) key *= 3;
+    else if (w === 0.5) key = key * 3 + 1;
+    else if (w === 1) key = key * 3 + 2;
+    else return weights.join(',');
+  }
+  return key;
+}
 
 /**
  * `planMelisma`, remembered per span and pattern of syllable weights: a line's candidates share few
@@ -205,7 +293,7 @@ function planOf(weights: readonly number[], rel: Float64Array): ReturnType<typeo
     byWeights = new Map();
     plans.set(rel, byWeights);
   }
-  const key = weights.join(',');
+  const key = weightsKey(weights);
   let plan = byWeights.get(key);
   if (!plan) {
     plan = planMelisma(weights, rel);
@@ -282,15 +370,24 @@ function scoreCandidate(
     score -= 1.2 * uses;
     if (!ctx.pools.promptKeys.has(t.key)) {
       if (uses >= 2) score -= FILLER_PENALTY * (uses - 1);
-      const roots = rootsOf(t.key).filter((r) => !ctx.promptRoots.has(r));
-      if (ctx.previousRoots.size && roots.some((r) => ctx.previousRoots.has(r))) score -= ECHO_PENALTY;
-      if (roots.some((r) => (ctx.rootLines.get(r) ?? 0) >= 2)) score -= FILLER_ROOT_PENALTY;
+      // (The word's roots that are not the prompt's: one in the line before costs an echo, one in two lines a filler.)
+      let echo = false;
+      let filler = false;
+      for (const r of rootsOf(t.key)) {
+        if (ctx.promptRoots.has(r)) continue;
+        if (ctx.previousRoots.has(r)) echo = true;
+        if ((ctx.rootLines.get(r) ?? 0) >= 2) filler = true;
+      }
+      if (echo) score -= ECHO_PENALTY;
+      if (filler) score -= FILLER_ROOT_PENALTY;
     }
   }
   // One root twice says one thing twice (`I will lose my lost smell`: selection.ts).
   if (repeatsRoot(keys)) return null;
+  // A noun of the line before counts when it is the prompt's: another one is an echo (ECHO_PENALTY), not a story.
+  if (ctx.follows && continues(ctx.follows, lineTies(tokens), ctx.promptRoots)) score += CONTINUITY_BONUS;
   const text = renderTokens(tokens);
-  const lineValences = valences(text);
+  const lineValences = tokenValences(tokens);
   let lineValence = 0;
   for (const raw of lineValences) lineValence += raw;
   if (ctx.mood.polarity !== 0) {
@@ -310,11 +407,7 @@ function scoreCandidate(
   // scene word that misses the rhyme earns nothing, so a rhyme is never given up for it.
   if (needRhyme !== null && endRhyme !== needRhyme) score -= 4;
   else score += END_SCENE_WEIGHT * endSceneTaste(ctx.pools, words[words.length - 1].key);
-  if (ctx.genre.openVowelBonus) {
-    const phones = pronounce(last).phones;
-    const vowel = [...phones].reverse().find((p) => /\d$/.test(p));
-    if (vowel && LONG_VOWELS.has(stripStress(vowel))) score += ctx.genre.openVowelBonus;
-  }
+  if (ctx.genre.openVowelBonus && endsOnLongVowel(last)) score += ctx.genre.openVowelBonus;
   if (ctx.genre.internalRhymeBonus) {
     const inner = words.slice(0, -1).filter((t) => t.key && rhymeOf(t.text) === endRhyme && t.text !== last);
     if (inner.length) score += ctx.genre.internalRhymeBonus;
@@ -322,8 +415,43 @@ function scoreCandidate(
   const shape = lineShape(tokens);
   score += SHAPE_TASTE_WEIGHT * shapeTaste(shape, ctx.shapeSalt) - SHAPE_REPEAT_PENALTY * (ctx.shapes.get(shape) ?? 0);
   score += 0.8 * ctx.random();
-  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned, shape };
+  return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned, shape, tokens };
 }
+
+/** Whether a word's last vowel is long (LONG_VOWELS: the genre's open-vowel bonus), remembered per word. */
+function endsOnLongVowel(word: string): boolean {
+  let long = longEnds.get(word);
+  if (long === undefined) {
+    const phones = pronounce(word).phones;
+    const vowel = [...phones].reverse().find((p) => /\d$/.test(p));
+    long = !!vowel && LONG_VOWELS.has(stripStress(vowel));
+    if (longEnds.size > 50_000) longEnds.clear();
+    longEnds.set(word, long);
+  }
+  return long;
+}
+const longEnds = new Map<string, boolean>();
+
+/**
+ * `valences` of a line's rendered text (sense.ts) from its tokens: the same words in the same order (no word
+ * spans two tokens: they are joined by spaces or marks), each token's words found once per token text.
+ */
+function tokenValences(tokens: readonly Token[]): number[] {
+  if (tokens.length === 1) return valencesOfWords(tokenWords(tokens[0].text));
+  const words: string[] = [];
+  for (const t of tokens) for (const w of tokenWords(t.text)) words.push(w);
+  return valencesOfWords(words);
+}
+function tokenWords(text: string): readonly string[] {
+  let words = wordsByToken.get(text);
+  if (!words) {
+    words = wordsOf(text);
+    if (wordsByToken.size > 50_000) wordsByToken.clear();
+    wordsByToken.set(text, words);
+  }
+  return words;
+}
+const wordsByToken = new Map<string, readonly string[]>();
 
 /**
  * Best line for a span of `span.noteCount` notes with at most `cap` syllables: grammar derivations
@@ -355,7 +483,8 @@ export function searchLine(
   const consider = (c: Candidate | null): void => {
     if (carries(c) && (!best || c.score > best.score)) best = c;
   };
-  const passes: RhymeNeed[] = need ? [need, null] : [null];
+  if (ctx.rhymeOnly && !need) return null;
+  const passes: RhymeNeed[] = need ? (ctx.rhymeOnly ? [need] : [need, null]) : [null];
   for (const pass of passes) {
     // No other word of the pools has this rhyme (the one that set it is already sung): go straight to the next pass.
     if (pass && 'rhyme' in pass && (ctx.pools.families.get(pass.rhyme) ?? 0) < 2) continue;
@@ -401,6 +530,40 @@ export function searchLine(
   ctx.source.must = null;
   return best;
 }
+
+/** Score lost per word a line sung again loses or gains when it is set again on other notes (`refitLine`). */
+const REFIT_CHANGE_COST = 2;
+
+/**
+ * A line sung again on other notes (the hook at the chorus's end, lyrics round 17), set to them as the line search
+ * sets its own lines: as it is when its syllables fit the span (one a note, or fewer, the others held), else by
+ * `retune` (an adjective out or in, a lead-in), also without its lead-in (`So`, `And`, `Oh,`); each way scored on
+ * the notes like any line, less REFIT_CHANGE_COST per word put in or taken out, so it keeps its words where the notes
+ * allow. Its last word stays. Null when no way fits the span.
+ */
+export function refitLine(ctx: WriterContext, tokens: readonly Token[], span: NoteSpan): Candidate | null {
+  const n = span.noteCount;
+  const lo = Math.max(1, Math.ceil(n / 2));
+  const rel = spanStrengths(ctx.strengths, span.firstNote, n);
+  const bases: Token[][] = [[...tokens]];
+  if (LEAD_INS.includes(tokens[0]?.text ?? '') && tokens.length > 2)
+    bases.push(tokens[0].text === 'oh' && tokens[1]?.text === ',' ? tokens.slice(2) : tokens.slice(1));
+  const fragment = !tokens.some((t) => t.key?.startsWith('v:')) && !tokens.some((t) => BE_FORMS.has(t.text));
+  const end = lastWord(tokens).toLowerCase();
+  const words = (t: readonly Token[]): number => t.filter((x) => !isMark(x.text)).length;
+  let best: Candidate | null = null;
+  for (const base of bases) {
+    for (const { tokens: variant, weights } of retune(ctx, base, n, lo, rel, true, fragment)) {
+      if (lastWord(variant).toLowerCase() !== end) continue;
+      const c = scoreCandidate(ctx, variant, weights, span, rel, null);
+      if (!c) continue;
+      c.score -= REFIT_CHANGE_COST * (words(tokens) - words(base) + Math.abs(words(variant) - words(base)));
+      if (!best || c.score > best.score) best = c;
+    }
+  }
+  return best;
+}
+const BE_FORMS = new Set(['am', 'is', 'are', 'was', 'were', 'be']);
 
 /**
  * A hook on notes too few for a clause about the subject (`bicycle` on four notes): a fragment naming

@@ -16,8 +16,10 @@
  * 4. Each line is a search over sentences of the grammar (grammar.ts) whose syllable count fits the
  *    phrase (one syllable per note, melisma only when nothing fits exactly), its last word meeting the
  *    rhyme; candidates are scored by the melisma plan's stress cost on the notes, prompt words, mood,
- *    repetition and genre preferences. The chorus's first line is the hook and holds the subject; later
- *    choruses repeat the first.
+ *    repetition and genre preferences. The chorus's first line is the hook and holds the subject; a chorus of
+ *    three lines or more sings it again as its last line, set to that line's notes (`refitLine`); later
+ *    choruses repeat the first. A verse line that goes on with the line before (its person, the prompt's noun)
+ *    scores higher, and the verses name no person the prompt does not bring (lyrics round 17).
  * 5. The result is checked (`checkLyrics`); on failure the next seed-derived variant is tried.
  *
  * The work is sliced (sliced.ts): `writeLyricsSliced` yields after each line.
@@ -30,7 +32,7 @@ import { runSliced, type Sliced } from '../sliced.js';
 import type { NoteEvent, Phrase, SungNote, TempoEstimate } from '../types.js';
 import { checkLyrics, lineFits, rhymeSchemeForGenre, schemeGroups, scoreLyrics } from './checks.js';
 import { fitSyllablesToNotes, noteStrengths, syllabifyLine, type NoteSpan } from './fit.js';
-import { LineGrammar, type StanzaVoice } from './grammar.js';
+import { LineGrammar, type StanzaVoice, type Token } from './grammar.js';
 import { pick } from './grammar-words.js';
 import {
   emptyQuality,
@@ -42,13 +44,15 @@ import {
 } from './lyrics-result.js';
 import { valence } from './lexicon.js';
 import { genreProfile, moodProfile } from './moods.js';
-import { analyzePrompt, type PromptAnalysis } from './prompt.js';
+import { analyzedPrompt, type PromptAnalysis } from './prompt.js';
 import { sanitizeText } from './sanitize.js';
 import { moodCarried, valences } from './sense.js';
 import {
   hookFragment,
   LEAD_INS,
   MISS_PENALTY,
+  lineTies,
+  refitLine,
   searchLine,
   shapeTaste,
   SHORT_SONG_MISS_PENALTY,
@@ -104,6 +108,8 @@ interface WrittenLine {
   rhymeWord: string;
   syllables: number;
   sung: SungNote[];
+  /** The line's tokens, when it was searched (the hook is set again from them at the chorus's end). */
+  tokens?: readonly Token[];
 }
 
 /** The voice of each section: verse 1 in the past, the bridge in the future, the rest in the present, pronouns from the seed. */
@@ -177,11 +183,17 @@ function* writeVariant(
   if (firstChorus > 0) order.sort((x, y) => (x === firstChorus ? -1 : y === firstChorus ? 1 : x - y));
   const verseIndexes = plan.map((s, i) => (s.kind === 'verse' ? i : -1)).filter((i) => i >= 0);
 
+  // People the prompt does not bring are not drawn (`There is a father in the nights`: lyrics round 17).
+  const strangers = strangerKeys(pools);
+  // A chorus of three lines or more sings its hook again as its last line (issue 13: `the chorus carries a hook line
+  // that repeats`); the hook is then chosen to sit on those notes too (its echoes and its cap).
+  const hookAgain = firstChorus >= 0 && plan[firstChorus].count >= 3 ? plan[firstChorus].count - 1 : -1;
   const chorusCap: number[] = [];
   if (firstChorus >= 0) {
     const instances = plan.map((s, i) => (s.kind === 'chorus' ? sectionSpans[i] : null)).filter((x): x is NoteSpan[] => x !== null);
     for (let li = 0; li < plan[firstChorus].count; li++) {
-      const counts = instances.map((spansOf) => spansOf[li]?.noteCount ?? 0).filter((c) => c > 0);
+      const lines = li === 0 && hookAgain > 0 ? [0, hookAgain] : [li];
+      const counts = instances.flatMap((spansOf) => lines.map((l) => spansOf[l]?.noteCount ?? 0)).filter((c) => c > 0);
       const shortest = Math.min(...counts);
       const own = sectionSpans[firstChorus][li].noteCount;
       chorusCap.push(counts.every((c) => lineFits(shortest, c)) && lineFits(shortest, own) ? shortest : own);
@@ -202,6 +214,8 @@ function* writeVariant(
     const groupEnds = new Map<number, Set<string>>();
     const repeatChorus = section.kind === 'chorus' && firstChorus >= 0 && si !== firstChorus;
     ctx.previousRoots = new Set();
+    ctx.follows = null;
+    ctx.source.withheld = section.kind === 'verse' ? strangers : new Set();
     for (let li = 0; li < section.count; li++) {
       const span = sectionSpans[si][li];
       const g = groups[li];
@@ -213,6 +227,25 @@ function* writeVariant(
         written[si][li] = { span, text: model.text, rhymeWord: model.rhymeWord, syllables: model.syllables, sung: fit.sung };
         groupRhyme.set(g, rhymeOf(model.rhymeWord));
         ends.add(model.rhymeWord);
+        continue;
+      }
+      // The hook again at the chorus's end, set to this line's notes (`refitLine`: its words kept where they fit).
+      const hookLine = section.kind === 'chorus' && li === hookAgain ? written[firstChorus][0] : undefined;
+      const again = hookLine?.tokens ? refitLine(ctx, hookLine.tokens, span) : null;
+      if (again) {
+        const fit = fitSyllablesToNotes(syllabifyLine(again.text).syllables, request.notes, span, strengths);
+        written[si][li] = {
+          span,
+          text: again.text,
+          rhymeWord: again.endWord,
+          syllables: again.syllables,
+          sung: fit.sung,
+          tokens: again.tokens,
+        };
+        for (const v of valences(again.text)) ctx.valenceSum += v;
+        if (!groupRhyme.has(g)) groupRhyme.set(g, rhymeOf(again.endWord));
+        ends.add(again.endWord);
+        yield;
         continue;
       }
       let rhyme = groupRhyme.get(g);
@@ -248,8 +281,12 @@ function* writeVariant(
       const echoes: Echo[] =
         si === firstChorus
           ? plan.flatMap((p, i) => {
-              const other = p.kind === 'chorus' && i !== si ? sectionSpans[i][li] : undefined;
-              return other ? [{ span: other, rel: spanStrengths(strengths, other.firstNote, other.noteCount) }] : [];
+              const others = [p.kind === 'chorus' && i !== si ? sectionSpans[i][li] : undefined];
+              // The hook is sung again on each chorus's last line.
+              if (li === 0 && hookAgain > 0 && p.kind === 'chorus') others.push(sectionSpans[i][hookAgain]);
+              return others.flatMap((other) =>
+                other ? [{ span: other, rel: spanStrengths(strengths, other.firstNote, other.noteCount) }] : [],
+              );
             })
           : [];
       // The hook holds the subject (and, like any line while the song does not carry its mood yet, brings
@@ -259,8 +296,24 @@ function* writeVariant(
         mood.polarity !== 0
           ? lastingFeeling(ctx, () => searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes))
           : searchLine(ctx, grammar, span, cap, need, opener, mustKey, false, echoes);
+      // A hook sung again at the chorus's end rhymes with two more of its lines: one that meets its rhyme need is
+      // looked for first, as a clause, then as a fragment (`searchLine` would otherwise settle on a clause that does not).
+      const rhymingHook = (): ReturnType<typeof searchLine> =>
+        rhymeOnly(
+          ctx,
+          () =>
+            (moodNeeded ? searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes) : null) ??
+            searchLine(ctx, grammar, span, cap, need, opener, mustKey, false, echoes) ??
+            hookFragment(ctx, grammar, span, cap, need, pools.subjectKey, echoes, moodNeeded),
+        );
       const candidate =
+        (isHook && hookAgain > 0 && need ? rhymingHook() : null) ??
         (stillLine ? holdingOne(ctx, stillKeys, lasting) : null) ??
+        // Else a line of the song's words that does not carry the mood on its own (`Still, the night is cold`), before one
+        // that carries it without them (`Still, the easy days are slow`: lyrics round 17).
+        (stillLine && mood.polarity !== 0
+          ? holdingOne(ctx, stillKeys, () => searchLine(ctx, grammar, span, cap, need, opener, mustKey, false, echoes))
+          : null) ??
         (stillLine && mood.polarity !== 0 ? lasting() : null) ??
         (moodNeeded ? searchLine(ctx, grammar, span, cap, need, opener, mustKey, true, echoes) : null) ??
         // A hook whose clauses cannot carry the mood names its subject in a fragment that does (`No love tonight`).
@@ -293,12 +346,16 @@ function* writeVariant(
       }
       if (spentMore) ctx.source.spent = spentKeys(pools, ctx.rootLines, mood.polarity);
       if (!groupRhyme.has(g)) groupRhyme.set(g, rhyme ?? rhymeOf(endWord));
+      // The lines rhyming with the hook sung again rhyme with the hook.
+      if (isHook && hookAgain > 0 && !groupRhyme.has(groups[hookAgain])) groupRhyme.set(groups[hookAgain], rhymeOf(endWord));
       ends.add(endWord);
       songEnds.add(endWord);
       ctx.source.countRhyme(rhymeOf(endWord));
       const syl = syllabifyLine(text);
       const fit = fitSyllablesToNotes(syl.syllables, request.notes, span, strengths);
-      written[si][li] = { span, text, rhymeWord: endWord, syllables: syl.syllables.length, sung: fit.sung };
+      written[si][li] = { span, text, rhymeWord: endWord, syllables: syl.syllables.length, sung: fit.sung, tokens: candidate?.tokens };
+      // A verse's next line goes on with this one's persons or the prompt's nouns in it (lyrics round 17).
+      ctx.follows = section.kind === 'verse' && candidate ? lineTies(candidate.tokens) : null;
       yield;
     }
   }
@@ -324,6 +381,19 @@ function* writeVariant(
   const draft: LyricsResult = { sections, sungNotes, quality: emptyQuality(), warnings: [], scheme, source: 'writer', seed };
   draft.quality = scoreLyrics(draft, { promptWords: promptWordsOf(analysis), tempo: request.tempo, scheme, mood: request.mood });
   return draft;
+}
+
+/**
+ * Being-class nouns of the pools that are not the prompt's own words: WordNet relatives of them and a mood's images of a
+ * person included (`There is a soul in the snow` in a song about friends).
+ */
+function strangerKeys(pools: Pools): Set<string> {
+  const out = new Set<string>();
+  for (const p of pools.nouns) {
+    const key = p.item.key;
+    if (p.item.cls === 'being' && (!pools.promptKeys.has(key) || pools.relativeKeys.has(key))) out.add(key);
+  }
+  return out;
 }
 
 /**
@@ -353,6 +423,16 @@ function lastingFeeling(ctx: WriterContext, search: () => ReturnType<typeof sear
     return search();
   } finally {
     ctx.valenceSum = sum;
+  }
+}
+
+/** Runs line searches that keep only lines meeting their rhyme need (`WriterContext.rhymeOnly`). */
+function rhymeOnly(ctx: WriterContext, search: () => ReturnType<typeof searchLine>): ReturnType<typeof searchLine> {
+  ctx.rhymeOnly = true;
+  try {
+    return search();
+  } finally {
+    ctx.rhymeOnly = false;
   }
 }
 
@@ -439,7 +519,7 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
   };
   const spans = lineSpans(notes, safe.phrases);
   const strengths = noteStrengths(notes, spans, safe.tempo);
-  const analysis = analyzePrompt(safe.prompt);
+  const analysis = analyzedPrompt(safe.prompt);
   const pools = poolsFor(safe.prompt, analysis, moodProfile(safe.mood), genreProfile(safe.genre));
   yield;
   const baseSeed = Number.isFinite(request.seed) ? Math.trunc(request.seed) >>> 0 : 0;
