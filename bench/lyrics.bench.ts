@@ -48,6 +48,9 @@ import type { NoteEvent, Phrase, TempoEstimate } from '../src/audio/types.js';
 
 type Writer = (request: WriteLyricsRequest) => LyricsResult;
 
+/** Issue 13: the writer stays fast, at most this many ms (CPU) for a 5-minute melody. */
+const FIVE_MINUTE_TARGET_MS = 100;
+
 /** Held-out prompts: none of these was used while tuning the writer. */
 const PROMPTS = [
   'my grandfather teaching me to fish on a quiet lake',
@@ -487,6 +490,7 @@ async function main(): Promise<void> {
   );
   const rows: string[] = [];
   const longRows: string[] = [];
+  const writerTimes: string[] = [];
   let samples: Song[] = [];
   for (const [name, write] of writers) {
     const songs: Song[] = [];
@@ -513,6 +517,9 @@ async function main(): Promise<void> {
     rows.push(
       `| ${name} | ${s.parse.toFixed(2)} | ${s.moodAll.toFixed(2)} (${moods}) | ${s.about.toFixed(2)} / ${s.coverage.toFixed(2)} | ${s.stress.toFixed(2)} (${s.stress.toFixed(4)}) | ${s.overlap.toFixed(2)} | ${s.frames.toFixed(2)}${framesByPair(s.pairFrames)} | ${s.oneWord} | ${s.lines} (${s.meanLines.toFixed(1)}/song) | ${s.fiveMinuteMs.toFixed(0)} wall / ${s.fiveMinuteCpuMs.toFixed(0)} CPU | ${s.selection.toFixed(3)} | ${s.repeatedRoot.toFixed(3)} | ${s.echo.toFixed(3)} | ${s.mixed.toFixed(3)} |`,
     );
+    writerTimes.push(
+      `Writer time for a 5-minute melody (${name}): ${s.fiveMinuteCpuMs.toFixed(0)} ms CPU, median of 5 (issue 13's target: ≤ ${FIVE_MINUTE_TARGET_MS} ms)`,
+    );
     const ls = longSongFigures(write);
     longRows.push(
       `| ${name} | ${ls.parse.toFixed(2)} (${ls.lines} distinct lines) | ${ls.selection.toFixed(3)} | ${ls.repeatedRoot.toFixed(3)} | ${ls.echo.toFixed(3)} | ${ls.mixed.toFixed(3)} | ${ls.filler.toFixed(2)} | ${ls.sceneEnds.toFixed(3)} | ${ls.promptEnds.toFixed(3)} | ${ls.fillerEnds.toFixed(3)} |`,
@@ -520,7 +527,7 @@ async function main(): Promise<void> {
     if (name === 'this branch') samples = songs.filter((x) => x.seedIndex === 0 && x.request % 4 === 0).slice(0, 7);
   }
   console.log(
-    '\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5) | selection violations | repeated root | adjacent echo | mixed I/we stanzas |',
+    '\n| writer | parse (link-parser) | mood agreement (per mood) | subject used / prompt coverage | stress alignment | seed overlap | recurring frames | one-word lines | lines | 5-min melody ms (median of 5; target ≤ 100 ms CPU) | selection violations | repeated root | adjacent echo | mixed I/we stanzas |',
   );
   console.log(
     `${PROMPTS.length} requests × ${seeds} seeds = ${PROMPTS.length * seeds} songs per writer; load average at the start: ${loadavg()
@@ -529,6 +536,7 @@ async function main(): Promise<void> {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
+  for (const t of writerTimes) console.log(t);
   console.log('\nThe 40 requests once each (seed i + 1) on the 16-phrase melody:');
   console.log(
     '| writer | parse (link-parser) | selection violations | repeated root | adjacent echo | mixed I/we stanzas | filler words per song | line ends from the scene | from the prompt (+ relatives) | rhyme fillers |',

@@ -4,10 +4,13 @@
  * @returns a function giving uniform floats in [0, 1).
  */
 export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
+  // The state lives in a typed array, not a captured variable: a uint32 above 2^30 is no small integer
+  // to V8, so a captured `let` was boxed in a new heap number at every call (a 30 s song's breath band
+  // draws 2.6 million numbers: ~19 MB of garbage). The same numbers either way.
+  const state = new Uint32Array([seed >>> 0]);
   return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+    state[0] = state[0] + 0x6d2b79f5;
+    let t = state[0];
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;

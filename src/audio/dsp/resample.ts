@@ -73,7 +73,7 @@ export function* resampleSliced(
   const taps = Math.max(4, 4 * Math.ceil(((attenuation - 7.95) / (2.285 * 2 * Math.PI * transition) + 1) / 4));
   const beta = kaiserBeta(attenuation);
   const phases = up <= MAX_PHASES ? up : MAX_PHASES;
-  const bank = buildBank(phases, taps, cutoff, beta);
+  const bank = cachedBank(phases, taps, cutoff, beta);
 
   // Each output sample costs `taps` multiply-adds (52 for the pitch tracker's 44.1 → 8 kHz).
   for (let n = 0; n < outLength; n += OUTPUTS_PER_SLICE) {
@@ -167,6 +167,27 @@ function besselI0(x: number): number {
     if (term < sum * 1e-17) break;
   }
   return sum;
+}
+
+/**
+ * Banks already built, by design (phases, taps, cutoff, β): a conversion resamples every Flite phrase
+ * 16 → 44.1 kHz (441 phases × 52 taps, ~23 000 Bessel evaluations to build) and the input and the vocals
+ * 44.1 → 8 kHz, always with the same few designs. Kept small: the oldest design goes when a new one
+ * would make it more than {@link MAX_CACHED_BANKS}.
+ */
+const banks = new Map<string, Float64Array>();
+const MAX_CACHED_BANKS = 8;
+
+/** {@link buildBank}, built once per design and kept (the bank is read, never written, by the filter). */
+function cachedBank(phases: number, taps: number, cutoff: number, beta: number): Float64Array {
+  const key = `${phases} ${taps} ${cutoff} ${beta}`;
+  let bank = banks.get(key);
+  if (!bank) {
+    bank = buildBank(phases, taps, cutoff, beta);
+    if (banks.size >= MAX_CACHED_BANKS) banks.delete(banks.keys().next().value as string);
+    banks.set(key, bank);
+  }
+  return bank;
 }
 
 /**

@@ -7,7 +7,7 @@ import { planMelisma, relativeStrengths, wordWeights, type NoteSpan } from './fi
 import { LineGrammar, renderTokens, startsWithVowelSound, type Token } from './grammar.js';
 import type { GenreProfile, MoodProfile } from './moods.js';
 import { pronounce, stripStress } from './pronouncing.js';
-import { valences } from './sense.js';
+import { valencesOfWords, wordsOf } from './sense.js';
 import { repeatsRoot, rootsOf } from './selection.js';
 import type { WordSource, RhymeNeed } from './word-source.js';
 import { endSceneTaste, rhymeOf, syllablesOf, type Pools } from './word-pools.js';
@@ -207,13 +207,30 @@ const CLOSED_CLASS = new Set(
 
 /** A line's shape (see CLOSED_CLASS), from its tokens (multi-word tokens such as `will not` split). */
 export function lineShape(tokens: readonly Token[]): string {
-  const out: string[] = [];
+  let out = '';
   for (const t of tokens) {
     if (isMark(t.text)) continue;
-    for (const w of t.text.toLowerCase().split(' ')) out.push(CLOSED_CLASS.has(w) ? w : '_');
+    const part = tokenShape(t.text);
+    out = out ? `${out} ${part}` : part;
   }
-  return out.join(' ');
+  return out;
 }
+
+/** A token's part of a line's shape (`will not` → `will not`, `river` → `_`), remembered per token text. */
+function tokenShape(text: string): string {
+  let shape = tokenShapes.get(text);
+  if (shape === undefined) {
+    shape = text
+      .toLowerCase()
+      .split(' ')
+      .map((w) => (CLOSED_CLASS.has(w) ? w : '_'))
+      .join(' ');
+    if (tokenShapes.size > 50_000) tokenShapes.clear();
+    tokenShapes.set(text, shape);
+  }
+  return shape;
+}
+const tokenShapes = new Map<string, string>();
 
 /**
  * Score a variant gives a line for its shape, in [0, 1): a hash of the shape mixed with the variant's salt.
@@ -260,8 +277,24 @@ export function spanStrengths(strengths: Float64Array, first: number, count: num
 }
 const spanRels = new WeakMap<Float64Array, Map<number, Float64Array>>();
 
-/** Melisma plans already made per span (its relative strengths), by the syllables' weights. */
-const plans = new WeakMap<Float64Array, Map<string, ReturnType<typeof planMelisma>>>();
+/** Melisma plans already made per span (its relative strengths), by the syllables' weights (`weightsKey`). */
+const plans = new WeakMap<Float64Array, Map<number | string, ReturnType<typeof planMelisma>>>();
+
+/**
+ * A pattern of syllable weights (each 0, 0.5 or 1) as a number: base-3 digits after a leading 1, exact up to
+ * 32 syllables; longer or other patterns as their text.
+ */
+function weightsKey(weights: readonly number[]): number | string {
+  if (weights.length > 32) return weights.join(',');
+  let key = 1;
+  for (const w of weights) {
+    if (w === 0) key *= 3;
+    else if (w === 0.5) key = key * 3 + 1;
+    else if (w === 1) key = key * 3 + 2;
+    else return weights.join(',');
+  }
+  return key;
+}
 
 /**
  * `planMelisma`, remembered per span and pattern of syllable weights: a line's candidates share few
@@ -286,7 +319,7 @@ function planOf(weights: readonly number[], rel: Float64Array): ReturnType<typeo
     byWeights = new Map();
     plans.set(rel, byWeights);
   }
-  const key = weights.join(',');
+  const key = weightsKey(weights);
   let plan = byWeights.get(key);
   if (!plan) {
     plan = planMelisma(weights, rel);
@@ -363,9 +396,16 @@ function scoreCandidate(
     score -= 1.2 * uses;
     if (!ctx.pools.promptKeys.has(t.key)) {
       if (uses >= 2) score -= FILLER_PENALTY * (uses - 1);
-      const roots = rootsOf(t.key).filter((r) => !ctx.promptRoots.has(r));
-      if (ctx.previousRoots.size && roots.some((r) => ctx.previousRoots.has(r))) score -= ECHO_PENALTY;
-      if (roots.some((r) => (ctx.rootLines.get(r) ?? 0) >= 2)) score -= FILLER_ROOT_PENALTY;
+      // (The word's roots that are not the prompt's: one in the line before costs an echo, one in two lines a filler.)
+      let echo = false;
+      let filler = false;
+      for (const r of rootsOf(t.key)) {
+        if (ctx.promptRoots.has(r)) continue;
+        if (ctx.previousRoots.has(r)) echo = true;
+        if ((ctx.rootLines.get(r) ?? 0) >= 2) filler = true;
+      }
+      if (echo) score -= ECHO_PENALTY;
+      if (filler) score -= FILLER_ROOT_PENALTY;
     }
   }
   // One root twice says one thing twice (`I will lose my lost smell`: selection.ts).
@@ -374,7 +414,7 @@ function scoreCandidate(
   if (ctx.follows && continues(ctx.follows, lineTies(tokens), ctx.promptRoots)) score += CONTINUITY_BONUS;
   if (ctx.presentational && isPresentational(tokens)) score -= ctx.presentational;
   const text = renderTokens(tokens);
-  const lineValences = valences(text);
+  const lineValences = tokenValences(tokens);
   let lineValence = 0;
   for (const raw of lineValences) lineValence += raw;
   if (ctx.mood.polarity !== 0) {
@@ -394,11 +434,7 @@ function scoreCandidate(
   // scene word that misses the rhyme earns nothing, so a rhyme is never given up for it.
   if (needRhyme !== null && endRhyme !== needRhyme) score -= 4;
   else score += END_SCENE_WEIGHT * endSceneTaste(ctx.pools, words[words.length - 1].key);
-  if (ctx.genre.openVowelBonus) {
-    const phones = pronounce(last).phones;
-    const vowel = [...phones].reverse().find((p) => /\d$/.test(p));
-    if (vowel && LONG_VOWELS.has(stripStress(vowel))) score += ctx.genre.openVowelBonus;
-  }
+  if (ctx.genre.openVowelBonus && endsOnLongVowel(last)) score += ctx.genre.openVowelBonus;
   if (ctx.genre.internalRhymeBonus) {
     const inner = words.slice(0, -1).filter((t) => t.key && rhymeOf(t.text) === endRhyme && t.text !== last);
     if (inner.length) score += ctx.genre.internalRhymeBonus;
@@ -408,6 +444,41 @@ function scoreCandidate(
   score += 0.8 * ctx.random();
   return { text, endWord: last.toLowerCase(), syllables, score, keys, valence: lineValence, misses: stressed - aligned, shape, tokens };
 }
+
+/** Whether a word's last vowel is long (LONG_VOWELS: the genre's open-vowel bonus), remembered per word. */
+function endsOnLongVowel(word: string): boolean {
+  let long = longEnds.get(word);
+  if (long === undefined) {
+    const phones = pronounce(word).phones;
+    const vowel = [...phones].reverse().find((p) => /\d$/.test(p));
+    long = !!vowel && LONG_VOWELS.has(stripStress(vowel));
+    if (longEnds.size > 50_000) longEnds.clear();
+    longEnds.set(word, long);
+  }
+  return long;
+}
+const longEnds = new Map<string, boolean>();
+
+/**
+ * `valences` of a line's rendered text (sense.ts) from its tokens: the same words in the same order (no word
+ * spans two tokens: they are joined by spaces or marks), each token's words found once per token text.
+ */
+function tokenValences(tokens: readonly Token[]): number[] {
+  if (tokens.length === 1) return valencesOfWords(tokenWords(tokens[0].text));
+  const words: string[] = [];
+  for (const t of tokens) for (const w of tokenWords(t.text)) words.push(w);
+  return valencesOfWords(words);
+}
+function tokenWords(text: string): readonly string[] {
+  let words = wordsByToken.get(text);
+  if (!words) {
+    words = wordsOf(text);
+    if (wordsByToken.size > 50_000) wordsByToken.clear();
+    wordsByToken.set(text, words);
+  }
+  return words;
+}
+const wordsByToken = new Map<string, readonly string[]>();
 
 /**
  * Best line for a span of `span.noteCount` notes with at most `cap` syllables: grammar derivations

@@ -252,3 +252,25 @@ export function analyzePrompt(prompt: string): PromptAnalysis {
   // A prompt with only a verb (`dancing all night`) is about the act: the gerund is the subject.
   return { subject: subject ?? first ?? out.find((t) => t.pos === 'v') ?? null, terms: out.slice(0, 8), objects, described };
 }
+
+/** Prompts whose analysis `analyzedPrompt` keeps (the last ones asked for). */
+const ANALYSES_KEPT = 32;
+const analyses = new Map<string, PromptAnalysis>();
+
+/**
+ * {@link analyzePrompt}, remembered for the last ANALYSES_KEPT prompts: the same prompt is often written
+ * again with another seed, mood or genre, and the tagger (compromise) takes milliseconds a prompt. The
+ * analysis is shared: callers read it and never change it.
+ */
+export function analyzedPrompt(prompt: string): PromptAnalysis {
+  let analysis = analyses.get(prompt);
+  if (analysis) {
+    // Most recently used last, so the oldest is dropped first.
+    analyses.delete(prompt);
+  } else {
+    analysis = analyzePrompt(prompt);
+    if (analyses.size >= ANALYSES_KEPT) analyses.delete(analyses.keys().next().value as string);
+  }
+  analyses.set(prompt, analysis);
+  return analysis;
+}

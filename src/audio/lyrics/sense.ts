@@ -134,7 +134,16 @@ const NEGATORS = new Set(['not', "n't", 'never', 'no', 'cannot', "can't", "won't
  * `without` …) flipping the next three words' sign (Hutto & Gilbert's VADER uses the same window).
  */
 export function valences(text: string): number[] {
-  const words = text.toLowerCase().match(/[a-z']+/g) ?? [];
+  return valencesOfWords(wordsOf(text));
+}
+
+/** The words `valences` rates in a text, lower case, in order. */
+export function wordsOf(text: string): string[] {
+  return text.toLowerCase().match(/[a-z']+/g) ?? [];
+}
+
+/** `valences` of a text's words (`wordsOf`). */
+export function valencesOfWords(words: readonly string[]): number[] {
   const out: number[] = [];
   let flip = 0;
   for (const w of words) {

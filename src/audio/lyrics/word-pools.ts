@@ -56,11 +56,12 @@ export interface Pools {
 
 const rhymeCache = new Map<string, string>();
 export function rhymeOf(form: string): string {
-  const last = form.split(' ').pop() ?? form;
-  let r = rhymeCache.get(last);
+  let r = rhymeCache.get(form);
   if (r === undefined) {
+    const last = form.split(' ').pop() ?? form;
     r = rhymePart(pronounce(last).phones);
-    rhymeCache.set(last, r);
+    if (rhymeCache.size > 50_000) rhymeCache.clear();
+    rhymeCache.set(form, r);
   }
   return r;
 }

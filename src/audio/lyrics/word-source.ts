@@ -47,21 +47,104 @@ interface EndEntry<T> {
  * so they are built once per pools, not once per variant's `WordSource`.
  */
 interface PoolLists {
-  byClasses: Map<ReadonlySet<string>, PoolWord<NounItem>[]>;
-  handledByClasses: Map<ReadonlySet<string>, PoolWord<NounItem>[]>;
-  byFrames: Map<number, PoolWord<VerbItem>[]>;
+  byClasses: Map<ReadonlySet<string>, Drawable<NounItem>>;
+  handledByClasses: Map<ReadonlySet<string>, Drawable<NounItem>>;
+  byFrames: Map<number, Drawable<VerbItem>>;
   /** Per list and end form (`plural`, `past`, `adj` …), its words as line ends (`EndEntry`). */
   ends: Map<readonly PoolWord<unknown>[], Map<string, EndEntry<unknown>[]>>;
+  /** Per entries (`ends`) and rhyme need (`needKey`), the entries the need alone lets end a line (`NeedList`). */
+  needLists: Map<readonly EndEntry<unknown>[], Map<string, NeedList<unknown>>>;
+  /** Per unfiltered entries, the subsets kept by a filter (`endEntries`'s `suits`), by the kept positions. */
+  keptEntries: Map<readonly EndEntry<unknown>[], Map<string, EndEntry<unknown>[]>>;
+  /** Per entries, those of each rhyme part, in list order. */
+  byRhyme: Map<readonly EndEntry<unknown>[], Map<string, EndEntry<unknown>[]>>;
+  /** Adjectives of a list that suit a noun (`suitingList`), per list and noun key. */
+  suiting: Map<PoolWord<AdjItem>[], Map<string, Drawable<AdjItem>>>;
+  /** Attributive adjectives by syllable count (negative: a thing's), see `fillAdjective`. */
+  adjsBySize: Map<number, Drawable<AdjItem>>;
+  /** Of those, the ones that suit a noun, per size key and noun key. */
+  sizedSuiting: Map<number, Map<string, Drawable<AdjItem>>>;
+  /** The pools' nouns by key. */
+  nounKeys: Map<string, NounItem> | null;
+  /** Verbs of the given base forms (`verbAmong`), per bases joined by spaces. */
+  verbLists: Map<string, Drawable<VerbItem>>;
+  /** The pools' own adjective lists (`adj`) as drawn from. */
+  adjLists: Map<PoolWord<AdjItem>[], Drawable<AdjItem>>;
 }
 const poolLists = new WeakMap<Pools, PoolLists>();
 function listsOf(pools: Pools): PoolLists {
   let lists = poolLists.get(pools);
   if (!lists) {
-    lists = { byClasses: new Map(), handledByClasses: new Map(), byFrames: new Map(), ends: new Map() };
+    lists = {
+      byClasses: new Map(),
+      handledByClasses: new Map(),
+      byFrames: new Map(),
+      ends: new Map(),
+      needLists: new Map(),
+      byRhyme: new Map(),
+      keptEntries: new Map(),
+      suiting: new Map(),
+      adjsBySize: new Map(),
+      sizedSuiting: new Map(),
+      nounKeys: null,
+      verbLists: new Map(),
+      adjLists: new Map(),
+    };
     poolLists.set(pools, lists);
   }
   return lists;
 }
+
+/**
+ * The words a rhyme need alone lets end a line (before the line's avoided ends and worn rhymes), with their
+ * end forms and rhyme parts: the same for every line and variant of a song, so built once per pools.
+ */
+interface NeedList<T> {
+  words: Drawable<T>;
+  forms: string[];
+  rhymes: string[];
+  /** Built on first use: the forms and rhyme parts as sets. */
+  formSet: Set<string> | null;
+  rhymeSet: Set<string> | null;
+}
+
+/**
+ * A list of words drawn from (never changed once made) with its cumulative weights and its items' keys, for
+ * `WordSource.choose`: a song draws from the same lists tens of thousands of times, its variants too, so
+ * each list is indexed once where it is made and kept.
+ */
+interface Drawable<T> {
+  list: readonly PoolWord<T>[];
+  cumulative: Float64Array;
+  keys: string[];
+  /** Where a must-hold key sits in the list (-1: not there), per key asked for. */
+  mustAt: Map<string, number>;
+}
+function drawable<T extends { key: string }>(list: readonly PoolWord<T>[]): Drawable<T> {
+  const cumulative = new Float64Array(list.length);
+  const keys = new Array<string>(list.length);
+  let total = 0;
+  for (let i = 0; i < list.length; i++) {
+    cumulative[i] = total += list[i].weight;
+    keys[i] = list[i].item.key;
+  }
+  return { list, cumulative, keys, mustAt: new Map() };
+}
+
+/** A noun's form at a line end, in the singular and in the plural (a name or a noun without a plural keeps its one form). */
+const singularEnd = (item: NounItem): string => (item.pluralOnly && item.plural && !item.name ? item.plural : item.singular);
+const pluralEnd = (item: NounItem): string => (item.plural && !item.name ? item.plural : item.singular);
+/** A verb's form at a line end, per form. */
+const VERB_FORMS: Record<VerbForm, (item: VerbItem) => string> = {
+  base: (item) => item.base,
+  s3: (item) => item.s3,
+  past: (item) => item.past,
+  ger: (item) => item.ger,
+};
+const adjEnd = (item: AdjItem): string => item.word;
+
+/** The tag of a list's unfiltered end entries (no caller's tag is empty). */
+const UNFILTERED = '';
 
 /** Rhyme constraint on a line's last word: a rhyme part, or a family at least this large. */
 export type RhymeNeed = { rhyme: string } | { family: number } | null;
@@ -85,6 +168,7 @@ export class WordSource implements GrammarSource {
   }
   set need(value: RhymeNeed) {
     this.needValue = value;
+    this.needKey = !value ? '' : 'rhyme' in value ? `r${value.rhyme}` : `f${value.family}`;
     this.selectEndLists();
   }
   get avoidEnds(): ReadonlySet<string> {
@@ -97,14 +181,14 @@ export class WordSource implements GrammarSource {
 
   /** Counts a line end on `rhyme` (see `usedRhymes`). */
   countRhyme(rhyme: string): void {
-    this.rhymeCounts.set(rhyme, (this.rhymeCounts.get(rhyme) ?? 0) + 1);
+    const count = (this.rhymeCounts.get(rhyme) ?? 0) + 1;
+    this.rhymeCounts.set(rhyme, count);
+    if (count >= 6) this.worn.add(rhyme);
     this.forgetEnds();
   }
 
-  private get needKey(): string {
-    const need = this.needValue;
-    return !need ? '' : 'rhyme' in need ? `r${need.rhyme}` : `f${need.family}`;
-  }
+  /** The need as a string (`r<rhyme>`, `f<family>`, '' for none), set with it. */
+  private needKey = '';
   private forgetEnds(): void {
     this.endListsByNeed.clear();
     this.endableByNeed.clear();
@@ -154,24 +238,100 @@ export class WordSource implements GrammarSource {
     tag: string,
     formOf: (item: T) => string,
     suits: ((p: PoolWord<T>) => boolean) | null = null,
-  ): PoolWord<T>[] {
-    let byTag = this.endLists.get(list) as Map<string, PoolWord<T>[]> | undefined;
+  ): Drawable<T> {
+    let byTag = this.endLists.get(list) as Map<string, Drawable<T>> | undefined;
     if (!byTag) {
       byTag = new Map();
       this.endLists.set(list, byTag);
     }
     let out = byTag.get(tag);
     if (!out) {
-      const entries = this.endEntries(list, tag, formOf, suits);
-      out = [];
-      // (Not when the rhyme is given, nor for a group of three or four: then any word that meets it is
-      // welcome, hip-hop's AAAA needs them all.)
-      const need = this.need;
-      const free = !need || ('family' in need && need.family < 8);
-      for (const e of entries) if (this.endFits(e.form, e.rhyme, e.family, e.scene)) out.push(this.endWord(e, free));
+      out = this.withoutAvoided(this.needList(this.endEntries(list, tag, formOf, suits)));
       byTag.set(tag, out);
     }
     return out;
+  }
+
+  /**
+   * The entries that the current rhyme need alone lets end a line (`endFits` but for the avoided ends and the
+   * worn rhymes), as their words at a line end (`endWord`), in list order; once per pools, entries and need.
+   */
+  private needList<T extends { key: string }>(entries: EndEntry<T>[]): NeedList<T> {
+    let byNeed = this.lists.needLists.get(entries);
+    if (!byNeed) {
+      byNeed = new Map();
+      this.lists.needLists.set(entries, byNeed);
+    }
+    const key = this.needKey;
+    let made = byNeed.get(key) as NeedList<T> | undefined;
+    if (!made) {
+      const need = this.need;
+      // (Not when the rhyme is given, nor for a group of three or four: then any word that meets it is
+      // welcome, hip-hop's AAAA needs them all.)
+      const free = !need || ('family' in need && need.family < 8);
+      let from: EndEntry<T>[] = entries;
+      if (need && 'rhyme' in need) from = (this.entriesByRhyme(entries).get(need.rhyme) ?? []) as EndEntry<T>[];
+      else if (need) {
+        // Only for a pair (family 7, writer.ts): a group of three or four (hip-hop's AAAA) needs the larger family.
+        const wanted = need.family;
+        const slack = wanted < 8 ? SCENE_FAMILY_SLACK : 0;
+        from = entries.filter((e) => e.family >= wanted - (e.scene ? slack : 0));
+      }
+      made = {
+        words: drawable(from.map((e) => this.endWord(e, free))),
+        forms: from.map((e) => e.form),
+        rhymes: from.map((e) => e.rhyme),
+        formSet: null,
+        rhymeSet: null,
+      };
+      byNeed.set(key, made as NeedList<unknown>);
+    }
+    return made;
+  }
+
+  /** The entries of each rhyme part, once per entries. */
+  private entriesByRhyme<T>(entries: EndEntry<T>[]): Map<string, EndEntry<T>[]> {
+    let index = this.lists.byRhyme.get(entries) as Map<string, EndEntry<T>[]> | undefined;
+    if (!index) {
+      index = new Map();
+      for (const e of entries) {
+        const list = index.get(e.rhyme);
+        if (list) list.push(e);
+        else index.set(e.rhyme, [e]);
+      }
+      this.lists.byRhyme.set(entries, index as Map<string, EndEntry<unknown>[]>);
+    }
+    return index;
+  }
+
+  /**
+   * A need list's words without the line's avoided ends and, for a family need, the rhymes already worn
+   * (`endFits`); the need list's own array when it holds none of them, so its index (`indexOf`) is reused.
+   */
+  private withoutAvoided<T extends { key: string }>(made: NeedList<T>): Drawable<T> {
+    const need = this.need;
+    const family = !!need && 'family' in need;
+    const avoid = this.avoidEnds;
+    let hit = false;
+    if (made.forms.length <= avoid.size) {
+      for (const f of made.forms) if (avoid.has(f)) hit = true;
+    } else if (avoid.size) {
+      made.formSet ??= new Set(made.forms);
+      for (const f of avoid) if (made.formSet.has(f)) hit = true;
+    }
+    if (!hit && family && this.worn.size) {
+      made.rhymeSet ??= new Set(made.rhymes);
+      for (const r of this.worn) if (made.rhymeSet.has(r)) hit = true;
+    }
+    if (!hit) return made.words;
+    const words = made.words.list;
+    const out: PoolWord<T>[] = [];
+    for (let i = 0; i < words.length; i++) {
+      if (avoid.has(made.forms[i])) continue;
+      if (family && (this.rhymeCounts.get(made.rhymes[i]) ?? 0) >= 6) continue;
+      out.push(words[i]);
+    }
+    return drawable(out);
   }
 
   /**
@@ -205,10 +365,29 @@ export class WordSource implements GrammarSource {
       ends.set(list, byTag);
     }
     let entries = byTag.get(tag) as EndEntry<T>[] | undefined;
+    if (!entries && suits) {
+      // The list's entries once, then those that suit, shared by every tag (an adjective list's nouns) that keeps the
+      // same ones: its need lists and their indexes are then built once for all of them.
+      const all = this.endEntries(list, UNFILTERED, formOf, null);
+      const kept: EndEntry<T>[] = [];
+      let signature = '';
+      for (let i = 0; i < all.length; i++) {
+        if (!suits(all[i].p)) continue;
+        kept.push(all[i]);
+        signature += `${i},`;
+      }
+      let bySignature = this.lists.keptEntries.get(all);
+      if (!bySignature) {
+        bySignature = new Map();
+        this.lists.keptEntries.set(all, bySignature);
+      }
+      entries = (bySignature.get(signature) as EndEntry<T>[] | undefined) ?? kept;
+      bySignature.set(signature, entries as EndEntry<unknown>[]);
+      byTag.set(tag, entries as EndEntry<unknown>[]);
+    }
     if (!entries) {
       entries = [];
       for (const p of list) {
-        if (suits && !suits(p)) continue;
         const form = formOf(p.item);
         const rhyme = p.rhymes.get(form) ?? rhymeOf(form);
         entries.push({
@@ -230,12 +409,9 @@ export class WordSource implements GrammarSource {
     return this.mustValue;
   }
   set must(value: string | null) {
-    if (value !== this.mustValue) this.mustAt.clear();
     this.mustValue = value;
   }
   private mustValue: string | null = null;
-  /** Where the must-hold key sits in each list offered so far (-1: not there). */
-  private readonly mustAt = new Map<readonly PoolWord<unknown>[], number>();
   private readonly lists: PoolLists;
 
   constructor(
@@ -283,31 +459,28 @@ export class WordSource implements GrammarSource {
     return this.rhymeCounts;
   }
   private readonly rhymeCounts = new Map<string, number>();
-
-  private readonly cumulative = new Map<readonly PoolWord<unknown>[], Float64Array>();
+  /** Rhyme parts ending six lines or more: no family need's line ends on them (`endFits`). */
+  private readonly worn = new Set<string>();
 
   /**
    * A weighted pick. Without a filter, a binary search on the list's cumulative weights, a word used
    * before kept with probability 1 / (1 + 3 × uses); with one (line ends), a pass over the list.
    */
-  private choose<T extends { key: string }>(list: readonly PoolWord<T>[], ok: ((p: PoolWord<T>) => boolean) | null): T | null {
-    if (this.must && this.random() < 0.8) {
-      let at = this.mustAt.get(list);
+  private choose<T extends { key: string }>(index: Drawable<T>, ok: ((p: PoolWord<T>) => boolean) | null): T | null {
+    const list = index.list;
+    const must = this.mustValue;
+    if (must && this.random() < 0.8) {
+      let at = index.mustAt.get(must);
       if (at === undefined) {
-        at = list.findIndex((p) => p.item.key === this.must);
-        this.mustAt.set(list, at);
+        at = index.keys.indexOf(must);
+        index.mustAt.set(must, at);
       }
       const forced = at >= 0 ? list[at] : undefined;
       if (forced && (!ok || ok(forced))) return forced.item;
     }
+    const keys = index.keys;
     if (!ok) {
-      let cum = this.cumulative.get(list);
-      if (!cum) {
-        cum = new Float64Array(list.length);
-        let total = 0;
-        for (let i = 0; i < list.length; i++) cum[i] = total += list[i].weight;
-        this.cumulative.set(list, cum);
-      }
+      const cum = index.cumulative;
       if (!list.length || !(cum[list.length - 1] > 0)) return null;
       for (let attempt = 0; attempt < 6; attempt++) {
         const r = this.random() * cum[list.length - 1];
@@ -318,8 +491,9 @@ export class WordSource implements GrammarSource {
           if (cum[mid] > r) hi = mid;
           else lo = mid + 1;
         }
-        if (this.spent.has(list[lo].item.key) || this.withheld.has(list[lo].item.key)) continue;
-        const used = this.used.get(list[lo].item.key) ?? 0;
+        const key = keys[lo];
+        if (this.spent.has(key) || this.withheld.has(key)) continue;
+        const used = this.used.get(key) ?? 0;
         if (used === 0 || this.random() < 1 / (1 + 3 * used)) return list[lo].item;
       }
       return null;
@@ -328,8 +502,8 @@ export class WordSource implements GrammarSource {
     const weights = new Float64Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
-      if (!ok(p) || this.spent.has(p.item.key) || this.withheld.has(p.item.key)) continue;
-      const w = p.weight / (1 + 3 * (this.used.get(p.item.key) ?? 0));
+      if (!ok(p) || this.spent.has(keys[i]) || this.withheld.has(keys[i])) continue;
+      const w = p.weight / (1 + 3 * (this.used.get(keys[i]) ?? 0));
       weights[i] = w;
       total += w;
     }
@@ -350,7 +524,7 @@ export class WordSource implements GrammarSource {
       // The prompt's nouns and names only where their class fits (not `read the house`, not `show Monday`);
       // a verb that handles its object (hold, carry, lift) takes small things, not houses, roads or a
       // prompt's thing of unknown size (`lift my factory`).
-      list = this.pools.nouns.filter((n) => classes.has(n.item.cls) && (!handled || handleable(n.item)));
+      list = drawable(this.pools.nouns.filter((n) => classes.has(n.item.cls) && (!handled || handleable(n.item))));
       cache.set(classes, list);
     }
     // The word a line must hold (the hook's subject) goes where a phrase head or a subject goes, whatever its class.
@@ -359,20 +533,18 @@ export class WordSource implements GrammarSource {
       if (forced) return forced;
     }
     if (!end) return this.choose(list, null);
-    const ends = this.endList(list, plural ? 'plural' : 'singular', (item) =>
-      (plural || item.pluralOnly) && item.plural && !item.name ? item.plural : item.singular,
-    );
+    const ends = this.endList(list.list, plural ? 'plural' : 'singular', plural ? pluralEnd : singularEnd);
     return this.choose(ends, null);
   }
 
   verb(frames: number, end: boolean, form: VerbForm): VerbItem | null {
     let list = this.lists.byFrames.get(frames);
     if (!list) {
-      list = this.pools.verbs.filter((p) => (p.item.frames & frames) !== 0);
+      list = drawable(this.pools.verbs.filter((p) => (p.item.frames & frames) !== 0));
       this.lists.byFrames.set(frames, list);
     }
     if (!end) return this.choose(list, null);
-    const ends = this.endList(list, form, (item) => item[form]);
+    const ends = this.endList(list.list, form, VERB_FORMS[form]);
     return this.choose(ends, null);
   }
 
@@ -389,29 +561,36 @@ export class WordSource implements GrammarSource {
           ? this.pools.thingAdjs
           : this.pools.adjs;
     // Only adjectives that can describe the noun (`the lost rain`, `my black friend`, `the night is high`: selection.ts).
+    if (!end) return this.choose(noun ? this.suitingList(list, noun) : this.adjList(list), null);
+    // (An end list per noun, tagged by the noun's key: no other tag of these lists has a colon.)
     const suits = noun ? (p: PoolWord<AdjItem>) => adjectiveSuits(p.item.word, noun, PERSON_ADJS) : null;
-    if (!end) return suits ? this.choose(this.suitingList(list, noun as NounItem, suits), null) : this.choose(list, null);
-    return this.choose(
-      this.endList(list, noun ? `adj:${noun.key}` : 'adj', (item) => item.word, suits),
-      null,
-    );
+    return this.choose(this.endList(list, noun ? noun.key : 'adj', adjEnd, suits), null);
   }
 
-  /** `list` narrowed to the adjectives that suit `noun`, once per list and noun. */
-  private suitingList(list: PoolWord<AdjItem>[], noun: NounItem, ok: (p: PoolWord<AdjItem>) => boolean): PoolWord<AdjItem>[] {
-    let byNoun = this.suiting.get(list);
+  /** One of the pools' adjective lists as drawn from. */
+  private adjList(list: PoolWord<AdjItem>[]): Drawable<AdjItem> {
+    let made = this.lists.adjLists.get(list);
+    if (!made) {
+      made = drawable(list);
+      this.lists.adjLists.set(list, made);
+    }
+    return made;
+  }
+
+  /** `list` narrowed to the adjectives that suit `noun` (`adjectiveSuits`), once per list and noun. */
+  private suitingList(list: PoolWord<AdjItem>[], noun: NounItem): Drawable<AdjItem> {
+    let byNoun = this.lists.suiting.get(list);
     if (!byNoun) {
       byNoun = new Map();
-      this.suiting.set(list, byNoun);
+      this.lists.suiting.set(list, byNoun);
     }
     let out = byNoun.get(noun.key);
     if (!out) {
-      out = list.filter(ok);
+      out = drawable(list.filter((p) => adjectiveSuits(p.item.word, noun, PERSON_ADJS)));
       byNoun.set(noun.key, out);
     }
     return out;
   }
-  private readonly suiting = new Map<PoolWord<AdjItem>[], Map<string, PoolWord<AdjItem>[]>>();
 
   /**
    * An attributive adjective of `syllables` syllables whose metrical weights pass `ok` (where its
@@ -422,29 +601,42 @@ export class WordSource implements GrammarSource {
     const noun = nounKey ? this.nounByKey().get(nounKey) : undefined;
     const thing = !!noun && noun.cls !== 'being';
     const sizeKey = thing ? -syllables : syllables;
-    let sized = this.adjsBySize.get(sizeKey);
+    let sized = this.lists.adjsBySize.get(sizeKey);
     if (!sized) {
       const from = thing ? this.pools.attributiveThingAdjs : this.pools.attributiveAdjs;
-      sized = from.filter((p) => wordWeights(p.item.word).length === syllables);
-      this.adjsBySize.set(sizeKey, sized);
+      sized = drawable(from.filter((p) => wordWeights(p.item.word).length === syllables));
+      this.lists.adjsBySize.set(sizeKey, sized);
     }
+    // Those that suit the noun first, once per noun: the pick over what remains is the same (same order, same weights).
     return this.choose(
-      sized,
-      (p) =>
-        ok(wordWeights(p.item.word)) &&
-        !line.some((t) => t.key === p.item.key) &&
-        (!noun || adjectiveSuits(p.item.word, noun, PERSON_ADJS)),
+      noun ? this.suitingSized(sizeKey, sized, noun) : sized,
+      (p) => ok(wordWeights(p.item.word)) && !line.some((t) => t.key === p.item.key),
     );
   }
-  private readonly adjsBySize = new Map<number, PoolWord<AdjItem>[]>();
-  private nounKeys: Map<string, NounItem> | null = null;
+
+  /** The adjectives of `sized` (`adjsBySize` at `sizeKey`) that suit `noun` (`adjectiveSuits`), once per size and noun. */
+  private suitingSized(sizeKey: number, sized: Drawable<AdjItem>, noun: NounItem): Drawable<AdjItem> {
+    let byNoun = this.lists.sizedSuiting.get(sizeKey);
+    if (!byNoun) {
+      byNoun = new Map();
+      this.lists.sizedSuiting.set(sizeKey, byNoun);
+    }
+    let out = byNoun.get(noun.key);
+    if (!out) {
+      out = drawable(sized.list.filter((p) => adjectiveSuits(p.item.word, noun, PERSON_ADJS)));
+      byNoun.set(noun.key, out);
+    }
+    return out;
+  }
   /** The pools' nouns by key (built on first use). */
   private nounByKey(): Map<string, NounItem> {
-    if (!this.nounKeys) {
-      this.nounKeys = new Map();
-      for (const n of this.pools.nouns) if (!this.nounKeys.has(n.item.key)) this.nounKeys.set(n.item.key, n.item);
+    let keys = this.lists.nounKeys;
+    if (!keys) {
+      keys = new Map();
+      for (const n of this.pools.nouns) if (!keys.has(n.item.key)) keys.set(n.item.key, n.item);
+      this.lists.nounKeys = keys;
     }
-    return this.nounKeys;
+    return keys;
   }
 
   mustNoun(): NounItem | null {
@@ -456,15 +648,14 @@ export class WordSource implements GrammarSource {
 
   verbAmong(bases: readonly string[]): VerbItem | null {
     const key = bases.join(' ');
-    let list = this.verbLists.get(key);
+    let list = this.lists.verbLists.get(key);
     if (!list) {
       const wanted = new Set(bases);
-      list = this.pools.verbs.filter((p) => wanted.has(p.item.base));
-      this.verbLists.set(key, list);
+      list = drawable(this.pools.verbs.filter((p) => wanted.has(p.item.base)));
+      this.lists.verbLists.set(key, list);
     }
     return this.choose(list, null);
   }
-  private readonly verbLists = new Map<string, PoolWord<VerbItem>[]>();
 
   opposesMood(word: string): boolean {
     return this.pools.polarity * valence(word) < 0;

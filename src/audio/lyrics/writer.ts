@@ -44,7 +44,7 @@ import {
 } from './lyrics-result.js';
 import { valence } from './lexicon.js';
 import { genreProfile, moodProfile } from './moods.js';
-import { analyzePrompt, type PromptAnalysis } from './prompt.js';
+import { analyzedPrompt, type PromptAnalysis } from './prompt.js';
 import { sanitizeText } from './sanitize.js';
 import { moodCarried, valences } from './sense.js';
 import {
@@ -530,7 +530,7 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
   };
   const spans = lineSpans(notes, safe.phrases);
   const strengths = noteStrengths(notes, spans, safe.tempo);
-  const analysis = analyzePrompt(safe.prompt);
+  const analysis = analyzedPrompt(safe.prompt);
   const pools = poolsFor(safe.prompt, analysis, moodProfile(safe.mood), genreProfile(safe.genre));
   yield;
   const baseSeed = Number.isFinite(request.seed) ? Math.trunc(request.seed) >>> 0 : 0;

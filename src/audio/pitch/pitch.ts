@@ -30,7 +30,7 @@
  * Frame k is centred at k·hopSeconds (frame 0 at t = 0; samples before 0 or after the end read as 0).
  */
 import type { MonoAudio, PitchTrack } from '../types.js';
-import { getRealFft, nextPowerOfTwo } from '../dsp/fft.js';
+import { getRealFft, nextPowerOfTwo, type RealFft } from '../dsp/fft.js';
 import { resampleSliced, type ResampleOptions } from '../dsp/resample.js';
 import { runSliced, type Sliced } from '../sliced.js';
 
@@ -260,217 +260,283 @@ function* findCandidates(x: Float32Array, rate: number, frames: number, o: Resol
   const search = createCandidateSearch(x, rate, frames, o);
   for (let k = 0; k < frames; k++) {
     if (k % FRAMES_PER_SLICE === FRAMES_PER_SLICE - 1) yield;
-    search.frame(k);
+    searchFrame(search, k);
   }
   return search.out;
 }
 
 /**
- * The frame-by-frame work of {@link findCandidates}: its scratch buffers, and `frame(k)`, which fills
- * frame k's slots of `out`. A plain function rather than the loop body of the generator: V8 runs loops
- * inside generators about three times slower, and on a short input (a 10 s `analyze`) most frames ran
- * before the generator's loop was optimised at all.
+ * The state of {@link findCandidates}: the signal, its sizes and settings, the output and every scratch
+ * buffer, made once per call. The frame-by-frame work lives in module-level functions over it
+ * ({@link searchFrame} and its helpers), outside the generator (V8 runs loops inside generators about
+ * three times slower) and outside closures: the earlier closure form (a `frame` closure over some twenty
+ * captured numbers, its helpers re-made for every frame) left 84 MB of garbage per warm 30 s conversion
+ * (sampling heap profiler; 0.8 MB per call when the tracker ran alone), this form almost none, with the
+ * same arithmetic in the same order (tracks bit-identical; docs/benchmarks.md, issue 16 "pipeline CPU,
+ * third round").
  */
-function createCandidateSearch(
-  x: Float32Array,
-  rate: number,
-  frames: number,
-  o: ResolvedOptions,
-): { out: Candidates; frame(k: number): void } {
+interface CandidateSearch {
+  x: Float32Array;
+  rate: number;
+  out: Candidates;
+  tauMin: number;
+  tauMax: number;
+  /** Segment length L in samples. */
+  length: number;
+  /** Transform length N. */
+  n: number;
+  fft: RealFft;
+  segment: Float64Array;
+  spectrum: Float64Array;
+  acf: Float64Array;
+  /** Running sum of squares of the segment: squares[i] = Σ_{j<i} b_j². */
+  squares: Float64Array;
+  d: Float64Array;
+  dn: Float64Array;
+  cumulative: Float64Array;
+  /** Scratch for one frame's dips (there are at most τmax/2 of them). */
+  dipTau: Float64Array;
+  dipValue: Float64Array;
+  dipMass: Float64Array;
+  dipIndex: Int32Array;
+  /** β of the Beta(2, β) threshold prior. */
+  betaShape: number;
+  /** The silence gate as a mean square. */
+  silence: number;
+  half: number;
+  hopSamples: number;
+  /** Half of the central 20 ms of each segment, for the centre-versus-segment loudness check. */
+  centreHalf: number;
+  harmonicLockRatio: number;
+  harmonicLockFloor: number;
+  fallbackProbability: number;
+}
+
+/** The scratch buffers, sizes and output of {@link findCandidates} for `frames` frames of `x`. */
+function createCandidateSearch(x: Float32Array, rate: number, frames: number, o: ResolvedOptions): CandidateSearch {
   const tauMin = Math.max(2, Math.floor(rate / o.maxHz));
   const tauMax = Math.ceil(rate / o.minHz);
   const length = Math.max(8, Math.round(o.windowSeconds * rate)) + tauMax; // L
   const n = nextPowerOfTwo(length + tauMax + 2);
   const fft = getRealFft(n);
-  const segment = new Float64Array(n);
-  const spectrum = fft.createSpectrum();
-  const acf = new Float64Array(n);
-  const squares = new Float64Array(length + 1);
-  const d = new Float64Array(tauMax + 2);
-  const dn = new Float64Array(tauMax + 2);
-  const cumulative = new Float64Array(tauMax + 2);
-
   const slots = Math.max(1, Math.min(16, o.maxCandidates));
-  const out: Candidates = {
-    frames,
-    slots,
-    count: new Uint8Array(frames),
-    hz: new Float32Array(frames * slots),
-    log2Hz: new Float32Array(frames * slots),
-    probability: new Float32Array(frames * slots),
-    levelDb: new Float32Array(frames),
-    centreDb: new Float32Array(frames),
-    prior: new Float32Array(frames),
-  };
-  // Scratch for one frame's dips (there are at most τmax/2 of them).
-  const dipTau = new Float64Array(tauMax);
-  const dipValue = new Float64Array(tauMax);
-  const dipMass = new Float64Array(tauMax);
-  const dipIndex = new Int32Array(tauMax);
-
-  const betaShape = 2 * (1 / o.thresholdMean - 1); // Beta(2, β) has mean 2 / (2 + β)
-  const thresholdCdf = (v: number): number => (v >= 1 ? 1 : v <= 0 ? 0 : 1 - Math.pow(1 - v, betaShape) * (1 + betaShape * v));
-  const silence = Math.pow(10, o.silenceDbfs / 10);
   const half = Math.floor(length / 2);
-  const hopSamples = o.hopSeconds * rate;
-  // The central 20 ms of each segment, for the centre-versus-segment loudness check.
-  const centreHalf = Math.min(half, Math.round(0.01 * rate));
-
-  const frame = (k: number): void => {
-    const start = Math.round(k * hopSamples) - half;
-    // Copy the segment (zeros outside the signal) and its running sum of squares.
-    squares[0] = 0;
-    for (let i = 0; i < length; i++) {
-      const j = start + i;
-      const v = j >= 0 && j < x.length ? x[j] : 0;
-      segment[i] = v;
-      squares[i + 1] = squares[i] + v * v;
-    }
-    const total = squares[length];
-    const meanSquare = total / length;
-    out.levelDb[k] = 10 * Math.log10(meanSquare + 1e-20);
-    out.centreDb[k] = 10 * Math.log10((squares[half + centreHalf] - squares[half - centreHalf]) / (2 * centreHalf) + 1e-20);
-    if (meanSquare < silence) return;
-
-    // Wiener–Khinchin: the autocorrelation is the inverse transform of the power spectrum.
-    fft.forward(segment, spectrum);
-    for (let i = 0; i < n + 2; i += 2) {
-      spectrum[i] = spectrum[i] * spectrum[i] + spectrum[i + 1] * spectrum[i + 1];
-      spectrum[i + 1] = 0;
-    }
-    fft.inverse(spectrum, acf);
-
-    // YIN step 2 (difference function, as a per-sample mean) and step 3 (cumulative mean normalisation).
-    d[0] = 0;
-    dn[0] = 1;
-    let running = 0;
-    for (let tau = 1; tau <= tauMax + 1; tau++) {
-      const overlap = length - tau;
-      const value = Math.max(0, (squares[overlap] + (total - squares[tau]) - 2 * acf[tau]) / overlap);
-      d[tau] = value;
-      running += value;
-      cumulative[tau] = running;
-      dn[tau] = running > 0 ? (value * tau) / running : 1;
-    }
-
-    // Dips of d′ in [τmin, τmax], in order of lag.
-    let dips = 0;
-    for (let tau = tauMin; tau <= tauMax; tau++) {
-      if (dn[tau] < dn[tau - 1] && dn[tau] <= dn[tau + 1]) {
-        // The dip's depth is read from a parabola through d′ at τ−1, τ, τ+1, not from the sample at
-        // τ: with bright timbres the dip at the true period is narrower than a lag step, and a
-        // sample 0.4 lag off reads 0.1–0.2 higher than the dip at twice the period (which sits
-        // closer to a whole lag by chance), handing the octave below the threshold mass.
-        const left = dn[tau - 1];
-        const mid = dn[tau];
-        const right = dn[tau + 1];
-        const bend = left - 2 * mid + right;
-        dipValue[dips] = bend > 0 ? Math.max(0, mid - ((left - right) * (left - right)) / (8 * bend)) : mid;
-        // YIN step 5: parabolic interpolation of d around the dip.
-        const a = d[tau - 1];
-        const b = d[tau];
-        const c = d[tau + 1];
-        const curvature = a - 2 * b + c;
-        const shift = curvature > 0 ? (0.5 * (a - c)) / curvature : 0;
-        dipTau[dips] = tau + Math.max(-0.5, Math.min(0.5, shift));
-        dips++;
-      }
-    }
-    if (dips === 0) return;
-
-    // A dip at a harmonic's period (T/2, T/3 of the true period T) that a later dip at a whole
-    // multiple of its lag undercuts by far is the harmonic, not the note (see harmonicLockRatio).
-    // Depths are compared at fractional lags: a high note's dip is narrower than one lag, and its
-    // depth read at whole lags (even through the parabola above) can be 0.05–0.2 too high, which
-    // made a clean C#5 (and bright reed and brass notes) look like a lock on the octave above.
-    // d′ at a fractional lag τ: r(τ) = (1/N)·Σ_k w_k·P_k·cos(2πkτ/N) from the power spectrum still in
-    // `spectrum` (the inverse transform leaves it), the energy sums and the cumulative mean
-    // interpolated between whole lags (they vary slowly with τ). Equal to dn at whole lags.
-    const fractionalDn = (tau: number): number => {
-      const theta = (2 * Math.PI * tau) / n;
-      const step = 2 * Math.cos(theta);
-      let previous = 1;
-      let current = Math.cos(theta);
-      let r = spectrum[0];
-      for (let k = 1; k < n / 2; k++) {
-        r += 2 * spectrum[2 * k] * current;
-        const following = step * current - previous;
-        previous = current;
-        current = following;
-      }
-      r = (r + spectrum[n] * Math.cos(Math.PI * tau)) / n;
-      const overlap = length - tau;
-      const squaresAt = (a: number): number => {
-        const whole = Math.floor(a);
-        return squares[whole] + (a - whole) * (squares[whole + 1] - squares[whole]);
-      };
-      const value = Math.max(0, (squaresAt(overlap) + (total - squaresAt(tau)) - 2 * r) / overlap);
-      const whole = Math.floor(tau);
-      const sum = cumulative[whole] + (tau - whole) * value;
-      return sum > 0 ? (value * tau) / sum : 1;
-    };
-    // The lowest d′ within half a lag of dip i, in steps of 0.1 lag.
-    const refinedDepth = (i: number): number => {
-      const centre = Math.round(dipTau[i]);
-      let best = dipValue[i];
-      for (let f = -5; f <= 5; f++) best = Math.min(best, fractionalDn(centre + f / 10));
-      return best;
-    };
-    const harmonicLock = (i: number): boolean => {
-      if (dipValue[i] < o.harmonicLockFloor || dipValue[i] > HARMONIC_LOCK_CEILING) return false;
-      for (let j = i + 1; j < dips; j++) {
-        const ratio = dipTau[j] / dipTau[i];
-        const whole = Math.round(ratio);
-        const multiple =
-          whole >= 2 && whole <= HARMONIC_LOCK_MAX_MULTIPLE && Math.abs(ratio - whole) <= HARMONIC_LOCK_LAG_TOLERANCE * whole;
-        // The whole-lag depths screen (cheap); the fractional ones decide.
-        if (multiple && dipValue[j] <= o.harmonicLockRatio * dipValue[i]) {
-          const own = refinedDepth(i);
-          return own >= o.harmonicLockFloor && refinedDepth(j) <= o.harmonicLockRatio * own;
-        }
-      }
-      return false;
-    };
-
-    // pYIN stage 1: with thresholds s ~ Beta, YIN picks the first dip below s. Dip i therefore
-    // receives the prior mass of s in (d′_i, min_{j<i} d′_j]; thresholds below every dip fall back
-    // to the global minimum with probability p_a.
-    let prefixMin = 1;
-    let globalMin = 0;
-    for (let i = 0; i < dips; i++) {
-      dipMass[i] = 0;
-      if (dipValue[i] < prefixMin && harmonicLock(i)) continue; // no threshold picks it
-      if (dipValue[i] < prefixMin) {
-        dipMass[i] = thresholdCdf(prefixMin) - thresholdCdf(dipValue[i]);
-        prefixMin = dipValue[i];
-      }
-      if (dipValue[i] < dipValue[globalMin]) globalMin = i;
-    }
-    dipMass[globalMin] += o.fallbackProbability * thresholdCdf(dipValue[globalMin]);
-
-    // Keep the likeliest `slots` dips.
-    let kept = 0;
-    for (let i = 0; i < dips; i++) {
-      if (dipMass[i] <= 1e-6) continue;
-      if (kept < slots) {
-        dipIndex[kept++] = i;
-      } else {
-        let weakest = 0;
-        for (let j = 1; j < kept; j++) if (dipMass[dipIndex[j]] < dipMass[dipIndex[weakest]]) weakest = j;
-        if (dipMass[i] > dipMass[dipIndex[weakest]]) dipIndex[weakest] = i;
-      }
-    }
-    const base = k * slots;
-    for (let j = 0; j < kept; j++) {
-      const i = dipIndex[j];
-      const f = rate / dipTau[i];
-      out.hz[base + j] = f;
-      out.log2Hz[base + j] = Math.log2(f);
-      out.probability[base + j] = dipMass[i];
-    }
-    out.count[k] = kept;
+  return {
+    x,
+    rate,
+    out: {
+      frames,
+      slots,
+      count: new Uint8Array(frames),
+      hz: new Float32Array(frames * slots),
+      log2Hz: new Float32Array(frames * slots),
+      probability: new Float32Array(frames * slots),
+      levelDb: new Float32Array(frames),
+      centreDb: new Float32Array(frames),
+      prior: new Float32Array(frames),
+    },
+    tauMin,
+    tauMax,
+    length,
+    n,
+    fft,
+    segment: new Float64Array(n),
+    spectrum: fft.createSpectrum(),
+    acf: new Float64Array(n),
+    squares: new Float64Array(length + 1),
+    d: new Float64Array(tauMax + 2),
+    dn: new Float64Array(tauMax + 2),
+    cumulative: new Float64Array(tauMax + 2),
+    dipTau: new Float64Array(tauMax),
+    dipValue: new Float64Array(tauMax),
+    dipMass: new Float64Array(tauMax),
+    dipIndex: new Int32Array(tauMax),
+    betaShape: 2 * (1 / o.thresholdMean - 1), // Beta(2, β) has mean 2 / (2 + β)
+    silence: Math.pow(10, o.silenceDbfs / 10),
+    half,
+    hopSamples: o.hopSeconds * rate,
+    centreHalf: Math.min(half, Math.round(0.01 * rate)),
+    harmonicLockRatio: o.harmonicLockRatio,
+    harmonicLockFloor: o.harmonicLockFloor,
+    fallbackProbability: o.fallbackProbability,
   };
-  return { out, frame };
+}
+
+/** The CDF of the Beta(2, β) threshold prior at `v`. */
+function thresholdCdf(v: number, betaShape: number): number {
+  return v >= 1 ? 1 : v <= 0 ? 0 : 1 - Math.pow(1 - v, betaShape) * (1 + betaShape * v);
+}
+
+/** Fills frame k's slots of `s.out`. */
+function searchFrame(s: CandidateSearch, k: number): void {
+  const { x, length, n, segment, spectrum, acf, squares, d, dn, cumulative, dipTau, dipValue, dipMass, dipIndex, out } = s;
+  const half = s.half;
+  const centreHalf = s.centreHalf;
+  const tauMax = s.tauMax;
+  const start = Math.round(k * s.hopSamples) - half;
+  // Copy the segment (zeros outside the signal) and its running sum of squares.
+  squares[0] = 0;
+  for (let i = 0; i < length; i++) {
+    const j = start + i;
+    const v = j >= 0 && j < x.length ? x[j] : 0;
+    segment[i] = v;
+    squares[i + 1] = squares[i] + v * v;
+  }
+  const total = squares[length];
+  const meanSquare = total / length;
+  out.levelDb[k] = 10 * Math.log10(meanSquare + 1e-20);
+  out.centreDb[k] = 10 * Math.log10((squares[half + centreHalf] - squares[half - centreHalf]) / (2 * centreHalf) + 1e-20);
+  if (meanSquare < s.silence) return;
+
+  // Wiener–Khinchin: the autocorrelation is the inverse transform of the power spectrum.
+  s.fft.forward(segment, spectrum);
+  for (let i = 0; i < n + 2; i += 2) {
+    spectrum[i] = spectrum[i] * spectrum[i] + spectrum[i + 1] * spectrum[i + 1];
+    spectrum[i + 1] = 0;
+  }
+  s.fft.inverse(spectrum, acf);
+
+  // YIN step 2 (difference function, as a per-sample mean) and step 3 (cumulative mean normalisation).
+  d[0] = 0;
+  dn[0] = 1;
+  let running = 0;
+  for (let tau = 1; tau <= tauMax + 1; tau++) {
+    const overlap = length - tau;
+    const value = Math.max(0, (squares[overlap] + (total - squares[tau]) - 2 * acf[tau]) / overlap);
+    d[tau] = value;
+    running += value;
+    cumulative[tau] = running;
+    dn[tau] = running > 0 ? (value * tau) / running : 1;
+  }
+
+  // Dips of d′ in [τmin, τmax], in order of lag.
+  let dips = 0;
+  for (let tau = s.tauMin; tau <= tauMax; tau++) {
+    if (dn[tau] < dn[tau - 1] && dn[tau] <= dn[tau + 1]) {
+      // The dip's depth is read from a parabola through d′ at τ−1, τ, τ+1, not from the sample at
+      // τ: with bright timbres the dip at the true period is narrower than a lag step, and a
+      // sample 0.4 lag off reads 0.1–0.2 higher than the dip at twice the period (which sits
+      // closer to a whole lag by chance), handing the octave below the threshold mass.
+      const left = dn[tau - 1];
+      const mid = dn[tau];
+      const right = dn[tau + 1];
+      const bend = left - 2 * mid + right;
+      dipValue[dips] = bend > 0 ? Math.max(0, mid - ((left - right) * (left - right)) / (8 * bend)) : mid;
+      // YIN step 5: parabolic interpolation of d around the dip.
+      const a = d[tau - 1];
+      const b = d[tau];
+      const c = d[tau + 1];
+      const curvature = a - 2 * b + c;
+      const shift = curvature > 0 ? (0.5 * (a - c)) / curvature : 0;
+      dipTau[dips] = tau + Math.max(-0.5, Math.min(0.5, shift));
+      dips++;
+    }
+  }
+  if (dips === 0) return;
+
+  // pYIN stage 1: with thresholds s ~ Beta, YIN picks the first dip below s. Dip i therefore
+  // receives the prior mass of s in (d′_i, min_{j<i} d′_j]; thresholds below every dip fall back
+  // to the global minimum with probability p_a.
+  const betaShape = s.betaShape;
+  let prefixMin = 1;
+  let globalMin = 0;
+  for (let i = 0; i < dips; i++) {
+    dipMass[i] = 0;
+    if (dipValue[i] < prefixMin && harmonicLock(s, i, dips, total)) continue; // no threshold picks it
+    if (dipValue[i] < prefixMin) {
+      dipMass[i] = thresholdCdf(prefixMin, betaShape) - thresholdCdf(dipValue[i], betaShape);
+      prefixMin = dipValue[i];
+    }
+    if (dipValue[i] < dipValue[globalMin]) globalMin = i;
+  }
+  dipMass[globalMin] += s.fallbackProbability * thresholdCdf(dipValue[globalMin], betaShape);
+
+  // Keep the likeliest `slots` dips.
+  const slots = out.slots;
+  let kept = 0;
+  for (let i = 0; i < dips; i++) {
+    if (dipMass[i] <= 1e-6) continue;
+    if (kept < slots) {
+      dipIndex[kept++] = i;
+    } else {
+      let weakest = 0;
+      for (let j = 1; j < kept; j++) if (dipMass[dipIndex[j]] < dipMass[dipIndex[weakest]]) weakest = j;
+      if (dipMass[i] > dipMass[dipIndex[weakest]]) dipIndex[weakest] = i;
+    }
+  }
+  const base = k * slots;
+  for (let j = 0; j < kept; j++) {
+    const i = dipIndex[j];
+    const f = s.rate / dipTau[i];
+    out.hz[base + j] = f;
+    out.log2Hz[base + j] = Math.log2(f);
+    out.probability[base + j] = dipMass[i];
+  }
+  out.count[k] = kept;
+}
+
+/**
+ * A dip at a harmonic's period (T/2, T/3 of the true period T) that a later dip at a whole multiple
+ * of its lag undercuts by far is the harmonic, not the note (see harmonicLockRatio): whether dip i of
+ * the current frame (of `dips`; `total` its segment's energy) is one.
+ */
+function harmonicLock(s: CandidateSearch, i: number, dips: number, total: number): boolean {
+  const { dipTau, dipValue } = s;
+  if (dipValue[i] < s.harmonicLockFloor || dipValue[i] > HARMONIC_LOCK_CEILING) return false;
+  for (let j = i + 1; j < dips; j++) {
+    const ratio = dipTau[j] / dipTau[i];
+    const whole = Math.round(ratio);
+    const multiple = whole >= 2 && whole <= HARMONIC_LOCK_MAX_MULTIPLE && Math.abs(ratio - whole) <= HARMONIC_LOCK_LAG_TOLERANCE * whole;
+    // The whole-lag depths screen (cheap); the fractional ones decide.
+    if (multiple && dipValue[j] <= s.harmonicLockRatio * dipValue[i]) {
+      const own = refinedDepth(s, i, total);
+      return own >= s.harmonicLockFloor && refinedDepth(s, j, total) <= s.harmonicLockRatio * own;
+    }
+  }
+  return false;
+}
+
+/** The lowest d′ within half a lag of dip i, in steps of 0.1 lag. */
+function refinedDepth(s: CandidateSearch, i: number, total: number): number {
+  const centre = Math.round(s.dipTau[i]);
+  let best = s.dipValue[i];
+  for (let f = -5; f <= 5; f++) best = Math.min(best, fractionalDn(s, centre + f / 10, total));
+  return best;
+}
+
+/**
+ * d′ at a fractional lag τ, read where a whole-lag depth would mislead: a high note's dip is narrower
+ * than one lag, and its depth read at whole lags (even through the parabola of the dip search) can be
+ * 0.05–0.2 too high, which made a clean C#5 (and bright reed and brass notes) look like a lock on the
+ * octave above. r(τ) = (1/N)·Σ_k w_k·P_k·cos(2πkτ/N) from the power spectrum still in `spectrum` (the
+ * inverse transform leaves it), the energy sums and the cumulative mean interpolated between whole lags
+ * (they vary slowly with τ). Equal to dn at whole lags.
+ */
+function fractionalDn(s: CandidateSearch, tau: number, total: number): number {
+  const { spectrum, squares, n } = s;
+  const theta = (2 * Math.PI * tau) / n;
+  const step = 2 * Math.cos(theta);
+  let previous = 1;
+  let current = Math.cos(theta);
+  let r = spectrum[0];
+  for (let k = 1; k < n / 2; k++) {
+    r += 2 * spectrum[2 * k] * current;
+    const following = step * current - previous;
+    previous = current;
+    current = following;
+  }
+  r = (r + spectrum[n] * Math.cos(Math.PI * tau)) / n;
+  const overlap = s.length - tau;
+  const value = Math.max(0, (squaresAt(squares, overlap) + (total - squaresAt(squares, tau)) - 2 * r) / overlap);
+  const whole = Math.floor(tau);
+  const sum = s.cumulative[whole] + (tau - whole) * value;
+  return sum > 0 ? (value * tau) / sum : 1;
+}
+
+/** The running sum of squares at a fractional index, interpolated linearly. */
+function squaresAt(squares: Float64Array, a: number): number {
+  const whole = Math.floor(a);
+  return squares[whole] + (a - whole) * (squares[whole + 1] - squares[whole]);
 }
 
 /**

@@ -95,8 +95,7 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
     );
     const sung = await driveSliced(rendering, control.pause);
     const at = Math.round(offset * sampleRate);
-    const end = Math.min(samples.length, at + sung.samples.length);
-    for (let i = at; i < end; i++) samples[i] += sung.samples[i - at];
+    mixInto(samples, sung.samples, at);
     const frameShift = Math.round(offset / HOP);
     for (let f = 0; f < sung.intendedPitch.midi.length; f++) {
       const value = sung.intendedPitch.midi[f];
@@ -119,4 +118,13 @@ export async function singInChunks(score: Score, options: SingOptions, control: 
     intendedPitch: { times, midi },
     phonemes,
   };
+}
+
+/**
+ * Adds `piece` into `samples` from index `at` on (as far as `samples` reaches). A plain function, not a
+ * loop in the async function above: there V8 boxed a heap number per sample (~4 MB of garbage a 30 s song).
+ */
+function mixInto(samples: Float32Array, piece: Float32Array, at: number): void {
+  const end = Math.min(samples.length, at + piece.length);
+  for (let i = at; i < end; i++) samples[i] += piece[i - at];
 }

@@ -552,8 +552,7 @@ function renderCall(
         // renderCall's doc comment: a held vowel creeps through its source, and switching from one
         // grain to the next at once clicks).
         const w = (s - marks[markIndex]) / (marks[next] - marks[markIndex]);
-        addGrain(buffer, t - from, source, marks[markIndex], half, gain * (1 - w), stretch);
-        addGrain(buffer, t - from, source, marks[next], half, gain * w, stretch);
+        addGrainPair(buffer, t - from, source, marks[markIndex], gain * (1 - w), marks[next], gain * w, half, stretch);
       } else addGrain(buffer, t - from, source, centre, half, gain, stretch);
       t += advance;
     }
@@ -623,6 +622,47 @@ function addGrain(buffer: Float32Array, at: number, source: Float32Array, centre
     const frac = position - i;
     const value = source[i] + frac * (source[i + 1] - source[i]);
     buffer[n] += level * value * (0.5 + 0.5 * Math.cos((Math.PI * offset) / span));
+  }
+}
+
+/**
+ * {@link addGrain} for two grains laid at the same place (`first` with `firstGain`, then `second` with
+ * `secondGain`), with the same samples as two addGrain calls in that order: the window is computed once
+ * for both (its cosine was most of a grain's cost).
+ */
+function addGrainPair(
+  buffer: Float32Array,
+  at: number,
+  source: Float32Array,
+  first: number,
+  firstGain: number,
+  second: number,
+  secondGain: number,
+  half: number,
+  stretch: number,
+): void {
+  const span = half * stretch;
+  const firstLevel = firstGain / stretch;
+  const secondLevel = secondGain / stretch;
+  const from = Math.max(0, Math.ceil(at - span));
+  const last = Math.min(buffer.length - 1, Math.floor(at + span));
+  for (let n = from; n <= last; n++) {
+    const offset = n - at;
+    const window = 0.5 + 0.5 * Math.cos((Math.PI * offset) / span);
+    const read = offset / stretch;
+    // Rounded to float32 after the first grain, as the buffer holds it between two addGrain calls.
+    let sum = buffer[n];
+    let i = Math.floor(first + read);
+    if (i >= 0 && i + 1 < source.length) {
+      const frac = first + read - i;
+      sum = Math.fround(sum + firstLevel * (source[i] + frac * (source[i + 1] - source[i])) * window);
+    }
+    i = Math.floor(second + read);
+    if (i >= 0 && i + 1 < source.length) {
+      const frac = second + read - i;
+      sum += secondLevel * (source[i] + frac * (source[i + 1] - source[i])) * window;
+    }
+    buffer[n] = sum;
   }
 }
 
