@@ -100,6 +100,32 @@ export interface WriterContext {
    * that goes on with one of them earns CONTINUITY_BONUS (lyrics round 17).
    */
   follows?: LineTies | null;
+  /**
+   * Score lost by a line that only presents a thing (`There is a stone in the nights`, `isPresentational`): 0 in a
+   * long song, PRESENTATIONAL_PENALTY in a short one, whose two or three lines must say something (lyrics round 18).
+   */
+  presentational?: number;
+}
+
+/**
+ * Score lost, in a song of a few lines, by a `there is …` line: one stress miss there (SHORT_SONG_MISS_PENALTY), so a
+ * clause with a verb and the prompt's words is sung before one that only says a thing is somewhere; a `there is` line
+ * that holds two prompt words not sung yet (5 each) still wins (`So there is a sailor by the sea`). 6 left 6 of the
+ * bench's 285 short-song lines on `there is`, 10 left 2, at the same stress alignment (lyrics round 18).
+ */
+export const PRESENTATIONAL_PENALTY = 10;
+
+const THERE_BE = new Set(['is', 'are', 'was', 'were', 'will be']);
+
+/**
+ * Whether a line only presents a thing: `there` and a form of `be` (`There is a stream with the cat`, `So there
+ * was a girl by the lake`, `By the lake, there were days`), wherever it stands after a lead-in or a fronted phrase.
+ */
+export function isPresentational(tokens: readonly Token[]): boolean {
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    if (tokens[i].text.toLowerCase() === 'there' && THERE_BE.has(tokens[i + 1].text.toLowerCase())) return true;
+  }
+  return false;
 }
 
 /**
@@ -386,6 +412,7 @@ function scoreCandidate(
   if (repeatsRoot(keys)) return null;
   // A noun of the line before counts when it is the prompt's: another one is an echo (ECHO_PENALTY), not a story.
   if (ctx.follows && continues(ctx.follows, lineTies(tokens), ctx.promptRoots)) score += CONTINUITY_BONUS;
+  if (ctx.presentational && isPresentational(tokens)) score -= ctx.presentational;
   const text = renderTokens(tokens);
   const lineValences = tokenValences(tokens);
   let lineValence = 0;

@@ -56,6 +56,7 @@ import {
   searchLine,
   shapeTaste,
   SHORT_SONG_MISS_PENALTY,
+  PRESENTATIONAL_PENALTY,
   spanStrengths,
   words0,
   type Echo,
@@ -101,6 +102,11 @@ const STRESS_RANK_WEIGHT = 1;
  * ranking: two seeds of one request otherwise keep the same best-ranked hook and verse frames.
  */
 const SHAPE_RANK_WEIGHT = 0.1;
+/**
+ * Weight of the prompt's words sung (the quality score's prompt coverage) in the ranking of a short song's variants:
+ * of two songs of two or three lines that sit as well on the notes, the one that says more of the prompt (lyrics round 18).
+ */
+const COVERAGE_RANK_WEIGHT = 0.5;
 
 interface WrittenLine {
   span: NoteSpan;
@@ -159,6 +165,7 @@ function* writeVariant(
     valenceSum: 0,
     phraseStarts,
     missPenalty: spans.length <= SMALL_SONG_LINES ? SHORT_SONG_MISS_PENALTY : MISS_PENALTY,
+    presentational: spans.length <= SMALL_SONG_LINES ? PRESENTATIONAL_PENALTY : 0,
     shapes: new Map(),
     shapeSalt,
     previousRoots: new Set(),
@@ -274,7 +281,11 @@ function* writeVariant(
             : new Set([...ends, ...songEnds]);
       // The hook holds the subject; other lines take a prompt word not yet sung, half of the time.
       // (Not on a line that must rhyme with a given word: the forced word would rarely end the line.)
-      const pendingKey = ctx.pending.size && !(need && 'rhyme' in need) && random() < 0.6 ? [...ctx.pending].sort()[0] : null;
+      // In a short song every line takes one (lyrics round 18): two or three lines have no later line to bring it.
+      const pendingKey =
+        ctx.pending.size && !(need && 'rhyme' in need) && (random() < 0.6 || spans.length <= SMALL_SONG_LINES)
+          ? [...ctx.pending].sort()[0]
+          : null;
       // A song must carry its mood: while its words do not, a line has to bring words of the mood's sign.
       const moodNeeded = mood.polarity !== 0 && ctx.valenceSum * mood.polarity <= 0;
       // The first chorus's lines are sung again on the later choruses' notes.
@@ -547,7 +558,10 @@ export function* writeLyricsSliced(request: WriteLyricsRequest): Sliced<LyricsRe
       x.issues.length ? 0 : 1,
       x.hooked ? 1 : 0,
       x.carried ? 1 : 0,
-      x.result.quality.score + STRESS_RANK_WEIGHT * x.result.quality.stressAlignment + SHAPE_RANK_WEIGHT * x.taste,
+      x.result.quality.score +
+        STRESS_RANK_WEIGHT * x.result.quality.stressAlignment +
+        SHAPE_RANK_WEIGHT * x.taste +
+        (wanted > 1 ? COVERAGE_RANK_WEIGHT * x.result.quality.promptCoverage : 0),
     ];
     const hooked = hookNames(result, analysis);
     const candidate = { result, issues: check.issues.map((i) => i.code), carried, hooked, taste };
