@@ -56,8 +56,6 @@ interface PoolLists {
   needLists: Map<readonly EndEntry<unknown>[], Map<string, NeedList<unknown>>>;
   /** Per unfiltered entries, the subsets kept by a filter (`endEntries`'s `suits`), by the kept positions. */
   keptEntries: Map<readonly EndEntry<unknown>[], Map<string, EndEntry<unknown>[]>>;
-  /** Per entries, those of each rhyme part, in list order. */
-  byRhyme: Map<readonly EndEntry<unknown>[], Map<string, EndEntry<unknown>[]>>;
   /** Adjectives of a list that suit a noun (`suitingList`), per list and noun key. */
   suiting: Map<PoolWord<AdjItem>[], Map<string, Drawable<AdjItem>>>;
   /** Attributive adjectives by syllable count (negative: a thing's), see `fillAdjective`. */
@@ -81,7 +79,6 @@ function listsOf(pools: Pools): PoolLists {
       byFrames: new Map(),
       ends: new Map(),
       needLists: new Map(),
-      byRhyme: new Map(),
       keptEntries: new Map(),
       suiting: new Map(),
       adjsBySize: new Map(),
@@ -270,8 +267,12 @@ export class WordSource implements GrammarSource {
       // welcome, hip-hop's AAAA needs them all.)
       const free = !need || ('family' in need && need.family < 8);
       let from: EndEntry<T>[] = entries;
-      if (need && 'rhyme' in need) from = (this.entriesByRhyme(entries).get(need.rhyme) ?? []) as EndEntry<T>[];
-      else if (need) {
+      if (need && 'rhyme' in need) {
+        // One pass over the entries (their order kept): a need list is made once per entries and rhyme, and an index of
+        // every rhyme part per entries cost more to build and to keep than the few rhymes a song asks of each.
+        const rhyme = need.rhyme;
+        from = entries.filter((e) => e.rhyme === rhyme);
+      } else if (need) {
         // Only for a pair (family 7, writer.ts): a group of three or four (hip-hop's AAAA) needs the larger family.
         const wanted = need.family;
         const slack = wanted < 8 ? SCENE_FAMILY_SLACK : 0;
@@ -287,21 +288,6 @@ export class WordSource implements GrammarSource {
       byNeed.set(key, made as NeedList<unknown>);
     }
     return made;
-  }
-
-  /** The entries of each rhyme part, once per entries. */
-  private entriesByRhyme<T>(entries: EndEntry<T>[]): Map<string, EndEntry<T>[]> {
-    let index = this.lists.byRhyme.get(entries) as Map<string, EndEntry<T>[]> | undefined;
-    if (!index) {
-      index = new Map();
-      for (const e of entries) {
-        const list = index.get(e.rhyme);
-        if (list) list.push(e);
-        else index.set(e.rhyme, [e]);
-      }
-      this.lists.byRhyme.set(entries, index as Map<string, EndEntry<unknown>[]>);
-    }
-    return index;
   }
 
   /**
