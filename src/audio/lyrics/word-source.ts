@@ -129,6 +129,26 @@ function drawable<T extends { key: string }>(list: readonly PoolWord<T>[]): Draw
 }
 
 /** A noun's form at a line end, in the singular and in the plural (a name or a noun without a plural keeps its one form). */
+/** The adjectives of `list` that suit `noun` (`adjectiveSuits`), kept in `cache` under `key` and the noun. */
+function suitingIn<K>(
+  cache: Map<K, Map<string, Drawable<AdjItem>>>,
+  key: K,
+  list: readonly PoolWord<AdjItem>[],
+  noun: NounItem,
+): Drawable<AdjItem> {
+  let byNoun = cache.get(key);
+  if (!byNoun) {
+    byNoun = new Map();
+    cache.set(key, byNoun);
+  }
+  let out = byNoun.get(noun.key);
+  if (!out) {
+    out = drawable(list.filter((p) => adjectiveSuits(p.item.word, noun, PERSON_ADJS)));
+    byNoun.set(noun.key, out);
+  }
+  return out;
+}
+
 const singularEnd = (item: NounItem): string => (item.pluralOnly && item.plural && !item.name ? item.plural : item.singular);
 const pluralEnd = (item: NounItem): string => (item.plural && !item.name ? item.plural : item.singular);
 /** A verb's form at a line end, per form. */
@@ -565,17 +585,7 @@ export class WordSource implements GrammarSource {
 
   /** `list` narrowed to the adjectives that suit `noun` (`adjectiveSuits`), once per list and noun. */
   private suitingList(list: PoolWord<AdjItem>[], noun: NounItem): Drawable<AdjItem> {
-    let byNoun = this.lists.suiting.get(list);
-    if (!byNoun) {
-      byNoun = new Map();
-      this.lists.suiting.set(list, byNoun);
-    }
-    let out = byNoun.get(noun.key);
-    if (!out) {
-      out = drawable(list.filter((p) => adjectiveSuits(p.item.word, noun, PERSON_ADJS)));
-      byNoun.set(noun.key, out);
-    }
-    return out;
+    return suitingIn(this.lists.suiting, list, list, noun);
   }
 
   /**
@@ -602,17 +612,7 @@ export class WordSource implements GrammarSource {
 
   /** The adjectives of `sized` (`adjsBySize` at `sizeKey`) that suit `noun` (`adjectiveSuits`), once per size and noun. */
   private suitingSized(sizeKey: number, sized: Drawable<AdjItem>, noun: NounItem): Drawable<AdjItem> {
-    let byNoun = this.lists.sizedSuiting.get(sizeKey);
-    if (!byNoun) {
-      byNoun = new Map();
-      this.lists.sizedSuiting.set(sizeKey, byNoun);
-    }
-    let out = byNoun.get(noun.key);
-    if (!out) {
-      out = drawable(sized.list.filter((p) => adjectiveSuits(p.item.word, noun, PERSON_ADJS)));
-      byNoun.set(noun.key, out);
-    }
-    return out;
+    return suitingIn(this.lists.sizedSuiting, sizeKey, sized.list, noun);
   }
   /** The pools' nouns by key (built on first use). */
   private nounByKey(): Map<string, NounItem> {
