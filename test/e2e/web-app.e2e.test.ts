@@ -347,9 +347,14 @@ describeIfChromium('the web app in Chromium', () => {
         until: (t) => /^\d+$/.test(t ?? ''),
       });
       await expect(line.textContent()).resolves.toContain('0 running');
+      // A conversion that runs for seconds, not one the warm worker finishes between two of the dashboard's updates
+      // (a 10 s clip converts in under a second).
+      const long = join(resources.storageDir, '..', `mv-web-e2e-dashboard-${process.pid}.flac`);
+      await repeatFlac(FIXTURE, 6, long);
+      cleanup.add(() => rm(long, { force: true }));
       const upload = await uploadConversion(
         { url: api.url! },
-        { token: alice(), file: { bytes: new Uint8Array(await readFile(FIXTURE)), name: 'voice-la.flac', type: 'audio/flac' } },
+        { token: alice(), file: { bytes: new Uint8Array(await readFile(long)), name: 'voice-la-x6.flac', type: 'audio/flac' } },
       );
       expect(upload.body.data?.convertMelody.userErrors).toEqual([]);
       await eventually('the dashboard shows the conversion waiting or running', () => line.textContent(), {
