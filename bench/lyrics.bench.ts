@@ -212,6 +212,18 @@ function lineTexts(r: LyricsResult): string[] {
   return r.sections.flatMap((s) => s.lines.map((l) => l.text));
 }
 
+/**
+ * The song's lines with each chorus's hook counted once: a chorus of three lines or more sings its hook again as its
+ * last line, set to that line's notes (`So by the free sun, we glow` / `So by the sun, we glow`: lyrics round 17).
+ */
+function linesHookOnce(r: LyricsResult): string[] {
+  return r.sections.flatMap((s) =>
+    s.lines
+      .filter((l, i) => !(s.kind === 'chorus' && s.lines.length >= 3 && i === s.lines.length - 1 && l.rhymeWord === s.lines[0].rhymeWord))
+      .map((l) => l.text),
+  );
+}
+
 function nonChorus(r: LyricsResult): string[] {
   return r.sections.filter((s) => s.kind !== 'chorus').flatMap((s) => s.lines.map((l) => l.text));
 }
@@ -381,7 +393,7 @@ function senseFigures(songs: readonly Song[]): SenseFigures {
   let filler = 0;
   for (const s of songs) {
     const words = promptRoots(s.prompt);
-    filler += fillerWords(lineTexts(s.result), words).length;
+    filler += fillerWords(linesHookOnce(s.result), words).length;
     for (const sec of s.result.sections) {
       const lines = sec.lines.map((l) => l.text);
       if (lines.length < 2) continue;
