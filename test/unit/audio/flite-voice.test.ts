@@ -13,7 +13,7 @@ import { decodeWav } from '../../../src/audio/decode/wav.js';
 import { ValidationError } from '../../../src/audio/errors.js';
 import type { Score } from '../../../src/audio/types.js';
 import { sungNote } from '../../support/sung-note.js';
-import { getRealFft } from '../../../src/audio/dsp/fft.js';
+import { getRealFft, type RealFft } from '../../../src/audio/dsp/fft.js';
 import { singWithFliteSliced, type FliteSingOptions } from '../../../src/audio/voice/flite/flite-singer.js';
 import { planTimeline } from '../../../src/audio/voice/timeline.js';
 import { runSliced } from '../../../src/audio/sliced.js';
@@ -94,6 +94,34 @@ function sing(voice: string, seed = 1): SingResult {
  * 0.8–1.1 and a −14 dBFS cut about 2.
  */
 const CLICK_RATIO = 1.4;
+
+/**
+ * The spectrum (re/im interleaved, `getRealFft`'s layout) of `size` samples of `samples` from `from` under a Hann
+ * window. The array is reused by the next call of the same size: read it before asking for another.
+ */
+function hannSpectrum(samples: Float32Array, from: number, size: number): Float64Array {
+  let work = spectra.get(size);
+  if (!work) {
+    const fft = getRealFft(size);
+    work = { fft, frame: new Float64Array(size), spectrum: fft.createSpectrum() };
+    spectra.set(size, work);
+  }
+  const { fft, frame, spectrum } = work;
+  for (let n = 0; n < size; n++) frame[n] = samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
+  fft.forward(frame, spectrum);
+  return spectrum;
+}
+const spectra = new Map<number, { fft: RealFft; frame: Float64Array; spectrum: Float64Array }>();
+
+/** The highest bin power of `spectrum` (of a `size`-point transform) within ±`halfWidth` Hz of `hz`, bin by bin. */
+function peakPower(spectrum: Float64Array, size: number, hz: number, halfWidth: number): number {
+  let most = 0;
+  for (let f = hz - halfWidth; f <= hz + halfWidth; f += RATE / size) {
+    const k = Math.round((f * size) / RATE);
+    most = Math.max(most, spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2);
+  }
+  return most;
+}
 
 function worstJoinStep(samples: Float32Array, joins: readonly number[]): number {
   const near = Math.round(0.003 * RATE);
@@ -185,29 +213,14 @@ describe('the flite singing engine', () => {
     const f0 = 587.33;
     const score: Score = { tempo: null, key: null, notes: [note(0.5, 2.5, 74, ['M', 'AA'])] };
     const sung = singScore(score, { engine: 'flite', flite, voice: 'high', sampleRate: RATE, seed: 1, transpose: 0 });
-    const size = 4096;
-    const fft = getRealFft(size);
-    const spectrum = fft.createSpectrum();
-    const frame = new Float64Array(size);
-    const power = (hz: number) => {
-      const k = Math.round((hz * size) / RATE);
-      return spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
-    };
-    // Peak within ±60 Hz: vibrato moves the upper harmonics by up to ±50 Hz.
-    const peak = (hz: number) => {
-      let most = 0;
-      for (let f = hz - 60; f <= hz + 60; f += RATE / size) most = Math.max(most, power(f));
-      return most;
-    };
     let at = 0;
     let between = 0;
     for (let w = 0; w < 8; w++) {
-      const from = Math.round((1 + 0.12 * w) * RATE);
-      for (let n = 0; n < size; n++) frame[n] = sung.samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
-      fft.forward(frame, spectrum);
+      const spectrum = hannSpectrum(sung.samples, Math.round((1 + 0.12 * w) * RATE), 4096);
+      // Peak within ±60 Hz: vibrato moves the upper harmonics by up to ±50 Hz.
       for (let h = 3; h * f0 < 4000; h++) {
-        at += peak(h * f0);
-        between += peak((h + 0.5) * f0);
+        at += peakPower(spectrum, 4096, h * f0, 60);
+        between += peakPower(spectrum, 4096, (h + 0.5) * f0, 60);
       }
     }
     expect(10 * Math.log10(between / at)).toBeGreaterThan(-25);
@@ -226,28 +239,14 @@ describe('the flite singing engine', () => {
     };
     const syllables: Score = { tempo: null, key: null, notes: [note(0.5, 1.5, 74, ['M', 'AA']), note(1.5, 2.7, 71, ['M', 'AA'])] };
     const f0 = 493.88;
-    const size = 4096;
-    const fft = getRealFft(size);
-    const spectrum = fft.createSpectrum();
-    const frame = new Float64Array(size);
-    const peak = (hz: number) => {
-      let most = 0;
-      for (let f = hz - 40; f <= hz + 40; f += RATE / size) {
-        const k = Math.round((f * size) / RATE);
-        most = Math.max(most, spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2);
-      }
-      return most;
-    };
     const firstOverSecond = (score: Score) => {
       const sung = singScore(score, { engine: 'flite', flite, voice: 'high', sampleRate: RATE, seed: 1, transpose: 0 });
       let first = 0;
       let second = 0;
       for (let w = 0; w < 6; w++) {
-        const from = Math.round((1.85 + 0.1 * w) * RATE);
-        for (let n = 0; n < size; n++) frame[n] = sung.samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
-        fft.forward(frame, spectrum);
-        first += peak(f0);
-        second += peak(2 * f0);
+        const spectrum = hannSpectrum(sung.samples, Math.round((1.85 + 0.1 * w) * RATE), 4096);
+        first += peakPower(spectrum, 4096, f0, 40);
+        second += peakPower(spectrum, 4096, 2 * f0, 40);
       }
       return 10 * Math.log10(first / second);
     };
@@ -275,16 +274,11 @@ describe('the flite singing engine', () => {
     const render = (formantStretch?: number) =>
       runSliced(singWithFliteSliced(planTimeline(notes, { breath: false, duration: 2.2 }), { ...options, formantStretch })).samples;
     const size = 4096;
-    const fft = getRealFft(size);
-    const spectrum = fft.createSpectrum();
-    const frame = new Float64Array(size);
     const meanHz = (samples: Float32Array) => {
       let weighted = 0;
       let total = 0;
       for (let w = 0; w < 8; w++) {
-        const from = Math.round((0.7 + 0.1 * w) * RATE);
-        for (let n = 0; n < size; n++) frame[n] = samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
-        fft.forward(frame, spectrum);
+        const spectrum = hannSpectrum(samples, Math.round((0.7 + 0.1 * w) * RATE), size);
         for (let k = Math.round((300 * size) / RATE); k <= Math.round((4000 * size) / RATE); k++) {
           const power = spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
           weighted += power * ((k * RATE) / size);
@@ -376,13 +370,9 @@ describe('the flite singing engine', () => {
     };
     const sung = singScore(score, { engine: 'flite', flite, voice: 'high', sampleRate: RATE, seed: 1, transpose: 0 });
     const size = 2048;
-    const fft = getRealFft(size);
-    const spectrum = fft.createSpectrum();
-    const frame = new Float64Array(size);
     let highest = -Infinity;
     for (let from = Math.round(2.6 * RATE); from < 3.4 * RATE; from += Math.round(0.005 * RATE)) {
-      for (let n = 0; n < size; n++) frame[n] = sung.samples[from + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / size));
-      fft.forward(frame, spectrum);
+      const spectrum = hannSpectrum(sung.samples, from, size);
       let low = 0;
       let all = 0;
       for (let k = 1; k < size / 2; k++) {
